@@ -1,0 +1,1 @@
+"""Venue adapters built the NautilusTrader way (config, providers, data, execution, factories)."""

@@ -1,0 +1,1 @@
+"""Loaders building NautilusTrader ParquetDataCatalogs from Tardis, Databento and Betfair."""

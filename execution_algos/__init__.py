@@ -1,0 +1,1 @@
+"""NautilusTrader ExecAlgorithms selected by routing when an Order enables smart execution."""
