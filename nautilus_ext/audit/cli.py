@@ -1,0 +1,156 @@
+"""
+``nautilus-ext audit ...``: verify, inspect, compare and report on audit logs.
+
+Exit codes: 0 success (verified, found, identical), 1 negative outcome (broken chain, id not
+found, runs diverged), 2 invalid input or storage error.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nautilus_ext.audit.lineage import show as show_lineage
+from nautilus_ext.audit.records import verify_log
+from nautilus_ext.audit.reports import incident_report
+from nautilus_ext.audit.reports import load_events
+from nautilus_ext.audit.reports import render_daily_html
+from nautilus_ext.audit.reports import summarize_day
+from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.replay.comparator import DEFAULT_IGNORED_FIELDS
+from nautilus_ext.replay.comparator import compare_logs
+
+app = typer.Typer(
+    name="audit",
+    help="Verify, inspect, compare and report on audit logs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+StorageOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--storage-option",
+        "-o",
+        help="fsspec option KEY=VALUE for remote roots (repeatable).",
+    ),
+]
+
+
+def _options(pairs: list[str] | None) -> dict[str, str]:
+    options = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidConfig(f"storage option {pair.split('=')[0]!r} must be KEY=VALUE")
+        options[key] = value
+    return options
+
+
+def _fail(error: NautilusExtError) -> typer.Exit:
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def verify(
+    path: Annotated[str, typer.Argument(help="Storage root holding audit/ (path or gs://).")],
+    storage_option: StorageOption = None,
+) -> None:
+    """Verify the hash chain; print the first broken link (exit 1) or the head hash (exit 0)."""
+    try:
+        report = verify_log(path, _options(storage_option))
+    except NautilusExtError as e:
+        raise _fail(e) from e
+    if report.broken is None:
+        typer.echo(
+            f"OK: {report.records} records in {report.segments} segments, "
+            f"last seq {report.last_seq}, head hash {report.head_hash}"
+        )
+        return
+    typer.echo(f"BROKEN after {report.records} good records:\n{report.broken.describe()}")
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def show(
+    record_id: Annotated[str, typer.Argument(help="An intent, order or fill id.")],
+    root: Annotated[str, typer.Option("--root", help="Storage root holding audit/.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a tree.")] = False,
+    storage_option: StorageOption = None,
+) -> None:
+    """Print the lineage Decision -> Intent -> Order -> Fill of an id."""
+    try:
+        lineage = show_lineage(record_id, root, _options(storage_option))
+    except NautilusExtError as e:
+        raise _fail(e) from e
+    if lineage is None:
+        typer.echo(f"no intent, order or fill with id {record_id!r} under {root}")
+        raise typer.Exit(code=1)
+    typer.echo(json.dumps(lineage.to_dict(), indent=2) if as_json else lineage.render())
+
+
+@app.command()
+def compare(
+    left: Annotated[str, typer.Argument(help="Root of the first run's audit log.")],
+    right: Annotated[str, typer.Argument(help="Root of the second run's audit log.")],
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ignore", help="Top-level field to ignore (repeatable; default ts_wall, mode)."
+        ),
+    ] = None,
+) -> None:
+    """Report "identical" (exit 0) or the first divergence between two runs (exit 1)."""
+    fields = frozenset(ignore) if ignore else DEFAULT_IGNORED_FIELDS
+    try:
+        result = compare_logs(left, right, ignore_fields=fields)
+    except NautilusExtError as e:
+        raise _fail(e) from e
+    typer.echo(result.describe())
+    if not result.identical:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def daily(
+    day: Annotated[str, typer.Argument(help="UTC day, YYYY-MM-DD.")],
+    root: Annotated[str, typer.Option("--root", help="Storage root holding audit/.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the HTML report.")],
+    storage_option: StorageOption = None,
+) -> None:
+    """Write the daily summary (section 13) as a self-contained HTML page."""
+    try:
+        try:
+            parsed = date.fromisoformat(day)
+        except ValueError as e:
+            raise InvalidConfig(f"day {day!r} is not YYYY-MM-DD") from e
+        summary = summarize_day(load_events(root, _options(storage_option)), parsed)
+    except NautilusExtError as e:
+        raise _fail(e) from e
+    out.write_text(render_daily_html(summary), encoding="utf-8")
+    typer.echo(
+        f"wrote {out}: {summary.intents} intents, {summary.orders} orders, {summary.fills} fills"
+    )
+
+
+@app.command()
+def incident(
+    start_ns: Annotated[int, typer.Argument(help="Window start, UNIX ns.")],
+    end_ns: Annotated[int, typer.Argument(help="Window end (exclusive), UNIX ns.")],
+    root: Annotated[str, typer.Option("--root", help="Storage root holding audit/.")],
+    storage_option: StorageOption = None,
+) -> None:
+    """Print an incident report skeleton (Markdown) pre-filled from the log."""
+    try:
+        typer.echo(incident_report(load_events(root, _options(storage_option)), start_ns, end_ns))
+    except NautilusExtError as e:
+        raise _fail(e) from e
+
+
+__all__ = ["app"]

@@ -1,0 +1,27 @@
+"""
+Deterministic replay support (seed 001, section 8.2).
+
+What exists today: the comparator that says whether two runs' audit logs are identical or
+where they first diverge, and the run-level hashes (strategy code hash, config hash) every
+audit event carries. The REPLAY runner itself builds on the backtest node (not here yet).
+"""
+
+from nautilus_ext.replay.comparator import DEFAULT_IGNORED_FIELDS
+from nautilus_ext.replay.comparator import ComparisonResult
+from nautilus_ext.replay.comparator import Divergence
+from nautilus_ext.replay.comparator import compare_events
+from nautilus_ext.replay.comparator import compare_logs
+from nautilus_ext.replay.hashing import canonical_config_json
+from nautilus_ext.replay.hashing import code_version_hash
+from nautilus_ext.replay.hashing import config_hash
+
+__all__ = [
+    "DEFAULT_IGNORED_FIELDS",
+    "ComparisonResult",
+    "Divergence",
+    "canonical_config_json",
+    "code_version_hash",
+    "compare_events",
+    "compare_logs",
+    "config_hash",
+]
