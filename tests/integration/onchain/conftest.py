@@ -1,0 +1,9 @@
+"""On-chain integration fixtures (local EVM)."""
+
+from nautilus_ext.onchain.testing.pytest_fixtures import clients
+from nautilus_ext.onchain.testing.pytest_fixtures import compiled_contracts
+from nautilus_ext.onchain.testing.pytest_fixtures import evm_cache_dir
+from nautilus_ext.onchain.testing.pytest_fixtures import session_stack
+from nautilus_ext.onchain.testing.pytest_fixtures import stack
+
+__all__ = ["clients", "compiled_contracts", "evm_cache_dir", "session_stack", "stack"]
