@@ -130,7 +130,7 @@ class BundleStep:
     swap: SwapBound | None = None
 
     def __post_init__(self) -> None:
-        if self.kind is StepKind.SWAP and self.swap is None and self.venue != COWSWAP_VENUE:
+        if self.kind is StepKind.SWAP and self.swap is None and self.venue.upper() != COWSWAP_VENUE:
             raise InvalidOrder("a swap step needs a slippage bound")
         if self.kind is not StepKind.FLASH_BORROW and self.spell is None:
             raise InvalidOrder(f"step {self.kind} needs a spell")
