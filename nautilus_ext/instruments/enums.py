@@ -18,6 +18,11 @@ class AssetClass(StrEnum):
     EQUITY = "EQUITY"  # single stocks
     BOND = "BOND"  # rates and bonds
     FX = "FX"  # foreign exchange
+    # project additions: other sports found in real Betfair data
+    BASKETBALL = "BASKETBALL"  # basketball betting markets
+    CRICKET = "CRICKET"  # cricket betting markets
+    TENNIS = "TENNIS"  # tennis betting markets
+    HORSE_RACING = "HORSE_RACING"  # horse racing betting markets
 
 
 @unique
@@ -39,6 +44,7 @@ class InstrumentType(StrEnum):
     TOTAL_GOALS = "TOTAL_GOALS"  # over/under goals market with a line suffix
     TOTAL_GOALS_OU_2_5 = "TOTAL_GOALS_OU_2_5"  # over/under 2.5 goals market
     BTTS = "BTTS"  # both teams to score market
+    WIN = "WIN"  # race winner market (project addition, Betfair WIN markets)
 
 
 @unique
@@ -75,6 +81,16 @@ SPORTS_TYPES: frozenset[InstrumentType] = frozenset(
         InstrumentType.TOTAL_GOALS,
         InstrumentType.TOTAL_GOALS_OU_2_5,
         InstrumentType.BTTS,
+        InstrumentType.WIN,
+    },
+)
+SPORTS_ASSET_CLASSES: frozenset[AssetClass] = frozenset(
+    {
+        AssetClass.FOOTBALL,
+        AssetClass.BASKETBALL,
+        AssetClass.CRICKET,
+        AssetClass.TENNIS,
+        AssetClass.HORSE_RACING,
     },
 )
 DERIVATIVE_TYPES: frozenset[InstrumentType] = frozenset(
@@ -105,6 +121,7 @@ ROLE_BY_TYPE: dict[InstrumentType, InstrumentRole] = {
     InstrumentType.TOTAL_GOALS: InstrumentRole.BET,
     InstrumentType.TOTAL_GOALS_OU_2_5: InstrumentRole.BET,
     InstrumentType.BTTS: InstrumentRole.BET,
+    InstrumentType.WIN: InstrumentRole.BET,
 }
 """The role of every instrument type; the single source of the role rules."""
 

@@ -18,6 +18,7 @@ A_TOKEN                ``A<UNDERLYING>`` (``AUSDT``)                chain (requi
 DEBT_TOKEN             ``DEBT<UNDERLYING>`` (``DEBTWETH``)          chain (required)
 EQUITY, INDEX          ``SYMBOL[-CURRENCY]``                        none
 MATCH_WINNER, BTTS     ``LEAGUE:YYYYMMDDTHHMM:FIXTURE``             none
+WIN (races)            ``MEETING:YYYYMMDDTHHMM:RACE``               none
 TOTAL_GOALS            ``LEAGUE:YYYYMMDDTHHMM:FIXTURE``             goal line (required, x.5)
 TOTAL_GOALS_OU_2_5     ``LEAGUE:YYYYMMDDTHHMM:FIXTURE``             optional, ``2.5`` only
 =====================  ===========================================  ==========================
@@ -44,6 +45,7 @@ from nautilus_ext.instruments.enums import DERIVATIVE_TYPES
 from nautilus_ext.instruments.enums import KNOWN_CHAIN_IDS
 from nautilus_ext.instruments.enums import ONCHAIN_TYPES
 from nautilus_ext.instruments.enums import ROLE_BY_TYPE
+from nautilus_ext.instruments.enums import SPORTS_ASSET_CLASSES
 from nautilus_ext.instruments.enums import SPORTS_TYPES
 from nautilus_ext.instruments.enums import AssetClass
 from nautilus_ext.instruments.enums import InstrumentRole
@@ -139,16 +141,11 @@ class InstrumentKey:
             raise _fail(text, "payload", "is empty")
         if self.suffix is not None and (not isinstance(self.suffix, str) or not self.suffix):
             raise _fail(text, "suffix", "is empty after '@'")
-        if self.asset_class is AssetClass.FOOTBALL and self.instrument_type not in SPORTS_TYPES:
-            raise _fail(text, "asset_class", f"FOOTBALL does not apply to {self.instrument_type}")
-        if (
-            self.instrument_type in SPORTS_TYPES
-            and self.asset_class is not None
-            and self.asset_class is not AssetClass.FOOTBALL
-        ):
-            raise _fail(
-                text, "asset_class", f"{self.asset_class} does not apply to betting markets"
-            )
+        sports_class = self.asset_class in SPORTS_ASSET_CLASSES
+        if sports_class and self.instrument_type not in SPORTS_TYPES:
+            raise _fail(text, "asset_class", f"{self.asset_class} does not apply to {self.instrument_type}")
+        if self.instrument_type in SPORTS_TYPES and self.asset_class is not None and not sports_class:
+            raise _fail(text, "asset_class", f"{self.asset_class} does not apply to betting markets")
         object.__setattr__(self, "_views", _derive_views(text, self))
 
     # -- text ---------------------------------------------------------------------------------
@@ -189,14 +186,11 @@ class InstrumentKey:
             asset_class = AssetClass(parts[0])
             venue, type_text, payload_parts = parts[1], parts[2], parts[3:]
         else:
-            candidate = (
-                parts[2] if len(parts) >= 4 and parts[0] in _ASSET_CLASS_VALUES else parts[1]
-            )
+            candidate = parts[2] if len(parts) >= 4 and parts[0] in _ASSET_CLASS_VALUES else parts[1]
             raise _fail(
                 text,
                 "instrument_type",
-                f"unknown type {candidate!r} (expected one of "
-                f"{', '.join(t.value for t in InstrumentType)})",
+                f"unknown type {candidate!r} (expected one of {', '.join(t.value for t in InstrumentType)})",
             )
         return cls(
             venue=venue,
@@ -459,18 +453,14 @@ def _derive_views(text: str, key: InstrumentKey) -> _Views:
 
     if t is InstrumentType.SPOT_PAIR:
         base, quote = _pair(text, payload, 0)
-        return _Views(
-            base_asset=base, quote_asset=quote, chain=_chain(text, key.suffix, required=False)
-        )
+        return _Views(base_asset=base, quote_asset=quote, chain=_chain(text, key.suffix, required=False))
 
     if t in DERIVATIVE_TYPES:
         if key.suffix is None or key.suffix not in _SETTLEMENT_SUFFIXES:
             why = "is required" if key.suffix is None else f"{key.suffix!r} is not allowed here"
             raise _fail(text, "suffix", f"settlement style {why} (expected @LIN or @INV)")
         settlement = SettlementStyle(key.suffix)
-        n_extra = {InstrumentType.PERPETUAL: 0, InstrumentType.FUTURE: 1, InstrumentType.OPTION: 3}[
-            t
-        ]
+        n_extra = {InstrumentType.PERPETUAL: 0, InstrumentType.FUTURE: 1, InstrumentType.OPTION: 3}[t]
         parts = _pair(text, payload, n_extra)
         base, quote = parts[0], parts[1]
         views = _Views(
@@ -523,9 +513,7 @@ def _derive_views(text: str, key: InstrumentKey) -> _Views:
         underlying: str | None = None
         if t is InstrumentType.A_TOKEN:
             if not payload.startswith("A") or len(payload) < 2:
-                raise _fail(
-                    text, "token", f"an aToken is A<UNDERLYING> (e.g. AUSDT), got {payload!r}"
-                )
+                raise _fail(text, "token", f"an aToken is A<UNDERLYING> (e.g. AUSDT), got {payload!r}")
             underlying = payload[1:]
         elif t is InstrumentType.DEBT_TOKEN:
             if not payload.startswith("DEBT") or len(payload) < 5:
@@ -549,9 +537,7 @@ def _derive_views(text: str, key: InstrumentKey) -> _Views:
     # betting markets: LEAGUE:YYYYMMDDTHHMM:FIXTURE
     fields = payload.split(":")
     if len(fields) != 3:
-        raise _fail(
-            text, "payload", f"{t} payload is LEAGUE:YYYYMMDDTHHMM:FIXTURE, got {payload!r}"
-        )
+        raise _fail(text, "payload", f"{t} payload is LEAGUE:YYYYMMDDTHHMM:FIXTURE, got {payload!r}")
     league, kickoff_text, fixture = fields
     if not NAME_RE.fullmatch(league):
         raise _fail(text, "league", f"{league!r} is not an upper-case name (A-Z, 0-9, '-', '_')")
