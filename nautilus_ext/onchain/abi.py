@@ -59,7 +59,8 @@ WETH_ABI: list[AbiEntry] = [
 ]
 
 SCALED_TOKEN_ABI: list[AbiEntry] = [
-    *ERC20_ABI,
+    fn("balanceOf", [(_A, "account")], [(_U, "")], "view"),
+    fn("decimals", [], [("uint8", "")], "view"),
     fn("scaledBalanceOf", [(_A, "user")], [(_U, "")], "view"),
     fn("scaledTotalSupply", [], [(_U, "")], "view"),
 ]

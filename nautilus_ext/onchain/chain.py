@@ -202,14 +202,10 @@ class ChainGateway:
         """
         if gas_limit is None:
             self.call(fn, step=step, sender=sender, value=value)
-            gas_limit = buffered_gas_limit(
-                self.estimate_gas(fn, step=step, sender=sender, value=value)
-            )
+            gas_limit = buffered_gas_limit(self.estimate_gas(fn, step=step, sender=sender, value=value))
         try:
             tx_hash = fn.transact({"from": sender, "value": value, "gas": gas_limit})
-            receipt = self._w3.eth.wait_for_transaction_receipt(
-                tx_hash, timeout=self._receipt_timeout_secs
-            )
+            receipt = self._w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self._receipt_timeout_secs)
         except Exception as e:
             raise translate_exception(e, step=step) from e
         if receipt["status"] != 1:

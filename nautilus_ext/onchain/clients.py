@@ -68,17 +68,13 @@ class Erc20Client:
     def balance_of(self, symbol: str, owner: str) -> int:
         """Return ``owner``'s balance of ``symbol`` in base units."""
         return int(
-            self._gateway.call(
-                self._token(symbol).functions.balanceOf(owner), step=f"balanceOf {symbol}"
-            )
+            self._gateway.call(self._token(symbol).functions.balanceOf(owner), step=f"balanceOf {symbol}")
         )
 
     def ensure_allowance(self, symbol: str, owner: str, spender: str, amount: int) -> None:
         """Approve ``spender`` for ``amount`` when the current allowance is lower."""
         token = self._token(symbol)
-        current = int(
-            self._gateway.call(token.functions.allowance(owner, spender), step="allowance")
-        )
+        current = int(self._gateway.call(token.functions.allowance(owner, spender), step="allowance"))
         if current < amount:
             self._gateway.send(
                 token.functions.approve(spender, amount), step=f"approve {symbol}", sender=owner
@@ -164,9 +160,7 @@ class AaveV3Client:
     def reserve(self, symbol: str) -> ReserveSnapshot:
         """Read ``getReserveData`` and the reserve's total scaled variable debt."""
         asset = self._asset(symbol)
-        raw = self._gateway.call(
-            self._pool.functions.getReserveData(asset), step=f"getReserveData {symbol}"
-        )
+        raw = self._gateway.call(self._pool.functions.getReserveData(asset), step=f"getReserveData {symbol}")
         debt_token = raw[10]
         scaled_debt = int(
             self._gateway.call(
@@ -191,9 +185,7 @@ class AaveV3Client:
 
     def account_data(self, user: str) -> AccountData:
         """Read ``getUserAccountData``."""
-        raw = self._gateway.call(
-            self._pool.functions.getUserAccountData(user), step="getUserAccountData"
-        )
+        raw = self._gateway.call(self._pool.functions.getUserAccountData(user), step="getUserAccountData")
         return AccountData(*(int(v) for v in raw))
 
     def asset_price(self, symbol: str) -> int:
@@ -207,10 +199,7 @@ class AaveV3Client:
 
     def reserves_list(self) -> list[str]:
         """Read ``getReservesList`` (underlying asset addresses)."""
-        return [
-            str(a)
-            for a in self._gateway.call(self._pool.functions.getReservesList(), step="reserves")
-        ]
+        return [str(a) for a in self._gateway.call(self._pool.functions.getReservesList(), step="reserves")]
 
     def user_e_mode(self, user: str) -> int:
         """Read the user's e-mode category."""
@@ -234,9 +223,7 @@ class AaveV3Client:
         a_token = self._gateway.contract(reserve.a_token, SCALED_TOKEN_ABI)
         debt = self._gateway.contract(reserve.variable_debt_token, SCALED_TOKEN_ABI)
         return (
-            int(
-                self._gateway.call(a_token.functions.scaledBalanceOf(user), step="scaledBalanceOf")
-            ),
+            int(self._gateway.call(a_token.functions.scaledBalanceOf(user), step="scaledBalanceOf")),
             int(self._gateway.call(debt.functions.scaledBalanceOf(user), step="scaledBalanceOf")),
         )
 
@@ -358,9 +345,7 @@ class LstClient:
 
     def pool_state(self) -> LstPoolState:
         """Read total pooled ether and total shares."""
-        pooled = int(
-            self._gateway.call(self._stake.functions.getTotalPooledEther(), step="totalPooled")
-        )
+        pooled = int(self._gateway.call(self._stake.functions.getTotalPooledEther(), step="totalPooled"))
         fn = (
             self._rebasing.functions.getTotalShares()
             if self.protocol == "LIDO"
@@ -418,9 +403,7 @@ class WethClient:
 
     def unwrap(self, sender: str, amount: int) -> TxReceipt:
         """Unwrap ``amount`` WETH."""
-        return self._gateway.send(
-            self._weth.functions.withdraw(amount), step="unwrap WETH", sender=sender
-        )
+        return self._gateway.send(self._weth.functions.withdraw(amount), step="unwrap WETH", sender=sender)
 
 
 class SwapRouterClient:
@@ -483,9 +466,7 @@ class InstadappClient:
 
     def _cast_fn(self, spells: Sequence[Spell], origin: str) -> Any:
         if len(spells) > self._config.max_spells:
-            raise InvalidOrder(
-                f"cast holds {len(spells)} spells, the limit is {self._config.max_spells}"
-            )
+            raise InvalidOrder(f"cast holds {len(spells)} spells, the limit is {self._config.max_spells}")
         names, datas = encode_cast_args(spells)
         return self._dsa.functions.cast(names, datas, origin)
 

@@ -180,9 +180,7 @@ class OnchainConfig(BaseModel):
         for token in self.tokens:
             if token.symbol == wanted:
                 return token
-        raise KeyError(
-            f"token {symbol!r} is not configured; known: {[t.symbol for t in self.tokens]}"
-        )
+        raise KeyError(f"token {symbol!r} is not configured; known: {[t.symbol for t in self.tokens]}")
 
 
 __all__ = ["GAS_LIMIT_BUFFER", "ConnectorNames", "OnchainConfig", "TokenConfig"]

@@ -175,9 +175,7 @@ class AtomicBundleExecutor:
         spells = bundle.spells(self._flash_token(bundle))
         try:
             self._c.dsa.simulate(spells, self._sender, step=f"simulate {bundle.kind}")
-            estimate = self._c.dsa.estimate_gas(
-                spells, self._sender, step=f"estimate {bundle.kind}"
-            )
+            estimate = self._c.dsa.estimate_gas(spells, self._sender, step=f"estimate {bundle.kind}")
         except TransactionReverted as e:
             raise self._reverted(bundle, e) from e
         return PreparedBundle(

@@ -173,9 +173,7 @@ class BundlePlanner:
             scaled_supply = position.scaled_a_token_balance + _scaled_delta(
                 supply_delta, position.normalized_income
             )
-            scaled_debt = position.scaled_variable_debt + _scaled_delta(
-                debt_delta, position.normalized_debt
-            )
+            scaled_debt = position.scaled_variable_debt + _scaled_delta(debt_delta, position.normalized_debt)
             positions.append(
                 UserReservePosition(
                     asset=position.asset,
@@ -289,9 +287,7 @@ class BundlePlanner:
         ]
         return steps, lst.wrapped_symbol, outcome.wrapped_amount
 
-    def _swap_step(
-        self, sell: str, buy: str, amount_out_needed: int, max_slippage: Decimal
-    ) -> BundleStep:
+    def _swap_step(self, sell: str, buy: str, amount_out_needed: int, max_slippage: Decimal) -> BundleStep:
         """A swap selling just enough ``sell`` for ``amount_out_needed``, oracle-bounded."""
         sell_addr, buy_addr = self._addr(sell), self._addr(buy)
         sell_amount = self._c.router.quote_in(amount_out_needed, sell_addr, buy_addr)
@@ -428,9 +424,7 @@ class BundlePlanner:
             BundleStep(StepKind.BORROW, symbol, flash, aave_borrow(conn, addr, flash), AAVE_VENUE),
             repay_flash,
         ]
-        predicted = self._predict(
-            {symbol: (equity + flash, flash)}, e_mode=self._entry_emode(prelude)
-        )
+        predicted = self._predict({symbol: (equity + flash, flash)}, e_mode=self._entry_emode(prelude))
         self._check_target(predicted, target_ltv)
         return self._bundle(
             BundleKind.LEVERAGED_LENDING_ENTRY, steps, predicted, self._target_around(predicted)
@@ -504,9 +498,7 @@ class BundlePlanner:
         predicted = self._predict(
             {lst_symbol: (-withdraw_lst, 0), "WETH": (0, -repay_wei)}, e_mode=self._current_emode()
         )
-        return self._bundle(
-            BundleKind.PARTIAL_UNWIND, steps, predicted, self._target_around(predicted)
-        )
+        return self._bundle(BundleKind.PARTIAL_UNWIND, steps, predicted, self._target_around(predicted))
 
     def full_unwind(
         self,
@@ -524,8 +516,7 @@ class BundlePlanner:
             raise InvalidOrder(f"interest buffer {interest_buffer_bps} bps must be in [0, 1000]")
         now = self._c.gateway.block_timestamp()
         positions = {
-            p.asset: p
-            for p in self._c.aave.user_positions(self._config.dsa, ["WETH", lst_symbol], now)
+            p.asset: p for p in self._c.aave.user_positions(self._config.dsa, ["WETH", lst_symbol], now)
         }
         debt = positions["WETH"].debt_balance
         collateral = positions[lst_symbol].supply_balance
@@ -648,9 +639,7 @@ class BundlePlanner:
             deltas = {lst.wrapped_symbol: (-swap.amount, 0), "WETH": (0, -repay)}
         else:
             num, den = target_ltv.as_integer_ratio()
-            extra_base = (num * account.total_collateral_base - den * account.total_debt_base) // (
-                den - num
-            )
+            extra_base = (num * account.total_collateral_base - den * account.total_debt_base) // (den - num)
             flash = extra_base * WAD // price_weth
             if flash <= 0:
                 raise InvalidOrder(f"position already at LTV {current:.6f}")
@@ -678,9 +667,7 @@ class BundlePlanner:
             deltas = {lst_symbol: (lst_amount, 0), "WETH": (0, flash)}
         predicted = self._predict(deltas, e_mode=self._current_emode())
         self._check_target(predicted, target_ltv)
-        return self._bundle(
-            BundleKind.LTV_ADJUSTMENT, steps, predicted, self._target_around(predicted)
-        )
+        return self._bundle(BundleKind.LTV_ADJUSTMENT, steps, predicted, self._target_around(predicted))
 
 
 def _scaled_delta(amount: int, index: int) -> int:

@@ -52,8 +52,7 @@ class Spell:
         types = _arg_types(self.signature)
         if len(types) != len(self.args):
             raise InvalidOrder(
-                f"spell {self.connector}.{self.signature} takes {len(types)} arguments, "
-                f"got {len(self.args)}"
+                f"spell {self.connector}.{self.signature} takes {len(types)} arguments, got {len(self.args)}"
             )
 
     @property
@@ -124,9 +123,7 @@ def basic_deposit(connector: str, token: str, amount: int) -> Spell:
 
 def basic_withdraw(connector: str, token: str, amount: int, to: str) -> Spell:
     """``BASIC-A.withdraw(token, amt, to, 0, 0)``: send tokens from the DSA."""
-    return Spell(
-        connector, "withdraw(address,uint256,address,uint256,uint256)", (token, amount, to, 0, 0)
-    )
+    return Spell(connector, "withdraw(address,uint256,address,uint256,uint256)", (token, amount, to, 0, 0))
 
 
 def flash_payback(connector: str, token: str, amount: int) -> Spell:

@@ -174,9 +174,7 @@ def normalized_income(state: ReserveIndexState, now: int) -> int:
     elapsed = _elapsed(state, now)
     if elapsed == 0:
         return state.liquidity_index
-    return ray_mul(
-        calculate_linear_interest(state.current_liquidity_rate, elapsed), state.liquidity_index
-    )
+    return ray_mul(calculate_linear_interest(state.current_liquidity_rate, elapsed), state.liquidity_index)
 
 
 def normalized_debt(state: ReserveIndexState, now: int) -> int:
@@ -376,8 +374,7 @@ def user_account_data(
         unit: int = 10**config.decimals
         if threshold != 0 and position.using_as_collateral:
             balance_base = (
-                ray_mul(position.scaled_a_token_balance, position.normalized_income)
-                * position.price
+                ray_mul(position.scaled_a_token_balance, position.normalized_income) * position.price
             ) // unit
             total_collateral += balance_base
             weighted_ltv += balance_base * ltv

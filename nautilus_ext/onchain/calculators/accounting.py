@@ -60,9 +60,7 @@ class GasLedger:
         if fee_eth < 0:
             raise ValueError(f"gas fee {fee_eth} must be non-negative")
         if self.share_class is ShareClass.ETH and self.eth_balance - fee_eth < 0:
-            raise ValueError(
-                f"ETH share class wallet holds {self.eth_balance} ETH, cannot pay {fee_eth}"
-            )
+            raise ValueError(f"ETH share class wallet holds {self.eth_balance} ETH, cannot pay {fee_eth}")
         self.eth_balance -= fee_eth
 
     @property

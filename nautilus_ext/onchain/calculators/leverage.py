@@ -96,9 +96,7 @@ def unwind_withdraw_value(repay_wei: int, target_ltv: Decimal) -> int:
     return repay_wei * den // num
 
 
-def deleverage_repay_for_target(
-    collateral_eth_wei: int, debt_eth_wei: int, target_ltv: Decimal
-) -> int:
+def deleverage_repay_for_target(collateral_eth_wei: int, debt_eth_wei: int, target_ltv: Decimal) -> int:
     """
     Return the debt ``R`` to repay (with collateral worth ``R`` withdrawn and sold to repay it)
     so the position lands at ``target_ltv``: ``R = (D - λC)/(1 - λ)``, rounded up.

@@ -84,10 +84,14 @@ class EvmStack:
         return receipt
 
     def time_travel(self, seconds: int) -> int:
-        """Advance the chain clock by ``seconds`` and mine a block; return the new timestamp."""
+        """
+        Advance the chain clock by about ``seconds`` and mine a block.
+
+        Returns the new latest block's timestamp: the time ``eth_call`` views evaluate at.
+        """
         now = int(self.w3.eth.get_block("latest")["timestamp"])
         self.w3.provider.ethereum_tester.time_travel(now + seconds)
-        return now + seconds
+        return int(self.w3.eth.get_block("latest")["timestamp"])
 
     def snapshot(self) -> int:
         """Take an EVM snapshot (see :meth:`revert_to`)."""
@@ -184,9 +188,7 @@ def deploy_stack(cache_dir: Path, *, lst_rate: Decimal = Decimal("1.0634")) -> E
             f"variableDebt{symbol}",
             decimals,
         )
-        send(
-            pool.functions.initReserve(token.address, a_token.address, debt.address, configuration)
-        )
+        send(pool.functions.initReserve(token.address, a_token.address, debt.address, configuration))
     send(pool.functions.setEModeCategory(E_MODE_ETH, 9300, 9500, 10100, "ETH correlated"))
 
     eth_rate_wad = {
@@ -228,11 +230,7 @@ def deploy_stack(cache_dir: Path, *, lst_rate: Decimal = Decimal("1.0634")) -> E
         names.basic: deploy("ConnectorBasic", "conn_basic"),
         names.flash: deploy("ConnectorInstapool", "conn_flash", aggregator.address),
     }
-    send(
-        registry.functions.addConnectors(
-            list(connectors), [conn.address for conn in connectors.values()]
-        )
-    )
+    send(registry.functions.addConnectors(list(connectors), [conn.address for conn in connectors.values()]))
     dsa = deploy("InstaAccount", "dsa", registry.address, user)
 
     # weETH/WETH liquidity at the LST's ETH rate for in-bundle swaps.

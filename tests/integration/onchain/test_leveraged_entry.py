@@ -144,9 +144,7 @@ def test_borrow_over_ltv_reverts_everything(stack: EvmStack, clients: OnchainCli
     spells = greedy.spells(weth)
     dsa = stack.contracts["dsa"]
     names, datas = [s.connector for s in spells], [s.calldata for s in spells]
-    tx_hash = dsa.functions.cast(names, datas, stack.user).transact(
-        {"from": stack.user, "gas": 3_000_000}
-    )
+    tx_hash = dsa.functions.cast(names, datas, stack.user).transact({"from": stack.user, "gas": 3_000_000})
     assert stack.w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 0
     assert _holdings(stack) == before
 
@@ -194,9 +192,7 @@ def test_swap_beyond_slippage_reverts_everything(stack: EvmStack, clients: Oncha
     assert "Too much slippage" in reverted.value.details["reason"]
 
 
-def test_cowswap_step_is_refused_before_anything_is_sent(
-    stack: EvmStack, clients: OnchainClients
-) -> None:
+def test_cowswap_step_is_refused_before_anything_is_sent(stack: EvmStack, clients: OnchainClients) -> None:
     weth = stack.config.token("WETH").address
     weeth = stack.config.token("WEETH").address
     step = BundleStep(
