@@ -1,0 +1,65 @@
+"""Fault injection and latency settings for the fake exchange (mutable at run time by tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+
+
+@dataclass
+class FaultPlan:
+    """
+    What the fake exchange should do wrong, and how slowly.
+
+    Counters (``*_next``) are consumed one per matching request, so a test can say "the
+    next order is rejected" and then observe recovery. Change fields only through
+    :meth:`FakeExchange.call` (or before starting) so the server loop sees consistent values.
+
+    Parameters
+    ----------
+    rest_latency_ms : float, default 0
+        Delay added before every REST response.
+    ws_latency_ms : float, default 0
+        Delay added before every public WebSocket push.
+    fill_delay_ms : float, default 0
+        Delay added before every private WebSocket push (order updates, fills, positions).
+    duplicate_fills : bool, default False
+        Push every private fill message twice.
+    clock_skew_ms : int, default 0
+        Offset of the exchange clock from the host clock (signatures checked against it).
+    reject_next_orders : int, default 0
+        Reject this many upcoming order-entry requests with the venue's generic reject.
+    http_429_next : int, default 0
+        Answer this many upcoming REST requests matching ``fault_path_prefix`` with HTTP 429.
+    rest_timeout_next : int, default 0
+        Stall this many upcoming REST requests matching ``fault_path_prefix`` for
+        ``timeout_stall_secs`` (long enough for the client to time out).
+    timeout_stall_secs : float, default 5.0
+        How long a stalled request waits before answering.
+    fault_path_prefix : str, default ""
+        Only requests whose path starts with this prefix consume the 429/timeout counters.
+    drop_private_fills : int, default 0
+        Silently drop this many upcoming private fill pushes (the REST history still has them).
+    """
+
+    rest_latency_ms: float = 0.0
+    ws_latency_ms: float = 0.0
+    fill_delay_ms: float = 0.0
+    duplicate_fills: bool = False
+    clock_skew_ms: int = 0
+    reject_next_orders: int = 0
+    http_429_next: int = 0
+    rest_timeout_next: int = 0
+    timeout_stall_secs: float = 5.0
+    fault_path_prefix: str = ""
+    drop_private_fills: int = 0
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def take(self, name: str) -> bool:
+        """Consume one unit of the counter ``name`` if positive; return whether one was taken."""
+        value = getattr(self, name)
+        if value > 0:
+            setattr(self, name, value - 1)
+            self.counters[name] = self.counters.get(name, 0) + 1
+            return True
+        return False
