@@ -95,7 +95,7 @@ def _fail(text: object, part: str, why: str) -> InvalidInstrumentKey:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class InstrumentKey:
     """
     An immutable, hashable canonical instrument key.
@@ -207,6 +207,9 @@ class InstrumentKey:
 
     def __str__(self) -> str:
         return self._format()
+
+    def __repr__(self) -> str:
+        return f"InstrumentKey({self._format()!r})"
 
     # -- roles --------------------------------------------------------------------------------
 
