@@ -334,7 +334,10 @@ AuditEvent = Annotated[
 ]
 """Any audit event, discriminated by ``event_type``."""
 
-EVENT_ADAPTER: Final[TypeAdapter[AuditEvent]] = TypeAdapter(AuditEvent)
+# Input values are hidden in errors: they may hold secrets, and errors get logged.
+EVENT_ADAPTER: Final[TypeAdapter[AuditEvent]] = TypeAdapter(
+    AuditEvent, config=ConfigDict(hide_input_in_errors=True)
+)
 
 EVENT_CLASSES: Final[dict[EventType, type[_EventBase]]] = {
     EventType.DECISION: DecisionEvent,
