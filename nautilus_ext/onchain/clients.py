@@ -71,14 +71,15 @@ class Erc20Client:
             self._gateway.call(self._token(symbol).functions.balanceOf(owner), step=f"balanceOf {symbol}")
         )
 
-    def ensure_allowance(self, symbol: str, owner: str, spender: str, amount: int) -> None:
+    def ensure_allowance(self, symbol: str, owner: str, spender: str, amount: int) -> TxReceipt | None:
         """Approve ``spender`` for ``amount`` when the current allowance is lower."""
         token = self._token(symbol)
         current = int(self._gateway.call(token.functions.allowance(owner, spender), step="allowance"))
-        if current < amount:
-            self._gateway.send(
-                token.functions.approve(spender, amount), step=f"approve {symbol}", sender=owner
-            )
+        if current >= amount:
+            return None
+        return self._gateway.send(
+            token.functions.approve(spender, amount), step=f"approve {symbol}", sender=owner
+        )
 
     def transfer(self, symbol: str, sender: str, to: str, amount: int) -> TxReceipt:
         """
@@ -368,11 +369,18 @@ class LstClient:
         """Approve and wrap ``amount`` of the rebasing token."""
         if amount <= 0:
             raise InvalidOrder(f"wrap amount {amount} must be positive")
-        self._gateway.send(
-            self._rebasing.functions.approve(self._wrapped.address, amount),
-            step=f"approve {self.rebasing_symbol}",
-            sender=sender,
+        allowance = int(
+            self._gateway.call(
+                self._rebasing.functions.allowance(sender, self._wrapped.address),
+                step="allowance",
+            )
         )
+        if allowance < amount:
+            self._gateway.send(
+                self._rebasing.functions.approve(self._wrapped.address, amount),
+                step=f"approve {self.rebasing_symbol}",
+                sender=sender,
+            )
         return self._gateway.send(
             self._wrapped.functions.wrap(amount), step=f"wrap {self.wrapped_symbol}", sender=sender
         )
