@@ -41,7 +41,7 @@ SELECT seq,
        event->>'$.decision_id' AS decision_id,
        event->>'$.subject_id' AS subject_id,
        CAST(event AS VARCHAR) AS body
-FROM read_json(?, format = 'newline_delimited', ignore_errors = true,
+FROM read_json({paths}, format = 'newline_delimited', ignore_errors = true,
                columns = {'seq': 'UBIGINT', 'event': 'JSON'})
 """
 
@@ -154,7 +154,9 @@ def show(query_id: str, root: str, storage_options: dict[str, Any] | None = None
         if not local:
             con.register_filesystem(fs)
         paths = [s.path if local else fs.unstrip_protocol(s.path) for s in segments]
-        con.execute(_VIEW_SQL, [paths])
+        # DDL cannot take prepared parameters: quote the paths as SQL string literals.
+        literal = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+        con.execute(_VIEW_SQL.replace("{paths}", literal))
         return _query(con, query_id)
     finally:
         con.close()

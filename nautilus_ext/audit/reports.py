@@ -236,7 +236,10 @@ def summarize_day(
     running = Decimal(0)
     bucket_ns = rule.bucket_minutes * _NS_PER_MINUTE
     for event in events:
-        on_day = utc_date_of(event.ts_event) == day
+        event_day = utc_date_of(event.ts_event)
+        if event_day > day:
+            continue  # after the day: neither PnL nor positions at its end
+        on_day = event_day == day
         if isinstance(event, IntentEvent) and event.reference_price is not None:
             references[event.id] = event.reference_price
         if isinstance(event, FillEvent):

@@ -86,9 +86,7 @@ class EventFactory:
         }
         return IntentEvent(id=id, **self.header(**_split(fields)), **_rest(fields))
 
-    def order(
-        self, id: str = "O-1", status: OrderStatus = OrderStatus.SUBMITTED, **kw: Any
-    ) -> OrderEvent:
+    def order(self, id: str = "O-1", status: OrderStatus = OrderStatus.SUBMITTED, **kw: Any) -> OrderEvent:
         fields = {
             "venue": "BINANCE",
             "asset": "BTC-USDT",
@@ -185,9 +183,7 @@ def open_store(root: str) -> Iterator[Callable[..., AuditStore]]:
     """Open stores on ``root`` (config overrides as keywords); closes them after the test."""
     opened: list[AuditStore] = []
 
-    def _open(
-        redactor: Redactor | None = None, on_alert: Any = None, **overrides: Any
-    ) -> AuditStore:
+    def _open(redactor: Redactor | None = None, on_alert: Any = None, **overrides: Any) -> AuditStore:
         config = AuditStoreConfig(root=overrides.pop("root", root), **overrides)
         store = AuditStore(config, redactor=redactor or Redactor(env={}), on_alert=on_alert)
         opened.append(store)

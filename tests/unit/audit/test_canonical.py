@@ -36,17 +36,13 @@ def test_canonical_json_refuses_non_json_types(bad: object) -> None:
         canonical_json(bad)
 
 
-@given(
-    event=st.dictionaries(st.text(max_size=8), json_trees, max_size=6), seq=st.integers(0, 2**62)
-)
+@given(event=st.dictionaries(st.text(max_size=8), json_trees, max_size=6), seq=st.integers(0, 2**62))
 def test_encoded_line_is_the_canonical_json_of_the_record(event: dict, seq: int) -> None:
     prev = sha256_hex(str(seq).encode())
     line, record_hash = encode_record(seq, prev, event)
     decoded = json.loads(line)
     assert line == canonical_json(decoded) + b"\n"
-    assert record_hash == sha256_hex(
-        canonical_json({"seq": seq, "prev_hash": prev, "event": event})
-    )
+    assert record_hash == sha256_hex(canonical_json({"seq": seq, "prev_hash": prev, "event": event}))
     assert decode_record(line[:-1], "mem", 1).hash == record_hash
 
 

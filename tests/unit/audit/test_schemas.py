@@ -32,16 +32,12 @@ from nautilus_ext.errors import RequestError
         ("safeguard", EventType.SAFEGUARD),
     ],
 )
-def test_each_event_round_trips_through_json(
-    events: Any, builder: str, event_type: EventType
-) -> None:
+def test_each_event_round_trips_through_json(events: Any, builder: str, event_type: EventType) -> None:
     event = getattr(events, builder)()
     data = json.loads(json.dumps(dump_event(event)))
     assert data["event_type"] == event_type
     assert data["schema_version"] == 1
-    assert {"mode", "ts_event", "ts_wall", "strategy_id", "version_hash", "config_hash"} <= set(
-        data
-    )
+    assert {"mode", "ts_event", "ts_wall", "strategy_id", "version_hash", "config_hash"} <= set(data)
     assert parse_event(data) == event
 
 

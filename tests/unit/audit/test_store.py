@@ -45,9 +45,7 @@ def _segment_files(root: str) -> list[Path]:
     return sorted(Path(root, "audit").glob("date=*/*.jsonl"))
 
 
-def test_acknowledged_records_are_on_disk_and_chain_verifies(
-    open_store: Any, events: Any, root: str
-) -> None:
+def test_acknowledged_records_are_on_disk_and_chain_verifies(open_store: Any, events: Any, root: str) -> None:
     store = open_store()
     futures = [store.append(events.intent(id=f"I-{i}")) for i in range(50)]
     assert [f.result(5) for f in futures] == list(range(50))
@@ -60,9 +58,7 @@ def test_acknowledged_records_are_on_disk_and_chain_verifies(
     assert store.stats().committed == 50
 
 
-def test_reopen_continues_the_chain_in_the_same_segment(
-    open_store: Any, events: Any, root: str
-) -> None:
+def test_reopen_continues_the_chain_in_the_same_segment(open_store: Any, events: Any, root: str) -> None:
     first = open_store()
     first.append(events.intent(id="I-a"))
     first.close()
@@ -190,9 +186,7 @@ def test_full_queue_raises_alerts_and_counts(
     assert [r.event["id"] for r in iter_records(root)] == ["I-0", "I-1", "I-2"]
 
 
-def test_block_policy_waits_for_room_then_refuses(
-    open_store: Any, events: Any, eventually: Any
-) -> None:
+def test_block_policy_waits_for_room_then_refuses(open_store: Any, events: Any, eventually: Any) -> None:
     redactor = GatedRedactor()
     store = open_store(
         redactor=redactor,
@@ -210,9 +204,7 @@ def test_block_policy_waits_for_room_then_refuses(
     assert store_blocking.result(5) == 2
 
 
-def test_alert_callback_errors_do_not_break_the_store(
-    open_store: Any, events: Any, eventually: Any
-) -> None:
+def test_alert_callback_errors_do_not_break_the_store(open_store: Any, events: Any, eventually: Any) -> None:
     redactor = GatedRedactor()
 
     def broken_callback(alert: AuditAlert) -> None:
@@ -234,9 +226,7 @@ def test_storage_failure_fails_pending_and_later_records(
     alerts: list[AuditAlert] = []
     store = open_store(on_alert=alerts.append)
     store.append_and_wait(events.intent(id="I-0"))
-    Path(root, "audit", "date=2024-01-03").write_text(
-        "not a folder"
-    )  # the next day cannot be created
+    Path(root, "audit", "date=2024-01-03").write_text("not a folder")  # the next day cannot be created
     doomed = store.append(events.intent(id="I-1", ts_event=clock.now_ns + DAY_NS))
     with pytest.raises(AuditStorageError, match="audit commit failed"):
         doomed.result(5)
