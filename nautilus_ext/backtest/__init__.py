@@ -1,0 +1,17 @@
+"""Backtests through NautilusTrader's BacktestNode: orders-driven and strategy-driven."""
+
+from nautilus_ext.backtest.config import BacktestSpec
+from nautilus_ext.backtest.config import LatencySpec
+from nautilus_ext.backtest.config import VenueSimSpec
+from nautilus_ext.backtest.results import ExecutionResult
+from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.backtest.results import FillModelKind
+
+__all__ = [
+    "BacktestSpec",
+    "ExecutionResult",
+    "ExecutionStatus",
+    "FillModelKind",
+    "LatencySpec",
+    "VenueSimSpec",
+]

@@ -1,0 +1,345 @@
+"""
+The execution service inside a Nautilus node: unified Orders in, Nautilus orders out.
+
+:class:`UnifiedExecutionStrategy` is the small API strategies use in every mode: call
+:meth:`UnifiedExecutionStrategy.submit_unified` with an :class:`~nautilus_ext.orders.Order`;
+the order is routed (pure routing), a venue is chosen among the candidates by the cost model
+(book walk + taker fee over the books in the cache), and the Nautilus order is submitted.
+Every unified order gets an :class:`ExecutionResult` with arrival mid, fills, fees and status.
+
+The same class runs in a ``BacktestNode`` and a live ``TradingNode``: it only talks to the
+Nautilus cache, clock and order factory.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN
+from decimal import Decimal
+from typing import Any
+
+from nautilus_trader.config import StrategyConfig
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import TimeInForce
+from nautilus_trader.model.events import OrderCanceled
+from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.events import OrderExpired
+from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.events import OrderRejected
+from nautilus_trader.model.identifiers import ClientOrderId
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.trading.strategy import Strategy
+
+from nautilus_ext.backtest.results import ExecutionResult
+from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.backtest.results import FillModelKind
+from nautilus_ext.backtest.results import FillRecord
+from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.errors import NoRouteError
+from nautilus_ext.instruments.nautilus import to_instrument_id
+from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.orders.model import Order
+from nautilus_ext.orders.model import Side
+from nautilus_ext.routing.cost import VenueQuote
+from nautilus_ext.routing.cost import best_venue
+from nautilus_ext.routing.cost import estimate_cost
+from nautilus_ext.routing.router import Route
+from nautilus_ext.routing.router import RouteFamily
+from nautilus_ext.routing.router import route
+
+_EXECUTABLE: frozenset[RouteFamily | None] = frozenset(
+    {RouteFamily.CEX, RouteFamily.TRADFI, RouteFamily.DEX, RouteFamily.BETFAIR, None}
+)
+_BOOK_DEPTH = 50
+
+
+class UnifiedExecutionConfig(StrategyConfig, frozen=True):
+    """
+    Configuration of the unified execution strategy.
+
+    Parameters
+    ----------
+    registry_dir : str, optional
+        Instrument registry directory (default: the shipped ``configs/``).
+    instrument_ids : list[str]
+        Nautilus instrument ids to subscribe to (books, quotes, trades) for routing and
+        arrival prices.
+    book_data : bool, default True
+        Whether L2 book deltas are available (else quotes/trades decide the fill model).
+    taker_fees : dict[str, str], optional
+        Override taker fee per Nautilus instrument id for the cost model.
+    """
+
+    registry_dir: str | None = None
+    instrument_ids: tuple[str, ...] = ()
+    book_data: bool = True
+    trade_data: bool = True
+    quote_data: bool = False
+
+
+class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
+    """
+    A Nautilus strategy that executes unified Orders (see the module docstring).
+
+    Subclasses decide *when* to call :meth:`submit_unified`; results accumulate in
+    :attr:`results` keyed by ``operation_id``.
+    """
+
+    def __init__(self, config: UnifiedExecutionConfig) -> None:
+        super().__init__(config)
+        self._registry_dir = config.registry_dir
+        self._subscribe_ids = [InstrumentId.from_str(i) for i in config.instrument_ids]
+        self._book_data = config.book_data
+        self._trade_data = config.trade_data
+        self._quote_data = config.quote_data
+        self.registry: InstrumentRegistry = (
+            InstrumentRegistry.from_directory(config.registry_dir)
+            if config.registry_dir
+            else InstrumentRegistry.default()
+        )
+        self.results: dict[str, ExecutionResult] = {}
+        self._by_client_id: dict[ClientOrderId, str] = {}
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        for iid in self._subscribe_ids:
+            if self._book_data:
+                self.subscribe_order_book_deltas(iid)
+            if self._trade_data:
+                self.subscribe_trade_ticks(iid)
+            if self._quote_data:
+                self.subscribe_quote_ticks(iid)
+
+    def on_stop(self) -> None:
+        # leave nothing working: cancel resting limit orders, then close the books on results
+        self.cancel_all_orders_everywhere()
+        for result in self.results.values():
+            if result.status is not ExecutionStatus.REJECTED and not result.reason and result.fill_ratio < 1:
+                result.reason = "open at end of data; cancelled"
+            result.finalise()
+
+    def cancel_all_orders_everywhere(self) -> None:
+        """Cancel every open order this strategy has on any instrument."""
+        for order in self.cache.orders_open(strategy_id=self.id):
+            self.cancel_order(order)
+
+    # -- the API strategies call -------------------------------------------------------------
+
+    def submit_unified(self, order: Order) -> ExecutionResult:
+        """
+        Route and submit one unified order; return its (live-updating) result.
+
+        Never raises for a bad order: the result is REJECTED with the error code and message,
+        so one bad order in a batch cannot stop a run.
+        """
+        ts = self.clock.timestamp_ns()
+        result = ExecutionResult(
+            operation_id=order.operation_id,
+            instrument_key=str(order.instrument_key),
+            side=str(order.side),
+            requested_quantity=order.amount,
+            ts_decision_ns=ts,
+            strategy_id=order.strategy_id,
+            limit_price=order.price,
+            expected_deltas={str(k): v for k, v in order.expected_deltas.items()},
+        )
+        if order.operation_id in self.results:
+            result.status = ExecutionStatus.REJECTED
+            result.reason = f"INVALID_ORDER: duplicate operation_id {order.operation_id}"
+            self.results[f"{order.operation_id}#dup@{ts}"] = result
+            return result
+        self.results[order.operation_id] = result
+        try:
+            rt = route(order, self.registry)
+            result.algorithm_requested = None if rt.algorithm is None else str(rt.algorithm.name)
+            self._execute(order, rt, result)
+        except NautilusExtError as e:
+            result.status = ExecutionStatus.REJECTED
+            result.reason = f"{e.code}: {e.message}"
+            self.log.warning(f"Cannot execute order {order.operation_id}: {result.reason}")
+        return result
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _instrument_for(self, order: Order, key_text: str) -> Instrument | None:
+        selection = order.selection if order.key.is_sports else None
+        iid = to_instrument_id(key_text, self.registry, selection=selection)
+        return self.cache.instrument(iid)
+
+    def _execute(self, order: Order, rt: Route, result: ExecutionResult) -> None:
+        if rt.family not in _EXECUTABLE:
+            raise _reject(order, f"{rt.family} orders do not execute through Nautilus in this mode")
+        buy = order.side in (Side.BUY, Side.LAY)
+        instruments: dict[str, Instrument] = {}
+        for cand in rt.candidates:
+            try:
+                inst = self._instrument_for(order, str(cand.key))
+            except NautilusExtError:
+                continue
+            if inst is not None:
+                instruments[cand.venue] = inst
+        if not instruments:
+            raise _reject(order, "no candidate instrument is loaded in this node (not in the catalog?)")
+
+        chosen_venue, estimated = self._choose_venue(order, instruments, buy)
+        inst = instruments[chosen_venue]
+        result.venue = chosen_venue
+        result.nautilus_instrument_id = str(inst.id)
+        result.estimated_cost_bps = estimated
+        result.arrival_mid, result.fill_model = self._arrival(inst.id)
+        if rt.algorithm is not None and len(instruments) > 1:
+            result.algorithm_used = "BEST_VENUE"
+
+        quantity = self._quantity(order, inst)
+        side = OrderSide.BUY if buy else OrderSide.SELL
+        tags = [f"op:{order.operation_id}"]
+        if order.price is None:
+            nautilus_order = self.order_factory.market(
+                inst.id, side, quantity, time_in_force=TimeInForce.IOC, tags=tags
+            )
+            result.order_type = "MARKET"
+        else:
+            price = inst.make_price(order.price)
+            if price.as_decimal() != order.price:
+                raise _reject(
+                    order, f"price {order.price} is not on the tick grid {inst.price_increment}", InvalidOrder
+                )
+            tif = TimeInForce.IOC if (order.metadata or {}).get("time_in_force") == "IOC" else TimeInForce.GTC
+            nautilus_order = self.order_factory.limit(
+                inst.id, side, quantity, price, time_in_force=tif, tags=tags
+            )
+            result.order_type = "LIMIT"
+        self._by_client_id[nautilus_order.client_order_id] = order.operation_id
+        result.client_order_id = str(nautilus_order.client_order_id)
+        self.submit_order(nautilus_order)
+
+    def _quantity(self, order: Order, inst: Instrument) -> Any:
+        step = inst.size_increment.as_decimal()
+        units = (order.amount / step).to_integral_value(rounding=ROUND_DOWN)
+        amount = units * step
+        if amount != order.amount:
+            raise _reject(
+                order,
+                f"amount {order.amount} is not a multiple of the lot size {step} on {inst.id}",
+                InvalidOrder,
+            )
+        min_qty = inst.min_quantity
+        if min_qty is not None and amount < min_qty.as_decimal():
+            raise _reject(
+                order, f"amount {amount} is below the minimum size {min_qty} on {inst.id}", InvalidOrder
+            )
+        return inst.make_qty(amount)
+
+    def _choose_venue(
+        self, order: Order, instruments: dict[str, Instrument], buy: bool
+    ) -> tuple[str, Decimal | None]:
+        quotes = []
+        for venue, inst in sorted(instruments.items()):
+            levels, mid = self._levels(inst.id, buy)
+            fee = inst.taker_fee if isinstance(inst.taker_fee, Decimal) else Decimal(str(inst.taker_fee))
+            quotes.append(
+                VenueQuote(venue=venue, levels=levels, taker_fee=fee, mid=mid, healthy=mid is not None)
+            )
+        if len(quotes) == 1:
+            only = quotes[0]
+            if only.mid is None or not only.levels:
+                return only.venue, None
+            return only.venue, estimate_cost(only, order.amount, buy=buy).cost_bps
+        best = best_venue(quotes, order.amount, buy=buy)
+        if best is None:
+            # nobody can fill it all: take the deepest healthy book rather than refusing
+            deepest = max(quotes, key=lambda q: (sum((s for _, s in q.levels), Decimal(0)), q.venue))
+            return deepest.venue, None
+        return best.venue, best.cost_bps
+
+    def _levels(self, iid: InstrumentId, buy: bool) -> tuple[list[tuple[Decimal, Decimal]], Decimal | None]:
+        book = self.cache.order_book(iid)
+        if book is not None and book.best_bid_price() is not None and book.best_ask_price() is not None:
+            side_levels = book.asks() if buy else book.bids()
+            levels = [(lvl.price.as_decimal(), Decimal(str(lvl.size()))) for lvl in side_levels[:_BOOK_DEPTH]]
+            mid = (book.best_bid_price().as_decimal() + book.best_ask_price().as_decimal()) / 2
+            return levels, mid
+        quote = self.cache.quote_tick(iid)
+        if quote is not None:
+            px = quote.ask_price if buy else quote.bid_price
+            size = quote.ask_size if buy else quote.bid_size
+            mid = (quote.bid_price.as_decimal() + quote.ask_price.as_decimal()) / 2
+            return [(px.as_decimal(), size.as_decimal())], mid
+        trade = self.cache.trade_tick(iid)
+        if trade is not None:
+            return [], trade.price.as_decimal()
+        return [], None
+
+    def _arrival(self, iid: InstrumentId) -> tuple[Decimal | None, FillModelKind]:
+        book = self.cache.order_book(iid)
+        if book is not None and book.best_bid_price() is not None and book.best_ask_price() is not None:
+            mid = (book.best_bid_price().as_decimal() + book.best_ask_price().as_decimal()) / 2
+            return (
+                mid,
+                FillModelKind.L2_BOOK_WALK
+                if book.book_type.name != "L1_MBP"
+                else FillModelKind.L1_TOP_OF_BOOK,
+            )
+        quote = self.cache.quote_tick(iid)
+        if quote is not None:
+            return (
+                quote.bid_price.as_decimal() + quote.ask_price.as_decimal()
+            ) / 2, FillModelKind.L1_TOP_OF_BOOK
+        trade = self.cache.trade_tick(iid)
+        if trade is not None:
+            return trade.price.as_decimal(), FillModelKind.TRADE_PRINTS
+        return None, FillModelKind.TRADE_PRINTS
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _result_for(self, client_order_id: ClientOrderId) -> ExecutionResult | None:
+        op = self._by_client_id.get(client_order_id)
+        return None if op is None else self.results.get(op)
+
+    def on_order_filled(self, event: OrderFilled) -> None:
+        result = self._result_for(event.client_order_id)
+        if result is None:
+            return
+        result.fills.append(
+            FillRecord(
+                ts_ns=event.ts_event,
+                price=event.last_px.as_decimal(),
+                quantity=event.last_qty.as_decimal(),
+                fee=event.commission.as_decimal(),
+                fee_currency=event.commission.currency.code,
+                trade_id=str(event.trade_id),
+                liquidity=event.liquidity_side.name,
+            ),
+        )
+        result.finalise()
+
+    def _closed(self, client_order_id: ClientOrderId, why: str, rejected: bool = False) -> None:
+        result = self._result_for(client_order_id)
+        if result is None:
+            return
+        if rejected:
+            result.status = ExecutionStatus.REJECTED
+        result.reason = why
+        result.finalise()
+
+    def on_order_rejected(self, event: OrderRejected) -> None:
+        self._closed(event.client_order_id, f"ORDER_REJECTED: {event.reason}", rejected=True)
+
+    def on_order_denied(self, event: OrderDenied) -> None:
+        self._closed(event.client_order_id, f"RISK_BLOCKED: {event.reason}", rejected=True)
+
+    def on_order_canceled(self, event: OrderCanceled) -> None:
+        result = self._result_for(event.client_order_id)
+        if result is not None and result.fill_ratio < 1 and not result.reason:
+            result.reason = "remainder cancelled (IOC or no liquidity left in the book)"
+        if result is not None:
+            result.finalise()
+
+    def on_order_expired(self, event: OrderExpired) -> None:
+        self._closed(event.client_order_id, "expired")
+
+
+def _reject(order: Order, why: str, error: type[NautilusExtError] = NoRouteError) -> NautilusExtError:
+    return error(f"order {order.operation_id}: {why}", order_id=order.operation_id)

@@ -1,0 +1,171 @@
+"""Per-order execution results: what happened to each unified Order, in honest numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import Decimal
+from enum import StrEnum
+from enum import unique
+from typing import Any
+
+from nautilus_ext.routing.cost import slippage_bps
+
+
+@unique
+class ExecutionStatus(StrEnum):
+    """Final state of a unified order."""
+
+    FILLED = "FILLED"  # the whole amount filled
+    PARTIAL = "PARTIAL"  # some filled; the rest was cancelled or expired
+    UNFILLED = "UNFILLED"  # nothing filled (limit never reached, or no liquidity)
+    REJECTED = "REJECTED"  # refused before or at the venue (reason says why)
+
+
+@unique
+class FillModelKind(StrEnum):
+    """Which fill model the data allowed, reported with every result."""
+
+    L2_BOOK_WALK = "L2_BOOK_WALK"  # market/marketable orders walk the reconstructed L2 book
+    L1_TOP_OF_BOOK = "L1_TOP_OF_BOOK"  # fills at best bid/ask from quotes, size-unaware beyond L1
+    TRADE_PRINTS = "TRADE_PRINTS"  # fills against trade prints only (no book)
+
+
+@dataclass(slots=True)
+class FillRecord:
+    """One venue fill of a unified order."""
+
+    ts_ns: int
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal
+    fee_currency: str
+    trade_id: str
+    liquidity: str
+
+
+@dataclass(slots=True)
+class ExecutionResult:
+    """
+    The outcome of one unified Order.
+
+    ``slippage_bps`` is measured against ``arrival_mid`` (the venue mid when the order was
+    routed), positive when the fill is worse than the mid; fees are separate.
+    ``estimated_cost_bps`` is the pre-trade estimate of impact plus taker fee from the book.
+    """
+
+    operation_id: str
+    instrument_key: str
+    side: str
+    requested_quantity: Decimal
+    ts_decision_ns: int
+    strategy_id: str | None = None
+    venue: str | None = None
+    nautilus_instrument_id: str | None = None
+    client_order_id: str | None = None
+    order_type: str = "MARKET"
+    limit_price: Decimal | None = None
+    arrival_mid: Decimal | None = None
+    estimated_cost_bps: Decimal | None = None
+    algorithm_requested: str | None = None
+    algorithm_used: str = "DIRECT"
+    fill_model: FillModelKind = FillModelKind.L2_BOOK_WALK
+    status: ExecutionStatus = ExecutionStatus.UNFILLED
+    reason: str = ""
+    expected_deltas: dict[str, Decimal] = field(default_factory=dict)
+    fills: list[FillRecord] = field(default_factory=list)
+
+    @property
+    def filled_quantity(self) -> Decimal:
+        """Return the total filled quantity."""
+        return sum((f.quantity for f in self.fills), Decimal(0))
+
+    @property
+    def fill_ratio(self) -> Decimal:
+        """Return filled / requested."""
+        return self.filled_quantity / self.requested_quantity if self.requested_quantity else Decimal(0)
+
+    @property
+    def avg_fill_price(self) -> Decimal | None:
+        """Return the quantity-weighted average fill price."""
+        qty = self.filled_quantity
+        if qty == 0:
+            return None
+        return sum((f.price * f.quantity for f in self.fills), Decimal(0)) / qty
+
+    @property
+    def fees(self) -> Decimal:
+        """Return total fees (in ``fee_currency``; positive = paid)."""
+        return sum((f.fee for f in self.fills), Decimal(0))
+
+    @property
+    def fee_currency(self) -> str | None:
+        """Return the fee currency (of the first fill)."""
+        return self.fills[0].fee_currency if self.fills else None
+
+    @property
+    def slippage_bps(self) -> Decimal | None:
+        """Return slippage of the average fill versus the arrival mid, in bps."""
+        avg = self.avg_fill_price
+        if avg is None or self.arrival_mid is None or self.arrival_mid <= 0:
+            return None
+        return slippage_bps(avg, self.arrival_mid, buy=self.side in ("BUY", "BACK"))
+
+    @property
+    def time_to_complete_ms(self) -> Decimal | None:
+        """Return milliseconds from decision to the last fill."""
+        if not self.fills:
+            return None
+        return Decimal(max(f.ts_ns for f in self.fills) - self.ts_decision_ns) / Decimal(1_000_000)
+
+    @property
+    def actual_deltas(self) -> dict[str, Decimal]:
+        """Return the executed position deltas: expected deltas scaled by the fill ratio."""
+        ratio = self.fill_ratio
+        return {k: v * ratio for k, v in self.expected_deltas.items()}
+
+    def finalise(self) -> None:
+        """Set the status from the fills (unless already REJECTED)."""
+        if self.status is ExecutionStatus.REJECTED:
+            return
+        filled = self.filled_quantity
+        if filled >= self.requested_quantity:
+            self.status = ExecutionStatus.FILLED
+        elif filled > 0:
+            self.status = ExecutionStatus.PARTIAL
+        else:
+            self.status = ExecutionStatus.UNFILLED
+
+    def summary(self) -> dict[str, Any]:
+        """Return a flat, JSON-friendly row (Decimals as strings)."""
+
+        def s(value: Decimal | None) -> str | None:
+            return None if value is None else format(value, "f")
+
+        return {
+            "operation_id": self.operation_id,
+            "strategy_id": self.strategy_id,
+            "instrument_key": self.instrument_key,
+            "venue": self.venue,
+            "nautilus_instrument_id": self.nautilus_instrument_id,
+            "side": self.side,
+            "order_type": self.order_type,
+            "limit_price": s(self.limit_price),
+            "requested_quantity": s(self.requested_quantity),
+            "filled_quantity": s(self.filled_quantity),
+            "fill_ratio": s(self.fill_ratio),
+            "arrival_mid": s(self.arrival_mid),
+            "avg_fill_price": s(self.avg_fill_price),
+            "slippage_bps": s(self.slippage_bps),
+            "estimated_cost_bps": s(self.estimated_cost_bps),
+            "fees": s(self.fees),
+            "fee_currency": self.fee_currency,
+            "ts_decision_ns": self.ts_decision_ns,
+            "time_to_complete_ms": s(self.time_to_complete_ms),
+            "n_fills": len(self.fills),
+            "status": str(self.status),
+            "reason": self.reason,
+            "algorithm_requested": self.algorithm_requested,
+            "algorithm_used": self.algorithm_used,
+            "fill_model": str(self.fill_model),
+        }
