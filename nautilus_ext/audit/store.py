@@ -420,9 +420,9 @@ class AuditStore:
         with self._state:
             self._failure = failure
             self._state.notify_all()
+        self._alert(AlertKind.WRITER_FAILED, f"audit writer stopped: {failure.message}")
         for _, future in batch:
             future.set_exception(failure)
-        self._alert(AlertKind.WRITER_FAILED, f"audit writer stopped: {failure.message}")
 
     def _fail_remaining(self) -> None:
         # After a failure keep consuming, so a record queued in a race still gets an answer.
