@@ -218,9 +218,11 @@ class AaveV3Client:
             liquidation_bonus_bps=int(raw[2]),
         )
 
-    def scaled_balances(self, symbol: str, user: str) -> tuple[int, int]:
+    def scaled_balances(
+        self, symbol: str, user: str, reserve: ReserveSnapshot | None = None
+    ) -> tuple[int, int]:
         """Return the user's ``(scaled aToken, scaled variable debt)`` for a reserve."""
-        reserve = self.reserve(symbol)
+        reserve = reserve or self.reserve(symbol)
         a_token = self._gateway.contract(reserve.a_token, SCALED_TOKEN_ABI)
         debt = self._gateway.contract(reserve.variable_debt_token, SCALED_TOKEN_ABI)
         return (
@@ -244,7 +246,7 @@ class AaveV3Client:
         positions: list[UserReservePosition] = []
         for symbol in symbols:
             reserve = self.reserve(symbol)
-            scaled_supply, scaled_debt = self.scaled_balances(symbol, user)
+            scaled_supply, scaled_debt = self.scaled_balances(symbol, user, reserve)
             positions.append(
                 UserReservePosition(
                     asset=symbol,
