@@ -125,7 +125,8 @@ def _fast_gas_estimator(state: Any, transaction: Any) -> int:
         state.revert(snapshot)
     if not failed:
         candidate = min(used * 9 // 8 + 25_000, state.gas_limit)
-        if _get_computation_error(state, SpoofTransaction(transaction, gas=candidate)) is None:
+        confirm: Any = SpoofTransaction(transaction, gas=candidate)
+        if _get_computation_error(state, confirm) is None:
             return int(candidate)
     return int(binary_gas_search_intrinsic_tolerance(state, transaction))
 
@@ -178,7 +179,8 @@ def deploy_stack(cache_dir: Path, *, lst_rate: Decimal = Decimal("1.0634")) -> E
 
     compiled = compile_contracts(cache_dir)
     w3 = Web3(EthereumTesterProvider())
-    _use_fast_gas_estimator(w3.provider.ethereum_tester.backend)
+    provider: Any = w3.provider
+    _use_fast_gas_estimator(provider.ethereum_tester.backend)
     accounts: list[str] = list(w3.eth.accounts)
     owner, user, lp = accounts[0], accounts[1], accounts[2]
     c: dict[str, Any] = {}
