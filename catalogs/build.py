@@ -201,7 +201,7 @@ def _serialize(objs: list[Any], cls: type) -> pa.Table:
     return result
 
 
-def _progress(items: Sequence[Path], enabled: bool, desc: str) -> Any:
+def _progress(items: Sequence[Any], enabled: bool, desc: str) -> Any:
     from tqdm import tqdm
 
     return tqdm(items, desc=desc, unit="file", disable=not enabled)
@@ -224,13 +224,13 @@ def _venue_fees(venue_code: str) -> tuple[Decimal, Decimal] | None:
 
 def tardis_instrument(symbol: Any, price_precision: int, size_precision: int, ts: int) -> Any:
     """Create the Nautilus instrument of a Tardis symbol at the given precisions."""
-    from nautilus_trader.model.currencies import Currency
     from nautilus_trader.model.enums import CurrencyType
     from nautilus_trader.model.identifiers import InstrumentId
     from nautilus_trader.model.identifiers import Symbol
     from nautilus_trader.model.instruments import CryptoFuture
     from nautilus_trader.model.instruments import CryptoPerpetual
     from nautilus_trader.model.instruments import CurrencyPair
+    from nautilus_trader.model.objects import Currency
     from nautilus_trader.model.objects import Price
     from nautilus_trader.model.objects import Quantity
 
@@ -330,9 +330,13 @@ def _build_tardis(
         if s.kind == tardis.DERIVATIVE_TICKER:
             sink.add_table(_custom_folder(), iid, tardis.derivative_ticker_table(s))
             continue
-        table = tardis.trades_table(s, pp, sp) if s.kind == tardis.TRADES else None
+        table = None
+        if s.kind == tardis.TRADES:
+            table, folder = tardis.trades_table(s, pp, sp), "trade_tick"
+        elif s.kind == tardis.INCREMENTAL_BOOK_L2:
+            table, folder = tardis.deltas_table(s, pp, sp), "order_book_deltas"
         if table is not None:
-            sink.add_table("trade_tick", iid, table)
+            sink.add_table(folder, iid, table)
         else:
             sink.add_objects(tardis.nautilus_objects(s, pp, sp))
     for iid, symbol in symbols.items():

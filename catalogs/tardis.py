@@ -116,7 +116,7 @@ def _read_header(path: Path) -> list[str]:
     opener: Any = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rt", encoding="utf-8") as f:
-            header = f.readline().strip()
+            header = str(f.readline()).strip()
     except (OSError, UnicodeDecodeError, EOFError) as e:
         raise _fail(path, f"cannot read header ({e})", 1) from e
     if not header:
@@ -239,10 +239,8 @@ def _row_from_arrow_error(message: str) -> int | None:
 
 
 def _ts_ns(scan: TardisScan, name: str) -> np.ndarray:
-    ts = scan.table.column(name).to_numpy().astype(np.int64)
-    if scan.nanosecond_timestamps:
-        return ts
-    return ts * 1000
+    ts: np.ndarray = np.asarray(scan.table.column(name).to_numpy(), dtype=np.int64)
+    return ts if scan.nanosecond_timestamps else ts * 1000
 
 
 # -- table builders ----------------------------------------------------------------------------
@@ -291,6 +289,87 @@ def trades_table(scan: TardisScan, price_precision: int, size_precision: int) ->
         ],
         schema=schema,
     )
+
+
+def deltas_table(scan: TardisScan, price_precision: int, size_precision: int) -> pa.Table:
+    """
+    Build the ``OrderBookDelta`` catalog table of an incremental_book_L2 file vectorised.
+
+    Mirrors NautilusTrader's Tardis loader (tested row for row against it): a CLEAR delta
+    (flags ``F_SNAPSHOT``) opens every run of snapshot rows; snapshot rows are ADDs, other
+    rows UPDATE (amount > 0) or DELETE (amount 0); ``F_LAST`` marks the last row of each
+    exchange timestamp; ``ts_init`` is the local (receive) timestamp.
+    """
+    t = scan.table
+    n = t.num_rows
+    snap = np.asarray(pc.fill_null(pc.equal(t.column("is_snapshot"), "true"), False))
+    is_bid = np.asarray(pc.fill_null(pc.equal(t.column("side"), "bid"), False))
+    price = pc.cast(t.column("price"), pa.float64()).to_numpy()
+    size = pc.cast(t.column("amount"), pa.float64()).to_numpy()
+    ts_event = _ts_ns(scan, "timestamp")
+    ts_init = _ts_ns(scan, "local_timestamp")
+    action = np.where(snap, 1, np.where(size > 0, 2, 3)).astype(np.uint8)
+    flags = np.zeros(n, dtype=np.uint8)
+    last = np.ones(n, dtype=bool)
+    last[:-1] = ts_event[1:] != ts_event[:-1]
+    flags[last] = 128
+    clear_before = snap.copy()
+    clear_before[1:] &= ~snap[:-1]
+    k = int(clear_before.sum())
+    total = n + k
+    pos = np.arange(n) + np.cumsum(clear_before)  # row i moves after the clears before it
+    clear_pos = pos[clear_before] - 1
+
+    def place(values: np.ndarray, clear_value: Any, dtype: Any) -> np.ndarray:
+        out = np.empty(total, dtype=dtype)
+        out[pos] = values
+        out[clear_pos] = clear_value
+        return out
+
+    out_action = place(action, 4, np.uint8)
+    out_side = place(np.where(is_bid, 1, 2).astype(np.uint8), 0, np.uint8)
+    out_price = place(price, 0.0, np.float64)
+    out_size = place(size, 0.0, np.float64)
+    out_flags = place(flags, 32, np.uint8)
+    out_ts_event = place(ts_event, ts_event[clear_before], np.int64)
+    out_ts_init = place(ts_init, ts_init[clear_before], np.int64)
+    schema = pa.schema(
+        [
+            pa.field("action", pa.uint8(), nullable=False),
+            pa.field("side", pa.uint8(), nullable=False),
+            pa.field("price", pa.binary(16), nullable=False),
+            pa.field("size", pa.binary(16), nullable=False),
+            pa.field("order_id", pa.uint64(), nullable=False),
+            pa.field("flags", pa.uint8(), nullable=False),
+            pa.field("sequence", pa.uint64(), nullable=False),
+            pa.field("ts_event", pa.uint64(), nullable=False),
+            pa.field("ts_init", pa.uint64(), nullable=False),
+        ],
+        metadata=_metadata(scan, price_precision, size_precision),
+    )
+    zeros = pa.array(np.zeros(total, dtype=np.uint64))
+    return pa.Table.from_arrays(
+        [
+            pa.array(out_action),
+            pa.array(out_side),
+            to_fixed_binary(out_price, price_precision),
+            to_fixed_binary(out_size, size_precision),
+            zeros,
+            pa.array(out_flags),
+            zeros,
+            pa.array(out_ts_event.astype(np.uint64)),
+            pa.array(out_ts_init.astype(np.uint64)),
+        ],
+        schema=schema,
+    )
+
+
+def _metadata(scan: TardisScan, price_precision: int, size_precision: int) -> dict[str, str]:
+    return {
+        "instrument_id": scan.symbol.instrument_id,
+        "price_precision": str(price_precision),
+        "size_precision": str(size_precision),
+    }
 
 
 def derivative_ticker_table(scan: TardisScan) -> pa.Table:
@@ -402,6 +481,7 @@ __all__ = [
     "QUOTES",
     "TRADES",
     "TardisScan",
+    "deltas_table",
     "derivative_ticker_table",
     "detect_kind",
     "nautilus_objects",

@@ -111,4 +111,35 @@ def parse_target(uri: str | Path, storage_options: dict[str, Any] | None = None)
     return CatalogTarget(uri=str(uri), protocol="file", path=Path(text).resolve().as_posix())
 
 
-__all__ = ["CatalogTarget", "parse_target"]
+def mirror_to_local(target: CatalogTarget | str, local_dir: str | Path) -> Path:
+    """
+    Copy a (remote) catalog into ``local_dir`` and return that directory.
+
+    ``BacktestNode`` reads built-in data types through NautilusTrader's Rust object store,
+    which needs a real GCS endpoint (it lists objects with the XML API that the local GCS
+    emulator does not implement). Mirroring the catalog, or the days a run needs, to local disk
+    first works with any fsspec backend.
+
+    Raises
+    ------
+    VenueUnavailable
+        If the copy fails.
+    """
+    tgt = target if isinstance(target, CatalogTarget) else parse_target(target)
+    dest = Path(local_dir).resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    fs = tgt.filesystem()
+    try:
+        for path in fs.find(tgt.path):
+            rel = str(path)[len(tgt.path.rstrip("/")) + 1 :]
+            if rel.endswith(".tmp") or "/." in f"/{rel}":
+                continue
+            out = dest / rel
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fs.get(str(path), str(out))
+    except OSError as e:
+        raise VenueUnavailable(f"cannot mirror {tgt.uri} to {dest}: {e}", venue="GCS") from e
+    return dest
+
+
+__all__ = ["CatalogTarget", "mirror_to_local", "parse_target"]
