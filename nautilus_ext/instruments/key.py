@@ -173,6 +173,18 @@ class InstrumentKey:
         if len(parts) < 3:
             raise _fail(text, "structure", "expected [ASSET_CLASS:]VENUE:TYPE:PAYLOAD")
         asset_class: AssetClass | None = None
+        types = InstrumentType.__members__
+        prefixed = len(parts) >= 4 and parts[0] in _ASSET_CLASS_VALUES and parts[2] in types
+        if parts[1] in InstrumentType.__members__ and prefixed:
+            # a venue named like a type behind an asset class (EQUITY:INDEX:EQUITY:AAPL): at most
+            # one reading is valid (see tests), so try the unprefixed one, then the prefixed one
+            try:
+                return cls._from_parts(None, parts[0], parts[1], parts[2:], suffix, at)
+            except InvalidInstrumentKey as first:
+                try:
+                    return cls._from_parts(parts[0], parts[1], parts[2], parts[3:], suffix, at)
+                except InvalidInstrumentKey:
+                    raise first from None
         if parts[1] in InstrumentType.__members__:
             venue, type_text, payload_parts = parts[0], parts[1], parts[2:]
         elif len(parts) >= 4 and parts[2] in InstrumentType.__members__:
@@ -198,6 +210,24 @@ class InstrumentKey:
             payload=":".join(payload_parts),
             suffix=suffix if at else None,
             asset_class=asset_class,
+        )
+
+    @classmethod
+    def _from_parts(
+        cls,
+        asset_class: str | None,
+        venue: str,
+        type_text: str,
+        payload_parts: list[str],
+        suffix: str,
+        at: str,
+    ) -> InstrumentKey:
+        return cls(
+            venue=venue,
+            instrument_type=InstrumentType(type_text),
+            payload=":".join(payload_parts),
+            suffix=suffix if at else None,
+            asset_class=None if asset_class is None else AssetClass(asset_class),
         )
 
     def _format(self) -> str:
