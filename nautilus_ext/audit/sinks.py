@@ -281,7 +281,7 @@ class ObjectStoreSink:
                 return ChainHead(0, GENESIS_HASH, 0)
             last = segments[-1]
             data = self._fs.cat_file(last.path)
-        except OSError as e:
+        except Exception as e:  # gcsfs/aiohttp errors are not all OSError: translate them here
             raise AuditStorageError(f"cannot read audit log at {self._audit_path}: {e}") from e
         if not data.endswith(b"\n"):
             raise AuditIntegrityError(
@@ -301,7 +301,7 @@ class ObjectStoreSink:
                 try:
                     self._fs.pipe_file(path, batch.data)
                     break
-                except OSError as e:
+                except Exception as e:  # gcsfs/aiohttp errors are not all OSError
                     attempt += 1
                     if attempt > self._retries:
                         raise AuditStorageError(

@@ -396,7 +396,7 @@ class AuditStore:
                     DayBatch(day, entries[0][1], b"".join(entry[2] for entry in entries))
                 )
             self._sink.commit(day_batches)
-        except (AuditStorageError, OSError, TypeError, ValueError) as e:
+        except Exception as e:  # the writer thread must never die silently
             failure = (
                 e
                 if isinstance(e, AuditStorageError)
