@@ -101,9 +101,7 @@ def compare(
     right: Annotated[str, typer.Argument(help="Root of the second run's audit log.")],
     ignore: Annotated[
         list[str] | None,
-        typer.Option(
-            "--ignore", help="Top-level field to ignore (repeatable; default ts_wall, mode)."
-        ),
+        typer.Option("--ignore", help="Top-level field to ignore (repeatable; default ts_wall, mode)."),
     ] = None,
 ) -> None:
     """Report "identical" (exit 0) or the first divergence between two runs (exit 1)."""
@@ -134,9 +132,7 @@ def daily(
     except NautilusExtError as e:
         raise _fail(e) from e
     out.write_text(render_daily_html(summary), encoding="utf-8")
-    typer.echo(
-        f"wrote {out}: {summary.intents} intents, {summary.orders} orders, {summary.fills} fills"
-    )
+    typer.echo(f"wrote {out}: {summary.intents} intents, {summary.orders} orders, {summary.fills} fills")
 
 
 @app.command()

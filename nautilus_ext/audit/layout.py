@@ -50,9 +50,7 @@ class Segment:
     first_seq: int
 
 
-def open_root(
-    root: str, storage_options: dict[str, Any] | None = None
-) -> tuple[AbstractFileSystem, str]:
+def open_root(root: str, storage_options: dict[str, Any] | None = None) -> tuple[AbstractFileSystem, str]:
     """
     Resolve ``root`` to an fsspec filesystem and the path of its ``audit`` folder.
 

@@ -293,9 +293,7 @@ def verify_log(
                 return VerifyReport(False, count, len(segments), last, prev_hash, broken)
             prev_hash, expected_seq, count = record.hash, record.seq + 1, count + 1
             first_in_segment = False
-    return VerifyReport(
-        True, count, len(segments), expected_seq - 1 if count else None, prev_hash, None
-    )
+    return VerifyReport(True, count, len(segments), expected_seq - 1 if count else None, prev_hash, None)
 
 
 def _check_event(record: AuditRecord, day: str, check_schema: bool) -> BrokenLink | None:

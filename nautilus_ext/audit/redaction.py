@@ -75,9 +75,7 @@ class Redactor:
         More literal secret values to redact (for example from a vault).
     """
 
-    def __init__(
-        self, env: Mapping[str, str] | None = None, extra_secrets: Iterable[str] = ()
-    ) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, extra_secrets: Iterable[str] = ()) -> None:
         source = os.environ if env is None else env
         values = set(secret_env_values(source))
         values.update(v for v in extra_secrets if len(v) >= MIN_SECRET_LENGTH)

@@ -289,9 +289,7 @@ def summarize_day(
         key: classify_prices([p for _, p in sorted(points, key=lambda x: x[0])], rule)
         for key, points in observations.items()
     }
-    by_regime: dict[Regime, list[Decimal]] = {
-        r: [Decimal(0), Decimal(0), Decimal(0)] for r in Regime
-    }
+    by_regime: dict[Regime, list[Decimal]] = {r: [Decimal(0), Decimal(0), Decimal(0)] for r in Regime}
     for fill, realized in day_fills:
         row = by_regime[regimes[(fill.asset, fill.ts_event // bucket_ns)]]
         row[0] += 1
@@ -325,9 +323,7 @@ def load_events(root: str, storage_options: dict[str, Any] | None = None) -> lis
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
-    )
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -360,8 +356,7 @@ def render_daily_html(summary: DailySummary) -> str:
     slip.update_layout(title="Top slippage outliers (bps, positive = worse)")
     figures.append(slip)
     plots = "".join(
-        fig.to_html(full_html=False, include_plotlyjs=(index == 0))
-        for index, fig in enumerate(figures)
+        fig.to_html(full_html=False, include_plotlyjs=(index == 0)) for index, fig in enumerate(figures)
     )
     modes = ", ".join(f"{m} ({n})" for m, n in sorted(summary.modes.items())) or "none"
     other_fees = ", ".join(f"{v} {c}" for c, v in sorted(summary.other_currency_fees.items()))
@@ -373,11 +368,7 @@ def render_daily_html(summary: DailySummary) -> str:
             [[summary.intents, summary.orders, summary.fills, summary.gross_pnl, summary.net_pnl]],
         ),
         "<p>Realized PnL, average-cost method; totals assume a common quote currency."
-        + (
-            f" Fees in other currencies, not netted: {html.escape(other_fees)}."
-            if other_fees
-            else ""
-        )
+        + (f" Fees in other currencies, not netted: {html.escape(other_fees)}." if other_fees else "")
         + "</p>",
         "<h2>PnL by asset</h2>",
         _table(
@@ -421,9 +412,7 @@ def render_daily_html(summary: DailySummary) -> str:
     )
 
 
-_QUIET_SAFEGUARDS = frozenset(
-    {SafeguardKind.CLEAN, SafeguardKind.RECONCILE_OK, SafeguardKind.FEED_HEALTHY}
-)
+_QUIET_SAFEGUARDS = frozenset({SafeguardKind.CLEAN, SafeguardKind.RECONCILE_OK, SafeguardKind.FEED_HEALTHY})
 _BAD_STATUSES = frozenset({OrderStatus.REJECTED, OrderStatus.DENIED})
 
 
@@ -445,9 +434,7 @@ def _describe(event: AuditEvent) -> str:
     if isinstance(event, RiskEvent):
         return f"RISK {event.rule} {event.action} {event.reason_code or ''} on {event.subject_id}"
     if isinstance(event, OrderEvent):
-        return f"ORDER {event.id} {event.status} at {event.venue}: {event.reason or ''}".rstrip(
-            ": "
-        )
+        return f"ORDER {event.id} {event.status} at {event.venue}: {event.reason or ''}".rstrip(": ")
     if isinstance(event, CommandEvent):
         return (
             f"COMMAND {event.command} {event.outcome} by {event.actor} on {event.target}"

@@ -172,9 +172,7 @@ def _refuse_float(value: Any) -> Any:
     return value
 
 
-Amount = Annotated[
-    Decimal, BeforeValidator(_refuse_float), Field(allow_inf_nan=False, max_digits=None)
-]
+Amount = Annotated[Decimal, BeforeValidator(_refuse_float), Field(allow_inf_nan=False, max_digits=None)]
 """A finite decimal amount (fees, PnL, prices that may be zero or negative)."""
 
 PositiveAmount = Annotated[Decimal, BeforeValidator(_refuse_float), Field(gt=0)]
@@ -196,9 +194,7 @@ Details = dict[str, DetailValue]
 class _EventBase(BaseModel):
     """The header shared by every audit event (seed 001, section 8)."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, hide_input_in_errors=True, use_enum_values=False
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True, use_enum_values=False)
 
     schema_version: Literal[1] = SCHEMA_VERSION
     id: Identifier
@@ -323,13 +319,7 @@ class SafeguardEvent(_EventBase):
 
 
 AuditEvent = Annotated[
-    DecisionEvent
-    | IntentEvent
-    | OrderEvent
-    | FillEvent
-    | CommandEvent
-    | RiskEvent
-    | SafeguardEvent,
+    DecisionEvent | IntentEvent | OrderEvent | FillEvent | CommandEvent | RiskEvent | SafeguardEvent,
     Field(discriminator="event_type"),
 ]
 """Any audit event, discriminated by ``event_type``."""

@@ -144,9 +144,7 @@ class LocalSegmentSink:
         """Lock the root, truncate a torn final line and find the chain head."""
         try:
             os.makedirs(self._audit_path, exist_ok=True)
-            self._lock_fd = os.open(
-                os.path.join(self._audit_path, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644
-            )
+            self._lock_fd = os.open(os.path.join(self._audit_path, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
             raise AuditStorageError(f"cannot open audit folder {self._audit_path}: {e}") from e
         try:
@@ -202,9 +200,7 @@ class LocalSegmentSink:
                 if self._fsync:
                     os.fsync(fd)
         except OSError as e:
-            raise AuditStorageError(
-                f"audit commit failed in {self._audit_path}: {e}", retryable=False
-            ) from e
+            raise AuditStorageError(f"audit commit failed in {self._audit_path}: {e}", retryable=False) from e
 
     def _fd_for(self, batch: DayBatch) -> int:
         if self._fd is not None and self._open_day == batch.day:

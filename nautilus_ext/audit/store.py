@@ -315,9 +315,7 @@ class AuditStore:
         try:
             return future.result(timeout=timeout_secs)
         except TimeoutError as e:
-            raise AuditStorageError(
-                f"audit record not durable within {timeout_secs}s", retryable=True
-            ) from e
+            raise AuditStorageError(f"audit record not durable within {timeout_secs}s", retryable=True) from e
 
     def _on_full(self) -> None:
         with self._state:
@@ -337,9 +335,7 @@ class AuditStore:
 
     def _alert(self, kind: AlertKind, message: str) -> None:
         depth = self._queue.qsize()
-        logger.error(
-            "Audit alert %s: %s (queue %d/%d)", kind, message, depth, self._config.queue_capacity
-        )
+        logger.error("Audit alert %s: %s (queue %d/%d)", kind, message, depth, self._config.queue_capacity)
         if self._on_alert is None:
             return
         try:
@@ -392,9 +388,7 @@ class AuditStore:
             day_batches = []
             for day, group in itertools.groupby(lines, key=lambda entry: entry[0]):
                 entries = list(group)
-                day_batches.append(
-                    DayBatch(day, entries[0][1], b"".join(entry[2] for entry in entries))
-                )
+                day_batches.append(DayBatch(day, entries[0][1], b"".join(entry[2] for entry in entries)))
             self._sink.commit(day_batches)
         except Exception as e:  # the writer thread must never die silently
             failure = (
@@ -457,9 +451,7 @@ class AuditStore:
             if self._failure is not None:
                 raise self._failure
             if not done:
-                raise AuditStorageError(
-                    f"audit flush timed out after {timeout_secs}s", retryable=True
-                )
+                raise AuditStorageError(f"audit flush timed out after {timeout_secs}s", retryable=True)
             return self._durable_seq
 
     def close(self, timeout_secs: float = 10.0) -> None:

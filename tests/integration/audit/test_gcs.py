@@ -28,7 +28,6 @@ from nautilus_ext.audit.cli import app
 from nautilus_ext.audit.redaction import Redactor
 from nautilus_ext.replay import compare_logs
 
-
 GCS_OPTIONS = {"token": "anon", "project": "audit-tests"}  # as the emulator fixture uses
 DAY0 = 1_704_153_600_000_000_000
 HOUR = 3_600_000_000_000
