@@ -20,6 +20,7 @@ from pydantic import model_validator
 from nautilus_ext.errors import InvalidConfig
 
 DataKind = Literal["order_book_deltas", "trade_ticks", "quote_ticks"]
+_DEFAULT_DATA: tuple[DataKind, ...] = ("order_book_deltas", "trade_ticks")
 NonNegativeMs = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
 
@@ -75,7 +76,7 @@ class BacktestSpec(BaseModel):
     end: AwareDatetime
     instruments: list[str] = Field(min_length=1)
     venues: list[VenueSimSpec] = Field(min_length=1)
-    data: list[DataKind] = Field(default_factory=lambda: ["order_book_deltas", "trade_ticks"])
+    data: list[DataKind] = Field(default_factory=lambda: list(_DEFAULT_DATA))
     orders: str | None = None
     strategy: StrategySpec | None = None
     registry_dir: str | None = None
@@ -120,7 +121,8 @@ class BacktestSpec(BaseModel):
             return cls.model_validate(raw)
         except ValidationError as e:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {str(err['msg']).removeprefix('Value error, ')}"
+                f"{'.'.join(str(p) for p in err['loc']) or 'file'}: "
+                f"{str(err['msg']).removeprefix('Value error, ')}"
                 for err in e.errors(include_url=False, include_input=False)
             )
             raise InvalidConfig(f"{file}: {problems}") from None

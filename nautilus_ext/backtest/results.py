@@ -169,3 +169,64 @@ class ExecutionResult:
             "algorithm_used": self.algorithm_used,
             "fill_model": str(self.fill_model),
         }
+
+
+def to_storage_rows(result: ExecutionResult, run_id: str) -> list[Any]:
+    """
+    Return the execution-results cluster rows of one result: one FILL row per fill, plus a
+    terminal REJECTED/CANCELLED row when the order did not fill completely.
+    """
+    from datetime import UTC
+    from datetime import datetime
+
+    from nautilus_ext.storage.schemas import ExecutionResult as ResultRow
+    from nautilus_ext.storage.schemas import ResultKind
+
+    def when(ns: int) -> datetime:
+        return datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC).replace(
+            microsecond=(ns % 1_000_000_000) // 1000
+        )
+
+    rows: list[Any] = []
+    venue = result.venue or "UNROUTED"
+    for n, fill in enumerate(result.fills):
+        share = fill.quantity / result.requested_quantity
+        rows.append(
+            ResultRow(
+                result_id=f"{result.operation_id}-{n}",
+                operation_id=result.operation_id,
+                kind=ResultKind.FILL,
+                instrument_key=result.instrument_key,
+                venue=venue,
+                side=result.side,
+                ts_event=when(fill.ts_ns),
+                fill_price=fill.price,
+                fill_quantity=fill.quantity,
+                fee=fill.fee,
+                fee_currency=fill.fee_currency,
+                liquidity=fill.liquidity,
+                position_deltas={k: v * share for k, v in result.expected_deltas.items()},
+                client_order_id=result.client_order_id,
+                run_id=run_id,
+                metadata={"trade_id": fill.trade_id},
+            )
+        )
+    if result.status is not ExecutionStatus.FILLED:
+        kind = ResultKind.REJECTED if result.status is ExecutionStatus.REJECTED else ResultKind.CANCELLED
+        last = max((f.ts_ns for f in result.fills), default=result.ts_decision_ns)
+        rows.append(
+            ResultRow(
+                result_id=f"{result.operation_id}-end",
+                operation_id=result.operation_id,
+                kind=kind,
+                instrument_key=result.instrument_key,
+                venue=venue,
+                side=result.side,
+                ts_event=when(last),
+                client_order_id=result.client_order_id,
+                reason=result.reason or str(result.status),
+                run_id=run_id,
+                metadata={"summary": result.summary()},
+            )
+        )
+    return rows

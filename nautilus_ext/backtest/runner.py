@@ -170,9 +170,9 @@ def _orders_file(spec: BacktestSpec, workdir: Path) -> str | None:
         if "://" not in source and not Path(source).is_file():
             raise InvalidConfig(f"backtest {spec.run_id}: orders file {source} does not exist")
         return source
-    from nautilus_ext.storage import read_orders
+    from nautilus_ext.storage import ClusterStore
 
-    orders = read_orders(source, spec.start.date(), spec.end.date())
+    orders = ClusterStore(source).read_orders(spec.start.date(), spec.end.date())
     out = workdir / "orders.jsonl"
     out.write_text("".join(o.to_json() + "\n" for o in orders), encoding="utf-8")
     return str(out)
@@ -205,6 +205,8 @@ def run_backtest(spec: BacktestSpec) -> BacktestOutcome:
         run_results = node.run()
         elapsed = time.perf_counter() - started
         engine = node.get_engine(config.id)
+        if engine is None:  # pragma: no cover - the node keeps engines (dispose_on_completion=False)
+            raise RuntimeError(f"backtest {spec.run_id}: the node kept no engine")
         strategies = engine.trader.strategies()
         results: list[ExecutionResult] = []
         for strategy in strategies:
@@ -221,5 +223,5 @@ def run_backtest(spec: BacktestSpec) -> BacktestOutcome:
             events_processed=sum(r.iterations for r in run_results),
             elapsed_secs=elapsed,
         )
-        node.dispose()
+        node.dispose()  # type: ignore[no-untyped-call]
     return outcome

@@ -1,0 +1,167 @@
+"""
+The ``nautilus-ext`` command line.
+
+Subcommands: ``demo`` (the main job), ``backtest``, ``instrument``, ``route``, ``catalog``
+(build/info) and ``audit`` (verify/show). Heavy imports (NautilusTrader, pandas) happen inside
+commands so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catalogs.cli import app as catalog_app
+from nautilus_ext.audit.cli import app as audit_app
+from nautilus_ext.errors import NautilusExtError
+
+app = typer.Typer(
+    name="nautilus-ext",
+    help="Unified multi-venue execution layer for NautilusTrader.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(catalog_app, name="catalog", help="Build and inspect Parquet data catalogs.")
+app.add_typer(audit_app, name="audit", help="Verify and query the append-only audit log.")
+instrument_app = typer.Typer(help="Canonical instrument keys.", no_args_is_help=True)
+app.add_typer(instrument_app, name="instrument")
+
+
+def _fail(e: NautilusExtError) -> typer.Exit:
+    typer.echo(f"error: {e}", err=True)
+    return typer.Exit(code=2)
+
+
+@instrument_app.command("parse")
+def instrument_parse(key: Annotated[str, typer.Argument(help="Canonical key text")]) -> None:
+    """Parse a canonical instrument key and print its typed views as JSON."""
+    from nautilus_ext.instruments import InstrumentKey
+
+    try:
+        k = InstrumentKey.parse(key)
+    except NautilusExtError as e:
+        raise _fail(e) from None
+    views = {
+        "canonical": str(k),
+        "asset_class": k.asset_class,
+        "venue": k.venue,
+        "instrument_type": k.instrument_type,
+        "payload": k.payload,
+        "suffix": k.suffix,
+        "role": k.role,
+        "is_routing": k.is_routing,
+        "is_position": k.is_position,
+        "is_venue_bound": k.is_venue_bound,
+        "base_asset": k.base_asset,
+        "quote_asset": k.quote_asset,
+        "settle_asset": k.settle_asset,
+        "expiry": k.expiry.isoformat() if k.expiry else None,
+        "strike": None if k.strike is None else str(k.strike),
+        "option_kind": k.option_kind,
+        "pool_fee_tier": k.pool_fee_tier,
+        "chain": k.chain,
+        "settlement": k.settlement,
+        "league": k.league,
+        "kickoff": k.kickoff.isoformat() if k.kickoff else None,
+        "fixture": k.fixture,
+        "goal_line": None if k.goal_line is None else str(k.goal_line),
+    }
+    typer.echo(
+        json.dumps(
+            {n: (str(v) if v is not None and not isinstance(v, bool) else v) for n, v in views.items()},
+            indent=2,
+        )
+    )
+
+
+@instrument_app.command("nautilus-id")
+def instrument_nautilus_id(
+    key: Annotated[str, typer.Argument(help="Canonical key text")],
+    selection: Annotated[str | None, typer.Option(help="Betting selection (HOME, OVER...)")] = None,
+) -> None:
+    """Print the NautilusTrader InstrumentId of a canonical key."""
+    from nautilus_ext.instruments.nautilus import to_instrument_id
+    from nautilus_ext.instruments.registry import InstrumentRegistry
+
+    try:
+        typer.echo(str(to_instrument_id(key, InstrumentRegistry.default(), selection=selection)))
+    except NautilusExtError as e:
+        raise _fail(e) from None
+
+
+@app.command("route")
+def route_command(
+    order_json: Annotated[str, typer.Argument(help="A unified Order as JSON text, or @file.json")],
+) -> None:
+    """Validate and route a unified Order; print the Route as JSON."""
+    from nautilus_ext.instruments.registry import InstrumentRegistry
+    from nautilus_ext.orders import Order
+    from nautilus_ext.routing import route
+
+    text = Path(order_json[1:]).read_text(encoding="utf-8") if order_json.startswith("@") else order_json
+    try:
+        r = route(Order.from_json(text), InstrumentRegistry.default())
+    except NautilusExtError as e:
+        raise _fail(e) from None
+    typer.echo(
+        json.dumps(
+            {
+                "operation_id": r.operation_id,
+                "family": r.family,
+                "venue": r.venue,
+                "candidates": [{"key": str(c.key), "family": c.family} for c in r.candidates],
+                "algorithm": None
+                if r.algorithm is None
+                else {"name": r.algorithm.name, "params": {k: str(v) for k, v in r.algorithm.params.items()}},
+                "exit_algorithm": None if r.exit_algorithm is None else r.exit_algorithm.name,
+                "source_venue": r.source_venue,
+                "target_venue": r.target_venue,
+                "reason": r.reason,
+            },
+            indent=2,
+        )
+    )
+
+
+@app.command("backtest")
+def backtest_command(
+    config: Annotated[Path, typer.Argument(help="Backtest YAML (see configs/backtests/)")],
+) -> None:
+    """Run an orders-driven or strategy-driven backtest from a validated YAML file."""
+    from nautilus_ext.backtest.config import BacktestSpec
+    from nautilus_ext.backtest.service import run_and_report
+
+    try:
+        spec = BacktestSpec.from_yaml(config)
+        outcome, report = run_and_report(spec)
+    except NautilusExtError as e:
+        raise _fail(e) from None
+    typer.echo(
+        f"{len(outcome.results)} orders, {outcome.events_processed} events in {outcome.elapsed_secs:.2f}s"
+    )
+    typer.echo(f"report: {report}")
+
+
+@app.command("demo")
+def demo_command(
+    output: Annotated[Path, typer.Option(help="Output folder")] = Path("demo_output"),
+    hours: Annotated[int, typer.Option(min=1, max=24, help="Hours of generated market data")] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed of the generated data")] = 7,
+) -> None:
+    """Build a sample two-venue catalog, run an orders-driven backtest, write the HTML report."""
+    from nautilus_ext.backtest.demo import run_demo
+
+    try:
+        report = run_demo(output, hours=hours, seed=seed, say=typer.echo)
+    except NautilusExtError as e:
+        raise _fail(e) from None
+    typer.echo(f"report: {report.resolve()}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    """Run the CLI."""
+    sys.exit(app())

@@ -1,0 +1,289 @@
+"""
+One self-contained Plotly HTML report per backtest run.
+
+Sections: summary, equity (account balances over time), positions, fills over price,
+slippage by venue and by order size, realised versus estimated cost, fill ratios, fees, and the
+per-order results table. Every figure is built from the run's own results; nothing is sampled.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from nautilus_ext.backtest.results import ExecutionResult
+from nautilus_ext.backtest.results import ExecutionStatus
+
+
+def _f(value: Decimal | None) -> float | None:
+    # plotting only: figures need floats; every number in tables stays an exact Decimal string
+    return None if value is None else float(value)
+
+
+def summarise(results: list[ExecutionResult]) -> dict[str, Any]:
+    """Return the run summary: counts by status, notional, fees by currency, mean slippage."""
+    counts = {s.value: 0 for s in ExecutionStatus}
+    notional = Decimal(0)
+    fees: dict[str, Decimal] = defaultdict(Decimal)
+    weighted_slip = Decimal(0)
+    slip_qty = Decimal(0)
+    fill_models: dict[str, set[str]] = defaultdict(set)
+    for r in results:
+        counts[r.status.value] += 1
+        avg = r.avg_fill_price
+        if avg is not None:
+            notional += avg * r.filled_quantity
+        if r.fee_currency is not None:
+            fees[r.fee_currency] += r.fees
+        if r.slippage_bps is not None and r.avg_fill_price is not None:
+            w = r.filled_quantity * r.avg_fill_price
+            weighted_slip += r.slippage_bps * w
+            slip_qty += w
+        if r.venue is not None:
+            fill_models[r.venue].add(str(r.fill_model))
+    return {
+        "orders": len(results),
+        "by_status": counts,
+        "filled_notional": notional,
+        "fees": dict(fees),
+        "notional_weighted_slippage_bps": (weighted_slip / slip_qty) if slip_qty else None,
+        "fill_models": {v: sorted(m) for v, m in sorted(fill_models.items())},
+    }
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{html.escape('' if r.get(c) is None else str(r.get(c)))}</td>" for c in columns)
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _equity_figure(account_reports: dict[str, Any]) -> go.Figure:
+    fig = go.Figure()
+    for venue, report in sorted(account_reports.items()):
+        if report is None or len(report) == 0:
+            continue
+        for currency, frame in report.groupby("currency"):
+            totals = [float(Decimal(str(x))) for x in frame["total"]]
+            fig.add_trace(go.Scatter(x=list(frame.index), y=totals, mode="lines", name=f"{venue} {currency}"))
+    fig.update_layout(title="Account balance (total) over time", xaxis_title="time", yaxis_title="balance")
+    return fig
+
+
+def _fills_figure(results: list[ExecutionResult]) -> go.Figure:
+    fig = go.Figure()
+    by_inst: dict[str, list[ExecutionResult]] = defaultdict(list)
+    for r in results:
+        if r.nautilus_instrument_id is not None:
+            by_inst[r.nautilus_instrument_id].append(r)
+    for inst, rs in sorted(by_inst.items()):
+        xs, ys, texts = [], [], []
+        for r in rs:
+            for f in r.fills:
+                xs.append(f.ts_ns)
+                ys.append(_f(f.price))
+                texts.append(f"{r.operation_id} {r.side} {f.quantity} @ {f.price} ({f.liquidity})")
+        fig.add_trace(go.Scatter(x=_ts(xs), y=ys, mode="markers", name=f"fills {inst}", text=texts))
+        arrivals = [(r.ts_decision_ns, _f(r.arrival_mid)) for r in rs if r.arrival_mid is not None]
+        if arrivals:
+            fig.add_trace(
+                go.Scatter(
+                    x=_ts([a[0] for a in arrivals]),
+                    y=[a[1] for a in arrivals],
+                    mode="markers",
+                    marker={"symbol": "x"},
+                    name=f"arrival mid {inst}",
+                )
+            )
+    fig.update_layout(
+        title="Fills over price (x = arrival mid at decision)", xaxis_title="time", yaxis_title="price"
+    )
+    return fig
+
+
+def _ts(ns: list[int]) -> list[Any]:
+    import pandas as pd
+
+    return list(pd.to_datetime(ns, unit="ns", utc=True))
+
+
+def _slippage_figure(results: list[ExecutionResult]) -> go.Figure:
+    fig = make_subplots(
+        rows=1, cols=3, subplot_titles=("by venue", "by order size", "realised vs estimated cost")
+    )
+    by_venue: dict[str, list[float]] = defaultdict(list)
+    for r in results:
+        slip = _f(r.slippage_bps)
+        if slip is not None and r.venue is not None:
+            by_venue[r.venue].append(slip)
+    for venue, vals in sorted(by_venue.items()):
+        fig.add_trace(go.Box(y=vals, name=venue, boxpoints="all"), row=1, col=1)
+    filled = [r for r in results if r.slippage_bps is not None]
+    fig.add_trace(
+        go.Scatter(
+            x=[_f(r.requested_quantity) for r in filled],
+            y=[_f(r.slippage_bps) for r in filled],
+            mode="markers",
+            text=[r.operation_id for r in filled],
+            name="slippage vs size",
+        ),
+        row=1,
+        col=2,
+    )
+    costed = [r for r in filled if r.estimated_cost_bps is not None]
+    fee_bps = [
+        (r.fees / (r.avg_fill_price * r.filled_quantity) * 10_000)
+        if r.avg_fill_price and r.filled_quantity and r.fee_currency
+        else Decimal(0)
+        for r in costed
+    ]
+    fig.add_trace(
+        go.Scatter(
+            x=[_f(r.estimated_cost_bps) for r in costed],
+            y=[_f((r.slippage_bps or Decimal(0)) + fb) for r, fb in zip(costed, fee_bps, strict=True)],
+            mode="markers",
+            text=[r.operation_id for r in costed],
+            name="realised (slippage + fees) vs estimate",
+        ),
+        row=1,
+        col=3,
+    )
+    fig.update_yaxes(title_text="bps")
+    fig.update_layout(title="Slippage versus arrival mid (bps, positive = worse)", showlegend=False)
+    return fig
+
+
+def _ratio_fee_figure(results: list[ExecutionResult]) -> go.Figure:
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("fill ratio per order", "fees by venue"))
+    fig.add_trace(
+        go.Bar(x=[r.operation_id for r in results], y=[_f(r.fill_ratio) for r in results], name="fill ratio"),
+        row=1,
+        col=1,
+    )
+    fees: dict[str, Decimal] = defaultdict(Decimal)
+    for r in results:
+        if r.venue is not None and r.fee_currency is not None:
+            fees[f"{r.venue} ({r.fee_currency})"] += r.fees
+    fig.add_trace(go.Bar(x=list(fees), y=[_f(v) for v in fees.values()], name="fees"), row=1, col=2)
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+_CSS = """
+body { font-family: -apple-system, Segoe UI, Roboto, sans-serif; margin: 2em; color: #222; }
+h1 { margin-bottom: 0.2em; } .meta { color: #666; margin-bottom: 1.5em; }
+table { border-collapse: collapse; font-size: 12px; margin: 1em 0; }
+th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: right; }
+th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
+.cards { display: flex; gap: 1em; flex-wrap: wrap; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: 0.8em 1.2em; min-width: 10em; }
+.card b { display: block; font-size: 1.4em; }
+"""
+
+RESULT_COLUMNS = [
+    "operation_id",
+    "instrument_key",
+    "venue",
+    "side",
+    "order_type",
+    "requested_quantity",
+    "filled_quantity",
+    "fill_ratio",
+    "arrival_mid",
+    "avg_fill_price",
+    "slippage_bps",
+    "estimated_cost_bps",
+    "fees",
+    "fee_currency",
+    "time_to_complete_ms",
+    "status",
+    "reason",
+    "algorithm_requested",
+    "algorithm_used",
+    "fill_model",
+]
+
+
+def write_report(
+    path: str | Path,
+    *,
+    title: str,
+    results: list[ExecutionResult],
+    account_reports: dict[str, Any] | None = None,
+    positions_report: Any = None,
+    meta: dict[str, str] | None = None,
+) -> Path:
+    """
+    Write the self-contained HTML report and return its path.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file (parent folders are created).
+    title : str
+        Report title.
+    results : list[ExecutionResult]
+        Per-order results of the run.
+    account_reports : dict, optional
+        Nautilus account reports (DataFrames) by venue, for the equity curve.
+    positions_report : DataFrame, optional
+        Nautilus positions report.
+    meta : dict, optional
+        Extra run facts shown under the title (run id, data span, fill model...).
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    summary = summarise(results)
+    cards = [
+        ("orders", summary["orders"]),
+        *[(k.lower(), v) for k, v in summary["by_status"].items()],
+        ("filled notional", f"{summary['filled_notional']:.2f}"),
+        *[(f"fees {c}", f"{v:.4f}") for c, v in summary["fees"].items()],
+        (
+            "slippage (notional-weighted, bps)",
+            "n/a"
+            if summary["notional_weighted_slippage_bps"] is None
+            else f"{summary['notional_weighted_slippage_bps']:.3f}",
+        ),
+    ]
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        "<div class='meta'>"
+        + " · ".join(f"{html.escape(k)}: {html.escape(v)}" for k, v in (meta or {}).items())
+        + "</div>",
+        "<div class='cards'>"
+        + "".join(f"<div class='card'>{html.escape(k)}<b>{html.escape(str(v))}</b></div>" for k, v in cards)
+        + "</div>",
+        "<h2>Fill model by venue</h2>",
+        _table(
+            [{"venue": v, "fill model": ", ".join(m)} for v, m in summary["fill_models"].items()],
+            ["venue", "fill model"],
+        ),
+    ]
+    figures = [_equity_figure(account_reports or {}), _fills_figure(results), _slippage_figure(results)]
+    figures.append(_ratio_fee_figure(results))
+    for i, fig in enumerate(figures):
+        parts.append(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False))
+    if positions_report is not None and len(positions_report) > 0:
+        cols = [
+            c
+            for c in ("instrument_id", "side", "quantity", "avg_px_open", "avg_px_close", "realized_pnl")
+            if c in positions_report.columns
+        ]
+        rows = positions_report.reset_index()[cols].astype(str).to_dict("records")
+        parts += ["<h2>Positions</h2>", _table(rows, cols)]
+    parts += ["<h2>Orders</h2>", _table([r.summary() for r in results], RESULT_COLUMNS), "</body></html>"]
+    out.write_text("\n".join(parts), encoding="utf-8")
+    return out
