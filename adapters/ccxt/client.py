@@ -1,0 +1,69 @@
+"""Create the ccxt.pro exchange object of a config (the adapter's only transport)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import ccxt.pro as ccxtpro
+
+from adapters.ccxt.config import CcxtDataClientConfig
+from adapters.ccxt.config import CcxtExecClientConfig
+from adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
+from adapters.ccxt.credentials import CcxtCredentials
+from nautilus_ext.errors import InvalidConfig
+
+
+def point_urls(urls: dict[str, Any], rest_base: str, ws_base: str) -> dict[str, Any]:
+    """
+    Return a copy of ccxt's ``urls['api']`` with every REST URL replaced by ``rest_base`` and
+    every WebSocket URL by ``ws_base`` + its original path (so one local server can tell
+    Bybit's ``/v5/public/linear`` from ``/v5/private``).
+    """
+    out: dict[str, Any] = {}
+    for name, value in urls.items():
+        if isinstance(value, dict):
+            out[name] = point_urls(value, rest_base, ws_base)
+        elif isinstance(value, str) and value.startswith(("ws://", "wss://")):
+            out[name] = ws_base.rstrip("/") + urlsplit(value.replace("{hostname}", "h")).path
+        elif isinstance(value, str):
+            out[name] = rest_base.rstrip("/")
+        else:
+            out[name] = value
+    return out
+
+
+def create_exchange(
+    config: CcxtDataClientConfig | CcxtExecClientConfig,
+    credentials: CcxtCredentials | None = None,
+) -> Any:
+    """
+    Return a configured ``ccxt.pro`` exchange (not yet connected; ccxt connects lazily).
+
+    Raises
+    ------
+    InvalidConfig
+        If ccxt has no (pro) exchange of that id.
+    """
+    klass = getattr(ccxtpro, config.exchange_id, None)
+    if klass is None:
+        raise InvalidConfig(f"ccxt.pro has no exchange {config.exchange_id!r}")
+    options: dict[str, Any] = dict(DEFAULT_EXCHANGE_OPTIONS.get(config.exchange_id, {}))
+    if config.market_types is not None:
+        options["fetchMarkets"] = {"types": list(config.market_types)}
+    options.update(config.exchange_options or {})
+    params: dict[str, Any] = {
+        "enableRateLimit": config.enable_rate_limit,
+        "timeout": config.timeout_ms,
+        "options": options,
+    }
+    if credentials is not None:
+        params.update(credentials.as_ccxt_config())
+    exchange = klass(params)
+    if config.testnet:
+        exchange.set_sandbox_mode(True)
+    if config.rest_url_override is not None and config.ws_url_override is not None:
+        exchange.urls["api"] = point_urls(
+            exchange.urls["api"], config.rest_url_override, config.ws_url_override
+        )
+    return exchange

@@ -1,0 +1,44 @@
+"""Constants of the ccxt adapter: venue names, canonical venue codes and reason codes."""
+
+from __future__ import annotations
+
+from typing import Final
+
+CCXT: Final = "CCXT"
+
+# ccxt exchange id -> Nautilus venue name (also the canonical-key venue, seed 000)
+VENUE_BY_EXCHANGE_ID: Final[dict[str, str]] = {
+    "bybit": "BYBIT",
+    "hyperliquid": "HYPERLIQUID",
+    "binance": "BINANCE-SPOT",
+    "binanceusdm": "BINANCE-USDM",
+    "binancecoinm": "BINANCE-COINM",
+    "okx": "OKX",
+    "deribit": "DERIBIT",
+    "coinbase": "COINBASE",
+    "backpack": "BACKPACK",
+    "paradex": "PARADEX",
+    "aster": "ASTER",
+}
+
+# ccxt options our adapter sets per exchange on top of the caller's options
+DEFAULT_EXCHANGE_OPTIONS: Final[dict[str, dict[str, object]]] = {
+    # ccxt charges its own builder fee on Hyperliquid orders unless disabled: never by default
+    "hyperliquid": {"builderFee": False, "approvedBuilderFee": False},
+}
+
+# Reason codes for orders the execution client refuses to send (OrderDenied.reason)
+UNSUPPORTED_ORDER_TYPE: Final = "UNSUPPORTED_ORDER_TYPE"
+UNSUPPORTED_TIME_IN_FORCE: Final = "UNSUPPORTED_TIME_IN_FORCE"
+UNKNOWN_INSTRUMENT: Final = "UNKNOWN_INSTRUMENT"
+PRE_SUBMIT_BLOCKED: Final = "PRE_SUBMIT_BLOCKED"
+MODIFY_NOT_SUPPORTED: Final = "MODIFY_NOT_SUPPORTED"
+ORDER_NOT_FOUND: Final = "ORDER_NOT_FOUND"
+
+# Message-bus topic prefix for feed status (stale/fresh) events
+FEED_STATUS_TOPIC: Final = "nautilus_ext.feed_status"
+
+
+def venue_for(exchange_id: str) -> str:
+    """Return the Nautilus venue name for a ccxt exchange id (upper-cased id if unmapped)."""
+    return VENUE_BY_EXCHANGE_ID.get(exchange_id, exchange_id.upper())

@@ -1,0 +1,213 @@
+"""ccxt orders, trades and positions -> Nautilus reports and enums (pure functions)."""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from typing import Any
+from typing import Final
+
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.reports import FillReport
+from nautilus_trader.execution.reports import OrderStatusReport
+from nautilus_trader.execution.reports import PositionStatusReport
+from nautilus_trader.model.enums import LiquiditySide
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderStatus
+from nautilus_trader.model.enums import OrderType
+from nautilus_trader.model.enums import PositionSide
+from nautilus_trader.model.enums import TimeInForce
+from nautilus_trader.model.identifiers import AccountId
+from nautilus_trader.model.identifiers import ClientOrderId
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import TradeId
+from nautilus_trader.model.identifiers import VenueOrderId
+from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.objects import Money
+from nautilus_trader.model.objects import Price
+from nautilus_trader.model.objects import Quantity
+
+from adapters.ccxt.parsing.instruments import currency
+
+# ccxt unified order status -> Nautilus (partial fills are derived from filled > 0)
+_STATUS: Final = {
+    "open": OrderStatus.ACCEPTED,
+    "closed": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "cancelled": OrderStatus.CANCELED,
+    "expired": OrderStatus.EXPIRED,
+    "rejected": OrderStatus.REJECTED,
+}
+_TIF_IN: Final = {
+    "GTC": TimeInForce.GTC,
+    "IOC": TimeInForce.IOC,
+    "FOK": TimeInForce.FOK,
+    "PO": TimeInForce.GTC,
+}
+TIF_OUT: Final = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
+# Venues whose client order id must be a 128-bit hex string (Hyperliquid's cloid)
+HEX_CLIENT_ID_EXCHANGES: Final = frozenset({"hyperliquid"})
+
+
+def venue_client_id(exchange_id: str, client_order_id: ClientOrderId | str) -> str:
+    """
+    Return the client order id sent to the venue.
+
+    Most venues take Nautilus's id as is. Hyperliquid needs ``0x`` + 32 hex digits: we use
+    the first 128 bits of SHA-256 of the id, which is deterministic, so a retried or
+    reconciled order maps to the same cloid.
+    """
+    text = str(client_order_id)
+    if exchange_id in HEX_CLIENT_ID_EXCHANGES:
+        return "0x" + hashlib.sha256(text.encode()).hexdigest()[:32]
+    return text
+
+
+def ms_to_ns(value: Any, default: int) -> int:
+    """Return nanoseconds from a ccxt millisecond timestamp (``default`` if missing)."""
+    return int(value) * 1_000_000 if value is not None else default
+
+
+def order_side(value: Any) -> OrderSide:
+    """Return the Nautilus side of a ccxt side string."""
+    return OrderSide.BUY if str(value).lower() == "buy" else OrderSide.SELL
+
+
+def order_status(order: dict[str, Any]) -> OrderStatus:
+    """Return the Nautilus status of a ccxt order (PARTIALLY_FILLED when open and filled)."""
+    status = _STATUS.get(str(order.get("status") or "open"), OrderStatus.ACCEPTED)
+    filled = Decimal(str(order.get("filled") or 0))
+    if status is OrderStatus.ACCEPTED and filled > 0:
+        return OrderStatus.PARTIALLY_FILLED
+    if status is OrderStatus.CANCELED and filled > 0 and _is_fully_filled(order):
+        return OrderStatus.FILLED
+    return status
+
+
+def _is_fully_filled(order: dict[str, Any]) -> bool:
+    amount = order.get("amount")
+    return amount is not None and Decimal(str(order.get("filled") or 0)) >= Decimal(str(amount))
+
+
+def order_type(order: dict[str, Any]) -> OrderType:
+    """Return the Nautilus order type of a ccxt order."""
+    return OrderType.MARKET if str(order.get("type")).lower() == "market" else OrderType.LIMIT
+
+
+def time_in_force(order: dict[str, Any]) -> TimeInForce:
+    """Return the Nautilus time in force of a ccxt order (GTC if unknown)."""
+    return _TIF_IN.get(str(order.get("timeInForce") or "GTC").upper(), TimeInForce.GTC)
+
+
+def order_status_report(
+    order: dict[str, Any],
+    *,
+    account_id: AccountId,
+    instrument: Instrument,
+    client_order_id: ClientOrderId | None,
+    ts_init: int,
+) -> OrderStatusReport:
+    """Return the Nautilus order status report of a ccxt order."""
+    amount = Decimal(str(order.get("amount") or 0))
+    filled = Decimal(str(order.get("filled") or 0))
+    ts_accepted = ms_to_ns(order.get("timestamp"), ts_init)
+    ts_last = ms_to_ns(order.get("lastUpdateTimestamp") or order.get("timestamp"), ts_init)
+    price = order.get("price")
+    average = order.get("average")
+    return OrderStatusReport(
+        account_id=account_id,
+        instrument_id=instrument.id,
+        client_order_id=client_order_id,
+        venue_order_id=VenueOrderId(str(order["id"])),
+        order_side=order_side(order.get("side")),
+        order_type=order_type(order),
+        time_in_force=time_in_force(order),
+        order_status=order_status(order),
+        quantity=instrument.make_qty(amount),
+        filled_qty=instrument.make_qty(filled),
+        report_id=UUID4(),
+        ts_accepted=ts_accepted,
+        ts_last=ts_last,
+        ts_init=ts_init,
+        price=instrument.make_price(price) if price else None,
+        avg_px=Decimal(str(average)) if average else None,
+        post_only=bool(order.get("postOnly")),
+        reduce_only=bool(order.get("reduceOnly")),
+    )
+
+
+def trade_commission(trade: dict[str, Any], instrument: Instrument) -> Money:
+    """Return the fee of a ccxt trade (zero in the quote currency if the venue sent none)."""
+    fee = trade.get("fee") or {}
+    cost = fee.get("cost")
+    code = fee.get("currency") or instrument.quote_currency.code
+    return Money(Decimal(str(cost or 0)), currency(str(code)))
+
+
+def liquidity_side(trade: dict[str, Any]) -> LiquiditySide:
+    """Return maker/taker of a ccxt trade."""
+    taker_or_maker = trade.get("takerOrMaker")
+    if taker_or_maker == "maker":
+        return LiquiditySide.MAKER
+    if taker_or_maker == "taker":
+        return LiquiditySide.TAKER
+    return LiquiditySide.NO_LIQUIDITY_SIDE
+
+
+def fill_report(
+    trade: dict[str, Any],
+    *,
+    account_id: AccountId,
+    instrument: Instrument,
+    client_order_id: ClientOrderId | None,
+    ts_init: int,
+) -> FillReport:
+    """Return the Nautilus fill report of a ccxt trade."""
+    return FillReport(
+        account_id=account_id,
+        instrument_id=instrument.id,
+        venue_order_id=VenueOrderId(str(trade.get("order"))),
+        trade_id=TradeId(str(trade["id"])),
+        order_side=order_side(trade.get("side")),
+        last_qty=instrument.make_qty(Decimal(str(trade["amount"]))),
+        last_px=instrument.make_price(Decimal(str(trade["price"]))),
+        commission=trade_commission(trade, instrument),
+        liquidity_side=liquidity_side(trade),
+        report_id=UUID4(),
+        ts_event=ms_to_ns(trade.get("timestamp"), ts_init),
+        ts_init=ts_init,
+        client_order_id=client_order_id,
+    )
+
+
+def position_status_report(
+    position: dict[str, Any],
+    *,
+    account_id: AccountId,
+    instrument_id: InstrumentId,
+    size_precision: int,
+    ts_init: int,
+) -> PositionStatusReport:
+    """Return the Nautilus position report of a ccxt position (FLAT for zero size)."""
+    contracts = Decimal(str(position.get("contracts") or 0))
+    side = str(position.get("side") or "").lower()
+    if contracts == 0:
+        position_side = PositionSide.FLAT
+    else:
+        position_side = PositionSide.LONG if side == "long" else PositionSide.SHORT
+    entry = position.get("entryPrice")
+    return PositionStatusReport(
+        account_id=account_id,
+        instrument_id=instrument_id,
+        position_side=position_side,
+        quantity=Quantity(abs(contracts), size_precision),
+        report_id=UUID4(),
+        ts_last=ms_to_ns(position.get("timestamp"), ts_init),
+        ts_init=ts_init,
+        avg_px_open=Decimal(str(entry)) if entry and contracts else None,
+    )
+
+
+def price_of(instrument: Instrument, value: Any) -> Price:
+    """Return a Nautilus price of ``value`` at the instrument's precision."""
+    return instrument.make_price(Decimal(str(value)))

@@ -1,0 +1,193 @@
+"""Fixtures: a fake exchange on a free port and a real TradingNode wired to the ccxt adapter."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from nautilus_trader.config import LiveExecEngineConfig
+from nautilus_trader.config import LoggingConfig
+from nautilus_trader.config import StrategyConfig
+from nautilus_trader.config import TradingNodeConfig
+from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.data import OrderBookDeltas
+from nautilus_trader.model.data import QuoteTick
+from nautilus_trader.model.data import TradeTick
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.trading.strategy import Strategy
+
+from adapters.ccxt import CcxtDataClientConfig
+from adapters.ccxt import CcxtExecClientConfig
+from adapters.ccxt import CcxtLiveDataClientFactory
+from adapters.ccxt import CcxtLiveExecClientFactory
+from nautilus_ext.testing.fake_exchange import FakeExchange
+from nautilus_ext.testing.node_harness import NodeHarness
+
+HL_WALLET = "0x1111111111111111111111111111111111111111"
+HL_KEY = "0x" + "11" * 32
+
+VENUES: dict[str, dict[str, Any]] = {
+    "bybit": {
+        "venue": "BYBIT",
+        "market_types": ("linear",),
+        "instrument": "BTCUSDT-LINEAR.BYBIT",
+        "symbol": "BTCUSDT",
+        "env": {"NAUTILUS_EXT_BYBIT_API_KEY": "fake-key", "NAUTILUS_EXT_BYBIT_API_SECRET": "fake-secret"},
+        "bids": [("49999.9", "1"), ("49999.0", "2")],
+        "asks": [("50000.1", "1"), ("50001.0", "2")],
+        "qty_step": "0.001",
+    },
+    "hyperliquid": {
+        "venue": "HYPERLIQUID",
+        "market_types": ("swap",),
+        "instrument": "BTC-USD-PERP.HYPERLIQUID",
+        "symbol": "BTC",
+        "env": {
+            "NAUTILUS_EXT_HYPERLIQUID_WALLET_ADDRESS": HL_WALLET,
+            "NAUTILUS_EXT_HYPERLIQUID_PRIVATE_KEY": HL_KEY,
+        },
+        "bids": [("49999", "1"), ("49990", "2")],
+        "asks": [("50001", "1"), ("50010", "2")],
+        "qty_step": "0.00001",
+    },
+}
+
+
+class RecorderConfig(StrategyConfig, frozen=True):
+    """Config of :class:`Recorder`."""
+
+    instrument_id: str
+    subscribe: bool = True
+
+
+class Recorder(Strategy):
+    """A strategy that subscribes to market data and records what it receives."""
+
+    def __init__(self, config: RecorderConfig) -> None:
+        super().__init__(config)
+        self.instrument_id = InstrumentId.from_str(config.instrument_id)
+        self.deltas: list[OrderBookDeltas] = []
+        self.quotes: list[QuoteTick] = []
+        self.trades: list[TradeTick] = []
+        self.events: list[Any] = []
+
+    def on_start(self) -> None:
+        if self.config.subscribe:
+            self.subscribe_order_book_deltas(self.instrument_id)
+            self.subscribe_quote_ticks(self.instrument_id)
+            self.subscribe_trade_ticks(self.instrument_id)
+
+    def on_order_book_deltas(self, deltas: OrderBookDeltas) -> None:
+        self.deltas.append(deltas)
+
+    def on_quote_tick(self, tick: QuoteTick) -> None:
+        self.quotes.append(tick)
+
+    def on_trade_tick(self, tick: TradeTick) -> None:
+        self.trades.append(tick)
+
+    def on_event(self, event: Any) -> None:
+        self.events.append(event)
+
+
+def node_factory(
+    exchange: FakeExchange,
+    exchange_id: str,
+    *,
+    subscribe: bool = True,
+    exec_overrides: dict[str, Any] | None = None,
+) -> Callable[[asyncio.AbstractEventLoop], TradingNode]:
+    """Return a builder of a TradingNode with ccxt data+exec clients on the fake exchange."""
+    spec = VENUES[exchange_id]
+    common = {
+        "exchange_id": exchange_id,
+        "market_types": spec["market_types"],
+        "rest_url_override": exchange.base_url,
+        "ws_url_override": exchange.ws_url,
+        "enable_rate_limit": False,
+        "timeout_ms": 3_000,
+    }
+    exec_kwargs: dict[str, Any] = {
+        **common,
+        "fill_poll_interval_ms": 500,
+        "ack_timeout_secs": 5.0,
+        "retry_delay_initial_ms": 50,
+        "reconnect_delay_initial_ms": 50,
+        "reconnect_delay_max_ms": 500,
+        **(exec_overrides or {}),
+    }
+
+    def build(loop: asyncio.AbstractEventLoop) -> TradingNode:
+        venue = spec["venue"]
+        config = TradingNodeConfig(
+            trader_id="TESTER-001",
+            logging=LoggingConfig(log_level="ERROR"),
+            exec_engine=LiveExecEngineConfig(reconciliation=True, reconciliation_lookback_mins=60),
+            data_clients={
+                venue: CcxtDataClientConfig(
+                    **common, stale_after_secs=2.0, reconnect_delay_initial_ms=50, reconnect_delay_max_ms=500
+                )
+            },
+            exec_clients={venue: CcxtExecClientConfig(**exec_kwargs)},
+            timeout_connection=20.0,
+            timeout_reconciliation=10.0,
+            timeout_portfolio=5.0,
+            timeout_disconnection=5.0,
+            timeout_post_stop=0.5,
+        )
+        node = TradingNode(config=config, loop=loop)
+        node.add_data_client_factory(venue, CcxtLiveDataClientFactory)
+        node.add_exec_client_factory(venue, CcxtLiveExecClientFactory)
+        node.trader.add_strategy(
+            Recorder(RecorderConfig(instrument_id=spec["instrument"], subscribe=subscribe))
+        )
+        node.build()
+        return node
+
+    return build
+
+
+@pytest.fixture
+def fake_exchange() -> Iterator[FakeExchange]:
+    """A fake exchange on a free port (own thread and loop), with seeded BTC books."""
+    exchange = FakeExchange()
+    exchange.start_in_thread()
+    for exchange_id, spec in VENUES.items():
+        engine = getattr(exchange, exchange_id).engine
+        exchange.call(
+            lambda e=engine, s=spec: e.seed_book(
+                s["symbol"],
+                bids=[(Decimal(p), Decimal(q)) for p, q in s["bids"]],
+                asks=[(Decimal(p), Decimal(q)) for p, q in s["asks"]],
+            )
+        )
+    yield exchange
+    exchange.stop_thread()
+
+
+@pytest.fixture(params=["bybit", "hyperliquid"])
+def exchange_id(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each first-class venue, with its dummy credentials in the environment."""
+    for name, value in VENUES[request.param]["env"].items():
+        monkeypatch.setenv(name, value)
+    return str(request.param)
+
+
+@pytest.fixture
+def start_node(fake_exchange: FakeExchange) -> Iterator[Callable[..., NodeHarness]]:
+    """Start nodes on demand; every node started is stopped at teardown."""
+    harnesses: list[NodeHarness] = []
+
+    def start(exchange_id: str, **kwargs: Any) -> NodeHarness:
+        harness = NodeHarness(node_factory(fake_exchange, exchange_id, **kwargs))
+        harness.start()
+        harnesses.append(harness)
+        return harness
+
+    yield start
+    for harness in reversed(harnesses):
+        harness.stop()

@@ -1,0 +1,45 @@
+"""End to end: a real TradingNode with the ccxt adapter against the fake exchange."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from nautilus_trader.model.identifiers import InstrumentId
+
+from nautilus_ext.testing import eventually
+from nautilus_ext.testing.fake_exchange import FakeExchange
+from nautilus_ext.testing.fake_exchange import Side
+from tests.integration.adapters.ccxt.conftest import VENUES
+from tests.integration.adapters.ccxt.conftest import Recorder
+
+pytestmark = pytest.mark.slow
+
+
+def _connected(h) -> bool:  # type: ignore[no-untyped-def]
+    node = h.node
+    return bool(node.is_running() and node.cache.instruments())
+
+
+def test_connect_load_instruments_subscribe(
+    fake_exchange: FakeExchange, exchange_id: str, start_node
+) -> None:  # type: ignore[no-untyped-def]
+    h = start_node(exchange_id)
+    spec = VENUES[exchange_id]
+    iid = InstrumentId.from_str(spec["instrument"])
+    eventually(lambda: _connected(h), 20, message="node did not connect")
+    instrument = h.call(lambda: h.node.cache.instrument(iid))
+    assert instrument is not None
+    assert instrument.size_increment.as_decimal() == Decimal(spec["qty_step"])
+    assert instrument.info["canonical_key"].startswith(spec["venue"] + ":PERPETUAL:BTC-")
+    strat = h.strategy(Recorder)
+    eventually(lambda: strat.deltas and strat.quotes, 10, message="no book data")
+    first = strat.deltas[0]
+    assert len(first.deltas) == 1 + len(spec["bids"]) + len(spec["asks"])  # CLEAR + levels
+    assert strat.quotes[-1].bid_price.as_decimal() == Decimal(spec["bids"][0][0])
+    # another trader lifts the offer: trade tick and a book delta reach the strategy
+    engine = getattr(fake_exchange, exchange_id).engine
+    fake_exchange.call(lambda: engine.external_trade(spec["symbol"], Side.BUY, "0.5"))
+    eventually(lambda: strat.trades, 10, message="no trade tick")
+    assert strat.trades[-1].size.as_decimal() == Decimal("0.5")
+    eventually(lambda: len(strat.deltas) > 1, 10)
