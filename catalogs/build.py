@@ -373,7 +373,7 @@ def infer_dbn_price_precision(path: Path) -> int:
     import databento as db
     import numpy as np
 
-    arr = db.DBNStore.from_file(path).to_ndarray()
+    arr = db.DBNStore.from_bytes(path.read_bytes()).to_ndarray()
     names = arr.dtype.names or ()
     cols = [n for n in names if n in _PRICE_FIELDS or (n.endswith("_px_00") or "_px_" in n)]
     best = 0
@@ -455,7 +455,7 @@ def _single_symbol_id(path: Path, original: Path) -> Any:
     import databento as db
     from nautilus_trader.model.identifiers import InstrumentId
 
-    meta = db.DBNStore.from_file(path).metadata
+    meta = db.DBNStore.from_bytes(path.read_bytes()).metadata
     symbols = list(meta.symbols or [])
     if len(symbols) > 1:
         raise InvalidConfig(
@@ -465,7 +465,7 @@ def _single_symbol_id(path: Path, original: Path) -> Any:
     venue = str(meta.dataset).split(".")[0]
     if symbols:
         return InstrumentId.from_str(f"{symbols[0]}.{venue}")
-    ids = {int(i) for i in db.DBNStore.from_file(path).to_ndarray()["instrument_id"]}
+    ids = {int(i) for i in db.DBNStore.from_bytes(path.read_bytes()).to_ndarray()["instrument_id"]}
     if len(ids) != 1:
         raise InvalidConfig(
             f"bad DBN file {original}: records lack symbology and hold {len(ids)} instruments",
