@@ -86,14 +86,17 @@ class BacktestSpec(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        problems = []
         if self.end <= self.start:
-            raise ValueError(f"end {self.end.isoformat()} must be after start {self.start.isoformat()}")
+            problems.append(f"end {self.end.isoformat()} must be after start {self.start.isoformat()}")
         if self.kind == "orders" and not self.orders:
-            raise ValueError("orders: required for kind 'orders'")
+            problems.append("orders: required for kind 'orders'")
         if self.kind == "strategy" and self.strategy is None:
-            raise ValueError("strategy: required for kind 'strategy'")
+            problems.append("strategy: required for kind 'strategy'")
         if not self.data:
-            raise ValueError("data: list at least one data kind")
+            problems.append("data: list at least one data kind")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @classmethod

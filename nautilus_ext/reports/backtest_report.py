@@ -75,7 +75,14 @@ def _equity_figure(account_reports: dict[str, Any]) -> go.Figure:
             continue
         for currency, frame in report.groupby("currency"):
             totals = [float(Decimal(str(x))) for x in frame["total"]]
-            fig.add_trace(go.Scatter(x=list(frame.index), y=totals, mode="lines", name=f"{venue} {currency}"))
+            fig.add_trace(
+                go.Scatter(
+                    x=frame.index.to_numpy(dtype="datetime64[ns]"),
+                    y=totals,
+                    mode="lines",
+                    name=f"{venue} {currency}",
+                )
+            )
     fig.update_layout(title="Account balance (total) over time", xaxis_title="time", yaxis_title="balance")
     return fig
 
@@ -111,10 +118,11 @@ def _fills_figure(results: list[ExecutionResult]) -> go.Figure:
     return fig
 
 
-def _ts(ns: list[int]) -> list[Any]:
-    import pandas as pd
+def _ts(ns: list[int]) -> Any:
+    # numpy datetime64 keeps nanoseconds without pandas' lossy python-datetime conversion
+    import numpy as np
 
-    return list(pd.to_datetime(ns, unit="ns", utc=True))
+    return np.array(ns, dtype="datetime64[ns]")
 
 
 def _slippage_figure(results: list[ExecutionResult]) -> go.Figure:

@@ -19,7 +19,9 @@ BOOKS = {
 }
 
 
-def write_catalog(path: Path, minutes: int = 10) -> list[str]:
+def write_catalog(
+    path: Path, minutes: int = 10, books: dict[str, tuple[str, str, str, list[str]]] | None = None
+) -> list[str]:
     """Write instruments, an L2 book re-snapshotted every second, and one trade a second."""
     from decimal import Decimal
 
@@ -41,7 +43,7 @@ def write_catalog(path: Path, minutes: int = 10) -> list[str]:
     registry = InstrumentRegistry.default()
     catalog = ParquetDataCatalog(str(path))
     ids = []
-    for key, (mid_text, half_text, step_text, sizes) in BOOKS.items():
+    for key, (mid_text, half_text, step_text, sizes) in (books or BOOKS).items():
         inst = build_instrument(registry.get(key), registry)
         catalog.write_data([inst])
         ids.append(str(inst.id))
@@ -64,18 +66,21 @@ def write_catalog(path: Path, minutes: int = 10) -> list[str]:
                         OrderBookDelta(
                             inst.id,
                             action,
-                            BookOrder(side, Price(px, inst.price_precision), Quantity(qty, 3), 0),
+                            BookOrder(
+                                side, Price(px, inst.price_precision), Quantity(qty, inst.size_precision), 0
+                            ),
                             RecordFlag.F_LAST if last else 0,
                             0,
                             ts,
                             ts,
                         )
                     )
+            prints_at = m + Decimal((s * 7919) % 41 - 20) / Decimal(10)  # deterministic +-2.0 wiggle
             trades.append(
                 TradeTick(
                     inst.id,
-                    Price(m, inst.price_precision),
-                    Quantity.from_str("0.010"),
+                    Price(prints_at, inst.price_precision),
+                    Quantity(Decimal("0.010"), inst.size_precision),
                     AggressorSide.BUYER if s % 2 else AggressorSide.SELLER,
                     TradeId(f"{inst.id.venue}-{s}"),
                     ts + 1,

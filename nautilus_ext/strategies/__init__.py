@@ -1,0 +1,1 @@
+"""Example strategies that emit unified Orders (they run unchanged in backtest and live)."""
