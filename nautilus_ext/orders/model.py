@@ -138,6 +138,9 @@ SELECTIONS_BY_MARKET: Final[dict[InstrumentType, frozenset[str]]] = {
 """Valid selections per betting market (matched case-insensitively)."""
 
 _ADDRESS_RE: Final = re.compile(r"0x[0-9a-fA-F]{40}")
+_INT64_MAX: Final = 2**63 - 1  # Parquet stores sequence_in_group and priority as int64
+FREE_FORM_FIELDS: Final = ("function_params", "metadata")
+"""Free-form JSON fields: their numbers are read as Decimals and written back as numbers."""
 
 
 def _parse_key(value: object) -> InstrumentKey:
@@ -161,16 +164,44 @@ def _check_address(value: str | None) -> str | None:
 def _check_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is not None:
         try:
-            json.dumps(value, default=_json_default, allow_nan=False)
+            exact_json_dumps(value)
         except (TypeError, ValueError) as e:
             raise ValueError(f"must be JSON-serialisable: {e}") from None
     return value
 
 
-def _json_default(value: object) -> str:
+def exact_json_dumps(value: Any, *, sort_keys: bool = False) -> str:
+    """
+    Return compact JSON text for a free-form value, writing Decimals as JSON numbers.
+
+    ``json.loads(text, parse_float=Decimal)`` (as :meth:`Order.from_json` reads) gives back
+    the same Decimals: a JSON number read into ``metadata`` survives a round trip as a number.
+
+    Raises
+    ------
+    ValueError
+        If a number is NaN or infinite.
+    TypeError
+        If a value is not JSON-serialisable.
+    """
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a finite number")
         return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+    if isinstance(value, dict):
+        items = sorted(value.items(), key=lambda kv: str(kv[0])) if sort_keys else value.items()
+        return (
+            "{"
+            + ",".join(
+                f"{json.dumps(k if isinstance(k, str) else json.dumps(k))}:"
+                f"{exact_json_dumps(v, sort_keys=sort_keys)}"
+                for k, v in items
+            )
+            + "}"
+        )
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(exact_json_dumps(v, sort_keys=sort_keys) for v in value) + "]"
+    return json.dumps(value, allow_nan=False)
 
 
 KeyField = Annotated[
@@ -231,8 +262,8 @@ class Order(BaseModel):
     stop_loss_price: PositiveDecimal | None = None
     # execution coordination
     atomic_group_id: str | None = None
-    sequence_in_group: Annotated[int, Field(ge=0)] | None = None
-    priority: int | None = None
+    sequence_in_group: Annotated[int, Field(ge=0, le=_INT64_MAX)] | None = None
+    priority: Annotated[int, Field(ge=-_INT64_MAX - 1, le=_INT64_MAX)] | None = None
     # strategy metadata
     strategy_id: str | None = None
     strategy_intent: str | None = None
@@ -293,8 +324,17 @@ class Order(BaseModel):
         return cls.model_validate(data)
 
     def to_json(self) -> str:
-        """Return the canonical JSON text (Decimals as strings, keys as canonical text)."""
-        return self.model_dump_json(exclude_none=False)
+        """
+        Return the canonical JSON text (Decimal fields as strings, keys as canonical text).
+
+        Numbers inside ``metadata`` and ``function_params`` stay JSON numbers, so
+        ``Order.from_json(order.to_json()) == order`` for every order read by :meth:`from_json`.
+        """
+        fields = []
+        for name, value in self.model_dump(mode="json").items():
+            raw = getattr(self, name) if name in FREE_FORM_FIELDS else value
+            fields.append(f"{json.dumps(name)}:{exact_json_dumps(raw)}")
+        return "{" + ",".join(fields) + "}"
 
     # -- cross-field rules --------------------------------------------------------------------
 
@@ -360,13 +400,10 @@ def _rule_problems(o: Order) -> list[str]:
         choices = SELECTIONS_BY_MARKET.get(t)
         if choices is not None:
             if o.selection is None:
-                problems.append(
-                    f"selection: required for {t} bets (one of {', '.join(sorted(choices))})"
-                )
+                problems.append(f"selection: required for {t} bets (one of {', '.join(sorted(choices))})")
             elif o.selection.upper() not in choices:
                 problems.append(
-                    f"selection: {o.selection!r} is not valid for {t} "
-                    f"(one of {', '.join(sorted(choices))})",
+                    f"selection: {o.selection!r} is not valid for {t} (one of {', '.join(sorted(choices))})",
                 )
     else:
         for name in ("odds", "selection"):
@@ -410,8 +447,7 @@ def _rule_problems(o: Order) -> list[str]:
             )
         if sl is not None and (sl >= o.price if buy else sl <= o.price):
             problems.append(
-                f"stop_loss_price: {sl} must be {'below' if buy else 'above'} price {o.price} "
-                f"for a {o.side}",
+                f"stop_loss_price: {sl} must be {'below' if buy else 'above'} price {o.price} for a {o.side}",
             )
     if (
         o.take_profit_price is not None

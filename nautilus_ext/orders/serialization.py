@@ -15,8 +15,10 @@ from typing import Final
 
 import pyarrow as pa
 
+from nautilus_ext.orders.model import FREE_FORM_FIELDS
 from nautilus_ext.orders.model import ORDER_SCHEMA_VERSION
 from nautilus_ext.orders.model import Order
+from nautilus_ext.orders.model import exact_json_dumps
 
 _DECIMAL_FIELDS: Final = (
     "amount",
@@ -26,7 +28,7 @@ _DECIMAL_FIELDS: Final = (
     "take_profit_price",
     "stop_loss_price",
 )
-_JSON_FIELDS: Final = ("function_params", "metadata")
+_JSON_FIELDS: Final = FREE_FORM_FIELDS
 
 ORDER_ARROW_SCHEMA: Final = pa.schema(
     [
@@ -69,12 +71,6 @@ ORDER_ARROW_SCHEMA: Final = pa.schema(
 """Arrow schema of the orders cluster (one row per order)."""
 
 
-def _json_default(value: object) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
-
-
 def order_to_row(order: Order) -> dict[str, Any]:
     """Return the Parquet row of an order (a dict matching :data:`ORDER_ARROW_SCHEMA`)."""
     row: dict[str, Any] = order.model_dump(mode="python")
@@ -87,9 +83,7 @@ def order_to_row(order: Order) -> dict[str, Any]:
         row[name] = None if value is None else str(value)
     for name in _JSON_FIELDS:
         value = getattr(order, name)
-        row[name] = (
-            None if value is None else json.dumps(value, sort_keys=True, default=_json_default)
-        )
+        row[name] = None if value is None else exact_json_dumps(value, sort_keys=True)
     row["expected_deltas"] = [(str(k), str(v)) for k, v in order.expected_deltas.items()]
     return row
 
