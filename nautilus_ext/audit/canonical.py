@@ -69,6 +69,11 @@ def canonical_json(value: Any) -> bytes:
         If ``value`` holds a float or any non-JSON type.
     """
     check_canonical_types(value)
+    return dumps_checked(value)
+
+
+def dumps_checked(value: Any) -> bytes:
+    """Return canonical JSON bytes of a tree already known to hold only canonical types."""
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
     ).encode("ascii")
@@ -79,4 +84,10 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-__all__ = ["GENESIS_HASH", "canonical_json", "check_canonical_types", "sha256_hex"]
+__all__ = [
+    "GENESIS_HASH",
+    "canonical_json",
+    "check_canonical_types",
+    "dumps_checked",
+    "sha256_hex",
+]

@@ -63,11 +63,19 @@ def encode_record(seq: int, prev_hash: str, event: dict[str, Any]) -> tuple[byte
     ValueError
         If ``seq`` is negative or ``prev_hash`` is not a SHA-256 hex digest.
     """
+    return encode_checked_record(seq, prev_hash, canonical_json(event))
+
+
+def encode_checked_record(seq: int, prev_hash: str, event_json: bytes) -> tuple[bytes, str]:
+    """
+    Encode one record from the canonical JSON bytes of its event (the writer's fast path).
+
+    ``event_json`` must be exactly ``canonical_json(event)``; see :func:`encode_record`.
+    """
     if seq < 0 or not _HEX64.fullmatch(prev_hash):
         raise ValueError(f"invalid chain position: seq={seq}, prev_hash={prev_hash!r}")
     # Assembled by hand for speed: keys in sorted order (event, hash, prev_hash, seq) and
     # hex/int values that need no escaping give exactly canonical_json(...) of the record.
-    event_json = canonical_json(event)
     tail = b',"prev_hash":"' + prev_hash.encode("ascii") + b'","seq":' + str(seq).encode() + b"}"
     record_hash = sha256_hex(b'{"event":' + event_json + tail)
     line = b'{"event":' + event_json + b',"hash":"' + record_hash.encode("ascii") + b'"' + tail
@@ -349,6 +357,7 @@ __all__ = [
     "BrokenLink",
     "VerifyReport",
     "decode_record",
+    "encode_checked_record",
     "encode_record",
     "iter_records",
     "verify_log",

@@ -100,6 +100,38 @@ class Redactor:
             return text
         return self._pattern.sub(REDACTED, text)
 
+    def sanitize(self, value: Any) -> Any:
+        """
+        Redact a JSON tree and check it holds only canonical JSON types, in one walk.
+
+        This is the writer's hot path (see :func:`~nautilus_ext.audit.canonical.canonical_json`
+        for the allowed types).
+
+        Raises
+        ------
+        TypeError
+            If the tree holds a float, a non-string key or any non-JSON type.
+        """
+        kind = type(value)
+        if kind is str:
+            return value if self._pattern is None else self._pattern.sub(REDACTED, value)
+        if kind is int or kind is bool or value is None:
+            return value
+        if kind is dict:
+            out = {}
+            for key, item in value.items():
+                if type(key) is not str:
+                    raise TypeError(f"non-string key {key!r} is not allowed in canonical JSON")
+                out[key] = REDACTED if self._is_secret_key(key) else self.sanitize(item)
+            return out
+        if kind is list:
+            return [self.sanitize(item) for item in value]
+        if isinstance(value, str):  # str subclasses (enum values): store the plain string
+            return self.sanitize(str(value))
+        if isinstance(value, int) and not isinstance(value, float):
+            return int(value)
+        raise TypeError(f"{kind.__name__} is not allowed in canonical JSON")
+
     def redact(self, value: Any) -> Any:
         """Return a copy of a JSON tree with secret keys and secret values redacted."""
         if isinstance(value, str):

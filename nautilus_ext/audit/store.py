@@ -37,6 +37,7 @@ from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import ValidationError
 
+from nautilus_ext.audit.canonical import dumps_checked
 from nautilus_ext.audit.errors import AuditBackpressure
 from nautilus_ext.audit.errors import AuditIntegrityError
 from nautilus_ext.audit.errors import AuditStorageError
@@ -44,7 +45,7 @@ from nautilus_ext.audit.errors import InvalidAuditRecord
 from nautilus_ext.audit.layout import open_root
 from nautilus_ext.audit.layout import utc_date_of
 from nautilus_ext.audit.records import BreakKind
-from nautilus_ext.audit.records import encode_record
+from nautilus_ext.audit.records import encode_checked_record
 from nautilus_ext.audit.records import verify_log
 from nautilus_ext.audit.redaction import Redactor
 from nautilus_ext.audit.schemas import EVENT_CLASSES
@@ -60,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 _EVENT_TYPES: Final = tuple(EVENT_CLASSES.values())
 _STOP: Final = object()
+_NS_PER_DAY: Final = 86_400 * 1_000_000_000
 
 
 @unique
@@ -230,6 +232,7 @@ class AuditStore:
         self._full_alert_active = False
         self._failure: AuditStorageError | None = None
         self._closed = False
+        self._day_cache: tuple[int, int, date] = (0, 0, date.min)
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._writer.start()
         if head.truncated_bytes:
@@ -382,8 +385,9 @@ class AuditStore:
         try:
             lines: list[tuple[date, int, bytes]] = []
             for event, _ in batch:
-                line, prev_hash = encode_record(seq, prev_hash, self._redactor.redact(event))
-                lines.append((utc_date_of(event["ts_event"]), seq, line))
+                event_json = dumps_checked(self._redactor.sanitize(event))
+                line, prev_hash = encode_checked_record(seq, prev_hash, event_json)
+                lines.append((self._day_of(event["ts_event"]), seq, line))
                 seq += 1
             day_batches = []
             for day, group in itertools.groupby(lines, key=lambda entry: entry[0]):
@@ -409,6 +413,16 @@ class AuditStore:
         for offset, (_, future) in enumerate(batch):
             future.set_result(first_seq + offset)
         return True
+
+    def _day_of(self, ts_ns: int) -> date:
+        # Consecutive events share a day: reuse the last day's bounds instead of a datetime.
+        start, end, day = self._day_cache
+        if start <= ts_ns < end:
+            return day
+        day = utc_date_of(ts_ns)
+        start = (ts_ns // _NS_PER_DAY) * _NS_PER_DAY
+        self._day_cache = (start, start + _NS_PER_DAY, day)
+        return day
 
     def _fail(self, failure: AuditStorageError, batch: list[_Item]) -> None:
         with self._state:

@@ -71,3 +71,17 @@ def test_longest_secret_wins() -> None:
 
 def test_no_secrets_leaves_text_alone() -> None:
     assert Redactor(env={}).redact({"a": "b"}) == {"a": "b"}
+
+
+def test_sanitize_redacts_and_checks_types_in_one_walk() -> None:
+    redactor = Redactor(env={"X_TOKEN": "token-value-123"})
+    assert redactor.sanitize({"a": ["token-value-123", 1, True, None], "auth": "x"}) == {
+        "a": [REDACTED, 1, True, None],
+        "auth": REDACTED,
+    }
+
+
+@pytest.mark.parametrize("bad", [{"x": 1.5}, {1: "a"}, [object()]])
+def test_sanitize_refuses_non_json_types(bad: object) -> None:
+    with pytest.raises(TypeError):
+        Redactor(env={}).sanitize(bad)

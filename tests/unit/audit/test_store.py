@@ -34,11 +34,11 @@ class GatedRedactor(Redactor):
         self.gate = threading.Event()
         self.entered = threading.Event()
 
-    def redact(self, value: Any) -> Any:
-        if isinstance(value, dict) and "event_type" in value:  # events only, not the config
+    def sanitize(self, value: Any) -> Any:
+        if isinstance(value, dict) and "event_type" in value:  # whole events only
             self.entered.set()
             self.gate.wait(5)
-        return super().redact(value)
+        return super().sanitize(value)
 
 
 def _segment_files(root: str) -> list[Path]:
