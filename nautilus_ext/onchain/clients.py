@@ -9,6 +9,7 @@ third-party exception: the gateway already translated it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -158,17 +159,24 @@ class AaveV3Client:
 
     # -- reads -----------------------------------------------------------------------------
 
-    def reserve(self, symbol: str) -> ReserveSnapshot:
-        """Read ``getReserveData`` and the reserve's total scaled variable debt."""
+    def reserve(self, symbol: str, *, with_total_debt: bool = True) -> ReserveSnapshot:
+        """
+        Read ``getReserveData`` and (unless skipped) the reserve's total scaled variable debt.
+
+        The total debt only matters to :func:`~nautilus_ext.onchain.calculators.aave.accrue`
+        (the borrow index moves only with debt outstanding); normalized indices do not need it.
+        """
         asset = self._asset(symbol)
         raw = self._gateway.call(self._pool.functions.getReserveData(asset), step=f"getReserveData {symbol}")
         debt_token = raw[10]
-        scaled_debt = int(
-            self._gateway.call(
-                self._gateway.contract(debt_token, SCALED_TOKEN_ABI).functions.scaledTotalSupply(),
-                step=f"scaledTotalSupply debt {symbol}",
+        scaled_debt = 0
+        if with_total_debt:
+            scaled_debt = int(
+                self._gateway.call(
+                    self._gateway.contract(debt_token, SCALED_TOKEN_ABI).functions.scaledTotalSupply(),
+                    step=f"scaledTotalSupply debt {symbol}",
+                )
             )
-        )
         return ReserveSnapshot(
             asset=asset,
             configuration=ReserveConfiguration.decode(int(raw[0][0])),
@@ -231,22 +239,31 @@ class AaveV3Client:
         )
 
     def user_positions(
-        self, user: str, symbols: Sequence[str], now: int, *, using_as_collateral: bool = True
+        self,
+        user: str,
+        symbols: Sequence[str],
+        now: int,
+        *,
+        using_as_collateral: bool = True,
+        priced: Collection[str] | None = None,
     ) -> list[UserReservePosition]:
         """
         Read what ``calculateUserAccountData`` would see for ``symbols`` at time ``now``.
 
         Indices are projected to ``now`` with the pure calculators, so the result can be fed
         to :func:`~nautilus_ext.onchain.calculators.aave.user_account_data` and compared with
-        the chain to the unit.
+        the chain to the unit. With ``priced``, the oracle is only read for reserves where the
+        user has a balance or that are listed (a zero position contributes nothing, whatever
+        its price; it is reported with price 0).
         """
         from nautilus_ext.onchain.calculators.aave import normalized_debt
         from nautilus_ext.onchain.calculators.aave import normalized_income
 
         positions: list[UserReservePosition] = []
         for symbol in symbols:
-            reserve = self.reserve(symbol)
+            reserve = self.reserve(symbol, with_total_debt=False)
             scaled_supply, scaled_debt = self.scaled_balances(symbol, user, reserve)
+            needs_price = priced is None or symbol in priced or scaled_supply != 0 or scaled_debt != 0
             positions.append(
                 UserReservePosition(
                     asset=symbol,
@@ -254,7 +271,7 @@ class AaveV3Client:
                     scaled_variable_debt=scaled_debt,
                     normalized_income=normalized_income(reserve.index_state, now),
                     normalized_debt=normalized_debt(reserve.index_state, now),
-                    price=self.asset_price(symbol),
+                    price=self.asset_price(symbol) if needs_price else 0,
                     configuration=reserve.configuration,
                     using_as_collateral=using_as_collateral,
                 )

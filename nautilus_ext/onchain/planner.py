@@ -9,7 +9,6 @@ that would land outside its target range.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
@@ -69,10 +68,9 @@ def _hf(account: AccountData) -> Decimal | None:
     return Decimal(account.health_factor) / Decimal(WAD)
 
 
-@dataclass(frozen=True, slots=True)
 class OnchainClients:
     """
-    The clients a planner and an executor share.
+    The clients a planner and an executor share (built once, reused).
 
     Parameters
     ----------
@@ -82,37 +80,22 @@ class OnchainClients:
         Addresses and limits.
     """
 
-    gateway: ChainGateway
-    config: OnchainConfig
-
-    @property
-    def aave(self) -> AaveV3Client:
-        """AAVE v3 client."""
-        return AaveV3Client(self.gateway, self.config)
-
-    @property
-    def erc20(self) -> Erc20Client:
-        """ERC-20 client."""
-        return Erc20Client(self.gateway, self.config)
-
-    @property
-    def dsa(self) -> InstadappClient:
-        """Instadapp DSA client."""
-        return InstadappClient(self.gateway, self.config)
-
-    @property
-    def router(self) -> SwapRouterClient:
-        """Swap router client."""
-        return SwapRouterClient(self.gateway, self.config)
-
-    @property
-    def morpho(self) -> MorphoClient:
-        """Morpho client."""
-        return MorphoClient(self.gateway, self.config)
+    def __init__(self, gateway: ChainGateway, config: OnchainConfig) -> None:
+        self.gateway = gateway
+        self.config = config
+        self.aave = AaveV3Client(gateway, config)
+        self.erc20 = Erc20Client(gateway, config)
+        self.dsa = InstadappClient(gateway, config)
+        self.router = SwapRouterClient(gateway, config)
+        self.morpho = MorphoClient(gateway, config)
+        self._lst: dict[str, LstClient] = {}
 
     def lst(self, protocol: str) -> LstClient:
         """Liquid staking client for ``LIDO`` or ``ETHERFI``."""
-        return LstClient(self.gateway, protocol, self.config)
+        key = protocol.upper()
+        if key not in self._lst:
+            self._lst[key] = LstClient(self.gateway, key, self.config)
+        return self._lst[key]
 
 
 class BundlePlanner:
@@ -168,7 +151,8 @@ class BundlePlanner:
         now = self._c.gateway.block_timestamp()
         symbols = sorted({*self._position_symbols(), *deltas})
         positions: list[UserReservePosition] = []
-        for position in self._c.aave.user_positions(self._config.dsa, symbols, now):
+        positions_now = self._c.aave.user_positions(self._config.dsa, symbols, now, priced=set(deltas))
+        for position in positions_now:
             supply_delta, debt_delta = deltas.get(position.asset, (0, 0))
             scaled_supply = position.scaled_a_token_balance + _scaled_delta(
                 supply_delta, position.normalized_income

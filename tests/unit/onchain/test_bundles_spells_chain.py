@@ -44,13 +44,9 @@ def _entry() -> AtomicBundle:
         kind=BundleKind.LEVERAGED_LENDING_ENTRY,
         steps=(
             BundleStep(StepKind.FLASH_BORROW, "WETH", 90, None, "MORPHO"),
-            BundleStep(
-                StepKind.SUPPLY, "WETH", 100, aave_deposit("AAVE-V3-A", TOKEN, 100), "AAVE_V3"
-            ),
+            BundleStep(StepKind.SUPPLY, "WETH", 100, aave_deposit("AAVE-V3-A", TOKEN, 100), "AAVE_V3"),
             BundleStep(StepKind.BORROW, "WETH", 90, aave_borrow("AAVE-V3-A", TOKEN, 90), "AAVE_V3"),
-            BundleStep(
-                StepKind.FLASH_REPAY, "WETH", 90, flash_payback("INSTAPOOL-C", TOKEN, 90), "MORPHO"
-            ),
+            BundleStep(StepKind.FLASH_REPAY, "WETH", 90, flash_payback("INSTAPOOL-C", TOKEN, 90), "MORPHO"),
         ),
         flash_connector="INSTAPOOL-C",
         flash_route=10,
@@ -88,14 +84,10 @@ def test_flash_bundle_wraps_inner_spells() -> None:
 def test_bundle_structure_rules() -> None:
     steps = _entry().steps
     with pytest.raises(InvalidOrder, match="last step"):
-        AtomicBundle(
-            BundleKind.ORDER_GROUP, (steps[0], steps[3], steps[1]), flash_connector="INSTAPOOL-C"
-        )
+        AtomicBundle(BundleKind.ORDER_GROUP, (steps[0], steps[3], steps[1]), flash_connector="INSTAPOOL-C")
     with pytest.raises(InvalidOrder, match="at most one flash loan"):
         AtomicBundle(BundleKind.ORDER_GROUP, (steps[0], steps[1]), flash_connector="INSTAPOOL-C")
-    short = BundleStep(
-        StepKind.FLASH_REPAY, "WETH", 89, flash_payback("INSTAPOOL-C", TOKEN, 89), "MORPHO"
-    )
+    short = BundleStep(StepKind.FLASH_REPAY, "WETH", 89, flash_payback("INSTAPOOL-C", TOKEN, 89), "MORPHO")
     with pytest.raises(InvalidOrder, match="repaid in full"):
         AtomicBundle(BundleKind.ORDER_GROUP, (*steps[:3], short), flash_connector="INSTAPOOL-C")
     with pytest.raises(InvalidOrder, match="at least one step"):
@@ -175,9 +167,7 @@ def test_every_dependency_error_is_mapped(exc: Exception, code: ErrorCode) -> No
 
 
 def test_revert_reason_is_extracted() -> None:
-    mapped = translate_exception(
-        TransactionFailed("execution reverted: Too much slippage"), step="s"
-    )
+    mapped = translate_exception(TransactionFailed("execution reverted: Too much slippage"), step="s")
     assert mapped.details["reason"] == "Too much slippage"
 
 

@@ -72,9 +72,7 @@ def test_sequential_loop_converges_toward_the_flash_target() -> None:
     assert borrowed <= flash_amount(10 * ETH, Decimal("0.9"))
     assert borrowed > 89 * ETH
     assert len(steps) > 20
-    no_leverage = sequential_loop_schedule(
-        10 * ETH, Decimal("0.9"), min_step_wei=1, max_iterations=0
-    )
+    no_leverage = sequential_loop_schedule(10 * ETH, Decimal("0.9"), min_step_wei=1, max_iterations=0)
     assert [(s.stake, s.borrow) for s in no_leverage] == [(10 * ETH, 0)]
     one_loop = sequential_loop_schedule(10 * ETH, Decimal("0.9"), min_step_wei=1, max_iterations=1)
     assert [(s.stake, s.borrow) for s in one_loop] == [(10 * ETH, 9 * ETH), (9 * ETH, 0)]
@@ -88,10 +86,7 @@ def test_stake_and_wrap_rounds_like_the_contracts() -> None:
     after = LstPoolState(pool.total_pooled_ether + 100 * ETH, pool.total_shares + shares)
     assert result.pool_after == after
     assert result.rebasing_balance == shares * after.total_pooled_ether // after.total_shares
-    assert (
-        result.wrapped_amount
-        == result.rebasing_balance * after.total_shares // after.total_pooled_ether
-    )
+    assert result.wrapped_amount == result.rebasing_balance * after.total_shares // after.total_pooled_ether
     assert result.wrapped_amount in (shares, shares - 1)
 
 

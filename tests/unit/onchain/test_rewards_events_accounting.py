@@ -34,26 +34,16 @@ BALANCES = [(0, Decimal(10)), (5 * H, Decimal(20))]
 
 
 def test_reward_modes_pay_discrete_amounts() -> None:
-    assert (
-        reward_payments(RewardsMode.BASE_ONLY, DISTRIBUTIONS, BALANCES, start_ns=0, end_ns=30 * H)
-        == []
-    )
-    eigen = reward_payments(
-        RewardsMode.BASE_EIGEN, DISTRIBUTIONS, BALANCES, start_ns=0, end_ns=30 * H
-    )
-    assert [(p.token, p.amount, p.payout_ns) for p in eigen] == [
-        (RewardToken.EIGEN, Decimal("7.5"), 10 * H)
-    ]
+    assert reward_payments(RewardsMode.BASE_ONLY, DISTRIBUTIONS, BALANCES, start_ns=0, end_ns=30 * H) == []
+    eigen = reward_payments(RewardsMode.BASE_EIGEN, DISTRIBUTIONS, BALANCES, start_ns=0, end_ns=30 * H)
+    assert [(p.token, p.amount, p.payout_ns) for p in eigen] == [(RewardToken.EIGEN, Decimal("7.5"), 10 * H)]
     seasonal = reward_payments(
         RewardsMode.BASE_EIGEN_SEASONAL, DISTRIBUTIONS, BALANCES, start_ns=0, end_ns=30 * H
     )
     assert [p.amount for p in seasonal] == [Decimal("7.5"), Decimal(35)]
     # A payout outside the window is not paid.
     assert (
-        reward_payments(
-            RewardsMode.BASE_EIGEN, DISTRIBUTIONS, BALANCES, start_ns=11 * H, end_ns=30 * H
-        )
-        == []
+        reward_payments(RewardsMode.BASE_EIGEN, DISTRIBUTIONS, BALANCES, start_ns=11 * H, end_ns=30 * H) == []
     )
 
 
@@ -83,9 +73,7 @@ def test_sequential_events_carry_iterations() -> None:
     assert events[:5] == [
         OnchainEvent(H, 1, OnchainEventType.GAS_FEE_PAID, "ETH", 7, iteration=1),
         OnchainEvent(H, 2, OnchainEventType.STAKE_DEPOSIT, "ETH", steps[0].stake, iteration=1),
-        OnchainEvent(
-            H, 3, OnchainEventType.COLLATERAL_SUPPLIED, "weETH", steps[0].stake, iteration=1
-        ),
+        OnchainEvent(H, 3, OnchainEventType.COLLATERAL_SUPPLIED, "weETH", steps[0].stake, iteration=1),
         OnchainEvent(H, 4, OnchainEventType.GAS_FEE_PAID, "ETH", 7, iteration=1),
         OnchainEvent(H, 5, OnchainEventType.LOAN_CREATED, "WETH", steps[0].borrow, iteration=1),
     ]
@@ -99,9 +87,7 @@ def test_atomic_events_link_to_the_wrapper() -> None:
         BundleStepEvent(OnchainEventType.LOAN_CREATED, "WETH", 90),
         BundleStepEvent(OnchainEventType.FLASH_REPAID, "WETH", 90),
     ]
-    events = atomic_bundle_events(
-        "LEVERAGE_ENTRY", steps, timestamp_ns=H, gas_fee_wei=5, first_order=4
-    )
+    events = atomic_bundle_events("LEVERAGE_ENTRY", steps, timestamp_ns=H, gas_fee_wei=5, first_order=4)
     assert len(events) == 7
     assert events[0].event is OnchainEventType.ATOMIC_TRANSACTION
     assert events[0].order == 4

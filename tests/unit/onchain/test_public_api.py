@@ -1,0 +1,31 @@
+"""Pin the on-chain package's public API."""
+
+from __future__ import annotations
+
+import nautilus_ext.onchain as onchain
+
+
+def test_public_names_are_pinned() -> None:
+    assert sorted(onchain.__all__) == [
+        "AtomicBundle",
+        "AtomicBundleExecutor",
+        "BundleKind",
+        "BundlePlanner",
+        "BundleResult",
+        "BundleStep",
+        "ChainGateway",
+        "ConnectorNames",
+        "GasModel",
+        "OnchainClients",
+        "OnchainConfig",
+        "OrderMapper",
+        "SimReserve",
+        "SimulatedOnchainVenue",
+        "StepKind",
+        "SwapBound",
+        "TargetRange",
+        "TokenConfig",
+        "TxReceipt",
+    ]
+    for name in onchain.__all__:
+        assert getattr(onchain, name).__module__.startswith("nautilus_ext.onchain.")
