@@ -393,6 +393,10 @@ def _parse_symbol(symbol: str, spec: VenueSpec, registry: InstrumentRegistry) ->
         case Symbology.CCXT:
             return _parse_ccxt(symbol, spec)
         case Symbology.CME:
+            # the registry's exchange symbols first: options (ESM4 C5000) and indices (VIX) too
+            for attrs in registry:
+                if attrs.instrument_key.venue == spec.code and attrs.exchange_raw_symbol == symbol:
+                    return attrs.instrument_key
             m = re.fullmatch(r"([A-Z0-9]{1,3}?)([FGHJKMNQUVXZ])(\d)", symbol)
             if m is not None:
                 return _cme_future_from_symbol(m.group(1), m.group(2), int(m.group(3)), spec, registry)
@@ -401,7 +405,12 @@ def _parse_symbol(symbol: str, spec: VenueSpec, registry: InstrumentRegistry) ->
             if m is not None:
                 fee = f":{m.group(2)}" if m.group(2) else ""
                 return _key(spec, InstrumentType.POOL, f"{m.group(1)}{fee}", spec.chain)
-        case Symbology.BETFAIR | Symbology.NONE:
+        case Symbology.BETFAIR:
+            # betfair_instrument_id: <market id with '-' for '.'>-<selection id>-<handicap>
+            m = re.fullmatch(r"(\d+)-(\d+)-\d+-.+", symbol)
+            if m is not None:
+                return registry.key_for_betfair_market(f"{m.group(1)}.{m.group(2)}")
+        case Symbology.NONE:
             return None
     return None
 
