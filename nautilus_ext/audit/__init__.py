@@ -10,6 +10,9 @@ as ``nautilus-ext audit``.
 
 from nautilus_ext.audit.canonical import GENESIS_HASH
 from nautilus_ext.audit.canonical import canonical_json
+from nautilus_ext.audit.context import AuditContext
+from nautilus_ext.audit.context import Clock
+from nautilus_ext.audit.context import WallClock
 from nautilus_ext.audit.errors import AuditBackpressure
 from nautilus_ext.audit.errors import AuditIntegrityError
 from nautilus_ext.audit.errors import AuditStorageError
@@ -59,6 +62,7 @@ __all__ = [
     "AlertKind",
     "AuditAlert",
     "AuditBackpressure",
+    "AuditContext",
     "AuditEvent",
     "AuditIntegrityError",
     "AuditRecord",
@@ -69,6 +73,7 @@ __all__ = [
     "BackpressurePolicy",
     "BreakKind",
     "BrokenLink",
+    "Clock",
     "CommandEvent",
     "CommandKind",
     "CommandOutcome",
@@ -91,6 +96,7 @@ __all__ = [
     "TimeInForce",
     "Urgency",
     "VerifyReport",
+    "WallClock",
     "canonical_json",
     "iter_records",
     "parse_event",

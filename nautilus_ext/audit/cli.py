@@ -67,6 +67,10 @@ def verify(
         report = verify_log(path, _options(storage_option))
     except NautilusExtError as e:
         raise _fail(e) from e
+    if report.segments == 0:
+        # A typo in the path must not read as "verified".
+        typer.echo(f"error: no audit log under {path}", err=True)
+        raise typer.Exit(code=2)
     if report.broken is None:
         typer.echo(
             f"OK: {report.records} records in {report.segments} segments, "
@@ -128,7 +132,8 @@ def daily(
             parsed = date.fromisoformat(day)
         except ValueError as e:
             raise InvalidConfig(f"day {day!r} is not YYYY-MM-DD") from e
-        summary = summarize_day(load_events(root, _options(storage_option)), parsed)
+        events = load_events(root, _options(storage_option), until_day=parsed)
+        summary = summarize_day(events, parsed)
     except NautilusExtError as e:
         raise _fail(e) from e
     out.write_text(render_daily_html(summary), encoding="utf-8")

@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from enum import unique
 from typing import Any
@@ -332,9 +333,16 @@ def _check_event(record: AuditRecord, day: str, check_schema: bool) -> BrokenLin
     return None
 
 
-def iter_records(root: str, storage_options: dict[str, Any] | None = None) -> Iterator[AuditRecord]:
+def iter_records(
+    root: str,
+    storage_options: dict[str, Any] | None = None,
+    *,
+    until_day: date | None = None,
+) -> Iterator[AuditRecord]:
     """
     Yield every record under ``root`` in chain order, checking each record's own hash.
+
+    With ``until_day``, segments of later days are skipped (for reports on a past day).
 
     An unterminated final line (a crash mid-write, not yet repaired by a writer) is skipped:
     it was never acknowledged.
@@ -346,6 +354,8 @@ def iter_records(root: str, storage_options: dict[str, Any] | None = None) -> It
     """
     fs, audit_path = open_root(root, storage_options)
     for segment in list_segments(fs, audit_path):
+        if until_day is not None and segment.day > until_day:
+            continue
         for number, raw, terminated in _lines(fs, segment.path):
             if terminated:
                 yield decode_record(raw, segment.path, number)

@@ -316,9 +316,12 @@ def summarize_day(
     )
 
 
-def load_events(root: str, storage_options: dict[str, Any] | None = None) -> list[AuditEvent]:
-    """Read and validate every event under ``root``, in log order."""
-    return [parse_event(record.event) for record in iter_records(root, storage_options)]
+def load_events(
+    root: str, storage_options: dict[str, Any] | None = None, *, until_day: date | None = None
+) -> list[AuditEvent]:
+    """Read and validate every event under ``root`` (up to ``until_day``), in log order."""
+    records = iter_records(root, storage_options, until_day=until_day)
+    return [parse_event(record.event) for record in records]
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:

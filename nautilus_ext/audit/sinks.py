@@ -155,6 +155,13 @@ class LocalSegmentSink:
             raise AuditStorageError(
                 f"another writer holds the audit log at {self._audit_path}", retryable=False
             ) from e
+        try:
+            return self._recover_locked()
+        except BaseException:
+            self.close()  # do not keep the lock of a log we refuse to write
+            raise
+
+    def _recover_locked(self) -> ChainHead:
         segments = list_segments(self._fs, self._audit_path)
         truncated = 0
         while segments:

@@ -20,8 +20,11 @@ from typing import Final
 from pydantic import BaseModel
 
 from nautilus_ext.audit.errors import AuditIntegrityError
+from nautilus_ext.audit.layout import list_segments
+from nautilus_ext.audit.layout import open_root
 from nautilus_ext.audit.records import iter_records
 from nautilus_ext.audit.records import verify_log
+from nautilus_ext.errors import InvalidConfig
 
 DEFAULT_IGNORED_FIELDS: Final = frozenset({"ts_wall", "mode"})
 """Top-level event fields ignored unless the caller says otherwise."""
@@ -170,21 +173,28 @@ def compare_logs(
 
     Raises
     ------
+    InvalidConfig
+        If either root holds no audit log.
     AuditIntegrityError
         If ``verify`` is set and either log's hash chain is broken (a tampered log cannot be
         trusted to compare).
     """
-    if verify:
-        for root, options in (
-            (left_root, left_storage_options),
-            (right_root, right_storage_options),
-        ):
-            report = verify_log(root, options)
-            if report.broken is not None:
-                raise AuditIntegrityError(
-                    f"audit log at {root} is broken: {report.broken.describe()}",
-                    details={"kind": str(report.broken.kind), "path": report.broken.path},
-                )
+    for root, options in (
+        (left_root, left_storage_options),
+        (right_root, right_storage_options),
+    ):
+        fs, audit_path = open_root(root, options)
+        if not list_segments(fs, audit_path):
+            # Comparing against a missing log must not read as "identical".
+            raise InvalidConfig(f"no audit log under {root}")
+        if not verify:
+            continue
+        report = verify_log(root, options)
+        if report.broken is not None:
+            raise AuditIntegrityError(
+                f"audit log at {root} is broken: {report.broken.describe()}",
+                details={"kind": str(report.broken.kind), "path": report.broken.path},
+            )
     return compare_events(
         _events(left_root, left_storage_options),
         _events(right_root, right_storage_options),

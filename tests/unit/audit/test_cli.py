@@ -101,3 +101,15 @@ def test_incident(written: str, clock: Any) -> None:
     result = runner.invoke(app, ["incident", "0", str(clock.now_ns), "--root", written])
     assert result.exit_code == 0, result.output
     assert "Orders: 1 (0 rejected or denied); fills: 1" in result.output
+
+
+def test_verify_missing_log_is_an_error_not_ok(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["verify", str(tmp_path / "typo")])
+    assert result.exit_code == 2
+    assert "no audit log under" in result.output
+
+
+def test_compare_with_missing_log_is_an_error(written: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["compare", written, str(tmp_path / "typo")])
+    assert result.exit_code == 2
+    assert "no audit log under" in result.output

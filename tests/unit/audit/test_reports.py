@@ -199,3 +199,15 @@ def test_incident_report_is_prefilled(events: Any, clock: Any) -> None:
 def test_incident_window_must_be_ordered() -> None:
     with pytest.raises(InvalidConfig, match="must be after"):
         incident_report([], 10, 10)
+
+
+def test_load_events_until_day_skips_later_days(
+    open_store: Callable[..., Any], day_events: list[Any], root: str
+) -> None:
+    store = open_store()
+    for event in day_events:
+        store.append(event)
+    store.close()
+    assert len(load_events(root)) == len(day_events)
+    assert [e.id for e in load_events(root, until_day=DAY)][-1] == "R-4"  # F-next is the day after
+    assert len(load_events(root, until_day=date(2024, 1, 1))) == 1

@@ -301,3 +301,14 @@ def test_directory_entries_are_fsynced_before_ack(open_store: Any, events: Any, 
     files = _segment_files(root)
     assert len(files) == 1
     assert os.path.getsize(files[0]) > 0
+
+
+def test_refused_open_releases_the_writer_lock(open_store: Any, events: Any, root: str) -> None:
+    store = open_store()
+    store.append_and_wait(events.intent(id="I-1"))
+    store.close()
+    segment = _segment_files(root)[-1]
+    segment.write_bytes(segment.read_bytes().replace(b"I-1", b"I-X"))
+    for _ in range(2):  # the second attempt sees the same corruption, not "another writer"
+        with pytest.raises(AuditIntegrityError):
+            open_store()
