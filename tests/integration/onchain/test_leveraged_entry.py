@@ -16,6 +16,7 @@ from nautilus_ext.onchain.bundles import AtomicBundle
 from nautilus_ext.onchain.bundles import BundleKind
 from nautilus_ext.onchain.bundles import BundleStep
 from nautilus_ext.onchain.bundles import StepKind
+from nautilus_ext.onchain.bundles import TargetRange
 from nautilus_ext.onchain.calculators.aave import EModeCategory
 from nautilus_ext.onchain.calculators.aave import accrue
 from nautilus_ext.onchain.calculators.aave import scaled_amount
@@ -212,3 +213,18 @@ def test_cowswap_step_is_refused_before_anything_is_sent(stack: EvmStack, client
 def test_e_mode_category_data_matches_calculator_type(clients: OnchainClients) -> None:
     category = clients.aave.e_mode_category(1)
     assert category == EModeCategory(1, 9300, 9500, 10100)
+
+
+def test_post_check_flags_a_position_outside_its_target_range(
+    stack: EvmStack, clients: OnchainClients
+) -> None:
+    _fund_dsa(stack, EQUITY)
+    bundle = BundlePlanner(clients).leveraged_staking_entry(EQUITY, LAMBDA, protocol="ETHERFI")
+    narrow = replace(bundle, target=TargetRange(Decimal("0.5"), Decimal("0.6"), Decimal("1.01")))
+    with pytest.raises(RiskBlocked) as caught:
+        AtomicBundleExecutor(clients, stack.user).execute(narrow, timestamp_ns=1)
+    assert caught.value.details["rule"] == "POST_TRADE_RANGE"
+    # The bundle did execute (atomically, in full): the error says so and names the tx.
+    receipt = stack.w3.eth.get_transaction_receipt(caught.value.details["tx_hash"])
+    assert receipt["status"] == 1
+    assert stack.contracts["debt_weth"].functions.balanceOf(stack.config.dsa).call() == 90 * ETHER
