@@ -17,6 +17,7 @@ happen. If storage fails, every pending and later record fails with
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import logging
 import queue
@@ -235,6 +236,8 @@ class AuditStore:
         self._day_cache: tuple[int, int, date] = (0, 0, date.min)
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._writer.start()
+        # On a normal interpreter exit, write what is queued (the writer is a daemon thread).
+        atexit.register(self.close)
         if head.truncated_bytes:
             self._alert(
                 AlertKind.TORN_TAIL_TRUNCATED,
@@ -312,7 +315,8 @@ class AuditStore:
         Raises
         ------
         AuditStorageError
-            If the record is not durable within ``timeout_secs`` or storage failed.
+            If the record is not durable within ``timeout_secs`` (it stays queued and may still
+            be written: treat the outcome as unknown) or storage failed.
         """
         future = self.append(event)
         try:
@@ -473,6 +477,7 @@ class AuditStore:
         if self._closed:
             return
         self._closed = True
+        atexit.unregister(self.close)
         self._queue.put(_STOP)
         self._writer.join(timeout_secs)
         if self._writer.is_alive():

@@ -312,3 +312,34 @@ def test_refused_open_releases_the_writer_lock(open_store: Any, events: Any, roo
     for _ in range(2):  # the second attempt sees the same corruption, not "another writer"
         with pytest.raises(AuditIntegrityError):
             open_store()
+
+
+def test_normal_exit_writes_what_is_queued(tmp_path: Path) -> None:
+    # A process that never calls close() still gets its queued records written at exit.
+    import subprocess
+    import sys
+    import textwrap
+
+    root = tmp_path / "store"
+    script = textwrap.dedent(
+        f"""
+        from decimal import Decimal
+        from nautilus_ext.audit import (AuditStore, AuditStoreConfig, DecisionEvent, Mode)
+        from nautilus_ext.audit.redaction import Redactor
+        store = AuditStore(AuditStoreConfig(root={str(root)!r}), redactor=Redactor(env={{}}))
+        for i in range(500):
+            store.append(DecisionEvent(id=f"D-{{i}}", mode=Mode.BACKTEST, ts_event=i, ts_wall=i,
+                         strategy_id="S", version_hash="ab" * 32, config_hash="cd" * 32))
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    report = verify_log(str(root))
+    assert report.ok
+    assert report.records == 500
+
+
+def test_backoff_is_exponential_and_capped() -> None:
+    from nautilus_ext.audit.sinks import backoff_delay_secs
+
+    assert [backoff_delay_secs(a) for a in (1, 2, 3)] == [0.05, 0.1, 0.2]
+    assert backoff_delay_secs(30) == 2.0

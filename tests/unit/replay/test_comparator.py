@@ -109,3 +109,13 @@ def test_compare_logs_refuses_a_tampered_log(tmp_path: Path) -> None:
         compare_logs(a, a)
     with pytest.raises(InvalidAuditRecord, match="does not match its hash"):
         compare_logs(a, _write(tmp_path / "b", _run()), verify=False)
+
+
+def test_same_events_give_byte_identical_logs(tmp_path: Path) -> None:
+    # With a fixed wall clock (as in REPLAY) two runs are bit-identical, hash chain included.
+    a = Path(_write(tmp_path / "a", _run()))
+    b = Path(_write(tmp_path / "b", _run()))
+    files_a = sorted((a / "audit").rglob("*.jsonl"))
+    files_b = sorted((b / "audit").rglob("*.jsonl"))
+    assert [f.relative_to(a) for f in files_a] == [f.relative_to(b) for f in files_b]
+    assert [f.read_bytes() for f in files_a] == [f.read_bytes() for f in files_b]
