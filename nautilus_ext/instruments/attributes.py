@@ -253,6 +253,8 @@ class InstrumentAttributes(BaseModel):
         ]
         if key.chain is not None:
             checks.append(("chain", self.chain, key.chain))
+        if self.chain_id is not None:
+            checks.append(("chain_id", self.chain_id, key.chain_id))
         for name, attr, from_key in checks:
             if from_key is not None and attr != from_key:
                 problems.append(f"{name}: {attr!r} disagrees with the key ({from_key!r})")
