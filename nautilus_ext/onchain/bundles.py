@@ -33,6 +33,7 @@ class BundleKind(StrEnum):
     PARTIAL_UNWIND = "PARTIAL_UNWIND"  # flash → repay → withdraw R/λ → swap → repay
     FULL_UNWIND = "FULL_UNWIND"  # flash → repay all → withdraw all → swap → repay
     LTV_ADJUSTMENT = "LTV_ADJUSTMENT"  # move the position to a new target LTV
+    PROTOCOL_MIGRATION = "PROTOCOL_MIGRATION"  # flash → repay old → supply new → borrow → repay
     ORDER_GROUP = "ORDER_GROUP"  # unified orders sharing an atomic_group_id
 
 
@@ -191,6 +192,9 @@ class AtomicBundle:
         The calculators' LTV after the bundle, at planning time.
     predicted_health_factor : Decimal, optional
         The calculators' health factor after the bundle (``None`` without debt).
+    post_check_pool : str, optional
+        Pool whose account data the post-check reads (default: the configured AAVE pool;
+        a migration checks the market it moved to).
     """
 
     kind: BundleKind
@@ -200,6 +204,7 @@ class AtomicBundle:
     target: TargetRange | None = None
     predicted_ltv: Decimal | None = None
     predicted_health_factor: Decimal | None = None
+    post_check_pool: str | None = None
 
     def __post_init__(self) -> None:
         if not self.steps:

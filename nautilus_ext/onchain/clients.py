@@ -142,13 +142,22 @@ class AaveV3Client:
         The chain boundary.
     config : OnchainConfig
         Pool, oracle and token addresses.
+    pool, oracle : str, optional
+        Another AAVE-v3-compatible market's Pool and oracle (default: the configured ones).
     """
 
-    def __init__(self, gateway: ChainGateway, config: OnchainConfig) -> None:
+    def __init__(
+        self,
+        gateway: ChainGateway,
+        config: OnchainConfig,
+        *,
+        pool: str | None = None,
+        oracle: str | None = None,
+    ) -> None:
         self._gateway = gateway
         self._config = config
-        self._pool = gateway.contract(config.aave_pool, AAVE_POOL_ABI)
-        self._oracle = gateway.contract(config.aave_oracle, AAVE_ORACLE_ABI)
+        self._pool = gateway.contract(pool or config.aave_pool, AAVE_POOL_ABI)
+        self._oracle = gateway.contract(oracle or config.aave_oracle, AAVE_ORACLE_ABI)
         self._erc20 = Erc20Client(gateway, config)
 
     def _asset(self, symbol: str) -> str:

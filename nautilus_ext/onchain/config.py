@@ -84,6 +84,36 @@ class ConnectorNames(BaseModel):
     flash: str = "INSTAPOOL-C"
 
 
+class LendingMarket(BaseModel):
+    """
+    Another AAVE-v3-compatible market a position can migrate to.
+
+    Parameters
+    ----------
+    name : str
+        Market name (``AAVE_V3_PRIME``).
+    pool, oracle : str
+        The market's Pool and price oracle.
+    connector : str
+        Instadapp connector bound to that pool.
+    e_mode_category : int
+        E-mode category for ETH-correlated positions in that market (0 for none).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    pool: str
+    oracle: str
+    connector: str = Field(min_length=1)
+    e_mode_category: int = Field(default=0, ge=0, le=255)
+
+    @field_validator("pool", "oracle")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        return _check_address(value)
+
+
 class OnchainConfig(BaseModel):
     """
     Contracts and limits for one chain.
@@ -118,6 +148,8 @@ class OnchainConfig(BaseModel):
         AAVE e-mode category for ETH-correlated loops (0 for none).
     max_spells : int
         Largest spell list one cast may hold.
+    markets : tuple[LendingMarket, ...]
+        Other AAVE-v3-compatible markets positions may migrate to.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -140,6 +172,7 @@ class OnchainConfig(BaseModel):
     connectors: ConnectorNames = ConnectorNames()
     e_mode_category: int = Field(default=0, ge=0, le=255)
     max_spells: int = Field(default=10, gt=0)
+    markets: tuple[LendingMarket, ...] = ()
 
     @field_validator(
         "aave_pool",
@@ -167,6 +200,20 @@ class OnchainConfig(BaseModel):
             raise ValueError("tokens must include WETH (flash loans and borrows are in WETH)")
         return self
 
+    def market(self, name: str) -> LendingMarket:
+        """
+        Return the migration market called ``name``.
+
+        Raises
+        ------
+        KeyError
+            If no such market is configured.
+        """
+        for market in self.markets:
+            if market.name == name:
+                return market
+        raise KeyError(f"market {name!r} is not configured; known: {[m.name for m in self.markets]}")
+
     def token(self, symbol: str) -> TokenConfig:
         """
         Return the token configured under ``symbol`` (case-insensitive).
@@ -183,4 +230,4 @@ class OnchainConfig(BaseModel):
         raise KeyError(f"token {symbol!r} is not configured; known: {[t.symbol for t in self.tokens]}")
 
 
-__all__ = ["GAS_LIMIT_BUFFER", "ConnectorNames", "OnchainConfig", "TokenConfig"]
+__all__ = ["GAS_LIMIT_BUFFER", "ConnectorNames", "LendingMarket", "OnchainConfig", "TokenConfig"]

@@ -27,6 +27,7 @@ from nautilus_ext.onchain.calculators.events import atomic_bundle_events
 from nautilus_ext.onchain.calculators.ray_math import WAD
 from nautilus_ext.onchain.chain import TxReceipt
 from nautilus_ext.onchain.chain import buffered_gas_limit
+from nautilus_ext.onchain.clients import AaveV3Client
 from nautilus_ext.onchain.planner import OnchainClients
 from nautilus_ext.onchain.spells import Spell
 
@@ -214,7 +215,10 @@ class AtomicBundleExecutor:
             )
         except TransactionReverted as e:
             raise self._reverted(bundle, e) from e
-        account = self._c.aave.account_data(self._c.config.dsa)
+        aave = self._c.aave
+        if bundle.post_check_pool is not None:
+            aave = AaveV3Client(self._c.gateway, self._c.config, pool=bundle.post_check_pool)
+        account = aave.account_data(self._c.config.dsa)
         result = BundleResult(
             bundle=bundle,
             receipt=receipt,

@@ -146,12 +146,19 @@ class BundlePlanner:
             )
         ]
 
-    def _predict(self, deltas: dict[str, tuple[int, int]], *, e_mode: int) -> AccountData:
+    def _predict(
+        self,
+        deltas: dict[str, tuple[int, int]],
+        *,
+        e_mode: int,
+        aave: AaveV3Client | None = None,
+    ) -> AccountData:
         """Account data after adding ``(supply, debt)`` underlying deltas per symbol, now."""
+        market = aave or self._c.aave
         now = self._c.gateway.block_timestamp()
-        symbols = sorted({*self._position_symbols(), *deltas})
+        symbols = sorted({*self._position_symbols(market), *deltas})
         positions: list[UserReservePosition] = []
-        positions_now = self._c.aave.user_positions(self._config.dsa, symbols, now, priced=set(deltas))
+        positions_now = market.user_positions(self._config.dsa, symbols, now, priced=set(deltas))
         for position in positions_now:
             supply_delta, debt_delta = deltas.get(position.asset, (0, 0))
             scaled_supply = position.scaled_a_token_balance + _scaled_delta(
@@ -170,11 +177,11 @@ class BundlePlanner:
                     using_as_collateral=position.using_as_collateral,
                 )
             )
-        category = self._c.aave.e_mode_category(e_mode) if e_mode else None
+        category = market.e_mode_category(e_mode) if e_mode else None
         return user_account_data(positions, category)
 
-    def _position_symbols(self) -> list[str]:
-        reserves = {a.lower() for a in self._c.aave.reserves_list()}
+    def _position_symbols(self, market: AaveV3Client) -> list[str]:
+        reserves = {a.lower() for a in market.reserves_list()}
         return [t.symbol for t in self._config.tokens if t.address.lower() in reserves]
 
     def _current_emode(self) -> int:
@@ -652,6 +659,102 @@ class BundlePlanner:
         predicted = self._predict(deltas, e_mode=self._current_emode())
         self._check_target(predicted, target_ltv)
         return self._bundle(BundleKind.LTV_ADJUSTMENT, steps, predicted, self._target_around(predicted))
+
+    def protocol_migration(
+        self,
+        market_name: str,
+        *,
+        lst_symbol: str = "WEETH",
+        interest_buffer_bps: int = 10,
+    ) -> AtomicBundle:
+        """
+        Move the LST/WETH position to another AAVE-v3-compatible market in one transaction.
+
+        Flash borrow the debt (plus an interest buffer) → repay everything on the current
+        market → withdraw all collateral → supply it on the new market → borrow the flash
+        amount there → flash repay. The buffer's unused WETH stays in the DSA.
+        """
+        if not 0 <= interest_buffer_bps <= 1000:
+            raise InvalidOrder(f"interest buffer {interest_buffer_bps} bps must be in [0, 1000]")
+        try:
+            market = self._config.market(market_name)
+        except KeyError as e:
+            raise InvalidOrder(str(e.args[0])) from e
+        target = AaveV3Client(self._c.gateway, self._config, pool=market.pool, oracle=market.oracle)
+        now = self._c.gateway.block_timestamp()
+        positions = {
+            p.asset: p for p in self._c.aave.user_positions(self._config.dsa, ["WETH", lst_symbol], now)
+        }
+        debt = positions["WETH"].debt_balance
+        collateral = positions[lst_symbol].supply_balance
+        if collateral == 0:
+            raise InvalidOrder(f"no {lst_symbol} collateral to migrate")
+        flash = debt + debt * interest_buffer_bps // 10_000 + 1 if debt else 0
+        source_conn = self._config.connectors.aave_v3
+        steps: list[BundleStep] = []
+        if market.e_mode_category and target.user_e_mode(self._config.dsa) != market.e_mode_category:
+            steps.append(
+                BundleStep(
+                    StepKind.SET_EMODE,
+                    "EMODE",
+                    market.e_mode_category,
+                    aave_set_emode(market.connector, market.e_mode_category),
+                    market.name,
+                )
+            )
+        body = [
+            BundleStep(
+                StepKind.WITHDRAW,
+                lst_symbol,
+                MAX_UINT256,
+                aave_withdraw(source_conn, self._addr(lst_symbol), MAX_UINT256),
+                AAVE_VENUE,
+            ),
+            BundleStep(
+                StepKind.SUPPLY,
+                lst_symbol,
+                MAX_UINT256,
+                aave_deposit(market.connector, self._addr(lst_symbol), MAX_UINT256),
+                market.name,
+            ),
+        ]
+        if flash:
+            borrow_flash, repay_flash = self._flash("WETH", flash)
+            steps += [
+                borrow_flash,
+                BundleStep(
+                    StepKind.REPAY,
+                    "WETH",
+                    MAX_UINT256,
+                    aave_payback(source_conn, self._addr("WETH"), MAX_UINT256),
+                    AAVE_VENUE,
+                ),
+                *body,
+                BundleStep(
+                    StepKind.BORROW,
+                    "WETH",
+                    flash,
+                    aave_borrow(market.connector, self._addr("WETH"), flash),
+                    market.name,
+                ),
+                repay_flash,
+            ]
+        else:
+            steps += body
+        e_mode = market.e_mode_category or target.user_e_mode(self._config.dsa)
+        predicted = self._predict(
+            {lst_symbol: (collateral, 0), "WETH": (0, flash)}, e_mode=e_mode, aave=target
+        )
+        return AtomicBundle(
+            kind=BundleKind.PROTOCOL_MIGRATION,
+            steps=tuple(steps),
+            flash_connector=self._config.connectors.flash if flash else None,
+            flash_route=self._config.flash_route,
+            target=self._target_around(predicted),
+            predicted_ltv=_ltv(predicted),
+            predicted_health_factor=_hf(predicted),
+            post_check_pool=market.pool,
+        )
 
 
 def _scaled_delta(amount: int, index: int) -> int:

@@ -332,4 +332,69 @@ def deploy_stack(cache_dir: Path, *, lst_rate: Decimal = Decimal("1.0634")) -> E
     )
 
 
-__all__ = ["ETHER", "ETH_PRICE_BASE", "E_MODE_ETH", "EvmStack", "deploy_stack"]
+def deploy_second_market(
+    stack: EvmStack, *, name: str = "AAVE_V3_PRIME", connector: str = "AAVE-V3-PRIME-A"
+) -> OnchainConfig:
+    """
+    Deploy a second AAVE-v3-like market (WETH and weETH reserves, same oracle, e-mode 1,
+    WETH liquidity), register its connector, and return the config listing it as a market.
+    """
+    from nautilus_ext.onchain.config import LendingMarket
+
+    w3, c, owner, lp = stack.w3, stack.contracts, stack.owner, stack.liquidity_provider
+    pool = _deploy(w3, stack.compiled["AavePool"], owner, stack.config.aave_oracle)
+    for symbol, configuration in (
+        ("WETH", _config(8000, 8250, 18, borrowing=True, e_mode=E_MODE_ETH)),
+        ("WEETH", _config(7250, 7500, 18, borrowing=False, e_mode=E_MODE_ETH)),
+    ):
+        token = c[symbol.lower()]
+        a_token = _deploy(
+            w3,
+            stack.compiled["ScaledBalanceToken"],
+            owner,
+            pool.address,
+            token.address,
+            False,
+            f"{name} {symbol}",
+            f"a{symbol}",
+            18,
+        )
+        debt = _deploy(
+            w3,
+            stack.compiled["ScaledBalanceToken"],
+            owner,
+            pool.address,
+            token.address,
+            True,
+            f"{name} debt {symbol}",
+            f"d{symbol}",
+            18,
+        )
+        stack.tx(pool.functions.initReserve(token.address, a_token.address, debt.address, configuration))
+        c[f"{name.lower()}_a_{symbol.lower()}"] = a_token
+        c[f"{name.lower()}_debt_{symbol.lower()}"] = debt
+    stack.tx(pool.functions.setEModeCategory(E_MODE_ETH, 9300, 9500, 10100, "ETH correlated"))
+    stack.tx(pool.functions.setReserveRates(c["weth"].address, 19 * RAY // 1000, 26 * RAY // 1000))
+    stack.tx(c["weth"].functions.approve(pool.address, 2**256 - 1), sender=lp)
+    stack.tx(pool.functions.supply(c["weth"].address, 2_000 * ETHER, lp, 0), sender=lp)
+    conn = _deploy(w3, stack.compiled["ConnectorAaveV3"], owner, pool.address)
+    stack.tx(c["connectors"].functions.addConnectors([connector], [conn.address]))
+    c[f"{name.lower()}_pool"] = pool
+    market = LendingMarket(
+        name=name,
+        pool=pool.address,
+        oracle=stack.config.aave_oracle,
+        connector=connector,
+        e_mode_category=E_MODE_ETH,
+    )
+    return stack.config.model_copy(update={"markets": (*stack.config.markets, market)})
+
+
+__all__ = [
+    "ETHER",
+    "ETH_PRICE_BASE",
+    "E_MODE_ETH",
+    "EvmStack",
+    "deploy_second_market",
+    "deploy_stack",
+]
