@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from nautilus_ext.audit import AuditContext
+from nautilus_ext.audit import DecisionEvent
 from nautilus_ext.audit import FillEvent
 from nautilus_ext.audit import IntentEvent
 from nautilus_ext.audit import InvalidAuditRecord
@@ -93,3 +94,13 @@ def test_only_event_classes_are_accepted() -> None:
 
 def test_wall_clock_reads_real_time() -> None:
     assert WallClock().timestamp_ns() > 1_700_000_000 * 10**9
+
+
+def test_nautilus_clock_is_a_clock() -> None:
+    from nautilus_trader.common.component import TestClock
+
+    run_clock = TestClock()
+    run_clock.set_time(1_704_153_600_000_000_123)
+    ctx = _context(run_clock, FixedClock(start_ns=7))
+    decision = ctx.event(DecisionEvent, id="D-1", rationale="nautilus time")
+    assert (decision.ts_event, decision.ts_wall) == (1_704_153_600_000_000_123, 7)
