@@ -128,7 +128,14 @@ def main() -> None:
         seconds = statistics.median(r[0] for r in results)
         lat = sorted(x for r in results for x in r[1])
         rows.append(
-            (name, len(batch), seconds, len(batch) / seconds, lat[len(lat) // 2], lat[int(len(lat) * 0.99)])
+            (
+                name,
+                len(batch),
+                seconds,
+                len(batch) / seconds,
+                lat[len(lat) // 2],
+                lat[int(len(lat) * 0.99)],
+            )
         )
     base = rows[0][3]
     print(f"Audit store throughput (median of {args.repeat} runs, local disk)")

@@ -44,7 +44,12 @@ def _events(n: int) -> list[Any]:
     for i in range(n):
         ts = DAY0 + i * HOUR  # crosses into the next day after 24 intents
         common = {**HEADER, "ts_event": ts, "ts_wall": ts}
-        order = {"asset": "ETH-USDT", "side": Side.SELL, "qty": Decimal("2"), "tif": TimeInForce.IOC}
+        order = {
+            "asset": "ETH-USDT",
+            "side": Side.SELL,
+            "qty": Decimal("2"),
+            "tif": TimeInForce.IOC,
+        }
         out.append(IntentEvent(id=f"I-{i}", order_type=OrderType.MARKET, **order, **common))
         out.append(
             OrderEvent(

@@ -48,12 +48,24 @@ def day_events(events: Any, clock: Any) -> list[Any]:
         events.intent(id="I-1", reference_price=D(100)),
         events.order(id="O-1", intent_id="I-1"),
         events.fill(
-            id="F-1", side=Side.BUY, qty=D(2), price=D(101), fees=D("0.2"), order_id="O-1", intent_id="I-1"
+            id="F-1",
+            side=Side.BUY,
+            qty=D(2),
+            price=D(101),
+            fees=D("0.2"),
+            order_id="O-1",
+            intent_id="I-1",
         ),
         events.intent(id="I-2", side=Side.SELL, reference_price=D(110)),
         events.order(id="O-2", intent_id="I-2", side=Side.SELL),
         events.fill(
-            id="F-2", side=Side.SELL, qty=D(3), price=D(109), fees=D("0.3"), order_id="O-2", intent_id="I-2"
+            id="F-2",
+            side=Side.SELL,
+            qty=D(3),
+            price=D(109),
+            fees=D("0.3"),
+            order_id="O-2",
+            intent_id="I-2",
         ),
         events.intent(id="I-3"),
         events.order(id="O-3", intent_id="I-3"),
@@ -109,7 +121,10 @@ def test_slippage_outliers_are_signed_by_side(day_events: list[Any]) -> None:
     summary = summarize_day(day_events, DAY, top_n=1)
     assert [(s.fill_id, s.slippage_bps) for s in summary.top_slippage] == [("F-1", D("100.00"))]
     both = summarize_day(day_events, DAY).top_slippage
-    assert [(s.fill_id, s.slippage_bps) for s in both] == [("F-1", D("100.00")), ("F-2", D("90.91"))]
+    assert [(s.fill_id, s.slippage_bps) for s in both] == [
+        ("F-1", D("100.00")),
+        ("F-2", D("90.91")),
+    ]
 
 
 def test_risk_blocks(day_events: list[Any]) -> None:

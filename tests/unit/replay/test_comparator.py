@@ -82,7 +82,12 @@ def test_nested_list_difference_has_a_path() -> None:
 def test_extra_event_diverges_at_end_of_stream() -> None:
     result = compare_events(_run(n=5), _run(n=6))
     d = result.divergence
-    assert (d.index, d.field, d.left, d.right) == (5, "<end of stream>", "<end of stream>", "INTENT I-5")
+    assert (d.index, d.field, d.left, d.right) == (
+        5,
+        "<end of stream>",
+        "<end of stream>",
+        "INTENT I-5",
+    )
     assert result.compared == 5
 
 
