@@ -8,7 +8,9 @@ found, runs diverged), 2 invalid input or storage error.
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -140,18 +142,41 @@ def daily(
     typer.echo(f"wrote {out}: {summary.intents} intents, {summary.orders} orders, {summary.fills} fills")
 
 
+def parse_time_ns(text: str) -> int:
+    """
+    Parse UNIX nanoseconds or an ISO 8601 time (``2024-01-02T09:30:00Z``; naive means UTC).
+
+    Raises
+    ------
+    InvalidConfig
+        If ``text`` is neither.
+    """
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as e:
+        raise InvalidConfig(f"time {text!r} is neither UNIX ns nor ISO 8601") from e
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    delta = moment - epoch
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
 @app.command()
 def incident(
-    start_ns: Annotated[int, typer.Argument(help="Window start, UNIX ns.")],
-    end_ns: Annotated[int, typer.Argument(help="Window end (exclusive), UNIX ns.")],
+    start: Annotated[str, typer.Argument(help="Window start: UNIX ns or ISO 8601 (UTC if naive).")],
+    end: Annotated[str, typer.Argument(help="Window end, exclusive: UNIX ns or ISO 8601.")],
     root: Annotated[str, typer.Option("--root", help="Storage root holding audit/.")],
     storage_option: StorageOption = None,
 ) -> None:
     """Print an incident report skeleton (Markdown) pre-filled from the log."""
     try:
+        start_ns, end_ns = parse_time_ns(start), parse_time_ns(end)
         typer.echo(incident_report(load_events(root, _options(storage_option)), start_ns, end_ns))
     except NautilusExtError as e:
         raise _fail(e) from e
 
 
-__all__ = ["app"]
+__all__ = ["app", "parse_time_ns"]

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nautilus_ext.audit.cli import app
+from nautilus_ext.audit.cli import parse_time_ns
 
 runner = CliRunner()
 
@@ -113,3 +114,25 @@ def test_compare_with_missing_log_is_an_error(written: str, tmp_path: Path) -> N
     result = runner.invoke(app, ["compare", written, str(tmp_path / "typo")])
     assert result.exit_code == 2
     assert "no audit log under" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1704153600000000123", 1_704_153_600_000_000_123),
+        ("2024-01-02T00:00:00Z", 1_704_153_600_000_000_000),
+        ("2024-01-02T01:00:00+01:00", 1_704_153_600_000_000_000),
+        ("2024-01-02T00:00:00.000001", 1_704_153_600_000_001_000),
+    ],
+)
+def test_parse_time_ns(text: str, expected: int) -> None:
+    assert parse_time_ns(text) == expected
+
+
+def test_incident_accepts_iso_times_and_refuses_garbage(written: str) -> None:
+    ok = runner.invoke(app, ["incident", "2024-01-02T00:00:00Z", "2024-01-03", "--root", written])
+    assert ok.exit_code == 0, ok.output
+    assert "fills: 1" in ok.output
+    bad = runner.invoke(app, ["incident", "yesterday", "2024-01-03", "--root", written])
+    assert bad.exit_code == 2
+    assert "neither UNIX ns nor ISO 8601" in bad.output
