@@ -388,6 +388,22 @@ def route(order: Order, registry: InstrumentRegistry) -> Route:
     )
 
 
+def _without_solvers(r: Route) -> Route:
+    candidates = tuple(c for c in r.candidates if c.venue not in _OFFCHAIN_SOLVER_VENUES)
+    venues = {c.venue for c in candidates}
+    return Route(
+        operation_id=r.operation_id,
+        family=r.family,
+        venue=next(iter(venues)) if len(venues) == 1 else r.venue,
+        candidates=candidates,
+        algorithm=r.algorithm,
+        exit_algorithm=r.exit_algorithm,
+        source_venue=r.source_venue,
+        target_venue=r.target_venue,
+        reason=r.reason,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class GroupRoute:
     """The routes of an atomic group and how the group executes as a whole."""
@@ -431,18 +447,7 @@ def route_group(group: AtomicGroup, registry: InstrumentRegistry) -> GroupRoute:
                     order_id=r.operation_id,
                 )
         # drop solver venues from mixed candidate sets: a bundle can only use on-chain pools
-        cleaned = tuple(
-            Route(
-                operation_id=r.operation_id,
-                family=r.family,
-                venue=r.venue,
-                candidates=tuple(c for c in r.candidates if c.venue not in _OFFCHAIN_SOLVER_VENUES),
-                algorithm=r.algorithm,
-                exit_algorithm=r.exit_algorithm,
-                reason=r.reason,
-            )
-            for r in routes
-        )
+        cleaned = tuple(_without_solvers(r) for r in routes)
         return GroupRoute(group_id=group.group_id, routes=cleaned, mode=RouteFamily.ONCHAIN)
     if families & onchain:
         raise InvalidOrder(
