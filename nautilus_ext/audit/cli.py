@@ -16,6 +16,8 @@ from typing import Annotated
 
 import typer
 
+from nautilus_ext.audit.compaction import compact_day
+from nautilus_ext.audit.compaction import verify_compacted
 from nautilus_ext.audit.lineage import show as show_lineage
 from nautilus_ext.audit.records import verify_log
 from nautilus_ext.audit.reports import incident_report
@@ -140,6 +142,28 @@ def daily(
         raise _fail(e) from e
     out.write_text(render_daily_html(summary), encoding="utf-8")
     typer.echo(f"wrote {out}: {summary.intents} intents, {summary.orders} orders, {summary.fills} fills")
+
+
+@app.command()
+def compact(
+    day: Annotated[str, typer.Argument(help="UTC day, YYYY-MM-DD.")],
+    root: Annotated[str, typer.Option("--root", help="Storage root holding audit/.")],
+    storage_option: StorageOption = None,
+) -> None:
+    """Compact a closed day into audit/date=DAY/compacted.parquet (the JSON lines stay)."""
+    options = _options(storage_option) if storage_option else None
+    try:
+        try:
+            parsed = date.fromisoformat(day)
+        except ValueError as e:
+            raise InvalidConfig(f"day {day!r} is not YYYY-MM-DD") from e
+        result = compact_day(root, parsed, options)
+        verify_compacted(result.url, options)
+    except NautilusExtError as e:
+        raise _fail(e) from e
+    typer.echo(
+        f"compacted {result.rows} records (seq {result.first_seq}..{result.last_seq}) to {result.path}"
+    )
 
 
 def parse_time_ns(text: str) -> int:

@@ -105,6 +105,13 @@ def test_gcs_round_trip_reopen_and_lineage(gcs_bucket: str, tmp_path: Path) -> N
     assert days == {"date=2024-01-02", "date=2024-01-03"}
     lineage = show("O-25", root, GCS_OPTIONS)
     assert (lineage.intent.id, [f.id for f in lineage.fills]) == ("I-25", ["F-25"])
+    # A closed day compacts to Parquet in the bucket, and the copy re-verifies from there.
+    compacted = CliRunner().invoke(
+        app, ["compact", "2024-01-02", "--root", root, "-o", "token=anon", "-o", "project=audit-tests"]
+    )
+    assert compacted.exit_code == 0, compacted.output
+    assert "compacted 72 records (seq 0..71)" in compacted.output
+    assert fs.exists(f"{gcs_bucket}/runs/r1/audit/date=2024-01-02/compacted.parquet")
     # The same events written locally give an identical log.
     local = str(tmp_path / "local")
     with AuditStore(AuditStoreConfig(root=local), redactor=Redactor(env={})) as store:

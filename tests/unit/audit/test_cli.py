@@ -136,3 +136,12 @@ def test_incident_accepts_iso_times_and_refuses_garbage(written: str) -> None:
     bad = runner.invoke(app, ["incident", "yesterday", "2024-01-03", "--root", written])
     assert bad.exit_code == 2
     assert "neither UNIX ns nor ISO 8601" in bad.output
+
+
+def test_compact(written: str) -> None:
+    result = runner.invoke(app, ["compact", "2024-01-02", "--root", written])
+    assert result.exit_code == 0, result.output
+    assert "compacted 4 records (seq 0..3)" in result.output
+    missing = runner.invoke(app, ["compact", "2024-01-05", "--root", written])
+    assert missing.exit_code == 2
+    assert "no audit segments" in missing.output
