@@ -3,9 +3,16 @@ Audit store (seed 001, sections 4, 8 and 13): an append-only, hash-chained, dura
 Decision, Intent, Order, Fill, Command, Risk and Safeguard events, with lineage queries,
 verification and reports.
 
-Write with :class:`AuditStore` (non-blocking, group-committed); verify with
-:func:`verify_log`; query lineage with :func:`show`; mount :data:`nautilus_ext.audit.cli.app`
-as ``nautilus-ext audit``.
+- Build events with :class:`AuditContext` (header and timestamps from injected clocks).
+- Write them with :class:`AuditStore` (non-blocking, group-committed, redacted; see
+  :mod:`nautilus_ext.audit.sinks` for what "durable" means on a local path and on ``gs://``).
+- Check a log with :func:`verify_log`; query lineage with :func:`show`.
+- Reports: :mod:`nautilus_ext.audit.reports`; Parquet copies of closed days:
+  :mod:`nautilus_ext.audit.compaction`.
+- Mount :data:`nautilus_ext.audit.cli.app` as ``nautilus-ext audit``.
+
+Layout: ``<root>/audit/date=YYYY-MM-DD/<first seq, 20 digits>.jsonl`` (see
+:mod:`nautilus_ext.audit.layout`).
 """
 
 from nautilus_ext.audit.canonical import GENESIS_HASH
