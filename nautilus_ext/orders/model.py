@@ -365,6 +365,12 @@ class Order(BaseModel):
         return -self.amount if self.side in negative else self.amount
 
 
+def key_fixes_venue(o: Order) -> bool:
+    """Return whether the order executes on its key's venue, so ``venue`` must agree with it."""
+    key = o.instrument_key
+    return key.is_venue_bound or (not key.is_routing and o.operation is not Operation.TRANSFER)
+
+
 def _rule_problems(o: Order) -> list[str]:
     problems: list[str] = []
     key = o.instrument_key
@@ -383,8 +389,10 @@ def _rule_problems(o: Order) -> list[str]:
             f"(allowed: {', '.join(sorted(allowed_types))})",
         )
 
-    # venue consistency: venue-bound keys fix the venue
-    if key.is_venue_bound:
+    # venue consistency: the key fixes the venue unless it is a route (SPOT_PAIR) or the order
+    # moves an asset between venues (transfer); protocol operations and equities execute on
+    # the key's venue exactly like venue-bound derivatives, pools and betting markets
+    if key_fixes_venue(o):
         if o.venue is None and t in DERIVATIVE_TYPES:
             problems.append(f"venue: required for {t} orders and must be {key.venue!r}")
         elif o.venue is not None and o.venue != key.venue:
