@@ -47,6 +47,7 @@ from nautilus_ext.orders.groups import AtomicGroup
 from nautilus_ext.orders.model import Operation
 from nautilus_ext.orders.model import Order
 from nautilus_ext.orders.model import Urgency
+from nautilus_ext.orders.model import key_fixes_venue
 
 
 @unique
@@ -179,10 +180,10 @@ def _no_route(order: Order, why: str) -> NoRouteError:
 
 def _check_venue(order: Order) -> None:
     key = order.instrument_key
-    if key.is_venue_bound and order.venue is not None and order.venue != key.venue:
+    if key_fixes_venue(order) and order.venue is not None and order.venue != key.venue:
         raise InvalidOrder(
             f"order {order.operation_id}: venue {order.venue!r} disagrees with the instrument "
-            f"key's venue {key.venue!r}; a venue-bound instrument trades only on its own venue",
+            f"key's venue {key.venue!r}; the instrument executes only on its own venue",
             order_id=order.operation_id,
             instrument_key=str(key),
             venue=order.venue,

@@ -159,6 +159,12 @@ RULES: list[tuple[str, dict[str, Any], str, str]] = [
     ("trade_option", {"venue": None}, "venue", "required for OPTION"),
     ("trade_option", {"venue": "OKX"}, "venue", "disagrees"),
     ("swap", {"venue": "CURVE-ETH"}, "venue", "disagrees"),
+    # protocol operations and equities execute on the key's venue too
+    ("supply", {"venue": "SPARK"}, "venue", "disagrees with the instrument key's venue 'AAVE_V3_ETH'"),
+    ("borrow", {"venue": "MORPHO"}, "venue", "disagrees"),
+    ("stake", {"venue": "LIDO"}, "venue", "disagrees"),
+    ("withdraw", {"venue": "COMPOUND"}, "venue", "disagrees"),
+    ("trade_spot", {"instrument_key": "NASDAQ:EQUITY:AAPL-USD", "venue": "NYSE"}, "venue", "disagrees"),
     # operation vs instrument type
     ("trade_spot", {"instrument_key": "BINANCE-SPOT:SPOT_ASSET:BTC"}, "instrument_key", "not valid"),
     ("trade_spot", {"instrument_key": "CBOE:INDEX:VIX-USD"}, "instrument_key", "not valid"),
@@ -272,6 +278,13 @@ def test_field_errors_are_listed_in_details(valid: dict[str, dict[str, Any]]) ->
 def test_bet_selection_is_case_insensitive_and_venue_optional(valid: dict[str, dict[str, Any]]) -> None:
     assert Order(**valid["bet_match"] | {"selection": "away"}).selection == "away"
     assert Order(**valid["bet_ou"]).venue == "BETFAIR"
+
+
+def test_transfer_and_protocol_orders_with_agreeing_venues(valid: dict[str, dict[str, Any]]) -> None:
+    assert Order(**valid["supply"] | {"venue": "AAVE_V3_ETH"}).venue == "AAVE_V3_ETH"
+    assert Order(**valid["stake"]).venue == "ETHERFI"
+    # a transfer's key names the asset; its venues are source_venue and target_venue
+    assert Order(**valid["transfer"] | {"venue": "BINANCE-SPOT"}).venue == "BINANCE-SPOT"
 
 
 def test_spot_pair_venue_may_name_any_venue(valid: dict[str, dict[str, Any]]) -> None:

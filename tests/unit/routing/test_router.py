@@ -18,7 +18,9 @@ from nautilus_ext.instruments.attributes import VenueFamily
 from nautilus_ext.instruments.attributes import VenueSpec
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders import AtomicGroup
+from nautilus_ext.orders import Operation
 from nautilus_ext.orders import Order
+from nautilus_ext.orders import Side
 from nautilus_ext.orders import Urgency
 from nautilus_ext.routing import ALGORITHM_BY_URGENCY
 from nautilus_ext.routing import Algorithm
@@ -213,10 +215,10 @@ def test_derivative_whose_venue_disagrees_with_its_key(registry: InstrumentRegis
         _trade(PERP, venue="BYBIT")
     order = Order.model_construct(
         operation_id="op-x",
-        operation="trade",
+        operation=Operation.TRADE,
         instrument_key=InstrumentKey.parse(PERP),
         venue="BYBIT",
-        side="BUY",
+        side=Side.BUY,
         amount=Decimal(1),
         smart_execution_enabled=False,
     )
@@ -226,6 +228,32 @@ def test_derivative_whose_venue_disagrees_with_its_key(registry: InstrumentRegis
     assert err.code is ErrorCode.INVALID_ORDER
     assert "'BYBIT' disagrees with the instrument key's venue 'BINANCE-FUTURES'" in err.message
     assert (err.order_id, err.venue, err.instrument_key) == ("op-x", "BYBIT", PERP)
+
+
+@pytest.mark.parametrize(
+    ("operation", "side", "key", "venue"),
+    [
+        ("supply", "SUPPLY", "AAVE_V3_ETH:A_TOKEN:AUSDT@ETHEREUM", "SPARK"),
+        ("stake", "STAKE", "ETHERFI:LST:WEETH@ETHEREUM", "LIDO"),
+        ("trade", "BUY", "NASDAQ:EQUITY:AAPL-USD", "NYSE"),
+        ("swap", "SELL", "UNISWAPV3-ETH:POOL:ETH-USDT:3000@ETHEREUM", "CURVE-ETH"),
+        ("bet", "BACK", MATCH, "BETDAQ"),
+    ],
+)
+def test_hand_built_orders_on_another_venue_than_their_key(
+    registry: InstrumentRegistry, operation: str, side: str, key: str, venue: str
+) -> None:
+    order = Order.model_construct(
+        operation_id="op-y",
+        operation=Operation(operation),
+        instrument_key=InstrumentKey.parse(key),
+        venue=venue,
+        side=Side(side),
+        amount=Decimal(1),
+        smart_execution_enabled=False,
+    )
+    with pytest.raises(InvalidOrder, match=f"venue '{venue}' disagrees"):
+        route(order, registry)
 
 
 @pytest.mark.parametrize(
