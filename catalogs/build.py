@@ -176,6 +176,42 @@ class _Sink:
         for (cls, ident), objs in groups.items():
             self.add_table(_folder(cls), ident, _serialize(objs, cls))
 
+    def add_pyo3(self, objects: list[Any]) -> None:
+        """
+        Add a homogeneous list of Rust (pyo3) market data objects, encoded by NautilusTrader's
+        own Rust Arrow encoders (the tables equal the Cython path's, without converting every
+        object to Cython first).
+        """
+        if not objects:
+            return
+        cls = type(objects[0])
+        encoder = _pyo3_encoder(cls)
+        if encoder is None or any(type(o) is not cls for o in objects):
+            self.add_objects(objects)
+            return
+        try:
+            groups = [objects]
+            table = _ipc_table(encoder(objects))
+            tables = [table]
+        except ValueError as e:
+            if "Mixed metadata" not in str(e):
+                raise
+            by_id: dict[str, list[Any]] = defaultdict(list)
+            key = "bar_type" if hasattr(objects[0], "bar_type") else "instrument_id"
+            for o in objects:
+                by_id[str(getattr(o, key))].append(o)
+            groups = list(by_id.values())
+            tables = [_ipc_table(encoder(g)) for g in groups]
+        folder = _folder(cls)
+        for table in tables:
+            meta = table.schema.metadata or {}
+            ident = (meta.get(b"bar_type") or meta[b"instrument_id"]).decode()
+            if b"bar_type" in meta:
+                self.data_ids.add(ident.split("-", 1)[0])
+                self.tables[(folder, ident)].append(table)
+            else:
+                self.add_table(folder, ident, table)
+
     def flush(self) -> None:
         for (folder, ident), tables in self.tables.items():
             table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
@@ -189,6 +225,30 @@ def _folder(cls: type) -> str:
     from nautilus_trader.persistence.funcs import class_to_filename
 
     return str(class_to_filename(cls))
+
+
+_PYO3_ENCODERS: Final = {
+    "TradeTick": "trades_to_arrow_record_batch_bytes",
+    "QuoteTick": "quotes_to_arrow_record_batch_bytes",
+    "OrderBookDelta": "book_deltas_to_arrow_record_batch_bytes",
+    "OrderBookDepth10": "book_depth10_to_arrow_record_batch_bytes",
+    "Bar": "bars_to_arrow_record_batch_bytes",
+}
+
+
+def _pyo3_encoder(cls: type) -> Any:
+    if not cls.__module__.startswith("nautilus_trader.core.nautilus_pyo3"):
+        return None
+    name = _PYO3_ENCODERS.get(cls.__name__)
+    if name is None:
+        return None
+    from nautilus_trader.core import nautilus_pyo3
+
+    return getattr(nautilus_pyo3, name)
+
+
+def _ipc_table(data: bytes) -> pa.Table:
+    return pa.ipc.open_stream(data).read_all()
 
 
 def _serialize(objs: list[Any], cls: type) -> pa.Table:
@@ -211,12 +271,10 @@ def _progress(items: Sequence[Any], enabled: bool, desc: str) -> Any:
 
 
 def _venue_fees(venue_code: str) -> tuple[Decimal, Decimal] | None:
-    try:
-        from nautilus_ext.instruments.registry import InstrumentRegistry
+    from catalogs.keys import registry
 
-        spec = InstrumentRegistry.default().venues.get(venue_code)
-    except Exception:  # the registry may be mid-edit or absent: fees are then unknown
-        return None
+    reg = registry()
+    spec = None if reg is None else reg.venues.get(venue_code)
     if spec is None:
         return None
     return Decimal(spec.maker_fee), Decimal(spec.taker_fee)
@@ -416,21 +474,22 @@ def _build_databento(
             if tmp is not None:
                 os.unlink(tmp)
         summary.source_records += len(data)
-        sink.add_objects(data)
+        sink.add_pyo3(data)
 
 
 def _load_dbn(
     loader: Any, path: str, original: Path, price_precision: int | None, summary: BuildSummary
 ) -> list[Any]:
     kwargs: dict[str, Any] = {"price_precision": price_precision}
+    # instruments must be Cython objects (the catalog's instrument encoders); market data
+    # stays in Rust objects, encoded by NautilusTrader's Rust Arrow encoders
+    try:
+        legacy = loader._pyo3_loader.schema_for_file(path) == "definition"
+    except (ValueError, RuntimeError) as e:
+        raise InvalidConfig(f"bad DBN file {original}: {e}", details={"file": str(original)}) from e
     for attempt in range(3):
         try:
-            try:
-                return list(loader.from_dbn_file(path, as_legacy_cython=True, **kwargs))
-            except ValueError as e:
-                if "as_legacy_cython" not in str(e):
-                    raise
-                return list(loader.from_dbn_file(path, as_legacy_cython=False, **kwargs))
+            return list(loader.from_dbn_file(path, as_legacy_cython=legacy, **kwargs))
         except (ValueError, RuntimeError) as e:
             text = str(e)
             if attempt < 2 and "price_precision" in text and kwargs["price_precision"] is None:

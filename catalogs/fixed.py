@@ -46,6 +46,29 @@ def decimals_of(text: pa.ChunkedArray | pa.Array) -> int:
     return max(exp_dec, int(pc.max(decimals).as_py() or 0))
 
 
+def decimals_from_floats(values: np.ndarray, max_decimals: int = 12) -> int | None:
+    """
+    Return the decimals of parsed values, or ``None`` when floats cannot decide exactly.
+
+    A value needs ``d`` decimals when ``value * 10**d`` is an integer to within 1e-6; the
+    check is only trusted while the scaled values stay far inside float64's exact-integer
+    range, otherwise the caller must inspect the text.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return 0
+    top = float(np.max(np.abs(v)))
+    for d in range(max_decimals + 1):
+        scale = 10.0**d
+        if top * scale >= MAX_EXACT / 1024:  # too close to float64's integer limit: use text
+            return None
+        scaled = v * scale
+        if np.all(np.abs(scaled - np.rint(scaled)) <= 1e-6):
+            return d
+    return None
+
+
 def to_fixed_binary(values: np.ndarray, precision: int) -> pa.FixedSizeBinaryArray:
     """
     Encode float64 ``values`` rounded to ``precision`` decimals as Nautilus fixed-point binary.
@@ -80,4 +103,4 @@ def to_fixed_binary(values: np.ndarray, precision: int) -> pa.FixedSizeBinaryArr
     return pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(v), [None, pa.py_buffer(out.tobytes())])
 
 
-__all__ = ["FIXED_PRECISION", "decimals_of", "to_fixed_binary"]
+__all__ = ["FIXED_PRECISION", "decimals_from_floats", "decimals_of", "to_fixed_binary"]

@@ -62,7 +62,8 @@ def _strike(value: Any) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _registry() -> Any:
+def registry() -> Any:
+    """Return the default InstrumentRegistry (loaded once), or ``None`` if it cannot load."""
     global _REGISTRY
     if _REGISTRY is None:
         try:
@@ -75,15 +76,15 @@ def _registry() -> Any:
 
 
 def _lead_key(instrument: Any) -> InstrumentKey | None:
-    registry = _registry()
-    if registry is None:
+    reg = registry()
+    if reg is None:
         return None
     try:
         from nautilus_ext.instruments.nautilus import key_for_instrument
     except ImportError:
         return None
     try:
-        key: InstrumentKey = key_for_instrument(instrument, registry)
+        key: InstrumentKey = key_for_instrument(instrument, reg)
     except (InvalidInstrumentKey, ValueError, KeyError, AttributeError, TypeError):
         return None
     return key

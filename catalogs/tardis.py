@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from catalogs.fixed import decimals_from_floats
 from catalogs.fixed import decimals_of
 from catalogs.fixed import to_fixed_binary
 from catalogs.tardis_symbols import TardisSymbol
@@ -105,6 +106,7 @@ class TardisScan:
     size_decimals: int
     nanosecond_timestamps: bool
     table: pa.Table = field(repr=False)
+    numbers: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
 
 def _fail(path: Path, why: str, line: int | None = None) -> InvalidConfig:
@@ -174,27 +176,15 @@ def scan_tardis_csv(path: str | Path) -> TardisScan:
     if missing:
         raise _fail(p, f"{kind} file lacks columns {missing}", 1)
     prices, sizes = _price_cols(kind, columns)
-    types: dict[str, pa.DataType] = {c: pa.string() for c in columns}
-    types["timestamp"] = pa.int64()
-    types["local_timestamp"] = pa.int64()
-    bad_rows: list[tuple[int | None, str]] = []
-
-    def on_invalid(row: Any) -> str:
-        bad_rows.append((row.number, f"expected {row.expected_columns} columns, got {row.actual_columns}"))
-        return "skip"
-
+    # numbers are parsed as float64 straight from the CSV (the exact text is only needed
+    # again if the float check cannot decide the precision, or to locate a bad value)
+    float_cols = [] if kind == DERIVATIVE_TICKER else [*prices, *sizes]
     try:
-        table = pacsv.read_csv(
-            p,
-            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
-        )
-    except (pa.ArrowInvalid, OSError, EOFError) as e:
-        line = _row_from_arrow_error(str(e))
-        raise _fail(p, f"cannot parse ({e})", line) from e
-    if bad_rows:
-        number, why = bad_rows[0]
-        raise _fail(p, why, None if number is None else number + 1)
+        table = _read_csv(p, columns, float_cols)
+    except pa.ArrowInvalid as e:
+        if not float_cols or "conversion error" not in str(e):
+            raise _fail(p, f"cannot parse ({e})", _row_from_arrow_error(str(e))) from e
+        table = _read_csv(p, columns, [])
     n = table.num_rows
     if n == 0:
         raise _fail(p, "no data rows", 2)
@@ -202,18 +192,14 @@ def scan_tardis_csv(path: str | Path) -> TardisScan:
         nulls = table.column(name).is_null()
         if pc.any(nulls).as_py():
             raise _fail(p, f"empty {name}", _first_true(nulls) + 2)
+    numbers: dict[str, np.ndarray] = {}
     for name in (*prices, *sizes):
-        col = table.column(name)
-        ok = pc.fill_null(pc.match_substring_regex(col, _NUMBER_RE), False)
-        if kind != DERIVATIVE_TICKER and not pc.all(ok).as_py():
-            idx = _first_true(pc.invert(ok))
-            raise _fail(p, f"{name} {col[idx].as_py()!r} is not a number", idx + 2)
-    pairs = pc.unique(
-        pc.binary_join_element_wise(table.column("exchange"), table.column("symbol"), "\x1f")
-    ).to_pylist()
-    if len(pairs) != 1 or pairs[0] is None:
-        raise _fail(p, f"expected one exchange/symbol per file, found {len(pairs)}")
-    exchange, symbol = str(pairs[0]).split("\x1f")
+        numbers[name] = _numbers(p, table.column(name), name, kind)
+    exchanges = pc.unique(table.column("exchange")).to_pylist()
+    symbols = pc.unique(table.column("symbol")).to_pylist()
+    if len(exchanges) != 1 or len(symbols) != 1 or None in exchanges + symbols:
+        raise _fail(p, f"expected one exchange/symbol per file, found {exchanges} / {symbols}")
+    exchange, symbol = str(exchanges[0]), str(symbols[0])
     resolved = resolve_tardis_symbol(exchange, symbol)
     ts_max = int(pc.max(table.column("timestamp")).as_py())
     ns = ts_max >= _NS_THRESHOLD
@@ -222,11 +208,78 @@ def scan_tardis_csv(path: str | Path) -> TardisScan:
         kind=kind,
         rows=n,
         symbol=resolved,
-        price_decimals=max((decimals_of(table.column(c)) for c in prices), default=0),
-        size_decimals=max((decimals_of(table.column(c)) for c in sizes), default=0),
+        price_decimals=_decimals(p, columns, table, numbers, prices),
+        size_decimals=_decimals(p, columns, table, numbers, sizes),
         nanosecond_timestamps=ns,
         table=table,
+        numbers=numbers,
     )
+
+
+def _read_csv(path: Path, columns: list[str], float_cols: list[str]) -> pa.Table:
+    types: dict[str, pa.DataType] = {c: pa.string() for c in columns}
+    types.update({c: pa.float64() for c in float_cols})
+    types["timestamp"] = pa.int64()
+    types["local_timestamp"] = pa.int64()
+    bad_rows: list[tuple[int | None, str]] = []
+
+    def on_invalid(row: Any) -> str:
+        why = f"expected {row.expected_columns} columns, got {row.actual_columns}"
+        bad_rows.append((row.number, why))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+        )
+    except (OSError, EOFError) as e:
+        raise _fail(path, f"cannot read ({e})") from e
+    if bad_rows:
+        number, why = bad_rows[0]
+        raise _fail(path, why, None if number is None else number + 1)
+    return table
+
+
+def _decimals(
+    path: Path,
+    columns: list[str],
+    table: pa.Table,
+    numbers: dict[str, np.ndarray],
+    names: list[str],
+) -> int:
+    best = 0
+    text_table: pa.Table | None = None
+    for name in names:
+        found = decimals_from_floats(numbers[name])
+        if found is None:
+            if pa.types.is_string(table.schema.field(name).type):
+                text = table.column(name)
+            else:
+                text_table = text_table or _read_csv(path, columns, [])
+                text = text_table.column(name)
+            found = decimals_of(text)
+        best = max(best, found)
+    return best
+
+
+def _numbers(path: Path, col: pa.ChunkedArray, name: str, kind: str) -> np.ndarray:
+    # float columns come parsed; text columns get one vectorised cast; on failure, the
+    # first bad line is located with a regex
+    values: pa.ChunkedArray | None
+    try:
+        values = pc.cast(col, pa.float64())
+    except pa.ArrowInvalid:
+        values = None
+    if values is not None and (kind == DERIVATIVE_TICKER or values.null_count == 0):
+        arr = values.to_numpy(zero_copy_only=False)
+        finite = np.isfinite(arr) | np.isnan(arr) if kind == DERIVATIVE_TICKER else np.isfinite(arr)
+        if np.all(finite):
+            return np.asarray(arr, dtype=np.float64)
+    ok = pc.fill_null(pc.match_substring_regex(col, _NUMBER_RE), False)
+    idx = _first_true(pc.invert(ok))
+    raise _fail(path, f"{name} {col[idx].as_py()!r} is not a number", idx + 2)
 
 
 def _first_true(mask: pa.ChunkedArray | pa.Array) -> int:
@@ -261,8 +314,7 @@ def trades_table(scan: TardisScan, price_precision: int, size_precision: int) ->
     aggressor = np.zeros(t.num_rows, dtype=np.uint8)
     aggressor[np.asarray(pc.fill_null(pc.equal(side, "buy"), False))] = 1
     aggressor[np.asarray(pc.fill_null(pc.equal(side, "sell"), False))] = 2
-    price = pc.cast(t.column("price"), pa.float64()).to_numpy()
-    size = pc.cast(t.column("amount"), pa.float64()).to_numpy()
+    price, size = scan.numbers["price"], scan.numbers["amount"]
     schema = pa.schema(
         [
             pa.field("price", pa.binary(16), nullable=False),
@@ -304,8 +356,7 @@ def deltas_table(scan: TardisScan, price_precision: int, size_precision: int) ->
     n = t.num_rows
     snap = np.asarray(pc.fill_null(pc.equal(t.column("is_snapshot"), "true"), False))
     is_bid = np.asarray(pc.fill_null(pc.equal(t.column("side"), "bid"), False))
-    price = pc.cast(t.column("price"), pa.float64()).to_numpy()
-    size = pc.cast(t.column("amount"), pa.float64()).to_numpy()
+    price, size = scan.numbers["price"], scan.numbers["amount"]
     ts_event = _ts_ns(scan, "timestamp")
     ts_init = _ts_ns(scan, "local_timestamp")
     action = np.where(snap, 1, np.where(size > 0, 2, 3)).astype(np.uint8)
