@@ -1,0 +1,117 @@
+"""
+Backtest throughput: a bare NautilusTrader run (subscribe-only strategy) versus the orders-driven
+backtest of this project, over the same generated catalog, measured side by side in one run.
+
+Prints events/s for both and the overhead ratio (target: the layer costs at most 25% over the
+bare run). Runs alternate (bare, layer, bare, layer, ...) and the medians are compared, because
+these machines are noisy.
+
+    .venv/bin/python benchmarks/bench_backtest.py [--hours 1] [--orders 300] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from catalogs.build import build_catalog
+from catalogs.synthetic import DEFAULT_START
+from catalogs.synthetic import DEMO_VENUES
+from catalogs.synthetic import write_synthetic_tardis
+from nautilus_ext.backtest.config import BacktestSpec
+from nautilus_ext.backtest.runner import run_backtest
+from nautilus_ext.orders import Order
+
+KEYS = ("BINANCE-FUTURES:PERPETUAL:BTC-USDT@LIN", "BYBIT:PERPETUAL:BTC-USDT@LIN")
+
+
+def _orders(n: int, hours: float) -> list[Order]:
+    span = int(hours * 3600)
+    return [
+        Order(
+            operation_id=f"bench-{i}",
+            operation="trade",
+            instrument_key=KEYS[i % 2],
+            venue=KEYS[i % 2].split(":")[0],
+            side="BUY" if i % 2 else "SELL",
+            amount=Decimal("0.010") * (1 + i % 5),
+            created_at=DEFAULT_START + timedelta(seconds=int(span * (i + 0.5) / n)),
+        )
+        for i in range(n)
+    ]
+
+
+def _spec(catalog: Path, hours: float, tmp: Path, orders_file: Path | None) -> BacktestSpec:
+    common = {
+        "catalog": str(catalog),
+        "start": DEFAULT_START,
+        "end": DEFAULT_START + timedelta(hours=hours),
+        "instruments": list(KEYS),
+        "venues": [
+            {"venue": "BINANCE-FUTURES", "starting_balances": ["10000000 USDT"]},
+            {"venue": "BYBIT", "starting_balances": ["10000000 USDT"]},
+        ],
+        "output_dir": str(tmp / "out"),
+    }
+    if orders_file is not None:
+        return BacktestSpec.model_validate(
+            {**common, "run_id": "layer", "kind": "orders", "orders": str(orders_file)}
+        )
+    return BacktestSpec.model_validate(
+        {
+            **common,
+            "run_id": "bare",
+            "kind": "strategy",
+            "strategy": {
+                "strategy_path": "nautilus_ext.backtest.baseline:SubscribeOnlyStrategy",
+                "config_path": "nautilus_ext.backtest.baseline:SubscribeOnlyConfig",
+            },
+        }
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--hours", type=float, default=1.0)
+    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-bt-") as tmp_text:
+        tmp = Path(tmp_text)
+        files = write_synthetic_tardis(
+            tmp / "raw", venues=DEMO_VENUES, hours=args.hours, book_updates_per_sec=5.0
+        )
+        inputs = [p for kinds in files.values() for p in kinds.values()]
+        summary = build_catalog("tardis", inputs, tmp / "catalog", progress=False)
+        orders_file = tmp / "orders.jsonl"
+        orders_file.write_text("".join(o.to_json() + "\n" for o in _orders(args.orders, args.hours)))
+        bare_spec = _spec(tmp / "catalog", args.hours, tmp, None)
+        layer_spec = _spec(tmp / "catalog", args.hours, tmp, orders_file)
+        bare, layer = [], []
+        events = 0
+        filled = 0
+        for _ in range(args.repeats):
+            b = run_backtest(bare_spec)
+            bare.append(b.elapsed_secs)
+            layer_outcome = run_backtest(layer_spec)
+            layer.append(layer_outcome.elapsed_secs)
+            events = layer_outcome.events_processed
+            filled = sum(1 for r in layer_outcome.results if r.fill_ratio > 0)
+        b_med, l_med = statistics.median(bare), statistics.median(layer)
+        rows = sum(summary.rows.values())
+        print(f"catalog rows: {rows}, events per run: {events}, orders: {args.orders} ({filled} filled)")
+        print(f"{'run':<28}{'median s':>10}{'events/s':>14}  runs")
+        for name, med, runs in (
+            ("bare Nautilus (no-op)", b_med, bare),
+            ("orders-driven (this layer)", l_med, layer),
+        ):
+            print(f"{name:<28}{med:>10.3f}{events / med:>14,.0f}  {', '.join(f'{x:.3f}' for x in runs)}")
+        print(f"overhead ratio layer/bare: {l_med / b_med:.3f}  (target <= 1.25)")
+
+
+if __name__ == "__main__":
+    main()
