@@ -124,3 +124,20 @@ def test_same_events_give_byte_identical_logs(tmp_path: Path) -> None:
     files_b = sorted((b / "audit").rglob("*.jsonl"))
     assert [f.relative_to(a) for f in files_a] == [f.relative_to(b) for f in files_b]
     assert [f.read_bytes() for f in files_a] == [f.read_bytes() for f in files_b]
+
+
+def test_public_api_is_pinned() -> None:
+    import nautilus_ext.replay as replay
+
+    assert sorted(replay.__all__) == sorted(
+        [
+            "DEFAULT_IGNORED_FIELDS",
+            "ComparisonResult",
+            "Divergence",
+            "canonical_config_json",
+            "code_version_hash",
+            "compare_events",
+            "compare_logs",
+            "config_hash",
+        ]
+    )
