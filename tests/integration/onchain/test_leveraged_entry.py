@@ -29,6 +29,7 @@ from nautilus_ext.onchain.planner import BundlePlanner
 from nautilus_ext.onchain.planner import OnchainClients
 from nautilus_ext.onchain.spells import aave_borrow
 from nautilus_ext.onchain.spells import swap_sell
+from nautilus_ext.onchain.testing.pytest_fixtures import dsa_holdings
 from nautilus_ext.onchain.testing.stack import ETHER
 from nautilus_ext.onchain.testing.stack import EvmStack
 
@@ -40,23 +41,6 @@ def _fund_dsa(stack: EvmStack, amount: int) -> None:
     weth = stack.contracts["weth"]
     stack.tx(weth.functions.deposit(), sender=stack.user, value=amount)
     stack.tx(weth.functions.transfer(stack.config.dsa, amount), sender=stack.user)
-
-
-def _holdings(stack: EvmStack) -> dict[str, int]:
-    """Every balance a bundle could touch: DSA tokens, aTokens, debts, pools, lenders."""
-    c = stack.contracts
-    dsa = stack.config.dsa
-    out: dict[str, int] = {"dsa_eth": stack.w3.eth.get_balance(dsa)}
-    for name in ("weth", "eeth", "weeth", "steth", "wsteth", "usdt"):
-        out[f"dsa_{name}"] = c[name].functions.balanceOf(dsa).call()
-    for name in ("a_weth", "a_weeth", "debt_weth", "debt_weeth"):
-        out[f"scaled_{name}"] = c[name].functions.scaledBalanceOf(dsa).call()
-    out["morpho_weth"] = c["weth"].functions.balanceOf(stack.config.morpho).call()
-    out["router_reserve0"] = c["router"].functions.reserve0().call()
-    out["router_reserve1"] = c["router"].functions.reserve1().call()
-    out["eeth_total_shares"] = c["eeth"].functions.getTotalShares().call()
-    out["emode"] = c["pool"].functions.getUserEMode(dsa).call()
-    return out
 
 
 def test_entry_matches_calculators_to_the_wei(stack: EvmStack, clients: OnchainClients) -> None:
@@ -134,7 +118,7 @@ def test_borrow_over_ltv_reverts_everything(stack: EvmStack, clients: OnchainCli
         flash_route=bundle.flash_route,
         target=bundle.target,
     )
-    before = _holdings(stack)
+    before = dsa_holdings(stack)
 
     with pytest.raises(TransactionReverted) as caught:
         AtomicBundleExecutor(clients, stack.user).execute(greedy, timestamp_ns=1)
@@ -147,50 +131,7 @@ def test_borrow_over_ltv_reverts_everything(stack: EvmStack, clients: OnchainCli
     names, datas = [s.connector for s in spells], [s.calldata for s in spells]
     tx_hash = dsa.functions.cast(names, datas, stack.user).transact({"from": stack.user, "gas": 3_000_000})
     assert stack.w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 0
-    assert _holdings(stack) == before
-
-
-def test_swap_beyond_slippage_reverts_everything(stack: EvmStack, clients: OnchainClients) -> None:
-    _fund_dsa(stack, EQUITY)
-    executor = AtomicBundleExecutor(clients, stack.user)
-    executor.execute(
-        BundlePlanner(clients).leveraged_staking_entry(EQUITY, LAMBDA, protocol="ETHERFI"),
-        timestamp_ns=1,
-    )
-    unwind = BundlePlanner(clients).partial_unwind(5 * ETHER, LAMBDA, max_slippage=Decimal("0.01"))
-    swap = next(s for s in unwind.steps if s.kind is StepKind.SWAP)
-    assert swap.swap is not None
-    assert swap.swap.min_out <= swap.swap.quote_out
-
-    # Someone dumps weETH into the pool after planning: the quote falls below the oracle bound.
-    c = stack.contracts
-    lp = stack.liquidity_provider
-    stack.tx(c["eeth"].functions.deposit(), sender=lp, value=400 * ETHER)
-    stack.tx(c["weeth"].functions.wrap(c["eeth"].functions.balanceOf(lp).call()), sender=lp)
-    dump = c["weeth"].functions.balanceOf(lp).call()
-    weeth, weth = stack.config.token("WEETH").address, stack.config.token("WETH").address
-    stack.tx(
-        c["router"].functions.swapExactTokensForTokens(dump, 0, [weeth, weth], lp, 2**40),
-        sender=lp,
-    )
-    before = _holdings(stack)
-
-    with pytest.raises(RiskBlocked) as blocked:
-        executor.execute(unwind, timestamp_ns=2)
-    assert blocked.value.details["rule"] == "SWAP_SLIPPAGE"
-
-    # On chain the connector's oracle bound (unitAmt) reverts the whole cast.
-    spells = unwind.spells(weth)
-    tx_hash = (
-        c["dsa"]
-        .functions.cast([s.connector for s in spells], [s.calldata for s in spells], stack.user)
-        .transact({"from": stack.user, "gas": 3_000_000})
-    )
-    assert stack.w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 0
-    assert _holdings(stack) == before
-    with pytest.raises(TransactionReverted) as reverted:
-        clients.dsa.simulate(spells, stack.user, step="simulate unwind")
-    assert "Too much slippage" in reverted.value.details["reason"]
+    assert dsa_holdings(stack) == before
 
 
 def test_cowswap_step_is_refused_before_anything_is_sent(stack: EvmStack, clients: OnchainClients) -> None:
@@ -228,3 +169,17 @@ def test_post_check_flags_a_position_outside_its_target_range(
     receipt = stack.w3.eth.get_transaction_receipt(caught.value.details["tx_hash"])
     assert receipt["status"] == 1
     assert stack.contracts["debt_weth"].functions.balanceOf(stack.config.dsa).call() == 90 * ETHER
+
+
+def test_leveraged_lending_entry(stack: EvmStack, clients: OnchainClients) -> None:
+    weth = stack.contracts["weth"]
+    stack.tx(weth.functions.deposit(), sender=stack.user, value=4 * ETHER)
+    stack.tx(weth.functions.transfer(stack.config.dsa, 4 * ETHER), sender=stack.user)
+    result = AtomicBundleExecutor(clients, stack.user).execute(
+        BundlePlanner(clients).leveraged_lending_entry(4 * ETHER, Decimal("0.75")),
+        timestamp_ns=0,
+    )
+    dsa = stack.config.dsa
+    assert stack.contracts["a_weth"].functions.balanceOf(dsa).call() == 16 * ETHER
+    assert stack.contracts["debt_weth"].functions.balanceOf(dsa).call() == 12 * ETHER
+    assert result.ltv == Decimal("0.75")

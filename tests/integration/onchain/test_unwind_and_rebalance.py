@@ -1,4 +1,4 @@
-"""Partial unwind, LTV adjustment (both ways), full unwind and leveraged lending on the local EVM."""
+"""Partial unwind, LTV adjustment (both ways), full unwind and in-bundle slippage on one shared position."""
 
 from __future__ import annotations
 
@@ -7,29 +7,24 @@ from decimal import Decimal
 import pytest
 
 from nautilus_ext.errors import RiskBlocked
+from nautilus_ext.errors import TransactionReverted
 from nautilus_ext.onchain.bundles import StepKind
 from nautilus_ext.onchain.calculators.leverage import unwind_withdraw_value
 from nautilus_ext.onchain.executor import AtomicBundleExecutor
 from nautilus_ext.onchain.planner import BundlePlanner
 from nautilus_ext.onchain.planner import OnchainClients
+from nautilus_ext.onchain.testing.pytest_fixtures import dsa_holdings
 from nautilus_ext.onchain.testing.stack import ETHER
 from nautilus_ext.onchain.testing.stack import EvmStack
 
 LAMBDA = Decimal("0.9")
 
 
-def _enter(stack: EvmStack, clients: OnchainClients, equity: int = 10 * ETHER) -> None:
-    weth = stack.contracts["weth"]
-    stack.tx(weth.functions.deposit(), sender=stack.user, value=equity)
-    stack.tx(weth.functions.transfer(stack.config.dsa, equity), sender=stack.user)
-    AtomicBundleExecutor(clients, stack.user).execute(
-        BundlePlanner(clients).leveraged_staking_entry(equity, LAMBDA), timestamp_ns=0
-    )
-
-
 @pytest.mark.slow
-def test_partial_unwind_keeps_ltv_and_cashes_out(stack: EvmStack, clients: OnchainClients) -> None:
-    _enter(stack, clients)
+def test_partial_unwind_keeps_ltv_and_cashes_out(
+    entered_stack: EvmStack, entered_clients: OnchainClients
+) -> None:
+    stack, clients = entered_stack, entered_clients
     dsa = stack.config.dsa
     debt_before = stack.contracts["debt_weth"].functions.balanceOf(dsa).call()
     user_weeth_before = clients.erc20.balance_of("WEETH", stack.user)
@@ -62,8 +57,8 @@ def test_partial_unwind_keeps_ltv_and_cashes_out(stack: EvmStack, clients: Oncha
 
 
 @pytest.mark.slow
-def test_ltv_adjustment_down_then_up(stack: EvmStack, clients: OnchainClients) -> None:
-    _enter(stack, clients)
+def test_ltv_adjustment_down_then_up(entered_stack: EvmStack, entered_clients: OnchainClients) -> None:
+    stack, clients = entered_stack, entered_clients
     executor = AtomicBundleExecutor(clients, stack.user)
     planner = BundlePlanner(clients)
     down = executor.execute(
@@ -79,10 +74,10 @@ def test_ltv_adjustment_down_then_up(stack: EvmStack, clients: OnchainClients) -
 
 
 @pytest.mark.slow
-def test_full_unwind_closes_the_position(stack: EvmStack, clients: OnchainClients) -> None:
-    _enter(stack, clients, equity=5 * ETHER)
+def test_full_unwind_closes_the_position(entered_stack: EvmStack, entered_clients: OnchainClients) -> None:
+    stack, clients = entered_stack, entered_clients
     result = AtomicBundleExecutor(clients, stack.user).execute(
-        BundlePlanner(clients).full_unwind(max_slippage=Decimal("0.03"), send_to=stack.user),
+        BundlePlanner(clients).full_unwind(max_slippage=Decimal("0.05"), send_to=stack.user),
         timestamp_ns=0,
     )
     dsa = stack.config.dsa
@@ -94,23 +89,49 @@ def test_full_unwind_closes_the_position(stack: EvmStack, clients: OnchainClient
 
 
 def test_unwind_refused_when_the_pool_cannot_honour_the_oracle_bound(
-    stack: EvmStack, clients: OnchainClients
+    entered_clients: OnchainClients,
 ) -> None:
-    _enter(stack, clients)
     with pytest.raises(RiskBlocked) as blocked:
-        BundlePlanner(clients).partial_unwind(80 * ETHER, LAMBDA, max_slippage=Decimal("0.001"))
+        BundlePlanner(entered_clients).partial_unwind(80 * ETHER, LAMBDA, max_slippage=Decimal("0.001"))
     assert blocked.value.details["rule"] == "SWAP_SLIPPAGE"
 
 
-def test_leveraged_lending_entry(stack: EvmStack, clients: OnchainClients) -> None:
-    weth = stack.contracts["weth"]
-    stack.tx(weth.functions.deposit(), sender=stack.user, value=4 * ETHER)
-    stack.tx(weth.functions.transfer(stack.config.dsa, 4 * ETHER), sender=stack.user)
-    result = AtomicBundleExecutor(clients, stack.user).execute(
-        BundlePlanner(clients).leveraged_lending_entry(4 * ETHER, Decimal("0.75")),
-        timestamp_ns=0,
+def test_swap_beyond_slippage_reverts_everything(
+    entered_stack: EvmStack, entered_clients: OnchainClients
+) -> None:
+    stack, clients = entered_stack, entered_clients
+    executor = AtomicBundleExecutor(clients, stack.user)
+    unwind = BundlePlanner(clients).partial_unwind(5 * ETHER, LAMBDA, max_slippage=Decimal("0.01"))
+    swap = next(s for s in unwind.steps if s.kind is StepKind.SWAP)
+    assert swap.swap is not None
+    assert swap.swap.min_out <= swap.swap.quote_out
+
+    # Someone dumps weETH into the pool after planning: the quote falls below the oracle bound.
+    c = stack.contracts
+    lp = stack.liquidity_provider
+    stack.tx(c["eeth"].functions.deposit(), sender=lp, value=400 * ETHER)
+    stack.tx(c["weeth"].functions.wrap(c["eeth"].functions.balanceOf(lp).call()), sender=lp)
+    dump = c["weeth"].functions.balanceOf(lp).call()
+    weeth, weth = stack.config.token("WEETH").address, stack.config.token("WETH").address
+    stack.tx(
+        c["router"].functions.swapExactTokensForTokens(dump, 0, [weeth, weth], lp, 2**40),
+        sender=lp,
     )
-    dsa = stack.config.dsa
-    assert stack.contracts["a_weth"].functions.balanceOf(dsa).call() == 16 * ETHER
-    assert stack.contracts["debt_weth"].functions.balanceOf(dsa).call() == 12 * ETHER
-    assert result.ltv == Decimal("0.75")
+    before = dsa_holdings(stack)
+
+    with pytest.raises(RiskBlocked) as blocked:
+        executor.execute(unwind, timestamp_ns=2)
+    assert blocked.value.details["rule"] == "SWAP_SLIPPAGE"
+
+    # On chain the connector's oracle bound (unitAmt) reverts the whole cast.
+    spells = unwind.spells(weth)
+    tx_hash = (
+        c["dsa"]
+        .functions.cast([s.connector for s in spells], [s.calldata for s in spells], stack.user)
+        .transact({"from": stack.user, "gas": 3_000_000})
+    )
+    assert stack.w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 0
+    assert dsa_holdings(stack) == before
+    with pytest.raises(TransactionReverted) as reverted:
+        clients.dsa.simulate(spells, stack.user, step="simulate unwind")
+    assert "Too much slippage" in reverted.value.details["reason"]
