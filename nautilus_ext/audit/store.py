@@ -284,7 +284,7 @@ class AuditStore:
                 details={"errors": ["event: not an audit event"]},
             )
         if self._failure is not None:
-            raise self._failure
+            raise self._failed_error()
         if self._closed:
             raise AuditStorageError("audit store is closed", retryable=False)
         future: Future[int] = Future()
@@ -428,6 +428,13 @@ class AuditStore:
         self._day_cache = (start, start + _NS_PER_DAY, day)
         return day
 
+    def _failed_error(self) -> AuditStorageError:
+        # A fresh error per call: re-raising one instance would grow its traceback forever.
+        assert self._failure is not None
+        error = AuditStorageError(f"audit store failed earlier: {self._failure.message}", retryable=False)
+        error.__cause__ = self._failure
+        return error
+
     def _fail(self, failure: AuditStorageError, batch: list[_Item]) -> None:
         with self._state:
             self._failure = failure
@@ -467,7 +474,7 @@ class AuditStore:
                 lambda: self._committed >= target or self._failure is not None, timeout_secs
             )
             if self._failure is not None:
-                raise self._failure
+                raise self._failed_error()
             if not done:
                 raise AuditStorageError(f"audit flush timed out after {timeout_secs}s", retryable=True)
             return self._durable_seq

@@ -230,9 +230,9 @@ def test_storage_failure_fails_pending_and_later_records(
     doomed = store.append(events.intent(id="I-1", ts_event=clock.now_ns + DAY_NS))
     with pytest.raises(AuditStorageError, match="audit commit failed"):
         doomed.result(5)
-    with pytest.raises(AuditStorageError):
+    with pytest.raises(AuditStorageError, match="failed earlier"):
         store.append(events.intent(id="I-2"))
-    with pytest.raises(AuditStorageError):
+    with pytest.raises(AuditStorageError, match="failed earlier"):
         store.flush()
     assert alerts[-1].kind is AlertKind.WRITER_FAILED
     assert store.stats().failed
