@@ -170,6 +170,16 @@ def _check_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of repeated keys: an order saying "amount" twice is ambiguous
+    obj: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in obj:
+            raise InvalidOrder(f"order JSON repeats the key {name!r}")
+        obj[name] = value
+    return obj
+
+
 def exact_json_dumps(value: Any, *, sort_keys: bool = False) -> str:
     """
     Return compact JSON text for a free-form value, writing Decimals as JSON numbers.
@@ -316,7 +326,7 @@ class Order(BaseModel):
             If the text is not a JSON object or the order is invalid.
         """
         try:
-            data = json.loads(text, parse_float=Decimal)
+            data = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_keys)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise InvalidOrder(f"order JSON is malformed: {e}") from None
         if not isinstance(data, dict):
