@@ -20,6 +20,7 @@ import re
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from typing import Final
@@ -62,6 +63,7 @@ from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.registry import InstrumentRegistry
 
 _MAX_PRECISION: Final = 16
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 CANONICAL_KEY_INFO: Final = "canonical_key"
 """The ``Instrument.info`` entry holding the canonical key text of instruments we build."""
 
@@ -662,7 +664,8 @@ def _fees(attrs: InstrumentAttributes, spec: VenueSpec) -> dict[str, Decimal]:
 
 
 def _ns(dt: datetime | None) -> int:
-    return 0 if dt is None else int(dt.timestamp() * 1_000_000_000)
+    # integer arithmetic: float seconds * 1e9 is off by up to ~256 ns for today's timestamps
+    return 0 if dt is None else (dt - _EPOCH) // timedelta(microseconds=1) * 1_000
 
 
 def build_instrument(

@@ -87,7 +87,11 @@ class InstrumentRegistry:
         registry = cls()
         for file in sorted((root / "venues").glob("*.yaml")):
             for i, entry in enumerate(_entries(file, "venues")):
-                registry.add_venue(_validate(VenueSpec, entry, file, i))
+                spec = _validate(VenueSpec, entry, file, i)
+                try:
+                    registry.add_venue(spec)
+                except InvalidConfig as e:
+                    raise InvalidConfig(f"{file} entry {i}: code: {e.message}") from None
         for file in sorted((root / "instruments").glob("*.yaml")):
             for i, entry in enumerate(_entries(file, "instruments")):
                 attrs = _validate(InstrumentAttributes, entry, file, i)
@@ -130,6 +134,11 @@ class InstrumentRegistry:
     # -- queries ------------------------------------------------------------------------------
 
     def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            try:
+                key = InstrumentKey.parse(key)
+            except InvalidInstrumentKey:
+                return False
         return key in self._instruments
 
     def __iter__(self) -> Iterator[InstrumentAttributes]:
@@ -217,9 +226,28 @@ class InstrumentRegistry:
         )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader refusing repeated mapping keys (PyYAML silently keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                repeated = key in seen
+            except TypeError:  # unhashable: the base loader reports it
+                continue
+            if repeated:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is repeated", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _entries(file: Path, section: str) -> list[Any]:
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except (OSError, yaml.YAMLError) as e:
         raise InvalidConfig(f"{file}: cannot read YAML: {e}") from None
     if not isinstance(data, dict) or set(data) != {section}:

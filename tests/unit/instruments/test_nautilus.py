@@ -257,6 +257,18 @@ def test_built_instruments_carry_precisions_sizes_and_fees(shipped: InstrumentRe
     assert future.underlying == "ES"
 
 
+def test_expiry_nanoseconds_are_exact(shipped: InstrumentRegistry) -> None:
+    attrs = InstrumentAttributes(
+        instrument_key="DERIBIT:FUTURE:BTC-USD-241227@INV",
+        expiry="2024-12-27T08:00:00.123457Z",
+        tick_size="2.5",
+        size_increment="10",
+    )
+    future = build_instrument(attrs, shipped)
+    assert isinstance(future, CryptoFuture)
+    assert future.expiration_ns == 1_735_286_400_123_457_000
+
+
 def test_precision_above_sixteen_is_an_invalid_config(shipped: InstrumentRegistry) -> None:
     registry = _with_extra(shipped, explicit_ids=True)
     ok = InstrumentAttributes(

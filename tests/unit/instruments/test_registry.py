@@ -113,6 +113,10 @@ def test_registry_queries() -> None:
     registry = InstrumentRegistry.default()
     key = InstrumentKey.parse("BINANCE-SPOT:SPOT_PAIR:BTC-USDT")
     assert key in registry
+    assert str(key) in registry
+    assert "OKX:SPOT_PAIR:SOL-USDT" not in registry
+    assert "not a key" not in registry
+    assert 42 not in registry
     assert registry.find(key) is registry.get(str(key))
     assert registry.find("OKX:SPOT_PAIR:SOL-USDT") is None
     with pytest.raises(InvalidInstrumentKey, match="not in the registry"):
@@ -247,7 +251,19 @@ def test_duplicate_instrument_and_nautilus_id(tmp_path: Path) -> None:
 
 def test_duplicate_venue(tmp_path: Path) -> None:
     venues = VENUES + VENUES.split("\n", 1)[1]
-    _fails(tmp_path, "venue BINANCE-SPOT is defined twice", venues=venues)
+    _fails(tmp_path, "v.yaml", "entry 2", "code", "venue BINANCE-SPOT is defined twice", venues=venues)
+
+
+def test_repeated_yaml_keys_are_refused(tmp_path: Path) -> None:
+    # PyYAML would silently keep the last value: a fee written twice is an error, not a guess
+    bad = (
+        "instruments:\n"
+        '  - {instrument_key: "BINANCE-SPOT:SPOT_PAIR:BTC-USDT", taker_fee: "0.001", taker_fee: "0.0001"}\n'
+    )
+    _fails(tmp_path / "a", "i.yaml", "cannot read YAML", "'taker_fee' is repeated", instruments=bad)
+    _fails(tmp_path / "b", "v.yaml", "cannot read YAML", "'venues' is repeated", venues=VENUES + VENUES)
+    unhashable = "instruments:\n  - {? [a, b] : 1}\n"
+    _fails(tmp_path / "c", "i.yaml", "cannot read YAML", instruments=unhashable)
 
 
 @pytest.mark.parametrize(

@@ -318,6 +318,8 @@ def test_model_validate_raises_invalid_order_for_non_dicts() -> None:
         ("[1, 2]", "must be an object"),
         (b"\xff\xfe", "malformed"),
         ('{"operation_id": "x"}', "operation:"),
+        ('{"operation_id": "x", "amount": 1, "amount": 100}', "repeats the key 'amount'"),
+        ('{"operation_id": "x", "metadata": {"a": 1, "a": 2}}', "repeats the key 'a'"),
     ],
 )
 def test_from_json_errors_are_invalid_orders(text: str | bytes, words: str) -> None:
