@@ -140,9 +140,7 @@ def flash_borrow_and_cast(
     ``data`` is ``abi.encode(string[] targets, bytes[] datas)`` of the inner spells, which the
     flash aggregator casts back on the DSA while it holds the loan.
     """
-    if any(s.connector == connector for s in inner[:-1]) and not all(
-        s.signature.startswith("flashPayback") for s in inner if s.connector == connector
-    ):
+    if any(s.signature.startswith("flashBorrowAndCast(") for s in inner):
         raise InvalidOrder("a flash loan cannot nest another flash loan")
     names, datas = encode_cast_args(inner)
     data = abi_encode(["string[]", "bytes[]"], [names, datas])

@@ -8,7 +8,6 @@ of an in-bundle swap comes from the oracle, never from the pool being traded aga
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING
 from decimal import ROUND_FLOOR
 from decimal import Decimal
 
@@ -66,8 +65,8 @@ def min_amount_out(oracle_out: int, max_slippage: Decimal) -> int:
     """
     if not isinstance(max_slippage, Decimal) or not Decimal(0) <= max_slippage < Decimal(1):
         raise InvalidOrder(f"max_slippage {max_slippage!r} must be a Decimal in [0, 1)")
-    bound = Decimal(oracle_out) * (Decimal(1) - max_slippage)
-    return int(bound.to_integral_value(rounding=ROUND_CEILING))
+    num, den = (Decimal(1) - max_slippage).as_integer_ratio()
+    return -(-oracle_out * num // den)
 
 
 def unit_amount_wad(min_out: int, sell_amount: int, decimals_in: int, decimals_out: int) -> int:
@@ -81,10 +80,11 @@ def unit_amount_wad(min_out: int, sell_amount: int, decimals_in: int, decimals_o
     """
     if sell_amount <= 0:
         raise InvalidOrder("sell amount must be positive")
-    min_out_18 = Decimal(min_out) * Decimal(10) ** (18 - decimals_out)
-    sell_18 = Decimal(sell_amount) * Decimal(10) ** (18 - decimals_in)
-    unit = (min_out_18 * WAD / sell_18).to_integral_value(rounding=ROUND_FLOOR)
-    return int(unit)
+    if not 0 <= decimals_in <= 18 or not 0 <= decimals_out <= 18:
+        raise InvalidOrder("token decimals must be between 0 and 18")
+    min_out_18: int = min_out * 10 ** (18 - decimals_out)
+    sell_18: int = sell_amount * 10 ** (18 - decimals_in)
+    return min_out_18 * WAD // sell_18
 
 
 def slippage_of(quote_out: int, oracle_out: int) -> Decimal:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -117,3 +119,20 @@ def test_oracle_bounds() -> None:
     unit = unit_amount_wad(10_527 * 10**15, 10 * ETH, 18, 18)
     assert (unit * 10 * ETH + ETH // 2) // ETH <= 10_527 * 10**15
     assert oracle_amount_out(1_000 * 10**6, 10**8, 3000 * 10**8, 6, 18) == ETH // 3
+
+
+@given(
+    st.integers(0, 10**40),
+    st.decimals(min_value=0, max_value=Decimal("0.999999"), places=6),
+)
+def test_min_amount_out_is_the_exact_ceiling(oracle_out: int, slippage: Decimal) -> None:
+    bound = min_amount_out(oracle_out, slippage)
+    exact = Fraction(oracle_out) * (1 - Fraction(slippage))
+    assert bound == math.ceil(exact)
+
+
+@given(st.integers(1, 10**40), st.integers(1, 10**40))
+def test_unit_amount_never_tightens_beyond_min_out(min_out: int, sell: int) -> None:
+    unit = unit_amount_wad(min_out, sell, 18, 18)
+    # unit is the floor of min_out/sell in wad: the on-chain bound never exceeds min_out.
+    assert unit * sell <= min_out * 10**18 < (unit + 1) * sell
