@@ -503,7 +503,8 @@ def key_for_instrument(instrument: Instrument, registry: InstrumentRegistry) -> 
             t = InstrumentType.OPTION
             payload += f"-{_price_text(instrument.strike_price)}-{_kind(instrument.option_kind)}"
     elif isinstance(instrument, FuturesContract | OptionContract):
-        spec = _spec_for(instrument.id.venue.value, InstrumentType.FUTURE, registry)
+        listed = InstrumentType.OPTION if isinstance(instrument, OptionContract) else InstrumentType.FUTURE
+        spec = _spec_for(instrument.id.venue.value, listed, registry)
         root = _cme_root(instrument)
         base = spec.root_aliases.get(root, root)
         d = _ns_date(instrument.expiration_ns)

@@ -257,6 +257,24 @@ def test_built_instruments_carry_precisions_sizes_and_fees(shipped: InstrumentRe
     assert future.underlying == "ES"
 
 
+def test_option_on_a_venue_without_futures(shipped: InstrumentRegistry) -> None:
+    # Cboe lists index options but no futures: the option's own type picks the venue
+    attrs = InstrumentAttributes(
+        instrument_key="CBOE:OPTION:SPX-USD-241220-5000-CALL@LIN",
+        exchange_raw_symbol="SPX 241220C05000000",
+        expiry="2024-12-20T21:15:00Z",
+        tick_size="0.05",
+        size_increment="1",
+        underlying="SPX",
+        contract_size="100",
+    )
+    registry = InstrumentRegistry(shipped.venues.values(), [*shipped, attrs])
+    option = build_instrument(attrs, registry)
+    assert isinstance(option, OptionContract)
+    assert str(option.id) == "SPX 241220C05000000.CBOE"
+    _assert_round_trip(option, attrs.instrument_key, registry)
+
+
 def test_expiry_nanoseconds_are_exact(shipped: InstrumentRegistry) -> None:
     attrs = InstrumentAttributes(
         instrument_key="DERIBIT:FUTURE:BTC-USD-241227@INV",
