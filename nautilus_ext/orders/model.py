@@ -325,13 +325,34 @@ class Order(BaseModel):
         InvalidOrder
             If the text is not a JSON object or the order is invalid.
         """
+        return cls.model_validate_json(text)
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        extra: Literal["allow", "ignore", "forbid"] | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """
+        Parse JSON like :meth:`from_json`: exact Decimals, :class:`InvalidOrder` on failure.
+
+        pydantic's own JSON parser reads numbers as binary floats
+        (``0.1000000000000000055511151231257827`` would become ``0.1``).
+        """
         try:
-            data = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_keys)
+            data = json.loads(json_data, parse_float=Decimal, object_pairs_hook=_unique_keys)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise InvalidOrder(f"order JSON is malformed: {e}") from None
         if not isinstance(data, dict):
             raise InvalidOrder(f"order JSON must be an object, got {type(data).__name__}")
-        return cls.model_validate(data)
+        return cls.model_validate(
+            data, strict=strict, extra=extra, context=context, by_alias=by_alias, by_name=by_name
+        )
 
     def to_json(self) -> str:
         """
