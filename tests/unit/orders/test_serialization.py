@@ -88,6 +88,16 @@ def test_json_numbers_are_read_as_exact_decimals(valid: dict[str, dict[str, Any]
     assert str(back.max_slippage) == FLOAT_TEXT
 
 
+def test_pydantic_json_entry_point_is_exact_too(valid: dict[str, dict[str, Any]]) -> None:
+    text = json.dumps(valid["trade_spot"] | {"amount": "__F__"}).replace('"__F__"', FLOAT_TEXT)
+    for data in (text, text.encode(), bytearray(text.encode())):
+        assert str(Order.model_validate_json(data).amount) == FLOAT_TEXT
+    with pytest.raises(InvalidOrder, match="side"):
+        Order.model_validate_json(text.replace('"BUY"', '"HOLD"'))
+    with pytest.raises(InvalidOrder, match="malformed"):
+        Order.model_validate_json("{")
+
+
 def test_decimal_text_survives_exactly(valid: dict[str, dict[str, Any]], tmp_path: Path) -> None:
     # trailing zeros and exponents are kept as written, not just numerically equal
     order = Order(**valid["trade_spot"] | {"amount": "0.50000", "price": "6.50E+4"})
