@@ -199,7 +199,16 @@ def run_backtest(spec: BacktestSpec) -> BacktestOutcome:
     )
     with tempfile.TemporaryDirectory(prefix="nautilus-ext-bt-") as tmp:
         orders_file = _orders_file(spec, Path(tmp))
-        config = build_run_config(spec, registry, orders_file)
+        run_spec = spec
+        if spec.catalog.startswith("gs://"):
+            # BacktestNode reads through NautilusTrader's Rust object store, which cannot reach
+            # every GCS endpoint (the emulator lacks its XML listing API): mirror, then read locally
+            from catalogs.target import mirror_to_local
+
+            local = mirror_to_local(spec.catalog, Path(tmp) / "catalog")
+            log.info("mirrored %s to %s for the run", spec.catalog, local)
+            run_spec = spec.model_copy(update={"catalog": str(local)})
+        config = build_run_config(run_spec, registry, orders_file)
         node = BacktestNode(configs=[config])
         started = time.perf_counter()
         run_results = node.run()
