@@ -35,6 +35,8 @@ from nautilus_ext.onchain.calculators.aave import borrow_allowed
 from nautilus_ext.onchain.calculators.aave import scaled_amount
 from nautilus_ext.onchain.calculators.aave import user_account_data
 from nautilus_ext.onchain.calculators.aave import value_in_base
+from nautilus_ext.onchain.calculators.accounting import WEI_PER_ETH
+from nautilus_ext.onchain.calculators.accounting import BalanceSheet
 from nautilus_ext.onchain.calculators.accounting import GasLedger
 from nautilus_ext.onchain.calculators.accounting import gas_fee_eth
 from nautilus_ext.onchain.calculators.events import BundleStepEvent
@@ -178,6 +180,10 @@ class SimulatedOnchainVenue:
         """Return a wallet token balance in base units."""
         return self._state.wallet.get(symbol, 0)
 
+    def lst_pool(self, symbol: str) -> LstPoolState:
+        """Return the simulated pool state of an LST (by wrapped symbol)."""
+        return self._state.lst_pools[symbol]
+
     def scaled_balances(self, symbol: str) -> tuple[int, int]:
         """Return ``(scaled aToken, scaled variable debt)`` of a reserve."""
         return self._state.scaled_supply.get(symbol, 0), self._state.scaled_debt.get(symbol, 0)
@@ -195,6 +201,47 @@ class SimulatedOnchainVenue:
     def account_data(self) -> AccountData:
         """``getUserAccountData`` of the simulated wallet."""
         return self._account(self._state)
+
+    def balance_sheet(
+        self, *, eth_usd_price: Decimal, cex_balances_usd: Decimal, base_unit: int = 10**8
+    ) -> BalanceSheet:
+        """
+        Value the wallet (seed 003 decision 24) from scaled balances, indices and oracle prices.
+
+        Parameters
+        ----------
+        eth_usd_price : Decimal
+            ETH/USD used for ETH-denominated items (free ETH, free LSTs, gas debt).
+        cex_balances_usd : Decimal
+            The CEX accounts' value, supplied by the CEX side of the backtest.
+        base_unit : int
+            Oracle base currency unit (1e8 = 1 USD for AAVE's USD markets).
+        """
+        state = self._state
+        collateral = Decimal(0)
+        debt = Decimal(0)
+        for symbol, reserve in state.reserves.items():
+            unit = Decimal(10) ** reserve.configuration.decimals
+            price = Decimal(reserve.price) / Decimal(base_unit)
+            supply = balance_of_scaled(state.scaled_supply.get(symbol, 0), reserve.state.liquidity_index)
+            owed = balance_of_scaled(state.scaled_debt.get(symbol, 0), reserve.state.variable_borrow_index)
+            collateral += Decimal(supply) / unit * price
+            debt += Decimal(owed) / unit * price
+        free_lst_eth = Decimal(0)
+        for symbol, pool in state.lst_pools.items():
+            free_lst_eth += Decimal(state.wallet.get(symbol, 0)) / WEI_PER_ETH * pool.rate()
+        free_usdt = Decimal(state.wallet.get("USDT", 0)) / Decimal(10**6)
+        free_weth = Decimal(state.wallet.get("WETH", 0)) / WEI_PER_ETH
+        return BalanceSheet(
+            cex_balances_usd=cex_balances_usd,
+            aave_collateral_usd=collateral,
+            aave_debt_usd=debt,
+            gas_debt_eth=self.gas_ledger.gas_debt_eth,
+            free_eth=self.gas_ledger.free_eth + free_weth,
+            free_usdt=free_usdt,
+            free_lst_eth=free_lst_eth,
+            eth_usd_price=eth_usd_price,
+        )
 
     # -- operations (each one transaction) ------------------------------------------------
 
