@@ -2,8 +2,9 @@
 Catalog build throughput: this project's builder vs NautilusTrader's own paths, same files.
 
 Inputs (generated, seeded): a 1M-row Tardis trades CSV (``catalogs.synthetic``) and a
-1M-record DBN trades file (GLBX.MDP3, written record by record in DBN's binary layout and
-checked against ``databento_dbn.TradeMsg`` bytes, then zstd-compressed).
+1M-record DBN trades file (GLBX.MDP3, ``catalogs.synthetic.write_synthetic_dbn_trades``:
+records laid out in DBN's binary format, checked against ``databento_dbn.TradeMsg`` bytes,
+metadata encoded by ``databento_dbn.Metadata``, zstd-compressed).
 
 Paths timed side by side in one process (median of ``--repeat`` runs):
 
@@ -26,101 +27,11 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 TARGET_RATIO = 4.0
 DBN_PRICE_PRECISION = 2  # ES ticks are 0.25
-_TRADE_DTYPE = np.dtype(
-    [
-        ("length", "u1"),
-        ("rtype", "u1"),
-        ("publisher_id", "<u2"),
-        ("instrument_id", "<u4"),
-        ("ts_event", "<u8"),
-        ("price", "<i8"),
-        ("size", "<u4"),
-        ("action", "u1"),
-        ("side", "u1"),
-        ("flags", "u1"),
-        ("depth", "u1"),
-        ("ts_recv", "<u8"),
-        ("ts_in_delta", "<i4"),
-        ("sequence", "<u4"),
-    ]
-)
-
-
-@dataclass(frozen=True)
-class _Interval:
-    # databento_dbn.MappingInterval is a Protocol: any object with these attributes
-    start_date: date
-    end_date: date
-    symbol: str
-
-
-@dataclass(frozen=True)
-class _SymbolMapping:
-    raw_symbol: str
-    intervals: list[_Interval]
-
-
-def write_dbn_trades(path: Path, rows: int, seed: int = 5) -> Path:
-    """Write a zstd DBN trades file of ``rows`` ESM4 records with symbology in its metadata."""
-    import databento_dbn as dbn
-    import zstandard
-
-    rng = np.random.default_rng(seed)
-    start_ns = 1_715_212_800_000_000_000  # 2024-05-09T00:00:00Z
-    ts_event = start_ns + np.cumsum(rng.integers(1_000, 100_000_000, size=rows))
-    ticks = 20_000 + np.cumsum(rng.choice([-1, 0, 0, 0, 1], size=rows))
-    rec = np.zeros(rows, dtype=_TRADE_DTYPE)
-    rec["length"] = _TRADE_DTYPE.itemsize // 4
-    rec["rtype"] = 0  # MBP-0 (trades)
-    rec["publisher_id"] = 1
-    rec["instrument_id"] = 5482
-    rec["ts_event"] = ts_event
-    rec["price"] = ticks.astype(np.int64) * 250_000_000  # 0.25 in 1e-9 units
-    rec["size"] = rng.integers(1, 50, size=rows)
-    rec["action"] = ord("T")
-    rec["side"] = np.where(rng.random(rows) < 0.5, ord("A"), ord("B"))
-    rec["ts_recv"] = np.maximum.accumulate(ts_event + rng.integers(1_000, 50_000, size=rows))
-    rec["sequence"] = np.arange(rows)
-    sample = dbn.TradeMsg(
-        publisher_id=1,
-        instrument_id=5482,
-        ts_event=int(rec["ts_event"][0]),
-        price=int(rec["price"][0]),
-        size=int(rec["size"][0]),
-        action=dbn.Action.TRADE,
-        side=dbn.Side.ASK if rec["side"][0] == ord("A") else dbn.Side.BID,
-        flags=0,
-        depth=0,
-        ts_recv=int(rec["ts_recv"][0]),
-        ts_in_delta=0,
-        sequence=0,
-    )
-    if bytes(sample) != rec[:1].tobytes():
-        raise RuntimeError("DBN TradeMsg layout mismatch: the generated file would be invalid")
-    metadata = dbn.Metadata(
-        dataset="GLBX.MDP3",
-        schema=dbn.Schema.TRADES,
-        start=start_ns,
-        stype_in=dbn.SType.RAW_SYMBOL,
-        stype_out=dbn.SType.INSTRUMENT_ID,
-        end=int(ts_event[-1]) + 1,
-        symbols=["ESM4"],
-        partial=[],
-        not_found=[],
-        mappings=[_SymbolMapping("ESM4", [_Interval(date(2024, 5, 1), date(2024, 6, 1), "5482")])],
-    )
-    raw = metadata.encode() + rec.tobytes()
-    path.write_bytes(zstandard.ZstdCompressor(level=3).compress(raw))
-    return path
 
 
 def _median_time(fn: Callable[[Path], Any], repeat: int, scratch: Path) -> float:
@@ -200,13 +111,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
+    from catalogs.synthetic import write_synthetic_dbn_trades
     from catalogs.synthetic import write_synthetic_trades
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-catalog-"))
     try:
         t0 = time.perf_counter()
         csv_path = write_synthetic_trades(scratch / "binance-futures_trades.csv", args.rows)
-        dbn_path = write_dbn_trades(scratch / "glbx-mdp3-esm4.trades.dbn.zst", args.rows)
+        dbn_path = write_synthetic_dbn_trades(scratch / "glbx-mdp3-esm4.trades.dbn.zst", args.rows)
         print(f"inputs: {args.rows:,} rows each, generated in {time.perf_counter() - t0:.1f} s")
         rows: list[tuple[str, str, float]] = []
         for label, paths in (

@@ -33,6 +33,7 @@ from catalogs.target import parse_target
 from catalogs.writer import DayChunkWriter
 from catalogs.writer import day_of
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import VenueUnavailable
 
 SOURCES: Final = ("tardis", "databento", "betfair")
 
@@ -367,7 +368,13 @@ def _build_tardis(
         summary.source_records += s.rows
         if s.nanosecond_timestamps:
             summary.notes.append(f"{s.path.name}: timestamps were nanoseconds (Tardis uses µs)")
-    existing = _existing_precisions(target, list(precisions))
+    existing_instruments = _existing_instruments(target, list(precisions))
+    existing = {
+        iid: (inst.price_precision, inst.size_precision) for iid, inst in existing_instruments.items()
+    }
+    for iid, inst in existing_instruments.items():
+        # keep the instrument available from the earliest day ever built
+        first_ts[iid] = min(first_ts[iid], int(inst.ts_init))
     for iid, (pp, sp) in list(precisions.items()):
         pp = price_precision if price_precision is not None else pp
         sp = size_precision if size_precision is not None else sp
@@ -410,14 +417,11 @@ def _custom_folder() -> str:
     return _folder(TardisDerivativeTicker)
 
 
-def _existing_precisions(target: CatalogTarget, ids: list[str]) -> dict[str, tuple[int, int]]:
+def _existing_instruments(target: CatalogTarget, ids: list[str]) -> dict[str, Any]:
     fs = target.filesystem()
     if not fs.exists(target.join("data")):
         return {}
-    out: dict[str, tuple[int, int]] = {}
-    for inst in target.catalog().instruments(instrument_ids=ids):
-        out[inst.id.value] = (inst.price_precision, inst.size_precision)
-    return out
+    return {inst.id.value: inst for inst in target.catalog().instruments(instrument_ids=ids)}
 
 
 # -- Databento ---------------------------------------------------------------------------------
@@ -469,12 +473,32 @@ def _build_databento(
         tmp = None if f.name.endswith(".zst") else _zst_copy(f)
         path = tmp or str(f)
         try:
+            fast = _fast_dbn_trades(loader, Path(path), price_precision, sink)
+            if fast is not None:
+                iid, table = fast
+                summary.source_records += table.num_rows
+                sink.add_table("trade_tick", iid, table)
+                continue
             data = _load_dbn(loader, path, f, price_precision, summary)
         finally:
             if tmp is not None:
                 os.unlink(tmp)
         summary.source_records += len(data)
         sink.add_pyo3(data)
+
+
+def _fast_dbn_trades(
+    loader: Any, path: Path, price_precision: int | None, sink: _Sink
+) -> tuple[str, pa.Table] | None:
+    from catalogs.databento import dbn_trades_table
+
+    try:
+        if loader._pyo3_loader.schema_for_file(str(path)) != "trades":
+            return None
+    except (ValueError, RuntimeError):
+        return None  # the loader path reports the error with the file name
+    known = {iid: inst.price_precision for iid, inst in sink.instruments.items()}
+    return dbn_trades_table(path, price_precision, known)
 
 
 def _load_dbn(
@@ -622,6 +646,26 @@ def build_catalog(
     tgt = target if isinstance(target, CatalogTarget) else parse_target(target, storage_options)
     files = expand_inputs(inputs)
     summary = BuildSummary(source=source, target=tgt.uri, files=[str(f) for f in files])
+    try:
+        return _build(
+            source, files, tgt, summary, price_precision, size_precision, betfair_currency, progress
+        )
+    except OSError as e:
+        if not tgt.is_remote:
+            raise
+        raise VenueUnavailable(f"catalog target {tgt.uri} failed: {e}", venue="GCS") from e
+
+
+def _build(
+    source: str,
+    files: list[Path],
+    tgt: CatalogTarget,
+    summary: BuildSummary,
+    price_precision: int | None,
+    size_precision: int | None,
+    betfair_currency: str,
+    progress: bool,
+) -> BuildSummary:
     writer = DayChunkWriter(tgt)
     sink = _Sink(writer)
     if source == "tardis":

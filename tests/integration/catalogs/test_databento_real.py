@@ -110,3 +110,30 @@ def test_corrupt_dbn_is_a_typed_error(tmp_path: Path) -> None:
     bad.write_bytes(zstandard.ZstdCompressor().compress(b"DBN\x02garbage" * 10))
     with pytest.raises(InvalidConfig, match=r"bad DBN file .*broken\.trades\.dbn\.zst"):
         build_catalog("databento", [bad], tmp_path / "cat", progress=False)
+
+
+def test_vectorised_trades_equal_nautilus_loader(tmp_path: Path, nautilus_data: Path) -> None:
+    from nautilus_trader.adapters.databento import DatabentoDataLoader
+    from nautilus_trader.model.data import TradeTick
+    from nautilus_trader.serialization.arrow.serializer import ArrowSerializer
+
+    from catalogs.databento import dbn_trades_table
+    from catalogs.synthetic import write_synthetic_dbn_trades
+
+    real = (
+        nautilus_data
+        / "tests/test_data/databento/historical_bars_catalog/databento"
+        / "futures_trades_2024-07-01T23-58_2024-07-02T00-02.dbn.zst"
+    )
+    generated = write_synthetic_dbn_trades(tmp_path / "esm4.trades.dbn.zst", 5_000)
+    for path in (real, generated):
+        result = dbn_trades_table(path, None, {"ESU4.GLBX": 2, "ESM4.GLBX": 2})
+        assert result is not None
+        _, ours = result
+        objs = DatabentoDataLoader().from_dbn_file(path, price_precision=2)
+        theirs = ArrowSerializer.serialize_batch(objs, data_cls=TradeTick)
+        assert ours.equals(theirs)
+        assert ours.schema.equals(theirs.schema, check_metadata=True)
+    # precision unknown, or a price off the tick grid: leave it to the loader
+    assert dbn_trades_table(real, None, {}) is None
+    assert dbn_trades_table(real, 0, {}) is None
