@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidInstrumentKey
+from nautilus_ext.instruments.attributes import OFF_CHAIN
 from nautilus_ext.instruments.attributes import InstrumentAttributes
 from nautilus_ext.instruments.attributes import VenueFamily
 from nautilus_ext.instruments.attributes import VenueSpec
@@ -121,6 +122,17 @@ class InstrumentRegistry:
             raise InvalidConfig(f"instrument {key} is defined twice")
         if key.venue not in self._venues:
             raise InvalidConfig(f"instrument {key}: venue {key.venue} is not defined")
+        spec = self._venues[key.venue]
+        if key.instrument_type not in spec.instrument_types:
+            # the Nautilus mapping picks venues by their listed types: an unlisted one never maps back
+            raise InvalidConfig(
+                f"instrument {key}: instrument_type: venue {spec.code} does not list {key.instrument_type} "
+                f"(instrument_types: {', '.join(sorted(spec.instrument_types))})",
+            )
+        if spec.chain != OFF_CHAIN and key.chain is not None and key.chain != spec.chain:
+            raise InvalidConfig(
+                f"instrument {key}: chain: {key.chain} is not the chain of venue {spec.code} ({spec.chain})",
+            )
         if attrs.nautilus_instrument_id is not None:
             other = self._by_nautilus_id.get(attrs.nautilus_instrument_id)
             if other is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -91,6 +93,14 @@ def test_seed_keys_round_trip_exactly(text: str) -> None:
         asset_class=key.asset_class,
     )
     assert rebuilt == key
+
+
+def test_keys_pickle_and_copy() -> None:
+    key = InstrumentKey.parse("DERIBIT:OPTION:BTC-USD-241225-50000-CALL@INV")
+    again = pickle.loads(pickle.dumps(key))
+    assert again == key
+    assert again.strike == Decimal(50000)
+    assert copy.deepcopy(key).option_kind is OptionKind.CALL
 
 
 def test_keys_are_immutable_and_hashable() -> None:

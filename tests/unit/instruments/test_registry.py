@@ -164,6 +164,28 @@ def test_instrument_on_an_unknown_venue(tmp_path: Path) -> None:
     _fails(tmp_path, "i.yaml", "entry 1", "venue OKX is not defined", instruments=bad)
 
 
+def test_instrument_type_the_venue_does_not_list(tmp_path: Path) -> None:
+    bad = GOOD + '  - {instrument_key: "BINANCE-SPOT:PERPETUAL:BTC-USDT@LIN"}\n'
+    _fails(
+        tmp_path,
+        "i.yaml",
+        "entry 1",
+        "instrument_type: venue BINANCE-SPOT does not list PERPETUAL",
+        instruments=bad,
+    )
+
+
+def test_instrument_on_another_chain_than_its_venue(tmp_path: Path) -> None:
+    bad = GOOD + '  - {instrument_key: "UNISWAPV3-ETH:POOL:ETH-USDT:3000@ARBITRUM"}\n'
+    _fails(
+        tmp_path,
+        "i.yaml",
+        "entry 1",
+        "chain: ARBITRUM is not the chain of venue UNISWAPV3-ETH",
+        instruments=bad,
+    )
+
+
 @pytest.mark.parametrize(
     ("entry", "field", "words"),
     [
