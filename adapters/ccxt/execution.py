@@ -78,6 +78,9 @@ from adapters.ccxt.parsing.orders import venue_client_id
 from adapters.ccxt.providers import CcxtInstrumentProvider
 from nautilus_ext.errors import NautilusExtError
 
+# ccxt emulates market orders with a slippage-bounded IOC limit on these venues
+MARKET_ORDERS_NEED_PRICE: Final = frozenset({"hyperliquid"})
+
 PreSubmitCheck = Callable[[Order], str | None]
 """A safety check: return ``None`` to let the order through, or a reason code to deny it."""
 
@@ -276,8 +279,9 @@ class CcxtExecutionClient(LiveExecutionClient):
         if order.order_type is OrderType.LIMIT:
             params["timeInForce"] = TIF_OUT[order.time_in_force]
             if order.is_post_only:
+                # ccxt picks the venue's post-only flavour (Bybit PostOnly, Hyperliquid Alo)
                 params["postOnly"] = True
-                params["timeInForce"] = "PO"
+                params.pop("timeInForce")
         if order.is_reduce_only:
             params["reduceOnly"] = True
         return params
@@ -309,6 +313,11 @@ class CcxtExecutionClient(LiveExecutionClient):
         side = "buy" if order.side is OrderSide.BUY else "sell"
         kind = "market" if order.order_type is OrderType.MARKET else "limit"
         price = float(order.price) if order.has_price else None
+        if price is None and self._exchange_id in MARKET_ORDERS_NEED_PRICE:
+            price = await self._reference_price(order, symbol)
+            if price is None:
+                self._reject(order, "ORDER_REJECTED: no reference price for a market order")
+                return None
         amount = float(order.quantity)
         params = self._order_params(order)
         coid = order.client_order_id.value
@@ -340,17 +349,43 @@ class CcxtExecutionClient(LiveExecutionClient):
                 if found is not None:
                     return found
             self._log.warning(f"Order {coid} rejected: {error}")
-            cached = self._cache.order(order.client_order_id)
-            if cached is not None and cached.status is OrderStatus.SUBMITTED:
-                self.generate_order_rejected(
-                    order.strategy_id,
-                    order.instrument_id,
-                    order.client_order_id,
-                    f"{error.code}: {error.message}",
-                    self._clock.timestamp_ns(),
-                    due_post_only="post only" in error.message.lower(),
-                )
+            self._reject(
+                order,
+                f"{error.code}: {error.message}",
+                due_post_only="post only" in error.message.lower(),
+            )
             return None
+
+    def _reject(self, order: Order, reason: str, due_post_only: bool = False) -> None:
+        cached = self._cache.order(order.client_order_id)
+        if cached is not None and cached.status is OrderStatus.SUBMITTED:
+            self.generate_order_rejected(
+                order.strategy_id,
+                order.instrument_id,
+                order.client_order_id,
+                reason,
+                self._clock.timestamp_ns(),
+                due_post_only=due_post_only,
+            )
+
+    async def _reference_price(self, order: Order, symbol: str) -> float | None:
+        # venues that emulate market orders with an aggressive IOC limit (Hyperliquid) need a
+        # reference price; ccxt applies its slippage bound (default 5%) around it
+        quote = self._cache.quote_tick(order.instrument_id)
+        if quote is not None:
+            return float(quote.ask_price if order.side is OrderSide.BUY else quote.bid_price)
+        try:
+            ticker = await self._call("fetch_ticker", lambda: self._exchange.fetch_ticker(symbol))
+        except NautilusExtError as e:
+            self._log.warning(f"Cannot fetch a reference price for {symbol}: {e}")
+            return None
+        for field in ("ask" if order.side is OrderSide.BUY else "bid", "last", "close"):
+            value = ticker.get(field)
+            if value:
+                return float(value)
+        info = ticker.get("info") or {}
+        mark = info.get("markPx") if isinstance(info, dict) else None
+        return float(mark) if mark else None
 
     async def _find_venue_order(self, symbol: str, client_id: str) -> dict[str, Any] | None:
         ex = self._exchange
@@ -441,6 +476,22 @@ class CcxtExecutionClient(LiveExecutionClient):
 
     async def _refresh_order(self, order: Order) -> None:
         symbol = self._provider.ccxt_symbol(order.instrument_id) or ""
+        if order.venue_order_id is not None and self._exchange.has.get("fetchOrder"):
+            # one order by id covers every terminal state (ccxt's closed-orders lists often
+            # leave canceled orders out)
+            params = {"acknowledged": True} if self._exchange_id == "bybit" else {}
+            venue_id = order.venue_order_id.value
+            try:
+                fetched = await self._call(
+                    "fetch_order",
+                    lambda: self._exchange.fetch_order(venue_id, symbol, params),
+                    order_id=order.client_order_id.value,
+                )
+            except NautilusExtError as e:
+                self._log.warning(f"Cannot fetch order {order.client_order_id}: {e}")
+            else:
+                await self._apply_order_update(dict(fetched))
+                return
         found = await self._find_venue_order(
             symbol, venue_client_id(self._exchange_id, order.client_order_id)
         )

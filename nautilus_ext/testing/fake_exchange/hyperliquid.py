@@ -341,7 +341,9 @@ class HyperliquidProtocol:
         if self.exchange.faults.take("reject_next_orders"):
             return self._error(RejectReason.INJECTED, asset, coin)
         limit = (wire.get("t") or {}).get("limit") or {}
-        tif = _TIF_IN.get(str(limit.get("tif", "Gtc")), TimeInForce.GTC)
+        tif = _TIF_IN.get(str(limit.get("tif", "Gtc")))
+        if tif is None:
+            return {"error": f"Invalid TIF {limit.get('tif')!r}. asset={asset}"}
         try:
             order = self.engine.submit(
                 self.wallet,
