@@ -17,6 +17,7 @@ Nautilus instruments: asking for one raises :class:`InvalidInstrumentKey` naming
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -565,7 +566,9 @@ def _kind(kind: NautilusOptionKind) -> str:
 
 def slug(text: str, sep: str = "_") -> str:
     """Return an upper-case key name for free text (``Premier League`` -> ``PREMIER_LEAGUE``)."""
-    return re.sub(r"[^A-Z0-9]+", sep, text.upper()).strip(sep) or "UNKNOWN"
+    # fold accents first (ATLETICO, not ATL-TICO): keys hold only A-Z and 0-9
+    ascii_text = unicodedata.normalize("NFKD", text.upper()).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Z0-9]+", sep, ascii_text).strip(sep) or "UNKNOWN"
 
 
 def _fixture(event_name: str) -> str:

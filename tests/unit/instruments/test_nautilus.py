@@ -442,6 +442,16 @@ def test_betting_market_key_from_fields() -> None:
         "FOOTBALL:BETFAIR:TOTAL_GOALS:DE-GERMAN_BUNDESLIGA:20250316T1430:BAYERN-MUNICH-BORUSSIA-DORTMUND@3.5"
     )
     assert key.goal_line == Decimal("3.5")
+    accented = betting_market_key(
+        event_type_id="1",
+        market_type="BOTH_TEAMS_TO_SCORE",
+        country_code="ES",
+        competition_name="Spanish La Liga",
+        event_name="Atlético Madrid v Deportivo Alavés",
+        market_start_time=datetime(2025, 3, 16, 20, 0, tzinfo=UTC),
+    )
+    assert accented.fixture == "ATLETICO-MADRID-DEPORTIVO-ALAVES"
+    assert accented.league == "ES-SPANISH_LA_LIGA"
     with pytest.raises(InvalidInstrumentKey, match="no canonical type"):
         betting_market_key(
             event_type_id="1",
