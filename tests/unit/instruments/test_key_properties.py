@@ -105,7 +105,7 @@ def valid_key_text(draw: st.DrawFn, only: InstrumentType | None = None) -> str:
     return _key(v, t, payload, None, sports_cls)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_key_text())
 def test_generated_keys_of_every_type_round_trip(text: str) -> None:
     key = InstrumentKey.parse(text)
@@ -122,7 +122,7 @@ def test_generated_keys_of_every_type_round_trip(text: str) -> None:
     assert hash(rebuilt) == hash(key)
 
 
-@settings(max_examples=20)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_every_type_is_generated(data: st.DataObject) -> None:
     # guards the generator above: each type it is asked for comes out as a valid key of that type
@@ -145,7 +145,7 @@ def _parse_or_invalid(text: str) -> None:
         assert str(key) == text  # anything accepted is canonical
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text())
 def test_random_text_only_ever_raises_invalid_instrument_key(text: str) -> None:
     _parse_or_invalid(text)
@@ -194,13 +194,13 @@ PIECES = [
 ]
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(PIECES), max_size=14).map("".join))
 def test_near_miss_strings_only_ever_raise_invalid_instrument_key(text: str) -> None:
     _parse_or_invalid(text)
 
 
-@settings(max_examples=250)
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_key_text(), st.data())
 def test_mutated_valid_keys_only_ever_raise_invalid_instrument_key(text: str, data: st.DataObject) -> None:
     i = data.draw(st.integers(0, len(text)))
