@@ -15,6 +15,7 @@ class SubscribeOnlyConfig(StrategyConfig, frozen=True):
     book_data: bool = True
     trade_data: bool = True
     quote_data: bool = False
+    audit_root: str | None = None
 
 
 class SubscribeOnlyStrategy(Strategy):  # type: ignore[misc]

@@ -82,6 +82,7 @@ class BacktestSpec(BaseModel):
     registry_dir: str | None = None
     output_dir: str = "out"
     results_root: str | None = None
+    audit_root: str | None = None
     log_level: Literal["ERROR", "WARNING", "INFO", "DEBUG"] = "ERROR"
 
     @model_validator(mode="after")
@@ -116,7 +117,7 @@ class BacktestSpec(BaseModel):
             raise InvalidConfig(f"{file}: cannot read YAML: {e}") from None
         if not isinstance(raw, dict):
             raise InvalidConfig(f"{file}: expected a mapping at the top level")
-        for name in ("catalog", "orders", "output_dir", "registry_dir", "results_root"):
+        for name in ("catalog", "orders", "output_dir", "registry_dir", "results_root", "audit_root"):
             value = raw.get(name)
             if isinstance(value, str) and "://" not in value and not Path(value).is_absolute():
                 raw[name] = str((file.parent / value).resolve())

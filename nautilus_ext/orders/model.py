@@ -135,7 +135,7 @@ SELECTIONS_BY_MARKET: Final[dict[InstrumentType, frozenset[str]]] = {
     InstrumentType.TOTAL_GOALS_OU_2_5: frozenset({"OVER", "UNDER"}),
     InstrumentType.BTTS: frozenset({"YES", "NO"}),
 }
-"""Valid selections per betting market (matched case-insensitively)."""
+"""Valid selections per betting market (matched case-insensitively); WIN markets take a runner name."""
 
 _ADDRESS_RE: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 _INT64_MAX: Final = 2**63 - 1  # Parquet stores sequence_in_group and priority as int64
@@ -437,6 +437,8 @@ def _rule_problems(o: Order) -> list[str]:
         elif o.odds <= 1:
             problems.append(f"odds: must be greater than 1.0, got {o.odds}")
         choices = SELECTIONS_BY_MARKET.get(t)
+        if o.selection is None and choices is None:
+            problems.append(f"selection: required for {t} bets (the runner)")
         if choices is not None:
             if o.selection is None:
                 problems.append(f"selection: required for {t} bets (one of {', '.join(sorted(choices))})")

@@ -1,0 +1,161 @@
+"""
+Audit trail of the execution service: Intent -> Order -> Fill events for every unified order.
+
+Every mode writes the same events (seed 001, 8.1), timed by the node's clock, so two runs of
+the same backtest produce logs that :func:`nautilus_ext.replay.compare_logs` finds identical,
+and a changed parameter shows up as the first divergence.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from nautilus_ext.audit import AuditContext
+from nautilus_ext.audit import AuditStore
+from nautilus_ext.audit import FillEvent
+from nautilus_ext.audit import IntentEvent
+from nautilus_ext.audit import Mode
+from nautilus_ext.audit import OrderEvent
+from nautilus_ext.audit import OrderStatus
+from nautilus_ext.audit import OrderType
+from nautilus_ext.audit import TimeInForce
+from nautilus_ext.audit import WallClock
+from nautilus_ext.audit.store import AuditStoreConfig
+from nautilus_ext.orders.model import Order
+from nautilus_ext.orders.model import Side
+
+_AUDIT_SIDES = {Side.BUY: "BUY", Side.LAY: "BUY", Side.SELL: "SELL", Side.BACK: "SELL"}
+
+
+class ExecutionAuditor:
+    """
+    Write Intent, Order and Fill events of one strategy to an :class:`AuditStore`.
+
+    Parameters
+    ----------
+    root : str
+        Audit storage root (local path or ``gs://``).
+    mode : str
+        BACKTEST, DRY_RUN, LIVE or REPLAY.
+    strategy_id : str
+        The strategy's id.
+    version_hash, config_hash : str
+        Strategy code hash and run config hash (hex).
+    clock : object
+        Anything with ``timestamp_ns()`` (the Nautilus clock): gives ``ts_event``.
+    fsync : bool
+        Group-commit with fsync (the durable default).
+    """
+
+    def __init__(
+        self,
+        root: str,
+        *,
+        mode: str,
+        strategy_id: str,
+        version_hash: str,
+        config_hash: str,
+        clock: Any,
+        fsync: bool = True,
+    ) -> None:
+        self._store = AuditStore(AuditStoreConfig(root=root, fsync=fsync))
+        self._ctx = AuditContext(
+            mode=Mode(mode),
+            strategy_id=strategy_id,
+            version_hash=version_hash,
+            config_hash=config_hash,
+            clock=clock,
+            wall_clock=WallClock(),
+        )
+
+    def intent(self, order: Order) -> None:
+        """Record a unified order as the strategy's intent."""
+        side = _AUDIT_SIDES.get(order.side)
+        if side is None:  # protocol operations are audited by the on-chain module
+            return
+        self._store.append(
+            self._ctx.event(
+                IntentEvent,
+                id=f"intent:{order.operation_id}",
+                asset=str(order.instrument_key),
+                side=side,
+                qty=order.amount,
+                order_type=OrderType.LIMIT if order.price is not None else OrderType.MARKET,
+                limit_price=order.price,
+                tif=TimeInForce.GTC if order.price is not None else TimeInForce.IOC,
+                urgency=None if order.urgency is None else str(order.urgency),
+            )
+        )
+
+    def order(
+        self,
+        *,
+        operation_id: str,
+        client_order_id: str,
+        venue: str,
+        asset: str,
+        side: str,
+        qty: Decimal,
+        limit_price: Decimal | None,
+        tif: str,
+        status: OrderStatus,
+        reason: str | None = None,
+    ) -> None:
+        """Record a venue order (submitted, or denied before it left)."""
+        self._store.append(
+            self._ctx.event(
+                OrderEvent,
+                id=f"order:{client_order_id}:{status}",
+                venue=venue,
+                asset=asset,
+                side=side,
+                qty=qty,
+                order_type=OrderType.LIMIT if limit_price is not None else OrderType.MARKET,
+                limit_price=limit_price,
+                tif=TimeInForce(tif),
+                status=status,
+                intent_id=f"intent:{operation_id}",
+                correlation_id=client_order_id,
+                reason=reason,
+            )
+        )
+
+    def fill(
+        self,
+        *,
+        operation_id: str,
+        client_order_id: str,
+        venue: str,
+        asset: str,
+        side: str,
+        qty: Decimal,
+        price: Decimal,
+        fees: Decimal,
+        fee_currency: str,
+        trade_id: str,
+        ts_event: int,
+        seq: int,
+    ) -> None:
+        """Record one fill."""
+        self._store.append(
+            self._ctx.event(
+                FillEvent,
+                id=f"fill:{trade_id}",
+                ts_event=ts_event,
+                venue=venue,
+                asset=asset,
+                side=side,
+                qty=qty,
+                price=price,
+                fees=fees,
+                fee_currency=fee_currency,
+                order_id=f"order:{client_order_id}:SUBMITTED",
+                intent_id=f"intent:{operation_id}",
+                seq=seq,
+            )
+        )
+
+    def close(self) -> None:
+        """Flush everything acknowledged to storage and close the store."""
+        self._store.close()
