@@ -5,6 +5,8 @@ Entry point: :func:`build_catalog`. Inputs of one run are loaded, grouped per da
 instrument, sorted by ``ts_init`` and written one file per UTC day (see
 :mod:`catalogs.writer`): rebuilding a day replaces it, so re-runs never duplicate rows. A day
 is rebuilt from the inputs of the run that writes it, so give all files of a day in one run.
+A run holds its inputs in memory (about 100 bytes per row): build large histories a few days
+per run.
 """
 
 from __future__ import annotations
@@ -191,9 +193,7 @@ class _Sink:
             self.add_objects(objects)
             return
         try:
-            groups = [objects]
-            table = _ipc_table(encoder(objects))
-            tables = [table]
+            tables = [_ipc_table(encoder(objects))]
         except ValueError as e:
             if "Mixed metadata" not in str(e):
                 raise
@@ -201,14 +201,14 @@ class _Sink:
             key = "bar_type" if hasattr(objects[0], "bar_type") else "instrument_id"
             for o in objects:
                 by_id[str(getattr(o, key))].append(o)
-            groups = list(by_id.values())
-            tables = [_ipc_table(encoder(g)) for g in groups]
+            tables = [_ipc_table(encoder(g)) for g in by_id.values()]
         folder = _folder(cls)
         for table in tables:
             meta = table.schema.metadata or {}
             ident = (meta.get(b"bar_type") or meta[b"instrument_id"]).decode()
             if b"bar_type" in meta:
-                self.data_ids.add(ident.split("-", 1)[0])
+                # BarType text is <instrument id>-<step>-<aggregation>-<price type>-<source>
+                self.data_ids.add(ident.rsplit("-", 4)[0])
                 self.tables[(folder, ident)].append(table)
             else:
                 self.add_table(folder, ident, table)
