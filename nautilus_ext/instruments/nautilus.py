@@ -51,6 +51,7 @@ from nautilus_trader.model.objects import Quantity
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidInstrumentKey
+from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.instruments.attributes import InstrumentAttributes
 from nautilus_ext.instruments.attributes import Symbology
 from nautilus_ext.instruments.attributes import VenueFamily
@@ -285,7 +286,10 @@ def from_instrument_id(instrument_id: InstrumentId | str, registry: InstrumentRe
     known = registry.key_for_nautilus_id(text)
     if known is not None:
         return known
-    iid = instrument_id if isinstance(instrument_id, InstrumentId) else InstrumentId.from_str(text)
+    try:
+        iid = instrument_id if isinstance(instrument_id, InstrumentId) else InstrumentId.from_str(text)
+    except ValueError as e:
+        raise _fail(text, f"not a NautilusTrader instrument id ({e})") from e
     symbol, venue = iid.symbol.value, iid.venue.value
     candidates: set[InstrumentKey] = set()
     for spec in registry.venues.values():
@@ -695,6 +699,23 @@ def build_instrument(
     InvalidConfig
         If attributes the instrument needs (tick size, size increment...) are missing.
     """
+    try:
+        return _build_instrument(attrs, registry, selection=selection, ts_init=ts_init)
+    except NautilusExtError:
+        raise
+    except ValueError as e:  # NautilusTrader's own checks (price/size limits...) as a config error
+        raise InvalidConfig(
+            f"instrument {attrs.instrument_key}: NautilusTrader refuses these attributes: {e}"
+        ) from e
+
+
+def _build_instrument(
+    attrs: InstrumentAttributes,
+    registry: InstrumentRegistry,
+    *,
+    selection: str | None,
+    ts_init: int,
+) -> Instrument:
     key = attrs.instrument_key
     t = key.instrument_type
     if t in _NOT_NAUTILUS:
@@ -715,6 +736,11 @@ def build_instrument(
     price_increment = Price(tick, p_prec)
     size_increment = Quantity(step, s_prec)
     min_qty = Quantity(attrs.min_size, s_prec) if attrs.min_size is not None else None
+    if min_qty is not None and min_qty.as_decimal() != attrs.min_size:
+        raise InvalidConfig(
+            f"instrument {key}: min_size: {attrs.min_size} is finer than size_increment {step} "
+            f"(it would round to {min_qty})",
+        )
     raw = Symbol(attrs.exchange_raw_symbol or iid.symbol.value)
     fees = _fees(attrs, spec)
     multiplier = Quantity.from_str(str(attrs.contract_size or 1))

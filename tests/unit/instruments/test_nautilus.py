@@ -307,6 +307,30 @@ def test_precision_above_sixteen_is_an_invalid_config(shipped: InstrumentRegistr
     assert "WBTC-WETH" in info.value.message
 
 
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"min_size": "0.0000001"}, "min_size: 1E-7 is finer than size_increment 0.1"),
+        ({"tick_size": "1E+20"}, "NautilusTrader refuses these attributes"),
+    ],
+)
+def test_attributes_nautilus_cannot_hold_are_invalid_config(
+    shipped: InstrumentRegistry, changes: dict[str, str], words: str
+) -> None:
+    attrs = InstrumentAttributes(
+        **{
+            "instrument_key": "BINANCE-FUTURES:PERPETUAL:SOL-USDT@LIN",
+            "tick_size": "0.01",
+            "size_increment": "0.1",
+        }
+        | changes
+    )
+    with pytest.raises(InvalidConfig) as info:
+        build_instrument(attrs, shipped)
+    assert words in info.value.message
+    assert "SOL-USDT" in info.value.message
+
+
 def test_missing_sizes_are_an_invalid_config(shipped: InstrumentRegistry) -> None:
     bare = InstrumentAttributes(instrument_key="BINANCE-SPOT:SPOT_PAIR:SOL-USDT")
     with pytest.raises(InvalidConfig, match="tick_size, size_increment required"):
@@ -356,6 +380,9 @@ def test_mapping_errors(shipped: InstrumentRegistry) -> None:
         from_instrument_id("BTCUSDT.NOWHERE", shipped)
     with pytest.raises(InvalidInstrumentKey, match="no registered venue symbology"):
         from_instrument_id("1-999-1-None.BETFAIR", shipped)
+    for text in ("nodot", "", ".BINANCE", "BTCUSDT."):
+        with pytest.raises(InvalidInstrumentKey, match="not a NautilusTrader instrument id"):
+            from_instrument_id(text, shipped)
 
 
 # -- real data ------------------------------------------------------------------------------
