@@ -3,8 +3,9 @@ Backtest throughput: a bare NautilusTrader run (subscribe-only strategy) versus 
 backtest of this project, over the same generated catalog, measured side by side in one run.
 
 Prints events/s for both and the overhead ratio (target: the layer costs at most 25% over the
-bare run). Runs alternate (bare, layer, bare, layer, ...) and the medians are compared, because
-these machines are noisy.
+bare run), and the same orders-driven run with the durable audit log on (Intent/Order/Fill
+events, group commit with fsync). Runs alternate (bare, layer, audited, bare, ...) and the
+medians are compared, because these machines are noisy.
 
     .venv/bin/python benchmarks/bench_backtest.py [--hours 1] [--orders 300] [--repeats 3]
 """
@@ -22,6 +23,7 @@ from catalogs.build import build_catalog
 from catalogs.synthetic import DEFAULT_START
 from catalogs.synthetic import DEMO_VENUES
 from catalogs.synthetic import write_synthetic_tardis
+from nautilus_ext.audit import iter_records
 from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.runner import run_backtest
 from nautilus_ext.orders import Order
@@ -91,6 +93,7 @@ def main() -> None:
         orders_file.write_text("".join(o.to_json() + "\n" for o in _orders(args.orders, args.hours)))
         bare_spec = _spec(tmp / "catalog", args.hours, tmp, None)
         layer_spec = _spec(tmp / "catalog", args.hours, tmp, orders_file)
+        audit, audit_n = [], 0
         bare, layer = [], []
         events = 0
         filled = 0
@@ -100,17 +103,23 @@ def main() -> None:
             layer_outcome = run_backtest(layer_spec)
             layer.append(layer_outcome.elapsed_secs)
             events = layer_outcome.events_processed
+            audit_root = tmp / f"audit-{len(audit)}"
+            audited = run_backtest(layer_spec.model_copy(update={"audit_root": str(audit_root)}))
+            audit.append(audited.elapsed_secs)
+            audit_n = sum(1 for _ in iter_records(str(audit_root)))
             filled = sum(1 for r in layer_outcome.results if r.fill_ratio > 0)
-        b_med, l_med = statistics.median(bare), statistics.median(layer)
+        b_med, l_med, a_med = statistics.median(bare), statistics.median(layer), statistics.median(audit)
         rows = sum(summary.rows.values())
         print(f"catalog rows: {rows}, events per run: {events}, orders: {args.orders} ({filled} filled)")
         print(f"{'run':<28}{'median s':>10}{'events/s':>14}  runs")
         for name, med, runs in (
             ("bare Nautilus (no-op)", b_med, bare),
             ("orders-driven (this layer)", l_med, layer),
+            ("orders-driven + audit log", a_med, audit),
         ):
             print(f"{name:<28}{med:>10.3f}{events / med:>14,.0f}  {', '.join(f'{x:.3f}' for x in runs)}")
         print(f"overhead ratio layer/bare: {l_med / b_med:.3f}  (target <= 1.25)")
+        print(f"audit: {audit_n} events written; ratio audited/layer: {a_med / l_med:.3f}")
 
 
 if __name__ == "__main__":

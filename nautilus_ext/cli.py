@@ -148,6 +148,29 @@ def backtest_command(
     typer.echo(f"report: {report}")
 
 
+@app.command("replay")
+def replay_command(
+    audit_root: Annotated[Path, typer.Argument(help="Audit root of a recorded run (holds run.json)")],
+    workdir: Annotated[Path, typer.Option(help="Where the replay writes its own log")] = Path(
+        "replay_output"
+    ),
+) -> None:
+    """Re-run a recorded run in REPLAY mode; print "identical" or the first divergence."""
+    from nautilus_ext.replay.runner import replay_run
+
+    try:
+        result = replay_run(audit_root, workdir)
+    except NautilusExtError as e:
+        raise _fail(e) from None
+    if result.identical:
+        typer.echo(f"identical ({result.compared} events)")
+        return
+    d = result.divergence
+    assert d is not None  # not identical means a divergence
+    typer.echo(f"diverged at event {d.index} ({d.event_type}) field {d.field}: {d.left!r} != {d.right!r}")
+    raise typer.Exit(code=1)
+
+
 @app.command("demo")
 def demo_command(
     output: Annotated[Path, typer.Option(help="Output folder")] = Path("demo_output"),

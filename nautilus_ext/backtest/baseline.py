@@ -16,6 +16,7 @@ class SubscribeOnlyConfig(StrategyConfig, frozen=True):
     trade_data: bool = True
     quote_data: bool = False
     audit_root: str | None = None
+    mode: str = "BACKTEST"
 
 
 class SubscribeOnlyStrategy(Strategy):  # type: ignore[misc]

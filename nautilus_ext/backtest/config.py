@@ -83,6 +83,7 @@ class BacktestSpec(BaseModel):
     output_dir: str = "out"
     results_root: str | None = None
     audit_root: str | None = None
+    mode: Literal["BACKTEST", "REPLAY"] = "BACKTEST"
     log_level: Literal["ERROR", "WARNING", "INFO", "DEBUG"] = "ERROR"
 
     @model_validator(mode="after")

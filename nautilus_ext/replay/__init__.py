@@ -3,7 +3,8 @@ Deterministic replay support (seed 001, section 8.2).
 
 What exists today: the comparator that says whether two runs' audit logs are identical or
 where they first diverge, and the run-level hashes (strategy code hash, config hash) every
-audit event carries. The REPLAY runner itself builds on the backtest node (not here yet).
+audit event carries, and the REPLAY runner for recorded backtest runs
+(:func:`nautilus_ext.replay.runner.replay_run`).
 """
 
 from nautilus_ext.replay.comparator import DEFAULT_IGNORED_FIELDS

@@ -56,3 +56,29 @@ def test_two_runs_are_identical_and_a_parameter_change_is_located(
     assert [o.status for o in lineage.orders] == ["SUBMITTED"]
     assert sum(f.qty for f in lineage.fills) == filled.filled_quantity
     assert [f.price for f in lineage.fills] == [f.price for f in filled.fills]
+
+
+@pytest.mark.slow
+def test_replay_of_a_recorded_run_is_identical_and_a_tampered_spec_diverges(
+    small_catalog: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from nautilus_ext.cli import app
+    from nautilus_ext.replay.runner import replay_run
+
+    run_backtest(_spec(tmp_path, small_catalog, "rec", "0.2"))
+    result = CliRunner().invoke(app, ["replay", str(tmp_path / "rec"), "--workdir", str(tmp_path / "r1")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("identical (")
+
+    run_file = tmp_path / "rec" / "run.json"
+    spec = json.loads(run_file.read_text())
+    spec["strategy"]["config"]["trade_size"] = "0.020"
+    run_file.write_text(json.dumps(spec))
+    diff = replay_run(tmp_path / "rec", tmp_path / "r2")
+    assert not diff.identical
+    assert diff.divergence is not None
+    assert diff.divergence.field == "config_hash"
