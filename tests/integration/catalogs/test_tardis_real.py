@@ -94,6 +94,10 @@ def test_catalog_reads_back_every_type(tmp_path: Path, tardis_files: list[Path])
     instruments = {i.id.value: i for i in catalog.instruments()}
     assert instruments["XBTUSD.BITMEX"].is_inverse
     assert instruments["XBTUSD.BITMEX"].price_precision == 1
+    # the canonical key also travels inside the instrument (NautilusTrader keeps ``info``)
+    assert instruments["BTCUSDT-PERP.BINANCE"].info["canonical_key"] == (
+        "BINANCE-FUTURES:PERPETUAL:BTC-USDT@LIN"
+    )
     assert trades[0].price.precision == 1
 
 
