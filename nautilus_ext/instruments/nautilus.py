@@ -297,7 +297,7 @@ def from_instrument_id(instrument_id: InstrumentId | str, registry: InstrumentRe
             continue
         key = _parse_symbol(symbol, spec, registry)
         if key is not None and key.instrument_type in spec.instrument_types:
-            candidates.add(key)
+            candidates.add(_registered_form(key, registry))
     if len(candidates) == 1:
         return candidates.pop()
     if not candidates:
@@ -521,14 +521,30 @@ def key_for_instrument(instrument: Instrument, registry: InstrumentRegistry) -> 
         if isinstance(instrument, OptionContract):
             t = InstrumentType.OPTION
             payload += f"-{_price_text(instrument.strike_price)}-{_kind(instrument.option_kind)}"
-        return InstrumentKey(venue=spec.code, instrument_type=t, payload=payload, suffix=suffix)
+        key = InstrumentKey(venue=spec.code, instrument_type=t, payload=payload, suffix=suffix)
+        return _registered_form(key, registry)
     elif isinstance(instrument, Equity | IndexInstrument):
         t = InstrumentType.EQUITY if isinstance(instrument, Equity) else InstrumentType.INDEX
         payload, suffix = f"{instrument.raw_symbol.value}-{instrument.quote_currency.code}", None
     else:
         raise _fail(instrument.id, f"{type(instrument).__name__} has no canonical instrument type")
     spec = _spec_for(instrument.id.venue.value, t, registry)
-    return InstrumentKey(venue=spec.code, instrument_type=t, payload=payload, suffix=suffix)
+    key = InstrumentKey(venue=spec.code, instrument_type=t, payload=payload, suffix=suffix)
+    return _registered_form(key, registry)
+
+
+def _registered_form(key: InstrumentKey, registry: InstrumentRegistry) -> InstrumentKey:
+    # a key derived from Nautilus fields has no asset-class prefix: if the registry holds the
+    # same instrument under a prefix (EQUITY-INDEX:CME:FUTURE:...), that is its canonical key
+    if key in registry:
+        return key
+    same = {
+        k
+        for k in (a.instrument_key for a in registry)
+        if (k.venue, k.instrument_type, k.payload, k.suffix)
+        == (key.venue, key.instrument_type, key.payload, key.suffix)
+    }
+    return same.pop() if len(same) == 1 else key
 
 
 def _cme_root(instrument: FuturesContract | OptionContract) -> str:

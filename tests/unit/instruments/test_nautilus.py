@@ -275,6 +275,27 @@ def test_option_on_a_venue_without_futures(shipped: InstrumentRegistry) -> None:
     _assert_round_trip(option, attrs.instrument_key, registry)
 
 
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {
+            "instrument_key": "EQUITY-INDEX:CME:FUTURE:SP500-USD-250321@LIN",
+            "exchange_raw_symbol": "ESH5",
+            "underlying": "ES",
+            "expiry": "2025-03-21T13:30:00Z",
+            "tick_size": "0.25",
+            "size_increment": "1",
+        },
+        {"instrument_key": "CEFI:OKX:SPOT_PAIR:ETH-USDT", "tick_size": "0.01", "size_increment": "0.0001"},
+    ],
+)
+def test_registered_asset_class_prefix_is_kept(shipped: InstrumentRegistry, attrs: dict[str, str]) -> None:
+    registered = InstrumentAttributes.model_validate(attrs)
+    registry = InstrumentRegistry(shipped.venues.values(), [*shipped, registered])
+    instrument = build_instrument(registered, registry)
+    _assert_round_trip(instrument, registered.instrument_key, registry)
+
+
 def test_expiry_nanoseconds_are_exact(shipped: InstrumentRegistry) -> None:
     attrs = InstrumentAttributes(
         instrument_key="DERIBIT:FUTURE:BTC-USD-241227@INV",
