@@ -20,6 +20,7 @@ from nautilus_ext.orders import Urgency
 from nautilus_ext.orders.model import order_created_day
 
 SPOT = "BINANCE-SPOT:SPOT_PAIR:BTC-USDT"
+WIN = "HORSE_RACING:BETFAIR:WIN:GB-ASCOT:20250315T1500:R1"
 EXAMPLES = [
     "trade_spot",
     "trade_perp",
@@ -149,6 +150,7 @@ RULES: list[tuple[str, dict[str, Any], str, str]] = [
     ("bet_match", {"selection": "OVER"}, "selection", "not valid for MATCH_WINNER"),
     ("bet_ou", {"selection": "YES"}, "selection", "not valid for TOTAL_GOALS_OU_2_5"),
     ("bet_btts", {"selection": None}, "selection", "required for BTTS"),
+    ("bet_match", {"instrument_key": WIN, "selection": None}, "selection", "required for WIN bets"),
     ("bet_match", {"venue": "BETDAQ"}, "venue", "disagrees"),
     ("bet_match", {"instrument_key": "BINANCE-SPOT:SPOT_PAIR:BTC-USDT"}, "instrument_key", "not valid"),
     ("trade_spot", {"odds": "2.0"}, "odds", "only valid for bet"),
@@ -273,6 +275,13 @@ def test_every_problem_is_reported_at_once(valid: dict[str, dict[str, Any]]) -> 
 def test_field_errors_are_listed_in_details(valid: dict[str, dict[str, Any]]) -> None:
     err = _fails(valid["trade_spot"] | {"amount": "0", "price": "-1"}, "amount")
     assert {e["field"] for e in err.details["errors"]} == {"amount", "price"}
+
+
+def test_win_bets_take_any_runner_name(valid: dict[str, dict[str, Any]]) -> None:
+    order = Order(
+        **valid["bet_match"] | {"instrument_key": WIN, "selection": "Frankel", "expected_deltas": {}}
+    )
+    assert order.selection == "Frankel"
 
 
 def test_bet_selection_is_case_insensitive_and_venue_optional(valid: dict[str, dict[str, Any]]) -> None:
