@@ -1,0 +1,96 @@
+"""The live YAML schema: shipped files validate, each rule can fail, unknown keys refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.live.cli import app
+from nautilus_ext.live.config import LiveMode
+from nautilus_ext.live.config import load_live_config
+from nautilus_ext.live.node import build_trading_node_config
+
+CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs" / "live"
+BASE: dict[str, Any] = {
+    "mode": "DRY_RUN",
+    "venues": [{"venue": "BYBIT", "adapter": "ccxt", "exchange_id": "bybit"}],
+    "dry_run": {"starting_balances": ["1000 USDT"]},
+}
+
+
+def _write(tmp_path: Path, data: dict[str, Any]) -> Path:
+    path = tmp_path / "node.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_validate(path: Path) -> None:
+    config = load_live_config(path)
+    node_config, factories = build_trading_node_config(config)
+    assert set(factories) == {v.venue for v in config.venues}
+    if config.mode is LiveMode.DRY_RUN:
+        assert all(type(c).__name__ == "DryRunExecClientConfig" for c in node_config.exec_clients.values())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"extra_key": 1},
+        {"mode": "LIVE", "dry_run": None},
+        {"mode": "LIVE", "allow_live_orders": True},
+        {"allow_live_orders": True},
+        {"dry_run": None},
+        {"venues": []},
+        {"venues": [BASE["venues"][0], BASE["venues"][0]]},
+        {"venues": [{"venue": "BYBIT", "adapter": "ccxt"}]},
+        {"venues": [{"venue": "ASTER", "adapter": "native"}]},
+        {
+            "venues": [
+                {
+                    "venue": "BYBIT",
+                    "adapter": "native",
+                    "rest_url_override": "http://x",
+                    "ws_url_override": "ws://x",
+                }
+            ]
+        },
+        {
+            "venues": [
+                {"venue": "BYBIT", "adapter": "ccxt", "exchange_id": "bybit", "rest_url_override": "http://x"}
+            ]
+        },
+        {"venues": [{"venue": "BYBIT", "adapter": "ccxt", "exchange_id": "bybit", "bogus": 1}]},
+        {"dry_run": {"starting_balances": []}},
+        {"dry_run": {"starting_balances": ["1 USDT"], "fill_model": {"prob_slippage": 2}}},
+    ],
+)
+def test_each_rule_can_fail(tmp_path: Path, change: dict[str, Any]) -> None:
+    data = {k: v for k, v in (BASE | change).items() if v is not None}
+    with pytest.raises(InvalidConfig):
+        load_live_config(_write(tmp_path, data))
+
+
+def test_live_needs_explicit_confirmation(tmp_path: Path) -> None:
+    data = {"mode": "LIVE", "allow_live_orders": True, "venues": BASE["venues"]}
+    assert load_live_config(_write(tmp_path, data)).mode is LiveMode.LIVE
+
+
+def test_native_switch_builds_native_configs(tmp_path: Path) -> None:
+    data = BASE | {
+        "venues": [{"venue": "BYBIT", "adapter": "native"}, {"venue": "HYPERLIQUID", "adapter": "native"}]
+    }
+    node_config, factories = build_trading_node_config(load_live_config(_write(tmp_path, data)))
+    assert factories["BYBIT"][0].__name__ == "BybitLiveDataClientFactory"
+    assert factories["HYPERLIQUID"][0].__name__ == "HyperliquidLiveDataClientFactory"
+
+
+def test_cli_reports_invalid_config(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["live", str(_write(tmp_path, BASE | {"x": 1}))])
+    assert result.exit_code == 2
+    assert "INVALID_CONFIG" in result.output
