@@ -391,7 +391,7 @@ class Order(BaseModel):
 
     @property
     def signed_amount(self) -> Decimal:
-        """Return the amount signed by side (negative for SELL, LAY, WITHDRAW, BORROW...)."""
+        """Return the change of the key's position: negative for SELL, LAY, WITHDRAW, UNSTAKE, REPAY."""
         negative = {Side.SELL, Side.LAY, Side.WITHDRAW, Side.UNSTAKE, Side.REPAY}
         return -self.amount if self.side in negative else self.amount
 

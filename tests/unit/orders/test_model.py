@@ -119,6 +119,29 @@ def test_numbers_are_exact_decimals(valid: dict[str, dict[str, Any]]) -> None:
     assert not sell.is_limit
 
 
+@pytest.mark.parametrize(
+    ("example", "sign"),
+    [
+        ("trade_spot", 1),
+        ("trade_perp", -1),
+        ("supply", 1),
+        ("borrow", 1),  # the debt-token position grows
+        ("stake", 1),
+        ("withdraw", -1),
+        ("bet_match", 1),
+        ("bet_ou", -1),
+        ("transfer", 1),
+    ],
+)
+def test_signed_amount_is_the_change_of_the_key_position(
+    valid: dict[str, dict[str, Any]], example: str, sign: int
+) -> None:
+    order = Order(**valid[example])
+    assert order.signed_amount == sign * order.amount
+    repay = Order(**valid["borrow"] | {"operation": "repay", "side": "REPAY"})
+    assert repay.signed_amount == -repay.amount
+
+
 def test_orders_are_frozen(valid: dict[str, dict[str, Any]]) -> None:
     order = Order(**valid["trade_spot"])
     with pytest.raises(Exception, match="frozen"):
