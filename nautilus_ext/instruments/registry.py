@@ -5,6 +5,7 @@ Layout (``configs/`` in this repository, or any directory with the same shape)::
 
     venues/*.yaml        venues: [ {code, family, nautilus_venue, symbology, adapter, ...}, ... ]
     instruments/*.yaml   instruments: [ {instrument_key, exchange_raw_symbol, tick_size, ...}, ... ]
+    (``*.yml`` files are read too)
 
 Loading validates every entry and fails on the first bad file with
 :class:`~nautilus_ext.errors.InvalidConfig` naming the file, the entry and the field.
@@ -86,14 +87,14 @@ class InstrumentRegistry:
         if not root.is_dir():
             raise InvalidConfig(f"instrument config directory {root} does not exist")
         registry = cls()
-        for file in sorted((root / "venues").glob("*.yaml")):
+        for file in _yaml_files(root / "venues"):
             for i, entry in enumerate(_entries(file, "venues")):
                 spec = _validate(VenueSpec, entry, file, i)
                 try:
                     registry.add_venue(spec)
                 except InvalidConfig as e:
                     raise InvalidConfig(f"{file} entry {i}: code: {e.message}") from None
-        for file in sorted((root / "instruments").glob("*.yaml")):
+        for file in _yaml_files(root / "instruments"):
             for i, entry in enumerate(_entries(file, "instruments")):
                 attrs = _validate(InstrumentAttributes, entry, file, i)
                 try:
@@ -236,6 +237,11 @@ class InstrumentRegistry:
             (a for a in self._instruments.values() if a.instrument_key.instrument_type is instrument_type),
             key=lambda a: str(a.instrument_key),
         )
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    # both spellings: a cefi.yml silently skipped would drop a whole venue family
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
