@@ -86,6 +86,16 @@ def test_shipped_configs_load_every_family() -> None:
         assert text in {str(a.instrument_key) for a in registry}
 
 
+def test_yml_files_are_read_too(tmp_path: Path) -> None:
+    root = _config(tmp_path)
+    (root / "instruments" / "more.yml").write_text(
+        'instruments:\n  - {instrument_key: "BINANCE-SPOT:SPOT_ASSET:BTC"}\n'
+    )
+    registry = InstrumentRegistry.from_directory(root)
+    assert "BINANCE-SPOT:SPOT_ASSET:BTC" in registry
+    assert len(registry) == 2
+
+
 def test_default_honours_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert (DEFAULT_CONFIG_DIR / "venues").is_dir()
     monkeypatch.setenv(CONFIG_DIR_ENV, str(_config(tmp_path)))
