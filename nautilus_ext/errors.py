@@ -276,6 +276,24 @@ ERROR_CLASSES: dict[ErrorCode, type[NautilusExtError]] = {
 """The concrete class for each code (one per code)."""
 
 
+def field_problems(error: Any, root: str = "entry") -> list[tuple[str, str]]:
+    """
+    Return ``(field path, message)`` pairs of a pydantic ``ValidationError``, without inputs.
+
+    Inputs are left out on purpose: they may hold secrets. ``root`` names a whole-model error.
+    """
+    problems = []
+    for item in error.errors(include_url=False, include_input=False):
+        loc = ".".join(str(part) for part in item["loc"]) or root
+        problems.append((loc, str(item["msg"]).removeprefix("Value error, ")))
+    return problems
+
+
+def describe_problems(error: Any, root: str = "entry") -> str:
+    """Return the problems of a pydantic ``ValidationError`` as one ``field: message; ...`` line."""
+    return "; ".join(f"{loc}: {msg}" for loc, msg in field_problems(error, root))
+
+
 def error_for_code(code: ErrorCode | str, message: str, **context: Any) -> NautilusExtError:
     """
     Build the concrete error for ``code`` (for example when decoding an audit record).
@@ -312,5 +330,7 @@ __all__ = [
     "TransactionReverted",
     "VenueUnavailable",
     "WsStale",
+    "describe_problems",
     "error_for_code",
+    "field_problems",
 ]

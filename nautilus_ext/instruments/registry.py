@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidInstrumentKey
+from nautilus_ext.errors import describe_problems
 from nautilus_ext.instruments.attributes import OFF_CHAIN
 from nautilus_ext.instruments.attributes import InstrumentAttributes
 from nautilus_ext.instruments.attributes import VenueFamily
@@ -280,9 +281,4 @@ def _validate[M: (VenueSpec, InstrumentAttributes)](model: type[M], entry: Any, 
     try:
         return model.model_validate(entry)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'entry'}: "
-            f"{str(err['msg']).removeprefix('Value error, ')}"
-            for err in e.errors(include_url=False, include_input=False)
-        )
-        raise InvalidConfig(f"{file} entry {i}: {problems}") from None
+        raise InvalidConfig(f"{file} entry {i}: {describe_problems(e)}") from None

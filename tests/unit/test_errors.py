@@ -61,7 +61,9 @@ def test_public_api_is_pinned() -> None:
         "TransactionReverted",
         "VenueUnavailable",
         "WsStale",
+        "describe_problems",
         "error_for_code",
+        "field_problems",
     ]
     for name in errors_module.__all__:
         assert hasattr(errors_module, name)
@@ -162,3 +164,19 @@ def test_error_for_code_builds_the_concrete_class(code: ErrorCode) -> None:
 def test_error_for_unknown_code_raises_value_error() -> None:
     with pytest.raises(ValueError, match="NOT_A_CODE"):
         error_for_code("NOT_A_CODE", "msg")
+
+
+def test_validation_problems_name_fields_and_never_echo_input() -> None:
+    from pydantic import BaseModel
+    from pydantic import ValidationError
+
+    from nautilus_ext.errors import describe_problems
+
+    class Model(BaseModel):
+        api_key: int
+
+    with pytest.raises(ValidationError) as err:
+        Model(api_key="sk-secret-123")  # type: ignore[arg-type]
+    text = describe_problems(err.value)
+    assert text.startswith("api_key: ")
+    assert "sk-secret-123" not in text
