@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from pydantic import model_validator
 
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import describe_problems
 
 DataKind = Literal["order_book_deltas", "trade_ticks", "quote_ticks"]
 _DEFAULT_DATA: tuple[DataKind, ...] = ("order_book_deltas", "trade_ticks")
@@ -125,9 +126,4 @@ class BacktestSpec(BaseModel):
         try:
             return cls.model_validate(raw)
         except ValidationError as e:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'file'}: "
-                f"{str(err['msg']).removeprefix('Value error, ')}"
-                for err in e.errors(include_url=False, include_input=False)
-            )
-            raise InvalidConfig(f"{file}: {problems}") from None
+            raise InvalidConfig(f"{file}: {describe_problems(e, 'file')}") from None
