@@ -238,9 +238,9 @@ class CcxtDataClient(LiveMarketDataClient):
             self._log.error(f"Cannot subscribe {kind} {instrument_id}: instrument not loaded")
             return
         self._last_update_ns[key] = self._clock.timestamp_ns()
-        self._streams[key] = self.create_task(
-            self._run_stream(kind, instrument_id), log_msg=f"ccxt_{kind}_{instrument_id}"
-        )
+        task = self.create_task(self._run_stream(kind, instrument_id), log_msg=f"ccxt_{kind}_{instrument_id}")
+        if task is not None:
+            self._streams[key] = task
 
     async def _close_stream(self, kind: StreamKind, instrument_id: InstrumentId) -> None:
         key = (kind, instrument_id)

@@ -172,5 +172,5 @@ def backoff_delay(
     random_fn: Callable[[], float] = random.random,
 ) -> float:
     """Return the delay (seconds) before retry ``attempt`` (1-based): full-jitter exponential."""
-    ceiling = min(max_ms, initial_ms * 2 ** max(attempt - 1, 0))
-    return (ceiling / 2 + random_fn() * ceiling / 2) / 1000
+    ceiling = float(min(max_ms, initial_ms * 2 ** max(attempt - 1, 0)))
+    return float((ceiling / 2 + random_fn() * ceiling / 2) / 1000)

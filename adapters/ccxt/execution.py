@@ -20,6 +20,7 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from typing import Final
 
@@ -150,6 +151,7 @@ class CcxtExecutionClient(LiveExecutionClient):
         self._venue_ids: dict[str, ClientOrderId] = {}
         self._seen_trades: OrderedDict[str, None] = OrderedDict()
         self._stream_tasks: list[asyncio.Task[None]] = []
+        self._confirm_tasks: set[asyncio.Task[None]] = set()
         self._poll_now = asyncio.Event()
         self.latency = LatencyRecorder()
         self.duplicate_fills_ignored = 0
@@ -204,7 +206,7 @@ class CcxtExecutionClient(LiveExecutionClient):
             self._stream_tasks.append(self.create_task(self._poll_loop(), log_msg="ccxt_fill_poll"))
 
     async def _disconnect(self) -> None:
-        tasks, self._stream_tasks = self._stream_tasks, []
+        tasks, self._stream_tasks = self._stream_tasks + list(self._confirm_tasks), []
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -459,9 +461,15 @@ class CcxtExecutionClient(LiveExecutionClient):
             return
         # The venue's order update (stream or poll) emits the cancel once every fill before it
         # has been applied; confirm it actively if the stream is late.
-        self.create_task(
-            self._confirm_closed(order.client_order_id), log_msg=f"confirm_cancel_{order.client_order_id}"
+        self._spawn_confirm(order.client_order_id)
+
+    def _spawn_confirm(self, client_order_id: ClientOrderId) -> None:
+        task = self.create_task(
+            self._confirm_closed(client_order_id), log_msg=f"confirm_cancel_{client_order_id}"
         )
+        if task is not None:
+            self._confirm_tasks.add(task)
+            task.add_done_callback(self._confirm_tasks.discard)
 
     async def _confirm_closed(self, client_order_id: ClientOrderId) -> None:
         deadline = self._clock.timestamp_ns() + int(self._cfg.ack_timeout_secs * 1e9)
@@ -525,9 +533,7 @@ class CcxtExecutionClient(LiveExecutionClient):
                 )
             return
         for order in open_orders:
-            self.create_task(
-                self._confirm_closed(order.client_order_id), log_msg=f"confirm_cancel_{order.client_order_id}"
-            )
+            self._spawn_confirm(order.client_order_id)
 
     async def _modify_order(self, command: ModifyOrder) -> None:
         order = self._cache.order(command.client_order_id)
@@ -648,11 +654,11 @@ class CcxtExecutionClient(LiveExecutionClient):
             symbol = self._provider.ccxt_symbol(instrument_id)
             if symbol is None:
                 continue
-            trades = await self._call("fetch_my_trades", lambda s=symbol: self._exchange.fetch_my_trades(s))
+            trades = await self._call("fetch_my_trades", partial(self._exchange.fetch_my_trades, symbol))
             for trade in sorted(trades, key=lambda t: t.get("timestamp") or 0):
                 self._on_trade(trade)
             venue_open = await self._call(
-                "fetch_open_orders", lambda s=symbol: self._exchange.fetch_open_orders(s)
+                "fetch_open_orders", partial(self._exchange.fetch_open_orders, symbol)
             )
             listed = {self._resolve(o) for o in venue_open}
             for order in open_orders:
@@ -810,9 +816,7 @@ class CcxtExecutionClient(LiveExecutionClient):
         for symbol in symbols:
             for operation in operations:
                 try:
-                    orders = await self._call(
-                        operation, lambda s=symbol, op=operation: getattr(self._exchange, op)(s)
-                    )
+                    orders = await self._call(operation, partial(getattr(self._exchange, operation), symbol))
                 except NautilusExtError as e:
                     self._log.warning(f"Cannot fetch order status: {e}")
                     return None
@@ -854,7 +858,7 @@ class CcxtExecutionClient(LiveExecutionClient):
         for symbol in self._symbols(command.instrument_id):
             try:
                 orders = await self._call(
-                    "fetch_open_orders", lambda s=symbol: self._exchange.fetch_open_orders(s)
+                    "fetch_open_orders", partial(self._exchange.fetch_open_orders, symbol)
                 )
             except NautilusExtError as e:
                 self._log.error(f"Cannot fetch open orders for {symbol}: {e}")
@@ -873,7 +877,7 @@ class CcxtExecutionClient(LiveExecutionClient):
             try:
                 trades = await self._call(
                     "fetch_my_trades",
-                    lambda s=symbol: self._exchange.fetch_my_trades(s, since),
+                    partial(self._exchange.fetch_my_trades, symbol, since),
                 )
             except NautilusExtError as e:
                 self._log.error(f"Cannot fetch fills for {symbol}: {e}")
@@ -910,9 +914,7 @@ class CcxtExecutionClient(LiveExecutionClient):
                 raise
         result: list[dict[str, Any]] = []
         for symbol in symbols:
-            result += await self._call(
-                "fetch_positions", lambda s=symbol: self._exchange.fetch_positions([s])
-            )
+            result += await self._call("fetch_positions", partial(self._exchange.fetch_positions, [symbol]))
         return result
 
     async def generate_position_status_reports(

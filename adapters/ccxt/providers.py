@@ -72,7 +72,7 @@ class CcxtInstrumentProvider(InstrumentProvider):
             self._load_all_on_start = True
         await super().initialize(reload)
 
-    async def load_all_async(self, filters: dict | None = None) -> None:
+    async def load_all_async(self, filters: dict[str, Any] | None = None) -> None:
         """Load every modelled market (``filters['types']`` restricts ccxt market types)."""
         markets = await ccxt_call(
             lambda: self._exchange.load_markets(reload=True),
@@ -99,7 +99,7 @@ class CcxtInstrumentProvider(InstrumentProvider):
     async def load_ids_async(
         self,
         instrument_ids: list[InstrumentId],
-        filters: dict | None = None,
+        filters: dict[str, Any] | None = None,
     ) -> None:
         """Load the markets, keeping only ``instrument_ids``."""
         PyCondition.not_none(instrument_ids, "instrument_ids")
@@ -109,7 +109,7 @@ class CcxtInstrumentProvider(InstrumentProvider):
             if instrument_id not in wanted:
                 self._instruments.pop(instrument_id)
 
-    async def load_async(self, instrument_id: InstrumentId, filters: dict | None = None) -> None:
+    async def load_async(self, instrument_id: InstrumentId, filters: dict[str, Any] | None = None) -> None:
         """Load one instrument (all markets are fetched; ccxt has no per-market call)."""
         await self.load_ids_async([instrument_id], filters)
 

@@ -15,7 +15,6 @@ order can leave the process. Two gaps are closed here:
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
 from nautilus_trader.adapters.sandbox.execution import SandboxExecutionClient
@@ -54,8 +53,18 @@ class DryRunExecClientConfig(SandboxExecutionClientConfig, frozen=True, kw_only=
 class DryRunExecutionClient(SandboxExecutionClient):
     """The sandbox client with configurable models and a wait for instruments."""
 
-    def __init__(self, *args: Any, config: DryRunExecClientConfig, **kwargs: Any) -> None:
-        super().__init__(*args, config=config, **kwargs)
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        portfolio: PortfolioFacade,
+        msgbus: MessageBus,
+        cache: Cache,
+        clock: LiveClock,
+        config: DryRunExecClientConfig,
+    ) -> None:
+        super().__init__(
+            loop=loop, portfolio=portfolio, msgbus=msgbus, cache=cache, clock=clock, config=config
+        )
         self._dry_config = config
         self.exchange.set_fill_model(
             FillModel(

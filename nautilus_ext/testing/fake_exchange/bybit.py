@@ -230,7 +230,7 @@ class BybitProtocol:
             "launchTime": "1585526400000",
             "deliveryTime": "0",
             "deliveryFeeRate": "",
-            "priceScale": str(-spec.tick_size.normalize().as_tuple().exponent),
+            "priceScale": str(-int(spec.tick_size.normalize().as_tuple().exponent)),
             "leverageFilter": {
                 "minLeverage": "1",
                 "maxLeverage": f"{spec.max_leverage}.00",

@@ -38,6 +38,8 @@ class FaultPlan:
         How long a stalled request waits before answering.
     fault_path_prefix : str, default ""
         Only requests whose path starts with this prefix consume the 429/timeout counters.
+    refuse_websockets : bool, default False
+        Answer WebSocket upgrade requests with HTTP 503 (a venue whose streams are down).
     drop_private_fills : int, default 0
         Silently drop this many upcoming private fill pushes (the REST history still has them).
     """
@@ -53,6 +55,7 @@ class FaultPlan:
     timeout_stall_secs: float = 5.0
     fault_path_prefix: str = ""
     drop_private_fills: int = 0
+    refuse_websockets: bool = False
     counters: dict[str, int] = field(default_factory=dict)
 
     def take(self, name: str) -> bool:

@@ -138,7 +138,7 @@ class HyperliquidProtocol:
         return [
             {
                 "name": spec.symbol,
-                "szDecimals": -spec.qty_step.normalize().as_tuple().exponent,
+                "szDecimals": -int(spec.qty_step.normalize().as_tuple().exponent),
                 "maxLeverage": spec.max_leverage,
                 "marginTableId": spec.max_leverage,
             }

@@ -322,6 +322,8 @@ class FakeExchange:
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() == "websocket":
+            if self.faults.refuse_websockets:
+                return web.Response(status=503, text="streams unavailable")
             return await handler(request)
         faults = self.faults
         if faults.rest_latency_ms:

@@ -85,7 +85,7 @@ def test_native_switch_builds_native_configs(tmp_path: Path) -> None:
     data = BASE | {
         "venues": [{"venue": "BYBIT", "adapter": "native"}, {"venue": "HYPERLIQUID", "adapter": "native"}]
     }
-    node_config, factories = build_trading_node_config(load_live_config(_write(tmp_path, data)))
+    _, factories = build_trading_node_config(load_live_config(_write(tmp_path, data)))
     assert factories["BYBIT"][0].__name__ == "BybitLiveDataClientFactory"
     assert factories["HYPERLIQUID"][0].__name__ == "HyperliquidLiveDataClientFactory"
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import ccxt.pro as ccxtpro
 import pytest
+from ccxt.base import errors as ccxt_errors
 
 from adapters.ccxt.client import point_urls
 from adapters.ccxt.errors import ccxt_call
@@ -230,7 +231,7 @@ async def _drop_body(running: FakeExchange) -> None:
         book = await asyncio.wait_for(client.watch_order_book("BTC/USDT:USDT"), 5)
         assert book["bids"][0][0] == 49999.9
         assert await running.drop_websockets() == 1
-        with pytest.raises(Exception):  # noqa: B017 - ccxt raises its NetworkError subclass
+        with pytest.raises(ccxt_errors.BaseError):
             await asyncio.wait_for(client.watch_order_book("BTC/USDT:USDT"), 5)
         book = await asyncio.wait_for(client.watch_order_book("BTC/USDT:USDT"), 5)
         assert book["asks"][0][0] == 50000.1
