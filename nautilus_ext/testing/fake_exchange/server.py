@@ -126,6 +126,7 @@ class FakeExchange:
         self.port = port
         self.faults = faults or FaultPlan()
         self.received_orders: list[ReceivedOrder] = []
+        self.order_listeners: list[Callable[[ReceivedOrder], None]] = []
         self.connections: list[WsConnection] = []
         balances = balances or {}
         self.bybit = BybitProtocol(
@@ -337,4 +338,7 @@ class FakeExchange:
 
     def record_order(self, venue: str, client_id: str) -> None:
         """Note the arrival of an order-entry request (before any processing)."""
-        self.received_orders.append(ReceivedOrder(venue, client_id, time.perf_counter_ns()))
+        received = ReceivedOrder(venue, client_id, time.perf_counter_ns())
+        self.received_orders.append(received)
+        for listener in list(self.order_listeners):
+            listener(received)

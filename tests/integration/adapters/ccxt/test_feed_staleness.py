@@ -49,7 +49,8 @@ def test_stale_then_recovered(
         lambda: h.call(lambda: client.is_stale(iid, StreamKind.BOOK)), 15, message="feed never reported stale"
     )
     stale = [s for s in statuses if s.stale and s.stream is StreamKind.BOOK]
-    assert stale and stale[0].instrument_id == iid
+    assert stale
+    assert stale[0].instrument_id == iid
     assert stale[0].reason.startswith(("STREAM_ERROR:", "NO_UPDATES"))
     fake_exchange.call(lambda: outage(False))
     eventually(lambda: not h.call(lambda: client.is_stale(iid)), 20, message="feed never recovered")
