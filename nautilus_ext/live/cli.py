@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -36,7 +37,9 @@ def live(
         typer.echo("LIVE: real orders will be sent", err=True)
     from nautilus_ext.live.node import build_trading_node  # heavy import: only when needed
 
-    node = build_trading_node(config)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    node = build_trading_node(config, loop)
     if check:
         typer.echo("configuration OK; node built")
         node.dispose()

@@ -32,8 +32,8 @@ class FaultPlan:
     http_429_next : int, default 0
         Answer this many upcoming REST requests matching ``fault_path_prefix`` with HTTP 429.
     rest_timeout_next : int, default 0
-        Stall this many upcoming REST requests matching ``fault_path_prefix`` for
-        ``timeout_stall_secs`` (long enough for the client to time out).
+        Process this many upcoming REST requests matching ``fault_path_prefix`` but hold the
+        response for ``timeout_stall_secs`` (the client times out not knowing the outcome).
     timeout_stall_secs : float, default 5.0
         How long a stalled request waits before answering.
     fault_path_prefix : str, default ""

@@ -333,7 +333,11 @@ class FakeExchange:
             if faults.take("http_429_next"):
                 return web.json_response({"retCode": 10006, "retMsg": "Too many visits!"}, status=429)
             if faults.take("rest_timeout_next"):
+                # the venue processes the request, then the response is late: the client
+                # times out not knowing whether it took effect (the dangerous case)
+                response = await asyncio.shield(handler(request))
                 await asyncio.sleep(faults.timeout_stall_secs)
+                return response
         return await handler(request)
 
     def record_order(self, venue: str, client_id: str) -> None:

@@ -1,0 +1,84 @@
+"""Idempotent retries: a 429 and a timed-out request that did reach the venue never double an
+order, and a modify goes through where the venue supports it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderStatus
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.objects import Price
+
+from adapters.ccxt.parsing.orders import venue_client_id
+from nautilus_ext.testing import eventually
+from nautilus_ext.testing.fake_exchange import FakeExchange
+from nautilus_ext.testing.node_harness import NodeHarness
+from tests.integration.adapters.ccxt.conftest import VENUES
+from tests.integration.adapters.ccxt.test_orders_e2e import _limit
+from tests.integration.adapters.ccxt.test_orders_e2e import _order
+from tests.integration.adapters.ccxt.test_orders_e2e import _ready
+from tests.integration.adapters.ccxt.test_orders_e2e import _submit
+
+pytestmark = pytest.mark.slow
+ORDER_PATH = {"bybit": "/v5/order/create", "hyperliquid": "/exchange"}
+
+
+def _owner(fake: FakeExchange, exchange_id: str) -> str:
+    return "USER" if exchange_id == "bybit" else fake.hyperliquid.wallet
+
+
+@pytest.mark.parametrize("fault", ["http_429_next", "rest_timeout_next"])
+def test_retry_does_not_double_the_order(
+    fake_exchange: FakeExchange,
+    exchange_id: str,
+    start_node: Callable[..., NodeHarness],
+    fault: str,
+) -> None:
+    spec = VENUES[exchange_id]
+    iid = InstrumentId.from_str(spec["instrument"])
+    h = start_node(exchange_id, subscribe=False, exec_overrides={"ack_timeout_secs": 0.6})
+    strat = _ready(h, iid)
+
+    def arm() -> None:
+        fake_exchange.faults.fault_path_prefix = ORDER_PATH[exchange_id]
+        fake_exchange.faults.timeout_stall_secs = 1.0
+        setattr(fake_exchange.faults, fault, 1)
+
+    fake_exchange.call(arm)
+    coid = _submit(h, strat, _limit(spec, iid, OrderSide.BUY, "0.1", spec["bids"][1][0]))
+    eventually(lambda: _order(h, coid).status is OrderStatus.ACCEPTED, 15, message="no ack")
+    wire_id = venue_client_id(exchange_id, coid)
+    # timeout case: the first request took effect, its response was lost; the retry reuses
+    # the client id, the venue refuses the duplicate and the client finds the first order
+    # (a 429 is answered before the order handler, so only the retry is recorded)
+    expected_requests = 2 if fault == "rest_timeout_next" else 1
+    eventually(
+        lambda: sum(r.client_id == wire_id for r in fake_exchange.received_orders) == expected_requests,
+        5,
+    )
+    engine = getattr(fake_exchange, exchange_id).engine
+    open_orders = fake_exchange.call(lambda: engine.open_orders(_owner(fake_exchange, exchange_id)))
+    assert len(open_orders) == 1
+    assert fake_exchange.faults.counters[fault] == 1
+
+
+def test_modify_where_supported(
+    fake_exchange: FakeExchange, exchange_id: str, start_node: Callable[..., NodeHarness]
+) -> None:
+    spec = VENUES[exchange_id]
+    iid = InstrumentId.from_str(spec["instrument"])
+    h = start_node(exchange_id, subscribe=False)
+    strat = _ready(h, iid)
+    coid = _submit(h, strat, _limit(spec, iid, OrderSide.BUY, "0.1", spec["bids"][1][0]))
+    eventually(lambda: _order(h, coid).status is OrderStatus.ACCEPTED, 10)
+    new_price = "49000.0" if exchange_id == "bybit" else "49000"
+    h.call(lambda: strat.modify_order(h.node.cache.order(coid), price=Price.from_str(new_price)))
+    eventually(
+        lambda: _order(h, coid).price.as_decimal() == Decimal(new_price), 10, message="modify not applied"
+    )
+    engine = getattr(fake_exchange, exchange_id).engine
+    resting = fake_exchange.call(lambda: engine.open_orders(_owner(fake_exchange, exchange_id)))
+    assert [o.price for o in resting] == [Decimal(new_price)]
