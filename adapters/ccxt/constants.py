@@ -27,6 +27,10 @@ DEFAULT_EXCHANGE_OPTIONS: Final[dict[str, dict[str, object]]] = {
     "hyperliquid": {"builderFee": False, "approvedBuilderFee": False},
 }
 
+# ccxt's fetchTrades on these venues returns the account's own fills, not the public tape:
+# public trades come only from the WebSocket there (no REST fallback)
+NO_PUBLIC_REST_TRADES: Final = frozenset({"hyperliquid"})
+
 # Reason codes for orders the execution client refuses to send (OrderDenied.reason)
 UNSUPPORTED_ORDER_TYPE: Final = "UNSUPPORTED_ORDER_TYPE"
 UNSUPPORTED_TIME_IN_FORCE: Final = "UNSUPPORTED_TIME_IN_FORCE"

@@ -47,6 +47,7 @@ from nautilus_trader.model.instruments import Instrument
 
 from adapters.ccxt.config import CcxtDataClientConfig
 from adapters.ccxt.constants import FEED_STATUS_TOPIC
+from adapters.ccxt.constants import NO_PUBLIC_REST_TRADES
 from adapters.ccxt.errors import backoff_delay
 from adapters.ccxt.errors import ccxt_call
 from adapters.ccxt.parsing.market_data import Levels
@@ -159,6 +160,7 @@ class CcxtDataClient(LiveMarketDataClient):
         self._last_mark: dict[InstrumentId, Any] = {}
         self._last_funding: dict[InstrumentId, Any] = {}
         self._seen_trades: dict[InstrumentId, OrderedDict[str, None]] = {}
+        self._trades_since_ms: dict[InstrumentId, int] = {}
         self._book_sequence = 0
         self._watchdog: asyncio.Task[None] | None = None
         self.stream_errors = 0
@@ -237,7 +239,20 @@ class CcxtDataClient(LiveMarketDataClient):
         if self._provider.ccxt_symbol(instrument_id) is None:
             self._log.error(f"Cannot subscribe {kind} {instrument_id}: instrument not loaded")
             return
+        if (
+            kind is StreamKind.TRADES
+            and self._cfg.exchange_id in NO_PUBLIC_REST_TRADES
+            and (not self._cfg.use_websocket or not self._exchange.has.get("watchTrades"))
+        ):
+            self._log.error(
+                f"Cannot subscribe {kind} {instrument_id}: {self._cfg.exchange_id} has no "
+                "public REST trades and streaming is disabled"
+            )
+            return
         self._last_update_ns[key] = self._clock.timestamp_ns()
+        if kind is StreamKind.TRADES:
+            # REST pages (fallback polls) carry history: only prints after subscribing are new
+            self._trades_since_ms[instrument_id] = self._clock.timestamp_ns() // 1_000_000
         task = self.create_task(self._run_stream(kind, instrument_id), log_msg=f"ccxt_{kind}_{instrument_id}")
         if task is not None:
             self._streams[key] = task
@@ -346,6 +361,8 @@ class CcxtDataClient(LiveMarketDataClient):
                     except NautilusExtError as e:
                         if not isinstance(e.__cause__, TimeoutError):
                             raise
+                        if kind is StreamKind.TRADES and self._cfg.exchange_id in NO_PUBLIC_REST_TRADES:
+                            continue  # a quiet tape; nothing to poll on this venue
                         payload = await ccxt_call(
                             fetch,
                             venue=venue,
@@ -388,6 +405,8 @@ class CcxtDataClient(LiveMarketDataClient):
         timeout: float,
     ) -> None:
         # REST fallback while the stream is down: keeps data flowing (and deduplicated)
+        if kind is StreamKind.TRADES and self._cfg.exchange_id in NO_PUBLIC_REST_TRADES:
+            return
         try:
             payload = await ccxt_call(
                 fetch, venue=venue, operation=f"fetch_{kind.lower()}", timeout_secs=timeout
@@ -414,7 +433,7 @@ class CcxtDataClient(LiveMarketDataClient):
                     self._handle_data(quote)
         elif kind is StreamKind.TRADES:
             seen = self._seen_trades.setdefault(instrument.id, OrderedDict())
-            first = not seen
+            since_ms = self._trades_since_ms.get(instrument.id, 0)
             for trade in payload or []:
                 trade_id = str(trade.get("id"))
                 if trade_id in seen:
@@ -422,8 +441,8 @@ class CcxtDataClient(LiveMarketDataClient):
                 seen[trade_id] = None
                 if len(seen) > _SEEN_TRADES_MAX:
                     seen.popitem(last=False)
-                if first and not self._cfg.use_websocket:
-                    continue  # the first REST page is history, not new prints
+                if int(trade.get("timestamp") or since_ms) < since_ms:
+                    continue
                 self._handle_data(trade_tick(instrument, trade, ts_init))
         elif kind is StreamKind.MARK:
             update = mark_price(instrument, payload, ts_init)

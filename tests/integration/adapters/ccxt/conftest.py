@@ -100,6 +100,7 @@ def node_factory(
     *,
     subscribe: bool = True,
     exec_overrides: dict[str, Any] | None = None,
+    data_overrides: dict[str, Any] | None = None,
 ) -> Callable[[asyncio.AbstractEventLoop], TradingNode]:
     """Return a builder of a TradingNode with ccxt data+exec clients on the fake exchange."""
     spec = VENUES[exchange_id]
@@ -129,7 +130,13 @@ def node_factory(
             exec_engine=LiveExecEngineConfig(reconciliation=True, reconciliation_lookback_mins=60),
             data_clients={
                 venue: CcxtDataClientConfig(
-                    **common, stale_after_secs=2.0, reconnect_delay_initial_ms=50, reconnect_delay_max_ms=500
+                    **common,
+                    **{
+                        "stale_after_secs": 2.0,
+                        "reconnect_delay_initial_ms": 50,
+                        "reconnect_delay_max_ms": 500,
+                        **(data_overrides or {}),
+                    },
                 )
             },
             exec_clients={venue: CcxtExecClientConfig(**exec_kwargs)},

@@ -43,3 +43,20 @@ def test_connect_load_instruments_subscribe(
     eventually(lambda: strat.trades, 10, message="no trade tick")
     assert strat.trades[-1].size.as_decimal() == Decimal("0.5")
     eventually(lambda: len(strat.deltas) > 1, 10)
+
+
+def test_rest_polling_mode(fake_exchange: FakeExchange, exchange_id: str, start_node) -> None:  # type: ignore[no-untyped-def]
+    h = start_node(exchange_id, data_overrides={"use_websocket": False, "poll_interval_ms": 100})
+    spec = VENUES[exchange_id]
+    eventually(lambda: _connected(h), 20, message="node did not connect")
+    strat = h.strategy(Recorder)
+    eventually(lambda: strat.deltas and strat.quotes, 10, message="no polled book data")
+    engine = getattr(fake_exchange, exchange_id).engine
+    fake_exchange.call(lambda: engine.external_trade(spec["symbol"], Side.BUY, "0.5"))
+    eventually(lambda: len(strat.quotes) > 1, 10, message="no polled quote after the trade")
+    if exchange_id == "hyperliquid":
+        # ccxt's Hyperliquid fetchTrades is the account's fills: no public REST tape
+        assert strat.trades == []
+        return
+    eventually(lambda: strat.trades, 10, message="no polled trade")
+    assert len(strat.trades) == 1  # history before subscribing is not replayed, no repeats

@@ -164,3 +164,52 @@ def test_point_urls_keeps_ws_paths(exchange_id: str) -> None:
 
     walk(urls)
     assert all(u == "http://h:1" or u.startswith("ws://h:1/") for u in flat)
+
+
+def test_latency_recorder_percentiles() -> None:
+    from adapters.ccxt.latency import LatencyRecorder
+    from adapters.ccxt.latency import percentile
+
+    recorder = LatencyRecorder()
+    for i in range(1, 101):
+        recorder.request(f"O-{i}", 0)
+        recorder.ack(f"O-{i}", i * 1_000_000)
+        recorder.ack(f"O-{i}", 10**12)  # the first ack wins
+    recorder.request("O-unacked", 0)
+    summary = recorder.summary()
+    assert summary["orders"] == 101
+    assert summary["ack_p50_ms"] == pytest.approx(50, abs=1)
+    assert summary["ack_p99_ms"] == pytest.approx(99, abs=1)
+    assert summary["fill_p50_ms"] != summary["fill_p50_ms"]  # NaN: no fills recorded
+    assert percentile([3.0, 1.0, 2.0], 0.5) == 2.0
+
+
+def test_public_api_is_pinned() -> None:
+    import adapters.ccxt
+    import nautilus_ext.live
+    import nautilus_ext.testing.fake_exchange
+
+    assert adapters.ccxt.__all__ == [
+        "CcxtDataClient",
+        "CcxtDataClientConfig",
+        "CcxtExecClientConfig",
+        "CcxtExecutionClient",
+        "CcxtInstrumentProvider",
+        "CcxtLiveDataClientFactory",
+        "CcxtLiveExecClientFactory",
+        "FeedStatus",
+        "StreamKind",
+    ]
+    assert nautilus_ext.live.__all__ == ["LiveMode", "LiveNodeConfig", "load_live_config"]
+    assert nautilus_ext.testing.fake_exchange.__all__ == [
+        "EngineReject",
+        "FakeExchange",
+        "FaultPlan",
+        "MarketSpec",
+        "MatchingEngine",
+        "OrderStatus",
+        "ReceivedOrder",
+        "RejectReason",
+        "Side",
+        "TimeInForce",
+    ]
