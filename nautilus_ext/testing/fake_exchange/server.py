@@ -175,7 +175,17 @@ class FakeExchange:
         app = web.Application(middlewares=[self._fault_middleware])
         self.bybit.register(app)
         self.hyperliquid.register(app)
+        app.router.add_get("/_fake/received", self._received)
         return app
+
+    async def _received(self, request: web.Request) -> web.Response:
+        # test-control endpoint (not a venue API): order arrivals, for out-of-process clients
+        return web.json_response(
+            [
+                {"venue": r.venue, "client_id": r.client_id, "received_ns": r.received_ns}
+                for r in self.received_orders
+            ]
+        )
 
     async def start(self) -> None:
         """Start serving in the running event loop."""
