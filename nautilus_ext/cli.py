@@ -18,6 +18,7 @@ import typer
 from catalogs.cli import app as catalog_app
 from nautilus_ext.audit.cli import app as audit_app
 from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.live.cli import live as live_command
 from nautilus_ext.onchain.cli import app as onchain_app
 
 app = typer.Typer(
@@ -28,6 +29,9 @@ app = typer.Typer(
 )
 app.add_typer(catalog_app, name="catalog", help="Build and inspect Parquet data catalogs.")
 app.add_typer(audit_app, name="audit", help="Verify and query the append-only audit log.")
+app.command("live", help="Run a TradingNode from validated YAML (configs/live/, LIVE or DRY_RUN).")(
+    live_command
+)
 app.add_typer(onchain_app, name="onchain", help="On-chain calculators (leverage, health factor).")
 instrument_app = typer.Typer(help="Canonical instrument keys.", no_args_is_help=True)
 app.add_typer(instrument_app, name="instrument")
