@@ -14,9 +14,11 @@ Nautilus cache, clock and order factory.
 from __future__ import annotations
 
 from decimal import ROUND_DOWN
+from decimal import ROUND_UP
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from nautilus_trader.config import StrategyConfig
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import TimeInForce
@@ -26,10 +28,15 @@ from nautilus_trader.model.events import OrderExpired
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import OrderRejected
 from nautilus_trader.model.identifiers import ClientOrderId
+from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.trading.strategy import Strategy
 
+from execution_algos import IMPLEMENTED_ALGORITHMS
+from execution_algos import algo_report_reason
+from nautilus_ext.audit import OrderStatus
+from nautilus_ext.backtest.audit_hook import ExecutionAuditor
 from nautilus_ext.backtest.results import ExecutionResult
 from nautilus_ext.backtest.results import ExecutionStatus
 from nautilus_ext.backtest.results import FillModelKind
@@ -37,6 +44,7 @@ from nautilus_ext.backtest.results import FillRecord
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import NoRouteError
+from nautilus_ext.instruments.nautilus import key_for_instrument
 from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders.model import Order
@@ -76,6 +84,9 @@ class UnifiedExecutionConfig(StrategyConfig, frozen=True):
     book_data: bool = True
     trade_data: bool = True
     quote_data: bool = False
+    mode: str = "BACKTEST"
+    audit_root: str | None = None
+    audit_fsync: bool = True
 
 
 class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
@@ -99,11 +110,37 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             else InstrumentRegistry.default()
         )
         self.results: dict[str, ExecutionResult] = {}
+        self._mode = config.mode
+        self._audit_root = config.audit_root
+        self._audit_fsync = config.audit_fsync
+        self._auditor: ExecutionAuditor | None = None
+        self._by_key: dict[str, Instrument] = {}
+        self._keyed_count = -1
         self._by_client_id: dict[ClientOrderId, str] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def on_start(self) -> None:
+        if self._audit_root is not None and self._auditor is None:
+            from nautilus_ext.replay import code_version_hash
+            from nautilus_ext.replay import config_hash
+
+            # where the log goes and the mode label are not part of what the run computes: keep
+            # them out of the hash, so a REPLAY of a BACKTEST hashes the same
+            settings = {
+                k: v
+                for k, v in msgspec.structs.asdict(self.config).items()
+                if not k.startswith("audit") and k != "mode"
+            }
+            self._auditor = ExecutionAuditor(
+                self._audit_root,
+                mode=self._mode,
+                strategy_id=str(self.id),
+                version_hash=code_version_hash(type(self), extra_modules=[UnifiedExecutionStrategy]),
+                config_hash=config_hash(settings),
+                clock=self.clock,
+                fsync=self._audit_fsync,
+            )
         for iid in self._subscribe_ids:
             if self._book_data:
                 self.subscribe_order_book_deltas(iid)
@@ -119,6 +156,9 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             if result.status is not ExecutionStatus.REJECTED and not result.reason and result.fill_ratio < 1:
                 result.reason = "open at end of data; cancelled"
             result.finalise()
+        if self._auditor is not None:
+            self._auditor.close()
+            self._auditor = None
 
     def cancel_all_orders_everywhere(self) -> None:
         """Cancel every open order this strategy has on any instrument."""
@@ -151,6 +191,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             self.results[f"{order.operation_id}#dup@{ts}"] = result
             return result
         self.results[order.operation_id] = result
+        if self._auditor is not None:
+            self._auditor.intent(order)
         try:
             rt = route(order, self.registry)
             result.algorithm_requested = None if rt.algorithm is None else str(rt.algorithm.name)
@@ -158,6 +200,19 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         except NautilusExtError as e:
             result.status = ExecutionStatus.REJECTED
             result.reason = f"{e.code}: {e.message}"
+            if self._auditor is not None and order.side in (Side.BUY, Side.SELL, Side.BACK, Side.LAY):
+                self._auditor.order(
+                    operation_id=order.operation_id,
+                    client_order_id=f"denied-{order.operation_id}",
+                    venue=result.venue or order.instrument_key.venue,
+                    asset=str(order.instrument_key),
+                    side="BUY" if order.side in (Side.BUY, Side.LAY) else "SELL",
+                    qty=order.amount,
+                    limit_price=order.price,
+                    tif="GTC" if order.price is not None else "IOC",
+                    status=OrderStatus.DENIED,
+                    reason=result.reason,
+                )
             self.log.warning(f"Cannot execute order {order.operation_id}: {result.reason}")
         return result
 
@@ -166,7 +221,24 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
     def _instrument_for(self, order: Order, key_text: str) -> Instrument | None:
         selection = order.selection if order.key.is_sports else None
         iid = to_instrument_id(key_text, self.registry, selection=selection)
-        return self.cache.instrument(iid)
+        inst = self.cache.instrument(iid)
+        if inst is None and selection is None:
+            # the data source may name it differently (Databento's ESU4.GLBX for the registry's
+            # ESU4.XCME): the canonical key decides, whatever the Nautilus id
+            inst = self._cached_by_key().get(key_text)
+        return inst
+
+    def _cached_by_key(self) -> dict[str, Instrument]:
+        instruments = self.cache.instruments()
+        if len(instruments) != self._keyed_count:
+            self._by_key = {}
+            for inst in instruments:
+                try:
+                    self._by_key[str(key_for_instrument(inst, self.registry))] = inst
+                except NautilusExtError:
+                    continue  # instruments without a canonical form are not routable
+            self._keyed_count = len(instruments)
+        return self._by_key
 
     def _execute(self, order: Order, rt: Route, result: ExecutionResult) -> None:
         if rt.family not in _EXECUTABLE:
@@ -195,7 +267,40 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         quantity = self._quantity(order, inst)
         side = OrderSide.BUY if buy else OrderSide.SELL
         tags = [f"op:{order.operation_id}"]
-        if order.price is None:
+        algo = rt.algorithm
+        if order.price is None and algo is not None and str(algo.name) in IMPLEMENTED_ALGORITHMS:
+            # the ExecAlgorithm takes the primary over and sends IOC children (execution_algos)
+            params = {k: str(v) for k, v in algo.params.items()}
+            # the Order's own guard and urgency apply even when metadata names the algorithm
+            if order.max_slippage is not None:
+                params.setdefault("max_slippage", str(order.max_slippage))
+            if order.urgency is not None:
+                params.setdefault("urgency", str(order.urgency))
+            if result.arrival_mid is not None:
+                params["arrival_price"] = str(result.arrival_mid)
+            nautilus_order = self.order_factory.market(
+                inst.id,
+                side,
+                quantity,
+                time_in_force=TimeInForce.GTC,
+                tags=tags,
+                exec_algorithm_id=ExecAlgorithmId(str(algo.name)),
+                exec_algorithm_params=params,
+            )
+            result.order_type = "MARKET"
+            result.algorithm_used = str(algo.name)
+        elif order.price is None and order.max_slippage is not None and result.arrival_mid is not None:
+            # max_slippage guard: a marketable IOC limit at arrival +- max_slippage, so no part of
+            # the order fills beyond the bound (the rest is cancelled and reported)
+            bound = protective_limit(
+                result.arrival_mid, order.max_slippage, inst.price_increment.as_decimal(), buy=buy
+            )
+            nautilus_order = self.order_factory.limit(
+                inst.id, side, quantity, inst.make_price(bound), time_in_force=TimeInForce.IOC, tags=tags
+            )
+            result.order_type = "MARKET_PROTECTED"
+            result.limit_price = bound
+        elif order.price is None:
             nautilus_order = self.order_factory.market(
                 inst.id, side, quantity, time_in_force=TimeInForce.IOC, tags=tags
             )
@@ -213,6 +318,18 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             result.order_type = "LIMIT"
         self._by_client_id[nautilus_order.client_order_id] = order.operation_id
         result.client_order_id = str(nautilus_order.client_order_id)
+        if self._auditor is not None:
+            self._auditor.order(
+                operation_id=order.operation_id,
+                client_order_id=result.client_order_id,
+                venue=chosen_venue,
+                asset=str(inst.id),
+                side=side.name,
+                qty=order.amount,
+                limit_price=order.price,
+                tif=nautilus_order.time_in_force.name,
+                status=OrderStatus.SUBMITTED,
+            )
         self.submit_order(nautilus_order)
 
     def _quantity(self, order: Order, inst: Instrument) -> Any:
@@ -296,6 +413,11 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
 
     def _result_for(self, client_order_id: ClientOrderId) -> ExecutionResult | None:
         op = self._by_client_id.get(client_order_id)
+        if op is None:
+            # a child spawned by an ExecAlgorithm belongs to its primary's result
+            order = self.cache.order(client_order_id)
+            if order is not None and order.exec_spawn_id is not None:
+                op = self._by_client_id.get(order.exec_spawn_id)
         return None if op is None else self.results.get(op)
 
     def on_order_filled(self, event: OrderFilled) -> None:
@@ -314,10 +436,30 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             ),
         )
         result.finalise()
+        if self._auditor is not None:
+            fill = result.fills[-1]
+            self._auditor.fill(
+                operation_id=result.operation_id,
+                client_order_id=result.client_order_id or str(event.client_order_id),
+                venue=result.venue or "UNKNOWN",
+                asset=result.nautilus_instrument_id or result.instrument_key,
+                side=event.order_side.name,
+                qty=fill.quantity,
+                price=fill.price,
+                fees=fill.fee,
+                fee_currency=fill.fee_currency,
+                trade_id=fill.trade_id,
+                ts_event=fill.ts_ns,
+                seq=len(result.fills),
+            )
 
     def _closed(self, client_order_id: ClientOrderId, why: str, rejected: bool = False) -> None:
         result = self._result_for(client_order_id)
         if result is None:
+            return
+        if client_order_id not in self._by_client_id:
+            # an ExecAlgorithm child: the algorithm retries or stops; its parent's close decides
+            result.finalise()
             return
         if rejected:
             result.status = ExecutionStatus.REJECTED
@@ -332,13 +474,29 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
 
     def on_order_canceled(self, event: OrderCanceled) -> None:
         result = self._result_for(event.client_order_id)
-        if result is not None and result.fill_ratio < 1 and not result.reason:
-            result.reason = "remainder cancelled (IOC or no liquidity left in the book)"
-        if result is not None:
-            result.finalise()
+        if result is None:
+            return
+        if event.client_order_id in self._by_client_id:
+            why = algo_report_reason(self.cache, event.client_order_id.value)
+            if why:  # an algorithm closed the parent: its report says why
+                result.reason = why
+            elif result.fill_ratio < 1 and not result.reason:
+                result.reason = "remainder cancelled (IOC or no liquidity left in the book)"
+        result.finalise()
 
     def on_order_expired(self, event: OrderExpired) -> None:
         self._closed(event.client_order_id, "expired")
+
+
+def protective_limit(arrival: Decimal, max_slippage: Decimal, tick: Decimal, *, buy: bool) -> Decimal:
+    """
+    Return the worst acceptable price for ``max_slippage`` (a fraction), rounded inside the bound.
+
+    Buys round the cap down to the tick grid, sells round the floor up: never beyond the bound.
+    """
+    raw = arrival * (1 + max_slippage) if buy else arrival * (1 - max_slippage)
+    ticks = (raw / tick).to_integral_value(rounding=ROUND_DOWN if buy else ROUND_UP)
+    return ticks * tick
 
 
 def _reject(order: Order, why: str, error: type[NautilusExtError] = NoRouteError) -> NautilusExtError:

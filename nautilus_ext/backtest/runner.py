@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from nautilus_ext.backtest.config import BacktestSpec
+from nautilus_ext.backtest.config import VenueSimSpec
 from nautilus_ext.backtest.results import ExecutionResult
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
 
@@ -64,55 +66,31 @@ def build_run_config(spec: BacktestSpec, registry: InstrumentRegistry, orders_fi
     from nautilus_trader.backtest.config import BacktestDataConfig
     from nautilus_trader.backtest.config import BacktestEngineConfig
     from nautilus_trader.backtest.config import BacktestRunConfig
-    from nautilus_trader.backtest.config import BacktestVenueConfig
-    from nautilus_trader.backtest.config import ImportableFeeModelConfig
-    from nautilus_trader.backtest.config import ImportableLatencyModelConfig
     from nautilus_trader.config import ImportableStrategyConfig
     from nautilus_trader.config import LoggingConfig
     from nautilus_trader.model.identifiers import InstrumentId
 
     try:
-        instrument_ids = [str(to_instrument_id(k, registry)) for k in spec.instruments]
+        in_catalog = catalog_instrument_ids(spec.catalog, registry)
+        instrument_ids = [in_catalog.get(k) or str(to_instrument_id(k, registry)) for k in spec.instruments]
         venue_specs = {v.venue: registry.venue(v.venue) for v in spec.venues}
     except Exception as e:  # InvalidInstrumentKey from the registry: a config problem here
         raise InvalidConfig(f"backtest {spec.run_id}: {e}") from None
     nautilus_venues: dict[str, Any] = {}
+    # the simulated venues are the Nautilus venues the data uses (GLBX for Databento's CME data)
+    data_venues: dict[str, set[str]] = {}
+    for key_text, iid_text in zip(spec.instruments, instrument_ids, strict=True):
+        data_venues.setdefault(InstrumentKey.parse(key_text).venue, set()).add(iid_text.rsplit(".", 1)[1])
     for sim in spec.venues:
         vs = venue_specs[sim.venue]
-        name = vs.nautilus_venue
-        if name is None:
+        if vs.nautilus_venue is None:
             raise InvalidConfig(
                 f"backtest {spec.run_id}: venue {sim.venue} is not simulated by NautilusTrader"
             )
-        if name in nautilus_venues:
-            continue  # e.g. BINANCE-SPOT and BINANCE-FUTURES share one simulated BINANCE venue
-        lat = sim.latency
-        latency = ImportableLatencyModelConfig(
-            latency_model_path="nautilus_trader.backtest.models:LatencyModel",
-            config_path="nautilus_trader.backtest.config:LatencyModelConfig",
-            config={
-                "base_latency_nanos": int(lat.base_ms * _NS_PER_MS),
-                "insert_latency_nanos": int(lat.insert_ms * _NS_PER_MS),
-                "update_latency_nanos": int(lat.update_ms * _NS_PER_MS),
-                "cancel_latency_nanos": int(lat.cancel_ms * _NS_PER_MS),
-            },
-        )
-        nautilus_venues[name] = BacktestVenueConfig(
-            name=name,
-            oms_type=sim.oms_type,
-            account_type=sim.account_type,
-            starting_balances=sim.starting_balances,
-            book_type=sim.book_type,
-            latency_model=latency,
-            fee_model=ImportableFeeModelConfig(
-                fee_model_path="nautilus_trader.backtest.models:MakerTakerFeeModel",
-                config_path="nautilus_trader.backtest.config:MakerTakerFeeModelConfig",
-                config={},
-            ),
-            liquidity_consumption=True,
-            trade_execution=True,
-            use_market_order_acks=True,
-        )
+        for name in sorted(data_venues.get(sim.venue) or {vs.nautilus_venue}):
+            if name in nautilus_venues:
+                continue  # e.g. BINANCE-SPOT and BINANCE-FUTURES share one simulated BINANCE venue
+            nautilus_venues[name] = _venue_config(name, sim)
     catalog, protocol = _catalog_fs(spec.catalog)
     # one data config per instrument and kind: the node checks book data per venue this way
     data = [
@@ -133,6 +111,8 @@ def build_run_config(spec: BacktestSpec, registry: InstrumentRegistry, orders_fi
         "book_data": "order_book_deltas" in spec.data,
         "trade_data": "trade_ticks" in spec.data,
         "quote_data": "quote_ticks" in spec.data,
+        "audit_root": spec.audit_root,
+        "mode": spec.mode,
     }
     if spec.kind == "orders":
         strategy = ImportableStrategyConfig(
@@ -147,9 +127,12 @@ def build_run_config(spec: BacktestSpec, registry: InstrumentRegistry, orders_fi
             config_path=spec.strategy.config_path,
             config={**base_config, **spec.strategy.config},
         )
+    from execution_algos import importable_exec_algorithm_configs
+
     return BacktestRunConfig(
         engine=BacktestEngineConfig(
             strategies=[strategy],
+            exec_algorithms=importable_exec_algorithm_configs(),
             logging=LoggingConfig(log_level=spec.log_level, bypass_logging=spec.log_level == "ERROR"),
         ),
         venues=list(nautilus_venues.values()),
@@ -159,6 +142,64 @@ def build_run_config(spec: BacktestSpec, registry: InstrumentRegistry, orders_fi
         raise_exception=True,
         dispose_on_completion=False,
     )
+
+
+def _venue_config(name: str, sim: VenueSimSpec) -> Any:
+    from nautilus_trader.backtest.config import BacktestVenueConfig
+    from nautilus_trader.backtest.config import ImportableFeeModelConfig
+    from nautilus_trader.backtest.config import ImportableLatencyModelConfig
+
+    lat = sim.latency
+    latency = ImportableLatencyModelConfig(
+        latency_model_path="nautilus_trader.backtest.models:LatencyModel",
+        config_path="nautilus_trader.backtest.config:LatencyModelConfig",
+        config={
+            "base_latency_nanos": int(lat.base_ms * _NS_PER_MS),
+            "insert_latency_nanos": int(lat.insert_ms * _NS_PER_MS),
+            "update_latency_nanos": int(lat.update_ms * _NS_PER_MS),
+            "cancel_latency_nanos": int(lat.cancel_ms * _NS_PER_MS),
+        },
+    )
+    return BacktestVenueConfig(
+        name=name,
+        oms_type=sim.oms_type,
+        account_type=sim.account_type,
+        starting_balances=sim.starting_balances,
+        book_type=sim.book_type,
+        latency_model=latency,
+        fee_model=ImportableFeeModelConfig(
+            fee_model_path="nautilus_trader.backtest.models:MakerTakerFeeModel",
+            config_path="nautilus_trader.backtest.config:MakerTakerFeeModelConfig",
+            config={},
+        ),
+        liquidity_consumption=True,
+        trade_execution=True,
+        use_market_order_acks=True,
+    )
+
+
+def catalog_instrument_ids(catalog: str, registry: InstrumentRegistry) -> dict[str, str]:
+    """
+    Return canonical key -> Nautilus instrument id for the instruments a local catalog holds.
+
+    Data vendors name instruments their own way (Databento: ``ESU4.GLBX``); the canonical key
+    links them to the registry. Remote catalogs are mirrored before the run, so only local paths
+    are read here.
+    """
+    if "://" in catalog or not Path(catalog).is_dir():
+        return {}
+    from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+    from nautilus_ext.errors import NautilusExtError
+    from nautilus_ext.instruments.nautilus import key_for_instrument
+
+    found: dict[str, str] = {}
+    for inst in ParquetDataCatalog(catalog).instruments():
+        try:
+            found.setdefault(str(key_for_instrument(inst, registry)), str(inst.id))
+        except NautilusExtError:
+            continue
+    return found
 
 
 def _orders_file(spec: BacktestSpec, workdir: Path) -> str | None:
@@ -197,6 +238,10 @@ def run_backtest(spec: BacktestSpec) -> BacktestOutcome:
         if spec.registry_dir
         else InstrumentRegistry.default()
     )
+    if spec.audit_root is not None and spec.mode == "BACKTEST":
+        from nautilus_ext.replay.runner import record_run
+
+        record_run(spec, spec.audit_root)
     with tempfile.TemporaryDirectory(prefix="nautilus-ext-bt-") as tmp:
         orders_file = _orders_file(spec, Path(tmp))
         run_spec = spec

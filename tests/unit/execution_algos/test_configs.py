@@ -1,0 +1,58 @@
+"""Every algorithm config: JSON round trip, and each cross-field rule can fail."""
+
+from __future__ import annotations
+
+import pytest
+
+import execution_algos
+from execution_algos.twap import TWAPExecAlgorithmConfig
+from nautilus_ext.errors import InvalidConfig
+
+CONFIGS = [TWAPExecAlgorithmConfig]
+
+
+@pytest.mark.parametrize("cls", CONFIGS)
+def test_config_round_trips_through_json(cls: type) -> None:
+    config = cls()
+    assert cls.parse(config.json()) == config
+    custom = cls.parse(cls(slippage_action="STOP").json())
+    assert custom.slippage_action == "STOP"
+
+
+@pytest.mark.parametrize(
+    ("cls", "bad"),
+    [
+        (TWAPExecAlgorithmConfig, {"interval_secs": 0}),
+        (TWAPExecAlgorithmConfig, {"horizon_secs": 10, "interval_secs": 20}),
+        (TWAPExecAlgorithmConfig, {"size_jitter": "0.7"}),
+        (TWAPExecAlgorithmConfig, {"time_jitter": "1"}),
+        (TWAPExecAlgorithmConfig, {"slippage_action": "IGNORE"}),
+        (TWAPExecAlgorithmConfig, {"final_policy": "HOPE"}),
+        (TWAPExecAlgorithmConfig, {"max_child_rejects": 0}),
+    ],
+)
+def test_config_rules_fail(cls: type, bad: dict[str, object]) -> None:
+    with pytest.raises(InvalidConfig):
+        cls(**bad)
+
+
+def test_every_implemented_algorithm_is_importable() -> None:
+    configs = execution_algos.importable_exec_algorithm_configs()
+    assert {c.exec_algorithm_path for c in configs} == {
+        p for p, _ in execution_algos.ALGORITHM_PATHS.values()
+    }
+    assert frozenset(execution_algos.ALGORITHM_PATHS) == execution_algos.IMPLEMENTED_ALGORITHMS
+
+
+def test_public_api_is_pinned() -> None:
+    assert execution_algos.__all__ == [
+        "ALGORITHM_PATHS",
+        "IMPLEMENTED_ALGORITHMS",
+        "REPORT_KEY_PREFIX",
+        "AlgoReport",
+        "FinalPolicy",
+        "SlippageAction",
+        "StopReason",
+        "algo_report_reason",
+        "importable_exec_algorithm_configs",
+    ]

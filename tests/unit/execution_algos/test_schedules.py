@@ -1,0 +1,153 @@
+"""Pure schedule functions and the slippage guard: exact sums, lot and minimum sizes, errors."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from execution_algos.common import AlgoReport
+from execution_algos.common import StopReason
+from execution_algos.common import allocate_units
+from execution_algos.common import beyond_cap
+from execution_algos.common import param_decimal
+from execution_algos.common import round_to_lot
+from execution_algos.common import slippage_cap_price
+from execution_algos.twap import twap_schedule
+from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import InvalidOrder
+
+LOTS = st.sampled_from([Decimal("0.001"), Decimal("0.01"), Decimal("1"), Decimal("0.5")])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lot=LOTS,
+    units=st.integers(min_value=1, max_value=50_000),
+    min_lots=st.integers(min_value=1, max_value=20),
+    horizon=st.integers(min_value=1, max_value=3_600),
+    interval=st.integers(min_value=1, max_value=600),
+    size_jitter=st.sampled_from([Decimal(0), Decimal("0.1"), Decimal("0.5")]),
+    time_jitter=st.sampled_from([Decimal(0), Decimal("0.5"), Decimal("0.9")]),
+    seed=st.integers(min_value=0, max_value=2**32),
+)
+def test_twap_schedule_sums_to_parent_on_the_lot_grid_above_min(
+    lot: Decimal,
+    units: int,
+    min_lots: int,
+    horizon: int,
+    interval: int,
+    size_jitter: Decimal,
+    time_jitter: Decimal,
+    seed: int,
+) -> None:
+    total = lot * units
+    min_size = lot * min_lots
+    kwargs = {"lot": lot, "min_size": min_size, "size_jitter": size_jitter, "time_jitter": time_jitter}
+    if interval > horizon:
+        with pytest.raises(InvalidOrder):
+            twap_schedule(total, horizon_secs=horizon, interval_secs=interval, seed=seed, **kwargs)
+        return
+    if total < min_size:
+        with pytest.raises(InvalidOrder, match="minimum"):
+            twap_schedule(total, horizon_secs=horizon, interval_secs=interval, seed=seed, **kwargs)
+        return
+    slices = twap_schedule(total, horizon_secs=horizon, interval_secs=interval, seed=seed, **kwargs)
+    sizes = [s for _, s in slices]
+    assert sum(sizes) == total
+    assert all(s >= min_size and s % lot == 0 for s in sizes)
+    offsets = [t for t, _ in slices]
+    assert offsets == sorted(offsets)
+    assert offsets[0] == 0
+    assert offsets[-1] < horizon * 1_000_000_000
+    assert len(slices) <= horizon // interval
+    again = twap_schedule(total, horizon_secs=horizon, interval_secs=interval, seed=seed, **kwargs)
+    assert again == slices  # seeded: reproducible
+
+
+def test_twap_schedule_is_even_without_jitter_and_merges_small_slices() -> None:
+    lot = Decimal("0.001")
+    even = twap_schedule(Decimal("1.000"), horizon_secs=60, interval_secs=10, lot=lot)
+    assert [s for _, s in even] == [Decimal("0.167")] * 4 + [Decimal("0.166")] * 2
+    assert [t // 1_000_000_000 for t, _ in even] == [0, 10, 20, 30, 40, 50]
+    merged = twap_schedule(
+        Decimal("0.005"), horizon_secs=60, interval_secs=10, lot=lot, min_size=Decimal("0.002")
+    )
+    assert sum(s for _, s in merged) == Decimal("0.005")
+    assert all(s >= Decimal("0.002") for _, s in merged)
+
+
+def test_twap_schedule_refuses_off_grid_quantities() -> None:
+    with pytest.raises(InvalidOrder, match="lot size"):
+        twap_schedule(Decimal("1.0005"), horizon_secs=60, interval_secs=10, lot=Decimal("0.001"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    total=st.integers(min_value=0, max_value=10_000),
+    weights=st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=60),
+    min_units=st.integers(min_value=1, max_value=50),
+)
+def test_allocate_units_is_exact_and_tradable(total: int, weights: list[int], min_units: int) -> None:
+    ws = [Decimal(w) for w in weights]
+    if not any(weights):
+        with pytest.raises(InvalidConfig):
+            allocate_units(total, ws, min_units)
+        return
+    alloc = allocate_units(total, ws, min_units)
+    assert sum(alloc) == total
+    assert len(alloc) == len(weights)
+    nonzero = [a for a in alloc if a > 0]
+    if total >= min_units:
+        assert all(a >= min_units for a in nonzero)
+
+
+@given(
+    arrival=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100000"), places=2),
+    bps=st.integers(min_value=0, max_value=500),
+    buy=st.booleans(),
+)
+def test_cap_price_is_on_grid_and_never_beyond_the_allowed_fraction(
+    arrival: Decimal, bps: int, buy: bool
+) -> None:
+    tick = Decimal("0.01")
+    frac = Decimal(bps) / 10_000
+    cap = slippage_cap_price(arrival, frac, buy=buy, tick=tick)
+    assert cap % tick == 0
+    if buy:
+        assert arrival * (1 + frac) - tick < cap <= arrival * (1 + frac)
+        assert beyond_cap(cap + tick, cap, buy=True)
+        assert not beyond_cap(cap, cap, buy=True)
+    else:
+        assert arrival * (1 - frac) <= cap < arrival * (1 - frac) + tick
+        assert beyond_cap(cap - tick, cap, buy=False)
+        assert not beyond_cap(cap, cap, buy=False)
+
+
+def test_parameters_refuse_floats_and_garbage() -> None:
+    assert param_decimal({"x": "0.5"}, "x", None) == Decimal("0.5")
+    assert param_decimal({}, "x", Decimal(1)) == Decimal(1)
+    with pytest.raises(InvalidOrder, match="decimal string"):
+        param_decimal({"x": 0.5}, "x", None)
+    with pytest.raises(InvalidOrder, match="not a number"):
+        param_decimal({"x": "half"}, "x", None)
+    with pytest.raises(InvalidOrder, match="finite"):
+        param_decimal({"x": "NaN"}, "x", None)
+    assert round_to_lot(Decimal("0.0019"), Decimal("0.001")) == Decimal("0.001")
+    assert round_to_lot(Decimal("-1"), Decimal("0.001")) == 0
+
+
+def test_report_round_trips_through_json() -> None:
+    report = AlgoReport(
+        algorithm="TWAP",
+        primary_id="O-1",
+        parent_quantity=Decimal("1.000"),
+        arrival_price=Decimal("60000.5"),
+        filled_quantity=Decimal("0.5"),
+        stop_reason=StopReason.MAX_SLIPPAGE,
+        children=["O-1-E1"],
+    )
+    assert AlgoReport.from_json(report.to_json()) == report
