@@ -19,7 +19,6 @@ unstake, needed by the unwind bundles of seed 000); side ``TRANSFER`` for ``tran
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -33,18 +32,16 @@ from typing import Self
 from pydantic import AfterValidator
 from pydantic import AwareDatetime
 from pydantic import BaseModel
-from pydantic import BeforeValidator
 from pydantic import ConfigDict
 from pydantic import Field
-from pydantic import PlainSerializer
 from pydantic import ValidationError
-from pydantic import WithJsonSchema
 from pydantic import model_validator
 
-from nautilus_ext.errors import InvalidInstrumentKey
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.instruments import InstrumentKey
 from nautilus_ext.instruments import InstrumentType
+from nautilus_ext.instruments.attributes import Address
+from nautilus_ext.instruments.attributes import InstrumentKeyField as KeyField
 from nautilus_ext.instruments.enums import DERIVATIVE_TYPES
 from nautilus_ext.instruments.enums import SPORTS_TYPES
 
@@ -137,28 +134,9 @@ SELECTIONS_BY_MARKET: Final[dict[InstrumentType, frozenset[str]]] = {
 }
 """Valid selections per betting market (matched case-insensitively); WIN markets take a runner name."""
 
-_ADDRESS_RE: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 _INT64_MAX: Final = 2**63 - 1  # Parquet stores sequence_in_group and priority as int64
 FREE_FORM_FIELDS: Final = ("function_params", "metadata")
 """Free-form JSON fields: their numbers are read as Decimals and written back as numbers."""
-
-
-def _parse_key(value: object) -> InstrumentKey:
-    if isinstance(value, InstrumentKey):
-        return value
-    if isinstance(value, str):
-        try:
-            return InstrumentKey.parse(value)
-        except InvalidInstrumentKey as e:
-            # pydantic turns ValueError into a field error naming the field
-            raise ValueError(e.message) from None
-    raise ValueError(f"expected a canonical instrument key string, got {type(value).__name__}")
-
-
-def _check_address(value: str | None) -> str | None:
-    if value is not None and not _ADDRESS_RE.fullmatch(value):
-        raise ValueError(f"{value!r} is not a 0x-prefixed 20-byte hex address")
-    return value
 
 
 def _check_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -214,16 +192,9 @@ def exact_json_dumps(value: Any, *, sort_keys: bool = False) -> str:
     return json.dumps(value, allow_nan=False)
 
 
-KeyField = Annotated[
-    InstrumentKey,
-    BeforeValidator(_parse_key),
-    PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "description": "canonical instrument key"}),
-]
 PositiveDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
 SignedDecimal = Annotated[Decimal, Field(allow_inf_nan=False)]
 Fraction = Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False)]
-Address = Annotated[str | None, AfterValidator(_check_address)]
 JsonDict = Annotated[dict[str, Any] | None, AfterValidator(_check_json)]
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 
