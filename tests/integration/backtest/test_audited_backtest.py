@@ -50,7 +50,8 @@ def test_two_runs_are_identical_and_a_parameter_change_is_located(
 
     # lineage of the first filled order: intent -> order -> fill
     filled = next(r for r in first.results if r.fills)
-    lineage = show(str(tmp_path / "a"), f"intent:{filled.operation_id}")
+    lineage = show(f"intent:{filled.operation_id}", str(tmp_path / "a"))
+    assert lineage is not None
     assert lineage.intent is not None
     assert lineage.intent.qty == filled.requested_quantity
     assert [o.status for o in lineage.orders] == ["SUBMITTED"]

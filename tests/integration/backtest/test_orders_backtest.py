@@ -184,3 +184,33 @@ def test_a_spot_pair_is_routed_to_the_cheaper_venue(tmp_path: Path) -> None:
     assert result.algorithm_used == "BEST_VENUE"
     assert result.avg_fill_price == Decimal("59990.50")
     assert BOOKS  # the default two-perp books stay untouched by this test
+
+
+@pytest.mark.slow
+def test_max_slippage_bounds_a_market_order_and_reports_the_rest(small_catalog: Path, tmp_path: Path) -> None:
+    guarded = Order(
+        operation_id="guarded",
+        operation="trade",
+        instrument_key=BIN,
+        venue="BINANCE-FUTURES",
+        side="BUY",
+        amount="3.000",
+        max_slippage="0.00001",  # 0.1 bp of 60000 = 0.6: only the 60000.5 level is inside
+        created_at=START + timedelta(seconds=30),
+    )
+    outcome = run_backtest(_spec(small_catalog, _write(tmp_path, [guarded]), tmp_path))
+    (r,) = outcome.results
+    assert r.order_type == "MARKET_PROTECTED"
+    assert r.limit_price == Decimal("60000.6")
+    assert r.status is ExecutionStatus.PARTIAL
+    assert {f.price for f in r.fills} == {Decimal("60000.5")}
+    assert r.slippage_bps is not None
+    assert r.slippage_bps <= Decimal("0.1")
+
+
+def test_protective_limit_rounds_inside_the_bound() -> None:
+    from nautilus_ext.backtest.executor import protective_limit
+
+    assert protective_limit(Decimal("100"), Decimal("0.001"), Decimal("0.03"), buy=True) == Decimal("100.08")
+    assert protective_limit(Decimal("100"), Decimal("0.001"), Decimal("0.03"), buy=False) == Decimal("99.90")
+    assert protective_limit(Decimal("100"), Decimal("0.001"), Decimal("0.07"), buy=False) == Decimal("99.96")
