@@ -26,6 +26,10 @@ from execution_algos.common import StopReason
 
 ALGORITHM_PATHS: Final[dict[str, tuple[str, str]]] = {
     "TWAP": ("execution_algos.twap:TWAPExecAlgorithm", "execution_algos.twap:TWAPExecAlgorithmConfig"),
+    "LIMIT_THEN_MARKET": (
+        "execution_algos.limit_then_market:LimitThenMarketExecAlgorithm",
+        "execution_algos.limit_then_market:LimitThenMarketExecAlgorithmConfig",
+    ),
 }
 """Routing algorithm name -> (ExecAlgorithm path, config path), for ``ImportableExecAlgorithmConfig``."""
 

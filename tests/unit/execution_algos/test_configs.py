@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 import execution_algos
+from execution_algos.limit_then_market import LimitThenMarketExecAlgorithmConfig
 from execution_algos.twap import TWAPExecAlgorithmConfig
 from nautilus_ext.errors import InvalidConfig
 
-CONFIGS = [TWAPExecAlgorithmConfig]
+CONFIGS = [TWAPExecAlgorithmConfig, LimitThenMarketExecAlgorithmConfig]
 
 
 @pytest.mark.parametrize("cls", CONFIGS)
@@ -29,6 +30,10 @@ def test_config_round_trips_through_json(cls: type) -> None:
         (TWAPExecAlgorithmConfig, {"slippage_action": "IGNORE"}),
         (TWAPExecAlgorithmConfig, {"final_policy": "HOPE"}),
         (TWAPExecAlgorithmConfig, {"max_child_rejects": 0}),
+        (LimitThenMarketExecAlgorithmConfig, {"timeout_secs": 0}),
+        (LimitThenMarketExecAlgorithmConfig, {"reprice_interval_secs": -1}),
+        (LimitThenMarketExecAlgorithmConfig, {"max_reprices": -1}),
+        (LimitThenMarketExecAlgorithmConfig, {"ticks_inside": 0}),
     ],
 )
 def test_config_rules_fail(cls: type, bad: dict[str, object]) -> None:

@@ -16,6 +16,7 @@ from execution_algos.common import beyond_cap
 from execution_algos.common import param_decimal
 from execution_algos.common import round_to_lot
 from execution_algos.common import slippage_cap_price
+from execution_algos.limit_then_market import maker_price
 from execution_algos.twap import twap_schedule
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
@@ -151,3 +152,29 @@ def test_report_round_trips_through_json() -> None:
         children=["O-1-E1"],
     )
     assert AlgoReport.from_json(report.to_json()) == report
+
+
+@given(
+    bid_ticks=st.integers(min_value=1, max_value=1_000_000),
+    spread_ticks=st.integers(min_value=1, max_value=20),
+    inside=st.integers(min_value=1, max_value=10),
+    buy=st.booleans(),
+)
+def test_maker_price_never_crosses_and_joins_or_improves(
+    bid_ticks: int, spread_ticks: int, inside: int, buy: bool
+) -> None:
+    tick = Decimal("0.1")
+    bid, ask = bid_ticks * tick, (bid_ticks + spread_ticks) * tick
+    price = maker_price(bid, ask, tick, buy=buy, ticks_inside=inside)
+    assert bid <= price < ask if buy else bid < price <= ask
+    assert price % tick == 0
+    expected = ask - inside * tick if buy else bid + inside * tick
+    if inside < spread_ticks:
+        assert price == expected
+
+
+def test_maker_price_refuses_a_crossed_book() -> None:
+    assert maker_price(Decimal("99.9"), Decimal("100.0"), Decimal("0.1"), buy=True) == Decimal("99.9")
+    assert maker_price(Decimal("99.9"), Decimal("100.0"), Decimal("0.1"), buy=False) == Decimal("100.0")
+    with pytest.raises(InvalidOrder, match="crossed"):
+        maker_price(Decimal("100"), Decimal("100"), Decimal("0.1"), buy=True)
