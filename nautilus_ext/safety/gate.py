@@ -1,0 +1,384 @@
+"""
+The single pre-trade gate every external effect passes (seed 001, sections 4.7, 6, 12, 16.1).
+
+:meth:`SafetyGate.check` judges one unified Order about to be placed and returns a
+:class:`~nautilus_ext.safety.decision.Decision`. The checks, in order (the first that fails
+blocks):
+
+1. time-based transitions (arm expiry, dirty age, persistent mismatch);
+2. dirty position on the asset (blocks even hedges: the position is unknown);
+3. SAFE mode and per-strategy kill (only orders that reduce ``|position|`` pass);
+4. feed health (market data, venue WebSocket);
+5. the risk matrix;
+6. LIVE only: a valid arm and a confirmation of this exact order's hash;
+7. the per-asset order rate limit.
+
+An allowed order is committed: its LIVE confirmation is spent (one confirmation, one release)
+and it counts toward the rate limit and the flip-flop detector. Cancels always pass
+(:meth:`SafetyGate.check_cancel`) but are recorded for the flip-flop detector.
+
+Leaving SAFE mode (:meth:`SafetyGate.resume`) needs the section 16.1 checks: positions
+reconciled since SAFE began, data fresh, limits confirmed by hash and not breached, an
+incident report reference; it also withdraws any arm, so LIVE needs a fresh human arm after.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from nautilus_ext.audit.context import Clock
+from nautilus_ext.audit.schemas import CommandKind
+from nautilus_ext.audit.schemas import CommandOutcome
+from nautilus_ext.audit.schemas import Mode
+from nautilus_ext.audit.schemas import RiskAction
+from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.errors import RiskBlocked
+from nautilus_ext.errors import SafeModeActive
+from nautilus_ext.orders.model import Order
+from nautilus_ext.safety.arming import ArmingController
+from nautilus_ext.safety.arming import ArmState
+from nautilus_ext.safety.arming import StagedIntent
+from nautilus_ext.safety.arming import intent_hash
+from nautilus_ext.safety.config import SafetyConfig
+from nautilus_ext.safety.decision import Decision
+from nautilus_ext.safety.decision import Rule
+from nautilus_ext.safety.decision import risk_blocked
+from nautilus_ext.safety.events import EventSink
+from nautilus_ext.safety.events import SafetyEvent
+from nautilus_ext.safety.events import log_sink
+from nautilus_ext.safety.halts import Halt
+from nautilus_ext.safety.halts import HaltState
+from nautilus_ext.safety.oms import Fill
+from nautilus_ext.safety.oms import OmsSafeguards
+from nautilus_ext.safety.risk import RiskPolicies
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class GateContext:
+    """
+    What the caller knows about an order at the moment it would be sent.
+
+    Parameters
+    ----------
+    venue : str, optional
+        The venue chosen (default: the order's ``venue`` or its key's venue).
+    estimated_slippage : Decimal, optional
+        Pre-trade slippage estimate, a fraction of the arrival price.
+    market_data_ts_ns : int, optional
+        Time of the market data the decision used, UNIX ns (default: the recorded feed time).
+    asset : str, optional
+        The position key (default: the order's canonical instrument key text).
+    """
+
+    venue: str | None = None
+    estimated_slippage: Decimal | None = None
+    market_data_ts_ns: int | None = None
+    asset: str | None = None
+
+
+def _reduces(position: Decimal, delta: Decimal) -> bool:
+    # strictly smaller |position| without flipping sides: a hedge, no new risk
+    after = position + delta
+    return abs(after) < abs(position) and (after == 0 or (after > 0) == (position > 0))
+
+
+class SafetyGate:
+    """
+    Modes, arming, kill switches, risk matrix and OMS safeguards behind one ``check``.
+
+    Parameters
+    ----------
+    config : SafetyConfig
+        The validated configuration (its ``mode`` decides whether arming applies).
+    clock : Clock
+        The injected clock (Nautilus' clock in a node; never wall time in REPLAY).
+    sink : EventSink, optional
+        Receives every safety event (default: the module logger).
+    alert : callable, optional
+        Called with ``(halt, strategy_id)`` on SAFE entry (``None``) and strategy kills.
+    """
+
+    def __init__(
+        self,
+        config: SafetyConfig,
+        clock: Clock,
+        *,
+        sink: EventSink = log_sink,
+        alert: Callable[[Halt, str | None], object] | None = None,
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._sink = sink
+        self._user_alert = alert
+        self.halts = HaltState(clock, sink, self._on_halt)
+        self.arming = ArmingController(config.arming, clock, sink)
+        self.risk = RiskPolicies(config.risk, clock, self.halts, sink)
+        self.oms = OmsSafeguards(
+            config.oms, clock, self.halts, sink, ws_gating=config.mode in (Mode.LIVE, Mode.DRY_RUN)
+        )
+        self._limits_confirmed: tuple[str, int] | None = None
+        logger.info("Safety gate started: mode=%s limits_hash=%s", config.mode, config.limits_hash())
+
+    @property
+    def mode(self) -> Mode:
+        """Return the run mode."""
+        return self._config.mode
+
+    @property
+    def config(self) -> SafetyConfig:
+        """Return the configuration."""
+        return self._config
+
+    @property
+    def safe(self) -> Halt | None:
+        """Return the cause of SAFE mode, or ``None``."""
+        return self.halts.safe
+
+    # -- operator commands --------------------------------------------------------------------
+
+    def arm(self, ttl_secs: int, actor: str, auto_confirm: Sequence[str] = ()) -> ArmState:
+        """Arm LIVE execution (see :meth:`ArmingController.arm`); SAFE mode still blocks new risk."""
+        return self.arming.arm(ttl_secs, actor, auto_confirm)
+
+    def disarm(self, actor: str) -> bool:
+        """Withdraw the arm and every confirmation."""
+        return self.arming.disarm(actor)
+
+    def stage(self, order: Order) -> StagedIntent:
+        """Stage an intent; its ``intent_hash`` is what a human confirms."""
+        return self.arming.stage(order)
+
+    def confirm(self, digest: str, actor: str) -> StagedIntent:
+        """Confirm the staged intent with exactly this hash."""
+        return self.arming.confirm(digest, actor)
+
+    def kill(self, actor: str, strategy_id: str | None = None, reason: str = "operator kill") -> Halt:
+        """Engage the kill switch, globally (SAFE mode, disarmed) or for one strategy."""
+        return self.halts.kill(actor, strategy_id, reason)
+
+    def release_strategy(self, actor: str, strategy_id: str) -> bool:
+        """Release a per-strategy kill (human command)."""
+        return self.halts.release(actor, strategy_id)
+
+    def confirm_limits(self, actor: str, limits_hash: str) -> bool:
+        """Confirm the risk limits in force by their hash (a recovery check); return whether it matched."""
+        ok = limits_hash == self._config.limits_hash()
+        if ok:
+            self._limits_confirmed = (limits_hash, self._clock.timestamp_ns())
+        self._command(
+            CommandKind.RESUME, actor, ok, "limits confirmed" if ok else "limits hash does not match"
+        )
+        return ok
+
+    def reset_risk_baselines(self, actor: str) -> None:
+        """Count losses afresh from current PnL (human command; logged)."""
+        self.risk.reset_baselines(actor)
+
+    def recovery_problems(self, incident_ref: str = "") -> list[str]:
+        """Return what still prevents leaving SAFE mode (empty when the checks pass)."""
+        halt = self.halts.safe
+        if halt is None:
+            return []
+        problems = self.oms.reconciliation_problems(halt.since_ns)
+        problems += self.oms.feed_problems()
+        confirmed = self._limits_confirmed
+        if confirmed is None or confirmed[0] != self._config.limits_hash() or confirmed[1] < halt.since_ns:
+            problems.append("risk limits not confirmed by hash since SAFE mode began")
+        problems += [message for _, message in self.risk.global_breaches()]
+        if not incident_ref.strip():
+            problems.append("no incident report reference")
+        return problems
+
+    def resume(self, actor: str, incident_ref: str) -> None:
+        """
+        Leave SAFE mode after the section 16.1 checks; LIVE then needs a fresh human arm.
+
+        Raises
+        ------
+        SafeModeActive
+            If a check fails; ``details['problems']`` lists every one.
+        """
+        if self.halts.safe is None:
+            self._command(CommandKind.RESUME, actor, False, "not in SAFE mode")
+            return
+        problems = self.recovery_problems(incident_ref)
+        if problems:
+            self._command(CommandKind.RESUME, actor, False, "; ".join(problems))
+            raise SafeModeActive(
+                f"cannot leave SAFE mode: {'; '.join(problems)}",
+                details={"rule": str(Rule.SAFE_MODE), "problems": problems},
+            )
+        self.halts.exit_safe(actor)
+        self.arming.disarm("system", "SAFE mode left: a fresh human arm is required")
+        self._limits_confirmed = None
+        self._command(CommandKind.RESUME, actor, True, f"SAFE mode left (incident {incident_ref})")
+
+    def status(self) -> dict[str, Any]:
+        """Return a JSON-friendly summary: mode, arm, SAFE cause, kills, dirty assets, positions."""
+        arm = self.arming.arm_state
+        safe = self.halts.safe
+        return {
+            "mode": str(self.mode),
+            "armed": arm is not None,
+            "arm_expires_at_ns": None if arm is None else arm.expires_at_ns,
+            "safe": None
+            if safe is None
+            else {"code": str(safe.code), "rule": str(safe.rule), "message": safe.message},
+            "killed_strategies": sorted(self.halts.killed_strategies),
+            "staged": [i.intent_hash for i in self.arming.staged()],
+            "dirty": sorted(a for a in self.oms.positions if self.oms.dirty_since(a) is not None),
+            "positions": {a: str(q) for a, q in sorted(self.oms.positions.items())},
+            "limits_hash": self._config.limits_hash(),
+        }
+
+    # -- inputs from the venue side -----------------------------------------------------------
+
+    def on_fill(self, fill: Fill) -> bool:
+        """Record a fill (deduplicated); see :meth:`OmsSafeguards.on_fill`."""
+        return self.oms.on_fill(fill)
+
+    def on_position_update(self, asset: str, quantity: Decimal) -> bool:
+        """Record a WS position event."""
+        return self.oms.on_position_update(asset, quantity)
+
+    def on_snapshot(self, asset: str, quantity: Decimal) -> bool:
+        """Record a REST position snapshot."""
+        return self.oms.on_snapshot(asset, quantity)
+
+    def on_market_data(self, asset: str, ts_ns: int | None = None) -> None:
+        """Record market data for ``asset``."""
+        self.oms.on_market_data(asset, ts_ns)
+
+    def on_ws_message(self, venue: str) -> None:
+        """Record a WebSocket message from ``venue``."""
+        self.oms.on_ws_message(venue)
+
+    def on_ws_disconnect(self, venue: str) -> None:
+        """Record a WebSocket disconnect of ``venue``."""
+        self.oms.on_ws_disconnect(venue)
+
+    def record_latency(self, venue: str, latency_ms: int) -> None:
+        """Record a venue round-trip latency, ms."""
+        self.risk.record_latency(venue, latency_ms)
+
+    def update_pnl(self, strategy_id: str, pnl: Decimal) -> None:
+        """Record a strategy's cumulative PnL (may kill it or enter SAFE mode)."""
+        self.risk.update_pnl(strategy_id, pnl)
+
+    def tick(self) -> None:
+        """Evaluate time-based transitions (call on a timer; :meth:`check` calls it too)."""
+        self.arming.is_armed()
+        self.oms.tick()
+
+    # -- the gate -----------------------------------------------------------------------------
+
+    def check(self, order: Order, context: GateContext | None = None) -> Decision:
+        """
+        Judge placing ``order`` now; commit it when allowed (see the module docstring).
+
+        Never raises for a blocked order: the :class:`Decision` carries the typed error.
+        """
+        ctx = context or GateContext()
+        asset = ctx.asset or str(order.instrument_key)
+        venue = ctx.venue or order.venue or order.instrument_key.venue
+        digest = intent_hash(order)
+        self.tick()
+        error = self._first_block(order, asset, venue, ctx)
+        if error is None and self.mode is Mode.LIVE:
+            error = self.arming.release_check(order)
+        if error is None:
+            error = self.oms.rate_block(asset)
+        if error is not None:
+            self._decision_event(RiskAction.BLOCK, error, order, asset, venue, digest)
+            return Decision(error=error, intent_hash=digest, details=dict(error.details))
+        if self.mode is Mode.LIVE:
+            self.arming.consume(order)
+        self.oms.record_place(asset, order.operation_id)
+        self._decision_event(RiskAction.ALLOW, None, order, asset, venue, digest)
+        return Decision(intent_hash=digest)
+
+    def check_cancel(self, asset: str, order_id: str) -> Decision:
+        """Allow a cancel (always: cancels reduce risk) and record it for the flip-flop detector."""
+        self.oms.record_cancel(asset, order_id)
+        return Decision()
+
+    def _first_block(self, order: Order, asset: str, venue: str, ctx: GateContext) -> NautilusExtError | None:
+        if self.oms.dirty_since(asset) is not None:
+            return risk_blocked(
+                Rule.DIRTY_POSITION,
+                f"{asset} is dirty (fill not yet confirmed by a position update or snapshot); cancels only",
+            )
+        position = self.oms.position(asset)
+        reduces = _reduces(position, order.signed_amount)
+        safe = self.halts.safe
+        if safe is not None and not reduces:
+            return SafeModeActive(
+                f"SAFE mode ({safe.code}: {safe.message}): only cancels and reduce-only orders",
+                details={"rule": str(Rule.SAFE_MODE), "cause": str(safe.rule)},
+            )
+        killed = self.halts.killed(order.strategy_id)
+        if killed is not None and not reduces:
+            return RiskBlocked(
+                f"strategy {order.strategy_id} is killed ({killed.message}); reduce-only orders only",
+                details={"rule": str(Rule.KILL_SWITCH), "cause": str(killed.rule)},
+            )
+        feed = self.oms.feed_block(asset, venue, ctx.market_data_ts_ns)
+        if feed is not None:
+            return feed
+        return self.risk.check(
+            order, asset=asset, position=position, venue=venue, estimated_slippage=ctx.estimated_slippage
+        )
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _on_halt(self, halt: Halt, strategy_id: str | None) -> None:
+        if strategy_id is None:
+            # SAFE mode ends the arm: re-arming comes only after the recovery checks
+            self.arming.disarm("system", f"SAFE mode: {halt.message}")
+        if self._user_alert is not None:
+            self._user_alert(halt, strategy_id)
+
+    def _command(self, command: CommandKind, actor: str, ok: bool, message: str) -> None:
+        self._sink(
+            SafetyEvent(
+                ts_ns=self._clock.timestamp_ns(),
+                command=command,
+                outcome=CommandOutcome.ACCEPTED if ok else CommandOutcome.REJECTED,
+                actor=actor,
+                message=message,
+            ),
+        )
+
+    def _decision_event(
+        self,
+        action: RiskAction,
+        error: NautilusExtError | None,
+        order: Order,
+        asset: str,
+        venue: str,
+        digest: str,
+    ) -> None:
+        self._sink(
+            SafetyEvent(
+                ts_ns=self._clock.timestamp_ns(),
+                risk_action=action,
+                rule="gate" if error is None else str(error.details.get("rule", "unknown")),
+                code=None if error is None else str(error.code),
+                strategy_id=order.strategy_id,
+                asset=asset,
+                venue=venue,
+                intent_hash=digest,
+                message=f"order {order.operation_id} allowed" if error is None else error.message,
+                details={"operation_id": order.operation_id},
+            ),
+        )
+
+
+__all__ = ["GateContext", "SafetyGate"]
