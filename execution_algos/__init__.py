@@ -30,6 +30,7 @@ ALGORITHM_PATHS: Final[dict[str, tuple[str, str]]] = {
         "execution_algos.limit_then_market:LimitThenMarketExecAlgorithm",
         "execution_algos.limit_then_market:LimitThenMarketExecAlgorithmConfig",
     ),
+    "POV": ("execution_algos.pov:POVExecAlgorithm", "execution_algos.pov:POVExecAlgorithmConfig"),
 }
 """Routing algorithm name -> (ExecAlgorithm path, config path), for ``ImportableExecAlgorithmConfig``."""
 

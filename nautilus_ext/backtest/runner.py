@@ -54,7 +54,12 @@ def _catalog_fs(catalog: str) -> tuple[str, str | None]:
     return catalog, None
 
 
-def build_run_config(spec: BacktestSpec, registry: InstrumentRegistry, orders_file: str | None) -> Any:
+def build_run_config(
+    spec: BacktestSpec,
+    registry: InstrumentRegistry,
+    orders_file: str | None,
+    exec_algorithms: list[Any] | None = None,
+) -> Any:
     """
     Build the Nautilus ``BacktestRunConfig`` for a spec.
 
@@ -132,7 +137,9 @@ def build_run_config(spec: BacktestSpec, registry: InstrumentRegistry, orders_fi
     return BacktestRunConfig(
         engine=BacktestEngineConfig(
             strategies=[strategy],
-            exec_algorithms=importable_exec_algorithm_configs(),
+            exec_algorithms=importable_exec_algorithm_configs()
+            if exec_algorithms is None
+            else exec_algorithms,
             logging=LoggingConfig(log_level=spec.log_level, bypass_logging=spec.log_level == "ERROR"),
         ),
         venues=list(nautilus_venues.values()),
@@ -219,9 +226,12 @@ def _orders_file(spec: BacktestSpec, workdir: Path) -> str | None:
     return str(out)
 
 
-def run_backtest(spec: BacktestSpec) -> BacktestOutcome:
+def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None) -> BacktestOutcome:
     """
     Run one backtest and return its outcome (results per order, account and position reports).
+
+    ``exec_algorithms`` replaces this project's execution algorithms (Nautilus
+    ``ImportableExecAlgorithmConfig`` list), e.g. to benchmark NautilusTrader's example TWAP.
 
     Raises
     ------
@@ -253,7 +263,7 @@ def run_backtest(spec: BacktestSpec) -> BacktestOutcome:
             local = mirror_to_local(spec.catalog, Path(tmp) / "catalog")
             log.info("mirrored %s to %s for the run", spec.catalog, local)
             run_spec = spec.model_copy(update={"catalog": str(local)})
-        config = build_run_config(run_spec, registry, orders_file)
+        config = build_run_config(run_spec, registry, orders_file, exec_algorithms)
         node = BacktestNode(configs=[config])
         started = time.perf_counter()
         run_results = node.run()

@@ -6,10 +6,11 @@ import pytest
 
 import execution_algos
 from execution_algos.limit_then_market import LimitThenMarketExecAlgorithmConfig
+from execution_algos.pov import POVExecAlgorithmConfig
 from execution_algos.twap import TWAPExecAlgorithmConfig
 from nautilus_ext.errors import InvalidConfig
 
-CONFIGS = [TWAPExecAlgorithmConfig, LimitThenMarketExecAlgorithmConfig]
+CONFIGS = [TWAPExecAlgorithmConfig, LimitThenMarketExecAlgorithmConfig, POVExecAlgorithmConfig]
 
 
 @pytest.mark.parametrize("cls", CONFIGS)
@@ -34,6 +35,11 @@ def test_config_round_trips_through_json(cls: type) -> None:
         (LimitThenMarketExecAlgorithmConfig, {"reprice_interval_secs": -1}),
         (LimitThenMarketExecAlgorithmConfig, {"max_reprices": -1}),
         (LimitThenMarketExecAlgorithmConfig, {"ticks_inside": 0}),
+        (POVExecAlgorithmConfig, {"participation": "0"}),
+        (POVExecAlgorithmConfig, {"participation": "1.5"}),
+        (POVExecAlgorithmConfig, {"min_child": "0.5", "max_child": "0.1"}),
+        (POVExecAlgorithmConfig, {"max_duration_secs": 0}),
+        (POVExecAlgorithmConfig, {"final_policy": "DUMP"}),
     ],
 )
 def test_config_rules_fail(cls: type, bad: dict[str, object]) -> None:

@@ -17,6 +17,7 @@ from execution_algos.common import param_decimal
 from execution_algos.common import round_to_lot
 from execution_algos.common import slippage_cap_price
 from execution_algos.limit_then_market import maker_price
+from execution_algos.pov import pov_child_size
 from execution_algos.twap import twap_schedule
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
@@ -178,3 +179,37 @@ def test_maker_price_refuses_a_crossed_book() -> None:
     assert maker_price(Decimal("99.9"), Decimal("100.0"), Decimal("0.1"), buy=False) == Decimal("100.0")
     with pytest.raises(InvalidOrder, match="crossed"):
         maker_price(Decimal("100"), Decimal("100"), Decimal("0.1"), buy=True)
+
+
+@given(
+    observed=st.integers(min_value=0, max_value=100_000),
+    pct=st.integers(min_value=1, max_value=100),
+    filled=st.integers(min_value=0, max_value=5_000),
+    working=st.integers(min_value=0, max_value=500),
+    parent=st.integers(min_value=1, max_value=10_000),
+    min_lots=st.integers(min_value=1, max_value=10),
+    max_lots=st.one_of(st.none(), st.integers(min_value=10, max_value=1_000)),
+)
+def test_pov_child_never_exceeds_participation_remaining_or_max(
+    observed: int, pct: int, filled: int, working: int, parent: int, min_lots: int, max_lots: int | None
+) -> None:
+    lot = Decimal("0.001")
+    remaining = max(Decimal(0), (parent - filled - working) * lot)
+    participation = Decimal(pct) / 100
+    size = pov_child_size(
+        observed_volume=observed * lot,
+        participation=participation,
+        filled=filled * lot,
+        working=working * lot,
+        remaining=remaining,
+        lot=lot,
+        min_child=min_lots * lot,
+        max_child=None if max_lots is None else max_lots * lot,
+    )
+    assert size % lot == 0
+    assert size <= remaining
+    if size > 0:
+        assert size >= min_lots * lot
+        assert filled * lot + working * lot + size <= observed * lot * participation
+        if max_lots is not None:
+            assert size <= max_lots * lot
