@@ -25,9 +25,12 @@ from catalogs.synthetic import DEMO_VENUES
 from catalogs.synthetic import write_synthetic_tardis
 from nautilus_ext.audit import iter_records
 from nautilus_ext.backtest.config import BacktestSpec
+from nautilus_ext.backtest.config import StrategySpec
 from nautilus_ext.backtest.runner import run_backtest
 from nautilus_ext.orders import Order
 
+TWAP_HORIZON = 60
+TWAP_INTERVAL = 10
 KEYS = ("BINANCE-FUTURES:PERPETUAL:BTC-USDT@LIN", "BYBIT:PERPETUAL:BTC-USDT@LIN")
 
 
@@ -45,6 +48,41 @@ def _orders(n: int, hours: float) -> list[Order]:
         )
         for i in range(n)
     ]
+
+
+def _twap_orders(orders: list[Order]) -> list[Order]:
+    # the same parents as smart orders: this project's TWAP with the example's horizon/interval
+    return [
+        o.model_copy(
+            update={
+                "operation_id": o.operation_id + "-twap",
+                "smart_execution_enabled": True,
+                "metadata": {
+                    "algorithm": "TWAP",
+                    "algo_params": {"horizon_secs": str(TWAP_HORIZON), "interval_secs": str(TWAP_INTERVAL)},
+                },
+            }
+        )
+        for o in orders
+    ]
+
+
+def _example_twap_spec(catalog: Path, hours: float, tmp: Path, orders_file: Path) -> BacktestSpec:
+    base = _spec(catalog, hours, tmp, None)
+    return base.model_copy(
+        update={
+            "run_id": "example-twap",
+            "strategy": StrategySpec(
+                strategy_path="nautilus_ext.backtest.baseline:ExampleTwapParentsStrategy",
+                config_path="nautilus_ext.backtest.baseline:ExampleTwapParentsConfig",
+                config={
+                    "orders_path": str(orders_file),
+                    "horizon_secs": str(TWAP_HORIZON),
+                    "interval_secs": str(TWAP_INTERVAL),
+                },
+            ),
+        }
+    )
 
 
 def _spec(catalog: Path, hours: float, tmp: Path, orders_file: Path | None) -> BacktestSpec:
@@ -90,10 +128,25 @@ def main() -> None:
         inputs = [p for kinds in files.values() for p in kinds.values()]
         summary = build_catalog("tardis", inputs, tmp / "catalog", progress=False)
         orders_file = tmp / "orders.jsonl"
-        orders_file.write_text("".join(o.to_json() + "\n" for o in _orders(args.orders, args.hours)))
+        parents = _orders(args.orders, args.hours)
+        orders_file.write_text("".join(o.to_json() + "\n" for o in parents))
+        twap_file = tmp / "twap_orders.jsonl"
+        twap_file.write_text("".join(o.to_json() + "\n" for o in _twap_orders(parents)))
+        example_spec = _example_twap_spec(tmp / "catalog", args.hours, tmp, orders_file)
+        layer_twap_spec = _spec(tmp / "catalog", args.hours, tmp, twap_file)
+        from nautilus_trader.config import ImportableExecAlgorithmConfig
+
+        example_algos = [
+            ImportableExecAlgorithmConfig(
+                exec_algorithm_path="nautilus_trader.examples.algorithms.twap:TWAPExecAlgorithm",
+                config_path="nautilus_trader.examples.algorithms.twap:TWAPExecAlgorithmConfig",
+                config={},
+            )
+        ]
+        ex_twap, our_twap = [], []
         bare_spec = _spec(tmp / "catalog", args.hours, tmp, None)
         layer_spec = _spec(tmp / "catalog", args.hours, tmp, orders_file)
-        audit, audit_n = [], 0
+        audit, audit_n, twap_used = [], 0, 0
         bare, layer = [], []
         events = 0
         filled = 0
@@ -108,6 +161,10 @@ def main() -> None:
             audit.append(audited.elapsed_secs)
             audit_n = sum(1 for _ in iter_records(str(audit_root)))
             filled = sum(1 for r in layer_outcome.results if r.fill_ratio > 0)
+            ex_twap.append(run_backtest(example_spec, exec_algorithms=example_algos).elapsed_secs)
+            ours = run_backtest(layer_twap_spec)
+            our_twap.append(ours.elapsed_secs)
+            twap_used = sum(1 for r in ours.results if r.algorithm_used == "TWAP")
         b_med, l_med, a_med = statistics.median(bare), statistics.median(layer), statistics.median(audit)
         rows = sum(summary.rows.values())
         print(f"catalog rows: {rows}, events per run: {events}, orders: {args.orders} ({filled} filled)")
@@ -120,6 +177,16 @@ def main() -> None:
             print(f"{name:<28}{med:>10.3f}{events / med:>14,.0f}  {', '.join(f'{x:.3f}' for x in runs)}")
         print(f"overhead ratio layer/bare: {l_med / b_med:.3f}  (target <= 1.25)")
         print(f"audit: {audit_n} events written; ratio audited/layer: {a_med / l_med:.3f}")
+        e_med, t_med = statistics.median(ex_twap), statistics.median(our_twap)
+        print(
+            f"TWAP parents ({TWAP_HORIZON}s horizon, {TWAP_INTERVAL}s step), {twap_used} worked by our TWAP:"
+        )
+        for name, med, runs in (
+            ("NautilusTrader example TWAP", e_med, ex_twap),
+            ("this layer + its TWAP", t_med, our_twap),
+        ):
+            print(f"{name:<28}{med:>10.3f}{events / med:>14,.0f}  {', '.join(f'{x:.3f}' for x in runs)}")
+        print(f"ratio layer TWAP / example TWAP: {t_med / e_med:.3f}  (target <= 1.0)")
 
 
 if __name__ == "__main__":
