@@ -31,6 +31,7 @@ ALGORITHM_PATHS: Final[dict[str, tuple[str, str]]] = {
         "execution_algos.limit_then_market:LimitThenMarketExecAlgorithmConfig",
     ),
     "POV": ("execution_algos.pov:POVExecAlgorithm", "execution_algos.pov:POVExecAlgorithmConfig"),
+    "VWAP": ("execution_algos.vwap:VWAPExecAlgorithm", "execution_algos.vwap:VWAPExecAlgorithmConfig"),
 }
 """Routing algorithm name -> (ExecAlgorithm path, config path), for ``ImportableExecAlgorithmConfig``."""
 

@@ -80,7 +80,9 @@ class ScheduledExecAlgorithm(SmartExecAlgorithm):
             horizon_over=False,
             sweeping=False,
         )
-        parent.report.detail = f"{len(slices)} slices over {horizon_ns / 1e9:.0f}s"
+        parent.report.detail = f"{len(slices)} slices over {horizon_ns // 1_000_000_000}s"
+        if parent.state.get("profile_used") is False:
+            parent.report.detail += " (no profile volume over the horizon: even slices)"
         self.log.info(f"{self.algorithm_name} {pid}: schedule {[str(s) for _, s in slices]}")
         for i, (offset, _) in enumerate(slices):
             if offset == 0:

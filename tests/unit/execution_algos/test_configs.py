@@ -8,9 +8,15 @@ import execution_algos
 from execution_algos.limit_then_market import LimitThenMarketExecAlgorithmConfig
 from execution_algos.pov import POVExecAlgorithmConfig
 from execution_algos.twap import TWAPExecAlgorithmConfig
+from execution_algos.vwap import VWAPExecAlgorithmConfig
 from nautilus_ext.errors import InvalidConfig
 
-CONFIGS = [TWAPExecAlgorithmConfig, LimitThenMarketExecAlgorithmConfig, POVExecAlgorithmConfig]
+CONFIGS = [
+    TWAPExecAlgorithmConfig,
+    LimitThenMarketExecAlgorithmConfig,
+    POVExecAlgorithmConfig,
+    VWAPExecAlgorithmConfig,
+]
 
 
 @pytest.mark.parametrize("cls", CONFIGS)
@@ -40,6 +46,8 @@ def test_config_round_trips_through_json(cls: type) -> None:
         (POVExecAlgorithmConfig, {"min_child": "0.5", "max_child": "0.1"}),
         (POVExecAlgorithmConfig, {"max_duration_secs": 0}),
         (POVExecAlgorithmConfig, {"final_policy": "DUMP"}),
+        (VWAPExecAlgorithmConfig, {"bucket_secs": 7}),
+        (VWAPExecAlgorithmConfig, {"horizon_secs": 30, "bucket_secs": 60}),
     ],
 )
 def test_config_rules_fail(cls: type, bad: dict[str, object]) -> None:

@@ -19,6 +19,8 @@ from execution_algos.common import slippage_cap_price
 from execution_algos.limit_then_market import maker_price
 from execution_algos.pov import pov_child_size
 from execution_algos.twap import twap_schedule
+from execution_algos.vwap import volume_profile
+from execution_algos.vwap import vwap_schedule
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
 
@@ -213,3 +215,54 @@ def test_pov_child_never_exceeds_participation_remaining_or_max(
         assert filled * lot + working * lot + size <= observed * lot * participation
         if max_lots is not None:
             assert size <= max_lots * lot
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    units=st.integers(min_value=1, max_value=20_000),
+    min_lots=st.integers(min_value=1, max_value=10),
+    volumes=st.lists(st.integers(min_value=0, max_value=500), min_size=1, max_size=30),
+    start_bucket=st.integers(min_value=0, max_value=1439),
+)
+def test_vwap_schedule_sums_and_follows_the_profile(
+    units: int, min_lots: int, volumes: list[int], start_bucket: int
+) -> None:
+    lot = Decimal("0.001")
+    day0 = 1_709_251_200_000_000_000
+    ticks = [
+        (day0 + ((start_bucket + k) % 1440) * 60 * 10**9, Decimal(v) * lot)
+        for k, v in enumerate(volumes)
+        if v
+    ]
+    profile = volume_profile(ticks, 60)
+    total, min_size = units * lot, min_lots * lot
+    horizon = len(volumes) * 60
+    start = day0 + 86_400 * 10**9 + start_bucket * 60 * 10**9  # the next day, same time of day
+    if total < min_size:
+        with pytest.raises(InvalidOrder):
+            vwap_schedule(
+                total,
+                start_ns=start,
+                horizon_secs=horizon,
+                bucket_secs=60,
+                profile=profile,
+                lot=lot,
+                min_size=min_size,
+            )
+        return
+    slices, used = vwap_schedule(
+        total,
+        start_ns=start,
+        horizon_secs=horizon,
+        bucket_secs=60,
+        profile=profile,
+        lot=lot,
+        min_size=min_size,
+    )
+    assert used == any(volumes)
+    assert sum(s for _, s in slices) == total
+    assert all(s >= min_size and s % lot == 0 for _, s in slices)
+    if used and units >= min_lots * len(volumes):
+        # with enough lots, no zero-volume bucket gets a child
+        quiet = {k * 60 * 10**9 for k, v in enumerate(volumes) if v == 0}
+        assert not quiet & {t for t, _ in slices}
