@@ -233,12 +233,14 @@ class RiskPolicies:
         estimated_slippage: Decimal | None,
     ) -> RiskBlocked | None:
         cfg = self._config
-        for rule, message in self.global_breaches():
-            return risk_blocked(rule, message)
         sid = order.strategy_id
         book = self._books.get(sid) if sid is not None else None
         after = position + order.signed_amount
+        # an order that shrinks |position| without flipping is a hedge: loss halts let it through
         reduces = abs(after) < abs(position) and (after == 0 or (after > 0) == (position > 0))
+        if not reduces:
+            for rule, message in self.global_breaches():
+                return risk_blocked(rule, message)
         if book is not None and book.pnl - book.baseline <= -cfg.strategy_loss_limit and not reduces:
             return risk_blocked(Rule.LOSS_KILL_SWITCH, f"strategy {sid} reached its loss limit")
         now = self._clock.timestamp_ns()
