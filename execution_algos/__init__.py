@@ -10,6 +10,8 @@ routing ``Algorithm``      module
 TWAP                       :mod:`execution_algos.twap`
 LIMIT_THEN_MARKET          :mod:`execution_algos.limit_then_market`
 POV                        :mod:`execution_algos.pov`
+VWAP                       :mod:`execution_algos.vwap`
+IS                         :mod:`execution_algos.shortfall`
 =========================  ===============================================
 """
 
@@ -32,6 +34,7 @@ ALGORITHM_PATHS: Final[dict[str, tuple[str, str]]] = {
     ),
     "POV": ("execution_algos.pov:POVExecAlgorithm", "execution_algos.pov:POVExecAlgorithmConfig"),
     "VWAP": ("execution_algos.vwap:VWAPExecAlgorithm", "execution_algos.vwap:VWAPExecAlgorithmConfig"),
+    "IS": ("execution_algos.shortfall:ISExecAlgorithm", "execution_algos.shortfall:ISExecAlgorithmConfig"),
 }
 """Routing algorithm name -> (ExecAlgorithm path, config path), for ``ImportableExecAlgorithmConfig``."""
 

@@ -7,6 +7,7 @@ import pytest
 import execution_algos
 from execution_algos.limit_then_market import LimitThenMarketExecAlgorithmConfig
 from execution_algos.pov import POVExecAlgorithmConfig
+from execution_algos.shortfall import ISExecAlgorithmConfig
 from execution_algos.twap import TWAPExecAlgorithmConfig
 from execution_algos.vwap import VWAPExecAlgorithmConfig
 from nautilus_ext.errors import InvalidConfig
@@ -47,6 +48,9 @@ def test_config_round_trips_through_json(cls: type) -> None:
         (POVExecAlgorithmConfig, {"max_duration_secs": 0}),
         (POVExecAlgorithmConfig, {"final_policy": "DUMP"}),
         (VWAPExecAlgorithmConfig, {"bucket_secs": 7}),
+        (ISExecAlgorithmConfig, {"volatility_bps_per_sqrt_sec": "0"}),
+        (ISExecAlgorithmConfig, {"impact_eta_bps": "-1"}),
+        (ISExecAlgorithmConfig, {"horizon_secs": 10, "interval_secs": 20}),
         (VWAPExecAlgorithmConfig, {"horizon_secs": 30, "bucket_secs": 60}),
     ],
 )

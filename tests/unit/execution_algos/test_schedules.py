@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -18,6 +19,9 @@ from execution_algos.common import round_to_lot
 from execution_algos.common import slippage_cap_price
 from execution_algos.limit_then_market import maker_price
 from execution_algos.pov import pov_child_size
+from execution_algos.shortfall import ac_holdings
+from execution_algos.shortfall import ac_kappa
+from execution_algos.shortfall import is_schedule
 from execution_algos.twap import twap_schedule
 from execution_algos.vwap import volume_profile
 from execution_algos.vwap import vwap_schedule
@@ -266,3 +270,53 @@ def test_vwap_schedule_sums_and_follows_the_profile(
         # with enough lots, no zero-volume bucket gets a child
         quiet = {k * 60 * 10**9 for k, v in enumerate(volumes) if v == 0}
         assert not quiet & {t for t, _ in slices}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    units=st.integers(min_value=1, max_value=20_000),
+    min_lots=st.integers(min_value=1, max_value=10),
+    kappa_milli=st.integers(min_value=0, max_value=100),
+    horizon=st.integers(min_value=10, max_value=1_800),
+    interval=st.integers(min_value=1, max_value=300),
+)
+def test_is_schedule_sums_exactly_and_front_loads(
+    units: int, min_lots: int, kappa_milli: int, horizon: int, interval: int
+) -> None:
+    lot = Decimal("0.001")
+    total, min_size = units * lot, min_lots * lot
+    kappa = Decimal(kappa_milli) / 1000
+    if interval > horizon or total < min_size:
+        with pytest.raises(InvalidOrder):
+            is_schedule(
+                total, horizon_secs=horizon, interval_secs=interval, kappa=kappa, lot=lot, min_size=min_size
+            )
+        return
+    slices = is_schedule(
+        total, horizon_secs=horizon, interval_secs=interval, kappa=kappa, lot=lot, min_size=min_size
+    )
+    assert sum(s for _, s in slices) == total
+    assert all(s >= min_size and s % lot == 0 for _, s in slices)
+    held = ac_holdings(kappa, horizon, list(range(0, horizon + 1, interval)))
+    assert held[0] == 1
+    assert all(a >= b for a, b in itertools.pairwise(held))
+
+
+def test_is_trajectory_is_twap_at_zero_kappa_and_front_loaded_with_urgency() -> None:
+    lot = Decimal("0.001")
+    flat = is_schedule(Decimal("1.000"), horizon_secs=300, interval_secs=30, kappa=Decimal(0), lot=lot)
+    assert [s for _, s in flat] == [Decimal("0.100")] * 10
+    low = ac_kappa(Decimal("0.0001"), Decimal(1), Decimal(100))
+    high = ac_kappa(Decimal("0.01"), Decimal(1), Decimal(100))
+    assert high == Decimal("0.01")
+    low_sizes = [
+        s for _, s in is_schedule(Decimal("1.000"), horizon_secs=300, interval_secs=30, kappa=low, lot=lot)
+    ]
+    high_sizes = [
+        s for _, s in is_schedule(Decimal("1.000"), horizon_secs=300, interval_secs=30, kappa=high, lot=lot)
+    ]
+    assert high_sizes[0] > low_sizes[0] > Decimal("0.100")
+    assert high_sizes[-1] < low_sizes[-1] < Decimal("0.100")
+    assert high_sizes == sorted(high_sizes, reverse=True)
+    with pytest.raises(InvalidOrder):
+        ac_kappa(Decimal(-1), Decimal(1), Decimal(1))
