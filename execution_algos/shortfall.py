@@ -47,7 +47,7 @@ RISK_AVERSION_BY_URGENCY: Final[dict[str, Decimal]] = {
     "MEDIUM": Decimal("0.001"),
     "HIGH": Decimal("0.01"),
 }
-"""Almgren-Chriss ``lambda`` per order urgency (with the default sigma and eta: kappa*T of about 0.3, 0.95, 3 over 300 s)."""
+"""Almgren-Chriss ``lambda`` per urgency (default sigma and eta: kappa*T about 0.3, 0.95, 3 over 300 s)."""
 
 
 class ISExecAlgorithmConfig(ScheduledExecAlgorithmConfig, frozen=True):
@@ -101,7 +101,7 @@ def _sinh(x: Decimal) -> Decimal:
 
 
 def ac_holdings(kappa: Decimal, horizon_secs: int, times_secs: list[int]) -> list[Decimal]:
-    """Return the fraction still held at each time: ``sinh(kappa (T - t)) / sinh(kappa T)`` (linear when kappa is 0)."""
+    """Return the fraction held at each time: ``sinh(kappa (T - t)) / sinh(kappa T)`` (linear at kappa 0)."""
     horizon = Decimal(horizon_secs)
     if kappa == 0:
         return [(horizon - Decimal(t)) / horizon for t in times_secs]
