@@ -11,10 +11,11 @@ def eventually(
     condition: Callable[[], object],
     timeout_secs: float = 10.0,
     interval_secs: float = 0.02,
-    message: str = "",
+    message: str | Callable[[], str] = "",
 ) -> None:
     """
-    Block until ``condition()`` is truthy.
+    Block until ``condition()`` is truthy (``message`` may be a callable, evaluated on failure
+    to describe the state).
 
     Raises
     ------
@@ -26,7 +27,8 @@ def eventually(
         if condition():
             return
         if time.monotonic() >= deadline:
-            raise AssertionError(message or f"condition not met within {timeout_secs}s")
+            text = message() if callable(message) else message
+            raise AssertionError(text or f"condition not met within {timeout_secs}s")
         time.sleep(interval_secs)
 
 

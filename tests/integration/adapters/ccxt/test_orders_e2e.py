@@ -176,7 +176,14 @@ def test_rejections_are_events_with_reason_codes(
     # injected venue reject
     fake_exchange.call(lambda: setattr(fake_exchange.faults, "reject_next_orders", 1))
     rej = _submit(h, strat, _limit(spec, iid, OrderSide.BUY, "0.1", spec["bids"][1][0]))
-    eventually(lambda: _rejections(strat), 10)
+    eventually(
+        lambda: _rejections(strat),
+        10,
+        message=lambda: (
+            f"no rejection: {_order(h, rej)} events={list(strat.events)} "
+            f"faults={fake_exchange.faults.counters} received={fake_exchange.received_orders}"
+        ),
+    )
     assert _order(h, rej).status is OrderStatus.REJECTED
     assert _rejections(strat)[-1].split(":")[0] in ("ORDER_REJECTED", "INVALID_ORDER")
     # insufficient balance
