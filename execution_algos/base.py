@@ -28,6 +28,7 @@ from nautilus_trader.execution.algorithm import ExecAlgorithm
 from nautilus_trader.execution.messages import CancelOrder
 from nautilus_trader.model.enums import LiquiditySide
 from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.events import OrderCanceled
@@ -253,6 +254,11 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         parent.report.children.append(child.client_order_id.value)
         self._parent_of[child.client_order_id] = parent.primary.client_order_id
         self.submit_order(child)
+        # a denial inside submit_order can precede this algorithm's subscription to the
+        # strategy's order events (Nautilus subscribes after the first command): settle it here
+        sent = self.cache.order(child.client_order_id)
+        if sent is not None and sent.status == OrderStatus.DENIED and child.client_order_id in parent.working:
+            self._closed(child.client_order_id, rejected=True, why="denied on submission")
 
     def _guard_tripped(self, parent: Parent, price: Decimal) -> bool:
         arrival = parent.report.arrival_price

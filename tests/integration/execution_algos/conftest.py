@@ -43,7 +43,7 @@ class Market:
 
 class SubmitAtStrategyConfig(UnifiedExecutionConfig, frozen=True):
     orders_json: tuple[str, ...] = ()
-    submit_at_secs: int = 2
+    submit_at_ns: int = START_NS + 2 * SECOND
 
 
 class SubmitAtStrategy(UnifiedExecutionStrategy):
@@ -52,11 +52,11 @@ class SubmitAtStrategy(UnifiedExecutionStrategy):
     def __init__(self, config: SubmitAtStrategyConfig) -> None:
         super().__init__(config)
         self._orders = [Order.from_json(o) for o in config.orders_json]
-        self._at = config.submit_at_secs
+        self._at = config.submit_at_ns
 
     def on_start(self) -> None:
         super().on_start()
-        self.clock.set_time_alert_ns("submit", START_NS + self._at * SECOND, self._submit)
+        self.clock.set_time_alert_ns("submit", self._at, self._submit)
 
     def _submit(self, event: TimeEvent) -> None:
         for order in self._orders:
@@ -149,6 +149,8 @@ def run_orders(
     algorithms: Sequence[Any] = (),
     submit_at_secs: int = 2,
     data: list[Any] | None = None,
+    instrument: Any = None,
+    submit_at_ns: int | None = None,
 ) -> Run:
     """Run unified orders (dicts for ``Order``) submitted ``submit_at_secs`` after the start."""
     from nautilus_trader.backtest.engine import BacktestEngine
@@ -166,7 +168,7 @@ def run_orders(
     from nautilus_ext.instruments.registry import InstrumentRegistry
 
     registry = InstrumentRegistry.default()
-    inst = build_instrument(registry.get(KEY), registry)
+    inst = instrument or build_instrument(registry.get(KEY), registry)
     engine = BacktestEngine(
         BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True), run_analysis=False)
     )
@@ -188,7 +190,7 @@ def run_orders(
         SubmitAtStrategyConfig(
             instrument_ids=(str(inst.id),),
             orders_json=tuple(json.dumps(o) for o in orders),
-            submit_at_secs=submit_at_secs,
+            submit_at_ns=START_NS + submit_at_secs * SECOND if submit_at_ns is None else submit_at_ns,
         )
     )
     engine.add_strategy(strategy)

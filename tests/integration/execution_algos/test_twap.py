@@ -136,3 +136,27 @@ def test_the_cap_holds_inside_a_child_that_would_walk_the_book(run_algo, market,
     result = run.result("t9")
     assert result.filled_quantity == Decimal("0.050")
     assert {f.price for f in result.fills} == {result.arrival_mid + Decimal("0.5")}
+
+
+def test_children_denied_by_the_risk_engine_stop_the_parent_with_a_reason(
+    run_algo, market, make_order
+) -> None:
+    # an instrument whose maximum order size is 0.1: the risk engine denies every 0.167 child
+    from nautilus_trader.model.instruments import CryptoPerpetual
+
+    from nautilus_ext.instruments.nautilus import build_instrument
+    from nautilus_ext.instruments.registry import InstrumentRegistry
+
+    registry = InstrumentRegistry.default()
+    raw = CryptoPerpetual.to_dict(
+        build_instrument(registry.get("BINANCE-FUTURES:PERPETUAL:BTC-USDT@LIN"), registry)
+    )
+    raw["max_quantity"] = "0.100"
+    capped = CryptoPerpetual.from_dict(raw)
+    order = make_order("t10", "1.000", metadata=_twap(horizon_secs="60", interval_secs="10"))
+    run = run_algo([order], market(seconds=120), [TWAPExecAlgorithm()], instrument=capped)
+    result = run.result("t10")
+    assert result.filled_quantity == 0
+    assert len(run.children("t10")) == 3  # max_child_rejects
+    assert result.reason.startswith("CHILD_REJECTED")
+    assert result.status is ExecutionStatus.UNFILLED
