@@ -9,7 +9,7 @@ processes on Linux) before any processing. The adapter path starts in a Nautilus
 ``submit_order`` (so it includes the risk engine, the execution engine's queue, the client's
 checks and the ccxt call, all on the node's event loop); the direct path starts right before
 ``create_order``. Orders are non-marketable limits sent one at a time (each acknowledged before
-the next), after a warm-up.
+the next, 50 per second at most: the risk engine's default throttle is 100/s), after a warm-up.
 
 Usage: ``python benchmarks/bench_adapter_latency.py [--orders N] [--warmup W]``
 """
@@ -45,6 +45,8 @@ from nautilus_ext.testing import eventually
 from nautilus_ext.testing.node_harness import NodeHarness
 
 IID = InstrumentId.from_str("BTCUSDT-LINEAR.BYBIT")
+# Nautilus's risk engine throttles submits to 100/s by default: pace both paths at 50/s
+PACE_SECS = 0.02
 
 
 class _Idle(Strategy):
@@ -106,9 +108,11 @@ def bench_adapter(base_url: str, orders: int, warmup: int) -> tuple[list[float],
                 lambda c=client_order_id: node.cache.order(c).status is OrderStatus.ACCEPTED,
                 10,
                 interval_secs=0.001,
+                message=lambda c=client_order_id: f"order {i} not accepted: {node.cache.order(c)}",
             )
             if i >= warmup:
                 starts[client_order_id.value] = t0
+            time.sleep(PACE_SECS)
         # the client's own record: from entering _submit_order to the venue's REST ack
         client = node.kernel.exec_engine._clients[ClientId("BYBIT")]
         summary = client.latency.summary()
@@ -139,6 +143,8 @@ async def _direct(base_url: str, orders: int, warmup: int) -> list[float]:
             )
             if i >= warmup:
                 starts[client_id] = t0
+            await asyncio.sleep(PACE_SECS)
+        await client.cancel_all_orders("BTC/USDT:USDT")
     finally:
         await client.close()
     received = _received(base_url)
@@ -161,8 +167,9 @@ def main() -> None:
     try:
         assert server.stdout is not None
         base_url = server.stdout.readline().split()[1]
-        direct = asyncio.run(_direct(base_url, args.orders, args.warmup))
+        # the adapter runs first, on a venue with no open orders (the node reconciles at start)
         adapter, client_summary = bench_adapter(base_url, args.orders, args.warmup)
+        direct = asyncio.run(_direct(base_url, args.orders, args.warmup))
     finally:
         server.terminate()
         server.wait(10)

@@ -86,6 +86,8 @@ PreSubmitCheck = Callable[[Order], str | None]
 """A safety check: return ``None`` to let the order through, or a reason code to deny it."""
 
 _SEEN_TRADES_MAX: Final = 50_000
+# bound on per-order status queries per poll cycle (venues page open orders, e.g. 50 on Bybit)
+_MAX_REFRESH_PER_POLL: Final = 10
 _SUPPORTED_TYPES: Final = frozenset({OrderType.MARKET, OrderType.LIMIT})
 _CLIENT_ID_INFO_KEYS: Final = ("orderLinkId", "cloid", "clientOrderId", "clOrdId", "text")
 
@@ -661,13 +663,14 @@ class CcxtExecutionClient(LiveExecutionClient):
                 "fetch_open_orders", partial(self._exchange.fetch_open_orders, symbol)
             )
             listed = {self._resolve(o) for o in venue_open}
-            for order in open_orders:
-                if order.instrument_id != instrument_id:
-                    continue
-                if order.client_order_id in listed:
-                    continue
-                if order.status is OrderStatus.SUBMITTED:
-                    continue  # the request is still in flight
+            stale = [
+                o
+                for o in open_orders
+                if o.instrument_id == instrument_id
+                and o.client_order_id not in listed
+                and o.status is not OrderStatus.SUBMITTED  # the request is still in flight
+            ]
+            for order in stale[:_MAX_REFRESH_PER_POLL]:
                 await self._refresh_order(order)
 
     # -- venue updates ----------------------------------------------------------------------
