@@ -108,7 +108,7 @@ def bench_adapter(base_url: str, orders: int, warmup: int) -> tuple[list[float],
                 lambda c=client_order_id: node.cache.order(c).status is OrderStatus.ACCEPTED,
                 10,
                 interval_secs=0.001,
-                message=lambda c=client_order_id: f"order {i} not accepted: {node.cache.order(c)}",
+                message=lambda c=client_order_id, n=i: f"order {n} not accepted: {node.cache.order(c)}",
             )
             if i >= warmup:
                 starts[client_order_id.value] = t0
