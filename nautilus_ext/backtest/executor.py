@@ -55,6 +55,8 @@ from nautilus_ext.routing.cost import estimate_cost
 from nautilus_ext.routing.router import Route
 from nautilus_ext.routing.router import RouteFamily
 from nautilus_ext.routing.router import route
+from nautilus_ext.safety.gate import GateContext
+from nautilus_ext.safety.gate import SafetyGate
 
 _EXECUTABLE: frozenset[RouteFamily | None] = frozenset(
     {RouteFamily.CEX, RouteFamily.TRADFI, RouteFamily.DEX, RouteFamily.BETFAIR, None}
@@ -97,8 +99,10 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
     :attr:`results` keyed by ``operation_id``.
     """
 
-    def __init__(self, config: UnifiedExecutionConfig) -> None:
+    def __init__(self, config: UnifiedExecutionConfig, safety_gate: SafetyGate | None = None) -> None:
         super().__init__(config)
+        # when set, every order passes this gate just before submit_order (a block is REJECTED)
+        self.safety_gate: SafetyGate | None = safety_gate
         self._registry_dir = config.registry_dir
         self._subscribe_ids = [InstrumentId.from_str(i) for i in config.instrument_ids]
         self._book_data = config.book_data
@@ -316,6 +320,16 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 inst.id, side, quantity, price, time_in_force=tif, tags=tags
             )
             result.order_type = "LIMIT"
+        if self.safety_gate is not None:
+            # the cost estimate (impact + taker fee) bounds the slippage from above
+            self.safety_gate.check(
+                order,
+                GateContext(
+                    venue=chosen_venue,
+                    estimated_slippage=None if estimated is None else estimated / 10_000,
+                    market_data_ts_ns=self._data_ts(inst.id),
+                ),
+            ).raise_if_blocked()
         self._by_client_id[nautilus_order.client_order_id] = order.operation_id
         result.client_order_id = str(nautilus_order.client_order_id)
         if self._auditor is not None:
@@ -331,6 +345,17 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 status=OrderStatus.SUBMITTED,
             )
         self.submit_order(nautilus_order)
+
+    def _data_ts(self, iid: InstrumentId) -> int | None:
+        # time of the newest market data this decision could use (book, quote or trade)
+        book = self.cache.order_book(iid)
+        stamps = [book.ts_last if book is not None and book.update_count else None]
+        stamps += [
+            t.ts_event if t is not None else None
+            for t in (self.cache.quote_tick(iid), self.cache.trade_tick(iid))
+        ]
+        known = [ts for ts in stamps if ts is not None]
+        return max(known) if known else None
 
     def _quantity(self, order: Order, inst: Instrument) -> Any:
         step = inst.size_increment.as_decimal()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import TimeInForce
@@ -11,8 +13,14 @@ from execution_algos import StopReason
 from execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
 from nautilus_ext.backtest.results import ExecutionStatus
 
+RunAlgo = Callable[..., Any]  # the run_algo fixture (conftest.run_orders)
+MakeOrder = Callable[..., dict[str, Any]]  # the make_order fixture
+Market = Any  # the conftest Market dataclass (fixture ``market``)
 
-def test_urgency_high_routes_here_posts_inside_the_touch_then_crosses(run_algo, market, make_order) -> None:
+
+def test_urgency_high_routes_here_posts_inside_the_touch_then_crosses(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     # no algorithm named: a HIGH urgency CEX order routes to LIMIT_THEN_MARKET
     order = make_order("l1", "0.100", urgency="high")
     run = run_algo([order], market(seconds=120), [LimitThenMarketExecAlgorithm()])
@@ -35,7 +43,9 @@ def test_urgency_high_routes_here_posts_inside_the_touch_then_crosses(run_algo, 
     assert "MAKER" in makers
 
 
-def test_timeout_cancels_the_maker_and_crosses_with_ioc(run_algo, market, make_order) -> None:
+def test_timeout_cancels_the_maker_and_crosses_with_ioc(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     meta = {"algorithm": "LIMIT_THEN_MARKET", "algo_params": {"timeout_secs": "10"}}
     order = make_order("l2", "1.000", side="SELL", metadata=meta)
     run = run_algo([order], market(seconds=120), [LimitThenMarketExecAlgorithm()])
@@ -51,7 +61,9 @@ def test_timeout_cancels_the_maker_and_crosses_with_ioc(run_algo, market, make_o
     assert (cross.ts_init - run.children("l2")[0].ts_init) // 1_000_000_000 == 10
 
 
-def test_reprices_follow_a_moving_touch(run_algo, market, make_order) -> None:
+def test_reprices_follow_a_moving_touch(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     meta = {
         "algorithm": "LIMIT_THEN_MARKET",
         "algo_params": {"timeout_secs": "30", "reprice_interval_secs": "5", "max_reprices": "3"},
@@ -68,7 +80,9 @@ def test_reprices_follow_a_moving_touch(run_algo, market, make_order) -> None:
     assert run.result("l3").filled_quantity == Decimal("0.500")
 
 
-def test_cross_is_capped_by_max_slippage(run_algo, market, make_order) -> None:
+def test_cross_is_capped_by_max_slippage(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     thin = market(seconds=60, level_sizes=("0.050", "0.050", "0.050"))
     meta = {"algorithm": "LIMIT_THEN_MARKET", "algo_params": {"timeout_secs": "5"}}
     order = make_order("l4", "0.300", max_slippage="0.00001", metadata=meta)

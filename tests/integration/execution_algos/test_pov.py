@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from execution_algos import StopReason
 from execution_algos.pov import POVExecAlgorithm
 from execution_algos.pov import POVExecAlgorithmConfig
 from nautilus_ext.backtest.results import ExecutionStatus
 
+RunAlgo = Callable[..., Any]  # the run_algo fixture (conftest.run_orders)
+MakeOrder = Callable[..., dict[str, Any]]  # the make_order fixture
+Market = Any  # the conftest Market dataclass (fixture ``market``)
+
+
 SECOND = 1_000_000_000
 START_NS = 1_709_251_200_000_000_000
 
 
-def _secs(order) -> int:
-    return (order.ts_init - START_NS) // SECOND
+def _secs(order: Any) -> int:
+    return int((order.ts_init - START_NS) // SECOND)
 
 
 def test_medium_urgency_routes_to_pov_and_follows_volume_through_a_quiet_period(
-    run_algo, market, make_order
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
 ) -> None:
     # one 0.010 print a second except during [20, 60): 50% participation of it
     quiet = market(seconds=200, zero_volume=[(20, 60)])
@@ -45,7 +52,9 @@ def test_medium_urgency_routes_to_pov_and_follows_volume_through_a_quiet_period(
     assert run.report("p1").stop_reason is StopReason.COMPLETED
 
 
-def test_max_child_clips_and_duration_end_leaves_the_rest(run_algo, market, make_order) -> None:
+def test_max_child_clips_and_duration_end_leaves_the_rest(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     meta = {
         "algorithm": "POV",
         "algo_params": {"participation": "1", "max_child": "0.004", "max_duration_secs": "45"},
@@ -63,7 +72,7 @@ def test_max_child_clips_and_duration_end_leaves_the_rest(run_algo, market, make
 
 
 def test_no_volume_at_all_sends_nothing_and_the_sweep_policy_takes_the_parent(
-    run_algo, market, make_order
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
 ) -> None:
     silent = market(seconds=100, zero_volume=[(0, 100)])
     meta = {"algorithm": "POV", "algo_params": {"max_duration_secs": "30", "final_policy": "SWEEP"}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,11 @@ from execution_algos import StopReason
 from execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
 from execution_algos.twap import TWAPExecAlgorithm
 from nautilus_ext.backtest.results import ExecutionStatus
+
+RunAlgo = Callable[..., Any]  # the run_algo fixture (conftest.run_orders)
+MakeOrder = Callable[..., dict[str, Any]]  # the make_order fixture
+Market = Any  # the conftest Market dataclass (fixture ``market``)
+
 
 SNAPSHOTS = "nautilus_trader/tests/test_data/tardis/binance-futures_book_snapshot_5_BTCUSDT.csv"
 SUBMIT_NS = 1_598_918_403_900_000_000  # after the first snapshot (local 2020-09-01T00:00:03.81Z)
@@ -59,7 +65,7 @@ def _as_deltas(snapshots: list[Any]) -> list[Any]:
 
 
 def test_twap_on_real_snapshots_fills_at_the_real_ask_and_reports_end_of_data(
-    tardis: tuple[Any, list[Any]], run_algo, make_order
+    tardis: tuple[Any, list[Any]], run_algo: RunAlgo, make_order: MakeOrder
 ) -> None:
     inst, data = tardis
     meta = {"algorithm": "TWAP", "algo_params": {"horizon_secs": "60", "interval_secs": "10"}}
@@ -79,7 +85,7 @@ def test_twap_on_real_snapshots_fills_at_the_real_ask_and_reports_end_of_data(
 
 
 def test_max_slippage_on_real_depth_stops_at_the_first_level(
-    tardis: tuple[Any, list[Any]], run_algo, make_order
+    tardis: tuple[Any, list[Any]], run_algo: RunAlgo, make_order: MakeOrder
 ) -> None:
     inst, data = tardis
     meta = {"algorithm": "TWAP", "algo_params": {"horizon_secs": "1", "interval_secs": "1"}}
@@ -96,7 +102,7 @@ def test_max_slippage_on_real_depth_stops_at_the_first_level(
 
 
 def test_limit_then_market_rests_a_maker_inside_the_real_spread(
-    tardis: tuple[Any, list[Any]], run_algo, make_order
+    tardis: tuple[Any, list[Any]], run_algo: RunAlgo, make_order: MakeOrder
 ) -> None:
     inst, data = tardis
     order = make_order("r3", "0.500", urgency="high")

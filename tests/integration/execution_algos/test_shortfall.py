@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from execution_algos import StopReason
 from execution_algos.shortfall import ISExecAlgorithm
 from nautilus_ext.backtest.results import ExecutionStatus
 
+RunAlgo = Callable[..., Any]  # the run_algo fixture (conftest.run_orders)
+MakeOrder = Callable[..., dict[str, Any]]  # the make_order fixture
+Market = Any  # the conftest Market dataclass (fixture ``market``)
 
-def test_high_urgency_front_loads_and_low_urgency_is_near_even(run_algo, market, make_order) -> None:
+
+def test_high_urgency_front_loads_and_low_urgency_is_near_even(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     meta = {"algorithm": "IS", "algo_params": {"horizon_secs": "300", "interval_secs": "30"}}
     orders = [
         make_order("hi", "1.000", urgency="high", metadata=meta),

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from execution_algos import StopReason
 from execution_algos.twap import TWAPExecAlgorithm
 from execution_algos.twap import TWAPExecAlgorithmConfig
 from nautilus_ext.backtest.results import ExecutionStatus
+
+RunAlgo = Callable[..., Any]  # the run_algo fixture (conftest.run_orders)
+MakeOrder = Callable[..., dict[str, Any]]  # the make_order fixture
+Market = Any  # the conftest Market dataclass (fixture ``market``)
+
 
 SECOND = 1_000_000_000
 
@@ -17,7 +24,9 @@ def _twap(**params: str) -> dict[str, object]:
     return {"algorithm": "TWAP", "algo_params": params}
 
 
-def test_twap_splits_evenly_and_fills_exactly_the_parent(run_algo, market, make_order) -> None:
+def test_twap_splits_evenly_and_fills_exactly_the_parent(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     order = make_order("t1", "1.000", metadata=_twap(horizon_secs="60", interval_secs="10"))
     run = run_algo([order], market(seconds=120), [TWAPExecAlgorithm()])
     result = run.result("t1")
@@ -35,7 +44,7 @@ def test_twap_splits_evenly_and_fills_exactly_the_parent(run_algo, market, make_
 
 
 def test_twap_never_overfills_when_children_are_partially_filled_and_catches_up(
-    run_algo, market, make_order
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
 ) -> None:
     # a thin book (0.05 at each of 3 levels): children walk it and the IOC remainder is cancelled
     thin = market(seconds=120, level_sizes=("0.050", "0.050", "0.050"))
@@ -50,7 +59,9 @@ def test_twap_never_overfills_when_children_are_partially_filled_and_catches_up(
     assert result.status is ExecutionStatus.FILLED
 
 
-def test_twap_partial_child_is_caught_up_by_later_slices(run_algo, market, make_order) -> None:
+def test_twap_partial_child_is_caught_up_by_later_slices(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     thin = market(seconds=120, level_sizes=("0.050", "0.050"))  # 0.1 displayed per second
     order = make_order(
         "t3", "0.400", metadata=_twap(horizon_secs="20", interval_secs="10", final_policy="LEAVE")
@@ -66,7 +77,9 @@ def test_twap_partial_child_is_caught_up_by_later_slices(run_algo, market, make_
     assert run.report("t3").stop_reason is StopReason.LEFT_REMAINING
 
 
-def test_twap_final_sweep_takes_the_remainder(run_algo, market, make_order) -> None:
+def test_twap_final_sweep_takes_the_remainder(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     thin = market(seconds=120, level_sizes=("0.050", "0.050"))
     order = make_order("t4", "0.400", metadata=_twap(horizon_secs="20", interval_secs="10"))
     run = run_algo([order], thin, [TWAPExecAlgorithm()])
@@ -77,7 +90,9 @@ def test_twap_final_sweep_takes_the_remainder(run_algo, market, make_order) -> N
     assert result.reason.startswith("SWEEP_INCOMPLETE")
 
 
-def test_max_slippage_caps_every_fill_and_stops_with_a_reason(run_algo, market, make_order) -> None:
+def test_max_slippage_caps_every_fill_and_stops_with_a_reason(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     # the market runs away at 1.0 per second: 5 bps from 60000 is 30.0, reached after ~30 s
     running = market(seconds=200, drift_per_sec="1.0")
     meta = _twap(horizon_secs="100", interval_secs="10", slippage_action="STOP")
@@ -96,7 +111,7 @@ def test_max_slippage_caps_every_fill_and_stops_with_a_reason(run_algo, market, 
 
 
 def test_max_slippage_pause_skips_children_while_the_touch_is_beyond_the_cap(
-    run_algo, market, make_order
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
 ) -> None:
     running = market(seconds=200, drift_per_sec="1.0")
     meta = _twap(horizon_secs="100", interval_secs="10", final_policy="LEAVE")
@@ -109,7 +124,9 @@ def test_max_slippage_pause_skips_children_while_the_touch_is_beyond_the_cap(
     assert report.stop_reason is StopReason.LEFT_REMAINING
 
 
-def test_end_of_data_before_the_horizon_is_reported(run_algo, market, make_order) -> None:
+def test_end_of_data_before_the_horizon_is_reported(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     order = make_order("t7", "1.000", metadata=_twap(horizon_secs="600", interval_secs="10"))
     run = run_algo([order], market(seconds=35), [TWAPExecAlgorithm()])
     result = run.result("t7")
@@ -118,7 +135,9 @@ def test_end_of_data_before_the_horizon_is_reported(run_algo, market, make_order
     assert result.status is ExecutionStatus.PARTIAL
 
 
-def test_bad_parameters_stop_the_parent_without_trading(run_algo, market, make_order) -> None:
+def test_bad_parameters_stop_the_parent_without_trading(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     order = make_order("t8", "1.000", metadata=_twap(horizon_secs="5", interval_secs="10"))
     run = run_algo([order], market(seconds=30), [TWAPExecAlgorithm()])
     result = run.result("t8")
@@ -127,7 +146,9 @@ def test_bad_parameters_stop_the_parent_without_trading(run_algo, market, make_o
     assert run.children("t8") == []
 
 
-def test_the_cap_holds_inside_a_child_that_would_walk_the_book(run_algo, market, make_order) -> None:
+def test_the_cap_holds_inside_a_child_that_would_walk_the_book(
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
+) -> None:
     # levels at +0.5, +1.0, +1.5 from mid; 0.1 bps over 60000 is 0.6: only the first level is allowed
     thin = market(seconds=60, level_sizes=("0.050", "0.050", "0.050"))
     meta = _twap(horizon_secs="10", interval_secs="10", final_policy="LEAVE")
@@ -139,7 +160,7 @@ def test_the_cap_holds_inside_a_child_that_would_walk_the_book(run_algo, market,
 
 
 def test_children_denied_by_the_risk_engine_stop_the_parent_with_a_reason(
-    run_algo, market, make_order
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
 ) -> None:
     # an instrument whose maximum order size is 0.1: the risk engine denies every 0.167 child
     from nautilus_trader.model.instruments import CryptoPerpetual

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from execution_algos import StopReason
 from execution_algos.vwap import VWAPExecAlgorithm
 from execution_algos.vwap import VWAPExecAlgorithmConfig
 from execution_algos.vwap import load_profile
 from nautilus_ext.backtest.results import ExecutionStatus
+
+RunAlgo = Callable[..., Any]  # the run_algo fixture (conftest.run_orders)
+MakeOrder = Callable[..., dict[str, Any]]  # the make_order fixture
+Market = Any  # the conftest Market dataclass (fixture ``market``)
+
 
 SECOND = 1_000_000_000
 START_NS = 1_709_251_200_000_000_000
@@ -53,7 +60,7 @@ def _profile_catalog(path: Path) -> None:
 
 
 def test_vwap_follows_the_catalog_profile_and_skips_zero_volume_buckets(
-    tmp_path: Path, run_algo, market, make_order
+    tmp_path: Path, run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
 ) -> None:
     _profile_catalog(tmp_path)
     from nautilus_trader.model.identifiers import InstrumentId
@@ -75,7 +82,7 @@ def test_vwap_follows_the_catalog_profile_and_skips_zero_volume_buckets(
 
 
 def test_vwap_without_profile_volume_falls_back_to_even_slices_and_says_so(
-    run_algo, market, make_order
+    run_algo: RunAlgo, market: type[Market], make_order: MakeOrder
 ) -> None:
     meta = {"algorithm": "VWAP", "algo_params": {"horizon_secs": "180"}}
     order = make_order("v2", "0.300", metadata=meta)

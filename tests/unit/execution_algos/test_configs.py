@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import execution_algos
+from execution_algos.base import SmartExecAlgorithmConfig
 from execution_algos.limit_then_market import LimitThenMarketExecAlgorithmConfig
 from execution_algos.pov import POVExecAlgorithmConfig
 from execution_algos.shortfall import ISExecAlgorithmConfig
@@ -21,7 +22,7 @@ CONFIGS = [
 
 
 @pytest.mark.parametrize("cls", CONFIGS)
-def test_config_round_trips_through_json(cls: type) -> None:
+def test_config_round_trips_through_json(cls: type[SmartExecAlgorithmConfig]) -> None:
     config = cls()
     assert cls.parse(config.json()) == config
     custom = cls.parse(cls(slippage_action="STOP").json())
