@@ -357,6 +357,9 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
             parent.working[event.client_order_id] = left
         else:
             parent.working.pop(event.client_order_id, None)
+        if parent.done:  # a late fill of a child cancelled at the stop: keep the report true
+            self._store_report(parent)
+            return
         self._progress(parent)
 
     def _closed(self, client_order_id: ClientOrderId, rejected: bool, why: str = "") -> None:
