@@ -184,6 +184,23 @@ def param_decimal(params: Mapping[str, Any] | None, name: str, default: Decimal 
     return out
 
 
+def param_int(params: Mapping[str, Any] | None, name: str, default: int) -> int:
+    """
+    Read a whole-number parameter (``"30"``, ``30``; ``"30.5"`` is refused, not truncated).
+
+    Raises
+    ------
+    InvalidOrder
+        If the value is not a whole number.
+    """
+    value = param_decimal(params, name, None)
+    if value is None:
+        return default
+    if value != value.to_integral_value():
+        raise InvalidOrder(f"algorithm parameter {name} must be a whole number, got {value}")
+    return int(value)
+
+
 def param_str(params: Mapping[str, Any] | None, name: str, default: str) -> str:
     """Read a string parameter (upper-cased enums are compared by the caller)."""
     if not params or name not in params or params[name] is None:

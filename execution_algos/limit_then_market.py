@@ -26,7 +26,7 @@ from execution_algos.base import Parent
 from execution_algos.base import SmartExecAlgorithm
 from execution_algos.base import SmartExecAlgorithmConfig
 from execution_algos.common import StopReason
-from execution_algos.common import param_decimal
+from execution_algos.common import param_int
 from execution_algos.common import require_positive
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
@@ -111,10 +111,10 @@ class LimitThenMarketExecAlgorithm(SmartExecAlgorithm):
 
     def begin(self, parent: Parent, params: dict[str, Any]) -> None:
         d = self._defaults
-        timeout = int(param_decimal(params, "timeout_secs", Decimal(d.timeout_secs)) or 0)
-        interval = int(param_decimal(params, "reprice_interval_secs", Decimal(d.reprice_interval_secs)) or 0)
-        reprices = int(param_decimal(params, "max_reprices", Decimal(d.max_reprices)) or 0)
-        ticks = int(param_decimal(params, "ticks_inside", Decimal(d.ticks_inside)) or 0)
+        timeout = param_int(params, "timeout_secs", d.timeout_secs)
+        interval = param_int(params, "reprice_interval_secs", d.reprice_interval_secs)
+        reprices = param_int(params, "max_reprices", d.max_reprices)
+        ticks = param_int(params, "ticks_inside", d.ticks_inside)
         check_ltm_params(timeout, interval, reprices, ticks)
         parent.state.update(
             phase="MAKER", maker_id=None, maker_price=None, reprices=0, max_reprices=reprices, ticks=ticks

@@ -31,6 +31,7 @@ from execution_algos.base import SmartExecAlgorithmConfig
 from execution_algos.common import FinalPolicy
 from execution_algos.common import StopReason
 from execution_algos.common import param_decimal
+from execution_algos.common import param_int
 from execution_algos.common import param_str
 from execution_algos.common import require_positive
 from execution_algos.common import round_to_lot
@@ -142,12 +143,12 @@ class POVExecAlgorithm(SmartExecAlgorithm):
     def begin(self, parent: Parent, params: dict[str, Any]) -> None:
         d = self._defaults
         participation = param_decimal(params, "participation", Decimal(d.participation)) or Decimal(0)
-        interval = int(param_decimal(params, "interval_secs", Decimal(d.interval_secs)) or 0)
+        interval = param_int(params, "interval_secs", d.interval_secs)
         default_min = None if d.min_child is None else Decimal(d.min_child)
         default_max = None if d.max_child is None else Decimal(d.max_child)
         min_child = param_decimal(params, "min_child", default_min)
         max_child = param_decimal(params, "max_child", default_max)
-        duration = int(param_decimal(params, "max_duration_secs", Decimal(d.max_duration_secs)) or 0)
+        duration = param_int(params, "max_duration_secs", d.max_duration_secs)
         check_pov_params(participation, interval, min_child, max_child, duration)
         policy = param_str(params, "final_policy", d.final_policy).upper()
         if policy not in FinalPolicy.__members__:

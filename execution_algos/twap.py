@@ -24,6 +24,7 @@ from execution_algos.base import Parent
 from execution_algos.common import allocate_units
 from execution_algos.common import min_units
 from execution_algos.common import param_decimal
+from execution_algos.common import param_int
 from execution_algos.common import require_positive
 from execution_algos.common import to_units
 from execution_algos.scheduled import ScheduledExecAlgorithm
@@ -150,9 +151,9 @@ class TWAPExecAlgorithm(ScheduledExecAlgorithm):
 
     def plan(self, parent: Parent, params: dict[str, Any]) -> tuple[list[tuple[int, Decimal]], int]:
         d = self._defaults
-        horizon = int(param_decimal(params, "horizon_secs", Decimal(d.horizon_secs)) or 0)
-        interval = int(param_decimal(params, "interval_secs", Decimal(d.interval_secs)) or 0)
-        seed = int(param_decimal(params, "seed", Decimal(d.seed)) or 0)
+        horizon = param_int(params, "horizon_secs", d.horizon_secs)
+        interval = param_int(params, "interval_secs", d.interval_secs)
+        seed = param_int(params, "seed", d.seed)
         slices = twap_schedule(
             parent.total,
             horizon_secs=horizon,

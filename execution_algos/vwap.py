@@ -27,7 +27,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 from execution_algos.base import Parent
 from execution_algos.common import allocate_units
 from execution_algos.common import min_units
-from execution_algos.common import param_decimal
+from execution_algos.common import param_int
 from execution_algos.common import require_positive
 from execution_algos.common import to_units
 from execution_algos.scheduled import ScheduledExecAlgorithm
@@ -158,7 +158,7 @@ class VWAPExecAlgorithm(ScheduledExecAlgorithm):
             profile[b] = profile.get(b, Decimal(0)) + tick.size.as_decimal()
 
     def plan(self, parent: Parent, params: dict[str, Any]) -> tuple[list[tuple[int, Decimal]], int]:
-        horizon = int(param_decimal(params, "horizon_secs", Decimal(self._defaults.horizon_secs)) or 0)
+        horizon = param_int(params, "horizon_secs", self._defaults.horizon_secs)
         profile = dict(
             self._profile(parent.primary.instrument_id)
         )  # a snapshot: live ticks do not move this plan

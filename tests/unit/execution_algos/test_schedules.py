@@ -15,6 +15,7 @@ from execution_algos.common import StopReason
 from execution_algos.common import allocate_units
 from execution_algos.common import beyond_cap
 from execution_algos.common import param_decimal
+from execution_algos.common import param_int
 from execution_algos.common import round_to_lot
 from execution_algos.common import slippage_cap_price
 from execution_algos.limit_then_market import maker_price
@@ -144,6 +145,10 @@ def test_parameters_refuse_floats_and_garbage() -> None:
         param_decimal({"x": "half"}, "x", None)
     with pytest.raises(InvalidOrder, match="finite"):
         param_decimal({"x": "NaN"}, "x", None)
+    assert param_int({"n": "30"}, "n", 1) == 30
+    assert param_int({}, "n", 7) == 7
+    with pytest.raises(InvalidOrder, match="whole number"):
+        param_int({"n": "30.5"}, "n", 1)
     assert round_to_lot(Decimal("0.0019"), Decimal("0.001")) == Decimal("0.001")
     assert round_to_lot(Decimal("-1"), Decimal("0.001")) == 0
 
