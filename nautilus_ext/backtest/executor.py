@@ -272,7 +272,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         side = OrderSide.BUY if buy else OrderSide.SELL
         tags = [f"op:{order.operation_id}"]
         algo = rt.algorithm
-        if order.price is None and algo is not None and str(algo.name) in IMPLEMENTED_ALGORITHMS:
+        if order.price is None and algo is not None and self._algorithm_running(str(algo.name)):
             # the ExecAlgorithm takes the primary over and sends IOC children (execution_algos)
             params = {k: str(v) for k, v in algo.params.items()}
             # the Order's own guard and urgency apply even when metadata names the algorithm
@@ -356,6 +356,15 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         ]
         known = [ts for ts in stamps if ts is not None]
         return max(known) if known else None
+
+    def _algorithm_running(self, name: str) -> bool:
+        # an ExecAlgorithm takes the order only if this node registered it (else: direct, said so)
+        if name not in IMPLEMENTED_ALGORITHMS:
+            return False
+        if f"{name}.execute" in self.msgbus.endpoints():
+            return True
+        self.log.warning(f"ExecAlgorithm {name} is not registered in this node: executing directly")
+        return False
 
     def _quantity(self, order: Order, inst: Instrument) -> Any:
         step = inst.size_increment.as_decimal()

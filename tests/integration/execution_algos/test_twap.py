@@ -181,3 +181,15 @@ def test_children_denied_by_the_risk_engine_stop_the_parent_with_a_reason(
     assert len(run.children("t10")) == 3  # max_child_rejects
     assert result.reason.startswith("CHILD_REJECTED")
     assert result.status is ExecutionStatus.UNFILLED
+
+
+def test_without_the_algorithm_in_the_node_the_order_executes_directly_and_says_so(
+    run_algo: RunAlgo, market: Market, make_order: MakeOrder
+) -> None:
+    order = make_order("t11", "0.100", metadata=_twap(horizon_secs="60", interval_secs="10"))
+    run = run_algo([order], market(seconds=30), [])
+    result = run.result("t11")
+    assert result.algorithm_requested == "TWAP"
+    assert result.algorithm_used == "DIRECT"
+    assert result.filled_quantity == Decimal("0.100")
+    assert run.children("t11") == []
