@@ -283,12 +283,16 @@ class ArmingController:
         self._expire()
         return sorted(self._intents.values(), key=lambda i: (i.staged_at_ns, i.intent_hash))
 
-    def release_check(self, order: Order) -> RiskBlocked | None:
-        """Return why ``order`` may not be released now, or ``None`` if it may (nothing consumed)."""
+    def release_check(self, order: Order, digest: str | None = None) -> RiskBlocked | None:
+        """
+        Return why ``order`` may not be released now, or ``None`` if it may (nothing consumed).
+
+        ``digest`` may pass ``intent_hash(order)`` when the caller has just computed it.
+        """
         self._expire()
         if self._arm is None:
             return risk_blocked(Rule.NOT_ARMED, "LIVE execution is not armed (arm with a TTL first)")
-        digest = intent_hash(order)
+        digest = intent_hash(order) if digest is None else digest
         intent = self._intents.get(digest)
         if intent is None or intent.confirmed_arm_id != self._arm.arm_id:
             return risk_blocked(
@@ -299,9 +303,9 @@ class ArmingController:
             )
         return None
 
-    def consume(self, order: Order) -> None:
-        """Spend the confirmation of ``order`` (call only after :meth:`release_check` passed)."""
-        self._intents.pop(intent_hash(order), None)
+    def consume(self, digest: str) -> None:
+        """Spend the confirmation with hash ``digest`` (call only after :meth:`release_check` passed)."""
+        self._intents.pop(digest, None)
 
     # -- internals ----------------------------------------------------------------------------
 

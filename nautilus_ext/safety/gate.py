@@ -288,18 +288,20 @@ class SafetyGate:
         ctx = context or GateContext()
         asset = ctx.asset or str(order.instrument_key)
         venue = ctx.venue or order.venue or order.instrument_key.venue
-        digest = intent_hash(order)
+        live = self.mode is Mode.LIVE
+        # the content hash costs most of a check: only LIVE needs it (for the confirmation)
+        digest = intent_hash(order) if live else None
         self.tick()
         error = self._first_block(order, asset, venue, ctx)
-        if error is None and self.mode is Mode.LIVE:
-            error = self.arming.release_check(order)
+        if error is None and live:
+            error = self.arming.release_check(order, digest)
         if error is None:
             error = self.oms.rate_block(asset)
         if error is not None:
             self._decision_event(RiskAction.BLOCK, error, order, asset, venue, digest)
             return Decision(error=error, intent_hash=digest, details=dict(error.details))
-        if self.mode is Mode.LIVE:
-            self.arming.consume(order)
+        if digest is not None:
+            self.arming.consume(digest)
         self.oms.record_place(asset, order.operation_id)
         self._decision_event(RiskAction.ALLOW, None, order, asset, venue, digest)
         return Decision(intent_hash=digest)
@@ -363,7 +365,7 @@ class SafetyGate:
         order: Order,
         asset: str,
         venue: str,
-        digest: str,
+        digest: str | None,
     ) -> None:
         self._sink(
             SafetyEvent(

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from nautilus_trader.common.component import TestClock
 
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.orders import Order
 from nautilus_ext.safety import SafetyConfig
 from nautilus_ext.safety import SafetyEvent

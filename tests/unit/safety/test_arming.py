@@ -77,7 +77,7 @@ def test_only_the_exact_hash_releases(arming: ArmingController) -> None:
     assert arming.release_check(order) is None
     # a different order (even one field) is not covered by that confirmation
     assert arming.release_check(make_order(amount="1.5")) is not None
-    arming.consume(order)
+    arming.consume(intent.intent_hash)
     assert arming.release_check(order) is not None
 
 

@@ -136,8 +136,10 @@ class GateMachine(RuleBasedStateMachine):
             self.staged[digest] = self.now()
         if intent.confirmed_by is not None and intent.confirmed_by.startswith("auto:"):
             if digest not in self.confirmed:
-                assert self.model_armed() and self.arm_policy, "auto-confirm without an arm naming it"
-                assert order.strategy_id == "MM-1" and order.amount <= D("0.5")
+                assert self.model_armed(), "auto-confirm without an arm"
+                assert self.arm_policy, "auto-confirm without an arm naming the policy"
+                assert order.strategy_id == "MM-1"
+                assert order.amount <= D("0.5")
             self.confirmed.add(digest)
 
     @rule(i=st.integers(min_value=0, max_value=len(ORDERS) - 1))
@@ -276,7 +278,8 @@ class GateMachine(RuleBasedStateMachine):
         safe_before = self.was_safe
         self.sync()
         if not decision.allowed:
-            assert decision.code is not None and decision.rule is not None
+            assert decision.code is not None
+            assert decision.rule is not None
             event(f"blocked: {decision.rule}")
             return
         self.allowed += 1
