@@ -84,6 +84,7 @@ def test_dry_run_fills_in_simulation_and_sends_nothing(tmp_path: Path, exchange:
                 h.node is not None
                 and h.node.is_running()
                 and h.node.cache.account_for_venue(IID.venue)
+                and strat.is_running
                 and strat.quotes
             ),
             20,

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 def _connected(h) -> bool:  # type: ignore[no-untyped-def]
     node = h.node
-    return bool(node.is_running() and node.cache.instruments())
+    return bool(node.is_running() and node.cache.instruments() and h.strategy(Recorder).is_running)
 
 
 def test_connect_load_instruments_subscribe(

@@ -35,6 +35,8 @@ def _ready(h: NodeHarness, iid: InstrumentId) -> Recorder:
             and h.node.is_running()
             and h.node.cache.instrument(iid)
             and h.node.cache.account_for_venue(iid.venue)
+            # a strategy ignores its order events until RUNNING, which can lag node start
+            and h.strategy(Recorder).is_running
         ),
         20,
         message="node did not connect",
