@@ -220,6 +220,10 @@ class SafetyGate:
         self._limits_confirmed = None
         self._command(CommandKind.RESUME, actor, True, f"SAFE mode left (incident {incident_ref})")
 
+    def refuse_command(self, command: CommandKind, actor: str, message: str) -> None:
+        """Record a command refused before it reached the gate (for example, failed authentication)."""
+        self._command(command, actor, False, message)
+
     def status(self) -> dict[str, Any]:
         """Return a JSON-friendly summary: mode, arm, SAFE cause, kills, dirty assets, positions."""
         arm = self.arming.arm_state

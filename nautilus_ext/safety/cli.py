@@ -1,0 +1,149 @@
+"""
+Operator commands for a running node's safety gate: ``arm --ttl``, ``confirm <hash>``,
+``disarm``, ``status``, ``kill [--strategy]`` and ``resume``.
+
+Each command is one authenticated request to the node's local
+:class:`~nautilus_ext.safety.control.ControlEndpoint`. The token comes from the environment
+variable ``NAUTILUS_EXT_CONTROL_TOKEN`` only (never a command-line argument, which would land in
+shell history and process listings); the endpoint URL from ``--url`` or
+``NAUTILUS_EXT_CONTROL_URL``. The node writes every command and its outcome to the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from typing import Annotated
+from typing import Any
+from typing import Final
+
+import typer
+
+TOKEN_ENV: Final = "NAUTILUS_EXT_CONTROL_TOKEN"
+URL_ENV: Final = "NAUTILUS_EXT_CONTROL_URL"
+DEFAULT_URL: Final = "http://127.0.0.1:8765"
+
+app = typer.Typer(
+    help="Arm, confirm, disarm, kill and inspect a running node's safety gate.", no_args_is_help=True
+)
+
+UrlOption = Annotated[
+    str | None, typer.Option("--url", help=f"Control endpoint (default ${URL_ENV} or {DEFAULT_URL}).")
+]
+ActorOption = Annotated[str | None, typer.Option("--actor", help="Who issues the command (default $USER).")]
+
+
+def send(
+    url: str, token: str, body: dict[str, Any], timeout_secs: float = 10.0
+) -> tuple[int, dict[str, Any]]:
+    """
+    POST one command to the control endpoint; return the HTTP status and the JSON reply.
+
+    Parameters
+    ----------
+    url : str
+        Endpoint base URL.
+    token : str
+        The bearer token.
+    body : dict
+        The command.
+    timeout_secs : float
+        Network timeout, seconds.
+    """
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}/command",
+        data=json.dumps(body).encode("utf-8"),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_secs) as response:
+            return int(response.status), json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return int(e.code), json.loads(e.read() or b"{}")
+    except (urllib.error.URLError, TimeoutError) as e:
+        return 0, {"ok": False, "error": "VENUE_UNAVAILABLE", "message": f"control endpoint unreachable: {e}"}
+
+
+def _call(url: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        typer.echo(f"error: set {TOKEN_ENV} to the node's control token", err=True)
+        raise typer.Exit(2)
+    status, reply = send(url or os.environ.get(URL_ENV) or DEFAULT_URL, token, body)
+    if status != 200 or not reply.get("ok"):
+        typer.echo(f"error: {reply.get('error', status)}: {reply.get('message', '')}", err=True)
+        raise typer.Exit(1)
+    return reply
+
+
+def _actor(actor: str | None) -> str:
+    return actor or os.environ.get("USER") or "operator"
+
+
+@app.command()
+def arm(
+    ttl: Annotated[int, typer.Option("--ttl", help="Time-to-live of the arm, seconds.")],
+    auto_confirm: Annotated[
+        list[str] | None, typer.Option("--auto-confirm", help="Enable a configured auto-confirm policy.")
+    ] = None,
+    url: UrlOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Arm LIVE execution for --ttl seconds (one-shot: disarm before arming again)."""
+    reply = _call(
+        url, {"command": "arm", "ttl_secs": ttl, "actor": _actor(actor), "auto_confirm": auto_confirm or []}
+    )
+    typer.echo(f"armed until {reply['expires_at_ns']} ns (arm {reply['arm_id']})")
+
+
+@app.command()
+def confirm(
+    intent_hash: Annotated[str, typer.Argument(help="The staged intent's content hash.")],
+    url: UrlOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Confirm the staged intent with exactly this hash."""
+    reply = _call(url, {"command": "confirm", "intent_hash": intent_hash, "actor": _actor(actor)})
+    typer.echo(f"confirmed {reply['operation_id']} ({reply['intent_hash']})")
+
+
+@app.command()
+def disarm(url: UrlOption = None, actor: ActorOption = None) -> None:
+    """Withdraw the arm and every confirmation."""
+    reply = _call(url, {"command": "disarm", "actor": _actor(actor)})
+    typer.echo("disarmed" if reply["was_armed"] else "was not armed")
+
+
+@app.command()
+def kill(
+    strategy: Annotated[str | None, typer.Option("--strategy", help="Kill one strategy only.")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (goes to the audit log).")] = "operator kill",
+    url: UrlOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Engage the kill switch: globally (SAFE mode) or for one strategy."""
+    reply = _call(url, {"command": "kill", "strategy_id": strategy, "reason": reason, "actor": _actor(actor)})
+    typer.echo(f"killed {strategy or 'everything'} ({reply['code']})")
+
+
+@app.command()
+def resume(
+    incident: Annotated[str, typer.Option("--incident", help="Incident report reference.")],
+    url: UrlOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Leave SAFE mode after the recovery checks (then arm again)."""
+    _call(url, {"command": "resume", "incident_ref": incident, "actor": _actor(actor)})
+    typer.echo("SAFE mode left; arm again for LIVE")
+
+
+@app.command()
+def status(url: UrlOption = None) -> None:
+    """Print the gate's status as JSON."""
+    typer.echo(json.dumps(_call(url, {"command": "status"})["status"], indent=2, sort_keys=True))
+
+
+__all__ = ["DEFAULT_URL", "TOKEN_ENV", "URL_ENV", "app", "send"]

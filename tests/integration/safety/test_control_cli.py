@@ -1,0 +1,162 @@
+"""The operator CLI against a real local control endpoint: authenticated, audited, one thread
+owning the gate."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from nautilus_trader.common.component import TestClock
+from typer.testing import CliRunner
+
+from nautilus_ext.audit.schemas import CommandKind
+from nautilus_ext.audit.schemas import CommandOutcome
+from nautilus_ext.audit.schemas import Mode
+from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.orders import Order
+from nautilus_ext.safety import SafetyEvent
+from nautilus_ext.safety import SafetyGate
+from nautilus_ext.safety.cli import app
+from nautilus_ext.safety.cli import send
+from nautilus_ext.safety.control import ControlEndpoint
+
+from .test_executor_gate import _config
+
+TOKEN = "t" * 40
+
+
+class Node:
+    """A gate, its endpoint and an owner thread that pumps queued commands."""
+
+    def __init__(self) -> None:
+        self.clock = TestClock()
+        self.clock.set_time(1_709_251_200 * 1_000_000_000)
+        self.events: list[SafetyEvent] = []
+        self.gate = SafetyGate(_config(Mode.LIVE), self.clock, sink=self.events.append)
+        self.endpoint = ControlEndpoint(self.gate, TOKEN, reply_timeout_secs=5)
+        self._stop = threading.Event()
+        self._owner = threading.Thread(target=self._pump, daemon=True)
+
+    def _pump(self) -> None:
+        while not self._stop.is_set():
+            if not self.endpoint.process_pending():
+                self._stop.wait(0.005)
+
+    def __enter__(self) -> Node:
+        self.endpoint.start()
+        self._owner.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._owner.join(timeout=5)
+        self.endpoint.stop()
+
+
+@pytest.fixture
+def node() -> Iterator[Node]:
+    with Node() as n:
+        yield n
+
+
+def _cli(node: Node, *args: str, token: str = TOKEN) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        app,
+        [
+            args[0],
+            "--url",
+            node.endpoint.url,
+            *(["--actor", "alice"] if args[0] != "status" else []),
+            *args[1:],
+        ],
+        env={"NAUTILUS_EXT_CONTROL_TOKEN": token},
+    )
+    return result.exit_code, result.output
+
+
+def test_arm_confirm_status_disarm_kill(node: Node) -> None:
+    code, out = _cli(node, "arm", "--ttl", "60")
+    assert code == 0, out
+    assert node.gate.arming.is_armed()
+    order = Order(
+        operation_id="op-1",
+        operation="trade",
+        instrument_key="BINANCE-FUTURES:PERPETUAL:BTC-USDT@LIN",
+        venue="BINANCE-FUTURES",
+        side="BUY",
+        amount=Decimal("0.1"),
+    )
+    intent = node.gate.stage(order)
+    code, out = _cli(node, "confirm", "0" * 64)
+    assert code == 1
+    assert "RISK_BLOCKED" in out
+    assert not node.gate.arming.is_armed()  # max_failed_confirmations is 0: a wrong hash disarms
+    assert _cli(node, "arm", "--ttl", "60")[0] == 0
+    code, out = _cli(node, "confirm", intent.intent_hash)
+    assert code == 0, out
+    assert node.gate.arming.release_check(order) is None
+    code, out = _cli(node, "status")
+    assert code == 0
+    assert '"armed": true' in out
+    code, out = _cli(node, "disarm")
+    assert code == 0
+    assert not node.gate.arming.is_armed()
+    code, out = _cli(node, "kill", "--strategy", "S-1")
+    assert code == 0
+    assert node.gate.halts.killed("S-1") is not None
+    assert node.gate.safe is None
+    code, out = _cli(node, "kill")
+    assert code == 0
+    assert node.gate.safe is not None
+    code, out = _cli(node, "resume", "--incident", "INC-1")
+    assert code == 1
+    assert "SAFE_MODE" in out
+    commands = [(e.command, e.outcome, e.actor) for e in node.events if e.command is not None]
+    assert (CommandKind.ARM, CommandOutcome.ACCEPTED, "alice") in commands
+    assert (CommandKind.CONFIRM, CommandOutcome.REJECTED, "alice") in commands
+    assert (CommandKind.KILL, CommandOutcome.ACCEPTED, "alice") in commands
+
+
+def test_wrong_token_is_refused_and_recorded(node: Node) -> None:
+    code, out = _cli(node, "arm", "--ttl", "60", token="x" * 40)
+    assert code == 1
+    assert "UNAUTHORIZED" in out
+    assert not node.gate.arming.is_armed()
+    status, reply = send(node.endpoint.url, "", {"command": "status"})
+    assert status == 401
+    assert reply["ok"] is False
+    refused = [e for e in node.events if e.actor == "unauthenticated"]
+    for _ in range(100):
+        if refused:
+            break
+        threading.Event().wait(0.01)
+        refused = [e for e in node.events if e.actor == "unauthenticated"]
+    assert refused[0].command is CommandKind.ARM
+    assert refused[0].outcome is CommandOutcome.REJECTED
+
+
+def test_missing_token_env_fails_fast(node: Node) -> None:
+    result = CliRunner().invoke(
+        app, ["status", "--url", node.endpoint.url], env={"NAUTILUS_EXT_CONTROL_TOKEN": ""}
+    )
+    assert result.exit_code == 2
+
+
+def test_endpoint_refuses_weak_token_and_public_host(node: Node) -> None:
+    with pytest.raises(InvalidConfig, match="at least"):
+        ControlEndpoint(node.gate, "short")
+    with pytest.raises(InvalidConfig, match="loopback"):
+        ControlEndpoint(node.gate, TOKEN, host="0.0.0.0")
+
+
+def test_unanswered_command_times_out(node: Node) -> None:
+    lonely = ControlEndpoint(node.gate, TOKEN, reply_timeout_secs=0.2)
+    lonely.start()
+    try:
+        status, reply = send(lonely.url, TOKEN, {"command": "status"})
+    finally:
+        lonely.stop()
+    assert status == 504
+    assert reply["error"] == "TIMEOUT"
