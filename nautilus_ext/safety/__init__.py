@@ -9,6 +9,8 @@ a chain or a bookmaker except through :class:`SafetyGate`.
   rate limit and flip-flop detector.
 - :mod:`~nautilus_ext.safety.halts`: SAFE mode and kill switches.
 - :mod:`~nautilus_ext.safety.gate`: the single pre-trade gate and the recovery procedure.
+- :mod:`~nautilus_ext.safety.control` and :mod:`~nautilus_ext.safety.cli`: a local authenticated
+  control endpoint and the operator commands (arm, confirm, disarm, status, kill, resume).
 
 Every state machine is pure and deterministic: time comes from an injected clock, effects are
 :class:`SafetyEvent` records handed to a sink (see :func:`to_audit_event` for the audit log).

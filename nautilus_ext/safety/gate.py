@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from nautilus_trader.model.enums import TradingState
+
 from nautilus_ext.audit.context import Clock
 from nautilus_ext.audit.schemas import CommandKind
 from nautilus_ext.audit.schemas import CommandOutcome
@@ -219,6 +221,20 @@ class SafetyGate:
         self.arming.disarm("system", "SAFE mode left: a fresh human arm is required")
         self._limits_confirmed = None
         self._command(CommandKind.RESUME, actor, True, f"SAFE mode left (incident {incident_ref})")
+
+    def trading_state(self) -> TradingState:
+        """
+        Return the NautilusTrader ``TradingState`` mirroring the gate (``RiskEngine.set_trading_state``).
+
+        SAFE mode is ``REDUCING`` (Nautilus then denies orders that grow a position); LIVE
+        without a valid arm is ``HALTED``; otherwise ``ACTIVE``. The gate stays the authority:
+        this lets Nautilus' own RiskEngine enforce the same line for orders submitted directly.
+        """
+        if self.halts.safe is not None:
+            return TradingState.REDUCING
+        if self.mode is Mode.LIVE and not self.arming.is_armed():
+            return TradingState.HALTED
+        return TradingState.ACTIVE
 
     def refuse_command(self, command: CommandKind, actor: str, message: str) -> None:
         """Record a command refused before it reached the gate (for example, failed authentication)."""

@@ -240,3 +240,17 @@ def test_dirty_max_age_via_gate_tick(live_gate: SafetyGate, clock: TestClock) ->
     with pytest.raises(SafeModeActive) as info:
         live_gate.resume("alice", "INC-1")
     assert any("dirty" in p for p in info.value.details["problems"])
+
+
+def test_nautilus_trading_state_mirrors_the_gate(live_gate: SafetyGate, clock: TestClock) -> None:
+    from nautilus_trader.model.enums import TradingState
+
+    assert live_gate.trading_state() is TradingState.HALTED  # LIVE, not armed
+    live_gate.arm(60, "alice")
+    assert live_gate.trading_state() is TradingState.ACTIVE
+    advance(clock, 60 * SEC)
+    assert live_gate.trading_state() is TradingState.HALTED
+    live_gate.kill("alice")
+    assert live_gate.trading_state() is TradingState.REDUCING
+    backtest = SafetyGate(SafetyConfig.parse(config_dict("BACKTEST")), clock, sink=Recorder())
+    assert backtest.trading_state() is TradingState.ACTIVE
