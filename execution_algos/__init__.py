@@ -12,6 +12,7 @@ LIMIT_THEN_MARKET          :mod:`execution_algos.limit_then_market`
 POV                        :mod:`execution_algos.pov`
 VWAP                       :mod:`execution_algos.vwap`
 IS                         :mod:`execution_algos.shortfall`
+SOR_CEFI                   :mod:`execution_algos.sor`
 =========================  ===============================================
 """
 
@@ -35,6 +36,7 @@ ALGORITHM_PATHS: Final[dict[str, tuple[str, str]]] = {
     "POV": ("execution_algos.pov:POVExecAlgorithm", "execution_algos.pov:POVExecAlgorithmConfig"),
     "VWAP": ("execution_algos.vwap:VWAPExecAlgorithm", "execution_algos.vwap:VWAPExecAlgorithmConfig"),
     "IS": ("execution_algos.shortfall:ISExecAlgorithm", "execution_algos.shortfall:ISExecAlgorithmConfig"),
+    "SOR_CEFI": ("execution_algos.sor:SORExecAlgorithm", "execution_algos.sor:SORExecAlgorithmConfig"),
 }
 """Routing algorithm name -> (ExecAlgorithm path, config path), for ``ImportableExecAlgorithmConfig``."""
 

@@ -282,6 +282,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 params.setdefault("urgency", str(order.urgency))
             if result.arrival_mid is not None:
                 params["arrival_price"] = str(result.arrival_mid)
+            # every loaded candidate, for algorithms that split across venues (SOR_CEFI)
+            params["venues"] = ",".join(sorted(str(i.id) for i in instruments.values()))
             nautilus_order = self.order_factory.market(
                 inst.id,
                 side,

@@ -202,6 +202,72 @@ def run_orders(
     return Run(strategy=strategy, algorithms=algos, engine=engine)
 
 
+def run_venues(
+    orders: Sequence[dict[str, Any]],
+    books: dict[str, Market],
+    algorithms: Sequence[Any],
+    submit_at_secs: int = 2,
+) -> Run:
+    """Run unified orders over several spot venues (CASH accounts, USDT and BTC), one Market each."""
+    import json
+
+    from nautilus_trader.backtest.engine import BacktestEngine
+    from nautilus_trader.backtest.models import MakerTakerFeeModel
+    from nautilus_trader.config import BacktestEngineConfig
+    from nautilus_trader.config import LoggingConfig
+    from nautilus_trader.model.currencies import BTC
+    from nautilus_trader.model.currencies import USDT
+    from nautilus_trader.model.enums import AccountType
+    from nautilus_trader.model.enums import BookType
+    from nautilus_trader.model.enums import OmsType
+    from nautilus_trader.model.objects import Money
+
+    from nautilus_ext.instruments.nautilus import build_instrument
+    from nautilus_ext.instruments.registry import InstrumentRegistry
+
+    registry = InstrumentRegistry.default()
+    engine = BacktestEngine(
+        BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True), run_analysis=False)
+    )
+    ids = []
+    data: list[Any] = []
+    for key, market in books.items():
+        inst = build_instrument(registry.get(key), registry)
+        engine.add_venue(
+            inst.id.venue,
+            oms_type=OmsType.NETTING,
+            account_type=AccountType.CASH,
+            starting_balances=[Money(10_000_000, USDT), Money(100, BTC)],
+            book_type=BookType.L2_MBP,
+            fee_model=MakerTakerFeeModel(),
+            liquidity_consumption=True,
+            trade_execution=True,
+        )
+        engine.add_instrument(inst)
+        data.extend(build_data(inst, market))
+        ids.append(str(inst.id))
+    engine.add_data(sorted(data, key=lambda d: d.ts_init))
+    strategy = SubmitAtStrategy(
+        SubmitAtStrategyConfig(
+            instrument_ids=tuple(ids),
+            orders_json=tuple(json.dumps(o) for o in orders),
+            submit_at_ns=START_NS + submit_at_secs * SECOND,
+        )
+    )
+    engine.add_strategy(strategy)
+    algos = {}
+    for algo in algorithms:
+        engine.add_exec_algorithm(algo)
+        algos[algo.algorithm_name] = algo
+    engine.run()
+    return Run(strategy=strategy, algorithms=algos, engine=engine)
+
+
+@pytest.fixture
+def run_multi_venue() -> Callable[..., Run]:
+    return run_venues
+
+
 @pytest.fixture
 def run_algo() -> Callable[..., Run]:
     return run_orders

@@ -9,6 +9,7 @@ from execution_algos.base import SmartExecAlgorithmConfig
 from execution_algos.limit_then_market import LimitThenMarketExecAlgorithmConfig
 from execution_algos.pov import POVExecAlgorithmConfig
 from execution_algos.shortfall import ISExecAlgorithmConfig
+from execution_algos.sor import SORExecAlgorithmConfig
 from execution_algos.twap import TWAPExecAlgorithmConfig
 from execution_algos.vwap import VWAPExecAlgorithmConfig
 from nautilus_ext.errors import InvalidConfig
@@ -50,6 +51,8 @@ def test_config_round_trips_through_json(cls: type[SmartExecAlgorithmConfig]) ->
         (POVExecAlgorithmConfig, {"final_policy": "DUMP"}),
         (VWAPExecAlgorithmConfig, {"bucket_secs": 7}),
         (ISExecAlgorithmConfig, {"volatility_bps_per_sqrt_sec": "0"}),
+        (SORExecAlgorithmConfig, {"max_rounds": 0}),
+        (SORExecAlgorithmConfig, {"stale_book_secs": -1}),
         (ISExecAlgorithmConfig, {"impact_eta_bps": "-1"}),
         (ISExecAlgorithmConfig, {"horizon_secs": 10, "interval_secs": 20}),
         (VWAPExecAlgorithmConfig, {"horizon_secs": 30, "bucket_secs": 60}),

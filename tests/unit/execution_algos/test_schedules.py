@@ -23,6 +23,8 @@ from execution_algos.pov import pov_child_size
 from execution_algos.shortfall import ac_holdings
 from execution_algos.shortfall import ac_kappa
 from execution_algos.shortfall import is_schedule
+from execution_algos.sor import VenueBook
+from execution_algos.sor import sor_split
 from execution_algos.twap import twap_schedule
 from execution_algos.vwap import volume_profile
 from execution_algos.vwap import vwap_schedule
@@ -325,3 +327,80 @@ def test_is_trajectory_is_twap_at_zero_kappa_and_front_loaded_with_urgency() -> 
     assert high_sizes == sorted(high_sizes, reverse=True)
     with pytest.raises(InvalidOrder):
         ac_kappa(Decimal(-1), Decimal(1), Decimal(1))
+
+
+LEVELS = st.lists(
+    st.tuples(st.integers(min_value=1, max_value=200), st.integers(min_value=0, max_value=5_000)), max_size=8
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    a=LEVELS,
+    b=LEVELS,
+    fee_a=st.sampled_from([Decimal("0"), Decimal("0.001"), Decimal("0.01")]),
+    healthy_b=st.booleans(),
+    units=st.integers(min_value=0, max_value=20_000),
+    buy=st.booleans(),
+    cap_ticks=st.one_of(st.none(), st.integers(min_value=1, max_value=200)),
+)
+def test_sor_split_respects_amount_lots_minimums_depth_health_and_cap(
+    a: list[tuple[int, int]],
+    b: list[tuple[int, int]],
+    fee_a: Decimal,
+    healthy_b: bool,
+    units: int,
+    buy: bool,
+    cap_ticks: int | None,
+) -> None:
+    def book(
+        name: str, levels: list[tuple[int, int]], fee: Decimal, lot: str, minimum: str, healthy: bool
+    ) -> VenueBook:
+        base = Decimal(100)
+        prices = [base + Decimal(t) / 10 if buy else base - Decimal(t) / 10 for t, _ in levels]
+        return VenueBook(
+            venue=name,
+            levels=[(p, Decimal(s) / 1000) for p, (_, s) in zip(prices, levels, strict=True)],
+            taker_fee=fee,
+            lot=Decimal(lot),
+            min_size=Decimal(minimum),
+            healthy=healthy,
+        )
+
+    books = [
+        book("A", a, fee_a, "0.001", "0.005", True),
+        book("B", b, Decimal("0.001"), "0.01", "0.01", healthy_b),
+    ]
+    cap = (
+        None
+        if cap_ticks is None
+        else (Decimal(100) + Decimal(cap_ticks) / 10 if buy else Decimal(100) - Decimal(cap_ticks) / 10)
+    )
+    amount = Decimal(units) / 1000
+    slices = sor_split(books, amount, buy=buy, cap=cap)
+    assert sum(s.quantity for s in slices) <= amount
+    grid = {bk.venue: bk for bk in books}
+    for s in slices:
+        bk = grid[s.venue]
+        assert bk.healthy
+        assert s.quantity % bk.lot == 0
+        assert s.quantity >= bk.min_size
+        if cap is not None:
+            assert not beyond_cap(s.limit_price, cap, buy=buy)
+        reachable = sum(
+            (size for px, size in bk.levels if (px <= s.limit_price if buy else px >= s.limit_price)),
+            Decimal(0),
+        )
+        assert s.quantity <= reachable
+
+
+def test_sor_split_takes_the_cheapest_fee_inclusive_levels_first() -> None:
+    cheap_but_costly_fee = VenueBook(
+        "A", [(Decimal("100.0"), Decimal("1"))], Decimal("0.01"), Decimal("0.001"), Decimal("0.001")
+    )
+    pricier_low_fee = VenueBook(
+        "B", [(Decimal("100.5"), Decimal("1"))], Decimal("0.001"), Decimal("0.001"), Decimal("0.001")
+    )
+    slices = sor_split([cheap_but_costly_fee, pricier_low_fee], Decimal("1.5"), buy=True)
+    # 100.0 * 1.01 = 101.0 > 100.5 * 1.001 = 100.6: B first, then A for the rest
+    assert [(s.venue, s.quantity) for s in slices] == [("A", Decimal("0.500")), ("B", Decimal("1.000"))]
