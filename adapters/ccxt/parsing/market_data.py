@@ -140,6 +140,11 @@ def trade_tick(instrument: Instrument, trade: dict[str, Any], ts_init: int) -> T
 def mark_price(instrument: Instrument, ticker: dict[str, Any], ts_init: int) -> MarkPriceUpdate | None:
     """Return the mark price of a ccxt ticker (``None`` if the venue sent none)."""
     value = ticker.get("markPrice")
+    info = ticker.get("info")
+    if value is None and isinstance(info, dict):
+        # ccxt leaves markPrice empty on some venues' streamed tickers (Hyperliquid's
+        # activeAssetCtx carries it as markPx)
+        value = info.get("markPx") or info.get("markPrice")
     if value is None:
         return None
     ts = ms_to_ns(ticker.get("timestamp"), ts_init)

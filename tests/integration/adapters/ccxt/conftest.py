@@ -62,6 +62,7 @@ class RecorderConfig(StrategyConfig, frozen=True):
 
     instrument_id: str
     subscribe: bool = True
+    subscribe_derivatives: bool = False
 
 
 class Recorder(Strategy):
@@ -73,6 +74,8 @@ class Recorder(Strategy):
         self.deltas: list[OrderBookDeltas] = []
         self.quotes: list[QuoteTick] = []
         self.trades: list[TradeTick] = []
+        self.marks: list[Any] = []
+        self.fundings: list[Any] = []
         self.events: list[Any] = []
 
     def on_start(self) -> None:
@@ -80,6 +83,15 @@ class Recorder(Strategy):
             self.subscribe_order_book_deltas(self.instrument_id)
             self.subscribe_quote_ticks(self.instrument_id)
             self.subscribe_trade_ticks(self.instrument_id)
+        if self.config.subscribe_derivatives:
+            self.subscribe_mark_prices(self.instrument_id)
+            self.subscribe_funding_rates(self.instrument_id)
+
+    def on_mark_price(self, mark_price: Any) -> None:
+        self.marks.append(mark_price)
+
+    def on_funding_rate(self, funding_rate: Any) -> None:
+        self.fundings.append(funding_rate)
 
     def on_order_book_deltas(self, deltas: OrderBookDeltas) -> None:
         self.deltas.append(deltas)
@@ -99,6 +111,7 @@ def node_factory(
     exchange_id: str,
     *,
     subscribe: bool = True,
+    subscribe_derivatives: bool = False,
     exec_overrides: dict[str, Any] | None = None,
     data_overrides: dict[str, Any] | None = None,
 ) -> Callable[[asyncio.AbstractEventLoop], TradingNode]:
@@ -150,7 +163,13 @@ def node_factory(
         node.add_data_client_factory(venue, CcxtLiveDataClientFactory)
         node.add_exec_client_factory(venue, CcxtLiveExecClientFactory)
         node.trader.add_strategy(
-            Recorder(RecorderConfig(instrument_id=spec["instrument"], subscribe=subscribe))
+            Recorder(
+                RecorderConfig(
+                    instrument_id=spec["instrument"],
+                    subscribe=subscribe,
+                    subscribe_derivatives=subscribe_derivatives,
+                )
+            )
         )
         node.build()
         return node

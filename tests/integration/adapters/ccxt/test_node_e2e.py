@@ -60,3 +60,15 @@ def test_rest_polling_mode(fake_exchange: FakeExchange, exchange_id: str, start_
         return
     eventually(lambda: strat.trades, 10, message="no polled trade")
     assert len(strat.trades) == 1  # history before subscribing is not replayed, no repeats
+
+
+def test_mark_price_and_funding_rate(fake_exchange: FakeExchange, exchange_id: str, start_node) -> None:  # type: ignore[no-untyped-def]
+    h = start_node(exchange_id, subscribe=False, subscribe_derivatives=True)
+    eventually(lambda: _connected(h), 20, message="node did not connect")
+    strat = h.strategy(Recorder)
+    eventually(lambda: strat.marks and strat.fundings, 15, message="no mark/funding data")
+    spec = VENUES[exchange_id]
+    mid = (Decimal(spec["bids"][0][0]) + Decimal(spec["asks"][0][0])) / 2
+    assert strat.marks[-1].value.as_decimal() == pytest.approx(mid, abs=Decimal(1))
+    protocol = getattr(fake_exchange, exchange_id)
+    assert strat.fundings[-1].rate == protocol.funding_rate
