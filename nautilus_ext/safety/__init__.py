@@ -27,6 +27,7 @@ from nautilus_ext.safety.config import RiskConfig
 from nautilus_ext.safety.config import SafetyConfig
 from nautilus_ext.safety.decision import Decision
 from nautilus_ext.safety.decision import Rule
+from nautilus_ext.safety.events import AuditSink
 from nautilus_ext.safety.events import SafetyEvent
 from nautilus_ext.safety.events import to_audit_event
 from nautilus_ext.safety.gate import GateContext
@@ -41,6 +42,7 @@ __all__ = [
     "ArmState",
     "ArmingConfig",
     "ArmingController",
+    "AuditSink",
     "AutoConfirmPolicy",
     "Decision",
     "Fill",

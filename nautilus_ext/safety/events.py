@@ -163,4 +163,32 @@ def to_audit_event(event: SafetyEvent, context: AuditContext, event_id: str) -> 
     )
 
 
-__all__ = ["EventSink", "SafetyEvent", "log_sink", "to_audit_event"]
+class AuditSink:
+    """
+    An :data:`EventSink` that writes every safety event to the audit log.
+
+    Parameters
+    ----------
+    append : callable
+        Takes an audit event (``AuditStore.append``: non-blocking, group-committed).
+    context : AuditContext
+        The run's header and clocks.
+    prefix : str
+        Event id prefix; ids are ``<prefix>-<ts_ns>-<n>``.
+    """
+
+    def __init__(
+        self, append: Callable[[AuditEvent], object], context: AuditContext, prefix: str = "safety"
+    ) -> None:
+        self._append = append
+        self._context = context
+        self._prefix = prefix
+        self._count = 0
+
+    def __call__(self, event: SafetyEvent) -> None:
+        """Convert ``event`` and append it."""
+        self._count += 1
+        self._append(to_audit_event(event, self._context, f"{self._prefix}-{event.ts_ns}-{self._count}"))
+
+
+__all__ = ["AuditSink", "EventSink", "SafetyEvent", "log_sink", "to_audit_event"]
