@@ -59,7 +59,10 @@ class ExampleTwapParentsStrategy(SubscribeOnlyStrategy):
 
         self._orders = load_orders_jsonl(config.orders_path) if config.orders_path else []
         # the example TWAP divides these as numbers
-        self._params = {"horizon_secs": float(config.horizon_secs), "interval_secs": float(config.interval_secs)}
+        self._params = {
+            "horizon_secs": float(config.horizon_secs),
+            "interval_secs": float(config.interval_secs),
+        }
         self._pending: dict[str, object] = {}
 
     def on_start(self) -> None:
