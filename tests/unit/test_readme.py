@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from nautilus_ext.orders import Order
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -14,4 +16,5 @@ def test_readme_core_example_runs() -> None:
     namespace: dict[str, object] = {}
     exec(compile(blocks[0], "README.md", "exec"), namespace)  # our own README
     order = namespace["order"]
-    assert str(getattr(order, "amount")) == "0.1000000000000000055511151231257827"
+    assert isinstance(order, Order)
+    assert str(order.amount) == "0.1000000000000000055511151231257827"
