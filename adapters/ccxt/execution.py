@@ -303,7 +303,21 @@ class CcxtExecutionClient(LiveExecutionClient):
         self._remember(order.client_order_id, None)
         self.generate_order_submitted(order.strategy_id, order.instrument_id, order.client_order_id, now)
         self.latency.request(order.client_order_id.value, self._clock.timestamp_ns())
-        result = await self._place(order)
+        try:
+            result = await self._place(order)
+            if result is not None and not result.get("id"):
+                raise ValueError("venue acknowledged without an order id")
+        except Exception as e:
+            # a bug or an unexpected response, never raised into the engine: the request may
+            # have reached the venue, so look the order up by client id before rejecting
+            self._log.error(f"Unexpected failure submitting {order.client_order_id}: {e!r}")
+            symbol = self._provider.ccxt_symbol(order.instrument_id) or ""
+            result = await self._find_venue_order(
+                symbol, venue_client_id(self._exchange_id, order.client_order_id)
+            )
+            if result is None:
+                self._reject(order, f"ORDER_REJECTED: unexpected failure: {e!r}")
+                return
         if result is None:
             return
         venue_order_id = VenueOrderId(str(result["id"]))
