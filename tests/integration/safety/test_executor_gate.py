@@ -88,7 +88,11 @@ def _order(op: str, amount: str, secs: int) -> Order:
 
 
 def _run(
-    tmp_path: Path, mode: Mode, orders: list[Order], events: list[SafetyEvent]
+    tmp_path: Path,
+    mode: Mode,
+    orders: list[Order],
+    events: list[SafetyEvent],
+    strategy_class: type[OrderReplayStrategy] = OrderReplayStrategy,
 ) -> tuple[OrderReplayStrategy, BacktestEngine, SafetyGate]:
     registry = InstrumentRegistry.default()
     inst = build_instrument(registry.get(KEY), registry)
@@ -118,7 +122,7 @@ def _run(
     )
     path = tmp_path / "orders.jsonl"
     path.write_text("\n".join(o.to_json() for o in orders) + "\n", encoding="utf-8")
-    strategy = OrderReplayStrategy(
+    strategy = strategy_class(
         OrderReplayConfig(
             orders_path=str(path),
             instrument_ids=(str(inst.id),),
