@@ -15,11 +15,6 @@ from nautilus_ext.live.config import load_live_config
 app = typer.Typer(help="Live trading: TradingNode in LIVE or DRY_RUN mode.", no_args_is_help=True)
 
 
-@app.callback()
-def _group() -> None:
-    """Live trading commands (a group, so ``live`` stays a subcommand when mounted)."""
-
-
 @app.command("live")
 def live(
     config_path: Annotated[Path, typer.Argument(help="A configs/live/*.yaml file.")],
@@ -48,3 +43,16 @@ def live(
         node.run()
     finally:
         node.dispose()
+
+
+@app.command("live-validate")
+def live_validate(
+    config_path: Annotated[Path, typer.Argument(help="A configs/live/*.yaml file.")],
+) -> None:
+    """Validate ``config_path`` only (no node is built)."""
+    try:
+        config = load_live_config(config_path)
+    except InvalidConfig as e:
+        typer.echo(f"[{e.code}] {e.message}", err=True)
+        raise typer.Exit(code=2) from e
+    typer.echo(f"OK mode={config.mode} venues={[v.venue for v in config.venues]}")

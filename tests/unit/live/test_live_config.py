@@ -94,3 +94,17 @@ def test_cli_reports_invalid_config(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["live", str(_write(tmp_path, BASE | {"x": 1}))])
     assert result.exit_code == 2
     assert "INVALID_CONFIG" in result.output
+
+
+def test_cli_validate_and_mounting_without_warnings(tmp_path: Path) -> None:
+    import typer
+
+    ok = CliRunner().invoke(app, ["live-validate", str(_write(tmp_path, BASE))])
+    assert ok.exit_code == 0
+    assert "OK mode=DRY_RUN" in ok.output
+    bad = CliRunner().invoke(app, ["live-validate", str(_write(tmp_path, BASE | {"x": 1}))])
+    assert bad.exit_code == 2
+    root = typer.Typer()
+    root.add_typer(app)  # how the project CLI mounts it (warnings are errors here)
+    mounted = CliRunner().invoke(root, ["live-validate", str(_write(tmp_path, BASE))])
+    assert mounted.exit_code == 0
