@@ -33,6 +33,7 @@ app.add_typer(audit_app, name="audit", help="Verify and query the append-only au
 app.command("live", help="Run a TradingNode from validated YAML (configs/live/, LIVE or DRY_RUN).")(
     live_command
 )
+app.command("live-validate", help="Validate a live YAML file without building a node.")(live_validate_command)
 app.add_typer(onchain_app, name="onchain", help="On-chain calculators (leverage, health factor).")
 instrument_app = typer.Typer(help="Canonical instrument keys.", no_args_is_help=True)
 app.add_typer(instrument_app, name="instrument")
