@@ -13,6 +13,7 @@ POV                        :mod:`execution_algos.pov`
 VWAP                       :mod:`execution_algos.vwap`
 IS                         :mod:`execution_algos.shortfall`
 SOR_CEFI                   :mod:`execution_algos.sor`
+ATOMIC_LEGS                :mod:`execution_algos.atomic_legs` (not routed yet: submit directly)
 =========================  ===============================================
 """
 

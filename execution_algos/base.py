@@ -26,6 +26,7 @@ from nautilus_trader.config import ExecAlgorithmConfig
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.algorithm import ExecAlgorithm
 from nautilus_trader.execution.messages import CancelOrder
+from nautilus_trader.execution.messages import SubmitOrder
 from nautilus_trader.model.enums import LiquiditySide
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
@@ -256,6 +257,29 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         self.submit_order(child)
         # a denial inside submit_order can precede this algorithm's subscription to the
         # strategy's order events (Nautilus subscribes after the first command): settle it here
+        sent = self.cache.order(child.client_order_id)
+        if sent is not None and sent.status == OrderStatus.DENIED and child.client_order_id in parent.working:
+            self._closed(child.client_order_id, rejected=True, why="denied on submission")
+
+    def submit_on_venue(self, parent: Parent, child: NautilusOrder, qty: Decimal) -> None:
+        """Submit a child built for any instrument (another venue), tracked like a spawned one."""
+        # ExecAlgorithm.submit_order gives a spawned child its primary's position id, which
+        # becomes the first venue's position once a child fills there, and a NETTING venue
+        # refuses it for another instrument: submit the same way, letting each venue's engine
+        # assign the position
+        parent.working[child.client_order_id] = qty
+        parent.report.children.append(child.client_order_id.value)
+        self._parent_of[child.client_order_id] = parent.primary.client_order_id
+        self.cache.add_order(child, None, None)
+        self.msgbus.publish(topic=f"events.order.{child.strategy_id.value}", msg=child.init_event)
+        command = SubmitOrder(
+            trader_id=self.trader_id,
+            strategy_id=child.strategy_id,
+            order=child,
+            command_id=UUID4(),
+            ts_init=self.clock.timestamp_ns(),
+        )
+        self.msgbus.send(endpoint="RiskEngine.execute", msg=command)
         sent = self.cache.order(child.client_order_id)
         if sent is not None and sent.status == OrderStatus.DENIED and child.client_order_id in parent.working:
             self._closed(child.client_order_id, rejected=True, why="denied on submission")

@@ -44,6 +44,9 @@ class StopReason(StrEnum):
     BELOW_MIN_SIZE = "BELOW_MIN_SIZE"  # what remains is smaller than the venue's minimum size
     CHILD_REJECTED = "CHILD_REJECTED"  # the venue or risk engine refused a child order
     END_OF_DATA = "END_OF_DATA"  # the node stopped before the algorithm finished
+    INSUFFICIENT_DEPTH = "INSUFFICIENT_DEPTH"  # pre-flight: a book does not show the quantity
+    ROLLED_BACK = "ROLLED_BACK"  # two legs: an imbalance was neutralised (see the detail)
+    UNHEDGED = "UNHEDGED"  # two legs: the imbalance could not be neutralised (residual in detail)
 
 
 @unique

@@ -25,8 +25,6 @@ from typing import Any
 
 from nautilus_trader.common.events import TimeEvent
 from nautilus_trader.core.uuid import UUID4
-from nautilus_trader.execution.messages import SubmitOrder
-from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import ExecAlgorithmId
@@ -227,29 +225,7 @@ class SORExecAlgorithm(SmartExecAlgorithm):
             tags=list(primary.tags) if primary.tags else None,
         )
         self._venue_of[child.client_order_id] = plan.venue
-        self._submit_on_venue(parent, child, qty)
-
-    def _submit_on_venue(self, parent: Parent, child: LimitOrder, qty: Decimal) -> None:
-        # ExecAlgorithm.submit_order gives a spawned child its primary's position id, which
-        # becomes the first venue's position once a child fills there, and a NETTING venue
-        # refuses it for another instrument: submit the same way, letting each venue's engine
-        # assign the position
-        parent.working[child.client_order_id] = qty
-        parent.report.children.append(child.client_order_id.value)
-        self._parent_of[child.client_order_id] = parent.primary.client_order_id
-        self.cache.add_order(child, None, None)
-        self.msgbus.publish(topic=f"events.order.{child.strategy_id.value}", msg=child.init_event)
-        command = SubmitOrder(
-            trader_id=self.trader_id,
-            strategy_id=child.strategy_id,
-            order=child,
-            command_id=UUID4(),
-            ts_init=self.clock.timestamp_ns(),
-        )
-        self.msgbus.send(endpoint="RiskEngine.execute", msg=command)
-        sent = self.cache.order(child.client_order_id)
-        if sent is not None and sent.status == OrderStatus.DENIED and child.client_order_id in parent.working:
-            self._closed(child.client_order_id, rejected=True, why="denied on submission")
+        self.submit_on_venue(parent, child, qty)
 
     def _next_round(self, parent: Parent, why: str) -> None:
         if parent.state["round"] >= parent.state["max_rounds"]:

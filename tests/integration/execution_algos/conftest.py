@@ -207,6 +207,8 @@ def run_venues(
     books: dict[str, Market],
     algorithms: Sequence[Any],
     submit_at_secs: int = 2,
+    strategy: Any = None,
+    instruments: dict[str, Any] | None = None,
 ) -> Run:
     """Run unified orders over several spot venues (CASH accounts, USDT and BTC), one Market each."""
     import json
@@ -232,7 +234,7 @@ def run_venues(
     ids = []
     data: list[Any] = []
     for key, market in books.items():
-        inst = build_instrument(registry.get(key), registry)
+        inst = (instruments or {}).get(key) or build_instrument(registry.get(key), registry)
         engine.add_venue(
             inst.id.venue,
             oms_type=OmsType.NETTING,
@@ -247,7 +249,7 @@ def run_venues(
         data.extend(build_data(inst, market))
         ids.append(str(inst.id))
     engine.add_data(sorted(data, key=lambda d: d.ts_init))
-    strategy = SubmitAtStrategy(
+    strategy = strategy or SubmitAtStrategy(
         SubmitAtStrategyConfig(
             instrument_ids=tuple(ids),
             orders_json=tuple(json.dumps(o) for o in orders),
