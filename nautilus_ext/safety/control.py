@@ -20,6 +20,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -67,6 +68,11 @@ class ControlEndpoint:
         TCP port (0 picks a free one; see :attr:`port`).
     reply_timeout_secs : float
         How long a request waits for the owner thread to process it.
+    max_auth_failures : int
+        Failed authentications tolerated before a lockout (seed 001, section 20).
+    lockout_secs : float
+        How long every request is refused after too many failures, seconds (monotonic time:
+        a network-facing guard, not part of what a REPLAY reproduces).
     """
 
     def __init__(
@@ -76,6 +82,8 @@ class ControlEndpoint:
         host: str = "127.0.0.1",
         port: int = 0,
         reply_timeout_secs: float = 5.0,
+        max_auth_failures: int = 5,
+        lockout_secs: float = 300.0,
     ) -> None:
         if len(token) < MIN_TOKEN_LENGTH:
             raise InvalidConfig(f"the control token must have at least {MIN_TOKEN_LENGTH} characters")
@@ -87,6 +95,11 @@ class ControlEndpoint:
         self._jobs: queue.Queue[_Job] = queue.Queue()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
+        self._max_failures = max_auth_failures
+        self._lockout_secs = lockout_secs
+        self._failures = 0
+        self._locked_until = 0.0
+        self._auth_lock = threading.Lock()
 
     @property
     def port(self) -> int:
@@ -167,10 +180,28 @@ class ControlEndpoint:
 
     # -- HTTP ---------------------------------------------------------------------------------
 
-    def _authorized(self, header: str | None) -> bool:
-        if header is None or not header.startswith("Bearer "):
+    def _authorized(self, header: str | None) -> bool | None:
+        # True: good token; False: refused; None: locked out (even a good token waits)
+        with self._auth_lock:
+            now = time.monotonic()
+            if now < self._locked_until:
+                return None
+            ok = (
+                header is not None
+                and header.startswith("Bearer ")
+                and hmac.compare_digest(header.removeprefix("Bearer ").encode("utf-8"), self._token)
+            )
+            if ok:
+                self._failures = 0
+                return True
+            self._failures += 1
+            if self._failures > self._max_failures:
+                self._failures = 0
+                self._locked_until = now + self._lockout_secs
+                logger.warning(
+                    "Safety control endpoint locked for %ss after failed authentications", self._lockout_secs
+                )
             return False
-        return hmac.compare_digest(header.removeprefix("Bearer ").encode("utf-8"), self._token)
 
     def _refuse_auth(self, body: dict[str, Any]) -> None:
         # recorded on the owner thread like any command; nobody waits for it
@@ -215,7 +246,13 @@ class ControlEndpoint:
                         400, {"ok": False, "error": "INVALID_ORDER", "message": "body must be an object"}
                     )
                     return
-                if not endpoint._authorized(self.headers.get("Authorization")):
+                authorized = endpoint._authorized(self.headers.get("Authorization"))
+                if authorized is None:
+                    self._reply(
+                        429, {"ok": False, "error": "LOCKED_OUT", "message": "too many failed attempts"}
+                    )
+                    return
+                if not authorized:
                     endpoint._refuse_auth(body)
                     self._reply(
                         401, {"ok": False, "error": "UNAUTHORIZED", "message": "missing or wrong token"}

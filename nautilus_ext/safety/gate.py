@@ -252,7 +252,21 @@ class SafetyGate:
             if safe is None
             else {"code": str(safe.code), "rule": str(safe.rule), "message": safe.message},
             "killed_strategies": sorted(self.halts.killed_strategies),
-            "staged": [i.intent_hash for i in self.arming.staged()],
+            # what a human confirms: the hash together with what the order does
+            "staged": [
+                {
+                    "intent_hash": i.intent_hash,
+                    "operation_id": i.order.operation_id,
+                    "strategy_id": i.order.strategy_id,
+                    "instrument_key": str(i.order.instrument_key),
+                    "side": str(i.order.side),
+                    "amount": str(i.order.amount),
+                    "price": None if i.order.price is None else str(i.order.price),
+                    "confirmed_by": i.confirmed_by,
+                    "expires_at_ns": i.expires_at_ns,
+                }
+                for i in self.arming.staged()
+            ],
             "dirty": sorted(a for a in self.oms.positions if self.oms.dirty_since(a) is not None),
             "positions": {a: str(q) for a, q in sorted(self.oms.positions.items())},
             "limits_hash": self._config.limits_hash(),

@@ -160,3 +160,16 @@ def test_unanswered_command_times_out(node: Node) -> None:
         lonely.stop()
     assert status == 504
     assert reply["error"] == "TIMEOUT"
+
+
+def test_repeated_bad_tokens_lock_everyone_out(node: Node) -> None:
+    guarded = ControlEndpoint(node.gate, TOKEN, reply_timeout_secs=1, max_auth_failures=2, lockout_secs=60)
+    guarded.start()
+    try:
+        statuses = [send(guarded.url, "y" * 40, {"command": "status"})[0] for _ in range(3)]
+        assert statuses == [401, 401, 401]
+        status, reply = send(guarded.url, TOKEN, {"command": "status"})
+    finally:
+        guarded.stop()
+    assert status == 429  # even the right token waits out the lockout
+    assert reply["error"] == "LOCKED_OUT"

@@ -220,6 +220,21 @@ def test_status(live_gate: SafetyGate) -> None:
     assert status["positions"] == {ASSET: "1"}
     assert status["safe"] is None
     assert status["limits_hash"] == live_gate.config.limits_hash()
+    intent = live_gate.stage(make_order(amount="0.5"))
+    staged = live_gate.status()["staged"]
+    assert staged == [
+        {
+            "intent_hash": intent.intent_hash,
+            "operation_id": "op-1",
+            "strategy_id": "S-1",
+            "instrument_key": ASSET,
+            "side": "BUY",
+            "amount": "0.5",
+            "price": None,
+            "confirmed_by": None,
+            "expires_at_ns": intent.expires_at_ns,
+        }
+    ]
 
 
 def test_resume_outside_safe_is_a_no_op(live_gate: SafetyGate) -> None:
