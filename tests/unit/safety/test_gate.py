@@ -14,6 +14,7 @@ from nautilus_ext.audit.schemas import RiskAction
 from nautilus_ext.audit.schemas import RiskEvent
 from nautilus_ext.audit.schemas import SafeguardEvent
 from nautilus_ext.errors import ErrorCode
+from nautilus_ext.errors import MarketDataStale
 from nautilus_ext.errors import SafeModeActive
 from nautilus_ext.safety import Fill
 from nautilus_ext.safety import GateContext
@@ -269,3 +270,24 @@ def test_nautilus_trading_state_mirrors_the_gate(live_gate: SafetyGate, clock: T
     assert live_gate.trading_state() is TradingState.REDUCING
     backtest = SafetyGate(SafetyConfig.parse(config_dict("BACKTEST")), clock, sink=Recorder())
     assert backtest.trading_state() is TradingState.ACTIVE
+
+
+def test_safety_event_has_exactly_one_kind() -> None:
+    from nautilus_ext.audit.schemas import CommandKind
+    from nautilus_ext.audit.schemas import SafeguardKind
+    from nautilus_ext.safety import SafetyEvent
+
+    with pytest.raises(ValueError, match="exactly one"):
+        SafetyEvent(ts_ns=0)
+    with pytest.raises(ValueError, match="exactly one"):
+        SafetyEvent(ts_ns=0, risk_action=RiskAction.BLOCK, safeguard=SafeguardKind.DIRTY)
+    with pytest.raises(ValueError, match="outcome"):
+        SafetyEvent(ts_ns=0, command=CommandKind.ARM)
+
+
+def test_blocked_decision_raises_its_typed_error(live_gate: SafetyGate) -> None:
+    decision = live_gate.check(make_order())
+    assert decision.reason.startswith("MARKET_DATA_STALE: ")
+    with pytest.raises(MarketDataStale, match="market data") as info:
+        decision.raise_if_blocked()
+    assert info.value is decision.error
