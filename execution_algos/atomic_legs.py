@@ -231,8 +231,16 @@ class AtomicLegsExecAlgorithm(SmartExecAlgorithm):
         pid = event.name.rsplit(":", 2)[1]
         for parent in self.parents.values():
             if parent.primary.client_order_id.value == pid and not parent.done and parent.working:
-                parent.report.detail = "a leg timed out: cancelled"
-                self.cancel_working(parent)
+                parent.report.detail = "a leg timed out: cancel requested"
+                for cid in list(parent.working):
+                    order = self.cache.order(cid)
+                    # also legs still in flight (submitted, not yet acknowledged by the venue)
+                    if (
+                        order is not None
+                        and (order.is_open or order.is_inflight)
+                        and not order.is_pending_cancel
+                    ):
+                        self.cancel_order(order)
 
     def on_order_filled(self, event: OrderFilled) -> None:
         leg = self._leg_of.get(event.client_order_id)

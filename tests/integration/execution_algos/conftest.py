@@ -209,6 +209,7 @@ def run_venues(
     submit_at_secs: int = 2,
     strategy: Any = None,
     instruments: dict[str, Any] | None = None,
+    insert_latency_secs: dict[str, int] | None = None,
 ) -> Run:
     """Run unified orders over several spot venues (CASH accounts, USDT and BTC), one Market each."""
     import json
@@ -235,8 +236,12 @@ def run_venues(
     data: list[Any] = []
     for key, market in books.items():
         inst = (instruments or {}).get(key) or build_instrument(registry.get(key), registry)
+        from nautilus_trader.backtest.models import LatencyModel
+
+        delay = (insert_latency_secs or {}).get(key)
         engine.add_venue(
             inst.id.venue,
+            latency_model=None if delay is None else LatencyModel(insert_latency_nanos=delay * SECOND),
             oms_type=OmsType.NETTING,
             account_type=AccountType.CASH,
             starting_balances=[Money(10_000_000, USDT), Money(100, BTC)],

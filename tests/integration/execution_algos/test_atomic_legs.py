@@ -142,6 +142,28 @@ def test_every_failure_ends_with_zero_net_exposure_and_a_rollback_cost(
     assert cost > 0
 
 
+def test_a_leg_that_answers_after_the_timeout_still_ends_neutral(
+    run_multi_venue: RunMulti, market: Any
+) -> None:
+    # Bybit takes 15 s to receive an order: the hedge is still in flight at the 10 s leg timeout.
+    # The cancel cannot overtake it in the simulator (the venue does not know the order yet), so
+    # the hedge fills late; the algorithm waits for it instead of neutralising leg A too early.
+    books = {
+        SPOT: market(seconds=40, level_sizes=("0.500",)),
+        HEDGE: market(seconds=40, mid="60001.0", level_sizes=("0.500",)),
+    }
+    strategy = PairStrategy(PairConfig())
+    run = run_multi_venue(
+        [], books, [AtomicLegsExecAlgorithm()], strategy=strategy, insert_latency_secs={HEDGE: 15}
+    )
+    report = run.algorithms["ATOMIC_LEGS"].report(strategy.primary)
+    assert _net(run, A_ID) + _net(run, B_ID) == 0
+    hedge = next(o for o in run.engine.cache.orders() if str(o.instrument_id) == B_ID)
+    assert any(type(e).__name__ == "OrderPendingCancel" for e in hedge.events)  # the timeout asked
+    assert hedge.ts_last >= START_NS + 17 * SECOND  # and the leg answered afterwards
+    assert report.stop_reason is StopReason.COMPLETED
+
+
 def test_pre_flight_refuses_when_a_book_is_too_thin(run_multi_venue: RunMulti, market: Any) -> None:
     run, report = _run(run_multi_venue, market, ("0.500",), ("0.100",), config={"depth_check": "true"})
     assert report.stop_reason is StopReason.INSUFFICIENT_DEPTH
