@@ -21,6 +21,7 @@ from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.live.cli import live as live_command
 from nautilus_ext.live.cli import live_validate as live_validate_command
 from nautilus_ext.onchain.cli import app as onchain_app
+from nautilus_ext.safety import cli as safety_cli
 
 app = typer.Typer(
     name="nautilus-ext",
@@ -35,6 +36,16 @@ app.command("live", help="Run a TradingNode from validated YAML (configs/live/, 
 )
 app.command("live-validate", help="Validate a live YAML file without building a node.")(live_validate_command)
 app.add_typer(onchain_app, name="onchain", help="On-chain calculators (leverage, health factor).")
+# safety commands act on a running node through its authenticated local control endpoint
+for _name, _fn in (
+    ("arm", safety_cli.arm),
+    ("confirm", safety_cli.confirm),
+    ("disarm", safety_cli.disarm),
+    ("kill", safety_cli.kill),
+    ("resume", safety_cli.resume),
+    ("status", safety_cli.status),
+):
+    app.command(_name, rich_help_panel="Safety (running node)")(_fn)
 instrument_app = typer.Typer(help="Canonical instrument keys.", no_args_is_help=True)
 app.add_typer(instrument_app, name="instrument")
 
