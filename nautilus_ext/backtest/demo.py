@@ -97,6 +97,26 @@ def demo_orders(
                 strategy_id="demo",
             )
         )
+    for i, (algo, params) in enumerate(
+        (("TWAP", {"horizon_secs": 600, "interval_secs": 60}), ("POV", {"participation": "0.1"}))
+    ):  # smart orders worked by the execution algorithms, bounded by max_slippage
+        n += 1
+        key = PERPS[i % 2]
+        orders.append(
+            Order(
+                operation_id=f"demo-{algo.lower()}-{n:02d}",
+                operation="trade",
+                instrument_key=key,
+                venue=key.split(":")[0],
+                side="BUY",
+                amount="3.000",
+                max_slippage="0.002",
+                smart_execution_enabled=True,
+                metadata={"algorithm": algo, "algo_params": params},
+                created_at=at(0.3 + 0.3 * i),
+                strategy_id="demo",
+            )
+        )
     n += 1
     orders.append(  # must be rejected: below the lot size of the venue (INVALID_ORDER)
         Order(

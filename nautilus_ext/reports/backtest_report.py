@@ -57,6 +57,26 @@ def summarise(results: list[ExecutionResult]) -> dict[str, Any]:
     }
 
 
+_DISPLAY_PLACES = {
+    "slippage_bps": 3,
+    "estimated_cost_bps": 3,
+    "avg_fill_price": 8,
+    "fees": 8,
+    "fill_ratio": 4,
+}
+
+
+def _display(row: dict[str, Any]) -> dict[str, Any]:
+    # the table rounds for reading; stored results keep every digit
+    out = dict(row)
+    for name, places in _DISPLAY_PLACES.items():
+        value = out.get(name)
+        if value is not None:
+            rounded = Decimal(value).quantize(Decimal(1).scaleb(-places))
+            out[name] = format(rounded.normalize(), "f") if rounded else "0"
+    return out
+
+
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join(
@@ -292,6 +312,10 @@ def write_report(
         ]
         rows = positions_report.reset_index()[cols].astype(str).to_dict("records")
         parts += ["<h2>Positions</h2>", _table(rows, cols)]
-    parts += ["<h2>Orders</h2>", _table([r.summary() for r in results], RESULT_COLUMNS), "</body></html>"]
+    parts += [
+        "<h2>Orders</h2>",
+        _table([_display(r.summary()) for r in results], RESULT_COLUMNS),
+        "</body></html>",
+    ]
     out.write_text("\n".join(parts), encoding="utf-8")
     return out
