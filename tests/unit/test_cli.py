@@ -14,7 +14,18 @@ runner = CliRunner()
 def test_help_lists_every_command_group() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for name in ("demo", "backtest", "route", "instrument", "catalog", "audit", "replay", "live", "onchain", "arm"):
+    for name in (
+        "demo",
+        "backtest",
+        "route",
+        "instrument",
+        "catalog",
+        "audit",
+        "replay",
+        "live",
+        "onchain",
+        "arm",
+    ):
         assert name in result.output
 
 
