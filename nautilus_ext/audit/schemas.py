@@ -327,7 +327,7 @@ AuditEvent = Annotated[
 # Input values are hidden in errors: they may hold secrets, and errors get logged.
 # (mypy cannot match pydantic's overloads for an Annotated union; the runtime type is right.)
 EVENT_ADAPTER: Final[TypeAdapter[AuditEvent]] = TypeAdapter(
-    AuditEvent,  # type: ignore[arg-type]
+    AuditEvent,  # type: ignore[arg-type, unused-ignore]
     config=ConfigDict(hide_input_in_errors=True),
 )
 
