@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("NAUTILUS_EXT_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+_CANDIDATES = [REPO_ROOT.parent / "shared" / "data", Path("/work/shared/data")]
+SHARED_DATA = Path(
+    os.environ.get(
+        "NAUTILUS_EXT_SHARED_DATA",
+        next((c for c in _CANDIDATES if c.is_dir()), _CANDIDATES[0]),
+    )
+)
 
 
 @pytest.fixture(scope="session")
