@@ -330,6 +330,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                     venue=chosen_venue,
                     estimated_slippage=None if estimated is None else estimated / 10_000,
                     market_data_ts_ns=self._data_ts(inst.id),
+                    client_order_id=str(nautilus_order.client_order_id),
                 ),
             ).raise_if_blocked()
         self._by_client_id[nautilus_order.client_order_id] = order.operation_id

@@ -77,12 +77,21 @@ class GateContext:
         Time of the market data the decision used, UNIX ns (default: the recorded feed time).
     asset : str, optional
         The position key (default: the order's canonical instrument key text).
+    client_order_id : str, optional
+        The Nautilus order that carries ``order``: an allowed order is recorded as *released*,
+        so the node's chokepoint (:mod:`nautilus_ext.safety.chokepoint`) lets that exact order,
+        and the children an execution algorithm spawns from it, through.
+    child_of : str, optional
+        Set by the chokepoint for a child of a released order: the parent's confirmation
+        covers it, so the LIVE arm/confirmation step is skipped; every other check applies.
     """
 
     venue: str | None = None
     estimated_slippage: Decimal | None = None
     market_data_ts_ns: int | None = None
     asset: str | None = None
+    client_order_id: str | None = None
+    child_of: str | None = None
 
 
 def _reduces(position: Decimal, delta: Decimal) -> bool:
@@ -126,12 +135,19 @@ class SafetyGate:
             config.oms, clock, self.halts, sink, ws_gating=config.mode in (Mode.LIVE, Mode.DRY_RUN)
         )
         self._limits_confirmed: tuple[str, int] | None = None
+        # client order id -> position key, for orders this gate allowed (see GateContext)
+        self._released: dict[str, str] = {}
         logger.info("Safety gate started: mode=%s limits_hash=%s", config.mode, config.limits_hash())
 
     @property
     def mode(self) -> Mode:
         """Return the run mode."""
         return self._config.mode
+
+    @property
+    def clock(self) -> Clock:
+        """Return the injected clock."""
+        return self._clock
 
     @property
     def config(self) -> SafetyConfig:
@@ -322,7 +338,14 @@ class SafetyGate:
         ctx = context or GateContext()
         asset = ctx.asset or str(order.instrument_key)
         venue = ctx.venue or order.venue or order.instrument_key.venue
-        live = self.mode is Mode.LIVE
+        # a child of a released order is covered by its parent's confirmation
+        live = self.mode is Mode.LIVE and ctx.child_of is None
+        if ctx.child_of is not None and ctx.child_of not in self._released:
+            refused = risk_blocked(
+                Rule.NOT_RELEASED, f"parent order {ctx.child_of} was never released by the safety gate"
+            )
+            self._decision_event(RiskAction.BLOCK, refused, order, asset, venue, None)
+            return Decision(error=refused, details=dict(refused.details))
         # the content hash costs most of a check: only LIVE needs it (for the confirmation)
         digest = intent_hash(order) if live else None
         self.tick()
@@ -337,8 +360,18 @@ class SafetyGate:
         if digest is not None:
             self.arming.consume(digest)
         self.oms.record_place(asset, order.operation_id)
+        if ctx.client_order_id is not None:
+            self._released[ctx.client_order_id] = asset
         self._decision_event(RiskAction.ALLOW, None, order, asset, venue, digest)
         return Decision(intent_hash=digest)
+
+    def released_asset(self, client_order_id: str) -> str | None:
+        """Return the position key of an order this gate released, or ``None`` if it did not."""
+        return self._released.get(client_order_id)
+
+    def forget_released(self, client_order_id: str) -> None:
+        """Drop a released order once it is closed (keeps the registry bounded)."""
+        self._released.pop(client_order_id, None)
 
     def check_cancel(self, asset: str, order_id: str) -> Decision:
         """Allow a cancel (always: cancels reduce risk) and record it for the flip-flop detector."""
