@@ -28,6 +28,7 @@ position events. :meth:`tick` evaluates time-based transitions and mirrors the g
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -241,19 +242,18 @@ class GateChokepoint:
         instrument = self._cache.instrument(instrument_id)
         asset = instrument_id.value
         if instrument is not None:
-            try:
+            # no canonical form: the Nautilus id is the key
+            with contextlib.suppress(NautilusExtError):
                 asset = str(key_for_instrument(instrument, self._registry))
-            except NautilusExtError:
-                pass  # no canonical form: the Nautilus id is the key
         self._assets[instrument_id] = asset
         return asset
 
     def _venue_of(self, asset: str, instrument_id: InstrumentId) -> str:
         # the canonical venue of the key (what unified orders name), else the Nautilus venue
         try:
-            return InstrumentKey.parse(asset).venue
+            return str(InstrumentKey.parse(asset).venue)
         except NautilusExtError:
-            return instrument_id.venue.value
+            return str(instrument_id.venue.value)
 
     def _venue_names(self, instrument_id: InstrumentId) -> set[str]:
         return {instrument_id.venue.value, self._venue_of(self.asset_for(instrument_id), instrument_id)}
