@@ -131,6 +131,11 @@ class CcxtExecClientConfig(LiveExecClientConfig, frozen=True):
     fill_poll_interval_ms : int, default 2_000
         Interval (milliseconds) of the REST poll of recent fills and open orders that
         recovers anything a dropped stream missed (fills are deduplicated by trade id).
+    position_poll_interval_ms : int, default 2_000
+        Interval (milliseconds) of the REST poll of the venue's own positions, published as
+        :class:`~nautilus_ext.safety.chokepoint.VenuePositionSnapshot` on
+        ``nautilus_ext.venue_positions.<VENUE>``: what confirms fills and detects positions
+        changed behind the system's back in the safety layer (0 turns it off).
     max_retries : int, default 2
         Retries of a retryable failure (rate limit, timeout) of an order request; retries
         reuse the client order id, so a request that did reach the venue is not doubled.
@@ -154,6 +159,7 @@ class CcxtExecClientConfig(LiveExecClientConfig, frozen=True):
     timeout_ms: PositiveInt = 10_000
     use_websocket: bool = True
     fill_poll_interval_ms: NonNegativeInt = 2_000
+    position_poll_interval_ms: NonNegativeInt = 2_000
     max_retries: NonNegativeInt = 2
     retry_delay_initial_ms: PositiveInt = 100
     retry_delay_max_ms: PositiveInt = 2_000

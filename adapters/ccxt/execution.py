@@ -47,6 +47,7 @@ from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.identifiers import AccountId
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import ClientOrderId
+from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import TradeId
 from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.identifiers import VenueOrderId
@@ -78,6 +79,7 @@ from adapters.ccxt.parsing.orders import trade_commission
 from adapters.ccxt.parsing.orders import venue_client_id
 from adapters.ccxt.providers import CcxtInstrumentProvider
 from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.safety.chokepoint import VenuePositionSnapshot
 
 # ccxt emulates market orders with a slippage-bounded IOC limit on these venues
 MARKET_ORDERS_NEED_PRICE: Final = frozenset({"hyperliquid"})
@@ -206,6 +208,10 @@ class CcxtExecutionClient(LiveExecutionClient):
             )
         if self._cfg.fill_poll_interval_ms > 0:
             self._stream_tasks.append(self.create_task(self._poll_loop(), log_msg="ccxt_fill_poll"))
+        if self._cfg.position_poll_interval_ms > 0:
+            self._stream_tasks.append(
+                self.create_task(self._position_poll_loop(), log_msg="ccxt_position_poll")
+            )
 
     async def _disconnect(self) -> None:
         tasks, self._stream_tasks = self._stream_tasks + list(self._confirm_tasks), []
@@ -933,6 +939,45 @@ class CcxtExecutionClient(LiveExecutionClient):
         for symbol in symbols:
             result += await self._call("fetch_positions", partial(self._exchange.fetch_positions, [symbol]))
         return result
+
+    async def _position_poll_loop(self) -> None:
+        interval = self._cfg.position_poll_interval_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.publish_position_snapshot()
+            except NautilusExtError as e:
+                self._log.warning(f"Position poll failed: {e}")
+
+    async def publish_position_snapshot(self) -> VenuePositionSnapshot | None:
+        """
+        Fetch the venue's positions and publish them for the safety layer; return the snapshot.
+
+        Every instrument this venue has orders or positions for is included, flat ones as zero,
+        so a position closed or opened behind the system's back shows as a mismatch. Nothing is
+        published while there is nothing to watch.
+        """
+        watched = {o.instrument_id for o in self._cache.orders(venue=self.venue)}
+        watched |= {p.instrument_id for p in self._cache.positions(venue=self.venue)}
+        symbols = [s for s in (self._provider.ccxt_symbol(i) for i in sorted(watched, key=str)) if s]
+        if not symbols:
+            return None
+        positions = await self._fetch_positions(symbols)
+        snapshot: dict[InstrumentId, Decimal] = dict.fromkeys(watched, Decimal(0))
+        for position in positions:
+            instrument = self._instrument_for(position.get("symbol"))
+            if instrument is None:
+                continue
+            contracts = Decimal(str(position.get("contracts") or 0))
+            short = str(position.get("side") or "").lower() == "short"
+            snapshot[instrument.id] = snapshot.get(instrument.id, Decimal(0)) + (
+                -contracts if short else contracts
+            )
+        published = VenuePositionSnapshot(
+            venue=self.venue.value, positions=snapshot, ts_ns=self._clock.timestamp_ns(), source="rest"
+        )
+        self._msgbus.publish(f"nautilus_ext.venue_positions.{self.venue.value}", published)
+        return published
 
     async def generate_position_status_reports(
         self,

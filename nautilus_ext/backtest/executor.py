@@ -121,6 +121,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         self._by_key: dict[str, Instrument] = {}
         self._keyed_count = -1
         self._by_client_id: dict[ClientOrderId, str] = {}
+        self._awaiting: dict[str, Order] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -202,6 +203,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             result.algorithm_requested = None if rt.algorithm is None else str(rt.algorithm.name)
             self._execute(order, rt, result)
         except NautilusExtError as e:
+            if self._await_confirmation(order, e, result):
+                return self.results.get(order.operation_id, result)
             result.status = ExecutionStatus.REJECTED
             result.reason = f"{e.code}: {e.message}"
             if self._auditor is not None and order.side in (Side.BUY, Side.SELL, Side.BACK, Side.LAY):
@@ -219,6 +222,38 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 )
             self.log.warning(f"Cannot execute order {order.operation_id}: {result.reason}")
         return result
+
+    @property
+    def awaiting_confirmation(self) -> dict[str, Order]:
+        """Return the LIVE orders staged for a human confirmation, by intent hash."""
+        return dict(self._awaiting)
+
+    def _await_confirmation(self, order: Order, error: NautilusExtError, result: ExecutionResult) -> bool:
+        # LIVE: an unconfirmed order is staged (its hash shown by `nautilus-ext status`) and
+        # held; the confirmation of that exact hash submits it (seed 001, sections 6, 8.6)
+        gate = self.safety_gate
+        if gate is None or error.details.get("rule") != "not_confirmed":
+            return False
+        if gate.confirm_listener_owner(self) is None:
+            gate.add_confirm_listener(self, self._on_intent_confirmed)
+        intent = gate.stage(order)
+        self._awaiting[intent.intent_hash] = order
+        result.reason = f"AWAITING_CONFIRMATION: nautilus-ext confirm {intent.intent_hash}"
+        if intent.confirmed_by is not None:  # an armed auto-confirm policy covers it
+            self._on_intent_confirmed(intent.intent_hash)
+            return True
+        self.log.warning(f"Order {order.operation_id} staged: confirm intent hash {intent.intent_hash}")
+        return True
+
+    def _on_intent_confirmed(self, intent_hash: str) -> None:
+        order = self._awaiting.pop(intent_hash, None)
+        if order is None:
+            return
+        held = self.results.pop(order.operation_id, None)
+        if held is not None and held.filled_quantity:
+            self.results[order.operation_id] = held  # never resubmit what already traded
+            return
+        self.submit_unified(order)
 
     # -- internals ----------------------------------------------------------------------------
 

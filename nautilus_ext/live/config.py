@@ -85,6 +85,7 @@ class VenueConfig(_Strict):
     enable_rate_limit: bool = True
     timeout_ms: int = Field(default=10_000, gt=0)
     fill_poll_interval_ms: int = Field(default=2_000, ge=0)
+    position_poll_interval_ms: int = Field(default=2_000, ge=0)
     instrument_ids: list[str] | None = None
 
     @model_validator(mode="after")
@@ -125,6 +126,59 @@ class DryRunConfig(_Strict):
     instruments_timeout_secs: float = Field(default=30.0, gt=0)
 
 
+class SafetySection(_Strict):
+    """
+    The node's safety layer (required in LIVE): the gate, its control endpoint and its timer.
+
+    Attributes
+    ----------
+    config_path : str, optional
+        A safety YAML (``configs/safety/*.yaml``: arming, risk, oms). Relative paths are
+        resolved from the live YAML's directory.
+    config : dict, optional
+        The same, inline (exactly one of ``config_path`` and ``config``).
+    control_port : int, optional
+        Port of the local control endpoint (``nautilus-ext arm/confirm/...``); 0 picks one;
+        ``null`` runs without one (DRY_RUN only: LIVE is armed through it).
+    control_token_env : str
+        Environment variable holding the control token (never the token itself).
+    tick_interval_ms : int
+        How often time-based transitions run and operator commands are processed.
+    """
+
+    config_path: str | None = None
+    config: dict[str, Any] | None = None
+    control_port: int | None = Field(default=8765, ge=0, le=65_535)
+    control_token_env: str = Field(default="NAUTILUS_EXT_CONTROL_TOKEN", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    tick_interval_ms: int = Field(default=200, gt=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SafetySection:
+        if (self.config_path is None) == (self.config is None):
+            raise ValueError("safety: give exactly one of config_path and config")
+        return self
+
+
+class AuditSection(_Strict):
+    """
+    Where the node's append-only audit logs go (local path or ``gs://``).
+
+    Each log has a single writer: the safety gate writes ``<root>/safety``, the n-th unified
+    strategy of ``strategies`` writes ``<root>/strategies/<n>`` (unless its config sets
+    ``audit_root``).
+    """
+
+    root: str = Field(min_length=1)
+    fsync: bool = True
+
+
+class ExecAlgorithmsSection(_Strict):
+    """The project's execution algorithms, registered on the node (all of them by default)."""
+
+    enabled: bool = True
+    overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
 class StrategyEntry(_Strict):
     """An importable strategy (``module:Class``) and its config."""
 
@@ -151,6 +205,9 @@ class LiveNodeConfig(_Strict):
     venues: list[VenueConfig] = Field(min_length=1)
     dry_run: DryRunConfig | None = None
     strategies: list[StrategyEntry] = Field(default_factory=list)
+    safety: SafetySection | None = None
+    audit: AuditSection | None = None
+    exec_algorithms: ExecAlgorithmsSection = ExecAlgorithmsSection()
     timeout_connection_secs: float = Field(default=30.0, gt=0)
     timeout_reconciliation_secs: float = Field(default=10.0, gt=0)
 
@@ -167,7 +224,23 @@ class LiveNodeConfig(_Strict):
             raise ValueError("mode DRY_RUN needs a dry_run section (starting_balances ...)")
         if self.mode is LiveMode.DRY_RUN and self.allow_live_orders:
             raise ValueError("allow_live_orders contradicts mode DRY_RUN")
+        if self.mode is LiveMode.LIVE and self.safety is None:
+            raise ValueError("mode LIVE needs a safety section: nothing reaches a venue except through it")
+        if self.mode is LiveMode.LIVE and self.safety is not None and self.safety.control_port is None:
+            raise ValueError("mode LIVE needs safety.control_port: arming and confirmation go through it")
+        unknown = set(self.exec_algorithms.overrides) - _algorithm_names()
+        if unknown:
+            raise ValueError(
+                f"exec_algorithms.overrides: unknown algorithm(s) {sorted(unknown)} "
+                f"(known: {sorted(_algorithm_names())})"
+            )
         return self
+
+
+def _algorithm_names() -> set[str]:
+    from execution_algos import ALGORITHM_PATHS
+
+    return set(ALGORITHM_PATHS)
 
 
 def load_live_config(path: str | Path) -> LiveNodeConfig:
@@ -185,6 +258,44 @@ def load_live_config(path: str | Path) -> LiveNodeConfig:
     except (OSError, yaml.YAMLError) as e:
         raise InvalidConfig(f"{file}: cannot read: {e}") from e
     try:
-        return LiveNodeConfig.model_validate(raw)
+        config = LiveNodeConfig.model_validate(raw)
     except ValidationError as e:
         raise InvalidConfig(f"{file}: {e}", details={"errors": e.errors()}) from e
+    safety = config.safety
+    if safety is not None and safety.config_path is not None and not Path(safety.config_path).is_absolute():
+        resolved = str((file.parent / safety.config_path).resolve())
+        config = config.model_copy(update={"safety": safety.model_copy(update={"config_path": resolved})})
+    return config
+
+
+def load_safety_config(config: LiveNodeConfig) -> Any:
+    """
+    Return the node's validated :class:`~nautilus_ext.safety.SafetyConfig` (``None`` without one).
+
+    The safety document's ``mode`` may be omitted (the node's mode is used); if given it must
+    equal the node's mode.
+
+    Raises
+    ------
+    InvalidConfig
+        If the safety YAML is missing or invalid, or names another mode.
+    """
+    from nautilus_ext.safety.config import SafetyConfig
+
+    section = config.safety
+    if section is None:
+        return None
+    if section.config_path is not None:
+        path = Path(section.config_path)
+        try:
+            data = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as e:
+            raise InvalidConfig(f"safety config {path}: cannot read: {e}") from e
+        if not isinstance(data, dict):
+            raise InvalidConfig(f"safety config {path}: expected a mapping")
+    else:
+        data = dict(section.config or {})
+    mode = str(data.setdefault("mode", str(config.mode)))
+    if mode != str(config.mode):
+        raise InvalidConfig(f"safety config mode {mode} does not match the node mode {config.mode}")
+    return SafetyConfig.parse(data)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
+from nautilus_trader.common.config import resolve_config_path
 from nautilus_trader.config import ImportableStrategyConfig
 from nautilus_trader.config import InstrumentProviderConfig
 from nautilus_trader.config import LiveExecEngineConfig
@@ -16,11 +18,13 @@ from adapters.ccxt.config import CcxtDataClientConfig
 from adapters.ccxt.config import CcxtExecClientConfig
 from adapters.ccxt.factories import CcxtLiveDataClientFactory
 from adapters.ccxt.factories import CcxtLiveExecClientFactory
+from execution_algos import importable_exec_algorithm_configs
 from nautilus_ext.live.config import LiveMode
 from nautilus_ext.live.config import LiveNodeConfig
 from nautilus_ext.live.config import VenueConfig
 from nautilus_ext.live.dry_run import DryRunExecClientConfig
 from nautilus_ext.live.dry_run import DryRunExecClientFactory
+from nautilus_ext.live.safety_actor import NodeSafety
 
 
 def _provider(venue: VenueConfig) -> InstrumentProviderConfig:
@@ -84,7 +88,9 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
         if venue.adapter == "ccxt":
             data_cfg: Any = CcxtDataClientConfig(**_ccxt_common(venue))
             exec_cfg: Any = CcxtExecClientConfig(
-                **_ccxt_common(venue), fill_poll_interval_ms=venue.fill_poll_interval_ms
+                **_ccxt_common(venue),
+                fill_poll_interval_ms=venue.fill_poll_interval_ms,
+                position_poll_interval_ms=venue.position_poll_interval_ms,
             )
             data_factory: Any = CcxtLiveDataClientFactory
             exec_factory: Any = CcxtLiveExecClientFactory
@@ -115,10 +121,17 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
         exec_clients=exec_clients,
         strategies=[
             ImportableStrategyConfig(
-                strategy_path=s.strategy_path, config_path=s.config_path, config=s.config
+                strategy_path=s.strategy_path,
+                config_path=s.config_path,
+                config=_strategy_settings(config, i, s.config_path, s.config),
             )
-            for s in config.strategies
+            for i, s in enumerate(config.strategies)
         ],
+        exec_algorithms=(
+            importable_exec_algorithm_configs(config.exec_algorithms.overrides)
+            if config.exec_algorithms.enabled
+            else []
+        ),
         timeout_connection=config.timeout_connection_secs,
         timeout_reconciliation=config.timeout_reconciliation_secs,
         timeout_portfolio=5.0,
@@ -128,15 +141,82 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
     return node_config, factories
 
 
-def build_trading_node(
+def _strategy_settings(
+    config: LiveNodeConfig, index: int, config_path: str, settings: dict[str, Any]
+) -> dict[str, Any]:
+    # unified strategies learn the node's mode and audit log unless their config says otherwise;
+    # each log has one writer: strategy n writes <root>/strategies/<n>, the gate <root>/safety
+    from nautilus_ext.backtest.executor import UnifiedExecutionConfig
+
+    config_class = resolve_config_path(config_path)
+    if not (isinstance(config_class, type) and issubclass(config_class, UnifiedExecutionConfig)):
+        return settings
+    merged = dict(settings)
+    merged.setdefault("mode", str(config.mode))
+    if config.audit is not None:
+        merged.setdefault("audit_root", audit_path(config.audit.root, "strategies", str(index)))
+        merged.setdefault("audit_fsync", config.audit.fsync)
+    return merged
+
+
+def audit_path(root: str, *parts: str) -> str:
+    """Return ``root/part/...`` for a local path or a ``gs://`` URL."""
+    return "/".join([root.rstrip("/"), *parts])
+
+
+@dataclass
+class LiveNode:
+    """A built node and its safety layer (``None`` only in a DRY_RUN without one)."""
+
+    node: TradingNode
+    safety: NodeSafety | None
+
+
+def build_live_node(
     config: LiveNodeConfig,
     loop: asyncio.AbstractEventLoop | None = None,
-) -> TradingNode:
-    """Return a built (not yet running) ``TradingNode`` for ``config``."""
+) -> LiveNode:
+    """
+    Return a built (not yet running) node with its safety layer installed.
+
+    Raises
+    ------
+    InvalidConfig
+        If the safety config is invalid, or the control token is missing from the environment.
+    """
+    from nautilus_ext.live.config import load_safety_config
+    from nautilus_ext.live.safety_actor import attach_safety
+
+    safety_config = load_safety_config(config)  # validate before anything is built
     node_config, factories = build_trading_node_config(config)
     node = TradingNode(config=node_config, loop=loop)
     for name, (data_factory, exec_factory) in factories.items():
         node.add_data_client_factory(name, data_factory)
         node.add_exec_client_factory(name, exec_factory)
     node.build()
-    return node
+    safety = None
+    if safety_config is not None:
+        section = config.safety
+        assert section is not None
+        try:
+            safety = attach_safety(
+                node,
+                safety_config,
+                control_port=section.control_port,
+                control_token_env=section.control_token_env,
+                tick_interval_ms=section.tick_interval_ms,
+                audit_root=None if config.audit is None else audit_path(config.audit.root, "safety"),
+                audit_fsync=True if config.audit is None else config.audit.fsync,
+            )
+        except Exception:
+            node.dispose()
+            raise
+    return LiveNode(node=node, safety=safety)
+
+
+def build_trading_node(
+    config: LiveNodeConfig,
+    loop: asyncio.AbstractEventLoop | None = None,
+) -> TradingNode:
+    """Return a built (not yet running) ``TradingNode`` for ``config`` (safety installed)."""
+    return build_live_node(config, loop).node

@@ -137,6 +137,8 @@ class SafetyGate:
         self._limits_confirmed: tuple[str, int] | None = None
         # client order id -> position key, for orders this gate allowed (see GateContext)
         self._released: dict[str, str] = {}
+        # owner -> callback(intent_hash), called when an intent is confirmed by a human
+        self._confirm_listeners: dict[int, tuple[object, Callable[[str], object]]] = {}
         logger.info("Safety gate started: mode=%s limits_hash=%s", config.mode, config.limits_hash())
 
     @property
@@ -174,8 +176,20 @@ class SafetyGate:
         return self.arming.stage(order)
 
     def confirm(self, digest: str, actor: str) -> StagedIntent:
-        """Confirm the staged intent with exactly this hash."""
-        return self.arming.confirm(digest, actor)
+        """Confirm the staged intent with exactly this hash, then tell the listeners."""
+        intent = self.arming.confirm(digest, actor)
+        for _, callback in list(self._confirm_listeners.values()):
+            callback(intent.intent_hash)
+        return intent
+
+    def add_confirm_listener(self, owner: object, callback: Callable[[str], object]) -> None:
+        """Call ``callback(intent_hash)`` after each successful confirmation (one per owner)."""
+        self._confirm_listeners[id(owner)] = (owner, callback)
+
+    def confirm_listener_owner(self, owner: object) -> object | None:
+        """Return ``owner`` if it has a confirmation listener, else ``None``."""
+        entry = self._confirm_listeners.get(id(owner))
+        return None if entry is None else entry[0]
 
     def kill(self, actor: str, strategy_id: str | None = None, reason: str = "operator kill") -> Halt:
         """Engage the kill switch, globally (SAFE mode, disarmed) or for one strategy."""

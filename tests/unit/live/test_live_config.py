@@ -76,9 +76,46 @@ def test_each_rule_can_fail(tmp_path: Path, change: dict[str, Any]) -> None:
         load_live_config(_write(tmp_path, data))
 
 
+REPO = Path(__file__).resolve().parents[3]
+SAFETY = {"config_path": str(REPO / "configs" / "safety" / "default.yaml"), "control_port": 0}
+
+
 def test_live_needs_explicit_confirmation(tmp_path: Path) -> None:
-    data = {"mode": "LIVE", "allow_live_orders": True, "venues": BASE["venues"]}
+    data = {"mode": "LIVE", "allow_live_orders": True, "venues": BASE["venues"], "safety": SAFETY}
     assert load_live_config(_write(tmp_path, data)).mode is LiveMode.LIVE
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"safety": None}, "needs a safety section"),
+        ({"safety": {**SAFETY, "control_port": None}}, "needs safety.control_port"),
+        ({"safety": {"control_port": 0}}, "exactly one of config_path and config"),
+        ({"exec_algorithms": {"overrides": {"NOPE": {}}}}, "unknown algorithm"),
+    ],
+)
+def test_live_safety_section_is_required_and_checked(
+    tmp_path: Path, change: dict[str, Any], needle: str
+) -> None:
+    data = {"mode": "LIVE", "allow_live_orders": True, "venues": BASE["venues"], "safety": SAFETY, **change}
+    with pytest.raises(InvalidConfig, match=needle):
+        load_live_config(_write(tmp_path, data))
+
+
+def test_safety_config_mode_must_match_the_node(tmp_path: Path) -> None:
+    from nautilus_ext.live.config import load_safety_config
+
+    safety = yaml.safe_load((REPO / "configs" / "safety" / "default.yaml").read_text())
+    data = {
+        "mode": "LIVE",
+        "allow_live_orders": True,
+        "venues": BASE["venues"],
+        "safety": {"config": {**safety, "mode": "DRY_RUN"}, "control_port": 0},
+    }
+    with pytest.raises(InvalidConfig, match="does not match the node mode LIVE"):
+        load_safety_config(load_live_config(_write(tmp_path, data)))
+    data["safety"] = {"config": safety, "control_port": 0}
+    assert str(load_safety_config(load_live_config(_write(tmp_path, data))).mode) == "LIVE"
 
 
 def test_native_switch_builds_native_configs(tmp_path: Path) -> None:

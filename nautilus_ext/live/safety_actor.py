@@ -1,0 +1,219 @@
+"""
+The safety layer inside a live ``TradingNode``: gate, chokepoint, control endpoint, audit.
+
+:func:`attach_safety` is called by :func:`nautilus_ext.live.node.build_trading_node` after the
+node is built. It creates the :class:`~nautilus_ext.safety.SafetyGate` on the node's clock,
+installs the :class:`~nautilus_ext.safety.chokepoint.GateChokepoint` in front of the execution
+engine (so every order of every strategy and execution algorithm passes the gate), hands the
+gate to the node's unified strategies, and adds a :class:`SafetyActor` that on a timer:
+
+* runs the operator commands queued by the control endpoint (``nautilus-ext arm``, ``confirm``,
+  ``kill`` ...) on the node's own thread, where the gate lives;
+* feeds each strategy's PnL (realised plus unrealised, from Nautilus positions) to the loss
+  limits;
+* evaluates time-based transitions and mirrors the gate into the RiskEngine's ``TradingState``.
+
+Safety events (decisions, commands, safeguards) go to the node's audit log when it has one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from nautilus_trader.common.actor import Actor
+from nautilus_trader.common.config import ActorConfig
+from nautilus_trader.common.events import TimeEvent
+from nautilus_trader.live.node import TradingNode
+from nautilus_trader.model.enums import PriceType
+
+from nautilus_ext.audit.context import AuditContext
+from nautilus_ext.audit.context import WallClock
+from nautilus_ext.audit.schemas import Mode
+from nautilus_ext.audit.store import AuditStore
+from nautilus_ext.audit.store import AuditStoreConfig
+from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.safety.chokepoint import GateChokepoint
+from nautilus_ext.safety.chokepoint import install_chokepoint
+from nautilus_ext.safety.config import SafetyConfig
+from nautilus_ext.safety.control import ControlEndpoint
+from nautilus_ext.safety.events import AuditSink
+from nautilus_ext.safety.events import EventSink
+from nautilus_ext.safety.events import log_sink
+from nautilus_ext.safety.gate import SafetyGate
+
+logger = logging.getLogger(__name__)
+
+TIMER_NAME = "nautilus_ext_safety_tick"
+
+
+class SafetyActorConfig(ActorConfig, frozen=True):
+    """
+    Timer settings of :class:`SafetyActor`.
+
+    Parameters
+    ----------
+    tick_interval_ms : int
+        How often commands are processed and time-based transitions evaluated.
+    """
+
+    tick_interval_ms: int = 200
+
+
+class SafetyActor(Actor):  # type: ignore[misc]
+    """Drive the gate from the node's loop (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: SafetyActorConfig,
+        chokepoint: GateChokepoint,
+        control: ControlEndpoint | None = None,
+        store: AuditStore | None = None,
+    ) -> None:
+        super().__init__(config)
+        self.chokepoint = chokepoint
+        self.control = control
+        self._store = store
+        self._interval = timedelta(milliseconds=config.tick_interval_ms)
+
+    @property
+    def gate(self) -> SafetyGate:
+        """Return the gate."""
+        return self.chokepoint.gate
+
+    def on_start(self) -> None:
+        if self.control is not None:
+            self.control.start()
+        self.clock.set_timer(TIMER_NAME, self._interval, callback=self._on_tick)
+        self.chokepoint.tick()
+
+    def on_stop(self) -> None:
+        if TIMER_NAME in self.clock.timer_names:
+            self.clock.cancel_timer(TIMER_NAME)
+        if self.control is not None:
+            self.control.stop()
+        if self._store is not None:
+            self._store.flush()
+
+    def on_dispose(self) -> None:
+        self.chokepoint.uninstall()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _on_tick(self, event: TimeEvent) -> None:
+        if self.control is not None:
+            self.control.process_pending()
+        for strategy_id, pnl in self.strategy_pnls().items():
+            self.gate.update_pnl(strategy_id, pnl)
+        self.chokepoint.tick()
+
+    def strategy_pnls(self) -> dict[str, Decimal]:
+        """
+        Return each strategy's PnL: realised plus unrealised over its positions.
+
+        Unrealised PnL uses the mid (else last) price in the cache; amounts are summed in
+        their settlement currency (one settlement currency per node is assumed, as the loss
+        limits are single-currency).
+        """
+        pnls: dict[str, Decimal] = {}
+        for position in self.cache.positions():
+            total = pnls.setdefault(position.strategy_id.value, Decimal(0))
+            if position.realized_pnl is not None:
+                total += position.realized_pnl.as_decimal()
+            if position.is_open:
+                price = self.cache.price(position.instrument_id, PriceType.MID) or self.cache.price(
+                    position.instrument_id, PriceType.LAST
+                )
+                if price is not None:
+                    total += position.unrealized_pnl(price).as_decimal()
+            pnls[position.strategy_id.value] = total
+        return pnls
+
+
+@dataclass
+class NodeSafety:
+    """What :func:`attach_safety` installed (for tests and the CLI)."""
+
+    gate: SafetyGate
+    chokepoint: GateChokepoint
+    actor: SafetyActor
+    control: ControlEndpoint | None
+    store: AuditStore | None
+
+
+def attach_safety(
+    node: TradingNode,
+    config: SafetyConfig,
+    *,
+    control_port: int | None,
+    control_token_env: str,
+    tick_interval_ms: int,
+    audit_root: str | None = None,
+    audit_fsync: bool = True,
+) -> NodeSafety:
+    """
+    Install the safety layer in a built (not yet running) node; return its parts.
+
+    Raises
+    ------
+    InvalidConfig
+        If a control endpoint is wanted and its token variable is unset or too short.
+    """
+    kernel = node.kernel
+    control_token = None
+    if control_port is not None:
+        control_token = os.environ.get(control_token_env)
+        if not control_token:
+            raise InvalidConfig(
+                f"the safety control endpoint needs a token in ${control_token_env} "
+                "(at least 32 characters; never put it in a config file)"
+            )
+    store: AuditStore | None = None
+    sink: EventSink = log_sink
+    if audit_root is not None:
+        from nautilus_ext.replay.hashing import code_version_hash
+
+        store = AuditStore(AuditStoreConfig(root=audit_root, fsync=audit_fsync))
+        context = AuditContext(
+            mode=config.mode,
+            strategy_id="SAFETY",
+            version_hash=code_version_hash(SafetyGate, extra_modules=[GateChokepoint]),
+            config_hash=config.limits_hash(),
+            clock=kernel.clock,
+            wall_clock=WallClock(),
+        )
+        sink = AuditSink(store.append, context)
+    gate = SafetyGate(config, kernel.clock, sink=sink, alert=_alert)
+    chokepoint = install_chokepoint(
+        gate,
+        msgbus=kernel.msgbus,
+        cache=kernel.cache,
+        exec_engine=kernel.exec_engine,
+        risk_engine=kernel.risk_engine,
+    )
+    control = None
+    if control_port is not None and control_token is not None:
+        control = ControlEndpoint(gate, control_token, port=control_port)
+    actor = SafetyActor(SafetyActorConfig(tick_interval_ms=tick_interval_ms), chokepoint, control, store)
+    node.trader.add_actor(actor)
+    from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
+
+    for strategy in node.trader.strategies():
+        if isinstance(strategy, UnifiedExecutionStrategy) and strategy.safety_gate is None:
+            strategy.safety_gate = gate
+    if config.mode is Mode.LIVE:
+        logger.warning("LIVE safety gate installed: orders need an arm and a confirmation")
+    return NodeSafety(gate=gate, chokepoint=chokepoint, actor=actor, control=control, store=store)
+
+
+def _alert(halt: Any, strategy_id: str | None) -> None:
+    scope = "SAFE mode" if strategy_id is None else f"strategy {strategy_id} killed"
+    logger.critical("SAFETY ALERT: %s: %s (%s)", scope, halt.message, halt.code)
+
+
+__all__ = ["NodeSafety", "SafetyActor", "SafetyActorConfig", "attach_safety"]
