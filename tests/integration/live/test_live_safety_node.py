@@ -131,7 +131,8 @@ def test_live_node_releases_only_confirmed_intents(
     h.start()
     try:
         safety = parts[0].safety
-        assert safety is not None and safety.control is not None
+        assert safety is not None
+        assert safety.control is not None
         url = safety.control.url
         unified = h.strategy(UnifiedExecutionStrategy)
         direct = h.strategy(Recorder)
@@ -170,7 +171,8 @@ def test_live_node_releases_only_confirmed_intents(
         assert result.reason.startswith("AWAITING_CONFIRMATION"), result.reason
         _, st = send(url, TOKEN, {"command": "status"})
         (staged,) = st["status"]["staged"]
-        assert staged["operation_id"] == "op-2" and staged["amount"] == "0.010"
+        assert staged["operation_id"] == "op-2"
+        assert staged["amount"] == "0.010"
         digest = staged["intent_hash"]
         # a wrong hash releases nothing
         _, wrong = send(url, TOKEN, {"command": "confirm", "intent_hash": "0" * 64, "actor": "alice"})
@@ -196,7 +198,8 @@ def test_live_node_releases_only_confirmed_intents(
         assert killed["ok"]
         eventually(lambda: node.kernel.risk_engine.trading_state.name == "REDUCING", 5)
         _, st = send(url, TOKEN, {"command": "status"})
-        assert st["status"]["safe"] is not None and not st["status"]["armed"]
+        assert st["status"]["safe"] is not None
+        assert not st["status"]["armed"]
     finally:
         h.stop()
     audit = str(tmp_path / "audit" / "safety")
