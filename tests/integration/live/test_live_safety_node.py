@@ -166,7 +166,8 @@ def test_live_node_releases_only_confirmed_intents(
 
         # 2. armed over the control endpoint: the order is staged, its hash shown, nothing sent
         status, reply = send(url, TOKEN, {"command": "arm", "ttl_secs": 120, "actor": "alice"})
-        assert status == 200 and reply["ok"], reply
+        assert status == 200, reply
+        assert reply["ok"], reply
         result = h.call(lambda: unified.submit_unified(_order("op-2", "0.010")))
         assert result.reason.startswith("AWAITING_CONFIRMATION"), result.reason
         _, st = send(url, TOKEN, {"command": "status"})
