@@ -16,6 +16,7 @@ from __future__ import annotations
 from decimal import ROUND_DOWN
 from decimal import ROUND_UP
 from decimal import Decimal
+from decimal import InvalidOperation
 from typing import Any
 
 import msgspec
@@ -160,6 +161,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             if result.status is not ExecutionStatus.REJECTED and not result.reason and result.fill_ratio < 1:
                 result.reason = "open at end of data; cancelled"
             result.finalise()
+            self._record_end_mid(result)  # still open at the end of data: valued at the last mid
         if self._auditor is not None:
             self._auditor.close()
             self._auditor = None
@@ -204,6 +206,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         except NautilusExtError as e:
             result.status = ExecutionStatus.REJECTED
             result.reason = f"{e.code}: {e.message}"
+            self._record_end_mid(result)
             if self._auditor is not None and order.side in (Side.BUY, Side.SELL, Side.BACK, Side.LAY):
                 self._auditor.order(
                     operation_id=order.operation_id,
@@ -265,6 +268,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         result.nautilus_instrument_id = str(inst.id)
         result.estimated_cost_bps = estimated
         result.arrival_mid, result.fill_model = self._arrival(inst.id)
+        result.quote_currency = inst.quote_currency.code
+        result.decision_price = _decision_price(order) or result.arrival_mid
         if rt.algorithm is not None and len(instruments) > 1:
             result.algorithm_used = "BEST_VENUE"
 
@@ -472,6 +477,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             ),
         )
         result.finalise()
+        if result.status is ExecutionStatus.FILLED:
+            self._record_end_mid(result)
         if self._auditor is not None:
             fill = result.fills[-1]
             self._auditor.fill(
@@ -501,6 +508,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             result.status = ExecutionStatus.REJECTED
         result.reason = why
         result.finalise()
+        self._record_end_mid(result)
 
     def on_order_rejected(self, event: OrderRejected) -> None:
         self._closed(event.client_order_id, f"ORDER_REJECTED: {event.reason}", rejected=True)
@@ -518,10 +526,19 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 result.reason = why
             elif result.fill_ratio < 1 and not result.reason:
                 result.reason = "remainder cancelled (IOC or no liquidity left in the book)"
+            result.finalise()
+            self._record_end_mid(result)
+            return
         result.finalise()
 
     def on_order_expired(self, event: OrderExpired) -> None:
         self._closed(event.client_order_id, "expired")
+
+    def _record_end_mid(self, result: ExecutionResult) -> None:
+        # the mid when the order reached its final state: TCA values the unfilled part with it
+        if result.end_mid is not None or result.nautilus_instrument_id is None:
+            return
+        result.end_mid = self._arrival(InstrumentId.from_str(result.nautilus_instrument_id))[0]
 
 
 def protective_limit(arrival: Decimal, max_slippage: Decimal, tick: Decimal, *, buy: bool) -> Decimal:
@@ -533,6 +550,32 @@ def protective_limit(arrival: Decimal, max_slippage: Decimal, tick: Decimal, *, 
     raw = arrival * (1 + max_slippage) if buy else arrival * (1 - max_slippage)
     ticks = (raw / tick).to_integral_value(rounding=ROUND_DOWN if buy else ROUND_UP)
     return ticks * tick
+
+
+def _decision_price(order: Order) -> Decimal | None:
+    """
+    Return the price the strategy decided at, from ``metadata["decision_price"]`` (a decimal
+    string), or None when the order does not say (the arrival mid stands in).
+
+    Raises
+    ------
+    InvalidOrder
+        If the value is not a positive decimal string or integer.
+    """
+    raw = (order.metadata or {}).get("decision_price")
+    if raw is None:
+        return None
+    try:
+        if isinstance(raw, float | bool):
+            raise InvalidOperation
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        value = Decimal(0)
+    if not value.is_finite() or value <= 0:
+        raise _reject(
+            order, f"metadata.decision_price must be a positive decimal string, got {raw!r}", InvalidOrder
+        )
+    return value
 
 
 def _reject(order: Order, why: str, error: type[NautilusExtError] = NoRouteError) -> NautilusExtError:

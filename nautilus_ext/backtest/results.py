@@ -52,6 +52,12 @@ class ExecutionResult:
     ``slippage_bps`` is measured against ``arrival_mid`` (the venue mid when the order was
     routed), positive when the fill is worse than the mid; fees are separate.
     ``estimated_cost_bps`` is the pre-trade estimate of impact plus taker fee from the book.
+    ``decision_price`` is the price the strategy decided at (``metadata["decision_price"]`` of
+    the Order, else the arrival mid); ``end_mid`` is the venue mid when the order reached its
+    final state (values the unfilled part in implementation shortfall, see
+    :mod:`nautilus_ext.backtest.tca`); ``quote_currency`` is the currency prices are quoted in.
+    Legs of an atomic group carry ``atomic_group_id``; ``unwound_quantity`` is what the group's
+    neutralisation traded back against this leg's direction (its fills are in the group result).
     """
 
     operation_id: str
@@ -74,6 +80,11 @@ class ExecutionResult:
     reason: str = ""
     expected_deltas: dict[str, Decimal] = field(default_factory=dict)
     fills: list[FillRecord] = field(default_factory=list)
+    decision_price: Decimal | None = None
+    end_mid: Decimal | None = None
+    quote_currency: str | None = None
+    atomic_group_id: str | None = None
+    unwound_quantity: Decimal = Decimal(0)
 
     @property
     def filled_quantity(self) -> Decimal:
@@ -109,7 +120,7 @@ class ExecutionResult:
         avg = self.avg_fill_price
         if avg is None or self.arrival_mid is None or self.arrival_mid <= 0:
             return None
-        return slippage_bps(avg, self.arrival_mid, buy=self.side in ("BUY", "BACK"))
+        return slippage_bps(avg, self.arrival_mid, buy=is_buy_side(self.side))
 
     @property
     def time_to_complete_ms(self) -> Decimal | None:
@@ -119,9 +130,14 @@ class ExecutionResult:
         return Decimal(max(f.ts_ns for f in self.fills) - self.ts_decision_ns) / Decimal(1_000_000)
 
     @property
+    def net_filled_quantity(self) -> Decimal:
+        """Return the filled quantity less what an atomic group's neutralisation traded back."""
+        return self.filled_quantity - self.unwound_quantity
+
+    @property
     def actual_deltas(self) -> dict[str, Decimal]:
-        """Return the executed position deltas: expected deltas scaled by the fill ratio."""
-        ratio = self.fill_ratio
+        """Return the executed position deltas: expected deltas scaled by the net fill ratio."""
+        ratio = self.net_filled_quantity / self.requested_quantity if self.requested_quantity else Decimal(0)
         return {k: v * ratio for k, v in self.expected_deltas.items()}
 
     def finalise(self) -> None:
@@ -168,7 +184,43 @@ class ExecutionResult:
             "algorithm_requested": self.algorithm_requested,
             "algorithm_used": self.algorithm_used,
             "fill_model": str(self.fill_model),
+            "decision_price": s(self.decision_price),
+            "end_mid": s(self.end_mid),
+            "quote_currency": self.quote_currency,
+            "atomic_group_id": self.atomic_group_id,
+            "unwound_quantity": s(self.unwound_quantity),
         }
+
+    def order_context(self) -> dict[str, Any]:
+        """
+        Return the order-level facts transaction-cost analysis needs beside the fills (JSON).
+
+        Stored with every FILL row, so TCA can be computed from the stored rows alone.
+        """
+
+        def s(value: Decimal | None) -> str | None:
+            return None if value is None else format(value, "f")
+
+        return {
+            "requested_quantity": s(self.requested_quantity),
+            "ts_decision_ns": self.ts_decision_ns,
+            "arrival_mid": s(self.arrival_mid),
+            "decision_price": s(self.decision_price),
+            "estimated_cost_bps": s(self.estimated_cost_bps),
+            "end_mid": s(self.end_mid),
+            "quote_currency": self.quote_currency,
+            "status": str(self.status),
+        }
+
+
+def is_buy_side(side: str) -> bool:
+    """
+    Return whether ``side`` buys in Nautilus terms (BUY, and LAY: Nautilus's betting BUY).
+
+    A BACK bet is a Nautilus SELL (``OrderSideParser`` of the Betfair adapter), so its
+    slippage is worse when the odds fall, like a sell's when the price falls.
+    """
+    return side in ("BUY", "LAY")
 
 
 def to_storage_rows(result: ExecutionResult, run_id: str) -> list[Any]:
@@ -208,7 +260,7 @@ def to_storage_rows(result: ExecutionResult, run_id: str) -> list[Any]:
                 position_deltas={k: v * share for k, v in result.expected_deltas.items()},
                 client_order_id=result.client_order_id,
                 run_id=run_id,
-                metadata={"trade_id": fill.trade_id},
+                metadata={"trade_id": fill.trade_id, "order": result.order_context()},
             )
         )
     if result.status is not ExecutionStatus.FILLED:

@@ -9,6 +9,7 @@ from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.results import to_storage_rows
 from nautilus_ext.backtest.runner import BacktestOutcome
 from nautilus_ext.backtest.runner import run_backtest
+from nautilus_ext.backtest.tca import Weighting
 from nautilus_ext.reports.backtest_report import write_report
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ def run_and_report(spec: BacktestSpec) -> tuple[BacktestOutcome, Path]:
         results=outcome.results,
         account_reports=outcome.account_reports,
         positions_report=outcome.positions_report,
+        tca_bucket_secs=spec.tca_bucket_secs,
+        tca_weighting=Weighting(spec.tca_weighting),
         meta={
             "kind": spec.kind,
             "catalog": spec.catalog,
