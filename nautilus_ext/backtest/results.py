@@ -213,6 +213,111 @@ class ExecutionResult:
         }
 
 
+@unique
+class GroupStatus(StrEnum):
+    """Final state of an atomic group executed as two legs."""
+
+    WORKING = "WORKING"  # legs or neutralising trades still working
+    HEDGED = "HEDGED"  # both legs filled completely; nothing to neutralise
+    NEUTRALISED = "NEUTRALISED"  # legs ended balanced within a lot, short of the target
+    UNHEDGED = "UNHEDGED"  # an imbalance of at least a lot remains (see the reason)
+    NOT_EXECUTED = "NOT_EXECUTED"  # nothing traded (pre-flight refused, or both legs refused)
+    REJECTED = "REJECTED"  # refused before anything was submitted (reason says why)
+
+
+@dataclass(slots=True)
+class NeutralisationFill:
+    """A fill of a neutralising trade of an atomic group (not part of the leg's own execution)."""
+
+    operation_id: str  # the leg it traded
+    side: str  # BUY or SELL
+    ts_ns: int
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal
+    fee_currency: str
+    trade_id: str
+    along: bool  # True: in the leg's own direction (a top-up); False: trading the leg back
+
+
+@dataclass(slots=True)
+class GroupExecutionResult:
+    """
+    The outcome of one atomic group executed by ``ATOMIC_LEGS``.
+
+    Each leg has its own :class:`ExecutionResult` (``legs`` names their operation ids, leg A
+    first); this record adds what belongs to the pair: the neutralising fills, the rollback
+    cost (what they paid against the legs' arrival mids, fees included, in quote currency, as
+    the algorithm computes it) and the net quantity of each leg in its own direction.
+    """
+
+    group_id: str
+    legs: tuple[str, ...]
+    ts_decision_ns: int
+    leg_buys: tuple[bool, ...] = ()
+    target_quantity: Decimal = Decimal(0)
+    lots: tuple[Decimal, ...] = ()
+    client_order_id: str | None = None
+    neutralise_policy: str | None = None
+    status: GroupStatus = GroupStatus.WORKING
+    reason: str = ""
+    algo_stop_reason: str | None = None
+    net: dict[str, Decimal] = field(default_factory=dict)
+    neutralisation_fills: list[NeutralisationFill] = field(default_factory=list)
+    rollback_cost: Decimal = Decimal(0)
+
+    @property
+    def imbalance(self) -> Decimal:
+        """Return leg A's net minus leg B's net (each in its own direction)."""
+        if len(self.legs) != 2:
+            return Decimal(0)
+        return self.net.get(self.legs[0], Decimal(0)) - self.net.get(self.legs[1], Decimal(0))
+
+    @property
+    def net_exposure(self) -> Decimal:
+        """Return the pair's signed net quantity (legs trade opposite sides: zero when neutral)."""
+        return sum(
+            (
+                self.net.get(op, Decimal(0)) * (1 if buys else -1)
+                for op, buys in zip(self.legs, self.leg_buys, strict=False)
+            ),
+            Decimal(0),
+        )
+
+    def finalise(self) -> None:
+        """Set the final status from the legs' net quantities (unless REJECTED)."""
+        if self.status is GroupStatus.REJECTED or len(self.legs) != 2:
+            return
+        a, b = (self.net.get(op, Decimal(0)) for op in self.legs)
+        over_lot = self.lots[0] if a >= b else self.lots[1]
+        if a == b == self.target_quantity:
+            self.status = GroupStatus.HEDGED
+        elif a == b == 0 and not self.neutralisation_fills:
+            self.status = GroupStatus.NOT_EXECUTED
+        elif abs(a - b) < over_lot:
+            self.status = GroupStatus.NEUTRALISED
+        else:
+            self.status = GroupStatus.UNHEDGED
+
+    def summary(self) -> dict[str, Any]:
+        """Return a flat, JSON-friendly row (Decimals as strings)."""
+        return {
+            "group_id": self.group_id,
+            "legs": list(self.legs),
+            "status": str(self.status),
+            "reason": self.reason,
+            "algo_stop_reason": self.algo_stop_reason,
+            "neutralise_policy": self.neutralise_policy,
+            "target_quantity": format(self.target_quantity, "f"),
+            "net": {k: format(v, "f") for k, v in self.net.items()},
+            "imbalance": format(self.imbalance, "f"),
+            "net_exposure": format(self.net_exposure, "f"),
+            "neutralising_fills": len(self.neutralisation_fills),
+            "rollback_cost": format(self.rollback_cost, "f"),
+            "client_order_id": self.client_order_id,
+        }
+
+
 def is_buy_side(side: str) -> bool:
     """
     Return whether ``side`` buys in Nautilus terms (BUY, and LAY: Nautilus's betting BUY).

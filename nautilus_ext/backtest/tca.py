@@ -47,6 +47,7 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
+from decimal import InvalidOperation
 from enum import StrEnum
 from enum import unique
 from typing import TYPE_CHECKING
@@ -59,6 +60,7 @@ from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
 
 if TYPE_CHECKING:
+    from nautilus_ext.orders.model import Order
     from nautilus_ext.storage.schemas import ExecutionResult as ResultRow
 
 BPS: Final = Decimal(10_000)
@@ -299,6 +301,34 @@ def inputs_from_rows(rows: Iterable[ResultRow]) -> list[TcaInput]:
     return sorted(out, key=lambda i: (i.ts_decision_ns, i.operation_id))
 
 
+def decision_price_of(order: Order) -> Decimal | None:
+    """
+    Return the price the strategy decided at, from ``metadata["decision_price"]`` (a decimal
+    string), or None when the order does not say (the arrival mid stands in).
+
+    Raises
+    ------
+    InvalidOrder
+        If the value is not a positive decimal string or integer.
+    """
+    raw = (order.metadata or {}).get("decision_price")
+    if raw is None:
+        return None
+    try:
+        if isinstance(raw, float | bool):
+            raise InvalidOperation
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        value = Decimal(0)
+    if not value.is_finite() or value <= 0:
+        raise InvalidOrder(
+            f"order {order.operation_id}: metadata.decision_price must be a positive decimal string, "
+            f"got {raw!r}",
+            order_id=order.operation_id,
+        )
+    return value
+
+
 # -- per order --------------------------------------------------------------------------------------
 
 
@@ -502,6 +532,7 @@ __all__ = [
     "aggregate",
     "analyse",
     "bucket_label",
+    "decision_price_of",
     "inputs_from_results",
     "inputs_from_rows",
     "order_tca",
