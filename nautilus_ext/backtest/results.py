@@ -387,3 +387,58 @@ def to_storage_rows(result: ExecutionResult, run_id: str) -> list[Any]:
             )
         )
     return rows
+
+
+def group_storage_rows(
+    group: GroupExecutionResult, legs: dict[str, ExecutionResult], run_id: str
+) -> list[Any]:
+    """
+    Return the execution-results rows of a group's neutralising fills that traded a leg back.
+
+    The legs' own fills (top-ups included) are stored with each leg by :func:`to_storage_rows`;
+    these rows carry the opposite position deltas and ``metadata["neutralisation"] = True``, so
+    stored positions stay true and TCA keeps them apart from the legs' execution.
+    """
+    from nautilus_ext.storage.schemas import ExecutionResult as ResultRow
+    from nautilus_ext.storage.schemas import ResultKind
+
+    rows: list[Any] = []
+    for n, fill in enumerate(group.neutralisation_fills):
+        if fill.along:
+            continue
+        leg = legs[fill.operation_id]
+        share = fill.quantity / leg.requested_quantity
+        rows.append(
+            ResultRow(
+                result_id=f"{fill.operation_id}-n{n}",
+                operation_id=fill.operation_id,
+                kind=ResultKind.FILL,
+                instrument_key=leg.instrument_key,
+                venue=leg.venue or "UNROUTED",
+                side=fill.side,
+                ts_event=_utc_ns(fill.ts_ns),
+                fill_price=fill.price,
+                fill_quantity=fill.quantity,
+                fee=fill.fee,
+                fee_currency=fill.fee_currency,
+                position_deltas={k: -v * share for k, v in leg.expected_deltas.items()},
+                client_order_id=group.client_order_id,
+                run_id=run_id,
+                metadata={
+                    "trade_id": fill.trade_id,
+                    "neutralisation": True,
+                    "atomic_group_id": group.group_id,
+                    "group": group.summary(),
+                },
+            )
+        )
+    return rows
+
+
+def _utc_ns(ns: int) -> Any:
+    from datetime import UTC
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC).replace(
+        microsecond=(ns % 1_000_000_000) // 1000
+    )

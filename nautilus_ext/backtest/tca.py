@@ -29,6 +29,10 @@ currency), in basis points (positive = cost):
   A zero-fill order is pure opportunity cost. Without ``E`` an incompletely filled order has
   no shortfall (None), never a guessed one; ``fees_in_shortfall`` says whether ``F`` entered.
 
+Legs of an atomic group are analysed like any order, on their own fills (top-ups included);
+what the group's neutralisation paid to trade a leg back is the group's rollback cost
+(:class:`~nautilus_ext.backtest.results.GroupExecutionResult`), not part of the leg's TCA.
+
 Aggregates weight each order's bps figure: by filled quantity ``q`` for slippage, fee and
 realised/estimated cost, by requested quantity ``Q`` for shortfall (``Weighting.QUANTITY``);
 ``Weighting.NOTIONAL`` multiplies those weights by ``A`` (resp. ``D``), the fair choice when a
@@ -249,12 +253,15 @@ def inputs_from_rows(rows: Iterable[ResultRow]) -> list[TcaInput]:
     Return the TCA inputs rebuilt from stored execution-result rows (one run or several).
 
     FILL rows carry the order context in ``metadata["order"]``; terminal rows in
-    ``metadata["summary"]``. Files written before those were stored still read: an order with
+    ``metadata["summary"]``; rows of an atomic group's neutralising trades are left out.
+    Files written before those were stored still read: an order with
     no terminal row filled completely (its requested quantity is the sum of its fills), and the
     prices it lacks leave the figures that need them None.
     """
     by_order: dict[tuple[str | None, str], list[ResultRow]] = defaultdict(list)
     for row in rows:
+        if (row.metadata or {}).get("neutralisation"):
+            continue  # an atomic group trading a leg back: the group's cost, not the leg's execution
         by_order[(row.run_id, row.operation_id)].append(row)
     out = []
     for (_, op), items in by_order.items():

@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 
 from nautilus_ext.backtest.results import ExecutionResult
 from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.backtest.results import GroupExecutionResult
 from nautilus_ext.backtest.tca import TcaAggregate
 from nautilus_ext.backtest.tca import TcaReport
 from nautilus_ext.backtest.tca import Weighting
@@ -215,6 +216,20 @@ def _ratio_fee_figure(results: list[ExecutionResult]) -> go.Figure:
     return fig
 
 
+GROUP_COLUMNS = [
+    "group_id",
+    "legs",
+    "status",
+    "neutralise_policy",
+    "target_quantity",
+    "net",
+    "imbalance",
+    "net_exposure",
+    "neutralising_fills",
+    "rollback_cost",
+    "reason",
+]
+
 TCA_ORDER_COLUMNS = [
     "operation_id",
     "venue",
@@ -381,6 +396,8 @@ RESULT_COLUMNS = [
     "algorithm_requested",
     "algorithm_used",
     "fill_model",
+    "atomic_group_id",
+    "unwound_quantity",
 ]
 
 
@@ -392,6 +409,7 @@ def write_report(
     account_reports: dict[str, Any] | None = None,
     positions_report: Any = None,
     meta: dict[str, str] | None = None,
+    groups: list[GroupExecutionResult] | None = None,
     tca_bucket_secs: int = 3600,
     tca_weighting: Weighting = Weighting.QUANTITY,
 ) -> Path:
@@ -412,6 +430,8 @@ def write_report(
         Nautilus positions report.
     meta : dict, optional
         Extra run facts shown under the title (run id, data span, fill model...).
+    groups : list[GroupExecutionResult], optional
+        Atomic groups of the run (ATOMIC_LEGS): status, net exposure, rollback cost.
     tca_bucket_secs : int, default 3600
         Time bucket of the transaction-cost analysis, in seconds.
     tca_weighting : Weighting, default QUANTITY
@@ -466,6 +486,8 @@ def write_report(
         ]
         rows = positions_report.reset_index()[cols].astype(str).to_dict("records")
         parts += ["<h2>Positions</h2>", _table(rows, cols)]
+    if groups:
+        parts += ["<h2 id='groups'>Atomic groups</h2>", _table([g.summary() for g in groups], GROUP_COLUMNS)]
     parts += tca_section(tca)
     parts += [fig.to_html(full_html=False, include_plotlyjs=False) for fig in _tca_figures(tca)]
     parts += [
