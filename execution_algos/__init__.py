@@ -13,7 +13,7 @@ POV                        :mod:`execution_algos.pov`
 VWAP                       :mod:`execution_algos.vwap`
 IS                         :mod:`execution_algos.shortfall`
 SOR_CEFI                   :mod:`execution_algos.sor`
-ATOMIC_LEGS                :mod:`execution_algos.atomic_legs` (not routed yet: submit directly)
+ATOMIC_LEGS                :mod:`execution_algos.atomic_legs` (atomic groups, via ``submit_group``)
 =========================  ===============================================
 """
 
@@ -38,6 +38,10 @@ ALGORITHM_PATHS: Final[dict[str, tuple[str, str]]] = {
     "VWAP": ("execution_algos.vwap:VWAPExecAlgorithm", "execution_algos.vwap:VWAPExecAlgorithmConfig"),
     "IS": ("execution_algos.shortfall:ISExecAlgorithm", "execution_algos.shortfall:ISExecAlgorithmConfig"),
     "SOR_CEFI": ("execution_algos.sor:SORExecAlgorithm", "execution_algos.sor:SORExecAlgorithmConfig"),
+    "ATOMIC_LEGS": (
+        "execution_algos.atomic_legs:AtomicLegsExecAlgorithm",
+        "execution_algos.atomic_legs:AtomicLegsExecAlgorithmConfig",
+    ),
 }
 """Routing algorithm name -> (ExecAlgorithm path, config path), for ``ImportableExecAlgorithmConfig``."""
 

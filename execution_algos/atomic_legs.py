@@ -46,6 +46,24 @@ from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
 
 NS_PER_SEC = 1_000_000_000
+INITIAL_LEG_CHILDREN = 2
+"""Children numbered 1 (leg A) and 2 (leg B) are the legs; later ones neutralise."""
+
+
+def leg_child_id(primary_id: str, leg: str, n: int) -> str:
+    """Return the client order id of the ``n``-th child of a parent (``<primary>-<leg><n>``)."""
+    return f"{primary_id}-{leg}{n}"
+
+
+def parse_leg_child_id(primary_id: str, child_id: str) -> tuple[str, int] | None:
+    """Return ``(leg, n)`` of a child id built by :func:`leg_child_id`, or None if it is not one."""
+    prefix = f"{primary_id}-"
+    if not child_id.startswith(prefix):
+        return None
+    tail = child_id[len(prefix) :]
+    if len(tail) < 2 or tail[0] not in ("A", "B") or not tail[1:].isdigit():
+        return None
+    return tail[0], int(tail[1:])
 
 
 @unique
@@ -214,7 +232,7 @@ class AtomicLegsExecAlgorithm(SmartExecAlgorithm):
             trader_id=primary.trader_id,
             strategy_id=primary.strategy_id,
             instrument_id=inst.id,
-            client_order_id=ClientOrderId(f"{primary.client_order_id.value}-{leg}{n}"),
+            client_order_id=ClientOrderId(leg_child_id(primary.client_order_id.value, leg, n)),
             order_side=OrderSide.BUY if buy else OrderSide.SELL,
             quantity=inst.make_qty(qty),
             init_id=UUID4(),

@@ -86,6 +86,9 @@ class BacktestSpec(BaseModel):
     audit_root: str | None = None
     mode: Literal["BACKTEST", "REPLAY"] = "BACKTEST"
     log_level: Literal["ERROR", "WARNING", "INFO", "DEBUG"] = "ERROR"
+    # transaction-cost analysis in the report: time bucket (seconds) and aggregate weighting
+    tca_bucket_secs: int = Field(default=3600, gt=0)
+    tca_weighting: Literal["QUANTITY", "NOTIONAL"] = "QUANTITY"
 
     @model_validator(mode="after")
     def _check(self) -> Self:

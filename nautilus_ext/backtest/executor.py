@@ -6,6 +6,8 @@ The execution service inside a Nautilus node: unified Orders in, Nautilus orders
 the order is routed (pure routing), a venue is chosen among the candidates by the cost model
 (book walk + taker fee over the books in the cache), and the Nautilus order is submitted.
 Every unified order gets an :class:`ExecutionResult` with arrival mid, fills, fees and status.
+An atomic group of two CEX/TradFi legs goes through :meth:`UnifiedExecutionStrategy.submit_group`
+to the ``ATOMIC_LEGS`` algorithm: one result per leg plus a :class:`GroupExecutionResult`.
 
 The same class runs in a ``BacktestNode`` and a live ``TradingNode``: it only talks to the
 Nautilus cache, clock and order factory.
@@ -37,16 +39,22 @@ from execution_algos import IMPLEMENTED_ALGORITHMS
 from execution_algos import algo_report_reason
 from nautilus_ext.audit import OrderStatus
 from nautilus_ext.backtest.audit_hook import ExecutionAuditor
+from nautilus_ext.backtest.group_execution import ATOMIC_LEGS
+from nautilus_ext.backtest.group_execution import AtomicGroupExecution
 from nautilus_ext.backtest.results import ExecutionResult
 from nautilus_ext.backtest.results import ExecutionStatus
 from nautilus_ext.backtest.results import FillModelKind
 from nautilus_ext.backtest.results import FillRecord
+from nautilus_ext.backtest.results import GroupExecutionResult
+from nautilus_ext.backtest.results import GroupStatus
+from nautilus_ext.backtest.tca import decision_price_of
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import NoRouteError
 from nautilus_ext.instruments.nautilus import key_for_instrument
 from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.orders.groups import AtomicGroup
 from nautilus_ext.orders.model import Order
 from nautilus_ext.orders.model import Side
 from nautilus_ext.routing.cost import VenueQuote
@@ -95,8 +103,9 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
     """
     A Nautilus strategy that executes unified Orders (see the module docstring).
 
-    Subclasses decide *when* to call :meth:`submit_unified`; results accumulate in
-    :attr:`results` keyed by ``operation_id``.
+    Subclasses decide *when* to call :meth:`submit_unified` (or :meth:`submit_group`); results
+    accumulate in :attr:`results` keyed by ``operation_id``, group results in :attr:`groups`
+    keyed by ``atomic_group_id``.
     """
 
     def __init__(self, config: UnifiedExecutionConfig, safety_gate: SafetyGate | None = None) -> None:
@@ -122,6 +131,9 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         self._keyed_count = -1
         self._by_client_id: dict[ClientOrderId, str] = {}
         self._awaiting: dict[str, Order] = {}
+        self.groups: dict[str, GroupExecutionResult] = {}
+        self._group_of_primary: dict[ClientOrderId, GroupExecutionResult] = {}
+        self._group_exec = AtomicGroupExecution(self)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -161,6 +173,11 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             if result.status is not ExecutionStatus.REJECTED and not result.reason and result.fill_ratio < 1:
                 result.reason = "open at end of data; cancelled"
             result.finalise()
+            self._record_end_mid(result)  # still open at the end of data: valued at the last mid
+        for group in self.groups.values():
+            if group.status is GroupStatus.WORKING:
+                group.reason = group.reason or "open at end of data; cancelled"
+                group.finalise()
         if self._auditor is not None:
             self._auditor.close()
             self._auditor = None
@@ -199,6 +216,13 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         if self._auditor is not None:
             self._auditor.intent(order)
         try:
+            if order.atomic_group_id is not None:
+                raise _reject(
+                    order,
+                    f"belongs to atomic group {order.atomic_group_id}: submit the whole group with "
+                    "submit_group, never one leg alone",
+                    InvalidOrder,
+                )
             rt = route(order, self.registry)
             result.algorithm_requested = None if rt.algorithm is None else str(rt.algorithm.name)
             self._execute(order, rt, result)
@@ -207,6 +231,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 return self.results.get(order.operation_id, result)
             result.status = ExecutionStatus.REJECTED
             result.reason = f"{e.code}: {e.message}"
+            self._record_end_mid(result)
             if self._auditor is not None and order.side in (Side.BUY, Side.SELL, Side.BACK, Side.LAY):
                 self._auditor.order(
                     operation_id=order.operation_id,
@@ -255,6 +280,19 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             return
         self.submit_unified(order)
 
+    def submit_group(self, group: AtomicGroup) -> GroupExecutionResult:
+        """
+        Route an atomic group of two CEX/TradFi legs to ``ATOMIC_LEGS``; return its result.
+
+        Leg A (the first in ``sequence_in_group``) becomes the algorithm's primary and leg B its
+        ``hedge_instrument_id``; leg A's ``metadata`` may set ``neutralise_policy`` and
+        ``depth_check``. Every check (routing, pair shape, instruments loaded, lot sizes, same
+        base asset, algorithm registered, safety gate) runs before anything is submitted: a bad
+        group is REJECTED whole, with the error code and message on the group and each leg.
+        Never raises for a bad group.
+        """
+        return self._group_exec.submit(group)
+
     # -- internals ----------------------------------------------------------------------------
 
     def _instrument_for(self, order: Order, key_text: str) -> Instrument | None:
@@ -300,6 +338,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         result.nautilus_instrument_id = str(inst.id)
         result.estimated_cost_bps = estimated
         result.arrival_mid, result.fill_model = self._arrival(inst.id)
+        result.quote_currency = inst.quote_currency.code
+        result.decision_price = decision_price_of(order) or result.arrival_mid
         if rt.algorithm is not None and len(instruments) > 1:
             result.algorithm_used = "BEST_VENUE"
 
@@ -307,6 +347,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         side = OrderSide.BUY if buy else OrderSide.SELL
         tags = [f"op:{order.operation_id}"]
         algo = rt.algorithm
+        if algo is not None and str(algo.name) == ATOMIC_LEGS:
+            raise _reject(order, "ATOMIC_LEGS executes atomic groups: use submit_group", InvalidOrder)
         if order.price is None and algo is not None and self._algorithm_running(str(algo.name)):
             # the ExecAlgorithm takes the primary over and sends IOC children (execution_algos)
             params = {k: str(v) for k, v in algo.params.items()}
@@ -493,6 +535,10 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         return None if op is None else self.results.get(op)
 
     def on_order_filled(self, event: OrderFilled) -> None:
+        child = self._group_exec.child(event.client_order_id)
+        if child is not None:
+            self._group_exec.on_fill(child[0], child[1], child[2], event)
+            return
         result = self._result_for(event.client_order_id)
         if result is None:
             return
@@ -508,6 +554,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             ),
         )
         result.finalise()
+        if result.status is ExecutionStatus.FILLED:
+            self._record_end_mid(result)
         if self._auditor is not None:
             fill = result.fills[-1]
             self._auditor.fill(
@@ -526,6 +574,22 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             )
 
     def _closed(self, client_order_id: ClientOrderId, why: str, rejected: bool = False) -> None:
+        group = self._group_of_primary.get(client_order_id)
+        if group is not None:
+            self._group_exec.finish(group, why, rejected=rejected)
+            return
+        child = self._group_exec.child(client_order_id)
+        if child is not None:
+            # a leg or neutralising child: the algorithm decides, the primary's close reports; a
+            # leg refused outright is REJECTED (its group result says how the pair ended)
+            from execution_algos.atomic_legs import INITIAL_LEG_CHILDREN
+
+            group, leg_name, n = child
+            leg = self.results[group.legs[0 if leg_name == "A" else 1]]
+            if rejected and n <= INITIAL_LEG_CHILDREN and not leg.fills:
+                leg.status = ExecutionStatus.REJECTED
+                leg.reason = why
+            return
         result = self._result_for(client_order_id)
         if result is None:
             return
@@ -537,6 +601,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             result.status = ExecutionStatus.REJECTED
         result.reason = why
         result.finalise()
+        self._record_end_mid(result)
 
     def on_order_rejected(self, event: OrderRejected) -> None:
         self._closed(event.client_order_id, f"ORDER_REJECTED: {event.reason}", rejected=True)
@@ -545,6 +610,9 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         self._closed(event.client_order_id, f"RISK_BLOCKED: {event.reason}", rejected=True)
 
     def on_order_canceled(self, event: OrderCanceled) -> None:
+        if event.client_order_id in self._group_of_primary or self._group_exec.child(event.client_order_id):
+            self._closed(event.client_order_id, "cancelled")
+            return
         result = self._result_for(event.client_order_id)
         if result is None:
             return
@@ -554,10 +622,19 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 result.reason = why
             elif result.fill_ratio < 1 and not result.reason:
                 result.reason = "remainder cancelled (IOC or no liquidity left in the book)"
+            result.finalise()
+            self._record_end_mid(result)
+            return
         result.finalise()
 
     def on_order_expired(self, event: OrderExpired) -> None:
         self._closed(event.client_order_id, "expired")
+
+    def _record_end_mid(self, result: ExecutionResult) -> None:
+        # the mid when the order reached its final state: TCA values the unfilled part with it
+        if result.end_mid is not None or result.nautilus_instrument_id is None:
+            return
+        result.end_mid = self._arrival(InstrumentId.from_str(result.nautilus_instrument_id))[0]
 
 
 def protective_limit(arrival: Decimal, max_slippage: Decimal, tick: Decimal, *, buy: bool) -> Decimal:

@@ -1,4 +1,9 @@
-"""Orders-driven backtests: replay pre-generated unified Orders at their ``created_at`` times."""
+"""
+Orders-driven backtests: replay pre-generated unified Orders at their ``created_at`` times.
+
+Orders sharing an ``atomic_group_id`` are submitted together through ``submit_group`` when
+the last of them is due; a malformed group is reported REJECTED on each of its orders.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from pathlib import Path
 from nautilus_ext.backtest.executor import UnifiedExecutionConfig
 from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.orders.groups import AtomicGroup
 from nautilus_ext.orders.model import Order
 
 
@@ -54,39 +60,80 @@ class OrderReplayStrategy(UnifiedExecutionStrategy):
             raise InvalidOrder(
                 f"orders-driven backtests need created_at on every order; missing on {missing[:5]}"
             )
-        self._pending: dict[str, Order] = {}
+        self._pending: dict[str, list[Order]] = {}
 
     def on_start(self) -> None:
         super().on_start()
         now = self.clock.timestamp_ns()
+        batches: dict[str, list[Order]] = {}
         for order in sorted(self._orders, key=lambda o: (o.created_at, o.operation_id)):
-            assert order.created_at is not None  # checked in __init__
-            ts = max(int(order.created_at.timestamp() * 1_000_000_000), now + 1)
-            name = f"order:{order.operation_id}"
-            self._pending[name] = order
-            self.clock.set_time_alert_ns(name, ts, self._on_due)
+            if order.atomic_group_id is None:
+                batches[f"order:{order.operation_id}"] = [order]
+            else:
+                batches.setdefault(f"group:{order.atomic_group_id}", []).append(order)
+        for name, orders in batches.items():
+            # a group goes out when its last leg is due (all legs known, as in live)
+            due = max(_ns(o) for o in orders)
+            self._pending[name] = orders
+            self.clock.set_time_alert_ns(name, max(due, now + 1), self._on_due)
 
     def _on_due(self, event: object) -> None:
         name = getattr(event, "name", "")
-        order = self._pending.pop(name, None)
-        if order is not None:
-            self.submit_unified(order)
+        orders = self._pending.pop(name, None)
+        if orders is None:
+            return
+        if not name.startswith("group:"):
+            self.submit_unified(orders[0])
+            return
+        try:
+            group = AtomicGroup.from_orders(orders)
+        except InvalidOrder as e:
+            self._reject_all(orders, f"{e.code}: {e.message}")
+            return
+        self.submit_group(group)
 
-    def on_stop(self) -> None:
-        # orders whose time never came (after the end of data) are reported, not lost
+    def _reject_all(self, orders: list[Order], reason: str) -> None:
         from nautilus_ext.backtest.results import ExecutionResult
         from nautilus_ext.backtest.results import ExecutionStatus
 
-        for order in self._pending.values():
-            self.results[order.operation_id] = ExecutionResult(
+        for order in orders:
+            key = (
+                order.operation_id if order.operation_id not in self.results else f"{order.operation_id}#dup"
+            )
+            self.results[key] = ExecutionResult(
                 operation_id=order.operation_id,
                 instrument_key=str(order.instrument_key),
                 side=str(order.side),
                 requested_quantity=order.amount,
                 ts_decision_ns=self.clock.timestamp_ns(),
                 strategy_id=order.strategy_id,
+                atomic_group_id=order.atomic_group_id,
                 status=ExecutionStatus.REJECTED,
-                reason="NO_ROUTE: created_at is after the end of the data",
+                reason=reason,
             )
+
+    def on_stop(self) -> None:
+        # orders whose time never came (after the end of data) are reported, not lost
+        from nautilus_ext.backtest.results import ExecutionResult
+        from nautilus_ext.backtest.results import ExecutionStatus
+
+        for orders in self._pending.values():
+            for order in orders:
+                self.results[order.operation_id] = ExecutionResult(
+                    operation_id=order.operation_id,
+                    instrument_key=str(order.instrument_key),
+                    side=str(order.side),
+                    requested_quantity=order.amount,
+                    ts_decision_ns=self.clock.timestamp_ns(),
+                    strategy_id=order.strategy_id,
+                    atomic_group_id=order.atomic_group_id,
+                    status=ExecutionStatus.REJECTED,
+                    reason="NO_ROUTE: created_at is after the end of the data",
+                )
         self._pending.clear()
         super().on_stop()
+
+
+def _ns(order: Order) -> int:
+    assert order.created_at is not None  # checked in OrderReplayStrategy.__init__
+    return int(order.created_at.timestamp() * 1_000_000_000)

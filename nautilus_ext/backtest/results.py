@@ -52,6 +52,12 @@ class ExecutionResult:
     ``slippage_bps`` is measured against ``arrival_mid`` (the venue mid when the order was
     routed), positive when the fill is worse than the mid; fees are separate.
     ``estimated_cost_bps`` is the pre-trade estimate of impact plus taker fee from the book.
+    ``decision_price`` is the price the strategy decided at (``metadata["decision_price"]`` of
+    the Order, else the arrival mid); ``end_mid`` is the venue mid when the order reached its
+    final state (values the unfilled part in implementation shortfall, see
+    :mod:`nautilus_ext.backtest.tca`); ``quote_currency`` is the currency prices are quoted in.
+    Legs of an atomic group carry ``atomic_group_id``; ``unwound_quantity`` is what the group's
+    neutralisation traded back against this leg's direction (its fills are in the group result).
     """
 
     operation_id: str
@@ -74,6 +80,11 @@ class ExecutionResult:
     reason: str = ""
     expected_deltas: dict[str, Decimal] = field(default_factory=dict)
     fills: list[FillRecord] = field(default_factory=list)
+    decision_price: Decimal | None = None
+    end_mid: Decimal | None = None
+    quote_currency: str | None = None
+    atomic_group_id: str | None = None
+    unwound_quantity: Decimal = Decimal(0)
 
     @property
     def filled_quantity(self) -> Decimal:
@@ -109,7 +120,7 @@ class ExecutionResult:
         avg = self.avg_fill_price
         if avg is None or self.arrival_mid is None or self.arrival_mid <= 0:
             return None
-        return slippage_bps(avg, self.arrival_mid, buy=self.side in ("BUY", "BACK"))
+        return slippage_bps(avg, self.arrival_mid, buy=is_buy_side(self.side))
 
     @property
     def time_to_complete_ms(self) -> Decimal | None:
@@ -119,9 +130,14 @@ class ExecutionResult:
         return Decimal(max(f.ts_ns for f in self.fills) - self.ts_decision_ns) / Decimal(1_000_000)
 
     @property
+    def net_filled_quantity(self) -> Decimal:
+        """Return the filled quantity less what an atomic group's neutralisation traded back."""
+        return self.filled_quantity - self.unwound_quantity
+
+    @property
     def actual_deltas(self) -> dict[str, Decimal]:
-        """Return the executed position deltas: expected deltas scaled by the fill ratio."""
-        ratio = self.fill_ratio
+        """Return the executed position deltas: expected deltas scaled by the net fill ratio."""
+        ratio = self.net_filled_quantity / self.requested_quantity if self.requested_quantity else Decimal(0)
         return {k: v * ratio for k, v in self.expected_deltas.items()}
 
     def finalise(self) -> None:
@@ -168,7 +184,148 @@ class ExecutionResult:
             "algorithm_requested": self.algorithm_requested,
             "algorithm_used": self.algorithm_used,
             "fill_model": str(self.fill_model),
+            "decision_price": s(self.decision_price),
+            "end_mid": s(self.end_mid),
+            "quote_currency": self.quote_currency,
+            "atomic_group_id": self.atomic_group_id,
+            "unwound_quantity": s(self.unwound_quantity),
         }
+
+    def order_context(self) -> dict[str, Any]:
+        """
+        Return the order-level facts transaction-cost analysis needs beside the fills (JSON).
+
+        Stored with every FILL row, so TCA can be computed from the stored rows alone.
+        """
+
+        def s(value: Decimal | None) -> str | None:
+            return None if value is None else format(value, "f")
+
+        return {
+            "requested_quantity": s(self.requested_quantity),
+            "ts_decision_ns": self.ts_decision_ns,
+            "arrival_mid": s(self.arrival_mid),
+            "decision_price": s(self.decision_price),
+            "estimated_cost_bps": s(self.estimated_cost_bps),
+            "end_mid": s(self.end_mid),
+            "quote_currency": self.quote_currency,
+            "status": str(self.status),
+        }
+
+
+@unique
+class GroupStatus(StrEnum):
+    """Final state of an atomic group executed as two legs."""
+
+    WORKING = "WORKING"  # legs or neutralising trades still working
+    HEDGED = "HEDGED"  # both legs filled completely; nothing to neutralise
+    NEUTRALISED = "NEUTRALISED"  # legs ended balanced within a lot, short of the target
+    UNHEDGED = "UNHEDGED"  # an imbalance of at least a lot remains (see the reason)
+    NOT_EXECUTED = "NOT_EXECUTED"  # nothing traded (pre-flight refused, or both legs refused)
+    REJECTED = "REJECTED"  # refused before anything was submitted (reason says why)
+
+
+@dataclass(slots=True)
+class NeutralisationFill:
+    """A fill of a neutralising trade of an atomic group (not part of the leg's own execution)."""
+
+    operation_id: str  # the leg it traded
+    side: str  # BUY or SELL
+    ts_ns: int
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal
+    fee_currency: str
+    trade_id: str
+    along: bool  # True: in the leg's own direction (a top-up); False: trading the leg back
+
+
+@dataclass(slots=True)
+class GroupExecutionResult:
+    """
+    The outcome of one atomic group executed by ``ATOMIC_LEGS``.
+
+    Each leg has its own :class:`ExecutionResult` (``legs`` names their operation ids, leg A
+    first); this record adds what belongs to the pair: the neutralising fills, the rollback
+    cost (what they paid against the legs' arrival mids, fees included, in quote currency, as
+    the algorithm computes it) and the net quantity of each leg in its own direction.
+    """
+
+    group_id: str
+    legs: tuple[str, ...]
+    ts_decision_ns: int
+    leg_buys: tuple[bool, ...] = ()
+    target_quantity: Decimal = Decimal(0)
+    lots: tuple[Decimal, ...] = ()
+    client_order_id: str | None = None
+    neutralise_policy: str | None = None
+    status: GroupStatus = GroupStatus.WORKING
+    reason: str = ""
+    algo_stop_reason: str | None = None
+    net: dict[str, Decimal] = field(default_factory=dict)
+    neutralisation_fills: list[NeutralisationFill] = field(default_factory=list)
+    rollback_cost: Decimal = Decimal(0)
+
+    @property
+    def imbalance(self) -> Decimal:
+        """Return leg A's net minus leg B's net (each in its own direction)."""
+        if len(self.legs) != 2:
+            return Decimal(0)
+        return self.net.get(self.legs[0], Decimal(0)) - self.net.get(self.legs[1], Decimal(0))
+
+    @property
+    def net_exposure(self) -> Decimal:
+        """Return the pair's signed net quantity (legs trade opposite sides: zero when neutral)."""
+        return sum(
+            (
+                self.net.get(op, Decimal(0)) * (1 if buys else -1)
+                for op, buys in zip(self.legs, self.leg_buys, strict=False)
+            ),
+            Decimal(0),
+        )
+
+    def finalise(self) -> None:
+        """Set the final status from the legs' net quantities (unless REJECTED)."""
+        if self.status is GroupStatus.REJECTED or len(self.legs) != 2:
+            return
+        a, b = (self.net.get(op, Decimal(0)) for op in self.legs)
+        over_lot = self.lots[0] if a >= b else self.lots[1]
+        if a == b == self.target_quantity:
+            self.status = GroupStatus.HEDGED
+        elif a == b == 0 and not self.neutralisation_fills:
+            self.status = GroupStatus.NOT_EXECUTED
+        elif abs(a - b) < over_lot:
+            self.status = GroupStatus.NEUTRALISED
+        else:
+            self.status = GroupStatus.UNHEDGED
+
+    def summary(self) -> dict[str, Any]:
+        """Return a flat, JSON-friendly row (Decimals as strings)."""
+        return {
+            "group_id": self.group_id,
+            "legs": list(self.legs),
+            "status": str(self.status),
+            "reason": self.reason,
+            "algo_stop_reason": self.algo_stop_reason,
+            "neutralise_policy": self.neutralise_policy,
+            "target_quantity": format(self.target_quantity, "f"),
+            "net": {k: format(v, "f") for k, v in self.net.items()},
+            "imbalance": format(self.imbalance, "f"),
+            "net_exposure": format(self.net_exposure, "f"),
+            "neutralising_fills": len(self.neutralisation_fills),
+            "rollback_cost": format(self.rollback_cost, "f"),
+            "client_order_id": self.client_order_id,
+        }
+
+
+def is_buy_side(side: str) -> bool:
+    """
+    Return whether ``side`` buys in Nautilus terms (BUY, and LAY: Nautilus's betting BUY).
+
+    A BACK bet is a Nautilus SELL (``OrderSideParser`` of the Betfair adapter), so its
+    slippage is worse when the odds fall, like a sell's when the price falls.
+    """
+    return side in ("BUY", "LAY")
 
 
 def to_storage_rows(result: ExecutionResult, run_id: str) -> list[Any]:
@@ -208,7 +365,7 @@ def to_storage_rows(result: ExecutionResult, run_id: str) -> list[Any]:
                 position_deltas={k: v * share for k, v in result.expected_deltas.items()},
                 client_order_id=result.client_order_id,
                 run_id=run_id,
-                metadata={"trade_id": fill.trade_id},
+                metadata={"trade_id": fill.trade_id, "order": result.order_context()},
             )
         )
     if result.status is not ExecutionStatus.FILLED:
@@ -230,3 +387,58 @@ def to_storage_rows(result: ExecutionResult, run_id: str) -> list[Any]:
             )
         )
     return rows
+
+
+def group_storage_rows(
+    group: GroupExecutionResult, legs: dict[str, ExecutionResult], run_id: str
+) -> list[Any]:
+    """
+    Return the execution-results rows of a group's neutralising fills that traded a leg back.
+
+    The legs' own fills (top-ups included) are stored with each leg by :func:`to_storage_rows`;
+    these rows carry the opposite position deltas and ``metadata["neutralisation"] = True``, so
+    stored positions stay true and TCA keeps them apart from the legs' execution.
+    """
+    from nautilus_ext.storage.schemas import ExecutionResult as ResultRow
+    from nautilus_ext.storage.schemas import ResultKind
+
+    rows: list[Any] = []
+    for n, fill in enumerate(group.neutralisation_fills):
+        if fill.along:
+            continue
+        leg = legs[fill.operation_id]
+        share = fill.quantity / leg.requested_quantity
+        rows.append(
+            ResultRow(
+                result_id=f"{fill.operation_id}-n{n}",
+                operation_id=fill.operation_id,
+                kind=ResultKind.FILL,
+                instrument_key=leg.instrument_key,
+                venue=leg.venue or "UNROUTED",
+                side=fill.side,
+                ts_event=_utc_ns(fill.ts_ns),
+                fill_price=fill.price,
+                fill_quantity=fill.quantity,
+                fee=fill.fee,
+                fee_currency=fill.fee_currency,
+                position_deltas={k: -v * share for k, v in leg.expected_deltas.items()},
+                client_order_id=group.client_order_id,
+                run_id=run_id,
+                metadata={
+                    "trade_id": fill.trade_id,
+                    "neutralisation": True,
+                    "atomic_group_id": group.group_id,
+                    "group": group.summary(),
+                },
+            )
+        )
+    return rows
+
+
+def _utc_ns(ns: int) -> Any:
+    from datetime import UTC
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ns // 1_000_000_000, tz=UTC).replace(
+        microsecond=(ns % 1_000_000_000) // 1000
+    )

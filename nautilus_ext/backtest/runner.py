@@ -20,6 +20,7 @@ from typing import Any
 from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.config import VenueSimSpec
 from nautilus_ext.backtest.results import ExecutionResult
+from nautilus_ext.backtest.results import GroupExecutionResult
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.nautilus import to_instrument_id
@@ -44,6 +45,7 @@ class BacktestOutcome:
     account_reports: dict[str, Any] = field(default_factory=dict)
     positions_report: Any = None
     fills_report: Any = None
+    groups: list[GroupExecutionResult] = field(default_factory=list)
     events_processed: int = 0
     elapsed_secs: float = 0.0
 
@@ -273,8 +275,10 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             raise RuntimeError(f"backtest {spec.run_id}: the node kept no engine")
         strategies = engine.trader.strategies()
         results: list[ExecutionResult] = []
+        groups: list[GroupExecutionResult] = []
         for strategy in strategies:
             results.extend(getattr(strategy, "results", {}).values())
+            groups.extend(getattr(strategy, "groups", {}).values())
         account_reports = {}
         for venue in {v.name for v in config.venues}:
             account_reports[venue] = engine.trader.generate_account_report(Venue(venue))
@@ -284,6 +288,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             account_reports=account_reports,
             positions_report=engine.trader.generate_positions_report(),
             fills_report=engine.trader.generate_order_fills_report(),
+            groups=sorted(groups, key=lambda g: (g.ts_decision_ns, g.group_id)),
             events_processed=sum(r.iterations for r in run_results),
             elapsed_secs=elapsed,
         )

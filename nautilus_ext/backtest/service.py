@@ -6,9 +6,11 @@ import logging
 from pathlib import Path
 
 from nautilus_ext.backtest.config import BacktestSpec
+from nautilus_ext.backtest.results import group_storage_rows
 from nautilus_ext.backtest.results import to_storage_rows
 from nautilus_ext.backtest.runner import BacktestOutcome
 from nautilus_ext.backtest.runner import run_backtest
+from nautilus_ext.backtest.tca import Weighting
 from nautilus_ext.reports.backtest_report import write_report
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,8 @@ def run_and_report(spec: BacktestSpec) -> tuple[BacktestOutcome, Path]:
         from nautilus_ext.storage import ClusterStore
 
         rows = [row for r in outcome.results for row in to_storage_rows(r, spec.run_id)]
+        legs = {r.operation_id: r for r in outcome.results}
+        rows += [row for g in outcome.groups for row in group_storage_rows(g, legs, spec.run_id)]
         written = ClusterStore(spec.results_root).write_results(rows, part=spec.run_id)
         log.info("wrote %d execution-result rows to %d file(s)", len(rows), len(written))
     fill_models = sorted({str(r.fill_model) for r in outcome.results if r.venue is not None})
@@ -35,8 +39,11 @@ def run_and_report(spec: BacktestSpec) -> tuple[BacktestOutcome, Path]:
         Path(spec.output_dir) / f"{spec.run_id}.html",
         title=f"Backtest {spec.run_id}",
         results=outcome.results,
+        groups=outcome.groups,
         account_reports=outcome.account_reports,
         positions_report=outcome.positions_report,
+        tca_bucket_secs=spec.tca_bucket_secs,
+        tca_weighting=Weighting(spec.tca_weighting),
         meta={
             "kind": spec.kind,
             "catalog": spec.catalog,

@@ -2,13 +2,16 @@
 One self-contained Plotly HTML report per backtest run.
 
 Sections: summary, equity (account balances over time), positions, fills over price,
-slippage by venue and by order size, realised versus estimated cost, fill ratios, fees, and the
-per-order results table. Every figure is built from the run's own results; nothing is sampled.
+slippage by venue and by order size, realised versus estimated cost, fill ratios, fees,
+transaction-cost analysis (:mod:`nautilus_ext.backtest.tca`: realised versus estimated cost,
+implementation shortfall, by venue, asset and time bucket) and the per-order results table.
+Every figure is built from the run's own results; nothing is sampled.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +22,12 @@ from plotly.subplots import make_subplots
 
 from nautilus_ext.backtest.results import ExecutionResult
 from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.backtest.results import GroupExecutionResult
+from nautilus_ext.backtest.tca import TcaAggregate
+from nautilus_ext.backtest.tca import TcaReport
+from nautilus_ext.backtest.tca import Weighting
+from nautilus_ext.backtest.tca import analyse
+from nautilus_ext.backtest.tca import inputs_from_results
 
 
 def _f(value: Decimal | None) -> float | None:
@@ -207,6 +216,154 @@ def _ratio_fee_figure(results: list[ExecutionResult]) -> go.Figure:
     return fig
 
 
+GROUP_COLUMNS = [
+    "group_id",
+    "legs",
+    "status",
+    "neutralise_policy",
+    "target_quantity",
+    "net",
+    "imbalance",
+    "net_exposure",
+    "neutralising_fills",
+    "rollback_cost",
+    "reason",
+]
+
+TCA_ORDER_COLUMNS = [
+    "operation_id",
+    "venue",
+    "instrument_key",
+    "side",
+    "status",
+    "bucket",
+    "requested_quantity",
+    "filled_quantity",
+    "avg_fill_price",
+    "arrival_mid",
+    "decision_price",
+    "end_mid",
+    "estimated_cost_bps",
+    "slippage_bps",
+    "fee_bps",
+    "realised_cost_bps",
+    "cost_error_bps",
+    "execution_bps",
+    "opportunity_bps",
+    "shortfall_bps",
+    "fees_in_shortfall",
+]
+TCA_AGGREGATE_COLUMNS = [
+    "dimension",
+    "key",
+    "orders",
+    "filled_orders",
+    "requested_quantity",
+    "filled_quantity",
+    "fill_ratio",
+    "estimated_cost_bps",
+    "realised_cost_bps",
+    "slippage_bps",
+    "fee_bps",
+    "shortfall_bps",
+]
+TCA_BPS_PLACES = 4
+"""Decimal places of bps figures in the TCA tables (the embedded JSON keeps every digit)."""
+
+
+def tca_display(row: dict[str, Any]) -> dict[str, Any]:
+    """Return a TCA row as the report's tables show it: bps rounded to ``TCA_BPS_PLACES``."""
+    out = dict(row)
+    for name, value in row.items():
+        if name.endswith("_bps") and value is not None:
+            rounded = Decimal(value).quantize(Decimal(1).scaleb(-TCA_BPS_PLACES))
+            out[name] = format(rounded, "f")
+    return out
+
+
+def _tca_figures(tca: TcaReport) -> list[go.Figure]:
+    scatter = go.Figure()
+    both = [o for o in tca.orders if o.realised_cost_bps is not None and o.estimated_cost_bps is not None]
+    xs = [_f(o.estimated_cost_bps) for o in both]
+    ys = [_f(o.realised_cost_bps) for o in both]
+    scatter.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="markers",
+            text=[f"{o.operation_id} {o.venue} {o.side} {o.filled_quantity}" for o in both],
+            name="orders",
+        )
+    )
+    if both:
+        lo = min(v for v in xs + ys if v is not None)
+        hi = max(v for v in xs + ys if v is not None)
+        scatter.add_trace(
+            go.Scatter(
+                x=[lo, hi], y=[lo, hi], mode="lines", line={"dash": "dot"}, name="realised = estimated"
+            )
+        )
+    scatter.update_layout(
+        title="TCA: realised cost (slippage + fees vs arrival mid) versus the pre-trade estimate",
+        xaxis_title="estimated cost (bps)",
+        yaxis_title="realised cost (bps)",
+    )
+    bars = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=("by venue", "by asset", f"by {tca.bucket_secs}s bucket"),
+    )
+    metrics = (
+        ("estimated_cost_bps", "estimated cost"),
+        ("realised_cost_bps", "realised cost"),
+        ("slippage_bps", "slippage"),
+        ("shortfall_bps", "implementation shortfall"),
+    )
+    for col, groups in enumerate((tca.by_venue, tca.by_asset, tca.by_bucket), start=1):
+        for n, (name, label) in enumerate(metrics):
+            bars.add_trace(
+                go.Bar(
+                    x=[g.key for g in groups],
+                    y=[_f(getattr(g, name)) for g in groups],
+                    name=label,
+                    legendgroup=label,
+                    showlegend=col == 1,
+                    marker={"color": ("#636efa", "#ef553b", "#00cc96", "#ab63fa")[n]},
+                ),
+                row=1,
+                col=col,
+            )
+    bars.update_yaxes(title_text="bps")
+    bars.update_layout(
+        title=f"TCA aggregates ({tca.weighting.lower()}-weighted; positive = cost)", barmode="group"
+    )
+    return [scatter, bars]
+
+
+def tca_section(tca: TcaReport) -> list[str]:
+    """Return the HTML parts of the TCA section (figures added by the caller)."""
+    aggregates: list[TcaAggregate] = [tca.total, *tca.by_venue, *tca.by_asset, *tca.by_bucket]
+    data = json.dumps(tca.to_dict(), sort_keys=True).replace("</", "<\\/")
+    return [
+        "<h2 id='tca'>Transaction-cost analysis</h2>",
+        "<p class='meta'>bps, positive = cost. slippage: average fill versus the arrival mid; "
+        "realised cost: slippage + fees, comparable with the pre-trade estimate (book impact + "
+        "taker fee); implementation shortfall: versus the decision price, unfilled quantity valued "
+        f"at the mid when the order ended, fees included. Aggregates are {tca.weighting.lower()}-"
+        f"weighted (filled quantity for costs, requested quantity for shortfall); time buckets of "
+        f"{tca.bucket_secs}s by decision time (UTC).</p>",
+        "<h3>Aggregates</h3>",
+        "<div id='tca-aggregates'>"
+        + _table([tca_display(a.as_row()) for a in aggregates], TCA_AGGREGATE_COLUMNS)
+        + "</div>",
+        "<h3>Per order</h3>",
+        "<div id='tca-orders'>"
+        + _table([tca_display(o.as_row()) for o in tca.orders], TCA_ORDER_COLUMNS)
+        + "</div>",
+        f"<script type='application/json' id='tca-data'>{data}</script>",
+    ]
+
+
 _CSS = """
 body { font-family: -apple-system, Segoe UI, Roboto, sans-serif; margin: 2em; color: #222; }
 h1 { margin-bottom: 0.2em; } .meta { color: #666; margin-bottom: 1.5em; }
@@ -239,6 +396,8 @@ RESULT_COLUMNS = [
     "algorithm_requested",
     "algorithm_used",
     "fill_model",
+    "atomic_group_id",
+    "unwound_quantity",
 ]
 
 
@@ -250,6 +409,9 @@ def write_report(
     account_reports: dict[str, Any] | None = None,
     positions_report: Any = None,
     meta: dict[str, str] | None = None,
+    groups: list[GroupExecutionResult] | None = None,
+    tca_bucket_secs: int = 3600,
+    tca_weighting: Weighting = Weighting.QUANTITY,
 ) -> Path:
     """
     Write the self-contained HTML report and return its path.
@@ -268,7 +430,19 @@ def write_report(
         Nautilus positions report.
     meta : dict, optional
         Extra run facts shown under the title (run id, data span, fill model...).
+    groups : list[GroupExecutionResult], optional
+        Atomic groups of the run (ATOMIC_LEGS): status, net exposure, rollback cost.
+    tca_bucket_secs : int, default 3600
+        Time bucket of the transaction-cost analysis, in seconds.
+    tca_weighting : Weighting, default QUANTITY
+        How TCA aggregates weight orders.
+
+    Raises
+    ------
+    InvalidConfig
+        If ``tca_bucket_secs`` is not positive.
     """
+    tca = analyse(inputs_from_results(results), bucket_secs=tca_bucket_secs, weighting=tca_weighting)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     summary = summarise(results)
@@ -312,6 +486,10 @@ def write_report(
         ]
         rows = positions_report.reset_index()[cols].astype(str).to_dict("records")
         parts += ["<h2>Positions</h2>", _table(rows, cols)]
+    if groups:
+        parts += ["<h2 id='groups'>Atomic groups</h2>", _table([g.summary() for g in groups], GROUP_COLUMNS)]
+    parts += tca_section(tca)
+    parts += [fig.to_html(full_html=False, include_plotlyjs=False) for fig in _tca_figures(tca)]
     parts += [
         "<h2>Orders</h2>",
         _table([_display(r.summary()) for r in results], RESULT_COLUMNS),

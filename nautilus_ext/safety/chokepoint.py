@@ -219,7 +219,7 @@ class GateChokepoint:
             return Decision()
         parent = order.exec_spawn_id
         parent_asset = None if parent is None else self._gate.released_asset(parent.value)
-        asset = parent_asset or self.asset_for(order.instrument_id)
+        asset = self._child_asset(order, parent_asset) or self.asset_for(order.instrument_id)
         try:
             unified = self._unified(order, asset)
         except NautilusExtError as e:
@@ -290,10 +290,19 @@ class GateChokepoint:
             return released
         order = self._cache.order(event.client_order_id)
         if order is not None and order.exec_spawn_id is not None:
-            parent = self._gate.released_asset(order.exec_spawn_id.value)
+            parent = self._child_asset(order, self._gate.released_asset(order.exec_spawn_id.value))
             if parent is not None:
                 return parent
         return self.asset_for(event.instrument_id)
+
+    def _child_asset(self, order: NautilusOrder, parent_asset: str | None) -> str | None:
+        # a child trades its parent's asset unless it is on another instrument (a hedge leg)
+        if parent_asset is None or order.exec_spawn_id is None:
+            return None
+        parent = self._cache.order(order.exec_spawn_id)
+        if parent is not None and parent.instrument_id != order.instrument_id:
+            return None
+        return parent_asset
 
     def _on_position_event(self, event: Any) -> None:
         # in simulated modes the simulated venue is the truth: its positions confirm fills.
