@@ -33,6 +33,8 @@ from nautilus_ext.testing.fake_exchange.faults import FaultPlan
 
 HOST: Final = "127.0.0.1"
 T = TypeVar("T")
+# Bybit's REST market-data endpoints, refused while ``FaultPlan.silence_market_data`` is set
+_MARKET_DATA_PATHS: Final = ("/v5/market/orderbook", "/v5/market/tickers", "/v5/market/recent-trade")
 
 
 @dataclass(frozen=True)
@@ -317,6 +319,8 @@ class FakeExchange:
         user: str | None = None,
     ) -> None:
         """Push ``message`` to every connection on ``path_prefix`` subscribed to ``topic``."""
+        if not private and self.faults.silence_market_data:
+            return
         for conn in list(self.connections):
             if not conn.path.startswith(path_prefix) or topic not in conn.topics:
                 continue
@@ -337,6 +341,8 @@ class FakeExchange:
                 return web.Response(status=503, text="streams unavailable")
             return await handler(request)
         faults = self.faults
+        if faults.silence_market_data and request.path.endswith(_MARKET_DATA_PATHS):
+            return web.json_response({"retCode": 10016, "retMsg": "Service unavailable"}, status=503)
         if faults.rest_latency_ms:
             await asyncio.sleep(faults.rest_latency_ms / 1000)
         if request.path.startswith(faults.fault_path_prefix):
