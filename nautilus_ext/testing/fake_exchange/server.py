@@ -64,6 +64,8 @@ class WsConnection:
 
     def send(self, message: dict[str, Any], *, private: bool = False) -> None:
         """Queue a JSON message (private pushes get the fill delay)."""
+        if not private and self._faults.silence_market_data and "topic" in message:
+            return  # market data silenced: pushes dropped, pongs and acks still answered
         self._queue.put_nowait((json.dumps(message), private))
 
     async def _write_loop(self) -> None:
@@ -319,8 +321,6 @@ class FakeExchange:
         user: str | None = None,
     ) -> None:
         """Push ``message`` to every connection on ``path_prefix`` subscribed to ``topic``."""
-        if not private and self.faults.silence_market_data:
-            return
         for conn in list(self.connections):
             if not conn.path.startswith(path_prefix) or topic not in conn.topics:
                 continue
