@@ -313,7 +313,9 @@ def chaos(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chaos]:
         node = h.node
         assert node is not None
         eventually(
-            lambda: node.is_running() and node.cache.account_for_venue(IID.venue) and node.cache.order_book(IID),
+            lambda: (
+                node.is_running() and node.cache.account_for_venue(IID.venue) and node.cache.order_book(IID)
+            ),
             20,
             message="live node did not start",
         )
@@ -343,6 +345,7 @@ def test_dropped_market_data_blocks_within_max_age(chaos: Chaos) -> None:
 
     eventually(blocked, 5, interval_secs=0.01, message="market data never stale")
     elapsed = (chaos.now_ns() - t0) / MS
+    print(f"dropped market data: blocked after {elapsed:.0f} ms")
     # the block starts max age after the last message (which came at or before t0)
     assert elapsed <= MD_MAX_AGE_MS + TICK_MS, elapsed
     chaos.refused("MARKET_DATA_STALE")
@@ -370,6 +373,9 @@ def test_dropped_websocket_blocks_until_streams_return(chaos: Chaos) -> None:
     assert str(error.code) in {"WS_STALE", "MARKET_DATA_STALE"}
     assert elapsed <= MD_MAX_AGE_MS + TICK_MS, elapsed
     chaos.refused(str(error.code))
+    # the streams stay down: market data polled over REST meanwhile must not count as a live socket
+    time.sleep(2.0)
+    assert block() is not None
     chaos.ex.call(lambda: setattr(chaos.ex.faults, "refuse_websockets", False))
     eventually(lambda: block() is None, 20, message="never healthy after the streams returned")
     chaos.place("0.001")
@@ -469,7 +475,9 @@ def test_disaster_drill_in_the_live_node(chaos: Chaos) -> None:
     def crash() -> None:
         engine = chaos.ex.bybit.engine
         engine.cancel_all(MM_ACCOUNT, SYMBOL)
-        engine.seed_book(SYMBOL, bids=[(Decimal("44999.9"), Decimal(2))], asks=[(Decimal("45000.1"), Decimal(2))])
+        engine.seed_book(
+            SYMBOL, bids=[(Decimal("44999.9"), Decimal(2))], asks=[(Decimal("45000.1"), Decimal(2))]
+        )
 
     t0 = chaos.fault(crash)  # 0.01 x -5000: about 50 USDT lost, limit 30
     halt = chaos.wait_safe()
