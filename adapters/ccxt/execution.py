@@ -79,6 +79,7 @@ from adapters.ccxt.parsing.orders import trade_commission
 from adapters.ccxt.parsing.orders import venue_client_id
 from adapters.ccxt.providers import CcxtInstrumentProvider
 from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.safety.chokepoint import FillGap
 from nautilus_ext.safety.chokepoint import VenuePositionSnapshot
 
 # ccxt emulates market orders with a slippage-bounded IOC limit on these venues
@@ -90,6 +91,9 @@ PreSubmitCheck = Callable[[Order], str | None]
 _SEEN_TRADES_MAX: Final = 50_000
 # bound on per-order status queries per poll cycle (venues page open orders, e.g. 50 on Bybit)
 _MAX_REFRESH_PER_POLL: Final = 10
+# the venue's fill history may lag its order state: look again this long after a shortfall
+# before reporting fills as lost
+_FILL_GAP_RECHECK_SECS: Final = 0.3
 _SUPPORTED_TYPES: Final = frozenset({OrderType.MARKET, OrderType.LIMIT})
 _CLIENT_ID_INFO_KEYS: Final = ("orderLinkId", "cloid", "clientOrderId", "clOrdId", "text")
 
@@ -156,6 +160,7 @@ class CcxtExecutionClient(LiveExecutionClient):
         self._seen_trades: OrderedDict[str, None] = OrderedDict()
         self._stream_tasks: list[asyncio.Task[None]] = []
         self._confirm_tasks: set[asyncio.Task[None]] = set()
+        self._fill_gap_checked: set[ClientOrderId] = set()
         self._poll_now = asyncio.Event()
         self.latency = LatencyRecorder()
         self.duplicate_fills_ignored = 0
@@ -728,6 +733,14 @@ class CcxtExecutionClient(LiveExecutionClient):
         order = self._cache.order(client_order_id)
         if order is None or order.is_closed:
             return
+        if venue_filled > order.filled_qty.as_decimal() and client_order_id not in self._fill_gap_checked:
+            self._fill_gap_checked.add(client_order_id)
+            task = self.create_task(
+                self._check_fill_gap(client_order_id, venue_filled), log_msg=f"fill_gap_{client_order_id}"
+            )
+            if task is not None:
+                self._confirm_tasks.add(task)
+                task.add_done_callback(self._confirm_tasks.discard)
         if status in (OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED):
             if venue_filled > order.filled_qty.as_decimal():
                 self._log.warning(
@@ -746,15 +759,51 @@ class CcxtExecutionClient(LiveExecutionClient):
         elif status is OrderStatus.FILLED:
             self._poll_now.set()
 
-    async def _catch_up_fills(self, order: Order) -> None:
+    async def _catch_up_fills(self, order: Order) -> bool:
+        # return whether the venue's fill history was read
         symbol = self._provider.ccxt_symbol(order.instrument_id) or ""
         try:
             trades = await self._call("fetch_my_trades", lambda: self._exchange.fetch_my_trades(symbol))
         except NautilusExtError as e:
             self._log.warning(f"Cannot fetch fills for {order.client_order_id}: {e}")
-            return
+            return False
         for trade in sorted(trades, key=lambda t: t.get("timestamp") or 0):
             self._on_trade(trade)
+        return True
+
+    async def _check_fill_gap(self, client_order_id: ClientOrderId, venue_filled: Decimal) -> None:
+        """
+        Publish a :class:`FillGap` if the venue still lists fewer fills than it reports filled.
+
+        Bybit's execution ``seq`` is a cross sequence shared by every account (not a count of
+        this account's fills), so a lost fill shows instead as an order filled beyond its listed
+        fills. Only a successful read of the fill history can prove the gap.
+        """
+        await asyncio.sleep(_FILL_GAP_RECHECK_SECS)
+        order = self._cache.order(client_order_id)
+        if order is None or venue_filled <= order.filled_qty.as_decimal():
+            return
+        if not await self._catch_up_fills(order):
+            return
+        order = self._cache.order(client_order_id)
+        if order is None:
+            return
+        seen = order.filled_qty.as_decimal()
+        if venue_filled <= seen:
+            return
+        self._log.error(
+            f"Order {client_order_id}: the venue reports {venue_filled} filled but lists fills "
+            f"for {seen} only; fills are missing"
+        )
+        gap = FillGap(
+            venue=self.venue.value,
+            instrument_id=order.instrument_id,
+            client_order_id=client_order_id.value,
+            venue_filled=venue_filled,
+            seen_filled=seen,
+            ts_ns=self._clock.timestamp_ns(),
+        )
+        self._msgbus.publish(f"nautilus_ext.fill_gaps.{self.venue.value}", gap)
 
     def _on_trade(self, trade: dict[str, Any]) -> None:
         trade_id = str(trade.get("id"))

@@ -20,8 +20,9 @@ reach a venue except through this layer"):
 * cancels always pass and are recorded for the flip-flop detector.
 
 The chokepoint also feeds the gate what the node sees: market data and feed health (data
-topics, the ccxt adapter's ``nautilus_ext.feed_status.*``), fills (``events.order.*``), venue
-position snapshots (``nautilus_ext.venue_positions.*``) and, in simulated modes, Nautilus'
+topics, the ccxt adapter's ``nautilus_ext.feed_status.*``), fills (``events.order.*``), fills
+the venue reported but never delivered (``nautilus_ext.fill_gaps.*``), venue position snapshots
+(``nautilus_ext.venue_positions.*``) and, in simulated modes, Nautilus'
 position events. :meth:`tick` evaluates time-based transitions and mirrors the gate into the
 ``RiskEngine``'s ``TradingState`` (SAFE is ``REDUCING``, LIVE unarmed is ``HALTED``).
 """
@@ -52,6 +53,7 @@ from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import PositionChanged
 from nautilus_trader.model.events import PositionClosed
 from nautilus_trader.model.events import PositionOpened
+from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.orders import Order as NautilusOrder
 
@@ -71,6 +73,7 @@ logger = logging.getLogger(__name__)
 ENDPOINT: Final = "ExecEngine.execute"
 FEED_STATUS_TOPIC: Final = "nautilus_ext.feed_status.*"
 VENUE_POSITIONS_TOPIC: Final = "nautilus_ext.venue_positions.*"
+FILL_GAPS_TOPIC: Final = "nautilus_ext.fill_gaps.*"
 _DATA_TOPICS: Final = ("data.quotes.*", "data.trades.*", "data.book.deltas.*", "data.book.depth.*")
 
 
@@ -99,6 +102,40 @@ class VenuePositionSnapshot:
     positions: dict[InstrumentId, Decimal]
     ts_ns: int
     source: str = "rest"
+
+
+@dataclass(frozen=True)
+class FillGap:
+    """
+    Fills a venue reports but the adapter can never deliver, published by an adapter.
+
+    Published on ``nautilus_ext.fill_gaps.<VENUE>``. Venues without a per-account fill sequence
+    (Bybit's execution ``seq`` is a cross sequence shared by all accounts, not a counter of
+    one account's fills) show a lost fill as an order the venue reports filled beyond the
+    fills it lists; the adapter publishes that here and the gate enters SAFE mode.
+
+    Parameters
+    ----------
+    venue : str
+        The venue.
+    instrument_id : InstrumentId
+        The instrument.
+    client_order_id : str
+        The order with the missing fills.
+    venue_filled : Decimal
+        The filled quantity the venue reports for the order.
+    seen_filled : Decimal
+        The filled quantity of the fills the adapter could obtain.
+    ts_ns : int
+        When the gap was detected (node clock).
+    """
+
+    venue: str
+    instrument_id: InstrumentId
+    client_order_id: str
+    venue_filled: Decimal
+    seen_filled: Decimal
+    ts_ns: int
 
 
 class GateChokepoint:
@@ -160,6 +197,7 @@ class GateChokepoint:
         self._msgbus.subscribe("events.position.*", self._on_position_event)
         self._msgbus.subscribe(FEED_STATUS_TOPIC, self._on_feed_status)
         self._msgbus.subscribe(VENUE_POSITIONS_TOPIC, self._on_venue_positions)
+        self._msgbus.subscribe(FILL_GAPS_TOPIC, self._on_fill_gap)
         for topic in _DATA_TOPICS:
             self._msgbus.subscribe(topic, self._on_data)
         self._installed = True
@@ -175,6 +213,7 @@ class GateChokepoint:
         self._msgbus.unsubscribe("events.position.*", self._on_position_event)
         self._msgbus.unsubscribe(FEED_STATUS_TOPIC, self._on_feed_status)
         self._msgbus.unsubscribe(VENUE_POSITIONS_TOPIC, self._on_venue_positions)
+        self._msgbus.unsubscribe(FILL_GAPS_TOPIC, self._on_fill_gap)
         for topic in _DATA_TOPICS:
             self._msgbus.unsubscribe(topic, self._on_data)
         self._installed = False
@@ -285,15 +324,18 @@ class GateChokepoint:
         )
 
     def _fill_asset(self, event: OrderFilled) -> str:
-        released = self._gate.released_asset(event.client_order_id.value)
+        return self._fill_asset_of(event.client_order_id.value, event.instrument_id)
+
+    def _fill_asset_of(self, client_order_id: str, instrument_id: InstrumentId) -> str:
+        released = self._gate.released_asset(client_order_id)
         if released is not None:
             return released
-        order = self._cache.order(event.client_order_id)
+        order = self._cache.order(ClientOrderId(client_order_id))
         if order is not None and order.exec_spawn_id is not None:
             parent = self._child_asset(order, self._gate.released_asset(order.exec_spawn_id.value))
             if parent is not None:
                 return parent
-        return self.asset_for(event.instrument_id)
+        return self.asset_for(instrument_id)
 
     def _child_asset(self, order: NautilusOrder, parent_asset: str | None) -> str | None:
         # a child trades its parent's asset unless it is on another instrument (a hedge leg)
@@ -323,6 +365,14 @@ class GateChokepoint:
                 self._gate.on_position_update(asset, quantity)
             else:
                 self._gate.on_snapshot(asset, quantity)
+
+    def _on_fill_gap(self, gap: FillGap) -> None:
+        self._gate.on_fill_gap(
+            gap.venue,
+            self._fill_asset_of(gap.client_order_id, gap.instrument_id),
+            f"order {gap.client_order_id}: the venue reports {gap.venue_filled} filled, "
+            f"only {gap.seen_filled} of fills can be obtained",
+        )
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -394,4 +444,4 @@ def install_chokepoint(
     return chokepoint
 
 
-__all__ = ["GateChokepoint", "VenuePositionSnapshot", "install_chokepoint"]
+__all__ = ["FillGap", "GateChokepoint", "VenuePositionSnapshot", "install_chokepoint"]

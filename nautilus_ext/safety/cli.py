@@ -129,6 +129,24 @@ def kill(
     typer.echo(f"killed {strategy or 'everything'} ({reply['code']})")
 
 
+@app.command("confirm-limits")
+def confirm_limits(
+    limits_hash: Annotated[str, typer.Argument(help="The hash of the limits in force (see status).")],
+    url: UrlOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Confirm the risk limits in force by their hash (a check before leaving SAFE mode)."""
+    _call(url, {"command": "confirm_limits", "limits_hash": limits_hash, "actor": _actor(actor)})
+    typer.echo(f"limits {limits_hash} confirmed")
+
+
+@app.command("reset-risk-baselines")
+def reset_risk_baselines(url: UrlOption = None, actor: ActorOption = None) -> None:
+    """Count losses afresh from current PnL (after a loss limit tripped and was reviewed)."""
+    _call(url, {"command": "reset_risk_baselines", "actor": _actor(actor)})
+    typer.echo("risk loss baselines reset")
+
+
 @app.command()
 def resume(
     incident: Annotated[str, typer.Option("--incident", help="Incident report reference.")],

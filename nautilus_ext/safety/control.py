@@ -5,7 +5,9 @@ The endpoint listens on a loopback address only and accepts ``POST /command`` wi
 ``{"command": ..., ...}`` and the header ``Authorization: Bearer <token>``; the token is
 compared in constant time and never logged. Commands: ``arm`` (``ttl_secs``, ``actor``,
 ``auto_confirm``), ``confirm`` (``intent_hash``, ``actor``), ``disarm`` (``actor``), ``kill``
-(``actor``, ``strategy_id``, ``reason``), ``resume`` (``actor``, ``incident_ref``), ``status``.
+(``actor``, ``strategy_id``, ``reason``), ``confirm_limits`` (``actor``, ``limits_hash``: a
+recovery check), ``reset_risk_baselines`` (``actor``: count losses afresh), ``resume``
+(``actor``, ``incident_ref``), ``status``.
 
 The gate is not thread-safe and belongs to the node's thread: the HTTP thread only queues a
 command; the owner runs :meth:`ControlEndpoint.process_pending` (from a Nautilus timer, say)
@@ -48,6 +50,8 @@ _KINDS: Final = {
     "disarm": CommandKind.DISARM,
     "kill": CommandKind.KILL,
     "resume": CommandKind.RESUME,
+    "confirm_limits": CommandKind.RESUME,
+    "reset_risk_baselines": CommandKind.RESUME,
 }
 _Job = tuple[Callable[[], dict[str, Any]], "Future[dict[str, Any]]"]
 
@@ -169,6 +173,18 @@ class ControlEndpoint:
                     actor, None if strategy is None else str(strategy), str(body.get("reason") or "")
                 )
                 return {"ok": True, "code": str(halt.code), "rule": str(halt.rule)}
+            if command == "confirm_limits":
+                ok = gate.confirm_limits(actor, str(body["limits_hash"]))
+                if not ok:
+                    return {
+                        "ok": False,
+                        "error": "INVALID_CONFIG",
+                        "message": "limits hash does not match the limits in force",
+                    }
+                return {"ok": True, "limits_hash": gate.config.limits_hash()}
+            if command == "reset_risk_baselines":
+                gate.reset_risk_baselines(actor)
+                return {"ok": True}
             if command == "resume":
                 gate.resume(actor, str(body.get("incident_ref") or ""))
                 return {"ok": True}

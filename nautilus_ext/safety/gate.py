@@ -308,6 +308,10 @@ class SafetyGate:
         """Record a fill (deduplicated); see :meth:`OmsSafeguards.on_fill`."""
         return self.oms.on_fill(fill)
 
+    def on_fill_gap(self, venue: str, asset: str, message: str) -> None:
+        """Record fills the venue reported but never delivered (SAFE mode, FILL_SEQ_GAP)."""
+        self.oms.on_fill_gap(venue, asset, message)
+
     def on_position_update(self, asset: str, quantity: Decimal) -> bool:
         """Record a WS position event."""
         return self.oms.on_position_update(asset, quantity)

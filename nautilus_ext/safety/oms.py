@@ -3,7 +3,8 @@ OMS flip-flop safeguards (seed 001, section 4.7) as a pure state machine.
 
 - 4.7.1 Running sum of fills per asset (BUY +, SELL -), deduplicated by ``(venue, fill_id)``;
   a venue fill sequence that skips a number, or goes backwards with a new fill id, enters SAFE
-  mode (FILL_SEQ_GAP). The fill still counts: the running sum is the best internal truth.
+  mode (FILL_SEQ_GAP). The fill still counts: the running sum is the best internal truth. A
+  gap an adapter detects by other means (:meth:`OmsSafeguards.on_fill_gap`) does the same.
 - 4.7.2 A fill marks its asset dirty: new orders on it are blocked (cancels pass) until a WS
   position update or a REST snapshot agrees within threshold. Dirty beyond
   ``dirty_max_age_ms`` enters SAFE mode.
@@ -145,12 +146,10 @@ class OmsSafeguards:
             last = self._last_seq.get(fill.venue)
             if last is not None and fill.seq != last + 1:
                 what = "skipped" if fill.seq > last + 1 else "went backwards"
-                message = (
-                    f"fill sequence on {fill.venue} {what}: {last} then {fill.seq} (fill {fill.fill_id})"
-                )
-                self._emit(SafeguardKind.FILL_SEQ_GAP, message, asset=fill.asset, venue=fill.venue)
-                self._halts.enter_safe(
-                    ErrorCode.FILL_SEQ_GAP, Rule.FILL_SEQ_GAP, message, asset=fill.asset, venue=fill.venue
+                self.on_fill_gap(
+                    fill.venue,
+                    fill.asset,
+                    f"fill sequence on {fill.venue} {what}: {last} then {fill.seq} (fill {fill.fill_id})",
                 )
             self._last_seq[fill.venue] = fill.seq if last is None else max(last, fill.seq)
         self._positions[fill.asset] = self.position(fill.asset) + fill.quantity
@@ -159,6 +158,16 @@ class OmsSafeguards:
             self._dirty_since[fill.asset] = now
             self._emit(SafeguardKind.DIRTY, f"{fill.asset} dirty after fill {fill.fill_id}", asset=fill.asset)
         return True
+
+    def on_fill_gap(self, venue: str, asset: str, message: str) -> None:
+        """
+        Enter SAFE mode (FILL_SEQ_GAP): ``venue`` reported fills on ``asset`` that never arrived.
+
+        For venues without a per-account fill sequence, an adapter detects the gap itself (for
+        example, an order the venue reports filled beyond the fills it can list) and calls this.
+        """
+        self._emit(SafeguardKind.FILL_SEQ_GAP, message, asset=asset, venue=venue)
+        self._halts.enter_safe(ErrorCode.FILL_SEQ_GAP, Rule.FILL_SEQ_GAP, message, asset=asset, venue=venue)
 
     # -- 4.7.2 / 4.7.3 dirty flags and reconciliation -----------------------------------------
 

@@ -125,6 +125,10 @@ class BybitProtocol:
         self.api_key = api_key
         self.api_secret = api_secret
         self.funding_rate = Decimal("0.0001")
+        # exec ids of fills lost by ``FaultPlan.withhold_fills_next`` (never reported)
+        self.withheld_fills: set[str] = set()
+        # symbol -> every user position update as (ms, Bybit row), for ``position_lag_ms``
+        self._position_history: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         engine.listeners.on_order.append(self._push_order)
         engine.listeners.on_fill.append(self._push_fill)
         engine.listeners.on_position.append(self._push_position)
@@ -666,7 +670,9 @@ class BybitProtocol:
         fills = [
             f
             for f in self.engine.account_fills(USER, params.get("symbol"))
-            if f.ts_ms >= start and params.get("orderId") in (None, f.order_id)
+            if f.ts_ms >= start
+            and params.get("orderId") in (None, f.order_id)
+            and f.exec_id not in self.withheld_fills
         ]
         limit = int(params.get("limit", 50))
         rows = [self.fill_dict(f) for f in reversed(fills)][:limit]
@@ -717,12 +723,21 @@ class BybitProtocol:
     async def position_list(self, params: dict[str, Any]) -> web.Response:
         """GET /v5/position/list (every listed market, flat ones with size 0)."""
         symbol = params.get("symbol")
+        lag_ms = self.exchange.faults.position_lag_ms
         rows = [
-            self.position_dict(self.engine.position(USER, s))
+            self._lagged_position(s, lag_ms) if lag_ms else self.position_dict(self.engine.position(USER, s))
             for s in self.engine.markets
             if symbol is None or s == symbol
         ]
         return self.ok({"category": "linear", "list": rows, "nextPageCursor": ""})
+
+    def _lagged_position(self, symbol: str, lag_ms: float) -> dict[str, Any]:
+        # the newest position update at least ``lag_ms`` old, else the flat position
+        cutoff = self.exchange.now_ms() - lag_ms
+        for ts_ms, row in reversed(self._position_history.get(symbol, [])):
+            if ts_ms <= cutoff:
+                return row
+        return self.position_dict(EnginePosition(USER, symbol))
 
     # -- WebSocket --------------------------------------------------------------------------
 
@@ -855,6 +870,9 @@ class BybitProtocol:
     def _push_fill(self, fill: EngineFill) -> None:
         if fill.account != USER:
             return
+        if self.exchange.faults.take("withhold_fills_next"):
+            self.withheld_fills.add(fill.exec_id)
+            return
         if self.exchange.faults.take("drop_private_fills"):
             return
         self._private_push("execution", [self.fill_dict(fill)])
@@ -863,7 +881,9 @@ class BybitProtocol:
 
     def _push_position(self, pos: EnginePosition) -> None:
         if pos.account == USER:
-            self._private_push("position", [self.position_dict(pos)])
+            row = self.position_dict(pos)
+            self._position_history.setdefault(pos.symbol, []).append((pos.updated_ms, row))
+            self._private_push("position", [row])
 
     def _push_book(self, symbol: str, changes: list[tuple[Side, Decimal, Decimal]]) -> None:
         now = self.exchange.now_ms()

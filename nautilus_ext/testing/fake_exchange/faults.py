@@ -42,6 +42,17 @@ class FaultPlan:
         Answer WebSocket upgrade requests with HTTP 503 (a venue whose streams are down).
     drop_private_fills : int, default 0
         Silently drop this many upcoming private fill pushes (the REST history still has them).
+    withhold_fills_next : int, default 0
+        Lose this many upcoming user fills entirely: neither pushed nor listed by the REST
+        execution history, while order updates and positions still include them (a fill the
+        venue executed but whose report never reaches the client: a sequence gap).
+    silence_market_data : bool, default False
+        The venue's market data stops: public WebSocket pushes are dropped (connections stay
+        open) and Bybit's REST market-data endpoints (order book, tickers, recent trades)
+        answer HTTP 503.
+    position_lag_ms : float, default 0
+        The REST position list answers with each position as it was this long ago (a venue
+        whose position pipeline lags its fills).
     """
 
     rest_latency_ms: float = 0.0
@@ -56,6 +67,9 @@ class FaultPlan:
     fault_path_prefix: str = ""
     drop_private_fills: int = 0
     refuse_websockets: bool = False
+    withhold_fills_next: int = 0
+    silence_market_data: bool = False
+    position_lag_ms: float = 0.0
     counters: dict[str, int] = field(default_factory=dict)
 
     def take(self, name: str) -> bool:

@@ -33,6 +33,8 @@ from nautilus_ext.testing.fake_exchange.faults import FaultPlan
 
 HOST: Final = "127.0.0.1"
 T = TypeVar("T")
+# Bybit's REST market-data endpoints, refused while ``FaultPlan.silence_market_data`` is set
+_MARKET_DATA_PATHS: Final = ("/v5/market/orderbook", "/v5/market/tickers", "/v5/market/recent-trade")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class WsConnection:
 
     def send(self, message: dict[str, Any], *, private: bool = False) -> None:
         """Queue a JSON message (private pushes get the fill delay)."""
+        if not private and self._faults.silence_market_data and "topic" in message:
+            return  # market data silenced: pushes dropped, pongs and acks still answered
         self._queue.put_nowait((json.dumps(message), private))
 
     async def _write_loop(self) -> None:
@@ -337,6 +341,8 @@ class FakeExchange:
                 return web.Response(status=503, text="streams unavailable")
             return await handler(request)
         faults = self.faults
+        if faults.silence_market_data and request.path.endswith(_MARKET_DATA_PATHS):
+            return web.json_response({"retCode": 10016, "retMsg": "Service unavailable"}, status=503)
         if faults.rest_latency_ms:
             await asyncio.sleep(faults.rest_latency_ms / 1000)
         if request.path.startswith(faults.fault_path_prefix):

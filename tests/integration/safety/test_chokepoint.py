@@ -34,10 +34,12 @@ from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.backtest.replayer import OrderReplayConfig
 from nautilus_ext.backtest.replayer import OrderReplayStrategy
 from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.errors import ErrorCode
 from nautilus_ext.instruments.nautilus import build_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders import Order
 from nautilus_ext.safety import SafetyGate
+from nautilus_ext.safety.chokepoint import FillGap
 from nautilus_ext.safety.chokepoint import GateChokepoint
 from nautilus_ext.safety.chokepoint import install_chokepoint
 from nautilus_ext.safety.gate import GateContext
@@ -250,3 +252,30 @@ class _FixedClock:
 
 def _ctx(cid: str) -> GateContext:
     return GateContext(client_order_id=cid)
+
+
+def test_fill_gap_published_by_an_adapter_enters_safe_mode() -> None:
+    engine, inst = _engine()
+    kernel = engine.kernel
+    gate = SafetyGate(_config(Mode.LIVE), kernel.clock)
+    install_chokepoint(
+        gate,
+        msgbus=kernel.msgbus,
+        cache=kernel.cache,
+        exec_engine=kernel.exec_engine,
+        risk_engine=kernel.risk_engine,
+    )
+    assert gate.safe is None
+    gap = FillGap(
+        venue="BINANCE",
+        instrument_id=inst.id,
+        client_order_id="O-1",
+        venue_filled=Decimal("0.002"),
+        seen_filled=Decimal("0.001"),
+        ts_ns=0,
+    )
+    kernel.msgbus.publish("nautilus_ext.fill_gaps.BINANCE", gap)
+    assert gate.safe is not None
+    assert gate.safe.code is ErrorCode.FILL_SEQ_GAP
+    assert "0.002" in gate.safe.message
+    engine.dispose()

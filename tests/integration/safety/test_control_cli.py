@@ -173,3 +173,30 @@ def test_repeated_bad_tokens_lock_everyone_out(node: Node) -> None:
         guarded.stop()
     assert status == 429  # even the right token waits out the lockout
     assert reply["error"] == "LOCKED_OUT"
+
+
+def test_recovery_checks_over_the_endpoint(node: Node) -> None:
+    # SAFE mode can be left over the endpoint alone: limits confirmed by hash, an incident ref
+    assert _cli(node, "kill")[0] == 0
+    code, out = _cli(node, "confirm-limits", "0" * 64)
+    assert code == 1
+    assert "INVALID_CONFIG" in out
+    code, out = _cli(node, "resume", "--incident", "INC-7")
+    assert code == 1
+    assert "risk limits not confirmed" in out
+    limits_hash = node.gate.config.limits_hash()
+    code, out = _cli(node, "confirm-limits", limits_hash)
+    assert code == 0, out
+    code, out = _cli(node, "reset-risk-baselines")
+    assert code == 0, out
+    code, out = _cli(node, "resume", "--incident", "INC-7")
+    assert code == 1
+    assert "no market data has been received" in out
+    node.gate.on_market_data("BINANCE-FUTURES:PERPETUAL:BTC-USDT@LIN")
+    code, out = _cli(node, "resume", "--incident", "INC-7")
+    assert code == 0, out
+    assert node.gate.safe is None
+    assert not node.gate.arming.is_armed()  # a fresh human arm is still needed
+    commands = [(e.command, e.outcome, e.message) for e in node.events if e.command is CommandKind.RESUME]
+    assert (CommandKind.RESUME, CommandOutcome.REJECTED, "limits hash does not match") in commands
+    assert (CommandKind.RESUME, CommandOutcome.ACCEPTED, "limits confirmed") in commands

@@ -264,3 +264,14 @@ def test_resync_adopts_venue_position(oms: OmsSafeguards) -> None:
     oms.resync(ASSET, D(3), "alice")
     assert oms.position(ASSET) == D(3)
     assert oms.on_snapshot(ASSET, D(3))
+
+
+def test_fill_gap_reported_by_an_adapter_enters_safe(
+    oms: OmsSafeguards, halts: HaltState, recorder: Recorder
+) -> None:
+    oms.on_fill_gap(VENUE, ASSET, "order O-1: the venue reports 2 filled, only 1 of fills can be obtained")
+    assert halts.safe is not None
+    assert halts.safe.code is ErrorCode.FILL_SEQ_GAP
+    (event,) = [e for e in recorder.events if e.safeguard is SafeguardKind.FILL_SEQ_GAP]
+    assert event.asset == ASSET
+    assert event.venue == VENUE

@@ -39,4 +39,13 @@ def test_cli_and_control_all_are_pinned() -> None:
     assert sorted(cli.__all__) == ["DEFAULT_URL", "TOKEN_ENV", "URL_ENV", "app", "send"]
     assert sorted(control.__all__) == ["ControlEndpoint", "MIN_TOKEN_LENGTH"]
     names = {c.callback.__name__ for c in cli.app.registered_commands if c.callback is not None}
-    assert names == {"arm", "confirm", "disarm", "kill", "resume", "status"}
+    assert names == {
+        "arm",
+        "confirm",
+        "confirm_limits",
+        "disarm",
+        "kill",
+        "reset_risk_baselines",
+        "resume",
+        "status",
+    }

@@ -237,3 +237,36 @@ async def _drop_body(running: FakeExchange) -> None:
         assert book["asks"][0][0] == 50000.1
     finally:
         await client.close()
+
+
+def test_chaos_knobs_withheld_fill_lagging_positions_silenced_market_data() -> None:
+    _in_loop(_chaos_knobs_body)
+
+
+async def _chaos_knobs_body(running: FakeExchange) -> None:
+    client = await _bybit(running)
+    try:
+        await client.load_markets()
+        symbol = "BTC/USDT:USDT"
+        # a withheld fill: the order shows filled, the fill history does not list it
+        running.faults.withhold_fills_next = 1
+        running.faults.position_lag_ms = 60_000
+        order = await _call(lambda: client.create_order(symbol, "market", "buy", 0.01, 50000.1))
+        fetched = await _call(lambda: client.fetch_closed_order(order["id"], symbol), "fetch_closed_order")
+        assert fetched["filled"] == 0.01
+        assert await _call(lambda: client.fetch_my_trades(symbol), "fetch_my_trades") == []
+        # positions lag a minute: still flat
+        (lagged,) = await _call(lambda: client.fetch_positions([symbol]), "fetch_positions")
+        assert not lagged["contracts"]
+        running.faults.position_lag_ms = 0
+        (current,) = await _call(lambda: client.fetch_positions([symbol]), "fetch_positions")
+        assert current["contracts"] == 0.01
+        # market data silenced: REST market data refused
+        running.faults.silence_market_data = True
+        with pytest.raises(NautilusExtError) as silenced:
+            await _call(lambda: client.fetch_order_book(symbol), "fetch_order_book")
+        assert silenced.value.code is ErrorCode.VENUE_UNAVAILABLE
+        running.faults.silence_market_data = False
+        assert (await _call(lambda: client.fetch_order_book(symbol), "fetch_order_book"))["bids"]
+    finally:
+        await client.close()
