@@ -10,6 +10,9 @@ order can leave the process. Two gaps are closed here:
   the venue's instruments before connecting;
 * the sandbox hard-codes a default ``FillModel`` and zero latency: the backtest's configurable
   ``FillModel`` and ``LatencyModel`` are installed instead, from the YAML ``dry_run`` section.
+  Note that in NautilusTrader 1.231 the sandbox builds its venue with
+  ``use_message_queue=False``, so commands execute on arrival and the latency model is never
+  consulted: ``latency_ms`` has no effect (a recorded session requires it to be 0).
 """
 
 from __future__ import annotations

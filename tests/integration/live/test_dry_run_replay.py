@@ -121,8 +121,12 @@ def _record_session(tmp_path: Path, ex: FakeExchange) -> tuple[Path, MeanReversi
         node = h.node
         assert node is not None
         eventually(
-            lambda: node.is_running() and strat.is_running and node.cache.order_book(IID) is not None
-            and node.cache.order_book(IID).update_count > 0,
+            lambda: (
+                node.is_running()
+                and strat.is_running
+                and node.cache.order_book(IID) is not None
+                and node.cache.order_book(IID).update_count > 0
+            ),
             20,
             message="dry-run node did not start",
         )
@@ -132,7 +136,9 @@ def _record_session(tmp_path: Path, ex: FakeExchange) -> tuple[Path, MeanReversi
             # one step at a time: the trade(s) arrive and every decision they caused has settled
             eventually(lambda n=seen: len(node.cache.trade_ticks(IID)) > n, 10, message="no trade")
             eventually(
-                lambda: all(r.filled_quantity == r.requested_quantity or r.reason for r in strat.results.values()),
+                lambda: all(
+                    r.filled_quantity == r.requested_quantity or r.reason for r in strat.results.values()
+                ),
                 10,
                 message="orders did not settle",
             )
@@ -172,6 +178,14 @@ def test_dry_run_session_replays_identically_and_a_change_is_located(
     assert (d.index, d.event_type, d.field) == (0, "INTENT", "qty")
     assert (d.left, d.right) == ("0.010", "0.020")
 
+    # a cooldown only blocks later decisions: the first trade's events agree, the second is missing
+    later = replay_session(run, tmp_path / "replay2b", strategy_overrides={0: {"cooldown_secs": 3600}})
+    d = later.divergence
+    assert d is not None
+    assert (d.index, d.event_type, d.field) == (3, "INTENT", "<end of stream>")
+    assert d.left == f"INTENT {recorded[3]['id']}"
+    assert d.right == "<end of stream>"
+
     # the CLI reports the same
     out = CliRunner().invoke(app, ["replay", str(run), "--workdir", str(tmp_path / "replay3")])
     assert out.exit_code == 0, out.output
@@ -185,7 +199,7 @@ def test_dry_run_session_replays_identically_and_a_change_is_located(
     with pytest.raises(RecordingTampered, match="trade_tick"):
         replay_session(tampered, tmp_path / "replay4")
     (tampered / "manifest.json").unlink()
-    with pytest.raises(RecordingMissing, match="manifest.json"):
+    with pytest.raises(RecordingMissing, match=r"manifest\.json"):
         replay_session(tampered, tmp_path / "replay5")
     log = next((tmp_path / "audit" / "strategies" / "0").rglob("*.jsonl*"))
     raw = log.read_bytes()
@@ -213,7 +227,7 @@ def test_a_changed_strategy_version_is_refused(tmp_path: Path) -> None:
         ],
     }
     (run / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ReplayVersionMismatch, match="0{64}, this code is [0-9a-f]{64}") as e:
+    with pytest.raises(ReplayVersionMismatch, match=r"0{64}, this code is [0-9a-f]{64}") as e:
         replay_session(run, tmp_path / "replay")
     assert e.value.details["recorded"] == "0" * 64
     manifest["complete"] = False
