@@ -167,16 +167,27 @@ def backtest_command(
 
 @app.command("replay")
 def replay_command(
-    audit_root: Annotated[Path, typer.Argument(help="Audit root of a recorded run (holds run.json)")],
+    audit_root: Annotated[
+        Path,
+        typer.Argument(
+            help="A recorded DRY_RUN session (its record.root, holds manifest.json) "
+            "or the audit root of a recorded backtest (holds run.json)"
+        ),
+    ],
     workdir: Annotated[Path, typer.Option(help="Where the replay writes its own log")] = Path(
         "replay_output"
     ),
 ) -> None:
     """Re-run a recorded run in REPLAY mode; print "identical" or the first divergence."""
+    from nautilus_ext.replay.recorder import MANIFEST_FILE
     from nautilus_ext.replay.runner import replay_run
+    from nautilus_ext.replay.session import replay_session
 
     try:
-        result = replay_run(audit_root, workdir)
+        if (audit_root / MANIFEST_FILE).is_file():
+            result = replay_session(audit_root, workdir)
+        else:
+            result = replay_run(audit_root, workdir)
     except NautilusExtError as e:
         raise _fail(e) from None
     if result.identical:

@@ -15,6 +15,8 @@ Nautilus cache, clock and order factory.
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
 from decimal import ROUND_DOWN
 from decimal import ROUND_UP
 from decimal import Decimal
@@ -48,6 +50,7 @@ from nautilus_ext.backtest.results import FillRecord
 from nautilus_ext.backtest.results import GroupExecutionResult
 from nautilus_ext.backtest.results import GroupStatus
 from nautilus_ext.backtest.tca import decision_price_of
+from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import NoRouteError
@@ -87,6 +90,11 @@ class UnifiedExecutionConfig(StrategyConfig, frozen=True):
         Whether L2 book deltas are available (else quotes/trades decide the fill model).
     taker_fees : dict[str, str], optional
         Override taker fee per Nautilus instrument id for the cost model.
+    decision_clock : {"node", "data"}, default "node"
+        What times decisions (audit ``ts_event`` of intents and orders) and tags client order
+        ids: the node's clock, or the ``ts_init`` of the market data being handled. In a backtest
+        both read the same; in a live node only ``"data"`` is reproducible, so a recorded
+        DRY_RUN session uses it (:mod:`nautilus_ext.replay.recorder`).
     """
 
     registry_dir: str | None = None
@@ -97,6 +105,32 @@ class UnifiedExecutionConfig(StrategyConfig, frozen=True):
     mode: str = "BACKTEST"
     audit_root: str | None = None
     audit_fsync: bool = True
+    decision_clock: str = "node"
+
+
+DECISION_CLOCKS = frozenset({"node", "data"})
+
+
+class DataClock:
+    """
+    The time of the market data being handled: the ``ts_init`` of the newest data item delivered.
+
+    A backtest's clock reads exactly this while a data handler runs; a live node's clock reads
+    the wall time instead. Before any data arrives it falls back to ``fallback`` (the node clock).
+    """
+
+    def __init__(self, fallback: Any) -> None:
+        self._fallback = fallback
+        self.ts_data: int | None = None
+
+    def observe(self, ts_init: int) -> None:
+        """Record the ``ts_init`` of a data item about to be handled (never moves backwards)."""
+        if self.ts_data is None or ts_init > self.ts_data:
+            self.ts_data = ts_init
+
+    def timestamp_ns(self) -> int:
+        """Return the data time (nanoseconds), or the fallback clock's before any data."""
+        return int(self._fallback.timestamp_ns()) if self.ts_data is None else self.ts_data
 
 
 class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
@@ -134,6 +168,65 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         self.groups: dict[str, GroupExecutionResult] = {}
         self._group_of_primary: dict[ClientOrderId, GroupExecutionResult] = {}
         self._group_exec = AtomicGroupExecution(self)
+        if config.decision_clock not in DECISION_CLOCKS:
+            raise InvalidConfig(
+                f"decision_clock must be one of {sorted(DECISION_CLOCKS)}, got {config.decision_clock!r}"
+            )
+        self._data_clock: DataClock | None = None
+        self._order_count = 0
+
+    # -- data time ----------------------------------------------------------------------------
+
+    @property
+    def decision_clock(self) -> Any:
+        """The clock that times decisions: the node clock or the :class:`DataClock`."""
+        if self.config.decision_clock == "data":
+            if self._data_clock is None:
+                self._data_clock = DataClock(self.clock)
+            return self._data_clock
+        return self.clock
+
+    def _observe(self, ts_init: int) -> None:
+        if self.config.decision_clock == "data":
+            self.decision_clock.observe(ts_init)
+
+    # the data clock must advance before the strategy's handler runs: override the dispatchers
+    def handle_quote_tick(self, tick: Any, historical: bool = False) -> None:
+        self._observe(tick.ts_init)
+        super().handle_quote_tick(tick, historical)
+
+    def handle_trade_tick(self, tick: Any, historical: bool = False) -> None:
+        self._observe(tick.ts_init)
+        super().handle_trade_tick(tick, historical)
+
+    def handle_order_book_deltas(self, deltas: Any, historical: bool = False) -> None:
+        self._observe(deltas.ts_init)
+        super().handle_order_book_deltas(deltas, historical)
+
+    def handle_order_book_depth(self, depth: Any, historical: bool = False) -> None:
+        self._observe(depth.ts_init)
+        super().handle_order_book_depth(depth, historical)
+
+    def handle_bar(self, bar: Any, historical: bool = False) -> None:
+        self._observe(bar.ts_init)
+        super().handle_bar(bar, historical)
+
+    def _client_order_id(self) -> ClientOrderId | None:
+        # with the data clock, ids keep Nautilus' format (O-YYYYMMDD-HHMMSS-trader-strategy-n) but
+        # take the date from the data, so a DRY_RUN session and its REPLAY issue the same ids
+        if self.config.decision_clock != "data":
+            return None
+        now = datetime.fromtimestamp(self.decision_clock.timestamp_ns() // 1_000_000_000, tz=UTC)
+        while True:
+            self._order_count += 1
+            value = (
+                f"O-{now:%Y%m%d-%H%M%S}-{self.trader_id.get_tag()}-{self.id.get_tag()}-{self._order_count}"
+            )
+            coid = ClientOrderId(value)
+            if self.cache.order(coid) is None:
+                # Nautilus' own generator continues after ours (direct order_factory use)
+                self.order_factory.set_client_order_id_count(self._order_count)
+                return coid
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -155,7 +248,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 strategy_id=str(self.id),
                 version_hash=code_version_hash(type(self), extra_modules=[UnifiedExecutionStrategy]),
                 config_hash=config_hash(settings),
-                clock=self.clock,
+                clock=self.decision_clock,
                 fsync=self._audit_fsync,
             )
         for iid in self._subscribe_ids:
@@ -196,7 +289,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         Never raises for a bad order: the result is REJECTED with the error code and message,
         so one bad order in a batch cannot stop a run.
         """
-        ts = self.clock.timestamp_ns()
+        ts = self.decision_clock.timestamp_ns()
         result = ExecutionResult(
             operation_id=order.operation_id,
             instrument_key=str(order.instrument_key),
@@ -369,6 +462,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 tags=tags,
                 exec_algorithm_id=ExecAlgorithmId(str(algo.name)),
                 exec_algorithm_params=params,
+                client_order_id=self._client_order_id(),
             )
             result.order_type = "MARKET"
             result.algorithm_used = str(algo.name)
@@ -379,13 +473,24 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 result.arrival_mid, order.max_slippage, inst.price_increment.as_decimal(), buy=buy
             )
             nautilus_order = self.order_factory.limit(
-                inst.id, side, quantity, inst.make_price(bound), time_in_force=TimeInForce.IOC, tags=tags
+                inst.id,
+                side,
+                quantity,
+                inst.make_price(bound),
+                time_in_force=TimeInForce.IOC,
+                tags=tags,
+                client_order_id=self._client_order_id(),
             )
             result.order_type = "MARKET_PROTECTED"
             result.limit_price = bound
         elif order.price is None:
             nautilus_order = self.order_factory.market(
-                inst.id, side, quantity, time_in_force=TimeInForce.IOC, tags=tags
+                inst.id,
+                side,
+                quantity,
+                time_in_force=TimeInForce.IOC,
+                tags=tags,
+                client_order_id=self._client_order_id(),
             )
             result.order_type = "MARKET"
         else:
@@ -396,7 +501,13 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 )
             tif = TimeInForce.IOC if (order.metadata or {}).get("time_in_force") == "IOC" else TimeInForce.GTC
             nautilus_order = self.order_factory.limit(
-                inst.id, side, quantity, price, time_in_force=tif, tags=tags
+                inst.id,
+                side,
+                quantity,
+                price,
+                time_in_force=tif,
+                tags=tags,
+                client_order_id=self._client_order_id(),
             )
             result.order_type = "LIMIT"
         if self.safety_gate is not None:

@@ -60,7 +60,7 @@ class AtomicGroupExecution:
 
     def submit(self, group: AtomicGroup) -> GroupExecutionResult:
         """Validate, route and submit ``group`` (see ``UnifiedExecutionStrategy.submit_group``)."""
-        ts = self._s.clock.timestamp_ns()
+        ts = self._s.decision_clock.timestamp_ns()
         gid = group.group_id
         legs = [
             ExecutionResult(
@@ -192,6 +192,7 @@ class AtomicGroupExecution:
             tags=[f"op:{a.operation_id}", f"group:{gid}"],
             exec_algorithm_id=ExecAlgorithmId(ATOMIC_LEGS),
             exec_algorithm_params=params,
+            client_order_id=self._s._client_order_id(),
         )
         if self._s.safety_gate is not None:
             for order, leg, inst, cid in zip(

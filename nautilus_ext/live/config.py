@@ -172,6 +172,33 @@ class AuditSection(_Strict):
     fsync: bool = True
 
 
+class RecordSection(_Strict):
+    """
+    Record a DRY_RUN session for REPLAY (:mod:`nautilus_ext.replay.recorder`).
+
+    Every market data object the simulated venue and the strategies receive is written to a
+    NautilusTrader ``ParquetDataCatalog`` under ``<root>/catalog``, with a run manifest
+    ``<root>/manifest.json``; unified strategies then time their decisions by the data
+    (``decision_clock: data``) so that ``nautilus-ext replay <root>`` can reproduce them.
+
+    Attributes
+    ----------
+    root : str
+        Local directory of the recording (created; must be empty or absent).
+    flush_every : int
+        Write buffered data to the catalog every this many items (bounds memory).
+    """
+
+    root: str = Field(min_length=1)
+    flush_every: int = Field(default=100_000, gt=0)
+
+    @model_validator(mode="after")
+    def _local(self) -> RecordSection:
+        if "://" in self.root:
+            raise ValueError(f"record.root must be a local directory, got {self.root!r}")
+        return self
+
+
 class ExecAlgorithmsSection(_Strict):
     """The project's execution algorithms, registered on the node (all of them by default)."""
 
@@ -207,6 +234,7 @@ class LiveNodeConfig(_Strict):
     strategies: list[StrategyEntry] = Field(default_factory=list)
     safety: SafetySection | None = None
     audit: AuditSection | None = None
+    record: RecordSection | None = None
     exec_algorithms: ExecAlgorithmsSection = ExecAlgorithmsSection()
     timeout_connection_secs: float = Field(default=30.0, gt=0)
     timeout_reconciliation_secs: float = Field(default=10.0, gt=0)
@@ -216,6 +244,8 @@ class LiveNodeConfig(_Strict):
         names = [v.venue for v in self.venues]
         if len(names) != len(set(names)):
             raise ValueError(f"duplicate venue in {names}")
+        if self.record is not None:
+            self._check_record()
         if self.mode is LiveMode.LIVE and not self.allow_live_orders:
             raise ValueError("mode LIVE sends real orders: set allow_live_orders: true to confirm")
         if self.mode is LiveMode.LIVE and self.dry_run is not None:
@@ -235,6 +265,26 @@ class LiveNodeConfig(_Strict):
                 f"(known: {sorted(_algorithm_names())})"
             )
         return self
+
+    def _check_record(self) -> None:
+        # what a replay cannot reproduce is refused here, not discovered as a divergence later
+        if self.mode is not LiveMode.DRY_RUN:
+            raise ValueError("record: only a DRY_RUN session can be recorded for replay")
+        if self.audit is None:
+            raise ValueError("record: needs an audit section (the replay compares the audit logs)")
+        if self.safety is not None:
+            raise ValueError(
+                "record: the safety layer decides from wall time and operator commands, which a "
+                "replay cannot reproduce; record a DRY_RUN without a safety section"
+            )
+        if self.dry_run is not None and self.dry_run.latency_ms != 0:
+            raise ValueError(
+                "record: dry_run.latency_ms must be 0: NautilusTrader's sandbox venue processes "
+                "commands at once (use_message_queue=False) and ignores its latency model, so a "
+                "replay with latency would simulate something that did not happen"
+            )
+        if not self.strategies:
+            raise ValueError("record: no strategies to replay")
 
 
 def _algorithm_names() -> set[str]:

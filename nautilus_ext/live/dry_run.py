@@ -10,11 +10,15 @@ order can leave the process. Two gaps are closed here:
   the venue's instruments before connecting;
 * the sandbox hard-codes a default ``FillModel`` and zero latency: the backtest's configurable
   ``FillModel`` and ``LatencyModel`` are installed instead, from the YAML ``dry_run`` section.
+  Note that in NautilusTrader 1.231 the sandbox builds its venue with
+  ``use_message_queue=False``, so commands execute on arrival and the latency model is never
+  consulted: ``latency_ms`` has no effect (a recorded session requires it to be 0).
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
 from nautilus_trader.adapters.sandbox.execution import SandboxExecutionClient
@@ -123,3 +127,34 @@ class SandboxLiveExecClientFactory(LiveExecClientFactory):
 
 DryRunExecClientFactory = SandboxLiveExecClientFactory
 """The project's name for the DRY_RUN execution client factory."""
+
+
+SYNC_ENDPOINTS: tuple[tuple[str, str, str, str], ...] = (
+    # (endpoint, engine, queued handler, the handler its queue task calls)
+    ("RiskEngine.execute", "risk_engine", "execute", "_execute_command"),
+    ("RiskEngine.process", "risk_engine", "process", "_handle_event"),
+    ("ExecEngine.execute", "exec_engine", "execute", "_execute_command"),
+    ("ExecEngine.process", "exec_engine", "process", "_handle_event_with_tracking"),
+)
+"""The live engines' queued endpoints and what their queue tasks call (NautilusTrader 1.231)."""
+
+
+def make_execution_synchronous(node: Any) -> None:
+    """
+    Run a DRY_RUN node's risk and execution engines synchronously, as a backtest does.
+
+    Why: the live engines are queues consumed by their own tasks, while the data engine drains
+    its queue without yielding. An order decided on data item X then reaches the sandbox venue
+    after every item already queued behind X, and its fill reaches the strategy later still:
+    which book it fills against, and what the strategy knows when it handles X+1, depend on
+    scheduling. Pointing each endpoint at the handler its queue task calls (the same code,
+    minus the queue) executes the order against the venue state right after X, and delivers
+    its events before X+1, exactly like a backtest venue without a message queue.
+
+    Only for the simulated venue: a real venue's client must never run inside a data handler.
+    """
+    msgbus = node.kernel.msgbus
+    for endpoint, engine_name, queued, direct in SYNC_ENDPOINTS:
+        engine = getattr(node.kernel, engine_name)
+        msgbus.deregister(endpoint, getattr(engine, queued))
+        msgbus.register(endpoint, getattr(engine, direct))

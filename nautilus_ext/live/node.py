@@ -153,6 +153,9 @@ def _strategy_settings(
         return settings
     merged = dict(settings)
     merged.setdefault("mode", str(config.mode))
+    if config.record is not None:
+        # a recorded session times decisions by its data, the only clock a replay can reproduce
+        merged["decision_clock"] = "data"
     if config.audit is not None:
         merged.setdefault("audit_root", audit_path(config.audit.root, "strategies", str(index)))
         merged.setdefault("audit_fsync", config.audit.fsync)
@@ -194,6 +197,12 @@ def build_live_node(
         node.add_data_client_factory(name, data_factory)
         node.add_exec_client_factory(name, exec_factory)
     node.build()
+    if config.record is not None:
+        try:
+            _attach_recorder(node, config, node_config)
+        except Exception:
+            node.dispose()
+            raise
     safety = None
     if safety_config is not None:
         section = config.safety
@@ -212,6 +221,33 @@ def build_live_node(
             node.dispose()
             raise
     return LiveNode(node=node, safety=safety)
+
+
+def _attach_recorder(node: TradingNode, config: LiveNodeConfig, node_config: TradingNodeConfig) -> None:
+    from pathlib import Path
+
+    from nautilus_ext.live.dry_run import make_execution_synchronous
+    from nautilus_ext.replay.recorder import MarketDataRecorder
+    from nautilus_ext.replay.recorder import MarketDataRecorderConfig
+    from nautilus_ext.replay.recorder import check_record_root
+    from nautilus_ext.replay.session import session_manifest
+
+    record = config.record
+    assert record is not None
+    check_record_root(Path(record.root))
+    make_execution_synchronous(node)
+    manifest = session_manifest(config, node_config)
+    recorder = MarketDataRecorder(
+        MarketDataRecorderConfig(
+            component_id="MarketDataRecorder",
+            root=record.root,
+            venues=tuple(v.venue for v in config.venues),
+            manifest_json=manifest,
+            flush_every=record.flush_every,
+        )
+    )
+    node.trader.add_actor(recorder)
+    recorder.watch(node.trader.strategies())
 
 
 def build_trading_node(
