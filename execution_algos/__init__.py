@@ -13,6 +13,7 @@ POV                        :mod:`execution_algos.pov`
 VWAP                       :mod:`execution_algos.vwap`
 IS                         :mod:`execution_algos.shortfall`
 SOR_CEFI                   :mod:`execution_algos.sor`
+TPSL                       :mod:`execution_algos.tpsl` (the exit algorithm: takes the entry too)
 ATOMIC_LEGS                :mod:`execution_algos.atomic_legs` (not routed yet: submit directly)
 =========================  ===============================================
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 from typing import Final
 
+from execution_algos.common import EXIT_TAG
 from execution_algos.common import REPORT_KEY_PREFIX
 from execution_algos.common import AlgoReport
 from execution_algos.common import FinalPolicy
@@ -38,6 +40,7 @@ ALGORITHM_PATHS: Final[dict[str, tuple[str, str]]] = {
     "VWAP": ("execution_algos.vwap:VWAPExecAlgorithm", "execution_algos.vwap:VWAPExecAlgorithmConfig"),
     "IS": ("execution_algos.shortfall:ISExecAlgorithm", "execution_algos.shortfall:ISExecAlgorithmConfig"),
     "SOR_CEFI": ("execution_algos.sor:SORExecAlgorithm", "execution_algos.sor:SORExecAlgorithmConfig"),
+    "TPSL": ("execution_algos.tpsl:TPSLExecAlgorithm", "execution_algos.tpsl:TPSLExecAlgorithmConfig"),
 }
 """Routing algorithm name -> (ExecAlgorithm path, config path), for ``ImportableExecAlgorithmConfig``."""
 
@@ -70,6 +73,7 @@ def algo_report_reason(cache: Any, primary_id: str) -> str:
 
 __all__ = [
     "ALGORITHM_PATHS",
+    "EXIT_TAG",
     "IMPLEMENTED_ALGORITHMS",
     "REPORT_KEY_PREFIX",
     "AlgoReport",
