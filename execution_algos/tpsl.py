@@ -681,19 +681,19 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
         closed_by_exits = state.exits_filled
         gap = state.position_gap
         left = protected_quantity(parent.filled, state.exits_filled, gap, parent.lot)
-        summary = self._summary(state)
+        summary = self._summary(parent, state)
         if 0 < left < parent.min_size:
             reason = StopReason.BELOW_MIN_SIZE
-            detail = f"{left} left is below the minimum size {parent.min_size}: no exit for it ({summary})"
+            detail = f"{self._qty(parent, left)} left is below the minimum size {parent.min_size}: no exit for it ({summary})"
         elif left > 0:
             reason = StopReason.EXITS_CANCELLED
-            detail = f"{left} of the position left without exits ({summary})"
+            detail = f"{self._qty(parent, left)} of the position left without exits ({summary})"
         elif gap > 0:
             reason = StopReason.POSITION_CLOSED
-            detail = f"{gap} closed outside the algorithm, {closed_by_exits} by exits ({summary})"
+            detail = f"{self._qty(parent, gap)} closed outside the algorithm, {self._qty(parent, closed_by_exits)} by exits ({summary})"
         else:
             reason = StopReason.COMPLETED
-            detail = f"exits closed {closed_by_exits} ({summary})"
+            detail = f"exits closed {self._qty(parent, closed_by_exits)} ({summary})"
         for leg in state.legs:
             leg.cancel_requested = leg.order_id is not None
         self._cancel_exits(state)
@@ -707,8 +707,11 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
                 self.cancel_order(order)
 
     @staticmethod
-    def _summary(state: TPSLState) -> str:
-        return ", ".join(f"{leg.kind} {leg.filled}" for leg in state.legs)
+    def _qty(parent: Parent, quantity: Decimal) -> str:
+        return str(parent.instrument.make_qty(max(quantity, Decimal(0))))
+
+    def _summary(self, parent: Parent, state: TPSLState) -> str:
+        return ", ".join(f"{leg.kind} filled {self._qty(parent, leg.filled)}" for leg in state.legs)
 
     def _store_report(self, parent: Parent) -> None:
         state = parent.state.get("tpsl")
@@ -722,15 +725,17 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
                     filled = order.filled_qty.as_decimal()
                     px = order.price if order.has_price else order.trigger_price
                     notional = leg.notional.get(cid, Decimal(0))
-                    avg = (notional / filled).normalize() if filled > 0 else None
+                    # average fill price to 2 more decimals than the tick, in Decimal
+                    places = Decimal(10) ** -(parent.instrument.price_precision + 2)
+                    avg = (notional / filled).quantize(places).normalize() if filled > 0 else None
                     exits.append(
                         {
                             "id": cid.value,
                             "kind": leg.kind,
                             "order_type": order.order_type.name,
                             "price": "" if px is None else str(px),
-                            "quantity": str(order.quantity.as_decimal()),
-                            "filled": str(filled),
+                            "quantity": str(order.quantity),
+                            "filled": str(order.filled_qty),
                             "avg_price": "" if avg is None else f"{avg:f}",
                             "status": order.status.name,
                         }
@@ -748,8 +753,8 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
             parent.report.stop_reason = StopReason.END_OF_DATA
             left = protected_quantity(parent.filled, state.exits_filled, state.position_gap, parent.lot)
             parent.report.detail = (
-                f"node stopped with entry {parent.filled}/{parent.total} filled and {left} still "
-                f"protected by open exits ({self._summary(state)})"
+                f"node stopped with entry {self._qty(parent, parent.filled)}/{self._qty(parent, parent.total)} filled and {self._qty(parent, left)} still "
+                f"protected by open exits ({self._summary(parent, state)})"
             )
             self._store_report(parent)
         self.clock.cancel_timers()
