@@ -158,7 +158,9 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         self.parents[order.client_order_id] = parent
         if order.order_type not in self.primary_order_types:
             allowed = "/".join(sorted(t.name for t in self.primary_order_types))
-            self.finish(parent, StopReason.INVALID_PARAMS, f"only {allowed} primaries, got {order.order_type}")
+            self.finish(
+                parent, StopReason.INVALID_PARAMS, f"only {allowed} primaries, got {order.order_type}"
+            )
             return
         try:
             action = param_str(params, "slippage_action", str(self._slippage_action)).upper()

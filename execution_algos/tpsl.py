@@ -53,6 +53,7 @@ change anything here (the entry is a single order).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,9 +132,8 @@ class TPSLExecAlgorithmConfig(SmartExecAlgorithmConfig, frozen=True):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.stop_trigger_type not in _TRIGGER_TYPES:
-            raise InvalidConfig(
-                f"stop_trigger_type must be one of {', '.join(_TRIGGER_TYPES)}, got {self.stop_trigger_type!r}"
-            )
+            allowed = ", ".join(_TRIGGER_TYPES)
+            raise InvalidConfig(f"stop_trigger_type must be one of {allowed}, got {self.stop_trigger_type!r}")
         try:
             if self.take_profit_fractions:
                 check_fractions(parse_decimals(self.take_profit_fractions, "take_profit_fractions"))
@@ -184,6 +184,12 @@ def check_fractions(fractions: Sequence[Decimal]) -> None:
         raise InvalidOrder(f"take_profit_fractions must sum to 1, got {sum(fractions, Decimal(0))}")
 
 
+def _param_list(params: Mapping[str, Any], name: str, default: str) -> str:
+    if isinstance(params.get(name), float):
+        raise InvalidOrder(f"algorithm parameter {name} must be a decimal string, got {params[name]!r}")
+    return param_str(params, name, default)
+
+
 def _on_grid(name: str, price: Decimal, tick: Decimal) -> None:
     if price <= 0 or (price / tick) != (price / tick).to_integral_value():
         raise InvalidOrder(f"{name} {price} is not a positive price on the tick grid {tick}")
@@ -213,17 +219,21 @@ def parse_exit_plan(
     """
     d = defaults or TPSLExecAlgorithmConfig()
     tp = param_decimal(params, "take_profit_price", None)
-    ladder_text = param_str(params, "take_profit_prices", "")
+    ladder_text = _param_list(params, "take_profit_prices", "")
     ladder = parse_decimals(ladder_text, "take_profit_prices") if ladder_text else ([tp] if tp else [])
     if tp is not None and ladder and ladder[0] != tp:
-        raise InvalidOrder(f"take_profit_prices must start at the Order's take_profit_price {tp}, got {ladder[0]}")
+        raise InvalidOrder(
+            f"take_profit_prices must start at the Order's take_profit_price {tp}, got {ladder[0]}"
+        )
     for i, px in enumerate(ladder):
         _on_grid(f"take-profit TP{i + 1}", px, tick)
-    for near, far in zip(ladder, ladder[1:], strict=False):
+    for near, far in itertools.pairwise(ladder):
         if (far <= near) if buy else (far >= near):
             direction = "rise" if buy else "fall"
-            raise InvalidOrder(f"take_profit_prices must strictly {direction} away from the entry: {near}, {far}")
-    frac_text = param_str(params, "take_profit_fractions", d.take_profit_fractions)
+            raise InvalidOrder(
+                f"take_profit_prices must strictly {direction} away from the entry: {near}, {far}"
+            )
+    frac_text = _param_list(params, "take_profit_fractions", d.take_profit_fractions)
     if frac_text and ladder:
         fractions = parse_decimals(frac_text, "take_profit_fractions")
         if len(fractions) != len(ladder):
@@ -242,9 +252,12 @@ def parse_exit_plan(
         for ref, what in ((nearest, "TP1"), (entry_price, "the entry price")):
             if ref is not None and ((stop >= ref) if buy else (stop <= ref)):
                 side = "below" if buy else "above"
-                raise InvalidOrder(f"stop_loss_price {stop} must be {side} {what} {ref} for a {'long' if buy else 'short'}")
-    trail_text = param_str(params, "trailing_offset", d.trailing_offset)
-    trail = param_decimal({"trailing_offset": trail_text}, "trailing_offset", None) if trail_text else None
+                raise InvalidOrder(
+                    f"stop_loss_price {stop} must be {side} {what} {ref} for a {'long' if buy else 'short'}"
+                )
+    trail = param_decimal(
+        params, "trailing_offset", Decimal(d.trailing_offset) if d.trailing_offset else None
+    )
     if trail is not None:
         _on_grid("trailing_offset", trail, tick)
     if not ladder and stop is None and trail is None:
@@ -271,7 +284,9 @@ def split_tranches(
     return [a * lot for a in allocate_units(units, list(fractions), floor)]
 
 
-def trim_to_cap(sizes: Sequence[Decimal], cap: Decimal, lot: Decimal, min_size: Decimal | None = None) -> list[Decimal]:
+def trim_to_cap(
+    sizes: Sequence[Decimal], cap: Decimal, lot: Decimal, min_size: Decimal | None = None
+) -> list[Decimal]:
     """
     Trim take-profit sizes (nearest first) so they sum to at most ``cap``, farthest tranche first.
 
@@ -319,7 +334,9 @@ def exit_targets(
     return trim_to_cap(leaves, protected, lot, min_size)
 
 
-def protected_quantity(entry_filled: Decimal, exits_filled: Decimal, position_gap: Decimal, lot: Decimal) -> Decimal:
+def protected_quantity(
+    entry_filled: Decimal, exits_filled: Decimal, position_gap: Decimal, lot: Decimal
+) -> Decimal:
     """
     Return what the exits must cover: ``entry - exits - gap`` on the lot grid, never negative.
 
@@ -329,7 +346,9 @@ def protected_quantity(entry_filled: Decimal, exits_filled: Decimal, position_ga
     return round_to_lot(entry_filled - exits_filled - max(position_gap, Decimal(0)), lot)
 
 
-def trail_trigger(current: Decimal | None, market: Decimal, offset: Decimal, tick: Decimal, *, long: bool) -> Decimal:
+def trail_trigger(
+    current: Decimal | None, market: Decimal, offset: Decimal, tick: Decimal, *, long: bool
+) -> Decimal:
     """
     Return a trailing stop's trigger after the market printed ``market``: it only ever tightens.
 
@@ -379,7 +398,7 @@ class TPSLState:
 
 
 class TPSLExecAlgorithm(SmartExecAlgorithm):
-    """Entry, then take-profit tranches and a (trailing) stop kept sized to the position (see the module docstring)."""
+    """Entry, then take-profit tranches and a (trailing) stop sized to the position (module docstring)."""
 
     algorithm_name = "TPSL"
     primary_order_types = frozenset({OrderType.MARKET, OrderType.LIMIT})
@@ -399,7 +418,9 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
         plan = parse_exit_plan(params, buy=parent.buy, tick=parent.tick, defaults=d, entry_price=limit)
         trigger = param_str(params, "stop_trigger_type", d.stop_trigger_type).upper()
         if trigger not in _TRIGGER_TYPES:
-            raise InvalidOrder(f"stop_trigger_type must be one of {', '.join(_TRIGGER_TYPES)}, got {trigger!r}")
+            raise InvalidOrder(
+                f"stop_trigger_type must be one of {', '.join(_TRIGGER_TYPES)}, got {trigger!r}"
+            )
         reduce_only = param_str(params, "reduce_only", str(d.reduce_only)).lower()
         if reduce_only not in ("true", "false"):
             raise InvalidOrder(f"reduce_only must be true or false, got {reduce_only!r}")
@@ -606,7 +627,9 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
             leg.cancel_requested = True
             self.cancel_order(order)
         elif leaves != current:
-            self.modify_order(order, quantity=parent.instrument.make_qty(order.filled_qty.as_decimal() + leaves))
+            self.modify_order(
+                order, quantity=parent.instrument.make_qty(order.filled_qty.as_decimal() + leaves)
+            )
 
     def _place(self, parent: Parent, leg: ExitLeg, quantity: Decimal) -> None:
         state = self._state(parent)
@@ -655,7 +678,9 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
         else:
             assert leg.price is not None
             order = StopMarketOrder(
-                trigger_price=parent.instrument.make_price(leg.price), trigger_type=state.trigger_type, **common
+                trigger_price=parent.instrument.make_price(leg.price),
+                trigger_type=state.trigger_type,
+                **common,
             )
         leg.order_id = cid
         leg.orders.append(cid)
@@ -682,18 +707,21 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
         gap = state.position_gap
         left = protected_quantity(parent.filled, state.exits_filled, gap, parent.lot)
         summary = self._summary(parent, state)
+        left_txt, by_exits = self._qty(parent, left), self._qty(parent, closed_by_exits)
         if 0 < left < parent.min_size:
             reason = StopReason.BELOW_MIN_SIZE
-            detail = f"{self._qty(parent, left)} left is below the minimum size {parent.min_size}: no exit for it ({summary})"
+            detail = (
+                f"{left_txt} left is below the minimum size {parent.min_size}: no exit for it ({summary})"
+            )
         elif left > 0:
             reason = StopReason.EXITS_CANCELLED
-            detail = f"{self._qty(parent, left)} of the position left without exits ({summary})"
+            detail = f"{left_txt} of the position left without exits ({summary})"
         elif gap > 0:
             reason = StopReason.POSITION_CLOSED
-            detail = f"{self._qty(parent, gap)} closed outside the algorithm, {self._qty(parent, closed_by_exits)} by exits ({summary})"
+            detail = f"{self._qty(parent, gap)} closed outside the algorithm, {by_exits} by exits ({summary})"
         else:
             reason = StopReason.COMPLETED
-            detail = f"exits closed {self._qty(parent, closed_by_exits)} ({summary})"
+            detail = f"exits closed {by_exits} ({summary})"
         for leg in state.legs:
             leg.cancel_requested = leg.order_id is not None
         self._cancel_exits(state)
@@ -752,8 +780,9 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
             parent.done = True
             parent.report.stop_reason = StopReason.END_OF_DATA
             left = protected_quantity(parent.filled, state.exits_filled, state.position_gap, parent.lot)
+            entry = f"{self._qty(parent, parent.filled)}/{self._qty(parent, parent.total)}"
             parent.report.detail = (
-                f"node stopped with entry {self._qty(parent, parent.filled)}/{self._qty(parent, parent.total)} filled and {self._qty(parent, left)} still "
+                f"node stopped with entry {entry} filled and {self._qty(parent, left)} still "
                 f"protected by open exits ({self._summary(parent, state)})"
             )
             self._store_report(parent)

@@ -5,6 +5,7 @@ position, end of data; synthetic price paths where the real Tardis rows are too 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from collections.abc import Sequence
 from decimal import Decimal
@@ -26,7 +27,7 @@ HALF_SPREAD = Decimal("0.5")
 def mids(*points: tuple[int, str]) -> list[Decimal]:
     """Per-second mids, linear between ``(second, mid)`` points."""
     out: list[Decimal] = []
-    for (s0, m0), (s1, m1) in zip(points, points[1:], strict=False):
+    for (s0, m0), (s1, m1) in itertools.pairwise(points):
         a, b = Decimal(m0), Decimal(m1)
         out += [a + (b - a) * (s - s0) / (s1 - s0) for s in range(s0, s1)]
     out.append(Decimal(points[-1][1]))
@@ -121,8 +122,12 @@ def ladder(make_order: MakeOrder, op: str = "t1", **params: str) -> dict[str, An
     )
 
 
-def test_tp1_then_tp2_close_the_position_and_cancel_the_stop(run_algo: RunAlgo, make_order: MakeOrder) -> None:
-    run = run_path(run_algo, [ladder(make_order)], mids((0, "60000"), (5, "60000"), (65, "60200"), (80, "60200")))
+def test_tp1_then_tp2_close_the_position_and_cancel_the_stop(
+    run_algo: RunAlgo, make_order: MakeOrder
+) -> None:
+    run = run_path(
+        run_algo, [ladder(make_order)], mids((0, "60000"), (5, "60000"), (65, "60200"), (80, "60200"))
+    )
     result = run.result("t1")
     assert result.algorithm_used == "TPSL"
     # the entry result holds the entry only (1.0 walks the 60000.5 and 60001.0 asks), not the exits
@@ -138,7 +143,8 @@ def test_tp1_then_tp2_close_the_position_and_cancel_the_stop(run_algo: RunAlgo, 
     assert [(r["price"], r["filled"], r["status"]) for r in legs["TP2"]] == [("60150.0", "0.500", "FILLED")]
     (stop,) = legs["STOP"]
     assert stop["order_type"] == "STOP_MARKET"
-    assert stop["filled"] == "0.000" and stop["status"] == "CANCELED"
+    assert stop["filled"] == "0.000"
+    assert stop["status"] == "CANCELED"
     # the stop was resized down as the take-profits filled, never above the open position
     assert Decimal(stop["quantity"]) <= Decimal("0.500")
     assert run.engine.cache.positions()[0].is_closed
@@ -150,7 +156,8 @@ def test_stop_after_tp1_closes_only_the_remainder(run_algo: RunAlgo, make_order:
     run = run_path(run_algo, [ladder(make_order)], path)
     legs = exits(run, "t1")
     assert filled(legs["TP1"]) == Decimal("0.500")
-    assert filled(legs["TP2"]) == 0 and legs["TP2"][0]["status"] == "CANCELED"
+    assert filled(legs["TP2"]) == 0
+    assert legs["TP2"][0]["status"] == "CANCELED"
     (stop,) = legs["STOP"]
     # resized to what TP1 left open, then triggered: it closed exactly that
     assert (stop["quantity"], stop["filled"], stop["status"]) == ("0.500", "0.500", "FILLED")
@@ -171,7 +178,8 @@ def test_trailing_stop_follows_the_bid_then_triggers(run_algo: RunAlgo, make_ord
     run = run_path(run_algo, [order], path)
     (stop,) = exits(run, "t2")["STOP"]
     assert stop["order_type"] == "TRAILING_STOP_MARKET"
-    assert stop["status"] == "FILLED" and stop["filled"] == "1.000"
+    assert stop["status"] == "FILLED"
+    assert stop["filled"] == "1.000"
     # the oracle: the trigger trails the best bid by 30 and never loosens; the peak bid 60199.5
     trigger = Decimal("59900.0")
     for mid in path[2:]:
@@ -197,7 +205,8 @@ def test_partial_close_by_the_strategy_resizes_the_exits(run_algo: RunAlgo, make
     (stop,) = legs["STOP"]
     assert (stop["quantity"], stop["filled"]) == ("0.600", "0.600")
     # after the stop's first 0.5 fill the last 0.1 take-profit is cut to the 0.1 still open
-    assert legs["TP1"][0]["quantity"] == "0.100" and legs["TP1"][0]["status"] == "CANCELED"
+    assert legs["TP1"][0]["quantity"] == "0.100"
+    assert legs["TP1"][0]["status"] == "CANCELED"
     report = run.report("t1")
     assert report.stop_reason is StopReason.POSITION_CLOSED
     assert "0.400 closed outside the algorithm" in report.detail
@@ -228,9 +237,7 @@ def test_end_of_data_with_exits_open(run_algo: RunAlgo, make_order: MakeOrder) -
 
 def test_limit_entry_rests_and_exits_follow_its_fill(run_algo: RunAlgo, make_order: MakeOrder) -> None:
     # buy limit at 59950: fills when the ask comes down to it; then TP at 60050 fills on the way up
-    order = make_order(
-        "t3", "1.000", price="59950.0", take_profit_price="60050.0", stop_loss_price="59800.0"
-    )
+    order = make_order("t3", "1.000", price="59950.0", take_profit_price="60050.0", stop_loss_price="59800.0")
     path = mids((0, "60000"), (20, "59940"), (60, "60100"), (70, "60100"))
     run = run_path(run_algo, [order], path)
     result = run.result("t3")
@@ -255,7 +262,8 @@ def test_short_entry_mirrors_the_exits(run_algo: RunAlgo, make_order: MakeOrder)
     path = mids((0, "60000"), (20, "59880"), (30, "59880"), (50, "60200"), (60, "60200"))
     run = run_path(run_algo, [order], path)
     legs = exits(run, "t4")
-    assert filled(legs["TP1"]) == Decimal("0.500") and filled(legs["TP2"]) == 0
+    assert filled(legs["TP1"]) == Decimal("0.500")
+    assert filled(legs["TP2"]) == 0
     assert (legs["STOP"][0]["quantity"], legs["STOP"][0]["filled"]) == ("0.500", "0.500")
     assert_never_flipped(run, long=False)
 
