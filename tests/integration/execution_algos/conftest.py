@@ -50,7 +50,8 @@ class SubmitAtStrategyConfig(UnifiedExecutionConfig, frozen=True):
 class SubmitAtStrategy(UnifiedExecutionStrategy):
     """
     Submit the configured unified orders once, ``submit_at_secs`` after the start (and any later
-    ones at their times); record every position event as ``(side name, quantity)``.
+    ones at their times); record every position event as ``(side name, quantity)`` and every
+    fill, in the order the strategy saw them, as ``(client order id, side name, quantity)``.
     """
 
     def __init__(self, config: SubmitAtStrategyConfig) -> None:
@@ -59,6 +60,7 @@ class SubmitAtStrategy(UnifiedExecutionStrategy):
         self._at = config.submit_at_ns
         self._later = [(ts, Order.from_json(o)) for ts, o in config.later_json]
         self.position_log: list[tuple[str, Decimal]] = []
+        self.fill_log: list[tuple[str, str, Decimal]] = []
 
     def on_start(self) -> None:
         super().on_start()
@@ -72,6 +74,12 @@ class SubmitAtStrategy(UnifiedExecutionStrategy):
 
     def _submit_later(self, event: TimeEvent) -> None:
         self.submit_unified(self._later[int(event.name.split("-")[1])][1])
+
+    def on_order_filled(self, event: Any) -> None:
+        super().on_order_filled(event)
+        self.fill_log.append(
+            (event.client_order_id.value, event.order_side.name, event.last_qty.as_decimal())
+        )
 
     def on_position_event(self, event: Any) -> None:
         self.position_log.append((event.side.name, event.quantity.as_decimal()))

@@ -9,7 +9,15 @@ import itertools
 from collections.abc import Callable
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import Phase
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from execution_algos import StopReason
 from execution_algos.tpsl import TPSLExecAlgorithm
@@ -287,3 +295,146 @@ def test_bad_exit_parameters_stop_the_parent(run_algo: RunAlgo, make_order: Make
     assert "sum to 1" in report.detail
     assert run.result("t1").filled_quantity == 0
     assert "INVALID_PARAMS" in run.result("t1").reason
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: each example is a whole backtest
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    moves=st.lists(st.integers(-40, 40), min_size=4, max_size=8),
+    close_lots=st.integers(0, 1200),
+    close_at=st.integers(4, 30),
+    trailing=st.booleans(),
+    reduce_only=st.booleans(),
+)
+def test_random_paths_never_over_close(
+    run_algo: RunAlgo,
+    make_order: MakeOrder,
+    moves: list[int],
+    close_lots: int,
+    close_at: int,
+    trailing: bool,
+    reduce_only: bool,
+) -> None:
+    # a random walk in 10 s legs, an outside partial (or over-) close at a random time
+    points = [(0, "60000"), (3, "60000")]
+    for i, move in enumerate(moves):
+        points.append((3 + 10 * (i + 1), str(Decimal(points[-1][1]) + Decimal(move) * 5)))
+    # without reduce_only the venue does not clip: the algorithm's own sizing is what is tested
+    extra = {"trailing_offset": "40.0"} if trailing else {}
+    extra["reduce_only"] = str(reduce_only).lower()
+    later = []
+    if close_lots:
+        close = make_order("c", str(Decimal(close_lots) / 1000), side="SELL", smart_execution_enabled=False)
+        later = [(START_NS + close_at * SECOND, close)]
+    run = run_path(run_algo, [ladder(make_order, **extra)], mids(*points), later=later)
+    exit_ids = {r["id"] for rows in exits(run, "t1").values() for r in rows}
+    # replay every fill in the order the strategy saw it: an exit never sells more than is long
+    # (the outside close may flip the position itself: it is a plain sell, not the algorithm's)
+    net = Decimal(0)
+    for client_order_id, side, qty in run.strategy.fill_log:
+        if client_order_id in exit_ids:
+            assert side == "SELL"
+            assert qty <= net, (client_order_id, qty, net, run.strategy.fill_log)
+        net += qty if side == "BUY" else -qty
+    assert filled([r for rows in exits(run, "t1").values() for r in rows]) <= run.result("t1").filled_quantity
+    report = run.report("t1")
+    assert report.stop_reason in {
+        StopReason.COMPLETED,
+        StopReason.POSITION_CLOSED,
+        StopReason.END_OF_DATA,
+    }
+
+
+SNAPSHOTS = "nautilus_trader/tests/test_data/tardis/binance-futures_book_snapshot_5_BTCUSDT.csv"
+SUBMIT_NS = 1_598_918_403_900_000_000  # after the first real snapshot
+
+
+@pytest.fixture(scope="module")
+def tardis(shared_data: Path) -> tuple[Any, list[Any]]:
+    """The real BTCUSDT snapshots as book deltas, on a 0.01-tick instrument (as test_real_tardis_data)."""
+    from nautilus_trader.adapters.tardis.loaders import TardisCSVDataLoader
+    from nautilus_trader.model.data import OrderBookDelta
+    from nautilus_trader.model.enums import BookAction
+    from nautilus_trader.model.enums import RecordFlag
+    from nautilus_trader.model.instruments import CryptoPerpetual
+
+    raw = CryptoPerpetual.to_dict(instrument())
+    raw.update(price_precision=2, price_increment="0.01")
+    inst = CryptoPerpetual.from_dict(raw)
+    snaps = TardisCSVDataLoader(price_precision=2, size_precision=3, instrument_id=inst.id).load_depth10(
+        shared_data / SNAPSHOTS, levels=5
+    )
+    data: list[Any] = []
+    for snap in snaps:
+        data.append(OrderBookDelta.clear(snap.instrument_id, 0, snap.ts_event, snap.ts_init))
+        levels = [o for o in [*snap.bids, *snap.asks] if o.size.as_decimal() > 0]
+        for i, order in enumerate(levels):
+            flags = RecordFlag.F_LAST if i == len(levels) - 1 else 0
+            data.append(
+                OrderBookDelta(
+                    snap.instrument_id, BookAction.ADD, order, flags, 0, snap.ts_event, snap.ts_init
+                )
+            )
+    return inst, data
+
+
+def test_real_snapshots_entry_at_the_real_ask_and_exits_rest_to_the_end(
+    tardis: tuple[Any, list[Any]], run_algo: RunAlgo, make_order: MakeOrder
+) -> None:
+    inst, data = tardis
+    order = make_order(
+        "r1",
+        "1.000",
+        take_profit_price="11670.00",
+        stop_loss_price="11640.00",
+        metadata={
+            "algorithm": "TPSL",
+            "algo_params": {"take_profit_prices": "11670.00,11680.00", "take_profit_fractions": "0.3,0.7"},
+        },
+    )
+    run = run_algo(
+        [order], algorithms=[TPSLExecAlgorithm()], data=data, instrument=inst, submit_at_ns=SUBMIT_NS
+    )
+    result = run.result("r1")
+    # 1.0 of the real 1.476 shown at the 11657.08 ask
+    assert [(f.price, f.quantity) for f in result.fills] == [(Decimal("11657.08"), Decimal("1.000"))]
+    legs = exits(run, "r1")
+    assert [(r["price"], r["quantity"]) for r in legs["TP1"] + legs["TP2"] + legs["STOP"]] == [
+        ("11670.00", "0.300"),
+        ("11680.00", "0.700"),
+        ("11640.00", "1.000"),
+    ]
+    assert run.report("r1").stop_reason is StopReason.END_OF_DATA
+
+
+def test_real_snapshots_trailing_stop_trails_the_real_bid(
+    tardis: tuple[Any, list[Any]], run_algo: RunAlgo, make_order: MakeOrder
+) -> None:
+    inst, data = tardis
+    order = make_order(
+        "r2",
+        "0.500",
+        side="SELL",
+        stop_loss_price="11700.00",
+        metadata={"algorithm": "TPSL", "algo_params": {"trailing_offset": "0.50"}},
+    )
+    run = run_algo(
+        [order], algorithms=[TPSLExecAlgorithm()], data=data, instrument=inst, submit_at_ns=SUBMIT_NS
+    )
+    (stop,) = exits(run, "r2")["STOP"]
+    assert (stop["order_type"], stop["quantity"], stop["filled"]) == (
+        "TRAILING_STOP_MARKET",
+        "0.500",
+        "0.000",
+    )
+    # a short's stop trails the real best ask (11657.08 throughout) by 0.50: 11657.58, far
+    # tighter than the 11700 given, and it never moved back up
+    assert Decimal(stop["price"]) == trail_trigger(
+        Decimal("11700.00"), Decimal("11657.08"), Decimal("0.50"), Decimal("0.01"), long=False
+    )
+    assert stop["price"] == "11657.58"
