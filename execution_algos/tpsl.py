@@ -209,7 +209,8 @@ def parse_exit_plan(
     ``take_profit_prices`` (comma-separated) is the whole ladder, nearest first; when the Order
     also gives ``take_profit_price`` it must be the ladder's first price. Prices move away from
     the entry (up for a long), the stop is on the losing side of every take-profit and of
-    ``entry_price`` (a limit entry's price) when known.
+    ``entry_price`` (a limit entry's price, or a market entry's arrival mid) when known; TP1 is
+    beyond it.
 
     Raises
     ------
@@ -227,6 +228,13 @@ def parse_exit_plan(
         )
     for i, px in enumerate(ladder):
         _on_grid(f"take-profit TP{i + 1}", px, tick)
+    if (
+        ladder
+        and entry_price is not None
+        and ((ladder[0] <= entry_price) if buy else (ladder[0] >= entry_price))
+    ):
+        side = "above" if buy else "below"
+        raise InvalidOrder(f"take-profit TP1 {ladder[0]} must be {side} the entry price {entry_price}")
     for near, far in itertools.pairwise(ladder):
         if (far <= near) if buy else (far >= near):
             direction = "rise" if buy else "fall"
@@ -415,7 +423,10 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
         d = self._defaults
         primary = parent.primary
         limit = primary.price.as_decimal() if primary.order_type == OrderType.LIMIT else None
-        plan = parse_exit_plan(params, buy=parent.buy, tick=parent.tick, defaults=d, entry_price=limit)
+        # a market entry is checked against the arrival mid: exits on the wrong side of it would
+        # fill (or trigger) at once
+        entry = limit if limit is not None else parent.report.arrival_price
+        plan = parse_exit_plan(params, buy=parent.buy, tick=parent.tick, defaults=d, entry_price=entry)
         trigger = param_str(params, "stop_trigger_type", d.stop_trigger_type).upper()
         if trigger not in _TRIGGER_TYPES:
             raise InvalidOrder(

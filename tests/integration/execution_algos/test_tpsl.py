@@ -287,6 +287,16 @@ def test_routing_selects_tpsl_from_the_order_fields(run_algo: RunAlgo, make_orde
     assert run.report("t5").stop_reason is StopReason.COMPLETED
 
 
+def test_exits_on_the_wrong_side_of_the_market_are_refused(run_algo: RunAlgo, make_order: MakeOrder) -> None:
+    # a long's stop above the 60000 arrival mid would trigger at once: nothing is bought
+    order = make_order("t6", "1.000", stop_loss_price="60010.0", metadata={"algorithm": "TPSL"})
+    run = run_path(run_algo, [order], mids((0, "60000"), (10, "60000")))
+    report = run.report("t6")
+    assert report.stop_reason is StopReason.INVALID_PARAMS
+    assert "below the entry price" in report.detail
+    assert run.result("t6").filled_quantity == 0
+
+
 def test_bad_exit_parameters_stop_the_parent(run_algo: RunAlgo, make_order: MakeOrder) -> None:
     order = ladder(make_order, take_profit_fractions="0.5,0.6")
     run = run_path(run_algo, [order], mids((0, "60000"), (10, "60000")))

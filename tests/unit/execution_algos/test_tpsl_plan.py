@@ -185,6 +185,8 @@ def test_plan_from_the_order_fields_and_a_ladder() -> None:
         ({"take_profit_price": "110", "stop_loss_price": "111"}, True, None, "below TP1"),
         ({"take_profit_price": "90", "stop_loss_price": "89"}, False, None, "above TP1"),
         ({"stop_loss_price": "101"}, True, Decimal(100), "below the entry price"),
+        ({"take_profit_price": "100"}, True, Decimal(100), "above the entry price"),
+        ({"take_profit_price": "101"}, False, Decimal(100), "below the entry price"),
         ({"stop_loss_price": "90", "trailing_offset": "0"}, True, None, "trailing_offset"),
         ({"stop_loss_price": "90", "trailing_offset": 1.5}, True, None, "decimal string"),
     ],
