@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from execution_algos import StopReason
 from execution_algos.tpsl import TPSLExecAlgorithm
-from execution_algos.tpsl import trail_trigger
+from execution_algos.tpsl_plan import trail_trigger
 from nautilus_ext.backtest.results import ExecutionStatus
 
 RunAlgo = Callable[..., Any]  # the run_algo fixture (conftest.run_orders)

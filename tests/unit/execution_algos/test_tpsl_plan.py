@@ -9,12 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from execution_algos.tpsl import TPSLExecAlgorithmConfig
-from execution_algos.tpsl import exit_targets
-from execution_algos.tpsl import parse_exit_plan
-from execution_algos.tpsl import protected_quantity
-from execution_algos.tpsl import split_tranches
-from execution_algos.tpsl import trail_trigger
-from execution_algos.tpsl import trim_to_cap
+from execution_algos.tpsl_plan import exit_targets
+from execution_algos.tpsl_plan import parse_exit_plan
+from execution_algos.tpsl_plan import protected_quantity
+from execution_algos.tpsl_plan import split_tranches
+from execution_algos.tpsl_plan import trail_trigger
+from execution_algos.tpsl_plan import trim_to_cap
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
 
