@@ -13,6 +13,7 @@ POV                        :mod:`execution_algos.pov`
 VWAP                       :mod:`execution_algos.vwap`
 IS                         :mod:`execution_algos.shortfall`
 SOR_CEFI                   :mod:`execution_algos.sor`
+TPSL                       :mod:`execution_algos.tpsl` (the exit algorithm: takes the entry too)
 ATOMIC_LEGS                :mod:`execution_algos.atomic_legs` (atomic groups, via ``submit_group``)
 =========================  ===============================================
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 from typing import Final
 
+from execution_algos.common import EXIT_TAG
 from execution_algos.common import REPORT_KEY_PREFIX
 from execution_algos.common import AlgoReport
 from execution_algos.common import FinalPolicy
@@ -42,6 +44,7 @@ ALGORITHM_PATHS: Final[dict[str, tuple[str, str]]] = {
         "execution_algos.atomic_legs:AtomicLegsExecAlgorithm",
         "execution_algos.atomic_legs:AtomicLegsExecAlgorithmConfig",
     ),
+    "TPSL": ("execution_algos.tpsl:TPSLExecAlgorithm", "execution_algos.tpsl:TPSLExecAlgorithmConfig"),
 }
 """Routing algorithm name -> (ExecAlgorithm path, config path), for ``ImportableExecAlgorithmConfig``."""
 
@@ -74,6 +77,7 @@ def algo_report_reason(cache: Any, primary_id: str) -> str:
 
 __all__ = [
     "ALGORITHM_PATHS",
+    "EXIT_TAG",
     "IMPLEMENTED_ALGORITHMS",
     "REPORT_KEY_PREFIX",
     "AlgoReport",

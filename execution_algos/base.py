@@ -111,6 +111,8 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
     """
 
     algorithm_name = "SMART"
+    # the primary order types this algorithm works (others stop with INVALID_PARAMS)
+    primary_order_types: frozenset[OrderType] = frozenset({OrderType.MARKET})
 
     def __init__(self, config: SmartExecAlgorithmConfig) -> None:
         super().__init__(config)
@@ -154,8 +156,11 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
             slippage_action=self._slippage_action,
         )
         self.parents[order.client_order_id] = parent
-        if order.order_type != OrderType.MARKET:
-            self.finish(parent, StopReason.INVALID_PARAMS, f"only MARKET primaries, got {order.order_type}")
+        if order.order_type not in self.primary_order_types:
+            allowed = "/".join(sorted(t.name for t in self.primary_order_types))
+            self.finish(
+                parent, StopReason.INVALID_PARAMS, f"only {allowed} primaries, got {order.order_type}"
+            )
             return
         try:
             action = param_str(params, "slippage_action", str(self._slippage_action)).upper()

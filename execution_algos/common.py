@@ -30,6 +30,10 @@ from nautilus_ext.errors import InvalidOrder
 REPORT_KEY_PREFIX: Final = "exec_algo_report:"
 """Cache key prefix under which an algorithm stores its JSON report per primary order."""
 
+EXIT_TAG: Final = "TPSL_EXIT"
+"""Tag on exit orders an algorithm spawns (take-profit, stop): their fills close a position, so
+they are not fills of the entry (the parent); the algorithm reports them per exit instead."""
+
 
 @unique
 class StopReason(StrEnum):
@@ -47,6 +51,8 @@ class StopReason(StrEnum):
     INSUFFICIENT_DEPTH = "INSUFFICIENT_DEPTH"  # pre-flight: a book does not show the quantity
     ROLLED_BACK = "ROLLED_BACK"  # two legs: an imbalance was neutralised (see the detail)
     UNHEDGED = "UNHEDGED"  # two legs: the imbalance could not be neutralised (residual in detail)
+    POSITION_CLOSED = "POSITION_CLOSED"  # exits: the position was closed outside the algorithm
+    EXITS_CANCELLED = "EXITS_CANCELLED"  # exits: cancelled outside the algorithm, the rest unprotected
 
 
 @unique
@@ -226,7 +232,9 @@ class AlgoReport:
     What an algorithm did with one parent order (stored as JSON in the Nautilus cache).
 
     Quantities are decimal strings in JSON; ``maker_quantity``/``taker_quantity`` split the
-    filled quantity by liquidity side.
+    filled quantity by liquidity side. ``exits`` lists, for algorithms that place exits (TPSL),
+    one mapping of strings per exit order: ``id``, ``kind`` (``TP1``, ``TP2``..., ``STOP``),
+    ``order_type``, ``price`` (limit or trigger), ``quantity``, ``filled``, ``avg_price`` and ``status``.
     """
 
     algorithm: str
@@ -241,6 +249,7 @@ class AlgoReport:
     paused_children: int = 0
     stop_reason: StopReason | None = None
     detail: str = ""
+    exits: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> bytes:
         """Serialise with Decimals as strings."""

@@ -15,6 +15,7 @@ Nautilus cache, clock and order factory.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
 from decimal import ROUND_DOWN
@@ -37,6 +38,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.trading.strategy import Strategy
 
+from execution_algos import EXIT_TAG
 from execution_algos import IMPLEMENTED_ALGORITHMS
 from execution_algos import algo_report_reason
 from nautilus_ext.audit import OrderStatus
@@ -442,18 +444,44 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         algo = rt.algorithm
         if algo is not None and str(algo.name) == ATOMIC_LEGS:
             raise _reject(order, "ATOMIC_LEGS executes atomic groups: use submit_group", InvalidOrder)
-        if order.price is None and algo is not None and self._algorithm_running(str(algo.name)):
+        exit_algo = rt.exit_algorithm
+        if exit_algo is not None and self._algorithm_running(str(exit_algo.name)):
+            # TP/SL prices: the exit algorithm works the entry too (market or limit, as the order
+            # says), so its exits follow the entry's fills; metadata.algo_params reach it when
+            # metadata.algorithm names it
+            spec = dict(exit_algo.params)
+            if algo is not None and algo.name == exit_algo.name:
+                spec = {**algo.params, **spec}
+            params = self._algo_params(order, spec, result, instruments)
+            if order.price is None:
+                nautilus_order = self.order_factory.market(
+                    inst.id,
+                    side,
+                    quantity,
+                    time_in_force=TimeInForce.GTC,
+                    tags=tags,
+                    exec_algorithm_id=ExecAlgorithmId(str(exit_algo.name)),
+                    exec_algorithm_params=params,
+                    client_order_id=self._client_order_id(),
+                )
+                result.order_type = "MARKET"
+            else:
+                nautilus_order = self.order_factory.limit(
+                    inst.id,
+                    side,
+                    quantity,
+                    self._limit_price(order, inst),
+                    time_in_force=TimeInForce.GTC,
+                    tags=tags,
+                    exec_algorithm_id=ExecAlgorithmId(str(exit_algo.name)),
+                    exec_algorithm_params=params,
+                    client_order_id=self._client_order_id(),
+                )
+                result.order_type = "LIMIT"
+            result.algorithm_used = str(exit_algo.name)
+        elif order.price is None and algo is not None and self._algorithm_running(str(algo.name)):
             # the ExecAlgorithm takes the primary over and sends IOC children (execution_algos)
-            params = {k: str(v) for k, v in algo.params.items()}
-            # the Order's own guard and urgency apply even when metadata names the algorithm
-            if order.max_slippage is not None:
-                params.setdefault("max_slippage", str(order.max_slippage))
-            if order.urgency is not None:
-                params.setdefault("urgency", str(order.urgency))
-            if result.arrival_mid is not None:
-                params["arrival_price"] = str(result.arrival_mid)
-            # every loaded candidate, for algorithms that split across venues (SOR_CEFI)
-            params["venues"] = ",".join(sorted(str(i.id) for i in instruments.values()))
+            params = self._algo_params(order, algo.params, result, instruments)
             nautilus_order = self.order_factory.market(
                 inst.id,
                 side,
@@ -494,11 +522,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             )
             result.order_type = "MARKET"
         else:
-            price = inst.make_price(order.price)
-            if price.as_decimal() != order.price:
-                raise _reject(
-                    order, f"price {order.price} is not on the tick grid {inst.price_increment}", InvalidOrder
-                )
+            price = self._limit_price(order, inst)
             tif = TimeInForce.IOC if (order.metadata or {}).get("time_in_force") == "IOC" else TimeInForce.GTC
             nautilus_order = self.order_factory.limit(
                 inst.id,
@@ -536,6 +560,32 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 status=OrderStatus.SUBMITTED,
             )
         self.submit_order(nautilus_order)
+
+    @staticmethod
+    def _algo_params(
+        order: Order, spec: Mapping[str, Any], result: ExecutionResult, instruments: dict[str, Instrument]
+    ) -> dict[str, str]:
+        params = {k: str(v) for k, v in spec.items()}
+        # the Order's own guard and urgency apply even when metadata names the algorithm
+        if order.max_slippage is not None:
+            params.setdefault("max_slippage", str(order.max_slippage))
+        if order.urgency is not None:
+            params.setdefault("urgency", str(order.urgency))
+        if result.arrival_mid is not None:
+            params["arrival_price"] = str(result.arrival_mid)
+        # every loaded candidate, for algorithms that split across venues (SOR_CEFI)
+        params["venues"] = ",".join(sorted(str(i.id) for i in instruments.values()))
+        return params
+
+    @staticmethod
+    def _limit_price(order: Order, inst: Instrument) -> Any:
+        assert order.price is not None  # callers check
+        price = inst.make_price(order.price)
+        if price.as_decimal() != order.price:
+            raise _reject(
+                order, f"price {order.price} is not on the tick grid {inst.price_increment}", InvalidOrder
+            )
+        return price
 
     def _data_ts(self, iid: InstrumentId) -> int | None:
         # time of the newest market data this decision could use (book, quote or trade)
@@ -642,6 +692,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             # a child spawned by an ExecAlgorithm belongs to its primary's result
             order = self.cache.order(client_order_id)
             if order is not None and order.exec_spawn_id is not None:
+                if EXIT_TAG in (order.tags or ()):
+                    return None  # an exit closes the position: the algorithm's report has it
                 op = self._by_client_id.get(order.exec_spawn_id)
         return None if op is None else self.results.get(op)
 

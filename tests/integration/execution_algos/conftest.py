@@ -44,23 +44,45 @@ class Market:
 class SubmitAtStrategyConfig(UnifiedExecutionConfig, frozen=True):
     orders_json: tuple[str, ...] = ()
     submit_at_ns: int = START_NS + 2 * SECOND
+    later_json: tuple[tuple[int, str], ...] = ()  # (ts_ns, order) submitted at that time
 
 
 class SubmitAtStrategy(UnifiedExecutionStrategy):
-    """Submit the configured unified orders once, ``submit_at_secs`` after the start."""
+    """
+    Submit the configured unified orders once, ``submit_at_secs`` after the start (and any later
+    ones at their times); record every position event as ``(side name, quantity)`` and every
+    fill, in the order the strategy saw them, as ``(client order id, side name, quantity)``.
+    """
 
     def __init__(self, config: SubmitAtStrategyConfig) -> None:
         super().__init__(config)
         self._orders = [Order.from_json(o) for o in config.orders_json]
         self._at = config.submit_at_ns
+        self._later = [(ts, Order.from_json(o)) for ts, o in config.later_json]
+        self.position_log: list[tuple[str, Decimal]] = []
+        self.fill_log: list[tuple[str, str, Decimal]] = []
 
     def on_start(self) -> None:
         super().on_start()
         self.clock.set_time_alert_ns("submit", self._at, self._submit)
+        for i, (ts, _) in enumerate(self._later):
+            self.clock.set_time_alert_ns(f"later-{i}", ts, self._submit_later)
 
     def _submit(self, event: TimeEvent) -> None:
         for order in self._orders:
             self.submit_unified(order)
+
+    def _submit_later(self, event: TimeEvent) -> None:
+        self.submit_unified(self._later[int(event.name.split("-")[1])][1])
+
+    def on_order_filled(self, event: Any) -> None:
+        super().on_order_filled(event)
+        self.fill_log.append(
+            (event.client_order_id.value, event.order_side.name, event.last_qty.as_decimal())
+        )
+
+    def on_position_event(self, event: Any) -> None:
+        self.position_log.append((event.side.name, event.quantity.as_decimal()))
 
 
 @dataclass
@@ -151,8 +173,12 @@ def run_orders(
     data: list[Any] | None = None,
     instrument: Any = None,
     submit_at_ns: int | None = None,
+    later: Sequence[tuple[int, dict[str, Any]]] = (),
 ) -> Run:
-    """Run unified orders (dicts for ``Order``) submitted ``submit_at_secs`` after the start."""
+    """
+    Run unified orders (dicts for ``Order``) submitted ``submit_at_secs`` after the start, and
+    ``later`` ones at ``(ts_ns, order)``.
+    """
     from nautilus_trader.backtest.engine import BacktestEngine
     from nautilus_trader.backtest.models import MakerTakerFeeModel
     from nautilus_trader.config import BacktestEngineConfig
@@ -191,6 +217,7 @@ def run_orders(
             instrument_ids=(str(inst.id),),
             orders_json=tuple(json.dumps(o) for o in orders),
             submit_at_ns=START_NS + submit_at_secs * SECOND if submit_at_ns is None else submit_at_ns,
+            later_json=tuple((ts, json.dumps(o)) for ts, o in later),
         )
     )
     engine.add_strategy(strategy)

@@ -74,6 +74,7 @@ def test_every_implemented_algorithm_is_importable() -> None:
 def test_public_api_is_pinned() -> None:
     assert execution_algos.__all__ == [
         "ALGORITHM_PATHS",
+        "EXIT_TAG",
         "IMPLEMENTED_ALGORITHMS",
         "REPORT_KEY_PREFIX",
         "AlgoReport",
