@@ -102,7 +102,15 @@ class BinanceProtocol:
         self.depth_interval_ms = depth_interval_ms
         self.funding_rate = Decimal("0.0001")
         self.listen_keys: set[str] = set()
-        self.depth = {s: wire.DepthSequencer(s, engine.book_seq[s]) for s in engine.markets}
+        self.depth = {
+            s: wire.DepthSequencer(
+                s,
+                engine.book_seq[s],
+                price_places=wire.precision(spec.tick_size),
+                qty_places=wire.precision(spec.qty_step),
+            )
+            for s, spec in engine.markets.items()
+        }
         self.depth_events: list[dict[str, Any]] = []  # every event sent, for sequencing tests
         self._conns: dict[str, WsConnection] = {}
         self._combined: set[str] = set()
@@ -151,6 +159,7 @@ class BinanceProtocol:
             ("GET", v1 + "/symbolConfig"): self.symbol_config,
             ("POST", v1 + "/leverage"): self.set_leverage,
             ("GET", v1 + "/multiAssetsMargin"): self.multi_assets_margin,
+            ("GET", v1 + "/openAlgoOrders"): self.open_algo_orders,
             # the wallet's coin list: ccxt's fetchCurrencies calls it whenever keys are set
             ("GET", "/sapi/v1/capital/config/getall"): self.coins,
             ("GET", "/sapi/v1/margin/allPairs"): self.margin_pairs,
@@ -195,6 +204,13 @@ class BinanceProtocol:
 
         return wrapped
 
+    def _px(self, symbol: str, value: Decimal) -> str:
+        # Binance prints prices and quantities with the symbol's fixed number of decimals
+        return wire.fixed(value, wire.precision(self.engine.markets[symbol].tick_size))
+
+    def _qty(self, symbol: str, value: Decimal) -> str:
+        return wire.fixed(value, wire.precision(self.engine.markets[symbol].qty_step))
+
     def _market(self, params: dict[str, str], *, required: bool = True) -> str | wire.BinanceError | None:
         symbol = params.get("symbol")
         if symbol is None:
@@ -231,8 +247,8 @@ class BinanceProtocol:
                 "lastUpdateId": self.engine.book_seq[symbol],
                 "E": now,
                 "T": now,
-                "bids": [[wire.fmt(p), wire.fmt(q)] for p, q in bids],
-                "asks": [[wire.fmt(p), wire.fmt(q)] for p, q in asks],
+                "bids": [[self._px(symbol, p), self._qty(symbol, q)] for p, q in bids],
+                "asks": [[self._px(symbol, p), self._qty(symbol, q)] for p, q in asks],
             }
         )
 
@@ -252,8 +268,8 @@ class BinanceProtocol:
             [
                 {
                     "id": _trade_number(t.trade_id),
-                    "price": wire.fmt(t.price),
-                    "qty": wire.fmt(t.qty),
+                    "price": self._px(t.symbol, t.price),
+                    "qty": self._qty(t.symbol, t.qty),
                     "quoteQty": wire.fmt(t.price * t.qty),
                     "time": t.ts_ms,
                     "isBuyerMaker": t.side is Side.SELL,
@@ -280,7 +296,7 @@ class BinanceProtocol:
             "priceChange": "0",
             "priceChangePercent": "0",
             "weightedAvgPrice": wire.fmt(last),
-            "lastPrice": wire.fmt(last),
+            "lastPrice": self._px(symbol, last),
             "lastQty": wire.fmt(tape[-1].qty) if tape else "0",
             "openPrice": wire.fmt(last),
             "highPrice": wire.fmt(max((t.price for t in tape), default=last)),
@@ -315,10 +331,10 @@ class BinanceProtocol:
         bids, asks = self.engine.levels(symbol, 1)
         return {
             "symbol": symbol,
-            "bidPrice": wire.fmt(bids[0][0]) if bids else "0",
-            "bidQty": wire.fmt(bids[0][1]) if bids else "0",
-            "askPrice": wire.fmt(asks[0][0]) if asks else "0",
-            "askQty": wire.fmt(asks[0][1]) if asks else "0",
+            "bidPrice": self._px(symbol, bids[0][0] if bids else Decimal(0)),
+            "bidQty": self._qty(symbol, bids[0][1] if bids else Decimal(0)),
+            "askPrice": self._px(symbol, asks[0][0] if asks else Decimal(0)),
+            "askQty": self._qty(symbol, asks[0][1] if asks else Decimal(0)),
             "time": self.exchange.now_ms(),
             "lastUpdateId": self.engine.book_seq[symbol],
         }
@@ -384,11 +400,11 @@ class BinanceProtocol:
             "symbol": order.symbol,
             "status": order_status(order),
             "clientOrderId": order.client_id,
-            "price": wire.fmt(order.price),
+            "price": self._px(order.symbol, order.price or Decimal(0)),
             "avgPrice": wire.fmt(order.avg_price),
-            "origQty": wire.fmt(order.qty),
-            "executedQty": wire.fmt(order.filled),
-            "cumQty": wire.fmt(order.filled),
+            "origQty": self._qty(order.symbol, order.qty),
+            "executedQty": self._qty(order.symbol, order.filled),
+            "cumQty": self._qty(order.symbol, order.filled),
             "cumQuote": wire.fmt(order.notional_filled),
             "timeInForce": _TIF_OUT[order.tif],
             "type": kind,
@@ -524,6 +540,10 @@ class BinanceProtocol:
             return symbol
         return [self.order_dict(o) for o in self.engine.open_orders(USER, symbol)]
 
+    async def open_algo_orders(self, params: dict[str, str]) -> Any:
+        """GET /fapi/v1/openAlgoOrders (the fake has no conditional/algo orders: always empty)."""
+        return []
+
     async def all_orders(self, params: dict[str, str]) -> Any:
         """GET /fapi/v1/allOrders (oldest first, filtered by time and id)."""
         symbol = self._market(params, required=False)
@@ -554,8 +574,8 @@ class BinanceProtocol:
             "id": _trade_number(fill.exec_id),
             "maker": fill.is_maker,
             "orderId": order_number(fill.order_id),
-            "price": wire.fmt(fill.price),
-            "qty": wire.fmt(fill.qty),
+            "price": self._px(fill.symbol, fill.price),
+            "qty": self._qty(fill.symbol, fill.qty),
             "quoteQty": wire.fmt(fill.price * fill.qty),
             "realizedPnl": wire.fmt(pnl),
             "side": _side(fill.side),
@@ -596,7 +616,7 @@ class BinanceProtocol:
         return {
             "symbol": pos.symbol,
             "positionSide": "BOTH",
-            "positionAmt": wire.fmt(pos.qty),
+            "positionAmt": self._qty(pos.symbol, pos.qty),
             "entryPrice": wire.fmt(pos.avg_price),
             "breakEvenPrice": wire.fmt(pos.avg_price),
             "markPrice": wire.fmt(mark),
@@ -816,7 +836,7 @@ class BinanceProtocol:
             {
                 "symbol": s,
                 "marginType": "CROSSED",
-                "isAutoAddMargin": "false",
+                "isAutoAddMargin": False,
                 "leverage": int(self.engine.leverage),
                 "maxNotionalValue": "250000",
             }
@@ -973,8 +993,8 @@ class BinanceProtocol:
         number = _trade_number(trade.trade_id)
         body = {
             "a": number,
-            "p": wire.fmt(trade.price),
-            "q": wire.fmt(trade.qty),
+            "p": self._px(trade.symbol, trade.price),
+            "q": self._qty(trade.symbol, trade.qty),
             "f": number,
             "l": number,
             "T": trade.ts_ms,
@@ -1028,8 +1048,8 @@ class BinanceProtocol:
                 "T": trade.ts_ms,
                 "s": trade.symbol,
                 "t": _trade_number(trade.trade_id),
-                "p": wire.fmt(trade.price),
-                "q": wire.fmt(trade.qty),
+                "p": self._px(trade.symbol, trade.price),
+                "q": self._qty(trade.symbol, trade.qty),
                 "X": "MARKET",
                 "m": trade.side is Side.SELL,
             },
@@ -1056,16 +1076,16 @@ class BinanceProtocol:
                 "S": _side(order.side),
                 "o": kind,
                 "f": _TIF_OUT[order.tif],
-                "q": wire.fmt(order.qty),
-                "p": wire.fmt(order.price),
+                "q": self._qty(order.symbol, order.qty),
+                "p": self._px(order.symbol, order.price or Decimal(0)),
                 "ap": wire.fmt(order.avg_price),
                 "sp": "0",
                 "x": execution,
                 "X": order_status(order) if execution != "NEW" else "NEW",
                 "i": order_number(order.order_id),
-                "l": wire.fmt(fill.qty) if fill else "0",
-                "z": wire.fmt(order.filled),
-                "L": wire.fmt(fill.price) if fill else "0",
+                "l": self._qty(order.symbol, fill.qty if fill else Decimal(0)),
+                "z": self._qty(order.symbol, order.filled),
+                "L": self._px(order.symbol, fill.price if fill else Decimal(0)),
                 "N": self.engine.markets[order.symbol].quote,
                 "n": wire.fmt(fill.fee) if fill else "0",
                 "T": fill.ts_ms if fill else order.updated_ms,

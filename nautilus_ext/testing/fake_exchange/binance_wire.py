@@ -202,6 +202,11 @@ def fmt(value: Decimal | None) -> str:
     return "0" if value is None else format(value.normalize(), "f")
 
 
+def fixed(value: Decimal, places: int) -> str:
+    """Return ``value`` with exactly ``places`` decimals (how Binance prints prices and sizes)."""
+    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+
+
 def precision(step: Decimal) -> int:
     """Return the number of decimals of a tick or step."""
     return max(0, -int(step.normalize().as_tuple().exponent))
@@ -221,7 +226,7 @@ def symbol_info(spec: MarketSpec) -> dict[str, Any]:
         "baseAsset": spec.base,
         "quoteAsset": spec.quote,
         "marginAsset": spec.quote,
-        "pricePrecision": precision(spec.tick_size) + 1,
+        "pricePrecision": precision(spec.tick_size),
         "quantityPrecision": precision(spec.qty_step),
         "baseAssetPrecision": 8,
         "quotePrecision": 8,
@@ -235,9 +240,9 @@ def symbol_info(spec: MarketSpec) -> dict[str, Any]:
         "filters": [
             {
                 "filterType": "PRICE_FILTER",
-                "minPrice": fmt(spec.tick_size),
-                "maxPrice": "4529764",
-                "tickSize": fmt(spec.tick_size),
+                "minPrice": fixed(spec.tick_size, precision(spec.tick_size)),
+                "maxPrice": fixed(Decimal(4529764), precision(spec.tick_size)),
+                "tickSize": fixed(spec.tick_size, precision(spec.tick_size)),
             },
             {
                 "filterType": "LOT_SIZE",
@@ -319,9 +324,15 @@ class DepthSequencer:
 
     symbol: str
     last_u: int
+    price_places: int | None = None  # decimals printed (None: as few as needed)
+    qty_places: int | None = None
     first_id: int | None = None
     final_id: int = 0
     levels: dict[tuple[Side, Decimal], Decimal] = field(default_factory=dict)
+
+    @staticmethod
+    def _text(value: Decimal, places: int | None) -> str:
+        return fmt(value) if places is None else fixed(value, places)
 
     @property
     def pending(self) -> bool:
@@ -352,8 +363,8 @@ class DepthSequencer:
             "U": self.first_id,
             "u": self.final_id,
             "pu": self.last_u,
-            "b": [[fmt(p), fmt(q)] for p, q in bids],
-            "a": [[fmt(p), fmt(q)] for p, q in asks],
+            "b": [[self._text(p, self.price_places), self._text(q, self.qty_places)] for p, q in bids],
+            "a": [[self._text(p, self.price_places), self._text(q, self.qty_places)] for p, q in asks],
         }
         self.last_u = self.final_id
         self.first_id = None
