@@ -12,7 +12,6 @@ NautilusTrader's recorded payloads in ``crates/adapters/binance/test_data/future
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from typing import Any
@@ -21,53 +20,23 @@ from typing import Final
 from aiohttp import web
 
 from nautilus_ext.testing.fake_exchange import binance_wire as wire
+from nautilus_ext.testing.fake_exchange.binance_streams import BinanceStreams
 from nautilus_ext.testing.fake_exchange.binance_wire import order_number
 from nautilus_ext.testing.fake_exchange.engine import EngineFill
 from nautilus_ext.testing.fake_exchange.engine import EngineOrder
 from nautilus_ext.testing.fake_exchange.engine import EnginePosition
 from nautilus_ext.testing.fake_exchange.engine import EngineReject
 from nautilus_ext.testing.fake_exchange.engine import MatchingEngine
-from nautilus_ext.testing.fake_exchange.engine import OrderStatus
 from nautilus_ext.testing.fake_exchange.engine import PublicTrade
 from nautilus_ext.testing.fake_exchange.engine import RejectReason
 from nautilus_ext.testing.fake_exchange.engine import Side
-from nautilus_ext.testing.fake_exchange.engine import TimeInForce
 
 if TYPE_CHECKING:
     from nautilus_ext.testing.fake_exchange.server import FakeExchange
-    from nautilus_ext.testing.fake_exchange.server import WsConnection
 
-USER: Final = "USER"
+USER: Final = wire.USER
 REST_PREFIX: Final = "/fapi"
 WS_ROUTES: Final = ("public", "market", "private")
-_TIF_IN: Final = {
-    "GTC": TimeInForce.GTC,
-    "IOC": TimeInForce.IOC,
-    "FOK": TimeInForce.FOK,
-    "GTX": TimeInForce.POST_ONLY,
-}
-_TIF_OUT: Final = {v: k for k, v in _TIF_IN.items()}
-_EXPIRED_REASONS: Final = frozenset({"EXPIRED_IOC", "FOK_NOT_FILLABLE", "POST_ONLY_WOULD_TAKE"})
-
-
-def order_status(order: EngineOrder) -> str:
-    """Return Binance's status of an engine order (IOC/FOK leftovers are ``EXPIRED``)."""
-    if order.status is OrderStatus.CANCELED:
-        return "EXPIRED" if order.cancel_reason in _EXPIRED_REASONS else "CANCELED"
-    return {
-        OrderStatus.NEW: "NEW",
-        OrderStatus.PARTIALLY_FILLED: "PARTIALLY_FILLED",
-        OrderStatus.FILLED: "FILLED",
-        OrderStatus.REJECTED: "REJECTED",
-    }[order.status]
-
-
-def _side(side: Side) -> str:
-    return "BUY" if side is Side.BUY else "SELL"
-
-
-def _trade_number(trade_id: str) -> int:
-    return int(trade_id.lstrip("T").split("-")[0])
 
 
 class BinanceProtocol:
@@ -102,29 +71,8 @@ class BinanceProtocol:
         self.depth_interval_ms = depth_interval_ms
         self.funding_rate = Decimal("0.0001")
         self.listen_keys: set[str] = set()
-        self.depth = {
-            s: wire.DepthSequencer(
-                s,
-                engine.book_seq[s],
-                price_places=wire.precision(spec.tick_size),
-                qty_places=wire.precision(spec.qty_step),
-            )
-            for s, spec in engine.markets.items()
-        }
-        self.depth_events: list[dict[str, Any]] = []  # every event sent, for sequencing tests
-        self._conns: dict[str, WsConnection] = {}
-        self._combined: set[str] = set()
-        self._after_fill: set[str] = set()
-        self._fill_pnl: dict[str, Decimal] = {}
-        self._booked_pnl: dict[str, Decimal] = {}
-        self._announced: set[str] = set()
-        self._flush_handles: dict[str, asyncio.TimerHandle] = {}
-        self._last_bbo: dict[str, tuple[Any, ...]] = {}
-        engine.listeners.on_order.append(self._push_order)
-        engine.listeners.on_fill.append(self._push_fill)
-        engine.listeners.on_position.append(self._push_position)
-        engine.listeners.on_book.append(self._on_book)
-        engine.listeners.on_trade.append(self._push_trade)
+        self.fill_pnl: dict[str, Decimal] = {}  # realised PnL of each user fill (exec id)
+        self.streams = BinanceStreams(self)
 
     def register(self, app: web.Application) -> None:
         """Add Binance's routes to ``app``."""
@@ -172,7 +120,7 @@ class BinanceProtocol:
             r.add_route(method, path, self._signed(handler))
         for route in WS_ROUTES:
             for suffix in ("/ws", "/ws/{rest}", "/stream"):
-                r.add_get(f"/{route}{suffix}", self.ws)
+                r.add_get(f"/{route}{suffix}", self.streams.ws)
 
     # -- envelope and auth ------------------------------------------------------------------
 
@@ -204,11 +152,11 @@ class BinanceProtocol:
 
         return wrapped
 
-    def _px(self, symbol: str, value: Decimal) -> str:
+    def px(self, symbol: str, value: Decimal) -> str:
         # Binance prints prices and quantities with the symbol's fixed number of decimals
         return wire.fixed(value, wire.precision(self.engine.markets[symbol].tick_size))
 
-    def _qty(self, symbol: str, value: Decimal) -> str:
+    def qty(self, symbol: str, value: Decimal) -> str:
         return wire.fixed(value, wire.precision(self.engine.markets[symbol].qty_step))
 
     def _market(self, params: dict[str, str], *, required: bool = True) -> str | wire.BinanceError | None:
@@ -247,8 +195,8 @@ class BinanceProtocol:
                 "lastUpdateId": self.engine.book_seq[symbol],
                 "E": now,
                 "T": now,
-                "bids": [[self._px(symbol, p), self._qty(symbol, q)] for p, q in bids],
-                "asks": [[self._px(symbol, p), self._qty(symbol, q)] for p, q in asks],
+                "bids": [[self.px(symbol, p), self.qty(symbol, q)] for p, q in bids],
+                "asks": [[self.px(symbol, p), self.qty(symbol, q)] for p, q in asks],
             }
         )
 
@@ -267,9 +215,9 @@ class BinanceProtocol:
         return web.json_response(
             [
                 {
-                    "id": _trade_number(t.trade_id),
-                    "price": self._px(t.symbol, t.price),
-                    "qty": self._qty(t.symbol, t.qty),
+                    "id": wire.trade_number(t.trade_id),
+                    "price": self.px(t.symbol, t.price),
+                    "qty": self.qty(t.symbol, t.qty),
                     "quoteQty": wire.fmt(t.price * t.qty),
                     "time": t.ts_ms,
                     "isBuyerMaker": t.side is Side.SELL,
@@ -284,9 +232,9 @@ class BinanceProtocol:
         tape = self._tape(request)
         if isinstance(tape, wire.BinanceError):
             return self.error(tape)
-        return web.json_response([self._agg_trade(t, event=False) for t in tape])
+        return web.json_response([self.streams.agg_trade(t, event=False) for t in tape])
 
-    def _ticker(self, symbol: str) -> dict[str, Any]:
+    def ticker(self, symbol: str) -> dict[str, Any]:
         tape = self.engine.trades.get(symbol) or []
         last = tape[-1].price if tape else self.engine.mark_price(symbol)
         volume = sum((t.qty for t in tape), Decimal(0))
@@ -296,7 +244,7 @@ class BinanceProtocol:
             "priceChange": "0",
             "priceChangePercent": "0",
             "weightedAvgPrice": wire.fmt(last),
-            "lastPrice": self._px(symbol, last),
+            "lastPrice": self.px(symbol, last),
             "lastQty": wire.fmt(tape[-1].qty) if tape else "0",
             "openPrice": wire.fmt(last),
             "highPrice": wire.fmt(max((t.price for t in tape), default=last)),
@@ -305,8 +253,8 @@ class BinanceProtocol:
             "quoteVolume": wire.fmt(sum((t.qty * t.price for t in tape), Decimal(0))),
             "openTime": now - 86_400_000,
             "closeTime": now,
-            "firstId": _trade_number(tape[0].trade_id) if tape else -1,
-            "lastId": _trade_number(tape[-1].trade_id) if tape else -1,
+            "firstId": wire.trade_number(tape[0].trade_id) if tape else -1,
+            "lastId": wire.trade_number(tape[-1].trade_id) if tape else -1,
             "count": len(tape),
         }
 
@@ -325,23 +273,23 @@ class BinanceProtocol:
 
     async def ticker_24hr(self, request: web.Request) -> web.Response:
         """GET /fapi/v1/ticker/24hr."""
-        return self._one_or_all(request, self._ticker)
+        return self._one_or_all(request, self.ticker)
 
-    def _bbo(self, symbol: str) -> dict[str, Any]:
+    def bbo(self, symbol: str) -> dict[str, Any]:
         bids, asks = self.engine.levels(symbol, 1)
         return {
             "symbol": symbol,
-            "bidPrice": self._px(symbol, bids[0][0] if bids else Decimal(0)),
-            "bidQty": self._qty(symbol, bids[0][1] if bids else Decimal(0)),
-            "askPrice": self._px(symbol, asks[0][0] if asks else Decimal(0)),
-            "askQty": self._qty(symbol, asks[0][1] if asks else Decimal(0)),
+            "bidPrice": self.px(symbol, bids[0][0] if bids else Decimal(0)),
+            "bidQty": self.qty(symbol, bids[0][1] if bids else Decimal(0)),
+            "askPrice": self.px(symbol, asks[0][0] if asks else Decimal(0)),
+            "askQty": self.qty(symbol, asks[0][1] if asks else Decimal(0)),
             "time": self.exchange.now_ms(),
             "lastUpdateId": self.engine.book_seq[symbol],
         }
 
     async def book_ticker(self, request: web.Request) -> web.Response:
         """GET /fapi/v1/ticker/bookTicker."""
-        return self._one_or_all(request, self._bbo)
+        return self._one_or_all(request, self.bbo)
 
     async def ticker_price(self, request: web.Request) -> web.Response:
         """GET /fapi/v1/ticker/price."""
@@ -349,12 +297,12 @@ class BinanceProtocol:
             request,
             lambda s: {
                 "symbol": s,
-                "price": self._ticker(s)["lastPrice"],
+                "price": self.ticker(s)["lastPrice"],
                 "time": self.exchange.now_ms(),
             },
         )
 
-    def _next_funding_ms(self) -> int:
+    def next_funding_ms(self) -> int:
         return (self.exchange.now_ms() // 28_800_000 + 1) * 28_800_000
 
     def _premium(self, symbol: str) -> dict[str, Any]:
@@ -366,7 +314,7 @@ class BinanceProtocol:
             "estimatedSettlePrice": mark,
             "lastFundingRate": wire.fmt(self.funding_rate),
             "interestRate": "0.00010000",
-            "nextFundingTime": self._next_funding_ms(),
+            "nextFundingTime": self.next_funding_ms(),
             "time": self.exchange.now_ms(),
         }
 
@@ -398,19 +346,19 @@ class BinanceProtocol:
         return {
             "orderId": order_number(order.order_id),
             "symbol": order.symbol,
-            "status": order_status(order),
+            "status": wire.order_status(order),
             "clientOrderId": order.client_id,
-            "price": self._px(order.symbol, order.price or Decimal(0)),
+            "price": self.px(order.symbol, order.price or Decimal(0)),
             "avgPrice": wire.fmt(order.avg_price),
-            "origQty": self._qty(order.symbol, order.qty),
-            "executedQty": self._qty(order.symbol, order.filled),
-            "cumQty": self._qty(order.symbol, order.filled),
+            "origQty": self.qty(order.symbol, order.qty),
+            "executedQty": self.qty(order.symbol, order.filled),
+            "cumQty": self.qty(order.symbol, order.filled),
             "cumQuote": wire.fmt(order.notional_filled),
-            "timeInForce": _TIF_OUT[order.tif],
+            "timeInForce": wire.TIF_OUT[order.tif],
             "type": kind,
             "reduceOnly": order.reduce_only,
             "closePosition": False,
-            "side": _side(order.side),
+            "side": wire.side_name(order.side),
             "positionSide": "BOTH",
             "stopPrice": "0",
             "workingType": "CONTRACT_PRICE",
@@ -439,7 +387,7 @@ class BinanceProtocol:
         tif_name = params.get("timeInForce", "GTC" if kind == "MARKET" else "")
         if not tif_name:
             return wire.missing("timeInForce")
-        tif = _TIF_IN.get(tif_name)
+        tif = wire.TIF_IN.get(tif_name)
         if tif is None:
             return wire.INVALID_TIF
         try:
@@ -566,27 +514,27 @@ class BinanceProtocol:
 
     def trade_dict(self, fill: EngineFill) -> dict[str, Any]:
         """Return a fill in the shape of ``GET /fapi/v1/userTrades``."""
-        pnl = self._realized(fill)
+        pnl = self.realized(fill)
         return {
             "buyer": fill.side is Side.BUY,
             "commission": wire.fmt(fill.fee),
             "commissionAsset": self.engine.markets[fill.symbol].quote,
-            "id": _trade_number(fill.exec_id),
+            "id": wire.trade_number(fill.exec_id),
             "maker": fill.is_maker,
             "orderId": order_number(fill.order_id),
-            "price": self._px(fill.symbol, fill.price),
-            "qty": self._qty(fill.symbol, fill.qty),
+            "price": self.px(fill.symbol, fill.price),
+            "qty": self.qty(fill.symbol, fill.qty),
             "quoteQty": wire.fmt(fill.price * fill.qty),
             "realizedPnl": wire.fmt(pnl),
-            "side": _side(fill.side),
+            "side": wire.side_name(fill.side),
             "positionSide": "BOTH",
             "symbol": fill.symbol,
             "time": fill.ts_ms,
         }
 
-    def _realized(self, fill: EngineFill) -> Decimal:
+    def realized(self, fill: EngineFill) -> Decimal:
         # the engine books realised PnL on the position; Binance reports it per fill
-        return self._fill_pnl.get(fill.exec_id, Decimal(0))
+        return self.fill_pnl.get(fill.exec_id, Decimal(0))
 
     async def user_trades(self, params: dict[str, str]) -> Any:
         """GET /fapi/v1/userTrades (oldest first; by symbol, order, time or trade id)."""
@@ -600,7 +548,7 @@ class BinanceProtocol:
             f
             for f in self.engine.account_fills(USER, symbol)
             if f.ts_ms >= start
-            and _trade_number(f.exec_id) >= from_id
+            and wire.trade_number(f.exec_id) >= from_id
             and (order_id is None or order_number(f.order_id) == int(order_id))
         ]
         limit = int(params.get("limit", 500))
@@ -608,7 +556,7 @@ class BinanceProtocol:
 
     # -- account ----------------------------------------------------------------------------
 
-    def _position_row(self, pos: EnginePosition) -> dict[str, Any]:
+    def position_row(self, pos: EnginePosition) -> dict[str, Any]:
         mark = self.engine.mark_price(pos.symbol)
         upnl = pos.qty * (mark - pos.avg_price) if pos.qty else Decimal(0)
         notional = pos.qty * mark
@@ -616,7 +564,7 @@ class BinanceProtocol:
         return {
             "symbol": pos.symbol,
             "positionSide": "BOTH",
-            "positionAmt": self._qty(pos.symbol, pos.qty),
+            "positionAmt": self.qty(pos.symbol, pos.qty),
             "entryPrice": wire.fmt(pos.avg_price),
             "breakEvenPrice": wire.fmt(pos.avg_price),
             "markPrice": wire.fmt(mark),
@@ -640,7 +588,7 @@ class BinanceProtocol:
             "updateTime": pos.updated_ms,
         }
 
-    def _wallet(self) -> tuple[Decimal, Decimal, Decimal]:
+    def wallet(self) -> tuple[Decimal, Decimal, Decimal]:
         wallet = self.engine.balances.get(USER, Decimal(0))
         upnl = sum(
             (
@@ -654,7 +602,7 @@ class BinanceProtocol:
 
     async def balance(self, params: dict[str, str]) -> Any:
         """GET /fapi/v2|v3/balance."""
-        wallet, upnl, available = self._wallet()
+        wallet, upnl, available = self.wallet()
         return [
             {
                 "accountAlias": "SgsR",
@@ -671,7 +619,7 @@ class BinanceProtocol:
 
     async def account(self, params: dict[str, str]) -> Any:
         """GET /fapi/v2|v3/account."""
-        wallet, upnl, available = self._wallet()
+        wallet, upnl, available = self.wallet()
         used = wallet + upnl - available
         asset = {
             "asset": "USDT",
@@ -689,7 +637,7 @@ class BinanceProtocol:
             "marginAvailable": True,
             "updateTime": self.exchange.now_ms(),
         }
-        positions = [self._position_row(self.engine.position(USER, s)) for s in self.engine.markets]
+        positions = [self.position_row(self.engine.position(USER, s)) for s in self.engine.markets]
         return {
             "feeTier": 0,
             "canTrade": True,
@@ -710,9 +658,7 @@ class BinanceProtocol:
             "availableBalance": wire.fmt(available),
             "maxWithdrawAmount": wire.fmt(available),
             "assets": [asset],
-            "positions": [
-                {**p, "isolated": False, "maxNotional": p["maxNotionalValue"]} for p in positions
-            ],
+            "positions": [{**p, "isolated": False, "maxNotional": p["maxNotionalValue"]} for p in positions],
         }
 
     async def position_risk(self, params: dict[str, str]) -> Any:
@@ -721,7 +667,7 @@ class BinanceProtocol:
         if isinstance(symbol, wire.BinanceError):
             return symbol
         return [
-            self._position_row(self.engine.position(USER, s))
+            self.position_row(self.engine.position(USER, s))
             for s in self.engine.markets
             if symbol is None or s == symbol
         ]
@@ -851,324 +797,3 @@ class BinanceProtocol:
             return symbol
         self.engine.leverage = Decimal(params.get("leverage", "10"))
         return {"leverage": int(self.engine.leverage), "maxNotionalValue": "250000", "symbol": symbol}
-
-    # -- WebSocket --------------------------------------------------------------------------
-
-    async def ws(self, request: web.Request) -> web.WebSocketResponse:
-        """Serve ``/<route>/ws[/<n>|/<listenKey>]`` and ``/<route>/stream?streams=``."""
-        route = request.path.split("/")[1]
-        key = request.query.get("listenKey") or request.match_info.get("rest", "")
-        private = route == "private" or key in self.listen_keys
-        if private and key not in self.listen_keys:
-            raise web.HTTPBadRequest(text='{"code":-1125,"msg":"This listenKey does not exist."}')
-        streams = [s for s in request.query.get("streams", "").split("/") if s]
-
-        async def handler(conn: WsConnection, msg: dict[str, Any]) -> None:
-            await self._on_message(conn, msg)
-
-        return await self.exchange.serve_ws(
-            request,
-            handler,
-            on_open=lambda conn: self._on_open(conn, request.path, private, streams),
-        )
-
-    def _on_open(self, conn: WsConnection, path: str, private: bool, streams: list[str]) -> None:
-        self._conns[conn.conn_id] = conn
-        if path.endswith("/stream"):
-            self._combined.add(conn.conn_id)
-        if private:
-            conn.authenticated = True
-            conn.user = USER
-            conn.topics.add("userData")
-        for stream in streams:
-            self._subscribe(conn, stream)
-
-    def _send(self, conn: WsConnection, stream: str, data: dict[str, Any], *, private: bool = False) -> None:
-        message = {"stream": stream, "data": data} if conn.conn_id in self._combined else data
-        conn.send(message, private=private)
-
-    def _live(self) -> list[WsConnection]:
-        alive = {c.conn_id for c in self.exchange.connections}
-        for conn_id in [c for c in self._conns if c not in alive]:
-            self._conns.pop(conn_id, None)
-            self._combined.discard(conn_id)
-        return list(self._conns.values())
-
-    async def _on_message(self, conn: WsConnection, msg: dict[str, Any]) -> None:
-        method = msg.get("method")
-        params = [str(p) for p in msg.get("params") or []]
-        if method == "SUBSCRIBE":
-            for stream in params:
-                self._subscribe(conn, stream)
-            conn.send({"result": None, "id": msg.get("id")})
-        elif method == "UNSUBSCRIBE":
-            conn.topics.difference_update(params)
-            conn.send({"result": None, "id": msg.get("id")})
-        elif method == "LIST_SUBSCRIPTIONS":
-            conn.send({"result": sorted(conn.topics - {"userData"}), "id": msg.get("id")})
-        else:
-            conn.send({"error": {"code": 2, "msg": f"Invalid request: unknown method {method!r}"}, "id": msg.get("id")})
-
-    def _subscribe(self, conn: WsConnection, stream: str) -> None:
-        conn.topics.add(stream)
-        symbol, _, channel = stream.partition("@")
-        symbol = symbol.upper()
-        if symbol not in self.engine.markets:
-            return
-        # streams that carry state start with the current value, as Binance's do
-        if channel.startswith("markPrice"):
-            self._send(conn, stream, self._mark_event(symbol))
-        elif channel == "ticker":
-            self._send(conn, stream, self._ticker_event(symbol))
-        elif channel == "bookTicker":
-            self._send(conn, stream, self._book_ticker_event(symbol))
-
-    def _streams(self, predicate: Any) -> list[tuple[WsConnection, str]]:
-        return [(c, t) for c in self._live() for t in list(c.topics) if predicate(t)]
-
-    def _publish(self, symbol: str, channel_prefix: str, data: dict[str, Any], exact: bool = False) -> None:
-        lower = symbol.lower()
-
-        def wanted(topic: str) -> bool:
-            sym, _, channel = topic.partition("@")
-            if sym != lower:
-                return False
-            return channel == channel_prefix if exact else channel.startswith(channel_prefix)
-
-        for conn, topic in self._streams(wanted):
-            self._send(conn, topic, data)
-
-    def _mark_event(self, symbol: str) -> dict[str, Any]:
-        mark = wire.fmt(self.engine.mark_price(symbol))
-        return {
-            "e": "markPriceUpdate",
-            "E": self.exchange.now_ms(),
-            "s": symbol,
-            "p": mark,
-            "i": mark,
-            "P": mark,
-            "r": wire.fmt(self.funding_rate),
-            "T": self._next_funding_ms(),
-        }
-
-    def _ticker_event(self, symbol: str) -> dict[str, Any]:
-        t = self._ticker(symbol)
-        return {
-            "e": "24hrTicker",
-            "E": self.exchange.now_ms(),
-            "s": symbol,
-            "p": t["priceChange"],
-            "P": t["priceChangePercent"],
-            "w": t["weightedAvgPrice"],
-            "c": t["lastPrice"],
-            "Q": t["lastQty"],
-            "o": t["openPrice"],
-            "h": t["highPrice"],
-            "l": t["lowPrice"],
-            "v": t["volume"],
-            "q": t["quoteVolume"],
-            "O": t["openTime"],
-            "C": t["closeTime"],
-            "F": t["firstId"],
-            "L": t["lastId"],
-            "n": t["count"],
-        }
-
-    def _book_ticker_event(self, symbol: str) -> dict[str, Any]:
-        bbo = self._bbo(symbol)
-        now = self.exchange.now_ms()
-        return {
-            "e": "bookTicker",
-            "u": bbo["lastUpdateId"],
-            "s": symbol,
-            "b": bbo["bidPrice"],
-            "B": bbo["bidQty"],
-            "a": bbo["askPrice"],
-            "A": bbo["askQty"],
-            "T": now,
-            "E": now,
-        }
-
-    def _agg_trade(self, trade: PublicTrade, *, event: bool = True) -> dict[str, Any]:
-        number = _trade_number(trade.trade_id)
-        body = {
-            "a": number,
-            "p": self._px(trade.symbol, trade.price),
-            "q": self._qty(trade.symbol, trade.qty),
-            "f": number,
-            "l": number,
-            "T": trade.ts_ms,
-            "m": trade.side is Side.SELL,
-        }
-        if not event:
-            return body
-        return {"e": "aggTrade", "E": self.exchange.now_ms(), "s": trade.symbol, **body}
-
-    # -- engine events -> pushes ------------------------------------------------------------
-
-    def _on_book(self, symbol: str, changes: list[tuple[Side, Decimal, Decimal]]) -> None:
-        self.depth[symbol].add(self.engine.book_seq[symbol], changes)
-        if symbol not in self._flush_handles:
-            loop = asyncio.get_running_loop()
-            self._flush_handles[symbol] = loop.call_later(
-                self.depth_interval_ms / 1000, self.flush_depth, symbol
-            )
-        bbo = self._bbo(symbol)
-        fingerprint = (bbo["bidPrice"], bbo["bidQty"], bbo["askPrice"], bbo["askQty"])
-        if self._last_bbo.get(symbol) != fingerprint:
-            self._last_bbo[symbol] = fingerprint
-            self._publish(symbol, "bookTicker", self._book_ticker_event(symbol), exact=True)
-        self._publish(symbol, "markPrice", self._mark_event(symbol))
-
-    def flush_depth(self, symbol: str) -> None:
-        """Send the pending ``depthUpdate`` of ``symbol`` to its diff-depth subscribers."""
-        self._flush_handles.pop(symbol, None)
-        now = self.exchange.now_ms()
-        event = self.depth[symbol].flush(now, now)
-        if event is None:
-            return
-        self.depth_events.append(event)
-        lower = symbol.lower()
-
-        def diff_stream(topic: str) -> bool:
-            # <symbol>@depth, @depth@100ms, @depth@500ms (not the partial @depth5/10/20 books)
-            return topic == f"{lower}@depth" or topic.startswith(f"{lower}@depth@")
-
-        for conn, topic in self._streams(diff_stream):
-            self._send(conn, topic, event)
-
-    def _push_trade(self, trade: PublicTrade) -> None:
-        now = self.exchange.now_ms()
-        self._publish(
-            trade.symbol,
-            "trade",
-            {
-                "e": "trade",
-                "E": now,
-                "T": trade.ts_ms,
-                "s": trade.symbol,
-                "t": _trade_number(trade.trade_id),
-                "p": self._px(trade.symbol, trade.price),
-                "q": self._qty(trade.symbol, trade.qty),
-                "X": "MARKET",
-                "m": trade.side is Side.SELL,
-            },
-            exact=True,
-        )
-        self._publish(trade.symbol, "aggTrade", self._agg_trade(trade), exact=True)
-        self._publish(trade.symbol, "ticker", self._ticker_event(trade.symbol), exact=True)
-
-    def _user_push(self, data: dict[str, Any]) -> None:
-        for conn in self._live():
-            if "userData" in conn.topics:
-                self._send(conn, "userData", data, private=True)
-
-    def _order_update(self, order: EngineOrder, execution: str, fill: EngineFill | None) -> dict[str, Any]:
-        now = self.exchange.now_ms()
-        kind = "LIMIT" if order.order_type == "limit" else "MARKET"
-        return {
-            "e": "ORDER_TRADE_UPDATE",
-            "T": now,
-            "E": now,
-            "o": {
-                "s": order.symbol,
-                "c": order.client_id,
-                "S": _side(order.side),
-                "o": kind,
-                "f": _TIF_OUT[order.tif],
-                "q": self._qty(order.symbol, order.qty),
-                "p": self._px(order.symbol, order.price or Decimal(0)),
-                "ap": wire.fmt(order.avg_price),
-                "sp": "0",
-                "x": execution,
-                "X": order_status(order) if execution != "NEW" else "NEW",
-                "i": order_number(order.order_id),
-                "l": self._qty(order.symbol, fill.qty if fill else Decimal(0)),
-                "z": self._qty(order.symbol, order.filled),
-                "L": self._px(order.symbol, fill.price if fill else Decimal(0)),
-                "N": self.engine.markets[order.symbol].quote,
-                "n": wire.fmt(fill.fee) if fill else "0",
-                "T": fill.ts_ms if fill else order.updated_ms,
-                "t": _trade_number(fill.exec_id) if fill else 0,
-                "b": "0",
-                "a": "0",
-                "m": fill.is_maker if fill else False,
-                "R": order.reduce_only,
-                "wt": "CONTRACT_PRICE",
-                "ot": kind,
-                "ps": "BOTH",
-                "cp": False,
-                "rp": wire.fmt(self._realized(fill)) if fill else "0",
-                "pP": False,
-                "si": 0,
-                "ss": 0,
-                "V": "EXPIRE_MAKER",
-                "pm": "NONE",
-                "gtd": 0,
-            },
-        }
-
-    def _push_order(self, order: EngineOrder) -> None:
-        if order.account != USER:
-            return
-        if order.order_id not in self._announced:
-            self._announced.add(order.order_id)
-            self._user_push(self._order_update(order, "NEW", None))
-            if order.status is OrderStatus.NEW:
-                return
-        if order.order_id in self._after_fill:
-            self._after_fill.discard(order.order_id)
-            return  # the state after a fill: its TRADE update already carried it
-        if order.status is OrderStatus.CANCELED:
-            execution = "EXPIRED" if order_status(order) == "EXPIRED" else "CANCELED"
-        elif order.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
-            execution = "AMENDMENT"
-        else:
-            return
-        self._user_push(self._order_update(order, execution, None))
-
-    def _push_fill(self, fill: EngineFill) -> None:
-        if fill.account != USER:
-            return
-        order = self.engine.orders[fill.order_id]
-        self._after_fill.add(order.order_id)
-        pos = self.engine.position(fill.account, fill.symbol)
-        self._fill_pnl[fill.exec_id] = pos.realized_pnl - self._booked_pnl.get(fill.symbol, Decimal(0))
-        self._booked_pnl[fill.symbol] = pos.realized_pnl
-        if self.exchange.faults.take("drop_private_fills"):
-            return
-        update = self._order_update(order, "TRADE", fill)
-        self._user_push(update)
-        if self.exchange.faults.duplicate_fills:
-            self._user_push(update)
-
-    def _push_position(self, pos: EnginePosition) -> None:
-        if pos.account != USER:
-            return
-        wallet, upnl, _ = self._wallet()
-        row = self._position_row(pos)
-        now = self.exchange.now_ms()
-        self._user_push(
-            {
-                "e": "ACCOUNT_UPDATE",
-                "T": now,
-                "E": now,
-                "a": {
-                    "m": "ORDER",
-                    "B": [{"a": "USDT", "wb": wire.fmt(wallet), "cw": wire.fmt(wallet), "bc": "0"}],
-                    "P": [
-                        {
-                            "s": pos.symbol,
-                            "pa": row["positionAmt"],
-                            "ep": row["entryPrice"],
-                            "bep": row["breakEvenPrice"],
-                            "cr": wire.fmt(pos.realized_pnl),
-                            "up": row["unRealizedProfit"],
-                            "mt": "cross",
-                            "iw": "0",
-                            "ps": "BOTH",
-                        }
-                    ],
-                },
-            }
-        )

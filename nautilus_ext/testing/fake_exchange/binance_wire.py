@@ -19,9 +19,14 @@ from typing import Any
 from typing import Final
 from urllib.parse import parse_qsl
 
+from nautilus_ext.testing.fake_exchange.engine import EngineOrder
 from nautilus_ext.testing.fake_exchange.engine import MarketSpec
+from nautilus_ext.testing.fake_exchange.engine import OrderStatus
 from nautilus_ext.testing.fake_exchange.engine import RejectReason
 from nautilus_ext.testing.fake_exchange.engine import Side
+from nautilus_ext.testing.fake_exchange.engine import TimeInForce
+
+USER: Final = "USER"  # the engine account the fake's API key trades
 
 # Binance's server refuses a timestamp more than this far ahead of its clock
 MAX_AHEAD_MS: Final = 1_000
@@ -112,6 +117,38 @@ ENGINE_REJECTS: Final[dict[RejectReason, BinanceError]] = {
     RejectReason.ORDER_NOT_FOUND: UNKNOWN_ORDER,
     RejectReason.INJECTED: INJECTED_REJECT,
 }
+
+
+TIF_IN: Final = {
+    "GTC": TimeInForce.GTC,
+    "IOC": TimeInForce.IOC,
+    "FOK": TimeInForce.FOK,
+    "GTX": TimeInForce.POST_ONLY,
+}
+TIF_OUT: Final = {v: k for k, v in TIF_IN.items()}
+EXPIRED_REASONS: Final = frozenset({"EXPIRED_IOC", "FOK_NOT_FILLABLE", "POST_ONLY_WOULD_TAKE"})
+
+
+def order_status(order: EngineOrder) -> str:
+    """Return Binance's status of an engine order (IOC/FOK leftovers are ``EXPIRED``)."""
+    if order.status is OrderStatus.CANCELED:
+        return "EXPIRED" if order.cancel_reason in EXPIRED_REASONS else "CANCELED"
+    return {
+        OrderStatus.NEW: "NEW",
+        OrderStatus.PARTIALLY_FILLED: "PARTIALLY_FILLED",
+        OrderStatus.FILLED: "FILLED",
+        OrderStatus.REJECTED: "REJECTED",
+    }[order.status]
+
+
+def side_name(side: Side) -> str:
+    """Return Binance's side name."""
+    return "BUY" if side is Side.BUY else "SELL"
+
+
+def trade_number(trade_id: str) -> int:
+    """Return Binance's integer trade id of an engine trade or execution id."""
+    return int(trade_id.lstrip("T").split("-")[0])
 
 
 def order_number(engine_order_id: str) -> int:
