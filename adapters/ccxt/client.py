@@ -10,15 +10,17 @@ import ccxt.pro as ccxtpro
 from adapters.ccxt.config import CcxtDataClientConfig
 from adapters.ccxt.config import CcxtExecClientConfig
 from adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
+from adapters.ccxt.constants import URL_ROUTED_ERROR_FAMILY
 from adapters.ccxt.credentials import CcxtCredentials
 from nautilus_ext.errors import InvalidConfig
 
 
 def point_urls(urls: dict[str, Any], rest_base: str, ws_base: str) -> dict[str, Any]:
     """
-    Return a copy of ccxt's ``urls['api']`` with every REST URL replaced by ``rest_base`` and
-    every WebSocket URL by ``ws_base`` + its original path (so one local server can tell
-    Bybit's ``/v5/public/linear`` from ``/v5/private``).
+    Return a copy of ccxt's ``urls['api']`` with every REST URL replaced by ``rest_base`` +
+    its original path and every WebSocket URL by ``ws_base`` + its original path (so one local
+    server can tell Bybit's ``/v5/public/linear`` from ``/v5/private``, and Binance's
+    ``/fapi/v1`` from ``/fapi/v2``).
     """
     out: dict[str, Any] = {}
     for name, value in urls.items():
@@ -27,7 +29,7 @@ def point_urls(urls: dict[str, Any], rest_base: str, ws_base: str) -> dict[str, 
         elif isinstance(value, str) and value.startswith(("ws://", "wss://")):
             out[name] = ws_base.rstrip("/") + urlsplit(value.replace("{hostname}", "h")).path
         elif isinstance(value, str):
-            out[name] = rest_base.rstrip("/")
+            out[name] = rest_base.rstrip("/") + urlsplit(value.replace("{hostname}", "h")).path.rstrip("/")
         else:
             out[name] = value
     return out
@@ -66,4 +68,23 @@ def create_exchange(
         exchange.urls["api"] = point_urls(
             exchange.urls["api"], config.rest_url_override, config.ws_url_override
         )
+        keep_error_table(exchange, config.exchange_id)
     return exchange
+
+
+def keep_error_table(exchange: Any, exchange_id: str) -> None:
+    """
+    Keep ccxt's per-market error table when the URLs point elsewhere.
+
+    ccxt's Binance picks the error table of a market family from the request's host name
+    (``https://fapi.binance.com/`` -> the linear table, where ``-2019`` is
+    ``InsufficientFunds`` and ``-5022`` is ``OrderNotFillable``). A local URL matches no host,
+    so those codes would fall through to generic errors; put the family's table in front of
+    the common one, which is what the real host name selects.
+    """
+    family = URL_ROUTED_ERROR_FAMILY.get(exchange_id)
+    if family is None:
+        return
+    for kind in ("exact", "broad"):
+        specific = exchange.exceptions.get(family, {}).get(kind, {})
+        exchange.exceptions[kind] = {**exchange.exceptions.get(kind, {}), **specific}

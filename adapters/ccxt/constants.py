@@ -27,6 +27,14 @@ DEFAULT_EXCHANGE_OPTIONS: Final[dict[str, dict[str, object]]] = {
     "hyperliquid": {"builderFee": False, "approvedBuilderFee": False},
 }
 
+# ccxt exchanges that choose their error table by the request's host name, and the table
+# (market family) the exchange id trades: kept in force when the URLs are overridden
+URL_ROUTED_ERROR_FAMILY: Final[dict[str, str]] = {
+    "binance": "spot",
+    "binanceusdm": "linear",
+    "binancecoinm": "inverse",
+}
+
 # ccxt's fetchTrades on these venues returns the account's own fills, not the public tape:
 # public trades come only from the WebSocket there (no REST fallback)
 NO_PUBLIC_REST_TRADES: Final = frozenset({"hyperliquid"})

@@ -330,6 +330,11 @@ class CcxtDataClient(LiveMarketDataClient):
             ws = (lambda: ex.watch_trades(symbol)) if has.get("watchTrades") else None
             return ws, lambda: ex.fetch_trades(symbol)
         if kind is StreamKind.MARK:
+            # a venue's own mark-price stream where ccxt has one (Binance's 24h ticker has no
+            # mark price); otherwise the ticker, which carries it on Bybit and Hyperliquid
+            if has.get("watchMarkPrice") or has.get("fetchMarkPrice"):
+                ws = (lambda: ex.watch_mark_price(symbol)) if has.get("watchMarkPrice") else None
+                return ws, lambda: ex.fetch_mark_price(symbol)
             ws = (lambda: ex.watch_ticker(symbol)) if has.get("watchTicker") else None
             return ws, lambda: ex.fetch_ticker(symbol)
         return None, lambda: ex.fetch_funding_rate(symbol)

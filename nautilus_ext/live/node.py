@@ -47,8 +47,43 @@ def _ccxt_common(venue: VenueConfig) -> dict[str, Any]:
     }
 
 
+def _native_binance(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
+    # native BINANCE is USD-M futures with HMAC keys (BINANCE_API_KEY/_SECRET): orders over
+    # REST, user data over a REST listenKey. A ws_url_override is the server root: market
+    # streams at <root>/public (combined), user data at <root>/private/ws?listenKey=, and the
+    # WS API (session.logon, used only with Ed25519 keys) at <root>/ws-fapi/v1.
+    from nautilus_trader.adapters.binance import BinanceAccountType
+    from nautilus_trader.adapters.binance import BinanceDataClientConfig
+    from nautilus_trader.adapters.binance import BinanceExecClientConfig
+    from nautilus_trader.adapters.binance import BinanceLiveDataClientFactory
+    from nautilus_trader.adapters.binance import BinanceLiveExecClientFactory
+
+    ws = venue.ws_url_override.rstrip("/") if venue.ws_url_override else None
+    urls: dict[str, Any] = {"base_url_http": venue.rest_url_override}
+    account = BinanceAccountType.USDT_FUTURES
+    return (
+        BinanceDataClientConfig(
+            account_type=account,
+            base_url_ws=f"{ws}/public" if ws else None,
+            instrument_provider=_provider(venue),
+            **urls,
+        ),
+        BinanceExecClientConfig(
+            account_type=account,
+            base_url_ws=f"{ws}/ws-fapi/v1" if ws else None,
+            base_url_ws_stream=f"{ws}/private" if ws else None,
+            instrument_provider=_provider(venue),
+            **urls,
+        ),
+        BinanceLiveDataClientFactory,
+        BinanceLiveExecClientFactory,
+    )
+
+
 def _native(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
     # imported lazily: each native adapter pulls in its Rust bindings
+    if venue.venue == "BINANCE":
+        return _native_binance(venue)
     if venue.venue == "BYBIT":
         from nautilus_trader.adapters.bybit import BybitDataClientConfig
         from nautilus_trader.adapters.bybit import BybitExecClientConfig

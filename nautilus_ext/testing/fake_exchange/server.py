@@ -1,5 +1,6 @@
 """
-The fake exchange server: one aiohttp application speaking Bybit v5 and Hyperliquid.
+The fake exchange server: one aiohttp application speaking Bybit v5, Binance USD-M futures and
+Hyperliquid.
 
 Run it in the test's own event loop (``await ex.start()``), in a background thread with its own
 loop (``ex.start_in_thread()``), or as a subprocess (``python -m
@@ -92,7 +93,7 @@ WsHandler = Callable[[WsConnection, dict[str, Any]], Awaitable[None]]
 
 class FakeExchange:
     """
-    A local exchange speaking Bybit v5 and Hyperliquid REST and WebSocket.
+    A local exchange speaking Bybit v5, Binance USD-M futures and Hyperliquid REST and WebSocket.
 
     Parameters
     ----------
@@ -100,12 +101,12 @@ class FakeExchange:
         TCP port on 127.0.0.1 (0 picks a free one).
     faults : FaultPlan, optional
         Latency and fault injection (mutable while running, through :meth:`call`).
-    bybit_markets, hyperliquid_markets : list[MarketSpec], optional
+    bybit_markets, binance_markets, hyperliquid_markets : list[MarketSpec], optional
         Markets to list on each venue (defaults: BTC and ETH linear perpetuals).
     balances : dict[str, Decimal], optional
         Starting quote balance of the user account on each venue.
     api_key, api_secret : str
-        The Bybit credentials the server accepts (signatures are verified).
+        The Bybit and Binance credentials the server accepts (signatures are verified).
     hl_wallet : str
         The Hyperliquid user address the server treats as the trading account.
     """
@@ -117,11 +118,15 @@ class FakeExchange:
         faults: FaultPlan | None = None,
         bybit_markets: list[MarketSpec] | None = None,
         hyperliquid_markets: list[MarketSpec] | None = None,
+        binance_markets: list[MarketSpec] | None = None,
         balances: dict[str, Decimal] | None = None,
         api_key: str = "fake-key",
         api_secret: str = "fake-secret",
         hl_wallet: str = "0x1111111111111111111111111111111111111111",
     ) -> None:
+        from nautilus_ext.testing.fake_exchange.binance import BinanceProtocol
+        from nautilus_ext.testing.fake_exchange.binance_wire import TOO_MANY_REQUESTS
+        from nautilus_ext.testing.fake_exchange.binance_wire import default_binance_markets
         from nautilus_ext.testing.fake_exchange.bybit import BybitProtocol
         from nautilus_ext.testing.fake_exchange.bybit import default_bybit_markets
         from nautilus_ext.testing.fake_exchange.hyperliquid import HyperliquidProtocol
@@ -143,6 +148,18 @@ class FakeExchange:
             api_key=api_key,
             api_secret=api_secret,
         )
+        self.binance = BinanceProtocol(
+            self,
+            MatchingEngine(
+                binance_markets or default_binance_markets(),
+                self.now_ms,
+                {"USER": balances.get("binance", Decimal(100_000))},
+            ),
+            api_key=api_key,
+            api_secret=api_secret,
+        )
+        # HTTP 429 bodies per venue path prefix (the default is Bybit's)
+        self.rate_limit_bodies: dict[str, dict[str, Any]] = {"/fapi": TOO_MANY_REQUESTS.body()}
         self.hyperliquid = HyperliquidProtocol(
             self,
             MatchingEngine(
@@ -156,6 +173,11 @@ class FakeExchange:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._thread_stop: asyncio.Event | None = None
+
+    @property
+    def binanceusdm(self) -> Any:
+        """Return :attr:`binance` under ccxt's exchange id for USD-M futures."""
+        return self.binance
 
     # -- time -------------------------------------------------------------------------------
 
@@ -178,6 +200,7 @@ class FakeExchange:
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._fault_middleware])
         self.bybit.register(app)
+        self.binance.register(app)
         self.hyperliquid.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app
@@ -273,12 +296,19 @@ class FakeExchange:
 
     # -- WebSocket plumbing -----------------------------------------------------------------
 
-    async def serve_ws(self, request: web.Request, handler: WsHandler) -> web.WebSocketResponse:
-        """Accept a WebSocket and feed each JSON message to ``handler``."""
+    async def serve_ws(
+        self,
+        request: web.Request,
+        handler: WsHandler,
+        on_open: Callable[[WsConnection], None] | None = None,
+    ) -> web.WebSocketResponse:
+        """Accept a WebSocket, call ``on_open`` with it, and feed each JSON message to ``handler``."""
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         conn = WsConnection(ws, request.path, self.faults)
         self.connections.append(conn)
+        if on_open is not None:
+            on_open(conn)
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
@@ -347,7 +377,11 @@ class FakeExchange:
             await asyncio.sleep(faults.rest_latency_ms / 1000)
         if request.path.startswith(faults.fault_path_prefix):
             if faults.take("http_429_next"):
-                return web.json_response({"retCode": 10006, "retMsg": "Too many visits!"}, status=429)
+                body = next(
+                    (b for prefix, b in self.rate_limit_bodies.items() if request.path.startswith(prefix)),
+                    {"retCode": 10006, "retMsg": "Too many visits!"},
+                )
+                return web.json_response(body, status=429)
             if faults.take("rest_timeout_next"):
                 # the venue processes the request, then the response is late: the client
                 # times out not knowing whether it took effect (the dangerous case)

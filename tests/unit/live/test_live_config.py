@@ -127,6 +127,28 @@ def test_native_switch_builds_native_configs(tmp_path: Path) -> None:
     assert factories["HYPERLIQUID"][0].__name__ == "HyperliquidLiveDataClientFactory"
 
 
+def test_native_binance_takes_url_overrides(tmp_path: Path) -> None:
+    venue = {
+        "venue": "BINANCE",
+        "adapter": "native",
+        "rest_url_override": "http://127.0.0.1:9",
+        "ws_url_override": "ws://127.0.0.1:9/",
+    }
+    node_config, factories = build_trading_node_config(
+        load_live_config(_write(tmp_path, BASE | {"venues": [venue]}))
+    )
+    assert factories["BINANCE"][0].__name__ == "BinanceLiveDataClientFactory"
+    data = node_config.data_clients["BINANCE"]
+    assert (data.base_url_http, data.base_url_ws) == ("http://127.0.0.1:9", "ws://127.0.0.1:9/public")
+    assert data.account_type.name == "USDT_FUTURES"
+    # DRY_RUN (BASE) replaces the exec client; in LIVE the native one gets the stream URLs
+    live = {"mode": "LIVE", "allow_live_orders": True, "venues": [venue]}
+    node_config, _ = build_trading_node_config(load_live_config(_write(tmp_path, live)))
+    exec_config = node_config.exec_clients["BINANCE"]
+    assert exec_config.base_url_ws_stream == "ws://127.0.0.1:9/private"
+    assert exec_config.base_url_ws == "ws://127.0.0.1:9/ws-fapi/v1"
+
+
 def test_cli_reports_invalid_config(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["live", str(_write(tmp_path, BASE | {"x": 1}))])
     assert result.exit_code == 2

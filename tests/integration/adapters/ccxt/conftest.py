@@ -41,6 +41,22 @@ VENUES: dict[str, dict[str, Any]] = {
         "asks": [("50000.1", "1"), ("50001.0", "2")],
         "qty_step": "0.001",
     },
+    "binanceusdm": {
+        # the registry gives NautilusTrader's native ids (BTCUSDT-PERP.BINANCE): the clients
+        # must serve venue BINANCE for the data engine to route to them
+        "venue": "BINANCE",
+        "canonical_venue": "BINANCE-FUTURES",
+        "market_types": ("linear",),
+        "instrument": "BTCUSDT-PERP.BINANCE",
+        "symbol": "BTCUSDT",
+        "env": {
+            "NAUTILUS_EXT_BINANCEUSDM_API_KEY": "fake-key",
+            "NAUTILUS_EXT_BINANCEUSDM_API_SECRET": "fake-secret",
+        },
+        "bids": [("49999.9", "1"), ("49999.0", "2")],
+        "asks": [("50000.1", "1"), ("50001.0", "2")],
+        "qty_step": "0.001",
+    },
     "hyperliquid": {
         "venue": "HYPERLIQUID",
         "market_types": ("swap",),
@@ -106,6 +122,11 @@ class Recorder(Strategy):
         self.events.append(event)
 
 
+def client_key(exchange_id: str) -> str:
+    """Return the node's data/exec client key (and ClientId) of a venue in :data:`VENUES`."""
+    return str(VENUES[exchange_id]["venue"]).partition("-")[0]
+
+
 def node_factory(
     exchange: FakeExchange,
     exchange_id: str,
@@ -119,6 +140,7 @@ def node_factory(
     spec = VENUES[exchange_id]
     common = {
         "exchange_id": exchange_id,
+        "venue": spec["venue"],
         "market_types": spec["market_types"],
         "rest_url_override": exchange.base_url,
         "ws_url_override": exchange.ws_url,
@@ -136,7 +158,8 @@ def node_factory(
     }
 
     def build(loop: asyncio.AbstractEventLoop) -> TradingNode:
-        venue = spec["venue"]
+        # Nautilus reads a client key (and an account id's issuer) up to the first "-"
+        venue = client_key(exchange_id)
         config = TradingNodeConfig(
             trader_id="TESTER-001",
             logging=LoggingConfig(log_level="ERROR"),
@@ -195,7 +218,7 @@ def fake_exchange() -> Iterator[FakeExchange]:
     exchange.stop_thread()
 
 
-@pytest.fixture(params=["bybit", "hyperliquid"])
+@pytest.fixture(params=["bybit", "binanceusdm", "hyperliquid"])
 def exchange_id(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each first-class venue, with its dummy credentials in the environment."""
     for name, value in VENUES[request.param]["env"].items():

@@ -17,30 +17,35 @@ from nautilus_ext.testing.fake_exchange import FakeExchange
 from nautilus_ext.testing.node_harness import NodeHarness
 from tests.integration.adapters.ccxt.conftest import VENUES
 from tests.integration.adapters.ccxt.conftest import Recorder
+from tests.integration.adapters.ccxt.conftest import client_key
 
 pytestmark = pytest.mark.slow
+# the public market-data REST paths each venue's data client falls back to
+MARKET_PATH = {"bybit": "/v5/market", "binanceusdm": "/fapi/v1/depth"}
 
 
+@pytest.mark.parametrize("exchange_id", sorted(MARKET_PATH))
 def test_stale_then_recovered(
     fake_exchange: FakeExchange,
     start_node: Callable[..., NodeHarness],
     monkeypatch: pytest.MonkeyPatch,
+    exchange_id: str,
 ) -> None:
-    spec = VENUES["bybit"]
+    spec = VENUES[exchange_id]
     for name, value in spec["env"].items():
         monkeypatch.setenv(name, value)
     iid = InstrumentId.from_str(spec["instrument"])
-    h = start_node("bybit")
+    h = start_node(exchange_id)
     strat = h.strategy(Recorder)
     eventually(lambda: strat.quotes, 20, message="no quotes")
-    client: CcxtDataClient = h.node.kernel.data_engine._clients[ClientId("BYBIT")]  # type: ignore
+    client: CcxtDataClient = h.node.kernel.data_engine._clients[ClientId(client_key(exchange_id))]  # type: ignore
     statuses: list[FeedStatus] = []
     h.call(lambda: h.node.kernel.msgbus.subscribe(client.feed_status_topic, statuses.append))
 
     def outage(on: bool) -> None:
         faults = fake_exchange.faults
         faults.refuse_websockets = on
-        faults.fault_path_prefix = "/v5/market"
+        faults.fault_path_prefix = MARKET_PATH[exchange_id]
         faults.http_429_next = 10_000 if on else 0
 
     fake_exchange.call(lambda: outage(True))
@@ -57,6 +62,6 @@ def test_stale_then_recovered(
     assert any(not s.stale for s in statuses)
     assert client.stream_errors > 0
     quotes_before = len(strat.quotes)
-    engine: Any = fake_exchange.bybit.engine
+    engine: Any = getattr(fake_exchange, exchange_id).engine
     fake_exchange.call(lambda: engine.seed_book(spec["symbol"], bids=[("50000.0", "1")], asks=[]))
     eventually(lambda: len(strat.quotes) > quotes_before, 10, message="no data after recovery")

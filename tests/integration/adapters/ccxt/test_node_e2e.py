@@ -31,7 +31,8 @@ def test_connect_load_instruments_subscribe(
     instrument = h.call(lambda: h.node.cache.instrument(iid))
     assert instrument is not None
     assert instrument.size_increment.as_decimal() == Decimal(spec["qty_step"])
-    assert instrument.info["canonical_key"].startswith(spec["venue"] + ":PERPETUAL:BTC-")
+    canonical_venue = spec.get("canonical_venue", spec["venue"])
+    assert instrument.info["canonical_key"].startswith(canonical_venue + ":PERPETUAL:BTC-")
     strat = h.strategy(Recorder)
     eventually(lambda: strat.deltas and strat.quotes, 10, message="no book data")
     first = strat.deltas[0]

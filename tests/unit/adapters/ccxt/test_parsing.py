@@ -166,6 +166,26 @@ def test_point_urls_keeps_ws_paths(exchange_id: str) -> None:
     assert all(u == "http://h:1" or u.startswith("ws://h:1/") for u in flat)
 
 
+def test_point_urls_keeps_rest_paths_and_binance_error_table() -> None:
+    import ccxt.pro as ccxtpro
+    from ccxt.base import errors as ccxt_errors
+
+    from adapters.ccxt.client import keep_error_table
+    from adapters.ccxt.client import point_urls
+
+    exchange = ccxtpro.binanceusdm()
+    urls = point_urls(exchange.urls["api"], "http://h:1", "ws://h:1")
+    assert urls["fapiPublic"] == "http://h:1/fapi/v1"
+    assert urls["fapiPrivateV2"] == "http://h:1/fapi/v2"
+    assert urls["ws"]["linear"] == "ws://h:1/ws"
+    # ccxt picks the linear table by host name; a local URL must not lose it
+    assert "-2019" not in exchange.exceptions["exact"]
+    keep_error_table(exchange, "binanceusdm")
+    assert exchange.exceptions["exact"]["-2019"] is ccxt_errors.InsufficientFunds
+    assert exchange.exceptions["exact"]["-5022"] is ccxt_errors.OrderNotFillable
+    assert exchange.exceptions["exact"]["-1021"] is ccxt_errors.InvalidNonce
+
+
 def test_latency_recorder_percentiles() -> None:
     from adapters.ccxt.latency import LatencyRecorder
     from adapters.ccxt.latency import percentile
