@@ -1,5 +1,5 @@
 """
-The fake exchange server: one aiohttp application speaking Bybit v5 and Hyperliquid.
+The fake exchange server: one aiohttp application speaking Bybit v5, OKX v5 and Hyperliquid.
 
 Run it in the test's own event loop (``await ex.start()``), in a background thread with its own
 loop (``ex.start_in_thread()``), or as a subprocess (``python -m
@@ -32,6 +32,7 @@ from nautilus_ext.testing.fake_exchange.engine import MatchingEngine
 from nautilus_ext.testing.fake_exchange.faults import FaultPlan
 
 HOST: Final = "127.0.0.1"
+OKX_API_PREFIX: Final = "/api/v5/"
 T = TypeVar("T")
 
 
@@ -64,6 +65,10 @@ class WsConnection:
         """Queue a JSON message (private pushes get the fill delay)."""
         self._queue.put_nowait((json.dumps(message), private))
 
+    def send_text(self, text: str) -> None:
+        """Queue a raw text frame (OKX's ``pong``)."""
+        self._queue.put_nowait((text, False))
+
     async def _write_loop(self) -> None:
         while not self.ws.closed:
             text, private = await self._queue.get()
@@ -88,7 +93,7 @@ WsHandler = Callable[[WsConnection, dict[str, Any]], Awaitable[None]]
 
 class FakeExchange:
     """
-    A local exchange speaking Bybit v5 and Hyperliquid REST and WebSocket.
+    A local exchange speaking Bybit v5, OKX v5 and Hyperliquid REST and WebSocket.
 
     Parameters
     ----------
@@ -96,12 +101,15 @@ class FakeExchange:
         TCP port on 127.0.0.1 (0 picks a free one).
     faults : FaultPlan, optional
         Latency and fault injection (mutable while running, through :meth:`call`).
-    bybit_markets, hyperliquid_markets : list[MarketSpec], optional
+    bybit_markets, okx_markets, hyperliquid_markets : list[MarketSpec], optional
         Markets to list on each venue (defaults: BTC and ETH linear perpetuals).
     balances : dict[str, Decimal], optional
-        Starting quote balance of the user account on each venue.
+        Starting quote balance of the user account on each venue (``bybit``, ``okx``,
+        ``hyperliquid``).
     api_key, api_secret : str
-        The Bybit credentials the server accepts (signatures are verified).
+        The Bybit and OKX credentials the server accepts (signatures are verified).
+    api_passphrase : str
+        The OKX passphrase the server accepts.
     hl_wallet : str
         The Hyperliquid user address the server treats as the trading account.
     """
@@ -113,15 +121,19 @@ class FakeExchange:
         faults: FaultPlan | None = None,
         bybit_markets: list[MarketSpec] | None = None,
         hyperliquid_markets: list[MarketSpec] | None = None,
+        okx_markets: list[MarketSpec] | None = None,
         balances: dict[str, Decimal] | None = None,
         api_key: str = "fake-key",
         api_secret: str = "fake-secret",
+        api_passphrase: str = "fake-passphrase",
         hl_wallet: str = "0x1111111111111111111111111111111111111111",
     ) -> None:
         from nautilus_ext.testing.fake_exchange.bybit import BybitProtocol
         from nautilus_ext.testing.fake_exchange.bybit import default_bybit_markets
         from nautilus_ext.testing.fake_exchange.hyperliquid import HyperliquidProtocol
         from nautilus_ext.testing.fake_exchange.hyperliquid import default_hyperliquid_markets
+        from nautilus_ext.testing.fake_exchange.okx import OkxProtocol
+        from nautilus_ext.testing.fake_exchange.okx import default_okx_markets
 
         self.port = port
         self.faults = faults or FaultPlan()
@@ -138,6 +150,17 @@ class FakeExchange:
             ),
             api_key=api_key,
             api_secret=api_secret,
+        )
+        self.okx = OkxProtocol(
+            self,
+            MatchingEngine(
+                okx_markets or default_okx_markets(),
+                self.now_ms,
+                {"USER": balances.get("okx", Decimal(100_000))},
+            ),
+            api_key=api_key,
+            api_secret=api_secret,
+            passphrase=api_passphrase,
         )
         self.hyperliquid = HyperliquidProtocol(
             self,
@@ -174,6 +197,7 @@ class FakeExchange:
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._fault_middleware])
         self.bybit.register(app)
+        self.okx.register(app)
         self.hyperliquid.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app
@@ -279,6 +303,10 @@ class FakeExchange:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
+                if msg.data == "ping":
+                    # OKX's text keep-alive (other venues ping in JSON)
+                    conn.send_text("pong")
+                    continue
                 try:
                     payload = json.loads(msg.data)
                 except ValueError:
@@ -341,7 +369,11 @@ class FakeExchange:
             await asyncio.sleep(faults.rest_latency_ms / 1000)
         if request.path.startswith(faults.fault_path_prefix):
             if faults.take("http_429_next"):
-                return web.json_response({"retCode": 10006, "retMsg": "Too many visits!"}, status=429)
+                if request.path.startswith(OKX_API_PREFIX):
+                    body: dict[str, Any] = {"code": "50011", "msg": "Too Many Requests", "data": []}
+                else:
+                    body = {"retCode": 10006, "retMsg": "Too many visits!"}
+                return web.json_response(body, status=429)
             if faults.take("rest_timeout_next"):
                 # the venue processes the request, then the response is late: the client
                 # times out not knowing whether it took effect (the dangerous case)

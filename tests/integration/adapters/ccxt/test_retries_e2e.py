@@ -23,11 +23,16 @@ from tests.integration.adapters.ccxt.test_orders_e2e import _ready
 from tests.integration.adapters.ccxt.test_orders_e2e import _submit
 
 pytestmark = pytest.mark.slow
-ORDER_PATH = {"bybit": "/v5/order/create", "hyperliquid": "/exchange"}
+ORDER_PATH = {
+    "bybit": "/v5/order/create",
+    "hyperliquid": "/exchange",
+    # ccxt places OKX orders through the batch endpoint (its createOrder default)
+    "okx": "/api/v5/trade/batch-orders",
+}
 
 
 def _owner(fake: FakeExchange, exchange_id: str) -> str:
-    return "USER" if exchange_id == "bybit" else fake.hyperliquid.wallet
+    return fake.hyperliquid.wallet if exchange_id == "hyperliquid" else "USER"
 
 
 @pytest.mark.parametrize("fault", ["http_429_next", "rest_timeout_next"])
@@ -74,7 +79,7 @@ def test_modify_where_supported(
     strat = _ready(h, iid)
     coid = _submit(h, strat, _limit(spec, iid, OrderSide.BUY, "0.1", spec["bids"][1][0]))
     eventually(lambda: _order(h, coid).status is OrderStatus.ACCEPTED, 10)
-    new_price = "49000.0" if exchange_id == "bybit" else "49000"
+    new_price = "49000" if exchange_id == "hyperliquid" else "49000.0"
     h.call(lambda: strat.modify_order(h.node.cache.order(coid), price=Price.from_str(new_price)))
     eventually(
         lambda: _order(h, coid).price.as_decimal() == Decimal(new_price), 10, message="modify not applied"
