@@ -64,7 +64,9 @@ def venue_client_id(exchange_id: str, client_order_id: ClientOrderId | str) -> s
     text = str(client_order_id)
     if exchange_id in HEX_CLIENT_ID_EXCHANGES:
         return "0x" + hashlib.sha256(text.encode()).hexdigest()[:32]
-    if exchange_id in ALNUM_CLIENT_ID_EXCHANGES and not (text.isascii() and text.isalnum() and len(text) <= 32):
+    if exchange_id in ALNUM_CLIENT_ID_EXCHANGES and not (
+        text.isascii() and text.isalnum() and len(text) <= 32
+    ):
         return hashlib.sha256(text.encode()).hexdigest()[:32]
     return text
 

@@ -598,7 +598,9 @@ class OkxProtocol:
         available = self.engine.available_balance(USER)
         upl = sum(
             (
-                p.qty * self.engine.markets[p.symbol].contract_size * (self.engine.mark_price(p.symbol) - p.avg_price)
+                p.qty
+                * self.engine.markets[p.symbol].contract_size
+                * (self.engine.mark_price(p.symbol) - p.avg_price)
                 for (acct, _), p in self.engine.positions.items()
                 if acct == USER and p.qty
             ),
@@ -799,7 +801,9 @@ class OkxProtocol:
 
     # -- order entry (shared by REST and WebSocket) -----------------------------------------
 
-    def _result(self, code: str, msg: str, order: EngineOrder | None, params: dict[str, Any]) -> dict[str, Any]:
+    def _result(
+        self, code: str, msg: str, order: EngineOrder | None, params: dict[str, Any]
+    ) -> dict[str, Any]:
         return {
             "clOrdId": order.client_id if order else str(params.get("clOrdId") or ""),
             "ordId": order.order_id if order else "",
@@ -1304,7 +1308,9 @@ class OkxProtocol:
         for spec in self.engine.markets.values():
             if f"{spec.base}-{spec.quote}" == family:
                 self.engine.cancel_all(USER, spec.symbol)
-        conn.send({"id": msg.get("id", ""), "op": "mass-cancel", "code": "0", "msg": "", "data": [{"result": True}]})
+        conn.send(
+            {"id": msg.get("id", ""), "op": "mass-cancel", "code": "0", "msg": "", "data": [{"result": True}]}
+        )
 
     async def _on_business(self, conn: WsConnection, msg: dict[str, Any]) -> None:
         if await self._on_text(conn, msg):
@@ -1378,9 +1384,13 @@ class OkxProtocol:
                 elif channel in ("books5", "bbo-tbt"):
                     conn.send(self._book_message(channel, symbol, None))
                 elif channel == "tickers":
-                    conn.send({"arg": {"channel": channel, "instId": symbol}, "data": [self.ticker_dict(symbol)]})
+                    conn.send(
+                        {"arg": {"channel": channel, "instId": symbol}, "data": [self.ticker_dict(symbol)]}
+                    )
                 elif channel == "mark-price":
-                    conn.send({"arg": {"channel": channel, "instId": symbol}, "data": [self._mark_dict(symbol)]})
+                    conn.send(
+                        {"arg": {"channel": channel, "instId": symbol}, "data": [self._mark_dict(symbol)]}
+                    )
 
     def _push_trade(self, trade: PublicTrade) -> None:
         row = {**self._trade_dict(trade), "count": "1"}

@@ -197,9 +197,7 @@ def node_factory(
 @pytest.fixture
 def fake_exchange() -> Iterator[FakeExchange]:
     """A fake exchange on a free port (own thread and loop), with seeded BTC books."""
-    exchange = FakeExchange(
-        balances={k: Decimal(v["balance"]) for k, v in VENUES.items() if "balance" in v}
-    )
+    exchange = FakeExchange(balances={k: Decimal(v["balance"]) for k, v in VENUES.items() if "balance" in v})
     exchange.start_in_thread()
     for exchange_id, spec in VENUES.items():
         engine = getattr(exchange, exchange_id).engine

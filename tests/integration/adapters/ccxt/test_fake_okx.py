@@ -89,9 +89,11 @@ async def _signed(
         "OK-ACCESS-SIGN": sign(secret, timestamp + method + path + body),
         "Content-Type": "application/json",
     }
-    async with aiohttp.ClientSession() as session:
-        async with session.request(method, ex.base_url + path, data=body or None, headers=headers) as r:
-            return r.status, dict(await r.json())
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, ex.base_url + path, data=body or None, headers=headers) as r,
+    ):
+        return r.status, dict(await r.json())
 
 
 def test_rest_auth_refusals_carry_okx_codes() -> None:
@@ -121,11 +123,13 @@ async def _auth_body(ex: FakeExchange) -> None:
         "OK-ACCESS-TIMESTAMP": timestamp,
         "OK-ACCESS-SIGN": sign("fake-secret", timestamp + "POST/api/v5/trade/cancel-order" + body),
     }
-    async with aiohttp.ClientSession() as session:
-        async with session.post(
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
             ex.base_url + "/api/v5/trade/cancel-order", data=body.replace("x", "y"), headers=headers
-        ) as r:
-            assert (await r.json())["code"] == "50113"
+        ) as r,
+    ):
+        assert (await r.json())["code"] == "50113"
 
 
 def test_ccxt_auth_and_clock_skew_map_to_the_taxonomy() -> None:
@@ -142,7 +146,8 @@ async def _ccxt_auth_body(ex: FakeExchange) -> None:
         ex.faults.clock_skew_ms = 60_000
         skew = await _taxonomy(lambda: good.fetch_balance(), "fetch_balance")
         assert skew.details["ccxt_error"] == "InvalidNonce"
-        assert skew.code is ErrorCode.VENUE_UNAVAILABLE and skew.retryable
+        assert skew.code is ErrorCode.VENUE_UNAVAILABLE
+        assert skew.retryable
         assert "50102" in skew.message
         ex.faults.clock_skew_ms = 0
         assert (await good.fetch_balance())["USDT"]["total"] == 10_000
@@ -170,30 +175,42 @@ async def _reject_body(ex: FakeExchange) -> None:
         assert "51008" in insufficient.message
         # ccxt refuses sizes under minSz itself; the venue's own answer, signed by hand
         body = json.dumps(
-            {"instId": INST, "tdMode": "cross", "side": "buy", "ordType": "limit", "px": "49000", "sz": "0.001"}
+            {
+                "instId": INST,
+                "tdMode": "cross",
+                "side": "buy",
+                "ordType": "limit",
+                "px": "49000",
+                "sz": "0.001",
+            }
         )
         status, too_small = await _signed(ex, "POST", "/api/v5/trade/order", body)
         assert (status, too_small["code"], too_small["data"][0]["sCode"]) == (200, "1", "51020")
         bad_id = await _taxonomy(place(0.1, clientOrderId="has-hyphens"))
-        assert "51000" in bad_id.message and bad_id.code is ErrorCode.INVALID_ORDER
+        assert "51000" in bad_id.message
+        assert bad_id.code is ErrorCode.INVALID_ORDER
         await client.create_order(SYMBOL, "limit", "buy", 0.1, 49_000.0, {"clientOrderId": "dup1"})
         duplicate = await _taxonomy(place(0.1, clientOrderId="dup1"))
-        assert "51016" in duplicate.message and duplicate.code is ErrorCode.ORDER_REJECTED
+        assert "51016" in duplicate.message
+        assert duplicate.code is ErrorCode.ORDER_REJECTED
         reduce_only = await _taxonomy(place(0.1, None, reduceOnly=True))
         assert "51169" in reduce_only.message
         missing = await _taxonomy(lambda: client.cancel_order("404", SYMBOL), "cancel_order")
-        assert "51400" in missing.message and missing.details["ccxt_error"] == "OrderNotFound"
+        assert "51400" in missing.message
+        assert missing.details["ccxt_error"] == "OrderNotFound"
         ex.faults.fault_path_prefix = "/api/v5/trade/"
         ex.faults.http_429_next = 1
         limited = await _taxonomy(place(0.1))
-        assert limited.code is ErrorCode.RATE_LIMITED and limited.retryable
+        assert limited.code is ErrorCode.RATE_LIMITED
+        assert limited.retryable
         ex.faults.reject_next_orders = 1
         injected = await _taxonomy(place(0.1))
         assert injected.code in (ErrorCode.ORDER_REJECTED, ErrorCode.INVALID_ORDER)
         # a crossing post-only order is accepted, then canceled by OKX (cancelSource 31)
         po = await client.create_order(SYMBOL, "limit", "buy", 0.1, 50_001.0, {"postOnly": True})
         fetched = await client.fetch_order(po["id"], SYMBOL)
-        assert fetched["status"] == "canceled" and fetched["filled"] == 0
+        assert fetched["status"] == "canceled"
+        assert fetched["filled"] == 0
         assert fetched["info"]["cancelSource"] == "31"
         assert fetched["info"]["ordType"] == "post_only"
     finally:
@@ -208,7 +225,9 @@ async def _contracts_body(ex: FakeExchange) -> None:
     client = _client(ex)
     try:
         market = (await client.load_markets())[SYMBOL]
-        assert market["contractSize"] == 0.01 and market["linear"] and market["swap"]
+        assert market["contractSize"] == 0.01
+        assert market["linear"]
+        assert market["swap"]
         order = await client.create_order(SYMBOL, "market", "buy", 1.0, None, {"clientOrderId": "m1"})
         assert order["id"]
         trades = await client.fetch_my_trades(SYMBOL)
@@ -245,7 +264,9 @@ async def _ws_body(ex: FakeExchange) -> None:
             assert (await ws.receive(timeout=5)).data == "pong"
             # order entry over the socket, as NautilusTrader's native adapter does it
             args = {"instId": INST, "tdMode": "cross", "side": "sell", "ordType": "limit", "sz": "0.5"}
-            await ws.send_json({"id": "7", "op": "order", "args": [{**args, "px": "49999.9", "clOrdId": "w1"}]})
+            await ws.send_json(
+                {"id": "7", "op": "order", "args": [{**args, "px": "49999.9", "clOrdId": "w1"}]}
+            )
             messages = [await ws.receive_json(timeout=5) for _ in range(3)]
             reply = next(m for m in messages if m.get("op") == "order")
             assert (reply["id"], reply["code"], reply["data"][0]["sCode"]) == ("7", "0", "0")
@@ -285,9 +306,13 @@ def test_shapes_cover_the_recorded_okx_fields(shared_data: Path) -> None:
     okx = ex.okx
     engine = okx.engine
     engine.seed_book(INST, bids=[("100", "5")], asks=[("101", "5")])
-    order = engine.submit("USER", INST, Side.BUY, "limit", Decimal("0.5"), price=Decimal("101"), client_id="c1")
+    order = engine.submit(
+        "USER", INST, Side.BUY, "limit", Decimal("0.5"), price=Decimal("101"), client_id="c1"
+    )
     fill = engine.account_fills("USER")[0]
-    resting = engine.submit("USER", INST, Side.BUY, "limit", Decimal("1"), price=Decimal("99"), client_id="c2")
+    resting = engine.submit(
+        "USER", INST, Side.BUY, "limit", Decimal("1"), price=Decimal("99"), client_id="c2"
+    )
     rendered = {
         "http_get_instruments_swap.json": okx.instrument_dict(engine.markets[INST]),
         "http_get_orders_pending.json": okx.order_dict(resting),
