@@ -813,8 +813,19 @@ class OkxProtocol:
             "sMsg": msg,
         }
 
+    def _resolve_inst(self, params: dict[str, Any]) -> dict[str, Any]:
+        # newer clients (NautilusTrader's native adapter) name the instrument by ``instIdCode``
+        if not params.get("instId") and params.get("instIdCode") not in (None, ""):
+            codes = {10000 + i: symbol for i, symbol in enumerate(self.engine.markets)}
+            try:
+                params["instId"] = codes.get(int(params["instIdCode"]), "")
+            except ValueError:
+                params["instId"] = ""
+        return params
+
     def place(self, params: dict[str, Any]) -> dict[str, Any]:
         """Place one order from OKX's request fields; return its result row (``sCode`` ...)."""
+        params = self._resolve_inst(params)
         client_id = str(params.get("clOrdId") or "")
         self.exchange.record_order("okx", client_id)
         if self.exchange.faults.take("reject_next_orders"):
@@ -870,6 +881,7 @@ class OkxProtocol:
 
     def cancel(self, params: dict[str, Any]) -> dict[str, Any]:
         """Cancel one order by ``ordId`` or ``clOrdId``; return its result row."""
+        params = self._resolve_inst(params)
         if params.get("instId") not in self.engine.markets:
             return self._result(*_REJECT_CODES[RejectReason.UNKNOWN_SYMBOL], None, params)
         if not params.get("ordId") and not params.get("clOrdId"):
@@ -886,6 +898,7 @@ class OkxProtocol:
 
     def amend(self, params: dict[str, Any]) -> dict[str, Any]:
         """Amend one order's ``newSz``/``newPx``; return its result row."""
+        params = self._resolve_inst(params)
         if params.get("instId") not in self.engine.markets:
             return self._result(*_REJECT_CODES[RejectReason.UNKNOWN_SYMBOL], None, params)
         try:
@@ -1161,6 +1174,15 @@ class OkxProtocol:
             if op == "unsubscribe":
                 conn.topics.discard(topic)
                 conn.send({"event": "unsubscribe", "arg": arg, "connId": self._conn_id(conn)})
+                continue
+            if channel == "instruments":
+                if arg.get("instType") != "SWAP":
+                    self._ws_error(conn, "60018", f"Wrong URL or channel:{channel} doesn't exist.")
+                    continue
+                conn.topics.add(topic)
+                conn.send({"event": "subscribe", "arg": arg, "connId": self._conn_id(conn)})
+                rows = [self.instrument_dict(spec) for spec in self.engine.markets.values()]
+                conn.send({"arg": arg, "data": rows})
                 continue
             if channel in VIP_BOOK_CHANNELS:
                 if not conn.authenticated:
