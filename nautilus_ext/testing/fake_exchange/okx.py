@@ -19,13 +19,10 @@ exception map (and the project's taxonomy behind it) sees what it would see from
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import itertools
 import json
 import re
-import zlib
 from collections.abc import Awaitable
 from collections.abc import Callable
 from datetime import UTC
@@ -41,20 +38,23 @@ from nautilus_ext.testing.fake_exchange.engine import EngineFill
 from nautilus_ext.testing.fake_exchange.engine import EngineOrder
 from nautilus_ext.testing.fake_exchange.engine import EnginePosition
 from nautilus_ext.testing.fake_exchange.engine import EngineReject
-from nautilus_ext.testing.fake_exchange.engine import MarketSpec
 from nautilus_ext.testing.fake_exchange.engine import MatchingEngine
-from nautilus_ext.testing.fake_exchange.engine import OrderStatus
 from nautilus_ext.testing.fake_exchange.engine import PublicTrade
 from nautilus_ext.testing.fake_exchange.engine import RejectReason
 from nautilus_ext.testing.fake_exchange.engine import Side
 from nautilus_ext.testing.fake_exchange.engine import TimeInForce
+from nautilus_ext.testing.fake_exchange.okx_wire import BOOK_CHANNEL_DEPTH
+from nautilus_ext.testing.fake_exchange.okx_wire import UID
+from nautilus_ext.testing.fake_exchange.okx_wire import USER
+from nautilus_ext.testing.fake_exchange.okx_wire import OkxWireShapes
+from nautilus_ext.testing.fake_exchange.okx_wire import dec_str
+from nautilus_ext.testing.fake_exchange.okx_wire import ms_str
+from nautilus_ext.testing.fake_exchange.okx_wire import sign
 
 if TYPE_CHECKING:
     from nautilus_ext.testing.fake_exchange.server import FakeExchange
     from nautilus_ext.testing.fake_exchange.server import WsConnection
 
-USER: Final = "USER"
-UID: Final = "448965992920907776"
 API_PREFIX: Final = "/api/v5"
 WS_PREFIX: Final = "/ws/v5"
 PUBLIC_WS: Final = WS_PREFIX + "/public"
@@ -67,8 +67,14 @@ TIMESTAMP_WINDOW_MS: Final = 30_000
 CLIENT_ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9]{1,32}$")
 # channels a VIP0 account may not subscribe to (books-l2-tbt: VIP5, books50-l2-tbt: VIP4)
 VIP_BOOK_CHANNELS: Final = frozenset({"books-l2-tbt", "books50-l2-tbt"})
-BOOK_CHANNEL_DEPTH: Final = {"books": 400, "books5": 5, "bbo-tbt": 1}
-CHECKSUM_LEVELS: Final = 25
+_ORD_TYPE_IN: Final = {
+    "limit": ("limit", TimeInForce.GTC),
+    "post_only": ("limit", TimeInForce.POST_ONLY),
+    "ioc": ("limit", TimeInForce.IOC),
+    "fok": ("limit", TimeInForce.FOK),
+    "market": ("market", TimeInForce.IOC),
+    "optimal_limit_ioc": ("market", TimeInForce.IOC),
+}
 
 # (sCode, sMsg) per engine reject, as OKX words them (https://www.okx.com/docs-v5/en/#error-code)
 _REJECT_CODES: Final[dict[RejectReason, tuple[str, str]]] = {
@@ -97,90 +103,9 @@ _AMEND_NOT_FOUND: Final = (
     "51503",
     "Order modification failed as the order has been filled, canceled or does not exist.",
 )
-_STATE: Final = {
-    OrderStatus.NEW: "live",
-    OrderStatus.PARTIALLY_FILLED: "partially_filled",
-    OrderStatus.FILLED: "filled",
-    OrderStatus.CANCELED: "canceled",
-    OrderStatus.REJECTED: "canceled",
-}
-_ORD_TYPE_IN: Final = {
-    "limit": ("limit", TimeInForce.GTC),
-    "post_only": ("limit", TimeInForce.POST_ONLY),
-    "ioc": ("limit", TimeInForce.IOC),
-    "fok": ("limit", TimeInForce.FOK),
-    "market": ("market", TimeInForce.IOC),
-    "optimal_limit_ioc": ("market", TimeInForce.IOC),
-}
-_ORD_TYPE_OUT: Final = {
-    TimeInForce.GTC: "limit",
-    TimeInForce.POST_ONLY: "post_only",
-    TimeInForce.IOC: "ioc",
-    TimeInForce.FOK: "fok",
-}
-# cancelSource codes (OKX docs, Order channel): 1 canceled by the user; 31 "The post-only
-# order will take liquidity in taker orders"
-_CANCEL_SOURCE: Final = {"CANCEL_BY_USER": "1", "POST_ONLY_WOULD_TAKE": "31"}
 
 
-def default_okx_markets() -> list[MarketSpec]:
-    """Return BTC-USDT-SWAP and ETH-USDT-SWAP with OKX's real filters and contract values."""
-    return [
-        MarketSpec(
-            "BTC-USDT-SWAP",
-            "BTC",
-            "USDT",
-            Decimal("0.1"),
-            Decimal("0.01"),
-            Decimal("0.01"),
-            Decimal("0.0002"),
-            Decimal("0.0005"),
-            contract_size=Decimal("0.01"),
-        ),
-        MarketSpec(
-            "ETH-USDT-SWAP",
-            "ETH",
-            "USDT",
-            Decimal("0.01"),
-            Decimal("0.01"),
-            Decimal("0.01"),
-            Decimal("0.0002"),
-            Decimal("0.0005"),
-            contract_size=Decimal("0.1"),
-        ),
-    ]
-
-
-def _s(value: Decimal | None) -> str:
-    return "" if value is None else format(value.normalize(), "f")
-
-
-def _ms(ts_ms: int) -> str:
-    return str(ts_ms)
-
-
-def sign(secret: str, message: str) -> str:
-    """Return OKX's signature: base64 of HMAC-SHA256 of ``message`` keyed by ``secret``."""
-    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
-def book_checksum(bids: list[list[str]], asks: list[list[str]]) -> int:
-    """
-    Return OKX's order-book checksum: the signed CRC32 of the first 25 levels of each side,
-    interleaved ``bid_px:bid_sz:ask_px:ask_sz:...`` (a side that runs out is skipped).
-    """
-    parts: list[str] = []
-    for i in range(CHECKSUM_LEVELS):
-        if i < len(bids):
-            parts += [bids[i][0], bids[i][1]]
-        if i < len(asks):
-            parts += [asks[i][0], asks[i][1]]
-    crc = zlib.crc32(":".join(parts).encode())
-    return crc - (1 << 32) if crc >= 1 << 31 else crc
-
-
-class OkxProtocol:
+class OkxProtocol(OkxWireShapes):
     """
     Serve OKX v5 (linear swaps, net position mode, cross margin) on a :class:`MatchingEngine`.
 
@@ -322,53 +247,7 @@ class OkxProtocol:
 
     async def public_time(self, request: web.Request) -> web.Response:
         """GET /api/v5/public/time."""
-        return self.ok([{"ts": _ms(self.exchange.now_ms())}])
-
-    def instrument_dict(self, spec: MarketSpec) -> dict[str, Any]:
-        """Return an instrument in OKX's SWAP shape (``/public/instruments`` and WS)."""
-        return {
-            "alias": "",
-            "auctionEndTime": "",
-            "baseCcy": "",
-            "category": "1",
-            "contTdSwTime": "",
-            "ctMult": "1",
-            "ctType": "linear",
-            "ctVal": _s(spec.contract_size),
-            "ctValCcy": spec.base,
-            "expTime": "",
-            "futureSettlement": False,
-            "instFamily": f"{spec.base}-{spec.quote}",
-            "instId": spec.symbol,
-            "instIdCode": 10000 + list(self.engine.markets).index(spec.symbol),
-            "instType": "SWAP",
-            "lever": str(spec.max_leverage),
-            "listTime": "1573557408000",
-            "lotSz": _s(spec.qty_step),
-            "maxIcebergSz": "100000000.0000000000000000",
-            "maxLmtAmt": "20000000",
-            "maxLmtSz": "100000000",
-            "maxMktAmt": "",
-            "maxMktSz": "20000",
-            "maxPlatOILmt": "",
-            "maxStopSz": "20000",
-            "maxTriggerSz": "100000000.0000000000000000",
-            "maxTwapSz": "100000000.0000000000000000",
-            "minSz": _s(spec.min_qty),
-            "openType": "",
-            "optType": "",
-            "posLmtAmt": "",
-            "posLmtPct": "",
-            "preMktSwTime": "",
-            "quoteCcy": "",
-            "ruleType": "normal",
-            "settleCcy": spec.quote,
-            "state": "live",
-            "stk": "",
-            "tickSz": _s(spec.tick_size),
-            "tradeQuoteCcyList": [],
-            "uly": f"{spec.base}-{spec.quote}",
-        }
+        return self.ok([{"ts": ms_str(self.exchange.now_ms())}])
 
     async def instruments(self, request: web.Request) -> web.Response:
         """GET /api/v5/public/instruments (only ``SWAP`` is listed; other types are empty)."""
@@ -391,42 +270,11 @@ class OkxProtocol:
             return None
         return self.error("51001", "Instrument ID does not exist.", status=400)
 
-    def _next_funding_ms(self) -> int:
-        return (self.exchange.now_ms() // 28_800_000 + 1) * 28_800_000
-
-    def _funding_dict(self, inst_id: str) -> dict[str, Any]:
-        next_ms = self._next_funding_ms()
-        return {
-            "fundingRate": _s(self.funding_rate),
-            "fundingTime": _ms(next_ms),
-            "impactValue": "",
-            "instId": inst_id,
-            "instType": "SWAP",
-            "interestRate": "0.0001",
-            "maxFundingRate": "0.00375",
-            "method": "current_period",
-            "minFundingRate": "-0.00375",
-            "nextFundingRate": "",
-            "nextFundingTime": _ms(next_ms + 28_800_000),
-            "premium": "0",
-            "settFundingRate": _s(self.funding_rate),
-            "settState": "settled",
-            "ts": _ms(self.exchange.now_ms()),
-        }
-
     async def funding(self, request: web.Request) -> web.Response:
         """GET /api/v5/public/funding-rate."""
         inst_id = request.query.get("instId", "")
         unknown = self._unknown(inst_id)
         return unknown or self.ok([self._funding_dict(inst_id)])
-
-    def _mark_dict(self, inst_id: str) -> dict[str, Any]:
-        return {
-            "instType": "SWAP",
-            "instId": inst_id,
-            "markPx": _s(self.engine.mark_price(inst_id)),
-            "ts": _ms(self.exchange.now_ms()),
-        }
 
     async def mark_prices(self, request: web.Request) -> web.Response:
         """GET /api/v5/public/mark-price."""
@@ -436,22 +284,6 @@ class OkxProtocol:
             return self.error("51001", "Instrument ID does not exist.", status=400)
         return self.ok([self._mark_dict(i) for i in ids])
 
-    def _levels(self, inst_id: str, depth: int) -> tuple[list[list[str]], list[list[str]]]:
-        bids, asks = self.engine.levels(inst_id, depth)
-        counts = self._order_counts(inst_id)
-        return (
-            [[_s(p), _s(q), "0", str(counts.get((Side.BUY, p), 0))] for p, q in bids],
-            [[_s(p), _s(q), "0", str(counts.get((Side.SELL, p), 0))] for p, q in asks],
-        )
-
-    def _order_counts(self, inst_id: str) -> dict[tuple[Side, Decimal], int]:
-        counts: dict[tuple[Side, Decimal], int] = {}
-        for order in self.engine.orders.values():
-            if order.symbol == inst_id and order.is_open and order.price is not None:
-                key = (order.side, order.price)
-                counts[key] = counts.get(key, 0) + 1
-        return counts
-
     async def books(self, request: web.Request) -> web.Response:
         """GET /api/v5/market/books (``sz`` levels per side, max 400)."""
         inst_id = request.query.get("instId", "")
@@ -460,17 +292,7 @@ class OkxProtocol:
             return unknown
         depth = min(int(request.query.get("sz", "1") or 1), 400)
         bids, asks = self._levels(inst_id, depth)
-        return self.ok([{"asks": asks, "bids": bids, "ts": _ms(self.exchange.now_ms())}])
-
-    def _trade_dict(self, trade: PublicTrade) -> dict[str, Any]:
-        return {
-            "instId": trade.symbol,
-            "side": trade.side.value,
-            "sz": _s(trade.qty),
-            "px": _s(trade.price),
-            "tradeId": trade.trade_id.lstrip("T").lstrip("0") or "0",
-            "ts": _ms(trade.ts_ms),
-        }
+        return self.ok([{"asks": asks, "bids": bids, "ts": ms_str(self.exchange.now_ms())}])
 
     async def market_trades(self, request: web.Request) -> web.Response:
         """GET /api/v5/market/trades (newest first)."""
@@ -481,33 +303,6 @@ class OkxProtocol:
         limit = min(int(request.query.get("limit", "100") or 100), 500)
         tape = self.engine.trades.get(inst_id, [])[-limit:]
         return self.ok([self._trade_dict(t) for t in reversed(tape)])
-
-    def ticker_dict(self, inst_id: str) -> dict[str, Any]:
-        """Return a ticker in OKX's shape (REST and the ``tickers`` channel)."""
-        bids, asks = self.engine.levels(inst_id, 1)
-        tape = self.engine.trades.get(inst_id) or []
-        last = tape[-1].price if tape else self.engine.mark_price(inst_id)
-        last_sz = tape[-1].qty if tape else Decimal(0)
-        volume = sum((t.qty for t in tape), Decimal(0))
-        contract = self.engine.markets[inst_id].contract_size
-        return {
-            "instType": "SWAP",
-            "instId": inst_id,
-            "last": _s(last),
-            "lastSz": _s(last_sz),
-            "askPx": _s(asks[0][0]) if asks else "",
-            "askSz": _s(asks[0][1]) if asks else "0",
-            "bidPx": _s(bids[0][0]) if bids else "",
-            "bidSz": _s(bids[0][1]) if bids else "0",
-            "open24h": _s(last),
-            "high24h": _s(last),
-            "low24h": _s(last),
-            "volCcy24h": _s(volume * contract),
-            "vol24h": _s(volume),
-            "sodUtc0": _s(last),
-            "sodUtc8": _s(last),
-            "ts": _ms(self.exchange.now_ms()),
-        }
 
     async def ticker(self, request: web.Request) -> web.Response:
         """GET /api/v5/market/ticker."""
@@ -525,225 +320,15 @@ class OkxProtocol:
 
     async def currencies(self, params: dict[str, Any]) -> web.Response:
         """GET /api/v5/asset/currencies (one chain per currency)."""
-        coins = sorted({c for m in self.engine.markets.values() for c in (m.base, m.quote)})
-        return self.ok(
-            [
-                {
-                    "canDep": True,
-                    "canInternal": True,
-                    "canWd": True,
-                    "ccy": coin,
-                    "chain": f"{coin}-ERC20",
-                    "depQuotaFixed": "",
-                    "depQuoteDailyLayer2": "",
-                    "logoLink": "",
-                    "mainNet": False,
-                    "maxFee": "0",
-                    "maxFeeForCtAddr": "0",
-                    "maxWd": "1000000",
-                    "minDep": "0.00000001",
-                    "minDepArrivalConfirm": "64",
-                    "minFee": "0",
-                    "minFeeForCtAddr": "0",
-                    "minWd": "0.0001",
-                    "minWdUnlockConfirm": "96",
-                    "name": coin,
-                    "needTag": False,
-                    "usedDepQuotaFixed": "",
-                    "usedWdQuota": "0",
-                    "wdQuota": "10000000",
-                    "wdTickSz": "8",
-                }
-                for coin in coins
-            ]
-        )
+        return self.ok(self.currency_rows())
 
     async def account_config(self, params: dict[str, Any]) -> web.Response:
         """GET /api/v5/account/config (single-currency margin, net position mode)."""
-        return self.ok(
-            [
-                {
-                    "acctLv": "2",
-                    "acctStpMode": "cancel_maker",
-                    "autoLoan": False,
-                    "ctIsoMode": "automatic",
-                    "enableSpotBorrow": False,
-                    "greeksType": "PA",
-                    "ip": "",
-                    "kycLv": "2",
-                    "label": "fake",
-                    "level": "Lv1",
-                    "levelTmp": "",
-                    "liquidationGear": "-1",
-                    "mainUid": UID,
-                    "mgnIsoMode": "automatic",
-                    "opAuth": "0",
-                    "perm": "read_only,trade",
-                    "posMode": "net_mode",
-                    "roleType": "0",
-                    "spotBorrowAutoRepay": False,
-                    "spotOffsetType": "",
-                    "spotRoleType": "0",
-                    "spotTraderInsts": [],
-                    "traderInsts": [],
-                    "type": "0",
-                    "uid": UID,
-                }
-            ]
-        )
-
-    def balance_dict(self) -> dict[str, Any]:
-        """Return the account in OKX's ``/account/balance`` shape (one USDT row)."""
-        total = self.engine.balances.get(USER, Decimal(0))
-        available = self.engine.available_balance(USER)
-        upl = sum(
-            (
-                p.qty
-                * self.engine.markets[p.symbol].contract_size
-                * (self.engine.mark_price(p.symbol) - p.avg_price)
-                for (acct, _), p in self.engine.positions.items()
-                if acct == USER and p.qty
-            ),
-            Decimal(0),
-        )
-        now = _ms(self.exchange.now_ms())
-        detail = {
-            "accAvgPx": "",
-            "availBal": _s(available),
-            "availEq": _s(available),
-            "borrowFroz": "",
-            "cashBal": _s(total),
-            "ccy": "USDT",
-            "clSpotInUseAmt": "",
-            "collateralEnabled": False,
-            "crossLiab": "",
-            "disEq": _s(total + upl),
-            "eq": _s(total + upl),
-            "eqUsd": _s(total + upl),
-            "fixedBal": "0",
-            "frozenBal": _s(total - available),
-            "imr": "0",
-            "interest": "",
-            "isoEq": "0",
-            "isoLiab": "",
-            "isoUpl": "0",
-            "liab": "",
-            "maxLoan": "",
-            "maxSpotInUseAmt": "",
-            "mgnRatio": "",
-            "mmr": "0",
-            "notionalLever": "0",
-            "openAvgPx": "",
-            "ordFrozen": "0",
-            "rewardBal": "0",
-            "smtSyncEq": "0",
-            "spotBal": "",
-            "spotCopyTradingEq": "0",
-            "spotInUseAmt": "",
-            "spotIsoBal": "0",
-            "spotUpl": "",
-            "spotUplRatio": "",
-            "stgyEq": "0",
-            "totalPnl": "",
-            "totalPnlRatio": "",
-            "twap": "0",
-            "uTime": now,
-            "upl": _s(upl),
-            "uplLiab": "",
-        }
-        return {
-            "adjEq": "",
-            "availEq": "",
-            "borrowFroz": "",
-            "details": [detail],
-            "imr": "",
-            "isoEq": "0",
-            "mgnRatio": "",
-            "mmr": "",
-            "notionalUsd": "",
-            "notionalUsdForBorrow": "",
-            "notionalUsdForFutures": "",
-            "notionalUsdForOption": "",
-            "notionalUsdForSwap": "",
-            "ordFroz": "",
-            "totalEq": _s(total + upl),
-            "uTime": now,
-            "upl": _s(upl),
-        }
+        return self.ok([self.account_config_row()])
 
     async def balance(self, params: dict[str, Any]) -> web.Response:
         """GET /api/v5/account/balance."""
         return self.ok([self.balance_dict()])
-
-    def position_dict(self, pos: EnginePosition) -> dict[str, Any]:
-        """Return a position in OKX's net-mode shape (``pos`` is signed, in contracts)."""
-        spec = self.engine.markets[pos.symbol]
-        mark = self.engine.mark_price(pos.symbol)
-        upl = pos.qty * spec.contract_size * (mark - pos.avg_price) if pos.qty else Decimal(0)
-        notional = abs(pos.qty) * spec.contract_size * mark
-        return {
-            "adl": "1",
-            "availPos": "",
-            "avgPx": _s(pos.avg_price) if pos.qty else "",
-            "baseBal": "",
-            "baseBorrowed": "",
-            "baseInterest": "",
-            "bePx": _s(pos.avg_price) if pos.qty else "",
-            "bizRefId": "",
-            "bizRefType": "",
-            "cTime": _ms(pos.updated_ms),
-            "ccy": spec.quote,
-            "clSpotInUseAmt": "",
-            "closeOrderAlgo": [],
-            "deltaBS": "",
-            "deltaPA": "",
-            "fee": "0",
-            "fundingFee": "0",
-            "gammaBS": "",
-            "gammaPA": "",
-            "idxPx": _s(mark),
-            "imr": _s(notional / self.engine.leverage),
-            "instId": pos.symbol,
-            "instType": "SWAP",
-            "interest": "",
-            "last": _s(mark),
-            "lever": _s(self.engine.leverage),
-            "liab": "",
-            "liabCcy": "",
-            "liqPenalty": "0",
-            "liqPx": "",
-            "margin": "",
-            "markPx": _s(mark),
-            "maxSpotInUseAmt": "",
-            "mgnMode": "cross",
-            "mgnRatio": "",
-            "mmr": _s(notional * Decimal("0.004")),
-            "notionalUsd": _s(notional),
-            "optVal": "",
-            "pendingCloseOrdLiabVal": "",
-            "pnl": _s(pos.realized_pnl),
-            "pos": _s(pos.qty),
-            "posCcy": "",
-            "posId": f"{UID[:10]}{list(self.engine.markets).index(pos.symbol):04d}",
-            "posSide": "net",
-            "quoteBal": "",
-            "quoteBorrowed": "",
-            "quoteInterest": "",
-            "realizedPnl": _s(pos.realized_pnl),
-            "spotInUseAmt": "",
-            "spotInUseCcy": "",
-            "thetaBS": "",
-            "thetaPA": "",
-            "tradeId": "",
-            "uTime": _ms(pos.updated_ms),
-            "upl": _s(upl),
-            "uplLastPx": _s(upl),
-            "uplRatio": "0",
-            "uplRatioLastPx": "0",
-            "usdPx": "",
-            "vegaBS": "",
-            "vegaPA": "",
-        }
 
     async def positions(self, params: dict[str, Any]) -> web.Response:
         """GET /api/v5/account/positions (open positions only, as OKX lists them)."""
@@ -768,13 +353,13 @@ class OkxProtocol:
                     "instType": params.get("instType", "SWAP"),
                     "level": "Lv1",
                     "maker": "",
-                    "makerU": _s(-spec.maker_fee),
-                    "makerUSDC": _s(-spec.maker_fee),
+                    "makerU": dec_str(-spec.maker_fee),
+                    "makerUSDC": dec_str(-spec.maker_fee),
                     "ruleType": "normal",
                     "taker": "",
-                    "takerU": _s(-spec.taker_fee),
-                    "takerUSDC": _s(-spec.taker_fee),
-                    "ts": _ms(self.exchange.now_ms()),
+                    "takerU": dec_str(-spec.taker_fee),
+                    "takerUSDC": dec_str(-spec.taker_fee),
+                    "ts": ms_str(self.exchange.now_ms()),
                 }
             ]
         )
@@ -808,7 +393,7 @@ class OkxProtocol:
             "clOrdId": order.client_id if order else str(params.get("clOrdId") or ""),
             "ordId": order.order_id if order else "",
             "tag": str(params.get("tag") or ""),
-            "ts": _ms(self.exchange.now_ms()),
+            "ts": ms_str(self.exchange.now_ms()),
             "sCode": code,
             "sMsg": msg,
         }
@@ -955,71 +540,6 @@ class OkxProtocol:
 
     # -- private REST: queries --------------------------------------------------------------
 
-    def order_dict(self, order: EngineOrder, fill: EngineFill | None = None) -> dict[str, Any]:
-        """Return an order in OKX's shape (REST and the ``orders`` channel, with ``fill``'s fields)."""
-        spec = self.engine.markets[order.symbol]
-        fill_fee = -fill.fee if fill else Decimal(0)
-        return {
-            "accFillSz": _s(order.filled) if order.filled else "0",
-            "algoClOrdId": "",
-            "algoId": "",
-            "attachAlgoClOrdId": "",
-            "attachAlgoOrds": [],
-            "avgPx": _s(order.avg_price) if order.avg_price is not None else "0",
-            "cTime": _ms(order.created_ms),
-            "cancelSource": _CANCEL_SOURCE.get(order.cancel_reason, "")
-            if order.status is OrderStatus.CANCELED
-            else "",
-            "cancelSourceReason": "",
-            "category": "normal",
-            "ccy": "",
-            "clOrdId": order.client_id,
-            "execType": ("M" if fill.is_maker else "T") if fill else "",
-            "fee": _s(-order.fee_paid) if order.fee_paid else "0",
-            "feeCcy": spec.quote,
-            "fillFee": _s(fill_fee) if fill else "0",
-            "fillFeeCcy": spec.quote if fill else "",
-            "fillMarkPx": _s(self.engine.mark_price(order.symbol)) if fill else "",
-            "fillPnl": "0",
-            "fillPx": _s(fill.price) if fill else "",
-            "fillSz": _s(fill.qty) if fill else "0",
-            "fillTime": _ms(fill.ts_ms) if fill else "",
-            "instId": order.symbol,
-            "instType": "SWAP",
-            "isTpLimit": "false",
-            "lever": _s(self.engine.leverage),
-            "linkedAlgoOrd": {"algoId": ""},
-            "ordId": order.order_id,
-            "ordType": "market" if order.order_type == "market" else _ORD_TYPE_OUT[order.tif],
-            "pnl": "0",
-            "posSide": "net",
-            "px": _s(order.price) if order.price is not None else "",
-            "pxType": "",
-            "pxUsd": "",
-            "pxVol": "",
-            "quickMgnType": "",
-            "rebate": "0",
-            "rebateCcy": spec.quote,
-            "reduceOnly": "true" if order.reduce_only else "false",
-            "side": order.side.value,
-            "slOrdPx": "",
-            "slTriggerPx": "",
-            "slTriggerPxType": "",
-            "source": "",
-            "state": _STATE[order.status],
-            "stpId": "",
-            "stpMode": "cancel_maker",
-            "sz": _s(order.qty),
-            "tag": "",
-            "tdMode": "cross",
-            "tgtCcy": "",
-            "tpOrdPx": "",
-            "tpTriggerPx": "",
-            "tpTriggerPxType": "",
-            "tradeId": fill.exec_id.split("-")[0].lstrip("T").lstrip("0") if fill else "",
-            "uTime": _ms(order.updated_ms),
-        }
-
     def _user_orders(self, params: dict[str, Any], *, open_only: bool) -> list[EngineOrder]:
         inst_id = params.get("instId")
         orders = [
@@ -1053,37 +573,6 @@ class OkxProtocol:
         if order is None or order.symbol != params.get("instId"):
             return self.error("51603", "Order does not exist")
         return self.ok([self.order_dict(order)])
-
-    def fill_dict(self, fill: EngineFill) -> dict[str, Any]:
-        """Return a fill in OKX's ``/trade/fills`` shape (fee negative when charged)."""
-        spec = self.engine.markets[fill.symbol]
-        return {
-            "instType": "SWAP",
-            "instId": fill.symbol,
-            "tradeId": fill.exec_id.split("-")[0].lstrip("T").lstrip("0"),
-            "ordId": fill.order_id,
-            "clOrdId": fill.client_id,
-            "billId": str(fill.seq),
-            "subType": "1" if fill.side is Side.BUY else "2",
-            "tag": "",
-            "fillPx": _s(fill.price),
-            "fillSz": _s(fill.qty),
-            "fillIdxPx": _s(self.engine.mark_price(fill.symbol)),
-            "fillPnl": "0",
-            "fillPxVol": "",
-            "fillPxUsd": "",
-            "fillMarkVol": "",
-            "fillFwdPx": "",
-            "fillMarkPx": _s(self.engine.mark_price(fill.symbol)),
-            "side": fill.side.value,
-            "posSide": "net",
-            "execType": "M" if fill.is_maker else "T",
-            "feeCcy": spec.quote,
-            "fee": _s(-fill.fee),
-            "ts": _ms(fill.ts_ms),
-            "fillTime": _ms(fill.ts_ms),
-            "feeRate": _s(-fill.fee_rate),
-        }
 
     async def fills(self, params: dict[str, Any]) -> web.Response:
         """GET /api/v5/trade/fills and /fills-history (newest first; ``begin``/``end`` in ms)."""
@@ -1226,35 +715,6 @@ class OkxProtocol:
         elif channel == "mark-price":
             conn.send({"arg": {"channel": channel, "instId": inst_id}, "data": [self._mark_dict(inst_id)]})
 
-    def _book_message(
-        self,
-        channel: str,
-        inst_id: str,
-        action: str | None,
-        changes: tuple[list[list[str]], list[list[str]]] | None = None,
-    ) -> dict[str, Any]:
-        depth = BOOK_CHANNEL_DEPTH[channel]
-        full_bids, full_asks = self._levels(inst_id, depth)
-        seq = self.engine.book_seq[inst_id]
-        bids, asks = changes if changes is not None else (full_bids, full_asks)
-        data: dict[str, Any] = {
-            "asks": asks,
-            "bids": bids,
-            "ts": _ms(self.exchange.now_ms()),
-            "seqId": seq,
-        }
-        if channel == "books":
-            # the checksum covers the book after the update, whatever the message carries
-            data["checksum"] = book_checksum(full_bids, full_asks)
-            data["prevSeqId"] = -1 if action == "snapshot" else seq - 1
-        elif channel == "books5":
-            data["instId"] = inst_id
-        message: dict[str, Any] = {"arg": {"channel": channel, "instId": inst_id}}
-        if action is not None:
-            message["action"] = action
-        message["data"] = [data]
-        return message
-
     async def _on_private(self, conn: WsConnection, msg: dict[str, Any]) -> None:
         if await self._on_text(conn, msg):
             return
@@ -1392,8 +852,12 @@ class OkxProtocol:
 
     def _push_book(self, symbol: str, changes: list[tuple[Side, Decimal, Decimal]]) -> None:
         counts = self._order_counts(symbol)
-        bids = [[_s(p), _s(q), "0", str(counts.get((s, p), 0))] for s, p, q in changes if s is Side.BUY]
-        asks = [[_s(p), _s(q), "0", str(counts.get((s, p), 0))] for s, p, q in changes if s is Side.SELL]
+
+        def row(side: Side, price: Decimal, size: Decimal) -> list[str]:
+            return [dec_str(price), dec_str(size), "0", str(counts.get((side, price), 0))]
+
+        bids = [row(s, p, q) for s, p, q in changes if s is Side.BUY]
+        asks = [row(s, p, q) for s, p, q in changes if s is Side.SELL]
         for conn in list(self.exchange.connections):
             if not conn.path.startswith(PUBLIC_WS):
                 continue

@@ -133,7 +133,7 @@ class FakeExchange:
         from nautilus_ext.testing.fake_exchange.hyperliquid import HyperliquidProtocol
         from nautilus_ext.testing.fake_exchange.hyperliquid import default_hyperliquid_markets
         from nautilus_ext.testing.fake_exchange.okx import OkxProtocol
-        from nautilus_ext.testing.fake_exchange.okx import default_okx_markets
+        from nautilus_ext.testing.fake_exchange.okx_wire import default_okx_markets
 
         self.port = port
         self.faults = faults or FaultPlan()

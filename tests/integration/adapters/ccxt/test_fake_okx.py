@@ -23,8 +23,8 @@ from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.testing.fake_exchange import FakeExchange
 from nautilus_ext.testing.fake_exchange import Side
-from nautilus_ext.testing.fake_exchange.okx import book_checksum
-from nautilus_ext.testing.fake_exchange.okx import sign
+from nautilus_ext.testing.fake_exchange.okx_wire import book_checksum
+from nautilus_ext.testing.fake_exchange.okx_wire import sign
 
 OKX_DATA = Path("nautilus_trader/crates/adapters/okx/test_data")
 SYMBOL = "BTC/USDT:USDT"
