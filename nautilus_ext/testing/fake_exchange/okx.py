@@ -12,6 +12,9 @@ contracts (``ctVal`` base units each), as on OKX. Authentication is verified the
 - WebSocket ``login``: ``sign = base64(HMAC_SHA256(secret, timestamp + "GET" +
   "/users/self/verify"))`` with a Unix-seconds timestamp.
 
+The account is in net position mode; ``tdMode`` must be ``cross`` or ``isolated`` but the
+engine margins every order against one USDT balance (cross), whichever is sent.
+
 Order entry works over REST and over the private WebSocket (``op: order`` ...), which
 NautilusTrader's native adapter uses. Rejections carry OKX's own ``sCode``/``sMsg`` so ccxt's
 exception map (and the project's taxonomy behind it) sees what it would see from OKX.
@@ -430,6 +433,9 @@ class OkxProtocol(OkxWireShapes):
         kind = _ORD_TYPE_IN.get(str(params["ordType"]))
         if kind is None:
             return self._result("51000", "Parameter ordType error", None, params)
+        if str(params["tdMode"]) not in ("cross", "isolated"):
+            # swaps trade on margin: "cash" (spot) mode is refused
+            return self._result("51000", "Parameter tdMode error", None, params)
         if str(params.get("posSide") or "net") != "net":
             # the account is in net mode: long/short position sides are refused
             return self._result("51000", "Parameter posSide error", None, params)

@@ -186,6 +186,8 @@ async def _reject_body(ex: FakeExchange) -> None:
         )
         status, too_small = await _signed(ex, "POST", "/api/v5/trade/order", body)
         assert (status, too_small["code"], too_small["data"][0]["sCode"]) == (200, "1", "51020")
+        status, cash = await _signed(ex, "POST", "/api/v5/trade/order", body.replace("cross", "cash"))
+        assert (cash["data"][0]["sCode"], cash["data"][0]["sMsg"]) == ("51000", "Parameter tdMode error")
         bad_id = await _taxonomy(place(0.1, clientOrderId="has-hyphens"))
         assert "51000" in bad_id.message
         assert bad_id.code is ErrorCode.INVALID_ORDER
