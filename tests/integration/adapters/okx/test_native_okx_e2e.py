@@ -159,3 +159,37 @@ def test_native_hyphenated_client_ids_are_refused_as_okx_does(okx_fake: FakeExch
         assert okx_fake.call(lambda: okx_fake.okx.engine.open_orders("USER")) == []
     finally:
         h.stop()
+
+
+def test_native_startup_reconciles_venue_orders_and_positions(okx_fake: FakeExchange) -> None:
+    # the account's state as a previous session left it. (A second node in the same process
+    # on the same URLs does not connect in 1.231: the adapter's cached HTTP client keeps the
+    # first node's shutdown cancellation, so a restart is tested as a fresh node on a venue
+    # that already holds the state.)
+    engine = okx_fake.okx.engine
+
+    def previous_session() -> None:
+        engine.submit("USER", INST, Side.BUY, "market", Decimal("0.5"), client_id="prev1")
+        engine.submit(
+            "USER", INST, Side.BUY, "limit", Decimal("0.2"), price=Decimal(49_000), client_id="prev2"
+        )
+
+    okx_fake.call(previous_session)
+    h = _start(okx_fake)
+    try:
+        node = h.node
+        assert node is not None
+
+        def reconciled() -> bool:
+            orders = node.cache.orders_open(instrument_id=IID)
+            positions = node.cache.positions_open(instrument_id=IID)
+            return len(orders) == 1 and len(positions) == 1
+
+        eventually(lambda: h.call(reconciled), 20, message="native OKX node did not reconcile")
+        orders = h.call(lambda: node.cache.orders_open(instrument_id=IID))
+        assert orders[0].quantity.as_decimal() == Decimal("0.20")
+        assert orders[0].price.as_decimal() == Decimal("49000.0")
+        positions = h.call(lambda: node.cache.positions_open(instrument_id=IID))
+        assert positions[0].signed_qty == pytest.approx(0.5)
+    finally:
+        h.stop()
