@@ -39,6 +39,15 @@ URL_ROUTED_ERROR_FAMILY: Final[dict[str, str]] = {
 # public trades come only from the WebSocket there (no REST fallback)
 NO_PUBLIC_REST_TRADES: Final = frozenset({"hyperliquid"})
 
+# ccxt's watchOrderBook limit where the configured depth would select a channel the account
+# may not have: ccxt maps OKX's limit 50 to books50-l2-tbt (VIP4 and login only); None lets
+# ccxt use OKX's public 400-level `books` channel, which the client trims to `book_depth`
+WATCH_BOOK_LIMIT: Final[dict[str, int | None]] = {"okx": None}
+
+# Venues whose streamed tickers carry no mark price (OKX's `tickers` channel): mark prices
+# come from ccxt's watchMarkPrice / fetchMarkPrice there
+MARK_PRICE_STREAM_EXCHANGES: Final = frozenset({"okx"})
+
 # Reason codes for orders the execution client refuses to send (OrderDenied.reason)
 UNSUPPORTED_ORDER_TYPE: Final = "UNSUPPORTED_ORDER_TYPE"
 UNSUPPORTED_TIME_IN_FORCE: Final = "UNSUPPORTED_TIME_IN_FORCE"

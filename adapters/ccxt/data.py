@@ -47,7 +47,9 @@ from nautilus_trader.model.instruments import Instrument
 
 from adapters.ccxt.config import CcxtDataClientConfig
 from adapters.ccxt.constants import FEED_STATUS_TOPIC
+from adapters.ccxt.constants import MARK_PRICE_STREAM_EXCHANGES
 from adapters.ccxt.constants import NO_PUBLIC_REST_TRADES
+from adapters.ccxt.constants import WATCH_BOOK_LIMIT
 from adapters.ccxt.errors import backoff_delay
 from adapters.ccxt.errors import ccxt_call
 from adapters.ccxt.parsing.market_data import Levels
@@ -324,11 +326,15 @@ class CcxtDataClient(LiveMarketDataClient):
         depth = self._cfg.book_depth
         has = ex.has
         if kind in (StreamKind.BOOK, StreamKind.QUOTES):
-            ws = (lambda: ex.watch_order_book(symbol, depth)) if has.get("watchOrderBook") else None
+            limit = WATCH_BOOK_LIMIT.get(self._cfg.exchange_id, depth)
+            ws = (lambda: ex.watch_order_book(symbol, limit)) if has.get("watchOrderBook") else None
             return ws, lambda: ex.fetch_order_book(symbol, depth)
         if kind is StreamKind.TRADES:
             ws = (lambda: ex.watch_trades(symbol)) if has.get("watchTrades") else None
             return ws, lambda: ex.fetch_trades(symbol)
+        if kind is StreamKind.MARK and self._cfg.exchange_id in MARK_PRICE_STREAM_EXCHANGES:
+            ws = (lambda: ex.watch_mark_price(symbol)) if has.get("watchMarkPrice") else None
+            return ws, lambda: ex.fetch_mark_price(symbol)
         if kind is StreamKind.MARK:
             # a venue's own mark-price stream where ccxt has one (Binance's 24h ticker has no
             # mark price); otherwise the ticker, which carries it on Bybit and Hyperliquid

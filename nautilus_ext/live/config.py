@@ -62,12 +62,15 @@ class VenueConfig(_Strict):
     exchange_id : str, optional
         The ccxt exchange id (required for ``ccxt``).
     market_types : list[str], optional
-        ccxt market types to load (``[linear]`` on Bybit, ``[swap]`` on Hyperliquid).
+        ccxt market types to load (``[linear]`` on Bybit, ``[swap]`` on Hyperliquid); for
+        native OKX the instrument types (``spot``/``margin``/``swap``/``future``/``option``).
     testnet : bool
         Use the venue's testnet.
     rest_url_override, ws_url_override : str, optional
-        Point the ccxt adapter, or a native adapter whose config takes base URLs
-        (:data:`NATIVE_URL_OVERRIDE_VENUES`), at another server (the fake exchange in tests).
+        Point the adapter at another server (the fake exchange in tests): any ccxt venue, and
+        native adapters whose NautilusTrader config takes base URLs
+        (:data:`NATIVE_URL_OVERRIDE_VENUES`). ``ws_url_override`` is the server root; each
+        adapter appends its venue's WebSocket paths.
     enable_rate_limit : bool
         ccxt's client-side throttle (keep on against real venues).
     timeout_ms : int
@@ -98,21 +101,21 @@ class VenueConfig(_Strict):
                 f"venue {self.venue}: no native NautilusTrader adapter in this build "
                 f"(native: {sorted(NATIVE_VENUES)}); use adapter: ccxt"
             )
-        overridden = self.rest_url_override or self.ws_url_override
-        if self.adapter == "native" and overridden and self.venue not in NATIVE_URL_OVERRIDE_VENUES:
+        overrides = self.rest_url_override or self.ws_url_override
+        if self.adapter == "native" and overrides and self.venue not in NATIVE_URL_OVERRIDE_VENUES:
             raise ValueError(
-                f"venue {self.venue}: URL overrides apply to the ccxt adapter and to native "
-                f"{sorted(NATIVE_URL_OVERRIDE_VENUES)} only"
+                f"venue {self.venue}: the native adapter takes no URL overrides "
+                f"(native with overrides: {sorted(NATIVE_URL_OVERRIDE_VENUES)})"
             )
         if (self.rest_url_override is None) != (self.ws_url_override is None):
             raise ValueError(f"venue {self.venue}: set both URL overrides or neither")
         return self
 
 
-NATIVE_VENUES = frozenset({"BINANCE", "BYBIT", "HYPERLIQUID"})
+NATIVE_VENUES = frozenset({"BINANCE", "BYBIT", "HYPERLIQUID", "OKX"})
 """Venues whose native adapter this module can wire (others: add them here when needed)."""
 
-NATIVE_URL_OVERRIDE_VENUES = frozenset({"BINANCE"})
+NATIVE_URL_OVERRIDE_VENUES = frozenset({"BINANCE", "OKX"})
 """Native venues whose NautilusTrader config takes base URLs (``base_url_http``/``base_url_ws``)."""
 
 

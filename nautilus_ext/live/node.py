@@ -19,6 +19,7 @@ from adapters.ccxt.config import CcxtExecClientConfig
 from adapters.ccxt.factories import CcxtLiveDataClientFactory
 from adapters.ccxt.factories import CcxtLiveExecClientFactory
 from execution_algos import importable_exec_algorithm_configs
+from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.live.config import LiveMode
 from nautilus_ext.live.config import LiveNodeConfig
 from nautilus_ext.live.config import VenueConfig
@@ -80,10 +81,48 @@ def _native_binance(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
     )
 
 
+def _native_okx(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
+    from nautilus_trader.adapters.okx import OKXDataClientConfig
+    from nautilus_trader.adapters.okx import OKXExecClientConfig
+    from nautilus_trader.adapters.okx import OKXLiveDataClientFactory
+    from nautilus_trader.adapters.okx import OKXLiveExecClientFactory
+    from nautilus_trader.core.nautilus_pyo3 import OKXInstrumentType
+
+    kinds = {
+        "spot": OKXInstrumentType.SPOT,
+        "margin": OKXInstrumentType.MARGIN,
+        "swap": OKXInstrumentType.SWAP,
+        "future": OKXInstrumentType.FUTURES,
+        "option": OKXInstrumentType.OPTION,
+    }
+    common: dict[str, Any] = {"instrument_provider": _provider(venue)}
+    if venue.market_types:
+        unknown = sorted(set(venue.market_types) - set(kinds))
+        if unknown:
+            raise InvalidConfig(f"venue OKX: native market_types {unknown} not in {sorted(kinds)}")
+        common["instrument_types"] = tuple(kinds[t] for t in venue.market_types)
+    data_urls: dict[str, Any] = {}
+    exec_urls: dict[str, Any] = {}
+    if venue.rest_url_override and venue.ws_url_override:
+        # base_url_ws is the full public (data) or private (exec) URL; the adapter derives
+        # the business URL from it by replacing the last path segment
+        ws = venue.ws_url_override.rstrip("/") + "/ws/v5"
+        data_urls = {"base_url_http": venue.rest_url_override, "base_url_ws": ws + "/public"}
+        exec_urls = {"base_url_http": venue.rest_url_override, "base_url_ws": ws + "/private"}
+    return (
+        OKXDataClientConfig(**common, **data_urls),
+        OKXExecClientConfig(**common, **exec_urls),
+        OKXLiveDataClientFactory,
+        OKXLiveExecClientFactory,
+    )
+
+
 def _native(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
     # imported lazily: each native adapter pulls in its Rust bindings
     if venue.venue == "BINANCE":
         return _native_binance(venue)
+    if venue.venue == "OKX":
+        return _native_okx(venue)
     if venue.venue == "BYBIT":
         from nautilus_trader.adapters.bybit import BybitDataClientConfig
         from nautilus_trader.adapters.bybit import BybitExecClientConfig

@@ -47,6 +47,8 @@ _TIF_IN: Final = {
 TIF_OUT: Final = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 # Venues whose client order id must be a 128-bit hex string (Hyperliquid's cloid)
 HEX_CLIENT_ID_EXCHANGES: Final = frozenset({"hyperliquid"})
+# Venues whose client order id must be 1-32 ASCII letters and digits (OKX's clOrdId)
+ALNUM_CLIENT_ID_EXCHANGES: Final = frozenset({"okx"})
 
 
 def venue_client_id(exchange_id: str, client_order_id: ClientOrderId | str) -> str:
@@ -55,11 +57,17 @@ def venue_client_id(exchange_id: str, client_order_id: ClientOrderId | str) -> s
 
     Most venues take Nautilus's id as is. Hyperliquid needs ``0x`` + 32 hex digits: we use
     the first 128 bits of SHA-256 of the id, which is deterministic, so a retried or
-    reconciled order maps to the same cloid.
+    reconciled order maps to the same cloid. OKX takes up to 32 letters and digits: an id
+    that already fits is sent as is, any other (Nautilus's ``O-...`` ids have hyphens) as the
+    same 32 hex digits.
     """
     text = str(client_order_id)
     if exchange_id in HEX_CLIENT_ID_EXCHANGES:
         return "0x" + hashlib.sha256(text.encode()).hexdigest()[:32]
+    if exchange_id in ALNUM_CLIENT_ID_EXCHANGES and not (
+        text.isascii() and text.isalnum() and len(text) <= 32
+    ):
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
     return text
 
 

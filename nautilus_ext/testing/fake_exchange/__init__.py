@@ -1,5 +1,5 @@
 """
-A local fake exchange speaking Bybit v5, Binance USD-M futures and Hyperliquid REST and
+A local fake exchange speaking Bybit v5, Binance USD-M futures, OKX v5 and Hyperliquid REST and
 WebSocket, backed by a small matching engine, with latency and fault injection.
 
 Typical use in a test::

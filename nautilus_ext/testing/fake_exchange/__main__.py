@@ -25,6 +25,11 @@ async def _main(port: int, seed: bool) -> None:
             bids=[(Decimal("49999.9"), Decimal(5)), (Decimal("49999.0"), Decimal(5))],
             asks=[(Decimal("50000.1"), Decimal(5)), (Decimal("50001.0"), Decimal(5))],
         )
+        exchange.okx.engine.seed_book(
+            "BTC-USDT-SWAP",
+            bids=[(Decimal("49999.9"), Decimal(5)), (Decimal("49999.0"), Decimal(5))],
+            asks=[(Decimal("50000.1"), Decimal(5)), (Decimal("50001.0"), Decimal(5))],
+        )
         exchange.hyperliquid.engine.seed_book(
             "BTC",
             bids=[(Decimal(49999), Decimal(5)), (Decimal(49990), Decimal(5))],
@@ -42,7 +47,9 @@ async def _main(port: int, seed: bool) -> None:
 
 def main() -> None:
     """Parse arguments and serve until SIGINT/SIGTERM."""
-    parser = argparse.ArgumentParser(description="Fake Bybit/Binance USD-M/Hyperliquid exchange on 127.0.0.1")
+    parser = argparse.ArgumentParser(
+        description="Fake Bybit/Binance USD-M/OKX/Hyperliquid exchange on 127.0.0.1"
+    )
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", action="store_true", help="seed BTC books with liquidity")
     args = parser.parse_args()

@@ -108,6 +108,9 @@ class MarketSpec:
         Maximum leverage (the engine's margin check uses ``leverage``).
     kind : str
         ``linear`` perpetual (the only kind the engine margins) or ``spot``.
+    contract_size : Decimal
+        Base units per unit of quantity (OKX swaps trade contracts of ``ctVal`` base; 1
+        elsewhere): margin, fees and PnL are computed on ``qty * contract_size``.
     """
 
     symbol: str
@@ -120,6 +123,7 @@ class MarketSpec:
     taker_fee: Decimal = Decimal("0.00055")
     max_leverage: int = 100
     kind: str = "linear"
+    contract_size: Decimal = Decimal(1)
 
 
 @dataclass
@@ -324,9 +328,11 @@ class MatchingEngine:
         used = ZERO
         for (acct, symbol), pos in self.positions.items():
             if acct == account and pos.qty:
-                used += abs(pos.qty) * self.mark_price(symbol) / self.leverage
+                size = self.markets[symbol].contract_size
+                used += abs(pos.qty) * size * self.mark_price(symbol) / self.leverage
         for order in self.open_orders(account):
-            used += order.leaves * (order.price or ZERO) / self.leverage
+            size = self.markets[order.symbol].contract_size
+            used += order.leaves * size * (order.price or ZERO) / self.leverage
         return self.balances.get(account, ZERO) - used
 
     # -- commands ---------------------------------------------------------------------------
@@ -457,7 +463,7 @@ class MatchingEngine:
                 raise EngineReject(RejectReason.REDUCE_ONLY_INCREASES, "reduce-only order would increase")
         if check_margin and spec.kind == "linear" and not reduce_only:
             ref_price = price if price is not None else self._sweep_price(side, opposite)
-            required = qty * (ref_price or ZERO) / self.leverage
+            required = qty * spec.contract_size * (ref_price or ZERO) / self.leverage
             if required > self.available_balance(account):
                 raise EngineReject(RejectReason.INSUFFICIENT_BALANCE, "insufficient balance")
         now = self.clock_ms()
@@ -609,13 +615,15 @@ class MatchingEngine:
         trade_id: str,
     ) -> None:
         fee_rate = spec.maker_fee if is_maker else spec.taker_fee
-        fee = price * qty * fee_rate
+        fee = price * qty * spec.contract_size * fee_rate
         order.filled += qty
         order.notional_filled += price * qty
         order.fee_paid += fee
         order.status = OrderStatus.FILLED if order.filled == order.qty else (OrderStatus.PARTIALLY_FILLED)
         order.updated_ms = now
-        closed = self._update_position(order.account, order.symbol, order.side, price, qty, now)
+        closed = self._update_position(
+            order.account, order.symbol, order.side, price, qty, now, spec.contract_size
+        )
         self.balances[order.account] = self.balances.get(order.account, ZERO) - fee
         fill = EngineFill(
             exec_id=f"{trade_id}-{'M' if is_maker else 'T'}",
@@ -653,6 +661,7 @@ class MatchingEngine:
         price: Decimal,
         qty: Decimal,
         now: int,
+        contract_size: Decimal = Decimal(1),
     ) -> Decimal:
         pos = self.position(account, symbol)
         signed = qty if side is Side.BUY else -qty
@@ -664,7 +673,7 @@ class MatchingEngine:
         else:
             closed = min(abs(pos.qty), qty)
             direction = Decimal(1) if pos.qty > 0 else Decimal(-1)
-            pnl = closed * (price - pos.avg_price) * direction
+            pnl = closed * contract_size * (price - pos.avg_price) * direction
             pos.realized_pnl += pnl
             self.balances[account] = self.balances.get(account, ZERO) + pnl
             pos.qty += signed

@@ -1,6 +1,6 @@
 """
-The fake exchange server: one aiohttp application speaking Bybit v5, Binance USD-M futures and
-Hyperliquid.
+The fake exchange server: one aiohttp application speaking Bybit v5, Binance USD-M futures,
+OKX v5 and Hyperliquid.
 
 Run it in the test's own event loop (``await ex.start()``), in a background thread with its own
 loop (``ex.start_in_thread()``), or as a subprocess (``python -m
@@ -33,6 +33,7 @@ from nautilus_ext.testing.fake_exchange.engine import MatchingEngine
 from nautilus_ext.testing.fake_exchange.faults import FaultPlan
 
 HOST: Final = "127.0.0.1"
+OKX_API_PREFIX: Final = "/api/v5/"
 T = TypeVar("T")
 # Bybit's REST market-data endpoints, refused while ``FaultPlan.silence_market_data`` is set
 _MARKET_DATA_PATHS: Final = ("/v5/market/orderbook", "/v5/market/tickers", "/v5/market/recent-trade")
@@ -69,6 +70,10 @@ class WsConnection:
             return  # market data silenced: pushes dropped, pongs and acks still answered
         self._queue.put_nowait((json.dumps(message), private))
 
+    def send_text(self, text: str) -> None:
+        """Queue a raw text frame (OKX's ``pong``)."""
+        self._queue.put_nowait((text, False))
+
     async def _write_loop(self) -> None:
         while not self.ws.closed:
             text, private = await self._queue.get()
@@ -93,7 +98,7 @@ WsHandler = Callable[[WsConnection, dict[str, Any]], Awaitable[None]]
 
 class FakeExchange:
     """
-    A local exchange speaking Bybit v5, Binance USD-M futures and Hyperliquid REST and WebSocket.
+    A local exchange speaking Bybit v5, Binance USD-M futures, OKX v5 and Hyperliquid REST and WebSocket.
 
     Parameters
     ----------
@@ -101,12 +106,15 @@ class FakeExchange:
         TCP port on 127.0.0.1 (0 picks a free one).
     faults : FaultPlan, optional
         Latency and fault injection (mutable while running, through :meth:`call`).
-    bybit_markets, binance_markets, hyperliquid_markets : list[MarketSpec], optional
+    bybit_markets, binance_markets, okx_markets, hyperliquid_markets : list[MarketSpec], optional
         Markets to list on each venue (defaults: BTC and ETH linear perpetuals).
     balances : dict[str, Decimal], optional
-        Starting quote balance of the user account on each venue.
+        Starting quote balance of the user account on each venue (``bybit``, ``okx``,
+        ``hyperliquid``).
     api_key, api_secret : str
-        The Bybit and Binance credentials the server accepts (signatures are verified).
+        The Bybit, Binance and OKX credentials the server accepts (signatures are verified).
+    api_passphrase : str
+        The OKX passphrase the server accepts.
     hl_wallet : str
         The Hyperliquid user address the server treats as the trading account.
     """
@@ -119,9 +127,11 @@ class FakeExchange:
         bybit_markets: list[MarketSpec] | None = None,
         hyperliquid_markets: list[MarketSpec] | None = None,
         binance_markets: list[MarketSpec] | None = None,
+        okx_markets: list[MarketSpec] | None = None,
         balances: dict[str, Decimal] | None = None,
         api_key: str = "fake-key",
         api_secret: str = "fake-secret",
+        api_passphrase: str = "fake-passphrase",
         hl_wallet: str = "0x1111111111111111111111111111111111111111",
     ) -> None:
         from nautilus_ext.testing.fake_exchange.binance import BinanceProtocol
@@ -131,6 +141,8 @@ class FakeExchange:
         from nautilus_ext.testing.fake_exchange.bybit import default_bybit_markets
         from nautilus_ext.testing.fake_exchange.hyperliquid import HyperliquidProtocol
         from nautilus_ext.testing.fake_exchange.hyperliquid import default_hyperliquid_markets
+        from nautilus_ext.testing.fake_exchange.okx import OkxProtocol
+        from nautilus_ext.testing.fake_exchange.okx_wire import default_okx_markets
 
         self.port = port
         self.faults = faults or FaultPlan()
@@ -159,7 +171,21 @@ class FakeExchange:
             api_secret=api_secret,
         )
         # HTTP 429 bodies per venue path prefix (the default is Bybit's)
-        self.rate_limit_bodies: dict[str, dict[str, Any]] = {"/fapi": TOO_MANY_REQUESTS.body()}
+        self.rate_limit_bodies: dict[str, dict[str, Any]] = {
+            "/fapi": TOO_MANY_REQUESTS.body(),
+            OKX_API_PREFIX: {"code": "50011", "msg": "Too Many Requests", "data": []},
+        }
+        self.okx = OkxProtocol(
+            self,
+            MatchingEngine(
+                okx_markets or default_okx_markets(),
+                self.now_ms,
+                {"USER": balances.get("okx", Decimal(100_000))},
+            ),
+            api_key=api_key,
+            api_secret=api_secret,
+            passphrase=api_passphrase,
+        )
         self.hyperliquid = HyperliquidProtocol(
             self,
             MatchingEngine(
@@ -201,6 +227,7 @@ class FakeExchange:
         app = web.Application(middlewares=[self._fault_middleware])
         self.bybit.register(app)
         self.binance.register(app)
+        self.okx.register(app)
         self.hyperliquid.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app
@@ -312,6 +339,10 @@ class FakeExchange:
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
+                    continue
+                if msg.data == "ping":
+                    # OKX's text keep-alive (other venues ping in JSON)
+                    conn.send_text("pong")
                     continue
                 try:
                     payload = json.loads(msg.data)

@@ -167,3 +167,26 @@ def test_cli_validate_and_mounting_without_warnings(tmp_path: Path) -> None:
     root.add_typer(app)  # how the project CLI mounts it (warnings are errors here)
     mounted = CliRunner().invoke(root, ["live-validate", str(_write(tmp_path, BASE))])
     assert mounted.exit_code == 0
+
+
+def test_native_okx_takes_url_overrides_per_socket(tmp_path: Path) -> None:
+    venue = {
+        "venue": "OKX",
+        "adapter": "native",
+        "market_types": ["swap"],
+        "rest_url_override": "http://127.0.0.1:9",
+        "ws_url_override": "ws://127.0.0.1:9",
+    }
+    node_config, factories = build_trading_node_config(
+        load_live_config(_write(tmp_path, {"mode": "LIVE", "allow_live_orders": True, "venues": [venue]}))
+    )
+    assert factories["OKX"][1].__name__ == "OKXLiveExecClientFactory"
+    data, exec_ = node_config.data_clients["OKX"], node_config.exec_clients["OKX"]
+    assert data.base_url_http == exec_.base_url_http == "http://127.0.0.1:9"
+    # the data client's socket is the public one, the execution client's the private one
+    assert data.base_url_ws == "ws://127.0.0.1:9/ws/v5/public"
+    assert exec_.base_url_ws == "ws://127.0.0.1:9/ws/v5/private"
+    assert [str(t) for t in data.instrument_types] == [str(t) for t in exec_.instrument_types]
+    bad = BASE | {"venues": [venue | {"market_types": ["linear"]}]}
+    with pytest.raises(InvalidConfig, match="linear"):
+        build_trading_node_config(load_live_config(_write(tmp_path, bad)))

@@ -57,6 +57,23 @@ VENUES: dict[str, dict[str, Any]] = {
         "asks": [("50000.1", "1"), ("50001.0", "2")],
         "qty_step": "0.001",
     },
+    "okx": {
+        "venue": "OKX",
+        "market_types": ("swap",),
+        "instrument": "BTC-USDT-SWAP.OKX",
+        "symbol": "BTC-USDT-SWAP",
+        "env": {
+            "NAUTILUS_EXT_OKX_API_KEY": "fake-key",
+            "NAUTILUS_EXT_OKX_API_SECRET": "fake-secret",
+            "NAUTILUS_EXT_OKX_PASSWORD": "fake-passphrase",
+        },
+        "bids": [("49999.9", "1"), ("49999.0", "2")],
+        "asks": [("50000.1", "1"), ("50001.0", "2")],
+        # quantities are contracts of 0.01 BTC: a 90-contract order (the suites' "too big"
+        # order) needs 4,500 USDT of margin at 10x, so the account starts below that
+        "qty_step": "0.01",
+        "balance": "4000",
+    },
     "hyperliquid": {
         "venue": "HYPERLIQUID",
         "market_types": ("swap",),
@@ -203,7 +220,7 @@ def node_factory(
 @pytest.fixture
 def fake_exchange() -> Iterator[FakeExchange]:
     """A fake exchange on a free port (own thread and loop), with seeded BTC books."""
-    exchange = FakeExchange()
+    exchange = FakeExchange(balances={k: Decimal(v["balance"]) for k, v in VENUES.items() if "balance" in v})
     exchange.start_in_thread()
     for exchange_id, spec in VENUES.items():
         engine = getattr(exchange, exchange_id).engine
@@ -218,7 +235,7 @@ def fake_exchange() -> Iterator[FakeExchange]:
     exchange.stop_thread()
 
 
-@pytest.fixture(params=["bybit", "binanceusdm", "hyperliquid"])
+@pytest.fixture(params=list(VENUES))
 def exchange_id(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each first-class venue, with its dummy credentials in the environment."""
     for name, value in VENUES[request.param]["env"].items():

@@ -23,11 +23,17 @@ from tests.integration.adapters.ccxt.test_orders_e2e import _ready
 from tests.integration.adapters.ccxt.test_orders_e2e import _submit
 
 pytestmark = pytest.mark.slow
-ORDER_PATH = {"bybit": "/v5/order/create", "binanceusdm": "/fapi/v1/order", "hyperliquid": "/exchange"}
+ORDER_PATH = {
+    "bybit": "/v5/order/create",
+    "binanceusdm": "/fapi/v1/order",
+    "hyperliquid": "/exchange",
+    # ccxt places OKX orders through the batch endpoint (its createOrder default)
+    "okx": "/api/v5/trade/batch-orders",
+}
 
 
 def _owner(fake: FakeExchange, exchange_id: str) -> str:
-    return "USER" if exchange_id != "hyperliquid" else fake.hyperliquid.wallet
+    return fake.hyperliquid.wallet if exchange_id == "hyperliquid" else "USER"
 
 
 @pytest.mark.parametrize("fault", ["http_429_next", "rest_timeout_next"])
