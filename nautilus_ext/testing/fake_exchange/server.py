@@ -103,7 +103,10 @@ class FakeExchange:
     api_key, api_secret : str
         The Bybit credentials the server accepts (signatures are verified).
     hl_wallet : str
-        The Hyperliquid user address the server treats as the trading account.
+        The Hyperliquid user address the server treats as the trading account (default: the
+        address of ``hyperliquid.TEST_PRIVATE_KEY``); requests must be signed by it or its agent.
+    hl_mainnet : bool, default True
+        Whether Hyperliquid signatures must name mainnet (ccxt without sandbox mode) or testnet.
     """
 
     def __init__(
@@ -116,10 +119,12 @@ class FakeExchange:
         balances: dict[str, Decimal] | None = None,
         api_key: str = "fake-key",
         api_secret: str = "fake-secret",
-        hl_wallet: str = "0x1111111111111111111111111111111111111111",
+        hl_wallet: str | None = None,
+        hl_mainnet: bool = True,
     ) -> None:
         from nautilus_ext.testing.fake_exchange.bybit import BybitProtocol
         from nautilus_ext.testing.fake_exchange.bybit import default_bybit_markets
+        from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
         from nautilus_ext.testing.fake_exchange.hyperliquid import HyperliquidProtocol
         from nautilus_ext.testing.fake_exchange.hyperliquid import default_hyperliquid_markets
 
@@ -129,6 +134,7 @@ class FakeExchange:
         self.order_listeners: list[Callable[[ReceivedOrder], None]] = []
         self.connections: list[WsConnection] = []
         balances = balances or {}
+        hl_wallet = (hl_wallet or TEST_WALLET).lower()
         self.bybit = BybitProtocol(
             self,
             MatchingEngine(
@@ -144,9 +150,10 @@ class FakeExchange:
             MatchingEngine(
                 hyperliquid_markets or default_hyperliquid_markets(),
                 self.now_ms,
-                {hl_wallet.lower(): balances.get("hyperliquid", Decimal(100_000))},
+                {hl_wallet: balances.get("hyperliquid", Decimal(100_000))},
             ),
-            wallet=hl_wallet.lower(),
+            wallet=hl_wallet,
+            mainnet=hl_mainnet,
         )
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

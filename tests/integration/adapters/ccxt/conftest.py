@@ -25,10 +25,13 @@ from adapters.ccxt import CcxtExecClientConfig
 from adapters.ccxt import CcxtLiveDataClientFactory
 from adapters.ccxt import CcxtLiveExecClientFactory
 from nautilus_ext.testing.fake_exchange import FakeExchange
+from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
+from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
 from nautilus_ext.testing.node_harness import NodeHarness
 
-HL_WALLET = "0x1111111111111111111111111111111111111111"
-HL_KEY = "0x" + "11" * 32
+# the fake exchange recovers every signer: the wallet is the test key's address
+HL_KEY = TEST_PRIVATE_KEY
+HL_WALLET = TEST_WALLET
 
 VENUES: dict[str, dict[str, Any]] = {
     "bybit": {
