@@ -1,5 +1,5 @@
 """
-A local fake exchange speaking Bybit v5 and Hyperliquid REST and WebSocket, backed by a small
+A local fake exchange speaking Bybit v5, Hyperliquid and Deribit v2 REST and WebSocket, backed by a small
 matching engine, with latency and fault injection.
 
 Typical use in a test::

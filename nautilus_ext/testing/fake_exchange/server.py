@@ -1,5 +1,5 @@
 """
-The fake exchange server: one aiohttp application speaking Bybit v5 and Hyperliquid.
+The fake exchange server: one aiohttp application speaking Bybit v5, Hyperliquid and Deribit v2.
 
 Run it in the test's own event loop (``await ex.start()``), in a background thread with its own
 loop (``ex.start_in_thread()``), or as a subprocess (``python -m
@@ -88,7 +88,7 @@ WsHandler = Callable[[WsConnection, dict[str, Any]], Awaitable[None]]
 
 class FakeExchange:
     """
-    A local exchange speaking Bybit v5 and Hyperliquid REST and WebSocket.
+    A local exchange speaking Bybit v5, Hyperliquid and Deribit v2 REST and WebSocket.
 
     Parameters
     ----------
@@ -96,12 +96,14 @@ class FakeExchange:
         TCP port on 127.0.0.1 (0 picks a free one).
     faults : FaultPlan, optional
         Latency and fault injection (mutable while running, through :meth:`call`).
-    bybit_markets, hyperliquid_markets : list[MarketSpec], optional
-        Markets to list on each venue (defaults: BTC and ETH linear perpetuals).
+    bybit_markets, hyperliquid_markets, deribit_markets : list[MarketSpec], optional
+        Markets to list on each venue (defaults: BTC and ETH linear perpetuals; on Deribit
+        BTC-PERPETUAL inverse and BTC_USDC-PERPETUAL linear).
     balances : dict[str, Decimal], optional
-        Starting quote balance of the user account on each venue.
+        Starting quote balance of the user account on each venue (``deribit`` is the USDC
+        account; ``deribit_btc`` the BTC one, default 10 BTC).
     api_key, api_secret : str
-        The Bybit credentials the server accepts (signatures are verified).
+        The Bybit and Deribit credentials the server accepts (signatures are verified).
     hl_wallet : str
         The Hyperliquid user address the server treats as the trading account (default: the
         address of ``hyperliquid.TEST_PRIVATE_KEY``); requests must be signed by it or its agent.
@@ -116,6 +118,7 @@ class FakeExchange:
         faults: FaultPlan | None = None,
         bybit_markets: list[MarketSpec] | None = None,
         hyperliquid_markets: list[MarketSpec] | None = None,
+        deribit_markets: list[MarketSpec] | None = None,
         balances: dict[str, Decimal] | None = None,
         api_key: str = "fake-key",
         api_secret: str = "fake-secret",
@@ -124,6 +127,9 @@ class FakeExchange:
     ) -> None:
         from nautilus_ext.testing.fake_exchange.bybit import BybitProtocol
         from nautilus_ext.testing.fake_exchange.bybit import default_bybit_markets
+        from nautilus_ext.testing.fake_exchange.deribit import DeribitProtocol
+        from nautilus_ext.testing.fake_exchange.deribit import account_of
+        from nautilus_ext.testing.fake_exchange.deribit import default_deribit_markets
         from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
         from nautilus_ext.testing.fake_exchange.hyperliquid import HyperliquidProtocol
         from nautilus_ext.testing.fake_exchange.hyperliquid import default_hyperliquid_markets
@@ -155,6 +161,19 @@ class FakeExchange:
             wallet=hl_wallet,
             mainnet=hl_mainnet,
         )
+        self.deribit = DeribitProtocol(
+            self,
+            MatchingEngine(
+                deribit_markets or default_deribit_markets(),
+                self.now_ms,
+                {
+                    account_of("USDC"): balances.get("deribit", Decimal(100_000)),
+                    account_of("BTC"): balances.get("deribit_btc", Decimal(10)),
+                },
+            ),
+            api_key=api_key,
+            api_secret=api_secret,
+        )
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -182,6 +201,7 @@ class FakeExchange:
         app = web.Application(middlewares=[self._fault_middleware])
         self.bybit.register(app)
         self.hyperliquid.register(app)
+        self.deribit.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app
 
@@ -348,6 +368,10 @@ class FakeExchange:
             await asyncio.sleep(faults.rest_latency_ms / 1000)
         if request.path.startswith(faults.fault_path_prefix):
             if faults.take("http_429_next"):
+                if request.path.startswith("/api/v2"):
+                    # Deribit's rate-limit refusal: JSON-RPC error 10028 with HTTP 429
+                    error = {"message": "too_many_requests", "code": 10028}
+                    return web.json_response({"jsonrpc": "2.0", "error": error}, status=429)
                 return web.json_response({"retCode": 10006, "retMsg": "Too many visits!"}, status=429)
             if faults.take("rest_timeout_next"):
                 # the venue processes the request, then the response is late: the client
