@@ -31,6 +31,11 @@ DEFAULT_EXCHANGE_OPTIONS: Final[dict[str, dict[str, object]]] = {
 # public trades come only from the WebSocket there (no REST fallback)
 NO_PUBLIC_REST_TRADES: Final = frozenset({"hyperliquid"})
 
+# ccxt amounts of inverse contracts on these venues are already quote value (Deribit's USD
+# amounts, in steps of the 10 USD contract size), not a number of contracts: the Nautilus
+# multiplier must be 1 or notional and PnL come out contract-size times too large
+INVERSE_AMOUNT_IN_QUOTE: Final = frozenset({"deribit"})
+
 # Reason codes for orders the execution client refuses to send (OrderDenied.reason)
 UNSUPPORTED_ORDER_TYPE: Final = "UNSUPPORTED_ORDER_TYPE"
 UNSUPPORTED_TIME_IN_FORCE: Final = "UNSUPPORTED_TIME_IN_FORCE"

@@ -47,6 +47,17 @@ _TIF_IN: Final = {
 TIF_OUT: Final = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 # Venues whose client order id must be a 128-bit hex string (Hyperliquid's cloid)
 HEX_CLIENT_ID_EXCHANGES: Final = frozenset({"hyperliquid"})
+# Venues where ccxt does not map ``clientOrderId``: the venue's own parameter carries our id
+# (Deribit's ``label``, up to 64 characters, echoed on orders and trades)
+CLIENT_ID_PARAM: Final[dict[str, str]] = {"deribit": "label"}
+# Venues that do not refuse a reused client id (Deribit labels need not be unique): a request
+# that may have reached the venue must be looked up before it is retried, or it doubles
+NON_UNIQUE_CLIENT_ID_EXCHANGES: Final = frozenset({"deribit"})
+
+
+def client_id_param(exchange_id: str) -> str:
+    """Return the ccxt ``create_order`` parameter that carries the client order id."""
+    return CLIENT_ID_PARAM.get(exchange_id, "clientOrderId")
 
 
 def venue_client_id(exchange_id: str, client_order_id: ClientOrderId | str) -> str:

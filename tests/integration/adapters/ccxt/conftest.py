@@ -43,6 +43,8 @@ VENUES: dict[str, dict[str, Any]] = {
         "bids": [("49999.9", "1"), ("49999.0", "2")],
         "asks": [("50000.1", "1"), ("50001.0", "2")],
         "qty_step": "0.001",
+        "owner": "USER",
+        "order_path": "/v5/order/create",
     },
     "hyperliquid": {
         "venue": "HYPERLIQUID",
@@ -56,6 +58,22 @@ VENUES: dict[str, dict[str, Any]] = {
         "bids": [("49999", "1"), ("49990", "2")],
         "asks": [("50001", "1"), ("50010", "2")],
         "qty_step": "0.00001",
+        "owner": TEST_WALLET,
+        "order_path": "/exchange",
+    },
+    # the linear USDC perpetual (amounts in BTC) runs the shared suites; the inverse
+    # BTC-PERPETUAL (amounts in USD) has its own tests in test_deribit_inverse.py
+    "deribit": {
+        "venue": "DERIBIT",
+        "market_types": ("swap",),
+        "instrument": "BTC_USDC-PERPETUAL.DERIBIT",
+        "symbol": "BTC_USDC-PERPETUAL",
+        "env": {"NAUTILUS_EXT_DERIBIT_API_KEY": "fake-key", "NAUTILUS_EXT_DERIBIT_API_SECRET": "fake-secret"},
+        "bids": [("49999", "1"), ("49990", "2")],
+        "asks": [("50001", "1"), ("50010", "2")],
+        "qty_step": "0.0001",
+        "owner": "USER:USDC",
+        "order_path": "/api/v2/private/buy",
     },
 }
 
@@ -198,7 +216,7 @@ def fake_exchange() -> Iterator[FakeExchange]:
     exchange.stop_thread()
 
 
-@pytest.fixture(params=["bybit", "hyperliquid"])
+@pytest.fixture(params=list(VENUES))
 def exchange_id(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each first-class venue, with its dummy credentials in the environment."""
     for name, value in VENUES[request.param]["env"].items():
