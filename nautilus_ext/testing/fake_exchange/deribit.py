@@ -591,7 +591,7 @@ class DeribitProtocol:
             raise RpcError(*UNAUTHORIZED)
         fresh = [c for c in accepted if c not in conn.topics]
         conn.topics.update(accepted)
-        session.snapshots.extend(c for c in fresh if c.startswith("book."))
+        session.snapshots.extend(c for c in fresh if c.split(".")[0] in ("book", "quote", "ticker"))
         return accepted
 
     async def _unsubscribe(self, params: dict[str, Any], session: Session) -> Any:
@@ -603,9 +603,10 @@ class DeribitProtocol:
 
     def _valid_channel(self, channel: str) -> bool:
         parts = channel.split(".")
-        if parts[0] in ("book", "trades", "ticker", "quote"):
+        if parts[0] in ("book", "trades", "ticker", "quote", "incremental_ticker"):
             return len(parts) >= 2 and parts[1] in self.engine.markets
-        return parts[0] == "user" and len(parts) >= 3
+        # instrument state changes are accepted but never happen on the fake
+        return parts[0] in ("user", "instrument") and len(parts) >= 3
 
     # -- private: account -------------------------------------------------------------------
 
@@ -962,7 +963,11 @@ class DeribitProtocol:
         return [c for c in self.exchange.connections if c.path.startswith(WS_PATH)]
 
     def _send_snapshot(self, conn: WsConnection, channel: str) -> None:
-        symbol = channel.split(".")[1]
+        kind, symbol = channel.split(".")[:2]
+        if kind != "book":
+            ticker = self._ticker(self.engine.markets[symbol])
+            self._notify(conn, channel, ticker if kind == "ticker" else _quote(ticker))
+            return
         bids, asks = self.engine.levels(symbol, 1000)
         self._notify(
             conn,
@@ -1010,6 +1015,8 @@ class DeribitProtocol:
                     self._notify(conn, channel, data)
                 elif parts[0] == "ticker":
                     self._notify(conn, channel, ticker)
+                elif parts[0] == "quote":
+                    self._notify(conn, channel, _quote(ticker))
 
     def _push_trade(self, trade: PublicTrade) -> None:
         seq = len(self.engine.trades.get(trade.symbol, []))
@@ -1079,6 +1086,20 @@ class DeribitProtocol:
                 if parts[:2] == ["user", "portfolio"] and len(parts) == 3:
                     if parts[2].upper() in ("ANY", currency):
                         self._notify(conn, channel, summary, private=True)
+
+
+def _quote(ticker: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: ticker[key]
+        for key in (
+            "timestamp",
+            "instrument_name",
+            "best_bid_price",
+            "best_bid_amount",
+            "best_ask_price",
+            "best_ask_amount",
+        )
+    }
 
 
 def _flag(value: Any) -> bool:
