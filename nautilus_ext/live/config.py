@@ -66,7 +66,8 @@ class VenueConfig(_Strict):
     testnet : bool
         Use the venue's testnet.
     rest_url_override, ws_url_override : str, optional
-        Point the ccxt adapter at another server (the fake exchange in tests).
+        Point the adapter at another server (the fake exchange in tests): any ccxt venue, and
+        the native adapters in ``NATIVE_URL_OVERRIDE_VENUES``.
     enable_rate_limit : bool
         ccxt's client-side throttle (keep on against real venues).
     timeout_ms : int
@@ -96,15 +97,22 @@ class VenueConfig(_Strict):
                 f"venue {self.venue}: no native NautilusTrader adapter in this build "
                 f"(native: {sorted(NATIVE_VENUES)}); use adapter: ccxt"
             )
-        if self.adapter == "native" and (self.rest_url_override or self.ws_url_override):
-            raise ValueError(f"venue {self.venue}: URL overrides apply to the ccxt adapter only")
+        overridden = self.rest_url_override or self.ws_url_override
+        if self.adapter == "native" and overridden and self.venue not in NATIVE_URL_OVERRIDE_VENUES:
+            raise ValueError(
+                f"venue {self.venue}: the native adapter takes no URL overrides "
+                f"(only {sorted(NATIVE_URL_OVERRIDE_VENUES)} do)"
+            )
         if (self.rest_url_override is None) != (self.ws_url_override is None):
             raise ValueError(f"venue {self.venue}: set both URL overrides or neither")
         return self
 
 
-NATIVE_VENUES = frozenset({"BYBIT", "HYPERLIQUID"})
+NATIVE_VENUES = frozenset({"BYBIT", "HYPERLIQUID", "DERIBIT"})
 """Venues whose native adapter this module can wire (others: add them here when needed)."""
+
+NATIVE_URL_OVERRIDE_VENUES = frozenset({"DERIBIT"})
+"""Native venues whose configs take base URLs (the overrides are the server's base URL)."""
 
 
 class FillModelConfig(_Strict):
