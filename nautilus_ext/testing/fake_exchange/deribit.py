@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 API_PATH: Final = "/api/v2"
 WS_PATH: Final = "/ws/api/v2"
 USER: Final = "USER"
+USER_ID: Final = 10  # the fake account's numeric id (get_account_summaries ``id``)
 # how far a signed request's timestamp may be from the exchange clock
 _MAX_TS_DRIFT_MS: Final = 60_000
 
@@ -670,7 +671,7 @@ class DeribitProtocol:
 
     async def _account_summaries(self, params: dict[str, Any], session: Session) -> Any:
         return {
-            "id": 10,
+            "id": USER_ID,
             "username": "fake",
             "system_name": "fake",
             "type": "main",
@@ -729,6 +730,7 @@ class DeribitProtocol:
         data: dict[str, Any] = {
             "label": self.labels.get(order.order_id, ""),
             "price": "market_price" if market else _n(order.price),
+            "user_id": USER_ID,
             "amount": _n(order.qty),
             "direction": str(order.side),
             "time_in_force": _TIF_OUT.get(order.tif, "good_til_cancelled"),
