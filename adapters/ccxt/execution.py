@@ -71,12 +71,12 @@ from adapters.ccxt.parsing.instruments import currency
 from adapters.ccxt.parsing.orders import CLIENT_ID_PARAM
 from adapters.ccxt.parsing.orders import NON_UNIQUE_CLIENT_ID_EXCHANGES
 from adapters.ccxt.parsing.orders import TIF_OUT
+from adapters.ccxt.parsing.orders import client_id_param
 from adapters.ccxt.parsing.orders import fill_report
 from adapters.ccxt.parsing.orders import liquidity_side
 from adapters.ccxt.parsing.orders import order_status
 from adapters.ccxt.parsing.orders import order_status_report
 from adapters.ccxt.parsing.orders import position_status_report
-from adapters.ccxt.parsing.orders import client_id_param
 from adapters.ccxt.parsing.orders import trade_commission
 from adapters.ccxt.parsing.orders import venue_client_id
 from adapters.ccxt.providers import CcxtInstrumentProvider

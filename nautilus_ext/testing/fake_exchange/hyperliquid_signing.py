@@ -27,7 +27,7 @@ from typing import Final
 import msgpack
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 ZERO_ADDRESS: Final = "0x0000000000000000000000000000000000000000"
 L1_CHAIN_ID: Final = 1337

@@ -128,8 +128,8 @@ class FakeExchange:
         from nautilus_ext.testing.fake_exchange.bybit import BybitProtocol
         from nautilus_ext.testing.fake_exchange.bybit import default_bybit_markets
         from nautilus_ext.testing.fake_exchange.deribit import DeribitProtocol
-        from nautilus_ext.testing.fake_exchange.deribit import account_of
         from nautilus_ext.testing.fake_exchange.deribit import default_deribit_markets
+        from nautilus_ext.testing.fake_exchange.deribit_wire import account_of
         from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
         from nautilus_ext.testing.fake_exchange.hyperliquid import HyperliquidProtocol
         from nautilus_ext.testing.fake_exchange.hyperliquid import default_hyperliquid_markets

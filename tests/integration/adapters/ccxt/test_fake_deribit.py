@@ -31,7 +31,9 @@ INVERSE = "BTC/USD:BTC"
 
 
 def _client(ex: FakeExchange, secret: str = "fake-secret") -> Any:
-    client = ccxtpro.deribit({"apiKey": "fake-key", "secret": secret, "enableRateLimit": False, "timeout": 2000})
+    client = ccxtpro.deribit(
+        {"apiKey": "fake-key", "secret": secret, "enableRateLimit": False, "timeout": 2000}
+    )
     client.urls["api"] = point_urls(client.urls["api"], ex.base_url, ex.ws_url)
     return client
 
@@ -84,9 +86,13 @@ def test_ccxt_round_trip_and_error_codes_map_to_the_taxonomy() -> None:
         client = _client(ex)
         try:
             markets = await client.load_markets()
-            assert markets[INVERSE]["inverse"] and markets[INVERSE]["contractSize"] == 10
-            assert markets[LINEAR]["linear"] and markets[LINEAR]["precision"]["amount"] == 0.0001
-            order = await _call(lambda: client.create_order(LINEAR, "limit", "buy", 0.3, 49999, {"label": "L-1"}))
+            assert markets[INVERSE]["inverse"]
+            assert markets[INVERSE]["contractSize"] == 10
+            assert markets[LINEAR]["linear"]
+            assert markets[LINEAR]["precision"]["amount"] == 0.0001
+            order = await _call(
+                lambda: client.create_order(LINEAR, "limit", "buy", 0.3, 49999, {"label": "L-1"})
+            )
             assert order["info"]["label"] == "L-1"
             assert order["status"] == "open"
             # 10009 not_enough_funds
@@ -96,7 +102,9 @@ def test_ccxt_round_trip_and_error_codes_map_to_the_taxonomy() -> None:
             assert "10009" in funds.value.message
             # 11054 post_only_reject
             with pytest.raises(NautilusExtError) as post_only:
-                await _call(lambda: client.create_order(LINEAR, "limit", "buy", 0.1, 50010, {"postOnly": True}))
+                await _call(
+                    lambda: client.create_order(LINEAR, "limit", "buy", 0.1, 50010, {"postOnly": True})
+                )
             assert post_only.value.code is ErrorCode.ORDER_REJECTED
             assert "post_only_reject" in post_only.value.message
             await _call(lambda: client.cancel_order(order["id"], LINEAR), "cancel_order")
@@ -117,7 +125,8 @@ def test_ccxt_round_trip_and_error_codes_map_to_the_taxonomy() -> None:
             assert limited.value.retryable
             # an inverse market order fills in USD, fees and position value in BTC
             filled = await _call(lambda: client.create_order(INVERSE, "market", "buy", 100))
-            assert filled["status"] == "closed" and filled["filled"] == 100
+            assert filled["status"] == "closed"
+            assert filled["filled"] == 100
             positions = await _call(lambda: client.fetch_positions([INVERSE]), "fetch_positions")
             assert positions[0]["contracts"] == 100
             assert Decimal(str(positions[0]["notional"])) == Decimal("0.002")
@@ -151,10 +160,14 @@ def test_wrong_secret_and_clock_skew_are_unauthorized() -> None:
     _in_loop(body)
 
 
-def _signed_post(ex: FakeExchange, payload: dict[str, Any], secret: str = "fake-secret") -> tuple[str, dict[str, str]]:
+def _signed_post(
+    ex: FakeExchange, payload: dict[str, Any], secret: str = "fake-secret"
+) -> tuple[str, dict[str, str]]:
     body = json.dumps(payload)
     ts, nonce = str(ex.now_ms()), "abc123"
-    sig = hmac.new(secret.encode(), f"{ts}\n{nonce}\nPOST\n/api/v2\n{body}\n".encode(), hashlib.sha256).hexdigest()
+    sig = hmac.new(
+        secret.encode(), f"{ts}\n{nonce}\nPOST\n/api/v2\n{body}\n".encode(), hashlib.sha256
+    ).hexdigest()
     return body, {"Authorization": f"deri-hmac-sha256 id=fake-key,ts={ts},nonce={nonce},sig={sig}"}
 
 
@@ -195,24 +208,41 @@ def test_websocket_auth_subscriptions_and_change_id_chain() -> None:
 
             denied = await rpc(1, "private/subscribe", {"channels": ["user.orders.any.any.raw"]})
             assert denied["error"]["code"] == 13009
-            bad = await rpc(2, "public/auth", {"grant_type": "client_credentials", "client_id": "fake-key", "client_secret": "x"})
+            bad = await rpc(
+                2,
+                "public/auth",
+                {"grant_type": "client_credentials", "client_id": "fake-key", "client_secret": "x"},
+            )
             assert bad["error"] == {"message": "invalid_credentials", "code": 13004}
             ts = ex.now_ms()
             sig = hmac.new(b"fake-secret", f"{ts}\nn1\n".encode(), hashlib.sha256).hexdigest()
             auth = await rpc(
                 3,
                 "public/auth",
-                {"grant_type": "client_signature", "client_id": "fake-key", "timestamp": ts, "signature": sig, "nonce": "n1", "data": ""},
+                {
+                    "grant_type": "client_signature",
+                    "client_id": "fake-key",
+                    "timestamp": ts,
+                    "signature": sig,
+                    "nonce": "n1",
+                    "data": "",
+                },
             )
             assert auth["result"]["token_type"] == "bearer"
-            channels = ["book.BTC-PERPETUAL.100ms", "user.orders.any.any.raw", "user.trades.BTC-PERPETUAL.raw"]
+            channels = [
+                "book.BTC-PERPETUAL.100ms",
+                "user.orders.any.any.raw",
+                "user.trades.BTC-PERPETUAL.raw",
+            ]
             subscribed = await rpc(4, "private/subscribe", {"channels": channels})
             assert subscribed["result"] == channels
             snapshot = json.loads((await ws.receive(timeout=5)).data)["params"]["data"]
             assert snapshot["type"] == "snapshot"
             assert snapshot["bids"] == [["new", 49999.5, 1000]]
             engine = ex.deribit.engine
-            engine.submit("USER:BTC", "BTC-PERPETUAL", Side.BUY, "limit", Decimal(50), price=Decimal("49999.5"))
+            engine.submit(
+                "USER:BTC", "BTC-PERPETUAL", Side.BUY, "limit", Decimal(50), price=Decimal("49999.5")
+            )
             engine.external_trade("BTC-PERPETUAL", Side.SELL, "1020")
             pushes: dict[str, list[Any]] = {}
             deadline = time.monotonic() + 5
@@ -228,7 +258,9 @@ def test_websocket_auth_subscriptions_and_change_id_chain() -> None:
                 previous = change["change_id"]
             assert changes[0]["bids"] == [["change", 49999.5, 1050]]
             fill = pushes["user.trades.BTC-PERPETUAL.raw"][0][0]
-            assert fill["amount"] == 20 and fill["liquidity"] == "M" and fill["fee_currency"] == "BTC"
+            assert fill["amount"] == 20
+            assert fill["liquidity"] == "M"
+            assert fill["fee_currency"] == "BTC"
             states = [o["order_state"] for o in pushes["user.orders.any.any.raw"]]
             assert states[0] == "open"
 

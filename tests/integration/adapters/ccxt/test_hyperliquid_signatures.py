@@ -196,13 +196,19 @@ def test_approved_agent_may_trade_but_not_withdraw() -> None:
             "time": nonce + 3,
         }
         by_agent = await asyncio.to_thread(
-            _post, ex, {"action": withdraw, "nonce": nonce + 3, "signature": sign_user_action(AGENT_KEY, withdraw)}
+            _post,
+            ex,
+            {"action": withdraw, "nonce": nonce + 3, "signature": sign_user_action(AGENT_KEY, withdraw)},
         )
         assert by_agent["status"] == "err"
         by_owner = await asyncio.to_thread(
             _post,
             ex,
-            {"action": withdraw, "nonce": nonce + 3, "signature": sign_user_action(TEST_PRIVATE_KEY, withdraw)},
+            {
+                "action": withdraw,
+                "nonce": nonce + 3,
+                "signature": sign_user_action(TEST_PRIVATE_KEY, withdraw),
+            },
         )
         assert by_owner["status"] == "ok"
         assert ex.hyperliquid.engine.balances[TEST_WALLET] == Decimal(100_000) - 10
@@ -234,6 +240,10 @@ def test_recover_signer_matches_the_sdk_hash_layout() -> None:
     vault = "0x" + "ab" * 20
     with_vault = keccak(msgpack.packb(action) + (5).to_bytes(8, "big") + b"\x01" + bytes.fromhex("ab" * 20))
     assert action_hash(action, 5, vault, None) == with_vault
-    body = {"action": action, "nonce": 5, "signature": sign_l1_action(TEST_PRIVATE_KEY, action, 5, mainnet=False)}
+    body = {
+        "action": action,
+        "nonce": 5,
+        "signature": sign_l1_action(TEST_PRIVATE_KEY, action, 5, mainnet=False),
+    }
     assert recover_signer(body, mainnet=False).signer == TEST_WALLET
     assert recover_signer(body, mainnet=True).signer != TEST_WALLET

@@ -31,7 +31,9 @@ def fake() -> Iterator[FakeExchange]:
     exchange.start_in_thread()
     engine = exchange.deribit.engine
     exchange.call(lambda: engine.seed_book(LINEAR, bids=[("49999", "1")], asks=[("50001", "1")]))
-    exchange.call(lambda: engine.seed_book("BTC-PERPETUAL", bids=[("49999.5", "1000")], asks=[("50000.5", "1000")]))
+    exchange.call(
+        lambda: engine.seed_book("BTC-PERPETUAL", bids=[("49999.5", "1000")], asks=[("50000.5", "1000")])
+    )
     yield exchange
     exchange.stop_thread()
 
@@ -89,7 +91,9 @@ def test_native_adapter_trades_against_the_fake(fake: FakeExchange, monkeypatch:
         assert strat.trades[-1].size.as_decimal() == Decimal("0.5")
 
         def submit():  # type: ignore[no-untyped-def]
-            order = strat.order_factory.limit(iid, OrderSide.BUY, instrument.make_qty(Decimal("0.3")), Price.from_str("49999"))
+            order = strat.order_factory.limit(
+                iid, OrderSide.BUY, instrument.make_qty(Decimal("0.3")), Price.from_str("49999")
+            )
             strat.submit_order(order)
             return order.client_order_id
 
