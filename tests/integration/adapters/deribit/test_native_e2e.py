@@ -110,5 +110,26 @@ def test_native_adapter_trades_against_the_fake(fake: FakeExchange, monkeypatch:
         h.call(lambda: strat.cancel_order(h.node.cache.order(coid)))
         eventually(lambda: order().status is OrderStatus.CANCELED, 10, message="no cancel")
         assert fake.call(lambda: engine.open_orders("USER:USDC")) == []
+        # the inverse perpetual: amounts are USD (10 USD contracts), multiplier 1
+        inverse_id = InstrumentId.from_str("BTC-PERPETUAL.DERIBIT")
+        inverse = h.call(lambda: h.node.cache.instrument(inverse_id))
+        assert inverse.is_inverse
+        assert inverse.size_increment.as_decimal() == 10
+        assert inverse.multiplier.as_decimal() == 1
+
+        def buy_usd():  # type: ignore[no-untyped-def]
+            market = strat.order_factory.market(inverse_id, OrderSide.BUY, inverse.make_qty(Decimal(1000)))
+            strat.submit_order(market)
+            return market.client_order_id
+
+        usd = h.call(buy_usd)
+        eventually(lambda: h.call(lambda: h.node.cache.order(usd)).status is OrderStatus.FILLED, 10)
+        assert fake.call(lambda: engine.position("USER:BTC", "BTC-PERPETUAL").qty) == Decimal(1000)
+        held = h.call(lambda: h.node.cache.positions_open(instrument_id=inverse_id))
+        assert held[0].signed_qty == pytest.approx(1000)
+        # 1,000 USD at 50,000.5 is 0.02 BTC, as the venue margins it
+        assert held[0].notional_value(Price.from_str("50000.5")).as_decimal() == pytest.approx(
+            Decimal(1000) / Decimal("50000.5"), rel=Decimal("1e-6")
+        )
     finally:
         h.stop()
