@@ -48,6 +48,11 @@ WATCH_BOOK_LIMIT: Final[dict[str, int | None]] = {"okx": None}
 # come from ccxt's watchMarkPrice / fetchMarkPrice there
 MARK_PRICE_STREAM_EXCHANGES: Final = frozenset({"okx"})
 
+# ccxt amounts of inverse contracts on these venues are already quote value (Deribit's USD
+# amounts, in steps of the 10 USD contract size), not a number of contracts: the Nautilus
+# multiplier must be 1 or notional and PnL come out contract-size times too large
+INVERSE_AMOUNT_IN_QUOTE: Final = frozenset({"deribit"})
+
 # Reason codes for orders the execution client refuses to send (OrderDenied.reason)
 UNSUPPORTED_ORDER_TYPE: Final = "UNSUPPORTED_ORDER_TYPE"
 UNSUPPORTED_TIME_IN_FORCE: Final = "UNSUPPORTED_TIME_IN_FORCE"

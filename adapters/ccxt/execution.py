@@ -69,7 +69,10 @@ from adapters.ccxt.errors import is_duplicate_order
 from adapters.ccxt.errors import should_retry
 from adapters.ccxt.latency import LatencyRecorder
 from adapters.ccxt.parsing.instruments import currency
+from adapters.ccxt.parsing.orders import CLIENT_ID_PARAM
+from adapters.ccxt.parsing.orders import NON_UNIQUE_CLIENT_ID_EXCHANGES
 from adapters.ccxt.parsing.orders import TIF_OUT
+from adapters.ccxt.parsing.orders import client_id_param
 from adapters.ccxt.parsing.orders import fill_report
 from adapters.ccxt.parsing.orders import liquidity_side
 from adapters.ccxt.parsing.orders import order_status
@@ -95,7 +98,7 @@ _MAX_REFRESH_PER_POLL: Final = 10
 # before reporting fills as lost
 _FILL_GAP_RECHECK_SECS: Final = 0.3
 _SUPPORTED_TYPES: Final = frozenset({OrderType.MARKET, OrderType.LIMIT})
-_CLIENT_ID_INFO_KEYS: Final = ("orderLinkId", "cloid", "clientOrderId", "clOrdId", "text")
+_CLIENT_ID_INFO_KEYS: Final = ("orderLinkId", "cloid", "clientOrderId", "clOrdId", "text", "label")
 
 
 class CcxtExecutionClient(LiveExecutionClient):
@@ -289,7 +292,7 @@ class CcxtExecutionClient(LiveExecutionClient):
 
     def _order_params(self, order: Order) -> dict[str, Any]:
         params: dict[str, Any] = {
-            "clientOrderId": venue_client_id(self._exchange_id, order.client_order_id),
+            client_id_param(self._exchange_id): venue_client_id(self._exchange_id, order.client_order_id),
         }
         if order.order_type is OrderType.LIMIT:
             params["timeInForce"] = TIF_OUT[order.time_in_force]
@@ -350,6 +353,9 @@ class CcxtExecutionClient(LiveExecutionClient):
         amount = float(order.quantity)
         params = self._order_params(order)
         coid = order.client_order_id.value
+        wire_id = venue_client_id(self._exchange_id, order.client_order_id)
+        # without a venue-side duplicate check, look the order up before every retry
+        lookup_first = self._exchange_id in NON_UNIQUE_CLIENT_ID_EXCHANGES
         attempt = 0
         while True:
             attempt += 1
@@ -363,8 +369,8 @@ class CcxtExecutionClient(LiveExecutionClient):
             except NautilusExtError as e:
                 error = e
             # an earlier attempt may have reached the venue: look the order up by client id
-            if is_duplicate_order(error) or (error.retryable and attempt > 1):
-                found = await self._find_venue_order(symbol, params["clientOrderId"])
+            if is_duplicate_order(error) or (error.retryable and (attempt > 1 or lookup_first)):
+                found = await self._find_venue_order(symbol, wire_id)
                 if found is not None:
                     return found
             if should_retry(error, attempt, self._cfg.max_retries):
@@ -374,7 +380,7 @@ class CcxtExecutionClient(LiveExecutionClient):
                 )
                 continue
             if error.retryable:
-                found = await self._find_venue_order(symbol, params["clientOrderId"])
+                found = await self._find_venue_order(symbol, wire_id)
                 if found is not None:
                     return found
             self._log.warning(f"Order {coid} rejected: {error}")
@@ -431,7 +437,12 @@ class CcxtExecutionClient(LiveExecutionClient):
                 return None
             for venue_order in orders:
                 info = venue_order.get("info") or {}
-                ids = {venue_order.get("clientOrderId"), info.get("orderLinkId"), info.get("cloid")}
+                ids = {
+                    venue_order.get("clientOrderId"),
+                    info.get("orderLinkId"),
+                    info.get("cloid"),
+                    info.get("label"),
+                }
                 if client_id in ids:
                     return dict(venue_order)
         return None
@@ -562,6 +573,12 @@ class CcxtExecutionClient(LiveExecutionClient):
         for order in open_orders:
             self._spawn_confirm(order.client_order_id)
 
+    def _edit_params(self, order: Order) -> dict[str, Any]:
+        # Deribit's edit keeps the order's label and takes none; ccxt would forward it verbatim
+        if self._exchange_id in CLIENT_ID_PARAM:
+            return {}
+        return {"clientOrderId": venue_client_id(self._exchange_id, order.client_order_id)}
+
     async def _modify_order(self, command: ModifyOrder) -> None:
         order = self._cache.order(command.client_order_id)
         now = self._clock.timestamp_ns()
@@ -600,7 +617,7 @@ class CcxtExecutionClient(LiveExecutionClient):
                     side,
                     float(quantity),
                     float(price),
-                    {"clientOrderId": venue_client_id(self._exchange_id, order.client_order_id)},
+                    self._edit_params(order),
                 ),
                 order_id=order.client_order_id.value,
             )
@@ -898,6 +915,7 @@ class CcxtExecutionClient(LiveExecutionClient):
                         venue_order.get("clientOrderId"),
                         info.get("orderLinkId"),
                         info.get("cloid"),
+                        info.get("label"),
                     }
                     match_venue = (
                         command.venue_order_id is not None

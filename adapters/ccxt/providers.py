@@ -12,6 +12,7 @@ from nautilus_trader.core.correctness import PyCondition
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 
+from adapters.ccxt.constants import INVERSE_AMOUNT_IN_QUOTE
 from adapters.ccxt.errors import ccxt_call
 from adapters.ccxt.parsing.instruments import CCXT_SYMBOL_INFO
 from adapters.ccxt.parsing.instruments import parse_market
@@ -92,6 +93,7 @@ class CcxtInstrumentProvider(InstrumentProvider):
                 precision_mode=int(self._exchange.precisionMode),
                 ts_init=ts,
                 registry=self._registry,
+                inverse_amount_in_quote=self._exchange.id in INVERSE_AMOUNT_IN_QUOTE,
             )
             if instrument is not None:
                 self._register(instrument)

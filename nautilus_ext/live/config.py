@@ -112,10 +112,10 @@ class VenueConfig(_Strict):
         return self
 
 
-NATIVE_VENUES = frozenset({"BINANCE", "BYBIT", "HYPERLIQUID", "OKX"})
+NATIVE_VENUES = frozenset({"BINANCE", "BYBIT", "DERIBIT", "HYPERLIQUID", "OKX"})
 """Venues whose native adapter this module can wire (others: add them here when needed)."""
 
-NATIVE_URL_OVERRIDE_VENUES = frozenset({"BINANCE", "OKX"})
+NATIVE_URL_OVERRIDE_VENUES = frozenset({"BINANCE", "DERIBIT", "OKX"})
 """Native venues whose NautilusTrader config takes base URLs (``base_url_http``/``base_url_ws``)."""
 
 

@@ -135,6 +135,8 @@ def _native(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
             BybitLiveDataClientFactory,
             BybitLiveExecClientFactory,
         )
+    if venue.venue == "DERIBIT":
+        return _native_deribit(venue)
     from nautilus_trader.adapters.hyperliquid import HyperliquidDataClientConfig
     from nautilus_trader.adapters.hyperliquid import HyperliquidExecClientConfig
     from nautilus_trader.adapters.hyperliquid import HyperliquidLiveDataClientFactory
@@ -145,6 +147,30 @@ def _native(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
         HyperliquidExecClientConfig(instrument_provider=_provider(venue)),
         HyperliquidLiveDataClientFactory,
         HyperliquidLiveExecClientFactory,
+    )
+
+
+def _native_deribit(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
+    from nautilus_trader.adapters.deribit import DeribitDataClientConfig
+    from nautilus_trader.adapters.deribit import DeribitExecClientConfig
+    from nautilus_trader.adapters.deribit import DeribitLiveDataClientFactory
+    from nautilus_trader.core.nautilus_pyo3 import DeribitEnvironment
+
+    from adapters.deribit import DeribitUrlLiveExecClientFactory
+
+    # the overrides are the server's base URL; Deribit's paths are /api/v2 and /ws/api/v2
+    common: dict[str, Any] = {
+        "environment": DeribitEnvironment.TESTNET if venue.testnet else DeribitEnvironment.MAINNET,
+        "instrument_provider": _provider(venue),
+    }
+    if venue.rest_url_override is not None and venue.ws_url_override is not None:
+        common["base_url_http"] = venue.rest_url_override.rstrip("/") + "/api/v2"
+        common["base_url_ws"] = venue.ws_url_override.rstrip("/") + "/ws/api/v2"
+    return (
+        DeribitDataClientConfig(**common),
+        DeribitExecClientConfig(**common),
+        DeribitLiveDataClientFactory,
+        DeribitUrlLiveExecClientFactory,
     )
 
 

@@ -113,6 +113,7 @@ def parse_market(
     precision_mode: int,
     ts_init: int,
     registry: InstrumentRegistry | None = None,
+    inverse_amount_in_quote: bool = False,
 ) -> Instrument | None:
     """
     Return the Nautilus instrument of a ccxt market, or ``None`` if it is not modelled
@@ -132,6 +133,10 @@ def parse_market(
         Nanosecond timestamp for ``ts_event``/``ts_init``.
     registry : InstrumentRegistry, optional
         Venue symbology for the instrument ids.
+    inverse_amount_in_quote : bool, default False
+        Whether the venue's amounts of inverse contracts are quote value (Deribit: USD, in
+        steps of the contract size) rather than a count of contracts: the multiplier is then 1,
+        so Nautilus's inverse notional ``qty * multiplier / price`` is the coin value.
     """
     if market.get("active") is False:
         return None
@@ -191,6 +196,8 @@ def parse_market(
             **common,
         )
     is_inverse = bool(market.get("inverse"))
+    if is_inverse and inverse_amount_in_quote:
+        contract_size = Decimal(1)
     multiplier = Quantity.from_str(format(contract_size.normalize(), "f"))
     if key.instrument_type is InstrumentType.PERPETUAL:
         return CryptoPerpetual(

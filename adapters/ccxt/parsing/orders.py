@@ -49,6 +49,17 @@ TIF_OUT: Final = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FO
 HEX_CLIENT_ID_EXCHANGES: Final = frozenset({"hyperliquid"})
 # Venues whose client order id must be 1-32 ASCII letters and digits (OKX's clOrdId)
 ALNUM_CLIENT_ID_EXCHANGES: Final = frozenset({"okx"})
+# Venues where ccxt does not map ``clientOrderId``: the venue's own parameter carries our id
+# (Deribit's ``label``, up to 64 characters, echoed on orders and trades)
+CLIENT_ID_PARAM: Final[dict[str, str]] = {"deribit": "label"}
+# Venues that do not refuse a reused client id (Deribit labels need not be unique): a request
+# that may have reached the venue must be looked up before it is retried, or it doubles
+NON_UNIQUE_CLIENT_ID_EXCHANGES: Final = frozenset({"deribit"})
+
+
+def client_id_param(exchange_id: str) -> str:
+    """Return the ccxt ``create_order`` parameter that carries the client order id."""
+    return CLIENT_ID_PARAM.get(exchange_id, "clientOrderId")
 
 
 def venue_client_id(exchange_id: str, client_order_id: ClientOrderId | str) -> str:

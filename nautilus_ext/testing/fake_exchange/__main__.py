@@ -35,6 +35,16 @@ async def _main(port: int, seed: bool) -> None:
             bids=[(Decimal(49999), Decimal(5)), (Decimal(49990), Decimal(5))],
             asks=[(Decimal(50001), Decimal(5)), (Decimal(50010), Decimal(5))],
         )
+        exchange.deribit.engine.seed_book(
+            "BTC_USDC-PERPETUAL",
+            bids=[(Decimal(49999), Decimal(5)), (Decimal(49990), Decimal(5))],
+            asks=[(Decimal(50001), Decimal(5)), (Decimal(50010), Decimal(5))],
+        )
+        exchange.deribit.engine.seed_book(
+            "BTC-PERPETUAL",
+            bids=[(Decimal("49999.5"), Decimal(50_000)), (Decimal("49990.0"), Decimal(50_000))],
+            asks=[(Decimal("50000.5"), Decimal(50_000)), (Decimal("50010.0"), Decimal(50_000))],
+        )
     sys.stdout.write(f"LISTENING {exchange.base_url}\n")
     sys.stdout.flush()
     stop = asyncio.Event()

@@ -107,10 +107,18 @@ class MarketSpec:
     max_leverage : int
         Maximum leverage (the engine's margin check uses ``leverage``).
     kind : str
-        ``linear`` perpetual (the only kind the engine margins) or ``spot``.
+        ``linear`` perpetual (quantity in base or contracts, margin and PnL in quote), ``inverse``
+        perpetual (quantity in quote units such as USD, margin, fees and PnL in the base coin) or
+        ``spot``.
+    settle : str
+        Settlement (margin) asset; empty means the quote asset (the base for ``inverse``).
     contract_size : Decimal
-        Base units per unit of quantity (OKX swaps trade contracts of ``ctVal`` base; 1
-        elsewhere): margin, fees and PnL are computed on ``qty * contract_size``.
+        Base units per unit of quantity for linear markets (OKX swaps trade contracts of ``ctVal``
+        base; 1 elsewhere): margin, fees and PnL use ``qty * contract_size``. Ignored by inverse
+        markets, whose quantity is already quote value.
+    listed_contract_size : Decimal, optional
+        The contract size the venue advertises when quantities are not counted in contracts
+        (Deribit: 10 USD inverse, 0.0001 BTC linear); informational only.
     """
 
     symbol: str
@@ -123,7 +131,20 @@ class MarketSpec:
     taker_fee: Decimal = Decimal("0.00055")
     max_leverage: int = 100
     kind: str = "linear"
+    settle: str = ""
     contract_size: Decimal = Decimal(1)
+    listed_contract_size: Decimal | None = None
+
+    @property
+    def listed_size(self) -> Decimal:
+        """Return the contract size the venue advertises."""
+        return self.contract_size if self.listed_contract_size is None else self.listed_contract_size
+
+    def notional(self, qty: Decimal, price: Decimal) -> Decimal:
+        """Return the value of ``qty`` at ``price`` in the settlement asset."""
+        if self.kind == "inverse":
+            return qty / price if price else ZERO
+        return qty * self.contract_size * price
 
 
 @dataclass
@@ -328,11 +349,11 @@ class MatchingEngine:
         used = ZERO
         for (acct, symbol), pos in self.positions.items():
             if acct == account and pos.qty:
-                size = self.markets[symbol].contract_size
-                used += abs(pos.qty) * size * self.mark_price(symbol) / self.leverage
+                spec = self.markets[symbol]
+                used += spec.notional(abs(pos.qty), self.mark_price(symbol)) / self.leverage
         for order in self.open_orders(account):
-            size = self.markets[order.symbol].contract_size
-            used += order.leaves * size * (order.price or ZERO) / self.leverage
+            spec = self.markets[order.symbol]
+            used += spec.notional(order.leaves, order.price or ZERO) / self.leverage
         return self.balances.get(account, ZERO) - used
 
     # -- commands ---------------------------------------------------------------------------
@@ -461,9 +482,9 @@ class MatchingEngine:
             closing = -pos if side is Side.BUY else pos
             if closing <= 0 or qty > closing:
                 raise EngineReject(RejectReason.REDUCE_ONLY_INCREASES, "reduce-only order would increase")
-        if check_margin and spec.kind == "linear" and not reduce_only:
+        if check_margin and spec.kind in ("linear", "inverse") and not reduce_only:
             ref_price = price if price is not None else self._sweep_price(side, opposite)
-            required = qty * spec.contract_size * (ref_price or ZERO) / self.leverage
+            required = spec.notional(qty, ref_price or ZERO) / self.leverage
             if required > self.available_balance(account):
                 raise EngineReject(RejectReason.INSUFFICIENT_BALANCE, "insufficient balance")
         now = self.clock_ms()
@@ -615,15 +636,13 @@ class MatchingEngine:
         trade_id: str,
     ) -> None:
         fee_rate = spec.maker_fee if is_maker else spec.taker_fee
-        fee = price * qty * spec.contract_size * fee_rate
+        fee = spec.notional(qty, price) * fee_rate
         order.filled += qty
         order.notional_filled += price * qty
         order.fee_paid += fee
         order.status = OrderStatus.FILLED if order.filled == order.qty else (OrderStatus.PARTIALLY_FILLED)
         order.updated_ms = now
-        closed = self._update_position(
-            order.account, order.symbol, order.side, price, qty, now, spec.contract_size
-        )
+        closed = self._update_position(order.account, spec, order.side, price, qty, now)
         self.balances[order.account] = self.balances.get(order.account, ZERO) - fee
         fill = EngineFill(
             exec_id=f"{trade_id}-{'M' if is_maker else 'T'}",
@@ -656,24 +675,31 @@ class MatchingEngine:
     def _update_position(
         self,
         account: str,
-        symbol: str,
+        spec: MarketSpec,
         side: Side,
         price: Decimal,
         qty: Decimal,
         now: int,
-        contract_size: Decimal = Decimal(1),
     ) -> Decimal:
-        pos = self.position(account, symbol)
+        pos = self.position(account, spec.symbol)
         signed = qty if side is Side.BUY else -qty
         closed = ZERO
         if pos.qty == 0 or (pos.qty > 0) == (signed > 0):
             new_qty = pos.qty + signed
-            pos.avg_price = (abs(pos.qty) * pos.avg_price + qty * price) / abs(new_qty)
+            if spec.kind == "inverse":
+                # inverse entry price is the harmonic mean: USD size over coin value
+                coins = (abs(pos.qty) / pos.avg_price if pos.avg_price else ZERO) + qty / price
+                pos.avg_price = abs(new_qty) / coins
+            else:
+                pos.avg_price = (abs(pos.qty) * pos.avg_price + qty * price) / abs(new_qty)
             pos.qty = new_qty
         else:
             closed = min(abs(pos.qty), qty)
             direction = Decimal(1) if pos.qty > 0 else Decimal(-1)
-            pnl = closed * contract_size * (price - pos.avg_price) * direction
+            if spec.kind == "inverse":
+                pnl = closed * (1 / pos.avg_price - 1 / price) * direction
+            else:
+                pnl = closed * spec.contract_size * (price - pos.avg_price) * direction
             pos.realized_pnl += pnl
             self.balances[account] = self.balances.get(account, ZERO) + pnl
             pos.qty += signed

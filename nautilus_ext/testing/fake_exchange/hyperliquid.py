@@ -4,12 +4,15 @@ The Hyperliquid part of the fake exchange: ``POST /info``, ``POST /exchange`` an
 Shapes follow https://hyperliquid.gitbook.io/hyperliquid-docs/for-developers/api and the recorded
 payloads in NautilusTrader's ``crates/adapters/hyperliquid/test_data``. Prices and sizes are
 strings, order ids are integers, client ids (``cloid``) are 128-bit hex strings, sides are
-``B``/``A``. Signed actions are accepted without recovering the EIP-712 signer (the fake trusts
-the configured wallet): a documented limitation, the adapter signs them for real through ccxt.
+``B``/``A``. Every ``/exchange`` request's EIP-712 signer is recovered as the venue does
+(:mod:`.hyperliquid_signing`) and must be the configured wallet or an agent it approved; nonces
+follow the venue's rules (unique per signer, above the lowest of the signer's 100 highest, within
+two days before and one day after the exchange clock).
 """
 
 from __future__ import annotations
 
+import bisect
 import time
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -17,6 +20,7 @@ from typing import Any
 from typing import Final
 
 from aiohttp import web
+from eth_account import Account
 
 from nautilus_ext.testing.fake_exchange.engine import EngineFill
 from nautilus_ext.testing.fake_exchange.engine import EngineOrder
@@ -28,12 +32,21 @@ from nautilus_ext.testing.fake_exchange.engine import PublicTrade
 from nautilus_ext.testing.fake_exchange.engine import RejectReason
 from nautilus_ext.testing.fake_exchange.engine import Side
 from nautilus_ext.testing.fake_exchange.engine import TimeInForce
+from nautilus_ext.testing.fake_exchange.hyperliquid_signing import SignatureError
+from nautilus_ext.testing.fake_exchange.hyperliquid_signing import recover_signer
 
 if TYPE_CHECKING:
     from nautilus_ext.testing.fake_exchange.server import FakeExchange
     from nautilus_ext.testing.fake_exchange.server import WsConnection
 
 WS_PATH: Final = "/ws"
+# A throwaway key (never funded anywhere) and its address: the fake's default trading wallet
+TEST_PRIVATE_KEY: Final = "0x" + "11" * 32
+TEST_WALLET: Final = str(Account.from_key(TEST_PRIVATE_KEY).address).lower()
+# Hyperliquid keeps the 100 highest nonces per signer; a nonce must be within (T - 2d, T + 1d)
+_NONCES_KEPT: Final = 100
+_NONCE_PAST_MS: Final = 2 * 86_400_000
+_NONCE_FUTURE_MS: Final = 86_400_000
 
 # Hyperliquid's error strings for rejected order statuses
 _ERRORS: Final[dict[RejectReason, str]] = {
@@ -113,12 +126,21 @@ class HyperliquidProtocol:
         The engine holding Hyperliquid's books (accounts are lower-case user addresses).
     wallet : str
         The trading account's address (lower case).
+    mainnet : bool, default True
+        Which chain signatures must name (phantom agent source ``a``/``b``, ``Mainnet``/``Testnet``).
     """
 
-    def __init__(self, exchange: FakeExchange, engine: MatchingEngine, *, wallet: str) -> None:
+    def __init__(
+        self, exchange: FakeExchange, engine: MatchingEngine, *, wallet: str, mainnet: bool = True
+    ) -> None:
         self.exchange = exchange
         self.engine = engine
-        self.wallet = wallet
+        self.wallet = wallet.lower()
+        self.mainnet = mainnet
+        # agent (API wallet) address -> the account it trades for
+        self.agents: dict[str, str] = {}
+        # signer -> its highest nonces, ascending (at most _NONCES_KEPT)
+        self.nonces: dict[str, list[int]] = {}
         self.assets = list(engine.markets)
         self.funding_rate = Decimal("0.0000125")
         engine.listeners.on_order.append(self._push_order)
@@ -396,8 +418,12 @@ class HyperliquidProtocol:
         body: dict[str, Any] = await request.json()
         action = body.get("action") or {}
         kind = action.get("type")
-        if not body.get("signature") or not body.get("nonce"):
-            return web.json_response({"status": "err", "response": "Missing signature"})
+        refusal = self._authenticate(body)
+        if refusal is not None:
+            return web.json_response({"status": "err", "response": refusal})
+        if kind == "approveAgent":
+            self.agents[str(action.get("agentAddress", "")).lower()] = self.wallet
+            return web.json_response({"status": "ok", "response": {"type": "default"}})
         if kind == "order":
             statuses = [self._place(w) for w in action.get("orders") or []]
             return self._ok("order", statuses)
@@ -416,9 +442,50 @@ class HyperliquidProtocol:
             modifies = action.get("modifies") or [action]
             statuses = [self._modify(m) for m in modifies]
             return self._ok("batchModify", statuses)
+        if kind in ("withdraw3", "usdSend"):
+            return self._send_out(action)
         if kind in ("approveBuilderFee", "setReferrer", "scheduleCancel", "updateLeverage"):
             return web.json_response({"status": "ok", "response": {"type": "default"}})
         return web.json_response({"status": "err", "response": f"Unknown action {kind}"})
+
+    def _send_out(self, action: dict[str, Any]) -> web.Response:
+        # a withdrawal or transfer leaves the fake: debit the account's free balance
+        try:
+            amount = Decimal(str(action.get("amount")))
+        except ArithmeticError:
+            return web.json_response({"status": "err", "response": "Invalid amount"})
+        if not amount > 0 or amount > self.engine.available_balance(self.wallet):
+            return web.json_response({"status": "err", "response": "Insufficient balance for withdrawal"})
+        self.engine.balances[self.wallet] = self.engine.balances.get(self.wallet, Decimal(0)) - amount
+        return web.json_response({"status": "ok", "response": {"type": "default"}})
+
+    def _authenticate(self, body: dict[str, Any]) -> str | None:
+        """Return the venue's refusal text, or ``None`` if the signer may act for the wallet."""
+        try:
+            signed = recover_signer(body, mainnet=self.mainnet)
+        except SignatureError as e:
+            return str(e)
+        account = signed.signer if signed.signer == self.wallet else self.agents.get(signed.signer)
+        # user-signed actions (transfers, agent approvals) must come from the account itself
+        if account != self.wallet or (signed.user_signed and signed.signer != self.wallet):
+            # the venue's text: the recovered address is neither an account nor an API wallet
+            return f"User or API Wallet {signed.signer} does not exist."
+        return self._use_nonce(signed.signer, signed.nonce)
+
+    def _use_nonce(self, signer: str, nonce: int) -> str | None:
+        now = self.exchange.now_ms()
+        used = self.nonces.setdefault(signer, [])
+        # only the duplicate text is confirmed from the venue; the other two keep its prefix
+        if nonce in used:
+            return f"Invalid nonce: duplicate nonce {nonce}"
+        if not now - _NONCE_PAST_MS < nonce < now + _NONCE_FUTURE_MS:
+            return f"Invalid nonce: nonce {nonce} is outside the allowed window around {now}"
+        if len(used) >= _NONCES_KEPT and nonce < used[0]:
+            return f"Invalid nonce: nonce {nonce} is lower than all of the 100 highest nonces"
+        bisect.insort(used, nonce)
+        if len(used) > _NONCES_KEPT:
+            used.pop(0)
+        return None
 
     def _modify(self, modify: dict[str, Any]) -> dict[str, Any]:
         wire = modify.get("order") or {}

@@ -1,6 +1,6 @@
 """
 The fake exchange server: one aiohttp application speaking Bybit v5, Binance USD-M futures,
-OKX v5 and Hyperliquid.
+OKX v5, Deribit v2 and Hyperliquid.
 
 Run it in the test's own event loop (``await ex.start()``), in a background thread with its own
 loop (``ex.start_in_thread()``), or as a subprocess (``python -m
@@ -98,7 +98,7 @@ WsHandler = Callable[[WsConnection, dict[str, Any]], Awaitable[None]]
 
 class FakeExchange:
     """
-    A local exchange speaking Bybit v5, Binance USD-M futures, OKX v5 and Hyperliquid REST and WebSocket.
+    A local exchange speaking Bybit v5, Binance USD-M, OKX v5, Deribit v2 and Hyperliquid REST and WS.
 
     Parameters
     ----------
@@ -106,17 +106,21 @@ class FakeExchange:
         TCP port on 127.0.0.1 (0 picks a free one).
     faults : FaultPlan, optional
         Latency and fault injection (mutable while running, through :meth:`call`).
-    bybit_markets, binance_markets, okx_markets, hyperliquid_markets : list[MarketSpec], optional
-        Markets to list on each venue (defaults: BTC and ETH linear perpetuals).
+    bybit_markets, binance_markets, okx_markets, hyperliquid_markets, deribit_markets : list, optional
+        Markets to list on each venue (defaults: BTC and ETH linear perpetuals; on Deribit
+        BTC-PERPETUAL inverse and BTC_USDC-PERPETUAL linear).
     balances : dict[str, Decimal], optional
-        Starting quote balance of the user account on each venue (``bybit``, ``okx``,
-        ``hyperliquid``).
+        Starting quote balance of the user account on each venue (``bybit``, ``binance``, ``okx``,
+        ``hyperliquid``; ``deribit`` is the USDC account, ``deribit_btc`` the BTC one, default 10).
     api_key, api_secret : str
-        The Bybit, Binance and OKX credentials the server accepts (signatures are verified).
+        The Bybit, Binance, OKX and Deribit credentials the server accepts (signatures verified).
     api_passphrase : str
         The OKX passphrase the server accepts.
     hl_wallet : str
-        The Hyperliquid user address the server treats as the trading account.
+        The Hyperliquid user address the server treats as the trading account (default: the
+        address of ``hyperliquid.TEST_PRIVATE_KEY``); requests must be signed by it or its agent.
+    hl_mainnet : bool, default True
+        Whether Hyperliquid signatures must name mainnet (ccxt without sandbox mode) or testnet.
     """
 
     def __init__(
@@ -128,17 +132,23 @@ class FakeExchange:
         hyperliquid_markets: list[MarketSpec] | None = None,
         binance_markets: list[MarketSpec] | None = None,
         okx_markets: list[MarketSpec] | None = None,
+        deribit_markets: list[MarketSpec] | None = None,
         balances: dict[str, Decimal] | None = None,
         api_key: str = "fake-key",
         api_secret: str = "fake-secret",
         api_passphrase: str = "fake-passphrase",
-        hl_wallet: str = "0x1111111111111111111111111111111111111111",
+        hl_wallet: str | None = None,
+        hl_mainnet: bool = True,
     ) -> None:
         from nautilus_ext.testing.fake_exchange.binance import BinanceProtocol
         from nautilus_ext.testing.fake_exchange.binance_wire import TOO_MANY_REQUESTS
         from nautilus_ext.testing.fake_exchange.binance_wire import default_binance_markets
         from nautilus_ext.testing.fake_exchange.bybit import BybitProtocol
         from nautilus_ext.testing.fake_exchange.bybit import default_bybit_markets
+        from nautilus_ext.testing.fake_exchange.deribit import DeribitProtocol
+        from nautilus_ext.testing.fake_exchange.deribit import default_deribit_markets
+        from nautilus_ext.testing.fake_exchange.deribit_wire import account_of
+        from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
         from nautilus_ext.testing.fake_exchange.hyperliquid import HyperliquidProtocol
         from nautilus_ext.testing.fake_exchange.hyperliquid import default_hyperliquid_markets
         from nautilus_ext.testing.fake_exchange.okx import OkxProtocol
@@ -150,6 +160,7 @@ class FakeExchange:
         self.order_listeners: list[Callable[[ReceivedOrder], None]] = []
         self.connections: list[WsConnection] = []
         balances = balances or {}
+        hl_wallet = (hl_wallet or TEST_WALLET).lower()
         self.bybit = BybitProtocol(
             self,
             MatchingEngine(
@@ -174,6 +185,8 @@ class FakeExchange:
         self.rate_limit_bodies: dict[str, dict[str, Any]] = {
             "/fapi": TOO_MANY_REQUESTS.body(),
             OKX_API_PREFIX: {"code": "50011", "msg": "Too Many Requests", "data": []},
+            # Deribit's refusal: JSON-RPC error 10028 with HTTP 429
+            "/api/v2": {"jsonrpc": "2.0", "error": {"message": "too_many_requests", "code": 10028}},
         }
         self.okx = OkxProtocol(
             self,
@@ -191,9 +204,23 @@ class FakeExchange:
             MatchingEngine(
                 hyperliquid_markets or default_hyperliquid_markets(),
                 self.now_ms,
-                {hl_wallet.lower(): balances.get("hyperliquid", Decimal(100_000))},
+                {hl_wallet: balances.get("hyperliquid", Decimal(100_000))},
             ),
-            wallet=hl_wallet.lower(),
+            wallet=hl_wallet,
+            mainnet=hl_mainnet,
+        )
+        self.deribit = DeribitProtocol(
+            self,
+            MatchingEngine(
+                deribit_markets or default_deribit_markets(),
+                self.now_ms,
+                {
+                    account_of("USDC"): balances.get("deribit", Decimal(100_000)),
+                    account_of("BTC"): balances.get("deribit_btc", Decimal(10)),
+                },
+            ),
+            api_key=api_key,
+            api_secret=api_secret,
         )
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -229,6 +256,7 @@ class FakeExchange:
         self.binance.register(app)
         self.okx.register(app)
         self.hyperliquid.register(app)
+        self.deribit.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app
 

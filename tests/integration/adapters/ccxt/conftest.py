@@ -25,10 +25,13 @@ from adapters.ccxt import CcxtExecClientConfig
 from adapters.ccxt import CcxtLiveDataClientFactory
 from adapters.ccxt import CcxtLiveExecClientFactory
 from nautilus_ext.testing.fake_exchange import FakeExchange
+from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
+from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
 from nautilus_ext.testing.node_harness import NodeHarness
 
-HL_WALLET = "0x1111111111111111111111111111111111111111"
-HL_KEY = "0x" + "11" * 32
+# the fake exchange recovers every signer: the wallet is the test key's address
+HL_KEY = TEST_PRIVATE_KEY
+HL_WALLET = TEST_WALLET
 
 VENUES: dict[str, dict[str, Any]] = {
     "bybit": {
@@ -40,12 +43,16 @@ VENUES: dict[str, dict[str, Any]] = {
         "bids": [("49999.9", "1"), ("49999.0", "2")],
         "asks": [("50000.1", "1"), ("50001.0", "2")],
         "qty_step": "0.001",
+        "owner": "USER",
+        "order_path": "/v5/order/create",
     },
     "binanceusdm": {
         # the registry gives NautilusTrader's native ids (BTCUSDT-PERP.BINANCE): the clients
         # must serve venue BINANCE for the data engine to route to them
         "venue": "BINANCE",
         "canonical_venue": "BINANCE-FUTURES",
+        "owner": "USER",
+        "order_path": "/fapi/v1/order",
         "market_types": ("linear",),
         "instrument": "BTCUSDT-PERP.BINANCE",
         "symbol": "BTCUSDT",
@@ -59,6 +66,9 @@ VENUES: dict[str, dict[str, Any]] = {
     },
     "okx": {
         "venue": "OKX",
+        "owner": "USER",
+        # ccxt places OKX orders through the batch endpoint (its createOrder default)
+        "order_path": "/api/v5/trade/batch-orders",
         "market_types": ("swap",),
         "instrument": "BTC-USDT-SWAP.OKX",
         "symbol": "BTC-USDT-SWAP",
@@ -86,6 +96,22 @@ VENUES: dict[str, dict[str, Any]] = {
         "bids": [("49999", "1"), ("49990", "2")],
         "asks": [("50001", "1"), ("50010", "2")],
         "qty_step": "0.00001",
+        "owner": TEST_WALLET,
+        "order_path": "/exchange",
+    },
+    # the linear USDC perpetual (amounts in BTC) runs the shared suites; the inverse
+    # BTC-PERPETUAL (amounts in USD) has its own tests in test_deribit_inverse.py
+    "deribit": {
+        "venue": "DERIBIT",
+        "market_types": ("swap",),
+        "instrument": "BTC_USDC-PERPETUAL.DERIBIT",
+        "symbol": "BTC_USDC-PERPETUAL",
+        "env": {"NAUTILUS_EXT_DERIBIT_API_KEY": "fake-key", "NAUTILUS_EXT_DERIBIT_API_SECRET": "fake-secret"},
+        "bids": [("49999", "1"), ("49990", "2")],
+        "asks": [("50001", "1"), ("50010", "2")],
+        "qty_step": "0.0001",
+        "owner": "USER:USDC",
+        "order_path": "/api/v2/private/buy",
     },
 }
 

@@ -1,5 +1,6 @@
 """End to end order lifecycle through a real TradingNode: ack, fills, position, cancel, reject,
-dropped sockets and restart reconciliation, on Bybit, Binance USD-M and Hyperliquid fakes."""
+dropped sockets and restart reconciliation, on the Bybit, Binance USD-M, OKX, Hyperliquid and
+Deribit fakes."""
 
 from __future__ import annotations
 
@@ -161,7 +162,7 @@ def test_cancel_and_cancel_all(
     h.call(lambda: strat.cancel_order(h.node.cache.order(ids[0])))  # type: ignore[union-attr]
     eventually(lambda: _order(h, ids[0]).status is OrderStatus.CANCELED, 10)
     engine = getattr(fake_exchange, exchange_id).engine
-    owner = fake_exchange.hyperliquid.wallet if exchange_id == "hyperliquid" else "USER"
+    owner = spec["owner"]
     assert len(fake_exchange.call(lambda: engine.open_orders(owner))) == 2
     h.call(lambda: strat.cancel_all_orders(iid))
     eventually(lambda: all(_order(h, c).status is OrderStatus.CANCELED for c in ids), 10)
