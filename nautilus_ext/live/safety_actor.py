@@ -18,6 +18,7 @@ Safety events (decisions, commands, safeguards) go to the node's audit log when 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from typing import Any
 from nautilus_trader.common.actor import Actor
 from nautilus_trader.common.config import ActorConfig
 from nautilus_trader.common.events import TimeEvent
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.messages import GeneratePositionStatusReports
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import PriceType
 
@@ -38,6 +41,7 @@ from nautilus_ext.audit.store import AuditStore
 from nautilus_ext.audit.store import AuditStoreConfig
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.safety.chokepoint import GateChokepoint
+from nautilus_ext.safety.chokepoint import VenuePositionSnapshot
 from nautilus_ext.safety.chokepoint import install_chokepoint
 from nautilus_ext.safety.config import SafetyConfig
 from nautilus_ext.safety.control import ControlEndpoint
@@ -49,6 +53,7 @@ from nautilus_ext.safety.gate import SafetyGate
 logger = logging.getLogger(__name__)
 
 TIMER_NAME = "nautilus_ext_safety_tick"
+POSITIONS_TIMER_NAME = "nautilus_ext_safety_positions"
 
 
 class SafetyActorConfig(ActorConfig, frozen=True):
@@ -59,9 +64,14 @@ class SafetyActorConfig(ActorConfig, frozen=True):
     ----------
     tick_interval_ms : int
         How often commands are processed and time-based transitions evaluated.
+    position_poll_interval_ms : int
+        How often the venue's own positions are requested from execution clients that do not
+        publish :class:`~nautilus_ext.safety.chokepoint.VenuePositionSnapshot` themselves (the
+        native NautilusTrader adapters; the ccxt client polls on its own). 0 turns it off.
     """
 
     tick_interval_ms: int = 200
+    position_poll_interval_ms: int = 2_000
 
 
 class SafetyActor(Actor):  # type: ignore[misc]
@@ -79,6 +89,13 @@ class SafetyActor(Actor):  # type: ignore[misc]
         self.control = control
         self._store = store
         self._interval = timedelta(milliseconds=config.tick_interval_ms)
+        self._positions_interval_ms = config.position_poll_interval_ms
+        self._exec_engine: Any = None
+        self._polling: set[str] = set()
+
+    def poll_positions_of(self, exec_engine: Any) -> None:
+        """Poll venue positions from ``exec_engine``'s clients that do not publish them."""
+        self._exec_engine = exec_engine
 
     @property
     def gate(self) -> SafetyGate:
@@ -89,11 +106,18 @@ class SafetyActor(Actor):  # type: ignore[misc]
         if self.control is not None:
             self.control.start()
         self.clock.set_timer(TIMER_NAME, self._interval, callback=self._on_tick)
+        if self._exec_engine is not None and self._positions_interval_ms > 0:
+            self.clock.set_timer(
+                POSITIONS_TIMER_NAME,
+                timedelta(milliseconds=self._positions_interval_ms),
+                callback=self._on_positions_timer,
+            )
         self.chokepoint.tick()
 
     def on_stop(self) -> None:
-        if TIMER_NAME in self.clock.timer_names:
-            self.clock.cancel_timer(TIMER_NAME)
+        for name in (TIMER_NAME, POSITIONS_TIMER_NAME):
+            if name in self.clock.timer_names:
+                self.clock.cancel_timer(name)
         if self.control is not None:
             self.control.stop()
         if self._store is not None:
@@ -111,6 +135,46 @@ class SafetyActor(Actor):  # type: ignore[misc]
         for strategy_id, pnl in self.strategy_pnls().items():
             self.gate.update_pnl(strategy_id, pnl)
         self.chokepoint.tick()
+
+    def _on_positions_timer(self, event: TimeEvent) -> None:
+        from adapters.ccxt.execution import CcxtExecutionClient
+
+        clients = getattr(self._exec_engine, "_clients", {}) or {}
+        for client in clients.values():
+            if isinstance(client, CcxtExecutionClient) or client.id.value in self._polling:
+                continue  # the ccxt client publishes its own snapshots; one poll in flight each
+            if not hasattr(client, "generate_position_status_reports"):
+                continue
+            self._polling.add(client.id.value)
+            asyncio.get_running_loop().create_task(self._poll_client(client))
+
+    async def _poll_client(self, client: Any) -> None:
+        try:
+            command = GeneratePositionStatusReports(
+                instrument_id=None,
+                start=None,
+                end=None,
+                command_id=UUID4(),
+                ts_init=self.clock.timestamp_ns(),
+            )
+            reports = await client.generate_position_status_reports(command)
+            venue = client.venue
+            watched = {o.instrument_id for o in self.cache.orders(venue=venue)}
+            watched |= {p.instrument_id for p in self.cache.positions(venue=venue)}
+            snapshot: dict[Any, Decimal] = dict.fromkeys(watched, Decimal(0))
+            for report in reports:
+                snapshot[report.instrument_id] = report.signed_decimal_qty
+            if snapshot:
+                self.msgbus.publish(
+                    f"nautilus_ext.venue_positions.{venue.value}",
+                    VenuePositionSnapshot(
+                        venue=venue.value, positions=snapshot, ts_ns=self.clock.timestamp_ns(), source="rest"
+                    ),
+                )
+        except Exception as e:  # a failed poll is no confirmation: the dirty flag ages into SAFE
+            self.log.warning(f"Position poll of {client.id} failed: {e!r}")
+        finally:
+            self._polling.discard(client.id.value)
 
     def strategy_pnls(self) -> dict[str, Decimal]:
         """
@@ -200,6 +264,7 @@ def attach_safety(
     if control_port is not None and control_token is not None:
         control = ControlEndpoint(gate, control_token, port=control_port)
     actor = SafetyActor(SafetyActorConfig(tick_interval_ms=tick_interval_ms), chokepoint, control, store)
+    actor.poll_positions_of(kernel.exec_engine)
     node.trader.add_actor(actor)
     from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
 

@@ -222,7 +222,7 @@ class ArmingController:
             staged_at_ns=now,
             expires_at_ns=now + self._config.intent_ttl_secs * _NS,
         )
-        policy = self._auto_policy(order)
+        policy = self.auto_policy(order)
         if policy is not None and self._arm is not None:
             intent = replace(intent, confirmed_arm_id=self._arm.arm_id, confirmed_by=f"auto:{policy.name}")
             self._sink(
@@ -309,7 +309,8 @@ class ArmingController:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _auto_policy(self, order: Order) -> AutoConfirmPolicy | None:
+    def auto_policy(self, order: Order) -> AutoConfirmPolicy | None:
+        """Return the armed auto-confirm policy covering ``order``, if any."""
         if self._arm is None or order.strategy_id is None:
             return None
         for policy in self._arm.auto_confirm:

@@ -263,11 +263,15 @@ class GateChokepoint:
             unified = self._unified(order, asset)
         except NautilusExtError as e:
             return Decision(error=e, details=dict(e.details))
+        if context_parent(parent, parent_asset) is None and self._gate.auto_confirmable(unified):
+            # a direct order in LIVE: an armed auto-confirm policy (named strategies, size
+            # limit) confirms it like any staged intent; otherwise it needs a human and is denied
+            self._gate.stage(unified)
         context = GateContext(
             venue=self._venue_of(asset, order.instrument_id),
             asset=asset,
             client_order_id=cid,
-            child_of=None if parent_asset is None or parent is None else parent.value,
+            child_of=context_parent(parent, parent_asset),
         )
         return self._gate.check(unified, context)
 
@@ -420,6 +424,11 @@ class GateChokepoint:
             ts_init=self._gate.clock.timestamp_ns(),
         )
         self._msgbus.send(endpoint="ExecEngine.process", msg=denied)
+
+
+def context_parent(parent: Any, parent_asset: str | None) -> str | None:
+    """Return the released parent's client order id of a child, else ``None``."""
+    return None if parent_asset is None or parent is None else str(parent.value)
 
 
 def install_chokepoint(

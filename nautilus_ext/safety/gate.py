@@ -182,6 +182,10 @@ class SafetyGate:
             callback(intent.intent_hash)
         return intent
 
+    def auto_confirmable(self, order: Order) -> bool:
+        """Return whether an armed auto-confirm policy covers ``order`` right now."""
+        return self.arming.is_armed() and self.arming.auto_policy(order) is not None
+
     def add_confirm_listener(self, owner: object, callback: Callable[[str], object]) -> None:
         """Call ``callback(intent_hash)`` after each successful confirmation (one per owner)."""
         self._confirm_listeners[id(owner)] = (owner, callback)

@@ -14,6 +14,7 @@ from nautilus_ext.live.cli import app
 from nautilus_ext.live.config import LiveMode
 from nautilus_ext.live.config import load_live_config
 from nautilus_ext.live.node import build_trading_node_config
+from tests.support.unguarded import SAFETY_SECTION
 
 CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs" / "live"
 BASE: dict[str, Any] = {
@@ -142,7 +143,12 @@ def test_native_binance_takes_url_overrides(tmp_path: Path) -> None:
     assert (data.base_url_http, data.base_url_ws) == ("http://127.0.0.1:9", "ws://127.0.0.1:9/public")
     assert data.account_type.name == "USDT_FUTURES"
     # DRY_RUN (BASE) replaces the exec client; in LIVE the native one gets the stream URLs
-    live = {"mode": "LIVE", "allow_live_orders": True, "venues": [venue]}
+    live = {
+        "mode": "LIVE",
+        "allow_live_orders": True,
+        "venues": [venue],
+        "safety": SAFETY_SECTION,
+    }
     node_config, _ = build_trading_node_config(load_live_config(_write(tmp_path, live)))
     exec_config = node_config.exec_clients["BINANCE"]
     assert exec_config.base_url_ws_stream == "ws://127.0.0.1:9/private"
@@ -178,7 +184,17 @@ def test_native_okx_takes_url_overrides_per_socket(tmp_path: Path) -> None:
         "ws_url_override": "ws://127.0.0.1:9",
     }
     node_config, factories = build_trading_node_config(
-        load_live_config(_write(tmp_path, {"mode": "LIVE", "allow_live_orders": True, "venues": [venue]}))
+        load_live_config(
+            _write(
+                tmp_path,
+                {
+                    "mode": "LIVE",
+                    "allow_live_orders": True,
+                    "venues": [venue],
+                    "safety": SAFETY_SECTION,
+                },
+            )
+        )
     )
     assert factories["OKX"][1].__name__ == "OKXLiveExecClientFactory"
     data, exec_ = node_config.data_clients["OKX"], node_config.exec_clients["OKX"]

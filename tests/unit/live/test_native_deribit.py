@@ -11,6 +11,7 @@ from nautilus_ext.live.config import NATIVE_URL_OVERRIDE_VENUES
 from nautilus_ext.live.config import LiveNodeConfig
 from nautilus_ext.live.config import VenueConfig
 from nautilus_ext.live.node import build_trading_node_config
+from tests.support.unguarded import SAFETY_SECTION
 
 
 def test_native_deribit_takes_the_fake_exchange_urls() -> None:
@@ -18,6 +19,7 @@ def test_native_deribit_takes_the_fake_exchange_urls() -> None:
         {
             "mode": "LIVE",
             "allow_live_orders": True,
+            "safety": SAFETY_SECTION,
             "venues": [
                 {
                     "venue": "DERIBIT",
@@ -38,7 +40,14 @@ def test_native_deribit_takes_the_fake_exchange_urls() -> None:
 
 def test_native_deribit_without_overrides_uses_the_venue() -> None:
     venue = {"venue": "DERIBIT", "adapter": "native", "testnet": True}
-    config = LiveNodeConfig.model_validate({"mode": "LIVE", "allow_live_orders": True, "venues": [venue]})
+    config = LiveNodeConfig.model_validate(
+        {
+            "mode": "LIVE",
+            "allow_live_orders": True,
+            "venues": [venue],
+            "safety": SAFETY_SECTION,
+        }
+    )
     node_config, _ = build_trading_node_config(config)
     exec_ = node_config.exec_clients["DERIBIT"]
     assert exec_.base_url_http is None  # type: ignore[attr-defined]

@@ -25,12 +25,13 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.orders import Order
 
 from nautilus_ext.live.config import LiveNodeConfig
-from nautilus_ext.live.node import build_trading_node
 from nautilus_ext.testing import eventually
 from nautilus_ext.testing.fake_exchange import FakeExchange
 from nautilus_ext.testing.fake_exchange import Side
 from nautilus_ext.testing.node_harness import NodeHarness
 from tests.integration.adapters.ccxt.conftest import Recorder
+from tests.support.unguarded import SAFETY_SECTION
+from tests.support.unguarded import unguarded_node
 
 pytestmark = pytest.mark.slow
 IID = InstrumentId.from_str("BTCUSDT-PERP.BINANCE")
@@ -61,6 +62,7 @@ def node(fake: FakeExchange, monkeypatch: pytest.MonkeyPatch) -> Iterator[NodeHa
         {
             "mode": "LIVE",
             "allow_live_orders": True,
+            "safety": SAFETY_SECTION,
             "trader_id": "TESTER-001",
             "log_level": "ERROR",
             "timeout_connection_secs": 20.0,
@@ -84,7 +86,7 @@ def node(fake: FakeExchange, monkeypatch: pytest.MonkeyPatch) -> Iterator[NodeHa
     )
 
     def build(loop: asyncio.AbstractEventLoop) -> TradingNode:
-        return build_trading_node(config, loop)
+        return unguarded_node(config, loop)
 
     harness = NodeHarness(build)
     harness.start()

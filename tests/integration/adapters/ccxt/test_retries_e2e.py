@@ -74,7 +74,7 @@ def test_modify_where_supported(
     strat = _ready(h, iid)
     coid = _submit(h, strat, _limit(spec, iid, OrderSide.BUY, "0.1", spec["bids"][1][0]))
     eventually(lambda: _order(h, coid).status is OrderStatus.ACCEPTED, 10)
-    new_price = "49000" if exchange_id == "hyperliquid" else "49000.0"
+    new_price = "49000" if exchange_id in ("hyperliquid", "deribit") else "49000.0"
     h.call(lambda: strat.modify_order(h.node.cache.order(coid), price=Price.from_str(new_price)))
     eventually(
         lambda: _order(h, coid).price.as_decimal() == Decimal(new_price), 10, message="modify not applied"

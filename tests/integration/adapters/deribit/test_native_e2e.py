@@ -14,12 +14,13 @@ from nautilus_trader.model.objects import Price
 
 from nautilus_ext.live.config import LiveMode
 from nautilus_ext.live.config import LiveNodeConfig
-from nautilus_ext.live.node import build_trading_node
 from nautilus_ext.testing import eventually
 from nautilus_ext.testing.fake_exchange import FakeExchange
 from nautilus_ext.testing.fake_exchange import Side
 from nautilus_ext.testing.node_harness import NodeHarness
 from tests.integration.adapters.ccxt.conftest import Recorder
+from tests.support.unguarded import SAFETY_SECTION
+from tests.support.unguarded import unguarded_node
 
 pytestmark = pytest.mark.slow
 LINEAR = "BTC_USDC-PERPETUAL"
@@ -43,6 +44,7 @@ def _node(fake: FakeExchange, instrument_id: str) -> NodeHarness:
         {
             "mode": LiveMode.LIVE,
             "allow_live_orders": True,
+            "safety": SAFETY_SECTION,
             "trader_id": "TESTER-001",
             "log_level": "ERROR",
             "venues": [
@@ -63,7 +65,7 @@ def _node(fake: FakeExchange, instrument_id: str) -> NodeHarness:
             "timeout_connection_secs": 20.0,
         }
     )
-    harness = NodeHarness(lambda loop: build_trading_node(config, loop))
+    harness = NodeHarness(lambda loop: unguarded_node(config, loop))
     harness.start()
     return harness
 
