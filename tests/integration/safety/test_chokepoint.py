@@ -279,3 +279,36 @@ def test_fill_gap_published_by_an_adapter_enters_safe_mode() -> None:
     assert gate.safe.code is ErrorCode.FILL_SEQ_GAP
     assert "0.002" in gate.safe.message
     engine.dispose()
+
+
+def test_live_direct_orders_pass_under_an_armed_auto_confirm_policy() -> None:
+    from nautilus_ext.safety import SafetyConfig
+
+    engine, inst = _engine()
+    strategy = DirectOrders(
+        DirectConfig(instrument_id=str(inst.id), plan=((5, "BUY", "0.100"), (10, "BUY", "0.400")))
+    )
+    engine.add_strategy(strategy)
+    data = _config(Mode.LIVE).model_dump(mode="json")
+    data["arming"]["auto_confirm"] = [
+        {"name": "small", "strategies": [strategy.id.value], "max_amount": "0.2"}
+    ]
+    gate = SafetyGate(SafetyConfig.parse(data), strategy.clock)
+    kernel = engine.kernel
+    chokepoint = install_chokepoint(
+        gate, msgbus=kernel.msgbus, cache=kernel.cache, exec_engine=kernel.exec_engine
+    )
+
+    def armed_with_policy(second: int) -> None:
+        gate.on_ws_message("BINANCE")
+        if not gate.arming.is_armed():
+            gate.arm(60, "alice", ["small"])
+        # the first fill is confirmed by the simulated venue's position in this test
+        gate.on_position_update(KEY, gate.oms.position(KEY))
+
+    strategy.before_submit = armed_with_policy
+    engine.run()
+    first, second = sorted(engine.cache.orders(), key=lambda o: o.ts_init)
+    assert first.status is OrderStatus.FILLED  # 0.1 <= 0.2: the policy confirms it
+    assert second.status is OrderStatus.DENIED  # 0.4 > 0.2: a human must confirm, so denied
+    assert "confirm" in dict(chokepoint.denied)[second.client_order_id.value].lower()
