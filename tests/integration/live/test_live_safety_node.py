@@ -194,7 +194,26 @@ def test_live_node_releases_only_confirmed_intents(
         assert again.reason.startswith("AWAITING_CONFIRMATION")
         assert len(exchange.received_orders) == 1
 
-        # 5. kill: SAFE mode, the RiskEngine mirrors it, the arm is gone
+        # 5. an execution algorithm runs unchanged in the live node: a confirmed TWAP parent's
+        # children pass the chokepoint (covered by the parent's confirmation) and fill
+        twap = _order("op-twap", "0.020").model_copy(
+            update={
+                "smart_execution_enabled": True,
+                "metadata": {"algorithm": "TWAP", "algo_params": {"horizon_secs": "2", "interval_secs": "1"}},
+            }
+        )
+        held = h.call(lambda: unified.submit_unified(twap))
+        assert held.reason.startswith("AWAITING_CONFIRMATION"), held.reason
+        _, st = send(url, TOKEN, {"command": "status"})
+        twap_hash = next(i["intent_hash"] for i in st["status"]["staged"] if i["operation_id"] == "op-twap")
+        _, ok = send(url, TOKEN, {"command": "confirm", "intent_hash": twap_hash, "actor": "alice"})
+        assert ok["ok"], ok
+        eventually(lambda: unified.results["op-twap"].filled_quantity == Decimal("0.020"), 15)
+        assert unified.results["op-twap"].algorithm_used == "TWAP"
+        assert len(exchange.received_orders) >= 3  # op-2 plus at least two TWAP children
+        assert safety.chokepoint.forwarded >= 3
+
+        # 6. kill: SAFE mode, the RiskEngine mirrors it, the arm is gone
         _, killed = send(url, TOKEN, {"command": "kill", "actor": "alice", "reason": "drill"})
         assert killed["ok"]
         eventually(lambda: node.kernel.risk_engine.trading_state.name == "REDUCING", 5)

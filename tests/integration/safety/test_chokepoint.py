@@ -11,22 +11,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from nautilus_trader.backtest.engine import BacktestEngine
-from nautilus_trader.backtest.engine import BacktestEngineConfig
-from nautilus_trader.config import LoggingConfig
 from nautilus_trader.config import StrategyConfig
-from nautilus_trader.model.currencies import USDT
 from nautilus_trader.model.data import QuoteTick
-from nautilus_trader.model.enums import AccountType
-from nautilus_trader.model.enums import BookType
-from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.identifiers import InstrumentId
-from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.instruments import Instrument
-from nautilus_trader.model.objects import Money
-from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
 
@@ -35,8 +26,6 @@ from nautilus_ext.backtest.replayer import OrderReplayConfig
 from nautilus_ext.backtest.replayer import OrderReplayStrategy
 from nautilus_ext.backtest.results import ExecutionStatus
 from nautilus_ext.errors import ErrorCode
-from nautilus_ext.instruments.nautilus import build_instrument
-from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders import Order
 from nautilus_ext.safety import SafetyGate
 from nautilus_ext.safety.chokepoint import FillGap
@@ -49,6 +38,7 @@ from .test_executor_gate import SEC
 from .test_executor_gate import START_NS
 from .test_executor_gate import _config
 from .test_executor_gate import _order
+from .test_executor_gate import quote_engine
 
 
 class DirectConfig(StrategyConfig, frozen=True):
@@ -85,33 +75,7 @@ class DirectOrders(Strategy):
 
 
 def _engine() -> tuple[BacktestEngine, Instrument]:
-    registry = InstrumentRegistry.default()
-    inst = build_instrument(registry.get(KEY), registry)
-    engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
-    engine.add_venue(
-        Venue("BINANCE"),
-        oms_type=OmsType.NETTING,
-        account_type=AccountType.MARGIN,
-        base_currency=None,
-        starting_balances=[Money(1_000_000, USDT)],
-        book_type=BookType.L1_MBP,
-    )
-    engine.add_instrument(inst)
-    engine.add_data(
-        [
-            QuoteTick(
-                inst.id,
-                Price(Decimal("60000.0"), 1),
-                Price(Decimal("60000.5"), 1),
-                Quantity(Decimal("5.000"), 3),
-                Quantity(Decimal("5.000"), 3),
-                START_NS + s * SEC,
-                START_NS + s * SEC,
-            )
-            for s in range(120)
-        ]
-    )
-    return engine, inst
+    return quote_engine()
 
 
 def _gate_in(engine: BacktestEngine, mode: Mode, clock_owner: Strategy) -> tuple[SafetyGate, GateChokepoint]:

@@ -16,6 +16,7 @@ from nautilus_trader.model.enums import AccountType
 from nautilus_trader.model.enums import BookType
 from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.identifiers import Venue
+from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
@@ -87,13 +88,8 @@ def _order(op: str, amount: str, secs: int) -> Order:
     )
 
 
-def _run(
-    tmp_path: Path,
-    mode: Mode,
-    orders: list[Order],
-    events: list[SafetyEvent],
-    strategy_class: type[OrderReplayStrategy] = OrderReplayStrategy,
-) -> tuple[OrderReplayStrategy, BacktestEngine, SafetyGate]:
+def quote_engine() -> tuple[BacktestEngine, Instrument]:
+    """Return a BacktestEngine with BINANCE, the BTC perpetual and 120 s of one-second quotes."""
     registry = InstrumentRegistry.default()
     inst = build_instrument(registry.get(KEY), registry)
     engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
@@ -120,6 +116,17 @@ def _run(
             for s in range(120)
         ]
     )
+    return engine, inst
+
+
+def _run(
+    tmp_path: Path,
+    mode: Mode,
+    orders: list[Order],
+    events: list[SafetyEvent],
+    strategy_class: type[OrderReplayStrategy] = OrderReplayStrategy,
+) -> tuple[OrderReplayStrategy, BacktestEngine, SafetyGate]:
+    engine, inst = quote_engine()
     path = tmp_path / "orders.jsonl"
     path.write_text("\n".join(o.to_json() for o in orders) + "\n", encoding="utf-8")
     strategy = strategy_class(
