@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import example
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -37,12 +38,14 @@ def test_seed_leverage_example() -> None:
 
 
 @given(st.integers(1, 10**24), st.integers(1, 9_999))
+@example(249_999_999_999_999_999_999_999, 9_922)  # failed the old 28-digit Decimal comparison
 def test_flash_amount_keeps_ltv_at_or_below_target(equity: int, bps: int) -> None:
     ltv = Decimal(bps) / Decimal(10_000)
     flash = flash_amount(equity, ltv)
-    # B / S = F / (E + F) never exceeds λ (flooring), and one more wei would.
-    assert Decimal(flash) / Decimal(equity + flash) <= ltv
-    assert Decimal(flash + 1) / Decimal(equity + flash + 1) > ltv
+    # B / S = F / (E + F) never exceeds λ (flooring), and one more wei would; compared in exact
+    # integers (F/(E+F) <= bps/10^4), since Decimal division rounds at 28 digits
+    assert flash * 10_000 <= bps * (equity + flash)
+    assert (flash + 1) * 10_000 > bps * (equity + flash + 1)
 
 
 @pytest.mark.parametrize("bad", [Decimal(0), Decimal(1), Decimal("-0.1"), Decimal("NaN")])
