@@ -84,6 +84,8 @@ from adapters.ccxt.providers import CcxtInstrumentProvider
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.safety.chokepoint import FillGap
 from nautilus_ext.safety.chokepoint import VenuePositionSnapshot
+from nautilus_ext.safety.chokepoint import publish_venue_positions
+from nautilus_ext.safety.chokepoint import watched_instruments
 
 # ccxt emulates market orders with a slippage-bounded IOC limit on these venues
 MARKET_ORDERS_NEED_PRICE: Final = frozenset({"hyperliquid"})
@@ -1024,27 +1026,24 @@ class CcxtExecutionClient(LiveExecutionClient):
         so a position closed or opened behind the system's back shows as a mismatch. Nothing is
         published while there is nothing to watch.
         """
-        watched = {o.instrument_id for o in self._cache.orders(venue=self.venue)}
-        watched |= {p.instrument_id for p in self._cache.positions(venue=self.venue)}
+        watched = watched_instruments(self._cache, self.venue)
         symbols = [s for s in (self._provider.ccxt_symbol(i) for i in sorted(watched, key=str)) if s]
         if not symbols:
             return None
         positions = await self._fetch_positions(symbols)
-        snapshot: dict[InstrumentId, Decimal] = dict.fromkeys(watched, Decimal(0))
+        reported: dict[InstrumentId, Decimal] = {}
         for position in positions:
             instrument = self._instrument_for(position.get("symbol"))
             if instrument is None:
                 continue
             contracts = Decimal(str(position.get("contracts") or 0))
             short = str(position.get("side") or "").lower() == "short"
-            snapshot[instrument.id] = snapshot.get(instrument.id, Decimal(0)) + (
+            reported[instrument.id] = reported.get(instrument.id, Decimal(0)) + (
                 -contracts if short else contracts
             )
-        published = VenuePositionSnapshot(
-            venue=self.venue.value, positions=snapshot, ts_ns=self._clock.timestamp_ns(), source="rest"
+        return publish_venue_positions(
+            self._msgbus, self.venue, watched, reported, self._clock.timestamp_ns()
         )
-        self._msgbus.publish(f"nautilus_ext.venue_positions.{self.venue.value}", published)
-        return published
 
     async def generate_position_status_reports(
         self,

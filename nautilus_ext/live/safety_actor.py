@@ -41,8 +41,9 @@ from nautilus_ext.audit.store import AuditStore
 from nautilus_ext.audit.store import AuditStoreConfig
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.safety.chokepoint import GateChokepoint
-from nautilus_ext.safety.chokepoint import VenuePositionSnapshot
 from nautilus_ext.safety.chokepoint import install_chokepoint
+from nautilus_ext.safety.chokepoint import publish_venue_positions
+from nautilus_ext.safety.chokepoint import watched_instruments
 from nautilus_ext.safety.config import SafetyConfig
 from nautilus_ext.safety.control import ControlEndpoint
 from nautilus_ext.safety.events import AuditSink
@@ -158,18 +159,11 @@ class SafetyActor(Actor):  # type: ignore[misc]
                 ts_init=self.clock.timestamp_ns(),
             )
             reports = await client.generate_position_status_reports(command)
-            venue = client.venue
-            watched = {o.instrument_id for o in self.cache.orders(venue=venue)}
-            watched |= {p.instrument_id for p in self.cache.positions(venue=venue)}
-            snapshot: dict[Any, Decimal] = dict.fromkeys(watched, Decimal(0))
-            for report in reports:
-                snapshot[report.instrument_id] = report.signed_decimal_qty
-            if snapshot:
-                self.msgbus.publish(
-                    f"nautilus_ext.venue_positions.{venue.value}",
-                    VenuePositionSnapshot(
-                        venue=venue.value, positions=snapshot, ts_ns=self.clock.timestamp_ns(), source="rest"
-                    ),
+            watched = watched_instruments(self.cache, client.venue)
+            reported = {r.instrument_id: r.signed_decimal_qty for r in reports}
+            if watched or reported:
+                publish_venue_positions(
+                    self.msgbus, client.venue, watched, reported, self.clock.timestamp_ns()
                 )
         except Exception as e:  # a failed poll is no confirmation: the dirty flag ages into SAFE
             self.log.warning(f"Position poll of {client.id} failed: {e!r}")

@@ -55,6 +55,7 @@ from nautilus_trader.model.events import PositionClosed
 from nautilus_trader.model.events import PositionOpened
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.orders import Order as NautilusOrder
 
 from nautilus_ext.audit.schemas import Mode
@@ -136,6 +137,53 @@ class FillGap:
     venue_filled: Decimal
     seen_filled: Decimal
     ts_ns: int
+
+
+def watched_instruments(cache: Cache, venue: Venue) -> set[InstrumentId]:
+    """Return the instruments of ``venue`` with orders or positions in ``cache`` (what a snapshot covers)."""
+    watched = {o.instrument_id for o in cache.orders(venue=venue)}
+    watched |= {p.instrument_id for p in cache.positions(venue=venue)}
+    return watched
+
+
+def publish_venue_positions(
+    msgbus: MessageBus,
+    venue: Venue,
+    watched: set[InstrumentId],
+    reported: dict[InstrumentId, Decimal],
+    ts_ns: int,
+) -> VenuePositionSnapshot:
+    """
+    Publish the venue's positions on ``nautilus_ext.venue_positions.<VENUE>`` and return them.
+
+    Every watched instrument is included, flat ones as zero, so a position closed or opened
+    behind the system's back shows as a mismatch.
+    """
+    snapshot = VenuePositionSnapshot(
+        venue=venue.value,
+        positions={**dict.fromkeys(watched, Decimal(0)), **reported},
+        ts_ns=ts_ns,
+        source="rest",
+    )
+    msgbus.publish(f"nautilus_ext.venue_positions.{venue.value}", snapshot)
+    return snapshot
+
+
+def fill_of(event: OrderFilled, asset: str) -> Fill:
+    """Return the OMS :class:`Fill` of a Nautilus ``OrderFilled`` (signed: BUY +, SELL -)."""
+    qty = event.last_qty.as_decimal()
+    return Fill(
+        fill_id=event.trade_id.value,
+        venue=event.instrument_id.venue.value,
+        asset=asset,
+        quantity=qty if event.order_side == OrderSide.BUY else -qty,
+    )
+
+
+def signed_position(event: PositionOpened | PositionChanged | PositionClosed) -> Decimal:
+    """Return a position event's exact quantity, signed by side (``signed_qty`` is a float)."""
+    qty: Decimal = event.quantity.as_decimal()
+    return -qty if event.side == PositionSide.SHORT else qty
 
 
 class GateChokepoint:
@@ -315,17 +363,8 @@ class GateChokepoint:
                 self._gate.on_ws_message(venue)
 
     def _on_order_event(self, event: Any) -> None:
-        if not isinstance(event, OrderFilled):
-            return
-        qty = event.last_qty.as_decimal()
-        self._gate.on_fill(
-            Fill(
-                fill_id=event.trade_id.value,
-                venue=event.instrument_id.venue.value,
-                asset=self._fill_asset(event),
-                quantity=qty if event.order_side == OrderSide.BUY else -qty,
-            ),
-        )
+        if isinstance(event, OrderFilled):
+            self._gate.on_fill(fill_of(event, self._fill_asset(event)))
 
     def _fill_asset(self, event: OrderFilled) -> str:
         return self._fill_asset_of(event.client_order_id.value, event.instrument_id)
@@ -356,11 +395,8 @@ class GateChokepoint:
         # snapshots (VenuePositionSnapshot) may confirm (seed 001, section 4.7.2).
         if self._gate.mode is Mode.LIVE:
             return
-        if not isinstance(event, PositionOpened | PositionChanged | PositionClosed):
-            return
-        qty = event.quantity.as_decimal()
-        signed = -qty if event.side == PositionSide.SHORT else qty
-        self._gate.on_position_update(self.asset_for(event.instrument_id), signed)
+        if isinstance(event, PositionOpened | PositionChanged | PositionClosed):
+            self._gate.on_position_update(self.asset_for(event.instrument_id), signed_position(event))
 
     def _on_venue_positions(self, snapshot: VenuePositionSnapshot) -> None:
         for instrument_id, quantity in snapshot.positions.items():

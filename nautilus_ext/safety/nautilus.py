@@ -18,7 +18,6 @@ it (the same key :meth:`SafetyGate.check` used).
 
 from __future__ import annotations
 
-from nautilus_trader.model.enums import PositionSide
 from nautilus_trader.model.events import OrderCanceled
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import PositionChanged
@@ -28,7 +27,8 @@ from nautilus_trader.model.identifiers import InstrumentId
 
 from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
-from nautilus_ext.safety.oms import Fill
+from nautilus_ext.safety.chokepoint import fill_of
+from nautilus_ext.safety.chokepoint import signed_position
 
 
 class SafetyGatedExecutionStrategy(UnifiedExecutionStrategy):
@@ -44,15 +44,7 @@ class SafetyGatedExecutionStrategy(UnifiedExecutionStrategy):
     def on_order_filled(self, event: OrderFilled) -> None:
         gate = self.safety_gate
         if gate is not None:
-            qty = event.last_qty.as_decimal()
-            gate.on_fill(
-                Fill(
-                    fill_id=str(event.trade_id),
-                    venue=str(event.instrument_id.venue),
-                    asset=self._safety_asset(event.instrument_id),
-                    quantity=qty if event.is_buy else -qty,
-                ),
-            )
+            gate.on_fill(fill_of(event, self._safety_asset(event.instrument_id)))
         super().on_order_filled(event)
 
     def on_order_canceled(self, event: OrderCanceled) -> None:
@@ -65,10 +57,7 @@ class SafetyGatedExecutionStrategy(UnifiedExecutionStrategy):
     def _position(self, event: PositionOpened | PositionChanged | PositionClosed) -> None:
         gate = self.safety_gate
         if gate is not None and gate.mode is not Mode.LIVE:
-            # the exact Quantity, signed by side (signed_qty is a float)
-            qty = event.quantity.as_decimal()
-            signed = -qty if event.side == PositionSide.SHORT else qty
-            gate.on_position_update(self._safety_asset(event.instrument_id), signed)
+            gate.on_position_update(self._safety_asset(event.instrument_id), signed_position(event))
 
     def on_position_opened(self, event: PositionOpened) -> None:
         self._position(event)
