@@ -17,7 +17,6 @@ from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.identifiers import InstrumentId
-from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
 
@@ -74,10 +73,6 @@ class DirectOrders(Strategy):
             self.submit_order(order)
 
 
-def _engine() -> tuple[BacktestEngine, Instrument]:
-    return quote_engine()
-
-
 def _gate_in(engine: BacktestEngine, mode: Mode, clock_owner: Strategy) -> tuple[SafetyGate, GateChokepoint]:
     gate = SafetyGate(_config(mode), clock_owner.clock)
     kernel = engine.kernel
@@ -96,7 +91,7 @@ def _statuses(engine: BacktestEngine) -> dict[str, OrderStatus]:
 
 
 def test_direct_orders_are_judged_and_safe_mode_denies_new_risk() -> None:
-    engine, inst = _engine()
+    engine, inst = quote_engine()
     strategy = DirectOrders(
         DirectConfig(
             instrument_id=str(inst.id),
@@ -128,7 +123,7 @@ def test_direct_orders_are_judged_and_safe_mode_denies_new_risk() -> None:
 
 
 def test_live_direct_orders_never_reach_the_venue_without_confirmation() -> None:
-    engine, inst = _engine()
+    engine, inst = quote_engine()
     strategy = DirectOrders(DirectConfig(instrument_id=str(inst.id), plan=((5, "BUY", "0.100"),)))
     engine.add_strategy(strategy)
     gate, chokepoint = _gate_in(engine, Mode.LIVE, strategy)
@@ -150,7 +145,7 @@ def test_exec_algorithm_children_pass_until_safe_mode(tmp_path: Path) -> None:
     from execution_algos.twap import TWAPExecAlgorithm
     from execution_algos.twap import TWAPExecAlgorithmConfig
 
-    engine, inst = _engine()
+    engine, inst = quote_engine()
     engine.add_exec_algorithm(TWAPExecAlgorithm(TWAPExecAlgorithmConfig()))
     parent = _order("twap", "0.4", 5).model_copy(
         update={
@@ -219,7 +214,7 @@ def _ctx(cid: str) -> GateContext:
 
 
 def test_fill_gap_published_by_an_adapter_enters_safe_mode() -> None:
-    engine, inst = _engine()
+    engine, inst = quote_engine()
     kernel = engine.kernel
     gate = SafetyGate(_config(Mode.LIVE), kernel.clock)
     install_chokepoint(
@@ -248,7 +243,7 @@ def test_fill_gap_published_by_an_adapter_enters_safe_mode() -> None:
 def test_live_direct_orders_pass_under_an_armed_auto_confirm_policy() -> None:
     from nautilus_ext.safety import SafetyConfig
 
-    engine, inst = _engine()
+    engine, inst = quote_engine()
     strategy = DirectOrders(
         DirectConfig(instrument_id=str(inst.id), plan=((5, "BUY", "0.100"), (10, "BUY", "0.400")))
     )
