@@ -19,6 +19,7 @@ from nautilus_trader.live.node import TradingNode
 
 from nautilus_ext.audit import iter_records
 from nautilus_ext.audit import verify_log
+from nautilus_ext.audit.lineage import show
 from nautilus_ext.live.config import load_live_config
 from nautilus_ext.live.node import LiveNode
 from nautilus_ext.live.node import build_live_node
@@ -196,3 +197,21 @@ def test_one_strategy_runs_unmodified_in_dry_run_replay_and_live(
     assert all(e["actor"] == "auto:mr-small" for e in confirms)
     assert any(e.get("command") == "ARM" and e.get("actor") == "alice" for e in safety_log)
     assert KEY in {e["asset"] for e in live_intents}
+
+    # every intent links to the decision behind it: why (rationale) and what it looked at
+    # (inputs, content-addressed); a live fill traces back to it
+    root = tmp_path / "live" / "audit" / "strategies" / "0"
+    events = [r.event for r in iter_records(str(root))]
+    decisions = {e["id"]: e for e in events if e["event_type"] == "DECISION"}
+    assert {e["decision_id"] for e in live_intents} == set(decisions)
+    # a staged intent released by its confirmation is recorded once, not again on release
+    assert len(decisions) == len(live_intents) == len({e["id"] for e in live_intents})
+    for decision in decisions.values():
+        assert "bps off the 3-trade mean" in decision["rationale"]
+        assert decision["inputs_ref"].startswith("sha256:")
+        assert {"price", "mean", "trade_id", "position"} <= set(decision["details"])
+    traced = show(f"intent:{filled[0].operation_id}", str(root))
+    assert traced is not None
+    assert traced.decision is not None
+    assert traced.decision.id == f"decision:{filled[0].operation_id}"
+    assert traced.fills
