@@ -61,9 +61,7 @@ def build_provider(
         registry=registry,
         timeout_secs=max(config.timeout_ms / 1000 * 3, 10.0),
         clock=clock,
-        market_types=(
-            config.market_types if config.exchange_id in MARKET_TYPE_DEFAULT_EXCHANGES else None
-        ),
+        market_types=(config.market_types if config.exchange_id in MARKET_TYPE_DEFAULT_EXCHANGES else None),
     )
 
 

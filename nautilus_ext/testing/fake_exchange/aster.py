@@ -84,7 +84,9 @@ class AsterStreams(BinanceStreams):
     def _on_book(self, symbol: str, changes: list[Any]) -> None:
         super()._on_book(symbol, changes)
         lower = symbol.lower()
-        for conn, topic in self._streams(lambda t: t.startswith(lower + "@") and _PARTIAL_DEPTH.match(t.partition("@")[2])):
+        for conn, topic in self._streams(
+            lambda t: t.startswith(lower + "@") and _PARTIAL_DEPTH.match(t.partition("@")[2])
+        ):
             match = _PARTIAL_DEPTH.match(topic.partition("@")[2])
             assert match is not None
             self._send(conn, topic, self.partial_depth(symbol, int(match.group(1))))
@@ -149,7 +151,7 @@ class AsterProtocol(BinanceProtocol):
             r.add_get(v3 + path, handler)
         r.add_get(PREFIX + "/api/v3/exchangeInfo", self.spot_exchange_info)
         r.add_get(PREFIX + "/api/v3/time", self.time)
-        signed = {
+        signed: dict[tuple[str, str], Any] = {
             ("POST", "/order"): self.new_order,
             ("DELETE", "/order"): self.cancel_order,
             ("GET", "/order"): self.query_order,
@@ -171,8 +173,8 @@ class AsterProtocol(BinanceProtocol):
             ("PUT", "/listenKey"): self.listen_key_keepalive,
             ("DELETE", "/listenKey"): self.listen_key_close,
         }
-        for (method, path), handler in signed.items():
-            r.add_route(method, v3 + path, self._signed(handler))
+        for (method, path), signed_handler in signed.items():
+            r.add_route(method, v3 + path, self._signed(signed_handler))
         for suffix in ("/stream", "/ws/{rest}"):
             r.add_get(PREFIX + "/fstream" + suffix, self.streams.ws)
 
@@ -216,7 +218,12 @@ class AsterProtocol(BinanceProtocol):
                 "timezone": "UTC",
                 "serverTime": now,
                 "rateLimits": [
-                    {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
+                    {
+                        "rateLimitType": "REQUEST_WEIGHT",
+                        "interval": "MINUTE",
+                        "intervalNum": 1,
+                        "limit": 6000,
+                    },
                     {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
                 ],
                 "exchangeFilters": [],
@@ -228,7 +235,12 @@ class AsterProtocol(BinanceProtocol):
     async def builders(self, params: dict[str, str]) -> Any:
         """GET /fapi/v3/builder (builders the user approved to charge a fee on its orders)."""
         return [
-            {"userAddress": self.account_address, "builderAddress": b, "maxFeeRate": "0.001", "builderName": ""}
+            {
+                "userAddress": self.account_address,
+                "builderAddress": b,
+                "maxFeeRate": "0.001",
+                "builderName": "",
+            }
             for b in sorted(self.approved_builders)
         ]
 
