@@ -84,12 +84,10 @@ class AsterStreams(BinanceStreams):
     def _on_book(self, symbol: str, changes: list[Any]) -> None:
         super()._on_book(symbol, changes)
         lower = symbol.lower()
-        for conn, topic in self._streams(
-            lambda t: t.startswith(lower + "@") and _PARTIAL_DEPTH.match(t.partition("@")[2])
-        ):
+        for conn, topic in self._streams(lambda t: t.startswith(lower + "@")):
             match = _PARTIAL_DEPTH.match(topic.partition("@")[2])
-            assert match is not None
-            self._send(conn, topic, self.partial_depth(symbol, int(match.group(1))))
+            if match:
+                self._send(conn, topic, self.partial_depth(symbol, int(match.group(1))))
 
 
 class AsterProtocol(BinanceProtocol):

@@ -342,9 +342,9 @@ def test_balance_and_market_type_follow_the_configured_types() -> None:
         try:
             assert client.options["defaultType"] == "swap"
             assert (await client.fetch_balance())["USDT"]["total"] == 100_000
-            # ccxt's default (spot) asks the spot account, which this fake does not serve
+            # ccxt's default (spot) asks the spot account (sapi), which this fake does not serve
             assert plain.options["defaultType"] == "spot"
-            with pytest.raises(ccxt_errors.BaseError):
+            with pytest.raises(ccxt_errors.BaseError, match="/aster/api/v3/account"):
                 await plain.fetch_balance()
         finally:
             await _close(client, plain)
