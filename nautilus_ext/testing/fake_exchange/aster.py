@@ -39,6 +39,10 @@ USER: Final = wire.USER
 # <symbol>@depth5/10/20 with an optional update speed: a top-N snapshot in every message
 _PARTIAL_DEPTH: Final = re.compile(r"^depth(5|10|20)(@\d+ms)?$")
 INVALID_BUILDER: Final = wire.BinanceError(400, -2031, "Invalid builder parameter.")
+# -4015 INVALID_CL_ORD_ID_LEN: "Client order id length should not be more than 36 chars"
+# (the character set is Binance's, whose engine Aster runs)
+INVALID_CLIENT_ID: Final = wire.BinanceError(400, -4015, "Client order id is not valid.")
+_CLIENT_ID: Final = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
 
 
 class AsterStreams(BinanceStreams):
@@ -260,8 +264,11 @@ class AsterProtocol(BinanceProtocol):
         return {}
 
     async def new_order(self, params: dict[str, str]) -> Any:
-        """POST /fapi/v3/order (Binance's rules, plus Aster's builder-fee check)."""
+        """POST /fapi/v3/order (Binance's rules, plus Aster's builder and client-id checks)."""
         builder = params.get("builder")
         if builder is not None and builder.lower() not in self.approved_builders:
             return INVALID_BUILDER
+        client_id = params.get("newClientOrderId")
+        if client_id is not None and not _CLIENT_ID.match(client_id):
+            return INVALID_CLIENT_ID
         return await super().new_order(params)

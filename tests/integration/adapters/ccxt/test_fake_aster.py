@@ -232,6 +232,12 @@ def test_venue_errors_map_to_the_taxonomy() -> None:
                 "create_order",
             )
             assert dup.details["ccxt_error"] == "DuplicateOrderId"
+            long_id = await call(
+                lambda: client.create_order(BTC, "limit", "buy", 0.1, 49000.0, {"clientOrderId": "x" * 37}),
+                "create_order",
+            )
+            assert long_id.code is ErrorCode.ORDER_REJECTED
+            assert "-4015" in long_id.message
             # an order naming a builder the account never approved (-2031)
             builder = await call(
                 lambda: client.create_order(BTC, "limit", "buy", 0.1, 49000.0, {"builder": "0x" + "ab" * 20}),
