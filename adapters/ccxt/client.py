@@ -6,10 +6,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import ccxt.pro as ccxtpro
+from ccxt.base import errors as ccxt_errors
 
 from adapters.ccxt.config import CcxtDataClientConfig
 from adapters.ccxt.config import CcxtExecClientConfig
 from adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
+from adapters.ccxt.constants import EXACT_ERROR_OVERRIDES
 from adapters.ccxt.constants import URL_ROUTED_ERROR_FAMILY
 from adapters.ccxt.credentials import CcxtCredentials
 from nautilus_ext.errors import InvalidConfig
@@ -62,6 +64,7 @@ def create_exchange(
     if credentials is not None:
         params.update(credentials.as_ccxt_config())
     exchange = klass(params)
+    apply_error_overrides(exchange, config.exchange_id)
     if config.testnet:
         exchange.set_sandbox_mode(True)
     if config.rest_url_override is not None and config.ws_url_override is not None:
@@ -88,3 +91,12 @@ def keep_error_table(exchange: Any, exchange_id: str) -> None:
     for kind in ("exact", "broad"):
         specific = exchange.exceptions.get(family, {}).get(kind, {})
         exchange.exceptions[kind] = {**exchange.exceptions.get(kind, {}), **specific}
+
+
+def apply_error_overrides(exchange: Any, exchange_id: str) -> None:
+    """Replace ccxt's exception class for the venue error codes in ``EXACT_ERROR_OVERRIDES``."""
+    overrides = EXACT_ERROR_OVERRIDES.get(exchange_id, {})
+    if overrides:
+        exact = dict(exchange.exceptions.get("exact", {}))
+        exact.update({code: getattr(ccxt_errors, name) for code, name in overrides.items()})
+        exchange.exceptions["exact"] = exact

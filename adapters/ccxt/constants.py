@@ -48,6 +48,17 @@ WATCH_BOOK_LIMIT: Final[dict[str, int | None]] = {"okx": None}
 # come from ccxt's watchMarkPrice / fetchMarkPrice there
 MARK_PRICE_STREAM_EXCHANGES: Final = frozenset({"okx"})
 
+# Venues whose ccxt tickers carry no mark price and which have no ccxt mark-price stream
+# (Backpack): mark prices come from fetch_funding_rate (Backpack's /api/v1/markPrices)
+MARK_PRICE_FROM_FUNDING_RATE: Final = frozenset({"backpack"})
+
+# ccxt exception classes that replace ccxt's own for a venue's error codes, where ccxt's choice
+# misleads the taxonomy: Backpack answers RESOURCE_NOT_FOUND for an order that is not (or no
+# longer) open, which ccxt maps to ExchangeNotAvailable (a retryable outage)
+EXACT_ERROR_OVERRIDES: Final[dict[str, dict[str, str]]] = {
+    "backpack": {"RESOURCE_NOT_FOUND": "OrderNotFound"},
+}
+
 # ccxt amounts of inverse contracts on these venues are already quote value (Deribit's USD
 # amounts, in steps of the 10 USD contract size), not a number of contracts: the Nautilus
 # multiplier must be 1 or notional and PnL come out contract-size times too large
