@@ -837,7 +837,10 @@ class CcxtExecutionClient(LiveExecutionClient):
 
     def _on_trade(self, trade: dict[str, Any]) -> None:
         trade_id = str(trade.get("id"))
-        if trade_id in self._seen_trades:
+        # trade ids are unique per market only on some venues (Backpack numbers each symbol's
+        # trades from 1): the same id in two markets is two fills
+        seen_key = f"{trade.get('symbol')}|{trade_id}"
+        if seen_key in self._seen_trades:
             self.duplicate_fills_ignored += 1
             return
         client_order_id = self._resolve(trade)
@@ -855,9 +858,9 @@ class CcxtExecutionClient(LiveExecutionClient):
                 f"Ignoring fill {trade_id} of {qty} for {client_order_id}: order "
                 f"{order.status.name} with {order.filled_qty}/{order.quantity} filled"
             )
-            self._seen_trades[trade_id] = None
+            self._seen_trades[seen_key] = None
             return
-        self._seen_trades[trade_id] = None
+        self._seen_trades[seen_key] = None
         if len(self._seen_trades) > _SEEN_TRADES_MAX:
             self._seen_trades.popitem(last=False)
         venue_order_id = VenueOrderId(str(trade.get("order")))

@@ -133,6 +133,9 @@ class BackpackProtocol:
         self._states: dict[str, State] = {}
         self._position_qty: dict[str, Decimal] = {}
         self._withheld: set[str] = set()
+        # Backpack numbers each market's trades from 1: engine match id -> that number
+        self._trade_ids: dict[str, int] = {}
+        self._trade_counts: dict[str, int] = {}
         self._conns: dict[str, WsConnection] = {}
         engine.listeners.on_order.append(self._push_order)
         engine.listeners.on_fill.append(self._push_fill)
@@ -215,6 +218,14 @@ class BackpackProtocol:
 
         return wrapped
 
+    def trade_id(self, symbol: str, engine_id: str) -> int:
+        """Return Backpack's per-market trade id of an engine trade or fill id."""
+        key = wire.match_key(engine_id)
+        if key not in self._trade_ids:
+            self._trade_counts[symbol] = self._trade_counts.get(symbol, 0) + 1
+            self._trade_ids[key] = self._trade_counts[symbol]
+        return self._trade_ids[key]
+
     # -- public REST ------------------------------------------------------------------------
 
     async def markets(self, request: web.Request) -> web.Response:
@@ -264,7 +275,7 @@ class BackpackProtocol:
         return web.json_response(
             [
                 {
-                    "id": wire.trade_number(t.trade_id),
+                    "id": self.trade_id(symbol, t.trade_id),
                     "isBuyerMaker": t.side is Side.SELL,
                     "price": wire.dec(t.price),
                     "quantity": wire.dec(t.qty),
@@ -435,7 +446,9 @@ class BackpackProtocol:
         offset = int(params.get("offset", 0))
         limit = min(int(params.get("limit", 100)), 1000)
         page = list(reversed(fills))[offset : offset + limit]
-        return web.json_response([wire.fill(f, self._client_ids.get(f.order_id)) for f in page])
+        return web.json_response(
+            [wire.fill(f, self._client_ids.get(f.order_id), self.trade_id(f.symbol, f.exec_id)) for f in page]
+        )
 
     def _order_inputs(
         self, params: dict[str, Any]
@@ -668,7 +681,7 @@ class BackpackProtocol:
                 "s": trade.symbol,
                 "p": wire.dec(trade.price),
                 "q": wire.dec(trade.qty),
-                "t": wire.trade_number(trade.trade_id),
+                "t": self.trade_id(trade.symbol, trade.trade_id),
                 "T": trade.ts_ms * 1000,
                 "m": trade.side is Side.SELL,
             },
@@ -723,7 +736,8 @@ class BackpackProtocol:
         if faults.take("drop_private_fills"):
             return
         order = self.engine.orders[fill.order_id]
-        data = wire.order_event("orderFill", order, self._client_id(order), self._now_us(), fill)
+        trade_id = self.trade_id(fill.symbol, fill.exec_id)
+        data = wire.order_event("orderFill", order, self._client_id(order), self._now_us(), fill, trade_id)
         for _ in range(2 if faults.duplicate_fills else 1):
             self._publish_private("orderUpdate", fill.symbol, data)
 

@@ -222,9 +222,9 @@ def engine_order_id(order_id: Any) -> str | None:
     return f"{n:08d}-fake" if n > 0 else None
 
 
-def trade_number(trade_id: str) -> int:
-    """Return Backpack's integer trade id of an engine trade id (``T00000012`` -> 12)."""
-    return int(trade_id.lstrip("T").split("-", 1)[0])
+def match_key(trade_or_exec_id: str) -> str:
+    """Return the engine's match id of a public trade id or a fill's exec id (``T00000012-M``)."""
+    return trade_or_exec_id.split("-", 1)[0]
 
 
 def order_status(order: EngineOrder) -> str:
@@ -334,7 +334,7 @@ def order(o: EngineOrder, client_id: int | None, *, history: bool = False) -> di
     return row
 
 
-def fill(f: EngineFill, client_id: int | None) -> dict[str, Any]:
+def fill(f: EngineFill, client_id: int | None, trade_id: int) -> dict[str, Any]:
     """Return a ``GET /wapi/v1/history/fills`` row."""
     return {
         "clientId": None if client_id is None else str(client_id),
@@ -348,7 +348,7 @@ def fill(f: EngineFill, client_id: int | None) -> dict[str, Any]:
         "symbol": f.symbol,
         "systemOrderType": None,
         "timestamp": iso_ms(f.ts_ms),
-        "tradeId": trade_number(f.exec_id),
+        "tradeId": trade_id,
     }
 
 
@@ -402,6 +402,7 @@ def order_event(
     client_id: int | None,
     now_us: int,
     f: EngineFill | None = None,
+    trade_id: int | None = None,
 ) -> dict[str, Any]:
     """Return an ``account.orderUpdate`` event (``l``/``L``/``t``/``m``/``n``/``N`` only on fills)."""
     data: dict[str, Any] = {
@@ -431,7 +432,7 @@ def order_event(
     if f is not None:
         data.update(
             {
-                "t": trade_number(f.exec_id),
+                "t": trade_id,
                 "l": dec(f.qty),
                 "L": dec(f.price),
                 "m": f.is_maker,
