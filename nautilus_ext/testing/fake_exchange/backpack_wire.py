@@ -6,6 +6,8 @@ ccxt 4.5.90 parses (``ccxt/backpack.py`` ``parse_market``/``parse_order``/``pars
 ``parse_position``/``parse_balance``, ``ccxt/pro/backpack.py`` ``parse_ws_*``): symbols such as
 ``BTC_USDC_PERP``, sides ``Bid``/``Ask``, decimal strings, REST times in milliseconds (history
 rows as ISO-8601 UTC without a zone, as Backpack prints them) and stream times in microseconds.
+Trade ids are numbered per market from 1 (Backpack's are "sequential ... for the symbol"), so
+the same id appears in different markets.
 
 Authentication (docs, "Authentication"): every private request carries ``X-API-Key`` (the
 base64 ED25519 public key), ``X-Timestamp`` (ms), ``X-Window`` (ms, default 5000, at most
