@@ -11,7 +11,7 @@ from ccxt.base import errors as ccxt_errors
 from adapters.ccxt.config import CcxtDataClientConfig
 from adapters.ccxt.config import CcxtExecClientConfig
 from adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
-from adapters.ccxt.constants import EXTRA_EXACT_ERRORS
+from adapters.ccxt.constants import EXACT_ERROR_OVERRIDES
 from adapters.ccxt.constants import MARKET_TYPE_DEFAULT_EXCHANGES
 from adapters.ccxt.constants import URL_ROUTED_ERROR_FAMILY
 from adapters.ccxt.constants import WS_HOST_LABEL_IN_PATH
@@ -84,19 +84,8 @@ def create_exchange(
             ws_host_label=config.exchange_id in WS_HOST_LABEL_IN_PATH,
         )
         keep_error_table(exchange, config.exchange_id)
-    add_error_codes(exchange, config.exchange_id)
+    apply_error_overrides(exchange, config.exchange_id)
     return exchange
-
-
-def add_error_codes(exchange: Any, exchange_id: str) -> None:
-    """Add the venue error codes ccxt's table lacks (:data:`EXTRA_EXACT_ERRORS`) to ``exchange``."""
-    extra = EXTRA_EXACT_ERRORS.get(exchange_id)
-    if not extra:
-        return
-    exact = dict(exchange.exceptions.get("exact", {}))
-    for code, class_name in extra.items():
-        exact.setdefault(code, getattr(ccxt_errors, class_name))
-    exchange.exceptions["exact"] = exact
 
 
 def keep_error_table(exchange: Any, exchange_id: str) -> None:
@@ -115,3 +104,12 @@ def keep_error_table(exchange: Any, exchange_id: str) -> None:
     for kind in ("exact", "broad"):
         specific = exchange.exceptions.get(family, {}).get(kind, {})
         exchange.exceptions[kind] = {**exchange.exceptions.get(kind, {}), **specific}
+
+
+def apply_error_overrides(exchange: Any, exchange_id: str) -> None:
+    """Replace ccxt's exception class for the venue error codes in ``EXACT_ERROR_OVERRIDES``."""
+    overrides = EXACT_ERROR_OVERRIDES.get(exchange_id, {})
+    if overrides:
+        exact = dict(exchange.exceptions.get("exact", {}))
+        exact.update({code: getattr(ccxt_errors, name) for code, name in overrides.items()})
+        exchange.exceptions["exact"] = exact
