@@ -10,6 +10,7 @@ import ccxt.pro as ccxtpro
 from adapters.ccxt.config import CcxtDataClientConfig
 from adapters.ccxt.config import CcxtExecClientConfig
 from adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
+from adapters.ccxt.constants import MARKET_TYPES_FILTERED_LOCALLY
 from adapters.ccxt.constants import URL_ROUTED_ERROR_FAMILY
 from adapters.ccxt.credentials import CcxtCredentials
 from nautilus_ext.errors import InvalidConfig
@@ -51,7 +52,7 @@ def create_exchange(
     if klass is None:
         raise InvalidConfig(f"ccxt.pro has no exchange {config.exchange_id!r}")
     options: dict[str, Any] = dict(DEFAULT_EXCHANGE_OPTIONS.get(config.exchange_id, {}))
-    if config.market_types is not None:
+    if config.market_types is not None and config.exchange_id not in MARKET_TYPES_FILTERED_LOCALLY:
         options["fetchMarkets"] = {"types": list(config.market_types)}
     options.update(config.exchange_options or {})
     params: dict[str, Any] = {

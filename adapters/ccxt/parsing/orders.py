@@ -51,7 +51,9 @@ HEX_CLIENT_ID_EXCHANGES: Final = frozenset({"hyperliquid"})
 ALNUM_CLIENT_ID_EXCHANGES: Final = frozenset({"okx"})
 # Venues where ccxt does not map ``clientOrderId``: the venue's own parameter carries our id
 # (Deribit's ``label``, up to 64 characters, echoed on orders and trades)
-CLIENT_ID_PARAM: Final[dict[str, str]] = {"deribit": "label"}
+# (Coinbase: ccxt drops ``clientOrderId`` and sends a random ``ccxt-<uuid>``; the venue's own
+# ``client_order_id`` overrides it, so a retried order keeps its id)
+CLIENT_ID_PARAM: Final[dict[str, str]] = {"deribit": "label", "coinbase": "client_order_id"}
 # Venues that do not refuse a reused client id (Deribit labels need not be unique): a request
 # that may have reached the venue must be looked up before it is retried, or it doubles
 NON_UNIQUE_CLIENT_ID_EXCHANGES: Final = frozenset({"deribit"})

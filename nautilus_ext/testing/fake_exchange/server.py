@@ -109,6 +109,9 @@ class FakeExchange:
     bybit_markets, binance_markets, okx_markets, hyperliquid_markets, deribit_markets : list, optional
         Markets to list on each venue (defaults: BTC and ETH linear perpetuals; on Deribit
         BTC-PERPETUAL inverse and BTC_USDC-PERPETUAL linear).
+    coinbase_markets : list, optional
+        Coinbase Advanced Trade spot products (default BTC-USD and ETH-USD); the user's USD
+        wallet starts at ``balances["coinbase"]`` (default 100,000), crypto wallets at zero.
     balances : dict[str, Decimal], optional
         Starting quote balance of the user account on each venue (``bybit``, ``binance``, ``okx``,
         ``hyperliquid``; ``deribit`` is the USDC account, ``deribit_btc`` the BTC one, default 10).
@@ -133,6 +136,7 @@ class FakeExchange:
         binance_markets: list[MarketSpec] | None = None,
         okx_markets: list[MarketSpec] | None = None,
         deribit_markets: list[MarketSpec] | None = None,
+        coinbase_markets: list[MarketSpec] | None = None,
         balances: dict[str, Decimal] | None = None,
         api_key: str = "fake-key",
         api_secret: str = "fake-secret",
@@ -222,6 +226,17 @@ class FakeExchange:
             api_key=api_key,
             api_secret=api_secret,
         )
+        # Coinbase Advanced Trade (spot): USD wallet from ``balances["coinbase"]``, crypto at zero
+        from nautilus_ext.testing.fake_exchange.coinbase import RATE_LIMITED_BODY as COINBASE_429
+        from nautilus_ext.testing.fake_exchange.coinbase import CoinbaseProtocol
+        from nautilus_ext.testing.fake_exchange.coinbase import default_coinbase_markets
+
+        self.coinbase = CoinbaseProtocol(
+            self,
+            MatchingEngine(coinbase_markets or default_coinbase_markets(), self.now_ms),
+            starting_balances={"USD": balances.get("coinbase", Decimal(100_000))},
+        )
+        self.rate_limit_bodies["/api/v3/brokerage"] = COINBASE_429
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -257,6 +272,7 @@ class FakeExchange:
         self.okx.register(app)
         self.hyperliquid.register(app)
         self.deribit.register(app)
+        self.coinbase.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app
 
