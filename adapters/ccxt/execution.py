@@ -254,7 +254,12 @@ class CcxtExecutionClient(LiveExecutionClient):
                 continue
             cur = currency(str(code))
             used = min(max(used, Decimal(0)), total)
-            balances.append(AccountBalance(Money(total, cur), Money(used, cur), Money(total - used, cur)))
+            # round both to the currency's precision before subtracting: Nautilus requires
+            # total - locked == free exactly (a spot hold of limit notional plus fee has more
+            # decimals than USD, and rounding three amounts separately can miss by a cent)
+            total_money, used_money = Money(total, cur), Money(used, cur)
+            free_money = Money(total_money.as_decimal() - used_money.as_decimal(), cur)
+            balances.append(AccountBalance(total_money, used_money, free_money))
         if balances:
             self.generate_account_state(balances, [], True, self._clock.timestamp_ns())
 

@@ -25,6 +25,8 @@ from adapters.ccxt import CcxtExecClientConfig
 from adapters.ccxt import CcxtLiveDataClientFactory
 from adapters.ccxt import CcxtLiveExecClientFactory
 from nautilus_ext.testing.fake_exchange import FakeExchange
+from nautilus_ext.testing.fake_exchange.coinbase_auth import TEST_KEY_NAME as CB_KEY_NAME
+from nautilus_ext.testing.fake_exchange.coinbase_auth import TEST_PRIVATE_KEY_PEM as CB_PRIVATE_KEY
 from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
 from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
 from nautilus_ext.testing.node_harness import NodeHarness
@@ -112,6 +114,28 @@ VENUES: dict[str, dict[str, Any]] = {
         "qty_step": "0.0001",
         "owner": "USER:USDC",
         "order_path": "/api/v2/private/buy",
+    },
+    # Coinbase Advanced Trade: a spot venue. Capability flags: no positions (holdings are
+    # wallet balances, checked instead of positions), no derivatives data (mark/funding)
+    "coinbase": {
+        "venue": "COINBASE",
+        "market_types": ("spot",),
+        "instrument": "BTC/USD.COINBASE",
+        "canonical_kind": "SPOT_PAIR",
+        "symbol": "BTC-USD",
+        "env": {
+            "NAUTILUS_EXT_COINBASE_API_KEY": CB_KEY_NAME,
+            "NAUTILUS_EXT_COINBASE_API_SECRET": CB_PRIVATE_KEY,
+        },
+        "bids": [("49999.99", "1"), ("49999.00", "2")],
+        "asks": [("50000.01", "1"), ("50001.00", "2")],
+        "qty_step": "0.00000001",
+        "owner": "USER",
+        "order_path": "/api/v3/brokerage/orders",
+        "positions": False,
+        "derivatives": False,
+        "base": "BTC",
+        "quote": "USD",
     },
 }
 
