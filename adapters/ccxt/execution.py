@@ -76,6 +76,7 @@ from adapters.ccxt.parsing.orders import CLIENT_ID_PARAM
 from adapters.ccxt.parsing.orders import NON_UNIQUE_CLIENT_ID_EXCHANGES
 from adapters.ccxt.parsing.orders import TIF_OUT
 from adapters.ccxt.parsing.orders import client_id_param
+from adapters.ccxt.parsing.orders import edit_refusal
 from adapters.ccxt.parsing.orders import fill_report
 from adapters.ccxt.parsing.orders import liquidity_side
 from adapters.ccxt.parsing.orders import order_status
@@ -661,19 +662,14 @@ class CcxtExecutionClient(LiveExecutionClient):
                 self._clock.timestamp_ns(),
             )
             return
-        info = result.get("info") if isinstance(result, dict) else None
-        if isinstance(info, dict) and info.get("success") is False:
-            # ccxt returns Coinbase's refused edit ({"success": false, "errors": [...]}) as if
-            # it were an order: the order is unchanged at the venue
-            errors = info.get("errors") or [{}]
-            first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
-            reason = first.get("edit_failure_reason") or "edit refused by venue"
+        refusal = edit_refusal(result)
+        if refusal is not None:
             self.generate_order_modify_rejected(
                 order.strategy_id,
                 order.instrument_id,
                 order.client_order_id,
                 order.venue_order_id,
-                f"ORDER_REJECTED: {reason}",
+                f"ORDER_REJECTED: {refusal}",
                 self._clock.timestamp_ns(),
             )
             return

@@ -84,6 +84,22 @@ def venue_client_id(exchange_id: str, client_order_id: ClientOrderId | str) -> s
     return text
 
 
+def edit_refusal(result: Any) -> str | None:
+    """
+    Return why the venue refused an edit that ccxt returned as an order, else ``None``.
+
+    ccxt's Coinbase ``edit_order`` parses the response as an order without checking it: a
+    refused edit (``{"success": false, "errors": [{"edit_failure_reason": ...}]}``) comes back
+    as an order with no id, while the order is unchanged at the venue.
+    """
+    info = result.get("info") if isinstance(result, dict) else None
+    if not isinstance(info, dict) or info.get("success") is not False:
+        return None
+    errors = info.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    return str(first.get("edit_failure_reason") or "edit refused by venue")
+
+
 def ms_to_ns(value: Any, default: int) -> int:
     """Return nanoseconds from a ccxt millisecond timestamp (``default`` if missing)."""
     return int(value) * 1_000_000 if value is not None else default

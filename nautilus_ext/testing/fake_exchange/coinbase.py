@@ -738,9 +738,12 @@ class CoinbaseProtocol:
             if channel == "level2":
                 conn.send(self._l2_snapshot(conn, product))
             elif channel == "market_trades":
+                # the recent tape, newest first (a product that never traded has none to send:
+                # ccxt reads the product of a snapshot from its first trade)
                 tape = self.engine.trades.get(product, [])[-_TRADE_SNAPSHOT:]
-                rows = [self._trade_row(t) for t in reversed(tape)]
-                conn.send(self._envelope(conn, "market_trades", [{"type": "snapshot", "trades": rows}]))
+                if tape:
+                    rows = [self._trade_row(t) for t in reversed(tape)]
+                    conn.send(self._envelope(conn, "market_trades", [{"type": "snapshot", "trades": rows}]))
             elif channel in ("ticker", "ticker_batch"):
                 conn.send(self._envelope(conn, channel, [{"type": "snapshot", "tickers": [self._ticker(product)]}]))
         if channel == "user":
