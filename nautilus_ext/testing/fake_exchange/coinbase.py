@@ -274,7 +274,11 @@ class CoinbaseProtocol:
         if product_id in self.engine.markets:
             return None
         return web.json_response(
-            {"error": "NOT_FOUND", "error_details": "ProductID is invalid", "message": "ProductID is invalid"},
+            {
+                "error": "NOT_FOUND",
+                "error_details": "ProductID is invalid",
+                "message": "ProductID is invalid",
+            },
             status=404,
         )
 
@@ -460,7 +464,7 @@ class CoinbaseProtocol:
         # (engine order type, time in force, the configuration's fields), or None if unsupported
         if not isinstance(config, dict) or len(config) != 1:
             return None
-        (name, fields), = config.items()
+        ((name, fields),) = config.items()
         if not isinstance(fields, dict):
             return None
         kinds = {
@@ -550,8 +554,10 @@ class CoinbaseProtocol:
         if tif is TimeInForce.POST_ONLY:
             bid, ask = self.engine.best(product_id)
             opposite = ask if side is Side.BUY else bid
-            if opposite is not None and price is not None and (
-                price >= opposite if side is Side.BUY else price <= opposite
+            if (
+                opposite is not None
+                and price is not None
+                and (price >= opposite if side is Side.BUY else price <= opposite)
             ):
                 return self._refusal(RejectReason.POST_ONLY_WOULD_TAKE, config)
         if side is Side.BUY:
@@ -594,7 +600,11 @@ class CoinbaseProtocol:
                 )
                 continue
             results.append(
-                {"success": True, "failure_reason": "UNKNOWN_CANCEL_FAILURE_REASON", "order_id": str(order_id)}
+                {
+                    "success": True,
+                    "failure_reason": "UNKNOWN_CANCEL_FAILURE_REASON",
+                    "order_id": str(order_id),
+                }
             )
         return web.json_response({"results": results})
 
@@ -605,7 +615,10 @@ class CoinbaseProtocol:
 
         def failed(reason: str, preview: str) -> web.Response:
             return web.json_response(
-                {"success": False, "errors": [{"edit_failure_reason": reason, "preview_failure_reason": preview}]}
+                {
+                    "success": False,
+                    "errors": [{"edit_failure_reason": reason, "preview_failure_reason": preview}],
+                }
             )
 
         if order is None or not order.is_open:
@@ -745,7 +758,9 @@ class CoinbaseProtocol:
                     rows = [self._trade_row(t) for t in reversed(tape)]
                     conn.send(self._envelope(conn, "market_trades", [{"type": "snapshot", "trades": rows}]))
             elif channel in ("ticker", "ticker_batch"):
-                conn.send(self._envelope(conn, channel, [{"type": "snapshot", "tickers": [self._ticker(product)]}]))
+                conn.send(
+                    self._envelope(conn, channel, [{"type": "snapshot", "tickers": [self._ticker(product)]}])
+                )
         if channel == "user":
             orders = [
                 ws_order_dict(o, post_only=o.order_id in self._post_only)
@@ -762,7 +777,9 @@ class CoinbaseProtocol:
             for side, levels in (("bid", bids), ("offer", asks))
             for p, q in levels
         ]
-        return self._envelope(conn, "l2_data", [{"type": "snapshot", "product_id": product, "updates": updates}])
+        return self._envelope(
+            conn, "l2_data", [{"type": "snapshot", "product_id": product, "updates": updates}]
+        )
 
     def _ticker(self, product: str) -> dict[str, Any]:
         bids, asks = self.engine.levels(product, 1)
@@ -816,13 +833,21 @@ class CoinbaseProtocol:
             for side, price, size in changes
         ]
         for conn in self._subscribers(f"level2:{symbol}"):
-            conn.send(self._envelope(conn, "l2_data", [{"type": "update", "product_id": symbol, "updates": updates}]))
+            conn.send(
+                self._envelope(
+                    conn, "l2_data", [{"type": "update", "product_id": symbol, "updates": updates}]
+                )
+            )
         for channel in ("ticker", "ticker_batch"):
             for conn in self._subscribers(f"{channel}:{symbol}"):
-                conn.send(self._envelope(conn, channel, [{"type": "update", "tickers": [self._ticker(symbol)]}]))
+                conn.send(
+                    self._envelope(conn, channel, [{"type": "update", "tickers": [self._ticker(symbol)]}])
+                )
 
     def _push_trade(self, trade: PublicTrade) -> None:
         for conn in self._subscribers(f"market_trades:{trade.symbol}"):
             conn.send(
-                self._envelope(conn, "market_trades", [{"type": "update", "trades": [self._trade_row(trade)]}])
+                self._envelope(
+                    conn, "market_trades", [{"type": "update", "trades": [self._trade_row(trade)]}]
+                )
             )

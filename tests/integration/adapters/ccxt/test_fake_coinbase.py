@@ -91,12 +91,16 @@ def with_fake(fn: Callable[..., Awaitable[None]]) -> Callable[..., None]:
 async def test_markets_book_balance_parse_unmodified(fake: FakeExchange, ex: Any) -> None:
     markets = await ex.load_markets()
     btc = markets[BTC]
-    assert btc["id"] == "BTC-USD" and btc["spot"] and btc["type"] == "spot"
+    assert btc["id"] == "BTC-USD"
+    assert btc["spot"]
+    assert btc["type"] == "spot"
     assert (btc["precision"]["amount"], btc["precision"]["price"]) == (1e-08, 0.01)
-    assert btc["taker"] == 0.006 and btc["maker"] == 0.004  # from transaction_summary's fee tier
+    assert btc["taker"] == 0.006
+    assert btc["maker"] == 0.004
     assert not any(m["contract"] for m in markets.values())  # spot only: no futures listed
     book = await ex.fetch_order_book(BTC)
-    assert book["bids"][0] == [49999.99, 1.0] and book["asks"][0] == [50000.01, 1.0]
+    assert book["bids"][0] == [49999.99, 1.0]
+    assert book["asks"][0] == [50000.01, 1.0]
     balance = await ex.fetch_balance()
     assert balance["USD"] == {"free": 100000.0, "used": 0.0, "total": 100000.0}
     assert balance["BTC"]["total"] == 0.0
@@ -187,7 +191,8 @@ async def test_rate_limit_is_retryable(fake: FakeExchange, ex: Any) -> None:
     with pytest.raises(ccxt_errors.RateLimitExceeded) as info:
         await ex.create_order(BTC, "limit", "buy", 0.1, 49000, {"client_order_id": "L-1"})
     error = translate_error(info.value, venue="COINBASE", operation="create_order")
-    assert error.code is ErrorCode.RATE_LIMITED and error.retryable
+    assert error.code is ErrorCode.RATE_LIMITED
+    assert error.retryable
 
 
 @with_fake
@@ -212,7 +217,10 @@ async def test_token_signed_by_another_key_is_refused(fake: FakeExchange, ex: An
             await impostor.fetch_balance()
     finally:
         await impostor.close()
-    assert translate_error(info.value, venue="COINBASE", operation="fetch_balance").code is ErrorCode.INVALID_CONFIG
+    assert (
+        translate_error(info.value, venue="COINBASE", operation="fetch_balance").code
+        is ErrorCode.INVALID_CONFIG
+    )
     assert fake.coinbase.auth_failures[-1] == "bad signature"
 
 
@@ -226,7 +234,9 @@ async def test_expired_token_and_foreign_uri_are_refused(fake: FakeExchange, ex:
         headers = {"Authorization": f"Bearer {token}"}
         async with http.get(url, headers=headers) as ok:
             assert ok.status == 200
-        async with http.get(fake.base_url + "/api/v3/brokerage/orders/historical/fills", headers=headers) as r:
+        async with http.get(
+            fake.base_url + "/api/v3/brokerage/orders/historical/fills", headers=headers
+        ) as r:
             assert (r.status, await r.text()) == (401, "Unauthorized\n")
         assert fake.coinbase.auth_failures[-1].startswith("uri claim")
         # a token past its two minutes
@@ -248,7 +258,9 @@ async def test_websocket_user_channel_needs_a_valid_jwt(fake: FakeExchange, ex: 
             "message": "authentication failure",
         }
         forged = _ccxt(fake, secret=_other_key_pem()).create_auth_token(int(time.time()))
-        await ws.send_str(json.dumps({"type": "subscribe", "channel": "user", "product_ids": [], "jwt": forged}))
+        await ws.send_str(
+            json.dumps({"type": "subscribe", "channel": "user", "product_ids": [], "jwt": forged})
+        )
         assert json.loads((await ws.receive(timeout=5)).data)["message"] == "authentication failure"
     # ccxt's own subscription (a fresh JWT) gets the snapshot, then updates
     await ex.create_order(BTC, "limit", "buy", 0.3, 49999.99, {"client_order_id": "W-1"})
@@ -264,7 +276,8 @@ async def test_websocket_user_channel_needs_a_valid_jwt(fake: FakeExchange, ex: 
 @with_fake
 async def test_public_streams_parse(fake: FakeExchange, ex: Any) -> None:
     book = await asyncio.wait_for(ex.watch_order_book(BTC), 5)
-    assert book["bids"][0] == [49999.99, 1.0] and book["asks"][0] == [50000.01, 1.0]
+    assert book["bids"][0] == [49999.99, 1.0]
+    assert book["asks"][0] == [50000.01, 1.0]
     trades = asyncio.ensure_future(ex.watch_trades(BTC))
     await asyncio.sleep(0.1)
     fake.coinbase.engine.external_trade("BTC-USD", Side.BUY, "0.5")
@@ -281,7 +294,9 @@ def test_adapter_keeps_coinbase_market_loading_option() -> None:
         rest_url_override="http://127.0.0.1:1",
         ws_url_override="ws://127.0.0.1:1",
     )
-    exchange = create_exchange(config, CcxtCredentials("coinbase", {"apiKey": TEST_KEY_NAME, "secret": TEST_PRIVATE_KEY_PEM}))
+    exchange = create_exchange(
+        config, CcxtCredentials("coinbase", {"apiKey": TEST_KEY_NAME, "secret": TEST_PRIVATE_KEY_PEM})
+    )
     # ccxt's "fetchMarkets" names Coinbase's v3 loader: a {"types": ...} dict would silently
     # switch ccxt to the retail v2 loader; balances come from the v3 brokerage accounts
     assert exchange.options["fetchMarkets"] == "fetchMarketsV3"

@@ -77,7 +77,8 @@ def test_mark_price_and_funding_rate(fake_exchange: FakeExchange, exchange_id: s
         iid = InstrumentId.from_str(spec["instrument"])
         assert isinstance(h.call(lambda: h.node.cache.instrument(iid)), CurrencyPair)
         time.sleep(2.0)
-        assert strat.marks == [] and strat.fundings == []
+        assert strat.marks == []
+        assert strat.fundings == []
         assert h.node.is_running()
         return
     eventually(lambda: strat.marks and strat.fundings, 15, message="no mark/funding data")
