@@ -76,7 +76,7 @@ def test_mark_price_and_funding_rate(fake_exchange: FakeExchange, exchange_id: s
         # asking for them must neither invent any nor stop the node
         iid = InstrumentId.from_str(spec["instrument"])
         assert isinstance(h.call(lambda: h.node.cache.instrument(iid)), CurrencyPair)
-        time.sleep(2.0)
+        time.sleep(1.0)  # a few of the data client's poll/stream cycles
         assert strat.marks == []
         assert strat.fundings == []
         assert h.node.is_running()
