@@ -20,6 +20,15 @@ Order entry answers the way Coinbase does: HTTP 200 with ``success: false`` and 
 returns the order already placed under it instead of creating a second one (Create Order
 reference: "If the ID provided is not unique, the order will not be created and the order
 corresponding with that ID will be returned instead").
+
+Fault injection (:class:`FaultPlan`): ``reject_next_orders`` (a refused order),
+``http_429_next``/``rest_timeout_next``/``rest_latency_ms``/``refuse_websockets`` (the server's
+middleware; the 429 body is Coinbase's ``rate_limit_exceeded``), ``clock_skew_ms`` (JWT
+``nbf``/``exp`` are judged by the skewed clock), ``withhold_fills_next`` (a fill that never
+appears in List Fills), ``drop_private_fills`` and ``duplicate_fills`` (the ``user`` channel
+update carrying a fill is lost or sent twice; Coinbase streams no fills of its own),
+``silence_market_data`` (public pushes stop and the market-data REST endpoints answer 503),
+``ws_latency_ms``/``fill_delay_ms`` (public/private push delays).
 """
 
 from __future__ import annotations
@@ -56,6 +65,7 @@ from nautilus_ext.testing.fake_exchange.coinbase_wire import order_dict
 from nautilus_ext.testing.fake_exchange.coinbase_wire import product_dict
 from nautilus_ext.testing.fake_exchange.coinbase_wire import rfc3339
 from nautilus_ext.testing.fake_exchange.coinbase_wire import ws_order_dict
+from nautilus_ext.testing.fake_exchange.engine import EngineFill
 from nautilus_ext.testing.fake_exchange.engine import EngineOrder
 from nautilus_ext.testing.fake_exchange.engine import EngineReject
 from nautilus_ext.testing.fake_exchange.engine import MarketSpec
@@ -177,6 +187,11 @@ class CoinbaseProtocol:
         self._edits: dict[str, list[dict[str, Any]]] = {}
         self._sequences: dict[str, itertools.count[int]] = {}
         self._created_ms = exchange.now_ms()
+        # fills lost by ``FaultPlan.withhold_fills_next``: executed, never listed
+        self._withheld: set[str] = set()
+        # order ids whose next user-channel update carries a new fill
+        self._filled: set[str] = set()
+        engine.listeners.on_fill.append(self._on_fill)
         engine.listeners.on_order.append(self._push_order)
         engine.listeners.on_book.append(self._push_book)
         engine.listeners.on_trade.append(self._push_trade)
@@ -270,6 +285,15 @@ class CoinbaseProtocol:
         rows = [product_dict(s, self.engine.mark_price(s.symbol)) for s in self.engine.markets.values()]
         return web.json_response({"products": rows, "num_products": len(rows)})
 
+    def _silenced(self) -> web.Response | None:
+        # ``FaultPlan.silence_market_data``: the venue's market data is down
+        if not self.exchange.faults.silence_market_data:
+            return None
+        message = "Service unavailable"
+        return web.json_response(
+            {"error": "UNAVAILABLE", "error_details": message, "message": message}, status=503
+        )
+
     def _unknown_product(self, product_id: str) -> web.Response | None:
         if product_id in self.engine.markets:
             return None
@@ -294,7 +318,7 @@ class CoinbaseProtocol:
     async def product_book(self, request: web.Request) -> web.Response:
         """GET /api/v3/brokerage/market/product_book (``limit`` levels per side)."""
         product_id = request.query.get("product_id", "")
-        unknown = self._unknown_product(product_id)
+        unknown = self._silenced() or self._unknown_product(product_id)
         if unknown is not None:
             return unknown
         depth = int(request.query.get("limit", "50") or 50)
@@ -334,7 +358,7 @@ class CoinbaseProtocol:
     async def market_trades(self, request: web.Request) -> web.Response:
         """GET /api/v3/brokerage/market/products/{product_id}/ticker (newest first)."""
         product_id = request.match_info["product_id"]
-        unknown = self._unknown_product(product_id)
+        unknown = self._silenced() or self._unknown_product(product_id)
         if unknown is not None:
             return unknown
         limit = min(int(request.query.get("limit", "100") or 100), 1000)
@@ -685,7 +709,9 @@ class CoinbaseProtocol:
         rows = [
             fill_dict(f)
             for f in reversed(self.engine.account_fills(USER, product_id))
-            if (not order_ids or f.order_id in order_ids) and (start is None or rfc3339(f.ts_ms) >= start)
+            if f.exec_id not in self._withheld
+            and (not order_ids or f.order_id in order_ids)
+            and (start is None or rfc3339(f.ts_ms) >= start)
         ]
         return web.json_response({"fills": rows[:limit], "cursor": ""})
 
@@ -810,18 +836,31 @@ class CoinbaseProtocol:
 
     # -- pushes -----------------------------------------------------------------------------
 
+    def _on_fill(self, fill: EngineFill) -> None:
+        if fill.account != USER:
+            return
+        if self.exchange.faults.take("withhold_fills_next"):
+            self._withheld.add(fill.exec_id)
+        self._filled.add(fill.order_id)
+
     def _push_order(self, order: EngineOrder) -> None:
         if order.account != USER:
+            return
+        carries_fill = order.order_id in self._filled
+        self._filled.discard(order.order_id)
+        if carries_fill and self.exchange.faults.take("drop_private_fills"):
             return
         row = ws_order_dict(order, post_only=order.order_id in self._post_only)
         for topic in ("user:*", f"user:{order.symbol}"):
             for conn in self._subscribers(topic, private=True):
                 message = self._envelope(conn, "user", [{"type": "update", "orders": [row]}])
                 conn.send(message, private=True)
-                if self.exchange.faults.duplicate_fills and order.filled:
+                if self.exchange.faults.duplicate_fills and carries_fill:
                     conn.send(message, private=True)
 
     def _push_book(self, symbol: str, changes: list[tuple[Side, Decimal, Decimal]]) -> None:
+        if self.exchange.faults.silence_market_data:
+            return
         now = rfc3339(self.exchange.now_ms())
         updates = [
             {
@@ -845,6 +884,8 @@ class CoinbaseProtocol:
                 )
 
     def _push_trade(self, trade: PublicTrade) -> None:
+        if self.exchange.faults.silence_market_data:
+            return
         for conn in self._subscribers(f"market_trades:{trade.symbol}"):
             conn.send(
                 self._envelope(

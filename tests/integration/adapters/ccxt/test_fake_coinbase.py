@@ -249,6 +249,39 @@ async def test_expired_token_and_foreign_uri_are_refused(fake: FakeExchange, ex:
 
 
 @with_fake
+async def test_skewed_venue_clock_refuses_tokens(fake: FakeExchange, ex: Any) -> None:
+    await ex.load_markets()
+    fake.faults.clock_skew_ms = 200_000  # the venue is 200 s ahead: ccxt's token already expired
+    with pytest.raises(ccxt_errors.AuthenticationError):
+        await ex.fetch_balance()
+    assert fake.coinbase.auth_failures[-1] == "token expired"
+    fake.faults.clock_skew_ms = -200_000  # 200 s behind: the token is not valid yet
+    with pytest.raises(ccxt_errors.AuthenticationError):
+        await ex.fetch_balance()
+    assert fake.coinbase.auth_failures[-1] == "token not yet valid"
+    fake.faults.clock_skew_ms = 0
+    assert (await ex.fetch_balance())["USD"]["total"] == 100000.0
+
+
+@with_fake
+async def test_faults_withhold_fills_and_silence_market_data(fake: FakeExchange, ex: Any) -> None:
+    await ex.load_markets()
+    order = await ex.create_order(BTC, "limit", "buy", 0.3, 49999.99, {"client_order_id": "F-1"})
+    fake.faults.withhold_fills_next = 1
+    fake.coinbase.engine.external_trade("BTC-USD", Side.SELL, "1.1")  # 0.1 of ours: withheld
+    fake.coinbase.engine.external_trade("BTC-USD", Side.SELL, "0.2")  # the rest: listed
+    assert (await ex.fetch_order(order["id"], BTC))["filled"] == 0.3
+    assert [f["amount"] for f in await ex.fetch_my_trades(BTC)] == [0.2]
+    fake.faults.silence_market_data = True
+    with pytest.raises(ccxt_errors.ExchangeError) as info:
+        await ex.fetch_order_book(BTC)
+    error = translate_error(info.value, venue="COINBASE", operation="fetch_order_book")
+    assert error.code is ErrorCode.VENUE_UNAVAILABLE  # market data, not an order: the venue failed
+    fake.faults.silence_market_data = False
+    assert (await ex.fetch_order_book(BTC))["asks"][0] == [50000.01, 1.0]
+
+
+@with_fake
 async def test_websocket_user_channel_needs_a_valid_jwt(fake: FakeExchange, ex: Any) -> None:
     await ex.load_markets()
     async with aiohttp.ClientSession() as http, http.ws_connect(fake.ws_url + "/") as ws:
