@@ -42,8 +42,8 @@ class CcxtInstrumentProvider(InstrumentProvider):
     clock : Clock, optional
         The clock stamping ``ts_init`` (the node's clock; a live clock by default).
     market_types : tuple[str, ...], optional
-        ccxt market types to keep (``spot``, ``swap`` ...) where ccxt itself cannot be told
-        (see ``MARKET_TYPES_FILTERED_LOCALLY``); ``filters['types']`` takes precedence.
+        Keep only markets of these ccxt types (``swap``, ``spot``): for exchanges whose ccxt
+        ``fetchMarkets`` ignores the configured types; ``None`` keeps every market.
     """
 
     def __init__(
@@ -58,7 +58,7 @@ class CcxtInstrumentProvider(InstrumentProvider):
         market_types: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__(config=config)
-        self._market_types = tuple(market_types or ())
+        self._market_types = frozenset(market_types or ())
         self._clock = clock or LiveClock()
         self._exchange = exchange
         self._venue = venue
@@ -86,7 +86,7 @@ class CcxtInstrumentProvider(InstrumentProvider):
             operation="load_markets",
             timeout_secs=self._timeout_secs,
         )
-        types = set((filters or {}).get("types") or self._market_types)
+        types = set((filters or {}).get("types") or []) or set(self._market_types)
         ts = self._clock.timestamp_ns()
         for market in markets.values():
             if types and market.get("type") not in types:

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.slow
 MARKET_PATH = {
     "bybit": "/v5/market",
     "binanceusdm": "/fapi/v1/depth",
+    "aster": "/aster/fapi/v3/depth",
     "coinbase": "/api/v3/brokerage/market",
 }
 
