@@ -121,6 +121,11 @@ class FakeExchange:
         address of ``hyperliquid.TEST_PRIVATE_KEY``); requests must be signed by it or its agent.
     hl_mainnet : bool, default True
         Whether Hyperliquid signatures must name mainnet (ccxt without sandbox mode) or testnet.
+    paradex_markets : list, optional
+        Paradex markets (default: BTC-USD-PERP and ETH-USD-PERP, USDC settled).
+    paradex_accounts : dict[str, str], optional
+        Onboarded Paradex accounts, STARK address -> public key (default: the account ccxt
+        derives from ``paradex.TEST_ETH_PRIVATE_KEY``); ``balances['paradex']`` funds each.
     """
 
     def __init__(
@@ -139,6 +144,8 @@ class FakeExchange:
         api_passphrase: str = "fake-passphrase",
         hl_wallet: str | None = None,
         hl_mainnet: bool = True,
+        paradex_markets: list[MarketSpec] | None = None,
+        paradex_accounts: dict[str, str] | None = None,
     ) -> None:
         from nautilus_ext.testing.fake_exchange.binance import BinanceProtocol
         from nautilus_ext.testing.fake_exchange.binance_wire import TOO_MANY_REQUESTS
@@ -222,6 +229,23 @@ class FakeExchange:
             api_key=api_key,
             api_secret=api_secret,
         )
+        # -- Paradex (StarkNet-signed auth and orders, JWT sessions) --
+        from nautilus_ext.testing.fake_exchange.paradex import ParadexProtocol
+        from nautilus_ext.testing.fake_exchange.paradex import default_paradex_accounts
+        from nautilus_ext.testing.fake_exchange.paradex_wire import default_paradex_markets
+
+        paradex_accounts = paradex_accounts or default_paradex_accounts()
+        self.paradex = ParadexProtocol(
+            self,
+            MatchingEngine(
+                paradex_markets or default_paradex_markets(),
+                self.now_ms,
+                {hex(int(a, 16)): balances.get("paradex", Decimal(100_000)) for a in paradex_accounts},
+            ),
+            paradex_accounts,
+        )
+        # Paradex documents no 429 body: a plain message, so ccxt falls back to the status
+        self.rate_limit_bodies["/v1/"] = {"message": "rate limit exceeded"}
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -257,6 +281,7 @@ class FakeExchange:
         self.okx.register(app)
         self.hyperliquid.register(app)
         self.deribit.register(app)
+        self.paradex.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app
 
