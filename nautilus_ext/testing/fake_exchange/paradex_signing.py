@@ -7,8 +7,8 @@ StarkNet typed-data message (SNIP-12 revision 0: Pedersen hashes, domain
 hash from the request fields and verifies the ``[r, s]`` signature against the account's
 public key (the x coordinate of its STARK point).
 
-The message hash uses the typed-data implementation ccxt vendors from starknet.py
-(``ccxt.static_dependencies.starknet``), which is the reference the venue's own SDKs follow.
+The message hash is computed here from SNIP-12 revision 0 (Keccak-250 type hashes, Pedersen
+hash chains, ccxt's vendored Pedersen primitive); a test checks it equals what ccxt signs.
 ccxt ships no *verification* (its copy of StarkWare's ``verify`` is commented out, as is the
 square root it needs), so :func:`verify` is written here from the curve parameters: the
 STARK curve ``y^2 = x^3 + x + beta`` over ``p = 2^251 + 17 * 2^192 + 1``, with StarkWare's
@@ -17,13 +17,18 @@ ECDSA variant (``r`` is the x coordinate itself, not reduced modulo the group or
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 from typing import Final
 
 from ccxt.static_dependencies.starknet.hash.address import compute_address
 from ccxt.static_dependencies.starknet.hash.selector import get_selector_from_name
-from ccxt.static_dependencies.starknet.utils.typed_data import TypedData
+from ccxt.static_dependencies.starkware.crypto.fast_pedersen_hash import HASH_SHIFT_POINT
+from ccxt.static_dependencies.starkware.crypto.fast_pedersen_hash import P_0
+from ccxt.static_dependencies.starkware.crypto.fast_pedersen_hash import P_1
+from ccxt.static_dependencies.starkware.crypto.fast_pedersen_hash import P_2
+from ccxt.static_dependencies.starkware.crypto.fast_pedersen_hash import P_3
 from ccxt.static_dependencies.starkware.crypto.math_utils import ec_add
 from ccxt.static_dependencies.starkware.crypto.math_utils import ec_mult
 from ccxt.static_dependencies.starkware.crypto.signature import ALPHA
@@ -31,15 +36,19 @@ from ccxt.static_dependencies.starkware.crypto.signature import BETA
 from ccxt.static_dependencies.starkware.crypto.signature import EC_GEN
 from ccxt.static_dependencies.starkware.crypto.signature import EC_ORDER
 from ccxt.static_dependencies.starkware.crypto.signature import FIELD_PRIME
+from eth_hash.auto import keccak
 
 # StarkWare ECDSA: r, w and the message hash must be below 2^251
 _BOUND: Final = 2**251
+_MASK_250: Final = 2**250 - 1
+_STARKNET_MESSAGE: Final = int.from_bytes(b"StarkNet Message", "big")
+_LOW_MASK: Final = 2**248 - 1
+_SHIFT: Final = (int(HASH_SHIFT_POINT[0]), int(HASH_SHIFT_POINT[1]))
+_P0: Final = (int(P_0[0]), int(P_0[1]))
+_P1: Final = (int(P_1[0]), int(P_1[1]))
+_P2: Final = (int(P_2[0]), int(P_2[1]))
+_P3: Final = (int(P_3[0]), int(P_3[1]))
 _GEN: Final = (EC_GEN[0], EC_GEN[1])
-_DOMAIN_TYPE: Final = [
-    {"name": "name", "type": "felt"},
-    {"name": "chainId", "type": "felt"},
-    {"name": "version", "type": "felt"},
-]
 # the scale Paradex applies to sizes and prices in signed orders (8 decimals)
 ORDER_SCALE: Final = 10**8
 
@@ -124,23 +133,139 @@ def parse_signature(raw: Any) -> tuple[int, int]:
     return r, s
 
 
+def felt(value: int | str) -> int:
+    """Return a typed-data ``felt`` value: ints as is, ``0x`` hex, decimal digits, else a short string."""
+    if isinstance(value, int):
+        return value
+    if value.startswith("0x"):
+        return int(value, 16)
+    if value.isdigit():
+        return int(value)
+    raw = value.encode("ascii")
+    if len(raw) > 31:
+        raise ValueError(f"short string longer than 31 characters: {value!r}")
+    return int.from_bytes(raw, "big")
+
+
+# Pedersen hash with fixed-base window tables: shift + x_low*P0 + x_high*P1 + y_low*P2 + y_high*P3
+# (StarkWare's definition; the constant points are ccxt's), summed in Jacobian coordinates so
+# each hash needs one inversion. 4-bit windows: table[w][d] = d * 16^w * P.
+_WINDOW: Final = 4
+
+
+def _jacobian_add_affine(
+    acc: tuple[int, int, int], point: tuple[int, int]
+) -> tuple[int, int, int]:
+    p = FIELD_PRIME
+    x1, y1, z1 = acc
+    if z1 == 0:
+        return (point[0], point[1], 1)
+    z1sq = z1 * z1 % p
+    u2 = point[0] * z1sq % p
+    s2 = point[1] * z1sq * z1 % p
+    if u2 == x1:
+        if s2 != y1:
+            return (0, 1, 0)
+        return _jacobian_double(acc)
+    h = (u2 - x1) % p
+    r = (s2 - y1) % p
+    hsq = h * h % p
+    hcu = hsq * h % p
+    x1hsq = x1 * hsq % p
+    nx = (r * r - hcu - 2 * x1hsq) % p
+    ny = (r * (x1hsq - nx) - y1 * hcu) % p
+    return (nx, ny, h * z1 % p)
+
+
+def _jacobian_double(point: tuple[int, int, int]) -> tuple[int, int, int]:
+    p = FIELD_PRIME
+    x, y, z = point
+    if y == 0:
+        return (0, 1, 0)
+    ysq = y * y % p
+    s_ = 4 * x * ysq % p
+    zsq = z * z % p
+    m = (3 * x * x + ALPHA * zsq * zsq) % p
+    nx = (m * m - 2 * s_) % p
+    return (nx, (m * (s_ - nx) - 8 * ysq * ysq) % p, 2 * y * z % p)
+
+
+@functools.cache
+def _window_table(point: tuple[int, int], bits: int) -> list[list[tuple[int, int] | None]]:
+    table: list[list[tuple[int, int] | None]] = []
+    base: tuple[int, int] = point
+    for _ in range((bits + _WINDOW - 1) // _WINDOW):
+        row: list[tuple[int, int] | None] = [None, base]
+        for _ in range(2, 1 << _WINDOW):
+            prev = row[-1]
+            row.append(_point_sum(prev, base) if prev is not None else base)
+        table.append(row)
+        base = ec_mult(1 << _WINDOW, base, ALPHA, FIELD_PRIME)
+    return table
+
+
+def _add_multiple(acc: tuple[int, int, int], scalar: int, point: tuple[int, int], bits: int) -> tuple[int, int, int]:
+    table = _window_table(point, bits)
+    w = 0
+    while scalar:
+        digit = scalar & ((1 << _WINDOW) - 1)
+        if digit:
+            entry = table[w][digit]
+            if entry is not None:
+                acc = _jacobian_add_affine(acc, entry)
+        scalar >>= _WINDOW
+        w += 1
+    return acc
+
+
+def _pedersen(x: int, y: int) -> int:
+    if not (0 <= x < FIELD_PRIME and 0 <= y < FIELD_PRIME):
+        raise ValueError("Pedersen input out of range")
+    acc = (_SHIFT[0], _SHIFT[1], 1)
+    acc = _add_multiple(acc, x & _LOW_MASK, _P0, 248)
+    acc = _add_multiple(acc, x >> 248, _P1, 4)
+    acc = _add_multiple(acc, y & _LOW_MASK, _P2, 248)
+    acc = _add_multiple(acc, y >> 248, _P3, 4)
+    x3, _, z3 = acc
+    if z3 == 0:
+        raise ValueError("Pedersen hash at infinity")
+    z_inv = pow(z3, -1, FIELD_PRIME)
+    return x3 * z_inv * z_inv % FIELD_PRIME
+
+
+def _hash_on_elements(values: list[int]) -> int:
+    # StarkNet's hash chain: h(h(h(0, a), b), ...), n)
+    return functools.reduce(_pedersen, [*values, len(values)], 0)
+
+
+@functools.cache
+def _type_hash(type_name: str, field_names: tuple[str, ...]) -> int:
+    # SNIP-12 rev 0: starknet_keccak("Name(a:felt,b:felt)"), the low 250 bits of Keccak-256
+    encoded = f"{type_name}({','.join(f'{n}:felt' for n in field_names)})"
+    return int.from_bytes(keccak(encoded.encode("ascii")), "big") & _MASK_250
+
+
+@functools.cache
+def _domain_hash(chain_id: str) -> int:
+    fields = ("name", "chainId", "version")
+    return _hash_on_elements([_type_hash("StarkNetDomain", fields), felt("Paradex"), felt(chain_id), 1])
+
+
 def message_hash(
     chain_id: str,
     primary_type: str,
-    fields: list[tuple[str, Any]],
+    fields: list[tuple[str, int | str]],
     account: str,
 ) -> int:
-    """Return the typed-data hash Paradex signs: ``fields`` are ``(name, felt value)`` pairs."""
-    data = {
-        "domain": {"name": "Paradex", "chainId": chain_id, "version": 1},
-        "primaryType": primary_type,
-        "types": {
-            "StarkNetDomain": _DOMAIN_TYPE,
-            primary_type: [{"name": name, "type": "felt"} for name, _ in fields],
-        },
-        "message": dict(fields),
-    }
-    return int(TypedData.from_dict(data).message_hash(int(account, 16)))
+    """
+    Return the typed-data hash Paradex signs (SNIP-12 revision 0, every field a ``felt``).
+
+    Computed here from the specification (Keccak type hashes, Pedersen hash chains) rather
+    than with ccxt's encoder, so a client-side encoding slip cannot verify by construction.
+    """
+    names = tuple(name for name, _ in fields)
+    struct = _hash_on_elements([_type_hash(primary_type, names), *(felt(v) for _, v in fields)])
+    return _hash_on_elements([_STARKNET_MESSAGE, _domain_hash(chain_id), int(account, 16), struct])
 
 
 def short_string_felt(text: str) -> str:
