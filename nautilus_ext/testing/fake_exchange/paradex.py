@@ -321,12 +321,16 @@ class ParadexProtocol:
             return self._error(wire.NOT_ONBOARDED)
         now_s = self.exchange.now_ms() // 1000
         if abs(timestamp - now_s) > wire.AUTH_CLOCK_TOLERANCE_S:
-            return self._error(ParadexError("INVALID_TIMESTAMP", f"timestamp {timestamp} is too far from {now_s}"))
+            return self._error(
+                ParadexError("INVALID_TIMESTAMP", f"timestamp {timestamp} is too far from {now_s}")
+            )
         if expiration <= now_s or expiration - timestamp > wire.AUTH_MAX_VALIDITY_S:
             return self._error(
-                ParadexError("INVALID_SIGNATURE_EXPIRATION", f"invalid signature expiration {expiration}", 401)
+                ParadexError(
+                    "INVALID_SIGNATURE_EXPIRATION", f"invalid signature expiration {expiration}", 401
+                )
             )
-        fields = [
+        fields: list[tuple[str, int | str]] = [
             ("method", "POST"),
             ("path", "/v1/auth"),
             ("body", ""),
@@ -338,7 +342,9 @@ class ParadexProtocol:
             return self._error(
                 ParadexError("STARKNET_SIGNATURE_VERIFICATION_FAILED", "signature verification failed", 401)
             )
-        return web.json_response({"jwt_token": wire.issue_jwt(self.jwt_secret, account, self.exchange.now_ms())})
+        return web.json_response(
+            {"jwt_token": wire.issue_jwt(self.jwt_secret, account, self.exchange.now_ms())}
+        )
 
     # -- account ----------------------------------------------------------------------------
 
@@ -461,7 +467,9 @@ class ParadexProtocol:
         if size <= 0 or size % spec.qty_step:
             return ParadexError("INVALID_ORDER_SIZE", f"size {size} is not a multiple of {spec.qty_step}")
         if body["type"] == "LIMIT" and (price <= 0 or price % spec.tick_size):
-            return ParadexError("INVALID_PRICE_PRECISION", f"price {price} is not a multiple of {spec.tick_size}")
+            return ParadexError(
+                "INVALID_PRICE_PRECISION", f"price {price} is not a multiple of {spec.tick_size}"
+            )
         return None
 
     async def _create_order(self, request: web.Request, account: str) -> web.Response:
@@ -679,7 +687,6 @@ class ParadexProtocol:
             self._push_book(parts[1], [])
         elif parts[0] == "markets_summary" and len(parts) > 1 and parts[1] in self.engine.markets:
             self._publish(channel, self.summary_dict(parts[1]))
-
 
 
 _DEFAULT_ACCOUNT: dict[str, str] = {}

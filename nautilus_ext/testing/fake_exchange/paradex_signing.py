@@ -87,8 +87,10 @@ def _point_sum(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int] | None
     if a[0] == b[0]:
         if (a[1] + b[1]) % FIELD_PRIME == 0:
             return None
-        return ec_mult(2, a, ALPHA, FIELD_PRIME)
-    return ec_add(a, b, FIELD_PRIME)
+        x, y = ec_mult(2, a, ALPHA, FIELD_PRIME)
+        return (int(x), int(y))
+    x, y = ec_add(a, b, FIELD_PRIME)
+    return (int(x), int(y))
 
 
 def verify(msg_hash: int, r: int, s: int, public_key: int) -> bool:
@@ -153,9 +155,7 @@ def felt(value: int | str) -> int:
 _WINDOW: Final = 4
 
 
-def _jacobian_add_affine(
-    acc: tuple[int, int, int], point: tuple[int, int]
-) -> tuple[int, int, int]:
+def _jacobian_add_affine(acc: tuple[int, int, int], point: tuple[int, int]) -> tuple[int, int, int]:
     p = FIELD_PRIME
     x1, y1, z1 = acc
     if z1 == 0:
@@ -204,7 +204,9 @@ def _window_table(point: tuple[int, int], bits: int) -> list[list[tuple[int, int
     return table
 
 
-def _add_multiple(acc: tuple[int, int, int], scalar: int, point: tuple[int, int], bits: int) -> tuple[int, int, int]:
+def _add_multiple(
+    acc: tuple[int, int, int], scalar: int, point: tuple[int, int], bits: int
+) -> tuple[int, int, int]:
     table = _window_table(point, bits)
     w = 0
     while scalar:
@@ -229,8 +231,8 @@ def _pedersen(x: int, y: int) -> int:
     x3, _, z3 = acc
     if z3 == 0:
         raise ValueError("Pedersen hash at infinity")
-    z_inv = pow(z3, -1, FIELD_PRIME)
-    return x3 * z_inv * z_inv % FIELD_PRIME
+    z_inv: int = pow(z3, -1, FIELD_PRIME)
+    return int(x3 * z_inv * z_inv % FIELD_PRIME)
 
 
 def _hash_on_elements(values: list[int]) -> int:

@@ -89,16 +89,17 @@ def _in_loop(body: Callable[[FakeExchange], Awaitable[None]]) -> None:
 
 
 async def _post(ex: FakeExchange, path: str, headers: dict[str, str], body: Any = None) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(ex.base_url + path, headers=headers, json=body) as resp:
-            return resp.status, await resp.json()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(ex.base_url + path, headers=headers, json=body) as resp,
+    ):
+        return resp.status, await resp.json()
 
 
 async def _get(ex: FakeExchange, path: str, token: str | None) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    async with aiohttp.ClientSession() as http:
-        async with http.get(ex.base_url + path, headers=headers) as resp:
-            return resp.status, await resp.json()
+    async with aiohttp.ClientSession() as http, http.get(ex.base_url + path, headers=headers) as resp:
+        return resp.status, await resp.json()
 
 
 async def _taxonomy(factory: Callable[[], Awaitable[Any]], op: str = "create_order") -> NautilusExtError:
@@ -120,7 +121,10 @@ def test_auth_verifies_the_starknet_signature_and_issues_a_jwt() -> None:
         status, refused = await _post(ex, "/v1/auth", forged)
         assert (status, refused["error"]) == (401, "STARKNET_SIGNATURE_VERIFICATION_FAILED")
         # a signed header changed after signing
-        tampered = {**_auth_headers(TEST_ETH_PRIVATE_KEY, now, now + 180), "PARADEX-SIGNATURE-EXPIRATION": str(now + 170)}
+        tampered = {
+            **_auth_headers(TEST_ETH_PRIVATE_KEY, now, now + 180),
+            "PARADEX-SIGNATURE-EXPIRATION": str(now + 170),
+        }
         assert (await _post(ex, "/v1/auth", tampered))[1]["error"] == "STARKNET_SIGNATURE_VERIFICATION_FAILED"
         stale = _auth_headers(TEST_ETH_PRIVATE_KEY, now - 600, now + 180)
         assert (await _post(ex, "/v1/auth", stale))[1]["error"] == "INVALID_TIMESTAMP"
@@ -223,7 +227,8 @@ def test_plain_ccxt_parses_markets_books_orders_fills_and_positions() -> None:
             assert (btc["id"], btc["settle"], btc["linear"], btc["swap"]) == (MARKET, "USDC", True, True)
             assert (btc["precision"]["amount"], btc["precision"]["price"]) == (0.001, 0.1)
             book = await client.fetch_order_book(SYMBOL)
-            assert book["bids"][0] == [49999.9, 1.0] and book["asks"][0] == [50000.1, 1.0]
+            assert book["bids"][0] == [49999.9, 1.0]
+            assert book["asks"][0] == [50000.1, 1.0]
             funding = await client.fetch_funding_rate(SYMBOL)
             assert Decimal(str(funding["fundingRate"])) == ex.paradex.funding_rate
             ticker = await client.fetch_ticker(SYMBOL)
@@ -236,7 +241,9 @@ def test_plain_ccxt_parses_markets_books_orders_fills_and_positions() -> None:
             fetched = await client.fetch_order(order["id"])
             assert (fetched["status"], fetched["filled"], fetched["remaining"]) == ("open", 0.1, 0.2)
             trades = await client.fetch_my_trades(SYMBOL)
-            assert [(t["order"], t["amount"], t["takerOrMaker"]) for t in trades] == [(order["id"], 0.1, "maker")]
+            assert [(t["order"], t["amount"], t["takerOrMaker"]) for t in trades] == [
+                (order["id"], 0.1, "maker")
+            ]
             assert trades[0]["fee"]["currency"] == "USDC"
             positions = await client.fetch_positions()
             assert [(p["symbol"], p["side"], p["contracts"]) for p in positions] == [(SYMBOL, "long", 0.1)]
@@ -244,10 +251,16 @@ def test_plain_ccxt_parses_markets_books_orders_fills_and_positions() -> None:
             big = await client.create_order(SYMBOL, "limit", "buy", 50, 49000.0)
             await asyncio.sleep(0.05)
             rejected = await client.fetch_order(big["id"])
-            assert (rejected["status"], rejected["info"]["cancel_reason"]) == ("rejected", "NOT_ENOUGH_MARGIN")
+            assert (rejected["status"], rejected["info"]["cancel_reason"]) == (
+                "rejected",
+                "NOT_ENOUGH_MARGIN",
+            )
             # a reused client id is refused synchronously
-            error = await _taxonomy(lambda: client.create_order(SYMBOL, "limit", "buy", 0.1, 49000.0, {"clientOrderId": "c-1"}))
-            assert error.code is ErrorCode.ORDER_REJECTED and is_duplicate_order(error)
+            error = await _taxonomy(
+                lambda: client.create_order(SYMBOL, "limit", "buy", 0.1, 49000.0, {"clientOrderId": "c-1"})
+            )
+            assert error.code is ErrorCode.ORDER_REJECTED
+            assert is_duplicate_order(error)
             # post-only that would cross closes unfilled (canceled)
             po = await client.create_order(SYMBOL, "limit", "buy", 0.1, 50001.0, {"postOnly": True})
             await asyncio.sleep(0.05)
@@ -285,7 +298,8 @@ def test_websocket_streams_parse_and_private_channels_need_auth() -> None:
             await asyncio.sleep(0.3)
             await client.create_order(SYMBOL, "market", "buy", 0.2)
             update = (await asyncio.wait_for(orders, 5))[-1]
-            assert update["symbol"] == SYMBOL and update["side"] == "buy"
+            assert update["symbol"] == SYMBOL
+            assert update["side"] == "buy"
             mine = (await asyncio.wait_for(fills, 5))[-1]
             assert (mine["amount"], mine["price"], mine["takerOrMaker"]) == (0.2, 50000.1, "taker")
             tape = (await asyncio.wait_for(trades, 5))[-1]
@@ -294,9 +308,12 @@ def test_websocket_streams_parse_and_private_channels_need_auth() -> None:
             await client.close()
         # raw JSON-RPC: a bad bearer and an unauthenticated private subscription are refused
         async with aiohttp.ClientSession() as http, http.ws_connect(ex.ws_url + "/v1") as ws:
-            await ws.send_str(json.dumps({"jsonrpc": "2.0", "method": "auth", "params": {"bearer": "x.y.z"}, "id": 1}))
+            await ws.send_str(
+                json.dumps({"jsonrpc": "2.0", "method": "auth", "params": {"bearer": "x.y.z"}, "id": 1})
+            )
             refused = json.loads((await ws.receive(timeout=5)).data)
-            assert refused["error"]["code"] == 40111 and refused["id"] == 1
+            assert refused["error"]["code"] == 40111
+            assert refused["id"] == 1
             sub = {"jsonrpc": "2.0", "method": "subscribe", "params": {"channel": "orders.ALL"}, "id": 2}
             await ws.send_str(json.dumps(sub))
             assert json.loads((await ws.receive(timeout=5)).data)["error"]["code"] == 40110
@@ -317,12 +334,14 @@ def test_venue_codes_reach_the_taxonomy() -> None:
             assert (status, refused["error"]) == (400, "INVALID_ORDER_SIZE")
             # ccxt has no entry for INVALID_ORDER_SIZE; the adapter's venue table makes it InvalidOrder
             error = await _taxonomy(lambda: client.private_post_orders(signed))
-            assert error.code is ErrorCode.INVALID_ORDER and error.details["venue_error"] == "INVALID_ORDER_SIZE"
+            assert error.code is ErrorCode.INVALID_ORDER
+            assert error.details["venue_error"] == "INVALID_ORDER_SIZE"
             # a 429 carries no Paradex code: ccxt's status mapping makes it retryable
             ex.faults.fault_path_prefix = "/v1/orders"
             ex.faults.http_429_next = 1
             limited = await _taxonomy(lambda: client.create_order(SYMBOL, "limit", "buy", 0.1, 49000.0))
-            assert limited.code is ErrorCode.RATE_LIMITED and limited.retryable
+            assert limited.code is ErrorCode.RATE_LIMITED
+            assert limited.retryable
         finally:
             await client.close()
 

@@ -92,7 +92,9 @@ def test_verify_refuses_out_of_range_values_and_non_curve_keys() -> None:
     assert not stark.verify(99, r, 0, public_key)
     assert not stark.verify(2**251, r, s, public_key)
     # an x with no point on the curve (found by scanning small values) is not a key
-    not_on_curve = next(x for x in range(2, 100) if stark._sqrt_mod(x**3 + x + stark.BETA, FIELD_PRIME) is None)
+    not_on_curve = next(
+        x for x in range(2, 100) if stark._sqrt_mod(x**3 + x + stark.BETA, FIELD_PRIME) is None
+    )
     assert not stark.verify(99, r, s, not_on_curve)
 
 
@@ -121,7 +123,9 @@ def test_paradex_codes_map_to_the_taxonomy() -> None:
         return error.code, error.retryable
 
     # ccxt's table is used where it fits ...
-    assert translate("INVALID_ORDER_SIGNATURE", ccxt_errors.AuthenticationError)[0] is ErrorCode.INVALID_CONFIG
+    assert (
+        translate("INVALID_ORDER_SIGNATURE", ccxt_errors.AuthenticationError)[0] is ErrorCode.INVALID_CONFIG
+    )
     assert translate("DUPLICATED_CLIENT_ID", ccxt_errors.InvalidOrder)[0] is ErrorCode.ORDER_REJECTED
     # ... and corrected where it does not
     assert translate("VALIDATION_ERROR", ccxt_errors.AuthenticationError)[0] is ErrorCode.INVALID_ORDER
