@@ -13,8 +13,9 @@ onboarding (``POST /v1/onboarding``, whose address must derive from the public k
 Orders follow Paradex's asynchronous model: ``POST /v1/orders`` answers ``status: NEW`` after
 basic validation; risk checks and matching happen just after, and the order becomes ``OPEN``
 or ``CLOSED`` with a ``cancel_reason`` (``NOT_ENOUGH_MARGIN`` for a failed margin check).
-``DELETE`` answers 204 and queues the cancellation. The WebSocket serves JSON frames (the
-fake does not encode Paradex's SBE binary frames; see the adapter README).
+``DELETE`` answers 204 and queues the cancellation. The WebSocket pushes JSON-RPC frames, or
+SBE binary frames (:mod:`.paradex_sbe`) to connections opened with ``?sbeSchemaId=1``;
+acknowledgements and errors are JSON either way.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Final
 
 from aiohttp import web
 
+from nautilus_ext.testing.fake_exchange import paradex_sbe as sbe
 from nautilus_ext.testing.fake_exchange import paradex_signing as stark
 from nautilus_ext.testing.fake_exchange import paradex_wire as wire
 from nautilus_ext.testing.fake_exchange.engine import EngineFill
@@ -131,6 +133,7 @@ class ParadexProtocol:
         self._client_ids: dict[tuple[str, str], str] = {}
         self._ids = itertools.count(1)
         self._seq = itertools.count(1)
+        self._sbe_conns: set[str] = set()
         engine.listeners.on_order.append(self._on_engine_order)
         engine.listeners.on_fill.append(self._on_engine_fill)
         engine.listeners.on_book.append(self._push_book)
@@ -636,8 +639,24 @@ class ParadexProtocol:
         self._publish("trades.ALL", data)
 
     def _publish(self, channel: str, data: dict[str, Any], user: str | None = None) -> None:
+        # JSON-RPC frames, or SBE binary frames on connections that asked for them
         message = {"jsonrpc": "2.0", "method": "subscription", "params": {"channel": channel, "data": data}}
-        self.exchange.broadcast(WS_PATH, channel, message, private=user is not None, user=user)
+        frame: bytes | None = None
+        private = user is not None
+        if not private and self.exchange.faults.silence_market_data:
+            return  # market data silenced: public pushes dropped, sockets stay open
+        for conn in list(self.exchange.connections):
+            if conn.path != WS_PATH or channel not in conn.topics:
+                continue
+            if private and (not conn.authenticated or conn.user != user):
+                continue
+            if conn.conn_id in self._sbe_conns:
+                if frame is None:
+                    frame = sbe.encode(channel, data, self._next_seq())
+                if frame is not None:
+                    conn.send_bytes(frame, private=private)
+                    continue
+            conn.send(message, private=private)
 
     # -- WebSocket --------------------------------------------------------------------------
 
@@ -645,7 +664,16 @@ class ParadexProtocol:
         """Serve the JSON-RPC WebSocket at ``/v1``."""
         if request.headers.get("Upgrade", "").lower() != "websocket":
             return self._error(ParadexError("NOT_FOUND", "not found", 404))
-        return await self.exchange.serve_ws(request, self._on_ws)
+        # ?sbeSchemaId=1&sbeSchemaVersion=3 (ccxt's default) selects binary SBE pushes
+        wants_sbe = request.query.get("sbeSchemaId") == str(sbe.SCHEMA_ID)
+        if wants_sbe and request.query.get("sbeSchemaVersion") != str(sbe.SCHEMA_VERSION):
+            return self._error(ParadexError("INVALID_REQUEST_PARAMETER", "unsupported SBE schema version"))
+
+        def on_open(conn: WsConnection) -> None:
+            if wants_sbe:
+                self._sbe_conns.add(conn.conn_id)
+
+        return await self.exchange.serve_ws(request, self._on_ws, on_open)
 
     @staticmethod
     def _ack(conn: WsConnection, msg: dict[str, Any], result: dict[str, Any]) -> None:

@@ -61,7 +61,7 @@ class WsConnection:
         self.authenticated = False
         self.user: str | None = None
         self._faults = faults
-        self._queue: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[str | bytes, bool]] = asyncio.Queue()
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     def send(self, message: dict[str, Any], *, private: bool = False) -> None:
@@ -74,6 +74,10 @@ class WsConnection:
         """Queue a raw text frame (OKX's ``pong``)."""
         self._queue.put_nowait((text, False))
 
+    def send_bytes(self, frame: bytes, *, private: bool = False) -> None:
+        """Queue a binary frame (Paradex's SBE pushes; private ones get the fill delay)."""
+        self._queue.put_nowait((frame, private))
+
     async def _write_loop(self) -> None:
         while not self.ws.closed:
             text, private = await self._queue.get()
@@ -83,7 +87,10 @@ class WsConnection:
             if self.ws.closed:
                 return
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await self.ws.send_str(text)
+                if isinstance(text, bytes):
+                    await self.ws.send_bytes(text)
+                else:
+                    await self.ws.send_str(text)
 
     async def close(self) -> None:
         """Stop the writer and close the socket."""

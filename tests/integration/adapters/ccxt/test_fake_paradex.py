@@ -40,7 +40,7 @@ def _client(ex: FakeExchange, key: str = TEST_ETH_PRIVATE_KEY, **options: Any) -
             "walletAddress": WALLET,
             "enableRateLimit": False,
             "timeout": 5000,
-            "options": {"sbe": False, **options},
+            "options": {"sbe": False, **options},  # JSON-RPC frames, as the adapter asks
         }
     )
     client.urls["api"] = point_urls(client.urls["api"], ex.base_url, ex.ws_url)
@@ -344,5 +344,57 @@ def test_venue_codes_reach_the_taxonomy() -> None:
             assert limited.retryable
         finally:
             await client.close()
+
+    _in_loop(body)
+
+
+def test_sbe_binary_frames_decode_like_the_json_ones() -> None:
+    # ccxt's default asks for SBE: the same events arrive as binary frames and parse the same
+    async def body(ex: FakeExchange) -> None:
+        json_client, sbe_client = _client(ex), _client(ex, sbe=True)
+        try:
+            for client in (json_client, sbe_client):
+                await client.load_markets()
+            assert "sbeSchemaId=1" in sbe_client.get_ws_url()
+            books = [await asyncio.wait_for(c.watch_order_book(SYMBOL), 5) for c in (json_client, sbe_client)]
+            assert books[0]["bids"] == books[1]["bids"]
+            assert books[0]["asks"] == books[1]["asks"]
+            assert books[0]["nonce"] == books[1]["nonce"]
+            tickers = [await asyncio.wait_for(c.watch_ticker(SYMBOL), 5) for c in (json_client, sbe_client)]
+            assert tickers[0]["markPrice"] == tickers[1]["markPrice"] == 50000.0
+            assert tickers[0]["bid"] == tickers[1]["bid"] == 49999.9
+            streams = {
+                name: [asyncio.ensure_future(getattr(c, name)()) for c in (json_client, sbe_client)]
+                for name in ("watch_orders", "watch_my_trades", "watch_positions", "watch_balance")
+            }
+            trades = [asyncio.ensure_future(c.watch_trades(SYMBOL)) for c in (json_client, sbe_client)]
+            await asyncio.sleep(0.5)
+            await json_client.create_order(SYMBOL, "limit", "buy", 0.25, 50000.1, {"reduceOnly": False})
+            for name, futures in streams.items():
+                got = [await asyncio.wait_for(f, 5) for f in futures]
+                if name == "watch_balance":
+                    assert got[0]["USDC"] == got[1]["USDC"]
+                    continue
+                first, second = got[0][-1], got[1][-1]
+                keys = {
+                    "watch_orders": ("id", "clientOrderId", "symbol", "side", "type", "price", "amount"),
+                    "watch_my_trades": (
+                        "id",
+                        "order",
+                        "symbol",
+                        "side",
+                        "price",
+                        "amount",
+                        "takerOrMaker",
+                        "fee",
+                    ),
+                    "watch_positions": ("symbol", "side", "contracts", "entryPrice", "leverage"),
+                }[name]
+                assert {k: first[k] for k in keys} == {k: second[k] for k in keys}, name
+            tape = [(await asyncio.wait_for(f, 5))[-1] for f in trades]
+            assert [(t["side"], t["price"], t["amount"]) for t in tape] == [("buy", 50000.1, 0.25)] * 2
+        finally:
+            await json_client.close()
+            await sbe_client.close()
 
     _in_loop(body)
