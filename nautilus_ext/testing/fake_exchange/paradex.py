@@ -56,6 +56,7 @@ WS_PATH: Final = "/v1"
 TEST_ETH_PRIVATE_KEY: Final = "0x" + "22" * 32
 _TIF: Final = {"GTC": TimeInForce.GTC, "IOC": TimeInForce.IOC, "POST_ONLY": TimeInForce.POST_ONLY}
 _BOOK_DEPTH: Final = 15
+_MAX_CLIENT_ID: Final = 64  # docs: client_id <= 64 characters
 
 
 def system_config() -> dict[str, Any]:
@@ -465,6 +466,10 @@ class ParadexProtocol:
             msg = self._order_hash(account, body, "ModifyOrder" if modify_id else "Order", modify_id)
         except (KeyError, ValueError, TypeError):
             return ParadexError("INVALID_REQUEST_PARAMETER", "malformed order fields")
+        if len(str(body.get("client_id") or "")) > _MAX_CLIENT_ID:
+            return ParadexError(
+                "INVALID_REQUEST_PARAMETER", f"client_id longer than {_MAX_CLIENT_ID} characters"
+            )
         if not self._verify(account, msg, str(body.get("signature", ""))):
             return ParadexError("INVALID_ORDER_SIGNATURE", "order signature verification failed")
         if size <= 0 or size % spec.qty_step:

@@ -336,6 +336,9 @@ def test_venue_codes_reach_the_taxonomy() -> None:
             error = await _taxonomy(lambda: client.private_post_orders(signed))
             assert error.code is ErrorCode.INVALID_ORDER
             assert error.details["venue_error"] == "INVALID_ORDER_SIZE"
+            long_id = await client.sign_order_request({**request, "size": "0.1", "client_id": "x" * 65})
+            status, refused = await _post(ex, "/v1/orders", {"Authorization": f"Bearer {token}"}, long_id)
+            assert (status, refused["error"]) == (400, "INVALID_REQUEST_PARAMETER")
             # a 429 carries no Paradex code: ccxt's status mapping makes it retryable
             ex.faults.fault_path_prefix = "/v1/orders"
             ex.faults.http_429_next = 1
