@@ -31,6 +31,9 @@ DEFAULT_EXCHANGE_OPTIONS: Final[dict[str, dict[str, object]]] = {
     # ccxt's Aster adds its builder (0.1% fee) to every perp order and asks the account to
     # approve it at sign-in unless disabled: never by default
     "aster": {"builderFee": False},
+    # Paradex: ccxt 4.5.90 asks for SBE binary frames by default; the adapter takes the
+    # documented JSON-RPC frames (the shapes the fake exchange verifies ccxt against)
+    "paradex": {"sbe": False},
 }
 
 # -- Aster (ccxt 4.5.90) ------------------------------------------------------------------
@@ -100,6 +103,13 @@ EXACT_ERROR_OVERRIDES: Final[dict[str, dict[str, str]]] = {
 # amounts, in steps of the 10 USD contract size), not a number of contracts: the Nautilus
 # multiplier must be 1 or notional and PnL come out contract-size times too large
 INVERSE_AMOUNT_IN_QUOTE: Final = frozenset({"deribit"})
+
+# Venue reasons for orders ccxt reports "rejected" after the venue first acknowledged them
+# (Paradex answers NEW, then closes the order after its risk checks) -> taxonomy code of
+# the OrderRejected reason; unlisted reasons are ORDER_REJECTED
+VENUE_REJECT_CODES: Final[dict[str, dict[str, str]]] = {
+    "paradex": {"NOT_ENOUGH_MARGIN": "INSUFFICIENT_BALANCE"},
+}
 
 # Reason codes for orders the execution client refuses to send (OrderDenied.reason)
 UNSUPPORTED_ORDER_TYPE: Final = "UNSUPPORTED_ORDER_TYPE"

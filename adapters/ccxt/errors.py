@@ -11,6 +11,7 @@ functions of the translated error.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -84,6 +85,32 @@ CCXT_ERROR_MAP: Final[dict[str, tuple[type[NautilusExtError] | None, bool]]] = {
 }
 
 
+# Venue error codes ccxt maps too coarsely for us, by Nautilus venue: the code is the
+# ``error`` field of the venue's JSON body, which ccxt quotes in the exception message.
+VENUE_ERROR_CODES: Final[dict[str, dict[str, tuple[type[NautilusExtError], bool]]]] = {
+    # Paradex (ccxt 4.5.90): VALIDATION_ERROR is a malformed request, not bad credentials;
+    # NOT_ONBOARDED means the account was never registered (configuration); INVALID_TIMESTAMP
+    # is clock skew on /auth (like InvalidNonce); INVALID_ORDER_SIZE is not in ccxt's table
+    "PARADEX": {
+        "VALIDATION_ERROR": (InvalidOrder, False),
+        "NOT_ONBOARDED": (InvalidConfig, False),
+        "INVALID_TIMESTAMP": (VenueUnavailable, True),
+        "INVALID_ORDER_SIZE": (InvalidOrder, False),
+    },
+}
+
+
+def venue_error_code(exc: BaseException) -> str | None:
+    """Return the ``error`` field of a venue JSON body quoted in a ccxt message, if any."""
+    _, _, body = str(exc).partition(" ")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    code = payload.get("error") if isinstance(payload, dict) else None
+    return code if isinstance(code, str) else None
+
+
 def _lookup(exc: ccxt_errors.BaseError) -> tuple[str, type[NautilusExtError] | None, bool]:
     for klass in type(exc).__mro__:
         entry = CCXT_ERROR_MAP.get(klass.__name__)
@@ -120,6 +147,10 @@ def translate_error(
     if isinstance(exc, ccxt_errors.BaseError):
         name, klass, retryable = _lookup(exc)
         details["ccxt_error"] = name
+        venue_code = venue_error_code(exc) if venue in VENUE_ERROR_CODES else None
+        if venue_code is not None and venue_code in VENUE_ERROR_CODES[venue]:
+            klass, retryable = VENUE_ERROR_CODES[venue][venue_code]
+            details["venue_error"] = venue_code
         if klass is None:
             is_order_op = operation in ("create_order", "edit_order", "cancel_order")
             klass = OrderRejected if is_order_op else VenueUnavailable

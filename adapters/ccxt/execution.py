@@ -83,6 +83,7 @@ from adapters.ccxt.parsing.orders import liquidity_side
 from adapters.ccxt.parsing.orders import order_status
 from adapters.ccxt.parsing.orders import order_status_report
 from adapters.ccxt.parsing.orders import position_status_report
+from adapters.ccxt.parsing.orders import rejection_reason
 from adapters.ccxt.parsing.orders import trade_commission
 from adapters.ccxt.parsing.orders import venue_client_id
 from adapters.ccxt.parsing.venue_fixes import fill_from_order_update
@@ -787,13 +788,17 @@ class CcxtExecutionClient(LiveExecutionClient):
         venue_order_id = VenueOrderId(str(venue_order["id"]))
         self._remember(client_order_id, venue_order_id)
         status = order_status(venue_order)
-        if status is OrderStatus.REJECTED and order.status is OrderStatus.SUBMITTED:
-            info = venue_order.get("info") or {}
+        # a venue may acknowledge first and reject after its risk checks (Paradex: NEW, then
+        # CLOSED with NOT_ENOUGH_MARGIN): an accepted order with no fills is rejected too
+        if status is OrderStatus.REJECTED and (
+            order.status is OrderStatus.SUBMITTED
+            or (order.status is OrderStatus.ACCEPTED and order.filled_qty.as_decimal() == 0)
+        ):
             self.generate_order_rejected(
                 order.strategy_id,
                 order.instrument_id,
                 client_order_id,
-                f"ORDER_REJECTED: {info.get('rejectReason') or 'rejected by venue'}",
+                rejection_reason(self._exchange_id, venue_order),
                 self._clock.timestamp_ns(),
             )
             return

@@ -27,6 +27,7 @@ from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
+from adapters.ccxt.constants import VENUE_REJECT_CODES
 from adapters.ccxt.parsing.instruments import currency
 
 # ccxt unified order status -> Nautilus (partial fills are derived from filled > 0)
@@ -61,6 +62,19 @@ UINT32_CLIENT_ID_EXCHANGES: Final = frozenset({"backpack"})
 # documents no uniqueness for ``clientId``): a request that may have reached the venue must be
 # looked up before it is retried, or it doubles
 NON_UNIQUE_CLIENT_ID_EXCHANGES: Final = frozenset({"deribit", "backpack"})
+
+
+def rejection_reason(exchange_id: str, venue_order: dict[str, Any]) -> str:
+    """
+    Return the OrderRejected reason of an order ccxt reports ``rejected``: a taxonomy code
+    (:data:`VENUE_REJECT_CODES`, else ``ORDER_REJECTED``) and the venue's own reason.
+    """
+    info = venue_order.get("info") or {}
+    venue_reason = ""
+    if isinstance(info, dict):
+        venue_reason = str(info.get("rejectReason") or info.get("cancel_reason") or "")
+    code = VENUE_REJECT_CODES.get(exchange_id, {}).get(venue_reason, "ORDER_REJECTED")
+    return f"{code}: {venue_reason or 'rejected by venue'}"
 
 
 def client_id_param(exchange_id: str) -> str:

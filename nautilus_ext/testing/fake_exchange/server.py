@@ -61,7 +61,7 @@ class WsConnection:
         self.authenticated = False
         self.user: str | None = None
         self._faults = faults
-        self._queue: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[str | bytes, bool]] = asyncio.Queue()
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     def send(self, message: dict[str, Any], *, private: bool = False) -> None:
@@ -74,6 +74,10 @@ class WsConnection:
         """Queue a raw text frame (OKX's ``pong``)."""
         self._queue.put_nowait((text, False))
 
+    def send_bytes(self, frame: bytes, *, private: bool = False) -> None:
+        """Queue a binary frame (Paradex's SBE pushes; private ones get the fill delay)."""
+        self._queue.put_nowait((frame, private))
+
     async def _write_loop(self) -> None:
         while not self.ws.closed:
             text, private = await self._queue.get()
@@ -83,7 +87,10 @@ class WsConnection:
             if self.ws.closed:
                 return
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await self.ws.send_str(text)
+                if isinstance(text, bytes):
+                    await self.ws.send_bytes(text)
+                else:
+                    await self.ws.send_str(text)
 
     async def close(self) -> None:
         """Stop the writer and close the socket."""
@@ -135,6 +142,11 @@ class FakeExchange:
     backpack_api_key : str, optional
         The base64 ED25519 public key Backpack requests must be signed for (default: the key
         of ``backpack_wire.TEST_SEED``, whose base64 seed is ``TEST_API_SECRET``).
+    paradex_markets : list, optional
+        Paradex markets (default: BTC-USD-PERP and ETH-USD-PERP, USDC settled).
+    paradex_accounts : dict[str, str], optional
+        Onboarded Paradex accounts, STARK address -> public key (default: the account ccxt
+        derives from ``paradex.TEST_ETH_PRIVATE_KEY``); ``balances['paradex']`` funds each.
     """
 
     def __init__(
@@ -160,6 +172,8 @@ class FakeExchange:
         aster_wallet: str | None = None,
         aster_agents: frozenset[str] = frozenset(),
         backpack_api_key: str | None = None,
+        paradex_markets: list[MarketSpec] | None = None,
+        paradex_accounts: dict[str, str] | None = None,
     ) -> None:
         from nautilus_ext.testing.fake_exchange.binance import BinanceProtocol
         from nautilus_ext.testing.fake_exchange.binance_wire import TOO_MANY_REQUESTS
@@ -275,6 +289,23 @@ class FakeExchange:
             "code": "TOO_MANY_REQUESTS",
             "message": "Too many requests",
         }
+        # -- Paradex (StarkNet-signed auth and orders, JWT sessions) --
+        from nautilus_ext.testing.fake_exchange.paradex import ParadexProtocol
+        from nautilus_ext.testing.fake_exchange.paradex import default_paradex_accounts
+        from nautilus_ext.testing.fake_exchange.paradex_wire import default_paradex_markets
+
+        paradex_accounts = paradex_accounts or default_paradex_accounts()
+        self.paradex = ParadexProtocol(
+            self,
+            MatchingEngine(
+                paradex_markets or default_paradex_markets(),
+                self.now_ms,
+                {hex(int(a, 16)): balances.get("paradex", Decimal(100_000)) for a in paradex_accounts},
+            ),
+            paradex_accounts,
+        )
+        # Paradex documents no 429 body: a plain message, so ccxt falls back to the status
+        self.rate_limit_bodies["/v1/"] = {"message": "rate limit exceeded"}
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -348,6 +379,7 @@ class FakeExchange:
         self.backpack.register(backpack)
         app.router.add_get(BACKPACK_PREFIX, self.backpack.ws)  # the stream URL has no trailing slash
         app.add_subapp(BACKPACK_PREFIX, backpack)
+        self.paradex.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from eth_account import Account
 from nautilus_trader.config import LiveExecEngineConfig
 from nautilus_trader.config import LoggingConfig
 from nautilus_trader.config import StrategyConfig
@@ -32,6 +33,8 @@ from nautilus_ext.testing.fake_exchange.coinbase_auth import TEST_KEY_NAME as CB
 from nautilus_ext.testing.fake_exchange.coinbase_auth import TEST_PRIVATE_KEY_PEM as CB_PRIVATE_KEY
 from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
 from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
+from nautilus_ext.testing.fake_exchange.paradex import TEST_ETH_PRIVATE_KEY as PARADEX_ETH_KEY
+from nautilus_ext.testing.fake_exchange.paradex import default_paradex_accounts
 from nautilus_ext.testing.node_harness import NodeHarness
 
 # the fake exchange recovers every signer: the wallet is the test key's address
@@ -177,6 +180,30 @@ VENUES: dict[str, dict[str, Any]] = {
         "url_prefix": "/backpack",
         # ccxt has no editOrder for Backpack: a modify is refused with MODIFY_NOT_SUPPORTED
         "modify": False,
+    },
+    # StarkNet perp DEX: ccxt derives the STARK account from the Ethereum key; the fake
+    # verifies the /auth and order signatures against that account's public key
+    "paradex": {
+        "venue": "PARADEX",
+        "market_types": ("swap",),
+        "instrument": "BTC/USD:USDC.PARADEX",
+        "symbol": "BTC-USD-PERP",
+        "env": {
+            "NAUTILUS_EXT_PARADEX_WALLET_ADDRESS": str(Account.from_key(PARADEX_ETH_KEY).address),
+            "NAUTILUS_EXT_PARADEX_PRIVATE_KEY": PARADEX_ETH_KEY,
+        },
+        "bids": [("49999.9", "1"), ("49999.0", "2")],
+        "asks": [("50000.1", "1"), ("50001.0", "2")],
+        "qty_step": "0.001",
+        "owner": hex(int(next(iter(default_paradex_accounts())), 16)),
+        "order_path": "/v1/orders",
+        # Paradex runs risk checks after answering NEW: a reduce-only order that would flip
+        # the position is closed with a cancel_reason, which ccxt reports as canceled
+        "reduce_only_overflow_status": "CANCELED",
+        # ccxt signs each request with StarkNet typed-data hashes in pure Python (~0.25 s of
+        # CPU on the client, as much again for the fake's check): sub-second ack timeouts
+        # expire before the first authenticated call completes
+        "retry_ack_timeout_secs": 2.0,
     },
 }
 

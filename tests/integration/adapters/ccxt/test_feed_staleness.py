@@ -27,6 +27,7 @@ MARKET_PATH = {
     "aster": "/aster/fapi/v3/depth",
     "backpack": "/backpack/api/v1/depth",
     "coinbase": "/api/v3/brokerage/market",
+    "paradex": "/v1/orderbook",
 }
 
 

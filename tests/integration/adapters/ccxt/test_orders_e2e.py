@@ -198,12 +198,16 @@ def test_market_ioc_fok_post_only_reduce_only(
     eventually(lambda: _order(h, ro).status is OrderStatus.FILLED, 10, message="no RO fill")
     assert _fills(strat, ro)[0].last_px.as_decimal() == Decimal(bid)
     _holds(h, fake_exchange, exchange_id, iid, Decimal("0.6"))
-    # a reduce-only that would flip the position is rejected by the venue (spot: selling
-    # more than the wallet holds)
+    # a reduce-only that would flip the position is refused by the venue: rejected, or on
+    # venues that risk-check after acknowledging (Paradex) closed unfilled (a per-venue
+    # capability); spot: selling more than the wallet holds is rejected
     bad = _submit(
         h, strat, lambda f: f.market(iid, OrderSide.SELL, _q(spec, Decimal("2")), reduce_only=not spot)
     )
-    eventually(lambda: _order(h, bad).status is OrderStatus.REJECTED, 10)
+    refused = OrderStatus[spec.get("reduce_only_overflow_status", "REJECTED")]
+    eventually(lambda: _order(h, bad).status is refused, 10)
+    assert _order(h, bad).filled_qty.as_decimal() == 0
+    _holds(h, fake_exchange, exchange_id, iid, Decimal("0.6"))
     if spot:
         assert _rejections(strat)[-1].startswith("INSUFFICIENT_BALANCE")
 

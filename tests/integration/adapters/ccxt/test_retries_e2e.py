@@ -41,12 +41,15 @@ def test_retry_does_not_double_the_order(
 ) -> None:
     spec = VENUES[exchange_id]
     iid = InstrumentId.from_str(spec["instrument"])
-    h = start_node(exchange_id, subscribe=False, exec_overrides={"ack_timeout_secs": 0.6})
+    # venues whose ccxt signing is slow (Paradex: StarkNet typed-data hashes in pure Python,
+    # ~0.25 s a request) need a longer acknowledgement timeout; the stall outlasts it
+    ack_timeout = float(spec.get("retry_ack_timeout_secs", 0.6))
+    h = start_node(exchange_id, subscribe=False, exec_overrides={"ack_timeout_secs": ack_timeout})
     strat = _ready(h, iid)
 
     def arm() -> None:
         fake_exchange.faults.fault_path_prefix = VENUES[exchange_id]["order_path"]
-        fake_exchange.faults.timeout_stall_secs = 1.0
+        fake_exchange.faults.timeout_stall_secs = ack_timeout + 0.4
         setattr(fake_exchange.faults, fault, 1)
 
     fake_exchange.call(arm)
