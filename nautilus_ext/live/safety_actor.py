@@ -18,7 +18,6 @@ Safety events (decisions, commands, safeguards) go to the node's audit log when 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from dataclasses import dataclass
@@ -147,7 +146,9 @@ class SafetyActor(Actor):  # type: ignore[misc]
             if not hasattr(client, "generate_position_status_reports"):
                 continue
             self._polling.add(client.id.value)
-            asyncio.get_running_loop().create_task(self._poll_client(client))
+            # on the client's own loop: a clock timer callback runs outside a running loop
+            # (asyncio.get_running_loop() raises there)
+            client.create_task(self._poll_client(client))
 
     async def _poll_client(self, client: Any) -> None:
         try:
