@@ -17,7 +17,7 @@ from typing import Final
 from nautilus_ext.errors import InvalidConfig
 
 DEFAULT_USERNAME_ENV: Final = "BETFAIR_USERNAME"
-DEFAULT_PASSWORD_ENV: Final = "BETFAIR_PASSWORD"  # noqa: S105 (a variable name, not a secret)
+DEFAULT_PASSWORD_ENV: Final = "BETFAIR_PASSWORD"
 DEFAULT_APP_KEY_ENV: Final = "BETFAIR_APP_KEY"
 DEFAULT_CERTS_DIR_ENV: Final = "BETFAIR_CERTS_DIR"
 

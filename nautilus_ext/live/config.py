@@ -81,7 +81,9 @@ class BetfairSection(_Strict):
     @model_validator(mode="after")
     def _filtered(self) -> BetfairSection:
         if not (self.market_ids or self.event_type_ids or self.country_codes or self.market_types):
-            raise ValueError("betfair: give a market filter (market_ids, event_type_ids, country_codes or market_types)")
+            raise ValueError(
+                "betfair: give a market filter (market_ids, event_type_ids, country_codes or market_types)"
+            )
         return self
 
 
@@ -137,7 +139,9 @@ class VenueConfig(_Strict):
     @model_validator(mode="after")
     def _check(self) -> VenueConfig:
         if (self.betfair is not None) != (self.adapter == "native" and self.venue == "BETFAIR"):
-            raise ValueError(f"venue {self.venue}: a betfair section goes with (and only with) native BETFAIR")
+            raise ValueError(
+                f"venue {self.venue}: a betfair section goes with (and only with) native BETFAIR"
+            )
         if self.adapter == "ccxt" and not self.exchange_id:
             raise ValueError(f"venue {self.venue}: adapter 'ccxt' needs exchange_id")
         if self.adapter == "native" and self.venue not in NATIVE_VENUES:

@@ -56,6 +56,7 @@ from nautilus_trader.model.events import PositionOpened
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import Venue
+from nautilus_trader.model.instruments import BettingInstrument
 from nautilus_trader.model.orders import Order as NautilusOrder
 
 from nautilus_ext.audit.schemas import Mode
@@ -432,6 +433,9 @@ class GateChokepoint:
 
     def _unified(self, order: NautilusOrder, asset: str) -> Order:
         price = order.price.as_decimal() if order.has_price else None
+        instrument = self._cache.instrument(order.instrument_id)
+        if isinstance(instrument, BettingInstrument):
+            return self._unified_bet(order, asset, instrument, price)
         return Order(
             operation_id=order.client_order_id.value,
             operation="trade",
@@ -442,6 +446,34 @@ class GateChokepoint:
             price=price,
             strategy_id=order.strategy_id.value,
         )
+
+    def _unified_bet(
+        self, order: NautilusOrder, asset: str, instrument: BettingInstrument, odds: Decimal | None
+    ) -> Order:
+        # NautilusTrader's Betfair convention: SELL is a BACK, BUY a LAY; the price is the odds
+        # (a bet without odds is refused by the Order's own rules: no market bets)
+        return Order(
+            operation_id=order.client_order_id.value,
+            operation="bet",
+            instrument_key=asset,
+            venue=self._venue_of(asset, order.instrument_id),
+            side="LAY" if order.side == OrderSide.BUY else "BACK",
+            amount=order.quantity.as_decimal(),
+            price=odds,
+            odds=odds,
+            selection=self._selection_of(asset, instrument),
+            strategy_id=order.strategy_id.value,
+        )
+
+    def _selection_of(self, asset: str, instrument: BettingInstrument) -> str:
+        # the registry's selection name (HOME/DRAW/AWAY ...) for the runner, else its name
+        with contextlib.suppress(NautilusExtError):
+            attrs = self._registry.find(InstrumentKey.parse(asset))
+            if attrs is not None:
+                for name, selection_id in attrs.selections.items():
+                    if selection_id == instrument.selection_id:
+                        return name
+        return str(instrument.selection_name)
 
     def _deny(self, order: NautilusOrder, reason: str) -> None:
         self.denied.append((order.client_order_id.value, reason))

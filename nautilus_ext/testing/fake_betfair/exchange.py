@@ -167,7 +167,9 @@ class FakeBetfairExchange:
         Smallest accepted bet size.
     """
 
-    def __init__(self, currency: str = "GBP", balance: Decimal = Decimal(1000), min_stake: Decimal = Decimal(1)):
+    def __init__(
+        self, currency: str = "GBP", balance: Decimal = Decimal(1000), min_stake: Decimal = Decimal(1)
+    ):
         self.currency = currency
         self.balance = balance
         self.min_stake = min_stake
@@ -181,7 +183,9 @@ class FakeBetfairExchange:
 
     # -- orders ---------------------------------------------------------------------------------
 
-    def place(self, market_id: str, instruction: dict[str, Any], strategy_ref: str | None, now_ms: int) -> Bet:
+    def place(
+        self, market_id: str, instruction: dict[str, Any], strategy_ref: str | None, now_ms: int
+    ) -> Bet:
         """
         Place one ``PlaceInstruction`` (Betfair's JSON fields) and return the bet.
 
@@ -257,7 +261,9 @@ class FakeBetfairExchange:
             runner.traded[odds] = runner.traded.get(odds, Decimal(0)) + size
             runner.last_traded = odds
 
-    def cancel(self, market_id: str, bet_id: str | None, size_reduction: Decimal | None, now_ms: int) -> list[Bet]:
+    def cancel(
+        self, market_id: str, bet_id: str | None, size_reduction: Decimal | None, now_ms: int
+    ) -> list[Bet]:
         """
         Cancel a bet's unmatched part (or ``size_reduction`` of it); every executable bet of the
         market when ``bet_id`` is ``None``. Return the bets changed.
@@ -468,6 +474,3 @@ def current_order_of(bet: Bet) -> dict[str, Any]:
     if bet.customer_strategy_ref:
         summary["customerStrategyRef"] = bet.customer_strategy_ref
     return summary
-
-
-

@@ -106,7 +106,7 @@ class FakeBetfair:
         exchange: FakeBetfairExchange,
         *,
         username: str = "fake-user",
-        password: str = "fake-password",  # noqa: S107 (the fake's own test login)
+        password: str = "fake-password",
         app_key: str = "fake-app-key",
         market_tick_ms: int | None = 500,
     ) -> None:
@@ -166,8 +166,9 @@ class FakeBetfair:
         site = web.TCPSite(self._runner, HOST, self.port)
         await site.start()
         server = site._server
-        if self.port == 0 and server is not None:
-            self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        sockets = getattr(server, "sockets", None) or []
+        if self.port == 0 and sockets:
+            self.port = sockets[0].getsockname()[1]
         self._stream_server = await asyncio.start_server(self._serve_stream, HOST, self.stream_port)
         self.stream_port = self._stream_server.sockets[0].getsockname()[1]
         if self.market_tick_ms is not None:
@@ -181,6 +182,8 @@ class FakeBetfair:
             conn.writer.close()
         if self._stream_server is not None:
             self._stream_server.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stream_server.wait_closed(), 5)
             self._stream_server = None
         if self._runner is not None:
             await self._runner.cleanup()
@@ -266,7 +269,9 @@ class FakeBetfair:
     async def _keep_alive(self, request: web.Request) -> web.Response:
         token = request.headers.get("X-Authentication", "")
         if token not in self.session_tokens:
-            return web.json_response({"token": "", "product": self.app_key, "status": "FAIL", "error": "NO_SESSION"})
+            return web.json_response(
+                {"token": "", "product": self.app_key, "status": "FAIL", "error": "NO_SESSION"}
+            )
         return web.json_response({"token": token, "product": self.app_key, "status": "SUCCESS", "error": ""})
 
     def _auth_error(self, request: web.Request) -> str | None:
@@ -420,7 +425,10 @@ class FakeBetfair:
             reduction = instruction.get("sizeReduction")
             try:
                 bets = self.exchange.cancel(
-                    market_id, None if bet_id is None else str(bet_id), reduction and Decimal(str(reduction)), now
+                    market_id,
+                    None if bet_id is None else str(bet_id),
+                    reduction and Decimal(str(reduction)),
+                    now,
                 )
             except BetError as e:
                 failed = True
@@ -452,7 +460,7 @@ class FakeBetfair:
         # a replace is a cancel of the unmatched part and a new bet at the new odds (Betfair)
         market_id = params["marketId"]
         now = self.now_ms()
-        reports = []
+        reports: list[dict[str, Any]] = []
         changed: list[Bet] = []
         failed = False
         for instruction in params.get("instructions", []):
@@ -496,7 +504,11 @@ class FakeBetfair:
                         "status": "SUCCESS",
                         "instruction": {
                             "selectionId": new.selection_id,
-                            "limitOrder": {"size": new.size, "price": new.price, "persistenceType": new.persistence},
+                            "limitOrder": {
+                                "size": new.size,
+                                "price": new.price,
+                                "persistenceType": new.persistence,
+                            },
                             "orderType": "LIMIT",
                             "side": new.side,
                         },
@@ -535,7 +547,10 @@ class FakeBetfair:
         start = int(params.get("fromRecord") or 0)
         count = int(params.get("recordCount") or 1000)
         page = bets[start : start + count]
-        return {"currentOrders": [current_order_of(b) for b in page], "moreAvailable": start + count < len(bets)}
+        return {
+            "currentOrders": [current_order_of(b) for b in page],
+            "moreAvailable": start + count < len(bets),
+        }
 
     @staticmethod
     def _list_cleared_orders(params: dict[str, Any]) -> dict[str, Any]:
@@ -637,7 +652,9 @@ class FakeBetfair:
             return
         self._status(conn, rpc_id, "INVALID_INPUT")
 
-    def _market_change(self, market_id: str, *, image: bool = False, selections: list[int] | None = None) -> dict[str, Any]:
+    def _market_change(
+        self, market_id: str, *, image: bool = False, selections: list[int] | None = None
+    ) -> dict[str, Any]:
         ex = self.exchange
         runners = list(ex.markets[market_id].runners) if selections is None else selections
         change: dict[str, Any] = {"id": market_id, "rc": [ex.runner_change(market_id, s) for s in runners]}
@@ -646,8 +663,12 @@ class FakeBetfair:
             change["marketDefinition"] = ex.market_definition(market_id)
         return change
 
-    def _order_change(self, market_id: str, bets: list[Bet] | None, *, full_image: bool = False) -> dict[str, Any]:
-        chosen = [b for b in self.exchange.bets.values() if b.market_id == market_id] if bets is None else bets
+    def _order_change(
+        self, market_id: str, bets: list[Bet] | None, *, full_image: bool = False
+    ) -> dict[str, Any]:
+        chosen = (
+            [b for b in self.exchange.bets.values() if b.market_id == market_id] if bets is None else bets
+        )
         by_selection: dict[int, list[Bet]] = {}
         for bet in chosen:
             by_selection.setdefault(bet.selection_id, []).append(bet)
@@ -657,7 +678,11 @@ class FakeBetfair:
         orc = []
         for selection_id, selection_bets in by_selection.items():
             runner: dict[str, Any] = {"id": selection_id, "uo": [uo_of(b) for b in selection_bets]}
-            all_bets = [b for b in self.exchange.bets.values() if b.market_id == market_id and b.selection_id == selection_id]
+            all_bets = [
+                b
+                for b in self.exchange.bets.values()
+                if b.market_id == market_id and b.selection_id == selection_id
+            ]
             for side, key in (("BACK", "mb"), ("LAY", "ml")):
                 matched: dict[Decimal, Decimal] = {}
                 for bet in all_bets:
@@ -679,7 +704,12 @@ class FakeBetfair:
         if not bets:
             return
         pt = self.now_ms()
-        ocm = {"op": "ocm", "clk": str(next(self._clk)), "pt": pt, "oc": [self._order_change(market_id, bets)]}
+        ocm = {
+            "op": "ocm",
+            "clk": str(next(self._clk)),
+            "pt": pt,
+            "oc": [self._order_change(market_id, bets)],
+        }
         selections = sorted({b.selection_id for b in bets})
         for conn in self.connections:
             if conn.order_sub_id is not None:

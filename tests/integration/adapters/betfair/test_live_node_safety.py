@@ -114,7 +114,9 @@ def test_live_betfair_node_releases_only_confirmed_bets(
         node = h.node
         assert node is not None
         eventually(
-            lambda: node.is_running() and node.cache.account_for_venue(HOME.venue) and node.cache.order_book(HOME),
+            lambda: (
+                node.is_running() and node.cache.account_for_venue(HOME.venue) and node.cache.order_book(HOME)
+            ),
             20,
             message="live Betfair node did not start",
         )
@@ -127,12 +129,17 @@ def test_live_betfair_node_releases_only_confirmed_bets(
         assert "not armed" in result.reason
 
         def submit_direct() -> Any:
-            order = direct.order_factory.limit(HOME, OrderSide.SELL, Quantity.from_str("2.00"), Price.from_str("2.50"))
+            order = direct.order_factory.limit(
+                HOME, OrderSide.SELL, Quantity.from_str("2.00"), Price.from_str("2.50")
+            )
             direct.submit_order(order)
             return order.client_order_id
 
         coid = h.call(submit_direct)
         eventually(lambda: node.cache.order(coid).status is OrderStatus.DENIED, 5)
+        # the RiskEngine mirrors the unarmed gate (HALTED); past it the chokepoint judges the bet
+        reason = node.cache.order(coid).events[-1].reason
+        assert "HALTED" in reason or "not armed" in reason, reason
         assert fake.order_requests == []
         assert fake.placed_bets == []
 
@@ -164,7 +171,10 @@ def test_live_betfair_node_releases_only_confirmed_bets(
         assert len(fake.placed_bets) == 1
         _confirm(url, "bf-3")
         eventually(lambda: unified.results["bf-3"].filled_quantity == Decimal(3), 10)
-        assert [(b.side, b.size_matched) for b in fake.placed_bets] == [("BACK", Decimal(2)), ("LAY", Decimal(3))]
+        assert [(b.side, b.size_matched) for b in fake.placed_bets] == [
+            ("BACK", Decimal(2)),
+            ("LAY", Decimal(3)),
+        ]
         eventually(lambda: safety.gate.oms.dirty_since(KEY) is None, 10, message="LAY never confirmed")
         assert safety.gate.oms.position(KEY) == Decimal(1)  # LAY 3 (BUY) net of BACK 2 (SELL)
 
