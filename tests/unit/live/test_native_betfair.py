@@ -51,12 +51,14 @@ def test_shipped_betfair_config_wires_the_native_clients() -> None:
     assert isinstance(exec_config, BetfairUrlExecClientConfig)
     assert factories["BETFAIR"][1] is BetfairUrlLiveExecClientFactory
     # the real venue: Betfair's hosts, the stream over TLS, secrets only named
-    assert exec_config.base_url_http is None and exec_config.stream_url is None
+    assert exec_config.base_url_http is None
+    assert exec_config.stream_url is None
     assert (exec_config.username, exec_config.password, exec_config.app_key) == (None, None, None)
     assert exec_config.username_env == "BETFAIR_USERNAME"
     assert exec_config.instrument_config is not None
     assert exec_config.instrument_config.market_ids == ["1.240000001"]
-    assert config.safety is not None and config.safety.config_path is not None
+    assert config.safety is not None
+    assert config.safety.config_path is not None
     assert config.safety.config_path.endswith("configs/safety/betfair.yaml")
 
 
