@@ -400,8 +400,13 @@ class GateChokepoint:
             self._gate.on_position_update(self.asset_for(event.instrument_id), signed_position(event))
 
     def _on_venue_positions(self, snapshot: VenuePositionSnapshot) -> None:
+        # several instruments may share one position key (a betting market's selections), as
+        # fills do: the venue's view is their sum, compared once per key
+        by_asset: dict[str, Decimal] = {}
         for instrument_id, quantity in snapshot.positions.items():
             asset = self.asset_for(instrument_id)
+            by_asset[asset] = by_asset.get(asset, Decimal(0)) + quantity
+        for asset, quantity in by_asset.items():
             if snapshot.source == "ws":
                 self._gate.on_position_update(asset, quantity)
             else:

@@ -127,6 +127,8 @@ def test_node_from_shipped_config_puts_the_gate_in_front_of_the_betfair_client(
         update={"safety": config.safety.model_copy(update={"control_port": 0}), "audit": None}  # type: ignore[union-attr]
     )
     loop = asyncio.new_event_loop()
+    # the Betfair stream clients look the loop up while the node is built (no loop runs yet)
+    asyncio.set_event_loop(loop)
     live = build_live_node(config, loop)
     try:
         kernel = live.node.kernel
@@ -164,4 +166,5 @@ def test_node_from_shipped_config_puts_the_gate_in_front_of_the_betfair_client(
             live.safety.control.start()
             live.safety.control.stop()
         live.node.dispose()
+        asyncio.set_event_loop(None)
         loop.close()

@@ -11,6 +11,7 @@ the order stream); a LAY likewise; a kill refuses further bets; the audit chain 
 from __future__ import annotations
 
 import asyncio
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import yaml
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
+from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
@@ -75,8 +77,7 @@ def _bet(op: str, side: str, selection: str, odds: str, stake: str) -> Order:
         venue="BETFAIR",
         side=side,
         selection=selection,
-        odds=Decimal(odds),
-        price=Decimal(odds),
+        odds=Decimal(odds),  # no price: a bet executes as a limit at its odds
         amount=Decimal(stake),
         strategy_id="S-BET",
     )
@@ -161,6 +162,7 @@ def test_live_betfair_node_releases_only_confirmed_bets(
         assert (back.price, back.size, back.size_matched) == (Decimal("2.5"), Decimal(2), Decimal(2))
         order = node.cache.order(_coid(unified, "bf-2"))
         assert order.side == OrderSide.SELL  # NautilusTrader's BACK
+        assert (order.order_type, order.price) == (OrderType.LIMIT, Price.from_str("2.50"))
         assert order.status is OrderStatus.FILLED
         # the venue's own positions (listCurrentOrders) confirm the fill
         eventually(lambda: safety.gate.oms.dirty_since(KEY) is None, 10, message="never confirmed")
@@ -178,14 +180,27 @@ def test_live_betfair_node_releases_only_confirmed_bets(
         eventually(lambda: safety.gate.oms.dirty_since(KEY) is None, 10, message="LAY never confirmed")
         assert safety.gate.oms.position(KEY) == Decimal(1)  # LAY 3 (BUY) net of BACK 2 (SELL)
 
-        # 5. kill: SAFE mode, the arm is gone, a further bet is refused and nothing is sent
+        # 5. another selection of the same market: the venue reports each selection, the gate
+        # keeps one position per market key, and the two views still agree
+        draw = h.call(lambda: unified.submit_unified(_bet("bf-draw", "BACK", "DRAW", "3.4", "2")))
+        assert draw.reason.startswith("AWAITING_CONFIRMATION"), draw.reason
+        _confirm(url, "bf-draw")
+        eventually(lambda: unified.results["bf-draw"].filled_quantity == Decimal(2), 10)
+        assert fake.placed_bets[-1].selection_id == 58805
+        eventually(lambda: safety.gate.oms.dirty_since(KEY) is None, 10, message="DRAW never confirmed")
+        assert safety.gate.oms.position(KEY) == Decimal(-1)
+        time.sleep(4)  # past mismatch_persist_ms (3 s): a per-selection mismatch would enter SAFE now
+        _, st = send(url, TOKEN, {"command": "status"})
+        assert st["status"]["safe"] is None, st["status"]["safe"]
+
+        # 6. kill: SAFE mode, the arm is gone, a further bet is refused and nothing is sent
         _, killed = send(url, TOKEN, {"command": "kill", "actor": "alice", "reason": "drill"})
         assert killed["ok"]
         eventually(lambda: node.kernel.risk_engine.trading_state.name == "REDUCING", 5)
         after = h.call(lambda: unified.submit_unified(_bet("bf-4", "BACK", "HOME", "2.5", "2")))
         assert after.status is ExecutionStatus.REJECTED, after.reason
-        assert len(fake.placed_bets) == 2
-        assert [r.method for r in fake.order_requests] == ["placeOrders", "placeOrders"]
+        assert len(fake.placed_bets) == 3
+        assert [r.method for r in fake.order_requests] == ["placeOrders"] * 3
     finally:
         h.stop()
     audit = str(tmp_path / "audit" / "safety")
