@@ -37,6 +37,7 @@ from nautilus_ext.live.node import build_trading_node_config
 from nautilus_ext.safety.chokepoint import ENDPOINT
 from nautilus_ext.testing.fake_betfair import FakeBetfairExchange
 from nautilus_ext.testing.fake_betfair import arsenal_liverpool_match_odds
+from tests.support.loops import current_loop
 from tests.support.unguarded import SAFETY_SECTION
 
 SHIPPED = Path(__file__).resolve().parents[3] / "configs" / "live" / "betfair.yaml"
@@ -127,9 +128,8 @@ def test_node_from_shipped_config_puts_the_gate_in_front_of_the_betfair_client(
         update={"safety": config.safety.model_copy(update={"control_port": 0}), "audit": None}  # type: ignore[union-attr]
     )
     loop = asyncio.new_event_loop()
-    # the Betfair stream clients look the loop up while the node is built (no loop runs yet)
-    asyncio.set_event_loop(loop)
-    live = build_live_node(config, loop)
+    with current_loop(loop):  # the Betfair stream clients look the loop up while built
+        live = build_live_node(config, loop)
     try:
         kernel = live.node.kernel
         client = kernel.exec_engine._clients[live.node.kernel.exec_engine.registered_clients[0]]
@@ -166,5 +166,4 @@ def test_node_from_shipped_config_puts_the_gate_in_front_of_the_betfair_client(
             live.safety.control.start()
             live.safety.control.stop()
         live.node.dispose()
-        asyncio.set_event_loop(None)
         loop.close()

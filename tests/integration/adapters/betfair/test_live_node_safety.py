@@ -39,6 +39,7 @@ from nautilus_ext.testing import eventually
 from nautilus_ext.testing.fake_betfair import FakeBetfair
 from nautilus_ext.testing.node_harness import NodeHarness
 from tests.integration.adapters.ccxt.conftest import Recorder
+from tests.support.loops import current_loop
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[4]
@@ -99,7 +100,8 @@ def test_live_betfair_node_releases_only_confirmed_bets(
     parts: list[LiveNode] = []
 
     def factory(loop: asyncio.AbstractEventLoop) -> TradingNode:
-        live = build_live_node(config, loop)
+        with current_loop(loop):  # the Betfair stream clients take the node's loop
+            live = build_live_node(config, loop)
         parts.append(live)
         return live.node
 
