@@ -170,21 +170,45 @@ def publish_venue_positions(
     return snapshot
 
 
-def fill_of(event: OrderFilled, asset: str) -> Fill:
-    """Return the OMS :class:`Fill` of a Nautilus ``OrderFilled`` (signed: BUY +, SELL -)."""
+def is_betting(cache: Cache, instrument_id: InstrumentId) -> bool:
+    """
+    Return whether ``instrument_id`` is a betting selection (its Nautilus signs are reversed).
+
+    NautilusTrader's Betfair convention makes a BACK a ``SELL`` and a LAY a ``BUY``, while a
+    unified :class:`~nautilus_ext.orders.Order` counts a BACK as adding to the position
+    (:attr:`Order.signed_amount`); the gate works in the Order's convention, so fills,
+    position events and venue positions of betting instruments are negated on the way in.
+    """
+    return isinstance(cache.instrument(instrument_id), BettingInstrument)
+
+
+def fill_of(event: OrderFilled, asset: str, *, betting: bool = False) -> Fill:
+    """
+    Return the OMS :class:`Fill` of a Nautilus ``OrderFilled`` (signed: BUY +, SELL -).
+
+    With ``betting`` the signs follow the unified Order instead: BACK (``SELL``) +, LAY -.
+    """
     qty = event.last_qty.as_decimal()
+    signed = qty if event.order_side == OrderSide.BUY else -qty
     return Fill(
         fill_id=event.trade_id.value,
         venue=event.instrument_id.venue.value,
         asset=asset,
-        quantity=qty if event.order_side == OrderSide.BUY else -qty,
+        quantity=-signed if betting else signed,
     )
 
 
-def signed_position(event: PositionOpened | PositionChanged | PositionClosed) -> Decimal:
-    """Return a position event's exact quantity, signed by side (``signed_qty`` is a float)."""
+def signed_position(
+    event: PositionOpened | PositionChanged | PositionClosed, *, betting: bool = False
+) -> Decimal:
+    """
+    Return a position event's exact quantity, signed by side (``signed_qty`` is a float).
+
+    With ``betting`` the sign follows the unified Order (a net BACK is positive).
+    """
     qty: Decimal = event.quantity.as_decimal()
-    return -qty if event.side == PositionSide.SHORT else qty
+    signed = -qty if event.side == PositionSide.SHORT else qty
+    return -signed if betting else signed
 
 
 class GateChokepoint:
@@ -365,7 +389,8 @@ class GateChokepoint:
 
     def _on_order_event(self, event: Any) -> None:
         if isinstance(event, OrderFilled):
-            self._gate.on_fill(fill_of(event, self._fill_asset(event)))
+            betting = is_betting(self._cache, event.instrument_id)
+            self._gate.on_fill(fill_of(event, self._fill_asset(event), betting=betting))
 
     def _fill_asset(self, event: OrderFilled) -> str:
         return self._fill_asset_of(event.client_order_id.value, event.instrument_id)
@@ -397,7 +422,10 @@ class GateChokepoint:
         if self._gate.mode is Mode.LIVE:
             return
         if isinstance(event, PositionOpened | PositionChanged | PositionClosed):
-            self._gate.on_position_update(self.asset_for(event.instrument_id), signed_position(event))
+            betting = is_betting(self._cache, event.instrument_id)
+            self._gate.on_position_update(
+                self.asset_for(event.instrument_id), signed_position(event, betting=betting)
+            )
 
     def _on_venue_positions(self, snapshot: VenuePositionSnapshot) -> None:
         # several instruments may share one position key (a betting market's selections), as
@@ -405,7 +433,8 @@ class GateChokepoint:
         by_asset: dict[str, Decimal] = {}
         for instrument_id, quantity in snapshot.positions.items():
             asset = self.asset_for(instrument_id)
-            by_asset[asset] = by_asset.get(asset, Decimal(0)) + quantity
+            signed = -quantity if is_betting(self._cache, instrument_id) else quantity
+            by_asset[asset] = by_asset.get(asset, Decimal(0)) + signed
         for asset, quantity in by_asset.items():
             if snapshot.source == "ws":
                 self._gate.on_position_update(asset, quantity)
@@ -526,4 +555,4 @@ def install_chokepoint(
     return chokepoint
 
 
-__all__ = ["FillGap", "GateChokepoint", "VenuePositionSnapshot", "install_chokepoint"]
+__all__ = ["FillGap", "GateChokepoint", "VenuePositionSnapshot", "install_chokepoint", "is_betting"]

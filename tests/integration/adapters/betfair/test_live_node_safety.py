@@ -180,7 +180,8 @@ def test_live_betfair_node_releases_only_confirmed_bets(
             ("LAY", Decimal(3)),
         ]
         eventually(lambda: safety.gate.oms.dirty_since(KEY) is None, 10, message="LAY never confirmed")
-        assert safety.gate.oms.position(KEY) == Decimal(1)  # LAY 3 (BUY) net of BACK 2 (SELL)
+        # the gate counts as the unified Order does: BACK +, LAY - (NautilusTrader's SELL/BUY)
+        assert safety.gate.oms.position(KEY) == Decimal(-1)
 
         # 5. another selection of the same market: the venue reports each selection, the gate
         # keeps one position per market key, and the two views still agree
@@ -190,7 +191,7 @@ def test_live_betfair_node_releases_only_confirmed_bets(
         eventually(lambda: unified.results["bf-draw"].filled_quantity == Decimal(2), 10)
         assert fake.placed_bets[-1].selection_id == 58805
         eventually(lambda: safety.gate.oms.dirty_since(KEY) is None, 10, message="DRAW never confirmed")
-        assert safety.gate.oms.position(KEY) == Decimal(-1)
+        assert safety.gate.oms.position(KEY) == Decimal(1)
         time.sleep(4)  # past mismatch_persist_ms (3 s): a per-selection mismatch would enter SAFE now
         _, st = send(url, TOKEN, {"command": "status"})
         assert st["status"]["safe"] is None, st["status"]["safe"]
