@@ -5,7 +5,8 @@ clients (HTTP JSON-RPC and the Exchange Stream API), the control endpoint driven
 
 Not armed, a BACK is refused and a direct bet is DENIED with nothing reaching the fake; armed,
 staged and confirmed by its hash, exactly that bet is placed and matched (the fill arrives on
-the order stream); a LAY likewise; a kill refuses further bets; the audit chain verifies.
+the order stream); a LAY likewise, and a bet on another selection of the market; a resting bet
+is cancelled; a kill refuses further bets; the audit chain verifies.
 """
 
 from __future__ import annotations
@@ -196,14 +197,24 @@ def test_live_betfair_node_releases_only_confirmed_bets(
         _, st = send(url, TOKEN, {"command": "status"})
         assert st["status"]["safe"] is None, st["status"]["safe"]
 
-        # 6. kill: SAFE mode, the arm is gone, a further bet is refused and nothing is sent
+        # 6. a bet that finds no match rests on the exchange; its cancel passes the gate
+        rest = h.call(lambda: unified.submit_unified(_bet("bf-rest", "BACK", "AWAY", "3.2", "2")))
+        assert rest.reason.startswith("AWAITING_CONFIRMATION"), rest.reason
+        _confirm(url, "bf-rest")
+        eventually(lambda: node.cache.order(_coid(unified, "bf-rest")).status is OrderStatus.ACCEPTED, 10)
+        assert (fake.placed_bets[-1].status, fake.placed_bets[-1].size_matched) == ("EXECUTABLE", 0)
+        h.call(lambda: unified.cancel_order(node.cache.order(_coid(unified, "bf-rest"))))
+        eventually(lambda: node.cache.order(_coid(unified, "bf-rest")).status is OrderStatus.CANCELED, 10)
+        assert fake.placed_bets[-1].size_cancelled == Decimal(2)
+
+        # 7. kill: SAFE mode, the arm is gone, a further bet is refused and nothing is sent
         _, killed = send(url, TOKEN, {"command": "kill", "actor": "alice", "reason": "drill"})
         assert killed["ok"]
         eventually(lambda: node.kernel.risk_engine.trading_state.name == "REDUCING", 5)
         after = h.call(lambda: unified.submit_unified(_bet("bf-4", "BACK", "HOME", "2.5", "2")))
         assert after.status is ExecutionStatus.REJECTED, after.reason
-        assert len(fake.placed_bets) == 3
-        assert [r.method for r in fake.order_requests] == ["placeOrders"] * 3
+        assert len(fake.placed_bets) == 4
+        assert [r.method for r in fake.order_requests] == ["placeOrders"] * 4 + ["cancelOrders"]
     finally:
         h.stop()
     audit = str(tmp_path / "audit" / "safety")
