@@ -10,9 +10,17 @@ Side by side in one run, over the same number of orders:
   staged and confirmed beforehand, feeds fresh): dirty/SAFE/kill checks, feed health, the risk
   matrix, hash confirmation (SHA-256 of the canonical JSON), rate limit, commit and event.
 - ``SafetyGate.check (BACKTEST)``: the same gate without arming/confirmation.
+- ``RiskEngine + chokepoint, released``: the RiskEngine path with the node's
+  :class:`~nautilus_ext.safety.chokepoint.GateChokepoint` owning ``ExecEngine.execute``, for an
+  order the gate released beforehand (what every unified order costs at the door: a lookup).
+- ``RiskEngine + chokepoint, direct (BACKTEST)``: the same for an order a strategy submitted
+  itself: the chokepoint turns it into a unified Order and runs the full gate check.
+- ``RiskEngine + chokepoint, direct (LIVE auto)``: a direct order in LIVE under an armed
+  auto-confirm policy (staged, hashed and confirmed inside the door, then fully checked).
 
-Each call is timed on its own with ``perf_counter_ns``; staging, confirming and clock
-advances happen outside the timed region. Prints p50/p99/mean in microseconds and the ratio.
+Each call is timed on its own with ``perf_counter_ns``; staging, confirming, releasing and clock
+advances happen outside the timed region (except where the door itself does them). Prints
+p50/p99/mean in microseconds and the ratio to the bare RiskEngine path.
 
 Usage: ``python benchmarks/bench_safety_gate.py [--orders N]``
 """
@@ -22,6 +30,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -52,6 +61,8 @@ from nautilus_ext.orders import Order
 from nautilus_ext.safety import SafetyConfig
 from nautilus_ext.safety import SafetyEvent
 from nautilus_ext.safety import SafetyGate
+from nautilus_ext.safety.chokepoint import install_chokepoint
+from nautilus_ext.safety.gate import GateContext
 
 T0 = 1_709_251_200_000_000_000
 STEP_NS = 250_000_000  # 4 orders a second: under the per-asset rate limit of 5/s
@@ -66,64 +77,145 @@ def _stats(samples: list[int]) -> tuple[float, float, float]:
     return p50, p99, statistics.fmean(ordered) / 1000
 
 
+class _Node:
+    """A RiskEngine -> ExecutionEngine -> mock client path over one FX instrument."""
+
+    def __init__(self, n: int) -> None:
+        self.clock = TestClock()
+        self.clock.set_time(T0)
+        trader_id = TestIdStubs.trader_id()
+        self.msgbus = MessageBus(trader_id=trader_id, clock=self.clock)
+        self.cache = TestComponentStubs.cache()
+        portfolio = Portfolio(self.msgbus, self.cache, self.clock)
+        self.exec_engine = ExecutionEngine(
+            msgbus=self.msgbus, cache=self.cache, clock=self.clock, config=ExecEngineConfig()
+        )
+        self.risk = RiskEngine(
+            portfolio=portfolio,
+            msgbus=self.msgbus,
+            cache=self.cache,
+            clock=self.clock,
+            config=RiskEngineConfig(max_order_submit_rate=f"{n * 10}/00:00:01"),
+        )
+        self.client = MockExecutionClient(
+            client_id=ClientId("BINANCE"),
+            venue=Venue("BINANCE"),
+            account_type=AccountType.MARGIN,
+            base_currency=USD,
+            msgbus=self.msgbus,
+            cache=self.cache,
+            clock=self.clock,
+        )
+        self.exec_engine.register_client(self.client)
+        self.instrument = TestInstrumentProvider.btcusdt_perp_binance()
+        self.cache.add_instrument(self.instrument)
+        portfolio.update_account(TestEventStubs.margin_account_state())
+        self.strategy = Strategy()
+        self.strategy.register(
+            trader_id=trader_id, portfolio=portfolio, msgbus=self.msgbus, cache=self.cache, clock=self.clock
+        )
+        self.exec_engine.start()
+        self.risk.start()
+
+    def commands(self, n: int) -> list[SubmitOrder]:
+        commands = []
+        for _ in range(n):
+            order = self.strategy.order_factory.market(
+                self.instrument.id, OrderSide.BUY, Quantity.from_str("0.010")
+            )
+            self.cache.add_order(order)
+            commands.append(
+                SubmitOrder(
+                    trader_id=self.strategy.trader_id,
+                    strategy_id=self.strategy.id,
+                    order=order,
+                    command_id=UUID4(),
+                    ts_init=0,
+                )
+            )
+        return commands
+
+    def run(self, commands: list[SubmitOrder], before: Callable[[SubmitOrder], None]) -> list[int]:
+        """Time ``RiskEngine.execute`` per command; every order must reach the client."""
+        samples = []
+        for command in commands:
+            before(command)
+            start = time.perf_counter_ns()
+            self.risk.execute(command)
+            samples.append(time.perf_counter_ns() - start)
+        if len(self.client.commands) != len(commands):
+            raise SystemExit(f"only {len(self.client.commands)} of {len(commands)} orders reached the client")
+        return samples
+
+
 def bench_risk_engine(n: int) -> list[int]:
     """Time ``RiskEngine.execute(SubmitOrder)`` per order (market orders, one instrument)."""
-    clock = TestClock()
-    trader_id = TestIdStubs.trader_id()
-    msgbus = MessageBus(trader_id=trader_id, clock=clock)
-    cache = TestComponentStubs.cache()
-    portfolio = Portfolio(msgbus, cache, clock)
-    exec_engine = ExecutionEngine(msgbus=msgbus, cache=cache, clock=clock, config=ExecEngineConfig())
-    risk = RiskEngine(
-        portfolio=portfolio,
-        msgbus=msgbus,
-        cache=cache,
-        clock=clock,
-        config=RiskEngineConfig(max_order_submit_rate=f"{n * 10}/00:00:01"),
-    )
-    client = MockExecutionClient(
-        client_id=ClientId("SIM"),
-        venue=Venue("SIM"),
-        account_type=AccountType.MARGIN,
-        base_currency=USD,
-        msgbus=msgbus,
-        cache=cache,
-        clock=clock,
-    )
-    exec_engine.register_client(client)
-    instrument = TestInstrumentProvider.default_fx_ccy("AUD/USD")
-    cache.add_instrument(instrument)
-    portfolio.update_account(TestEventStubs.margin_account_state())
-    strategy = Strategy()
-    strategy.register(trader_id=trader_id, portfolio=portfolio, msgbus=msgbus, cache=cache, clock=clock)
-    exec_engine.start()
-    risk.start()
-    commands = []
-    for _ in range(n):
-        order = strategy.order_factory.market(instrument.id, OrderSide.BUY, Quantity.from_int(100_000))
-        cache.add_order(order)
-        commands.append(
-            SubmitOrder(
-                trader_id=trader_id, strategy_id=strategy.id, order=order, command_id=UUID4(), ts_init=0
-            )
+    node = _Node(n)
+    return node.run(node.commands(n), lambda command: None)
+
+
+def bench_chokepoint(n: int, mode: Mode, path: str, door: bool = True) -> list[int]:
+    """
+    Time ``RiskEngine.execute`` with the chokepoint on ``ExecEngine.execute``.
+
+    ``path`` is ``released`` (the gate released the order beforehand, as
+    ``submit_unified`` does) or ``direct`` (the order reaches the door unannounced). With
+    ``door=False`` the same untimed preparation runs but no chokepoint is installed: the
+    baseline that isolates the door's own cost (the preparation's gate check leaves the CPU
+    caches colder than in the bare RiskEngine row).
+    """
+    node = _Node(n)
+    gate = SafetyGate(_config(mode, (node.strategy.id.value,)), node.clock, sink=lambda event: None)
+    if door:
+        chokepoint = install_chokepoint(
+            gate, msgbus=node.msgbus, cache=node.cache, exec_engine=node.exec_engine
         )
-    samples = []
-    for command in commands:
-        start = time.perf_counter_ns()
-        risk.execute(command)
-        samples.append(time.perf_counter_ns() - start)
-    if len(client.commands) != n:
-        raise SystemExit(f"only {len(client.commands)} of {n} orders reached the execution client")
+    asset = ASSET
+    venue = asset.split(":", 1)[0]  # the key's venue (BINANCE-FUTURES), as unified orders name it
+    if mode is Mode.LIVE:
+        gate.arm(86_400, "bench", auto_confirm=("bench",) if path == "direct" else ())
+
+    def before(command: SubmitOrder) -> None:
+        node.clock.advance_time(node.clock.timestamp_ns() + STEP_NS)
+        gate.on_market_data(asset)
+        gate.on_ws_message(venue)
+        gate.on_ws_message(node.instrument.id.venue.value)
+        if path == "released":
+            order = command.order
+            unified = Order(
+                operation_id=order.client_order_id.value,
+                operation="trade",
+                instrument_key=asset,
+                venue=venue,
+                side="BUY",
+                amount=order.quantity.as_decimal(),
+                strategy_id=order.strategy_id.value,
+            )
+            if mode is Mode.LIVE:
+                gate.confirm(gate.stage(unified).intent_hash, "bench")
+            context = GateContext(venue=venue, asset=asset, client_order_id=order.client_order_id.value)
+            decision = gate.check(unified, context)
+            if not decision.allowed:
+                raise SystemExit(f"order {order.client_order_id} blocked: {decision.reason}")
+
+    samples = node.run(node.commands(n), before)
+    if door and chokepoint.denied:
+        raise SystemExit(f"the chokepoint denied {len(chokepoint.denied)} orders: {chokepoint.denied[0]}")
     return samples
 
 
-def _config(mode: Mode) -> SafetyConfig:
+def _config(mode: Mode, strategies: tuple[str, ...] = ("S-1",)) -> SafetyConfig:
     return SafetyConfig.parse(
         {
             "mode": mode,
-            "arming": {"max_ttl_secs": 86_400, "intent_ttl_secs": 60, "max_failed_confirmations": 0},
+            "arming": {
+                "max_ttl_secs": 86_400,
+                "intent_ttl_secs": 60,
+                "max_failed_confirmations": 0,
+                "auto_confirm": [{"name": "bench", "strategies": list(strategies), "max_amount": "5"}],
+            },
             "risk": {
-                "max_position": "1000000",
+                "max_position": "1000000000000",
                 "strategy_loss_limit": "1000",
                 "portfolio_loss_limit": "3000",
                 "max_daily_loss": "2000",
@@ -198,16 +290,24 @@ def main(argv: list[str] | None = None) -> None:
     # warm up both paths (imports, caches) before timing
     bench_risk_engine(200)
     bench_gate(200, Mode.LIVE)
+    bench_chokepoint(200, Mode.BACKTEST, "direct")
     rows: list[tuple[str, Any]] = [
         ("nautilus RiskEngine.execute", _stats(bench_risk_engine(n))),
         ("SafetyGate.check (LIVE)", _stats(bench_gate(n, Mode.LIVE))),
         ("SafetyGate.check (BACKTEST)", _stats(bench_gate(n, Mode.BACKTEST))),
+        ("RiskEngine after a gate check", _stats(bench_chokepoint(n, Mode.LIVE, "released", door=False))),
+        ("RiskEngine + chokepoint, released", _stats(bench_chokepoint(n, Mode.LIVE, "released"))),
+        ("RiskEngine + chokepoint, direct", _stats(bench_chokepoint(n, Mode.BACKTEST, "direct"))),
+        ("  ... direct, LIVE auto-confirm", _stats(bench_chokepoint(n, Mode.LIVE, "direct"))),
     ]
     base = rows[0][1][0]
     print(f"pre-trade gate cost per order, {n} orders each (microseconds)")
-    print(f"{'path':32} {'p50':>9} {'p99':>9} {'mean':>9} {'p50 vs RiskEngine':>18}")
+    print(f"{'path':36} {'p50':>9} {'p99':>9} {'mean':>9} {'p50 vs RiskEngine':>18}")
     for name, (p50, p99, mean) in rows:
-        print(f"{name:32} {p50:9.1f} {p99:9.1f} {mean:9.1f} {p50 / base:17.2f}x")
+        print(f"{name:36} {p50:9.1f} {p99:9.1f} {mean:9.1f} {p50 / base:17.2f}x")
+    door = dict(rows)
+    added = door["RiskEngine + chokepoint, released"][0] - door["RiskEngine after a gate check"][0]
+    print(f"chokepoint's own cost for a released order (p50, same preparation): {added:+.1f} us")
 
 
 if __name__ == "__main__":

@@ -6,28 +6,38 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import ccxt.pro as ccxtpro
+from ccxt.base import errors as ccxt_errors
 
 from adapters.ccxt.config import CcxtDataClientConfig
 from adapters.ccxt.config import CcxtExecClientConfig
 from adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
+from adapters.ccxt.constants import EXTRA_EXACT_ERRORS
+from adapters.ccxt.constants import MARKET_TYPE_DEFAULT_EXCHANGES
 from adapters.ccxt.constants import URL_ROUTED_ERROR_FAMILY
+from adapters.ccxt.constants import WS_HOST_LABEL_IN_PATH
 from adapters.ccxt.credentials import CcxtCredentials
 from nautilus_ext.errors import InvalidConfig
 
 
-def point_urls(urls: dict[str, Any], rest_base: str, ws_base: str) -> dict[str, Any]:
+def point_urls(
+    urls: dict[str, Any], rest_base: str, ws_base: str, *, ws_host_label: bool = False
+) -> dict[str, Any]:
     """
     Return a copy of ccxt's ``urls['api']`` with every REST URL replaced by ``rest_base`` +
     its original path and every WebSocket URL by ``ws_base`` + its original path (so one local
     server can tell Bybit's ``/v5/public/linear`` from ``/v5/private``, and Binance's
-    ``/fapi/v1`` from ``/fapi/v2``).
+    ``/fapi/v1`` from ``/fapi/v2``). With ``ws_host_label`` a WebSocket path starts with the
+    original host's first label (``wss://fstream.asterdex.com/ws`` -> ``<ws_base>/fstream/ws``),
+    for ccxt exchanges that read the market type from the host name.
     """
     out: dict[str, Any] = {}
     for name, value in urls.items():
         if isinstance(value, dict):
-            out[name] = point_urls(value, rest_base, ws_base)
+            out[name] = point_urls(value, rest_base, ws_base, ws_host_label=ws_host_label)
         elif isinstance(value, str) and value.startswith(("ws://", "wss://")):
-            out[name] = ws_base.rstrip("/") + urlsplit(value.replace("{hostname}", "h")).path
+            parts = urlsplit(value.replace("{hostname}", "h"))
+            label = "/" + (parts.hostname or "").split(".")[0] if ws_host_label else ""
+            out[name] = ws_base.rstrip("/") + label + parts.path
         elif isinstance(value, str):
             out[name] = rest_base.rstrip("/") + urlsplit(value.replace("{hostname}", "h")).path.rstrip("/")
         else:
@@ -53,6 +63,8 @@ def create_exchange(
     options: dict[str, Any] = dict(DEFAULT_EXCHANGE_OPTIONS.get(config.exchange_id, {}))
     if config.market_types is not None:
         options["fetchMarkets"] = {"types": list(config.market_types)}
+        if config.exchange_id in MARKET_TYPE_DEFAULT_EXCHANGES and len(config.market_types) == 1:
+            options["defaultType"] = config.market_types[0]
     options.update(config.exchange_options or {})
     params: dict[str, Any] = {
         "enableRateLimit": config.enable_rate_limit,
@@ -66,10 +78,25 @@ def create_exchange(
         exchange.set_sandbox_mode(True)
     if config.rest_url_override is not None and config.ws_url_override is not None:
         exchange.urls["api"] = point_urls(
-            exchange.urls["api"], config.rest_url_override, config.ws_url_override
+            exchange.urls["api"],
+            config.rest_url_override,
+            config.ws_url_override,
+            ws_host_label=config.exchange_id in WS_HOST_LABEL_IN_PATH,
         )
         keep_error_table(exchange, config.exchange_id)
+    add_error_codes(exchange, config.exchange_id)
     return exchange
+
+
+def add_error_codes(exchange: Any, exchange_id: str) -> None:
+    """Add the venue error codes ccxt's table lacks (:data:`EXTRA_EXACT_ERRORS`) to ``exchange``."""
+    extra = EXTRA_EXACT_ERRORS.get(exchange_id)
+    if not extra:
+        return
+    exact = dict(exchange.exceptions.get("exact", {}))
+    for code, class_name in extra.items():
+        exact.setdefault(code, getattr(ccxt_errors, class_name))
+    exchange.exceptions["exact"] = exact
 
 
 def keep_error_table(exchange: Any, exchange_id: str) -> None:

@@ -25,6 +25,31 @@ VENUE_BY_EXCHANGE_ID: Final[dict[str, str]] = {
 DEFAULT_EXCHANGE_OPTIONS: Final[dict[str, dict[str, object]]] = {
     # ccxt charges its own builder fee on Hyperliquid orders unless disabled: never by default
     "hyperliquid": {"builderFee": False, "approvedBuilderFee": False},
+    # ccxt's Aster adds its builder (0.1% fee) to every perp order and asks the account to
+    # approve it at sign-in unless disabled: never by default
+    "aster": {"builderFee": False},
+}
+
+# -- Aster (ccxt 4.5.90) ------------------------------------------------------------------
+# ccxt exchanges whose account-wide calls (fetchBalance, watchOrders) follow
+# options['defaultType'] (spot by default) and whose fetchMarkets ignores the configured types:
+# with one configured market type, that type becomes defaultType and only its markets are
+# loaded as instruments (Aster: ("swap",) for perpetuals)
+MARKET_TYPE_DEFAULT_EXCHANGES: Final = frozenset({"aster"})
+# ccxt exchanges that tell swap from spot stream messages by the WebSocket host name
+# (Aster: ``fstream`` vs ``sstream``): a local URL keeps the host's first label as the first
+# path segment (``ws://127.0.0.1:8080/fstream/stream``)
+WS_HOST_LABEL_IN_PATH: Final = frozenset({"aster"})
+# ccxt exchanges whose private streams cannot work: ccxt 4.5.90's Python Aster raises
+# ArgumentsRequired("requires a market type") in every watchOrders/watchMyTrades/watchBalance
+# call (the transpiled code tests a variable that is always None). Orders and fills come from
+# the REST poll there (fill_poll_interval_ms); a test fails once ccxt fixes it
+NO_PRIVATE_STREAM_EXCHANGES: Final = frozenset({"aster"})
+# Venue error codes ccxt's exchange table lacks, as ccxt exception class names: Aster answers a
+# used or expired nonce with -4225 (retryable with a fresh nonce) and, like Binance, a reused
+# client order id with -4116 (ccxt's Aster table has neither)
+EXTRA_EXACT_ERRORS: Final[dict[str, dict[str, str]]] = {
+    "aster": {"-4225": "InvalidNonce", "-4116": "DuplicateOrderId", "-2031": "BadRequest"},
 }
 
 # ccxt exchanges that choose their error table by the request's host name, and the table

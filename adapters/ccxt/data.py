@@ -340,6 +340,10 @@ class CcxtDataClient(LiveMarketDataClient):
             # mark price); otherwise the ticker, which carries it on Bybit and Hyperliquid
             if has.get("watchMarkPrice") or has.get("fetchMarkPrice"):
                 ws = (lambda: ex.watch_mark_price(symbol)) if has.get("watchMarkPrice") else None
+                if not has.get("fetchMarkPrice") and has.get("fetchFundingRate"):
+                    # no REST mark price (ccxt's Aster): the funding rate (premium index)
+                    # carries it, so a silent stream still falls back to REST
+                    return ws, lambda: ex.fetch_funding_rate(symbol)
                 return ws, lambda: ex.fetch_mark_price(symbol)
             ws = (lambda: ex.watch_ticker(symbol)) if has.get("watchTicker") else None
             return ws, lambda: ex.fetch_ticker(symbol)

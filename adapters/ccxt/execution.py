@@ -58,6 +58,7 @@ from nautilus_trader.model.orders import Order
 
 from adapters.ccxt.config import CcxtExecClientConfig
 from adapters.ccxt.constants import MODIFY_NOT_SUPPORTED
+from adapters.ccxt.constants import NO_PRIVATE_STREAM_EXCHANGES
 from adapters.ccxt.constants import ORDER_NOT_FOUND
 from adapters.ccxt.constants import PRE_SUBMIT_BLOCKED
 from adapters.ccxt.constants import UNKNOWN_INSTRUMENT
@@ -204,13 +205,16 @@ class CcxtExecutionClient(LiveExecutionClient):
         for order in self._cache.orders(venue=self.venue):
             self._remember(order.client_order_id, order.venue_order_id)
         await self._update_account_state()
-        if self._cfg.use_websocket and self._exchange.has.get("watchOrders"):
+        streams = self._cfg.use_websocket and self._exchange_id not in NO_PRIVATE_STREAM_EXCHANGES
+        if self._cfg.use_websocket and not streams:
+            self._log.info(f"{self._exchange_id}: ccxt's private streams are unusable; polling REST")
+        if streams and self._exchange.has.get("watchOrders"):
             self._stream_tasks.append(
                 self.create_task(
                     self._stream("watch_orders", self._on_order_update), log_msg="ccxt_watch_orders"
                 )
             )
-        if self._cfg.use_websocket and self._exchange.has.get("watchMyTrades"):
+        if streams and self._exchange.has.get("watchMyTrades"):
             self._stream_tasks.append(
                 self.create_task(
                     self._stream("watch_my_trades", self._on_trade), log_msg="ccxt_watch_my_trades"

@@ -14,6 +14,7 @@ from nautilus_trader.live.factories import LiveExecClientFactory
 from adapters.ccxt.client import create_exchange
 from adapters.ccxt.config import CcxtDataClientConfig
 from adapters.ccxt.config import CcxtExecClientConfig
+from adapters.ccxt.constants import MARKET_TYPE_DEFAULT_EXCHANGES
 from adapters.ccxt.constants import venue_for
 from adapters.ccxt.credentials import load_credentials
 from adapters.ccxt.data import CcxtDataClient
@@ -60,6 +61,7 @@ def build_provider(
         registry=registry,
         timeout_secs=max(config.timeout_ms / 1000 * 3, 10.0),
         clock=clock,
+        market_types=(config.market_types if config.exchange_id in MARKET_TYPE_DEFAULT_EXCHANGES else None),
     )
 
 

@@ -41,6 +41,9 @@ class CcxtInstrumentProvider(InstrumentProvider):
         Upper bound on loading markets.
     clock : Clock, optional
         The clock stamping ``ts_init`` (the node's clock; a live clock by default).
+    market_types : tuple[str, ...], optional
+        Keep only markets of these ccxt types (``swap``, ``spot``): for exchanges whose ccxt
+        ``fetchMarkets`` ignores the configured types; ``None`` keeps every market.
     """
 
     def __init__(
@@ -52,8 +55,10 @@ class CcxtInstrumentProvider(InstrumentProvider):
         registry: InstrumentRegistry | None = None,
         timeout_secs: float = 30.0,
         clock: Clock | None = None,
+        market_types: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__(config=config)
+        self._market_types = frozenset(market_types or ())
         self._clock = clock or LiveClock()
         self._exchange = exchange
         self._venue = venue
@@ -81,7 +86,7 @@ class CcxtInstrumentProvider(InstrumentProvider):
             operation="load_markets",
             timeout_secs=self._timeout_secs,
         )
-        types = set((filters or {}).get("types") or [])
+        types = set((filters or {}).get("types") or []) or set(self._market_types)
         ts = self._clock.timestamp_ns()
         for market in markets.values():
             if types and market.get("type") not in types:

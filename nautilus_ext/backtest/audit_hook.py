@@ -1,5 +1,6 @@
 """
-Audit trail of the execution service: Intent -> Order -> Fill events for every unified order.
+Audit trail of the execution service: Decision -> Intent -> Order -> Fill events for every
+unified order.
 
 Every mode writes the same events (seed 001, 8.1), timed by the node's clock, so two runs of
 the same backtest produce logs that :func:`nautilus_ext.replay.compare_logs` finds identical,
@@ -8,11 +9,14 @@ and a changed parameter shows up as the first divergence.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from nautilus_ext.audit import AuditContext
 from nautilus_ext.audit import AuditStore
+from nautilus_ext.audit import DecisionEvent
 from nautilus_ext.audit import FillEvent
 from nautilus_ext.audit import IntentEvent
 from nautilus_ext.audit import Mode
@@ -24,6 +28,10 @@ from nautilus_ext.audit import WallClock
 from nautilus_ext.audit.store import AuditStoreConfig
 from nautilus_ext.orders.model import Order
 from nautilus_ext.orders.model import Side
+from nautilus_ext.orders.model import exact_json_dumps
+
+DecisionInput = str | int | bool | Decimal | None
+"""One input of a decision (floats are refused: use Decimal or str)."""
 
 _AUDIT_SIDES = {Side.BUY: "BUY", Side.LAY: "BUY", Side.SELL: "SELL", Side.BACK: "SELL"}
 
@@ -69,8 +77,41 @@ class ExecutionAuditor:
             wall_clock=WallClock(),
         )
 
-    def intent(self, order: Order) -> None:
-        """Record a unified order as the strategy's intent."""
+    def decision(
+        self,
+        order: Order,
+        rationale: str | None = None,
+        inputs: Mapping[str, DecisionInput] | None = None,
+    ) -> str | None:
+        """
+        Record why the strategy emitted ``order``; return the decision id (``None`` if not audited).
+
+        ``inputs`` (what the strategy looked at: scalar values by name) are stored in the event's
+        ``details`` and addressed by content: ``inputs_ref`` is ``sha256:`` of their canonical
+        JSON, so two decisions made from the same inputs carry the same reference.
+        """
+        if _AUDIT_SIDES.get(order.side) is None:
+            return None  # protocol operations are audited by the on-chain module
+        details = dict(inputs or {})
+        inputs_ref = None
+        if details:
+            canonical = exact_json_dumps(details, sort_keys=True)
+            inputs_ref = "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        decision_id = f"decision:{order.operation_id}"
+        self._store.append(
+            self._ctx.event(
+                DecisionEvent,
+                id=decision_id,
+                inputs_ref=inputs_ref,
+                rationale=rationale or order.strategy_intent or str(order.operation),
+                tags=sorted({str(order.operation), order.strategy_intent or str(order.operation)}),
+                details=details,
+            )
+        )
+        return decision_id
+
+    def intent(self, order: Order, decision_id: str | None = None) -> None:
+        """Record a unified order as the strategy's intent (linked to its decision)."""
         side = _AUDIT_SIDES.get(order.side)
         if side is None:  # protocol operations are audited by the on-chain module
             return
@@ -78,6 +119,7 @@ class ExecutionAuditor:
             self._ctx.event(
                 IntentEvent,
                 id=f"intent:{order.operation_id}",
+                decision_id=decision_id,
                 asset=str(order.instrument_key),
                 side=side,
                 qty=order.amount,

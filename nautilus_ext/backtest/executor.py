@@ -42,6 +42,7 @@ from execution_algos import EXIT_TAG
 from execution_algos import IMPLEMENTED_ALGORITHMS
 from execution_algos import algo_report_reason
 from nautilus_ext.audit import OrderStatus
+from nautilus_ext.backtest.audit_hook import DecisionInput
 from nautilus_ext.backtest.audit_hook import ExecutionAuditor
 from nautilus_ext.backtest.group_execution import ATOMIC_LEGS
 from nautilus_ext.backtest.group_execution import AtomicGroupExecution
@@ -297,13 +298,35 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
 
     # -- the API strategies call -------------------------------------------------------------
 
-    def submit_unified(self, order: Order) -> ExecutionResult:
+    def submit_unified(
+        self,
+        order: Order,
+        *,
+        rationale: str | None = None,
+        inputs: Mapping[str, DecisionInput] | None = None,
+    ) -> ExecutionResult:
         """
         Route and submit one unified order; return its (live-updating) result.
+
+        ``rationale`` and ``inputs`` say why (what the strategy looked at, scalar values by
+        name): with an audit log they are the order's DECISION event, which its INTENT links to
+        (seed 001, 8.1); the rationale defaults to the order's ``strategy_intent``.
 
         Never raises for a bad order: the result is REJECTED with the error code and message,
         so one bad order in a batch cannot stop a run.
         """
+        return self._submit_unified(order, rationale, inputs, audit_intent=True)
+
+    def _submit_unified(
+        self,
+        order: Order,
+        rationale: str | None,
+        inputs: Mapping[str, DecisionInput] | None,
+        *,
+        audit_intent: bool,
+    ) -> ExecutionResult:
+        # audit_intent=False: a confirmed LIVE intent resubmitted; its decision and intent
+        # events were written when the strategy emitted it
         ts = self.decision_clock.timestamp_ns()
         result = ExecutionResult(
             operation_id=order.operation_id,
@@ -321,8 +344,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             self.results[f"{order.operation_id}#dup@{ts}"] = result
             return result
         self.results[order.operation_id] = result
-        if self._auditor is not None:
-            self._auditor.intent(order)
+        if self._auditor is not None and audit_intent:
+            self._auditor.intent(order, self._auditor.decision(order, rationale, inputs))
         try:
             if order.atomic_group_id is not None:
                 raise _reject(
@@ -386,7 +409,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         if held is not None and held.filled_quantity:
             self.results[order.operation_id] = held  # never resubmit what already traded
             return
-        self.submit_unified(order)
+        self._submit_unified(order, None, None, audit_intent=False)
 
     def submit_group(self, group: AtomicGroup) -> GroupExecutionResult:
         """

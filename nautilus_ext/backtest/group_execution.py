@@ -96,7 +96,7 @@ class AtomicGroupExecution:
             self._s.results[leg.operation_id] = leg
         if self._s._auditor is not None:
             for o in group:
-                self._s._auditor.intent(o)
+                self._s._auditor.intent(o, self._s._auditor.decision(o, f"atomic group {gid}"))
         try:
             primary = self._plan_group(group, result, legs)
         except NautilusExtError as e:

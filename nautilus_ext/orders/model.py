@@ -158,6 +158,11 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+# one strict encoder for scalars: ``json.dumps(..., allow_nan=False)`` builds a new encoder per
+# call, which made canonical order JSON (and so every LIVE confirmation hash) several times slower
+_STRICT_SCALARS = json.JSONEncoder(allow_nan=False)
+
+
 def exact_json_dumps(value: Any, *, sort_keys: bool = False) -> str:
     """
     Return compact JSON text for a free-form value, writing Decimals as JSON numbers.
@@ -189,7 +194,7 @@ def exact_json_dumps(value: Any, *, sort_keys: bool = False) -> str:
         )
     if isinstance(value, list | tuple):
         return "[" + ",".join(exact_json_dumps(v, sort_keys=sort_keys) for v in value) + "]"
-    return json.dumps(value, allow_nan=False)
+    return _STRICT_SCALARS.encode(value)
 
 
 PositiveDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]

@@ -60,6 +60,7 @@ from nautilus_trader.model.instruments import BettingInstrument
 from nautilus_trader.model.orders import Order as NautilusOrder
 
 from nautilus_ext.audit.schemas import Mode
+from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.nautilus import key_for_instrument
@@ -334,6 +335,16 @@ class GateChokepoint:
         asset = self._child_asset(order, parent_asset) or self.asset_for(order.instrument_id)
         try:
             unified = self._unified(order, asset)
+        except InvalidOrder:
+            if asset == order.instrument_id.value:
+                # no canonical key: per-asset limits cannot be applied, so the order is refused
+                e = InvalidOrder(
+                    f"{asset} has no canonical instrument key: the safety gate cannot apply its "
+                    "per-asset limits to it and refuses it (trade it through a unified Order, or "
+                    "load the instrument from a provider that names it)",
+                    order_id=order.client_order_id.value,
+                )
+            return Decision(error=e, details=dict(e.details))
         except NautilusExtError as e:
             return Decision(error=e, details=dict(e.details))
         if context_parent(parent, parent_asset) is None and self._gate.auto_confirmable(unified):
@@ -358,7 +369,7 @@ class GateChokepoint:
         instrument = self._cache.instrument(instrument_id)
         asset = instrument_id.value
         if instrument is not None:
-            # no canonical form: the Nautilus id is the key
+            # no canonical form: the Nautilus id is the key (judge refuses such direct orders)
             with contextlib.suppress(NautilusExtError):
                 asset = str(key_for_instrument(instrument, self._registry))
         self._assets[instrument_id] = asset

@@ -97,7 +97,15 @@ class MeanReversionStrategy(UnifiedExecutionStrategy):
                 strategy_id=str(self.id),
                 strategy_intent="mean_revert",
                 created_at=datetime.fromtimestamp(tick.ts_event / 1e9, tz=UTC),
-            )
+            ),
+            rationale=f"trade {price} is {deviation * 10_000:.2f} bps off the {len(self._prices)}-trade mean",
+            inputs={
+                "trade_id": tick.trade_id.value,
+                "price": price,
+                "mean": mean,
+                "threshold_bps": self.config.threshold_bps,
+                "position": self._position,
+            },
         )
 
     def on_order_filled(self, event: OrderFilled) -> None:

@@ -55,6 +55,11 @@ class BinanceProtocol:
         How long book changes are aggregated into one ``depthUpdate`` (``@depth@100ms``).
     """
 
+    # what a subclass for a Binance-derived venue (Aster) changes: its WebSocket side and the
+    # venue name order arrivals are recorded under
+    streams_class: type[BinanceStreams] = BinanceStreams
+    venue_name: str = "binance"
+
     def __init__(
         self,
         exchange: FakeExchange,
@@ -72,7 +77,7 @@ class BinanceProtocol:
         self.funding_rate = Decimal("0.0001")
         self.listen_keys: set[str] = set()
         self.fill_pnl: dict[str, Decimal] = {}  # realised PnL of each user fill (exec id)
-        self.streams = BinanceStreams(self)
+        self.streams = self.streams_class(self)
 
     def register(self, app: web.Application) -> None:
         """Add Binance's routes to ``app``."""
@@ -377,7 +382,7 @@ class BinanceProtocol:
         if isinstance(symbol, wire.BinanceError) or symbol is None:
             return symbol
         client_id = params.get("newClientOrderId", "")
-        self.exchange.record_order("binance", client_id)
+        self.exchange.record_order(self.venue_name, client_id)
         kind = params.get("type", "")
         if kind not in ("LIMIT", "MARKET"):
             return wire.missing("type") if not kind else wire.INVALID_ORDER_TYPE

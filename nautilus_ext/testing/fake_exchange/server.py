@@ -121,6 +121,11 @@ class FakeExchange:
         address of ``hyperliquid.TEST_PRIVATE_KEY``); requests must be signed by it or its agent.
     hl_mainnet : bool, default True
         Whether Hyperliquid signatures must name mainnet (ccxt without sandbox mode) or testnet.
+    aster_markets, aster_spot_markets : list, optional
+        Aster's perpetuals (BTC and ETH) and listed spot pairs (served under ``/aster``).
+    aster_wallet : str, optional
+        The Aster account address (default: the address of ``aster_wire.TEST_PRIVATE_KEY``);
+        its requests must be EIP-712 signed by it or one of ``aster_agents`` (balance ``aster``).
     """
 
     def __init__(
@@ -139,6 +144,10 @@ class FakeExchange:
         api_passphrase: str = "fake-passphrase",
         hl_wallet: str | None = None,
         hl_mainnet: bool = True,
+        aster_markets: list[MarketSpec] | None = None,
+        aster_spot_markets: list[MarketSpec] | None = None,
+        aster_wallet: str | None = None,
+        aster_agents: frozenset[str] = frozenset(),
     ) -> None:
         from nautilus_ext.testing.fake_exchange.binance import BinanceProtocol
         from nautilus_ext.testing.fake_exchange.binance_wire import TOO_MANY_REQUESTS
@@ -222,10 +231,40 @@ class FakeExchange:
             api_key=api_key,
             api_secret=api_secret,
         )
+        self._add_aster(aster_markets, aster_spot_markets, aster_wallet, aster_agents, balances)
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._thread_stop: asyncio.Event | None = None
+
+    def _add_aster(
+        self,
+        markets: list[MarketSpec] | None,
+        spot_markets: list[MarketSpec] | None,
+        wallet: str | None,
+        agents: frozenset[str],
+        balances: dict[str, Decimal],
+    ) -> None:
+        from nautilus_ext.testing.fake_exchange.aster import PREFIX as ASTER_PREFIX
+        from nautilus_ext.testing.fake_exchange.aster import AsterProtocol
+        from nautilus_ext.testing.fake_exchange.aster_wire import TEST_WALLET as ASTER_WALLET
+        from nautilus_ext.testing.fake_exchange.aster_wire import default_aster_markets
+        from nautilus_ext.testing.fake_exchange.aster_wire import default_aster_spot_markets
+        from nautilus_ext.testing.fake_exchange.binance_wire import TOO_MANY_REQUESTS
+
+        self.aster = AsterProtocol(
+            self,
+            MatchingEngine(
+                markets or default_aster_markets(),
+                self.now_ms,
+                {"USER": balances.get("aster", Decimal(100_000))},
+            ),
+            wallet=wallet or ASTER_WALLET,
+            agents=agents,
+            spot_markets=spot_markets or default_aster_spot_markets(),
+        )
+        # Aster's 429 body is Binance's -1003 envelope
+        self.rate_limit_bodies[ASTER_PREFIX] = TOO_MANY_REQUESTS.body()
 
     @property
     def binanceusdm(self) -> Any:
@@ -257,6 +296,7 @@ class FakeExchange:
         self.okx.register(app)
         self.hyperliquid.register(app)
         self.deribit.register(app)
+        self.aster.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app
 

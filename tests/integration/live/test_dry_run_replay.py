@@ -170,20 +170,21 @@ def test_dry_run_session_replays_identically_and_a_change_is_located(
     assert {e["mode"] for e in replayed} == {"REPLAY"}
     assert [e["id"] for e in replayed] == [e["id"] for e in recorded]
 
-    # what-if: a larger size diverges at the first intent's qty
+    # what-if: a larger size diverges at the first intent's qty (its decision, which comes
+    # first, saw the same inputs)
     changed = replay_session(run, tmp_path / "replay2", strategy_overrides={0: {"trade_size": "0.020"}})
     assert not changed.identical
     d = changed.divergence
     assert d is not None
-    assert (d.index, d.event_type, d.field) == (0, "INTENT", "qty")
+    assert (d.index, d.event_type, d.field) == (1, "INTENT", "qty")
     assert (d.left, d.right) == ("0.010", "0.020")
 
     # a cooldown only blocks later decisions: the first trade's events agree, the second is missing
     later = replay_session(run, tmp_path / "replay2b", strategy_overrides={0: {"cooldown_secs": 3600}})
     d = later.divergence
     assert d is not None
-    assert (d.index, d.event_type, d.field) == (3, "INTENT", "<end of stream>")
-    assert d.left == f"INTENT {recorded[3]['id']}"
+    assert (d.index, d.event_type, d.field) == (4, "DECISION", "<end of stream>")
+    assert d.left == f"DECISION {recorded[4]['id']}"
     assert d.right == "<end of stream>"
 
     # the CLI reports the same

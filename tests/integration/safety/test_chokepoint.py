@@ -17,7 +17,9 @@ from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
+from nautilus_trader.test_kit.providers import TestInstrumentProvider
 from nautilus_trader.trading.strategy import Strategy
 
 from nautilus_ext.audit.schemas import Mode
@@ -271,3 +273,33 @@ def test_live_direct_orders_pass_under_an_armed_auto_confirm_policy() -> None:
     assert first.status is OrderStatus.FILLED  # 0.1 <= 0.2: the policy confirms it
     assert second.status is OrderStatus.DENIED  # 0.4 > 0.2: a human must confirm, so denied
     assert "confirm" in dict(chokepoint.denied)[second.client_order_id.value].lower()
+
+
+def test_a_direct_order_on_an_instrument_without_canonical_key_is_refused_by_name() -> None:
+    engine, _ = quote_engine()
+    stock = TestInstrumentProvider.equity("AAPL", "BINANCE")
+    engine.add_instrument(stock)
+    engine.add_data(
+        [
+            QuoteTick(
+                stock.id,
+                Price(Decimal("190.00"), 2),
+                Price(Decimal("190.01"), 2),
+                Quantity.from_int(100),
+                Quantity.from_int(100),
+                START_NS + s * SEC,
+                START_NS + s * SEC,
+            )
+            for s in range(10)
+        ]
+    )
+    strategy = DirectOrders(DirectConfig(instrument_id=str(stock.id), plan=((2, "BUY", "1"),)))
+    engine.add_strategy(strategy)
+    _, chokepoint = _gate_in(engine, Mode.BACKTEST, strategy)
+    engine.run()
+    (order,) = engine.cache.orders()
+    assert order.status == OrderStatus.DENIED  # fail closed: it cannot be checked, so it is not sent
+    ((cid, reason),) = chokepoint.denied
+    assert cid == order.client_order_id.value
+    assert reason.startswith("INVALID_ORDER: AAPL.BINANCE has no canonical instrument key"), reason
+    assert chokepoint.forwarded == 0

@@ -25,6 +25,7 @@ from adapters.ccxt import CcxtExecClientConfig
 from adapters.ccxt import CcxtLiveDataClientFactory
 from adapters.ccxt import CcxtLiveExecClientFactory
 from nautilus_ext.testing.fake_exchange import FakeExchange
+from nautilus_ext.testing.fake_exchange.aster_wire import TEST_PRIVATE_KEY as ASTER_KEY
 from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
 from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
 from nautilus_ext.testing.node_harness import NodeHarness
@@ -113,6 +114,24 @@ VENUES: dict[str, dict[str, Any]] = {
         "owner": "USER:USDC",
         "order_path": "/api/v2/private/buy",
     },
+    # Aster (no NautilusTrader adapter): served under /aster on the fake; the account is the
+    # test key's address (EIP-712 signed requests). ccxt 4.5.90 has no editOrder for Aster and
+    # its Python private streams always fail, so the client polls REST for orders and fills
+    "aster": {
+        "venue": "ASTER",
+        "market_types": ("swap",),
+        "instrument": "BTC/USDT:USDT.ASTER",
+        "symbol": "BTCUSDT",
+        "env": {"NAUTILUS_EXT_ASTER_PRIVATE_KEY": ASTER_KEY},
+        "bids": [("49999.9", "1"), ("49999.0", "2")],
+        "asks": [("50000.1", "1"), ("50001.0", "2")],
+        "qty_step": "0.001",
+        "owner": "USER",
+        "order_path": "/aster/fapi/v3/order",
+        "url_prefix": "/aster",
+        "modify": False,
+        "private_stream": False,
+    },
 }
 
 
@@ -185,8 +204,9 @@ def node_factory(
         "exchange_id": exchange_id,
         "venue": spec["venue"],
         "market_types": spec["market_types"],
-        "rest_url_override": exchange.base_url,
-        "ws_url_override": exchange.ws_url,
+        # a venue served under a path prefix (Aster) gets it on both URLs
+        "rest_url_override": exchange.base_url + spec.get("url_prefix", ""),
+        "ws_url_override": exchange.ws_url + spec.get("url_prefix", ""),
         "enable_rate_limit": False,
         "timeout_ms": 3_000,
     }

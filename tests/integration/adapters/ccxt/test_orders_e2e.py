@@ -224,7 +224,9 @@ def test_dropped_socket_and_duplicates_lose_and_double_nothing(
     eventually(lambda: _order(h, coid).filled_qty.as_decimal() == Decimal("0.1"), 10)
     # drop every socket, and a fill happens while the client is reconnecting
     dropped = fake_exchange.drop_websockets_threadsafe()
-    assert dropped >= 1
+    # a venue without usable private streams (Aster) has no socket open here: its fills come
+    # from the REST poll alone, which must neither lose nor double one
+    assert dropped >= (1 if spec.get("private_stream", True) else 0)
     fake_exchange.call(lambda: engine.external_trade(spec["symbol"], Side.SELL, "0.2"))
     eventually(
         lambda: _order(h, coid).filled_qty.as_decimal() == Decimal("0.3"),
