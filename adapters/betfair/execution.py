@@ -51,7 +51,8 @@ class BetfairUrlExecutionClient(BetfairExecutionClient):
       and port with TLS forced on).
     * :meth:`generate_position_status_reports` answers with the venue's own view, the net
       matched stake per selection of the account's current (unsettled) orders from
-      ``listCurrentOrders``. 1.231 returns no reports, which the safety layer would read as
+      ``listCurrentOrders`` (only the markets of ``stream_market_ids_filter`` when it is set, as
+      for the order stream). 1.231 returns no reports, which the safety layer would read as
       "flat on the venue" and so as a mismatch after every matched bet.
     """
 
@@ -93,6 +94,7 @@ class BetfairUrlExecutionClient(BetfairExecutionClient):
     ) -> list[PositionStatusReport]:
         """Return the net matched stake per selection with unsettled bets (see the class docstring)."""
         current = await self._client.list_current_orders(order_projection=OrderProjection.ALL)
+        markets = self._stream_market_ids_filter  # an account shared across nodes: ours only
         matched = [
             (
                 betfair_instrument_id(o.market_id, o.selection_id, o.handicap or None),
@@ -100,6 +102,7 @@ class BetfairUrlExecutionClient(BetfairExecutionClient):
                 Decimal(str(o.size_matched or 0)),
             )
             for o in current
+            if markets is None or o.market_id in markets
         ]
         now = self._clock.timestamp_ns()
         reports = []

@@ -6,7 +6,9 @@ betfair_parser's stream decoder read its answers; bad sessions get Betfair's err
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -20,10 +22,20 @@ from betfair_parser.spec.streaming import OCM
 from betfair_parser.spec.streaming import Connection
 from betfair_parser.spec.streaming import Status
 from betfair_parser.spec.streaming import stream_decode
+from nautilus_trader.adapters.betfair.providers import BetfairInstrumentProviderConfig
+from nautilus_trader.cache.cache import Cache
+from nautilus_trader.common.component import LiveClock
+from nautilus_trader.common.component import MessageBus
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.messages import GeneratePositionStatusReports
+from nautilus_trader.model.identifiers import TraderId
 
 from adapters.betfair import BetfairCredentials
+from adapters.betfair import BetfairUrlExecClientConfig
 from adapters.betfair import BetfairUrlHttpClient
+from adapters.betfair import BetfairUrlLiveExecClientFactory
 from nautilus_ext.testing.fake_betfair import FakeBetfair
+from nautilus_ext.testing.fake_betfair import arsenal_liverpool_match_odds
 
 MARKET = "1.240000001"
 
@@ -138,3 +150,47 @@ def test_stream_authenticates_and_pushes_order_changes(fake_betfair: FakeBetfair
         writer.close()
 
     asyncio.run(run())
+
+
+def test_execution_client_reports_the_venue_positions_of_its_markets(betfair_env: FakeBetfair) -> None:
+    fake = betfair_env
+    other = dataclasses.replace(arsenal_liverpool_match_odds(), market_id="1.240000009")
+    fake.call(lambda: fake.exchange.add_market(other))
+    for market, selection, side, price, size in (
+        (MARKET, 1096, "BACK", "2.5", "2"),
+        (MARKET, 1096, "LAY", "2.52", "3"),
+        (MARKET, 58805, "BACK", "3.4", "2"),
+        ("1.240000009", 1096, "BACK", "2.5", "5"),  # another node's market on the same account
+    ):
+        instruction = {
+            "selectionId": selection,
+            "side": side,
+            "orderType": "LIMIT",
+            "limitOrder": {"price": price, "size": size, "persistenceType": "LAPSE"},
+        }
+        fake.call(lambda i=instruction, m=market: fake.exchange.place(m, i, None, fake.now_ms()))
+
+    async def run() -> list[Any]:
+        clock = LiveClock()
+        msgbus = MessageBus(TraderId("TESTER-001"), clock)
+        config = BetfairUrlExecClientConfig(
+            account_currency="GBP",
+            instrument_config=BetfairInstrumentProviderConfig(account_currency="GBP", market_ids=[MARKET]),
+            base_url_http=fake.base_url,
+            stream_url=fake.stream_url,
+            stream_market_ids_filter=[MARKET],
+        )
+        client = BetfairUrlLiveExecClientFactory.create(
+            asyncio.get_running_loop(), "BETFAIR", config, msgbus, Cache(), clock
+        )
+        await client._client.connect()
+        command = GeneratePositionStatusReports(
+            instrument_id=None, start=None, end=None, command_id=UUID4(), ts_init=0
+        )
+        return await client.generate_position_status_reports(command)
+
+    reports = asyncio.run(run())
+    assert {(str(r.instrument_id), r.signed_decimal_qty) for r in reports} == {
+        ("1-240000001-1096-None.BETFAIR", Decimal(1)),  # LAY 3 net of BACK 2: NautilusTrader's long
+        ("1-240000001-58805-None.BETFAIR", Decimal(-2)),
+    }
