@@ -61,6 +61,7 @@ from nautilus_ext.instruments.nautilus import key_for_instrument
 from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders.groups import AtomicGroup
+from nautilus_ext.orders.model import Operation
 from nautilus_ext.orders.model import Order
 from nautilus_ext.orders.model import Side
 from nautilus_ext.routing.cost import VenueQuote
@@ -76,6 +77,18 @@ _EXECUTABLE: frozenset[RouteFamily | None] = frozenset(
     {RouteFamily.CEX, RouteFamily.TRADFI, RouteFamily.DEX, RouteFamily.BETFAIR, None}
 )
 _BOOK_DEPTH = 50
+
+
+def limit_of(order: Order) -> Decimal | None:
+    """
+    Return the limit price an order executes at: its ``price``, or for a bet its ``odds``.
+
+    A bet always executes as a limit at its odds: NautilusTrader turns a market order on Betfair
+    into a limit at the far end of the ladder (1.01 or 1000), never what a bettor meant.
+    """
+    if order.price is not None or order.operation is not Operation.BET:
+        return order.price
+    return order.odds
 
 
 class UnifiedExecutionConfig(StrategyConfig, frozen=True):
@@ -439,6 +452,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         if rt.family not in _EXECUTABLE:
             raise _reject(order, f"{rt.family} orders do not execute through Nautilus in this mode")
         buy = order.side in (Side.BUY, Side.LAY)
+        limit = limit_of(order)
+        result.limit_price = limit
         instruments: dict[str, Instrument] = {}
         for cand in rt.candidates:
             try:
@@ -502,7 +517,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 )
                 result.order_type = "LIMIT"
             result.algorithm_used = str(exit_algo.name)
-        elif order.price is None and algo is not None and self._algorithm_running(str(algo.name)):
+        elif limit is None and algo is not None and self._algorithm_running(str(algo.name)):
             # the ExecAlgorithm takes the primary over and sends IOC children (execution_algos)
             params = self._algo_params(order, algo.params, result, instruments)
             nautilus_order = self.order_factory.market(
@@ -517,7 +532,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             )
             result.order_type = "MARKET"
             result.algorithm_used = str(algo.name)
-        elif order.price is None and order.max_slippage is not None and result.arrival_mid is not None:
+        elif limit is None and order.max_slippage is not None and result.arrival_mid is not None:
             # max_slippage guard: a marketable IOC limit at arrival +- max_slippage, so no part of
             # the order fills beyond the bound (the rest is cancelled and reported)
             bound = protective_limit(
@@ -534,7 +549,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             )
             result.order_type = "MARKET_PROTECTED"
             result.limit_price = bound
-        elif order.price is None:
+        elif limit is None:
             nautilus_order = self.order_factory.market(
                 inst.id,
                 side,
@@ -545,7 +560,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             )
             result.order_type = "MARKET"
         else:
-            price = self._limit_price(order, inst)
+            price = self._limit_price(order, inst, limit)
             tif = TimeInForce.IOC if (order.metadata or {}).get("time_in_force") == "IOC" else TimeInForce.GTC
             nautilus_order = self.order_factory.limit(
                 inst.id,
@@ -578,7 +593,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 asset=str(inst.id),
                 side=side.name,
                 qty=order.amount,
-                limit_price=order.price,
+                limit_price=limit,
                 tif=nautilus_order.time_in_force.name,
                 status=OrderStatus.SUBMITTED,
             )
@@ -601,12 +616,13 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         return params
 
     @staticmethod
-    def _limit_price(order: Order, inst: Instrument) -> Any:
-        assert order.price is not None  # callers check
-        price = inst.make_price(order.price)
-        if price.as_decimal() != order.price:
+    def _limit_price(order: Order, inst: Instrument, limit: Decimal | None = None) -> Any:
+        wanted = order.price if limit is None else limit
+        assert wanted is not None  # callers check
+        price = inst.make_price(wanted)
+        if price.as_decimal() != wanted:
             raise _reject(
-                order, f"price {order.price} is not on the tick grid {inst.price_increment}", InvalidOrder
+                order, f"price {wanted} is not on the tick grid {inst.price_increment}", InvalidOrder
             )
         return price
 

@@ -49,6 +49,44 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+
+
+class BetfairSection(_Strict):
+    """
+    Native Betfair settings of a venue.
+
+    Attributes
+    ----------
+    account_currency : str
+        The account's currency (checked against the account at connect).
+    market_ids, event_type_ids, country_codes, market_types : list, optional
+        The market filter: instruments loaded from the navigation tree and catalogue, and the
+        market stream subscription. At least one must be given (never every Betfair market).
+    username_env, password_env, app_key_env, certs_dir_env : str
+        Environment variables holding the login, application key and certificates directory.
+    """
+
+    account_currency: str = Field(pattern=r"^[A-Z]{3}$")
+    market_ids: list[str] | None = None
+    event_type_ids: list[int] | None = None
+    country_codes: list[str] | None = None
+    market_types: list[str] | None = None
+    username_env: str = Field(default="BETFAIR_USERNAME", pattern=_ENV_NAME)
+    password_env: str = Field(default="BETFAIR_PASSWORD", pattern=_ENV_NAME)
+    app_key_env: str = Field(default="BETFAIR_APP_KEY", pattern=_ENV_NAME)
+    certs_dir_env: str = Field(default="BETFAIR_CERTS_DIR", pattern=_ENV_NAME)
+    request_account_state_secs: int = Field(default=300, ge=0)
+
+    @model_validator(mode="after")
+    def _filtered(self) -> BetfairSection:
+        if not (self.market_ids or self.event_type_ids or self.country_codes or self.market_types):
+            raise ValueError(
+                "betfair: give a market filter (market_ids, event_type_ids, country_codes or market_types)"
+            )
+        return self
+
+
 class VenueConfig(_Strict):
     """
     One venue of the node.
@@ -77,6 +115,11 @@ class VenueConfig(_Strict):
         Per-request timeout (milliseconds).
     instrument_ids : list[str], optional
         Load only these instruments (default: every market of ``market_types``).
+    betfair : BetfairSection, optional
+        Native ``BETFAIR`` only (required there): account currency, market filter and the
+        names of the credential variables. Its ``rest_url_override`` is one origin for every
+        Betfair REST/JSON-RPC host; its ``ws_url_override`` the Exchange Stream API
+        (``tls://host:port``, or ``tcp://host:port`` for a local stand-in).
     """
 
     venue: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_-]*$")
@@ -91,9 +134,14 @@ class VenueConfig(_Strict):
     fill_poll_interval_ms: int = Field(default=2_000, ge=0)
     position_poll_interval_ms: int = Field(default=2_000, ge=0)
     instrument_ids: list[str] | None = None
+    betfair: BetfairSection | None = None
 
     @model_validator(mode="after")
     def _check(self) -> VenueConfig:
+        if (self.betfair is not None) != (self.adapter == "native" and self.venue == "BETFAIR"):
+            raise ValueError(
+                f"venue {self.venue}: a betfair section goes with (and only with) native BETFAIR"
+            )
         if self.adapter == "ccxt" and not self.exchange_id:
             raise ValueError(f"venue {self.venue}: adapter 'ccxt' needs exchange_id")
         if self.adapter == "native" and self.venue not in NATIVE_VENUES:
@@ -112,11 +160,11 @@ class VenueConfig(_Strict):
         return self
 
 
-NATIVE_VENUES = frozenset({"BINANCE", "BYBIT", "DERIBIT", "HYPERLIQUID", "OKX"})
+NATIVE_VENUES = frozenset({"BETFAIR", "BINANCE", "BYBIT", "DERIBIT", "HYPERLIQUID", "OKX"})
 """Venues whose native adapter this module can wire (others: add them here when needed)."""
 
-NATIVE_URL_OVERRIDE_VENUES = frozenset({"BINANCE", "DERIBIT", "OKX"})
-"""Native venues whose NautilusTrader config takes base URLs (``base_url_http``/``base_url_ws``)."""
+NATIVE_URL_OVERRIDE_VENUES = frozenset({"BETFAIR", "BINANCE", "DERIBIT", "OKX"})
+"""Native venues whose clients can be pointed at another server (base URLs; Betfair's stream address)."""
 
 
 class FillModelConfig(_Strict):

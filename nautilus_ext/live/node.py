@@ -117,8 +117,51 @@ def _native_okx(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
     )
 
 
+def _native_betfair(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
+    # NautilusTrader's Betfair clients through adapters.betfair: URLs and stream address
+    # configurable, credentials from the variables the YAML names, venue positions reported
+    from nautilus_trader.adapters.betfair.providers import BetfairInstrumentProviderConfig
+
+    from adapters.betfair import BetfairUrlDataClientConfig
+    from adapters.betfair import BetfairUrlExecClientConfig
+    from adapters.betfair import BetfairUrlLiveDataClientFactory
+    from adapters.betfair import BetfairUrlLiveExecClientFactory
+
+    section = venue.betfair
+    assert section is not None  # enforced by VenueConfig
+    provider = BetfairInstrumentProviderConfig(
+        account_currency=section.account_currency,
+        market_ids=section.market_ids,
+        event_type_ids=section.event_type_ids,
+        country_codes=section.country_codes,
+        market_types=section.market_types,
+    )
+    common: dict[str, Any] = {
+        "account_currency": section.account_currency,
+        "instrument_config": provider,
+        "base_url_http": venue.rest_url_override,
+        "stream_url": venue.ws_url_override,
+        "username_env": section.username_env,
+        "password_env": section.password_env,
+        "app_key_env": section.app_key_env,
+        "certs_dir_env": section.certs_dir_env,
+    }
+    return (
+        BetfairUrlDataClientConfig(**common),
+        BetfairUrlExecClientConfig(
+            **common,
+            request_account_state_secs=section.request_account_state_secs,
+            stream_market_ids_filter=section.market_ids,
+        ),
+        BetfairUrlLiveDataClientFactory,
+        BetfairUrlLiveExecClientFactory,
+    )
+
+
 def _native(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
     # imported lazily: each native adapter pulls in its Rust bindings
+    if venue.venue == "BETFAIR":
+        return _native_betfair(venue)
     if venue.venue == "BINANCE":
         return _native_binance(venue)
     if venue.venue == "OKX":

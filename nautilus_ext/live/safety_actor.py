@@ -19,6 +19,7 @@ Safety events (decisions, commands, safeguards) go to the node's audit log when 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ class SafetyActor(Actor):  # type: ignore[misc]
         self._positions_interval_ms = config.position_poll_interval_ms
         self._exec_engine: Any = None
         self._polling: set[str] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def poll_positions_of(self, exec_engine: Any) -> None:
         """Poll venue positions from ``exec_engine``'s clients that do not publish them."""
@@ -104,6 +106,8 @@ class SafetyActor(Actor):  # type: ignore[misc]
         return self.chokepoint.gate
 
     def on_start(self) -> None:
+        with contextlib.suppress(RuntimeError):  # started outside a loop: no position polls
+            self._loop = asyncio.get_running_loop()
         if self.control is not None:
             self.control.start()
         self.clock.set_timer(TIMER_NAME, self._interval, callback=self._on_tick)
@@ -146,8 +150,12 @@ class SafetyActor(Actor):  # type: ignore[misc]
                 continue  # the ccxt client publishes its own snapshots; one poll in flight each
             if not hasattr(client, "generate_position_status_reports"):
                 continue
+            if self._loop is None:
+                continue
             self._polling.add(client.id.value)
-            asyncio.get_running_loop().create_task(self._poll_client(client))
+            # LiveClock runs timer callbacks on its own thread, outside the node's loop
+            # (asyncio.get_running_loop() raises there): hand the poll to the loop thread-safely
+            asyncio.run_coroutine_threadsafe(self._poll_client(client), self._loop)
 
     async def _poll_client(self, client: Any) -> None:
         try:

@@ -56,6 +56,7 @@ from nautilus_trader.model.events import PositionOpened
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import Venue
+from nautilus_trader.model.instruments import BettingInstrument
 from nautilus_trader.model.orders import Order as NautilusOrder
 
 from nautilus_ext.audit.schemas import Mode
@@ -170,21 +171,45 @@ def publish_venue_positions(
     return snapshot
 
 
-def fill_of(event: OrderFilled, asset: str) -> Fill:
-    """Return the OMS :class:`Fill` of a Nautilus ``OrderFilled`` (signed: BUY +, SELL -)."""
+def is_betting(cache: Cache, instrument_id: InstrumentId) -> bool:
+    """
+    Return whether ``instrument_id`` is a betting selection (its Nautilus signs are reversed).
+
+    NautilusTrader's Betfair convention makes a BACK a ``SELL`` and a LAY a ``BUY``, while a
+    unified :class:`~nautilus_ext.orders.Order` counts a BACK as adding to the position
+    (:attr:`Order.signed_amount`); the gate works in the Order's convention, so fills,
+    position events and venue positions of betting instruments are negated on the way in.
+    """
+    return isinstance(cache.instrument(instrument_id), BettingInstrument)
+
+
+def fill_of(event: OrderFilled, asset: str, *, betting: bool = False) -> Fill:
+    """
+    Return the OMS :class:`Fill` of a Nautilus ``OrderFilled`` (signed: BUY +, SELL -).
+
+    With ``betting`` the signs follow the unified Order instead: BACK (``SELL``) +, LAY -.
+    """
     qty = event.last_qty.as_decimal()
+    signed = qty if event.order_side == OrderSide.BUY else -qty
     return Fill(
         fill_id=event.trade_id.value,
         venue=event.instrument_id.venue.value,
         asset=asset,
-        quantity=qty if event.order_side == OrderSide.BUY else -qty,
+        quantity=-signed if betting else signed,
     )
 
 
-def signed_position(event: PositionOpened | PositionChanged | PositionClosed) -> Decimal:
-    """Return a position event's exact quantity, signed by side (``signed_qty`` is a float)."""
+def signed_position(
+    event: PositionOpened | PositionChanged | PositionClosed, *, betting: bool = False
+) -> Decimal:
+    """
+    Return a position event's exact quantity, signed by side (``signed_qty`` is a float).
+
+    With ``betting`` the sign follows the unified Order (a net BACK is positive).
+    """
     qty: Decimal = event.quantity.as_decimal()
-    return -qty if event.side == PositionSide.SHORT else qty
+    signed = -qty if event.side == PositionSide.SHORT else qty
+    return -signed if betting else signed
 
 
 class GateChokepoint:
@@ -375,7 +400,8 @@ class GateChokepoint:
 
     def _on_order_event(self, event: Any) -> None:
         if isinstance(event, OrderFilled):
-            self._gate.on_fill(fill_of(event, self._fill_asset(event)))
+            betting = is_betting(self._cache, event.instrument_id)
+            self._gate.on_fill(fill_of(event, self._fill_asset(event), betting=betting))
 
     def _fill_asset(self, event: OrderFilled) -> str:
         return self._fill_asset_of(event.client_order_id.value, event.instrument_id)
@@ -407,11 +433,20 @@ class GateChokepoint:
         if self._gate.mode is Mode.LIVE:
             return
         if isinstance(event, PositionOpened | PositionChanged | PositionClosed):
-            self._gate.on_position_update(self.asset_for(event.instrument_id), signed_position(event))
+            betting = is_betting(self._cache, event.instrument_id)
+            self._gate.on_position_update(
+                self.asset_for(event.instrument_id), signed_position(event, betting=betting)
+            )
 
     def _on_venue_positions(self, snapshot: VenuePositionSnapshot) -> None:
+        # several instruments may share one position key (a betting market's selections), as
+        # fills do: the venue's view is their sum, compared once per key
+        by_asset: dict[str, Decimal] = {}
         for instrument_id, quantity in snapshot.positions.items():
             asset = self.asset_for(instrument_id)
+            signed = -quantity if is_betting(self._cache, instrument_id) else quantity
+            by_asset[asset] = by_asset.get(asset, Decimal(0)) + signed
+        for asset, quantity in by_asset.items():
             if snapshot.source == "ws":
                 self._gate.on_position_update(asset, quantity)
             else:
@@ -443,6 +478,9 @@ class GateChokepoint:
 
     def _unified(self, order: NautilusOrder, asset: str) -> Order:
         price = order.price.as_decimal() if order.has_price else None
+        instrument = self._cache.instrument(order.instrument_id)
+        if isinstance(instrument, BettingInstrument):
+            return self._unified_bet(order, asset, instrument, price)
         return Order(
             operation_id=order.client_order_id.value,
             operation="trade",
@@ -453,6 +491,34 @@ class GateChokepoint:
             price=price,
             strategy_id=order.strategy_id.value,
         )
+
+    def _unified_bet(
+        self, order: NautilusOrder, asset: str, instrument: BettingInstrument, odds: Decimal | None
+    ) -> Order:
+        # NautilusTrader's Betfair convention: SELL is a BACK, BUY a LAY; the price is the odds
+        # (a bet without odds is refused by the Order's own rules: no market bets)
+        return Order(
+            operation_id=order.client_order_id.value,
+            operation="bet",
+            instrument_key=asset,
+            venue=self._venue_of(asset, order.instrument_id),
+            side="LAY" if order.side == OrderSide.BUY else "BACK",
+            amount=order.quantity.as_decimal(),
+            price=odds,
+            odds=odds,
+            selection=self._selection_of(asset, instrument),
+            strategy_id=order.strategy_id.value,
+        )
+
+    def _selection_of(self, asset: str, instrument: BettingInstrument) -> str:
+        # the registry's selection name (HOME/DRAW/AWAY ...) for the runner, else its name
+        with contextlib.suppress(NautilusExtError):
+            attrs = self._registry.find(InstrumentKey.parse(asset))
+            if attrs is not None:
+                for name, selection_id in attrs.selections.items():
+                    if selection_id == instrument.selection_id:
+                        return name
+        return str(instrument.selection_name)
 
     def _deny(self, order: NautilusOrder, reason: str) -> None:
         self.denied.append((order.client_order_id.value, reason))
@@ -500,4 +566,4 @@ def install_chokepoint(
     return chokepoint
 
 
-__all__ = ["FillGap", "GateChokepoint", "VenuePositionSnapshot", "install_chokepoint"]
+__all__ = ["FillGap", "GateChokepoint", "VenuePositionSnapshot", "install_chokepoint", "is_betting"]

@@ -28,6 +28,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
 from nautilus_ext.safety.chokepoint import fill_of
+from nautilus_ext.safety.chokepoint import is_betting
 from nautilus_ext.safety.chokepoint import signed_position
 
 
@@ -44,7 +45,8 @@ class SafetyGatedExecutionStrategy(UnifiedExecutionStrategy):
     def on_order_filled(self, event: OrderFilled) -> None:
         gate = self.safety_gate
         if gate is not None:
-            gate.on_fill(fill_of(event, self._safety_asset(event.instrument_id)))
+            betting = is_betting(self.cache, event.instrument_id)
+            gate.on_fill(fill_of(event, self._safety_asset(event.instrument_id), betting=betting))
         super().on_order_filled(event)
 
     def on_order_canceled(self, event: OrderCanceled) -> None:
@@ -57,7 +59,10 @@ class SafetyGatedExecutionStrategy(UnifiedExecutionStrategy):
     def _position(self, event: PositionOpened | PositionChanged | PositionClosed) -> None:
         gate = self.safety_gate
         if gate is not None and gate.mode is not Mode.LIVE:
-            gate.on_position_update(self._safety_asset(event.instrument_id), signed_position(event))
+            betting = is_betting(self.cache, event.instrument_id)
+            gate.on_position_update(
+                self._safety_asset(event.instrument_id), signed_position(event, betting=betting)
+            )
 
     def on_position_opened(self, event: PositionOpened) -> None:
         self._position(event)

@@ -1,0 +1,45 @@
+"""
+NautilusTrader's native Betfair adapter, pointable at another server, with venue positions.
+
+NautilusTrader 1.231's Betfair clients take their REST/JSON-RPC URLs from ``betfair_parser``'s
+global ``ENDPOINTS`` and open the Exchange Stream API on ``stream-api.betfair.com:443`` with TLS
+forced on; none of it is configurable, and the execution client reports no positions. This
+package keeps NautilusTrader's clients and overrides exactly:
+
+* the URL of each HTTP request (:class:`BetfairUrlHttpClient`: Betfair's path on
+  ``base_url_http``);
+* the stream host, port and TLS of the market and order streams (``stream_url``,
+  ``tls://host:port`` or ``tcp://host:port`` for a local stand-in);
+* ``generate_position_status_reports``: the net matched stake per selection from
+  ``listCurrentOrders``;
+* credentials: read at client creation from environment variables the config names,
+  never stored in a config; no client cache keyed on credentials.
+"""
+
+from adapters.betfair.config import BetfairUrlDataClientConfig
+from adapters.betfair.config import BetfairUrlExecClientConfig
+from adapters.betfair.credentials import BetfairCredentials
+from adapters.betfair.data import BetfairUrlDataClient
+from adapters.betfair.execution import BetfairUrlExecutionClient
+from adapters.betfair.execution import net_matched
+from adapters.betfair.factories import BetfairUrlLiveDataClientFactory
+from adapters.betfair.factories import BetfairUrlLiveExecClientFactory
+from adapters.betfair.http import BetfairUrlHttpClient
+from adapters.betfair.urls import StreamAddress
+from adapters.betfair.urls import parse_stream_url
+from adapters.betfair.urls import rewrite_url
+
+__all__ = [
+    "BetfairCredentials",
+    "BetfairUrlDataClient",
+    "BetfairUrlDataClientConfig",
+    "BetfairUrlExecClientConfig",
+    "BetfairUrlExecutionClient",
+    "BetfairUrlHttpClient",
+    "BetfairUrlLiveDataClientFactory",
+    "BetfairUrlLiveExecClientFactory",
+    "StreamAddress",
+    "net_matched",
+    "parse_stream_url",
+    "rewrite_url",
+]
