@@ -335,16 +335,17 @@ class GateChokepoint:
         asset = self._child_asset(order, parent_asset) or self.asset_for(order.instrument_id)
         try:
             unified = self._unified(order, asset)
-        except InvalidOrder:
+        except InvalidOrder as invalid:
+            error = invalid
             if asset == order.instrument_id.value:
                 # no canonical key: per-asset limits cannot be applied, so the order is refused
-                e = InvalidOrder(
+                error = InvalidOrder(
                     f"{asset} has no canonical instrument key: the safety gate cannot apply its "
                     "per-asset limits to it and refuses it (trade it through a unified Order, or "
                     "load the instrument from a provider that names it)",
                     order_id=order.client_order_id.value,
                 )
-            return Decision(error=e, details=dict(e.details))
+            return Decision(error=error, details=dict(error.details))
         except NautilusExtError as e:
             return Decision(error=e, details=dict(e.details))
         if context_parent(parent, parent_asset) is None and self._gate.auto_confirmable(unified):

@@ -129,3 +129,26 @@ def _filled(instrument_id: InstrumentId, trade_id: str, side: OrderSide, qty: st
         ts_event=0,
         ts_init=0,
     )
+
+
+def test_a_market_bet_without_odds_is_refused_with_the_orders_own_reason() -> None:
+    # a direct MARKET order on a runner: a bet needs odds, so the unified Order refuses it
+    # (INVALID_ORDER naming the field), the door denies it and nothing is forwarded
+    clock = TestClock()
+    msgbus = MessageBus(TraderId("TESTER-001"), clock)
+    cache = Cache()
+    home, _, _ = _instruments()
+    cache.add_instrument(home)
+    forwarded: list[object] = []
+    msgbus.register(ENDPOINT, forwarded.append)
+    shipped = yaml.safe_load((REPO / "configs" / "safety" / "betfair.yaml").read_text())
+    gate = SafetyGate(SafetyConfig.parse({**shipped, "mode": "BACKTEST"}), clock)
+    chokepoint = GateChokepoint(gate, msgbus=msgbus, cache=cache, forward=forwarded.append)
+    chokepoint.install()
+    factory = OrderFactory(TraderId("TESTER-001"), StrategyId(STRATEGY), clock)
+    market = factory.market(home.id, OrderSide.SELL, Quantity.from_str("2.00"))
+    refused = chokepoint.judge(market)
+    assert not refused.allowed
+    assert refused.reason.startswith("INVALID_ORDER"), refused.reason
+    assert "odds" in refused.reason
+    assert forwarded == []
