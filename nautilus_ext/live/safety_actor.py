@@ -135,11 +135,14 @@ class SafetyActor(Actor):  # type: ignore[misc]
             self._store = None
 
     def _on_tick(self, event: TimeEvent) -> None:
-        if self.control is not None:
-            self.control.process_pending()
-        for strategy_id, pnl in self.strategy_pnls().items():
-            self.gate.update_pnl(strategy_id, pnl)
-        self.chokepoint.tick()
+        # a LiveClock timer thread: operator commands and PnL reach the gate under the
+        # chokepoint's lock, like every order and feed on the node's loop
+        with self.chokepoint.lock:
+            if self.control is not None:
+                self.control.process_pending()
+            for strategy_id, pnl in self.strategy_pnls().items():
+                self.gate.update_pnl(strategy_id, pnl)
+            self.chokepoint.tick()
 
     def _on_positions_timer(self, event: TimeEvent) -> None:
         from adapters.ccxt.execution import CcxtExecutionClient

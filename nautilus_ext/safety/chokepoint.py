@@ -30,7 +30,9 @@ position events. :meth:`tick` evaluates time-based transitions and mirrors the g
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -212,6 +214,17 @@ def signed_position(
     return -signed if betting else signed
 
 
+def _serialized[R](method: Callable[..., R]) -> Callable[..., R]:
+    """Run ``method`` holding the chokepoint's lock (see :attr:`GateChokepoint.lock`)."""
+
+    @functools.wraps(method)
+    def wrapper(self: GateChokepoint, *args: Any, **kwargs: Any) -> R:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class GateChokepoint:
     """
     Own the ``ExecEngine.execute`` endpoint of a node (see the module docstring).
@@ -251,6 +264,12 @@ class GateChokepoint:
         # instrument -> the position key last used for it (a unified order's key wins)
         self._assets: dict[InstrumentId, str] = {}
         self._installed = False
+        # NautilusTrader 1.231's LiveClock runs timer callbacks (execution algorithms' child
+        # spawns, the safety actor's tick) on its own thread while data and events arrive on
+        # the node's loop: every entry into the gate holds this lock, so the gate's state
+        # changes one caller at a time (re-entrant: a denial's events come back on the same
+        # thread). Forwarding to the execution engine happens outside it.
+        self.lock = threading.RLock()
         self.denied: list[tuple[str, str]] = []  # (client order id, reason), newest last
         self.forwarded = 0
 
@@ -292,6 +311,7 @@ class GateChokepoint:
             self._msgbus.unsubscribe(topic, self._on_data)
         self._installed = False
 
+    @_serialized
     def tick(self) -> None:
         """Evaluate time-based transitions and mirror the gate into the RiskEngine."""
         self._gate.tick()
@@ -323,6 +343,7 @@ class GateChokepoint:
         self.forwarded += 1
         self._forward(command)
 
+    @_serialized
     def judge(self, order: NautilusOrder) -> Decision:
         """Return the gate's decision for one Nautilus order (committing it when allowed)."""
         cid = order.client_order_id.value
@@ -386,12 +407,14 @@ class GateChokepoint:
     def _venue_names(self, instrument_id: InstrumentId) -> set[str]:
         return {instrument_id.venue.value, self._venue_of(self.asset_for(instrument_id), instrument_id)}
 
+    @_serialized
     def _on_data(self, data: Any) -> None:
         instrument_id = data.instrument_id
         self._gate.on_market_data(self.asset_for(instrument_id))
         for venue in self._venue_names(instrument_id):
             self._gate.on_ws_message(venue)
 
+    @_serialized
     def _on_feed_status(self, status: Any) -> None:
         for venue in self._venue_names(status.instrument_id):
             if status.stale:
@@ -399,6 +422,7 @@ class GateChokepoint:
             else:
                 self._gate.on_ws_message(venue)
 
+    @_serialized
     def _on_order_event(self, event: Any) -> None:
         if isinstance(event, OrderFilled):
             betting = is_betting(self._cache, event.instrument_id)
@@ -427,6 +451,7 @@ class GateChokepoint:
             return None
         return parent_asset
 
+    @_serialized
     def _on_position_event(self, event: Any) -> None:
         # in simulated modes the simulated venue is the truth: its positions confirm fills.
         # In LIVE, Nautilus computes positions from the same fills: only the venue's own
@@ -439,6 +464,7 @@ class GateChokepoint:
                 self.asset_for(event.instrument_id), signed_position(event, betting=betting)
             )
 
+    @_serialized
     def _on_venue_positions(self, snapshot: VenuePositionSnapshot) -> None:
         # several instruments may share one position key (a betting market's selections), as
         # fills do: the venue's view is their sum, compared once per key
@@ -453,6 +479,7 @@ class GateChokepoint:
             else:
                 self._gate.on_snapshot(asset, quantity)
 
+    @_serialized
     def _on_fill_gap(self, gap: FillGap) -> None:
         self._gate.on_fill_gap(
             gap.venue,
@@ -463,6 +490,7 @@ class GateChokepoint:
 
     # -- internals ----------------------------------------------------------------------------
 
+    @_serialized
     def _record_cancels(self, command: Any) -> None:
         if isinstance(command, CancelOrder):
             cancels = [command]
