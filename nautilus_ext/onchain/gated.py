@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
+from nautilus_ext.audit.schemas import CommandKind
 from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.schemas import RiskAction
 from nautilus_ext.errors import ErrorCode
@@ -77,6 +78,7 @@ from nautilus_ext.onchain.spells import MAX_UINT256
 from nautilus_ext.orders import Order
 from nautilus_ext.safety.arming import intent_hash
 from nautilus_ext.safety.decision import Rule
+from nautilus_ext.safety.decision import risk_blocked
 from nautilus_ext.safety.events import SafetyEvent
 from nautilus_ext.safety.gate import GateContext
 from nautilus_ext.safety.gate import SafetyGate
@@ -307,8 +309,13 @@ class BundleGate:
         """
         by_intent = {s.intent_hash: s for s in self._staged.values()}
         staged = self._staged.get(digest) or by_intent.get(digest)
-        self._gate.confirm(digest if staged is None else staged.intent_hash, actor)
-        assert staged is not None  # an unknown hash was refused by the gate
+        if staged is None:
+            message = f"no staged bundle has the hash {digest}"
+            self._gate.refuse_command(CommandKind.CONFIRM, actor, message)
+            raise risk_blocked(
+                Rule.ARM_COMMAND, f"confirm refused: {message}", command=str(CommandKind.CONFIRM)
+            )
+        self._gate.confirm(staged.intent_hash, actor)
         return staged
 
     # -- the decision -------------------------------------------------------------------------
@@ -399,7 +406,8 @@ class BundleGate:
             Whether each key's chain position matched (a match clears its dirty flag).
         """
         wanted = keys if keys is not None else [k for k in sorted(self._gate.oms.positions) if _lending(k)]
-        return {key: self._gate.on_snapshot(key, self.chain_position(key)) for key in wanted}
+        quantities = self.chain_positions(wanted)
+        return {key: self._gate.on_snapshot(key, quantities[key]) for key in wanted}
 
     def adopt_chain_positions(self, actor: str, symbols: Sequence[str] | None = None) -> dict[str, Decimal]:
         """
@@ -410,28 +418,39 @@ class BundleGate:
         """
         adopted: dict[str, Decimal] = {}
         for venue in self._venues():
-            market = self._market(venue)
-            reserves = {a.lower() for a in market.reserves_list()}
-            for token in self._c.config.tokens:
-                if token.address.lower() not in reserves or (
-                    symbols is not None and token.symbol not in symbols
-                ):
-                    continue
-                for kind in (InstrumentType.A_TOKEN, InstrumentType.DEBT_TOKEN):
+            reserves = {a.lower() for a in self._market(venue).reserves_list()}
+            tokens = [
+                t
+                for t in self._c.config.tokens
+                if t.address.lower() in reserves and (symbols is None or t.symbol in symbols)
+            ]
+            read = self._positions(venue, [t.symbol for t in tokens])
+            for token in tokens:
+                supply, debt = read[token.symbol]
+                for kind, units in ((InstrumentType.A_TOKEN, supply), (InstrumentType.DEBT_TOKEN, debt)):
                     key = self._key(venue, kind, token.symbol)
-                    adopted[key] = self.chain_position(key)
+                    adopted[key] = Decimal(units).scaleb(-token.decimals)
                     self._gate.oms.resync(key, adopted[key], actor)
         return adopted
 
-    def chain_position(self, key: str) -> Decimal:
-        """Return the DSA's position behind ``key`` read from chain, in whole tokens."""
-        parsed = InstrumentKey.parse(key)
-        symbol = parsed.underlying_asset
-        if symbol is None or not _lending(key):
-            raise InvalidOrder(f"{key} is not a lending position key")
-        supply, debt, _ = self._read(parsed.venue, symbol)
-        units = supply if parsed.instrument_type is InstrumentType.A_TOKEN else debt
-        return Decimal(units).scaleb(-self._c.config.token(symbol).decimals)
+    def chain_positions(self, keys: Sequence[str]) -> dict[str, Decimal]:
+        """Return the DSA's positions behind lending ``keys`` read from chain, in whole tokens."""
+        parsed: dict[str, tuple[str, InstrumentType, str]] = {}
+        for key in keys:
+            instrument = InstrumentKey.parse(key)
+            symbol = instrument.underlying_asset
+            if symbol is None or not _lending(key):
+                raise InvalidOrder(f"{key} is not a lending position key")
+            parsed[key] = (instrument.venue, instrument.instrument_type, symbol)
+        read: dict[str, dict[str, tuple[int, int]]] = {}
+        for venue in sorted({v for v, _, _ in parsed.values()}):
+            read[venue] = self._positions(venue, sorted({s for v, _, s in parsed.values() if v == venue}))
+        out: dict[str, Decimal] = {}
+        for key, (venue, kind, symbol) in parsed.items():
+            supply, debt = read[venue][symbol]
+            units = supply if kind is InstrumentType.A_TOKEN else debt
+            out[key] = Decimal(units).scaleb(-self._c.config.token(symbol).decimals)
+        return out
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -481,12 +500,12 @@ class BundleGate:
             self._markets[venue] = market
         return market
 
-    def _read(self, venue: str, symbol: str) -> tuple[int, int, int]:
-        # (supply, debt, oracle price) of the DSA on ``venue``, projected to the latest block
+    def _positions(self, venue: str, symbols: Sequence[str]) -> dict[str, tuple[int, int]]:
+        # (supply, debt) of the DSA per symbol on ``venue``, projected to the latest block
         market = self._market(venue)
         now = self._c.gateway.block_timestamp()
-        (position,) = market.user_positions(self._c.config.dsa, [symbol], now)
-        return position.supply_balance, position.debt_balance, position.price
+        read = market.user_positions(self._c.config.dsa, list(symbols), now, priced=())
+        return {p.asset: (p.supply_balance, p.debt_balance) for p in read}
 
     def _key(self, venue: str, kind: InstrumentType, symbol: str) -> str:
         prefix = "A" if kind is InstrumentType.A_TOKEN else "DEBT"
@@ -512,7 +531,7 @@ class BundleGate:
         # size a 2**256-1 amount the way the connector will spend it
         step = bundle.steps[index]
         if step.kind in (StepKind.WITHDRAW, StepKind.REPAY):
-            supply, debt, _ = self._read(self._venue_key(step.venue), step.asset)
+            supply, debt = self._positions(self._venue_key(step.venue), [step.asset])[step.asset]
             return supply if step.kind is StepKind.WITHDRAW else debt
         if step.kind in (StepKind.SUPPLY, StepKind.TRANSFER):
             return self._dsa_balance_before(bundle, index, resolved)
@@ -574,7 +593,7 @@ class BundleGate:
     ) -> Order:
         token = self._c.config.token(symbol)
         amount = Decimal(abs(delta)).scaleb(-token.decimals)
-        price = Decimal(self._read(venue, symbol)[2]).scaleb(-_BASE_CURRENCY_DECIMALS)
+        price = Decimal(self._market(venue).asset_price(symbol)).scaleb(-_BASE_CURRENCY_DECIMALS)
         operation, side = _OPERATION[(kind, delta > 0)]
         metadata: Mapping[str, object] = {
             "bundle_hash": digest,
