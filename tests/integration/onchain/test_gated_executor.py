@@ -7,6 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import example
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from nautilus_trader.common.component import TestClock
 
 from nautilus_ext.audit.schemas import Mode
@@ -201,3 +206,105 @@ def test_dirty_until_an_onchain_snapshot_and_a_mismatch_enters_safe_mode(
     _refused(
         executor, planner.ltv_adjustment(Decimal("0.91"), max_slippage=Decimal("0.03")), stack, "safe_mode"
     )
+
+
+_OPS = (
+    "arm",
+    "disarm",
+    "stage_up",
+    "stage_down",
+    "confirm_up",
+    "confirm_down",
+    "confirm_wrong",
+    "prepare_up",
+    "prepare_down",
+    "kill",
+    "release_up",
+    "release_down",
+)
+
+
+@pytest.mark.slow
+def test_no_bundle_is_released_without_arm_and_matching_confirmation_nor_new_risk_in_safe_mode(
+    entered_stack: EvmStack, entered_clients: OnchainClients
+) -> None:
+    stack, clients = entered_stack, entered_clients
+    planner = BundlePlanner(clients)
+    bundles = {
+        "up": planner.ltv_adjustment(Decimal("0.91"), max_slippage=Decimal("0.03")),  # new risk
+        "down": planner.partial_unwind(ETHER, LAMBDA, max_slippage=Decimal("0.01")),  # reduces
+    }
+    positions = _gate(clients, Mode.LIVE)[0].gate.oms.positions
+    height = stack.w3.eth.block_number
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(ops=st.lists(st.sampled_from(_OPS), max_size=16))
+    # the paths random draws reach rarely, always run
+    @example(ops=["kill", "arm", "prepare_up", "release_up", "prepare_down", "release_down"])
+    @example(ops=["arm", "prepare_down", "stage_up", "release_up", "confirm_wrong", "release_down"])
+    @example(ops=["arm", "prepare_up", "disarm", "arm", "release_up", "prepare_up", "release_up"])
+    def run(ops: list[str]) -> None:
+        clock = TestClock()
+        clock.set_time(START_NS)
+        gate = SafetyGate(safety_config(Mode.LIVE), clock, sink=lambda _: None)
+        for key, quantity in positions.items():
+            gate.oms.resync(key, quantity, "ops")
+        bundle_gate = BundleGate(gate, clients, strategy_id="defi-1")
+        armed, safe = False, False
+        staged = {"up": False, "down": False}
+        confirmed = {"up": False, "down": False}
+        for op in ops:
+            clock.advance_time(clock.timestamp_ns() + 1_000_000_000)
+            verb, _, name = op.partition("_")
+            if verb == "arm":
+                if armed:
+                    with pytest.raises(RiskBlocked):
+                        gate.arm(600, "alice")
+                else:
+                    gate.arm(600, "alice")
+                    armed = True
+            elif verb == "disarm":
+                gate.disarm("alice")
+                armed, confirmed = False, dict.fromkeys(confirmed, False)
+            elif verb == "kill":
+                gate.kill("ops", None, "drill")
+                if not safe:  # entering SAFE mode ends the arm and its confirmations
+                    armed, confirmed = False, dict.fromkeys(confirmed, False)
+                safe = True
+            if verb in ("stage", "prepare"):
+                bundle_gate.stage(bundles[name])
+                if not staged[name]:
+                    staged[name], confirmed[name] = True, False
+            if verb == "prepare":  # stage then confirm, the operator's usual pair
+                verb = "confirm"
+            if verb in ("arm", "disarm", "kill", "stage"):
+                continue
+            if verb == "confirm":
+                digest = "f" * 64 if name == "wrong" else bundle_hash(bundles[name])
+                ok = name != "wrong" and staged[name] and armed and not confirmed[name]
+                if ok:
+                    bundle_gate.confirm(digest, "alice")
+                    confirmed[name] = True
+                else:
+                    with pytest.raises(RiskBlocked):
+                        bundle_gate.confirm(digest, "alice")
+            else:
+                expected = armed and staged[name] and confirmed[name] and not (safe and name == "up")
+                error: NautilusExtError | None = None
+                try:
+                    bundle_gate.release(bundles[name])
+                except NautilusExtError as e:
+                    error = e
+                allowed = error is None
+                assert allowed == expected, (ops, op, error)
+                if error is not None:
+                    assert error.details["rule"] in {"not_armed", "not_confirmed", "safe_mode"}, error
+                if allowed:  # one confirmation, one release
+                    staged[name], confirmed[name] = False, False
+        assert stack.w3.eth.block_number == height  # a decision never sends anything
+
+    run()
