@@ -279,10 +279,14 @@ class BundleGate:
         """
         Stage ``bundle`` for LIVE confirmation and return it with the hash to confirm.
 
-        The legs are sized now and kept: a later :meth:`release` judges these exact legs, so
-        the confirmed hash does not drift with interest accrual or oracle updates.
+        The legs are sized now and kept while the gate holds the staged intent (its
+        ``intent_ttl_secs``): a later :meth:`release` judges these exact legs, so the confirmed
+        hash does not drift with interest accrual or oracle updates.
         """
         digest = bundle_hash(bundle)
+        # forget bundles whose staged intent lapsed in the gate: staging again sizes them afresh
+        live = {i.intent_hash for i in self._gate.arming.staged()}
+        self._staged = {d: s for d, s in self._staged.items() if s.intent_hash in live}
         staged = self._staged.get(digest)
         if staged is None:
             staged = self.intent(bundle)
@@ -334,11 +338,12 @@ class BundleGate:
         digest = bundle_hash(bundle)
         self._refuse_public_chain(bundle, digest)
         staged = self._staged.get(digest) or self.intent(bundle)
+        # the chain is the feed: a node that answers now is live (a failure raises, typed)
+        self._c.gateway.block_timestamp()
         now = self._gate.clock.timestamp_ns()
         contexts = []
         for order in staged.orders:
             venue = order.instrument_key.venue
-            # the node just answered the reads that sized the legs: the chain feed is live
             self._gate.on_ws_message(venue)
             contexts.append((order, GateContext(venue=venue, market_data_ts_ns=now)))
         decision = self._gate.check_group(contexts)

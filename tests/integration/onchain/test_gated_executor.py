@@ -31,6 +31,7 @@ from nautilus_ext.onchain.testing.stack import ETHER
 from nautilus_ext.onchain.testing.stack import EvmStack
 from nautilus_ext.safety import SafetyEvent
 from nautilus_ext.safety import SafetyGate
+from nautilus_ext.safety.control import ControlEndpoint
 
 START_NS = 1_709_251_200 * 1_000_000_000
 LAMBDA = Decimal("0.9")
@@ -153,8 +154,19 @@ def test_safe_mode_refuses_new_risk_and_lets_an_unwind_through(
     gate.kill("ops", None, "drill")
     assert gate.status()["safe"]["code"] == "SAFE_MODE"
     gate.arm(60, "alice")  # SAFE mode dropped the arm; a fresh one still cannot add risk
-    for bundle in (more_risk, unwind):
-        bundle_gate.confirm(bundle_gate.stage(bundle).intent_hash, "alice")
+    bundle_gate.confirm(bundle_gate.stage(more_risk).intent_hash, "alice")
+    # the operator's control endpoint confirms a staged bundle like any staged intent
+    staged = bundle_gate.stage(unwind)
+    endpoint = ControlEndpoint(gate, "t" * 32)
+    endpoint.start()
+    try:
+        reply = endpoint.execute({"command": "confirm", "intent_hash": staged.intent_hash, "actor": "alice"})
+        status = endpoint.execute({"command": "status"})
+    finally:
+        endpoint.stop()
+    assert reply["ok"], reply
+    assert reply["operation_id"] == staged.orders[0].operation_id
+    assert staged.intent_hash in {i["intent_hash"] for i in status["status"]["staged"]}
     refused = _refused(executor, more_risk, stack, "safe_mode")
     assert isinstance(refused, SafeModeActive)
     assert refused.code is ErrorCode.SAFE_MODE
@@ -238,7 +250,7 @@ def test_no_bundle_is_released_without_arm_and_matching_confirmation_nor_new_ris
     height = stack.w3.eth.block_number
 
     @settings(
-        max_examples=60,
+        max_examples=40,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
