@@ -94,3 +94,13 @@ def test_one_blocked_order_blocks_the_group_and_commits_nothing(clock: object, r
 def test_an_empty_group_is_invalid(live_gate: SafetyGate) -> None:
     with pytest.raises(InvalidOrder):
         live_gate.check_group([])
+
+
+def test_each_group_counts_toward_the_rate_limit_of_every_leg(clock: object, recorder: Recorder) -> None:
+    gate = SafetyGate(SafetyConfig.parse(config_dict("BACKTEST")), clock, sink=recorder)  # type: ignore[arg-type]
+    _fresh(gate)
+    for _ in range(5):  # order_rate_limit: 5 per second and asset
+        assert gate.check_group(_group()).allowed
+    decision = gate.check_group(_group())
+    assert decision.rule == Rule.ORDER_RATE_LIMIT
+    assert gate.safe is not None  # a breach enters SAFE mode
