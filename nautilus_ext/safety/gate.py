@@ -392,9 +392,18 @@ class SafetyGate:
         orders), and is spent once.
 
         Never raises for a blocked group: the :class:`Decision` carries the first typed error.
+
+        Raises
+        ------
+        InvalidOrder
+            If the group is empty or names an asset twice (net the orders per asset first).
         """
         if not orders:
             raise InvalidOrder("check_group needs at least one order")
+        assets = [ctx.asset or str(order.instrument_key) for order, ctx in orders]
+        if len(set(assets)) != len(assets):
+            # each order is judged against the position before the group: net them per asset
+            raise InvalidOrder(f"check_group needs one order per asset, got {sorted(assets)}")
         live = self.mode is Mode.LIVE
         first = orders[0][0]
         digest = intent_hash(first) if live else None

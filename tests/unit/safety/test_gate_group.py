@@ -91,9 +91,12 @@ def test_one_blocked_order_blocks_the_group_and_commits_nothing(clock: object, r
     assert gate.check_group(_group(borrow="1")).allowed
 
 
-def test_an_empty_group_is_invalid(live_gate: SafetyGate) -> None:
+def test_an_empty_group_or_one_naming_an_asset_twice_is_invalid(live_gate: SafetyGate) -> None:
     with pytest.raises(InvalidOrder):
         live_gate.check_group([])
+    first, _ = _group()
+    with pytest.raises(InvalidOrder, match="one order per asset"):
+        live_gate.check_group([first, first])
 
 
 def test_each_group_counts_toward_the_rate_limit_of_every_leg(clock: object, recorder: Recorder) -> None:
