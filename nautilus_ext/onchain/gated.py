@@ -35,7 +35,7 @@ chain or a bookmaker except through this layer"):
   :meth:`BundleGate.reconcile` reads the positions back from chain (a REST-like snapshot):
   a match clears the dirty flag, a lasting mismatch enters SAFE mode. A cast whose outcome is
   unknown (no receipt) enters SAFE mode at once.
-* **Modes.** Only LIVE may send to a public chain (a chain id in
+* **Modes.** Only LIVE may send to a public chain (the node's or the configured chain id in
   :data:`~nautilus_ext.instruments.enums.KNOWN_CHAIN_IDS`); BACKTEST, DRY_RUN and REPLAY gates
   send to local chains only (the EVM stand-in), where arming does not apply.
 
@@ -463,10 +463,13 @@ class BundleGate:
         if self._gate.mode is Mode.LIVE:
             return
         try:
-            chain_id = int(self._c.gateway.w3.eth.chain_id)
+            node_chain_id = int(self._c.gateway.w3.eth.chain_id)
         except Exception as e:
             raise translate_exception(e, step="eth_chainId") from e
-        if chain_id in PUBLIC_CHAIN_IDS:
+        # the node's id and the configured one: either naming a public chain refuses (fail closed)
+        public = sorted({node_chain_id, self._c.config.chain_id} & PUBLIC_CHAIN_IDS)
+        if public:
+            chain_id = public[0]
             error = RiskBlocked(
                 f"{self._gate.mode} gate refuses to send bundle {digest[:16]} to public chain "
                 f"{chain_id}: only LIVE (armed and confirmed) reaches a public chain",

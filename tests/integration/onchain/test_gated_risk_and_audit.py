@@ -152,3 +152,16 @@ def test_reverted_bundle_is_audited_and_changes_no_position(
     assert reverted["details"]["bundle_hash"] == bundle_hash(bundle)
     assert reverted["details"]["outcome"] == "reverted"
     assert reverted["details"]["step"] == "6:BORROW WETH"
+
+
+def test_only_live_sends_to_a_public_chain(stack: EvmStack, clients: OnchainClients) -> None:
+    _fund(stack)
+    bundle = OrderMapper(clients).bundle_for_group(_entry_group("90"))
+    # the same stand-ins configured as Ethereum mainnet (chain id 1)
+    mainnet = OnchainClients(clients.gateway, clients.config.model_copy(update={"chain_id": 1}))
+    bundle_gate, events = _gate(mainnet, Mode.BACKTEST)
+    executor = AtomicBundleExecutor(mainnet, stack.user, gate=bundle_gate)
+    refused = _refused(executor, bundle, stack, "LIVE_ONLY_CHAIN")
+    assert refused.code is ErrorCode.RISK_BLOCKED
+    assert refused.details["chain_id"] == 1
+    assert events[-1].rule == "LIVE_ONLY_CHAIN"
