@@ -25,6 +25,7 @@ from nautilus_ext.onchain.clients import WethClient
 from nautilus_ext.onchain.executor import AtomicBundleExecutor
 from nautilus_ext.onchain.planner import BundlePlanner
 from nautilus_ext.onchain.planner import OnchainClients
+from nautilus_ext.onchain.testing.gates import backtest_bundle_gate
 from nautilus_ext.onchain.testing.stack import ETHER
 from nautilus_ext.onchain.testing.stack import deploy_stack
 
@@ -43,9 +44,11 @@ def main() -> None:
     stack.tx(weth.functions.deposit(), sender=stack.user, value=EQUITY)
     stack.tx(weth.functions.transfer(stack.config.dsa, EQUITY), sender=stack.user)
     clients = OnchainClients(ChainGateway(stack.w3), stack.config)
+    # the safety gate is built once at start-up; its per-bundle decision is inside the timing
+    executor = AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients))
     started = time.perf_counter()
     bundle = BundlePlanner(clients).leveraged_staking_entry(EQUITY, TARGET_LTV, protocol="ETHERFI")
-    result = AtomicBundleExecutor(clients, stack.user).execute(bundle, timestamp_ns=0)
+    result = executor.execute(bundle, timestamp_ns=0)
     atomic_secs = time.perf_counter() - started
     atomic_gas = result.receipt.gas_used
 

@@ -3,7 +3,8 @@ On-chain DeFi module: AAVE v3, Morpho flash loans, Lido, EtherFi and Instadapp a
 
 ``calculators`` holds the pure math shared by the live path and the backtest simulator;
 ``clients`` the web3 protocol clients behind one exception boundary (``chain``); ``planner``
-builds atomic bundles, ``executor`` checks, sends and verifies them; ``order_mapping`` turns
+builds atomic bundles, ``executor`` checks, sends and verifies them behind the safety gate
+(``gated``: every bundle is one gate intent, confirmed by its hash in LIVE); ``order_mapping`` turns
 unified Orders and atomic groups into bundles; ``simulation`` is the backtest venue;
 ``testing`` holds the Vyper stand-ins for the local EVM.
 """
@@ -21,6 +22,9 @@ from nautilus_ext.onchain.config import OnchainConfig
 from nautilus_ext.onchain.config import TokenConfig
 from nautilus_ext.onchain.executor import AtomicBundleExecutor
 from nautilus_ext.onchain.executor import BundleResult
+from nautilus_ext.onchain.gated import BundleGate
+from nautilus_ext.onchain.gated import StagedBundle
+from nautilus_ext.onchain.gated import bundle_hash
 from nautilus_ext.onchain.order_mapping import OrderMapper
 from nautilus_ext.onchain.planner import BundlePlanner
 from nautilus_ext.onchain.planner import OnchainClients
@@ -31,6 +35,7 @@ from nautilus_ext.onchain.simulation import SimulatedOnchainVenue
 __all__ = [
     "AtomicBundle",
     "AtomicBundleExecutor",
+    "BundleGate",
     "BundleKind",
     "BundlePlanner",
     "BundleResult",
@@ -43,9 +48,11 @@ __all__ = [
     "OrderMapper",
     "SimReserve",
     "SimulatedOnchainVenue",
+    "StagedBundle",
     "StepKind",
     "SwapBound",
     "TargetRange",
     "TokenConfig",
     "TxReceipt",
+    "bundle_hash",
 ]

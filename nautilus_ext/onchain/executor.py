@@ -6,6 +6,11 @@ liquidity, simulate the cast with ``eth_call`` and estimate its gas (limit = est
 After: read back the health factor and LTV and check them against the bundle's target range.
 A revert comes back as :class:`~nautilus_ext.errors.TransactionReverted` naming the failing
 step; since a cast is one transaction, nothing of a failed bundle ever happened on chain.
+
+The executor cannot be built without a :class:`~nautilus_ext.onchain.gated.BundleGate`: every
+:meth:`AtomicBundleExecutor.execute` first takes the safety gate's decision (in LIVE an arm and
+a confirmation of the bundle's hash) and reports the outcome back (fills, audit), so no bundle
+reaches the chain through this class without a gate decision.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from nautilus_ext.errors import ExternalError
 from nautilus_ext.errors import InsufficientBalance
+from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.errors import TransactionReverted
 from nautilus_ext.onchain.bundles import AtomicBundle
@@ -28,6 +36,7 @@ from nautilus_ext.onchain.calculators.ray_math import WAD
 from nautilus_ext.onchain.chain import TxReceipt
 from nautilus_ext.onchain.chain import buffered_gas_limit
 from nautilus_ext.onchain.clients import AaveV3Client
+from nautilus_ext.onchain.gated import BundleGate
 from nautilus_ext.onchain.planner import OnchainClients
 from nautilus_ext.onchain.spells import Spell
 
@@ -102,11 +111,21 @@ class AtomicBundleExecutor:
         Protocol clients.
     sender : str
         The EOA authorised on the DSA (pays gas).
+    gate : BundleGate
+        The safety gate every bundle passes before it is sent (required).
     """
 
-    def __init__(self, clients: OnchainClients, sender: str) -> None:
+    def __init__(self, clients: OnchainClients, sender: str, *, gate: BundleGate) -> None:
+        if not isinstance(gate, BundleGate):
+            raise InvalidConfig("AtomicBundleExecutor needs a BundleGate: no bundle is sent without a gate")
         self._c = clients
         self._sender = sender
+        self._gate = gate
+
+    @property
+    def gate(self) -> BundleGate:
+        """Return the bundle gate."""
+        return self._gate
 
     def _flash_token(self, bundle: AtomicBundle) -> str | None:
         flash = bundle.flash_step
@@ -188,7 +207,7 @@ class AtomicBundleExecutor:
 
     def execute(self, bundle: AtomicBundle, *, timestamp_ns: int) -> BundleResult:
         """
-        Prepare, send and verify ``bundle``.
+        Take the gate's decision, then prepare, send and verify ``bundle``.
 
         Parameters
         ----------
@@ -199,13 +218,24 @@ class AtomicBundleExecutor:
 
         Raises
         ------
+        RiskBlocked, SafeModeActive, OrderRateLimitBreach, MarketDataStale
+            The safety gate refused (``details['rule']``); nothing was sent.
         TransactionReverted
             The bundle reverted (simulation or on chain); no step took effect.
         RiskBlocked
             After mining, the position is outside the target range (``rule =
             POST_TRADE_RANGE``); the bundle did execute: ``details['tx_hash']`` names it.
         """
-        prepared = self.prepare(bundle)
+        refuse_cowswap(bundle.steps)  # static: refused before the gate judges anything
+        release = self._gate.release(bundle)
+        try:
+            prepared = self.prepare(bundle)
+        except TransactionReverted as e:
+            self._gate.on_reverted(release, e)
+            raise
+        except NautilusExtError as e:
+            self._gate.on_not_sent(release, e)
+            raise
         try:
             receipt = self._c.dsa.cast(
                 prepared.spells,
@@ -214,7 +244,14 @@ class AtomicBundleExecutor:
                 gas_limit=prepared.gas_limit,
             )
         except TransactionReverted as e:
-            raise self._reverted(bundle, e) from e
+            reverted = self._reverted(bundle, e)
+            self._gate.on_reverted(release, reverted)
+            raise reverted from e
+        except ExternalError as e:
+            # no receipt: the cast may or may not be mined, so the positions are unknown
+            self._gate.on_unknown_outcome(release, e)
+            raise
+        self._gate.on_executed(release, receipt)
         aave = self._c.aave
         if bundle.post_check_pool is not None:
             aave = AaveV3Client(self._c.gateway, self._c.config, pool=bundle.post_check_pool)
@@ -242,6 +279,7 @@ class AtomicBundleExecutor:
         if bundle.target is not None:
             problems = bundle.target.violations(result.ltv, result.health_factor)
             if problems:
+                self._gate.on_out_of_range(release, receipt, problems)
                 raise RiskBlocked(
                     f"{bundle.kind} executed (tx {receipt.tx_hash}) but left the position "
                     f"outside its target range: {'; '.join(problems)}",

@@ -16,6 +16,8 @@ blocks):
 An allowed order is committed: its LIVE confirmation is spent (one confirmation, one release)
 and it counts toward the rate limit and the flip-flop detector. Cancels always pass
 (:meth:`SafetyGate.check_cancel`) but are recorded for the flip-flop detector.
+:meth:`SafetyGate.check_group` judges orders that execute together (an on-chain atomic
+bundle, :mod:`nautilus_ext.onchain.gated`): all pass and are committed, or none is.
 
 Leaving SAFE mode (:meth:`SafetyGate.resume`) needs the section 16.1 checks: positions
 reconciled since SAFE began, data fresh, limits confirmed by hash and not breached, an
@@ -38,6 +40,7 @@ from nautilus_ext.audit.schemas import CommandKind
 from nautilus_ext.audit.schemas import CommandOutcome
 from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.schemas import RiskAction
+from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.errors import SafeModeActive
@@ -371,21 +374,94 @@ class SafetyGate:
         # the content hash costs most of a check: only LIVE needs it (for the confirmation)
         digest = intent_hash(order) if live else None
         self.tick()
-        error = self._first_block(order, asset, venue, ctx)
-        if error is None and live:
-            error = self.arming.release_check(order, digest)
-        if error is None:
-            error = self.oms.rate_block(asset)
+        error = self._evaluate(order, asset, venue, ctx, digest, live=live)
         if error is not None:
             self._decision_event(RiskAction.BLOCK, error, order, asset, venue, digest)
             return Decision(error=error, intent_hash=digest, details=dict(error.details))
+        self._commit(order, asset, venue, ctx, digest)
+        return Decision(intent_hash=digest)
+
+    def check_group(self, orders: Sequence[tuple[Order, GateContext]]) -> Decision:
+        """
+        Judge orders that reach the venue together or not at all (one on-chain atomic bundle).
+
+        Every order passes every check of :meth:`check`; nothing is committed unless all pass,
+        so a refused group spends no confirmation and counts toward no rate limit. In LIVE the
+        first order's confirmation releases the group: it must name the content hash of every
+        later order in ``metadata["group_intents"]`` (so confirming it confirms exactly those
+        orders), and is spent once.
+
+        Never raises for a blocked group: the :class:`Decision` carries the first typed error.
+
+        Raises
+        ------
+        InvalidOrder
+            If the group is empty or names an asset twice (net the orders per asset first).
+        """
+        if not orders:
+            raise InvalidOrder("check_group needs at least one order")
+        assets = [ctx.asset or str(order.instrument_key) for order, ctx in orders]
+        if len(set(assets)) != len(assets):
+            # each order is judged against the position before the group: net them per asset
+            raise InvalidOrder(f"check_group needs one order per asset, got {sorted(assets)}")
+        live = self.mode is Mode.LIVE
+        first = orders[0][0]
+        digest = intent_hash(first) if live else None
+        self.tick()
+        judged: list[tuple[Order, str, str, GateContext]] = []
+        named = set((first.metadata or {}).get("group_intents") or ()) if live else set()
+        for index, (order, ctx) in enumerate(orders):
+            asset = ctx.asset or str(order.instrument_key)
+            venue = ctx.venue or order.venue or order.instrument_key.venue
+            error: NautilusExtError | None = None
+            if ctx.child_of is not None:
+                error = risk_blocked(Rule.NOT_RELEASED, "a group order cannot be the child of another order")
+            elif live and index > 0 and intent_hash(order) not in named:
+                error = risk_blocked(
+                    Rule.NOT_CONFIRMED,
+                    f"order {order.operation_id} is not named by the group's confirmed intent {digest}",
+                    intent_hash=digest,
+                )
+            if error is None:
+                error = self._evaluate(order, asset, venue, ctx, digest if index == 0 else None, live=live)
+            if error is not None:
+                self._decision_event(RiskAction.BLOCK, error, order, asset, venue, digest)
+                return Decision(error=error, intent_hash=digest, details=dict(error.details))
+            judged.append((order, asset, venue, ctx))
+        for index, (order, asset, venue, ctx) in enumerate(judged):
+            self._commit(order, asset, venue, ctx, digest if index == 0 else None)
+        return Decision(intent_hash=digest)
+
+    def record(self, event: SafetyEvent) -> None:
+        """Write ``event`` to the gate's sink (the audit log), e.g. an execution outcome."""
+        self._sink(event)
+
+    def _evaluate(
+        self,
+        order: Order,
+        asset: str,
+        venue: str,
+        ctx: GateContext,
+        digest: str | None,
+        *,
+        live: bool,
+    ) -> NautilusExtError | None:
+        # every check except the commit; ``digest`` is the hash whose confirmation releases
+        # the order in LIVE (``None``: covered by another order's confirmation)
+        error = self._first_block(order, asset, venue, ctx)
+        if error is None and live and digest is not None:
+            error = self.arming.release_check(order, digest)
+        if error is None:
+            error = self.oms.rate_block(asset)
+        return error
+
+    def _commit(self, order: Order, asset: str, venue: str, ctx: GateContext, digest: str | None) -> None:
         if digest is not None:
             self.arming.consume(digest)
         self.oms.record_place(asset, order.operation_id)
         if ctx.client_order_id is not None:
             self._released[ctx.client_order_id] = asset
         self._decision_event(RiskAction.ALLOW, None, order, asset, venue, digest)
-        return Decision(intent_hash=digest)
 
     def released_asset(self, client_order_id: str) -> str | None:
         """Return the position key of an order this gate released, or ``None`` if it did not."""

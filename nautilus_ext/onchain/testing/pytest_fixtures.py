@@ -71,6 +71,7 @@ def entered_snapshot(session_stack: EvmStack) -> Iterator[int]:
 
     from nautilus_ext.onchain.executor import AtomicBundleExecutor
     from nautilus_ext.onchain.planner import BundlePlanner
+    from nautilus_ext.onchain.testing.gates import backtest_bundle_gate
 
     base = session_stack.snapshot()
     weth = session_stack.contracts["weth"]
@@ -80,7 +81,7 @@ def entered_snapshot(session_stack: EvmStack) -> Iterator[int]:
         sender=session_stack.user,
     )
     clients = OnchainClients(ChainGateway(session_stack.w3), session_stack.config)
-    AtomicBundleExecutor(clients, session_stack.user).execute(
+    AtomicBundleExecutor(clients, session_stack.user, gate=backtest_bundle_gate(clients)).execute(
         BundlePlanner(clients).leveraged_staking_entry(ENTERED_EQUITY_WEI, Decimal("0.9")),
         timestamp_ns=0,
     )

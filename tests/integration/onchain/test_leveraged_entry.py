@@ -29,6 +29,7 @@ from nautilus_ext.onchain.planner import BundlePlanner
 from nautilus_ext.onchain.planner import OnchainClients
 from nautilus_ext.onchain.spells import aave_borrow
 from nautilus_ext.onchain.spells import swap_sell
+from nautilus_ext.onchain.testing.gates import backtest_bundle_gate
 from nautilus_ext.onchain.testing.pytest_fixtures import dsa_holdings
 from nautilus_ext.onchain.testing.stack import ETHER
 from nautilus_ext.onchain.testing.stack import EvmStack
@@ -51,7 +52,9 @@ def test_entry_matches_calculators_to_the_wei(stack: EvmStack, clients: OnchainC
     weeth_before = aave.reserve("WEETH")
 
     bundle = BundlePlanner(clients).leveraged_staking_entry(EQUITY, LAMBDA, protocol="ETHERFI")
-    result = AtomicBundleExecutor(clients, stack.user).execute(bundle, timestamp_ns=1)
+    result = AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients)).execute(
+        bundle, timestamp_ns=1
+    )
 
     # Leverage math: F = λ/(1-λ)·E, S = E + F, B = F.
     targets = leverage_targets(EQUITY, LAMBDA)
@@ -124,7 +127,9 @@ def test_borrow_over_ltv_reverts_everything(stack: EvmStack, clients: OnchainCli
     before = dsa_holdings(stack)
 
     with pytest.raises(TransactionReverted) as caught:
-        AtomicBundleExecutor(clients, stack.user).execute(greedy, timestamp_ns=1)
+        AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients)).execute(
+            greedy, timestamp_ns=1
+        )
     assert caught.value.details["step"].endswith("BORROW WETH")
     assert "COLLATERAL_CANNOT_COVER_NEW_BORROW" in caught.value.details["reason"]
 
@@ -150,7 +155,9 @@ def test_cowswap_step_is_refused_before_anything_is_sent(stack: EvmStack, client
     bundle = AtomicBundle(kind=BundleKind.ORDER_GROUP, steps=(step,))
     block_before = stack.w3.eth.block_number
     with pytest.raises(InvalidOrder, match="CowSwap cannot execute inside an atomic bundle"):
-        AtomicBundleExecutor(clients, stack.user).execute(bundle, timestamp_ns=1)
+        AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients)).execute(
+            bundle, timestamp_ns=1
+        )
     assert stack.w3.eth.block_number == block_before
 
 
@@ -166,7 +173,9 @@ def test_post_check_flags_a_position_outside_its_target_range(
     bundle = BundlePlanner(clients).leveraged_staking_entry(EQUITY, LAMBDA, protocol="ETHERFI")
     narrow = replace(bundle, target=TargetRange(Decimal("0.5"), Decimal("0.6"), Decimal("1.01")))
     with pytest.raises(RiskBlocked) as caught:
-        AtomicBundleExecutor(clients, stack.user).execute(narrow, timestamp_ns=1)
+        AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients)).execute(
+            narrow, timestamp_ns=1
+        )
     assert caught.value.details["rule"] == "POST_TRADE_RANGE"
     # The bundle did execute (atomically, in full): the error says so and names the tx.
     receipt = stack.w3.eth.get_transaction_receipt(caught.value.details["tx_hash"])
@@ -178,7 +187,7 @@ def test_leveraged_lending_entry(stack: EvmStack, clients: OnchainClients) -> No
     weth = stack.contracts["weth"]
     stack.tx(weth.functions.deposit(), sender=stack.user, value=4 * ETHER)
     stack.tx(weth.functions.transfer(stack.config.dsa, 4 * ETHER), sender=stack.user)
-    result = AtomicBundleExecutor(clients, stack.user).execute(
+    result = AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients)).execute(
         BundlePlanner(clients).leveraged_lending_entry(4 * ETHER, Decimal("0.75")),
         timestamp_ns=0,
     )

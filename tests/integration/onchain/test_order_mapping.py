@@ -15,6 +15,7 @@ from nautilus_ext.onchain.executor import AtomicBundleExecutor
 from nautilus_ext.onchain.order_mapping import OrderMapper
 from nautilus_ext.onchain.planner import OnchainClients
 from nautilus_ext.onchain.spells import aave_set_emode
+from nautilus_ext.onchain.testing.gates import backtest_bundle_gate
 from nautilus_ext.onchain.testing.stack import ETHER
 from nautilus_ext.onchain.testing.stack import EvmStack
 from nautilus_ext.orders import AtomicGroup
@@ -82,7 +83,9 @@ def test_group_becomes_one_flash_bundle_in_sequence_order(stack: EvmStack, clien
         StepKind.BORROW,
         StepKind.FLASH_REPAY,
     ]
-    result = AtomicBundleExecutor(clients, stack.user).execute(bundle, timestamp_ns=7)
+    result = AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients)).execute(
+        bundle, timestamp_ns=7
+    )
     dsa = stack.config.dsa
     assert stack.contracts["debt_weth"].functions.balanceOf(dsa).call() == 90 * ETHER
     assert stack.contracts["weeth"].functions.balanceOf(dsa).call() == 0
@@ -100,7 +103,9 @@ def test_failing_group_changes_nothing(stack: EvmStack, clients: OnchainClients)
         clients.aave.scaled_balances("WETH", dsa),
     )
     with pytest.raises(TransactionReverted) as caught:
-        AtomicBundleExecutor(clients, stack.user).execute(bundle, timestamp_ns=7)
+        AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients)).execute(
+            bundle, timestamp_ns=7
+        )
     # Without e-mode the 72.5 % weETH LTV cannot carry a 95 WETH borrow.
     assert caught.value.details["step"] == "6:BORROW WETH"
     after = (

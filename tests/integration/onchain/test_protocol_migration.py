@@ -12,6 +12,7 @@ from nautilus_ext.onchain.chain import ChainGateway
 from nautilus_ext.onchain.executor import AtomicBundleExecutor
 from nautilus_ext.onchain.planner import BundlePlanner
 from nautilus_ext.onchain.planner import OnchainClients
+from nautilus_ext.onchain.testing.gates import backtest_bundle_gate
 from nautilus_ext.onchain.testing.stack import ETHER
 from nautilus_ext.onchain.testing.stack import EvmStack
 from nautilus_ext.onchain.testing.stack import deploy_second_market
@@ -24,7 +25,7 @@ def test_migration_moves_collateral_and_debt(stack: EvmStack) -> None:
     weth = stack.contracts["weth"]
     stack.tx(weth.functions.deposit(), sender=stack.user, value=5 * ETHER)
     stack.tx(weth.functions.transfer(config.dsa, 5 * ETHER), sender=stack.user)
-    executor = AtomicBundleExecutor(clients, stack.user)
+    executor = AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients))
     executor.execute(
         BundlePlanner(clients).leveraged_staking_entry(5 * ETHER, Decimal("0.9")), timestamp_ns=0
     )

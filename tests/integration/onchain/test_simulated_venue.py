@@ -16,6 +16,7 @@ from nautilus_ext.onchain.planner import OnchainClients
 from nautilus_ext.onchain.simulation import GasModel
 from nautilus_ext.onchain.simulation import SimReserve
 from nautilus_ext.onchain.simulation import SimulatedOnchainVenue
+from nautilus_ext.onchain.testing.gates import backtest_bundle_gate
 from nautilus_ext.onchain.testing.stack import ETHER
 from nautilus_ext.onchain.testing.stack import EvmStack
 
@@ -47,7 +48,7 @@ def test_atomic_entry_in_the_simulator_matches_the_chain_to_the_wei(
     weth = stack.contracts["weth"]
     stack.tx(weth.functions.deposit(), sender=stack.user, value=10 * ETHER)
     stack.tx(weth.functions.transfer(stack.config.dsa, 10 * ETHER), sender=stack.user)
-    result = AtomicBundleExecutor(clients, stack.user).execute(
+    result = AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients)).execute(
         BundlePlanner(clients).leveraged_staking_entry(10 * ETHER, Decimal("0.9")), timestamp_ns=0
     )
     mined = int(stack.w3.eth.get_block(result.receipt.block_number)["timestamp"])

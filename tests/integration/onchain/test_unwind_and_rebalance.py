@@ -13,6 +13,7 @@ from nautilus_ext.onchain.calculators.leverage import unwind_withdraw_value
 from nautilus_ext.onchain.executor import AtomicBundleExecutor
 from nautilus_ext.onchain.planner import BundlePlanner
 from nautilus_ext.onchain.planner import OnchainClients
+from nautilus_ext.onchain.testing.gates import backtest_bundle_gate
 from nautilus_ext.onchain.testing.pytest_fixtures import dsa_holdings
 from nautilus_ext.onchain.testing.stack import ETHER
 from nautilus_ext.onchain.testing.stack import EvmStack
@@ -46,7 +47,9 @@ def test_partial_unwind_keeps_ltv_and_cashes_out(
     assert withdraw.amount == unwind_withdraw_value(repay, LAMBDA) * price_weth // price_weeth
     swap = next(s for s in bundle.steps if s.kind is StepKind.SWAP)
 
-    result = AtomicBundleExecutor(clients, stack.user).execute(bundle, timestamp_ns=0)
+    result = AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients)).execute(
+        bundle, timestamp_ns=0
+    )
 
     debt_after = stack.contracts["debt_weth"].functions.balanceOf(dsa).call()
     assert debt_before - repay - 2 <= debt_after <= debt_before - repay + 2 * 10**12
@@ -59,7 +62,7 @@ def test_partial_unwind_keeps_ltv_and_cashes_out(
 @pytest.mark.slow
 def test_ltv_adjustment_down_then_up(entered_stack: EvmStack, entered_clients: OnchainClients) -> None:
     stack, clients = entered_stack, entered_clients
-    executor = AtomicBundleExecutor(clients, stack.user)
+    executor = AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients))
     planner = BundlePlanner(clients)
     down = executor.execute(
         planner.ltv_adjustment(Decimal("0.85"), max_slippage=Decimal("0.03")), timestamp_ns=0
@@ -76,7 +79,7 @@ def test_ltv_adjustment_down_then_up(entered_stack: EvmStack, entered_clients: O
 @pytest.mark.slow
 def test_full_unwind_closes_the_position(entered_stack: EvmStack, entered_clients: OnchainClients) -> None:
     stack, clients = entered_stack, entered_clients
-    result = AtomicBundleExecutor(clients, stack.user).execute(
+    result = AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients)).execute(
         BundlePlanner(clients).full_unwind(max_slippage=Decimal("0.05"), send_to=stack.user),
         timestamp_ns=0,
     )
@@ -100,7 +103,7 @@ def test_swap_beyond_slippage_reverts_everything(
     entered_stack: EvmStack, entered_clients: OnchainClients
 ) -> None:
     stack, clients = entered_stack, entered_clients
-    executor = AtomicBundleExecutor(clients, stack.user)
+    executor = AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients))
     unwind = BundlePlanner(clients).partial_unwind(5 * ETHER, LAMBDA, max_slippage=Decimal("0.01"))
     swap = next(s for s in unwind.steps if s.kind is StepKind.SWAP)
     assert swap.swap is not None

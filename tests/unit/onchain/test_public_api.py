@@ -9,6 +9,7 @@ def test_public_names_are_pinned() -> None:
     assert sorted(onchain.__all__) == [
         "AtomicBundle",
         "AtomicBundleExecutor",
+        "BundleGate",
         "BundleKind",
         "BundlePlanner",
         "BundleResult",
@@ -21,11 +22,13 @@ def test_public_names_are_pinned() -> None:
         "OrderMapper",
         "SimReserve",
         "SimulatedOnchainVenue",
+        "StagedBundle",
         "StepKind",
         "SwapBound",
         "TargetRange",
         "TokenConfig",
         "TxReceipt",
+        "bundle_hash",
     ]
     for name in onchain.__all__:
         assert getattr(onchain, name).__module__.startswith("nautilus_ext.onchain.")
