@@ -43,7 +43,7 @@ def main() -> None:
     weth = stack.contracts["weth"]
     stack.tx(weth.functions.deposit(), sender=stack.user, value=EQUITY)
     stack.tx(weth.functions.transfer(stack.config.dsa, EQUITY), sender=stack.user)
-    clients = OnchainClients(ChainGateway(stack.w3), stack.config)
+    clients = OnchainClients(ChainGateway(stack.w3, local_setup=True), stack.config)
     # the safety gate is built once at start-up; its per-bundle decision is inside the timing
     executor = AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients))
     started = time.perf_counter()
@@ -54,7 +54,7 @@ def main() -> None:
 
     # Sequential: a plain wallet loops, one transaction per step.
     stack = deploy_stack(cache)
-    clients = OnchainClients(ChainGateway(stack.w3), stack.config)
+    clients = OnchainClients(ChainGateway(stack.w3, local_setup=True), stack.config)
     wallet = stack.user
     aave, etherfi, weth_client = (
         clients.aave,

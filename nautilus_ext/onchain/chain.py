@@ -10,6 +10,9 @@ exception.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import ROUND_CEILING
 from decimal import Decimal
@@ -18,6 +21,8 @@ from typing import Final
 
 from nautilus_ext.errors import ExternalError
 from nautilus_ext.errors import InsufficientBalance
+from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.errors import TransactionReverted
 from nautilus_ext.errors import VenueUnavailable
 from nautilus_ext.onchain.config import GAS_LIMIT_BUFFER
@@ -138,9 +143,33 @@ class TxReceipt:
         return self.gas_used * self.effective_gas_price
 
 
+# Chain ids of local stand-ins (eth-tester, Ganache/Hardhat/Anvil defaults): the only chains a
+# gateway opened for local setup may write to without a gate release
+LOCAL_CHAIN_IDS: Final = frozenset({1337, 31337, 131277322940537})
+
+# the bundle hash the safety gate released for the transaction being sent (set by the executor)
+_RELEASE: ContextVar[str | None] = ContextVar("nautilus_ext_onchain_release", default=None)
+
+
+@contextmanager
+def released(bundle_hash: str) -> Iterator[None]:
+    """Let this context's transactions through a guarded gateway: the gate released ``bundle_hash``."""
+    token = _RELEASE.set(bundle_hash)
+    try:
+        yield
+    finally:
+        _RELEASE.reset(token)
+
+
 class ChainGateway:
     """
     Calls, simulations and transactions against one node, with exceptions translated.
+
+    Every transaction needs a safety-gate release: :class:`~nautilus_ext.onchain.executor.
+    AtomicBundleExecutor` sends a bundle inside :func:`released` once its gate allowed it, and
+    any other write (a protocol client's ``supply``, ``cast``, ...) is refused with
+    ``RISK_BLOCKED`` (rule ``not_released``) before anything is signed (seed 001: nothing may
+    reach a chain except through the safety layer). Reads and simulations are free.
 
     Parameters
     ----------
@@ -148,11 +177,33 @@ class ChainGateway:
         A connected Web3 instance.
     receipt_timeout_secs : float
         Wait bound for a receipt.
+    local_setup : bool
+        Allow writes without a release, for setting up a local stand-in chain (deploying and
+        funding contracts in tests and demos): refused unless the node's chain id is a local
+        one (:data:`LOCAL_CHAIN_IDS`).
+
+    Raises
+    ------
+    InvalidConfig
+        If ``local_setup`` is asked for on a chain that is not local.
     """
 
-    def __init__(self, w3: Any, *, receipt_timeout_secs: float = 120.0) -> None:
+    def __init__(self, w3: Any, *, receipt_timeout_secs: float = 120.0, local_setup: bool = False) -> None:
         self._w3 = w3
         self._receipt_timeout_secs = receipt_timeout_secs
+        if local_setup:
+            chain_id = int(w3.eth.chain_id)
+            if chain_id not in LOCAL_CHAIN_IDS:
+                raise InvalidConfig(
+                    f"local_setup gateways write without a safety-gate release and are only for "
+                    f"local stand-in chains {sorted(LOCAL_CHAIN_IDS)}; this node is chain {chain_id}"
+                )
+        self._local_setup = local_setup
+
+    @property
+    def local_setup(self) -> bool:
+        """Whether writes go through without a gate release (local stand-in chains only)."""
+        return self._local_setup
 
     @property
     def w3(self) -> Any:
@@ -197,9 +248,18 @@ class ChainGateway:
 
         Raises
         ------
+        RiskBlocked
+            If no safety-gate release covers the transaction (rule ``not_released``).
         TransactionReverted
             If the simulation, the estimate or the mined transaction reverts.
         """
+        if not self._local_setup and _RELEASE.get() is None:
+            raise RiskBlocked(
+                f"{step}: no safety-gate release covers this transaction; on-chain writes go "
+                "through AtomicBundleExecutor (a SafetyGate decision) and nothing was sent",
+                venue=VENUE,
+                details={"rule": "not_released", "step": step},
+            )
         if gas_limit is None:
             self.call(fn, step=step, sender=sender, value=value)
             gas_limit = buffered_gas_limit(self.estimate_gas(fn, step=step, sender=sender, value=value))

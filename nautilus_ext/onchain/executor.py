@@ -35,6 +35,7 @@ from nautilus_ext.onchain.calculators.events import atomic_bundle_events
 from nautilus_ext.onchain.calculators.ray_math import WAD
 from nautilus_ext.onchain.chain import TxReceipt
 from nautilus_ext.onchain.chain import buffered_gas_limit
+from nautilus_ext.onchain.chain import released
 from nautilus_ext.onchain.clients import AaveV3Client
 from nautilus_ext.onchain.gated import BundleGate
 from nautilus_ext.onchain.planner import OnchainClients
@@ -237,12 +238,13 @@ class AtomicBundleExecutor:
             self._gate.on_not_sent(release, e)
             raise
         try:
-            receipt = self._c.dsa.cast(
-                prepared.spells,
-                self._sender,
-                step=f"cast {bundle.kind}",
-                gas_limit=prepared.gas_limit,
-            )
+            with released(release.staged.bundle_hash):
+                receipt = self._c.dsa.cast(
+                    prepared.spells,
+                    self._sender,
+                    step=f"cast {bundle.kind}",
+                    gas_limit=prepared.gas_limit,
+                )
         except TransactionReverted as e:
             reverted = self._reverted(bundle, e)
             self._gate.on_reverted(release, reverted)

@@ -53,7 +53,7 @@ def stack(session_stack: EvmStack) -> Iterator[EvmStack]:
 @pytest.fixture
 def clients(stack: EvmStack) -> OnchainClients:
     """Module clients pointed at the stand-ins."""
-    return OnchainClients(ChainGateway(stack.w3), stack.config)
+    return OnchainClients(ChainGateway(stack.w3, local_setup=True), stack.config)
 
 
 ENTERED_EQUITY_WEI = 10 * 10**18
@@ -80,7 +80,7 @@ def entered_snapshot(session_stack: EvmStack) -> Iterator[int]:
         weth.functions.transfer(session_stack.config.dsa, ENTERED_EQUITY_WEI),
         sender=session_stack.user,
     )
-    clients = OnchainClients(ChainGateway(session_stack.w3), session_stack.config)
+    clients = OnchainClients(ChainGateway(session_stack.w3, local_setup=True), session_stack.config)
     AtomicBundleExecutor(clients, session_stack.user, gate=backtest_bundle_gate(clients)).execute(
         BundlePlanner(clients).leveraged_staking_entry(ENTERED_EQUITY_WEI, Decimal("0.9")),
         timestamp_ns=0,
@@ -101,7 +101,7 @@ def entered_stack(session_stack: EvmStack, entered_snapshot: int) -> Iterator[Ev
 @pytest.fixture
 def entered_clients(entered_stack: EvmStack) -> OnchainClients:
     """Module clients for :func:`entered_stack`."""
-    return OnchainClients(ChainGateway(entered_stack.w3), entered_stack.config)
+    return OnchainClients(ChainGateway(entered_stack.w3, local_setup=True), entered_stack.config)
 
 
 def dsa_holdings(stack: EvmStack) -> dict[str, int]:

@@ -4,6 +4,7 @@ the risk matrix, dirty positions and the audit trail, against the local EVM stan
 from __future__ import annotations
 
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,10 +17,12 @@ from nautilus_trader.common.component import TestClock
 
 from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.errors import ErrorCode
+from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.errors import SafeModeActive
 from nautilus_ext.onchain.bundles import AtomicBundle
+from nautilus_ext.onchain.chain import ChainGateway
 from nautilus_ext.onchain.executor import AtomicBundleExecutor
 from nautilus_ext.onchain.gated import BundleGate
 from nautilus_ext.onchain.gated import bundle_hash
@@ -87,11 +90,20 @@ def test_live_needs_an_arm_and_a_confirmation_of_exactly_this_bundle(
     stack, clients = entered_stack, entered_clients
     bundle_gate, events = _gate(clients, Mode.LIVE)
     gate = bundle_gate.gate
-    executor = AtomicBundleExecutor(clients, stack.user, gate=bundle_gate)
+    # a production gateway (not the fixtures' local-setup one): every write needs a release
+    guarded = OnchainClients(ChainGateway(stack.w3), stack.config)
+    executor = AtomicBundleExecutor(guarded, stack.user, gate=bundle_gate)
     planner = BundlePlanner(clients)
     unwind = planner.partial_unwind(ETHER, LAMBDA, max_slippage=Decimal("0.01"))
     other = planner.partial_unwind(2 * ETHER, LAMBDA, max_slippage=Decimal("0.01"))
     assert bundle_hash(unwind) != bundle_hash(other)
+
+    # the raw client path around the executor: refused before anything is signed
+    before = _marks(stack)
+    with pytest.raises(RiskBlocked) as raw:
+        guarded.dsa.cast(executor.prepare(unwind).spells, stack.user, step="raw cast")
+    assert raw.value.details["rule"] == "not_released"
+    assert _marks(stack) == before
 
     # LIVE, not armed: refused, nothing on chain
     _refused(executor, unwind, stack, "not_armed")
@@ -320,3 +332,11 @@ def test_no_bundle_is_released_without_arm_and_matching_confirmation_nor_new_ris
         assert stack.w3.eth.block_number == height  # a decision never sends anything
 
     run()
+
+
+def test_a_local_setup_gateway_is_refused_on_a_public_chain() -> None:
+    # a node reporting Ethereum mainnet's chain id (1): local_setup would write without a gate
+    mainnet = SimpleNamespace(eth=SimpleNamespace(chain_id=1))
+    with pytest.raises(InvalidConfig, match="chain 1"):
+        ChainGateway(mainnet, local_setup=True)
+    assert not ChainGateway(mainnet).local_setup

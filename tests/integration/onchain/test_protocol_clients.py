@@ -160,7 +160,7 @@ def _replay(stack: EvmStack, scenario: dict[str, Any]) -> list[tuple[str, str, s
     tested here concern amounts, balances and health factor, not the rate mode). Returns
     ``(description, expected, actual)`` per action.
     """
-    gateway = ChainGateway(stack.w3)
+    gateway = ChainGateway(stack.w3, local_setup=True)
     clients = OnchainClients(gateway, stack.config)
     aave = clients.aave
     pool = gateway.contract(stack.config.aave_pool, abi.AAVE_POOL_ABI)

@@ -21,7 +21,7 @@ from nautilus_ext.onchain.testing.stack import deploy_second_market
 @pytest.mark.slow
 def test_migration_moves_collateral_and_debt(stack: EvmStack) -> None:
     config = deploy_second_market(stack)
-    clients = OnchainClients(ChainGateway(stack.w3), config)
+    clients = OnchainClients(ChainGateway(stack.w3, local_setup=True), config)
     weth = stack.contracts["weth"]
     stack.tx(weth.functions.deposit(), sender=stack.user, value=5 * ETHER)
     stack.tx(weth.functions.transfer(config.dsa, 5 * ETHER), sender=stack.user)
