@@ -47,6 +47,9 @@ _TIF_IN: Final = {
 TIF_OUT: Final = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 # Venues whose client order id must be a 128-bit hex string (Hyperliquid's cloid)
 HEX_CLIENT_ID_EXCHANGES: Final = frozenset({"hyperliquid"})
+# Venues whose client order id is an unsigned 64-bit integer (GRVT, which asks API clients
+# to use [2**63, 2**64 - 1] so their ids never meet its UI's)
+UINT64_CLIENT_ID_EXCHANGES: Final = frozenset({"grvt"})
 # Venues whose client order id must be 1-32 ASCII letters and digits (OKX's clOrdId)
 ALNUM_CLIENT_ID_EXCHANGES: Final = frozenset({"okx"})
 # Venues where ccxt does not map ``clientOrderId``: the venue's own parameter carries our id
@@ -70,9 +73,12 @@ def venue_client_id(exchange_id: str, client_order_id: ClientOrderId | str) -> s
     the first 128 bits of SHA-256 of the id, which is deterministic, so a retried or
     reconciled order maps to the same cloid. OKX takes up to 32 letters and digits: an id
     that already fits is sent as is, any other (Nautilus's ``O-...`` ids have hyphens) as the
-    same 32 hex digits.
+    same 32 hex digits. GRVT takes an unsigned 64-bit integer: the top bit set and 63 bits of
+    the same hash.
     """
     text = str(client_order_id)
+    if exchange_id in UINT64_CLIENT_ID_EXCHANGES:
+        return str(2**63 | (int(hashlib.sha256(text.encode()).hexdigest()[:16], 16) >> 1))
     if exchange_id in HEX_CLIENT_ID_EXCHANGES:
         return "0x" + hashlib.sha256(text.encode()).hexdigest()[:32]
     if exchange_id in ALNUM_CLIENT_ID_EXCHANGES and not (

@@ -126,6 +126,10 @@ class FakeExchange:
     aster_wallet : str, optional
         The Aster account address (default: the address of ``aster_wire.TEST_PRIVATE_KEY``);
         its requests must be EIP-712 signed by it or one of ``aster_agents`` (balance ``aster``).
+    grvt_markets : list, optional
+        GRVT's perpetuals (BTC_USDT_Perp and ETH_USDT_Perp, served under ``/grvt``); the
+        account is ``grvt_wire.TEST_SUB_ACCOUNT`` of the wallet of ``grvt_wire.TEST_PRIVATE_KEY``,
+        which also signs its orders (balance ``grvt``).
     """
 
     def __init__(
@@ -148,6 +152,7 @@ class FakeExchange:
         aster_spot_markets: list[MarketSpec] | None = None,
         aster_wallet: str | None = None,
         aster_agents: frozenset[str] = frozenset(),
+        grvt_markets: list[MarketSpec] | None = None,
     ) -> None:
         from nautilus_ext.testing.fake_exchange.binance import BinanceProtocol
         from nautilus_ext.testing.fake_exchange.binance_wire import TOO_MANY_REQUESTS
@@ -232,6 +237,7 @@ class FakeExchange:
             api_secret=api_secret,
         )
         self._add_aster(aster_markets, aster_spot_markets, aster_wallet, aster_agents, balances)
+        self._add_grvt(grvt_markets, balances)
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -266,6 +272,23 @@ class FakeExchange:
         # Aster's 429 body is Binance's -1003 envelope
         self.rate_limit_bodies[ASTER_PREFIX] = TOO_MANY_REQUESTS.body()
 
+    def _add_grvt(self, markets: list[MarketSpec] | None, balances: dict[str, Decimal]) -> None:
+        from nautilus_ext.testing.fake_exchange.grvt import PREFIX as GRVT_PREFIX
+        from nautilus_ext.testing.fake_exchange.grvt import GrvtProtocol
+        from nautilus_ext.testing.fake_exchange.grvt_wire import RATE_LIMITED
+        from nautilus_ext.testing.fake_exchange.grvt_wire import TEST_SUB_ACCOUNT
+        from nautilus_ext.testing.fake_exchange.grvt_wire import default_grvt_markets
+
+        self.grvt = GrvtProtocol(
+            self,
+            MatchingEngine(
+                markets or default_grvt_markets(),
+                self.now_ms,
+                {TEST_SUB_ACCOUNT: balances.get("grvt", Decimal(100_000))},
+            ),
+        )
+        self.rate_limit_bodies[GRVT_PREFIX] = RATE_LIMITED.body()
+
     @property
     def binanceusdm(self) -> Any:
         """Return :attr:`binance` under ccxt's exchange id for USD-M futures."""
@@ -297,6 +320,7 @@ class FakeExchange:
         self.hyperliquid.register(app)
         self.deribit.register(app)
         self.aster.register(app)
+        self.grvt.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app
 

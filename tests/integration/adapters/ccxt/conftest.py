@@ -26,6 +26,8 @@ from adapters.ccxt import CcxtLiveDataClientFactory
 from adapters.ccxt import CcxtLiveExecClientFactory
 from nautilus_ext.testing.fake_exchange import FakeExchange
 from nautilus_ext.testing.fake_exchange.aster_wire import TEST_PRIVATE_KEY as ASTER_KEY
+from nautilus_ext.testing.fake_exchange.grvt_wire import TEST_PRIVATE_KEY as GRVT_KEY
+from nautilus_ext.testing.fake_exchange.grvt_wire import TEST_SUB_ACCOUNT as GRVT_SUB_ACCOUNT
 from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
 from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
 from nautilus_ext.testing.node_harness import NodeHarness
@@ -131,6 +133,24 @@ VENUES: dict[str, dict[str, Any]] = {
         "url_prefix": "/aster",
         "modify": False,
         "private_stream": False,
+    },
+    # GRVT (no NautilusTrader adapter): served under /grvt/<host label>/ on the fake; the wallet
+    # of the test key signs in (EIP-712 WalletLogin, session cookie) and signs every order for
+    # its only sub-account. ccxt 4.5.90 has no editOrder and no fetchFundingRate for GRVT
+    "grvt": {
+        "venue": "GRVT",
+        "market_types": ("swap",),
+        "instrument": "BTC/USDT:USDT.GRVT",
+        "symbol": "BTC_USDT_Perp",
+        "env": {"NAUTILUS_EXT_GRVT_PRIVATE_KEY": GRVT_KEY},
+        "bids": [("49999.9", "1"), ("49999.0", "2")],
+        "asks": [("50000.1", "1"), ("50001.0", "2")],
+        "qty_step": "0.001",
+        "owner": GRVT_SUB_ACCOUNT,
+        "order_path": "/grvt/trades/full/v1/create_order",
+        "url_prefix": "/grvt",
+        "modify": False,
+        "funding": False,
     },
 }
 
