@@ -42,6 +42,7 @@ from nautilus_ext.testing.fake_exchange.engine import MatchingEngine
 from nautilus_ext.testing.fake_exchange.engine import PublicTrade
 from nautilus_ext.testing.fake_exchange.engine import RejectReason
 from nautilus_ext.testing.fake_exchange.engine import Side
+from nautilus_ext.testing.fake_exchange.engine import TimeInForce
 from nautilus_ext.testing.fake_exchange.grvt_wire import GrvtError
 
 if TYPE_CHECKING:
@@ -475,7 +476,7 @@ class GrvtProtocol:
             return wire.PRE_ORDER_CHECK
         reduce_only = bool(order.get("reduce_only", False))
         if post_only:
-            tif = wire.TimeInForce.POST_ONLY
+            tif = TimeInForce.POST_ONLY
         self._incoming[client_id] = order
         try:
             placed = self.engine.submit(

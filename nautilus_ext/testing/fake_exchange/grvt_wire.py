@@ -283,12 +283,30 @@ def new_session_token() -> str:
 
 def default_grvt_markets() -> list[MarketSpec]:
     """Return BTC_USDT_Perp and ETH_USDT_Perp with GRVT's increments and fees (-0.01%/0.045%)."""
-    fees = {"maker_fee": Decimal("-0.0001"), "taker_fee": Decimal("0.00045"), "max_leverage": 50}
+    maker, taker = Decimal("-0.0001"), Decimal("0.00045")
     return [
         MarketSpec(
-            "BTC_USDT_Perp", "BTC", "USDT", Decimal("0.1"), Decimal("0.001"), Decimal("0.001"), **fees
-        ),  # type: ignore[arg-type]
-        MarketSpec("ETH_USDT_Perp", "ETH", "USDT", Decimal("0.01"), Decimal("0.01"), Decimal("0.01"), **fees),  # type: ignore[arg-type]
+            "BTC_USDT_Perp",
+            "BTC",
+            "USDT",
+            Decimal("0.1"),
+            Decimal("0.001"),
+            Decimal("0.001"),
+            maker_fee=maker,
+            taker_fee=taker,
+            max_leverage=50,
+        ),
+        MarketSpec(
+            "ETH_USDT_Perp",
+            "ETH",
+            "USDT",
+            Decimal("0.01"),
+            Decimal("0.01"),
+            Decimal("0.01"),
+            maker_fee=maker,
+            taker_fee=taker,
+            max_leverage=50,
+        ),
     ]
 
 

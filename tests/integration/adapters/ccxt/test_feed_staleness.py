@@ -21,7 +21,12 @@ from tests.integration.adapters.ccxt.conftest import client_key
 
 pytestmark = pytest.mark.slow
 # the public market-data REST paths each venue's data client falls back to
-MARKET_PATH = {"bybit": "/v5/market", "binanceusdm": "/fapi/v1/depth", "aster": "/aster/fapi/v3/depth"}
+MARKET_PATH = {
+    "bybit": "/v5/market",
+    "binanceusdm": "/fapi/v1/depth",
+    "aster": "/aster/fapi/v3/depth",
+    "grvt": "/grvt/market-data/full/v1/book",
+}
 
 
 @pytest.mark.parametrize("exchange_id", sorted(MARKET_PATH))
