@@ -11,9 +11,8 @@ from ccxt.base import errors as ccxt_errors
 from adapters.ccxt.config import CcxtDataClientConfig
 from adapters.ccxt.config import CcxtExecClientConfig
 from adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
-from adapters.ccxt.constants import EXTRA_EXACT_ERRORS
+from adapters.ccxt.constants import EXACT_ERROR_OVERRIDES
 from adapters.ccxt.constants import MARKET_TYPE_DEFAULT_EXCHANGES
-from adapters.ccxt.constants import REFINED_EXACT_ERRORS
 from adapters.ccxt.constants import REST_HOST_LABEL_IN_PATH
 from adapters.ccxt.constants import URL_ROUTED_ERROR_FAMILY
 from adapters.ccxt.constants import WS_HOST_LABEL_IN_PATH
@@ -101,31 +100,8 @@ def create_exchange(
             rest_host_label=config.exchange_id in REST_HOST_LABEL_IN_PATH,
         )
         keep_error_table(exchange, config.exchange_id)
-    add_error_codes(exchange, config.exchange_id)
+    apply_error_overrides(exchange, config.exchange_id)
     return exchange
-
-
-def add_error_codes(exchange: Any, exchange_id: str) -> None:
-    """
-    Add the venue error codes ccxt's table lacks (:data:`EXTRA_EXACT_ERRORS`) to ``exchange``,
-    and refine the ones it maps too coarsely (:data:`REFINED_EXACT_ERRORS`, each a subclass of
-    ccxt's own class for the code).
-    """
-    extra = EXTRA_EXACT_ERRORS.get(exchange_id)
-    refined = REFINED_EXACT_ERRORS.get(exchange_id)
-    if not extra and not refined:
-        return
-    exact = dict(exchange.exceptions.get("exact", {}))
-    for code, class_name in (extra or {}).items():
-        exact.setdefault(code, getattr(ccxt_errors, class_name))
-    for code, class_name in (refined or {}).items():
-        cls = getattr(ccxt_errors, class_name)
-        if code in exact and not issubclass(cls, exact[code]):
-            raise InvalidConfig(
-                f"{exchange_id}: {class_name} does not refine ccxt's {exact[code].__name__} for {code}"
-            )
-        exact[code] = cls
-    exchange.exceptions["exact"] = exact
 
 
 def keep_error_table(exchange: Any, exchange_id: str) -> None:
@@ -144,3 +120,12 @@ def keep_error_table(exchange: Any, exchange_id: str) -> None:
     for kind in ("exact", "broad"):
         specific = exchange.exceptions.get(family, {}).get(kind, {})
         exchange.exceptions[kind] = {**exchange.exceptions.get(kind, {}), **specific}
+
+
+def apply_error_overrides(exchange: Any, exchange_id: str) -> None:
+    """Replace ccxt's exception class for the venue error codes in ``EXACT_ERROR_OVERRIDES``."""
+    overrides = EXACT_ERROR_OVERRIDES.get(exchange_id, {})
+    if overrides:
+        exact = dict(exchange.exceptions.get("exact", {}))
+        exact.update({code: getattr(ccxt_errors, name) for code, name in overrides.items()})
+        exchange.exceptions["exact"] = exact

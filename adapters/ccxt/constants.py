@@ -52,22 +52,12 @@ WS_HOST_LABEL_IN_PATH: Final = frozenset({"aster"}) | {"grvt"}  # GRVT: market-d
 # call (the transpiled code tests a variable that is always None). Orders and fills come from
 # the REST poll there (fill_poll_interval_ms); a test fails once ccxt fixes it
 NO_PRIVATE_STREAM_EXCHANGES: Final = frozenset({"aster"})
-# Venue error codes ccxt's exchange table lacks, as ccxt exception class names: Aster answers a
-# used or expired nonce with -4225 (retryable with a fresh nonce) and, like Binance, a reused
-# client order id with -4116 (ccxt's Aster table has neither)
-EXTRA_EXACT_ERRORS: Final[dict[str, dict[str, str]]] = {
-    "aster": {"-4225": "InvalidNonce", "-4116": "DuplicateOrderId", "-2031": "BadRequest"},
-}
 
 # -- GRVT (ccxt 4.5.90) -------------------------------------------------------------------
 # ccxt exchanges whose REST hosts all serve from "/" (GRVT: edge, trades, market-data): a local
 # URL keeps the host's first label as the first path segment and its trailing slash
 # (``http://127.0.0.1:8080/grvt/trades/``), as ccxt appends paths without a leading slash
 REST_HOST_LABEL_IN_PATH: Final = frozenset({"grvt"})
-# Venue error codes ccxt's table maps too coarsely, refined to a subclass of ccxt's own choice:
-# GRVT's 2012 "Client Order ID overlaps with existing active order" is ccxt's InvalidOrder, but
-# it means our earlier attempt reached the venue (a retried create_order must find that order)
-REFINED_EXACT_ERRORS: Final[dict[str, dict[str, str]]] = {"grvt": {"2012": "DuplicateOrderId"}}
 # Venues whose create_order answers before the order has an id (GRVT: ``order_id`` "0x00",
 # state PENDING): the order is looked up by client id to learn its id
 PLACEHOLDER_ORDER_IDS: Final[dict[str, str]] = {"grvt": "0x00"}
@@ -92,6 +82,25 @@ WATCH_BOOK_LIMIT: Final[dict[str, int | None]] = {"okx": None}
 # Venues whose streamed tickers carry no mark price (OKX's `tickers` channel): mark prices
 # come from ccxt's watchMarkPrice / fetchMarkPrice there
 MARK_PRICE_STREAM_EXCHANGES: Final = frozenset({"okx"})
+
+# Venues whose ccxt tickers carry no mark price and which have no ccxt mark-price stream
+# (Backpack): mark prices come from fetch_funding_rate (Backpack's /api/v1/markPrices)
+MARK_PRICE_FROM_FUNDING_RATE: Final = frozenset({"backpack"})
+
+# Venue error codes, as ccxt exception class names, that ccxt's table lacks or classifies in a
+# way that misleads the taxonomy (applied over ccxt's table):
+# - Aster answers a used or expired nonce with -4225 (retryable with a fresh nonce), a reused
+#   client order id, like Binance, with -4116, and an unapproved builder with -2031 (ccxt's
+#   Aster table has none of them);
+# - Backpack answers RESOURCE_NOT_FOUND for an order that is not (or no longer) open, which
+#   ccxt maps to ExchangeNotAvailable (a retryable outage)
+EXACT_ERROR_OVERRIDES: Final[dict[str, dict[str, str]]] = {
+    "aster": {"-4225": "InvalidNonce", "-4116": "DuplicateOrderId", "-2031": "BadRequest"},
+    "backpack": {"RESOURCE_NOT_FOUND": "OrderNotFound"},
+    # GRVT's 2012 "Client Order ID overlaps with existing active order" is ccxt's InvalidOrder,
+    # but it means our earlier attempt reached the venue: a retried create_order must find it
+    "grvt": {"2012": "DuplicateOrderId"},
+}
 
 # ccxt amounts of inverse contracts on these venues are already quote value (Deribit's USD
 # amounts, in steps of the 10 USD contract size), not a number of contracts: the Nautilus

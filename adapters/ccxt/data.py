@@ -47,6 +47,7 @@ from nautilus_trader.model.instruments import Instrument
 
 from adapters.ccxt.config import CcxtDataClientConfig
 from adapters.ccxt.constants import FEED_STATUS_TOPIC
+from adapters.ccxt.constants import MARK_PRICE_FROM_FUNDING_RATE
 from adapters.ccxt.constants import MARK_PRICE_STREAM_EXCHANGES
 from adapters.ccxt.constants import NO_PUBLIC_REST_TRADES
 from adapters.ccxt.constants import WATCH_BOOK_LIMIT
@@ -332,6 +333,8 @@ class CcxtDataClient(LiveMarketDataClient):
         if kind is StreamKind.TRADES:
             ws = (lambda: ex.watch_trades(symbol)) if has.get("watchTrades") else None
             return ws, lambda: ex.fetch_trades(symbol)
+        if kind is StreamKind.MARK and self._cfg.exchange_id in MARK_PRICE_FROM_FUNDING_RATE:
+            return None, lambda: ex.fetch_funding_rate(symbol)
         if kind is StreamKind.MARK and self._cfg.exchange_id in MARK_PRICE_STREAM_EXCHANGES:
             ws = (lambda: ex.watch_mark_price(symbol)) if has.get("watchMarkPrice") else None
             return ws, lambda: ex.fetch_mark_price(symbol)

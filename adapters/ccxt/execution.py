@@ -82,6 +82,9 @@ from adapters.ccxt.parsing.orders import order_status_report
 from adapters.ccxt.parsing.orders import position_status_report
 from adapters.ccxt.parsing.orders import trade_commission
 from adapters.ccxt.parsing.orders import venue_client_id
+from adapters.ccxt.parsing.venue_fixes import fill_from_order_update
+from adapters.ccxt.parsing.venue_fixes import normalize_order
+from adapters.ccxt.parsing.venue_fixes import normalize_position
 from adapters.ccxt.providers import CcxtInstrumentProvider
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.safety.chokepoint import FillGap
@@ -621,9 +624,9 @@ class CcxtExecutionClient(LiveExecutionClient):
                 now,
             )
             return
-        # ccxt's "emulated" editOrder (GRVT, Backpack) is a cancel then a new order: not atomic,
-        # so a failed second half would leave the order canceled at the venue while Nautilus
-        # believes it rests modified. Only a venue's own amend is used
+        # only a native edit: ccxt's "emulated" editOrder (Backpack, GRVT) is cancel + create, which is
+        # not atomic, re-sends the full quantity after partial fills, and whose cancel event
+        # would close the Nautilus order
         if self._exchange.has.get("editOrder") is not True or order.order_type is not OrderType.LIMIT:
             self.generate_order_modify_rejected(
                 order.strategy_id,
@@ -750,6 +753,11 @@ class CcxtExecutionClient(LiveExecutionClient):
     # -- venue updates ----------------------------------------------------------------------
 
     async def _on_order_update(self, venue_order: dict[str, Any]) -> None:
+        venue_order = normalize_order(self._exchange_id, venue_order)
+        # a venue whose order updates carry the fill (Backpack's orderFill): apply it now
+        trade = fill_from_order_update(self._exchange_id, venue_order)
+        if trade is not None:
+            self._on_trade(trade)
         await self._apply_order_update(venue_order)
 
     async def _apply_order_update(self, venue_order: dict[str, Any]) -> None:
@@ -856,7 +864,10 @@ class CcxtExecutionClient(LiveExecutionClient):
 
     def _on_trade(self, trade: dict[str, Any]) -> None:
         trade_id = str(trade.get("id"))
-        if trade_id in self._seen_trades:
+        # trade ids are unique per market only on some venues (Backpack numbers each symbol's
+        # trades from 1): the same id in two markets is two fills
+        seen_key = f"{trade.get('symbol')}|{trade_id}"
+        if seen_key in self._seen_trades:
             self.duplicate_fills_ignored += 1
             return
         client_order_id = self._resolve(trade)
@@ -874,9 +885,9 @@ class CcxtExecutionClient(LiveExecutionClient):
                 f"Ignoring fill {trade_id} of {qty} for {client_order_id}: order "
                 f"{order.status.name} with {order.filled_qty}/{order.quantity} filled"
             )
-            self._seen_trades[trade_id] = None
+            self._seen_trades[seen_key] = None
             return
-        self._seen_trades[trade_id] = None
+        self._seen_trades[seen_key] = None
         if len(self._seen_trades) > _SEEN_TRADES_MAX:
             self._seen_trades.popitem(last=False)
         venue_order_id = VenueOrderId(str(trade.get("order")))
@@ -1030,14 +1041,14 @@ class CcxtExecutionClient(LiveExecutionClient):
             positions: list[dict[str, Any]] = await self._call(
                 "fetch_positions", lambda: self._exchange.fetch_positions(symbols or None)
             )
-            return positions
+            return [normalize_position(self._exchange_id, p) for p in positions]
         except NautilusExtError as e:
             if e.details.get("ccxt_error") not in ("ArgumentsRequired", "BadRequest"):
                 raise
         result: list[dict[str, Any]] = []
         for symbol in symbols:
             result += await self._call("fetch_positions", partial(self._exchange.fetch_positions, [symbol]))
-        return result
+        return [normalize_position(self._exchange_id, p) for p in result]
 
     async def _position_poll_loop(self) -> None:
         interval = self._cfg.position_poll_interval_ms / 1000

@@ -55,9 +55,13 @@ ALNUM_CLIENT_ID_EXCHANGES: Final = frozenset({"okx"})
 # Venues where ccxt does not map ``clientOrderId``: the venue's own parameter carries our id
 # (Deribit's ``label``, up to 64 characters, echoed on orders and trades)
 CLIENT_ID_PARAM: Final[dict[str, str]] = {"deribit": "label"}
-# Venues that do not refuse a reused client id (Deribit labels need not be unique): a request
-# that may have reached the venue must be looked up before it is retried, or it doubles
-NON_UNIQUE_CLIENT_ID_EXCHANGES: Final = frozenset({"deribit"})
+# Venues whose client order id is an unsigned 32-bit integer (Backpack's ``clientId``; ccxt
+# reads ``clientOrderId`` with ``safe_integer`` and silently drops anything else)
+UINT32_CLIENT_ID_EXCHANGES: Final = frozenset({"backpack"})
+# Venues that do not refuse a reused client id (Deribit labels need not be unique; Backpack
+# documents no uniqueness for ``clientId``): a request that may have reached the venue must be
+# looked up before it is retried, or it doubles
+NON_UNIQUE_CLIENT_ID_EXCHANGES: Final = frozenset({"deribit", "backpack"})
 
 
 def client_id_param(exchange_id: str) -> str:
@@ -73,12 +77,17 @@ def venue_client_id(exchange_id: str, client_order_id: ClientOrderId | str) -> s
     the first 128 bits of SHA-256 of the id, which is deterministic, so a retried or
     reconciled order maps to the same cloid. OKX takes up to 32 letters and digits: an id
     that already fits is sent as is, any other (Nautilus's ``O-...`` ids have hyphens) as the
-    same 32 hex digits. GRVT takes an unsigned 64-bit integer: the top bit set and 63 bits of
-    the same hash.
+    same 32 hex digits. Backpack takes an unsigned 32-bit integer: the first 32 bits of the same
+    SHA-256, in decimal (two ids of one account collide with probability about n^2 / 2^33; the
+    venue order id, known once acknowledged, is what later updates are matched on).
+    GRVT takes an unsigned 64-bit integer: the top bit set and 63 bits of the same hash (GRVT
+    asks API clients for [2**63, 2**64 - 1]).
     """
     text = str(client_order_id)
     if exchange_id in UINT64_CLIENT_ID_EXCHANGES:
         return str(2**63 | (int(hashlib.sha256(text.encode()).hexdigest()[:16], 16) >> 1))
+    if exchange_id in UINT32_CLIENT_ID_EXCHANGES:
+        return str(int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big"))
     if exchange_id in HEX_CLIENT_ID_EXCHANGES:
         return "0x" + hashlib.sha256(text.encode()).hexdigest()[:32]
     if exchange_id in ALNUM_CLIENT_ID_EXCHANGES and not (

@@ -1,6 +1,6 @@
 """
-A local fake exchange speaking Bybit v5, Binance USD-M futures, OKX v5, Deribit v2 and Hyperliquid
-REST and WebSocket, backed by a small matching engine, with latency and fault injection.
+A local fake exchange speaking Bybit v5, Binance USD-M futures, OKX v5, Deribit v2, Hyperliquid
+and Backpack REST and WebSocket, backed by a small matching engine, with latency and fault injection.
 
 Typical use in a test::
 

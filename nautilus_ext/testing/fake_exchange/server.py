@@ -1,6 +1,6 @@
 """
 The fake exchange server: one aiohttp application speaking Bybit v5, Binance USD-M futures,
-OKX v5, Deribit v2 and Hyperliquid.
+OKX v5, Deribit v2, Hyperliquid and Backpack.
 
 Run it in the test's own event loop (``await ex.start()``), in a background thread with its own
 loop (``ex.start_in_thread()``), or as a subprocess (``python -m
@@ -126,6 +126,12 @@ class FakeExchange:
     aster_wallet : str, optional
         The Aster account address (default: the address of ``aster_wire.TEST_PRIVATE_KEY``);
         its requests must be EIP-712 signed by it or one of ``aster_agents`` (balance ``aster``).
+    backpack_markets : list, optional
+        Backpack perpetuals (default: ``BTC_USDC_PERP`` and ``ETH_USDC_PERP``); the starting
+        USDC balance is ``balances["backpack"]``.
+    backpack_api_key : str, optional
+        The base64 ED25519 public key Backpack requests must be signed for (default: the key
+        of ``backpack_wire.TEST_SEED``, whose base64 seed is ``TEST_API_SECRET``).
     grvt_markets : list, optional
         GRVT's perpetuals (BTC_USDT_Perp and ETH_USDT_Perp, served under ``/grvt``); the
         account is ``grvt_wire.TEST_SUB_ACCOUNT`` of the wallet of ``grvt_wire.TEST_PRIVATE_KEY``,
@@ -142,6 +148,7 @@ class FakeExchange:
         binance_markets: list[MarketSpec] | None = None,
         okx_markets: list[MarketSpec] | None = None,
         deribit_markets: list[MarketSpec] | None = None,
+        backpack_markets: list[MarketSpec] | None = None,
         balances: dict[str, Decimal] | None = None,
         api_key: str = "fake-key",
         api_secret: str = "fake-secret",
@@ -152,6 +159,7 @@ class FakeExchange:
         aster_spot_markets: list[MarketSpec] | None = None,
         aster_wallet: str | None = None,
         aster_agents: frozenset[str] = frozenset(),
+        backpack_api_key: str | None = None,
         grvt_markets: list[MarketSpec] | None = None,
     ) -> None:
         from nautilus_ext.testing.fake_exchange.binance import BinanceProtocol
@@ -237,6 +245,24 @@ class FakeExchange:
             api_secret=api_secret,
         )
         self._add_aster(aster_markets, aster_spot_markets, aster_wallet, aster_agents, balances)
+        # -- Backpack (USDC perpetuals, ED25519-signed requests) --
+        from nautilus_ext.testing.fake_exchange.backpack import REST_PREFIXES as BACKPACK_PREFIXES
+        from nautilus_ext.testing.fake_exchange.backpack import BackpackProtocol
+        from nautilus_ext.testing.fake_exchange.backpack import default_backpack_markets
+        from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_KEY as BACKPACK_TEST_KEY
+        from nautilus_ext.testing.fake_exchange.backpack_wire import USER as BACKPACK_USER
+
+        self.backpack = BackpackProtocol(
+            self,
+            MatchingEngine(
+                backpack_markets or default_backpack_markets(),
+                self.now_ms,
+                {BACKPACK_USER: balances.get("backpack", Decimal(100_000))},
+            ),
+            api_key=backpack_api_key or BACKPACK_TEST_KEY,
+        )
+        for prefix in BACKPACK_PREFIXES:
+            self.rate_limit_bodies[prefix] = {"code": "TOO_MANY_REQUESTS", "message": "Too many requests"}
         self._add_grvt(grvt_markets, balances)
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -320,6 +346,7 @@ class FakeExchange:
         self.hyperliquid.register(app)
         self.deribit.register(app)
         self.aster.register(app)
+        self.backpack.register(app)
         self.grvt.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app

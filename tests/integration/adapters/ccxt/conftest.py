@@ -26,6 +26,8 @@ from adapters.ccxt import CcxtLiveDataClientFactory
 from adapters.ccxt import CcxtLiveExecClientFactory
 from nautilus_ext.testing.fake_exchange import FakeExchange
 from nautilus_ext.testing.fake_exchange.aster_wire import TEST_PRIVATE_KEY as ASTER_KEY
+from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_KEY as BACKPACK_KEY
+from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_SECRET as BACKPACK_SECRET
 from nautilus_ext.testing.fake_exchange.grvt_wire import TEST_PRIVATE_KEY as GRVT_KEY
 from nautilus_ext.testing.fake_exchange.grvt_wire import TEST_SUB_ACCOUNT as GRVT_SUB_ACCOUNT
 from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
@@ -133,6 +135,25 @@ VENUES: dict[str, dict[str, Any]] = {
         "url_prefix": "/aster",
         "modify": False,
         "private_stream": False,
+    },
+    # no NautilusTrader adapter: the registry has no Backpack symbology, so the id is ccxt's
+    # unified symbol; ED25519 keys (base64 public key and base64 seed)
+    "backpack": {
+        "venue": "BACKPACK",
+        "market_types": ("swap",),
+        "instrument": "BTC/USDC:USDC.BACKPACK",
+        "symbol": "BTC_USDC_PERP",
+        "env": {
+            "NAUTILUS_EXT_BACKPACK_API_KEY": BACKPACK_KEY,
+            "NAUTILUS_EXT_BACKPACK_API_SECRET": BACKPACK_SECRET,
+        },
+        "bids": [("49999.9", "1"), ("49999.0", "2")],
+        "asks": [("50000.1", "1"), ("50001.0", "2")],
+        "qty_step": "0.0001",
+        "owner": "USER",
+        "order_path": "/api/v1/order",
+        # ccxt has no editOrder for Backpack: a modify is refused with MODIFY_NOT_SUPPORTED
+        "modify": False,
     },
     # GRVT (no NautilusTrader adapter): served under /grvt/<host label>/ on the fake; the wallet
     # of the test key signs in (EIP-712 WalletLogin, session cookie) and signs every order for

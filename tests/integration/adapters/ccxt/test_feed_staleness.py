@@ -25,6 +25,7 @@ MARKET_PATH = {
     "bybit": "/v5/market",
     "binanceusdm": "/fapi/v1/depth",
     "aster": "/aster/fapi/v3/depth",
+    "backpack": "/api/v1/depth",
     "grvt": "/grvt/market-data/full/v1/book",
 }
 

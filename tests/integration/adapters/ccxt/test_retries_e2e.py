@@ -14,6 +14,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Price
 
 from adapters.ccxt.constants import MODIFY_NOT_SUPPORTED
+from adapters.ccxt.parsing.orders import NON_UNIQUE_CLIENT_ID_EXCHANGES
 from adapters.ccxt.parsing.orders import venue_client_id
 from nautilus_ext.testing import eventually
 from nautilus_ext.testing.fake_exchange import FakeExchange
@@ -54,9 +55,10 @@ def test_retry_does_not_double_the_order(
     wire_id = venue_client_id(exchange_id, coid)
     # timeout case: the first request took effect, its response was lost; the retry reuses
     # the client id, the venue refuses the duplicate and the client finds the first order
-    # (a 429 is answered before the order handler, so only the retry is recorded). Deribit
-    # accepts a reused label, so the client looks the order up before any retry instead.
-    expected_requests = 2 if fault == "rest_timeout_next" and exchange_id != "deribit" else 1
+    # (a 429 is answered before the order handler, so only the retry is recorded). Deribit and
+    # Backpack accept a reused client id, so the client looks the order up before any retry.
+    lookup_first = exchange_id in NON_UNIQUE_CLIENT_ID_EXCHANGES
+    expected_requests = 2 if fault == "rest_timeout_next" and not lookup_first else 1
     eventually(
         lambda: sum(r.client_id == wire_id for r in fake_exchange.received_orders) == expected_requests,
         5,
@@ -91,6 +93,7 @@ def test_modify_where_supported(
         assert rejected[-1].reason == MODIFY_NOT_SUPPORTED
         resting = fake_exchange.call(lambda: engine.open_orders(_owner(fake_exchange, exchange_id)))
         assert [o.price for o in resting] == [Decimal(spec["bids"][1][0])]
+        assert _order(h, coid).status is OrderStatus.ACCEPTED
         return
     eventually(
         lambda: _order(h, coid).price.as_decimal() == Decimal(new_price), 10, message="modify not applied"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from ccxt.base import errors as ccxt_errors
 
-from adapters.ccxt.client import add_error_codes
 from adapters.ccxt.client import create_exchange
 from adapters.ccxt.client import point_urls
 from adapters.ccxt.config import CcxtExecClientConfig
@@ -13,7 +12,6 @@ from adapters.ccxt.errors import is_duplicate_order
 from adapters.ccxt.errors import translate_error
 from adapters.ccxt.parsing.orders import venue_client_id
 from nautilus_ext.errors import ErrorCode
-from nautilus_ext.errors import InvalidConfig
 
 LOCAL = {"rest_url_override": "http://127.0.0.1:9/grvt", "ws_url_override": "ws://127.0.0.1:9/grvt"}
 
@@ -75,11 +73,3 @@ def test_grvt_codes_reach_the_taxonomy(
     error = translate_error(info.value, venue="GRVT", operation="create_order")
     assert (error.details["ccxt_error"], error.code, error.retryable) == (ccxt_error, taxonomy, retryable)
     assert is_duplicate_order(error) is (code == "2012")
-
-
-def test_a_refinement_must_be_a_subclass_of_ccxts_class(monkeypatch: pytest.MonkeyPatch) -> None:
-    from adapters.ccxt import client
-
-    monkeypatch.setitem(client.REFINED_EXACT_ERRORS, "grvt", {"2012": "InsufficientFunds"})
-    with pytest.raises(InvalidConfig, match="does not refine"):
-        add_error_codes(_exchange(), "grvt")
