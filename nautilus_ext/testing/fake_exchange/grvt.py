@@ -332,39 +332,16 @@ class GrvtProtocol:
 
     def _ticker(self, sym: str) -> dict[str, Any]:
         bids, asks = self.engine.levels(sym, 1)
-        mark = self.engine.mark_price(sym)
         tape = self.engine.trades.get(sym) or []
-        last = tape[-1] if tape else None
-        return {
-            "event_time": wire.ns(self.exchange.now_ms()),
-            "instrument": sym,
-            "mark_price": wire.s(mark),
-            "index_price": wire.s(mark),
-            "last_price": wire.s(last.price if last else mark),
-            "last_size": wire.s(last.qty if last else Decimal(0)),
-            "mid_price": wire.s(mark),
-            "best_bid_price": wire.s(bids[0][0] if bids else None),
-            "best_bid_size": wire.s(bids[0][1] if bids else None),
-            "best_ask_price": wire.s(asks[0][0] if asks else None),
-            "best_ask_size": wire.s(asks[0][1] if asks else None),
-            # GRVT quotes funding rates in percent
-            "funding_rate_8h_curr": wire.s(self.funding_rate * 100),
-            "funding_rate_8h_avg": wire.s(self.funding_rate * 100),
-            "interest_rate": "0.0",
-            "forward_price": "0.0",
-            "buy_volume_24h_b": "0.0",
-            "sell_volume_24h_b": "0.0",
-            "buy_volume_24h_q": "0.0",
-            "sell_volume_24h_q": "0.0",
-            "high_price": wire.s(mark),
-            "low_price": wire.s(mark),
-            "open_price": wire.s(mark),
-            "open_interest": "0.0",
-            "long_short_ratio": "1.0",
-            "funding_rate": wire.s(self.funding_rate * 100),
-            "funding_interval_hours": 8,
-            "next_funding_time": str((self.exchange.now_ms() // 28_800_000 + 1) * 28_800_000 * 1_000_000),
-        }
+        return wire.ticker_dict(
+            sym,
+            self.exchange.now_ms(),
+            bids[0] if bids else None,
+            asks[0] if asks else None,
+            self.engine.mark_price(sym),
+            (tape[-1].price, tape[-1].qty) if tape else None,
+            self.funding_rate,
+        )
 
     def ticker(self, body: dict[str, Any]) -> Any:
         """full/v1/ticker (and ``mini``)."""
@@ -586,32 +563,18 @@ class GrvtProtocol:
         ]
         return {"result": rows[: int(body.get("limit", 500) or 500)], "next": ""}
 
-    def _position_dict(self, sym: str) -> dict[str, Any] | None:
+    def _position_dict(self, sym: str, *, flat: bool = False) -> dict[str, Any] | None:
+        # ``flat``: also a closed position (the stream reports it at size 0)
         pos = self.engine.position(self.sub_account, sym)
-        if not pos.qty:
+        if not pos.qty and not flat:
             return None
-        mark = self.engine.mark_price(sym)
-        upnl = pos.qty * (mark - pos.avg_price)
-        return {
-            "event_time": wire.ns(self.exchange.now_ms()),
-            "sub_account_id": self.sub_account,
-            "instrument": sym,
-            "size": wire.s(pos.qty),
-            "notional": wire.s(pos.qty * mark),
-            "entry_price": wire.s(pos.avg_price),
-            "exit_price": "0.0",
-            "mark_price": wire.s(mark),
-            "unrealized_pnl": wire.s(upnl),
-            "realized_pnl": wire.s(pos.realized_pnl),
-            "total_pnl": wire.s(upnl + pos.realized_pnl),
-            "roi": "0.0",
-            "quote_index_price": "1.0",
-            "est_liquidation_price": "0.0",
-            "leverage": wire.s(self.engine.leverage),
-            "cumulative_fee": "0.0",
-            "cumulative_realized_funding_payment": "0.0",
-            "margin_type": "CROSS",
-        }
+        return wire.position_dict(
+            self.sub_account,
+            pos,
+            self.engine.mark_price(sym),
+            self.engine.leverage,
+            self.exchange.now_ms(),
+        )
 
     def positions(self, body: dict[str, Any]) -> Any:
         """full/v1/positions."""
@@ -704,37 +667,12 @@ class GrvtProtocol:
 
     @staticmethod
     def _confirm(conn: WsConnection, msg: dict[str, Any], subs: list[str]) -> None:
-        params = msg.get("params") or {}
-        conn.send_text(
-            json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "result": {
-                        "stream": params.get("stream"),
-                        "subs": subs,
-                        "unsubs": [],
-                        "num_snapshots": [1 for _ in subs],
-                        "first_sequence_number": ["0" for _ in subs],
-                        "latest_sequence_number": ["0" for _ in subs],
-                    },
-                    "id": msg.get("id"),
-                    "method": "subscribe",
-                }
-            )
-        )
+        stream = str((msg.get("params") or {}).get("stream"))
+        conn.send_text(json.dumps(wire.subscribed(msg.get("id"), stream, subs)))
 
     @staticmethod
     def _ws_error(conn: WsConnection, msg: dict[str, Any], code: int, message: str) -> None:
-        conn.send_text(
-            json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "error": {"code": code, "message": message},
-                    "id": msg.get("id"),
-                    "method": msg.get("method"),
-                }
-            )
-        )
+        conn.send_text(json.dumps(wire.ws_error(msg.get("id"), str(msg.get("method")), code, message)))
 
     async def _on_market_ws(self, conn: WsConnection, msg: dict[str, Any]) -> None:
         if msg.get("method") != "subscribe":
@@ -852,34 +790,11 @@ class GrvtProtocol:
         if fill.account != self.sub_account:
             return
         self._adopt(self.engine.orders[fill.order_id])
-        position = self._position_dict(fill.symbol)
-        if position is None:
-            position = self._position_dict_zero(fill.symbol)
-        self._push_private("v1.position", fill.symbol, position)
+        position = self._position_dict(fill.symbol, flat=True)
+        if position is not None:
+            self._push_private("v1.position", fill.symbol, position)
         if self.exchange.faults.take("drop_private_fills"):
             return
         copies = 2 if self.exchange.faults.duplicate_fills else 1
         for _ in range(copies):
             self._push_private("v1.fill", fill.symbol, self._fill_dict(fill))
-
-    def _position_dict_zero(self, sym: str) -> dict[str, Any]:
-        return {
-            "event_time": wire.ns(self.exchange.now_ms()),
-            "sub_account_id": self.sub_account,
-            "instrument": sym,
-            "size": "0.0",
-            "notional": "0.0",
-            "entry_price": "0.0",
-            "exit_price": "0.0",
-            "mark_price": wire.s(self.engine.mark_price(sym)),
-            "unrealized_pnl": "0.0",
-            "realized_pnl": "0.0",
-            "total_pnl": "0.0",
-            "roi": "0.0",
-            "quote_index_price": "1.0",
-            "est_liquidation_price": "0.0",
-            "leverage": wire.s(self.engine.leverage),
-            "cumulative_fee": "0.0",
-            "cumulative_realized_funding_payment": "0.0",
-            "margin_type": "CROSS",
-        }

@@ -29,6 +29,7 @@ from eth_account.messages import encode_typed_data
 
 from nautilus_ext.testing.fake_exchange.engine import EngineFill
 from nautilus_ext.testing.fake_exchange.engine import EngineOrder
+from nautilus_ext.testing.fake_exchange.engine import EnginePosition
 from nautilus_ext.testing.fake_exchange.engine import MarketSpec
 from nautilus_ext.testing.fake_exchange.engine import OrderStatus
 from nautilus_ext.testing.fake_exchange.engine import RejectReason
@@ -474,3 +475,94 @@ def public_trade_dict(
         "venue": "ORDERBOOK",
         "is_rpi": False,
     }
+
+
+def position_dict(
+    sub_account_id: str, pos: EnginePosition, mark: Decimal, leverage: Decimal, now_ms: int
+) -> dict[str, Any]:
+    """Return a position in GRVT's ``positions`` / ``v1.position`` shape (signed ``size``)."""
+    upnl = pos.qty * (mark - pos.avg_price)
+    return {
+        "event_time": ns(now_ms),
+        "sub_account_id": sub_account_id,
+        "instrument": pos.symbol,
+        "size": s(pos.qty),
+        "notional": s(pos.qty * mark),
+        "entry_price": s(pos.avg_price if pos.qty else Decimal(0)),
+        "exit_price": "0.0",
+        "mark_price": s(mark),
+        "unrealized_pnl": s(upnl),
+        "realized_pnl": s(pos.realized_pnl),
+        "total_pnl": s(upnl + pos.realized_pnl),
+        "roi": "0.0",
+        "quote_index_price": "1.0",
+        "est_liquidation_price": "0.0",
+        "leverage": s(leverage),
+        "cumulative_fee": "0.0",
+        "cumulative_realized_funding_payment": "0.0",
+        "margin_type": "CROSS",
+    }
+
+
+def ticker_dict(
+    instrument: str,
+    now_ms: int,
+    best_bid: tuple[Decimal, Decimal] | None,
+    best_ask: tuple[Decimal, Decimal] | None,
+    mark: Decimal,
+    last: tuple[Decimal, Decimal] | None,
+    funding_rate: Decimal,
+) -> dict[str, Any]:
+    """Return a ticker in GRVT's ``ticker`` / ``v1.ticker.s`` shape (``last``: price, size)."""
+    funding = s(funding_rate * 100)  # GRVT quotes funding rates in percent
+    return {
+        "event_time": ns(now_ms),
+        "instrument": instrument,
+        "mark_price": s(mark),
+        "index_price": s(mark),
+        "last_price": s(last[0] if last else mark),
+        "last_size": s(last[1] if last else Decimal(0)),
+        "mid_price": s(mark),
+        "best_bid_price": s(best_bid[0] if best_bid else None),
+        "best_bid_size": s(best_bid[1] if best_bid else None),
+        "best_ask_price": s(best_ask[0] if best_ask else None),
+        "best_ask_size": s(best_ask[1] if best_ask else None),
+        "funding_rate_8h_curr": funding,
+        "funding_rate_8h_avg": funding,
+        "interest_rate": "0.0",
+        "forward_price": "0.0",
+        "buy_volume_24h_b": "0.0",
+        "sell_volume_24h_b": "0.0",
+        "buy_volume_24h_q": "0.0",
+        "sell_volume_24h_q": "0.0",
+        "high_price": s(mark),
+        "low_price": s(mark),
+        "open_price": s(mark),
+        "open_interest": "0.0",
+        "long_short_ratio": "1.0",
+        "funding_rate": funding,
+        "funding_interval_hours": 8,
+        "next_funding_time": str((now_ms // 28_800_000 + 1) * 28_800_000 * 1_000_000),
+    }
+
+
+def subscribed(request_id: Any, stream: str, selectors: list[str]) -> dict[str, Any]:
+    """Return GRVT's JSON-RPC answer to a ``subscribe``."""
+    return {
+        "jsonrpc": "2.0",
+        "result": {
+            "stream": stream,
+            "subs": selectors,
+            "unsubs": [],
+            "num_snapshots": [1 for _ in selectors],
+            "first_sequence_number": ["0" for _ in selectors],
+            "latest_sequence_number": ["0" for _ in selectors],
+        },
+        "id": request_id,
+        "method": "subscribe",
+    }
+
+
+def ws_error(request_id: Any, method: str, code: int, message: str) -> dict[str, Any]:
+    """Return GRVT's JSON-RPC error (``{"error": {"code", "message"}}``)."""
+    return {"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": request_id, "method": method}
