@@ -417,3 +417,34 @@ def test_every_fill_is_one_position_update_and_one_fill_push() -> None:
 
     _in_loop(body)
     assert engine_fills.count(Decimal("1.0")) == 2  # one per side of the first match
+
+
+@pytest.mark.slow
+def test_the_node_learns_the_venue_order_id_grvt_names_after_the_ack(
+    fake_exchange: FakeExchange, start_node: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """create_order answers ``0x00``: the adapter must not take that for the order's id."""
+    from nautilus_trader.model.enums import OrderSide
+    from nautilus_trader.model.enums import OrderStatus
+    from nautilus_trader.model.identifiers import InstrumentId
+
+    from nautilus_ext.testing import eventually
+    from tests.integration.adapters.ccxt.conftest import VENUES
+    from tests.integration.adapters.ccxt.test_orders_e2e import _limit
+    from tests.integration.adapters.ccxt.test_orders_e2e import _order
+    from tests.integration.adapters.ccxt.test_orders_e2e import _ready
+    from tests.integration.adapters.ccxt.test_orders_e2e import _submit
+
+    spec = VENUES["grvt"]
+    for name, value in spec["env"].items():
+        monkeypatch.setenv(name, value)
+    iid = InstrumentId.from_str(spec["instrument"])
+    h = start_node("grvt", subscribe=False)
+    strat = _ready(h, iid)
+    coids = [_submit(h, strat, _limit(spec, iid, OrderSide.BUY, "0.1", spec["bids"][1][0])) for _ in range(2)]
+    eventually(lambda: all(_order(h, c).status is OrderStatus.ACCEPTED for c in coids), 10)
+    engine = fake_exchange.grvt.engine
+    resting = fake_exchange.call(lambda: engine.open_orders(SUB))
+    venue_ids = {fake_exchange.grvt.grvt_id(o) for o in resting}
+    assert {_order(h, c).venue_order_id.value for c in coids} == venue_ids  # type: ignore[union-attr]
+    assert "0x00" not in venue_ids
