@@ -13,6 +13,7 @@ from adapters.ccxt.config import CcxtExecClientConfig
 from adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
 from adapters.ccxt.constants import EXACT_ERROR_OVERRIDES
 from adapters.ccxt.constants import MARKET_TYPE_DEFAULT_EXCHANGES
+from adapters.ccxt.constants import MARKET_TYPES_FILTERED_LOCALLY
 from adapters.ccxt.constants import REST_HOST_LABEL_IN_PATH
 from adapters.ccxt.constants import URL_ROUTED_ERROR_FAMILY
 from adapters.ccxt.constants import WS_HOST_LABEL_IN_PATH
@@ -76,7 +77,7 @@ def create_exchange(
     if klass is None:
         raise InvalidConfig(f"ccxt.pro has no exchange {config.exchange_id!r}")
     options: dict[str, Any] = dict(DEFAULT_EXCHANGE_OPTIONS.get(config.exchange_id, {}))
-    if config.market_types is not None:
+    if config.market_types is not None and config.exchange_id not in MARKET_TYPES_FILTERED_LOCALLY:
         options["fetchMarkets"] = {"types": list(config.market_types)}
         if config.exchange_id in MARKET_TYPE_DEFAULT_EXCHANGES and len(config.market_types) == 1:
             options["defaultType"] = config.market_types[0]

@@ -26,6 +26,9 @@ VENUE_BY_EXCHANGE_ID: Final[dict[str, str]] = {
 DEFAULT_EXCHANGE_OPTIONS: Final[dict[str, dict[str, object]]] = {
     # ccxt charges its own builder fee on Hyperliquid orders unless disabled: never by default
     "hyperliquid": {"builderFee": False, "approvedBuilderFee": False},
+    # Coinbase: balances from Advanced Trade's brokerage accounts (available + hold), not the
+    # retail v2 wallets ccxt reads by default (no holds, so nothing would show as used)
+    "coinbase": {"fetchBalance": "v3PrivateGetBrokerageAccounts"},
     # ccxt's Aster adds its builder (0.1% fee) to every perp order and asks the account to
     # approve it at sign-in unless disabled: never by default
     "aster": {"builderFee": False},
@@ -52,6 +55,16 @@ WS_HOST_LABEL_IN_PATH: Final = frozenset({"aster"}) | {"grvt"}  # GRVT: market-d
 # call (the transpiled code tests a variable that is always None). Orders and fills come from
 # the REST poll there (fill_poll_interval_ms); a test fails once ccxt fixes it
 NO_PRIVATE_STREAM_EXCHANGES: Final = frozenset({"aster"})
+
+# ccxt exchanges whose ``fetchMarkets`` option names the method to use (Coinbase's
+# "fetchMarketsV3"): ``market_types`` must not overwrite it, so the instrument provider
+# filters the loaded markets by ccxt market type instead
+MARKET_TYPES_FILTERED_LOCALLY: Final = frozenset({"coinbase"})
+
+# ccxt sizes spot market buys in quote (amount * a reference price) on these venues unless
+# told otherwise; the venue also takes a base size, which fills exactly the ordered quantity:
+# the adapter sends the base size in the venue's own order configuration
+MARKET_BUY_BASE_SIZE: Final = frozenset({"coinbase"})
 
 # -- GRVT (ccxt 4.5.90) -------------------------------------------------------------------
 # ccxt exchanges whose REST hosts all serve from "/" (GRVT: edge, trades, market-data): a local
@@ -114,6 +127,9 @@ UNKNOWN_INSTRUMENT: Final = "UNKNOWN_INSTRUMENT"
 PRE_SUBMIT_BLOCKED: Final = "PRE_SUBMIT_BLOCKED"
 MODIFY_NOT_SUPPORTED: Final = "MODIFY_NOT_SUPPORTED"
 ORDER_NOT_FOUND: Final = "ORDER_NOT_FOUND"
+# a reduce-only order on a spot market (no position to reduce; ccxt would send Coinbase's
+# futures close-position request)
+REDUCE_ONLY_NOT_SUPPORTED: Final = "REDUCE_ONLY_NOT_SUPPORTED"
 
 # Message-bus topic prefix for feed status (stale/fresh) events
 FEED_STATUS_TOPIC: Final = "nautilus_ext.feed_status"

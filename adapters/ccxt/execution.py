@@ -51,17 +51,20 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.identifiers import TradeId
 from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.identifiers import VenueOrderId
+from nautilus_trader.model.instruments import CurrencyPair
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import AccountBalance
 from nautilus_trader.model.objects import Money
 from nautilus_trader.model.orders import Order
 
 from adapters.ccxt.config import CcxtExecClientConfig
+from adapters.ccxt.constants import MARKET_BUY_BASE_SIZE
 from adapters.ccxt.constants import MODIFY_NOT_SUPPORTED
 from adapters.ccxt.constants import NO_PRIVATE_STREAM_EXCHANGES
 from adapters.ccxt.constants import ORDER_NOT_FOUND
 from adapters.ccxt.constants import PLACEHOLDER_ORDER_IDS
 from adapters.ccxt.constants import PRE_SUBMIT_BLOCKED
+from adapters.ccxt.constants import REDUCE_ONLY_NOT_SUPPORTED
 from adapters.ccxt.constants import UNKNOWN_INSTRUMENT
 from adapters.ccxt.constants import UNSUPPORTED_ORDER_TYPE
 from adapters.ccxt.constants import UNSUPPORTED_TIME_IN_FORCE
@@ -75,6 +78,7 @@ from adapters.ccxt.parsing.orders import CLIENT_ID_PARAM
 from adapters.ccxt.parsing.orders import NON_UNIQUE_CLIENT_ID_EXCHANGES
 from adapters.ccxt.parsing.orders import TIF_OUT
 from adapters.ccxt.parsing.orders import client_id_param
+from adapters.ccxt.parsing.orders import edit_refusal
 from adapters.ccxt.parsing.orders import fill_report
 from adapters.ccxt.parsing.orders import liquidity_side
 from adapters.ccxt.parsing.orders import order_status
@@ -172,6 +176,10 @@ class CcxtExecutionClient(LiveExecutionClient):
         self._confirm_tasks: set[asyncio.Task[None]] = set()
         self._fill_gap_checked: set[ClientOrderId] = set()
         self._poll_now = asyncio.Event()
+        # spot fills move wallets the margin account does not model: re-read the venue's
+        # balances after them (one refresh task at a time, re-run while more fills arrive)
+        self._account_dirty = False
+        self._account_refresh: asyncio.Task[None] | None = None
         self.latency = LatencyRecorder()
         self.duplicate_fills_ignored = 0
         self.stream_errors = 0
@@ -255,7 +263,12 @@ class CcxtExecutionClient(LiveExecutionClient):
                 continue
             cur = currency(str(code))
             used = min(max(used, Decimal(0)), total)
-            balances.append(AccountBalance(Money(total, cur), Money(used, cur), Money(total - used, cur)))
+            # round both to the currency's precision before subtracting: Nautilus requires
+            # total - locked == free exactly (a spot hold of limit notional plus fee has more
+            # decimals than USD, and rounding three amounts separately can miss by a cent)
+            total_money, used_money = Money(total, cur), Money(used, cur)
+            free_money = Money(total_money.as_decimal() - used_money.as_decimal(), cur)
+            balances.append(AccountBalance(total_money, used_money, free_money))
         if balances:
             self.generate_account_state(balances, [], True, self._clock.timestamp_ns())
 
@@ -294,16 +307,32 @@ class CcxtExecutionClient(LiveExecutionClient):
             return f"{UNSUPPORTED_ORDER_TYPE}: post-only MARKET"
         if self._provider.ccxt_symbol(order.instrument_id) is None:
             return f"{UNKNOWN_INSTRUMENT}: {order.instrument_id}"
+        if order.is_reduce_only and self._is_spot(order.instrument_id):
+            return f"{REDUCE_ONLY_NOT_SUPPORTED}: spot market {order.instrument_id} has no position"
         if self._pre_submit_check is not None:
             reason = self._pre_submit_check(order)
             if reason:
                 return f"{PRE_SUBMIT_BLOCKED}: {reason}"
         return None
 
+    def _is_spot(self, instrument_id: InstrumentId) -> bool:
+        return isinstance(self._provider.find(instrument_id), CurrencyPair)
+
     def _order_params(self, order: Order) -> dict[str, Any]:
         params: dict[str, Any] = {
             client_id_param(self._exchange_id): venue_client_id(self._exchange_id, order.client_order_id),
         }
+        if (
+            self._exchange_id in MARKET_BUY_BASE_SIZE
+            and order.order_type is OrderType.MARKET
+            and order.side is OrderSide.BUY
+        ):
+            # ccxt would spend amount * price of quote; Coinbase's market IOC also takes the
+            # base size, which fills exactly the ordered quantity
+            symbol = self._provider.ccxt_symbol(order.instrument_id) or ""
+            base_size = self._exchange.amount_to_precision(symbol, float(order.quantity))
+            params["createMarketBuyOrderRequiresPrice"] = False
+            params["order_configuration"] = {"market_market_ioc": {"base_size": base_size}}
         if order.order_type is OrderType.LIMIT:
             params["timeInForce"] = TIF_OUT[order.time_in_force]
             if order.is_post_only:
@@ -666,6 +695,17 @@ class CcxtExecutionClient(LiveExecutionClient):
                 self._clock.timestamp_ns(),
             )
             return
+        refusal = edit_refusal(result)
+        if refusal is not None:
+            self.generate_order_modify_rejected(
+                order.strategy_id,
+                order.instrument_id,
+                order.client_order_id,
+                order.venue_order_id,
+                f"ORDER_REJECTED: {refusal}",
+                self._clock.timestamp_ns(),
+            )
+            return
         new_id = VenueOrderId(str(result.get("id") or venue_id))
         self._remember(order.client_order_id, new_id)
         self.generate_order_updated(
@@ -894,6 +934,23 @@ class CcxtExecutionClient(LiveExecutionClient):
         self._accept_if_submitted(client_order_id, venue_order_id)
         self.latency.fill(client_order_id.value, self._clock.timestamp_ns())
         self._emit_fill(order, instrument, trade, venue_order_id, TradeId(trade_id))
+        if isinstance(instrument, CurrencyPair):
+            self._refresh_account_soon()
+
+    def _refresh_account_soon(self) -> None:
+        self._account_dirty = True
+        if self._account_refresh is not None and not self._account_refresh.done():
+            return
+        task = self.create_task(self._refresh_account(), log_msg="ccxt_account_refresh")
+        if task is not None:
+            self._account_refresh = task
+            self._confirm_tasks.add(task)
+            task.add_done_callback(self._confirm_tasks.discard)
+
+    async def _refresh_account(self) -> None:
+        while self._account_dirty:
+            self._account_dirty = False
+            await self._update_account_state()
 
     def _emit_fill(
         self,
@@ -1067,7 +1124,8 @@ class CcxtExecutionClient(LiveExecutionClient):
         so a position closed or opened behind the system's back shows as a mismatch. Nothing is
         published while there is nothing to watch.
         """
-        watched = watched_instruments(self._cache, self.venue)
+        # spot holdings are wallet balances, not positions: only derivatives are compared
+        watched = {i for i in watched_instruments(self._cache, self.venue) if not self._is_spot(i)}
         symbols = [s for s in (self._provider.ccxt_symbol(i) for i in sorted(watched, key=str)) if s]
         if not symbols:
             return None
@@ -1090,8 +1148,14 @@ class CcxtExecutionClient(LiveExecutionClient):
         self,
         command: GeneratePositionStatusReports,
     ) -> list[PositionStatusReport]:
-        """Return the venue's open positions (for reconciliation at start)."""
-        symbols = self._symbols(command.instrument_id)
+        """Return the venue's open positions (for reconciliation at start; none on spot)."""
+        symbols = [
+            s
+            for s in self._symbols(command.instrument_id)
+            if not isinstance(self._instrument_for(s), CurrencyPair)
+        ]
+        if not symbols:
+            return []
         try:
             positions = await self._fetch_positions(symbols)
         except NautilusExtError as e:

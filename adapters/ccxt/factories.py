@@ -15,6 +15,7 @@ from adapters.ccxt.client import create_exchange
 from adapters.ccxt.config import CcxtDataClientConfig
 from adapters.ccxt.config import CcxtExecClientConfig
 from adapters.ccxt.constants import MARKET_TYPE_DEFAULT_EXCHANGES
+from adapters.ccxt.constants import MARKET_TYPES_FILTERED_LOCALLY
 from adapters.ccxt.constants import venue_for
 from adapters.ccxt.credentials import load_credentials
 from adapters.ccxt.data import CcxtDataClient
@@ -61,7 +62,11 @@ def build_provider(
         registry=registry,
         timeout_secs=max(config.timeout_ms / 1000 * 3, 10.0),
         clock=clock,
-        market_types=(config.market_types if config.exchange_id in MARKET_TYPE_DEFAULT_EXCHANGES else None),
+        market_types=(
+            config.market_types
+            if config.exchange_id in MARKET_TYPE_DEFAULT_EXCHANGES | MARKET_TYPES_FILTERED_LOCALLY
+            else None
+        ),
     )
 
 

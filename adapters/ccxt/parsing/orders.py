@@ -54,7 +54,9 @@ UINT64_CLIENT_ID_EXCHANGES: Final = frozenset({"grvt"})
 ALNUM_CLIENT_ID_EXCHANGES: Final = frozenset({"okx"})
 # Venues where ccxt does not map ``clientOrderId``: the venue's own parameter carries our id
 # (Deribit's ``label``, up to 64 characters, echoed on orders and trades)
-CLIENT_ID_PARAM: Final[dict[str, str]] = {"deribit": "label"}
+# (Coinbase: ccxt drops ``clientOrderId`` and sends a random ``ccxt-<uuid>``; the venue's own
+# ``client_order_id`` overrides it, so a retried order keeps its id)
+CLIENT_ID_PARAM: Final[dict[str, str]] = {"deribit": "label", "coinbase": "client_order_id"}
 # Venues whose client order id is an unsigned 32-bit integer (Backpack's ``clientId``; ccxt
 # reads ``clientOrderId`` with ``safe_integer`` and silently drops anything else)
 UINT32_CLIENT_ID_EXCHANGES: Final = frozenset({"backpack"})
@@ -95,6 +97,22 @@ def venue_client_id(exchange_id: str, client_order_id: ClientOrderId | str) -> s
     ):
         return hashlib.sha256(text.encode()).hexdigest()[:32]
     return text
+
+
+def edit_refusal(result: Any) -> str | None:
+    """
+    Return why the venue refused an edit that ccxt returned as an order, else ``None``.
+
+    ccxt's Coinbase ``edit_order`` parses the response as an order without checking it: a
+    refused edit (``{"success": false, "errors": [{"edit_failure_reason": ...}]}``) comes back
+    as an order with no id, while the order is unchanged at the venue.
+    """
+    info = result.get("info") if isinstance(result, dict) else None
+    if not isinstance(info, dict) or info.get("success") is not False:
+        return None
+    errors = info.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    return str(first.get("edit_failure_reason") or "edit refused by venue")
 
 
 def ms_to_ns(value: Any, default: int) -> int:

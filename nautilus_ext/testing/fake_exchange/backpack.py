@@ -1,7 +1,9 @@
 """
 The Backpack Exchange part of the fake exchange: USDC-margined perpetuals (``BTC_USDC_PERP``)
-over REST (``/api/v1/...``, ``/wapi/v1/...``) and the WebSocket at ``/`` (Backpack's stream
-host ``wss://ws.backpack.exchange`` has no path).
+over REST (``/api/v1/...``, ``/wapi/v1/...``) and the WebSocket at ``/``, all under the path
+prefix ``/backpack`` (Backpack's stream host ``wss://ws.backpack.exchange`` has no path, nor has
+Coinbase's, whose signed JWT names the request path: Coinbase keeps the root, Backpack's
+signatures do not cover the path, so Backpack moves). Point ccxt at ``<base_url>/backpack``.
 
 Shapes are in :mod:`.backpack_wire`. Every private request is verified as Backpack does: the
 ED25519 signature of the instruction string against the registered public key, the timestamp
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from nautilus_ext.testing.fake_exchange.server import FakeExchange
     from nautilus_ext.testing.fake_exchange.server import WsConnection
 
+PREFIX: Final = "/backpack"
 WS_PATH: Final = "/"
 REST_PREFIXES: Final = ("/api/v1/", "/wapi/v1/")
 MAX_CLIENT_ID: Final = 2**32 - 1

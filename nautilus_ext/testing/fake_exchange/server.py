@@ -109,6 +109,9 @@ class FakeExchange:
     bybit_markets, binance_markets, okx_markets, hyperliquid_markets, deribit_markets : list, optional
         Markets to list on each venue (defaults: BTC and ETH linear perpetuals; on Deribit
         BTC-PERPETUAL inverse and BTC_USDC-PERPETUAL linear).
+    coinbase_markets : list, optional
+        Coinbase Advanced Trade spot products (default BTC-USD and ETH-USD); the user's USD
+        wallet starts at ``balances["coinbase"]`` (default 100,000), crypto wallets at zero.
     balances : dict[str, Decimal], optional
         Starting quote balance of the user account on each venue (``bybit``, ``binance``, ``okx``,
         ``hyperliquid``; ``deribit`` is the USDC account, ``deribit_btc`` the BTC one, default 10).
@@ -149,6 +152,7 @@ class FakeExchange:
         okx_markets: list[MarketSpec] | None = None,
         deribit_markets: list[MarketSpec] | None = None,
         backpack_markets: list[MarketSpec] | None = None,
+        coinbase_markets: list[MarketSpec] | None = None,
         balances: dict[str, Decimal] | None = None,
         api_key: str = "fake-key",
         api_secret: str = "fake-secret",
@@ -244,9 +248,20 @@ class FakeExchange:
             api_key=api_key,
             api_secret=api_secret,
         )
+        # Coinbase Advanced Trade (spot): USD wallet from ``balances["coinbase"]``, crypto at zero
+        from nautilus_ext.testing.fake_exchange.coinbase import RATE_LIMITED_BODY as COINBASE_429
+        from nautilus_ext.testing.fake_exchange.coinbase import CoinbaseProtocol
+        from nautilus_ext.testing.fake_exchange.coinbase import default_coinbase_markets
+
+        self.coinbase = CoinbaseProtocol(
+            self,
+            MatchingEngine(coinbase_markets or default_coinbase_markets(), self.now_ms),
+            starting_balances={"USD": balances.get("coinbase", Decimal(100_000))},
+        )
+        self.rate_limit_bodies["/api/v3/brokerage"] = COINBASE_429
         self._add_aster(aster_markets, aster_spot_markets, aster_wallet, aster_agents, balances)
         # -- Backpack (USDC perpetuals, ED25519-signed requests) --
-        from nautilus_ext.testing.fake_exchange.backpack import REST_PREFIXES as BACKPACK_PREFIXES
+        from nautilus_ext.testing.fake_exchange.backpack import PREFIX as BACKPACK_PREFIX
         from nautilus_ext.testing.fake_exchange.backpack import BackpackProtocol
         from nautilus_ext.testing.fake_exchange.backpack import default_backpack_markets
         from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_KEY as BACKPACK_TEST_KEY
@@ -261,8 +276,10 @@ class FakeExchange:
             ),
             api_key=backpack_api_key or BACKPACK_TEST_KEY,
         )
-        for prefix in BACKPACK_PREFIXES:
-            self.rate_limit_bodies[prefix] = {"code": "TOO_MANY_REQUESTS", "message": "Too many requests"}
+        self.rate_limit_bodies[BACKPACK_PREFIX] = {
+            "code": "TOO_MANY_REQUESTS",
+            "message": "Too many requests",
+        }
         self._add_grvt(grvt_markets, balances)
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -345,8 +362,15 @@ class FakeExchange:
         self.okx.register(app)
         self.hyperliquid.register(app)
         self.deribit.register(app)
+        self.coinbase.register(app)
         self.aster.register(app)
-        self.backpack.register(app)
+        # Backpack under /backpack: its WebSocket, like Coinbase's, lives at the host root
+        from nautilus_ext.testing.fake_exchange.backpack import PREFIX as BACKPACK_PREFIX
+
+        backpack = web.Application()
+        self.backpack.register(backpack)
+        app.router.add_get(BACKPACK_PREFIX, self.backpack.ws)  # the stream URL has no trailing slash
+        app.add_subapp(BACKPACK_PREFIX, backpack)
         self.grvt.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app

@@ -28,6 +28,8 @@ from nautilus_ext.testing.fake_exchange import FakeExchange
 from nautilus_ext.testing.fake_exchange.aster_wire import TEST_PRIVATE_KEY as ASTER_KEY
 from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_KEY as BACKPACK_KEY
 from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_SECRET as BACKPACK_SECRET
+from nautilus_ext.testing.fake_exchange.coinbase_auth import TEST_KEY_NAME as CB_KEY_NAME
+from nautilus_ext.testing.fake_exchange.coinbase_auth import TEST_PRIVATE_KEY_PEM as CB_PRIVATE_KEY
 from nautilus_ext.testing.fake_exchange.grvt_wire import TEST_PRIVATE_KEY as GRVT_KEY
 from nautilus_ext.testing.fake_exchange.grvt_wire import TEST_SUB_ACCOUNT as GRVT_SUB_ACCOUNT
 from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
@@ -118,6 +120,28 @@ VENUES: dict[str, dict[str, Any]] = {
         "owner": "USER:USDC",
         "order_path": "/api/v2/private/buy",
     },
+    # Coinbase Advanced Trade: a spot venue. Capability flags: no positions (holdings are
+    # wallet balances, checked instead of positions), no derivatives data (mark/funding)
+    "coinbase": {
+        "venue": "COINBASE",
+        "market_types": ("spot",),
+        "instrument": "BTC/USD.COINBASE",
+        "canonical_kind": "SPOT_PAIR",
+        "symbol": "BTC-USD",
+        "env": {
+            "NAUTILUS_EXT_COINBASE_API_KEY": CB_KEY_NAME,
+            "NAUTILUS_EXT_COINBASE_API_SECRET": CB_PRIVATE_KEY,
+        },
+        "bids": [("49999.99", "1"), ("49999.00", "2")],
+        "asks": [("50000.01", "1"), ("50001.00", "2")],
+        "qty_step": "0.00000001",
+        "owner": "USER",
+        "order_path": "/api/v3/brokerage/orders",
+        "positions": False,
+        "derivatives": False,
+        "base": "BTC",
+        "quote": "USD",
+    },
     # Aster (no NautilusTrader adapter): served under /aster on the fake; the account is the
     # test key's address (EIP-712 signed requests). ccxt 4.5.90 has no editOrder for Aster and
     # its Python private streams always fail, so the client polls REST for orders and fills
@@ -151,7 +175,8 @@ VENUES: dict[str, dict[str, Any]] = {
         "asks": [("50000.1", "1"), ("50001.0", "2")],
         "qty_step": "0.0001",
         "owner": "USER",
-        "order_path": "/api/v1/order",
+        "order_path": "/backpack/api/v1/order",
+        "url_prefix": "/backpack",
         # ccxt has no editOrder for Backpack: a modify is refused with MODIFY_NOT_SUPPORTED
         "modify": False,
     },

@@ -24,6 +24,7 @@ from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.testing.fake_exchange import FakeExchange
 from nautilus_ext.testing.fake_exchange import Side
+from nautilus_ext.testing.fake_exchange.backpack import PREFIX
 from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_KEY
 from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_SECRET
 from nautilus_ext.testing.fake_exchange.backpack_wire import sign
@@ -45,7 +46,7 @@ def _client(ex: FakeExchange, **overrides: Any) -> Any:
             **overrides,
         }
     )
-    client.urls["api"] = point_urls(client.urls["api"], ex.base_url, ex.ws_url)
+    client.urls["api"] = point_urls(client.urls["api"], ex.base_url + PREFIX, ex.ws_url + PREFIX)
     apply_error_overrides(client, "backpack")
     return client
 
@@ -87,7 +88,9 @@ async def _raw(
     async with aiohttp.ClientSession() as session:
         data = None if body is None else json.dumps(body)
         request_headers = {**headers, **({"Content-Type": "application/json"} if body is not None else {})}
-        async with session.request(method, ex.base_url + path, headers=request_headers, data=data) as r:
+        async with session.request(
+            method, ex.base_url + PREFIX + path, headers=request_headers, data=data
+        ) as r:
             text = await r.text()
             try:
                 return r.status, json.loads(text)
@@ -153,7 +156,7 @@ def test_ccxt_errors_map_to_the_taxonomy() -> None:
             ex.faults.reject_next_orders = 1
             injected = await _taxonomy(lambda: client.create_order(SYMBOL, "limit", "buy", 0.1, 40000))
             assert injected.code is ErrorCode.ORDER_REJECTED
-            ex.faults.http_429_next, ex.faults.fault_path_prefix = 1, "/api/v1/order"
+            ex.faults.http_429_next, ex.faults.fault_path_prefix = 1, PREFIX + "/api/v1/order"
             limited = await _taxonomy(lambda: client.create_order(SYMBOL, "limit", "buy", 0.1, 40000))
             assert (limited.code, limited.retryable) == (ErrorCode.RATE_LIMITED, True)
             # a FOK that cannot fill is not refused: it expires unfilled
@@ -221,7 +224,7 @@ def test_shapes_parsed_by_plain_ccxt() -> None:
 
 def test_streams_signed_subscriptions_and_order_events() -> None:
     async def body(ex: FakeExchange) -> None:
-        async with aiohttp.ClientSession() as session, session.ws_connect(ex.ws_url) as ws:
+        async with aiohttp.ClientSession() as session, session.ws_connect(ex.ws_url + PREFIX + "/") as ws:
 
             async def receive() -> dict[str, Any]:
                 message: dict[str, Any] = json.loads((await ws.receive(timeout=3)).data)

@@ -25,7 +25,8 @@ MARKET_PATH = {
     "bybit": "/v5/market",
     "binanceusdm": "/fapi/v1/depth",
     "aster": "/aster/fapi/v3/depth",
-    "backpack": "/api/v1/depth",
+    "backpack": "/backpack/api/v1/depth",
+    "coinbase": "/api/v3/brokerage/market",
     "grvt": "/grvt/market-data/full/v1/book",
 }
 

@@ -1,6 +1,11 @@
 """End to end order lifecycle through a real TradingNode: ack, fills, position, cancel, reject,
-dropped sockets and restart reconciliation, on the Bybit, Binance USD-M, OKX, Hyperliquid and
-Deribit fakes."""
+dropped sockets and restart reconciliation, on the Bybit, Binance USD-M, OKX, Hyperliquid,
+Deribit and Coinbase fakes.
+
+Coinbase Advanced is spot (``"positions": False`` in VENUES): where the perpetual venues check
+the venue position, the spot venue checks the wallets instead (the node's account balances,
+refreshed from the venue after fills, and the venue's own wallet), and reduce-only orders,
+which have no meaning without a position, are denied before anything is sent."""
 
 from __future__ import annotations
 
@@ -85,6 +90,46 @@ def _q(spec: dict[str, Any], qty: Decimal) -> Any:
     return Quantity(qty, int(precision))
 
 
+def _holds(
+    h: NodeHarness,
+    fake: FakeExchange,
+    exchange_id: str,
+    iid: InstrumentId,
+    qty: Decimal,
+    avg_px: str | None = None,
+) -> None:
+    """Assert the account holds ``qty`` of the instrument: a position, or a spot wallet."""
+    spec = VENUES[exchange_id]
+    if spec.get("positions", True):
+        position = h.call(lambda: h.node.cache.positions_open(instrument_id=iid))  # type: ignore
+        assert len(position) == 1
+        assert position[0].signed_qty == pytest.approx(float(qty))
+        if avg_px is not None:
+            assert position[0].avg_px_open == pytest.approx(float(avg_px))
+        return
+    from nautilus_trader.model.objects import Currency
+    from nautilus_trader.model.objects import Money
+
+    base, quote = Currency.from_str(spec["base"]), Currency.from_str(spec["quote"])
+    protocol = getattr(fake, exchange_id)
+    wallets = fake.call(protocol.wallets)
+    assert wallets[spec["base"]] == qty  # the venue's wallet moved by exactly the fills
+
+    def node_balances() -> tuple[Decimal, Decimal] | None:
+        account = h.node.cache.account_for_venue(iid.venue)  # type: ignore[union-attr]
+        if account is None or account.balance_total(base) is None:
+            return None
+        return account.balance_total(base).as_decimal(), account.balance_total(quote).as_decimal()
+
+    # the node holds quote at the currency's precision (USD: cents)
+    quote_total = Money(wallets[spec["quote"]], quote).as_decimal()
+    eventually(
+        lambda: h.call(node_balances) == (qty, quote_total),
+        10,
+        message=lambda: f"node balances {h.call(node_balances)} != venue {wallets}",
+    )
+
+
 def _p(price: str) -> Any:
     from nautilus_trader.model.objects import Price
 
@@ -112,10 +157,7 @@ def test_limit_ack_partial_fill_fill_position(
     assert [f.last_qty.as_decimal() for f in fills] == [Decimal("0.1"), Decimal("0.2")]
     assert len({f.trade_id for f in fills}) == 2
     assert all(f.last_px.as_decimal() == Decimal(bid) for f in fills)
-    position = h.call(lambda: h.node.cache.positions_open(instrument_id=iid))  # type: ignore
-    assert len(position) == 1
-    assert position[0].signed_qty == pytest.approx(0.3)
-    assert position[0].avg_px_open == pytest.approx(float(bid))
+    _holds(h, fake_exchange, exchange_id, iid, Decimal("0.3"), avg_px=bid)
 
 
 def test_market_ioc_fok_post_only_reduce_only(
@@ -136,17 +178,34 @@ def test_market_ioc_fok_post_only_reduce_only(
     po = _submit(h, strat, _limit(spec, iid, OrderSide.BUY, "0.1", spec["asks"][1][0], post_only=True))
     eventually(lambda: _order(h, po).is_closed, 10, message="post-only not closed")
     assert _order(h, po).filled_qty.as_decimal() == 0
-    # reduce-only sell against the long: fills at the bid
+    spot = not spec.get("positions", True)
+    if spot:
+        # spot: a reduce-only order is denied before anything leaves; a plain sell reduces
+        sent_before = len(fake_exchange.received_orders)
+        denied = _submit(
+            h, strat, lambda f: f.market(iid, OrderSide.SELL, _q(spec, Decimal("0.4")), reduce_only=True)
+        )
+        eventually(lambda: _order(h, denied).status is OrderStatus.DENIED, 10)
+        reasons = [e.reason for e in list(strat.events) if isinstance(e, OrderDenied)]
+        assert reasons[-1].startswith("REDUCE_ONLY_NOT_SUPPORTED")
+        assert len(fake_exchange.received_orders) == sent_before
+    # (reduce-only) sell against the long: fills at the bid
     ro = _submit(
-        h, strat, lambda f: f.market(iid, OrderSide.SELL, _q(spec, Decimal("0.4")), reduce_only=True)
+        h,
+        strat,
+        lambda f: f.market(iid, OrderSide.SELL, _q(spec, Decimal("0.4")), reduce_only=not spot),
     )
     eventually(lambda: _order(h, ro).status is OrderStatus.FILLED, 10, message="no RO fill")
     assert _fills(strat, ro)[0].last_px.as_decimal() == Decimal(bid)
-    pos = h.call(lambda: h.node.cache.positions_open(instrument_id=iid))  # type: ignore
-    assert pos[0].signed_qty == pytest.approx(0.6)
-    # a reduce-only that would flip the position is rejected by the venue
-    bad = _submit(h, strat, lambda f: f.market(iid, OrderSide.SELL, _q(spec, Decimal("2")), reduce_only=True))
+    _holds(h, fake_exchange, exchange_id, iid, Decimal("0.6"))
+    # a reduce-only that would flip the position is rejected by the venue (spot: selling
+    # more than the wallet holds)
+    bad = _submit(
+        h, strat, lambda f: f.market(iid, OrderSide.SELL, _q(spec, Decimal("2")), reduce_only=not spot)
+    )
     eventually(lambda: _order(h, bad).status is OrderStatus.REJECTED, 10)
+    if spot:
+        assert _rejections(strat)[-1].startswith("INSUFFICIENT_BALANCE")
 
 
 def test_cancel_and_cancel_all(
@@ -258,13 +317,15 @@ def test_restart_reconciles_open_orders_and_positions(
     h2 = start_node(exchange_id, subscribe=False)
     _ready(h2, iid)
 
+    has_positions = spec.get("positions", True)
+
     def reconciled() -> bool:
         orders = h2.node.cache.orders_open(instrument_id=iid)  # type: ignore[union-attr]
         positions = h2.node.cache.positions_open(instrument_id=iid)  # type: ignore[union-attr]
-        return len(orders) == 1 and len(positions) == 1
+        return len(orders) == 1 and (len(positions) == 1 or not has_positions)
 
     eventually(lambda: h2.call(reconciled), 20, message="not reconciled")
     orders = h2.call(lambda: h2.node.cache.orders_open(instrument_id=iid))  # type: ignore
     assert orders[0].quantity.as_decimal() == Decimal("0.2")
-    positions = h2.call(lambda: h2.node.cache.positions_open(instrument_id=iid))  # type: ignore
-    assert positions[0].signed_qty == pytest.approx(0.5)
+    # perpetuals: the venue position is rebuilt; spot: the wallets are read back
+    _holds(h2, fake_exchange, exchange_id, iid, Decimal("0.5"))
