@@ -448,3 +448,29 @@ def test_the_node_learns_the_venue_order_id_grvt_names_after_the_ack(
     venue_ids = {fake_exchange.grvt.grvt_id(o) for o in resting}
     assert {_order(h, c).venue_order_id.value for c in coids} == venue_ids  # type: ignore[union-attr]
     assert "0x00" not in venue_ids
+
+
+def test_api_key_login_issues_the_session_ccxt_4_5_90_never_asks_for() -> None:
+    """GRVT's API-key login (ccxt's ``sign_in`` only ever uses the wallet key: pinned)."""
+
+    async def body(ex: FakeExchange) -> None:
+        async with aiohttp.ClientSession() as http:
+            url = ex.base_url + "/grvt/edge/auth/api_key/login"
+            async with http.post(url, json={"api_key": "wrong"}, headers={"Cookie": "rm=true;"}) as r:
+                assert (r.status, await r.json()) == (401, wire.NOT_AUTHENTICATED.body())
+            async with http.post(
+                url, json={"api_key": wire.TEST_API_KEY}, headers={"Cookie": "rm=true;"}
+            ) as r:
+                assert r.status == 200
+                cookie = r.headers["Set-Cookie"].split(";")[0]
+                account = r.headers["X-Grvt-Account-Id"]
+            assert cookie.startswith("gravity=")
+            headers = {"Cookie": cookie, "X-Grvt-Account-Id": account}
+            status, payload = await _post(ex, TRADES + "full/v1/get_sub_accounts", {}, headers)
+            assert (status, payload) == (200, {"sub_account_ids": [SUB]})
+        plain = ccxtpro.grvt({"apiKey": wire.TEST_API_KEY, "secret": "x"})
+        with pytest.raises(ccxt_errors.PermissionDenied, match="Private key is required"):
+            await plain.sign_in()
+        await plain.close()
+
+    _in_loop(body)
