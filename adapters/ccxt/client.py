@@ -14,6 +14,7 @@ from adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
 from adapters.ccxt.constants import EXACT_ERROR_OVERRIDES
 from adapters.ccxt.constants import MARKET_TYPE_DEFAULT_EXCHANGES
 from adapters.ccxt.constants import MARKET_TYPES_FILTERED_LOCALLY
+from adapters.ccxt.constants import REST_HOST_LABEL_IN_PATH
 from adapters.ccxt.constants import URL_ROUTED_ERROR_FAMILY
 from adapters.ccxt.constants import WS_HOST_LABEL_IN_PATH
 from adapters.ccxt.credentials import CcxtCredentials
@@ -21,7 +22,12 @@ from nautilus_ext.errors import InvalidConfig
 
 
 def point_urls(
-    urls: dict[str, Any], rest_base: str, ws_base: str, *, ws_host_label: bool = False
+    urls: dict[str, Any],
+    rest_base: str,
+    ws_base: str,
+    *,
+    ws_host_label: bool = False,
+    rest_host_label: bool = False,
 ) -> dict[str, Any]:
     """
     Return a copy of ccxt's ``urls['api']`` with every REST URL replaced by ``rest_base`` +
@@ -29,16 +35,25 @@ def point_urls(
     server can tell Bybit's ``/v5/public/linear`` from ``/v5/private``, and Binance's
     ``/fapi/v1`` from ``/fapi/v2``). With ``ws_host_label`` a WebSocket path starts with the
     original host's first label (``wss://fstream.asterdex.com/ws`` -> ``<ws_base>/fstream/ws``),
-    for ccxt exchanges that read the market type from the host name.
+    for ccxt exchanges that read the market type from the host name. With ``rest_host_label``
+    a REST URL does the same and keeps its trailing slash (``https://trades.grvt.io/`` ->
+    ``<rest_base>/trades/``), for exchanges whose hosts share paths and whose ccxt appends
+    paths without a leading slash (GRVT).
     """
     out: dict[str, Any] = {}
     for name, value in urls.items():
         if isinstance(value, dict):
-            out[name] = point_urls(value, rest_base, ws_base, ws_host_label=ws_host_label)
+            out[name] = point_urls(
+                value, rest_base, ws_base, ws_host_label=ws_host_label, rest_host_label=rest_host_label
+            )
         elif isinstance(value, str) and value.startswith(("ws://", "wss://")):
             parts = urlsplit(value.replace("{hostname}", "h"))
             label = "/" + (parts.hostname or "").split(".")[0] if ws_host_label else ""
             out[name] = ws_base.rstrip("/") + label + parts.path
+        elif isinstance(value, str) and rest_host_label:
+            parts = urlsplit(value.replace("{hostname}", "h"))
+            label = (parts.hostname or "").split(".")[0]
+            out[name] = rest_base.rstrip("/") + "/" + label + (parts.path or "/")
         elif isinstance(value, str):
             out[name] = rest_base.rstrip("/") + urlsplit(value.replace("{hostname}", "h")).path.rstrip("/")
         else:
@@ -83,6 +98,7 @@ def create_exchange(
             config.rest_url_override,
             config.ws_url_override,
             ws_host_label=config.exchange_id in WS_HOST_LABEL_IN_PATH,
+            rest_host_label=config.exchange_id in REST_HOST_LABEL_IN_PATH,
         )
         keep_error_table(exchange, config.exchange_id)
     apply_error_overrides(exchange, config.exchange_id)

@@ -19,6 +19,7 @@ VENUE_BY_EXCHANGE_ID: Final[dict[str, str]] = {
     "backpack": "BACKPACK",
     "paradex": "PARADEX",
     "aster": "ASTER",
+    "grvt": "GRVT",
 }
 
 # ccxt options our adapter sets per exchange on top of the caller's options
@@ -34,6 +35,12 @@ DEFAULT_EXCHANGE_OPTIONS: Final[dict[str, dict[str, object]]] = {
     # Paradex: ccxt 4.5.90 asks for SBE binary frames by default; the adapter takes the
     # documented JSON-RPC frames (the shapes the fake exchange verifies ccxt against)
     "paradex": {"sbe": False},
+    # ccxt's GRVT signs every order with its builder (0.01% fee) and asks the account to
+    # authorize it at sign-in unless disabled: never by default
+    # ccxt 4.5.90's GRVT keys a stream subscription by its selector alone: the ticker's default
+    # ``<instrument>@500`` equals the order book's, so whichever comes second is never sent.
+    # A 1000 ms ticker keeps the two apart (GRVT offers raw, 50 ... 5000 ms)
+    "grvt": {"builderFee": False, "watchTickers": {"channel": "v1.ticker.s", "interval": 1000}},
 }
 
 # -- Aster (ccxt 4.5.90) ------------------------------------------------------------------
@@ -45,7 +52,7 @@ MARKET_TYPE_DEFAULT_EXCHANGES: Final = frozenset({"aster"})
 # ccxt exchanges that tell swap from spot stream messages by the WebSocket host name
 # (Aster: ``fstream`` vs ``sstream``): a local URL keeps the host's first label as the first
 # path segment (``ws://127.0.0.1:8080/fstream/stream``)
-WS_HOST_LABEL_IN_PATH: Final = frozenset({"aster"})
+WS_HOST_LABEL_IN_PATH: Final = frozenset({"aster"}) | {"grvt"}  # GRVT: market-data vs trades
 # ccxt exchanges whose private streams cannot work: ccxt 4.5.90's Python Aster raises
 # ArgumentsRequired("requires a market type") in every watchOrders/watchMyTrades/watchBalance
 # call (the transpiled code tests a variable that is always None). Orders and fills come from
@@ -61,6 +68,15 @@ MARKET_TYPES_FILTERED_LOCALLY: Final = frozenset({"coinbase"})
 # told otherwise; the venue also takes a base size, which fills exactly the ordered quantity:
 # the adapter sends the base size in the venue's own order configuration
 MARKET_BUY_BASE_SIZE: Final = frozenset({"coinbase"})
+
+# -- GRVT (ccxt 4.5.90) -------------------------------------------------------------------
+# ccxt exchanges whose REST hosts all serve from "/" (GRVT: edge, trades, market-data): a local
+# URL keeps the host's first label as the first path segment and its trailing slash
+# (``http://127.0.0.1:8080/grvt/trades/``), as ccxt appends paths without a leading slash
+REST_HOST_LABEL_IN_PATH: Final = frozenset({"grvt"})
+# Venues whose create_order answers before the order has an id (GRVT: ``order_id`` "0x00",
+# state PENDING): the order is looked up by client id to learn its id
+PLACEHOLDER_ORDER_IDS: Final[dict[str, str]] = {"grvt": "0x00"}
 
 # ccxt exchanges that choose their error table by the request's host name, and the table
 # (market family) the exchange id trades: kept in force when the URLs are overridden
@@ -97,6 +113,9 @@ MARK_PRICE_FROM_FUNDING_RATE: Final = frozenset({"backpack"})
 EXACT_ERROR_OVERRIDES: Final[dict[str, dict[str, str]]] = {
     "aster": {"-4225": "InvalidNonce", "-4116": "DuplicateOrderId", "-2031": "BadRequest"},
     "backpack": {"RESOURCE_NOT_FOUND": "OrderNotFound"},
+    # GRVT's 2012 "Client Order ID overlaps with existing active order" is ccxt's InvalidOrder,
+    # but it means our earlier attempt reached the venue: a retried create_order must find it
+    "grvt": {"2012": "DuplicateOrderId"},
 }
 
 # ccxt amounts of inverse contracts on these venues are already quote value (Deribit's USD

@@ -62,6 +62,7 @@ from adapters.ccxt.constants import MARKET_BUY_BASE_SIZE
 from adapters.ccxt.constants import MODIFY_NOT_SUPPORTED
 from adapters.ccxt.constants import NO_PRIVATE_STREAM_EXCHANGES
 from adapters.ccxt.constants import ORDER_NOT_FOUND
+from adapters.ccxt.constants import PLACEHOLDER_ORDER_IDS
 from adapters.ccxt.constants import PRE_SUBMIT_BLOCKED
 from adapters.ccxt.constants import REDUCE_ONLY_NOT_SUPPORTED
 from adapters.ccxt.constants import UNKNOWN_INSTRUMENT
@@ -373,6 +374,15 @@ class CcxtExecutionClient(LiveExecutionClient):
                 return
         if result is None:
             return
+        if str(result.get("id")) == PLACEHOLDER_ORDER_IDS.get(self._exchange_id):
+            # the venue acknowledged the order before naming it (GRVT): learn its id by client id
+            symbol = self._provider.ccxt_symbol(order.instrument_id) or ""
+            result = await self._find_by_client_id(symbol, order)
+            if result is None:
+                return  # the order updates (stream or poll) accept it once the venue lists it
+            if order_status(result) is OrderStatus.REJECTED:
+                await self._apply_order_update(result)
+                return
         venue_order_id = VenueOrderId(str(result["id"]))
         self.latency.ack(order.client_order_id.value, self._clock.timestamp_ns())
         self._remember(order.client_order_id, venue_order_id)
@@ -441,6 +451,19 @@ class CcxtExecutionClient(LiveExecutionClient):
                 self._clock.timestamp_ns(),
                 due_post_only=due_post_only,
             )
+
+    async def _find_by_client_id(self, symbol: str, order: Order) -> dict[str, Any] | None:
+        wire_id = venue_client_id(self._exchange_id, order.client_order_id)
+        try:
+            found = await self._call(
+                "fetch_order",
+                lambda: self._exchange.fetch_order(None, symbol, {"clientOrderId": wire_id}),
+                order_id=order.client_order_id.value,
+            )
+        except NautilusExtError as e:
+            self._log.warning(f"Cannot look up order {order.client_order_id} by client id: {e}")
+            return None
+        return dict(found) if found and found.get("id") else None
 
     async def _reference_price(self, order: Order, symbol: str) -> float | None:
         # venues that emulate market orders with an aggressive IOC limit (Hyperliquid) need a
@@ -631,7 +654,7 @@ class CcxtExecutionClient(LiveExecutionClient):
                 now,
             )
             return
-        # only a native edit: ccxt's "emulated" editOrder (Backpack) is cancel + create, which is
+        # only a native edit: ccxt's "emulated" editOrder (Backpack, GRVT) is cancel + create, which is
         # not atomic, re-sends the full quantity after partial fills, and whose cancel event
         # would close the Nautilus order
         if self._exchange.has.get("editOrder") is not True or order.order_type is not OrderType.LIMIT:

@@ -48,6 +48,9 @@ _TIF_IN: Final = {
 TIF_OUT: Final = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 # Venues whose client order id must be a 128-bit hex string (Hyperliquid's cloid)
 HEX_CLIENT_ID_EXCHANGES: Final = frozenset({"hyperliquid"})
+# Venues whose client order id is an unsigned 64-bit integer (GRVT, which asks API clients
+# to use [2**63, 2**64 - 1] so their ids never meet its UI's)
+UINT64_CLIENT_ID_EXCHANGES: Final = frozenset({"grvt"})
 # Venues whose client order id must be 1-32 ASCII letters and digits (OKX's clOrdId)
 ALNUM_CLIENT_ID_EXCHANGES: Final = frozenset({"okx"})
 # Venues where ccxt does not map ``clientOrderId``: the venue's own parameter carries our id
@@ -93,8 +96,12 @@ def venue_client_id(exchange_id: str, client_order_id: ClientOrderId | str) -> s
     same 32 hex digits. Backpack takes an unsigned 32-bit integer: the first 32 bits of the same
     SHA-256, in decimal (two ids of one account collide with probability about n^2 / 2^33; the
     venue order id, known once acknowledged, is what later updates are matched on).
+    GRVT takes an unsigned 64-bit integer: the top bit set and 63 bits of the same hash (GRVT
+    asks API clients for [2**63, 2**64 - 1]).
     """
     text = str(client_order_id)
+    if exchange_id in UINT64_CLIENT_ID_EXCHANGES:
+        return str(2**63 | (int(hashlib.sha256(text.encode()).hexdigest()[:16], 16) >> 1))
     if exchange_id in UINT32_CLIENT_ID_EXCHANGES:
         return str(int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big"))
     if exchange_id in HEX_CLIENT_ID_EXCHANGES:

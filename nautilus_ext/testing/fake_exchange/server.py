@@ -147,6 +147,10 @@ class FakeExchange:
     paradex_accounts : dict[str, str], optional
         Onboarded Paradex accounts, STARK address -> public key (default: the account ccxt
         derives from ``paradex.TEST_ETH_PRIVATE_KEY``); ``balances['paradex']`` funds each.
+    grvt_markets : list, optional
+        GRVT's perpetuals (BTC_USDT_Perp and ETH_USDT_Perp, served under ``/grvt``); the
+        account is ``grvt_wire.TEST_SUB_ACCOUNT`` of the wallet of ``grvt_wire.TEST_PRIVATE_KEY``,
+        which also signs its orders (balance ``grvt``).
     """
 
     def __init__(
@@ -174,6 +178,7 @@ class FakeExchange:
         backpack_api_key: str | None = None,
         paradex_markets: list[MarketSpec] | None = None,
         paradex_accounts: dict[str, str] | None = None,
+        grvt_markets: list[MarketSpec] | None = None,
     ) -> None:
         from nautilus_ext.testing.fake_exchange.binance import BinanceProtocol
         from nautilus_ext.testing.fake_exchange.binance_wire import TOO_MANY_REQUESTS
@@ -306,6 +311,7 @@ class FakeExchange:
         )
         # Paradex documents no 429 body: a plain message, so ccxt falls back to the status
         self.rate_limit_bodies["/v1/"] = {"message": "rate limit exceeded"}
+        self._add_grvt(grvt_markets, balances)
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -339,6 +345,23 @@ class FakeExchange:
         )
         # Aster's 429 body is Binance's -1003 envelope
         self.rate_limit_bodies[ASTER_PREFIX] = TOO_MANY_REQUESTS.body()
+
+    def _add_grvt(self, markets: list[MarketSpec] | None, balances: dict[str, Decimal]) -> None:
+        from nautilus_ext.testing.fake_exchange.grvt import PREFIX as GRVT_PREFIX
+        from nautilus_ext.testing.fake_exchange.grvt import GrvtProtocol
+        from nautilus_ext.testing.fake_exchange.grvt_wire import RATE_LIMITED
+        from nautilus_ext.testing.fake_exchange.grvt_wire import TEST_SUB_ACCOUNT
+        from nautilus_ext.testing.fake_exchange.grvt_wire import default_grvt_markets
+
+        self.grvt = GrvtProtocol(
+            self,
+            MatchingEngine(
+                markets or default_grvt_markets(),
+                self.now_ms,
+                {TEST_SUB_ACCOUNT: balances.get("grvt", Decimal(100_000))},
+            ),
+        )
+        self.rate_limit_bodies[GRVT_PREFIX] = RATE_LIMITED.body()
 
     @property
     def binanceusdm(self) -> Any:
@@ -380,6 +403,7 @@ class FakeExchange:
         app.router.add_get(BACKPACK_PREFIX, self.backpack.ws)  # the stream URL has no trailing slash
         app.add_subapp(BACKPACK_PREFIX, backpack)
         self.paradex.register(app)
+        self.grvt.register(app)
         app.router.add_get("/_fake/received", self._received)
         return app
 

@@ -31,6 +31,8 @@ from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_KEY as BAC
 from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_SECRET as BACKPACK_SECRET
 from nautilus_ext.testing.fake_exchange.coinbase_auth import TEST_KEY_NAME as CB_KEY_NAME
 from nautilus_ext.testing.fake_exchange.coinbase_auth import TEST_PRIVATE_KEY_PEM as CB_PRIVATE_KEY
+from nautilus_ext.testing.fake_exchange.grvt_wire import TEST_PRIVATE_KEY as GRVT_KEY
+from nautilus_ext.testing.fake_exchange.grvt_wire import TEST_SUB_ACCOUNT as GRVT_SUB_ACCOUNT
 from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
 from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
 from nautilus_ext.testing.fake_exchange.paradex import TEST_ETH_PRIVATE_KEY as PARADEX_ETH_KEY
@@ -204,6 +206,24 @@ VENUES: dict[str, dict[str, Any]] = {
         # CPU on the client, as much again for the fake's check): sub-second ack timeouts
         # expire before the first authenticated call completes
         "retry_ack_timeout_secs": 2.0,
+    },
+    # GRVT (no NautilusTrader adapter): served under /grvt/<host label>/ on the fake; the wallet
+    # of the test key signs in (EIP-712 WalletLogin, session cookie) and signs every order for
+    # its only sub-account. ccxt 4.5.90 has no editOrder and no fetchFundingRate for GRVT
+    "grvt": {
+        "venue": "GRVT",
+        "market_types": ("swap",),
+        "instrument": "BTC/USDT:USDT.GRVT",
+        "symbol": "BTC_USDT_Perp",
+        "env": {"NAUTILUS_EXT_GRVT_PRIVATE_KEY": GRVT_KEY},
+        "bids": [("49999.9", "1"), ("49999.0", "2")],
+        "asks": [("50000.1", "1"), ("50001.0", "2")],
+        "qty_step": "0.001",
+        "owner": GRVT_SUB_ACCOUNT,
+        "order_path": "/grvt/trades/full/v1/create_order",
+        "url_prefix": "/grvt",
+        "modify": False,
+        "funding": False,
     },
 }
 

@@ -28,6 +28,7 @@ MARKET_PATH = {
     "backpack": "/backpack/api/v1/depth",
     "coinbase": "/api/v3/brokerage/market",
     "paradex": "/v1/orderbook",
+    "grvt": "/grvt/market-data/full/v1/book",
 }
 
 
