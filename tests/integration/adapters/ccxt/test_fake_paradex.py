@@ -295,7 +295,18 @@ def test_websocket_streams_parse_and_private_channels_need_auth() -> None:
             orders = asyncio.ensure_future(client.watch_orders())
             fills = asyncio.ensure_future(client.watch_my_trades())
             trades = asyncio.ensure_future(client.watch_trades(SYMBOL))
-            await asyncio.sleep(0.3)
+
+            def subscribed() -> bool:
+                topics = {t for conn in ex.connections for t in conn.topics}
+                return {"orders.ALL", "fills.ALL", f"trades.{MARKET}"} <= topics
+
+            # the private subscriptions need a StarkNet-signed auth first (~0.2 s of CPU each in
+            # ccxt): trade only once all three are live on the fake, however loaded the machine
+            for _ in range(500):
+                if subscribed():
+                    break
+                await asyncio.sleep(0.02)
+            assert subscribed(), {t for conn in ex.connections for t in conn.topics}
             await client.create_order(SYMBOL, "market", "buy", 0.2)
             update = (await asyncio.wait_for(orders, 5))[-1]
             assert update["symbol"] == SYMBOL
