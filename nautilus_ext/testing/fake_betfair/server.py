@@ -27,15 +27,11 @@ import contextlib
 import itertools
 import json
 import secrets
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from typing import Final
-from typing import TypeVar
 from urllib.parse import parse_qs
 
 from aiohttp import web
@@ -45,13 +41,13 @@ from nautilus_ext.testing.fake_betfair.exchange import BetError
 from nautilus_ext.testing.fake_betfair.exchange import FakeBetfairExchange
 from nautilus_ext.testing.fake_betfair.exchange import current_order_of
 from nautilus_ext.testing.fake_betfair.exchange import uo_of
+from nautilus_ext.testing.threaded_server import ThreadedServer
 
 HOST: Final = "127.0.0.1"
 BETTING_PREFIX: Final = "/exchange/betting/json-rpc/v1/SportsAPING/v1.0/"
 ACCOUNT_PREFIX: Final = "/exchange/account/json-rpc/v1/AccountAPING/v1.0/"
 NAVIGATION_PATH: Final = "/exchange/betting/rest/v1/en/navigation/menu.json"
 CRLF: Final = b"\r\n"
-T = TypeVar("T")
 
 
 def _json(obj: Any) -> str:
@@ -86,7 +82,7 @@ class StreamConnection:
             self.writer.write(_json(message).encode() + CRLF)
 
 
-class FakeBetfair:
+class FakeBetfair(ThreadedServer):
     """
     A local Betfair (see the module docstring) around a :class:`FakeBetfairExchange`.
 
@@ -100,6 +96,8 @@ class FakeBetfair:
         Push every subscribed market's ladders this often (a live market keeps ticking); ``None``
         sends only changes and heartbeats.
     """
+
+    thread_name = "fake-betfair"
 
     def __init__(
         self,
@@ -125,8 +123,6 @@ class FakeBetfair:
         self._stream_server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._thread_stop: asyncio.Event | None = None
 
     # -- addresses and clock --------------------------------------------------------------------
 
@@ -193,61 +189,6 @@ class FakeBetfair:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def start_in_thread(self, timeout_secs: float = 10.0) -> None:
-        """Start serving from a daemon thread with its own event loop."""
-        started = threading.Event()
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            self._thread_stop = asyncio.Event()
-
-            async def main() -> None:
-                try:
-                    await self.start()
-                except BaseException as e:
-                    errors.append(e)
-                    started.set()
-                    return
-                started.set()
-                assert self._thread_stop is not None
-                await self._thread_stop.wait()
-                await self.stop()
-
-            loop.run_until_complete(main())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="fake-betfair", daemon=True)
-        self._thread.start()
-        if not started.wait(timeout_secs):
-            raise TimeoutError("fake Betfair did not start in time")
-        if errors:
-            raise errors[0]
-
-    def stop_thread(self, timeout_secs: float = 10.0) -> None:
-        """Stop a server started with :meth:`start_in_thread`."""
-        if self._loop is not None and self._thread_stop is not None:
-            self._loop.call_soon_threadsafe(self._thread_stop.set)
-        if self._thread is not None:
-            self._thread.join(timeout_secs)
-            self._thread = None
-
-    def call(self, fn: Callable[[], T], timeout_secs: float = 5.0) -> T:
-        """Run ``fn`` on the server's loop (from any thread) and return its result."""
-        if self._loop is None:
-            return fn()
-        future: Future[T] = Future()
-
-        def runner() -> None:
-            try:
-                future.set_result(fn())
-            except BaseException as e:
-                future.set_exception(e)
-
-        self._loop.call_soon_threadsafe(runner)
-        return future.result(timeout_secs)
 
     # -- identity -------------------------------------------------------------------------------
 

@@ -14,16 +14,13 @@ import asyncio
 import contextlib
 import itertools
 import json
-import threading
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from typing import Final
-from typing import TypeVar
 
 from aiohttp import WSMsgType
 from aiohttp import web
@@ -31,10 +28,10 @@ from aiohttp import web
 from nautilus_ext.testing.fake_exchange.engine import MarketSpec
 from nautilus_ext.testing.fake_exchange.engine import MatchingEngine
 from nautilus_ext.testing.fake_exchange.faults import FaultPlan
+from nautilus_ext.testing.threaded_server import ThreadedServer
 
 HOST: Final = "127.0.0.1"
 OKX_API_PREFIX: Final = "/api/v5/"
-T = TypeVar("T")
 # Bybit's REST market-data endpoints, refused while ``FaultPlan.silence_market_data`` is set
 _MARKET_DATA_PATHS: Final = ("/v5/market/orderbook", "/v5/market/tickers", "/v5/market/recent-trade")
 
@@ -103,7 +100,7 @@ class WsConnection:
 WsHandler = Callable[[WsConnection, dict[str, Any]], Awaitable[None]]
 
 
-class FakeExchange:
+class FakeExchange(ThreadedServer):
     """
     A local exchange speaking Bybit v5, Binance USD-M, OKX v5, Deribit v2 and Hyperliquid REST and WS.
 
@@ -152,6 +149,8 @@ class FakeExchange:
         account is ``grvt_wire.TEST_SUB_ACCOUNT`` of the wallet of ``grvt_wire.TEST_PRIVATE_KEY``,
         which also signs its orders (balance ``grvt``).
     """
+
+    thread_name = "fake-exchange"
 
     def __init__(
         self,
@@ -314,8 +313,6 @@ class FakeExchange:
         self._add_grvt(grvt_markets, balances)
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._thread_stop: asyncio.Event | None = None
 
     def _add_aster(
         self,
@@ -434,67 +431,6 @@ class FakeExchange:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    def start_in_thread(self, timeout_secs: float = 10.0) -> None:
-        """Start serving from a daemon thread with its own event loop."""
-        started = threading.Event()
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            self._thread_stop = asyncio.Event()
-
-            async def main() -> None:
-                try:
-                    await self.start()
-                except BaseException as e:
-                    errors.append(e)
-                    started.set()
-                    return
-                started.set()
-                assert self._thread_stop is not None
-                await self._thread_stop.wait()
-                await self.stop()
-
-            loop.run_until_complete(main())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="fake-exchange", daemon=True)
-        self._thread.start()
-        if not started.wait(timeout_secs):
-            raise TimeoutError("fake exchange did not start in time")
-        if errors:
-            raise errors[0]
-
-    def stop_thread(self, timeout_secs: float = 10.0) -> None:
-        """Stop a server started with :meth:`start_in_thread`."""
-        if self._loop is not None and self._thread_stop is not None:
-            self._loop.call_soon_threadsafe(self._thread_stop.set)
-        if self._thread is not None:
-            self._thread.join(timeout_secs)
-            self._thread = None
-
-    def call(self, fn: Callable[[], T], timeout_secs: float = 5.0) -> T:
-        """Run ``fn`` on the server's loop (from any thread) and return its result."""
-        if self._loop is None:
-            return fn()
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self._loop:
-            return fn()
-        future: Future[T] = Future()
-
-        def runner() -> None:
-            try:
-                future.set_result(fn())
-            except BaseException as e:
-                future.set_exception(e)
-
-        self._loop.call_soon_threadsafe(runner)
-        return future.result(timeout_secs)
 
     # -- WebSocket plumbing -----------------------------------------------------------------
 
