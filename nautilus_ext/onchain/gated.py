@@ -224,6 +224,7 @@ class BundleGate:
         self._reconcile_after = reconcile_after_execution
         self._markets: dict[str, AaveV3Client] = {}
         self._staged: dict[str, StagedBundle] = {}
+        self._equity_start: Decimal | None = None
 
     @property
     def gate(self) -> SafetyGate:
@@ -412,7 +413,34 @@ class BundleGate:
         """
         wanted = keys if keys is not None else [k for k in sorted(self._gate.oms.positions) if _lending(k)]
         quantities = self.chain_positions(wanted)
-        return {key: self._gate.on_snapshot(key, quantities[key]) for key in wanted}
+        matched = {key: self._gate.on_snapshot(key, quantities[key]) for key in wanted}
+        self.update_pnl()
+        return matched
+
+    def equity(self) -> Decimal:
+        """
+        Return the DSA's lending equity read from chain: collateral minus debt over every
+        configured market, in the markets' base currency (AAVE's USD, 8 decimals).
+        """
+        units = 0
+        for venue in self._venues():
+            account = self._market(venue).account_data(self._c.config.dsa)
+            units += account.total_collateral_base - account.total_debt_base
+        return Decimal(units).scaleb(-_BASE_CURRENCY_DECIMALS)
+
+    def update_pnl(self) -> Decimal | None:
+        """
+        Feed the strategy's PnL (equity now minus at :meth:`adopt_chain_positions`) to the gate.
+
+        The gate's loss policies (strategy kill, portfolio and daily loss, drawdown throttle)
+        then fire for an on-chain strategy as for any other. Gas paid by the sender is not in it.
+        Returns the PnL, or ``None`` before any adoption (no baseline yet).
+        """
+        if self._equity_start is None:
+            return None
+        pnl = self.equity() - self._equity_start
+        self._gate.update_pnl(self._strategy_id, pnl)
+        return pnl
 
     def adopt_chain_positions(self, actor: str, symbols: Sequence[str] | None = None) -> dict[str, Decimal]:
         """
@@ -436,6 +464,7 @@ class BundleGate:
                     key = self._key(venue, kind, token.symbol)
                     adopted[key] = Decimal(units).scaleb(-token.decimals)
                     self._gate.oms.resync(key, adopted[key], actor)
+        self._equity_start = self.equity()  # the PnL baseline (update_pnl)
         return adopted
 
     def chain_positions(self, keys: Sequence[str]) -> dict[str, Decimal]:

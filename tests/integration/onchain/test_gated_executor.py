@@ -340,3 +340,23 @@ def test_a_local_setup_gateway_is_refused_on_a_public_chain() -> None:
     with pytest.raises(InvalidConfig, match="chain 1"):
         ChainGateway(mainnet, local_setup=True)
     assert not ChainGateway(mainnet).local_setup
+
+
+def test_a_loss_on_chain_kills_the_strategy(entered_stack: EvmStack, entered_clients: OnchainClients) -> None:
+    stack, clients = entered_stack, entered_clients
+    bundle_gate, _ = _gate(clients, Mode.BACKTEST, strategy_loss_limit="1000")
+    executor = AtomicBundleExecutor(clients, stack.user, gate=bundle_gate)
+    assert bundle_gate.update_pnl() == 0
+    # weETH's oracle price falls 2 %: ~95 weETH of collateral against a WETH debt loses equity
+    oracle, weeth = stack.contracts["oracle"], stack.contracts["weeth"]
+    price = int(oracle.functions.getAssetPrice(weeth.address).call())
+    stack.tx(oracle.functions.setAssetPrice(weeth.address, price * 98 // 100))
+    bundle_gate.reconcile()
+    pnl = bundle_gate.update_pnl()
+    assert pnl is not None
+    assert pnl < Decimal(-1000), pnl
+    assert bundle_gate.gate.halts.killed("defi-1") is not None, bundle_gate.gate.status()
+    # the drop took the LTV from 0.90 to about 0.918: 0.925 is more risk, a killed strategy's
+    more_risk = BundlePlanner(clients).ltv_adjustment(Decimal("0.925"), max_slippage=Decimal("0.03"))
+    refused = _refused(executor, more_risk, stack, "kill_switch")
+    assert refused.code is ErrorCode.RISK_BLOCKED
