@@ -343,17 +343,7 @@ class FakeBetfair(ThreadedServer):
                     "orderStatus": bet.status,
                 }
             )
-        result: dict[str, Any] = {
-            "status": "FAILURE" if failed else "SUCCESS",
-            "marketId": market_id,
-            "instructionReports": reports,
-        }
-        if failed:
-            result["errorCode"] = "BET_ACTION_ERROR"
-        if params.get("customerRef"):
-            result["customerRef"] = params["customerRef"]
-        self._after_bets(market_id, placed)
-        return result
+        return self._execution_report(params, market_id, reports, failed, placed)
 
     def _cancel_orders(self, params: dict[str, Any]) -> dict[str, Any]:
         market_id = params["marketId"]
@@ -385,17 +375,7 @@ class FakeBetfair(ThreadedServer):
                         "cancelledDate": _iso_ms(now),
                     }
                 )
-        result: dict[str, Any] = {
-            "status": "FAILURE" if failed else "SUCCESS",
-            "marketId": market_id,
-            "instructionReports": reports,
-        }
-        if failed:
-            result["errorCode"] = "BET_ACTION_ERROR"
-        if params.get("customerRef"):
-            result["customerRef"] = params["customerRef"]
-        self._after_bets(market_id, changed)
-        return result
+        return self._execution_report(params, market_id, reports, failed, changed)
 
     def _replace_orders(self, params: dict[str, Any]) -> dict[str, Any]:
         # a replace is a cancel of the unmatched part and a new bet at the new odds (Betfair)
@@ -461,17 +441,7 @@ class FakeBetfair(ThreadedServer):
                     },
                 }
             )
-        result: dict[str, Any] = {
-            "status": "FAILURE" if failed else "SUCCESS",
-            "marketId": market_id,
-            "instructionReports": reports,
-        }
-        if failed:
-            result["errorCode"] = "BET_ACTION_ERROR"
-        if params.get("customerRef"):
-            result["customerRef"] = params["customerRef"]
-        self._after_bets(market_id, changed)
-        return result
+        return self._execution_report(params, market_id, reports, failed, changed)
 
     def _list_current_orders(self, params: dict[str, Any]) -> dict[str, Any]:
         bet_ids = {str(b) for b in params.get("betIds") or []}
@@ -638,6 +608,27 @@ class FakeBetfair(ThreadedServer):
         if orc:
             change["orc"] = orc
         return change
+
+    def _execution_report(
+        self,
+        params: dict[str, Any],
+        market_id: str,
+        reports: list[dict[str, Any]],
+        failed: bool,
+        bets: list[Bet],
+    ) -> dict[str, Any]:
+        # the envelope of placeOrders/cancelOrders/replaceOrders, after the bets were applied
+        result: dict[str, Any] = {
+            "status": "FAILURE" if failed else "SUCCESS",
+            "marketId": market_id,
+            "instructionReports": reports,
+        }
+        if failed:
+            result["errorCode"] = "BET_ACTION_ERROR"
+        if params.get("customerRef"):
+            result["customerRef"] = params["customerRef"]
+        self._after_bets(market_id, bets)
+        return result
 
     def _after_bets(self, market_id: str, bets: list[Bet]) -> None:
         # push the bets to order subscribers and the changed ladders to market subscribers,

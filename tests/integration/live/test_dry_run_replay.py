@@ -106,6 +106,18 @@ def _config(tmp_path: Path, ex: FakeExchange) -> dict[str, Any]:
     }
 
 
+def step(ex: FakeExchange, node: TradingNode, strat: MeanReversionStrategy, side: Side, price: str) -> None:
+    """Print one external trade on the venue; return once it arrived and its decisions settled."""
+    seen = len(node.cache.trade_ticks(IID))
+    ex.call(lambda: ex.bybit.engine.external_trade("BTCUSDT", side, "0.1", price))
+    eventually(lambda: len(node.cache.trade_ticks(IID)) > seen, 10, message="no trade")
+    eventually(
+        lambda: all(r.filled_quantity == r.requested_quantity or r.reason for r in strat.results.values()),
+        10,
+        message="orders did not settle",
+    )
+
+
 def _record_session(tmp_path: Path, ex: FakeExchange) -> tuple[Path, MeanReversionStrategy]:
     path = tmp_path / "dry.yaml"
     path.write_text(yaml.safe_dump(_config(tmp_path, ex)))
@@ -131,17 +143,7 @@ def _record_session(tmp_path: Path, ex: FakeExchange) -> tuple[Path, MeanReversi
             message="dry-run node did not start",
         )
         for side, price in SCRIPT:
-            seen = len(node.cache.trade_ticks(IID))
-            ex.call(lambda s=side, p=price: ex.bybit.engine.external_trade("BTCUSDT", s, "0.1", p))
-            # one step at a time: the trade(s) arrive and every decision they caused has settled
-            eventually(lambda n=seen: len(node.cache.trade_ticks(IID)) > n, 10, message="no trade")
-            eventually(
-                lambda: all(
-                    r.filled_quantity == r.requested_quantity or r.reason for r in strat.results.values()
-                ),
-                10,
-                message="orders did not settle",
-            )
+            step(ex, node, strat, side, price)
     finally:
         h.stop()
     return tmp_path / "run", strat

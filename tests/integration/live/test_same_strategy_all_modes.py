@@ -36,6 +36,7 @@ from tests.integration.live.test_dry_run_replay import _config
 from tests.integration.live.test_dry_run_replay import _record_session
 from tests.integration.live.test_dry_run_replay import _seed
 from tests.integration.live.test_dry_run_replay import exchange  # noqa: F401  (fixture)
+from tests.integration.live.test_dry_run_replay import step
 
 pytestmark = pytest.mark.slow
 TOKEN = "m" * 40
@@ -139,21 +140,9 @@ def test_one_strategy_runs_unmodified_in_dry_run_replay_and_live(
         )
         eventually(lambda: not safety.gate.oms.feed_problems(), 10, message="feeds never healthy")
 
-        def step(side: Any, price: str) -> None:
-            seen = len(node.cache.trade_ticks(IID))
-            venue.call(lambda: venue.bybit.engine.external_trade("BTCUSDT", side, "0.1", price))
-            eventually(lambda: len(node.cache.trade_ticks(IID)) > seen, 10, message="no trade")
-            eventually(
-                lambda: all(
-                    r.filled_quantity == r.requested_quantity or r.reason for r in strat.results.values()
-                ),
-                10,
-                message="orders did not settle",
-            )
-
         # not armed: the strategy decides exactly as in DRY_RUN, and nothing reaches the venue
         for side, price in SCRIPT[:3]:
-            step(side, price)
+            step(venue, node, strat, side, price)
         (refused,) = strat.results.values()
         assert refused.reason.startswith("RISK_BLOCKED"), refused.reason
         assert "not armed" in refused.reason
@@ -170,7 +159,7 @@ def test_one_strategy_runs_unmodified_in_dry_run_replay_and_live(
         )
         assert armed["ok"], armed
         for side, price in SCRIPT[3:]:
-            step(side, price)
+            step(venue, node, strat, side, price)
         filled = [r for r in strat.results.values() if r.filled_quantity]
         assert filled, strat.results
         assert all(r.filled_quantity == Decimal("0.010") for r in filled)
