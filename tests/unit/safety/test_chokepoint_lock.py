@@ -73,4 +73,8 @@ def test_every_entry_into_the_gate_waits_for_the_lock() -> None:
 def test_the_lock_is_reentrant_on_the_owning_thread() -> None:
     chokepoint, _, _ = _chokepoint()
     with chokepoint.lock:
-        chokepoint.tick()  # a denial's events come back on the same thread: no deadlock
+        # a denial's events come back on the same thread: taking the lock again must not wait
+        # (a plain Lock would time out here, failing the test rather than hanging it)
+        assert chokepoint.lock.acquire(timeout=1)
+        chokepoint.lock.release()
+        chokepoint.tick()
