@@ -10,11 +10,11 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 
 .PHONY: demo test lint typecheck unit bench clean-venv
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml testkit/pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev]' -e ./testkit
 	@touch $(STAMP)
 
 demo: $(STAMP)

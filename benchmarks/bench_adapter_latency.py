@@ -37,12 +37,12 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
 
-from adapters.ccxt.client import point_urls
-from adapters.ccxt.latency import percentile
+from nautilus_ext.adapters.ccxt.client import point_urls
+from nautilus_ext.adapters.ccxt.latency import percentile
 from nautilus_ext.live.config import LiveNodeConfig
 from nautilus_ext.live.node import build_trading_node
 from nautilus_ext.testing import eventually
-from nautilus_ext.testing.node_harness import NodeHarness
+from nautilus_ext_testkit.node_harness import NodeHarness
 
 IID = InstrumentId.from_str("BTCUSDT-LINEAR.BYBIT")
 # Nautilus's risk engine throttles submits to 100/s by default: pace both paths at 50/s
@@ -160,7 +160,7 @@ def main() -> None:
     os.environ.setdefault("NAUTILUS_EXT_BYBIT_API_KEY", "fake-key")
     os.environ.setdefault("NAUTILUS_EXT_BYBIT_API_SECRET", "fake-secret")
     server = subprocess.Popen(
-        [sys.executable, "-m", "nautilus_ext.testing.fake_exchange", "--port", "0", "--seed"],
+        [sys.executable, "-m", "nautilus_ext_testkit.fake_exchange", "--port", "0", "--seed"],
         stdout=subprocess.PIPE,
         text=True,
     )

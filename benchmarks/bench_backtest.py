@@ -19,14 +19,14 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from catalogs.build import build_catalog
-from catalogs.synthetic import DEFAULT_START
-from catalogs.synthetic import DEMO_VENUES
-from catalogs.synthetic import write_synthetic_tardis
 from nautilus_ext.audit import iter_records
 from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.config import StrategySpec
 from nautilus_ext.backtest.runner import run_backtest
+from nautilus_ext.catalogs.build import build_catalog
+from nautilus_ext.catalogs.synthetic import DEFAULT_START
+from nautilus_ext.catalogs.synthetic import DEMO_VENUES
+from nautilus_ext.catalogs.synthetic import write_synthetic_tardis
 from nautilus_ext.orders import Order
 
 TWAP_HORIZON = 60
@@ -73,8 +73,8 @@ def _example_twap_spec(catalog: Path, hours: float, tmp: Path, orders_file: Path
         update={
             "run_id": "example-twap",
             "strategy": StrategySpec(
-                strategy_path="nautilus_ext.backtest.baseline:ExampleTwapParentsStrategy",
-                config_path="nautilus_ext.backtest.baseline:ExampleTwapParentsConfig",
+                strategy_path="baseline:ExampleTwapParentsStrategy",
+                config_path="baseline:ExampleTwapParentsConfig",
                 config={
                     "orders_path": str(orders_file),
                     "horizon_secs": str(TWAP_HORIZON),
@@ -107,8 +107,8 @@ def _spec(catalog: Path, hours: float, tmp: Path, orders_file: Path | None) -> B
             "run_id": "bare",
             "kind": "strategy",
             "strategy": {
-                "strategy_path": "nautilus_ext.backtest.baseline:SubscribeOnlyStrategy",
-                "config_path": "nautilus_ext.backtest.baseline:SubscribeOnlyConfig",
+                "strategy_path": "baseline:SubscribeOnlyStrategy",
+                "config_path": "baseline:SubscribeOnlyConfig",
             },
         }
     )

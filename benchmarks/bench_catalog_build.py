@@ -1,8 +1,8 @@
 """
 Catalog build throughput: this project's builder vs NautilusTrader's own paths, same files.
 
-Inputs (generated, seeded): a 1M-row Tardis trades CSV (``catalogs.synthetic``) and a
-1M-record DBN trades file (GLBX.MDP3, ``catalogs.synthetic.write_synthetic_dbn_trades``:
+Inputs (generated, seeded): a 1M-row Tardis trades CSV (``nautilus_ext.catalogs.synthetic``) and a
+1M-record DBN trades file (GLBX.MDP3, ``nautilus_ext.catalogs.synthetic.write_synthetic_dbn_trades``:
 records laid out in DBN's binary format, checked against ``databento_dbn.TradeMsg`` bytes,
 metadata encoded by ``databento_dbn.Metadata``, zstd-compressed).
 
@@ -12,7 +12,7 @@ Paths timed side by side in one process (median of ``--repeat`` runs):
   ``ParquetDataCatalog.write_data`` (the catalog ``BacktestNode`` reads);
 - ``nautilus-rust``: the loader to Rust objects, then the Rust ``ParquetDataCatalog`` (its
   folders are not readable by the Python catalog / ``BacktestNode``);
-- ``nautilus-ext``: ``catalogs.build.build_catalog`` (Python-catalog output, day-chunked,
+- ``nautilus-ext``: ``nautilus_ext.catalogs.build.build_catalog`` (Python-catalog output, day-chunked,
   plus the instrument and its canonical key).
 
 After timing, the output of ``nautilus-ext`` is read back with the Python catalog and its
@@ -51,7 +51,7 @@ def tardis_paths(csv_path: Path) -> dict[str, Callable[[Path], Any]]:
     from nautilus_trader.core import nautilus_pyo3
     from nautilus_trader.persistence.catalog.parquet import ParquetDataCatalog
 
-    from catalogs.build import build_catalog
+    from nautilus_ext.catalogs.build import build_catalog
 
     def python(out: Path) -> None:
         trades = TardisCSVDataLoader().load_trades(csv_path)
@@ -74,7 +74,7 @@ def dbn_paths(dbn_path: Path) -> dict[str, Callable[[Path], Any]]:
     from nautilus_trader.core import nautilus_pyo3
     from nautilus_trader.persistence.catalog.parquet import ParquetDataCatalog
 
-    from catalogs.build import build_catalog
+    from nautilus_ext.catalogs.build import build_catalog
 
     def python(out: Path) -> None:
         data = DatabentoDataLoader().from_dbn_file(dbn_path, price_precision=DBN_PRICE_PRECISION)
@@ -111,8 +111,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from catalogs.synthetic import write_synthetic_dbn_trades
-    from catalogs.synthetic import write_synthetic_trades
+    from nautilus_ext.catalogs.synthetic import write_synthetic_dbn_trades
+    from nautilus_ext.catalogs.synthetic import write_synthetic_trades
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-catalog-"))
     try:

@@ -48,13 +48,13 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
 
-from execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
-from execution_algos.pov import POVExecAlgorithm
-from execution_algos.shortfall import ISExecAlgorithm
-from execution_algos.twap import TWAPExecAlgorithm
-from execution_algos.vwap import VWAPExecAlgorithm
-from nautilus_ext.backtest.executor import UnifiedExecutionConfig
-from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
+from nautilus_ext.execution.strategy import UnifiedExecutionConfig
+from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
+from nautilus_ext.execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
+from nautilus_ext.execution_algos.pov import POVExecAlgorithm
+from nautilus_ext.execution_algos.shortfall import ISExecAlgorithm
+from nautilus_ext.execution_algos.twap import TWAPExecAlgorithm
+from nautilus_ext.execution_algos.vwap import VWAPExecAlgorithm
 from nautilus_ext.instruments.nautilus import build_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders.model import Order

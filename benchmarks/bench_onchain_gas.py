@@ -25,9 +25,9 @@ from nautilus_ext.onchain.clients import WethClient
 from nautilus_ext.onchain.executor import AtomicBundleExecutor
 from nautilus_ext.onchain.planner import BundlePlanner
 from nautilus_ext.onchain.planner import OnchainClients
-from nautilus_ext.onchain.testing.gates import backtest_bundle_gate
-from nautilus_ext.onchain.testing.stack import ETHER
-from nautilus_ext.onchain.testing.stack import deploy_stack
+from nautilus_ext_testkit.chain.gates import backtest_bundle_gate
+from nautilus_ext_testkit.chain.stack import ETHER
+from nautilus_ext_testkit.chain.stack import deploy_stack
 
 EQUITY = 10 * ETHER
 TARGET_LTV = Decimal("0.9")

@@ -24,11 +24,11 @@ from collections.abc import Callable
 
 import ccxt
 
-from nautilus_ext.testing.fake_exchange import paradex_signing as stark
-from nautilus_ext.testing.fake_exchange.paradex import TEST_ETH_PRIVATE_KEY
-from nautilus_ext.testing.fake_exchange.paradex import derive_account
-from nautilus_ext.testing.fake_exchange.paradex import system_config
-from nautilus_ext.testing.fake_exchange.paradex_wire import STARKNET_CHAIN_ID
+from nautilus_ext_testkit.fake_exchange import paradex_signing as stark
+from nautilus_ext_testkit.fake_exchange.paradex import TEST_ETH_PRIVATE_KEY
+from nautilus_ext_testkit.fake_exchange.paradex import derive_account
+from nautilus_ext_testkit.fake_exchange.paradex import system_config
+from nautilus_ext_testkit.fake_exchange.paradex_wire import STARKNET_CHAIN_ID
 
 
 def _median_ms(fn: Callable[[int], object], n: int) -> float:

@@ -10,21 +10,21 @@ Entry points (importing them does not import NautilusTrader)::
     build_demo_catalog(target, work_dir)       # both demo venues, generated and built
     mirror_to_local(target, local_dir)         # copy a gs:// catalog for BacktestNode
 
-``catalogs.cli.app`` is the typer app for ``nautilus-ext catalog build|info``.
+``nautilus_ext.catalogs.cli.app`` is the typer app for ``nautilus-ext catalog build|info``.
 """
 
-from catalogs.build import BuildSummary
-from catalogs.build import build_catalog
-from catalogs.info import CatalogInfo
-from catalogs.info import catalog_info
-from catalogs.synthetic import DEMO_VENUES
-from catalogs.synthetic import SyntheticVenue
-from catalogs.synthetic import build_demo_catalog
-from catalogs.synthetic import write_synthetic_tardis
-from catalogs.synthetic import write_synthetic_trades
-from catalogs.target import CatalogTarget
-from catalogs.target import mirror_to_local
-from catalogs.target import parse_target
+from nautilus_ext.catalogs.build import BuildSummary
+from nautilus_ext.catalogs.build import build_catalog
+from nautilus_ext.catalogs.info import CatalogInfo
+from nautilus_ext.catalogs.info import catalog_info
+from nautilus_ext.catalogs.synthetic import DEMO_VENUES
+from nautilus_ext.catalogs.synthetic import SyntheticVenue
+from nautilus_ext.catalogs.synthetic import build_demo_catalog
+from nautilus_ext.catalogs.synthetic import write_synthetic_tardis
+from nautilus_ext.catalogs.synthetic import write_synthetic_trades
+from nautilus_ext.catalogs.target import CatalogTarget
+from nautilus_ext.catalogs.target import mirror_to_local
+from nautilus_ext.catalogs.target import parse_target
 
 __all__ = [
     "DEMO_VENUES",

@@ -3,7 +3,7 @@ Build a NautilusTrader Python ``ParquetDataCatalog`` from Tardis, Databento or B
 
 Entry point: :func:`build_catalog`. Inputs of one run are loaded, grouped per data type and
 instrument, sorted by ``ts_init`` and written one file per UTC day (see
-:mod:`catalogs.writer`): rebuilding a day replaces it, so re-runs never duplicate rows. A day
+:mod:`nautilus_ext.catalogs.writer`): rebuilding a day replaces it, so re-runs never duplicate rows. A day
 is rebuilt from the inputs of the run that writes it, so give all files of a day in one run.
 A run holds its inputs in memory (about 100 bytes per row): build large histories a few days
 per run.
@@ -28,12 +28,12 @@ from typing import Final
 
 import pyarrow as pa
 
-from catalogs.keys import derive_key
-from catalogs.keys import upsert_keys
-from catalogs.target import CatalogTarget
-from catalogs.target import parse_target
-from catalogs.writer import DayChunkWriter
-from catalogs.writer import day_of
+from nautilus_ext.catalogs.keys import derive_key
+from nautilus_ext.catalogs.keys import upsert_keys
+from nautilus_ext.catalogs.target import CatalogTarget
+from nautilus_ext.catalogs.target import parse_target
+from nautilus_ext.catalogs.writer import DayChunkWriter
+from nautilus_ext.catalogs.writer import day_of
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import VenueUnavailable
 
@@ -272,7 +272,7 @@ def _progress(items: Sequence[Any], enabled: bool, desc: str) -> Any:
 
 
 def _venue_fees(venue_code: str) -> tuple[Decimal, Decimal] | None:
-    from catalogs.keys import registry
+    from nautilus_ext.catalogs.keys import registry
 
     reg = registry()
     spec = None if reg is None else reg.venues.get(venue_code)
@@ -349,7 +349,7 @@ def _build_tardis(
     size_precision: int | None,
     progress: bool,
 ) -> None:
-    from catalogs import tardis
+    from nautilus_ext.catalogs import tardis
 
     scans = [tardis.scan_tardis_csv(f) for f in _progress(files, progress, "scan")]
     precisions: dict[str, tuple[int, int]] = {}
@@ -412,7 +412,7 @@ def _build_tardis(
 
 
 def _custom_folder() -> str:
-    from catalogs.custom import TardisDerivativeTicker
+    from nautilus_ext.catalogs.custom import TardisDerivativeTicker
 
     return _folder(TardisDerivativeTicker)
 
@@ -490,7 +490,7 @@ def _build_databento(
 def _fast_dbn_trades(
     loader: Any, path: Path, price_precision: int | None, sink: _Sink
 ) -> tuple[str, pa.Table] | None:
-    from catalogs.databento import dbn_trades_table
+    from nautilus_ext.catalogs.databento import dbn_trades_table
 
     try:
         if loader._pyo3_loader.schema_for_file(str(path)) != "trades":

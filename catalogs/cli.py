@@ -1,7 +1,7 @@
 """
 ``nautilus-ext catalog build|info``: build a Python ParquetDataCatalog and describe one.
 
-Mount with ``app.add_typer(catalogs.cli.app, name="catalog")``.
+Mount with ``app.add_typer(nautilus_ext.catalogs.cli.app, name="catalog")``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def build(
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Build (or rebuild days of) a catalog from vendor files and print a summary."""
-    from catalogs.build import build_catalog
+    from nautilus_ext.catalogs.build import build_catalog
 
     try:
         summary = build_catalog(
@@ -49,7 +49,7 @@ def info(
     target: Annotated[str, typer.Argument(help="local dir or gs://bucket/prefix")],
 ) -> None:
     """Print data types, rows, days, instruments and canonical keys of a catalog."""
-    from catalogs.info import catalog_info
+    from nautilus_ext.catalogs.info import catalog_info
 
     try:
         typer.echo(catalog_info(target).format())

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from catalogs.fixed import FIXED_PRECISION
+from nautilus_ext.catalogs.fixed import FIXED_PRECISION
 
 _DBN_SCALE: Final = 10**9
 _MASK32: Final = np.uint64(0xFFFFFFFF)

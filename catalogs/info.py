@@ -9,9 +9,9 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from catalogs.keys import read_keys
-from catalogs.target import CatalogTarget
-from catalogs.target import parse_target
+from nautilus_ext.catalogs.keys import read_keys
+from nautilus_ext.catalogs.target import CatalogTarget
+from nautilus_ext.catalogs.target import parse_target
 from nautilus_ext.errors import InvalidConfig
 
 

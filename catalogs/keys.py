@@ -21,7 +21,7 @@ from typing import Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from catalogs.target import CatalogTarget
+from nautilus_ext.catalogs.target import CatalogTarget
 from nautilus_ext.errors import InvalidInstrumentKey
 from nautilus_ext.instruments.enums import InstrumentType
 from nautilus_ext.instruments.key import InstrumentKey

@@ -491,9 +491,9 @@ def build_demo_catalog(
 
     Returns
     -------
-    catalogs.build.BuildSummary
+    nautilus_ext.catalogs.build.BuildSummary
     """
-    from catalogs.build import build_catalog
+    from nautilus_ext.catalogs.build import build_catalog
 
     files = write_synthetic_tardis(
         work_dir,

@@ -3,7 +3,7 @@ Tardis CSV (plain or gzipped) -> Nautilus catalog tables.
 
 Supported files: ``trades``, ``incremental_book_L2``, ``book_snapshot_25``/``book_snapshot_5``
 (stored as ``OrderBookDepth10``, the top 10 levels), ``quotes`` and ``derivative_ticker``
-(stored as :class:`catalogs.custom.TardisDerivativeTicker` custom data).
+(stored as :class:`nautilus_ext.catalogs.custom.TardisDerivativeTicker` custom data).
 
 Order book, snapshot and quote files go through NautilusTrader's ``TardisCSVDataLoader``;
 trades use a vectorised path (pyarrow CSV + numpy) whose output equals the loader's row for
@@ -31,11 +31,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from catalogs.fixed import decimals_from_floats
-from catalogs.fixed import decimals_of
-from catalogs.fixed import to_fixed_binary
-from catalogs.tardis_symbols import TardisSymbol
-from catalogs.tardis_symbols import resolve_tardis_symbol
+from nautilus_ext.catalogs.fixed import decimals_from_floats
+from nautilus_ext.catalogs.fixed import decimals_of
+from nautilus_ext.catalogs.fixed import to_fixed_binary
+from nautilus_ext.catalogs.tardis_symbols import TardisSymbol
+from nautilus_ext.catalogs.tardis_symbols import resolve_tardis_symbol
 from nautilus_ext.errors import InvalidConfig
 
 TRADES: Final = "trades"
@@ -425,7 +425,7 @@ def _metadata(scan: TardisScan, price_precision: int, size_precision: int) -> di
 
 def derivative_ticker_table(scan: TardisScan) -> pa.Table:
     """Build the ``TardisDerivativeTicker`` custom-data table of a derivative_ticker file."""
-    from catalogs.custom import TardisDerivativeTicker
+    from nautilus_ext.catalogs.custom import TardisDerivativeTicker
 
     t = scan.table
     n = t.num_rows

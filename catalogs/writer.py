@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from catalogs.target import CatalogTarget
+from nautilus_ext.catalogs.target import CatalogTarget
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import VenueUnavailable
 

@@ -7,14 +7,14 @@ Importing this package does not import the Nautilus runtime.
 =========================  ===============================================
 routing ``Algorithm``      module
 =========================  ===============================================
-TWAP                       :mod:`execution_algos.twap`
-LIMIT_THEN_MARKET          :mod:`execution_algos.limit_then_market`
-POV                        :mod:`execution_algos.pov`
-VWAP                       :mod:`execution_algos.vwap`
-IS                         :mod:`execution_algos.shortfall`
-SOR_CEFI                   :mod:`execution_algos.sor`
-TPSL                       :mod:`execution_algos.tpsl` (the exit algorithm: takes the entry too)
-ATOMIC_LEGS                :mod:`execution_algos.atomic_legs` (atomic groups, via ``submit_group``)
+TWAP                       :mod:`nautilus_ext.execution_algos.twap`
+LIMIT_THEN_MARKET          :mod:`nautilus_ext.execution_algos.limit_then_market`
+POV                        :mod:`nautilus_ext.execution_algos.pov`
+VWAP                       :mod:`nautilus_ext.execution_algos.vwap`
+IS                         :mod:`nautilus_ext.execution_algos.shortfall`
+SOR_CEFI                   :mod:`nautilus_ext.execution_algos.sor`
+TPSL                       :mod:`nautilus_ext.execution_algos.tpsl` (the exit algorithm: takes the entry too)
+ATOMIC_LEGS                :mod:`nautilus_ext.execution_algos.atomic_legs` (atomic groups: ``submit_group``)
 =========================  ===============================================
 """
 
@@ -23,28 +23,46 @@ from __future__ import annotations
 from typing import Any
 from typing import Final
 
-from execution_algos.common import EXIT_TAG
-from execution_algos.common import REPORT_KEY_PREFIX
-from execution_algos.common import AlgoReport
-from execution_algos.common import FinalPolicy
-from execution_algos.common import SlippageAction
-from execution_algos.common import StopReason
+from nautilus_ext.execution_algos.common import EXIT_TAG
+from nautilus_ext.execution_algos.common import REPORT_KEY_PREFIX
+from nautilus_ext.execution_algos.common import AlgoReport
+from nautilus_ext.execution_algos.common import FinalPolicy
+from nautilus_ext.execution_algos.common import SlippageAction
+from nautilus_ext.execution_algos.common import StopReason
 
 ALGORITHM_PATHS: Final[dict[str, tuple[str, str]]] = {
-    "TWAP": ("execution_algos.twap:TWAPExecAlgorithm", "execution_algos.twap:TWAPExecAlgorithmConfig"),
+    "TWAP": (
+        "nautilus_ext.execution_algos.twap:TWAPExecAlgorithm",
+        "nautilus_ext.execution_algos.twap:TWAPExecAlgorithmConfig",
+    ),
     "LIMIT_THEN_MARKET": (
-        "execution_algos.limit_then_market:LimitThenMarketExecAlgorithm",
-        "execution_algos.limit_then_market:LimitThenMarketExecAlgorithmConfig",
+        "nautilus_ext.execution_algos.limit_then_market:LimitThenMarketExecAlgorithm",
+        "nautilus_ext.execution_algos.limit_then_market:LimitThenMarketExecAlgorithmConfig",
     ),
-    "POV": ("execution_algos.pov:POVExecAlgorithm", "execution_algos.pov:POVExecAlgorithmConfig"),
-    "VWAP": ("execution_algos.vwap:VWAPExecAlgorithm", "execution_algos.vwap:VWAPExecAlgorithmConfig"),
-    "IS": ("execution_algos.shortfall:ISExecAlgorithm", "execution_algos.shortfall:ISExecAlgorithmConfig"),
-    "SOR_CEFI": ("execution_algos.sor:SORExecAlgorithm", "execution_algos.sor:SORExecAlgorithmConfig"),
+    "POV": (
+        "nautilus_ext.execution_algos.pov:POVExecAlgorithm",
+        "nautilus_ext.execution_algos.pov:POVExecAlgorithmConfig",
+    ),
+    "VWAP": (
+        "nautilus_ext.execution_algos.vwap:VWAPExecAlgorithm",
+        "nautilus_ext.execution_algos.vwap:VWAPExecAlgorithmConfig",
+    ),
+    "IS": (
+        "nautilus_ext.execution_algos.shortfall:ISExecAlgorithm",
+        "nautilus_ext.execution_algos.shortfall:ISExecAlgorithmConfig",
+    ),
+    "SOR_CEFI": (
+        "nautilus_ext.execution_algos.sor:SORExecAlgorithm",
+        "nautilus_ext.execution_algos.sor:SORExecAlgorithmConfig",
+    ),
     "ATOMIC_LEGS": (
-        "execution_algos.atomic_legs:AtomicLegsExecAlgorithm",
-        "execution_algos.atomic_legs:AtomicLegsExecAlgorithmConfig",
+        "nautilus_ext.execution_algos.atomic_legs:AtomicLegsExecAlgorithm",
+        "nautilus_ext.execution_algos.atomic_legs:AtomicLegsExecAlgorithmConfig",
     ),
-    "TPSL": ("execution_algos.tpsl:TPSLExecAlgorithm", "execution_algos.tpsl:TPSLExecAlgorithmConfig"),
+    "TPSL": (
+        "nautilus_ext.execution_algos.tpsl:TPSLExecAlgorithm",
+        "nautilus_ext.execution_algos.tpsl:TPSLExecAlgorithmConfig",
+    ),
 }
 """Routing algorithm name -> (ExecAlgorithm path, config path), for ``ImportableExecAlgorithmConfig``."""
 

@@ -36,14 +36,14 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.orders import MarketOrder
 
-from execution_algos.base import Parent
-from execution_algos.base import SmartExecAlgorithm
-from execution_algos.base import SmartExecAlgorithmConfig
-from execution_algos.common import StopReason
-from execution_algos.common import param_str
-from execution_algos.common import round_to_lot
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.execution_algos.base import Parent
+from nautilus_ext.execution_algos.base import SmartExecAlgorithm
+from nautilus_ext.execution_algos.base import SmartExecAlgorithmConfig
+from nautilus_ext.execution_algos.common import StopReason
+from nautilus_ext.execution_algos.common import param_str
+from nautilus_ext.execution_algos.common import round_to_lot
 
 NS_PER_SEC = 1_000_000_000
 INITIAL_LEG_CHILDREN = 2

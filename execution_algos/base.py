@@ -6,7 +6,7 @@ the venue. Children are spawned with ``reduce_primary=False`` and tracked in an 
 ``remaining = parent - filled - working``, so an IOC child that comes back unfilled returns its
 quantity to the ledger and a later child catches up; a child is never larger than
 ``remaining``, so the parent never over-fills. When the parent is done (or stopped), the
-primary is cancelled locally and a JSON :class:`~execution_algos.common.AlgoReport` is stored in
+primary is cancelled locally and a JSON :class:`~nautilus_ext.execution_algos.common.AlgoReport` is stored in
 the cache under ``exec_algo_report:<primary client order id>``.
 
 With ``max_slippage`` set, every taker child is an IOC *limit* at the cap price
@@ -42,17 +42,17 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.orders import Order as NautilusOrder
 
-from execution_algos.common import REPORT_KEY_PREFIX
-from execution_algos.common import AlgoReport
-from execution_algos.common import SlippageAction
-from execution_algos.common import StopReason
-from execution_algos.common import beyond_cap
-from execution_algos.common import param_decimal
-from execution_algos.common import param_str
-from execution_algos.common import round_to_lot
-from execution_algos.common import slippage_cap_price
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.execution_algos.common import REPORT_KEY_PREFIX
+from nautilus_ext.execution_algos.common import AlgoReport
+from nautilus_ext.execution_algos.common import SlippageAction
+from nautilus_ext.execution_algos.common import StopReason
+from nautilus_ext.execution_algos.common import beyond_cap
+from nautilus_ext.execution_algos.common import param_decimal
+from nautilus_ext.execution_algos.common import param_str
+from nautilus_ext.execution_algos.common import round_to_lot
+from nautilus_ext.execution_algos.common import slippage_cap_price
 
 
 class SmartExecAlgorithmConfig(ExecAlgorithmConfig, frozen=True):

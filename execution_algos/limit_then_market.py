@@ -22,14 +22,14 @@ from typing import Any
 from nautilus_trader.common.events import TimeEvent
 from nautilus_trader.model.identifiers import ExecAlgorithmId
 
-from execution_algos.base import Parent
-from execution_algos.base import SmartExecAlgorithm
-from execution_algos.base import SmartExecAlgorithmConfig
-from execution_algos.common import StopReason
-from execution_algos.common import param_int
-from execution_algos.common import require_positive
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.execution_algos.base import Parent
+from nautilus_ext.execution_algos.base import SmartExecAlgorithm
+from nautilus_ext.execution_algos.base import SmartExecAlgorithmConfig
+from nautilus_ext.execution_algos.common import StopReason
+from nautilus_ext.execution_algos.common import param_int
+from nautilus_ext.execution_algos.common import require_positive
 
 NS_PER_SEC = 1_000_000_000
 

@@ -16,14 +16,14 @@ from typing import Any
 
 from nautilus_trader.common.events import TimeEvent
 
-from execution_algos.base import Parent
-from execution_algos.base import SmartExecAlgorithm
-from execution_algos.base import SmartExecAlgorithmConfig
-from execution_algos.common import FinalPolicy
-from execution_algos.common import StopReason
-from execution_algos.common import param_str
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.execution_algos.base import Parent
+from nautilus_ext.execution_algos.base import SmartExecAlgorithm
+from nautilus_ext.execution_algos.base import SmartExecAlgorithmConfig
+from nautilus_ext.execution_algos.common import FinalPolicy
+from nautilus_ext.execution_algos.common import StopReason
+from nautilus_ext.execution_algos.common import param_str
 
 
 class ScheduledExecAlgorithmConfig(SmartExecAlgorithmConfig, frozen=True):

@@ -31,17 +31,17 @@ from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.orders import LimitOrder
 
-from execution_algos.base import Parent
-from execution_algos.base import SmartExecAlgorithm
-from execution_algos.base import SmartExecAlgorithmConfig
-from execution_algos.common import StopReason
-from execution_algos.common import beyond_cap
-from execution_algos.common import param_int
-from execution_algos.common import param_str
-from execution_algos.common import require_positive
-from execution_algos.common import round_to_lot
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.execution_algos.base import Parent
+from nautilus_ext.execution_algos.base import SmartExecAlgorithm
+from nautilus_ext.execution_algos.base import SmartExecAlgorithmConfig
+from nautilus_ext.execution_algos.common import StopReason
+from nautilus_ext.execution_algos.common import beyond_cap
+from nautilus_ext.execution_algos.common import param_int
+from nautilus_ext.execution_algos.common import param_str
+from nautilus_ext.execution_algos.common import require_positive
+from nautilus_ext.execution_algos.common import round_to_lot
 
 NS_PER_SEC = 1_000_000_000
 _BOOK_DEPTH = 50

@@ -7,7 +7,7 @@ IOC market). Entry is never split over time: an order with TP/SL prices is route
 the urgency's algorithm, because the exits must follow the entry's fills one for one.
 
 From the first entry fill on, the algorithm keeps these exits working (all ``reduce_only`` by
-default, opposite side, GTC, tagged :data:`~execution_algos.common.EXIT_TAG`):
+default, opposite side, GTC, tagged :data:`~nautilus_ext.execution_algos.common.EXIT_TAG`):
 
 - take-profit limit tranches ``TP1..TPn`` at ``take_profit_prices`` (the Order's
   ``take_profit_price`` alone gives one tranche), sized by ``take_profit_fractions`` of the entry
@@ -82,21 +82,21 @@ from nautilus_trader.model.orders import Order as NautilusOrder
 from nautilus_trader.model.orders import StopMarketOrder
 from nautilus_trader.model.orders import TrailingStopMarketOrder
 
-from execution_algos.base import Parent
-from execution_algos.base import SmartExecAlgorithm
-from execution_algos.base import SmartExecAlgorithmConfig
-from execution_algos.common import EXIT_TAG
-from execution_algos.common import StopReason
-from execution_algos.common import param_str
-from execution_algos.tpsl_plan import ExitPlan
-from execution_algos.tpsl_plan import check_fractions
-from execution_algos.tpsl_plan import exit_targets
-from execution_algos.tpsl_plan import parse_decimals
-from execution_algos.tpsl_plan import parse_exit_plan
-from execution_algos.tpsl_plan import protected_quantity
-from execution_algos.tpsl_plan import trail_trigger
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.execution_algos.base import Parent
+from nautilus_ext.execution_algos.base import SmartExecAlgorithm
+from nautilus_ext.execution_algos.base import SmartExecAlgorithmConfig
+from nautilus_ext.execution_algos.common import EXIT_TAG
+from nautilus_ext.execution_algos.common import StopReason
+from nautilus_ext.execution_algos.common import param_str
+from nautilus_ext.execution_algos.tpsl_plan import ExitPlan
+from nautilus_ext.execution_algos.tpsl_plan import check_fractions
+from nautilus_ext.execution_algos.tpsl_plan import exit_targets
+from nautilus_ext.execution_algos.tpsl_plan import parse_decimals
+from nautilus_ext.execution_algos.tpsl_plan import parse_exit_plan
+from nautilus_ext.execution_algos.tpsl_plan import protected_quantity
+from nautilus_ext.execution_algos.tpsl_plan import trail_trigger
 
 STOP: Final = "STOP"
 _TRIGGER_TYPES: Final = ("DEFAULT", "BID_ASK", "LAST_PRICE", "MARK_PRICE")

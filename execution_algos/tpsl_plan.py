@@ -1,7 +1,7 @@
 """
 The TP/SL exit plan as pure functions (no Nautilus runtime): parsing and checking the exit
 parameters, splitting a position into take-profit tranches, trimming them to what is open, and
-trailing-stop arithmetic, all in Decimal. :mod:`execution_algos.tpsl` runs them.
+trailing-stop arithmetic, all in Decimal. :mod:`nautilus_ext.execution_algos.tpsl` runs them.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from decimal import ROUND_FLOOR
 from decimal import Decimal
 from typing import Any
 
-from execution_algos.common import allocate_units
-from execution_algos.common import min_units
-from execution_algos.common import param_decimal
-from execution_algos.common import param_str
-from execution_algos.common import round_to_lot
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.execution_algos.common import allocate_units
+from nautilus_ext.execution_algos.common import min_units
+from nautilus_ext.execution_algos.common import param_decimal
+from nautilus_ext.execution_algos.common import param_str
+from nautilus_ext.execution_algos.common import round_to_lot
 
 
 @dataclass(frozen=True, slots=True)

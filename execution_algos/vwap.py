@@ -24,16 +24,16 @@ from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.identifiers import InstrumentId
 
-from execution_algos.base import Parent
-from execution_algos.common import allocate_units
-from execution_algos.common import min_units
-from execution_algos.common import param_int
-from execution_algos.common import require_positive
-from execution_algos.common import to_units
-from execution_algos.scheduled import ScheduledExecAlgorithm
-from execution_algos.scheduled import ScheduledExecAlgorithmConfig
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.execution_algos.base import Parent
+from nautilus_ext.execution_algos.common import allocate_units
+from nautilus_ext.execution_algos.common import min_units
+from nautilus_ext.execution_algos.common import param_int
+from nautilus_ext.execution_algos.common import require_positive
+from nautilus_ext.execution_algos.common import to_units
+from nautilus_ext.execution_algos.scheduled import ScheduledExecAlgorithm
+from nautilus_ext.execution_algos.scheduled import ScheduledExecAlgorithmConfig
 
 NS_PER_SEC = 1_000_000_000
 SECS_PER_DAY = 86_400

@@ -15,8 +15,8 @@ from typing import Annotated
 
 import typer
 
-from catalogs.cli import app as catalog_app
 from nautilus_ext.audit.cli import app as audit_app
+from nautilus_ext.catalogs.cli import app as catalog_app
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.live.cli import live as live_command
 from nautilus_ext.live.cli import live_validate as live_validate_command

@@ -16,18 +16,18 @@ package keeps NautilusTrader's clients and overrides exactly:
   never stored in a config; no client cache keyed on credentials.
 """
 
-from adapters.betfair.config import BetfairUrlDataClientConfig
-from adapters.betfair.config import BetfairUrlExecClientConfig
-from adapters.betfair.credentials import BetfairCredentials
-from adapters.betfair.data import BetfairUrlDataClient
-from adapters.betfair.execution import BetfairUrlExecutionClient
-from adapters.betfair.execution import net_matched
-from adapters.betfair.factories import BetfairUrlLiveDataClientFactory
-from adapters.betfair.factories import BetfairUrlLiveExecClientFactory
-from adapters.betfair.http import BetfairUrlHttpClient
-from adapters.betfair.urls import StreamAddress
-from adapters.betfair.urls import parse_stream_url
-from adapters.betfair.urls import rewrite_url
+from nautilus_ext.adapters.betfair.config import BetfairUrlDataClientConfig
+from nautilus_ext.adapters.betfair.config import BetfairUrlExecClientConfig
+from nautilus_ext.adapters.betfair.credentials import BetfairCredentials
+from nautilus_ext.adapters.betfair.data import BetfairUrlDataClient
+from nautilus_ext.adapters.betfair.execution import BetfairUrlExecutionClient
+from nautilus_ext.adapters.betfair.execution import net_matched
+from nautilus_ext.adapters.betfair.factories import BetfairUrlLiveDataClientFactory
+from nautilus_ext.adapters.betfair.factories import BetfairUrlLiveExecClientFactory
+from nautilus_ext.adapters.betfair.http import BetfairUrlHttpClient
+from nautilus_ext.adapters.betfair.urls import StreamAddress
+from nautilus_ext.adapters.betfair.urls import parse_stream_url
+from nautilus_ext.adapters.betfair.urls import rewrite_url
 
 __all__ = [
     "BetfairCredentials",

@@ -11,11 +11,11 @@ from __future__ import annotations
 from nautilus_trader.adapters.betfair.config import BetfairDataClientConfig
 from nautilus_trader.adapters.betfair.config import BetfairExecClientConfig
 
-from adapters.betfair.credentials import DEFAULT_APP_KEY_ENV
-from adapters.betfair.credentials import DEFAULT_CERTS_DIR_ENV
-from adapters.betfair.credentials import DEFAULT_PASSWORD_ENV
-from adapters.betfair.credentials import DEFAULT_USERNAME_ENV
-from adapters.betfair.urls import parse_stream_url
+from nautilus_ext.adapters.betfair.credentials import DEFAULT_APP_KEY_ENV
+from nautilus_ext.adapters.betfair.credentials import DEFAULT_CERTS_DIR_ENV
+from nautilus_ext.adapters.betfair.credentials import DEFAULT_PASSWORD_ENV
+from nautilus_ext.adapters.betfair.credentials import DEFAULT_USERNAME_ENV
+from nautilus_ext.adapters.betfair.urls import parse_stream_url
 from nautilus_ext.errors import InvalidConfig
 
 

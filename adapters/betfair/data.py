@@ -11,9 +11,9 @@ from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.component import MessageBus
 
-from adapters.betfair.config import BetfairUrlDataClientConfig
-from adapters.betfair.http import BetfairUrlHttpClient
-from adapters.betfair.urls import parse_stream_url
+from nautilus_ext.adapters.betfair.config import BetfairUrlDataClientConfig
+from nautilus_ext.adapters.betfair.http import BetfairUrlHttpClient
+from nautilus_ext.adapters.betfair.urls import parse_stream_url
 from nautilus_ext.errors import InvalidConfig
 
 

@@ -25,9 +25,9 @@ from nautilus_trader.model.enums import PositionSide
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Quantity
 
-from adapters.betfair.config import BetfairUrlExecClientConfig
-from adapters.betfair.http import BetfairUrlHttpClient
-from adapters.betfair.urls import parse_stream_url
+from nautilus_ext.adapters.betfair.config import BetfairUrlExecClientConfig
+from nautilus_ext.adapters.betfair.http import BetfairUrlHttpClient
+from nautilus_ext.adapters.betfair.urls import parse_stream_url
 
 
 def net_matched(orders: list[tuple[InstrumentId, BetfairSide, Decimal]]) -> dict[InstrumentId, Decimal]:

@@ -1,5 +1,5 @@
 """
-Factories building the Betfair clients of :mod:`adapters.betfair` for a ``TradingNode``.
+Factories building the Betfair clients of :mod:`nautilus_ext.adapters.betfair` for a ``TradingNode``.
 
 Unlike NautilusTrader's Betfair factories they cache nothing keyed on credentials: each client
 gets its own HTTP session (Betfair allows several per login) and its own instrument provider;
@@ -21,12 +21,12 @@ from nautilus_trader.core.nautilus_pyo3 import Quota
 from nautilus_trader.live.factories import LiveDataClientFactory
 from nautilus_trader.live.factories import LiveExecClientFactory
 
-from adapters.betfair.config import BetfairUrlDataClientConfig
-from adapters.betfair.config import BetfairUrlExecClientConfig
-from adapters.betfair.credentials import BetfairCredentials
-from adapters.betfair.data import BetfairUrlDataClient
-from adapters.betfair.execution import BetfairUrlExecutionClient
-from adapters.betfair.http import BetfairUrlHttpClient
+from nautilus_ext.adapters.betfair.config import BetfairUrlDataClientConfig
+from nautilus_ext.adapters.betfair.config import BetfairUrlExecClientConfig
+from nautilus_ext.adapters.betfair.credentials import BetfairCredentials
+from nautilus_ext.adapters.betfair.data import BetfairUrlDataClient
+from nautilus_ext.adapters.betfair.execution import BetfairUrlExecutionClient
+from nautilus_ext.adapters.betfair.http import BetfairUrlHttpClient
 from nautilus_ext.errors import InvalidConfig
 
 # Betfair's documented limits: 5 requests/s on the general API; order endpoints in their own bucket
@@ -68,7 +68,7 @@ def _provider(
 
 
 class BetfairUrlLiveDataClientFactory(LiveDataClientFactory):
-    """Build :class:`~adapters.betfair.data.BetfairUrlDataClient`."""
+    """Build :class:`~nautilus_ext.adapters.betfair.data.BetfairUrlDataClient`."""
 
     @staticmethod
     def create(  # type: ignore[override]
@@ -96,7 +96,7 @@ class BetfairUrlLiveDataClientFactory(LiveDataClientFactory):
 
 
 class BetfairUrlLiveExecClientFactory(LiveExecClientFactory):
-    """Build :class:`~adapters.betfair.execution.BetfairUrlExecutionClient`."""
+    """Build :class:`~nautilus_ext.adapters.betfair.execution.BetfairUrlExecutionClient`."""
 
     @staticmethod
     def create(  # type: ignore[override]

@@ -9,8 +9,8 @@ from nautilus_trader.core.nautilus_pyo3 import HttpMethod
 from nautilus_trader.core.nautilus_pyo3 import HttpResponse
 from nautilus_trader.core.nautilus_pyo3 import Quota
 
-from adapters.betfair.credentials import BetfairCredentials
-from adapters.betfair.urls import rewrite_url
+from nautilus_ext.adapters.betfair.credentials import BetfairCredentials
+from nautilus_ext.adapters.betfair.urls import rewrite_url
 
 
 class BetfairUrlHttpClient(BetfairHttpClient):

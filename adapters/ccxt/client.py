@@ -8,16 +8,16 @@ from urllib.parse import urlsplit
 import ccxt.pro as ccxtpro
 from ccxt.base import errors as ccxt_errors
 
-from adapters.ccxt.config import CcxtDataClientConfig
-from adapters.ccxt.config import CcxtExecClientConfig
-from adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
-from adapters.ccxt.constants import EXACT_ERROR_OVERRIDES
-from adapters.ccxt.constants import MARKET_TYPE_DEFAULT_EXCHANGES
-from adapters.ccxt.constants import MARKET_TYPES_FILTERED_LOCALLY
-from adapters.ccxt.constants import REST_HOST_LABEL_IN_PATH
-from adapters.ccxt.constants import URL_ROUTED_ERROR_FAMILY
-from adapters.ccxt.constants import WS_HOST_LABEL_IN_PATH
-from adapters.ccxt.credentials import CcxtCredentials
+from nautilus_ext.adapters.ccxt.config import CcxtDataClientConfig
+from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
+from nautilus_ext.adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
+from nautilus_ext.adapters.ccxt.constants import EXACT_ERROR_OVERRIDES
+from nautilus_ext.adapters.ccxt.constants import MARKET_TYPE_DEFAULT_EXCHANGES
+from nautilus_ext.adapters.ccxt.constants import MARKET_TYPES_FILTERED_LOCALLY
+from nautilus_ext.adapters.ccxt.constants import REST_HOST_LABEL_IN_PATH
+from nautilus_ext.adapters.ccxt.constants import URL_ROUTED_ERROR_FAMILY
+from nautilus_ext.adapters.ccxt.constants import WS_HOST_LABEL_IN_PATH
+from nautilus_ext.adapters.ccxt.credentials import CcxtCredentials
 from nautilus_ext.errors import InvalidConfig
 
 

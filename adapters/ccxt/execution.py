@@ -6,7 +6,7 @@ deterministic hash on Hyperliquid), so a retried request after a timeout or 429 
 second order: the venue refuses the duplicate id and the client looks the first one up. Order
 updates and fills arrive over ccxt.pro streams; a REST poll of fills and open orders backs them
 up, so a dropped socket loses nothing, and fills are deduplicated by trade id so nothing is
-applied twice. Every venue failure is translated once (:mod:`adapters.ccxt.errors`); an order
+applied twice. Every venue failure is translated once (:mod:`nautilus_ext.adapters.ccxt.errors`); an order
 that cannot be sent is denied or rejected with a reason code and never raised into the engine.
 
 The safety layer plugs in at :meth:`CcxtExecutionClient.set_pre_submit_check`: the check sees
@@ -57,40 +57,40 @@ from nautilus_trader.model.objects import AccountBalance
 from nautilus_trader.model.objects import Money
 from nautilus_trader.model.orders import Order
 
-from adapters.ccxt.config import CcxtExecClientConfig
-from adapters.ccxt.constants import MARKET_BUY_BASE_SIZE
-from adapters.ccxt.constants import MODIFY_NOT_SUPPORTED
-from adapters.ccxt.constants import NO_PRIVATE_STREAM_EXCHANGES
-from adapters.ccxt.constants import ORDER_NOT_FOUND
-from adapters.ccxt.constants import PLACEHOLDER_ORDER_IDS
-from adapters.ccxt.constants import PRE_SUBMIT_BLOCKED
-from adapters.ccxt.constants import REDUCE_ONLY_NOT_SUPPORTED
-from adapters.ccxt.constants import UNKNOWN_INSTRUMENT
-from adapters.ccxt.constants import UNSUPPORTED_ORDER_TYPE
-from adapters.ccxt.constants import UNSUPPORTED_TIME_IN_FORCE
-from adapters.ccxt.errors import backoff_delay
-from adapters.ccxt.errors import ccxt_call
-from adapters.ccxt.errors import is_duplicate_order
-from adapters.ccxt.errors import should_retry
-from adapters.ccxt.latency import LatencyRecorder
-from adapters.ccxt.parsing.instruments import currency
-from adapters.ccxt.parsing.orders import CLIENT_ID_PARAM
-from adapters.ccxt.parsing.orders import NON_UNIQUE_CLIENT_ID_EXCHANGES
-from adapters.ccxt.parsing.orders import TIF_OUT
-from adapters.ccxt.parsing.orders import client_id_param
-from adapters.ccxt.parsing.orders import edit_refusal
-from adapters.ccxt.parsing.orders import fill_report
-from adapters.ccxt.parsing.orders import liquidity_side
-from adapters.ccxt.parsing.orders import order_status
-from adapters.ccxt.parsing.orders import order_status_report
-from adapters.ccxt.parsing.orders import position_status_report
-from adapters.ccxt.parsing.orders import rejection_reason
-from adapters.ccxt.parsing.orders import trade_commission
-from adapters.ccxt.parsing.orders import venue_client_id
-from adapters.ccxt.parsing.venue_fixes import fill_from_order_update
-from adapters.ccxt.parsing.venue_fixes import normalize_order
-from adapters.ccxt.parsing.venue_fixes import normalize_position
-from adapters.ccxt.providers import CcxtInstrumentProvider
+from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
+from nautilus_ext.adapters.ccxt.constants import MARKET_BUY_BASE_SIZE
+from nautilus_ext.adapters.ccxt.constants import MODIFY_NOT_SUPPORTED
+from nautilus_ext.adapters.ccxt.constants import NO_PRIVATE_STREAM_EXCHANGES
+from nautilus_ext.adapters.ccxt.constants import ORDER_NOT_FOUND
+from nautilus_ext.adapters.ccxt.constants import PLACEHOLDER_ORDER_IDS
+from nautilus_ext.adapters.ccxt.constants import PRE_SUBMIT_BLOCKED
+from nautilus_ext.adapters.ccxt.constants import REDUCE_ONLY_NOT_SUPPORTED
+from nautilus_ext.adapters.ccxt.constants import UNKNOWN_INSTRUMENT
+from nautilus_ext.adapters.ccxt.constants import UNSUPPORTED_ORDER_TYPE
+from nautilus_ext.adapters.ccxt.constants import UNSUPPORTED_TIME_IN_FORCE
+from nautilus_ext.adapters.ccxt.errors import backoff_delay
+from nautilus_ext.adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.errors import is_duplicate_order
+from nautilus_ext.adapters.ccxt.errors import should_retry
+from nautilus_ext.adapters.ccxt.latency import LatencyRecorder
+from nautilus_ext.adapters.ccxt.parsing.instruments import currency
+from nautilus_ext.adapters.ccxt.parsing.orders import CLIENT_ID_PARAM
+from nautilus_ext.adapters.ccxt.parsing.orders import NON_UNIQUE_CLIENT_ID_EXCHANGES
+from nautilus_ext.adapters.ccxt.parsing.orders import TIF_OUT
+from nautilus_ext.adapters.ccxt.parsing.orders import client_id_param
+from nautilus_ext.adapters.ccxt.parsing.orders import edit_refusal
+from nautilus_ext.adapters.ccxt.parsing.orders import fill_report
+from nautilus_ext.adapters.ccxt.parsing.orders import liquidity_side
+from nautilus_ext.adapters.ccxt.parsing.orders import order_status
+from nautilus_ext.adapters.ccxt.parsing.orders import order_status_report
+from nautilus_ext.adapters.ccxt.parsing.orders import position_status_report
+from nautilus_ext.adapters.ccxt.parsing.orders import rejection_reason
+from nautilus_ext.adapters.ccxt.parsing.orders import trade_commission
+from nautilus_ext.adapters.ccxt.parsing.orders import venue_client_id
+from nautilus_ext.adapters.ccxt.parsing.venue_fixes import fill_from_order_update
+from nautilus_ext.adapters.ccxt.parsing.venue_fixes import normalize_order
+from nautilus_ext.adapters.ccxt.parsing.venue_fixes import normalize_position
+from nautilus_ext.adapters.ccxt.providers import CcxtInstrumentProvider
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.safety.chokepoint import FillGap
 from nautilus_ext.safety.chokepoint import VenuePositionSnapshot

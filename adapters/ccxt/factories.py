@@ -11,16 +11,16 @@ from nautilus_trader.common.component import MessageBus
 from nautilus_trader.live.factories import LiveDataClientFactory
 from nautilus_trader.live.factories import LiveExecClientFactory
 
-from adapters.ccxt.client import create_exchange
-from adapters.ccxt.config import CcxtDataClientConfig
-from adapters.ccxt.config import CcxtExecClientConfig
-from adapters.ccxt.constants import MARKET_TYPE_DEFAULT_EXCHANGES
-from adapters.ccxt.constants import MARKET_TYPES_FILTERED_LOCALLY
-from adapters.ccxt.constants import venue_for
-from adapters.ccxt.credentials import load_credentials
-from adapters.ccxt.data import CcxtDataClient
-from adapters.ccxt.execution import CcxtExecutionClient
-from adapters.ccxt.providers import CcxtInstrumentProvider
+from nautilus_ext.adapters.ccxt.client import create_exchange
+from nautilus_ext.adapters.ccxt.config import CcxtDataClientConfig
+from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
+from nautilus_ext.adapters.ccxt.constants import MARKET_TYPE_DEFAULT_EXCHANGES
+from nautilus_ext.adapters.ccxt.constants import MARKET_TYPES_FILTERED_LOCALLY
+from nautilus_ext.adapters.ccxt.constants import venue_for
+from nautilus_ext.adapters.ccxt.credentials import load_credentials
+from nautilus_ext.adapters.ccxt.data import CcxtDataClient
+from nautilus_ext.adapters.ccxt.execution import CcxtExecutionClient
+from nautilus_ext.adapters.ccxt.providers import CcxtInstrumentProvider
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.instruments.registry import InstrumentRegistry
 

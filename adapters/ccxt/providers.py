@@ -12,10 +12,10 @@ from nautilus_trader.core.correctness import PyCondition
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 
-from adapters.ccxt.constants import INVERSE_AMOUNT_IN_QUOTE
-from adapters.ccxt.errors import ccxt_call
-from adapters.ccxt.parsing.instruments import CCXT_SYMBOL_INFO
-from adapters.ccxt.parsing.instruments import parse_market
+from nautilus_ext.adapters.ccxt.constants import INVERSE_AMOUNT_IN_QUOTE
+from nautilus_ext.adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.parsing.instruments import CCXT_SYMBOL_INFO
+from nautilus_ext.adapters.ccxt.parsing.instruments import parse_market
 from nautilus_ext.instruments import InstrumentKey
 from nautilus_ext.instruments.nautilus import CANONICAL_KEY_INFO
 from nautilus_ext.instruments.registry import InstrumentRegistry

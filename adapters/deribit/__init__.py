@@ -7,8 +7,8 @@ it). :class:`DeribitUrlLiveExecClientFactory` builds the same client with the co
 node can run against a local stand-in (the fake exchange) or a proxy.
 """
 
-from adapters.deribit.factories import DeribitUrlExecutionClient
-from adapters.deribit.factories import DeribitUrlLiveExecClientFactory
+from nautilus_ext.adapters.deribit.factories import DeribitUrlExecutionClient
+from nautilus_ext.adapters.deribit.factories import DeribitUrlLiveExecClientFactory
 
 __all__ = [
     "DeribitUrlExecutionClient",

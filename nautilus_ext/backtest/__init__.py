@@ -3,9 +3,9 @@
 from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.config import LatencySpec
 from nautilus_ext.backtest.config import VenueSimSpec
-from nautilus_ext.backtest.results import ExecutionResult
-from nautilus_ext.backtest.results import ExecutionStatus
-from nautilus_ext.backtest.results import FillModelKind
+from nautilus_ext.execution.results import ExecutionResult
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution.results import FillModelKind
 
 __all__ = [
     "BacktestSpec",

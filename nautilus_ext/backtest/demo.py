@@ -162,11 +162,11 @@ def run_demo(
     say = say or _log.info
     import shutil
 
-    from catalogs.build import build_catalog
-    from catalogs.synthetic import DEFAULT_START
-    from catalogs.synthetic import SyntheticVenue
-    from catalogs.synthetic import write_synthetic_tardis
     from nautilus_ext.backtest.service import run_and_report
+    from nautilus_ext.catalogs.build import build_catalog
+    from nautilus_ext.catalogs.synthetic import DEFAULT_START
+    from nautilus_ext.catalogs.synthetic import SyntheticVenue
+    from nautilus_ext.catalogs.synthetic import write_synthetic_tardis
     from nautilus_ext.storage import ClusterStore
 
     output.mkdir(parents=True, exist_ok=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nautilus_ext.backtest.executor import UnifiedExecutionConfig
-from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.execution.strategy import UnifiedExecutionConfig
+from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.orders.groups import AtomicGroup
 from nautilus_ext.orders.model import Order
 
@@ -93,8 +93,8 @@ class OrderReplayStrategy(UnifiedExecutionStrategy):
         self.submit_group(group)
 
     def _reject_all(self, orders: list[Order], reason: str) -> None:
-        from nautilus_ext.backtest.results import ExecutionResult
-        from nautilus_ext.backtest.results import ExecutionStatus
+        from nautilus_ext.execution.results import ExecutionResult
+        from nautilus_ext.execution.results import ExecutionStatus
 
         for order in orders:
             key = (
@@ -114,8 +114,8 @@ class OrderReplayStrategy(UnifiedExecutionStrategy):
 
     def on_stop(self) -> None:
         # orders whose time never came (after the end of data) are reported, not lost
-        from nautilus_ext.backtest.results import ExecutionResult
-        from nautilus_ext.backtest.results import ExecutionStatus
+        from nautilus_ext.execution.results import ExecutionResult
+        from nautilus_ext.execution.results import ExecutionStatus
 
         for orders in self._pending.values():
             for order in orders:

@@ -4,7 +4,7 @@ Run a backtest through NautilusTrader's ``BacktestNode`` and collect honest resu
 The node reads the catalog (local path or ``gs://``), simulates every venue with its L2 book,
 maker/taker fees from the instruments and the configured latency model, and runs either the
 order replayer (orders-driven) or a user strategy (strategy-driven). Both execute through
-:class:`~nautilus_ext.backtest.executor.UnifiedExecutionStrategy`.
+:class:`~nautilus_ext.execution.strategy.UnifiedExecutionStrategy`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 
 from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.config import VenueSimSpec
-from nautilus_ext.backtest.results import ExecutionResult
-from nautilus_ext.backtest.results import GroupExecutionResult
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.execution.results import ExecutionResult
+from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
@@ -134,7 +134,7 @@ def build_run_config(
             config_path=spec.strategy.config_path,
             config={**base_config, **spec.strategy.config},
         )
-    from execution_algos import importable_exec_algorithm_configs
+    from nautilus_ext.execution_algos import importable_exec_algorithm_configs
 
     return BacktestRunConfig(
         engine=BacktestEngineConfig(
@@ -260,7 +260,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
         if spec.catalog.startswith("gs://"):
             # BacktestNode reads through NautilusTrader's Rust object store, which cannot reach
             # every GCS endpoint (the emulator lacks its XML listing API): mirror, then read locally
-            from catalogs.target import mirror_to_local
+            from nautilus_ext.catalogs.target import mirror_to_local
 
             local = mirror_to_local(spec.catalog, Path(tmp) / "catalog")
             log.info("mirrored %s to %s for the run", spec.catalog, local)

@@ -6,12 +6,12 @@ import logging
 from pathlib import Path
 
 from nautilus_ext.backtest.config import BacktestSpec
-from nautilus_ext.backtest.results import group_storage_rows
-from nautilus_ext.backtest.results import to_storage_rows
 from nautilus_ext.backtest.runner import BacktestOutcome
 from nautilus_ext.backtest.runner import run_backtest
-from nautilus_ext.backtest.tca import Weighting
+from nautilus_ext.execution.results import group_storage_rows
+from nautilus_ext.execution.results import to_storage_rows
 from nautilus_ext.reports.backtest_report import write_report
+from nautilus_ext.reports.tca import Weighting
 
 log = logging.getLogger(__name__)
 

@@ -347,7 +347,7 @@ class LiveNodeConfig(_Strict):
 
 
 def _algorithm_names() -> set[str]:
-    from execution_algos import ALGORITHM_PATHS
+    from nautilus_ext.execution_algos import ALGORITHM_PATHS
 
     return set(ALGORITHM_PATHS)
 

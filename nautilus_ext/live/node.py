@@ -14,12 +14,12 @@ from nautilus_trader.config import LoggingConfig
 from nautilus_trader.config import TradingNodeConfig
 from nautilus_trader.live.node import TradingNode
 
-from adapters.ccxt.config import CcxtDataClientConfig
-from adapters.ccxt.config import CcxtExecClientConfig
-from adapters.ccxt.factories import CcxtLiveDataClientFactory
-from adapters.ccxt.factories import CcxtLiveExecClientFactory
-from execution_algos import importable_exec_algorithm_configs
+from nautilus_ext.adapters.ccxt.config import CcxtDataClientConfig
+from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
+from nautilus_ext.adapters.ccxt.factories import CcxtLiveDataClientFactory
+from nautilus_ext.adapters.ccxt.factories import CcxtLiveExecClientFactory
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.execution_algos import importable_exec_algorithm_configs
 from nautilus_ext.live.config import LiveMode
 from nautilus_ext.live.config import LiveNodeConfig
 from nautilus_ext.live.config import VenueConfig
@@ -118,14 +118,14 @@ def _native_okx(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
 
 
 def _native_betfair(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
-    # NautilusTrader's Betfair clients through adapters.betfair: URLs and stream address
+    # NautilusTrader's Betfair clients through nautilus_ext.adapters.betfair: URLs and stream address
     # configurable, credentials from the variables the YAML names, venue positions reported
     from nautilus_trader.adapters.betfair.providers import BetfairInstrumentProviderConfig
 
-    from adapters.betfair import BetfairUrlDataClientConfig
-    from adapters.betfair import BetfairUrlExecClientConfig
-    from adapters.betfair import BetfairUrlLiveDataClientFactory
-    from adapters.betfair import BetfairUrlLiveExecClientFactory
+    from nautilus_ext.adapters.betfair import BetfairUrlDataClientConfig
+    from nautilus_ext.adapters.betfair import BetfairUrlExecClientConfig
+    from nautilus_ext.adapters.betfair import BetfairUrlLiveDataClientFactory
+    from nautilus_ext.adapters.betfair import BetfairUrlLiveExecClientFactory
 
     section = venue.betfair
     assert section is not None  # enforced by VenueConfig
@@ -199,7 +199,7 @@ def _native_deribit(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
     from nautilus_trader.adapters.deribit import DeribitLiveDataClientFactory
     from nautilus_trader.core.nautilus_pyo3 import DeribitEnvironment
 
-    from adapters.deribit import DeribitUrlLiveExecClientFactory
+    from nautilus_ext.adapters.deribit import DeribitUrlLiveExecClientFactory
 
     # the overrides are the server's base URL; Deribit's paths are /api/v2 and /ws/api/v2
     common: dict[str, Any] = {
@@ -289,7 +289,7 @@ def _strategy_settings(
 ) -> dict[str, Any]:
     # unified strategies learn the node's mode and audit log unless their config says otherwise;
     # each log has one writer: strategy n writes <root>/strategies/<n>, the gate <root>/safety
-    from nautilus_ext.backtest.executor import UnifiedExecutionConfig
+    from nautilus_ext.execution.strategy import UnifiedExecutionConfig
 
     config_class = resolve_config_path(config_path)
     if not (isinstance(config_class, type) and issubclass(config_class, UnifiedExecutionConfig)):

@@ -145,7 +145,7 @@ class SafetyActor(Actor):  # type: ignore[misc]
             self.chokepoint.tick()
 
     def _on_positions_timer(self, event: TimeEvent) -> None:
-        from adapters.ccxt.execution import CcxtExecutionClient
+        from nautilus_ext.adapters.ccxt.execution import CcxtExecutionClient
 
         clients = getattr(self._exec_engine, "_clients", {}) or {}
         for client in clients.values():
@@ -271,7 +271,7 @@ def attach_safety(
     actor = SafetyActor(SafetyActorConfig(tick_interval_ms=tick_interval_ms), chokepoint, control, store)
     actor.poll_positions_of(kernel.exec_engine)
     node.trader.add_actor(actor)
-    from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
+    from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 
     for strategy in node.trader.strategies():
         if isinstance(strategy, UnifiedExecutionStrategy) and strategy.safety_gate is None:

@@ -86,7 +86,7 @@ def strategy_version_hash(strategy_path: str) -> str:
     """Return the code version hash a unified strategy's audit events carry."""
     from nautilus_trader.common.config import resolve_path
 
-    from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
+    from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 
     cls = resolve_path(strategy_path)
     if not (isinstance(cls, type) and issubclass(cls, UnifiedExecutionStrategy)):
@@ -313,7 +313,7 @@ def _run_engine(
     from nautilus_trader.model.objects import Money
     from nautilus_trader.trading.config import StrategyFactory
 
-    from execution_algos import importable_exec_algorithm_configs
+    from nautilus_ext.execution_algos import importable_exec_algorithm_configs
 
     engine = BacktestEngine(
         BacktestEngineConfig(

@@ -3,7 +3,7 @@ One self-contained Plotly HTML report per backtest run.
 
 Sections: summary, equity (account balances over time), positions, fills over price,
 slippage by venue and by order size, realised versus estimated cost, fill ratios, fees,
-transaction-cost analysis (:mod:`nautilus_ext.backtest.tca`: realised versus estimated cost,
+transaction-cost analysis (:mod:`nautilus_ext.reports.tca`: realised versus estimated cost,
 implementation shortfall, by venue, asset and time bucket) and the per-order results table.
 Every figure is built from the run's own results; nothing is sampled.
 """
@@ -20,14 +20,14 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nautilus_ext.backtest.results import ExecutionResult
-from nautilus_ext.backtest.results import ExecutionStatus
-from nautilus_ext.backtest.results import GroupExecutionResult
-from nautilus_ext.backtest.tca import TcaAggregate
-from nautilus_ext.backtest.tca import TcaReport
-from nautilus_ext.backtest.tca import Weighting
-from nautilus_ext.backtest.tca import analyse
-from nautilus_ext.backtest.tca import inputs_from_results
+from nautilus_ext.execution.results import ExecutionResult
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution.results import GroupExecutionResult
+from nautilus_ext.reports.tca import TcaAggregate
+from nautilus_ext.reports.tca import TcaReport
+from nautilus_ext.reports.tca import Weighting
+from nautilus_ext.reports.tca import analyse
+from nautilus_ext.reports.tca import inputs_from_results
 
 
 def _f(value: Decimal | None) -> float | None:

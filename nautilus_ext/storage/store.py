@@ -71,7 +71,7 @@ class ClusterStore:
     """
 
     def __init__(self, root: str | Path, storage_options: dict[str, Any] | None = None) -> None:
-        from catalogs.target import parse_target
+        from nautilus_ext.catalogs.target import parse_target
 
         self._target = parse_target(root, storage_options)
         self.fs: fsspec.AbstractFileSystem = self._target.filesystem()

@@ -16,9 +16,9 @@ from decimal import Decimal
 from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.events import OrderFilled
 
-from nautilus_ext.backtest.executor import UnifiedExecutionConfig
-from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.execution.strategy import UnifiedExecutionConfig
+from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.instruments import InstrumentKey
 from nautilus_ext.orders import Order
 

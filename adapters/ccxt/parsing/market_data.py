@@ -19,7 +19,7 @@ from nautilus_trader.model.enums import RecordFlag
 from nautilus_trader.model.identifiers import TradeId
 from nautilus_trader.model.instruments import Instrument
 
-from adapters.ccxt.parsing.orders import ms_to_ns
+from nautilus_ext.adapters.ccxt.parsing.orders import ms_to_ns
 
 Levels = dict[Decimal, Decimal]
 

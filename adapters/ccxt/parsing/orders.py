@@ -27,8 +27,8 @@ from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
-from adapters.ccxt.constants import VENUE_REJECT_CODES
-from adapters.ccxt.parsing.instruments import currency
+from nautilus_ext.adapters.ccxt.constants import VENUE_REJECT_CODES
+from nautilus_ext.adapters.ccxt.parsing.instruments import currency
 
 # ccxt unified order status -> Nautilus (partial fills are derived from filled > 0)
 _STATUS: Final = {

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from catalogs.build import build_catalog
 from nautilus_ext.backtest.config import BacktestSpec
-from nautilus_ext.backtest.results import ExecutionStatus
-from nautilus_ext.backtest.results import FillModelKind
 from nautilus_ext.backtest.runner import run_backtest
+from nautilus_ext.catalogs.build import build_catalog
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution.results import FillModelKind
 from nautilus_ext.orders import Order
 
 KEY = "CME:FUTURE:SP500-USD-240920@LIN"

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from nautilus_ext.backtest.config import BacktestSpec
-from nautilus_ext.backtest.results import ExecutionStatus
 from nautilus_ext.backtest.service import run_and_report
+from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.orders import Order
 
 from .conftest import START

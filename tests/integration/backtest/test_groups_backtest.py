@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from nautilus_ext.backtest.config import BacktestSpec
-from nautilus_ext.backtest.results import ExecutionStatus
-from nautilus_ext.backtest.results import GroupStatus
 from nautilus_ext.backtest.service import run_and_report
-from nautilus_ext.backtest.tca import analyse
-from nautilus_ext.backtest.tca import inputs_from_results
-from nautilus_ext.backtest.tca import inputs_from_rows
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution.results import GroupStatus
 from nautilus_ext.orders import Order
+from nautilus_ext.reports.tca import analyse
+from nautilus_ext.reports.tca import inputs_from_results
+from nautilus_ext.reports.tca import inputs_from_rows
 from nautilus_ext.storage import ClusterStore
 
 from .conftest import START

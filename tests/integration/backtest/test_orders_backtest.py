@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from nautilus_ext.backtest.config import BacktestSpec
-from nautilus_ext.backtest.results import ExecutionStatus
-from nautilus_ext.backtest.results import FillModelKind
 from nautilus_ext.backtest.runner import run_backtest
 from nautilus_ext.backtest.service import run_and_report
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution.results import FillModelKind
 from nautilus_ext.orders import Order
 from nautilus_ext.storage import ClusterStore
 
@@ -209,7 +209,7 @@ def test_max_slippage_bounds_a_market_order_and_reports_the_rest(small_catalog: 
 
 
 def test_protective_limit_rounds_inside_the_bound() -> None:
-    from nautilus_ext.backtest.executor import protective_limit
+    from nautilus_ext.execution.strategy import protective_limit
 
     assert protective_limit(Decimal("100"), Decimal("0.001"), Decimal("0.03"), buy=True) == Decimal("100.08")
     assert protective_limit(Decimal("100"), Decimal("0.001"), Decimal("0.03"), buy=False) == Decimal("99.90")

@@ -10,10 +10,10 @@ import yaml
 from typer.testing import CliRunner
 
 from nautilus_ext.backtest.config import BacktestSpec
-from nautilus_ext.backtest.results import ExecutionStatus
 from nautilus_ext.backtest.runner import run_backtest
 from nautilus_ext.cli import app
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.execution.results import ExecutionStatus
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from catalogs.synthetic import build_demo_catalog
+from nautilus_ext.catalogs.synthetic import build_demo_catalog
 
 
 @pytest.mark.slow

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from catalogs.build import build_catalog
-from catalogs.info import catalog_info
+from nautilus_ext.catalogs.build import build_catalog
+from nautilus_ext.catalogs.info import catalog_info
 from nautilus_ext.errors import InvalidConfig
 
 
@@ -56,7 +56,7 @@ def test_every_stream_file_loads(tmp_path: Path, betfair_files: list[Path]) -> N
 def test_stream_reads_back_as_book_deltas(tmp_path: Path, betfair_files: list[Path]) -> None:
     from nautilus_trader.model.data import OrderBookDelta
 
-    from catalogs.target import parse_target
+    from nautilus_ext.catalogs.target import parse_target
 
     small = [f for f in betfair_files if f.name == "1-166564490.bz2"]
     summary = build_catalog("betfair", small, tmp_path / "cat", progress=False)

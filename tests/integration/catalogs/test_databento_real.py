@@ -11,8 +11,8 @@ import databento_dbn as dbn
 import pytest
 import zstandard
 
-from catalogs.build import build_catalog
-from catalogs.info import catalog_info
+from nautilus_ext.catalogs.build import build_catalog
+from nautilus_ext.catalogs.info import catalog_info
 from nautilus_ext.errors import InvalidConfig
 
 _SKIP = (dbn.Metadata, dbn.SymbolMappingMsg, dbn.SystemMsg, dbn.ErrorMsg)
@@ -79,7 +79,7 @@ def test_required_schemas_read_back(tmp_path: Path, nautilus_data: Path) -> None
     from nautilus_trader.model.data import QuoteTick
     from nautilus_trader.model.data import TradeTick
 
-    from catalogs.target import parse_target
+    from nautilus_ext.catalogs.target import parse_target
 
     base = nautilus_data / "tests/test_data/databento/historical_bars_catalog/databento"
     crates = nautilus_data / "crates/adapters/databento/test_data"
@@ -117,8 +117,8 @@ def test_vectorised_trades_equal_nautilus_loader(tmp_path: Path, nautilus_data: 
     from nautilus_trader.model.data import TradeTick
     from nautilus_trader.serialization.arrow.serializer import ArrowSerializer
 
-    from catalogs.databento import dbn_trades_table
-    from catalogs.synthetic import write_synthetic_dbn_trades
+    from nautilus_ext.catalogs.databento import dbn_trades_table
+    from nautilus_ext.catalogs.synthetic import write_synthetic_dbn_trades
 
     real = (
         nautilus_data

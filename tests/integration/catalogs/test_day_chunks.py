@@ -10,11 +10,11 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pytest
 
-from catalogs.build import build_catalog
-from catalogs.info import catalog_info
-from catalogs.synthetic import SyntheticVenue
-from catalogs.synthetic import write_csv
-from catalogs.synthetic import write_synthetic_tardis
+from nautilus_ext.catalogs.build import build_catalog
+from nautilus_ext.catalogs.info import catalog_info
+from nautilus_ext.catalogs.synthetic import SyntheticVenue
+from nautilus_ext.catalogs.synthetic import write_csv
+from nautilus_ext.catalogs.synthetic import write_synthetic_tardis
 from nautilus_ext.errors import InvalidConfig
 
 VENUE = SyntheticVenue("binance-futures", "BTCUSDT")
@@ -98,9 +98,9 @@ def test_failed_rebuild_leaves_previous_version(tmp_path: Path, two_day_inputs: 
 def test_foreign_multi_day_file_is_refused(tmp_path: Path, two_day_inputs: dict[str, Path]) -> None:
     from nautilus_trader.model.data import TradeTick
 
-    from catalogs.tardis import nautilus_objects
-    from catalogs.tardis import scan_tardis_csv
-    from catalogs.target import parse_target
+    from nautilus_ext.catalogs.tardis import nautilus_objects
+    from nautilus_ext.catalogs.tardis import scan_tardis_csv
+    from nautilus_ext.catalogs.target import parse_target
 
     scan = scan_tardis_csv(two_day_inputs["trades"])
     trades = nautilus_objects(scan, scan.price_decimals, scan.size_decimals)

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from catalogs.build import build_catalog
-from catalogs.info import catalog_info
-from catalogs.target import mirror_to_local
-from catalogs.target import parse_target
+from nautilus_ext.catalogs.build import build_catalog
+from nautilus_ext.catalogs.info import catalog_info
+from nautilus_ext.catalogs.target import mirror_to_local
+from nautilus_ext.catalogs.target import parse_target
 from nautilus_ext.errors import VenueUnavailable
 
 pytestmark = pytest.mark.slow

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from catalogs.build import build_catalog
-from catalogs.info import catalog_info
-from catalogs.tardis import deltas_table
-from catalogs.tardis import nautilus_objects
-from catalogs.tardis import scan_tardis_csv
-from catalogs.tardis import trades_table
+from nautilus_ext.catalogs.build import build_catalog
+from nautilus_ext.catalogs.info import catalog_info
+from nautilus_ext.catalogs.tardis import deltas_table
+from nautilus_ext.catalogs.tardis import nautilus_objects
+from nautilus_ext.catalogs.tardis import scan_tardis_csv
+from nautilus_ext.catalogs.tardis import trades_table
 from nautilus_ext.errors import InvalidConfig
 
 _FOLDERS = {
@@ -77,8 +77,8 @@ def test_catalog_reads_back_every_type(tmp_path: Path, tardis_files: list[Path])
     from nautilus_trader.model.data import QuoteTick
     from nautilus_trader.model.data import TradeTick
 
-    from catalogs.custom import TardisDerivativeTicker
-    from catalogs.target import parse_target
+    from nautilus_ext.catalogs.custom import TardisDerivativeTicker
+    from nautilus_ext.catalogs.target import parse_target
 
     build_catalog("tardis", tardis_files, tmp_path / "cat", progress=False)
     catalog = parse_target(tmp_path / "cat").catalog()

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from nautilus_trader.common.events import TimeEvent
 
-from nautilus_ext.backtest.executor import UnifiedExecutionConfig
-from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
+from nautilus_ext.execution.strategy import UnifiedExecutionConfig
+from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.orders.model import Order
 
 START_NS = 1_709_251_200_000_000_000  # 2024-03-01T00:00:00Z

@@ -15,12 +15,12 @@ from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.trading.strategy import Strategy
 
-from execution_algos import StopReason
-from execution_algos.atomic_legs import AtomicLegsExecAlgorithm
-from execution_algos.atomic_legs import AtomicLegsExecAlgorithmConfig
-from execution_algos.atomic_legs import LegTrade
-from execution_algos.atomic_legs import NeutralisePolicy
-from execution_algos.atomic_legs import neutralisation
+from nautilus_ext.execution_algos import StopReason
+from nautilus_ext.execution_algos.atomic_legs import AtomicLegsExecAlgorithm
+from nautilus_ext.execution_algos.atomic_legs import AtomicLegsExecAlgorithmConfig
+from nautilus_ext.execution_algos.atomic_legs import LegTrade
+from nautilus_ext.execution_algos.atomic_legs import NeutralisePolicy
+from nautilus_ext.execution_algos.atomic_legs import neutralisation
 
 RunMulti = Callable[..., Any]
 START_NS = 1_709_251_200_000_000_000

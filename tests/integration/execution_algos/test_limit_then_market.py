@@ -9,9 +9,9 @@ from typing import Any
 from nautilus_trader.model.enums import OrderType
 from nautilus_trader.model.enums import TimeInForce
 
-from execution_algos import StopReason
-from execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
-from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution_algos import StopReason
+from nautilus_ext.execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
 
 RunAlgo = Callable[..., Any]  # the run_algo fixture (conftest.run_orders)
 MakeOrder = Callable[..., dict[str, Any]]  # the make_order fixture

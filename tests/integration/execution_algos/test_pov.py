@@ -6,10 +6,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from execution_algos import StopReason
-from execution_algos.pov import POVExecAlgorithm
-from execution_algos.pov import POVExecAlgorithmConfig
-from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution_algos import StopReason
+from nautilus_ext.execution_algos.pov import POVExecAlgorithm
+from nautilus_ext.execution_algos.pov import POVExecAlgorithmConfig
 
 RunAlgo = Callable[..., Any]  # the run_algo fixture (conftest.run_orders)
 MakeOrder = Callable[..., dict[str, Any]]  # the make_order fixture

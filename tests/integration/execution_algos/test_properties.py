@@ -12,11 +12,11 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
-from execution_algos.pov import POVExecAlgorithm
-from execution_algos.shortfall import ISExecAlgorithm
-from execution_algos.twap import TWAPExecAlgorithm
-from execution_algos.vwap import VWAPExecAlgorithm
+from nautilus_ext.execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
+from nautilus_ext.execution_algos.pov import POVExecAlgorithm
+from nautilus_ext.execution_algos.shortfall import ISExecAlgorithm
+from nautilus_ext.execution_algos.twap import TWAPExecAlgorithm
+from nautilus_ext.execution_algos.vwap import VWAPExecAlgorithm
 
 RunAlgo = Callable[..., Any]
 MakeOrder = Callable[..., dict[str, Any]]

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from execution_algos import StopReason
-from execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
-from execution_algos.twap import TWAPExecAlgorithm
-from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution_algos import StopReason
+from nautilus_ext.execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
+from nautilus_ext.execution_algos.twap import TWAPExecAlgorithm
 
 RunAlgo = Callable[..., Any]  # the run_algo fixture (conftest.run_orders)
 MakeOrder = Callable[..., dict[str, Any]]  # the make_order fixture

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from nautilus_ext.backtest.config import BacktestSpec
-from nautilus_ext.backtest.results import ExecutionStatus
 from nautilus_ext.backtest.runner import run_backtest
+from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.orders import Order
 
 BACKTEST_CONFTEST = Path(__file__).resolve().parents[1] / "backtest" / "conftest.py"

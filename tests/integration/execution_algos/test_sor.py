@@ -6,9 +6,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from execution_algos import StopReason
-from execution_algos.sor import SORExecAlgorithm
-from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution_algos import StopReason
+from nautilus_ext.execution_algos.sor import SORExecAlgorithm
 
 RunMulti = Callable[..., Any]
 BINANCE = "BINANCE-SPOT:SPOT_PAIR:BTC-USDT"

@@ -11,11 +11,11 @@ import pytest
 from nautilus_trader.common.events import TimeEvent
 from nautilus_trader.model.enums import OrderSide
 
-from execution_algos.atomic_legs import AtomicLegsExecAlgorithm
-from nautilus_ext.backtest.executor import UnifiedExecutionConfig
-from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
-from nautilus_ext.backtest.results import ExecutionStatus
-from nautilus_ext.backtest.results import GroupStatus
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution.results import GroupStatus
+from nautilus_ext.execution.strategy import UnifiedExecutionConfig
+from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
+from nautilus_ext.execution_algos.atomic_legs import AtomicLegsExecAlgorithm
 from nautilus_ext.orders import AtomicGroup
 from nautilus_ext.orders import Order
 
@@ -295,8 +295,8 @@ def test_base_assets_must_match(run_multi_venue: RunMulti, market: Any) -> None:
 
 @pytest.mark.parametrize("bad", [{"depth_check": "maybe"}, {"depth_check": 1}])
 def test_depth_check_option_is_validated(bad: dict[str, Any]) -> None:
-    from nautilus_ext.backtest.atomic_groups import group_options
     from nautilus_ext.errors import InvalidOrder
+    from nautilus_ext.execution.atomic_groups import group_options
 
     with pytest.raises(InvalidOrder, match="depth_check"):
         group_options(Order(**leg("a", SPOT, "BUY", 0, metadata=bad)))

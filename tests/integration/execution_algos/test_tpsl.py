@@ -19,10 +19,10 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from execution_algos import StopReason
-from execution_algos.tpsl import TPSLExecAlgorithm
-from execution_algos.tpsl_plan import trail_trigger
-from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution_algos import StopReason
+from nautilus_ext.execution_algos.tpsl import TPSLExecAlgorithm
+from nautilus_ext.execution_algos.tpsl_plan import trail_trigger
 
 RunAlgo = Callable[..., Any]  # the run_algo fixture (conftest.run_orders)
 MakeOrder = Callable[..., dict[str, Any]]  # the make_order fixture

@@ -7,11 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from execution_algos import StopReason
-from execution_algos.vwap import VWAPExecAlgorithm
-from execution_algos.vwap import VWAPExecAlgorithmConfig
-from execution_algos.vwap import load_profile
-from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution_algos import StopReason
+from nautilus_ext.execution_algos.vwap import VWAPExecAlgorithm
+from nautilus_ext.execution_algos.vwap import VWAPExecAlgorithmConfig
+from nautilus_ext.execution_algos.vwap import load_profile
 
 RunAlgo = Callable[..., Any]  # the run_algo fixture (conftest.run_orders)
 MakeOrder = Callable[..., dict[str, Any]]  # the make_order fixture

@@ -20,8 +20,8 @@ from nautilus_ext.live.cli import app
 from nautilus_ext.live.config import load_live_config
 from nautilus_ext.live.node import build_trading_node
 from nautilus_ext.testing import eventually
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.node_harness import NodeHarness
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.node_harness import NodeHarness
 from tests.integration.adapters.ccxt.conftest import Recorder
 from tests.integration.adapters.ccxt.conftest import RecorderConfig
 

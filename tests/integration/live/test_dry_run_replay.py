@@ -31,9 +31,9 @@ from nautilus_ext.replay.errors import ReplayVersionMismatch
 from nautilus_ext.replay.session import replay_session
 from nautilus_ext.strategies.mean_reversion import MeanReversionStrategy
 from nautilus_ext.testing import eventually
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange.engine import Side
-from nautilus_ext.testing.node_harness import NodeHarness
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange.engine import Side
+from nautilus_ext_testkit.node_harness import NodeHarness
 
 pytestmark = pytest.mark.slow
 IID = InstrumentId.from_str("BTCUSDT-LINEAR.BYBIT")

@@ -25,16 +25,16 @@ from nautilus_trader.model.objects import Quantity
 
 from nautilus_ext.audit import iter_records
 from nautilus_ext.audit import verify_log
-from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
-from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.live.config import load_live_config
 from nautilus_ext.live.node import LiveNode
 from nautilus_ext.live.node import build_live_node
 from nautilus_ext.orders import Order
 from nautilus_ext.safety.cli import send
 from nautilus_ext.testing import eventually
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.node_harness import NodeHarness
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.node_harness import NodeHarness
 from tests.integration.adapters.ccxt.conftest import Recorder
 
 pytestmark = pytest.mark.slow
@@ -82,8 +82,8 @@ def _yaml(tmp_path: Path, ex: FakeExchange) -> Path:
         ],
         "strategies": [
             {
-                "strategy_path": "nautilus_ext.backtest.executor:UnifiedExecutionStrategy",
-                "config_path": "nautilus_ext.backtest.executor:UnifiedExecutionConfig",
+                "strategy_path": "nautilus_ext.execution.strategy:UnifiedExecutionStrategy",
+                "config_path": "nautilus_ext.execution.strategy:UnifiedExecutionConfig",
                 "config": {"instrument_ids": [str(IID)], "book_data": True, "quote_data": True},
             },
             {

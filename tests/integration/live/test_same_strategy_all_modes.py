@@ -27,8 +27,8 @@ from nautilus_ext.replay.session import replay_session
 from nautilus_ext.safety.cli import send
 from nautilus_ext.strategies.mean_reversion import MeanReversionStrategy
 from nautilus_ext.testing import eventually
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.node_harness import NodeHarness
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.node_harness import NodeHarness
 from tests.integration.live.test_dry_run_replay import IID
 from tests.integration.live.test_dry_run_replay import KEY
 from tests.integration.live.test_dry_run_replay import SCRIPT

@@ -29,12 +29,12 @@ from nautilus_ext.onchain.gated import bundle_hash
 from nautilus_ext.onchain.planner import BundlePlanner
 from nautilus_ext.onchain.planner import OnchainClients
 from nautilus_ext.onchain.spells import aave_withdraw
-from nautilus_ext.onchain.testing.gates import safety_config
-from nautilus_ext.onchain.testing.stack import ETHER
-from nautilus_ext.onchain.testing.stack import EvmStack
 from nautilus_ext.safety import SafetyEvent
 from nautilus_ext.safety import SafetyGate
 from nautilus_ext.safety.control import ControlEndpoint
+from nautilus_ext_testkit.chain.gates import safety_config
+from nautilus_ext_testkit.chain.stack import ETHER
+from nautilus_ext_testkit.chain.stack import EvmStack
 
 START_NS = 1_709_251_200 * 1_000_000_000
 LAMBDA = Decimal("0.9")

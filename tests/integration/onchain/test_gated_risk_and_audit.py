@@ -23,13 +23,13 @@ from nautilus_ext.onchain.gated import BundleGate
 from nautilus_ext.onchain.gated import bundle_hash
 from nautilus_ext.onchain.order_mapping import OrderMapper
 from nautilus_ext.onchain.planner import OnchainClients
-from nautilus_ext.onchain.testing.gates import safety_config
-from nautilus_ext.onchain.testing.stack import ETHER
-from nautilus_ext.onchain.testing.stack import EvmStack
 from nautilus_ext.orders import AtomicGroup
 from nautilus_ext.orders import Order
 from nautilus_ext.safety import SafetyGate
 from nautilus_ext.safety.events import AuditSink
+from nautilus_ext_testkit.chain.gates import safety_config
+from nautilus_ext_testkit.chain.stack import ETHER
+from nautilus_ext_testkit.chain.stack import EvmStack
 
 from .test_gated_executor import AWEETH
 from .test_gated_executor import DEBTWETH

@@ -15,11 +15,11 @@ from nautilus_ext.onchain.executor import AtomicBundleExecutor
 from nautilus_ext.onchain.order_mapping import OrderMapper
 from nautilus_ext.onchain.planner import OnchainClients
 from nautilus_ext.onchain.spells import aave_set_emode
-from nautilus_ext.onchain.testing.gates import backtest_bundle_gate
-from nautilus_ext.onchain.testing.stack import ETHER
-from nautilus_ext.onchain.testing.stack import EvmStack
 from nautilus_ext.orders import AtomicGroup
 from nautilus_ext.orders import Order
+from nautilus_ext_testkit.chain.gates import backtest_bundle_gate
+from nautilus_ext_testkit.chain.stack import ETHER
+from nautilus_ext_testkit.chain.stack import EvmStack
 
 
 def _order(seq: int | None, **fields: Any) -> Order:

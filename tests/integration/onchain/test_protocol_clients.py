@@ -25,9 +25,9 @@ from nautilus_ext.onchain.calculators.aave import user_account_data
 from nautilus_ext.onchain.calculators.lst import stake_and_wrap
 from nautilus_ext.onchain.chain import ChainGateway
 from nautilus_ext.onchain.planner import OnchainClients
-from nautilus_ext.onchain.testing.compile import CompiledContract
-from nautilus_ext.onchain.testing.stack import ETHER
-from nautilus_ext.onchain.testing.stack import EvmStack
+from nautilus_ext_testkit.chain.compile import CompiledContract
+from nautilus_ext_testkit.chain.stack import ETHER
+from nautilus_ext_testkit.chain.stack import EvmStack
 
 RESERVES = ["WETH", "USDT", "WEETH", "WSTETH"]
 

@@ -12,10 +12,10 @@ from nautilus_ext.onchain.chain import ChainGateway
 from nautilus_ext.onchain.executor import AtomicBundleExecutor
 from nautilus_ext.onchain.planner import BundlePlanner
 from nautilus_ext.onchain.planner import OnchainClients
-from nautilus_ext.onchain.testing.gates import backtest_bundle_gate
-from nautilus_ext.onchain.testing.stack import ETHER
-from nautilus_ext.onchain.testing.stack import EvmStack
-from nautilus_ext.onchain.testing.stack import deploy_second_market
+from nautilus_ext_testkit.chain.gates import backtest_bundle_gate
+from nautilus_ext_testkit.chain.stack import ETHER
+from nautilus_ext_testkit.chain.stack import EvmStack
+from nautilus_ext_testkit.chain.stack import deploy_second_market
 
 
 @pytest.mark.slow

@@ -16,9 +16,9 @@ from nautilus_ext.onchain.planner import OnchainClients
 from nautilus_ext.onchain.simulation import GasModel
 from nautilus_ext.onchain.simulation import SimReserve
 from nautilus_ext.onchain.simulation import SimulatedOnchainVenue
-from nautilus_ext.onchain.testing.gates import backtest_bundle_gate
-from nautilus_ext.onchain.testing.stack import ETHER
-from nautilus_ext.onchain.testing.stack import EvmStack
+from nautilus_ext_testkit.chain.gates import backtest_bundle_gate
+from nautilus_ext_testkit.chain.stack import ETHER
+from nautilus_ext_testkit.chain.stack import EvmStack
 
 GAS = GasModel(gas_price_wei=20 * 10**9, atomic_entry_gas=650_000, per_transaction_gas=100_000)
 

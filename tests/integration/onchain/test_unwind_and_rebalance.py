@@ -13,10 +13,10 @@ from nautilus_ext.onchain.calculators.leverage import unwind_withdraw_value
 from nautilus_ext.onchain.executor import AtomicBundleExecutor
 from nautilus_ext.onchain.planner import BundlePlanner
 from nautilus_ext.onchain.planner import OnchainClients
-from nautilus_ext.onchain.testing.gates import backtest_bundle_gate
-from nautilus_ext.onchain.testing.pytest_fixtures import dsa_holdings
-from nautilus_ext.onchain.testing.stack import ETHER
-from nautilus_ext.onchain.testing.stack import EvmStack
+from nautilus_ext_testkit.chain.gates import backtest_bundle_gate
+from nautilus_ext_testkit.chain.pytest_fixtures import dsa_holdings
+from nautilus_ext_testkit.chain.stack import ETHER
+from nautilus_ext_testkit.chain.stack import EvmStack
 
 LAMBDA = Decimal("0.9")
 

@@ -41,8 +41,8 @@ from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Quantity
 
-from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
-from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.live.config import load_live_config
 from nautilus_ext.live.node import LiveNode
 from nautilus_ext.live.node import build_live_node
@@ -51,12 +51,12 @@ from nautilus_ext.safety.cli import send
 from nautilus_ext.safety.gate import SafetyGate
 from nautilus_ext.safety.halts import Halt
 from nautilus_ext.testing import eventually
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange.bybit import USER
-from nautilus_ext.testing.fake_exchange.engine import MM_ACCOUNT
-from nautilus_ext.testing.fake_exchange.engine import EngineReject
-from nautilus_ext.testing.fake_exchange.engine import Side
-from nautilus_ext.testing.node_harness import NodeHarness
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange.bybit import USER
+from nautilus_ext_testkit.fake_exchange.engine import MM_ACCOUNT
+from nautilus_ext_testkit.fake_exchange.engine import EngineReject
+from nautilus_ext_testkit.fake_exchange.engine import Side
+from nautilus_ext_testkit.node_harness import NodeHarness
 from tests.integration.adapters.ccxt.conftest import Recorder
 
 pytestmark = pytest.mark.slow
@@ -74,7 +74,7 @@ MD_MAX_AGE_MS = 500
 DIRTY_MAX_AGE_MS = 1500
 GRACE_MS = 300
 PERSIST_MS = 500
-FILL_GAP_RECHECK_MS = 300  # adapters.ccxt.execution._FILL_GAP_RECHECK_SECS
+FILL_GAP_RECHECK_MS = 300  # nautilus_ext.adapters.ccxt.execution._FILL_GAP_RECHECK_SECS
 LOSS_LIMIT = Decimal(30)
 
 SAFETY: dict[str, Any] = {
@@ -283,8 +283,8 @@ def chaos(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chaos]:
         ],
         "strategies": [
             {
-                "strategy_path": "nautilus_ext.backtest.executor:UnifiedExecutionStrategy",
-                "config_path": "nautilus_ext.backtest.executor:UnifiedExecutionConfig",
+                "strategy_path": "nautilus_ext.execution.strategy:UnifiedExecutionStrategy",
+                "config_path": "nautilus_ext.execution.strategy:UnifiedExecutionConfig",
                 "config": {"instrument_ids": [str(IID)], "book_data": True, "quote_data": True},
             },
             {

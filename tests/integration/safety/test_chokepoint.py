@@ -25,8 +25,8 @@ from nautilus_trader.trading.strategy import Strategy
 from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.backtest.replayer import OrderReplayConfig
 from nautilus_ext.backtest.replayer import OrderReplayStrategy
-from nautilus_ext.backtest.results import ExecutionStatus
 from nautilus_ext.errors import ErrorCode
+from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.orders import Order
 from nautilus_ext.safety import SafetyGate
 from nautilus_ext.safety.chokepoint import FillGap
@@ -144,8 +144,8 @@ def test_live_direct_orders_never_reach_the_venue_without_confirmation() -> None
 
 
 def test_exec_algorithm_children_pass_until_safe_mode(tmp_path: Path) -> None:
-    from execution_algos.twap import TWAPExecAlgorithm
-    from execution_algos.twap import TWAPExecAlgorithmConfig
+    from nautilus_ext.execution_algos.twap import TWAPExecAlgorithm
+    from nautilus_ext.execution_algos.twap import TWAPExecAlgorithmConfig
 
     engine, inst = quote_engine()
     engine.add_exec_algorithm(TWAPExecAlgorithm(TWAPExecAlgorithmConfig()))

@@ -24,7 +24,7 @@ from nautilus_trader.model.objects import Quantity
 from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.backtest.replayer import OrderReplayConfig
 from nautilus_ext.backtest.replayer import OrderReplayStrategy
-from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.instruments.nautilus import build_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders import Order

@@ -10,7 +10,7 @@ import pytest
 from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.schemas import SafeguardKind
 from nautilus_ext.backtest.replayer import OrderReplayStrategy
-from nautilus_ext.backtest.results import ExecutionStatus
+from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.safety import SafetyEvent
 from nautilus_ext.safety.nautilus import SafetyGatedExecutionStrategy
 

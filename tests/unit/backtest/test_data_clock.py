@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from nautilus_ext.backtest.executor import DataClock
-from nautilus_ext.backtest.executor import UnifiedExecutionConfig
-from nautilus_ext.backtest.executor import UnifiedExecutionStrategy
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.execution.strategy import DataClock
+from nautilus_ext.execution.strategy import UnifiedExecutionConfig
+from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 
 
 class _Fixed:

@@ -11,7 +11,7 @@ from nautilus_trader.common.component import TestClock
 
 from nautilus_ext.audit import iter_records
 from nautilus_ext.audit.lineage import show
-from nautilus_ext.backtest.audit_hook import ExecutionAuditor
+from nautilus_ext.execution.audit_hook import ExecutionAuditor
 from nautilus_ext.orders import Order
 
 HASH = "ab" * 32

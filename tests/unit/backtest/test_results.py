@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from nautilus_ext.backtest.results import ExecutionResult
-from nautilus_ext.backtest.results import ExecutionStatus
-from nautilus_ext.backtest.results import FillRecord
-from nautilus_ext.backtest.results import to_storage_rows
+from nautilus_ext.execution.results import ExecutionResult
+from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution.results import FillRecord
+from nautilus_ext.execution.results import to_storage_rows
 from nautilus_ext.reports import summarise
 from nautilus_ext.reports import write_report
 

@@ -10,19 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from nautilus_ext.backtest.results import ExecutionResult
-from nautilus_ext.backtest.results import FillRecord
-from nautilus_ext.backtest.results import to_storage_rows
-from nautilus_ext.backtest.tca import TcaFill
-from nautilus_ext.backtest.tca import TcaInput
-from nautilus_ext.backtest.tca import Weighting
-from nautilus_ext.backtest.tca import analyse
-from nautilus_ext.backtest.tca import inputs_from_results
-from nautilus_ext.backtest.tca import inputs_from_rows
-from nautilus_ext.backtest.tca import order_tca
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.execution.results import ExecutionResult
+from nautilus_ext.execution.results import FillRecord
+from nautilus_ext.execution.results import to_storage_rows
 from nautilus_ext.reports import write_report
+from nautilus_ext.reports.tca import TcaFill
+from nautilus_ext.reports.tca import TcaInput
+from nautilus_ext.reports.tca import Weighting
+from nautilus_ext.reports.tca import analyse
+from nautilus_ext.reports.tca import inputs_from_results
+from nautilus_ext.reports.tca import inputs_from_rows
+from nautilus_ext.reports.tca import order_tca
 from nautilus_ext.storage import ClusterStore
 
 D = Decimal

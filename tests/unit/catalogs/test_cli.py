@@ -6,8 +6,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from catalogs.cli import app
-from catalogs.synthetic import write_synthetic_trades
+from nautilus_ext.catalogs.cli import app
+from nautilus_ext.catalogs.synthetic import write_synthetic_trades
 
 runner = CliRunner()
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from catalogs.fixed import decimals_of
-from catalogs.fixed import to_fixed_binary
+from nautilus_ext.catalogs.fixed import decimals_of
+from nautilus_ext.catalogs.fixed import to_fixed_binary
 
 
 def _raw_of(binary: bytes) -> int:

@@ -7,7 +7,7 @@ import sys
 
 
 def test_all_is_pinned() -> None:
-    import catalogs
+    import nautilus_ext.catalogs as catalogs
 
     assert sorted(catalogs.__all__) == sorted(
         [
@@ -30,6 +30,9 @@ def test_all_is_pinned() -> None:
 
 
 def test_importing_catalogs_does_not_import_nautilus_trader() -> None:
-    code = "import sys, catalogs, catalogs.cli; print('nautilus_trader' in sys.modules)"
+    code = (
+        "import sys, nautilus_ext.catalogs, nautilus_ext.catalogs.cli; "
+        "print('nautilus_trader' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

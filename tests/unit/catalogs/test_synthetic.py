@@ -8,9 +8,9 @@ import numpy as np
 import pyarrow.csv as pacsv
 import pytest
 
-from catalogs.synthetic import DEMO_VENUES
-from catalogs.synthetic import write_synthetic_tardis
-from catalogs.synthetic import write_synthetic_trades
+from nautilus_ext.catalogs.synthetic import DEMO_VENUES
+from nautilus_ext.catalogs.synthetic import write_synthetic_tardis
+from nautilus_ext.catalogs.synthetic import write_synthetic_trades
 from nautilus_ext.errors import InvalidConfig
 
 
@@ -33,8 +33,8 @@ def test_book_replays_uncrossed_with_full_depth(tmp_path: Path) -> None:
     from nautilus_trader.model.book import OrderBook
     from nautilus_trader.model.enums import BookType
 
-    from catalogs.tardis import nautilus_objects
-    from catalogs.tardis import scan_tardis_csv
+    from nautilus_ext.catalogs.tardis import nautilus_objects
+    from nautilus_ext.catalogs.tardis import scan_tardis_csv
 
     files = _gen(tmp_path, 3)
     for venue in files.values():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalogs.tardis_symbols import resolve_tardis_symbol
+from nautilus_ext.catalogs.tardis_symbols import resolve_tardis_symbol
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidConfig
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from catalogs.target import parse_target
+from nautilus_ext.catalogs.target import parse_target
 from nautilus_ext.errors import InvalidConfig
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-import execution_algos
-from execution_algos.base import SmartExecAlgorithmConfig
-from execution_algos.limit_then_market import LimitThenMarketExecAlgorithmConfig
-from execution_algos.pov import POVExecAlgorithmConfig
-from execution_algos.shortfall import ISExecAlgorithmConfig
-from execution_algos.sor import SORExecAlgorithmConfig
-from execution_algos.twap import TWAPExecAlgorithmConfig
-from execution_algos.vwap import VWAPExecAlgorithmConfig
+from nautilus_ext import execution_algos
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.execution_algos.base import SmartExecAlgorithmConfig
+from nautilus_ext.execution_algos.limit_then_market import LimitThenMarketExecAlgorithmConfig
+from nautilus_ext.execution_algos.pov import POVExecAlgorithmConfig
+from nautilus_ext.execution_algos.shortfall import ISExecAlgorithmConfig
+from nautilus_ext.execution_algos.sor import SORExecAlgorithmConfig
+from nautilus_ext.execution_algos.twap import TWAPExecAlgorithmConfig
+from nautilus_ext.execution_algos.vwap import VWAPExecAlgorithmConfig
 
 CONFIGS = [
     TWAPExecAlgorithmConfig,

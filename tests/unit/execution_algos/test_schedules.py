@@ -10,26 +10,26 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from execution_algos.common import AlgoReport
-from execution_algos.common import StopReason
-from execution_algos.common import allocate_units
-from execution_algos.common import beyond_cap
-from execution_algos.common import param_decimal
-from execution_algos.common import param_int
-from execution_algos.common import round_to_lot
-from execution_algos.common import slippage_cap_price
-from execution_algos.limit_then_market import maker_price
-from execution_algos.pov import pov_child_size
-from execution_algos.shortfall import ac_holdings
-from execution_algos.shortfall import ac_kappa
-from execution_algos.shortfall import is_schedule
-from execution_algos.sor import VenueBook
-from execution_algos.sor import sor_split
-from execution_algos.twap import twap_schedule
-from execution_algos.vwap import volume_profile
-from execution_algos.vwap import vwap_schedule
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.execution_algos.common import AlgoReport
+from nautilus_ext.execution_algos.common import StopReason
+from nautilus_ext.execution_algos.common import allocate_units
+from nautilus_ext.execution_algos.common import beyond_cap
+from nautilus_ext.execution_algos.common import param_decimal
+from nautilus_ext.execution_algos.common import param_int
+from nautilus_ext.execution_algos.common import round_to_lot
+from nautilus_ext.execution_algos.common import slippage_cap_price
+from nautilus_ext.execution_algos.limit_then_market import maker_price
+from nautilus_ext.execution_algos.pov import pov_child_size
+from nautilus_ext.execution_algos.shortfall import ac_holdings
+from nautilus_ext.execution_algos.shortfall import ac_kappa
+from nautilus_ext.execution_algos.shortfall import is_schedule
+from nautilus_ext.execution_algos.sor import VenueBook
+from nautilus_ext.execution_algos.sor import sor_split
+from nautilus_ext.execution_algos.twap import twap_schedule
+from nautilus_ext.execution_algos.vwap import volume_profile
+from nautilus_ext.execution_algos.vwap import vwap_schedule
 
 LOTS = st.sampled_from([Decimal("0.001"), Decimal("0.01"), Decimal("1"), Decimal("0.5")])
 

@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from execution_algos.tpsl import TPSLExecAlgorithmConfig
-from execution_algos.tpsl_plan import exit_targets
-from execution_algos.tpsl_plan import parse_exit_plan
-from execution_algos.tpsl_plan import protected_quantity
-from execution_algos.tpsl_plan import split_tranches
-from execution_algos.tpsl_plan import trail_trigger
-from execution_algos.tpsl_plan import trim_to_cap
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.execution_algos.tpsl import TPSLExecAlgorithmConfig
+from nautilus_ext.execution_algos.tpsl_plan import exit_targets
+from nautilus_ext.execution_algos.tpsl_plan import parse_exit_plan
+from nautilus_ext.execution_algos.tpsl_plan import protected_quantity
+from nautilus_ext.execution_algos.tpsl_plan import split_tranches
+from nautilus_ext.execution_algos.tpsl_plan import trail_trigger
+from nautilus_ext.execution_algos.tpsl_plan import trim_to_cap
 
 LOTS = st.sampled_from([Decimal("0.001"), Decimal("0.01"), Decimal("1"), Decimal("0.5")])
 TICK = Decimal("0.1")

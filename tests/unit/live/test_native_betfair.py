@@ -25,9 +25,9 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from pydantic import ValidationError
 
-from adapters.betfair import BetfairUrlExecClientConfig
-from adapters.betfair import BetfairUrlExecutionClient
-from adapters.betfair import BetfairUrlLiveExecClientFactory
+from nautilus_ext.adapters.betfair import BetfairUrlExecClientConfig
+from nautilus_ext.adapters.betfair import BetfairUrlExecutionClient
+from nautilus_ext.adapters.betfair import BetfairUrlLiveExecClientFactory
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.live.config import LiveNodeConfig
 from nautilus_ext.live.config import VenueConfig
@@ -35,8 +35,8 @@ from nautilus_ext.live.config import load_live_config
 from nautilus_ext.live.node import build_live_node
 from nautilus_ext.live.node import build_trading_node_config
 from nautilus_ext.safety.chokepoint import ENDPOINT
-from nautilus_ext.testing.fake_betfair import FakeBetfairExchange
-from nautilus_ext.testing.fake_betfair import arsenal_liverpool_match_odds
+from nautilus_ext_testkit.fake_betfair import FakeBetfairExchange
+from nautilus_ext_testkit.fake_betfair import arsenal_liverpool_match_odds
 from tests.support.loops import current_loop
 from tests.support.unguarded import SAFETY_SECTION
 

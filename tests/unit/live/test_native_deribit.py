@@ -6,7 +6,7 @@ import pytest
 from nautilus_trader.core.nautilus_pyo3 import DeribitEnvironment
 from pydantic import ValidationError
 
-from adapters.deribit import DeribitUrlLiveExecClientFactory
+from nautilus_ext.adapters.deribit import DeribitUrlLiveExecClientFactory
 from nautilus_ext.live.config import NATIVE_URL_OVERRIDE_VENUES
 from nautilus_ext.live.config import LiveNodeConfig
 from nautilus_ext.live.config import VenueConfig

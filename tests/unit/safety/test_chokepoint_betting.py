@@ -40,8 +40,8 @@ from nautilus_ext.safety import SafetyGate
 from nautilus_ext.safety.chokepoint import ENDPOINT
 from nautilus_ext.safety.chokepoint import GateChokepoint
 from nautilus_ext.safety.chokepoint import publish_venue_positions
-from nautilus_ext.testing.fake_betfair import FakeBetfairExchange
-from nautilus_ext.testing.fake_betfair import arsenal_liverpool_match_odds
+from nautilus_ext_testkit.fake_betfair import FakeBetfairExchange
+from nautilus_ext_testkit.fake_betfair import arsenal_liverpool_match_odds
 
 STRATEGY = "S-BET-001"
 REPO = Path(__file__).resolve().parents[3]

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from nautilus_ext.testing.fake_betfair import BetError
-from nautilus_ext.testing.fake_betfair import FakeBetfairExchange
-from nautilus_ext.testing.fake_betfair import arsenal_liverpool_match_odds
-from nautilus_ext.testing.fake_betfair import on_ladder
+from nautilus_ext_testkit.fake_betfair import BetError
+from nautilus_ext_testkit.fake_betfair import FakeBetfairExchange
+from nautilus_ext_testkit.fake_betfair import arsenal_liverpool_match_odds
+from nautilus_ext_testkit.fake_betfair import on_ladder
 
 MARKET = "1.240000001"
 ARSENAL = 1096

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from nautilus_ext.testing.fake_betfair import FakeBetfair
-from nautilus_ext.testing.fake_betfair import FakeBetfairExchange
-from nautilus_ext.testing.fake_betfair import arsenal_liverpool_match_odds
+from nautilus_ext_testkit.fake_betfair import FakeBetfair
+from nautilus_ext_testkit.fake_betfair import FakeBetfairExchange
+from nautilus_ext_testkit.fake_betfair import arsenal_liverpool_match_odds
 
 
 @pytest.fixture

@@ -30,12 +30,12 @@ from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.messages import GeneratePositionStatusReports
 from nautilus_trader.model.identifiers import TraderId
 
-from adapters.betfair import BetfairCredentials
-from adapters.betfair import BetfairUrlExecClientConfig
-from adapters.betfair import BetfairUrlHttpClient
-from adapters.betfair import BetfairUrlLiveExecClientFactory
-from nautilus_ext.testing.fake_betfair import FakeBetfair
-from nautilus_ext.testing.fake_betfair import arsenal_liverpool_match_odds
+from nautilus_ext.adapters.betfair import BetfairCredentials
+from nautilus_ext.adapters.betfair import BetfairUrlExecClientConfig
+from nautilus_ext.adapters.betfair import BetfairUrlHttpClient
+from nautilus_ext.adapters.betfair import BetfairUrlLiveExecClientFactory
+from nautilus_ext_testkit.fake_betfair import FakeBetfair
+from nautilus_ext_testkit.fake_betfair import arsenal_liverpool_match_odds
 
 MARKET = "1.240000001"
 

@@ -21,23 +21,23 @@ from nautilus_trader.model.data import TradeTick
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.trading.strategy import Strategy
 
-from adapters.ccxt import CcxtDataClientConfig
-from adapters.ccxt import CcxtExecClientConfig
-from adapters.ccxt import CcxtLiveDataClientFactory
-from adapters.ccxt import CcxtLiveExecClientFactory
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange.aster_wire import TEST_PRIVATE_KEY as ASTER_KEY
-from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_KEY as BACKPACK_KEY
-from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_SECRET as BACKPACK_SECRET
-from nautilus_ext.testing.fake_exchange.coinbase_auth import TEST_KEY_NAME as CB_KEY_NAME
-from nautilus_ext.testing.fake_exchange.coinbase_auth import TEST_PRIVATE_KEY_PEM as CB_PRIVATE_KEY
-from nautilus_ext.testing.fake_exchange.grvt_wire import TEST_PRIVATE_KEY as GRVT_KEY
-from nautilus_ext.testing.fake_exchange.grvt_wire import TEST_SUB_ACCOUNT as GRVT_SUB_ACCOUNT
-from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
-from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
-from nautilus_ext.testing.fake_exchange.paradex import TEST_ETH_PRIVATE_KEY as PARADEX_ETH_KEY
-from nautilus_ext.testing.fake_exchange.paradex import default_paradex_accounts
-from nautilus_ext.testing.node_harness import NodeHarness
+from nautilus_ext.adapters.ccxt import CcxtDataClientConfig
+from nautilus_ext.adapters.ccxt import CcxtExecClientConfig
+from nautilus_ext.adapters.ccxt import CcxtLiveDataClientFactory
+from nautilus_ext.adapters.ccxt import CcxtLiveExecClientFactory
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange.aster_wire import TEST_PRIVATE_KEY as ASTER_KEY
+from nautilus_ext_testkit.fake_exchange.backpack_wire import TEST_API_KEY as BACKPACK_KEY
+from nautilus_ext_testkit.fake_exchange.backpack_wire import TEST_API_SECRET as BACKPACK_SECRET
+from nautilus_ext_testkit.fake_exchange.coinbase_auth import TEST_KEY_NAME as CB_KEY_NAME
+from nautilus_ext_testkit.fake_exchange.coinbase_auth import TEST_PRIVATE_KEY_PEM as CB_PRIVATE_KEY
+from nautilus_ext_testkit.fake_exchange.grvt_wire import TEST_PRIVATE_KEY as GRVT_KEY
+from nautilus_ext_testkit.fake_exchange.grvt_wire import TEST_SUB_ACCOUNT as GRVT_SUB_ACCOUNT
+from nautilus_ext_testkit.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
+from nautilus_ext_testkit.fake_exchange.hyperliquid import TEST_WALLET
+from nautilus_ext_testkit.fake_exchange.paradex import TEST_ETH_PRIVATE_KEY as PARADEX_ETH_KEY
+from nautilus_ext_testkit.fake_exchange.paradex import default_paradex_accounts
+from nautilus_ext_testkit.node_harness import NodeHarness
 
 # the fake exchange recovers every signer: the wallet is the test key's address
 HL_KEY = TEST_PRIVATE_KEY

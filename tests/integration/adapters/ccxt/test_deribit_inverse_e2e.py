@@ -12,8 +12,8 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Price
 
 from nautilus_ext.testing import eventually
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.node_harness import NodeHarness
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.node_harness import NodeHarness
 from tests.integration.adapters.ccxt.conftest import VENUES
 from tests.integration.adapters.ccxt.test_orders_e2e import _fills
 from tests.integration.adapters.ccxt.test_orders_e2e import _order

@@ -23,20 +23,20 @@ from eth_account import Account
 from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.instruments import CryptoPerpetual
 
-from adapters.ccxt.client import create_exchange
-from adapters.ccxt.client import point_urls
-from adapters.ccxt.config import CcxtExecClientConfig
-from adapters.ccxt.credentials import CcxtCredentials
-from adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.client import create_exchange
+from nautilus_ext.adapters.ccxt.client import point_urls
+from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
+from nautilus_ext.adapters.ccxt.credentials import CcxtCredentials
+from nautilus_ext.adapters.ccxt.errors import ccxt_call
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.testing import eventually
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange.aster_wire import TEST_PRIVATE_KEY
-from nautilus_ext.testing.fake_exchange.aster_wire import TEST_WALLET
-from nautilus_ext.testing.fake_exchange.aster_wire import NonceBook
-from nautilus_ext.testing.fake_exchange.aster_wire import sign_params
-from nautilus_ext.testing.node_harness import NodeHarness
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange.aster_wire import TEST_PRIVATE_KEY
+from nautilus_ext_testkit.fake_exchange.aster_wire import TEST_WALLET
+from nautilus_ext_testkit.fake_exchange.aster_wire import NonceBook
+from nautilus_ext_testkit.fake_exchange.aster_wire import sign_params
+from nautilus_ext_testkit.node_harness import NodeHarness
 from tests.integration.adapters.ccxt.conftest import VENUES
 from tests.integration.adapters.ccxt.conftest import Recorder
 

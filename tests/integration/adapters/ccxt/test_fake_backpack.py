@@ -15,20 +15,20 @@ import aiohttp
 import ccxt.pro as ccxtpro
 import pytest
 
-from adapters.ccxt.client import apply_error_overrides
-from adapters.ccxt.client import point_urls
-from adapters.ccxt.errors import ccxt_call
-from adapters.ccxt.parsing.venue_fixes import normalize_order
-from adapters.ccxt.parsing.venue_fixes import normalize_position
+from nautilus_ext.adapters.ccxt.client import apply_error_overrides
+from nautilus_ext.adapters.ccxt.client import point_urls
+from nautilus_ext.adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.parsing.venue_fixes import normalize_order
+from nautilus_ext.adapters.ccxt.parsing.venue_fixes import normalize_position
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange import Side
-from nautilus_ext.testing.fake_exchange.backpack import PREFIX
-from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_KEY
-from nautilus_ext.testing.fake_exchange.backpack_wire import TEST_API_SECRET
-from nautilus_ext.testing.fake_exchange.backpack_wire import sign
-from nautilus_ext.testing.fake_exchange.backpack_wire import signing_string
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange.backpack import PREFIX
+from nautilus_ext_testkit.fake_exchange.backpack_wire import TEST_API_KEY
+from nautilus_ext_testkit.fake_exchange.backpack_wire import TEST_API_SECRET
+from nautilus_ext_testkit.fake_exchange.backpack_wire import sign
+from nautilus_ext_testkit.fake_exchange.backpack_wire import signing_string
 
 SYMBOL = "BTC/USDC:USDC"
 MARKET = "BTC_USDC_PERP"

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from adapters.ccxt.client import create_exchange
-from adapters.ccxt.config import CcxtExecClientConfig
-from adapters.ccxt.credentials import CcxtCredentials
-from adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.client import create_exchange
+from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
+from nautilus_ext.adapters.ccxt.credentials import CcxtCredentials
+from nautilus_ext.adapters.ccxt.errors import ccxt_call
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.testing.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange import FakeExchange
 
 SYMBOL = "BTC/USDT:USDT"
 

@@ -18,19 +18,19 @@ from ccxt.base import errors as ccxt_errors
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from adapters.ccxt.client import create_exchange
-from adapters.ccxt.client import point_urls
-from adapters.ccxt.config import CcxtExecClientConfig
-from adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
-from adapters.ccxt.credentials import CcxtCredentials
-from adapters.ccxt.errors import translate_error
-from adapters.ccxt.parsing.orders import client_id_param
-from adapters.ccxt.parsing.orders import edit_refusal
+from nautilus_ext.adapters.ccxt.client import create_exchange
+from nautilus_ext.adapters.ccxt.client import point_urls
+from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
+from nautilus_ext.adapters.ccxt.constants import DEFAULT_EXCHANGE_OPTIONS
+from nautilus_ext.adapters.ccxt.credentials import CcxtCredentials
+from nautilus_ext.adapters.ccxt.errors import translate_error
+from nautilus_ext.adapters.ccxt.parsing.orders import client_id_param
+from nautilus_ext.adapters.ccxt.parsing.orders import edit_refusal
 from nautilus_ext.errors import ErrorCode
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange import Side
-from nautilus_ext.testing.fake_exchange.coinbase_auth import TEST_KEY_NAME
-from nautilus_ext.testing.fake_exchange.coinbase_auth import TEST_PRIVATE_KEY_PEM
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange.coinbase_auth import TEST_KEY_NAME
+from nautilus_ext_testkit.fake_exchange.coinbase_auth import TEST_PRIVATE_KEY_PEM
 
 BTC = "BTC/USD"
 

@@ -18,12 +18,12 @@ import aiohttp
 import ccxt.pro as ccxtpro
 import pytest
 
-from adapters.ccxt.client import point_urls
-from adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.client import point_urls
+from nautilus_ext.adapters.ccxt.errors import ccxt_call
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange import Side
 
 DERIBIT_DATA = Path("nautilus_trader/crates/adapters/deribit/test_data")
 LINEAR = "BTC/USDC:USDC"

@@ -17,12 +17,12 @@ import ccxt.pro as ccxtpro
 import pytest
 from ccxt.base import errors as ccxt_errors
 
-from adapters.ccxt.client import point_urls
-from adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.client import point_urls
+from nautilus_ext.adapters.ccxt.errors import ccxt_call
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange import Side
 
 BYBIT_DATA = Path("nautilus_trader/crates/adapters/bybit/test_data")
 HL_DATA = Path("nautilus_trader/crates/adapters/hyperliquid/test_data")
@@ -199,7 +199,7 @@ def test_hyperliquid_shapes_cover_the_recorded_fields(shared_data: Path) -> None
 
 def test_runs_as_a_subprocess() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nautilus_ext.testing.fake_exchange", "--port", "0", "--seed"],
+        [sys.executable, "-m", "nautilus_ext_testkit.fake_exchange", "--port", "0", "--seed"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -21,15 +21,15 @@ import pytest
 from ccxt.base import errors as ccxt_errors
 from eth_account import Account
 
-from adapters.ccxt.client import create_exchange
-from adapters.ccxt.config import CcxtExecClientConfig
-from adapters.ccxt.credentials import CcxtCredentials
-from adapters.ccxt.parsing.orders import venue_client_id
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange import Side
-from nautilus_ext.testing.fake_exchange import grvt_wire as wire
-from nautilus_ext.testing.fake_exchange.grvt import TRADES
-from nautilus_ext.testing.fake_exchange.grvt import TRADES_WS
+from nautilus_ext.adapters.ccxt.client import create_exchange
+from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
+from nautilus_ext.adapters.ccxt.credentials import CcxtCredentials
+from nautilus_ext.adapters.ccxt.parsing.orders import venue_client_id
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange import grvt_wire as wire
+from nautilus_ext_testkit.fake_exchange.grvt import TRADES
+from nautilus_ext_testkit.fake_exchange.grvt import TRADES_WS
 
 OTHER_KEY = "0x" + "44" * 32
 OTHER = str(Account.from_key(OTHER_KEY).address).lower()

@@ -17,14 +17,14 @@ import aiohttp
 import ccxt.pro as ccxtpro
 import pytest
 
-from adapters.ccxt.client import point_urls
-from adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.client import point_urls
+from nautilus_ext.adapters.ccxt.errors import ccxt_call
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange import Side
-from nautilus_ext.testing.fake_exchange.okx_wire import book_checksum
-from nautilus_ext.testing.fake_exchange.okx_wire import sign
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange.okx_wire import book_checksum
+from nautilus_ext_testkit.fake_exchange.okx_wire import sign
 
 OKX_DATA = Path("nautilus_trader/crates/adapters/okx/test_data")
 SYMBOL = "BTC/USDT:USDT"

@@ -15,17 +15,17 @@ import ccxt
 import ccxt.pro as ccxtpro
 import pytest
 
-from adapters.ccxt.client import point_urls
-from adapters.ccxt.errors import ccxt_call
-from adapters.ccxt.errors import is_duplicate_order
+from nautilus_ext.adapters.ccxt.client import point_urls
+from nautilus_ext.adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.errors import is_duplicate_order
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange import Side
-from nautilus_ext.testing.fake_exchange.paradex import TEST_ETH_PRIVATE_KEY
-from nautilus_ext.testing.fake_exchange.paradex import derive_account
-from nautilus_ext.testing.fake_exchange.paradex import system_config
-from nautilus_ext.testing.fake_exchange.paradex_wire import STARKNET_CHAIN_ID
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange.paradex import TEST_ETH_PRIVATE_KEY
+from nautilus_ext_testkit.fake_exchange.paradex import derive_account
+from nautilus_ext_testkit.fake_exchange.paradex import system_config
+from nautilus_ext_testkit.fake_exchange.paradex_wire import STARKNET_CHAIN_ID
 
 SYMBOL = "BTC/USD:USDC"
 MARKET = "BTC-USD-PERP"

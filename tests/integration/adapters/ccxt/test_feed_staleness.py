@@ -9,12 +9,12 @@ import pytest
 from nautilus_trader.model.identifiers import ClientId
 from nautilus_trader.model.identifiers import InstrumentId
 
-from adapters.ccxt import CcxtDataClient
-from adapters.ccxt import FeedStatus
-from adapters.ccxt import StreamKind
+from nautilus_ext.adapters.ccxt import CcxtDataClient
+from nautilus_ext.adapters.ccxt import FeedStatus
+from nautilus_ext.adapters.ccxt import StreamKind
 from nautilus_ext.testing import eventually
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.node_harness import NodeHarness
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.node_harness import NodeHarness
 from tests.integration.adapters.ccxt.conftest import VENUES
 from tests.integration.adapters.ccxt.conftest import Recorder
 from tests.integration.adapters.ccxt.conftest import client_key

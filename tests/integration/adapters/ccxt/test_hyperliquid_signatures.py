@@ -15,17 +15,17 @@ import ccxt.pro as ccxtpro
 import pytest
 from eth_account import Account
 
-from adapters.ccxt.client import point_urls
-from adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.client import point_urls
+from nautilus_ext.adapters.ccxt.errors import ccxt_call
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
-from nautilus_ext.testing.fake_exchange.hyperliquid import TEST_WALLET
-from nautilus_ext.testing.fake_exchange.hyperliquid_signing import action_hash
-from nautilus_ext.testing.fake_exchange.hyperliquid_signing import recover_signer
-from nautilus_ext.testing.fake_exchange.hyperliquid_signing import sign_l1_action
-from nautilus_ext.testing.fake_exchange.hyperliquid_signing import sign_user_action
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange.hyperliquid import TEST_PRIVATE_KEY
+from nautilus_ext_testkit.fake_exchange.hyperliquid import TEST_WALLET
+from nautilus_ext_testkit.fake_exchange.hyperliquid_signing import action_hash
+from nautilus_ext_testkit.fake_exchange.hyperliquid_signing import recover_signer
+from nautilus_ext_testkit.fake_exchange.hyperliquid_signing import sign_l1_action
+from nautilus_ext_testkit.fake_exchange.hyperliquid_signing import sign_user_action
 
 OTHER_KEY = "0x" + "22" * 32
 AGENT_KEY = "0x" + "33" * 32

@@ -10,8 +10,8 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import CurrencyPair
 
 from nautilus_ext.testing import eventually
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange import Side
 from tests.integration.adapters.ccxt.conftest import VENUES
 from tests.integration.adapters.ccxt.conftest import Recorder
 

@@ -25,9 +25,9 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.orders import Order
 
 from nautilus_ext.testing import eventually
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange import Side
-from nautilus_ext.testing.node_harness import NodeHarness
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange import Side
+from nautilus_ext_testkit.node_harness import NodeHarness
 from tests.integration.adapters.ccxt.conftest import VENUES
 from tests.integration.adapters.ccxt.conftest import Recorder
 

@@ -13,12 +13,12 @@ from nautilus_trader.model.events import OrderModifyRejected
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Price
 
-from adapters.ccxt.constants import MODIFY_NOT_SUPPORTED
-from adapters.ccxt.parsing.orders import NON_UNIQUE_CLIENT_ID_EXCHANGES
-from adapters.ccxt.parsing.orders import venue_client_id
+from nautilus_ext.adapters.ccxt.constants import MODIFY_NOT_SUPPORTED
+from nautilus_ext.adapters.ccxt.parsing.orders import NON_UNIQUE_CLIENT_ID_EXCHANGES
+from nautilus_ext.adapters.ccxt.parsing.orders import venue_client_id
 from nautilus_ext.testing import eventually
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.node_harness import NodeHarness
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.node_harness import NodeHarness
 from tests.integration.adapters.ccxt.conftest import VENUES
 from tests.integration.adapters.ccxt.test_orders_e2e import _limit
 from tests.integration.adapters.ccxt.test_orders_e2e import _order

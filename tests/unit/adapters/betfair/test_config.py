@@ -9,14 +9,14 @@ from betfair_parser.spec.identity import Login
 from betfair_parser.spec.navigation import Menu
 from nautilus_trader.adapters.betfair.providers import BetfairInstrumentProviderConfig
 
-import adapters.betfair
-from adapters.betfair import BetfairCredentials
-from adapters.betfair import BetfairUrlDataClientConfig
-from adapters.betfair import BetfairUrlExecClientConfig
-from adapters.betfair import BetfairUrlHttpClient
-from adapters.betfair import StreamAddress
-from adapters.betfair import parse_stream_url
-from adapters.betfair import rewrite_url
+import nautilus_ext.adapters.betfair
+from nautilus_ext.adapters.betfair import BetfairCredentials
+from nautilus_ext.adapters.betfair import BetfairUrlDataClientConfig
+from nautilus_ext.adapters.betfair import BetfairUrlExecClientConfig
+from nautilus_ext.adapters.betfair import BetfairUrlHttpClient
+from nautilus_ext.adapters.betfair import StreamAddress
+from nautilus_ext.adapters.betfair import parse_stream_url
+from nautilus_ext.adapters.betfair import rewrite_url
 from nautilus_ext.errors import InvalidConfig
 
 PROVIDER = BetfairInstrumentProviderConfig(account_currency="GBP", market_ids=["1.240000001"])
@@ -35,7 +35,7 @@ CONFIGS = [
 
 
 def test_public_api_is_pinned() -> None:
-    assert sorted(adapters.betfair.__all__) == [
+    assert sorted(nautilus_ext.adapters.betfair.__all__) == [
         "BetfairCredentials",
         "BetfairUrlDataClient",
         "BetfairUrlDataClientConfig",

@@ -7,7 +7,7 @@ from decimal import Decimal
 from betfair_parser.spec.betting.enums import Side
 from nautilus_trader.model.identifiers import InstrumentId
 
-from adapters.betfair import net_matched
+from nautilus_ext.adapters.betfair import net_matched
 
 HOME = InstrumentId.from_str("1-240000001-1096-None.BETFAIR")
 DRAW = InstrumentId.from_str("1-240000001-58805-None.BETFAIR")

@@ -10,12 +10,12 @@ import ccxt.pro as ccxtpro
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.ccxt.client import apply_error_overrides
-from adapters.ccxt.parsing.orders import NON_UNIQUE_CLIENT_ID_EXCHANGES
-from adapters.ccxt.parsing.orders import venue_client_id
-from adapters.ccxt.parsing.venue_fixes import fill_from_order_update
-from adapters.ccxt.parsing.venue_fixes import normalize_order
-from adapters.ccxt.parsing.venue_fixes import normalize_position
+from nautilus_ext.adapters.ccxt.client import apply_error_overrides
+from nautilus_ext.adapters.ccxt.parsing.orders import NON_UNIQUE_CLIENT_ID_EXCHANGES
+from nautilus_ext.adapters.ccxt.parsing.orders import venue_client_id
+from nautilus_ext.adapters.ccxt.parsing.venue_fixes import fill_from_order_update
+from nautilus_ext.adapters.ccxt.parsing.venue_fixes import normalize_order
+from nautilus_ext.adapters.ccxt.parsing.venue_fixes import normalize_position
 
 
 @given(st.text(min_size=1, max_size=64))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from nautilus_trader.config import InstrumentProviderConfig
 
-from adapters.ccxt.config import CcxtDataClientConfig
-from adapters.ccxt.config import CcxtExecClientConfig
-from adapters.ccxt.credentials import env_var
-from adapters.ccxt.credentials import load_credentials
+from nautilus_ext.adapters.ccxt.config import CcxtDataClientConfig
+from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
+from nautilus_ext.adapters.ccxt.credentials import env_var
+from nautilus_ext.adapters.ccxt.credentials import load_credentials
 from nautilus_ext.errors import InvalidConfig
 
 CONFIGS = [

@@ -11,13 +11,13 @@ from ccxt.base.decimal_to_precision import TICK_SIZE
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
-from adapters.ccxt.parsing.instruments import parse_market
-from adapters.ccxt.parsing.orders import client_id_param
-from nautilus_ext.testing.fake_exchange import EngineReject
-from nautilus_ext.testing.fake_exchange import MatchingEngine
-from nautilus_ext.testing.fake_exchange import RejectReason
-from nautilus_ext.testing.fake_exchange import Side
-from nautilus_ext.testing.fake_exchange.deribit import default_deribit_markets
+from nautilus_ext.adapters.ccxt.parsing.instruments import parse_market
+from nautilus_ext.adapters.ccxt.parsing.orders import client_id_param
+from nautilus_ext_testkit.fake_exchange import EngineReject
+from nautilus_ext_testkit.fake_exchange import MatchingEngine
+from nautilus_ext_testkit.fake_exchange import RejectReason
+from nautilus_ext_testkit.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange.deribit import default_deribit_markets
 
 D = Decimal
 

@@ -9,12 +9,12 @@ import aiohttp
 import pytest
 from ccxt.base import errors as ccxt_errors
 
-from adapters.ccxt.errors import CCXT_ERROR_MAP
-from adapters.ccxt.errors import backoff_delay
-from adapters.ccxt.errors import ccxt_call
-from adapters.ccxt.errors import is_duplicate_order
-from adapters.ccxt.errors import should_retry
-from adapters.ccxt.errors import translate_error
+from nautilus_ext.adapters.ccxt.errors import CCXT_ERROR_MAP
+from nautilus_ext.adapters.ccxt.errors import backoff_delay
+from nautilus_ext.adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.errors import is_duplicate_order
+from nautilus_ext.adapters.ccxt.errors import should_retry
+from nautilus_ext.adapters.ccxt.errors import translate_error
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import NautilusExtError
 

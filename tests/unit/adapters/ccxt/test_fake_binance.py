@@ -17,9 +17,9 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from nautilus_ext.testing.fake_exchange import FakeExchange
-from nautilus_ext.testing.fake_exchange import Side
-from nautilus_ext.testing.fake_exchange import binance_wire as wire
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange import binance_wire as wire
 
 KEY, SECRET = "fake-key", "fake-secret"
 

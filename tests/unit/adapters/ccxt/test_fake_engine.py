@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from nautilus_ext.testing.fake_exchange import EngineReject
-from nautilus_ext.testing.fake_exchange import MarketSpec
-from nautilus_ext.testing.fake_exchange import MatchingEngine
-from nautilus_ext.testing.fake_exchange import OrderStatus
-from nautilus_ext.testing.fake_exchange import RejectReason
-from nautilus_ext.testing.fake_exchange import Side
-from nautilus_ext.testing.fake_exchange import TimeInForce
+from nautilus_ext_testkit.fake_exchange import EngineReject
+from nautilus_ext_testkit.fake_exchange import MarketSpec
+from nautilus_ext_testkit.fake_exchange import MatchingEngine
+from nautilus_ext_testkit.fake_exchange import OrderStatus
+from nautilus_ext_testkit.fake_exchange import RejectReason
+from nautilus_ext_testkit.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange import TimeInForce
 
 D = Decimal
 

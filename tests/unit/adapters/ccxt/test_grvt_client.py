@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from ccxt.base import errors as ccxt_errors
 
-from adapters.ccxt.client import create_exchange
-from adapters.ccxt.client import point_urls
-from adapters.ccxt.config import CcxtExecClientConfig
-from adapters.ccxt.errors import is_duplicate_order
-from adapters.ccxt.errors import translate_error
-from adapters.ccxt.parsing.orders import venue_client_id
+from nautilus_ext.adapters.ccxt.client import create_exchange
+from nautilus_ext.adapters.ccxt.client import point_urls
+from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
+from nautilus_ext.adapters.ccxt.errors import is_duplicate_order
+from nautilus_ext.adapters.ccxt.errors import translate_error
+from nautilus_ext.adapters.ccxt.parsing.orders import venue_client_id
 from nautilus_ext.errors import ErrorCode
 
 LOCAL = {"rest_url_override": "http://127.0.0.1:9/grvt", "ws_url_override": "ws://127.0.0.1:9/grvt"}

@@ -13,11 +13,11 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from adapters.ccxt.errors import translate_error
-from adapters.ccxt.parsing.orders import rejection_reason
+from nautilus_ext.adapters.ccxt.errors import translate_error
+from nautilus_ext.adapters.ccxt.parsing.orders import rejection_reason
 from nautilus_ext.errors import ErrorCode
-from nautilus_ext.testing.fake_exchange import paradex_signing as stark
-from nautilus_ext.testing.fake_exchange import paradex_wire as wire
+from nautilus_ext_testkit.fake_exchange import paradex_signing as stark
+from nautilus_ext_testkit.fake_exchange import paradex_wire as wire
 
 FIELD_PRIME = 2**251 + 17 * 2**192 + 1
 STARK_ORDER = 3618502788666131213697322783095070105526743751716087489154079457884512865583

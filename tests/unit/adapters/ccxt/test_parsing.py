@@ -13,14 +13,14 @@ from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.instruments import CryptoPerpetual
 from nautilus_trader.model.instruments import CurrencyPair
 
-from adapters.ccxt.parsing.instruments import DECIMAL_PLACES
-from adapters.ccxt.parsing.instruments import TICK_SIZE
-from adapters.ccxt.parsing.instruments import canonical_key
-from adapters.ccxt.parsing.instruments import parse_market
-from adapters.ccxt.parsing.market_data import diff_deltas
-from adapters.ccxt.parsing.market_data import snapshot_deltas
-from adapters.ccxt.parsing.orders import order_status
-from adapters.ccxt.parsing.orders import venue_client_id
+from nautilus_ext.adapters.ccxt.parsing.instruments import DECIMAL_PLACES
+from nautilus_ext.adapters.ccxt.parsing.instruments import TICK_SIZE
+from nautilus_ext.adapters.ccxt.parsing.instruments import canonical_key
+from nautilus_ext.adapters.ccxt.parsing.instruments import parse_market
+from nautilus_ext.adapters.ccxt.parsing.market_data import diff_deltas
+from nautilus_ext.adapters.ccxt.parsing.market_data import snapshot_deltas
+from nautilus_ext.adapters.ccxt.parsing.orders import order_status
+from nautilus_ext.adapters.ccxt.parsing.orders import venue_client_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
 
 
@@ -153,7 +153,7 @@ def test_snapshot_starts_with_clear() -> None:
 def test_point_urls_keeps_ws_paths(exchange_id: str) -> None:
     import ccxt.pro as ccxtpro
 
-    from adapters.ccxt.client import point_urls
+    from nautilus_ext.adapters.ccxt.client import point_urls
 
     urls = point_urls(getattr(ccxtpro, exchange_id)().urls["api"], "http://h:1", "ws://h:1")
     flat: list[str] = []
@@ -170,8 +170,8 @@ def test_point_urls_keeps_rest_paths_and_binance_error_table() -> None:
     import ccxt.pro as ccxtpro
     from ccxt.base import errors as ccxt_errors
 
-    from adapters.ccxt.client import keep_error_table
-    from adapters.ccxt.client import point_urls
+    from nautilus_ext.adapters.ccxt.client import keep_error_table
+    from nautilus_ext.adapters.ccxt.client import point_urls
 
     exchange = ccxtpro.binanceusdm()
     urls = point_urls(exchange.urls["api"], "http://h:1", "ws://h:1")
@@ -187,8 +187,8 @@ def test_point_urls_keeps_rest_paths_and_binance_error_table() -> None:
 
 
 def test_latency_recorder_percentiles() -> None:
-    from adapters.ccxt.latency import LatencyRecorder
-    from adapters.ccxt.latency import percentile
+    from nautilus_ext.adapters.ccxt.latency import LatencyRecorder
+    from nautilus_ext.adapters.ccxt.latency import percentile
 
     recorder = LatencyRecorder()
     for i in range(1, 101):
@@ -205,11 +205,11 @@ def test_latency_recorder_percentiles() -> None:
 
 
 def test_public_api_is_pinned() -> None:
-    import adapters.ccxt
+    import nautilus_ext.adapters.ccxt
     import nautilus_ext.live
-    import nautilus_ext.testing.fake_exchange
+    import nautilus_ext_testkit.fake_exchange
 
-    assert adapters.ccxt.__all__ == [
+    assert nautilus_ext.adapters.ccxt.__all__ == [
         "CcxtDataClient",
         "CcxtDataClientConfig",
         "CcxtExecClientConfig",
@@ -221,7 +221,7 @@ def test_public_api_is_pinned() -> None:
         "StreamKind",
     ]
     assert nautilus_ext.live.__all__ == ["LiveMode", "LiveNodeConfig", "load_live_config"]
-    assert nautilus_ext.testing.fake_exchange.__all__ == [
+    assert nautilus_ext_testkit.fake_exchange.__all__ == [
         "EngineReject",
         "FakeExchange",
         "FaultPlan",
