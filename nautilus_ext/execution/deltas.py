@@ -17,7 +17,8 @@ bet (Betfair)               ``<market key>|<selection>`` ``+stake`` for BACK, ``
 
 Every fill's fee is taken off ``V:SPOT_ASSET:<fee currency>`` (a negative fee, a rebate, adds).
 Pure functions over :class:`PositionSpec`; :func:`position_spec` reads one from a Nautilus
-instrument.
+instrument, and :class:`FillRecorder` turns a Nautilus ``OrderFilled`` into a
+:class:`~nautilus_ext.execution.results.FillRecord` carrying its deltas.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from enum import unique
 from typing import Any
 
 from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.execution.results import FillRecord
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.nautilus import key_for_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
@@ -157,3 +159,69 @@ def position_spec(instrument: Any, registry: InstrumentRegistry) -> PositionSpec
             position_key, venue_key, quote, Settlement.PREMIUM, instrument.multiplier.as_decimal()
         )
     return PositionSpec(position_key, venue_key, quote, Settlement.MARGIN)
+
+
+class FillRecorder:
+    """
+    Turn ``OrderFilled`` events into :class:`FillRecord` s with the deltas each fill made.
+
+    Parameters
+    ----------
+    cache : Cache
+        The node's cache (the instrument of each fill; its spec is read once per instrument).
+    registry : InstrumentRegistry
+        Canonical keys of the instruments.
+    """
+
+    def __init__(self, cache: Any, registry: InstrumentRegistry) -> None:
+        self._cache = cache
+        self._registry = registry
+        self._specs: dict[Any, PositionSpec] = {}
+
+    def spec(self, instrument_id: Any) -> PositionSpec | None:
+        """Return the spec of a Nautilus instrument id (None when the cache does not hold it)."""
+        spec = self._specs.get(instrument_id)
+        if spec is None:
+            inst = self._cache.instrument(instrument_id)
+            if inst is None:
+                return None
+            spec = position_spec(inst, self._registry)
+            self._specs[instrument_id] = spec
+        return spec
+
+    def record(self, event: Any) -> FillRecord:
+        """
+        Return the record of one fill, with its deltas on the venue and instrument that filled.
+
+        A fill on an instrument the cache lacks (a Nautilus engine cannot fill one) carries no
+        deltas and no venue, rather than someone else's.
+        """
+        spec = self.spec(event.instrument_id)
+        price = event.last_px.as_decimal()
+        qty = event.last_qty.as_decimal()
+        fee = event.commission.as_decimal()
+        fee_currency = event.commission.currency.code
+        deltas = (
+            {}
+            if spec is None
+            else fill_deltas(
+                spec,
+                buy=event.order_side.name == "BUY",
+                quantity=qty,
+                price=price,
+                fee=fee,
+                fee_currency=fee_currency,
+            )
+        )
+        return FillRecord(
+            ts_ns=event.ts_event,
+            price=price,
+            quantity=qty,
+            fee=fee,
+            fee_currency=fee_currency,
+            trade_id=str(event.trade_id),
+            liquidity=event.liquidity_side.name,
+            deltas=deltas,
+            venue=None if spec is None else spec.venue_key.venue,
+            instrument_id=str(event.instrument_id),
+        )

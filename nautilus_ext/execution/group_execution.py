@@ -31,16 +31,17 @@ from nautilus_ext.execution.atomic_groups import check_pair
 from nautilus_ext.execution.atomic_groups import group_options
 from nautilus_ext.execution.atomic_groups import neutralisation_cost
 from nautilus_ext.execution.audit_hook import ExecutionAuditor
+from nautilus_ext.execution.deltas import FillRecorder
 from nautilus_ext.execution.order_builder import ATOMIC_LEGS
 from nautilus_ext.execution.order_builder import order_quantity
 from nautilus_ext.execution.order_builder import reject
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import ExecutionStatus
-from nautilus_ext.execution.results import FillRecord
 from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.execution.results import GroupStatus
 from nautilus_ext.execution.results import NeutralisationFill
 from nautilus_ext.execution.results import decision_price_of
+from nautilus_ext.execution.venue_choice import LoadedInstruments
 from nautilus_ext.execution.venue_choice import NautilusBookView
 from nautilus_ext.execution.venue_choice import candidates_of
 from nautilus_ext.execution.venue_choice import choose_venue
@@ -73,6 +74,10 @@ class GroupContext:
         The node's cache (orders of the algorithm's children).
     book : NautilusBookView
         Market state (arrival mids, costs, data time).
+    instruments : LoadedInstruments
+        The node's loaded instruments by canonical key.
+    fills : FillRecorder
+        Fill records with the position deltas each fill made.
     order_factory : OrderFactory
         The strategy's Nautilus order factory.
     results, groups : dict
@@ -85,8 +90,6 @@ class GroupContext:
         The latest outcome an algorithm published, by primary client order id.
     now_ns : Callable[[], int]
         The decision clock.
-    find_instrument : Callable[[Order, str], Instrument | None]
-        The loaded instrument of a canonical key for an order.
     next_client_order_id : Callable[[], ClientOrderId | None]
         The next client order id (None: the factory's own).
     algorithm_registered : Callable[[str], bool]
@@ -97,8 +100,6 @@ class GroupContext:
         Submit a Nautilus order.
     auditor : Callable[[], ExecutionAuditor | None]
         The audit hook, if the run is audited.
-    fill_record : Callable[[OrderFilled], FillRecord]
-        The record of a fill, with the position deltas it made where it filled.
     record_end_mid : Callable[[ExecutionResult], None]
         Value a result's unfilled part at the mid now.
     warn : Callable[[str], None]
@@ -108,6 +109,8 @@ class GroupContext:
     registry: InstrumentRegistry
     cache: Any
     book: NautilusBookView
+    instruments: LoadedInstruments
+    fills: FillRecorder
     order_factory: Any
     results: dict[str, ExecutionResult]
     groups: dict[str, GroupExecutionResult]
@@ -115,13 +118,11 @@ class GroupContext:
     group_of_primary: dict[ClientOrderId, GroupExecutionResult]
     algo_outcomes: Mapping[str, AlgoOutcome]
     now_ns: Callable[[], int]
-    find_instrument: Callable[[Order, str], Instrument | None]
     next_client_order_id: Callable[[], ClientOrderId | None]
     algorithm_registered: Callable[[str], bool]
     check_gate: Callable[[Order, GateContext], None]
     submit: Callable[[Any], None]
     auditor: Callable[[], ExecutionAuditor | None]
-    fill_record: Callable[[OrderFilled], FillRecord]
     record_end_mid: Callable[[ExecutionResult], None]
     warn: Callable[[str], None]
 
@@ -211,14 +212,7 @@ class AtomicGroupExecution:
         for order, rt, leg in zip((a, b), groute.routes, legs, strict=True):
             if rt.family not in _GROUP_FAMILIES:
                 raise reject(order, f"{rt.family} legs cannot join ATOMIC_LEGS (CEX/TradFi only)")
-            loaded: dict[str, Instrument] = {}
-            for cand in rt.candidates:
-                try:
-                    inst = self._c.find_instrument(order, str(cand.key))
-                except NautilusExtError:
-                    continue
-                if inst is not None:
-                    loaded[cand.venue] = inst
+            loaded: dict[str, Instrument] = self._c.instruments.candidates(order, rt)
             if not loaded:
                 raise reject(order, "no candidate instrument is loaded in this node (not in the catalog?)")
             if len(loaded) > 1:
@@ -338,7 +332,7 @@ class AtomicGroupExecution:
         px = event.last_px.as_decimal()
         fee = event.commission.as_decimal()
         along = buy == leg_buys
-        record = self._c.fill_record(event)
+        record = self._c.fills.record(event)
         if n > INITIAL_LEG_CHILDREN:
             group.neutralisation_fills.append(
                 NeutralisationFill(

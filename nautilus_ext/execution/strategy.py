@@ -44,9 +44,7 @@ from nautilus_ext.execution.audit_hook import ExecutionAuditor
 from nautilus_ext.execution.config import DECISION_CLOCKS
 from nautilus_ext.execution.config import DataClock
 from nautilus_ext.execution.config import UnifiedExecutionConfig
-from nautilus_ext.execution.deltas import PositionSpec
-from nautilus_ext.execution.deltas import fill_deltas
-from nautilus_ext.execution.deltas import position_spec
+from nautilus_ext.execution.deltas import FillRecorder
 from nautilus_ext.execution.group_execution import AtomicGroupExecution
 from nautilus_ext.execution.group_execution import GroupContext
 from nautilus_ext.execution.order_builder import build_order
@@ -55,10 +53,10 @@ from nautilus_ext.execution.order_builder import protective_limit
 from nautilus_ext.execution.order_builder import reject
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import ExecutionStatus
-from nautilus_ext.execution.results import FillRecord
 from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.execution.results import GroupStatus
 from nautilus_ext.execution.results import decision_price_of
+from nautilus_ext.execution.venue_choice import LoadedInstruments
 from nautilus_ext.execution.venue_choice import NautilusBookView
 from nautilus_ext.execution.venue_choice import candidates_of
 from nautilus_ext.execution.venue_choice import choose_venue
@@ -66,8 +64,6 @@ from nautilus_ext.execution_algos import EXIT_TAG
 from nautilus_ext.execution_algos import IMPLEMENTED_ALGORITHMS
 from nautilus_ext.execution_algos import AlgoOutcome
 from nautilus_ext.execution_algos import outcome_topic
-from nautilus_ext.instruments.nautilus import key_for_instrument
-from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders.groups import AtomicGroup
 from nautilus_ext.orders.model import Order
@@ -111,8 +107,6 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         self._audit_root = config.audit_root
         self._audit_fsync = config.audit_fsync
         self._auditor: ExecutionAuditor | None = None
-        self._by_key: dict[str, Instrument] = {}
-        self._keyed_count = -1
         self._by_client_id: dict[ClientOrderId, str] = {}
         self._awaiting: dict[str, Order] = {}
         self.groups: dict[str, GroupExecutionResult] = {}
@@ -122,7 +116,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         # the latest outcome each ExecAlgorithm published, by primary client order id
         self._algo_outcomes: dict[str, AlgoOutcome] = {}
         self._outcomes_subscribed = False
-        self._position_specs: dict[InstrumentId, PositionSpec] = {}
+        self._loaded: LoadedInstruments | None = None
+        self._fill_recorder: FillRecorder | None = None
         if config.decision_clock not in DECISION_CLOCKS:
             raise InvalidConfig(
                 f"decision_clock must be one of {sorted(DECISION_CLOCKS)}, got {config.decision_clock!r}"
@@ -375,6 +370,20 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         return self._book
 
     @property
+    def loaded_instruments(self) -> LoadedInstruments:
+        """The instruments this node has loaded, found by canonical key."""
+        if self._loaded is None:
+            self._loaded = LoadedInstruments(self.cache, self.registry)
+        return self._loaded
+
+    @property
+    def fill_recorder(self) -> FillRecorder:
+        """Turns fills into records with the position deltas they made."""
+        if self._fill_recorder is None:
+            self._fill_recorder = FillRecorder(self.cache, self.registry)
+        return self._fill_recorder
+
+    @property
     def _group_execution(self) -> AtomicGroupExecution:
         # built on first use: the cache, message bus and order factory exist once registered
         if self._groups_exec is None:
@@ -383,6 +392,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                     registry=self.registry,
                     cache=self.cache,
                     book=self.book_view,
+                    instruments=self.loaded_instruments,
+                    fills=self.fill_recorder,
                     order_factory=self.order_factory,
                     results=self.results,
                     groups=self.groups,
@@ -390,13 +401,11 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                     group_of_primary=self._group_of_primary,
                     algo_outcomes=self._algo_outcomes,
                     now_ns=lambda: int(self.decision_clock.timestamp_ns()),
-                    find_instrument=self._instrument_for,
                     next_client_order_id=self._client_order_id,
                     algorithm_registered=lambda name: f"{name}.execute" in self.msgbus.endpoints(),
                     check_gate=self._check_gate,
                     submit=self.submit_order,
                     auditor=lambda: self._auditor,
-                    fill_record=self._fill_record,
                     record_end_mid=self._record_end_mid,
                     warn=self.log.warning,
                 )
@@ -421,41 +430,12 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         if self.safety_gate is not None:
             self.safety_gate.check(order, ctx).raise_if_blocked()
 
-    def _instrument_for(self, order: Order, key_text: str) -> Instrument | None:
-        selection = order.selection if order.key.is_sports else None
-        iid = to_instrument_id(key_text, self.registry, selection=selection)
-        inst = self.cache.instrument(iid)
-        if inst is None and selection is None:
-            # the data source may name it differently (Databento's ESU4.GLBX for the registry's
-            # ESU4.XCME): the canonical key decides, whatever the Nautilus id
-            inst = self._cached_by_key().get(key_text)
-        return inst
-
-    def _cached_by_key(self) -> dict[str, Instrument]:
-        instruments = self.cache.instruments()
-        if len(instruments) != self._keyed_count:
-            self._by_key = {}
-            for inst in instruments:
-                try:
-                    self._by_key[str(key_for_instrument(inst, self.registry))] = inst
-                except NautilusExtError:
-                    continue  # instruments without a canonical form are not routable
-            self._keyed_count = len(instruments)
-        return self._by_key
-
     def _execute(self, order: Order, rt: Route, result: ExecutionResult) -> None:
         if rt.family not in _EXECUTABLE:
             raise reject(order, f"{rt.family} orders do not execute through Nautilus in this mode")
         buy = order.side in (Side.BUY, Side.LAY)
         result.limit_price = limit_of(order)
-        instruments: dict[str, Instrument] = {}
-        for cand in rt.candidates:
-            try:
-                inst = self._instrument_for(order, str(cand.key))
-            except NautilusExtError:
-                continue
-            if inst is not None:
-                instruments[cand.venue] = inst
+        instruments: dict[str, Instrument] = self.loaded_instruments.candidates(order, rt)
         if not instruments:
             raise reject(order, "no candidate instrument is loaded in this node (not in the catalog?)")
 
@@ -523,43 +503,6 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         self.log.warning(f"ExecAlgorithm {name} is not registered in this node: executing directly")
         return False
 
-    def _fill_record(self, event: OrderFilled) -> FillRecord:
-        # what the fill was, and the position deltas it made where it filled
-        spec = self._position_specs.get(event.instrument_id)
-        if spec is None:
-            inst = self.cache.instrument(event.instrument_id)
-            if inst is not None:
-                spec = position_spec(inst, self.registry)
-                self._position_specs[event.instrument_id] = spec
-        price = event.last_px.as_decimal()
-        qty = event.last_qty.as_decimal()
-        fee = event.commission.as_decimal()
-        fee_ccy = event.commission.currency.code
-        deltas = (
-            {}
-            if spec is None
-            else fill_deltas(
-                spec,
-                buy=event.order_side.name == "BUY",
-                quantity=qty,
-                price=price,
-                fee=fee,
-                fee_currency=fee_ccy,
-            )
-        )
-        return FillRecord(
-            ts_ns=event.ts_event,
-            price=price,
-            quantity=qty,
-            fee=fee,
-            fee_currency=fee_ccy,
-            trade_id=str(event.trade_id),
-            liquidity=event.liquidity_side.name,
-            deltas=deltas,
-            venue=None if spec is None else spec.venue_key.venue,
-            instrument_id=str(event.instrument_id),
-        )
-
     # -- events -------------------------------------------------------------------------------
 
     def _result_for(self, client_order_id: ClientOrderId) -> ExecutionResult | None:
@@ -581,7 +524,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         result = self._result_for(event.client_order_id)
         if result is None:
             return
-        result.fills.append(self._fill_record(event))
+        result.fills.append(self.fill_recorder.record(event))
         result.finalise()
         if result.status is ExecutionStatus.FILLED:
             self._record_end_mid(result)

@@ -5,7 +5,8 @@ Venue choice: which candidate venue an order goes to, and the market state it is
 implements the cost model's :class:`~nautilus_ext.routing.cost.BookView` seam over the Nautilus
 cache (L2 book, else the last quote, else the last trade) and adds what results need (the
 arrival mid with the fill model the data allows, the time of the newest data).
-:func:`choose_venue` is pure over any ``BookView``.
+:class:`LoadedInstruments` finds which of a route's candidates this node has loaded, and
+:func:`choose_venue` (pure over any ``BookView``) picks among them.
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ from typing import Final
 
 from nautilus_trader.model.identifiers import InstrumentId
 
+from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.execution.results import FillModelKind
+from nautilus_ext.instruments.nautilus import key_for_instrument
+from nautilus_ext.instruments.nautilus import to_instrument_id
+from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.orders.model import Order
 from nautilus_ext.routing.cost import BookView
 from nautilus_ext.routing.cost import Level
 from nautilus_ext.routing.cost import best_venue
 from nautilus_ext.routing.cost import estimate_cost
 from nautilus_ext.routing.cost import quote_venue
+from nautilus_ext.routing.router import Route
 
 BOOK_DEPTH: Final = 50
 """Book levels per side the cost model walks."""
@@ -156,3 +163,57 @@ def taker_fee_of(instrument: Any) -> Decimal:
 def candidates_of(instruments: Mapping[str, Any]) -> dict[str, tuple[str, Decimal]]:
     """Return :func:`choose_venue` candidates from loaded Nautilus instruments by venue."""
     return {venue: (str(inst.id), taker_fee_of(inst)) for venue, inst in instruments.items()}
+
+
+class LoadedInstruments:
+    """
+    The Nautilus instruments a node has loaded, found by canonical key.
+
+    Parameters
+    ----------
+    cache : Cache
+        The node's cache.
+    registry : InstrumentRegistry
+        Canonical keys to Nautilus ids.
+    """
+
+    def __init__(self, cache: Any, registry: InstrumentRegistry) -> None:
+        self._cache = cache
+        self._registry = registry
+        self._by_key: dict[str, Any] = {}
+        self._keyed_count = -1
+
+    def find(self, order: Order, key_text: str) -> Any:
+        """Return the loaded instrument of ``key_text`` for ``order`` (its selection), or None."""
+        selection = order.selection if order.key.is_sports else None
+        iid = to_instrument_id(key_text, self._registry, selection=selection)
+        inst = self._cache.instrument(iid)
+        if inst is None and selection is None:
+            # the data source may name it differently (Databento's ESU4.GLBX for the registry's
+            # ESU4.XCME): the canonical key decides, whatever the Nautilus id
+            inst = self._keyed().get(key_text)
+        return inst
+
+    def candidates(self, order: Order, rt: Route) -> dict[str, Any]:
+        """Return the loaded instrument of each of the route's candidate venues that has one."""
+        loaded: dict[str, Any] = {}
+        for cand in rt.candidates:
+            try:
+                inst = self.find(order, str(cand.key))
+            except NautilusExtError:
+                continue
+            if inst is not None:
+                loaded[cand.venue] = inst
+        return loaded
+
+    def _keyed(self) -> dict[str, Any]:
+        instruments = self._cache.instruments()
+        if len(instruments) != self._keyed_count:
+            self._by_key = {}
+            for inst in instruments:
+                try:
+                    self._by_key[str(key_for_instrument(inst, self._registry))] = inst
+                except NautilusExtError:
+                    continue  # instruments without a canonical form are not routable
+            self._keyed_count = len(instruments)
+        return self._by_key

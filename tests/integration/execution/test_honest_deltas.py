@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.runner import run_backtest
@@ -75,3 +76,44 @@ def test_a_spot_pair_filled_on_bybit_reports_bybit_deltas_from_its_fills(tmp_pat
         for key, delta in (row.position_deltas or {}).items():
             stored[key] = stored.get(key, Decimal(0)) + delta
     assert stored == expected
+
+
+def test_an_order_split_across_venues_reports_deltas_on_each_venue_that_filled(
+    run_multi_venue: Any, market: Any
+) -> None:
+    # SOR_CEFI fills 0.6 on Binance and 0.3 on Bybit: each venue's assets move by its own fills
+    from nautilus_ext.execution_algos.sor import SORExecAlgorithm
+
+    binance, bybit = "BINANCE-SPOT:SPOT_PAIR:BTC-USDT", "BYBIT:SPOT_PAIR:BTC-USDT"
+    books = {
+        binance: market(seconds=60, half_spread="0.5", level_step="0.5", level_sizes=("0.300", "0.300")),
+        bybit: market(
+            seconds=60, mid="60001.0", half_spread="0.5", level_step="0.5", level_sizes=("0.500", "0.500")
+        ),
+    }
+    order = {
+        "operation_id": "split",
+        "operation": "trade",
+        "instrument_key": binance,
+        "side": "BUY",
+        "amount": "0.900",
+        "smart_execution_enabled": True,
+        "expected_deltas": {"BINANCE-SPOT:SPOT_ASSET:BTC": "0.9"},
+    }
+    run = run_multi_venue([order], books, [SORExecAlgorithm()])
+    result = run.result("split")
+    assert result.filled_quantity == Decimal("0.900")
+    expected: dict[str, Decimal] = {}
+    for fill in result.fills:
+        venue = "BINANCE-SPOT" if fill.instrument_id == "BTCUSDT.BINANCE" else "BYBIT"
+        assert fill.venue == venue
+        for asset, delta in (("BTC", fill.quantity), ("USDT", -fill.quantity * fill.price)):
+            key = f"{venue}:SPOT_ASSET:{asset}"
+            expected[key] = expected.get(key, Decimal(0)) + delta
+        fee_key = f"{venue}:SPOT_ASSET:{fill.fee_currency}"
+        expected[fee_key] = expected.get(fee_key, Decimal(0)) - fill.fee
+    assert result.actual_deltas == expected
+    btc = {k: v for k, v in result.actual_deltas.items() if k.endswith(":BTC")}
+    fees_in_btc = sum((f.fee for f in result.fills if f.fee_currency == "BTC"), Decimal(0))
+    assert sum(btc.values(), Decimal(0)) == Decimal("0.900") - fees_in_btc
+    assert btc["BYBIT:SPOT_ASSET:BTC"] > 0  # the part the strategy's estimate put on Binance
