@@ -114,7 +114,8 @@ def test_wrong_tokens_lock_out_one_client_but_never_the_kill_switch(node: Node) 
     assert sum("(locked_out)" in r for r in reasons) == 4
     assert any(e.command is CommandKind.ARM for e in refused)
     everything = repr(node.events)
-    assert TOKEN not in everything and wrong not in everything
+    assert TOKEN not in everything
+    assert wrong not in everything
 
 
 @pytest.mark.parametrize("length", ["abc", "-5", "1e3", ""])
@@ -127,7 +128,8 @@ def test_bad_content_length_is_a_json_400_without_server_traceback(
     )
     status, reply = _json_reply(raw)
     assert status == 400
-    assert reply["ok"] is False and reply["error"] == "INVALID_ORDER"
+    assert reply["ok"] is False
+    assert reply["error"] == "INVALID_ORDER"
     assert "Traceback" not in capfd.readouterr().err
     assert _post(node, {"command": "status"})[0] == 200  # still serving
 
@@ -207,8 +209,10 @@ def test_status_at_a_non_endpoint_is_a_typed_error(handler: type[BaseHTTPRequest
         server.shutdown()
         server.server_close()
     assert result.exit_code == 1
-    assert "INVALID_CONFIG" in result.output and "not a nautilus-ext control endpoint" in result.output
-    assert "Traceback" not in result.output and "JSONDecodeError" not in result.output
+    assert "INVALID_CONFIG" in result.output
+    assert "not a nautilus-ext control endpoint" in result.output
+    assert "Traceback" not in result.output
+    assert "JSONDecodeError" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
