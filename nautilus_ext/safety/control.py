@@ -20,10 +20,10 @@ more than ``max_auth_failures`` wrong tokens is refused (``429 LOCKED_OUT``) for
 other clients are not affected, and ``kill`` and ``disarm`` carrying the valid token are never
 refused, so a flood of bad requests cannot lock the operator out of the kill switch.
 
-The listening socket is bound by :meth:`ControlEndpoint.start`, not by the constructor: a node
-that never starts (a venue refused its keys, say) leaves no port that accepts connections and
-never answers. Requests are read with a socket timeout (a short body cannot hold a handler
-thread) and a malformed request gets a ``400`` JSON error.
+The constructor reserves the port (binds it) but only :meth:`ControlEndpoint.start` listens: a
+node that never starts (a venue refused its keys, say) has a port that refuses connections at
+once, never one that accepts them and never answers. Requests are read with a socket timeout
+(a short body cannot hold a handler thread) and a malformed request gets a ``400`` JSON error.
 """
 
 from __future__ import annotations
@@ -117,9 +117,17 @@ class ControlEndpoint:
         self._timeout = reply_timeout_secs
         self._jobs: queue.Queue[_Job] = queue.Queue()
         self._read_timeout = read_timeout_secs
-        # bound by start(): an endpoint that is not serving must not hold the port
-        self._address = (host, port)
-        self._server: _Server | None = None
+        # the port is reserved (bound) here but listens only from start(): until the node
+        # serves, a connection is refused at once instead of waiting in a backlog forever
+        self._server = _Server((host, port), self._handler_class(), bind_and_activate=False)
+        try:
+            self._server.server_bind()
+        except OSError as e:
+            self._server.server_close()
+            raise InvalidConfig(
+                f"the control endpoint cannot use {host}:{port}: {e.strerror or type(e).__name__}"
+            ) from None
+        self._serving = False
         self._thread: threading.Thread | None = None
         self._max_failures = max_auth_failures
         self._lockout_secs = lockout_secs
@@ -128,9 +136,7 @@ class ControlEndpoint:
 
     @property
     def port(self) -> int:
-        """Return the TCP port (the one bound once :meth:`start` ran; 0 before if 0 was asked)."""
-        if self._server is None:
-            return self._address[1]
+        """Return the bound TCP port."""
         return int(self._server.server_address[1])
 
     @property
@@ -140,29 +146,32 @@ class ControlEndpoint:
 
     def start(self) -> None:
         """
-        Bind the port and serve requests on a daemon thread.
+        Listen and serve requests on a daemon thread (connections are refused before).
 
         Raises
         ------
         InvalidConfig
-            If the port cannot be bound (in use, say).
+            If another socket already listens on the port.
         """
-        if self._server is not None:
+        if self._serving:
             return
         try:
-            self._server = _Server(self._address, self._handler_class())
-        except OSError as e:
-            raise InvalidConfig(f"the control endpoint cannot listen on {self.url}: {e.strerror}") from None
+            self._server.server_activate()
+        except OSError as e:  # another process listens there (SO_REUSEADDR let both bind)
+            raise InvalidConfig(
+                f"the control endpoint cannot listen on {self.url}: {e.strerror or type(e).__name__}"
+            ) from None
+        self._serving = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="safety-control", daemon=True)
         self._thread.start()
         logger.info("Safety control endpoint listening on %s", self.url)
 
     def stop(self) -> None:
-        """Stop serving and fail queued commands."""
-        if self._server is not None:
+        """Stop serving, release the port and fail queued commands (also if never started)."""
+        if self._serving:
             self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+            self._serving = False
+        self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
         while not self._jobs.empty():

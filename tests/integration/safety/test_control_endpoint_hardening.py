@@ -19,17 +19,21 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from nautilus_trader.common.component import TestClock
 from typer.testing import CliRunner
 
 from nautilus_ext.audit.schemas import CommandKind
 from nautilus_ext.audit.schemas import CommandOutcome
+from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.safety import SafetyGate
 from nautilus_ext.safety.cli import app
 from nautilus_ext.safety.control import ControlEndpoint
 from nautilus_ext.testing import eventually
 
 from .test_control_cli import TOKEN
 from .test_control_cli import Node
+from .test_executor_gate import _config
 
 ATTACKER = "127.0.0.2"  # another loopback source address: another client
 OPERATOR = "127.0.0.1"
@@ -136,6 +140,7 @@ def test_bad_content_length_is_a_json_400_without_server_traceback(
 
 def test_short_body_times_out_instead_of_holding_a_handler_thread(capfd: pytest.CaptureFixture[str]) -> None:
     node = Node()
+    node.endpoint.stop()
     node.endpoint = ControlEndpoint(node.gate, TOKEN, read_timeout_secs=0.3)
     with node:
         before = threading.active_count()
@@ -159,18 +164,20 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_port_is_bound_only_while_serving() -> None:
+def test_port_refuses_connections_until_serving() -> None:
     port = _free_port()
-    endpoint = ControlEndpoint(Node().gate, TOKEN, port=port)
-    with pytest.raises(ConnectionRefusedError):  # built, not started: nothing that never answers
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
-    endpoint.start()
+    clock = TestClock()
+    clock.set_time(1_709_251_200 * 1_000_000_000)
+    gate = SafetyGate(_config(Mode.LIVE), clock, sink=lambda event: None)
+    endpoint = ControlEndpoint(gate, TOKEN, port=port)
     try:
+        assert endpoint.port == port
+        with pytest.raises(ConnectionRefusedError):  # built, not started: refused, never a hang
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        endpoint.start()
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
-        other = ControlEndpoint(Node().gate, TOKEN, port=port)
-        with pytest.raises(InvalidConfig, match="cannot listen"):
-            other.start()
-        other.stop()
+        with pytest.raises(InvalidConfig, match="Address already in use"):  # the port is taken
+            ControlEndpoint(gate, TOKEN, port=port)
     finally:
         endpoint.stop()
     with pytest.raises(ConnectionRefusedError):
