@@ -16,10 +16,10 @@ What is checked, in order:
   node injects: mode, audit root);
 * the execution algorithm overrides;
 * the audit root (a directory, or creatable) and the record root (a new recording);
-* LIVE only: the control token (set, long enough) and port (free), and each venue's
-  credentials for its key scope (:mod:`nautilus_ext.adapters.ccxt.credentials`, Betfair's
-  variables, NautilusTrader's variables for the other native adapters);
-* the NautilusTrader node config itself (client configs, native market types).
+* the NautilusTrader node config itself (client configs, native market types);
+* the control token (set, long enough) and port (free) when the node has an endpoint, and in
+  LIVE each venue's credentials for its key scope (:mod:`nautilus_ext.adapters.ccxt.credentials`,
+  Betfair's variables, NautilusTrader's variables for the other native adapters).
 
 Error messages name variables and fields, never their values.
 """
@@ -120,12 +120,13 @@ def check_live_config(config: LiveNodeConfig, environ: Mapping[str, str] | None 
         _check_directory("audit.root", Path(config.audit.root))
     if config.record is not None:
         _check_record(Path(config.record.root))
+    _check_node_config(config)
+    # then what comes from the environment
     if config.safety is not None and config.safety.control_port is not None:
         _check_control(config.safety.control_port, config.safety.control_token_env, env)
     if config.mode is LiveMode.LIVE:
         for i, venue in enumerate(config.venues):
             _check_credentials(i, venue, env)
-    _check_node_config(config)
     return CheckedLiveConfig(config=config, safety=safety)
 
 
@@ -243,6 +244,8 @@ def _check_control(port: int, token_env: str, env: Mapping[str, str]) -> None:
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # as the endpoint binds (SO_REUSEADDR): a port held only by closing connections is free
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as e:

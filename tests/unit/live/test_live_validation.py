@@ -26,6 +26,10 @@ GOOD_ENV = {
     "NAUTILUS_EXT_BYBIT_API_KEY": "fake-key",
     "NAUTILUS_EXT_BYBIT_API_SECRET": "fake-secret",
 }
+READ_ENV = {
+    "NAUTILUS_EXT_BYBIT_READ_API_KEY": "read-key",
+    "NAUTILUS_EXT_BYBIT_READ_API_SECRET": "read-secret",
+}
 STRATEGY = {
     "strategy_path": "nautilus_ext.execution.strategy:UnifiedExecutionStrategy",
     "config_path": "nautilus_ext.execution.strategy:UnifiedExecutionConfig",
@@ -189,6 +193,16 @@ def _secret_typed_into_yaml(d: dict[str, Any], tmp: Path, env: dict[str, str]) -
     d["venues"][0]["api_key"] = "AKIAIOSFODNN7EXAMPLE"
 
 
+def _read_scope_with_the_trade_key(d: dict[str, Any], tmp: Path, env: dict[str, str]) -> None:
+    d["venues"][0]["key_scope"] = "read"
+    env["NAUTILUS_EXT_BYBIT_READ_API_KEY"] = env["NAUTILUS_EXT_BYBIT_API_KEY"]
+    env["NAUTILUS_EXT_BYBIT_READ_API_SECRET"] = env["NAUTILUS_EXT_BYBIT_API_SECRET"]
+
+
+def _read_scope_without_read_keys(d: dict[str, Any], tmp: Path, env: dict[str, str]) -> None:
+    d["venues"][0]["key_scope"] = "read"  # only the trade variables are set: never used instead
+
+
 def _control_port_in_use(d: dict[str, Any], tmp: Path, env: dict[str, str]) -> None:
     import socket
 
@@ -226,6 +240,8 @@ BAD: list[tuple[str, Callable[[Path], dict[str, Any]], Mutator, str]] = [
     ("control token too short", _live, _short_control_token, "INVALID_CONFIG"),
     ("control port in use", _live, _control_port_in_use, "INVALID_CONFIG"),
     ("ccxt credentials missing", _live, _missing_credentials, "INVALID_CONFIG"),
+    ("read key is the trade key", _live, _read_scope_with_the_trade_key, "INVALID_CONFIG"),
+    ("read scope without read keys", _live, _read_scope_without_read_keys, "INVALID_CONFIG"),
     ("betfair credentials missing", _live, _missing_betfair_credentials, "INVALID_CONFIG"),
     ("native credentials missing", _live, _missing_native_credentials, "INVALID_CONFIG"),
     ("okx unknown market type", _live, _okx_unknown_market_type, "INVALID_CONFIG"),
@@ -242,7 +258,14 @@ def _write(tmp: Path, base: Callable[[Path], dict[str, Any]], mutate: Mutator) -
 
 
 def _invoke(args: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
-    for name in (*GOOD_ENV, "BYBIT_API_KEY", "BYBIT_API_SECRET", "BETFAIR_USERNAME", "BETFAIR_PASSWORD"):
+    for name in (
+        *GOOD_ENV,
+        *READ_ENV,
+        "BYBIT_API_KEY",
+        "BYBIT_API_SECRET",
+        "BETFAIR_USERNAME",
+        "BETFAIR_PASSWORD",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -290,3 +313,21 @@ def test_good_config_passes_both_commands(
     )
     assert exit_code == 0, output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("command", ["live-validate", "live --check"])
+def test_read_only_venue_validates_with_read_keys_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    def read_only(d: dict[str, Any], tmp: Path, env: dict[str, str]) -> None:
+        d["venues"][0]["key_scope"] = "read"
+        for name in ("NAUTILUS_EXT_BYBIT_API_KEY", "NAUTILUS_EXT_BYBIT_API_SECRET"):
+            del env[name]
+        env.update(READ_ENV)
+
+    path, env = _write(tmp_path, _live, read_only)
+    exit_code, output = _invoke(
+        [*command.split(" ")[:1], str(path), *command.split(" ")[1:]], env, monkeypatch
+    )
+    assert exit_code == 0, output
+    assert "read key" in output or command == "live-validate"
