@@ -320,6 +320,11 @@ class ControlEndpoint:
                 super().setup()
                 self.connection.settimeout(endpoint._read_timeout)  # a short body cannot hang us
 
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                # http.server's own refusals (bad request line, headers): JSON like the rest
+                self.close_connection = True
+                self._reply(code, _error("INVALID_ORDER", message or "malformed HTTP request"))
+
             def do_GET(self) -> None:
                 self._reply(405, _error("INVALID_ORDER", "use POST /command with a JSON body"))
 
@@ -329,6 +334,7 @@ class ControlEndpoint:
                 except ValueError:
                     length = -1
                 if self.path != "/command" or not 0 < length <= _MAX_BODY:
+                    self.close_connection = True  # the unread body must not parse as a request
                     self._reply(
                         400,
                         _error(

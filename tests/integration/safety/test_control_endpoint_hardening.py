@@ -138,6 +138,15 @@ def test_bad_content_length_is_a_json_400_without_server_traceback(
     assert _post(node, {"command": "status"})[0] == 200  # still serving
 
 
+def test_garbage_request_line_is_a_json_error(node: Node) -> None:
+    for request in (b"\x16\x03\x01 / HTTP/1.1\r\n\r\n", b"POST /command HTTP/7.0\r\n\r\n"):
+        raw = _raw(node.endpoint.port, request)
+        # before a request line parses, http.server answers HTTP/0.9 style: the body alone
+        reply = _json_reply(raw)[1] if raw.startswith(b"HTTP/") else json.loads(raw)
+        assert reply["ok"] is False
+        assert reply["error"] == "INVALID_ORDER"
+
+
 def test_short_body_times_out_instead_of_holding_a_handler_thread(capfd: pytest.CaptureFixture[str]) -> None:
     node = Node()
     node.endpoint.stop()
