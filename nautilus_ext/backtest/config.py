@@ -19,6 +19,7 @@ from pydantic import model_validator
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import describe_problems
+from nautilus_ext.errors import describe_yaml_error
 
 DataKind = Literal["order_book_deltas", "trade_ticks", "quote_ticks"]
 _DEFAULT_DATA: tuple[DataKind, ...] = ("order_book_deltas", "trade_ticks")
@@ -28,7 +29,7 @@ NonNegativeMs = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 class LatencySpec(BaseModel):
     """Simulated venue latencies in milliseconds (order-to-venue and venue-to-fill)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     base_ms: NonNegativeMs = Decimal(0)
     insert_ms: NonNegativeMs = Decimal(0)
@@ -39,7 +40,7 @@ class LatencySpec(BaseModel):
 class VenueSimSpec(BaseModel):
     """One simulated venue: canonical venue code, account and latency."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     venue: str
     starting_balances: list[str] = Field(min_length=1)
@@ -52,7 +53,7 @@ class VenueSimSpec(BaseModel):
 class StrategySpec(BaseModel):
     """A Nautilus strategy for strategy-driven backtests (importable paths)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     strategy_path: str = Field(pattern=r"^[\w.]+:\w+$")
     config_path: str = Field(pattern=r"^[\w.]+:\w+$")
@@ -68,7 +69,7 @@ class BacktestSpec(BaseModel):
     Nautilus strategy that emits unified Orders through ``UnifiedExecutionStrategy``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     run_id: str = Field(default="backtest", pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["orders", "strategy"]
@@ -118,8 +119,12 @@ class BacktestSpec(BaseModel):
         file = Path(path)
         try:
             raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as e:
-            raise InvalidConfig(f"{file}: cannot read YAML: {e}") from None
+        except OSError as e:
+            raise InvalidConfig(f"{file}: cannot read ({e.strerror or type(e).__name__})") from None
+        except UnicodeDecodeError:
+            raise InvalidConfig(f"{file}: not UTF-8 text") from None
+        except yaml.YAMLError as e:  # the position, never the text there (it may be a secret)
+            raise InvalidConfig(f"{file}: {describe_yaml_error(e)}") from None
         if not isinstance(raw, dict):
             raise InvalidConfig(f"{file}: expected a mapping at the top level")
         for name in ("catalog", "orders", "output_dir", "registry_dir", "results_root", "audit_root"):
