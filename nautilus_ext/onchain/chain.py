@@ -151,6 +151,7 @@ class TxReceipt:
 # gateway opened for local setup may write to without a gate release
 LOCAL_CHAIN_IDS: Final = frozenset({1337, 31337, 131277322940537})
 
+
 @final
 class GateRelease:
     """
@@ -395,9 +396,15 @@ class ChainGateway:
         else:
             spent = _spend_release(token)
             if spent is None:
-                problem = "the release presented is not an outstanding safety-gate decision (forged, spent or revoked)"
+                problem = (
+                    "the release presented is not an outstanding safety-gate decision "
+                    "(forged, spent or revoked)"
+                )
             elif spent[1] != self.fingerprint(fn):
-                problem = f"the gate released bundle {spent[0][:16]}, not this transaction (the release is now spent)"
+                problem = (
+                    f"the gate released bundle {spent[0][:16]}, not this transaction "
+                    "(the release is now spent)"
+                )
         if problem is not None:
             raise RiskBlocked(
                 f"{step}: {problem}; on-chain writes go through AtomicBundleExecutor (a SafetyGate "

@@ -381,9 +381,7 @@ class BundleGate:
         token = None if fingerprint is None else _mint_release(digest, fingerprint)
         if token is not None:
             self._outstanding.add(token)
-        return BundleRelease(
-            staged=staged, intent_hash=decision.intent_hash, decided_at_ns=now, token=token
-        )
+        return BundleRelease(staged=staged, intent_hash=decision.intent_hash, decided_at_ns=now, token=token)
 
     def finish(self, release: BundleRelease) -> None:
         """Withdraw ``release``'s token if it was not spent (the executor is done with it)."""

@@ -12,6 +12,9 @@ effect passes the gate).
   the parent's own instrument and side, so the children together never exceed the size the gate
   released; the unfilled rest of a child that is closed (cancelled, rejected, expired, denied)
   goes back to the parent.
+* :func:`cancel_commands` builds the execution engine's own ``CancelOrder`` for every working
+  order of a kill's scope; :func:`modify_rejected`, :func:`refusal` and :func:`audit_amend` are
+  the events of refused and allowed amends and children.
 """
 
 from __future__ import annotations
@@ -20,9 +23,20 @@ from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 
+from nautilus_trader.cache.cache import Cache
+from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.messages import CancelOrder
 from nautilus_trader.execution.messages import ModifyOrder
 from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.events import OrderModifyRejected
 from nautilus_trader.model.orders import Order as NautilusOrder
+
+from nautilus_ext.audit.schemas import RiskAction
+from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.orders.model import Order
+from nautilus_ext.safety.decision import Decision
+from nautilus_ext.safety.events import SafetyEvent
+from nautilus_ext.safety.gate import SafetyGate
 
 
 def amend_adds_risk(order: NautilusOrder, command: ModifyOrder) -> bool:
@@ -45,10 +59,9 @@ def amend_adds_risk(order: NautilusOrder, command: ModifyOrder) -> bool:
             return True
         if order.side == OrderSide.SELL and command.price < order.price:
             return True
-    if command.trigger_price is not None:
-        if not order.has_trigger_price or command.trigger_price != order.trigger_price:
-            return True
-    return False
+    return command.trigger_price is not None and (
+        not order.has_trigger_price or command.trigger_price != order.trigger_price
+    )
 
 
 @dataclass
@@ -115,4 +128,109 @@ class ChildLedger:
         parent.spent -= min(unfilled, parent.children.pop(child_id, Decimal(0)))
 
 
-__all__ = ["ChildLedger", "amend_adds_risk"]
+def modify_rejected(order: NautilusOrder, reason: str, ts_ns: int) -> OrderModifyRejected:
+    """Return the ``OrderModifyRejected`` NautilusTrader's RiskEngine would send for ``order``."""
+    return OrderModifyRejected(
+        trader_id=order.trader_id,
+        strategy_id=order.strategy_id,
+        instrument_id=order.instrument_id,
+        client_order_id=order.client_order_id,
+        venue_order_id=order.venue_order_id,
+        account_id=order.account_id,
+        reason=reason,
+        event_id=UUID4(),
+        ts_event=ts_ns,
+        ts_init=ts_ns,
+    )
+
+
+def refusal(gate: SafetyGate, unified: Order, asset: str, error: NautilusExtError) -> Decision:
+    """Audit a refusal decided before the gate's own check (as the gate audits its own) and return it."""
+    gate.record(
+        SafetyEvent(
+            ts_ns=gate.clock.timestamp_ns(),
+            risk_action=RiskAction.BLOCK,
+            rule=str(error.details.get("rule", "unknown")),
+            code=str(error.code),
+            strategy_id=unified.strategy_id,
+            asset=asset,
+            venue=unified.venue,
+            message=error.message,
+            details={"operation_id": unified.operation_id},
+        )
+    )
+    return Decision(error=error, details=dict(error.details))
+
+
+def audit_amend(
+    gate: SafetyGate, command: ModifyOrder, error: NautilusExtError | None, asset: str | None = None
+) -> None:
+    """Audit an amend allowed without the full check (it adds no risk) or refused before it."""
+    changes = ", ".join(
+        f"{name} {value}"
+        for name, value in (
+            ("quantity", command.quantity),
+            ("price", command.price),
+            ("trigger", command.trigger_price),
+        )
+        if value is not None
+    )
+    gate.record(
+        SafetyEvent(
+            ts_ns=gate.clock.timestamp_ns(),
+            risk_action=RiskAction.ALLOW if error is None else RiskAction.BLOCK,
+            rule="amend_reduces" if error is None else str(error.details.get("rule", "invalid")),
+            code=None if error is None else str(error.code),
+            strategy_id=command.strategy_id.value,
+            asset=asset,
+            message=(
+                f"amend of order {command.client_order_id} ({changes or 'no change'}) "
+                + ("adds no risk: allowed" if error is None else f"refused: {error.message}")
+            ),
+            details={"client_order_id": command.client_order_id.value},
+        )
+    )
+
+
+def cancel_commands(
+    cache: Cache, strategy_id: str | None, ts_ns: int
+) -> tuple[list[tuple[str, CancelOrder]], list[str]]:
+    """
+    Return a ``CancelOrder`` per working order of ``strategy_id`` (``None``: all), by name.
+
+    Working means open at the venue or in flight to it. Orders already pending cancel get no
+    second cancel: they are returned as the second list, already being cancelled.
+    """
+    working = {o.client_order_id: o for o in cache.orders_open()}
+    working |= {o.client_order_id: o for o in cache.orders_inflight()}
+    commands: list[tuple[str, CancelOrder]] = []
+    pending: list[str] = []
+    for order in sorted(working.values(), key=lambda o: o.client_order_id.value):
+        if strategy_id is not None and order.strategy_id.value != strategy_id:
+            continue
+        where = f"order {order.client_order_id} {order.instrument_id}"
+        if order.is_pending_cancel:
+            pending.append(f"{where}: cancel already pending")
+            continue
+        command = CancelOrder(
+            trader_id=order.trader_id,
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            venue_order_id=order.venue_order_id,
+            command_id=UUID4(),
+            ts_init=ts_ns,
+            client_id=cache.client_id(order.client_order_id),
+        )
+        commands.append((where, command))
+    return commands, pending
+
+
+__all__ = [
+    "ChildLedger",
+    "amend_adds_risk",
+    "audit_amend",
+    "cancel_commands",
+    "modify_rejected",
+    "refusal",
+]

@@ -69,7 +69,6 @@ from nautilus_trader.model.events import OrderCanceled
 from nautilus_trader.model.events import OrderDenied
 from nautilus_trader.model.events import OrderExpired
 from nautilus_trader.model.events import OrderFilled
-from nautilus_trader.model.events import OrderModifyRejected
 from nautilus_trader.model.events import OrderRejected
 from nautilus_trader.model.events import PositionChanged
 from nautilus_trader.model.events import PositionClosed
@@ -81,7 +80,6 @@ from nautilus_trader.model.instruments import BettingInstrument
 from nautilus_trader.model.orders import Order as NautilusOrder
 
 from nautilus_ext.audit.schemas import Mode
-from nautilus_ext.audit.schemas import RiskAction
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.instruments.key import InstrumentKey
@@ -90,10 +88,13 @@ from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders.model import Order
 from nautilus_ext.safety.amends import ChildLedger
 from nautilus_ext.safety.amends import amend_adds_risk
+from nautilus_ext.safety.amends import audit_amend
+from nautilus_ext.safety.amends import cancel_commands
+from nautilus_ext.safety.amends import modify_rejected
+from nautilus_ext.safety.amends import refusal
 from nautilus_ext.safety.decision import Decision
 from nautilus_ext.safety.decision import Rule
 from nautilus_ext.safety.decision import risk_blocked
-from nautilus_ext.safety.events import SafetyEvent
 from nautilus_ext.safety.gate import GateContext
 from nautilus_ext.safety.gate import SafetyGate
 from nautilus_ext.safety.oms import Fill
@@ -434,7 +435,11 @@ class GateChokepoint:
         # a child (or the primary itself) rides on the parent's release, within its size
         parent_id = parent.client_order_id.value
         same_leg = order.instrument_id == parent.instrument_id and order.side == parent.side
-        asset = parent_asset if order.instrument_id == parent.instrument_id else self.asset_for(order.instrument_id)
+        asset = (
+            parent_asset
+            if order.instrument_id == parent.instrument_id
+            else self.asset_for(order.instrument_id)
+        )
         unified = self._unified_or_refusal(order, asset)
         if isinstance(unified, Decision):
             return unified
@@ -442,7 +447,8 @@ class GateChokepoint:
         if same_leg:
             room = self._children.room(parent_id, self._released_size(parent))
             if quantity > room:
-                return self._refuse(
+                return refusal(
+                    self._gate,
                     unified,
                     asset,
                     risk_blocked(
@@ -465,7 +471,7 @@ class GateChokepoint:
     def _released_size(self, parent: NautilusOrder) -> Decimal:
         # the smaller of the size the gate released and the primary's size when it was created
         # (an algorithm shrinks the primary as it spawns: its first event keeps the original)
-        size = parent.init_event.quantity.as_decimal()
+        size: Decimal = parent.init_event.quantity.as_decimal()
         amount = self._gate.released_amount(parent.client_order_id.value)
         return size if amount is None else min(size, amount)
 
@@ -483,11 +489,11 @@ class GateChokepoint:
                 f"cannot amend order {command.client_order_id}: it is not in the cache",
                 order_id=command.client_order_id.value,
             )
-            self._audit_amend(None, command, error)
+            audit_amend(self._gate, command, error)
             return Decision(error=error, details=dict(error.details))
         asset = self._fill_asset_of(order.client_order_id.value, order.instrument_id)
         if not amend_adds_risk(order, command):
-            self._audit_amend(order, command, None)
+            audit_amend(self._gate, command, None, self.asset_for(order.instrument_id))
             return Decision()
         quantity = (command.quantity or order.quantity).as_decimal()
         remaining = quantity - order.filled_qty.as_decimal()
@@ -501,12 +507,13 @@ class GateChokepoint:
                 operation_id=f"{order.client_order_id.value}~amend",
             )
         except NautilusExtError as e:
-            self._audit_amend(order, command, e)
+            audit_amend(self._gate, command, e, self.asset_for(order.instrument_id))
             return Decision(error=e, details=dict(e.details))
         cid = order.client_order_id.value
         room = self._children.resize_room(cid, quantity)
         if room is not None and room < 0:
-            return self._refuse(
+            return refusal(
+                self._gate,
                 unified,
                 asset,
                 risk_blocked(
@@ -540,50 +547,6 @@ class GateChokepoint:
         except NautilusExtError as e:
             return Decision(error=e, details=dict(e.details))
 
-    def _refuse(self, unified: Order, asset: str, error: NautilusExtError) -> Decision:
-        # a refusal decided here, before the gate's check: audited like the gate's own
-        self._gate.record(
-            SafetyEvent(
-                ts_ns=self._gate.clock.timestamp_ns(),
-                risk_action=RiskAction.BLOCK,
-                rule=str(error.details.get("rule", "unknown")),
-                code=str(error.code),
-                strategy_id=unified.strategy_id,
-                asset=asset,
-                venue=unified.venue,
-                message=error.message,
-                details={"operation_id": unified.operation_id},
-            )
-        )
-        return Decision(error=error, details=dict(error.details))
-
-    def _audit_amend(self, order: NautilusOrder | None, command: ModifyOrder, error: NautilusExtError | None) -> None:
-        # an amend allowed without the full check (it adds no risk) or refused before it
-        changes = ", ".join(
-            f"{name} {value}"
-            for name, value in (
-                ("quantity", command.quantity),
-                ("price", command.price),
-                ("trigger", command.trigger_price),
-            )
-            if value is not None
-        )
-        self._gate.record(
-            SafetyEvent(
-                ts_ns=self._gate.clock.timestamp_ns(),
-                risk_action=RiskAction.ALLOW if error is None else RiskAction.BLOCK,
-                rule="amend_reduces" if error is None else str(error.details.get("rule", "invalid")),
-                code=None if error is None else str(error.code),
-                strategy_id=command.strategy_id.value,
-                asset=None if order is None else self.asset_for(order.instrument_id),
-                message=(
-                    f"amend of order {command.client_order_id} ({changes or 'no change'}) "
-                    + ("adds no risk: allowed" if error is None else f"refused: {error.message}")
-                ),
-                details={"client_order_id": command.client_order_id.value},
-            )
-        )
-
     # -- kill ---------------------------------------------------------------------------------
 
     def cancel_working(self, strategy_id: str | None) -> tuple[list[str], list[str]]:
@@ -595,30 +558,9 @@ class GateChokepoint:
         ``OrderCanceled`` confirms it later. Returns (cancels sent, orders that could not be).
         """
         with self.lock:
-            working = {o.client_order_id: o for o in self._cache.orders_open()}
-            working |= {o.client_order_id: o for o in self._cache.orders_inflight()}
-            orders = [
-                o
-                for o in working.values()
-                if strategy_id is None or o.strategy_id.value == strategy_id
-            ]
-        cancelled: list[str] = []
+            commands, cancelled = cancel_commands(self._cache, strategy_id, self._gate.clock.timestamp_ns())
         failed: list[str] = []
-        for order in sorted(orders, key=lambda o: o.client_order_id.value):
-            where = f"order {order.client_order_id} {order.instrument_id}"
-            if order.is_pending_cancel:
-                cancelled.append(f"{where}: cancel already pending")
-                continue
-            command = CancelOrder(
-                trader_id=order.trader_id,
-                strategy_id=order.strategy_id,
-                instrument_id=order.instrument_id,
-                client_order_id=order.client_order_id,
-                venue_order_id=order.venue_order_id,
-                command_id=UUID4(),
-                ts_init=self._gate.clock.timestamp_ns(),
-                client_id=self._cache.client_id(order.client_order_id),
-            )
+        for where, command in commands:
             try:
                 self.execute(command)
             except Exception as e:  # reported, and the other orders are still cancelled
@@ -691,20 +633,13 @@ class GateChokepoint:
         if released is not None:
             return released
         order = self._cache.order(ClientOrderId(client_order_id))
-        if order is not None and order.exec_spawn_id is not None:
-            parent = self._child_asset(order, self._gate.released_asset(order.exec_spawn_id.value))
-            if parent is not None:
-                return parent
+        parent = None if order is None else self._parent_of(order)
+        if parent is not None and order is not None and parent.instrument_id == order.instrument_id:
+            # a genuine child trades its parent's asset (unless it is a hedge leg elsewhere)
+            parent_asset = self._gate.released_asset(parent.client_order_id.value)
+            if parent_asset is not None:
+                return parent_asset
         return self.asset_for(instrument_id)
-
-    def _child_asset(self, order: NautilusOrder, parent_asset: str | None) -> str | None:
-        # a child trades its parent's asset unless it is on another instrument (a hedge leg)
-        if parent_asset is None or order.exec_spawn_id is None:
-            return None
-        parent = self._cache.order(order.exec_spawn_id)
-        if parent is not None and parent.instrument_id != order.instrument_id:
-            return None
-        return parent_asset
 
     @_serialized
     def _on_position_event(self, event: Any) -> None:
@@ -851,19 +786,7 @@ class GateChokepoint:
         order = self._cache.order(command.client_order_id)
         if order is None:
             return
-        now = self._gate.clock.timestamp_ns()
-        rejected = OrderModifyRejected(
-            trader_id=order.trader_id,
-            strategy_id=order.strategy_id,
-            instrument_id=order.instrument_id,
-            client_order_id=order.client_order_id,
-            venue_order_id=order.venue_order_id,
-            account_id=order.account_id,
-            reason=reason,
-            event_id=UUID4(),
-            ts_event=now,
-            ts_init=now,
-        )
+        rejected = modify_rejected(order, reason, self._gate.clock.timestamp_ns())
         self._msgbus.send(endpoint="ExecEngine.process", msg=rejected)
 
 

@@ -66,13 +66,16 @@ def test_kill_cancels_the_resting_order_at_the_venue_and_reports_it(
     h.start()
     try:
         safety = parts[0].safety
-        assert safety is not None and safety.control is not None
+        assert safety is not None
+        assert safety.control is not None
         url = safety.control.url
         unified = h.strategy(UnifiedExecutionStrategy)
         node = h.node
         assert node is not None
         eventually(
-            lambda: node.is_running() and node.cache.account_for_venue(IID.venue) and node.cache.order_book(IID),
+            lambda: (
+                node.is_running() and node.cache.account_for_venue(IID.venue) and node.cache.order_book(IID)
+            ),
             20,
             message="live node did not start",
         )
@@ -86,17 +89,21 @@ def test_kill_cancels_the_resting_order_at_the_venue_and_reports_it(
         assert held.reason.startswith("AWAITING_CONFIRMATION"), held.reason
         _, st = send(url, TOKEN, {"command": "status"})
         (staged,) = st["status"]["staged"]
-        _, ok = send(url, TOKEN, {"command": "confirm", "intent_hash": staged["intent_hash"], "actor": "alice"})
+        _, ok = send(
+            url, TOKEN, {"command": "confirm", "intent_hash": staged["intent_hash"], "actor": "alice"}
+        )
         assert ok["ok"], ok
         cid = unified.results["op-rest"].client_order_id
         assert cid is not None
         eventually(lambda: node.cache.order(ClientOrderId(cid)).status is OrderStatus.ACCEPTED, 10)
         venue_order = _venue_order(exchange, cid)
-        assert venue_order is not None and venue_order.is_open  # type: ignore[attr-defined]
+        assert venue_order is not None
+        assert venue_order.is_open  # type: ignore[attr-defined]
 
         # the kill: SAFE mode, and the resting order is cancelled at the venue
         status, killed = send(url, TOKEN, {"command": "kill", "actor": "alice", "reason": "drill"})
-        assert status == 200 and killed["ok"], killed
+        assert status == 200, killed
+        assert killed["ok"], killed
         assert killed["cancelled"] == [f"order {cid} {IID}: cancel sent"], killed
         assert killed["not_cancelled"] == []
         eventually(lambda: node.cache.order(ClientOrderId(cid)).status is OrderStatus.CANCELED, 10)

@@ -117,7 +117,13 @@ class Door:
 
     def child(self, parent: MarketOrder, qty: str, **kw: Any) -> MarketOrder:
         n = next(self.ids)
-        return self.order(qty, algorithm=TWAP, spawn=parent.client_order_id.value, cid=f"{parent.client_order_id}-E{n}", **kw)
+        return self.order(
+            qty,
+            algorithm=TWAP,
+            spawn=parent.client_order_id.value,
+            cid=f"{parent.client_order_id}-E{n}",
+            **kw,
+        )
 
     def submit(self, order: MarketOrder) -> bool:
         """Send ``order`` to the engine's door; return whether it went through."""
