@@ -475,13 +475,18 @@ class GateChokepoint:
         amount = self._gate.released_amount(parent.client_order_id.value)
         return size if amount is None else min(size, amount)
 
+    def children_taken(self, parent_id: str) -> Decimal:
+        """Return how much of released parent ``parent_id`` its children have taken so far."""
+        return self._children.spent(parent_id)
+
     @_serialized
     def judge_modify(self, command: ModifyOrder) -> Decision:
         """
         Return the gate's decision for an amend (see the module docstring); audited either way.
 
         An amend that adds risk is judged as the order it would leave working: its amended
-        size less what already filled, at its amended price.
+        size less what already filled, at its amended price. The amend of an algorithm's child
+        is judged as a child (within its parent's size, under the arm that released the parent).
         """
         order = self._cache.order(command.client_order_id)
         if order is None:
@@ -494,6 +499,8 @@ class GateChokepoint:
         asset = self._fill_asset_of(order.client_order_id.value, order.instrument_id)
         if not amend_adds_risk(order, command):
             audit_amend(self._gate, command, None, self.asset_for(order.instrument_id))
+            if command.quantity is not None:
+                self._children.resize(order.client_order_id.value, command.quantity.as_decimal())
             return Decision()
         quantity = (command.quantity or order.quantity).as_decimal()
         remaining = quantity - order.filled_qty.as_decimal()
@@ -521,10 +528,16 @@ class GateChokepoint:
                     f"amending order {cid} to {quantity} exceeds what is left of its parent",
                 ),
             )
-        if self._gate.mode is Mode.LIVE and self._gate.arming.is_armed():
+        # a genuine child's amend rides on its parent's release, like a new child would (an
+        # algorithm repricing or trailing its child); any other amend needs its own confirmation
+        parent = self._parent_of(order)
+        child_of = None if parent is None else parent.client_order_id.value
+        if child_of is None and self._gate.mode is Mode.LIVE and self._gate.arming.is_armed():
             # staged so a human can confirm this exact amend (or an armed policy confirms it)
             self._gate.stage(unified)
-        context = GateContext(venue=self._venue_of(asset, order.instrument_id), asset=asset)
+        context = GateContext(
+            venue=self._venue_of(asset, order.instrument_id), asset=asset, child_of=child_of
+        )
         decision = self._gate.check(unified, context)
         if decision.allowed:
             self._children.resize(cid, quantity)

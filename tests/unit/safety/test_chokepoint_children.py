@@ -18,6 +18,7 @@ from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import MessageBus
 from nautilus_trader.common.component import TestClock
 from nautilus_trader.core.uuid import UUID4
+from nautilus_trader.execution.messages import ModifyOrder
 from nautilus_trader.execution.messages import SubmitOrder
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.events import OrderCanceled
@@ -142,8 +143,8 @@ class Door:
         )
         return len(self.forwarded) > before
 
-    def shrink(self, primary: MarketOrder, qty: str) -> None:
-        """Reduce a primary as NautilusTrader's ExecAlgorithm does when it spawns."""
+    def update_quantity(self, primary: MarketOrder, qty: str) -> None:
+        """Apply a new quantity (an algorithm shrinking its primary, a venue confirming an amend)."""
         primary.apply(
             OrderUpdated(
                 trader_id=TRADER,
@@ -161,6 +162,26 @@ class Door:
             )
         )
         self.cache.update_order(primary)
+
+    def amend(self, order: Any, qty: str) -> bool:
+        """Send an amend of ``order`` to ``qty``; return whether it went through."""
+        before = len(self.forwarded)
+        self.msgbus.send(
+            "ExecEngine.execute",
+            ModifyOrder(
+                trader_id=TRADER,
+                strategy_id=order.strategy_id,
+                instrument_id=order.instrument_id,
+                client_order_id=order.client_order_id,
+                venue_order_id=None,
+                quantity=Quantity.from_str(qty),
+                price=None,
+                trigger_price=None,
+                command_id=UUID4(),
+                ts_init=self.clock.timestamp_ns(),
+            ),
+        )
+        return len(self.forwarded) > before
 
     def reason(self, order: MarketOrder) -> str:
         return dict(self.chokepoint.denied)[order.client_order_id.value]
@@ -192,7 +213,7 @@ def test_after_a_disarm_children_of_a_released_parent_are_refused_unless_they_re
     assert not door.submit(again)
     assert "withdrawn or expired" in door.reason(again)
     # nor may the algorithm submit the primary's remainder itself (shrunk as it spawned)
-    door.shrink(parent, "0.4")
+    door.update_quantity(parent, "0.4")
     assert not door.submit(parent)
     assert "withdrawn or expired" in door.reason(parent)
 
@@ -276,3 +297,26 @@ def test_a_forged_exec_spawn_id_is_judged_as_a_direct_order() -> None:
     assert not door.submit(orphan)
     assert "no confirmation" in door.reason(orphan)
     assert len(door.forwarded) == 1  # only the genuine child
+
+
+def test_an_amend_of_a_child_is_judged_as_a_child() -> None:
+    door = Door("LIVE")
+    door.gate.arm(120, "alice")
+    parent = door.release_parent("0.5")
+    child = door.child(parent, "0.1")
+    assert door.submit(child)
+    # the algorithm reprices or resizes its child: covered by the parent's release...
+    assert door.amend(child, "0.3")
+    door.update_quantity(child, "0.3")  # the venue confirms the amend
+    # ...within the parent's size (0.3 of 0.5 taken: 0.6 would be 0.8)
+    assert not door.amend(child, "0.6")
+    assert "exceeds what is left of its parent" in door.chokepoint.denied[-1][1]
+    # ...and only under the arm that released the parent
+    door.gate.disarm("alice")
+    assert not door.amend(child, "0.4")
+    assert "withdrawn or expired" in door.chokepoint.denied[-1][1]
+    assert door.amend(child, "0.2")  # smaller: no new risk, passes without an arm
+    door.update_quantity(child, "0.2")
+    # the smaller child gives the rest back to its parent's size
+    assert door.chokepoint.children_taken(parent.client_order_id.value) == Decimal("0.2")
+    assert [type(c).__name__ for c in door.processed] == ["OrderModifyRejected"] * 2
