@@ -9,7 +9,8 @@ reaches an execution client, and so no venue, without a gate decision (seed 001:
 reach a venue except through this layer"):
 
 * an order the gate already released (:meth:`UnifiedExecutionStrategy.submit_unified` checks it
-  with its ``client_order_id``) passes;
+  with its ``client_order_id``) passes, once and up to the released size (another order under
+  the same id is judged as an order of its own);
 * a child an execution algorithm spawned from a released order is checked with ``child_of``:
   SAFE mode, kills, dirty positions, feed health, the risk matrix and rate limits apply; the
   LIVE confirmation is the parent's, and holds only while the arm that released the parent
@@ -300,6 +301,8 @@ class GateChokepoint:
         self.forwarded = 0
         # per released parent: what its algorithm's children have taken of its size
         self._children = ChildLedger()
+        # released orders that went through: a release lets one order of its size pass, once
+        self._passed: set[str] = set()
 
     @property
     def gate(self) -> SafetyGate:
@@ -388,11 +391,15 @@ class GateChokepoint:
         released = self._gate.released_asset(cid)
         if released is not None:
             self._assets[order.instrument_id] = released
-            if order.exec_algorithm_id is None:
+            if order.exec_algorithm_id is not None:
+                # a primary its execution algorithm submits later (a TWAP's remainder): judged
+                # like its children, so SAFE mode, kills and a disarm since its release apply
+                return self._judge_child(order, order, released)
+            amount = self._gate.released_amount(cid)
+            if cid not in self._passed and amount is not None and order.quantity.as_decimal() <= amount:
+                self._passed.add(cid)
                 return Decision()  # the unified order the gate released as it was submitted
-            # a primary its execution algorithm submits later (a TWAP's remainder): judged like
-            # its children, so SAFE mode, kills and a disarm since its release apply
-            return self._judge_child(order, order, released)
+            # the same id again, or more than the gate released: judged as an order of its own
         parent = self._parent_of(order)
         if parent is not None:
             parent_asset = self._gate.released_asset(parent.client_order_id.value)

@@ -320,3 +320,20 @@ def test_an_amend_of_a_child_is_judged_as_a_child() -> None:
     # the smaller child gives the rest back to its parent's size
     assert door.chokepoint.children_taken(parent.client_order_id.value) == Decimal("0.2")
     assert [type(c).__name__ for c in door.processed] == ["OrderModifyRejected"] * 2
+
+
+def test_a_release_lets_one_order_of_its_size_through_once() -> None:
+    door = Door("LIVE")
+    door.gate.arm(120, "alice")
+    unified = make_order("U-1", "BUY", "0.1", "S-1")
+    door.gate.confirm(door.gate.stage(unified).intent_hash, "alice")
+    assert door.gate.check(unified, GateContext(client_order_id="U-1")).allowed
+    bigger = door.order("0.5", cid="U-1")  # the released id on a bigger order
+    assert not door.submit(bigger)
+    assert "no confirmation" in door.reason(bigger)
+    # (the cache keeps the first order under the id; the door judges the command's own order)
+    released = door.order("0.1", cid="U-1")
+    assert door.submit(released)
+    again = door.order("0.1", cid="U-1")
+    assert not door.submit(again)  # the release was used
+    assert len(door.forwarded) == 1
