@@ -28,6 +28,7 @@ from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.messages import CancelOrder
 from nautilus_trader.execution.messages import ModifyOrder
 from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.events import OrderModifyRejected
 from nautilus_trader.model.orders import Order as NautilusOrder
 
@@ -192,6 +193,28 @@ def audit_amend(
     )
 
 
+def held_by_algorithms(cache: Cache, strategy_id: str | None) -> list[str]:
+    """
+    Name the primaries of ``strategy_id`` (``None``: all) an execution algorithm still works.
+
+    A primary is not a venue order (its children are): a kill cannot cancel it at a venue, and
+    while the kill lasts the gate refuses its children's new risk (a child that reduces the
+    position still passes). The kill reports them as not cancelled.
+    """
+    held: list[str] = []
+    for order in cache.orders():
+        if strategy_id is not None and order.strategy_id.value != strategy_id:
+            continue
+        if order.exec_algorithm_id is None or order.exec_spawn_id != order.client_order_id:
+            continue
+        if order.status in (OrderStatus.INITIALIZED, OrderStatus.RELEASED):
+            held.append(
+                f"algorithm parent {order.client_order_id} {order.instrument_id} "
+                f"({order.exec_algorithm_id}): not a venue order; its children's new risk is refused"
+            )
+    return sorted(held)
+
+
 def cancel_commands(
     cache: Cache, strategy_id: str | None, ts_ns: int
 ) -> tuple[list[tuple[str, CancelOrder]], list[str]]:
@@ -231,6 +254,7 @@ __all__ = [
     "amend_adds_risk",
     "audit_amend",
     "cancel_commands",
+    "held_by_algorithms",
     "modify_rejected",
     "refusal",
 ]

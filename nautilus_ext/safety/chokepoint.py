@@ -91,6 +91,7 @@ from nautilus_ext.safety.amends import ChildLedger
 from nautilus_ext.safety.amends import amend_adds_risk
 from nautilus_ext.safety.amends import audit_amend
 from nautilus_ext.safety.amends import cancel_commands
+from nautilus_ext.safety.amends import held_by_algorithms
 from nautilus_ext.safety.amends import modify_rejected
 from nautilus_ext.safety.amends import refusal
 from nautilus_ext.safety.decision import Decision
@@ -575,11 +576,12 @@ class GateChokepoint:
 
         Each cancel is the execution engine's own ``CancelOrder``, sent through this door (so it
         is audited) to the engine, which routes it to the order's venue; the venue's
-        ``OrderCanceled`` confirms it later. Returns (cancels sent, orders that could not be).
+        ``OrderCanceled`` confirms it later. Returns (cancels sent, what could not be cancelled:
+        a cancel that could not be sent, a primary an execution algorithm still works).
         """
         with self.lock:
             commands, cancelled = cancel_commands(self._cache, strategy_id, self._gate.clock.timestamp_ns())
-        failed: list[str] = []
+            failed = held_by_algorithms(self._cache, strategy_id)
         for where, command in commands:
             try:
                 self.execute(command)

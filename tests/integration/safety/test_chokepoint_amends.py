@@ -195,8 +195,12 @@ def test_a_kill_cancels_the_working_orders_of_its_scope() -> None:
         s.actions[6] = lambda: s.limit("other", OrderSide.SELL, "0.100", "61000.0")
         s.actions[10] = lambda: reports.append(gate.kill_and_cancel("ops", "Script-999", "not this one"))
         s.actions[15] = lambda: reports.append(gate.kill_and_cancel("ops", s.id.value, "drill"))
+        # the reproduction after a kill: the amend that crossed the book finds nothing
+        s.actions[16] = lambda: s.amend("resting", qty="3.000", price="60100.0")
 
-    s, _, _, events, _ = _run(Mode.BACKTEST, script)
+    s, _, _, events, engine = _run(Mode.BACKTEST, script)
+    assert s.orders["resting"].filled_qty == Quantity.from_str("0.000")
+    assert engine.cache.positions() == []  # type: ignore[attr-defined]
     other_strategy, killed = reports
     assert other_strategy.cancelled == ()  # type: ignore[attr-defined]
     assert other_strategy.not_cancelled == ()  # type: ignore[attr-defined]

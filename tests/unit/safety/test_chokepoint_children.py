@@ -228,7 +228,12 @@ def test_kill_and_safe_mode_stop_new_risk_from_children() -> None:
     assert not door.submit(killed)
     assert "killed" in door.reason(killed)
     door.gate.release_strategy("ops", "S-1")
-    door.gate.kill("ops", None, "drill")
+    report = door.gate.kill_and_cancel("ops", None, "drill")
+    # the primary its algorithm works is no venue order: reported as not cancelled
+    assert report.not_cancelled == (
+        f"algorithm parent {parent.client_order_id} {parent.instrument_id} (TWAP): not a venue "
+        "order; its children's new risk is refused",
+    )
     safe = door.child(parent, "0.1")
     assert not door.submit(safe)
     assert door.reason(safe).startswith("SAFE_MODE"), door.reason(safe)
