@@ -5,7 +5,8 @@ The endpoint listens on a loopback address only and accepts ``POST /command`` wi
 ``{"command": ..., ...}`` and the header ``Authorization: Bearer <token>``; the token is
 compared in constant time and never logged (nor audited). Commands: ``arm`` (``ttl_secs``, ``actor``,
 ``auto_confirm``), ``confirm`` (``intent_hash``, ``actor``), ``disarm`` (``actor``), ``kill``
-(``actor``, ``strategy_id``, ``reason``), ``confirm_limits`` (``actor``, ``limits_hash``: a
+(``actor``, ``strategy_id``, ``reason``: replies with what it ``cancelled`` and what it
+``not_cancelled``), ``confirm_limits`` (``actor``, ``limits_hash``: a
 recovery check), ``reset_risk_baselines`` (``actor``: count losses afresh), ``resume``
 (``actor``, ``incident_ref``), ``status``.
 
@@ -216,10 +217,16 @@ class ControlEndpoint:
                 return {"ok": True, "was_armed": gate.disarm(actor)}
             if command == "kill":
                 strategy = body.get("strategy_id")
-                halt = gate.kill(
+                report = gate.kill_and_cancel(
                     actor, None if strategy is None else str(strategy), str(body.get("reason") or "")
                 )
-                return {"ok": True, "code": str(halt.code), "rule": str(halt.rule)}
+                return {
+                    "ok": True,
+                    "code": str(report.halt.code),
+                    "rule": str(report.halt.rule),
+                    "cancelled": list(report.cancelled),
+                    "not_cancelled": list(report.not_cancelled),
+                }
             if command == "confirm_limits":
                 ok = gate.confirm_limits(actor, str(body["limits_hash"]))
                 if not ok:
