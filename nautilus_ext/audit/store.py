@@ -402,6 +402,16 @@ class AuditStore:
     # -- writer thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
+        # The writer owns the sink: it releases the storage only once it has stopped writing.
+        try:
+            self._write_until_stopped()
+        finally:
+            try:
+                self._sink.close()
+            except Exception:
+                logger.exception("Closing the audit storage failed")
+
+    def _write_until_stopped(self) -> None:
         interval = self._config.commit_interval_ms / 1000
         limit = self._config.batch_max_records
         stopping = False
@@ -589,7 +599,13 @@ class AuditStore:
             return self._durable_seq
 
     def close(self, timeout_secs: float = 10.0) -> None:
-        """Write everything queued, stop the writer and release the storage."""
+        """
+        Write everything queued, stop the writer and release the storage.
+
+        Waits up to ``timeout_secs`` for the writer. If it is still writing then, it goes on
+        (and releases the storage when done): the storage is never closed under a running
+        writer, which would lose or tear records it was about to write.
+        """
         if self._closed:
             return
         self._closed = True
@@ -597,8 +613,11 @@ class AuditStore:
         self._queue.put(_STOP)
         self._writer.join(timeout_secs)
         if self._writer.is_alive():
-            logger.error("Audit writer did not stop within %.1fs", timeout_secs)
-        self._sink.close()
+            logger.error(
+                "Audit writer still writing %d queued records after %.1fs; it releases the storage when done",
+                self._queue.qsize(),
+                timeout_secs,
+            )
 
     def __enter__(self) -> AuditStore:
         return self

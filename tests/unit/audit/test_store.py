@@ -326,3 +326,22 @@ def test_backoff_is_exponential_and_capped() -> None:
 
     assert [backoff_delay_secs(a) for a in (1, 2, 3)] == [0.05, 0.1, 0.2]
     assert backoff_delay_secs(30) == 2.0
+
+
+def test_close_never_releases_the_storage_under_a_running_writer(
+    open_store: Any, events: Any, root: str, eventually: Any
+) -> None:
+    # close() used to close the segment and drop the lock after its timeout while the writer
+    # was still draining the queue: the rest was written unlocked, or lost.
+    redactor = GatedRedactor()
+    store = open_store(redactor=redactor)
+    futures = [store.append(events.intent(id=f"I-{i}")) for i in range(20)]
+    assert redactor.entered.wait(5)
+    store.close(timeout_secs=0.05)
+    with pytest.raises(AuditStorageError, match="another writer"):
+        open_store()  # the running writer still holds the root
+    redactor.gate.set()
+    assert [f.result(5) for f in futures] == list(range(20))
+    eventually(lambda: not any(t.name == "audit-writer" and t.is_alive() for t in threading.enumerate()))
+    report = verify_log(root)
+    assert (report.ok, report.records) == (True, 20)
