@@ -174,8 +174,7 @@ def verify_compacted(path: str, storage_options: dict[str, Any] | None = None) -
     """
     fs, file_path = _open_file(path, storage_options)
     try:
-        with fs.open(file_path, "rb") as f:
-            table = pq.read_table(f, schema=SCHEMA)
+        table = _read_table(fs, file_path)
     except FileNotFoundError as e:
         raise InvalidConfig(f"no compacted file at {path}") from e
     except (OSError, pa.ArrowException, ValueError) as e:
@@ -215,6 +214,18 @@ def verify_compacted(path: str, storage_options: dict[str, Any] | None = None) -
             )
         previous = (row["seq"], row["hash"])
     return int(table.num_rows)
+
+
+def _read_table(fs: Any, file_path: str) -> pa.Table:
+    # Never hand Arrow a Python file object, and never let it pre-buffer on its IO threads:
+    # pre-buffered reads keep Python-owned buffers in a cache that an Arrow IO thread may free
+    # while the interpreter shuts down; taking the GIL there ends that thread with a forced
+    # unwind through a noexcept destructor, i.e. "terminate called without an active
+    # exception" and exit code 134 after the command had already printed its success.
+    if _is_local(fs):
+        return pq.read_table(file_path, schema=SCHEMA, pre_buffer=False)
+    data = fs.cat_file(file_path)
+    return pq.read_table(pa.BufferReader(pa.py_buffer(data)), schema=SCHEMA, pre_buffer=False)
 
 
 def _open_file(path: str, storage_options: dict[str, Any] | None) -> tuple[Any, str]:
