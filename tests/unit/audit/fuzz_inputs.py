@@ -115,7 +115,8 @@ def _chain(events: list[dict[str, Any]], first_seq: int = 0) -> list[bytes]:
     return lines
 
 
-def _valid_lines(count: int) -> list[bytes]:
+def valid_lines(count: int) -> list[bytes]:
+    """Return ``count`` valid, chained record lines (fills of 2024-01-02)."""
     return _chain([_event(i) for i in range(count)])
 
 
@@ -137,7 +138,7 @@ def _rehashed_hostile(rng: random.Random) -> list[bytes]:
     try:
         return _chain(events)
     except (TypeError, ValueError):
-        return _valid_lines(2)
+        return valid_lines(2)
 
 
 def _mutate(data: bytes, rng: random.Random) -> bytes:
@@ -185,18 +186,18 @@ def hostile_log(rng: random.Random) -> dict[str, bytes]:
     if kind == 0:
         content = rng.randbytes(rng.randint(0, 400))
     elif kind == 1:
-        content = _mutate(b"".join(_valid_lines(rng.randint(1, 6))), rng)
+        content = _mutate(b"".join(valid_lines(rng.randint(1, 6))), rng)
     elif kind == 2:
         content = b"".join(_rehashed_hostile(rng))
     elif kind == 3:
         content = rng.choice(HOSTILE_TEXT) + b"\n"
     else:
         folder = rng.choice(HOSTILE_FOLDERS)
-        content = b"".join(_valid_lines(2))
+        content = b"".join(valid_lines(2))
     files = {f"audit/{folder}/{0:020d}.jsonl": content}
     if rng.random() < 0.2:
         # A second segment continuing the chain, so multi-segment paths are reached.
-        files[f"audit/{DAY_DIR}/{99:020d}.jsonl"] = _mutate(b"".join(_valid_lines(2)), rng)
+        files[f"audit/{DAY_DIR}/{99:020d}.jsonl"] = _mutate(b"".join(valid_lines(2)), rng)
     return files
 
 
