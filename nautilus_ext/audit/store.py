@@ -575,7 +575,11 @@ class AuditStore:
 
     def flush(self, timeout_secs: float = 10.0) -> int | None:
         """
-        Wait until every record appended before this call is durable.
+        Wait until every record appended before this call is answered.
+
+        A record is answered when it is durable or when its own future failed (an event the
+        writer could not encode, a commit that was rolled back); check the futures, or
+        ``stats().rejected``, to tell them apart.
 
         Returns
         -------
@@ -585,7 +589,7 @@ class AuditStore:
         Raises
         ------
         AuditStorageError
-            If storage failed or the wait timed out.
+            If the store stopped (storage state unknown) or the wait timed out.
         """
         with self._state:
             target = self._enqueued
