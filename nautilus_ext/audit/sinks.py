@@ -13,6 +13,12 @@ Durability semantics (what "acknowledged" means):
   atomic: once it returns the object is durable in the bucket; a crash mid-upload leaves no
   object. Transient upload failures are retried with exponential backoff.
 
+A commit that fails is rolled back before the error is raised: the local sink truncates every
+segment the commit touched to its size before the commit (removing one it created) and fsyncs,
+the object store sink deletes the commit's objects (including one whose upload reported failure
+but may have landed). ``AuditStorageError.details['rolled_back']`` says whether that worked; only
+when it did not is the storage state unknown (see :mod:`nautilus_ext.audit.store`).
+
 Both sinks recover on open: they find the last record (truncating a torn final line on a local
 file, the only damage a crash can do) and return where the chain continues. One writer per
 root: the local sink takes an exclusive lock; for buckets, run one writer per prefix.
