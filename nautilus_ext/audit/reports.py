@@ -49,6 +49,7 @@ from pydantic import Field
 from nautilus_ext.audit.layout import utc_date_of
 from nautilus_ext.audit.lineage import format_ns
 from nautilus_ext.audit.records import iter_records
+from nautilus_ext.audit.records import verify_log
 from nautilus_ext.audit.schemas import AuditEvent
 from nautilus_ext.audit.schemas import CommandEvent
 from nautilus_ext.audit.schemas import CommandKind
@@ -316,6 +317,30 @@ def summarize_day(
     )
 
 
+def chain_warning(root: str, storage_options: dict[str, Any] | None = None) -> str | None:
+    """
+    Verify the hash chain under ``root``; return a one-line warning if it does not verify.
+
+    Reports are built from whatever the log holds, so a report on a broken chain (a deleted,
+    altered or reordered record, or a torn final line) must say so: pass the warning to
+    :func:`render_daily_html` and :func:`incident_report`, which show it first.
+
+    Returns
+    -------
+    str or None
+        None when every record verifies.
+    """
+    report = verify_log(root, storage_options)
+    if report.broken is None:
+        return None
+    broken = report.broken
+    return (
+        f"the audit chain under {root} does not verify: {broken.kind} at {broken.path}:{broken.line} "
+        f"(seq {broken.seq}): {broken.message}. Only the first {report.records} records are proven "
+        "intact; figures below may be incomplete or wrong. Run `nautilus-ext audit verify` for details."
+    )
+
+
 def load_events(
     root: str, storage_options: dict[str, Any] | None = None, *, until_day: date | None = None
 ) -> list[AuditEvent]:
@@ -330,8 +355,12 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_daily_html(summary: DailySummary) -> str:
-    """Render the summary as one self-contained HTML page (plotly.js inlined)."""
+def render_daily_html(summary: DailySummary, *, chain_warning: str | None = None) -> str:
+    """
+    Render the summary as one self-contained HTML page (plotly.js inlined).
+
+    A ``chain_warning`` (see :func:`chain_warning`) is shown as a banner above everything else.
+    """
     figures = []
     curve = go.Figure(
         go.Scatter(
@@ -364,6 +393,7 @@ def render_daily_html(summary: DailySummary) -> str:
     modes = ", ".join(f"{m} ({n})" for m, n in sorted(summary.modes.items())) or "none"
     other_fees = ", ".join(f"{v} {c}" for c, v in sorted(summary.other_currency_fees.items()))
     sections = [
+        _warning_banner(chain_warning),
         f"<h1>Daily audit summary {summary.day.isoformat()} (UTC)</h1>",
         f"<p>Mode: {html.escape(modes)}</p>",
         _table(
@@ -415,6 +445,15 @@ def render_daily_html(summary: DailySummary) -> str:
     )
 
 
+def _warning_banner(warning: str | None) -> str:
+    if warning is None:
+        return ""
+    return (
+        "<div role='alert' style='background:#b00020;color:#fff;padding:12px;font-size:1.2em'>"
+        f"<strong>WARNING: AUDIT CHAIN DOES NOT VERIFY.</strong> {html.escape(warning)}</div>"
+    )
+
+
 _QUIET_SAFEGUARDS = frozenset({SafeguardKind.CLEAN, SafeguardKind.RECONCILE_OK, SafeguardKind.FEED_HEALTHY})
 _BAD_STATUSES = frozenset({OrderStatus.REJECTED, OrderStatus.DENIED})
 
@@ -446,12 +485,15 @@ def _describe(event: AuditEvent) -> str:
     return f"{event.event_type} {event.id}"
 
 
-def incident_report(events: Iterable[AuditEvent], start_ns: int, end_ns: int) -> str:
+def incident_report(
+    events: Iterable[AuditEvent], start_ns: int, end_ns: int, *, chain_warning: str | None = None
+) -> str:
     """
     Return the incident report skeleton (section 13) for ``[start_ns, end_ns)``, as Markdown.
 
     Impact, the evidence timeline and mitigation commands are filled from the log; root cause
-    and follow-up actions are left for the operator.
+    and follow-up actions are left for the operator. A ``chain_warning`` (see
+    :func:`chain_warning`) is shown first.
 
     Raises
     ------
@@ -482,6 +524,7 @@ def incident_report(events: Iterable[AuditEvent], start_ns: int, end_ns: int) ->
     lines = [
         "# Incident report (skeleton pre-filled from the audit log)",
         "",
+        *([f"> **WARNING: AUDIT CHAIN DOES NOT VERIFY.** {chain_warning}", ""] if chain_warning else []),
         f"Date: {utc_date_of(start_ns).isoformat()} (UTC)",
         f"Window: {format_ns(start_ns)} to {format_ns(end_ns)}",
         f"Duration: {duration}",
@@ -508,6 +551,7 @@ __all__ = [
     "RegimeRow",
     "RegimeRule",
     "SlippageRow",
+    "chain_warning",
     "classify_prices",
     "incident_report",
     "load_events",
