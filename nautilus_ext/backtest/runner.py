@@ -4,7 +4,8 @@ Run a backtest through NautilusTrader's ``BacktestNode`` and collect honest resu
 The node reads the catalog (local path or ``gs://``), simulates every venue with its L2 book,
 maker/taker fees from the instruments and the configured latency model, and runs either the
 order replayer (orders-driven) or a user strategy (strategy-driven). Both execute through
-:class:`~nautilus_ext.execution.strategy.UnifiedExecutionStrategy`.
+:class:`~nautilus_ext.execution.strategy.UnifiedExecutionStrategy`, and every order passes the
+same safety gate and chokepoint as in LIVE and DRY_RUN (:mod:`nautilus_ext.backtest.safety`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.reports.gate import GateSummary
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class BacktestOutcome:
     groups: list[GroupExecutionResult] = field(default_factory=list)
     events_processed: int = 0
     elapsed_secs: float = 0.0
+    gate: GateSummary | None = None
 
 
 def _catalog_fs(catalog: str) -> tuple[str, str | None]:
@@ -245,6 +248,9 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
     from nautilus_trader.backtest.node import BacktestNode
     from nautilus_trader.model.identifiers import Venue
 
+    from nautilus_ext.backtest.safety import install_backtest_safety
+
+    spec.safety_section().load(spec.mode)  # fail fast on bad limits, before any work
     registry = (
         InstrumentRegistry.from_directory(spec.registry_dir)
         if spec.registry_dir
@@ -267,12 +273,19 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             run_spec = spec.model_copy(update={"catalog": str(local)})
         config = build_run_config(run_spec, registry, orders_file, exec_algorithms)
         node = BacktestNode(configs=[config])
-        started = time.perf_counter()
-        run_results = node.run()
-        elapsed = time.perf_counter() - started
+        node.build()
         engine = node.get_engine(config.id)
         if engine is None:  # pragma: no cover - the node keeps engines (dispose_on_completion=False)
             raise RuntimeError(f"backtest {spec.run_id}: the node kept no engine")
+        try:
+            # the same gate and chokepoint as a live node, before the first order can exist
+            _, gate = install_backtest_safety(engine, spec)
+        except Exception:
+            node.dispose()  # type: ignore[no-untyped-call]
+            raise
+        started = time.perf_counter()
+        run_results = node.run()
+        elapsed = time.perf_counter() - started
         strategies = engine.trader.strategies()
         results: list[ExecutionResult] = []
         groups: list[GroupExecutionResult] = []
@@ -291,6 +304,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             groups=sorted(groups, key=lambda g: (g.ts_decision_ns, g.group_id)),
             events_processed=sum(r.iterations for r in run_results),
             elapsed_secs=elapsed,
+            gate=gate,
         )
         node.dispose()  # type: ignore[no-untyped-call]
     return outcome

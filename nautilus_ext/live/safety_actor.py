@@ -216,7 +216,7 @@ class NodeSafety:
 
 
 def attach_safety(
-    node: TradingNode,
+    node: TradingNode | Any,
     config: SafetyConfig,
     *,
     control_port: int | None,
@@ -224,14 +224,21 @@ def attach_safety(
     tick_interval_ms: int,
     audit_root: str | None = None,
     audit_fsync: bool = True,
+    observer: EventSink | None = None,
 ) -> NodeSafety:
     """
     Install the safety layer in a built (not yet running) node; return its parts.
+
+    ``node`` is a ``TradingNode`` or a ``BacktestEngine`` (anything with the built ``kernel``
+    and ``trader``): backtests and REPLAY install the same gate and chokepoint this way, with
+    no control endpoint (``control_port=None``).
 
     Raises
     ------
     InvalidConfig
         If a control endpoint is wanted and its token variable is unset or too short.
+
+    ``observer`` also receives every safety event (a backtest counts its denials this way).
     """
     kernel = node.kernel
     control_token = None
@@ -246,17 +253,21 @@ def attach_safety(
     sink: EventSink = log_sink
     if audit_root is not None:
         from nautilus_ext.replay.hashing import code_version_hash
+        from nautilus_ext.replay.hashing import config_hash
 
         store = AuditStore(AuditStoreConfig(root=audit_root, fsync=audit_fsync))
         context = AuditContext(
             mode=config.mode,
             strategy_id="SAFETY",
             version_hash=code_version_hash(SafetyGate, extra_modules=[GateChokepoint]),
-            config_hash=config.limits_hash(),
+            # the limits without the mode: a REPLAY of a run hashes the same as the run
+            config_hash=config_hash(config.model_dump(mode="json", exclude={"mode"})),
             clock=kernel.clock,
             wall_clock=WallClock(),
         )
         sink = AuditSink(store.append, context)
+    if observer is not None:
+        sink = _both(sink, observer)
     gate = SafetyGate(config, kernel.clock, sink=sink, alert=_alert)
     chokepoint = install_chokepoint(
         gate,
@@ -279,6 +290,14 @@ def attach_safety(
     if config.mode is Mode.LIVE:
         logger.warning("LIVE safety gate installed: orders need an arm and a confirmation")
     return NodeSafety(gate=gate, chokepoint=chokepoint, actor=actor, control=control, store=store)
+
+
+def _both(first: EventSink, second: EventSink) -> EventSink:
+    def sink(event: Any) -> None:
+        first(event)
+        second(event)
+
+    return sink
 
 
 def _alert(halt: Any, strategy_id: str | None) -> None:

@@ -23,6 +23,7 @@ from plotly.subplots import make_subplots
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.execution.results import GroupExecutionResult
+from nautilus_ext.reports.gate import GateSummary
 from nautilus_ext.reports.tca import TcaAggregate
 from nautilus_ext.reports.tca import TcaReport
 from nautilus_ext.reports.tca import Weighting
@@ -364,6 +365,23 @@ def tca_section(tca: TcaReport) -> list[str]:
     ]
 
 
+def gate_section(gate: GateSummary) -> list[str]:
+    """Return the HTML of the safety-gate section: limits used, orders allowed, denials by code."""
+    rows = [
+        {"code": code, "rule": rule, "orders": count, "first message": gate.examples.get((code, rule), "")}
+        for (code, rule), count in sorted(gate.denials.items())
+    ]
+    return [
+        "<h2>Safety gate</h2>",
+        "<p class='meta'>The same gate and chokepoint as LIVE and DRY_RUN judged every order. "
+        f"Limits: {html.escape(gate.source)} (hash {html.escape(gate.limits_hash[:16])}). "
+        f"Allowed: {gate.allowed}; denied: {gate.denied}.</p>",
+        "<div id='safety-gate'>"
+        + _table(rows, ["code", "rule", "orders", "first message"])
+        + "</div>",
+    ]
+
+
 _CSS = """
 body { font-family: -apple-system, Segoe UI, Roboto, sans-serif; margin: 2em; color: #222; }
 h1 { margin-bottom: 0.2em; } .meta { color: #666; margin-bottom: 1.5em; }
@@ -412,6 +430,7 @@ def write_report(
     groups: list[GroupExecutionResult] | None = None,
     tca_bucket_secs: int = 3600,
     tca_weighting: Weighting = Weighting.QUANTITY,
+    gate: GateSummary | None = None,
 ) -> Path:
     """
     Write the self-contained HTML report and return its path.
@@ -436,6 +455,8 @@ def write_report(
         Time bucket of the transaction-cost analysis, in seconds.
     tca_weighting : Weighting, default QUANTITY
         How TCA aggregates weight orders.
+    gate : GateSummary, optional
+        What the run's safety gate allowed and denied (denials by taxonomy code and rule).
 
     Raises
     ------
@@ -474,6 +495,8 @@ def write_report(
             ["venue", "fill model"],
         ),
     ]
+    if gate is not None:
+        parts += gate_section(gate)
     figures = [_equity_figure(account_reports or {}), _fills_figure(results), _slippage_figure(results)]
     figures.append(_ratio_fee_figure(results))
     for i, fig in enumerate(figures):
