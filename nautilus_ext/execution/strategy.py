@@ -251,13 +251,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             from nautilus_ext.replay import code_version_hash
             from nautilus_ext.replay import config_hash
 
-            # where the log goes and the mode label are not part of what the run computes: keep
-            # them out of the hash, so a REPLAY of a BACKTEST hashes the same
-            settings = {
-                k: v
-                for k, v in msgspec.structs.asdict(self.config).items()
-                if not k.startswith("audit") and k != "mode"
-            }
+            settings = self.audit_settings()
             self._auditor = ExecutionAuditor(
                 self._audit_root,
                 mode=self._mode,
@@ -290,6 +284,19 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         if self._auditor is not None:
             self._auditor.close()
             self._auditor = None
+
+    def audit_settings(self) -> dict[str, Any]:
+        """
+        Return the settings the audit ``config_hash`` covers (override to hash content, not paths).
+
+        Where the log goes and the mode label are not part of what the run computes: they stay
+        out, so a REPLAY of a BACKTEST hashes the same.
+        """
+        return {
+            k: v
+            for k, v in msgspec.structs.asdict(self.config).items()
+            if not k.startswith("audit") and k != "mode"
+        }
 
     def cancel_all_orders_everywhere(self) -> None:
         """Cancel every open order this strategy has on any instrument."""
