@@ -298,6 +298,23 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             if not k.startswith("audit") and k != "mode"
         }
 
+    def reference_price(self, order: Order) -> Decimal | None:
+        """
+        Return the price ``order`` is judged against (its audit Intent's ``reference_price``).
+
+        The decision price the order states, else the mid of its instrument when the strategy
+        decided (the arrival mid); ``None`` when neither is known. The daily summary ranks
+        slippage outliers by it.
+        """
+        try:
+            price = decision_price_of(order)
+            if price is None:
+                inst = self._instrument_for(order, str(order.instrument_key))
+                price = None if inst is None else self._arrival(inst.id)[0]
+        except NautilusExtError:
+            return None
+        return price if price is not None and price > 0 else None
+
     def cancel_all_orders_everywhere(self) -> None:
         """Cancel every open order this strategy has on any instrument."""
         for order in self.cache.orders_open(strategy_id=self.id):
@@ -352,7 +369,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             return result
         self.results[order.operation_id] = result
         if self._auditor is not None and audit_intent:
-            self._auditor.intent(order, self._auditor.decision(order, rationale, inputs))
+            decision_id = self._auditor.decision(order, rationale, inputs)
+            self._auditor.intent(order, decision_id, reference_price=self.reference_price(order))
         try:
             if order.atomic_group_id is not None:
                 raise _reject(
