@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
 from typing import TYPE_CHECKING
+from typing import Annotated
 from typing import Any
 from typing import Final
 from typing import Literal
@@ -215,9 +215,9 @@ class BacktestSpec(BaseModel):
                 raw[name] = str((file.parent / value).resolve())
         safety = raw.get("safety")
         if isinstance(safety, dict):
-            path = safety.get("config_path")
-            if isinstance(path, str) and not Path(path).is_absolute():
-                raw["safety"] = {**safety, "config_path": str((file.parent / path).resolve())}
+            limits = safety.get("config_path")
+            if isinstance(limits, str) and not Path(limits).is_absolute():
+                raw["safety"] = {**safety, "config_path": str((file.parent / limits).resolve())}
         try:
             return cls.model_validate(raw)
         except ValidationError as e:

@@ -73,9 +73,7 @@ class OrderReplayStrategy(UnifiedExecutionStrategy):
         """
         settings = super().audit_settings()
         path = settings.pop("orders_path", "")
-        settings["orders_sha256"] = (
-            hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
-        )
+        settings["orders_sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
         return settings
 
     def on_start(self) -> None:

@@ -26,6 +26,7 @@ from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.reports.display import InstrumentDisplay
 from nautilus_ext.reports.gate import GateSummary
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class BacktestOutcome:
     events_processed: int = 0
     elapsed_secs: float = 0.0
     gate: GateSummary | None = None
+    instruments: dict[str, InstrumentDisplay] = field(default_factory=dict)
 
 
 def _catalog_fs(catalog: str) -> tuple[str, str | None]:
@@ -214,6 +216,33 @@ def catalog_instrument_ids(catalog: str, registry: InstrumentRegistry) -> dict[s
     return found
 
 
+def instrument_displays(instruments: list[Any], registry: InstrumentRegistry) -> dict[str, InstrumentDisplay]:
+    """Return what the report needs of each instrument, by Nautilus id and by canonical key."""
+    from nautilus_trader.model.instruments import CurrencyPair
+
+    from nautilus_ext.errors import NautilusExtError
+    from nautilus_ext.instruments.nautilus import key_for_instrument
+
+    found: dict[str, InstrumentDisplay] = {}
+    for inst in instruments:
+        base = getattr(inst, "base_currency", None)
+        info = InstrumentDisplay(
+            price_precision=inst.price_precision,
+            size_precision=inst.size_precision,
+            base=None if base is None else base.code,
+            quote=inst.quote_currency.code,
+            derivative=not isinstance(inst, CurrencyPair),
+            multiplier=inst.multiplier.as_decimal(),
+            inverse=bool(inst.is_inverse),
+        )
+        found[str(inst.id)] = info
+        try:
+            found.setdefault(str(key_for_instrument(inst, registry)), info)
+        except NautilusExtError:
+            continue
+    return found
+
+
 def _orders_file(spec: BacktestSpec, workdir: Path) -> str | None:
     """Return a JSON-lines orders file: the spec's own, or one exported from the storage root."""
     if spec.kind != "orders" or spec.orders is None:
@@ -305,6 +334,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             events_processed=sum(r.iterations for r in run_results),
             elapsed_secs=elapsed,
             gate=gate,
+            instruments=instrument_displays(engine.cache.instruments(), registry),
         )
         node.dispose()  # type: ignore[no-untyped-call]
     return outcome

@@ -6,8 +6,9 @@ built ``BacktestEngine`` (seed 001, 8.9: "Backtest uses same pipeline as DRY_RUN
 :class:`~nautilus_ext.safety.chokepoint.GateChokepoint` takes over the engine's
 ``ExecEngine.execute`` endpoint, the unified strategies get the gate, and a ``SafetyActor``
 feeds strategy PnL to the loss limits on the simulated clock. There is no control endpoint:
-arming is LIVE only. Every decision is counted in a :class:`~nautilus_ext.reports.gate.GateSummary` for the report and,
-with an ``audit_root``, written to ``<audit_root>/safety`` like a live node's.
+arming is LIVE only. Every decision is counted in a
+:class:`~nautilus_ext.reports.gate.GateSummary` for the report and, with an ``audit_root``,
+written to ``<audit_root>/safety`` like a live node's.
 """
 
 from __future__ import annotations

@@ -76,7 +76,8 @@ def test_a_backtest_under_live_limits_denies_the_same_order_and_the_report_says_
     outcome, report = run_and_report(spec)
     res = {r.operation_id: r for r in outcome.results}
     assert res["big"].status is ExecutionStatus.REJECTED
-    assert res["big"].reason is not None and res["big"].reason.startswith("RISK_BLOCKED")
+    assert res["big"].reason is not None
+    assert res["big"].reason.startswith("RISK_BLOCKED")
     assert res["big"].filled_quantity == 0
     assert res["small"].filled_quantity == res["small"].requested_quantity
     assert outcome.gate is not None
