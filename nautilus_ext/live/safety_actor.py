@@ -225,6 +225,7 @@ def attach_safety(
     audit_root: str | None = None,
     audit_fsync: bool = True,
     observer: EventSink | None = None,
+    exec_forward: Any = None,
 ) -> NodeSafety:
     """
     Install the safety layer in a built (not yet running) node; return its parts.
@@ -239,6 +240,8 @@ def attach_safety(
         If a control endpoint is wanted and its token variable is unset or too short.
 
     ``observer`` also receives every safety event (a backtest counts its denials this way).
+    ``exec_forward`` is the handler the ``ExecEngine.execute`` endpoint points at when it is not
+    the engine's ``execute`` (a recorded DRY_RUN runs its engines synchronously).
     """
     kernel = node.kernel
     control_token = None
@@ -273,7 +276,7 @@ def attach_safety(
         gate,
         msgbus=kernel.msgbus,
         cache=kernel.cache,
-        exec_engine=kernel.exec_engine,
+        exec_engine=kernel.exec_engine if exec_forward is None else _Endpoint(exec_forward),
         risk_engine=kernel.risk_engine,
     )
     control = None
@@ -290,6 +293,12 @@ def attach_safety(
     if config.mode is Mode.LIVE:
         logger.warning("LIVE safety gate installed: orders need an arm and a confirmation")
     return NodeSafety(gate=gate, chokepoint=chokepoint, actor=actor, control=control, store=store)
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    # what install_chokepoint takes over: an object whose ``execute`` the endpoint points at
+    execute: Any
 
 
 def _both(first: EventSink, second: EventSink) -> EventSink:
