@@ -32,8 +32,8 @@ from nautilus_trader.config import ActorConfig
 from nautilus_trader.model.identifiers import InstrumentId
 
 from nautilus_ext.replay.errors import RecordingMissing
-from nautilus_ext.safety.chokepoint import FILL_GAPS_TOPIC
 from nautilus_ext.safety.chokepoint import FEED_STATUS_TOPIC
+from nautilus_ext.safety.chokepoint import FILL_GAPS_TOPIC
 from nautilus_ext.safety.chokepoint import VENUE_POSITIONS_TOPIC
 from nautilus_ext.safety.chokepoint import FillGap
 from nautilus_ext.safety.chokepoint import VenuePositionSnapshot

@@ -10,7 +10,6 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -79,7 +78,8 @@ def _record_live_session(tmp_path: Path, venue: FakeExchange, monkeypatch: pytes
     h.start()
     try:
         safety = parts[0].safety
-        assert safety is not None and safety.control is not None
+        assert safety is not None
+        assert safety.control is not None
         strat = h.strategy(MeanReversionStrategy)
         node = h.node
         assert node is not None
@@ -122,12 +122,14 @@ def test_a_live_session_is_recorded_and_replays_against_the_same_data(
 ) -> None:
     run = _record_live_session(tmp_path, exchange, monkeypatch)
     manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["complete"] and manifest["mode"] == "LIVE"
+    assert manifest["complete"]
+    assert manifest["mode"] == "LIVE"
     assert manifest["safety"]["config"]["mode"] == "LIVE"
     assert manifest["accounts"]["BYBIT"]["starting_balances"]
     commands = [json.loads(line) for line in (run / "commands.jsonl").read_text().splitlines()]
     assert [c["body"]["command"] for c in commands] == ["arm"]
-    assert commands[0]["body"]["actor"] == "alice" and TOKEN not in (run / "commands.jsonl").read_text()
+    assert commands[0]["body"]["actor"] == "alice"
+    assert TOKEN not in (run / "commands.jsonl").read_text()
     venue_events = [json.loads(line) for line in (run / "venue_events.jsonl").read_text().splitlines()]
     assert any(e["event"]["kind"] == "venue_positions" for e in venue_events)
 
@@ -168,5 +170,5 @@ def test_a_live_session_is_recorded_and_replays_against_the_same_data(
     tampered = tmp_path / "tampered"
     shutil.copytree(run, tampered)
     (tampered / "commands.jsonl").write_text("")
-    with pytest.raises(RecordingTampered, match="commands.jsonl"):
+    with pytest.raises(RecordingTampered, match=r"commands\.jsonl"):
         replay_session(tampered, tmp_path / "replay-tampered")
