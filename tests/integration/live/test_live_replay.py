@@ -163,7 +163,8 @@ def test_a_live_session_is_recorded_and_replays_against_the_same_data(
         i for i, e in enumerate(recorded) if e["event_type"] == "ORDER" and "SUBMITTED" in e["id"]
     )
     d = unarmed.divergence
-    assert d is not None and (d.index, d.event_type) == (first_sent, "ORDER"), unarmed.describe()
+    assert d is not None, unarmed.describe()
+    assert (d.index, d.event_type) == (first_sent, "ORDER"), unarmed.describe()
     assert str(d.right_id).startswith("order:denied-"), unarmed.describe()  # not armed: refused
 
     # the same edit without a matching digest is refused: a recording is what it says it is
