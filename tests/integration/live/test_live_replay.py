@@ -173,3 +173,65 @@ def test_a_live_session_is_recorded_and_replays_against_the_same_data(
     (tampered / "commands.jsonl").write_text("")
     with pytest.raises(RecordingTampered, match=r"commands\.jsonl"):
         replay_session(tampered, tmp_path / "replay-tampered")
+
+
+def test_a_safety_gated_dry_run_session_replays_identically(
+    tmp_path: Path,
+    exchange: FakeExchange,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    limits = yaml.safe_load((REPO / "configs" / "safety" / "default.yaml").read_text())
+    (tmp_path / "safety.yaml").write_text(yaml.safe_dump(limits))
+    data = _config(tmp_path, exchange)
+    data["safety"] = {"config_path": str(tmp_path / "safety.yaml"), "control_port": 0}
+    path = tmp_path / "dry.yaml"
+    path.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("NAUTILUS_EXT_CONTROL_TOKEN", TOKEN)
+    config = load_live_config(path)
+    parts: list[LiveNode] = []
+
+    def factory(loop: asyncio.AbstractEventLoop) -> TradingNode:
+        live = build_live_node(config, loop)
+        parts.append(live)
+        return live.node
+
+    h = NodeHarness(factory)
+    h.start()
+    try:
+        safety = parts[0].safety
+        assert safety is not None
+        assert safety.control is not None
+        strat = h.strategy(MeanReversionStrategy)
+        node = h.node
+        assert node is not None
+        eventually(
+            lambda: (
+                node.is_running()
+                and strat.is_running
+                and node.cache.order_book(IID) is not None
+                and node.cache.order_book(IID).update_count > 0
+            ),
+            20,
+            message="dry-run node did not start",
+        )
+        for side, price in SCRIPT[:4]:
+            step(exchange, node, strat, side, price)
+        # an operator kill, recorded as issued: the replay stops the strategy at the same point
+        _, killed = send(
+            safety.control.url, TOKEN, {"command": "kill", "actor": "bob", "strategy_id": str(strat.id)}
+        )
+        assert killed["ok"], killed
+        for side, price in SCRIPT[4:]:
+            step(exchange, node, strat, side, price)
+        reasons = [(r.operation_id, r.filled_quantity, r.reason) for r in strat.results.values()]
+        assert any(r.fills for r in strat.results.values()), reasons
+        assert any("killed" in (r.reason or "") for r in strat.results.values()), reasons
+    finally:
+        h.stop()
+    run = tmp_path / "run"
+    commands = [json.loads(line) for line in (run / "commands.jsonl").read_text().splitlines()]
+    assert [c["body"]["command"] for c in commands] == ["kill"]
+    recorded = [r.event for r in iter_records(str(tmp_path / "audit" / "strategies" / "0"))]
+    same = replay_session(run, tmp_path / "replay")
+    assert same.identical, same.describe()
+    assert same.compared == len(recorded)
