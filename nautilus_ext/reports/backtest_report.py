@@ -415,7 +415,8 @@ def gate_section(gate: GateSummary) -> list[str]:
         "<h2>Safety gate</h2>",
         "<p class='meta'>The same gate and chokepoint as LIVE and DRY_RUN judged every order. "
         f"Limits: {html.escape(gate.source)} (hash {html.escape(gate.limits_hash[:16])}). "
-        f"Allowed: {gate.allowed}; denied: {gate.denied}.</p>",
+        f"Orders allowed (execution-algorithm children included): {gate.allowed}; "
+        f"denied: {gate.denied}.</p>",
         "<div id='safety-gate'>" + _table(rows, ["code", "rule", "orders", "first message"]) + "</div>",
     ]
 

@@ -112,6 +112,7 @@ def ratio(value: Any, digits: int = RATIO_DIGITS) -> str:
         return ""
     if number == 0:
         return "0"
+    number = number.normalize()  # 1.000 and 1 read the same: "1"
     return (
         format(number, f".{digits}g")
         if abs(number) >= Decimal("0.0001")
