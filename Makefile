@@ -8,7 +8,7 @@ STAMP     := $(VENV)/.installed
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
                  if $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1; then command -v $$p || echo $$p; break; fi; done)
 
-.PHONY: demo test lint typecheck unit bench clean-venv
+.PHONY: demo test lint typecheck unit bench clean-venv services
 
 $(STAMP): pyproject.toml testkit/pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found" >&2; exit 1; }
@@ -27,7 +27,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(STAMP)
+# PostgreSQL binaries for the store's tests (the tests start a throwaway server on 127.0.0.1).
+services:
+	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql for the store's tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+unit: $(STAMP) services
 	$(PY) -m pytest -q
 
 test: lint typecheck unit

@@ -23,12 +23,14 @@ from __future__ import annotations
 from typing import Any
 from typing import Final
 
+from nautilus_ext.execution_algos.common import ALGO_OUTCOME_TOPIC
 from nautilus_ext.execution_algos.common import EXIT_TAG
-from nautilus_ext.execution_algos.common import REPORT_KEY_PREFIX
+from nautilus_ext.execution_algos.common import AlgoOutcome
 from nautilus_ext.execution_algos.common import AlgoReport
 from nautilus_ext.execution_algos.common import FinalPolicy
 from nautilus_ext.execution_algos.common import SlippageAction
 from nautilus_ext.execution_algos.common import StopReason
+from nautilus_ext.execution_algos.common import outcome_topic
 
 ALGORITHM_PATHS: Final[dict[str, tuple[str, str]]] = {
     "TWAP": (
@@ -82,26 +84,16 @@ def importable_exec_algorithm_configs(overrides: dict[str, dict[str, Any]] | Non
     ]
 
 
-def algo_report_reason(cache: Any, primary_id: str) -> str:
-    """Return ``"<STOP_REASON>: detail"`` for a parent an algorithm stopped early, else ``""``."""
-    raw = cache.get(REPORT_KEY_PREFIX + primary_id)
-    if raw is None:
-        return ""
-    report = AlgoReport.from_json(raw)
-    if report.stop_reason in (None, StopReason.COMPLETED):
-        return ""
-    return f"{report.stop_reason}: {report.detail}"
-
-
 __all__ = [
     "ALGORITHM_PATHS",
+    "ALGO_OUTCOME_TOPIC",
     "EXIT_TAG",
     "IMPLEMENTED_ALGORITHMS",
-    "REPORT_KEY_PREFIX",
+    "AlgoOutcome",
     "AlgoReport",
     "FinalPolicy",
     "SlippageAction",
     "StopReason",
-    "algo_report_reason",
     "importable_exec_algorithm_configs",
+    "outcome_topic",
 ]

@@ -6,8 +6,9 @@ the venue. Children are spawned with ``reduce_primary=False`` and tracked in an 
 ``remaining = parent - filled - working``, so an IOC child that comes back unfilled returns its
 quantity to the ledger and a later child catches up; a child is never larger than
 ``remaining``, so the parent never over-fills. When the parent is done (or stopped), the
-primary is cancelled locally and a JSON :class:`~nautilus_ext.execution_algos.common.AlgoReport` is stored in
-the cache under ``exec_algo_report:<primary client order id>``.
+primary is cancelled locally and an :class:`~nautilus_ext.execution_algos.common.AlgoOutcome` is
+published on the message bus under ``outcome_topic(<primary's strategy id>)``: the strategy
+learns how its order ended from a typed message (the live ledger stays in :meth:`report`).
 
 With ``max_slippage`` set, every taker child is an IOC *limit* at the cap price
 (``arrival * (1 +/- max_slippage)`` rounded inward to the tick), so no fill can be beyond it;
@@ -44,11 +45,11 @@ from nautilus_trader.model.orders import Order as NautilusOrder
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
-from nautilus_ext.execution_algos.common import REPORT_KEY_PREFIX
 from nautilus_ext.execution_algos.common import AlgoReport
 from nautilus_ext.execution_algos.common import SlippageAction
 from nautilus_ext.execution_algos.common import StopReason
 from nautilus_ext.execution_algos.common import beyond_cap
+from nautilus_ext.execution_algos.common import outcome_topic
 from nautilus_ext.execution_algos.common import param_decimal
 from nautilus_ext.execution_algos.common import param_str
 from nautilus_ext.execution_algos.common import round_to_lot
@@ -309,7 +310,7 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
     # -- finishing ------------------------------------------------------------------------------
 
     def finish(self, parent: Parent, reason: StopReason, detail: str = "") -> None:
-        """Stop working ``parent``: cancel its timers and children, close the primary, store the report."""
+        """Stop working ``parent``: cancel its timers and children, publish the outcome, close the primary."""
         if parent.done:
             return
         parent.done = True
@@ -320,7 +321,7 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         parent.report.stop_reason = reason
         if detail:
             parent.report.detail = detail
-        self._store_report(parent)
+        self._publish_report(parent)
         primary = self.cache.order(parent.primary.client_order_id) or parent.primary
         if not primary.is_closed:
             self.execute(
@@ -340,9 +341,11 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
             f"filled {parent.filled}/{parent.total} {parent.report.detail}",
         )
 
-    def _store_report(self, parent: Parent) -> None:
+    def _publish_report(self, parent: Parent) -> None:
+        # the strategy that owns the primary receives the outcome before the primary's cancel
         parent.report.filled_quantity = parent.filled
-        self.cache.add(REPORT_KEY_PREFIX + parent.primary.client_order_id.value, parent.report.to_json())
+        topic = outcome_topic(parent.primary.strategy_id.value)
+        self.msgbus.publish(topic, parent.report.outcome(), external_pub=False)
 
     def report(self, primary_id: ClientOrderId) -> AlgoReport | None:
         """Return the report of a parent (live while running, final once stopped)."""
@@ -358,7 +361,7 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
                 parent.done = True
                 parent.report.stop_reason = StopReason.END_OF_DATA
                 parent.report.detail = f"node stopped with {parent.total - parent.filled} unfilled"
-                self._store_report(parent)
+                self._publish_report(parent)
         self.clock.cancel_timers()
 
     def on_reset(self) -> None:
@@ -387,7 +390,7 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         else:
             parent.working.pop(event.client_order_id, None)
         if parent.done:  # a late fill of a child cancelled at the stop: keep the report true
-            self._store_report(parent)
+            self._publish_report(parent)
             return
         self._progress(parent)
 

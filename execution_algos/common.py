@@ -27,8 +27,8 @@ from typing import Final
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
 
-REPORT_KEY_PREFIX: Final = "exec_algo_report:"
-"""Cache key prefix under which an algorithm stores its JSON report per primary order."""
+ALGO_OUTCOME_TOPIC: Final = "nautilus_ext.exec_algo.outcome"
+"""Message-bus topic prefix of :class:`AlgoOutcome` messages (``<prefix>.<strategy id>``)."""
 
 EXIT_TAG: Final = "TPSL_EXIT"
 """Tag on exit orders an algorithm spawns (take-profit, stop): their fills close a position, so
@@ -258,6 +258,23 @@ class AlgoReport:
         out["stop_reason"] = None if self.stop_reason is None else str(self.stop_reason)
         return json.dumps(out, sort_keys=True).encode()
 
+    def outcome(self) -> AlgoOutcome:
+        """Return a frozen snapshot of this report as the message strategies receive."""
+        return AlgoOutcome(
+            algorithm=self.algorithm,
+            primary_id=self.primary_id,
+            stop_reason=self.stop_reason,
+            detail=self.detail,
+            parent_quantity=self.parent_quantity,
+            filled_quantity=self.filled_quantity,
+            maker_quantity=self.maker_quantity,
+            taker_quantity=self.taker_quantity,
+            arrival_price=self.arrival_price,
+            cap_price=self.cap_price,
+            children=tuple(self.children),
+            exits=tuple(tuple(sorted(e.items())) for e in self.exits),
+        )
+
     @classmethod
     def from_json(cls, data: bytes) -> AlgoReport:
         """Read a report written by :meth:`to_json`."""
@@ -268,3 +285,46 @@ class AlgoReport:
             raw[name] = None if raw[name] is None else Decimal(raw[name])
         raw["stop_reason"] = None if raw["stop_reason"] is None else StopReason(raw["stop_reason"])
         return cls(**raw)
+
+
+@dataclass(frozen=True, slots=True)
+class AlgoOutcome:
+    """
+    How an algorithm ended (or last updated) one parent order: the message a strategy receives.
+
+    Published on the message bus under :func:`outcome_topic` of the primary's strategy each
+    time the algorithm stops a parent, and again when a late fill changes the numbers.
+    ``exits`` holds, per exit order, its report fields as sorted ``(name, value)`` pairs.
+    """
+
+    algorithm: str
+    primary_id: str
+    stop_reason: StopReason | None
+    detail: str
+    parent_quantity: Decimal
+    filled_quantity: Decimal
+    maker_quantity: Decimal = Decimal(0)
+    taker_quantity: Decimal = Decimal(0)
+    arrival_price: Decimal | None = None
+    cap_price: Decimal | None = None
+    children: tuple[str, ...] = ()
+    exits: tuple[tuple[tuple[str, str], ...], ...] = ()
+
+    @property
+    def early_stop_reason(self) -> str:
+        """Return ``"<STOP_REASON>: detail"`` when the algorithm stopped short, else ``""``."""
+        if self.stop_reason in (None, StopReason.COMPLETED):
+            return ""
+        return f"{self.stop_reason}: {self.detail}"
+
+    @property
+    def reason(self) -> str:
+        """Return ``"<STOP_REASON>: detail"`` (or just the stop reason without a detail)."""
+        if self.detail:
+            return f"{self.stop_reason}: {self.detail}"
+        return str(self.stop_reason)
+
+
+def outcome_topic(strategy_id: str) -> str:
+    """Return the message-bus topic of the :class:`AlgoOutcome` messages for ``strategy_id``."""
+    return f"{ALGO_OUTCOME_TOPIC}.{strategy_id}"

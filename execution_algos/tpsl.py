@@ -291,7 +291,7 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
 
     def _after_exit_event(self, parent: Parent) -> None:
         if parent.done:
-            self._store_report(parent)  # a late exit fill after the stop: keep the report true
+            self._publish_report(parent)  # a late exit fill after the stop: keep the report true
             return
         self._reconcile(parent)
 
@@ -395,7 +395,7 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
             # nothing left working: every exit is gone (cancelled outside) or the rest is dust
             self._end(parent)
             return
-        self._store_report(parent)
+        self._publish_report(parent)
 
     def _is_open(self, leg: ExitLeg) -> bool:
         order = None if leg.order_id is None else self.cache.order(leg.order_id)
@@ -530,7 +530,7 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
     def _summary(self, parent: Parent, state: TPSLState) -> str:
         return ", ".join(f"{leg.kind} filled {self._qty(parent, leg.filled)}" for leg in state.legs)
 
-    def _store_report(self, parent: Parent) -> None:
+    def _publish_report(self, parent: Parent) -> None:
         state = parent.state.get("tpsl")
         if state is not None:
             exits = []
@@ -558,7 +558,7 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
                         }
                     )
             parent.report.exits = exits
-        super()._store_report(parent)
+        super()._publish_report(parent)
 
     def on_stop(self) -> None:
         # exits stay at the venue (GTC, reduce-only): the strategy or the node decides on them
@@ -574,7 +574,7 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
                 f"node stopped with entry {entry} filled and {self._qty(parent, left)} still "
                 f"protected by open exits ({self._summary(parent, state)})"
             )
-            self._store_report(parent)
+            self._publish_report(parent)
         self.clock.cancel_timers()
 
     def on_reset(self) -> None:

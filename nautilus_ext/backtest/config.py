@@ -21,6 +21,7 @@ from pydantic import model_validator
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import describe_problems
+from nautilus_ext.errors import describe_yaml_error
 
 if TYPE_CHECKING:
     from nautilus_ext.safety.config import SafetyConfig
@@ -33,7 +34,7 @@ NonNegativeMs = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 class LatencySpec(BaseModel):
     """Simulated venue latencies in milliseconds (order-to-venue and venue-to-fill)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     base_ms: NonNegativeMs = Decimal(0)
     insert_ms: NonNegativeMs = Decimal(0)
@@ -44,7 +45,7 @@ class LatencySpec(BaseModel):
 class VenueSimSpec(BaseModel):
     """One simulated venue: canonical venue code, account and latency."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     venue: str
     starting_balances: list[str] = Field(min_length=1)
@@ -57,7 +58,7 @@ class VenueSimSpec(BaseModel):
 class StrategySpec(BaseModel):
     """A Nautilus strategy for strategy-driven backtests (importable paths)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     strategy_path: str = Field(pattern=r"^[\w.]+:\w+$")
     config_path: str = Field(pattern=r"^[\w.]+:\w+$")
@@ -150,7 +151,7 @@ class BacktestSpec(BaseModel):
     ``configs/safety/backtest_default.yaml`` applies.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     run_id: str = Field(default="backtest", pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["orders", "strategy"]
@@ -205,8 +206,12 @@ class BacktestSpec(BaseModel):
         file = Path(path)
         try:
             raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as e:
-            raise InvalidConfig(f"{file}: cannot read YAML: {e}") from None
+        except OSError as e:
+            raise InvalidConfig(f"{file}: cannot read ({e.strerror or type(e).__name__})") from None
+        except UnicodeDecodeError:
+            raise InvalidConfig(f"{file}: not UTF-8 text") from None
+        except yaml.YAMLError as e:  # the position, never the text there (it may be a secret)
+            raise InvalidConfig(f"{file}: {describe_yaml_error(e)}") from None
         if not isinstance(raw, dict):
             raise InvalidConfig(f"{file}: expected a mapping at the top level")
         for name in ("catalog", "orders", "output_dir", "registry_dir", "results_root", "audit_root"):

@@ -36,7 +36,13 @@ class FillModelKind(StrEnum):
 
 @dataclass(slots=True)
 class FillRecord:
-    """One venue fill of a unified order."""
+    """
+    One venue fill of a unified order.
+
+    ``deltas`` are the position deltas this fill made on the venue and instrument that filled
+    (:func:`~nautilus_ext.execution.deltas.fill_deltas`); ``venue`` and ``instrument_id`` name
+    where it filled (an algorithm's child can fill on another venue than the result's).
+    """
 
     ts_ns: int
     price: Decimal
@@ -45,6 +51,9 @@ class FillRecord:
     fee_currency: str
     trade_id: str
     liquidity: str
+    deltas: dict[str, Decimal] = field(default_factory=dict)
+    venue: str | None = None
+    instrument_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -60,7 +69,10 @@ class ExecutionResult:
     final state (values the unfilled part in implementation shortfall, see
     :mod:`nautilus_ext.reports.tca`); ``quote_currency`` is the currency prices are quoted in.
     Legs of an atomic group carry ``atomic_group_id``; ``unwound_quantity`` is what the group's
-    neutralisation traded back against this leg's direction (its fills are in the group result).
+    neutralisation traded back against this leg's direction (its fills are in the group result)
+    and ``unwound_deltas`` the position deltas those fills made.
+    ``expected_deltas`` is the strategy's estimate from the Order; :attr:`actual_deltas` is what
+    the fills made.
     """
 
     operation_id: str
@@ -88,6 +100,7 @@ class ExecutionResult:
     quote_currency: str | None = None
     atomic_group_id: str | None = None
     unwound_quantity: Decimal = Decimal(0)
+    unwound_deltas: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def filled_quantity(self) -> Decimal:
@@ -139,9 +152,18 @@ class ExecutionResult:
 
     @property
     def actual_deltas(self) -> dict[str, Decimal]:
-        """Return the executed position deltas: expected deltas scaled by the net fill ratio."""
-        ratio = self.net_filled_quantity / self.requested_quantity if self.requested_quantity else Decimal(0)
-        return {k: v * ratio for k, v in self.expected_deltas.items()}
+        """
+        Return the position deltas that happened: the sum of the fills' deltas, on the venues
+        and instruments that filled, fees included, less what a group's neutralisation traded
+        back. Keys whose deltas cancel out are left out.
+        """
+        total: dict[str, Decimal] = {}
+        for fill in self.fills:
+            for key, value in fill.deltas.items():
+                total[key] = total.get(key, Decimal(0)) + value
+        for key, value in self.unwound_deltas.items():
+            total[key] = total.get(key, Decimal(0)) + value
+        return {k: v for k, v in total.items() if v != 0}
 
     def finalise(self) -> None:
         """Set the status from the fills (unless already REJECTED)."""
@@ -241,6 +263,7 @@ class NeutralisationFill:
     fee_currency: str
     trade_id: str
     along: bool  # True: in the leg's own direction (a top-up); False: trading the leg back
+    deltas: dict[str, Decimal] = field(default_factory=dict)  # the position deltas it made
 
 
 @dataclass(slots=True)
@@ -350,14 +373,13 @@ def to_storage_rows(result: ExecutionResult, run_id: str) -> list[Any]:
     rows: list[Any] = []
     venue = result.venue or "UNROUTED"
     for n, fill in enumerate(result.fills):
-        share = fill.quantity / result.requested_quantity
         rows.append(
             ResultRow(
                 result_id=f"{result.operation_id}-{n}",
                 operation_id=result.operation_id,
                 kind=ResultKind.FILL,
                 instrument_key=result.instrument_key,
-                venue=venue,
+                venue=fill.venue or venue,
                 side=result.side,
                 ts_event=when(fill.ts_ns),
                 fill_price=fill.price,
@@ -365,7 +387,7 @@ def to_storage_rows(result: ExecutionResult, run_id: str) -> list[Any]:
                 fee=fill.fee,
                 fee_currency=fill.fee_currency,
                 liquidity=fill.liquidity,
-                position_deltas={k: v * share for k, v in result.expected_deltas.items()},
+                position_deltas=dict(fill.deltas),
                 client_order_id=result.client_order_id,
                 run_id=run_id,
                 metadata={"trade_id": fill.trade_id, "order": result.order_context()},
@@ -410,7 +432,6 @@ def group_storage_rows(
         if fill.along:
             continue
         leg = legs[fill.operation_id]
-        share = fill.quantity / leg.requested_quantity
         rows.append(
             ResultRow(
                 result_id=f"{fill.operation_id}-n{n}",
@@ -424,7 +445,7 @@ def group_storage_rows(
                 fill_quantity=fill.quantity,
                 fee=fill.fee,
                 fee_currency=fill.fee_currency,
-                position_deltas={k: -v * share for k, v in leg.expected_deltas.items()},
+                position_deltas=dict(fill.deltas),
                 client_order_id=group.client_order_id,
                 run_id=run_id,
                 metadata={

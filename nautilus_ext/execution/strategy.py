@@ -4,13 +4,17 @@ The execution service inside a Nautilus node: unified Orders in, Nautilus orders
 :class:`UnifiedExecutionStrategy` is the small API strategies use in every mode: call
 :meth:`UnifiedExecutionStrategy.submit_unified` with an :class:`~nautilus_ext.orders.Order`;
 the order is routed (pure routing), a venue is chosen among the candidates by the cost model
-(book walk + taker fee over the books in the cache), and the Nautilus order is submitted.
-Every unified order gets an :class:`ExecutionResult` with arrival mid, fills, fees and status.
-An atomic group of two CEX/TradFi legs goes through :meth:`UnifiedExecutionStrategy.submit_group`
-to the ``ATOMIC_LEGS`` algorithm: one result per leg plus a :class:`GroupExecutionResult`.
+(:mod:`~nautilus_ext.execution.venue_choice`, over the books in the cache), the Nautilus order is
+built (:mod:`~nautilus_ext.execution.order_builder`), judged by the safety gate and submitted.
+Every unified order gets an :class:`ExecutionResult` with arrival mid, fills, fees, status and
+the position deltas its fills made (:mod:`~nautilus_ext.execution.deltas`). An atomic group of
+two CEX/TradFi legs goes through :meth:`UnifiedExecutionStrategy.submit_group` to the
+``ATOMIC_LEGS`` algorithm (:mod:`~nautilus_ext.execution.group_execution`): one result per leg
+plus a :class:`GroupExecutionResult`. How an ExecAlgorithm ended a parent arrives as a typed
+:class:`~nautilus_ext.execution_algos.AlgoOutcome` message on the message bus.
 
 The same class runs in a ``BacktestNode`` and a live ``TradingNode``: it only talks to the
-Nautilus cache, clock and order factory.
+Nautilus cache, clock, message bus and order factory.
 """
 
 from __future__ import annotations
@@ -18,22 +22,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
-from decimal import ROUND_DOWN
-from decimal import ROUND_UP
-from decimal import Decimal
 from typing import Any
 
 import msgspec
-from nautilus_trader.config import StrategyConfig
-from nautilus_trader.model.enums import OrderSide
-from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.events import OrderCanceled
 from nautilus_trader.model.events import OrderDenied
 from nautilus_trader.model.events import OrderExpired
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import OrderRejected
 from nautilus_trader.model.identifiers import ClientOrderId
-from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.trading.strategy import Strategy
@@ -42,31 +39,35 @@ from nautilus_ext.audit import OrderStatus
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.errors import NoRouteError
 from nautilus_ext.execution.audit_hook import DecisionInput
 from nautilus_ext.execution.audit_hook import ExecutionAuditor
-from nautilus_ext.execution.group_execution import ATOMIC_LEGS
+from nautilus_ext.execution.config import DECISION_CLOCKS
+from nautilus_ext.execution.config import DataClock
+from nautilus_ext.execution.config import UnifiedExecutionConfig
+from nautilus_ext.execution.deltas import FillRecorder
 from nautilus_ext.execution.group_execution import AtomicGroupExecution
+from nautilus_ext.execution.group_execution import GroupContext
+from nautilus_ext.execution.order_builder import build_order
+from nautilus_ext.execution.order_builder import limit_of
+from nautilus_ext.execution.order_builder import protective_limit
+from nautilus_ext.execution.order_builder import reject
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import ExecutionStatus
-from nautilus_ext.execution.results import FillModelKind
-from nautilus_ext.execution.results import FillRecord
 from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.execution.results import GroupStatus
 from nautilus_ext.execution.results import decision_price_of
+from nautilus_ext.execution.venue_choice import LoadedInstruments
+from nautilus_ext.execution.venue_choice import NautilusBookView
+from nautilus_ext.execution.venue_choice import candidates_of
+from nautilus_ext.execution.venue_choice import choose_venue
 from nautilus_ext.execution_algos import EXIT_TAG
 from nautilus_ext.execution_algos import IMPLEMENTED_ALGORITHMS
-from nautilus_ext.execution_algos import algo_report_reason
-from nautilus_ext.instruments.nautilus import key_for_instrument
-from nautilus_ext.instruments.nautilus import to_instrument_id
+from nautilus_ext.execution_algos import AlgoOutcome
+from nautilus_ext.execution_algos import outcome_topic
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders.groups import AtomicGroup
-from nautilus_ext.orders.model import Operation
 from nautilus_ext.orders.model import Order
 from nautilus_ext.orders.model import Side
-from nautilus_ext.routing.cost import VenueQuote
-from nautilus_ext.routing.cost import best_venue
-from nautilus_ext.routing.cost import estimate_cost
 from nautilus_ext.routing.router import Route
 from nautilus_ext.routing.router import RouteFamily
 from nautilus_ext.routing.router import route
@@ -76,77 +77,6 @@ from nautilus_ext.safety.gate import SafetyGate
 _EXECUTABLE: frozenset[RouteFamily | None] = frozenset(
     {RouteFamily.CEX, RouteFamily.TRADFI, RouteFamily.DEX, RouteFamily.BETFAIR, None}
 )
-_BOOK_DEPTH = 50
-
-
-def limit_of(order: Order) -> Decimal | None:
-    """
-    Return the limit price an order executes at: its ``price``, or for a bet its ``odds``.
-
-    A bet always executes as a limit at its odds: NautilusTrader turns a market order on Betfair
-    into a limit at the far end of the ladder (1.01 or 1000), never what a bettor meant.
-    """
-    if order.price is not None or order.operation is not Operation.BET:
-        return order.price
-    return order.odds
-
-
-class UnifiedExecutionConfig(StrategyConfig, frozen=True):
-    """
-    Configuration of the unified execution strategy.
-
-    Parameters
-    ----------
-    registry_dir : str, optional
-        Instrument registry directory (default: the shipped ``configs/``).
-    instrument_ids : list[str]
-        Nautilus instrument ids to subscribe to (books, quotes, trades) for routing and
-        arrival prices.
-    book_data : bool, default True
-        Whether L2 book deltas are available (else quotes/trades decide the fill model).
-    taker_fees : dict[str, str], optional
-        Override taker fee per Nautilus instrument id for the cost model.
-    decision_clock : {"node", "data"}, default "node"
-        What times decisions (audit ``ts_event`` of intents and orders) and tags client order
-        ids: the node's clock, or the ``ts_init`` of the market data being handled. In a backtest
-        both read the same; in a live node only ``"data"`` is reproducible, so a recorded
-        DRY_RUN session uses it (:mod:`nautilus_ext.replay.recorder`).
-    """
-
-    registry_dir: str | None = None
-    instrument_ids: tuple[str, ...] = ()
-    book_data: bool = True
-    trade_data: bool = True
-    quote_data: bool = False
-    mode: str = "BACKTEST"
-    audit_root: str | None = None
-    audit_fsync: bool = True
-    decision_clock: str = "node"
-
-
-DECISION_CLOCKS = frozenset({"node", "data"})
-
-
-class DataClock:
-    """
-    The time of the market data being handled: the ``ts_init`` of the newest data item delivered.
-
-    A backtest's clock reads exactly this while a data handler runs; a live node's clock reads
-    the wall time instead. Before any data arrives it falls back to ``fallback`` (the node clock).
-    """
-
-    def __init__(self, fallback: Any) -> None:
-        self._fallback = fallback
-        self.ts_data: int | None = None
-
-    def observe(self, ts_init: int) -> None:
-        """Record the ``ts_init`` of a data item about to be handled (never moves backwards)."""
-        if self.ts_data is None or ts_init > self.ts_data:
-            self.ts_data = ts_init
-
-    def timestamp_ns(self) -> int:
-        """Return the data time (nanoseconds), or the fallback clock's before any data."""
-        return int(self._fallback.timestamp_ns()) if self.ts_data is None else self.ts_data
 
 
 class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
@@ -177,13 +107,17 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         self._audit_root = config.audit_root
         self._audit_fsync = config.audit_fsync
         self._auditor: ExecutionAuditor | None = None
-        self._by_key: dict[str, Instrument] = {}
-        self._keyed_count = -1
         self._by_client_id: dict[ClientOrderId, str] = {}
         self._awaiting: dict[str, Order] = {}
         self.groups: dict[str, GroupExecutionResult] = {}
         self._group_of_primary: dict[ClientOrderId, GroupExecutionResult] = {}
-        self._group_exec = AtomicGroupExecution(self)
+        self._groups_exec: AtomicGroupExecution | None = None
+        self._book: NautilusBookView | None = None
+        # the latest outcome each ExecAlgorithm published, by primary client order id
+        self._algo_outcomes: dict[str, AlgoOutcome] = {}
+        self._outcomes_subscribed = False
+        self._loaded: LoadedInstruments | None = None
+        self._fill_recorder: FillRecorder | None = None
         if config.decision_clock not in DECISION_CLOCKS:
             raise InvalidConfig(
                 f"decision_clock must be one of {sorted(DECISION_CLOCKS)}, got {config.decision_clock!r}"
@@ -339,6 +273,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         Never raises for a bad order: the result is REJECTED with the error code and message,
         so one bad order in a batch cannot stop a run.
         """
+        self._subscribe_outcomes()
         return self._submit_unified(order, rationale, inputs, audit_intent=True)
 
     def _submit_unified(
@@ -373,7 +308,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             self._auditor.intent(order, decision_id, reference_price=self.reference_price(order))
         try:
             if order.atomic_group_id is not None:
-                raise _reject(
+                raise reject(
                     order,
                     f"belongs to atomic group {order.atomic_group_id}: submit the whole group with "
                     "submit_group, never one leg alone",
@@ -447,167 +382,127 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         group is REJECTED whole, with the error code and message on the group and each leg.
         Never raises for a bad group.
         """
-        return self._group_exec.submit(group)
+        self._subscribe_outcomes()
+        return self._group_execution.submit(group)
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _instrument_for(self, order: Order, key_text: str) -> Instrument | None:
-        selection = order.selection if order.key.is_sports else None
-        iid = to_instrument_id(key_text, self.registry, selection=selection)
-        inst = self.cache.instrument(iid)
-        if inst is None and selection is None:
-            # the data source may name it differently (Databento's ESU4.GLBX for the registry's
-            # ESU4.XCME): the canonical key decides, whatever the Nautilus id
-            inst = self._cached_by_key().get(key_text)
-        return inst
+    @property
+    def book_view(self) -> NautilusBookView:
+        """The market state venue choice and results read (the node's cache)."""
+        if self._book is None:
+            self._book = NautilusBookView(self.cache)
+        return self._book
 
-    def _cached_by_key(self) -> dict[str, Instrument]:
-        instruments = self.cache.instruments()
-        if len(instruments) != self._keyed_count:
-            self._by_key = {}
-            for inst in instruments:
-                try:
-                    self._by_key[str(key_for_instrument(inst, self.registry))] = inst
-                except NautilusExtError:
-                    continue  # instruments without a canonical form are not routable
-            self._keyed_count = len(instruments)
-        return self._by_key
+    @property
+    def loaded_instruments(self) -> LoadedInstruments:
+        """The instruments this node has loaded, found by canonical key."""
+        if self._loaded is None:
+            self._loaded = LoadedInstruments(self.cache, self.registry)
+        return self._loaded
+
+    @property
+    def fill_recorder(self) -> FillRecorder:
+        """Turns fills into records with the position deltas they made."""
+        if self._fill_recorder is None:
+            self._fill_recorder = FillRecorder(self.cache, self.registry)
+        return self._fill_recorder
+
+    @property
+    def _group_execution(self) -> AtomicGroupExecution:
+        # built on first use: the cache, message bus and order factory exist once registered
+        if self._groups_exec is None:
+            self._groups_exec = AtomicGroupExecution(
+                GroupContext(
+                    registry=self.registry,
+                    cache=self.cache,
+                    book=self.book_view,
+                    instruments=self.loaded_instruments,
+                    fills=self.fill_recorder,
+                    order_factory=self.order_factory,
+                    results=self.results,
+                    groups=self.groups,
+                    by_client_id=self._by_client_id,
+                    group_of_primary=self._group_of_primary,
+                    algo_outcomes=self._algo_outcomes,
+                    now_ns=lambda: int(self.decision_clock.timestamp_ns()),
+                    next_client_order_id=self._client_order_id,
+                    algorithm_registered=lambda name: f"{name}.execute" in self.msgbus.endpoints(),
+                    check_gate=self._check_gate,
+                    submit=self.submit_order,
+                    auditor=lambda: self._auditor,
+                    record_end_mid=self._record_end_mid,
+                    warn=self.log.warning,
+                )
+            )
+        return self._groups_exec
+
+    def _subscribe_outcomes(self) -> None:
+        # algorithms publish how they ended a parent to this strategy's topic (typed messages)
+        if not self._outcomes_subscribed:
+            self.msgbus.subscribe(topic=outcome_topic(self.id.value), handler=self._on_algo_outcome)
+            self._outcomes_subscribed = True
+
+    def _on_algo_outcome(self, outcome: AlgoOutcome) -> None:
+        self._algo_outcomes[outcome.primary_id] = outcome
+
+    def algo_outcome(self, client_order_id: str) -> AlgoOutcome | None:
+        """Return the latest outcome an ExecAlgorithm published for a primary order, if any."""
+        return self._algo_outcomes.get(client_order_id)
+
+    def _check_gate(self, order: Order, ctx: GateContext) -> None:
+        # the one place this strategy asks the safety gate (raises when it blocks)
+        if self.safety_gate is not None:
+            self.safety_gate.check(order, ctx).raise_if_blocked()
 
     def _execute(self, order: Order, rt: Route, result: ExecutionResult) -> None:
         if rt.family not in _EXECUTABLE:
-            raise _reject(order, f"{rt.family} orders do not execute through Nautilus in this mode")
+            raise reject(order, f"{rt.family} orders do not execute through Nautilus in this mode")
         buy = order.side in (Side.BUY, Side.LAY)
-        limit = limit_of(order)
-        result.limit_price = limit
-        instruments: dict[str, Instrument] = {}
-        for cand in rt.candidates:
-            try:
-                inst = self._instrument_for(order, str(cand.key))
-            except NautilusExtError:
-                continue
-            if inst is not None:
-                instruments[cand.venue] = inst
+        result.limit_price = limit_of(order)
+        instruments: dict[str, Instrument] = self.loaded_instruments.candidates(order, rt)
         if not instruments:
-            raise _reject(order, "no candidate instrument is loaded in this node (not in the catalog?)")
+            raise reject(order, "no candidate instrument is loaded in this node (not in the catalog?)")
 
-        chosen_venue, estimated = self._choose_venue(order, instruments, buy)
+        book = self.book_view
+        chosen_venue, estimated = choose_venue(order.amount, candidates_of(instruments), book, buy=buy)
         inst = instruments[chosen_venue]
         result.venue = chosen_venue
         result.nautilus_instrument_id = str(inst.id)
         result.estimated_cost_bps = estimated
-        result.arrival_mid, result.fill_model = self._arrival(inst.id)
+        result.arrival_mid, result.fill_model = book.arrival(str(inst.id))
         result.quote_currency = inst.quote_currency.code
         result.decision_price = decision_price_of(order) or result.arrival_mid
         if rt.algorithm is not None and len(instruments) > 1:
             result.algorithm_used = "BEST_VENUE"
 
-        quantity = self._quantity(order, inst)
-        side = OrderSide.BUY if buy else OrderSide.SELL
-        tags = [f"op:{order.operation_id}"]
-        algo = rt.algorithm
-        if algo is not None and str(algo.name) == ATOMIC_LEGS:
-            raise _reject(order, "ATOMIC_LEGS executes atomic groups: use submit_group", InvalidOrder)
-        exit_algo = rt.exit_algorithm
-        if exit_algo is not None and self._algorithm_running(str(exit_algo.name)):
-            # TP/SL prices: the exit algorithm works the entry too (market or limit, as the order
-            # says), so its exits follow the entry's fills; metadata.algo_params reach it when
-            # metadata.algorithm names it
-            spec = dict(exit_algo.params)
-            if algo is not None and algo.name == exit_algo.name:
-                spec = {**algo.params, **spec}
-            params = self._algo_params(order, spec, result, instruments)
-            if order.price is None:
-                nautilus_order = self.order_factory.market(
-                    inst.id,
-                    side,
-                    quantity,
-                    time_in_force=TimeInForce.GTC,
-                    tags=tags,
-                    exec_algorithm_id=ExecAlgorithmId(str(exit_algo.name)),
-                    exec_algorithm_params=params,
-                    client_order_id=self._client_order_id(),
-                )
-                result.order_type = "MARKET"
-            else:
-                nautilus_order = self.order_factory.limit(
-                    inst.id,
-                    side,
-                    quantity,
-                    self._limit_price(order, inst),
-                    time_in_force=TimeInForce.GTC,
-                    tags=tags,
-                    exec_algorithm_id=ExecAlgorithmId(str(exit_algo.name)),
-                    exec_algorithm_params=params,
-                    client_order_id=self._client_order_id(),
-                )
-                result.order_type = "LIMIT"
-            result.algorithm_used = str(exit_algo.name)
-        elif limit is None and algo is not None and self._algorithm_running(str(algo.name)):
-            # the ExecAlgorithm takes the primary over and sends IOC children (execution_algos)
-            params = self._algo_params(order, algo.params, result, instruments)
-            nautilus_order = self.order_factory.market(
-                inst.id,
-                side,
-                quantity,
-                time_in_force=TimeInForce.GTC,
-                tags=tags,
-                exec_algorithm_id=ExecAlgorithmId(str(algo.name)),
-                exec_algorithm_params=params,
-                client_order_id=self._client_order_id(),
-            )
-            result.order_type = "MARKET"
-            result.algorithm_used = str(algo.name)
-        elif limit is None and order.max_slippage is not None and result.arrival_mid is not None:
-            # max_slippage guard: a marketable IOC limit at arrival +- max_slippage, so no part of
-            # the order fills beyond the bound (the rest is cancelled and reported)
-            bound = protective_limit(
-                result.arrival_mid, order.max_slippage, inst.price_increment.as_decimal(), buy=buy
-            )
-            nautilus_order = self.order_factory.limit(
-                inst.id,
-                side,
-                quantity,
-                inst.make_price(bound),
-                time_in_force=TimeInForce.IOC,
-                tags=tags,
-                client_order_id=self._client_order_id(),
-            )
-            result.order_type = "MARKET_PROTECTED"
-            result.limit_price = bound
-        elif limit is None:
-            nautilus_order = self.order_factory.market(
-                inst.id,
-                side,
-                quantity,
-                time_in_force=TimeInForce.IOC,
-                tags=tags,
-                client_order_id=self._client_order_id(),
-            )
-            result.order_type = "MARKET"
-        else:
-            price = self._limit_price(order, inst, limit)
-            tif = TimeInForce.IOC if (order.metadata or {}).get("time_in_force") == "IOC" else TimeInForce.GTC
-            nautilus_order = self.order_factory.limit(
-                inst.id,
-                side,
-                quantity,
-                price,
-                time_in_force=tif,
-                tags=tags,
-                client_order_id=self._client_order_id(),
-            )
-            result.order_type = "LIMIT"
-        if self.safety_gate is not None:
-            # the cost estimate (impact + taker fee) bounds the slippage from above
-            self.safety_gate.check(
-                order,
-                GateContext(
-                    venue=chosen_venue,
-                    estimated_slippage=None if estimated is None else estimated / 10_000,
-                    market_data_ts_ns=self._data_ts(inst.id),
-                    client_order_id=str(nautilus_order.client_order_id),
-                ),
-            ).raise_if_blocked()
+        built = build_order(
+            order,
+            rt,
+            inst,
+            self.order_factory,
+            buy=buy,
+            arrival_mid=result.arrival_mid,
+            venues=[str(i.id) for i in instruments.values()],
+            algorithm_registered=self._algorithm_running,
+            next_client_order_id=self._client_order_id,
+        )
+        nautilus_order = built.order
+        result.order_type = built.order_type
+        if built.limit_price is not None:
+            result.limit_price = built.limit_price
+        if built.algorithm is not None:
+            result.algorithm_used = built.algorithm
+        # the cost estimate (impact + taker fee) bounds the slippage from above
+        self._check_gate(
+            order,
+            GateContext(
+                venue=chosen_venue,
+                estimated_slippage=None if estimated is None else estimated / 10_000,
+                market_data_ts_ns=book.data_ts(str(inst.id)),
+                client_order_id=str(nautilus_order.client_order_id),
+            ),
+        )
         self._by_client_id[nautilus_order.client_order_id] = order.operation_id
         result.client_order_id = str(nautilus_order.client_order_id)
         if self._auditor is not None:
@@ -616,51 +511,13 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 client_order_id=result.client_order_id,
                 venue=chosen_venue,
                 asset=str(inst.id),
-                side=side.name,
+                side=nautilus_order.side.name,
                 qty=order.amount,
-                limit_price=limit,
+                limit_price=limit_of(order),
                 tif=nautilus_order.time_in_force.name,
                 status=OrderStatus.SUBMITTED,
             )
         self.submit_order(nautilus_order)
-
-    @staticmethod
-    def _algo_params(
-        order: Order, spec: Mapping[str, Any], result: ExecutionResult, instruments: dict[str, Instrument]
-    ) -> dict[str, str]:
-        params = {k: str(v) for k, v in spec.items()}
-        # the Order's own guard and urgency apply even when metadata names the algorithm
-        if order.max_slippage is not None:
-            params.setdefault("max_slippage", str(order.max_slippage))
-        if order.urgency is not None:
-            params.setdefault("urgency", str(order.urgency))
-        if result.arrival_mid is not None:
-            params["arrival_price"] = str(result.arrival_mid)
-        # every loaded candidate, for algorithms that split across venues (SOR_CEFI)
-        params["venues"] = ",".join(sorted(str(i.id) for i in instruments.values()))
-        return params
-
-    @staticmethod
-    def _limit_price(order: Order, inst: Instrument, limit: Decimal | None = None) -> Any:
-        wanted = order.price if limit is None else limit
-        assert wanted is not None  # callers check
-        price = inst.make_price(wanted)
-        if price.as_decimal() != wanted:
-            raise _reject(
-                order, f"price {wanted} is not on the tick grid {inst.price_increment}", InvalidOrder
-            )
-        return price
-
-    def _data_ts(self, iid: InstrumentId) -> int | None:
-        # time of the newest market data this decision could use (book, quote or trade)
-        book = self.cache.order_book(iid)
-        stamps = [book.ts_last if book is not None and book.update_count else None]
-        stamps += [
-            t.ts_event if t is not None else None
-            for t in (self.cache.quote_tick(iid), self.cache.trade_tick(iid))
-        ]
-        known = [ts for ts in stamps if ts is not None]
-        return max(known) if known else None
 
     def _algorithm_running(self, name: str) -> bool:
         # an ExecAlgorithm takes the order only if this node registered it (else: direct, said so)
@@ -670,83 +527,6 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             return True
         self.log.warning(f"ExecAlgorithm {name} is not registered in this node: executing directly")
         return False
-
-    def _quantity(self, order: Order, inst: Instrument) -> Any:
-        step = inst.size_increment.as_decimal()
-        units = (order.amount / step).to_integral_value(rounding=ROUND_DOWN)
-        amount = units * step
-        if amount != order.amount:
-            raise _reject(
-                order,
-                f"amount {order.amount} is not a multiple of the lot size {step} on {inst.id}",
-                InvalidOrder,
-            )
-        min_qty = inst.min_quantity
-        if min_qty is not None and amount < min_qty.as_decimal():
-            raise _reject(
-                order, f"amount {amount} is below the minimum size {min_qty} on {inst.id}", InvalidOrder
-            )
-        return inst.make_qty(amount)
-
-    def _choose_venue(
-        self, order: Order, instruments: dict[str, Instrument], buy: bool
-    ) -> tuple[str, Decimal | None]:
-        quotes = []
-        for venue, inst in sorted(instruments.items()):
-            levels, mid = self._levels(inst.id, buy)
-            fee = inst.taker_fee if isinstance(inst.taker_fee, Decimal) else Decimal(str(inst.taker_fee))
-            quotes.append(
-                VenueQuote(venue=venue, levels=levels, taker_fee=fee, mid=mid, healthy=mid is not None)
-            )
-        if len(quotes) == 1:
-            only = quotes[0]
-            if only.mid is None or not only.levels:
-                return only.venue, None
-            return only.venue, estimate_cost(only, order.amount, buy=buy).cost_bps
-        best = best_venue(quotes, order.amount, buy=buy)
-        if best is None:
-            # nobody can fill it all: take the deepest healthy book rather than refusing
-            deepest = max(quotes, key=lambda q: (sum((s for _, s in q.levels), Decimal(0)), q.venue))
-            return deepest.venue, None
-        return best.venue, best.cost_bps
-
-    def _levels(self, iid: InstrumentId, buy: bool) -> tuple[list[tuple[Decimal, Decimal]], Decimal | None]:
-        book = self.cache.order_book(iid)
-        if book is not None and book.best_bid_price() is not None and book.best_ask_price() is not None:
-            side_levels = book.asks() if buy else book.bids()
-            levels = [(lvl.price.as_decimal(), Decimal(str(lvl.size()))) for lvl in side_levels[:_BOOK_DEPTH]]
-            mid = (book.best_bid_price().as_decimal() + book.best_ask_price().as_decimal()) / 2
-            return levels, mid
-        quote = self.cache.quote_tick(iid)
-        if quote is not None:
-            px = quote.ask_price if buy else quote.bid_price
-            size = quote.ask_size if buy else quote.bid_size
-            mid = (quote.bid_price.as_decimal() + quote.ask_price.as_decimal()) / 2
-            return [(px.as_decimal(), size.as_decimal())], mid
-        trade = self.cache.trade_tick(iid)
-        if trade is not None:
-            return [], trade.price.as_decimal()
-        return [], None
-
-    def _arrival(self, iid: InstrumentId) -> tuple[Decimal | None, FillModelKind]:
-        book = self.cache.order_book(iid)
-        if book is not None and book.best_bid_price() is not None and book.best_ask_price() is not None:
-            mid = (book.best_bid_price().as_decimal() + book.best_ask_price().as_decimal()) / 2
-            return (
-                mid,
-                FillModelKind.L2_BOOK_WALK
-                if book.book_type.name != "L1_MBP"
-                else FillModelKind.L1_TOP_OF_BOOK,
-            )
-        quote = self.cache.quote_tick(iid)
-        if quote is not None:
-            return (
-                quote.bid_price.as_decimal() + quote.ask_price.as_decimal()
-            ) / 2, FillModelKind.L1_TOP_OF_BOOK
-        trade = self.cache.trade_tick(iid)
-        if trade is not None:
-            return trade.price.as_decimal(), FillModelKind.TRADE_PRINTS
-        return None, FillModelKind.TRADE_PRINTS
 
     # -- events -------------------------------------------------------------------------------
 
@@ -762,24 +542,14 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         return None if op is None else self.results.get(op)
 
     def on_order_filled(self, event: OrderFilled) -> None:
-        child = self._group_exec.child(event.client_order_id)
+        child = self._group_execution.child(event.client_order_id) if self._group_of_primary else None
         if child is not None:
-            self._group_exec.on_fill(child[0], child[1], child[2], event)
+            self._group_execution.on_fill(child[0], child[1], child[2], event)
             return
         result = self._result_for(event.client_order_id)
         if result is None:
             return
-        result.fills.append(
-            FillRecord(
-                ts_ns=event.ts_event,
-                price=event.last_px.as_decimal(),
-                quantity=event.last_qty.as_decimal(),
-                fee=event.commission.as_decimal(),
-                fee_currency=event.commission.currency.code,
-                trade_id=str(event.trade_id),
-                liquidity=event.liquidity_side.name,
-            ),
-        )
+        result.fills.append(self.fill_recorder.record(event))
         result.finalise()
         if result.status is ExecutionStatus.FILLED:
             self._record_end_mid(result)
@@ -803,9 +573,9 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
     def _closed(self, client_order_id: ClientOrderId, why: str, rejected: bool = False) -> None:
         group = self._group_of_primary.get(client_order_id)
         if group is not None:
-            self._group_exec.finish(group, why, rejected=rejected)
+            self._group_execution.finish(group, why, rejected=rejected)
             return
-        child = self._group_exec.child(client_order_id)
+        child = self._group_execution.child(client_order_id) if self._group_of_primary else None
         if child is not None:
             # a leg or neutralising child: the algorithm decides, the primary's close reports; a
             # leg refused outright is REJECTED (its group result says how the pair ended)
@@ -837,14 +607,17 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         self._closed(event.client_order_id, f"RISK_BLOCKED: {event.reason}", rejected=True)
 
     def on_order_canceled(self, event: OrderCanceled) -> None:
-        if event.client_order_id in self._group_of_primary or self._group_exec.child(event.client_order_id):
+        if event.client_order_id in self._group_of_primary or (
+            self._group_of_primary and self._group_execution.child(event.client_order_id)
+        ):
             self._closed(event.client_order_id, "cancelled")
             return
         result = self._result_for(event.client_order_id)
         if result is None:
             return
         if event.client_order_id in self._by_client_id:
-            why = algo_report_reason(self.cache, event.client_order_id.value)
+            outcome = self._algo_outcomes.get(event.client_order_id.value)
+            why = "" if outcome is None else outcome.early_stop_reason
             if why:  # an algorithm closed the parent: its report says why
                 result.reason = why
             elif result.fill_ratio < 1 and not result.reason:
@@ -861,19 +634,14 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         # the mid when the order reached its final state: TCA values the unfilled part with it
         if result.end_mid is not None or result.nautilus_instrument_id is None:
             return
-        result.end_mid = self._arrival(InstrumentId.from_str(result.nautilus_instrument_id))[0]
+        result.end_mid = self.book_view.mid(result.nautilus_instrument_id)
 
 
-def protective_limit(arrival: Decimal, max_slippage: Decimal, tick: Decimal, *, buy: bool) -> Decimal:
-    """
-    Return the worst acceptable price for ``max_slippage`` (a fraction), rounded inside the bound.
-
-    Buys round the cap down to the tick grid, sells round the floor up: never beyond the bound.
-    """
-    raw = arrival * (1 + max_slippage) if buy else arrival * (1 - max_slippage)
-    ticks = (raw / tick).to_integral_value(rounding=ROUND_DOWN if buy else ROUND_UP)
-    return ticks * tick
-
-
-def _reject(order: Order, why: str, error: type[NautilusExtError] = NoRouteError) -> NautilusExtError:
-    return error(f"order {order.operation_id}: {why}", order_id=order.operation_id)
+__all__ = [
+    "DECISION_CLOCKS",
+    "DataClock",
+    "UnifiedExecutionConfig",
+    "UnifiedExecutionStrategy",
+    "limit_of",
+    "protective_limit",
+]

@@ -234,6 +234,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
                 **_ccxt_common(venue),
                 fill_poll_interval_ms=venue.fill_poll_interval_ms,
                 position_poll_interval_ms=venue.position_poll_interval_ms,
+                key_scope=venue.key_scope,
             )
             data_factory: Any = CcxtLiveDataClientFactory
             exec_factory: Any = CcxtLiveExecClientFactory
@@ -328,12 +329,13 @@ def build_live_node(
     Raises
     ------
     InvalidConfig
-        If the safety config is invalid, or the control token is missing from the environment.
+        If any check of :func:`~nautilus_ext.live.validation.check_live_config` fails (the
+        same checks ``live-validate`` runs), before anything is built.
     """
-    from nautilus_ext.live.config import load_safety_config
     from nautilus_ext.live.safety_actor import attach_safety
+    from nautilus_ext.live.validation import check_live_config
 
-    safety_config = load_safety_config(config)  # validate before anything is built
+    safety_config = check_live_config(config).safety  # validate before anything is built
     node_config, factories = build_trading_node_config(config)
     node = TradingNode(config=node_config, loop=loop)
     for name, (data_factory, exec_factory) in factories.items():

@@ -129,6 +129,8 @@ class SafetyActor(Actor):  # type: ignore[misc]
             self._store.flush()
 
     def on_dispose(self) -> None:
+        if self.control is not None:  # a node built and disposed unstarted (live --check) too
+            self.control.stop()
         self.chokepoint.uninstall()
         if self._store is not None:
             self._store.close()

@@ -1,8 +1,11 @@
 """
 Venue cost model: walk an L2 book for a size and price the fill, fees included.
 
-Pure functions over plain ``(price, size)`` levels, shared by routing, the backtest executor
+Pure functions over plain ``(price, size)`` levels, shared by routing, the execution service
 and the smart-execution algorithms. Prices and sizes are Decimals; nothing here touches I/O.
+Market state reaches the cost model through one seam, :class:`BookView` (levels and mid per
+instrument): the execution service implements it over the Nautilus cache, tests over plain
+levels, and :func:`quote_venue` turns it into the :class:`VenueQuote` the model prices.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
+from typing import Protocol
 
 BPS: Final = Decimal(10_000)
 
@@ -165,3 +169,27 @@ def best_venue(quotes: Sequence[VenueQuote], quantity: Decimal, *, buy: bool) ->
     if not viable:
         return None
     return min(viable, key=lambda c: (c.cost_bps, c.venue))
+
+
+class BookView(Protocol):
+    """
+    The market state the cost model reads: one side of an instrument's book and its mid.
+
+    ``instrument_id`` is the Nautilus instrument id as text (``"BTCUSDT.BINANCE"``).
+    """
+
+    def levels(self, instrument_id: str, *, buy: bool) -> tuple[list[Level], Decimal | None]:
+        """Return the side a taker walks (asks to buy, bids to sell), best first, and the mid."""
+        ...
+
+    def mid(self, instrument_id: str) -> Decimal | None:
+        """Return the mid price (None when nothing prices the instrument)."""
+        ...
+
+
+def quote_venue(
+    book: BookView, venue: str, instrument_id: str, taker_fee: Decimal, *, buy: bool
+) -> VenueQuote:
+    """Return the :class:`VenueQuote` of one candidate venue as ``book`` shows it now."""
+    levels, mid = book.levels(instrument_id, buy=buy)
+    return VenueQuote(venue=venue, levels=levels, taker_fee=taker_fee, mid=mid, healthy=mid is not None)

@@ -40,6 +40,9 @@ class Rule(StrEnum):
     MAX_TRADE_SIZE = "max_trade_size"  # per-order size limit
     SLIPPAGE = "slippage"  # per-order slippage limit
     COOLDOWN = "cooldown"  # strategy cooling down after a drawdown
+    # security (section 15)
+    ASSET_NOT_ALLOWED = "asset_not_allowed"  # the asset is not in its venue's allowlist
+    READ_ONLY_VENUE = "read_only_venue"  # the venue is configured with read-only keys
     # OMS safeguards (section 4.7)
     SAFE_MODE = "safe_mode"  # SAFE mode: no new risk
     DIRTY_POSITION = "dirty_position"  # position unconfirmed since the last fill

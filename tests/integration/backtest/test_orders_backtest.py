@@ -141,7 +141,12 @@ def test_limits_rejections_latency_and_results_storage(small_catalog: Path, tmp_
     rows = ClusterStore(tmp_path / "store").read_results(START.date(), START.date())
     fills = [r for r in rows if r.kind == "FILL"]
     assert {r.operation_id for r in fills} == {"through"}
-    assert fills[0].position_deltas == {"BINANCE-FUTURES:SPOT_ASSET:BTC": Decimal("0.100")}
+    # the deltas the fill made (the perpetual, and its fee in USDT), not the order's estimate
+    assert res["through"].fee_currency == "USDT"
+    assert fills[0].position_deltas == {
+        "BINANCE-FUTURES:PERPETUAL:BTC-USDT@LIN": Decimal("0.100"),
+        "BINANCE-FUTURES:SPOT_ASSET:USDT": -res["through"].fees,
+    }
     assert {r.operation_id for r in rows if r.kind == "REJECTED"} == {"lot", "tick", "late"}
 
 
@@ -209,7 +214,7 @@ def test_max_slippage_bounds_a_market_order_and_reports_the_rest(small_catalog: 
 
 
 def test_protective_limit_rounds_inside_the_bound() -> None:
-    from nautilus_ext.execution.strategy import protective_limit
+    from nautilus_ext.execution.order_builder import protective_limit
 
     assert protective_limit(Decimal("100"), Decimal("0.001"), Decimal("0.03"), buy=True) == Decimal("100.08")
     assert protective_limit(Decimal("100"), Decimal("0.001"), Decimal("0.03"), buy=False) == Decimal("99.90")

@@ -74,13 +74,14 @@ def test_every_implemented_algorithm_is_importable() -> None:
 def test_public_api_is_pinned() -> None:
     assert execution_algos.__all__ == [
         "ALGORITHM_PATHS",
+        "ALGO_OUTCOME_TOPIC",
         "EXIT_TAG",
         "IMPLEMENTED_ALGORITHMS",
-        "REPORT_KEY_PREFIX",
+        "AlgoOutcome",
         "AlgoReport",
         "FinalPolicy",
         "SlippageAction",
         "StopReason",
-        "algo_report_reason",
         "importable_exec_algorithm_configs",
+        "outcome_topic",
     ]

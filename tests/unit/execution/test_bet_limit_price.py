@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from nautilus_ext.execution.strategy import limit_of
+from nautilus_ext.execution.order_builder import limit_of
 from nautilus_ext.orders import Order
 
 MATCH = "FOOTBALL:BETFAIR:MATCH_WINNER:ENG-PREMIER_LEAGUE:20250315T1500:ARSENAL-LIVERPOOL"

@@ -158,8 +158,14 @@ def test_a_rejected_hedge_leg_is_neutralised_to_zero_exposure(run_multi_venue: R
     a, b = strategy.results["a"], strategy.results["b"]
     assert a.filled_quantity == Decimal("0.300")
     assert a.unwound_quantity == Decimal("0.300")
-    assert a.actual_deltas == {}  # no expected deltas given; net filled is what counts
     assert a.net_filled_quantity == 0
+    # sold back: no BTC is left on Binance, and the round trip cost USDT (prices and fees)
+    (back,) = group.neutralisation_fills
+    assert {f.fee_currency for f in a.fills} == {back.fee_currency} == {"USDT"}
+    bought = sum((f.price * f.quantity + f.fee for f in a.fills), Decimal(0))
+    round_trip = back.price * back.quantity - back.fee - bought
+    assert a.actual_deltas == {"BINANCE-SPOT:SPOT_ASSET:USDT": round_trip}
+    assert round_trip < 0
     assert b.status is ExecutionStatus.REJECTED
     assert "NEUTRALISED" in b.reason
     assert [f.side for f in group.neutralisation_fills] == ["SELL"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nautilus_ext.errors import InvalidConfig
-from nautilus_ext.execution.strategy import DataClock
+from nautilus_ext.execution.config import DataClock
 from nautilus_ext.execution.strategy import UnifiedExecutionConfig
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 
