@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -243,8 +244,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         try:
             price = decision_price_of(order)
             if price is None:
-                inst = self._instrument_for(order, str(order.instrument_key))
-                price = None if inst is None else self._arrival(inst.id)[0]
+                inst = self.loaded_instruments.find(order, str(order.instrument_key))
+                price = None if inst is None else self.book_view.mid(str(inst.id))
         except NautilusExtError:
             return None
         return price if price is not None and price > 0 else None
