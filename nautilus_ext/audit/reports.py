@@ -5,13 +5,17 @@ incident report skeleton pre-filled from the log.
 PnL is *realized* PnL computed from fills alone with the average-cost method per asset, over
 the whole log up to the end of the day (so positions opened earlier count), attributed to the
 day of the fill that realizes it. ``gross`` is before fees; ``net`` subtracts the fees paid in
-the asset's quote currency (``fee_currency`` unset). Fees in other currencies are listed apart
-and not netted: they cannot be converted without prices the log does not hold. Totals add the
+the asset's quote currency: ``fee_currency`` unset, or equal to the quote asset of the canonical
+instrument key of the fill's Intent (else of the fill's own asset), e.g. USDT fees on
+``BINANCE-FUTURES:PERPETUAL:BTC-USDT@LIN``. Fees in other currencies (BNB, or BTC on an inverse
+contract) are listed apart and not netted: they cannot be converted without prices the log does
+not hold. Totals add the
 per-asset figures and are meaningful only when the assets share a quote currency.
 
 Slippage of a fill, in basis points, is ``(price - reference) / reference * 10_000`` for a BUY
 and the negative of that for a SELL (positive = worse than the reference), where the reference
-is the ``reference_price`` of the fill's Intent. Fills without one are not ranked.
+is the ``reference_price`` of the fill's Intent (the execution service sets it to the
+decision price, else the arrival mid). Fills without one are not ranked.
 
 Regime rule (:class:`RegimeRule`): per asset and per time bucket of ``bucket_minutes``, take
 the prices the log saw in order (Intent reference prices and fill prices) and, with at least
@@ -64,6 +68,8 @@ from nautilus_ext.audit.schemas import SafeguardKind
 from nautilus_ext.audit.schemas import Side
 from nautilus_ext.audit.schemas import parse_event
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.instruments.key import InstrumentKey
 
 _NS_PER_MINUTE = 60 * 1_000_000_000
 _BPS = Decimal(10_000)
@@ -199,6 +205,15 @@ class DailySummary:
     pnl_curve: list[tuple[int, Decimal]] = field(default_factory=list)
 
 
+def quote_asset_of(asset: str) -> str | None:
+    """Return the quote asset of a canonical instrument key (``None`` for other names)."""
+    try:
+        quote = InstrumentKey.parse(asset).quote_asset
+    except NautilusExtError:
+        return None
+    return None if quote is None else str(quote)
+
+
 def summarize_day(
     events: Iterable[AuditEvent],
     day: date,
@@ -223,6 +238,7 @@ def summarize_day(
     rule = rule or RegimeRule()
     books: dict[str, _Book] = defaultdict(_Book)
     references: dict[str, Decimal] = {}
+    quotes: dict[str, str] = {}  # intent id -> quote asset of its canonical key
     modes: Counter[str] = Counter()
     intents: set[str] = set()
     orders: set[str] = set()
@@ -241,19 +257,26 @@ def summarize_day(
         if event_day > day:
             continue  # after the day: neither PnL nor positions at its end
         on_day = event_day == day
-        if isinstance(event, IntentEvent) and event.reference_price is not None:
-            references[event.id] = event.reference_price
+        if isinstance(event, IntentEvent):
+            if event.reference_price is not None:
+                references[event.id] = event.reference_price
+            quote = quote_asset_of(event.asset)
+            if quote is not None:
+                quotes[event.id] = quote
         if isinstance(event, FillEvent):
             realized = books[event.asset].apply(event.side, event.qty, event.price)
             if not on_day:
                 continue
             day_fills.append((event, realized))
             gross[event.asset] += realized
-            if event.fee_currency is None:
+            quote = quotes.get(event.intent_id or "") or quote_asset_of(event.asset)
+            in_quote = event.fee_currency is None or event.fee_currency == quote
+            if in_quote:
                 fees[event.asset] += event.fees
             else:
+                assert event.fee_currency is not None
                 other_fees[event.fee_currency] += event.fees
-            running += realized - (event.fees if event.fee_currency is None else 0)
+            running += realized - (event.fees if in_quote else 0)
             curve.append((event.ts_event, running))
             bucket = (event.asset, event.ts_event // bucket_ns)
             observations[bucket].append((event.ts_event, event.price))

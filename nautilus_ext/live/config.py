@@ -245,12 +245,16 @@ class AuditSection(_Strict):
 
 class RecordSection(_Strict):
     """
-    Record a DRY_RUN session for REPLAY (:mod:`nautilus_ext.replay.recorder`).
+    Record a DRY_RUN or LIVE session for REPLAY (:mod:`nautilus_ext.replay.recorder`).
 
     Every market data object the simulated venue and the strategies receive is written to a
     NautilusTrader ``ParquetDataCatalog`` under ``<root>/catalog``, with a run manifest
     ``<root>/manifest.json``; unified strategies then time their decisions by the data
-    (``decision_clock: data``) so that ``nautilus-ext replay <root>`` can reproduce them.
+    (``decision_clock: data``) so that ``nautilus-ext replay <root>`` can reproduce them. With a
+    safety section, the operator commands (arm, confirm, kill, resume ...) are recorded as
+    issued (``<root>/commands.jsonl``) and the venue's own events that the gate reads (position
+    snapshots, feed status, fill gaps) with their arrival times (``<root>/venue_events.jsonl``);
+    a LIVE session's accounts at the start become the replay's simulated venue.
 
     Attributes
     ----------
@@ -338,16 +342,11 @@ class LiveNodeConfig(_Strict):
         return self
 
     def _check_record(self) -> None:
-        # what a replay cannot reproduce is refused here, not discovered as a divergence later
-        if self.mode is not LiveMode.DRY_RUN:
-            raise ValueError("record: only a DRY_RUN session can be recorded for replay")
+        # what a replay cannot reproduce is refused here, not discovered as a divergence later.
+        # LIVE and safety-gated sessions are recorded too: the operator commands and the venue's
+        # own events (position snapshots, feed status, fill gaps) go into the recording
         if self.audit is None:
             raise ValueError("record: needs an audit section (the replay compares the audit logs)")
-        if self.safety is not None:
-            raise ValueError(
-                "record: the safety layer decides from wall time and operator commands, which a "
-                "replay cannot reproduce; record a DRY_RUN without a safety section"
-            )
         if self.dry_run is not None and self.dry_run.latency_ms != 0:
             raise ValueError(
                 "record: dry_run.latency_ms must be 0: NautilusTrader's sandbox venue processes "
