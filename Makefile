@@ -8,7 +8,7 @@ STAMP     := $(VENV)/.installed
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
                  if $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1; then command -v $$p || echo $$p; break; fi; done)
 
-.PHONY: demo test lint typecheck unit bench clean-venv services
+.PHONY: demo test lint typecheck unit bench clean-venv services chain-artifacts
 
 $(STAMP): pyproject.toml testkit/pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found" >&2; exit 1; }
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml testkit/pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]' -e ./testkit
 	@touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) chain-artifacts
 	$(VENV)/bin/nautilus-ext demo
 
 lint: $(STAMP)
@@ -34,7 +34,12 @@ services:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
-unit: $(STAMP) services
+# Anvil and the protocols' published bytecode from the npm registry (pinned by dist.integrity),
+# into ~/.cache/nautilus-ext/npm (outside git; NAUTILUS_EXT_CACHE moves it). Needs node + npm.
+chain-artifacts: $(STAMP)
+	$(PY) -m nautilus_ext_testkit.chain.artifacts
+
+unit: $(STAMP) services chain-artifacts
 	$(PY) -m pytest -q
 
 test: lint typecheck unit
