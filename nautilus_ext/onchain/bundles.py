@@ -18,6 +18,8 @@ from typing import Final
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.onchain.calculators.events import BundleStepEvent
 from nautilus_ext.onchain.calculators.events import OnchainEventType
+from nautilus_ext.onchain.chain import AAVE_V3_ERROR_CODES
+from nautilus_ext.onchain.chain import describe_revert
 from nautilus_ext.onchain.spells import Spell
 from nautilus_ext.onchain.spells import flash_borrow_and_cast
 
@@ -272,6 +274,8 @@ _REASON_STEPS: Final[tuple[tuple[str, tuple[StepKind, ...]], ...]] = (
     ("COLLATERAL_BALANCE_IS_ZERO", (StepKind.BORROW,)),
     ("LTV_VALIDATION_FAILED", (StepKind.BORROW, StepKind.WITHDRAW)),
     ("BORROWING_NOT_ENABLED", (StepKind.BORROW,)),
+    ("BORROW_CAP_EXCEEDED", (StepKind.BORROW,)),
+    ("SUPPLY_CAP_EXCEEDED", (StepKind.SUPPLY,)),
     ("INCONSISTENT_EMODE_CATEGORY", (StepKind.BORROW, StepKind.SET_EMODE)),
     ("HEALTH_FACTOR_LOWER_THAN_LIQUIDATION_THRESHOLD", (StepKind.WITHDRAW, StepKind.BORROW)),
     ("NOT_ENOUGH_AVAILABLE_USER_BALANCE", (StepKind.WITHDRAW,)),
@@ -288,6 +292,8 @@ def failing_step(bundle: AtomicBundle, reason: str) -> tuple[str, list[str]]:
     """
     Name the step a revert reason points at.
 
+    ``reason`` may be a protocol's error name or message, or AAVE v3's numeric error code.
+
     Returns
     -------
     tuple[str, list[str]]
@@ -295,6 +301,7 @@ def failing_step(bundle: AtomicBundle, reason: str) -> tuple[str, list[str]]:
         error) and every candidate label of the matching kinds.
     """
     labels = bundle.labels()
+    reason = AAVE_V3_ERROR_CODES.get(reason.strip(), reason)
     for needle, kinds in _REASON_STEPS:
         if needle.lower() in reason.lower():
             for kind in kinds:
@@ -333,6 +340,7 @@ __all__ = [
     "StepKind",
     "SwapBound",
     "TargetRange",
+    "describe_revert",
     "failing_step",
     "refuse_cowswap",
 ]

@@ -38,6 +38,32 @@ VENUE: Final[str] = "ONCHAIN"
 _REVERT_PREFIXES: Final[tuple[str, ...]] = ("execution reverted: ", "execution reverted")
 
 
+AAVE_V3_ERROR_CODES: Final[dict[str, str]] = {
+    "26": "INVALID_AMOUNT",
+    "27": "RESERVE_INACTIVE",
+    "28": "RESERVE_FROZEN",
+    "29": "RESERVE_PAUSED",
+    "30": "BORROWING_NOT_ENABLED",
+    "32": "NOT_ENOUGH_AVAILABLE_USER_BALANCE",
+    "34": "COLLATERAL_BALANCE_IS_ZERO",
+    "35": "HEALTH_FACTOR_LOWER_THAN_LIQUIDATION_THRESHOLD",
+    "36": "COLLATERAL_CANNOT_COVER_NEW_BORROW",
+    "39": "NO_DEBT_OF_SELECTED_TYPE",
+    "43": "UNDERLYING_BALANCE_ZERO",
+    "50": "BORROW_CAP_EXCEEDED",
+    "51": "SUPPLY_CAP_EXCEEDED",
+    "57": "LTV_VALIDATION_FAILED",
+    "58": "INCONSISTENT_EMODE_CATEGORY",
+}
+"""AAVE v3 (core-v3 1.19 ``Errors.sol``) reverts with these numeric strings, not the names."""
+
+
+def describe_revert(reason: str) -> str:
+    """A revert reason with AAVE v3's numeric code spelled out (``"36 (COLLATERAL_...)"``)."""
+    name = AAVE_V3_ERROR_CODES.get(reason.strip())
+    return f"{reason.strip()} ({name})" if name else reason
+
+
 def revert_reason(exc: BaseException) -> str:
     """Extract the revert reason string a node or eth-tester reported (best effort)."""
     text = str(exc.args[0]) if exc.args else str(exc)
@@ -73,7 +99,7 @@ def translate_exception(exc: BaseException, *, step: str) -> ExternalError:
     from web3.exceptions import Web3Exception
 
     if isinstance(exc, (TransactionFailed, ContractLogicError)):
-        reason = revert_reason(exc)
+        reason = describe_revert(revert_reason(exc))
         return TransactionReverted(
             f"{step} reverted: {reason}",
             venue=VENUE,
@@ -429,11 +455,13 @@ class ChainGateway:
 
 
 __all__ = [
+    "AAVE_V3_ERROR_CODES",
     "VENUE",
     "ChainGateway",
     "GateRelease",
     "TxReceipt",
     "buffered_gas_limit",
+    "describe_revert",
     "outstanding_releases",
     "released",
     "revert_reason",

@@ -27,6 +27,7 @@ from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.errors import TransactionReverted
 from nautilus_ext.onchain.bundles import AtomicBundle
 from nautilus_ext.onchain.bundles import StepKind
+from nautilus_ext.onchain.bundles import describe_revert
 from nautilus_ext.onchain.bundles import failing_step
 from nautilus_ext.onchain.bundles import refuse_cowswap
 from nautilus_ext.onchain.calculators.aave import AccountData
@@ -134,7 +135,7 @@ class AtomicBundleExecutor:
         return None if flash is None else self._c.config.token(flash.asset).address
 
     def _reverted(self, bundle: AtomicBundle, error: TransactionReverted) -> TransactionReverted:
-        reason = str(error.details.get("reason", error.message))
+        reason = describe_revert(str(error.details.get("reason", error.message)))
         step, candidates = failing_step(bundle, reason)
         return TransactionReverted(
             f"{bundle.kind} reverted at step {step}: {reason}; nothing was executed",

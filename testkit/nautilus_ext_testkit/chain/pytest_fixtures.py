@@ -1,7 +1,8 @@
 """
 Pytest fixtures for the on-chain suite (imported by the test conftests).
 
-Compile once (cached on disk), deploy once per session, isolate each test with an EVM snapshot.
+One Anvil per session, started from the dumped protocol world (deployed once and cached, see
+:mod:`nautilus_ext_testkit.chain.stack`); each test is isolated with an EVM snapshot.
 """
 
 from __future__ import annotations
@@ -37,9 +38,13 @@ def compiled_contracts(evm_cache_dir: Path) -> dict[str, CompiledContract]:
 
 
 @pytest.fixture(scope="session")
-def session_stack(evm_cache_dir: Path, compiled_contracts: dict[str, CompiledContract]) -> EvmStack:
-    """The stand-in protocol stack, deployed once per session."""
-    return deploy_stack(evm_cache_dir)
+def session_stack(evm_cache_dir: Path, compiled_contracts: dict[str, CompiledContract]) -> Iterator[EvmStack]:
+    """The protocol world on one Anvil per session (stopped at the end)."""
+    stack = deploy_stack(evm_cache_dir)
+    try:
+        yield stack
+    finally:
+        stack.close()
 
 
 @pytest.fixture
@@ -114,8 +119,9 @@ def dsa_holdings(stack: EvmStack) -> dict[str, int]:
     for name in ("a_weth", "a_weeth", "debt_weth", "debt_weeth"):
         out[f"scaled_{name}"] = c[name].functions.scaledBalanceOf(dsa).call()
     out["morpho_weth"] = c["weth"].functions.balanceOf(stack.config.morpho).call()
-    out["router_reserve0"] = c["router"].functions.reserve0().call()
-    out["router_reserve1"] = c["router"].functions.reserve1().call()
+    reserve0, reserve1, _ = c["pair_weeth_weth"].functions.getReserves().call()
+    out["pair_reserve0"] = reserve0
+    out["pair_reserve1"] = reserve1
     out["eeth_total_shares"] = c["eeth"].functions.getTotalShares().call()
     out["emode"] = c["pool"].functions.getUserEMode(dsa).call()
     return out

@@ -352,7 +352,7 @@ def test_a_loss_on_chain_kills_the_strategy(entered_stack: EvmStack, entered_cli
     # weETH's oracle price falls 2 %: ~95 weETH of collateral against a WETH debt loses equity
     oracle, weeth = stack.contracts["oracle"], stack.contracts["weeth"]
     price = int(oracle.functions.getAssetPrice(weeth.address).call())
-    stack.tx(oracle.functions.setAssetPrice(weeth.address, price * 98 // 100))
+    stack.set_asset_price(weeth.address, price * 98 // 100)
     bundle_gate.reconcile()
     pnl = bundle_gate.update_pnl()
     assert pnl is not None

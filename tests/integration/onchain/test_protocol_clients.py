@@ -123,7 +123,7 @@ def test_revert_and_bad_input_are_typed(stack: EvmStack, clients: OnchainClients
         aave.borrow(stack.user, "WETH", ETHER)
     assert caught.value.details == {
         "step": "borrow WETH",
-        "reason": "COLLATERAL_BALANCE_IS_ZERO",
+        "reason": "34 (COLLATERAL_BALANCE_IS_ZERO)",
     }
     with pytest.raises(InvalidOrder, match="not configured"):
         aave.supply(stack.user, "DOGE", 1)

@@ -23,6 +23,7 @@ from nautilus_ext.onchain.bundles import BundleKind
 from nautilus_ext.onchain.bundles import BundleStep
 from nautilus_ext.onchain.bundles import StepKind
 from nautilus_ext.onchain.bundles import TargetRange
+from nautilus_ext.onchain.bundles import describe_revert
 from nautilus_ext.onchain.bundles import failing_step
 from nautilus_ext.onchain.bundles import refuse_cowswap
 from nautilus_ext.onchain.chain import buffered_gas_limit
@@ -115,6 +116,18 @@ def test_failing_step_names_the_step_from_the_revert_reason() -> None:
     )
     assert failing_step(bundle, "amount-paid-less")[0] == "4:FLASH_REPAY WETH"
     assert failing_step(bundle, "something else") == ("unknown", [])
+
+
+def test_failing_step_reads_aave_v3_numeric_error_codes() -> None:
+    """The deployed AAVE v3 reverts with Errors.sol's numeric codes, not the constant names."""
+    bundle = _entry()
+    assert failing_step(bundle, "36") == ("3:BORROW WETH", ["3:BORROW WETH"])
+    assert failing_step(bundle, "34")[0] == "3:BORROW WETH"
+    assert describe_revert("36") == "36 (COLLATERAL_CANNOT_COVER_NEW_BORROW)"
+    assert describe_revert("51") == "51 (SUPPLY_CAP_EXCEEDED)"
+    assert describe_revert("Too much slippage") == "Too much slippage"
+    # a number that is not an AAVE code, or one inside other text, is not translated
+    assert failing_step(bundle, "360") == ("unknown", [])
 
 
 def test_cowswap_is_refused() -> None:
