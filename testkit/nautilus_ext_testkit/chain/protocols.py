@@ -191,7 +191,7 @@ class RuntimeComparison:
         Same length, and every differing byte lies where the artifact has a zero byte
         (an immutable slot).
     immutable_words : int
-        Distinct 32-byte windows that differ (immutables the constructor filled in).
+        Separate runs of differing bytes (immutables the constructor filled in).
     artifact_sha256 : str
         Hash of the artifact's runtime code.
     chain_masked_sha256 : str
@@ -210,7 +210,8 @@ def runtime_matches(chain_code: bytes, artifact: Artifact) -> RuntimeComparison:
     published = bytes.fromhex(artifact.deployed_bytecode.removeprefix("0x"))
     masked = bytearray(chain_code)
     ok = len(chain_code) == len(published)
-    windows: set[int] = set()
+    windows = 0
+    last = -64
     if ok:
         for i, (got, want) in enumerate(zip(chain_code, published, strict=True)):
             if got != want:
@@ -218,10 +219,12 @@ def runtime_matches(chain_code: bytes, artifact: Artifact) -> RuntimeComparison:
                     ok = False
                     break
                 masked[i] = 0
-                windows.add(i // 32)
+                if i - last >= 32:
+                    windows += 1
+                last = i
     return RuntimeComparison(
         matches=ok and bytes(masked) == published,
-        immutable_words=len(windows),
+        immutable_words=windows,
         artifact_sha256=hashlib.sha256(published).hexdigest(),
         chain_masked_sha256=hashlib.sha256(bytes(masked)).hexdigest(),
     )
