@@ -296,6 +296,10 @@ class ChainGateway:
         Allow writes without a release, for setting up a local stand-in chain (deploying and
         funding contracts in tests and demos): refused unless the node's chain id is a local
         one (:data:`LOCAL_CHAIN_IDS`).
+    max_fee_per_gas_wei : int, optional
+        Gas price cap. When the node's current gas price is above it, a write is refused with
+        ``RISK_BLOCKED`` (rule ``gas_price_cap``) before anything is signed; otherwise the
+        transaction carries ``maxFeePerGas`` = the cap, so it never pays more.
 
     Raises
     ------
@@ -303,7 +307,17 @@ class ChainGateway:
         If ``local_setup`` is asked for on a chain that is not local.
     """
 
-    def __init__(self, w3: Any, *, receipt_timeout_secs: float = 120.0, local_setup: bool = False) -> None:
+    def __init__(
+        self,
+        w3: Any,
+        *,
+        receipt_timeout_secs: float = 120.0,
+        local_setup: bool = False,
+        max_fee_per_gas_wei: int | None = None,
+    ) -> None:
+        if max_fee_per_gas_wei is not None and max_fee_per_gas_wei <= 0:
+            raise InvalidConfig(f"max_fee_per_gas_wei must be positive, got {max_fee_per_gas_wei}")
+        self._max_fee_per_gas_wei = max_fee_per_gas_wei
         self._w3 = w3
         self._receipt_timeout_secs = receipt_timeout_secs
         if local_setup:
@@ -381,17 +395,19 @@ class ChainGateway:
         Raises
         ------
         RiskBlocked
-            If no safety-gate release covers the transaction (rule ``not_released``).
+            If no safety-gate release covers the transaction (rule ``not_released``), or the
+            gas price is above the cap (rule ``gas_price_cap``).
         TransactionReverted
             If the simulation, the estimate or the mined transaction reverts.
         """
         if not self._local_setup:
             self._check_release(fn, step)
+        fees = self._fee_fields(step)
         if gas_limit is None:
             self.call(fn, step=step, sender=sender, value=value)
             gas_limit = buffered_gas_limit(self.estimate_gas(fn, step=step, sender=sender, value=value))
         try:
-            tx_hash = fn.transact({"from": sender, "value": value, "gas": gas_limit})
+            tx_hash = fn.transact({"from": sender, "value": value, "gas": gas_limit, **fees})
             receipt = self._w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self._receipt_timeout_secs)
         except Exception as e:
             raise translate_exception(e, step=step) from e
@@ -412,6 +428,29 @@ class ChainGateway:
             gas_limit=gas_limit,
             effective_gas_price=int(receipt.get("effectiveGasPrice", 0)),
         )
+
+    def _fee_fields(self, step: str) -> dict[str, int]:
+        # the gas price cap, checked before signing; the cap bounds what the transaction may pay
+        cap = self._max_fee_per_gas_wei
+        if cap is None:
+            return {}
+        try:
+            price = int(self._w3.eth.gas_price)
+            tip = int(self._w3.eth.max_priority_fee)
+        except Exception as e:
+            raise translate_exception(e, step=f"{step} gas price") from e
+        if price > cap:
+            raise RiskBlocked(
+                f"{step}: gas price {price} wei is above the cap {cap} wei; nothing was sent",
+                venue=VENUE,
+                details={
+                    "rule": "gas_price_cap",
+                    "step": step,
+                    "gas_price_wei": price,
+                    "max_fee_per_gas_wei": cap,
+                },
+            )
+        return {"maxFeePerGas": cap, "maxPriorityFeePerGas": min(tip, cap)}
 
     def _check_release(self, fn: Any, step: str) -> None:
         # before anything is signed: an outstanding minted token, spent now, covering this call

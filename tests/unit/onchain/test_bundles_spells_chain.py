@@ -224,3 +224,12 @@ def test_config_validation_rules_can_fail() -> None:
     with pytest.raises(KeyError, match="not configured"):
         _config().token("DAI")
     assert OnchainConfig.model_validate_json(_config().model_dump_json()) == _config()
+
+
+def test_a_non_positive_gas_price_cap_is_a_config_error() -> None:
+    from nautilus_ext.errors import InvalidConfig
+    from nautilus_ext.onchain.chain import ChainGateway
+
+    for bad in (0, -1):
+        with pytest.raises(InvalidConfig, match="max_fee_per_gas_wei must be positive"):
+            ChainGateway(object(), max_fee_per_gas_wei=bad)
