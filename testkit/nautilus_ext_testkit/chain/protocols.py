@@ -87,6 +87,11 @@ _PATHS: Final[dict[str, tuple[npm.NpmPackage, str]]] = {
         _AAVE + "protocol/tokenization/StableDebtToken.sol/StableDebtToken.json",
     ),
     "AaveOracle": (npm.AAVE_CORE_V3, _AAVE + "misc/AaveOracle.sol/AaveOracle.json"),
+    "InitializableImmutableAdminUpgradeabilityProxy": (
+        npm.AAVE_CORE_V3,
+        _AAVE + "protocol/libraries/aave-upgradeability/InitializableImmutableAdminUpgradeabilityProxy.sol/"
+        "InitializableImmutableAdminUpgradeabilityProxy.json",
+    ),
     "AaveProtocolDataProvider": (
         npm.AAVE_CORE_V3,
         _AAVE + "misc/AaveProtocolDataProvider.sol/AaveProtocolDataProvider.json",
@@ -98,6 +103,14 @@ _PATHS: Final[dict[str, tuple[npm.NpmPackage, str]]] = {
     "MintableERC20": (npm.AAVE_CORE_V3, _AAVE + "mocks/tokens/MintableERC20.sol/MintableERC20.json"),
     "Vault": (npm.BALANCER_V2_DEPLOYMENTS, "dist/tasks/20210418-vault/artifact/Vault.json"),
     "Authorizer": (npm.BALANCER_V2_DEPLOYMENTS, "dist/tasks/20210418-authorizer/artifact/Authorizer.json"),
+    "WeightedPoolFactory": (
+        npm.BALANCER_V2_DEPLOYMENTS,
+        "dist/tasks/20210418-weighted-pool/bytecode/WeightedPoolFactory.json",
+    ),
+    "WeightedPool": (
+        npm.BALANCER_V2_DEPLOYMENTS,
+        "dist/tasks/20210418-weighted-pool/bytecode/WeightedPool.json",
+    ),
     "GPv2Settlement": (npm.COW_CONTRACTS, "deployments/mainnet/GPv2Settlement.json"),
     "GPv2AllowListAuthentication": (
         npm.COW_CONTRACTS,
@@ -169,8 +182,9 @@ def load(name: str, libraries: dict[str, str] | None = None) -> Artifact:
     package, path = _PATHS[name]
     data = json.loads((npm.package_dir(package) / path).read_text())
     libs = libraries or {}
-    if "creationCode" in data:  # Balancer's bytecode/ files
+    if "creationCode" in data:  # Balancer's bytecode/ files: no runtime code published
         creation, runtime = _hex(data["creationCode"]), "0x"
+        data["abi"] = json.loads((npm.package_dir(package) / path.replace("/bytecode/", "/abi/")).read_text())
     elif "evm" in data:  # Uniswap V2's waffle build
         creation, runtime = _hex(data["evm"]["bytecode"]), _hex(data["evm"]["deployedBytecode"])
     else:

@@ -215,7 +215,7 @@ def _deploy_world(w3: Any, compiled: dict[str, CompiledContract], lst_rate: Deci
 
     deploy_morpho(d, weth, wsteth, lp, 5_000 * ETHER)
     deploy_uniswap(d, weth, lp)
-    deploy_balancer_and_cow(d, weth)
+    deploy_balancer_and_cow(d, weth, usdc, lp)
 
     # weETH/WETH Uniswap V2 liquidity at the LST's ETH rate (the connector's swap venue).
     send(eeth.functions.deposit(), sender=lp, value=3_000 * ETHER)
@@ -237,6 +237,7 @@ def _deploy_world(w3: Any, compiled: dict[str, CompiledContract], lst_rate: Deci
         "pair_weeth_weth",
         factory.functions.getPair(weeth.address, weth.address).call(),
         load("UniswapV2Pair").abi,
+        "UniswapV2Pair",
     )
     # WETH/USDC on V3 at two fee tiers, three positions each across ticks.
     usdc_per_weth = 3000 * 10**6  # raw USDC units per 1e18 wei

@@ -8,7 +8,8 @@ tokens behind proxies, an ETH-correlated e-mode category, reserve factors, suppl
 flash-loan premium), Uniswap V2 (factory, pair, Router02) and V3 (factory, pools at the 0.05 %
 and 0.3 % tiers, NonfungiblePositionManager liquidity across ticks, SwapRouter, QuoterV2),
 Morpho Blue (a WETH market with supplied liquidity, which is also its flash-loan liquidity),
-the Balancer V2 Vault (with its Authorizer) and CoW's GPv2Settlement (with its authenticator).
+the Balancer V2 Vault (with its Authorizer) and a 50/50 WETH/USDC weighted pool, and CoW's
+GPv2Settlement (with its authenticator).
 
 Stand-ins (Vyper, same ABIs as the protocols) remain only for Lido stETH/wstETH, EtherFi
 eETH/weETH and the Instadapp DSA with its connectors and flash aggregator: none of those has
@@ -22,6 +23,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 from typing import Final
+
+from eth_abi.abi import encode as abi_encode
+from web3.logs import DISCARD
 
 from nautilus_ext_testkit.chain.protocols import AAVE_POOL_LIBRARIES
 from nautilus_ext_testkit.chain.protocols import Artifact
@@ -79,7 +83,9 @@ class Deployer:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1:
             raise RuntimeError(f"deploying {artifact.name} as {key} reverted")
-        return self.at(key, receipt["contractAddress"], artifact.abi, artifact.name)
+        # runtime code is compared only where the package publishes it (not Balancer's bytecode/)
+        published = artifact.name if artifact.deployed_bytecode != "0x" else None
+        return self.at(key, receipt["contractAddress"], artifact.abi, published)
 
     def at(self, key: str, address: str, abi: list[dict[str, Any]], artifact: str | None = None) -> Any:
         """Register an existing address under ``key``."""
@@ -132,11 +138,12 @@ def deploy_aave_market(
     d.send(pool_impl.functions.initialize(provider.address))
     d.send(provider.functions.setPoolImpl(pool_impl.address))
     pool_art = load("Pool", libraries)
-    pool = d.at(f"{prefix}pool", provider.functions.getPool().call(), pool_art.abi)
+    proxy = "InitializableImmutableAdminUpgradeabilityProxy"
+    pool = d.at(f"{prefix}pool", provider.functions.getPool().call(), pool_art.abi, proxy)
     conf_impl = d.deploy(f"{prefix}configurator_impl", load("PoolConfigurator", libraries))
     d.send(provider.functions.setPoolConfiguratorImpl(conf_impl.address))
     configurator = d.at(
-        f"{prefix}configurator", provider.functions.getPoolConfigurator().call(), conf_impl.abi
+        f"{prefix}configurator", provider.functions.getPoolConfigurator().call(), conf_impl.abi, proxy
     )
     assets, sources = [], []
     for symbol, price in prices.items():
@@ -203,8 +210,8 @@ def deploy_aave_market(
         if spec.e_mode:
             d.send(configurator.functions.setAssetEModeCategory(token.address, spec.e_mode))
         reserve = pool.functions.getReserveData(token.address).call()
-        d.at(f"{prefix}a_{low}", reserve[8], a_impl.abi)
-        d.at(f"{prefix}debt_{low}", reserve[10], v_impl.abi)
+        d.at(f"{prefix}a_{low}", reserve[8], a_impl.abi, proxy)
+        d.at(f"{prefix}debt_{low}", reserve[10], v_impl.abi, proxy)
     return {k: v for k, v in d.contracts.items() if k.startswith(prefix)}
 
 
@@ -238,7 +245,7 @@ def add_v3_liquidity(
     price = price_b_per_a_wad if t0.address == token_a.address else WAD * WAD // price_b_per_a_wad
     d.send(factory.functions.createPool(t0.address, t1.address, fee))
     pool_address = factory.functions.getPool(t0.address, t1.address, fee).call()
-    pool = d.at(f"uniswap_v3_pool_{fee}", pool_address, load("UniswapV3Pool").abi)
+    pool = d.at(f"uniswap_v3_pool_{fee}", pool_address, load("UniswapV3Pool").abi, "UniswapV3Pool")
     d.send(pool.functions.initialize(sqrt_price_x96(price, WAD)))
     spacing = int(factory.functions.feeAmountTickSpacing(fee).call())
     tick = int(pool.functions.slot0().call()[1])
@@ -275,11 +282,37 @@ def deploy_morpho(d: Deployer, weth: Any, collateral: Any, lp: str, liquidity: i
     return morpho
 
 
-def deploy_balancer_and_cow(d: Deployer, weth: Any) -> None:
-    """The Balancer V2 Vault (with its Authorizer) and CoW's GPv2Settlement (with its authenticator)."""
+def deploy_balancer_and_cow(d: Deployer, weth: Any, usdc: Any, lp: str) -> None:
+    """
+    The Balancer V2 Vault (with its Authorizer) and a 50/50 WETH/USDC weighted pool joined by
+    ``lp``; CoW's GPv2Settlement (with its authenticator).
+    """
     owner = d.sender
     authorizer = d.deploy("balancer_authorizer", load("Authorizer"), owner)
     vault = d.deploy("balancer_vault", load("Vault"), authorizer.address, weth.address, 0, 0)
+    factory = d.deploy("balancer_weighted_pool_factory", load("WeightedPoolFactory"), vault.address)
+    tokens = sorted((weth, usdc), key=lambda t: int(t.address, 16))
+    receipt = d.send(
+        factory.functions.create(
+            "Balancer 50 WETH 50 USDC",
+            "B-50WETH-50USDC",
+            [t.address for t in tokens],
+            [WAD // 2] * 2,
+            3 * 10**15,
+            owner,
+        )
+    )
+    pool_address = factory.events.PoolCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["pool"]
+    pool = d.at("balancer_weighted_pool", pool_address, load("WeightedPool").abi)
+    pool_id = pool.functions.getPoolId().call()
+    amounts = [300 * WAD if t.address == weth.address else 900_000 * 10**6 for t in tokens]
+    for token in tokens:
+        d.send(token.functions.approve(vault.address, 2**256 - 1), sender=lp)
+    init = abi_encode(["uint256", "uint256[]"], [0, amounts])
+    d.send(
+        vault.functions.joinPool(pool_id, lp, lp, ([t.address for t in tokens], amounts, init, False)),
+        sender=lp,
+    )
     auth = d.deploy("cow_authenticator", load("GPv2AllowListAuthentication"))
     d.send(auth.functions.initializeManager(owner))
     d.deploy("cow_settlement", load("GPv2Settlement"), auth.address, vault.address)
@@ -302,6 +335,12 @@ REAL_PROTOCOL_KEYS: Final[tuple[str, ...]] = (
     "uniswap_v3_router",
     "uniswap_v3_quoter",
     "uniswap_v3_positions",
+    "uniswap_v3_pool_500",
+    "uniswap_v3_pool_3000",
+    "pair_weeth_weth",
+    "pool",
+    "a_weth",
+    "debt_weth",
     "morpho",
     "balancer_vault",
     "balancer_authorizer",
