@@ -319,6 +319,7 @@ def deploy_stack(cache_dir: Path, *, lst_rate: Decimal = Decimal("1.0634")) -> E
     from web3 import HTTPProvider
     from web3 import Web3
 
+    npm.fetch_all()  # a no-op once `make chain-artifacts` ran: pinned, verified, cached
     compiled = compile_contracts(cache_dir)
     key = _state_key() + ("" if lst_rate == Decimal("1.0634") else f"-{lst_rate}")
     state = npm.cache_root().parent / "anvil" / f"world-{key}.state.json"

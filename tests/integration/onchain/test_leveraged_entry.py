@@ -195,3 +195,21 @@ def test_leveraged_lending_entry(stack: EvmStack, clients: OnchainClients) -> No
     assert stack.contracts["a_weth"].functions.balanceOf(dsa).call() == 16 * ETHER
     assert stack.contracts["debt_weth"].functions.balanceOf(dsa).call() == 12 * ETHER
     assert result.ltv == Decimal("0.75")
+
+
+def test_real_aave_supply_cap_is_named_and_nothing_is_sent(stack: EvmStack, clients: OnchainClients) -> None:
+    """AAVE v3 caps a reserve's total supply (whole tokens); the real Pool reverts with code 51."""
+    _fund_dsa(stack, EQUITY)
+    weeth = stack.config.token("WEETH").address
+    stack.tx(stack.contracts["configurator"].functions.setSupplyCap(weeth, 50))
+    bundle = BundlePlanner(clients).leveraged_staking_entry(EQUITY, LAMBDA, protocol="ETHERFI")
+    nonce = stack.w3.eth.get_transaction_count(stack.user)
+    before = dsa_holdings(stack)
+    with pytest.raises(TransactionReverted) as caught:
+        AtomicBundleExecutor(clients, stack.user, gate=backtest_bundle_gate(clients)).execute(
+            bundle, timestamp_ns=1
+        )
+    assert caught.value.details["step"].endswith("SUPPLY WEETH")
+    assert caught.value.details["reason"] == "51 (SUPPLY_CAP_EXCEEDED)"
+    assert stack.w3.eth.get_transaction_count(stack.user) == nonce
+    assert dsa_holdings(stack) == before
