@@ -155,7 +155,7 @@ def _link(
     for refs in references.values():
         for lib, places in refs.items():
             if lib not in libraries:
-                raise KeyError(f"library {lib} not deployed")
+                raise KeyError(f"library {lib} not deployed")  # load(name) without libraries skips linking
             address = libraries[lib].lower().removeprefix("0x")
             for place in places:
                 start = 2 * place["start"]
@@ -166,6 +166,9 @@ def _link(
 def load(name: str, libraries: dict[str, str] | None = None) -> Artifact:
     """
     Read one artifact from the npm cache, linking ``libraries`` (name -> address) into it.
+
+    Without ``libraries`` a contract that links some keeps the placeholders (enough for its ABI;
+    deploying it fails).
 
     Morpho Blue (and its mocks) come from the solc-js output compiled at fetch time.
     """
@@ -181,7 +184,7 @@ def load(name: str, libraries: dict[str, str] | None = None) -> Artifact:
         )
     package, path = _PATHS[name]
     data = json.loads((npm.package_dir(package) / path).read_text())
-    libs = libraries or {}
+    libs = libraries
     if "creationCode" in data:  # Balancer's bytecode/ files: no runtime code published
         creation, runtime = _hex(data["creationCode"]), "0x"
         data["abi"] = json.loads((npm.package_dir(package) / path.replace("/bytecode/", "/abi/")).read_text())
@@ -189,8 +192,9 @@ def load(name: str, libraries: dict[str, str] | None = None) -> Artifact:
         creation, runtime = _hex(data["evm"]["bytecode"]), _hex(data["evm"]["deployedBytecode"])
     else:
         creation, runtime = _hex(data["bytecode"]), _hex(data["deployedBytecode"])
-    creation = _link(creation, data.get("linkReferences") or {}, libs)
-    runtime = _link(runtime, data.get("deployedLinkReferences") or {}, libs)
+    if libs is not None:  # without libraries (an ABI lookup) the code keeps its placeholders
+        creation = _link(creation, data.get("linkReferences") or {}, libs)
+        runtime = _link(runtime, data.get("deployedLinkReferences") or {}, libs)
     return Artifact(name, data["abi"], creation, runtime, f"{package.name}@{package.version}:{path}")
 
 
