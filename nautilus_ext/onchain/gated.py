@@ -401,6 +401,12 @@ class BundleGate:
         recorded when the receipt (or its absence) arrives.
         """
         dropped = [f"staged bundle {d[:16]}" for d in self._staged]
+        # withdraw their intents (and any confirmation) from the arming too: a kill while
+        # already in SAFE mode keeps the arm, and a confirmation made under it must not
+        # release the bundle after the kill
+        for staged in self._staged.values():
+            for order in staged.orders:
+                self._gate.arming.consume(intent_hash(order))
         self._staged.clear()
         for token in list(self._outstanding):
             if revoke_release(token):

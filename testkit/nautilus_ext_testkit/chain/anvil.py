@@ -9,8 +9,11 @@ milliseconds), waits until it answers JSON-RPC, exposes the Anvil-only RPCs the 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gzip
 import json
+import signal
 import socket
 import subprocess
 import time
@@ -25,6 +28,13 @@ from nautilus_ext_testkit.chain.artifacts import anvil_binary
 
 CHAIN_ID: Final[int] = 31337
 _START_TIMEOUT_S: Final[float] = 20.0
+_PR_SET_PDEATHSIG: Final[int] = 1
+
+
+def _die_with_parent() -> None:
+    # Linux: Anvil gets SIGTERM when the test process dies, even by SIGKILL (no orphan nodes)
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -72,7 +82,9 @@ class AnvilNode:
         if block_time is not None:
             args += ["--block-time", str(block_time)]
         started = time.perf_counter()
-        self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent
+        )
         self._wait_ready()
         self.start_seconds = time.perf_counter() - started
 

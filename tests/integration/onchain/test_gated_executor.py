@@ -268,6 +268,7 @@ def test_no_bundle_is_released_without_arm_and_matching_confirmation_nor_new_ris
     )
     @given(ops=st.lists(st.sampled_from(_OPS), max_size=16))
     # the paths random draws reach rarely, always run
+    @example(ops=["kill", "arm", "prepare_down", "kill", "release_down"])  # a kill in SAFE mode
     @example(ops=["kill", "arm", "prepare_up", "release_up", "prepare_down", "release_down"])
     @example(ops=["arm", "prepare_down", "stage_up", "release_up", "confirm_wrong", "release_down"])
     @example(ops=["arm", "prepare_up", "disarm", "arm", "release_up", "prepare_up", "release_up"])
