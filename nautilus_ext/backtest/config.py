@@ -90,6 +90,8 @@ class BacktestSpec(BaseModel):
     # transaction-cost analysis in the report: time bucket (seconds) and aggregate weighting
     tca_bucket_secs: int = Field(default=3600, gt=0)
     tca_weighting: Literal["QUANTITY", "NOTIONAL"] = "QUANTITY"
+    # funding-aware backtests: settle perp funding from the catalog's derivative_ticker data
+    settle_funding: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> Self:

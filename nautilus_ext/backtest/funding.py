@@ -304,6 +304,30 @@ def read_ledger(path: str | Path) -> list[FundingPayment]:
     return [FundingPayment.from_json(line) for line in file.read_text(encoding="utf-8").splitlines() if line]
 
 
+def funding_modules(spec: Any, instrument_ids: list[str], ledger_path: str) -> dict[str, list[Any]]:
+    """
+    Return the settlement modules per simulated venue name for a backtest spec.
+
+    A venue gets a module when the spec's (local) catalog holds ``derivative_ticker`` data for
+    at least one of its instruments; the spec's ``settle_funding: false`` turns this off.
+    """
+    if not getattr(spec, "settle_funding", True) or "://" in spec.catalog:
+        return {}
+    from nautilus_ext.catalogs.build import _folder
+    from nautilus_ext.catalogs.custom import TardisDerivativeTicker
+
+    root = Path(spec.catalog) / "data" / _folder(TardisDerivativeTicker)
+    by_venue: dict[str, list[str]] = {}
+    for iid in instrument_ids:
+        if (root / iid).is_dir():
+            by_venue.setdefault(iid.rsplit(".", 1)[1], []).append(iid)
+    start_ns, end_ns = (int(t.timestamp()) * 1_000_000_000 + t.microsecond * 1000 for t in (spec.start, spec.end))
+    return {
+        venue: [module_config(spec.catalog, iids, start_ns, end_ns, ledger_path)]
+        for venue, iids in by_venue.items()
+    }
+
+
 def module_config(
     catalog: str, instrument_ids: list[str], start_ns: int, end_ns: int, ledger_path: str
 ) -> Any:
@@ -329,6 +353,7 @@ __all__ = [
     "FundingSettlementConfig",
     "FundingSettlementModule",
     "funding_events_from_tickers",
+    "funding_modules",
     "funding_totals",
     "module_config",
     "read_catalog_funding_events",

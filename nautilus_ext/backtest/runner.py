@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from nautilus_ext.backtest.config import BacktestSpec
+from nautilus_ext.backtest.funding import FundingPayment
+from nautilus_ext.backtest.funding import funding_modules
+from nautilus_ext.backtest.funding import read_ledger
 from nautilus_ext.backtest.config import VenueSimSpec
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.execution.results import ExecutionResult
@@ -48,6 +51,8 @@ class BacktestOutcome:
     groups: list[GroupExecutionResult] = field(default_factory=list)
     events_processed: int = 0
     elapsed_secs: float = 0.0
+    # funding-aware backtests (nautilus_ext.backtest.funding): payments settled on perp positions
+    funding_payments: list[FundingPayment] = field(default_factory=list)
 
 
 def _catalog_fs(catalog: str) -> tuple[str, str | None]:
@@ -61,9 +66,13 @@ def build_run_config(
     registry: InstrumentRegistry,
     orders_file: str | None,
     exec_algorithms: list[Any] | None = None,
+    funding_ledger: str | None = None,
 ) -> Any:
     """
     Build the Nautilus ``BacktestRunConfig`` for a spec.
+
+    With ``funding_ledger`` set, every simulated venue whose perpetuals have funding data in the
+    catalog settles funding (:mod:`nautilus_ext.backtest.funding`) and logs payments there.
 
     Raises
     ------
@@ -98,6 +107,12 @@ def build_run_config(
             if name in nautilus_venues:
                 continue  # e.g. BINANCE-SPOT and BINANCE-FUTURES share one simulated BINANCE venue
             nautilus_venues[name] = _venue_config(name, sim)
+    if funding_ledger is not None:  # funding-aware backtests: one settlement module per venue
+        import msgspec
+
+        for name, modules in funding_modules(spec, instrument_ids, funding_ledger).items():
+            if name in nautilus_venues:
+                nautilus_venues[name] = msgspec.structs.replace(nautilus_venues[name], modules=modules)
     catalog, protocol = _catalog_fs(spec.catalog)
     # one data config per instrument and kind: the node checks book data per venue this way
     data = [
@@ -265,7 +280,8 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             local = mirror_to_local(spec.catalog, Path(tmp) / "catalog")
             log.info("mirrored %s to %s for the run", spec.catalog, local)
             run_spec = spec.model_copy(update={"catalog": str(local)})
-        config = build_run_config(run_spec, registry, orders_file, exec_algorithms)
+        ledger = str(Path(tmp) / "funding.jsonl")
+        config = build_run_config(run_spec, registry, orders_file, exec_algorithms, ledger)
         node = BacktestNode(configs=[config])
         started = time.perf_counter()
         run_results = node.run()
@@ -291,6 +307,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             groups=sorted(groups, key=lambda g: (g.ts_decision_ns, g.group_id)),
             events_processed=sum(r.iterations for r in run_results),
             elapsed_secs=elapsed,
+            funding_payments=read_ledger(ledger),
         )
         node.dispose()  # type: ignore[no-untyped-call]
     return outcome

@@ -20,9 +20,11 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from nautilus_ext.backtest.funding import FundingPayment
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.execution.results import GroupExecutionResult
+from nautilus_ext.reports.pnl import pnl_section
 from nautilus_ext.reports.tca import TcaAggregate
 from nautilus_ext.reports.tca import TcaReport
 from nautilus_ext.reports.tca import Weighting
@@ -412,6 +414,7 @@ def write_report(
     groups: list[GroupExecutionResult] | None = None,
     tca_bucket_secs: int = 3600,
     tca_weighting: Weighting = Weighting.QUANTITY,
+    funding_payments: list[FundingPayment] | None = None,
 ) -> Path:
     """
     Write the self-contained HTML report and return its path.
@@ -436,6 +439,9 @@ def write_report(
         Time bucket of the transaction-cost analysis, in seconds.
     tca_weighting : Weighting, default QUANTITY
         How TCA aggregates weight orders.
+    funding_payments : list[FundingPayment], optional
+        Funding settled on perp positions (funding-aware backtests): the report shows trading
+        PnL, fees and funding PnL apart, and every payment.
 
     Raises
     ------
@@ -486,6 +492,7 @@ def write_report(
         ]
         rows = positions_report.reset_index()[cols].astype(str).to_dict("records")
         parts += ["<h2>Positions</h2>", _table(rows, cols)]
+    parts += pnl_section(positions_report, summary["fees"], funding_payments or [])  # funding-aware
     if groups:
         parts += ["<h2 id='groups'>Atomic groups</h2>", _table([g.summary() for g in groups], GROUP_COLUMNS)]
     parts += tca_section(tca)
