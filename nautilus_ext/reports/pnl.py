@@ -47,7 +47,7 @@ def pnl_breakdown(
             {
                 "currency": ccy,
                 "trading PnL (realised, after fees)": str(trading.get(ccy, Decimal(0))),
-                "fees": str(fees.get(ccy, Decimal(0))),
+                "fees paid": str(fees.get(ccy, Decimal(0))),
                 "funding PnL": str(funding.get(ccy, Decimal(0))),
             }
         )
