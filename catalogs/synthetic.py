@@ -301,7 +301,8 @@ def derivative_ticker(
 
     One row every ``every_secs``. The index is the common mid, the mark the venue's mid (common
     mid times the venue's mean basis). The funding rate per interval is an AR(1) around
-    ``funding_bps`` (std 0.4 bp, half-life 4 h: funding moves slowly), rounded to 1e-8 like the venues;
+    ``funding_bps`` (std 0.4 bp per 8 h of interval, half-life 4 h: funding moves slowly), rounded
+    to 1e-8 like the venues;
     ``funding_timestamp`` is the next multiple of the interval (UTC epoch-aligned, as Binance,
     Bybit and OKX schedule 8 h funding), in microseconds like Tardis.
     """
@@ -314,9 +315,10 @@ def derivative_ticker(
     index = common_mid[idx]
     mark = index * (1.0 + venue.basis_bps * 1e-4)
     phi = 0.5 ** (every_secs / 14_400.0)
-    noise = rng.normal(0.0, 0.4 * np.sqrt(1.0 - phi**2), size=n)
+    scale = 0.4 * venue.funding_interval_hours / 8.0  # the same APR noise whatever the interval
+    noise = rng.normal(0.0, scale * np.sqrt(1.0 - phi**2), size=n)
     dev = np.empty(n)
-    dev[0] = noise[0]
+    dev[0] = noise[0] / np.sqrt(1.0 - phi**2)  # the stationary spread from the start
     for i in range(1, n):
         dev[i] = phi * dev[i - 1] + noise[i]
     rate_e8 = np.round((venue.funding_bps + dev) * 1e4).astype(np.int64)  # bps -> 1e-8 units
