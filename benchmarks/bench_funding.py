@@ -128,7 +128,8 @@ def write_throughput(url: str, venues: int, symbols: int, rounds: int) -> tuple[
 def _postgres() -> Any:
     path = Path(__file__).resolve().parents[1] / "tests" / "support" / "postgres.py"
     spec = importlib.util.spec_from_file_location("nautilus_ext_bench_postgres", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -168,14 +169,20 @@ def main() -> None:
             repo.upsert_rates(latest)
             finder = OpportunityFinder(repo, quote_prices=QUOTE_PRICES)
             p50, p99, mean, _ = _time_calls(lambda: finder.find(criteria, now_ns=T0), args.calls)
-            print(f"  {'over the SQLite store':<28} p50 {p50:9.2f} ms   p99 {p99:9.2f} ms   mean {mean:9.2f} ms")
+            print(
+                f"  {'over the SQLite store':<28} p50 {p50:9.2f} ms   p99 {p99:9.2f} ms   mean {mean:9.2f} ms"
+            )
         finally:
             database.close()
 
         n = args.venues * args.symbols
         print(f"store writes: {args.rounds} polls x {n} rates (one transaction per poll)")
         print(f"  {'backend':<12} {'insert rates/s':>16} {'re-upsert rates/s':>18} {'rows':>8}")
-        results = {"SQLite file": write_throughput(f"sqlite:///{tmp}/writes.db", args.venues, args.symbols, args.rounds)}
+        results = {
+            "SQLite file": write_throughput(
+                f"sqlite:///{tmp}/writes.db", args.venues, args.symbols, args.rounds
+            )
+        }
         if not args.no_postgres:
             with _postgres().running_postgres() as url:
                 results["PostgreSQL"] = write_throughput(url, args.venues, args.symbols, args.rounds)

@@ -73,7 +73,12 @@ class SyntheticVenue:
 
 DEMO_VENUES: Final = (
     SyntheticVenue(
-        "binance-futures", "BTCUSDT", basis_bps=0.0, typical_size=0.8, funding_interval_hours=8, funding_bps=1.0
+        "binance-futures",
+        "BTCUSDT",
+        basis_bps=0.0,
+        typical_size=0.8,
+        funding_interval_hours=8,
+        funding_bps=1.0,
     ),
     SyntheticVenue(
         "bybit", "BTCUSDT", basis_bps=1.5, typical_size=0.5, funding_interval_hours=8, funding_bps=2.5

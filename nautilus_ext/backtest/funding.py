@@ -136,8 +136,8 @@ def read_catalog_funding_events(
     """
     import pyarrow.dataset as ds
 
-    from nautilus_ext.catalogs.custom import TardisDerivativeTicker
     from nautilus_ext.catalogs.build import _folder
+    from nautilus_ext.catalogs.custom import TardisDerivativeTicker
 
     root = Path(catalog) / "data" / _folder(TardisDerivativeTicker)
     rows: list[dict[str, Any]] = []
@@ -170,7 +170,7 @@ class FundingSettlementConfig(SimulationModuleConfig, frozen=True):
     """
 
     catalog_path: str | None = None
-    instrument_ids: list[str] = []
+    instrument_ids: tuple[str, ...] = ()
     start_ns: int = 0
     end_ns: int = 2**63 - 1
     ledger_path: str | None = None
@@ -188,9 +188,7 @@ class FundingSettlementModule(SimulationModule):  # type: ignore[misc]
         Funding events to settle; by default they are read from ``config.catalog_path``.
     """
 
-    def __init__(
-        self, config: FundingSettlementConfig, events: list[FundingEvent] | None = None
-    ) -> None:
+    def __init__(self, config: FundingSettlementConfig, events: list[FundingEvent] | None = None) -> None:
         super().__init__(config)
         self._config = config
         self._given = events
@@ -278,9 +276,7 @@ class FundingSettlementModule(SimulationModule):  # type: ignore[misc]
     def log_diagnostics(self, logger: Any) -> None:
         """Log the funding totals per currency."""
         totals = funding_totals(self.payments)
-        logger.info(
-            "Funding (totals): " + (", ".join(f"{v} {c}" for c, v in totals.items()) or "none")
-        )
+        logger.info("Funding (totals): " + (", ".join(f"{v} {c}" for c, v in totals.items()) or "none"))
 
     def reset(self) -> None:
         """Forget settled payments and start again from the first event."""
@@ -321,7 +317,9 @@ def funding_modules(spec: Any, instrument_ids: list[str], ledger_path: str) -> d
     for iid in instrument_ids:
         if (root / iid).is_dir():
             by_venue.setdefault(iid.rsplit(".", 1)[1], []).append(iid)
-    start_ns, end_ns = (int(t.timestamp()) * 1_000_000_000 + t.microsecond * 1000 for t in (spec.start, spec.end))
+    start_ns, end_ns = (
+        int(t.timestamp()) * 1_000_000_000 + t.microsecond * 1000 for t in (spec.start, spec.end)
+    )
     return {
         venue: [module_config(spec.catalog, iids, start_ns, end_ns, ledger_path)]
         for venue, iids in by_venue.items()

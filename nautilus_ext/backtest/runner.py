@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from nautilus_ext.backtest.config import BacktestSpec
+from nautilus_ext.backtest.config import VenueSimSpec
 from nautilus_ext.backtest.funding import FundingPayment
 from nautilus_ext.backtest.funding import funding_modules
 from nautilus_ext.backtest.funding import read_ledger
-from nautilus_ext.backtest.config import VenueSimSpec
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import GroupExecutionResult

@@ -106,9 +106,17 @@ def render_table(opportunities: list[Any]) -> str:
         for i, o in enumerate(opportunities, 1)
     ]
     widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
-    lines = ["  ".join(h.ljust(w) if c == 1 else h.rjust(w) for c, (h, w) in enumerate(zip(header, widths, strict=True)))]
+    lines = [
+        "  ".join(
+            h.ljust(w) if c == 1 else h.rjust(w) for c, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    ]
     for r in rows:
-        lines.append("  ".join(v.ljust(w) if c == 1 else v.rjust(w) for c, (v, w) in enumerate(zip(r, widths, strict=True))))
+        lines.append(
+            "  ".join(
+                v.ljust(w) if c == 1 else v.rjust(w) for c, (v, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
     return "\n".join(lines)
 
 
@@ -139,7 +147,8 @@ def opportunities(
 
     try:
         size, hours = _decimal("size-usd", size_usd), _decimal("holding-hours", holding_hours)
-        assert size is not None and hours is not None
+        assert size is not None
+        assert hours is not None
         criteria = OpportunityFilter(
             size_usd=size,
             holding_hours=hours,

@@ -54,9 +54,7 @@ def pnl_breakdown(
     return rows
 
 
-def pnl_section(
-    positions_report: Any, fees: dict[str, Decimal], payments: list[FundingPayment]
-) -> list[str]:
+def pnl_section(positions_report: Any, fees: dict[str, Decimal], payments: list[FundingPayment]) -> list[str]:
     """Return the HTML of the PnL breakdown and the funding payments table."""
 
     def table(rows: list[dict[str, str]]) -> str:

@@ -64,7 +64,9 @@ def _spec(root: Path, side: str, settle: bool = True) -> BacktestSpec:
 def test_held_perp_pays_three_fundings(catalog: Path, side: str, sign: int) -> None:
     spec = _spec(catalog, side)
     start_ns = int(spec.start.timestamp()) * 10**9
-    events, _ = read_catalog_funding_events(str(catalog / "catalog"), [IID], start_ns, start_ns + 25 * 3600 * 10**9)
+    events, _ = read_catalog_funding_events(
+        str(catalog / "catalog"), [IID], start_ns, start_ns + 25 * 3600 * 10**9
+    )
     hours = [(e.ts_ns - start_ns) // (3600 * 10**9) for e in events]
     assert hours == [8, 16, 24]
     outcome, report = run_and_report(spec)

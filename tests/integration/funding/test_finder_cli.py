@@ -1,4 +1,4 @@
-"""``funding opportunities`` and ``funding serve`` over a real SQLite store (serve: a real uvicorn process)."""
+"""``funding opportunities`` and ``funding serve`` over a SQLite store (serve: a real uvicorn process)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ from nautilus_ext.persistence.repository import FundingRepository
 T0 = 1_735_689_600 * 1_000_000_000
 ROOT = Path(__file__).resolve().parents[3]
 # the funding sub-app as the lead wires it: a typer app with register() applied
-_LAUNCH = "import typer; from nautilus_ext.funding.finder_cli import register; a = typer.Typer(); register(a); a()"
+_LAUNCH = (
+    "import typer; from nautilus_ext.funding.finder_cli import register; a = typer.Typer(); register(a); a()"
+)
 
 
 def _sample(venue: str, base: str, rate: str, interval: int) -> FundingRateSample:
@@ -71,11 +73,25 @@ def test_opportunities_table_ranked(store: str) -> None:
     result = CliRunner().invoke(_app(), ["opportunities", "--db", store])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["#", "pair", "(long", "/", "short)", "div", "APR", "costs", "break-even", "h", "net", "APR"]
+    assert lines[0].split() == [
+        "#",
+        "pair",
+        "(long",
+        "/",
+        "short)",
+        "div",
+        "APR",
+        "costs",
+        "break-even",
+        "h",
+        "net",
+        "APR",
+    ]
     # BTC: long Bybit (-0.00008/8h) short Binance (0.0008/8h): 0.00011/h = 96.36% APR gross;
     # fees 2 x (0.00055 + 0.0005) = 21 bp, break-even 0.0021 / 0.00011 = 19.1 h
     assert "BTC: BYBIT / BINANCE" in lines[1]
-    assert "96.36%" in lines[1] and "21.00 bp" in lines[1] and "19.1" in lines[1]
+    for figure in ("96.36%", "21.00 bp", "19.1"):
+        assert figure in lines[1]
     assert "ETH: BYBIT / BINANCE" in lines[2]
 
 
@@ -115,7 +131,8 @@ def test_opportunities_bad_input(store: str, args: list[str], message: str) -> N
     result = CliRunner().invoke(_app(), argv)
     assert result.exit_code == 2
     assert message in result.output
-    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # a typed exit
 
 
 def _free_port() -> int:

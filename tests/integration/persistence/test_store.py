@@ -89,6 +89,17 @@ def test_recollecting_the_same_timestamp_never_duplicates(database: Database) ->
     assert history[0].rate == Decimal("0.0002")  # the re-collected value replaced the first
 
 
+def test_a_key_repeated_in_one_write_keeps_its_last_sample(database: Database) -> None:
+    repo = FundingRepository(database)
+    written = repo.upsert_rates([_sample(rate="0.0001"), _sample(ts_ns=T0 + HOUR), _sample(rate="0.0003")])
+    assert written == 3
+    assert repo.count() == 2
+    assert [s.rate for s in repo.history("BINANCE", "BTC")] == [
+        Decimal("0.0003"),
+        Decimal("0.000123456789012345"),
+    ]
+
+
 def test_usdt_and_usdc_perps_of_one_venue_are_kept_apart(database: Database) -> None:
     repo = FundingRepository(database)
     usdc = _sample(quote="USDC", instrument_key="BINANCE:PERPETUAL:BTC-USDC@LIN", rate="-0.0001")

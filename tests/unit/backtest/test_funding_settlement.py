@@ -131,10 +131,34 @@ def test_no_payment_after_the_position_is_closed(tmp_path: object) -> None:
 def test_events_from_tardis_ticker_rows() -> None:
     f1, f2 = T0 + 8 * HOUR, T0 + 16 * HOUR
     rows = [
-        {"instrument_id": IID, "ts_event": T0, "funding_rate": "0.0001", "funding_timestamp": f1, "mark_price": "100"},
-        {"instrument_id": IID, "ts_event": f1 - 1, "funding_rate": "0.0002", "funding_timestamp": f1, "mark_price": "101"},
-        {"instrument_id": IID, "ts_event": f1, "funding_rate": "0.0003", "funding_timestamp": f2, "mark_price": "102"},
-        {"instrument_id": IID, "ts_event": f1 + 5, "funding_rate": "0.0004", "funding_timestamp": None, "mark_price": None},
+        {
+            "instrument_id": IID,
+            "ts_event": T0,
+            "funding_rate": "0.0001",
+            "funding_timestamp": f1,
+            "mark_price": "100",
+        },
+        {
+            "instrument_id": IID,
+            "ts_event": f1 - 1,
+            "funding_rate": "0.0002",
+            "funding_timestamp": f1,
+            "mark_price": "101",
+        },
+        {
+            "instrument_id": IID,
+            "ts_event": f1,
+            "funding_rate": "0.0003",
+            "funding_timestamp": f2,
+            "mark_price": "102",
+        },
+        {
+            "instrument_id": IID,
+            "ts_event": f1 + 5,
+            "funding_rate": "0.0004",
+            "funding_timestamp": None,
+            "mark_price": None,
+        },
     ]
     events, skipped = funding_events_from_tickers(rows)
     # f1 takes the last rate published before it and the mark at or before it
@@ -148,6 +172,8 @@ def test_events_from_tardis_ticker_rows() -> None:
 
 
 def test_totals_and_json_round_trip() -> None:
-    p = FundingPayment(IID, "P-1", 5, Decimal("-0.5"), Decimal("100"), Decimal("0.001"), Decimal("0.05"), "USDT")
+    p = FundingPayment(
+        IID, "P-1", 5, Decimal("-0.5"), Decimal("100"), Decimal("0.001"), Decimal("0.05"), "USDT"
+    )
     assert FundingPayment.from_json(p.to_json()) == p
     assert funding_totals([p, p]) == {"USDT": Decimal("0.10")}

@@ -23,17 +23,28 @@ INTERVAL_US = 8 * 3_600_000_000
 
 
 def test_perps_get_tickers_with_diverging_rates(tmp_path: Path) -> None:
-    files = write_synthetic_tardis(tmp_path, venues=PERPS, hours=10, book_updates_per_sec=0.1, trades_per_sec=0.05)
+    files = write_synthetic_tardis(
+        tmp_path, venues=PERPS, hours=10, book_updates_per_sec=0.1, trades_per_sec=0.05
+    )
     means = {}
     for stem, kinds in files.items():
         scan = scan_tardis_csv(kinds["derivative_ticker"])
         assert scan.kind == "derivative_ticker"
-        t = pacsv.read_csv(kinds["derivative_ticker"], convert_options=pacsv.ConvertOptions(strings_can_be_null=False, column_types={"funding_rate": "string", "mark_price": "string", "index_price": "string"}))
+        t = pacsv.read_csv(
+            kinds["derivative_ticker"],
+            convert_options=pacsv.ConvertOptions(
+                strings_can_be_null=False,
+                column_types={"funding_rate": "string", "mark_price": "string", "index_price": "string"},
+            ),
+        )
         ts = t.column("timestamp").to_pylist()
         funding_ts = t.column("funding_timestamp").to_pylist()
         assert ts[0] == int(DEFAULT_START.timestamp() * 1e6)
         # the next epoch-aligned 8 h boundary, strictly after the row
-        assert all(f > x and f % INTERVAL_US == 0 and f - x <= INTERVAL_US for x, f in zip(ts, funding_ts, strict=True))
+        assert all(
+            f > x and f % INTERVAL_US == 0 and f - x <= INTERVAL_US
+            for x, f in zip(ts, funding_ts, strict=True)
+        )
         rates = [Decimal(r) for r in t.column("funding_rate").to_pylist()]
         assert all(r == r.quantize(Decimal("1e-8")) for r in rates)
         means[stem] = sum(rates) / len(rates)
