@@ -152,6 +152,9 @@ def read_catalog_funding_events(
     return [e for e in events if start_ns < e.ts_ns <= end_ns], skipped
 
 
+_NEVER = 2**64
+
+
 class FundingSettlementConfig(SimulationModuleConfig, frozen=True):
     """
     Configuration of :class:`FundingSettlementModule`.
@@ -194,6 +197,7 @@ class FundingSettlementModule(SimulationModule):  # type: ignore[misc]
         self._given = events
         self._events: list[FundingEvent] = []
         self._next = 0
+        self._due_ns = _NEVER  # time of the next unsettled event: the per-data check is one compare
         self.payments: list[FundingPayment] = []
         self.skipped_no_mark = 0
         self.skipped_no_instrument = 0
@@ -216,6 +220,7 @@ class FundingSettlementModule(SimulationModule):  # type: ignore[misc]
             key=lambda e: (e.ts_ns, e.instrument_id),
         )
         self._next = 0
+        self._due_ns = self._events[0].ts_ns if self._events else _NEVER
 
     @property
     def events(self) -> list[FundingEvent]:
@@ -224,16 +229,19 @@ class FundingSettlementModule(SimulationModule):  # type: ignore[misc]
 
     def pre_process(self, data: Any) -> None:
         """Settle funding due before ``data`` changes the book (and can trigger fills)."""
-        self._settle_due(int(data.ts_init))
+        if data.ts_init >= self._due_ns:
+            self._settle_due(int(data.ts_init))
 
     def process(self, ts_now: int) -> None:
         """Settle every funding time at or before ``ts_now`` not yet settled."""
-        self._settle_due(int(ts_now))
+        if ts_now >= self._due_ns:
+            self._settle_due(int(ts_now))
 
     def _settle_due(self, ts_now: int) -> None:
         while self._next < len(self._events) and self._events[self._next].ts_ns <= ts_now:
             self._settle(self._events[self._next])
             self._next += 1
+        self._due_ns = self._events[self._next].ts_ns if self._next < len(self._events) else _NEVER
 
     def _settle(self, event: FundingEvent) -> None:
         from nautilus_trader.model.identifiers import InstrumentId
@@ -266,6 +274,13 @@ class FundingSettlementModule(SimulationModule):  # type: ignore[misc]
                 amount=amount,
                 currency=currency.code,
             )
+            account = self.exchange.cache.account_for_venue(self.exchange.id)
+            if amount != 0 and (account is None or account.balance(currency) is None):
+                # adjust_account would log and drop it: the run would show a payment it never booked
+                raise InvalidConfig(
+                    f"funding settlement: venue {self.exchange.id} has no {currency.code} balance "
+                    f"to settle {event.instrument_id} funding in; add one to starting_balances"
+                )
             self.payments.append(payment)
             if self._config.ledger_path is not None:
                 with open(self._config.ledger_path, "a", encoding="utf-8") as ledger:
@@ -281,6 +296,7 @@ class FundingSettlementModule(SimulationModule):  # type: ignore[misc]
     def reset(self) -> None:
         """Forget settled payments and start again from the first event."""
         self._next = 0
+        self._due_ns = self._events[0].ts_ns if self._events else _NEVER
         self.payments = []
 
 

@@ -177,3 +177,59 @@ def test_totals_and_json_round_trip() -> None:
     )
     assert FundingPayment.from_json(p.to_json()) == p
     assert funding_totals([p, p]) == {"USDT": Decimal("0.10")}
+
+
+def test_inverse_perp_settles_in_base_currency() -> None:
+    from nautilus_trader.model.currencies import BTC
+
+    inverse = TestInstrumentProvider.xbtusd_bitmex()
+    event = FundingEvent(str(inverse.id), T0 + 8 * HOUR, Decimal("0.0001"), Decimal("40000"))
+
+    def run(balances: list[Money]) -> FundingSettlementModule:
+        engine = BacktestEngine(BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True)))
+        module = FundingSettlementModule(FundingSettlementConfig(), events=[event])
+        engine.add_venue(
+            Venue("BITMEX"),
+            oms_type=OmsType.NETTING,
+            account_type=AccountType.MARGIN,
+            starting_balances=balances,
+            base_currency=None,
+            book_type=BookType.L1_MBP,
+            modules=[module],
+        )
+        engine.add_instrument(inverse)
+        engine.add_data(
+            [
+                QuoteTick(
+                    inverse.id,
+                    Price.from_str("40000.0"),
+                    Price.from_str("40000.5"),
+                    Quantity.from_str("100000"),
+                    Quantity.from_str("100000"),
+                    T0 + i * HOUR,
+                    T0 + i * HOUR,
+                )
+                for i in range(1, 10)
+            ]
+        )
+
+        class _Buy(Strategy):  # type: ignore[misc]
+            def on_start(self) -> None:
+                self.subscribe_quote_ticks(inverse.id)
+
+            def on_quote_tick(self, tick: QuoteTick) -> None:
+                if not self.cache.orders():
+                    self.submit_order(
+                        self.order_factory.market(inverse.id, OrderSide.BUY, Quantity.from_int(1000))
+                    )
+
+        engine.add_strategy(_Buy())
+        try:
+            engine.run()
+        finally:
+            engine.dispose()
+        return module
+
+    module = run([Money(1, BTC)])
+    # 1000 contracts x 1 USD: -(1000 x 0.0001 / 40000) BTC
+    assert [(p.amount, p.currency) for p in module.payments] == [(Decimal("-0.00000250"), "BTC")]
