@@ -17,6 +17,7 @@ import ipaddress
 import json
 from decimal import Decimal
 from decimal import InvalidOperation
+from pathlib import Path
 from typing import Annotated
 from typing import Any
 
@@ -66,6 +67,30 @@ def _quote_prices(items: list[str]) -> dict[str, Decimal]:
             raise InvalidConfig(f"--quote-price: the USD price of {code.strip()} must be > 0")
         prices[code.strip().upper()] = value
     return prices
+
+
+def _open_store(db: str | None) -> Any:
+    """Open an existing store: a read command never creates an empty SQLite file by mistake."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from nautilus_ext.persistence import Database
+    from nautilus_ext.persistence import default_url
+    from nautilus_ext.persistence import render_url
+
+    url = db or default_url()
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        parsed = None  # Database.open names the problem
+    if parsed is not None and parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if path and path != ":memory:" and not Path(path).expanduser().is_file():
+            raise InvalidConfig(
+                f"store {render_url(url)} does not exist: fill it first (nautilus-ext funding collect "
+                "or backfill), or pass --db"
+            )
+    return Database.open(url)
 
 
 def _pct(value: Decimal, places: str = "0.01") -> str:
@@ -142,7 +167,6 @@ def opportunities(
     """Print the ranked cross-venue funding opportunities in the store, after costs."""
     from nautilus_ext.funding.finder import OpportunityFilter
     from nautilus_ext.funding.finder import OpportunityFinder
-    from nautilus_ext.persistence import Database
     from nautilus_ext.persistence.repository import FundingRepository
 
     try:
@@ -164,7 +188,7 @@ def opportunities(
             limit=limit,
         )
         prices = _quote_prices(quote_price or [])
-        database = Database.open(db)
+        database = _open_store(db)
         try:
             result = OpportunityFinder(FundingRepository(database), quote_prices=prices).find(criteria)
         finally:
@@ -211,7 +235,6 @@ def serve(
     import uvicorn
 
     from nautilus_ext.funding.api import create_app
-    from nautilus_ext.persistence import Database
     from nautilus_ext.persistence.repository import FundingRepository
 
     try:
@@ -222,7 +245,7 @@ def serve(
                 pass
         except OSError as e:
             raise InvalidConfig(f"--port {port}: cannot bind {host}:{port} ({e.strerror})") from None
-        database = Database.open(db)
+        database = _open_store(db)
     except NautilusExtError as e:
         raise _fail(e) from None
     try:

@@ -124,13 +124,16 @@ def test_opportunities_json_and_filters(store: str) -> None:
         (["--venues", " , "], "--venues: give at least one"),
         (["--db", "mysql://x/y"], "is not one of"),
         (["--db", "sqlite:////no/such/dir/x.db"], "does not exist"),
+        (["--db", "sqlite:////tmp/nautilus-ext-no-such-store.db"], "fill it first"),
+        (["--db", "postgresql://u:secret@127.0.0.1:1/x"], "cannot connect"),
     ],
 )
 def test_opportunities_bad_input(store: str, args: list[str], message: str) -> None:
     argv = ["opportunities", *(["--db", store] if "--db" not in args else []), *args]
     result = CliRunner().invoke(_app(), argv)
-    assert result.exit_code == 2
+    assert result.exit_code == (3 if message == "cannot connect" else 2)
     assert message in result.output
+    assert "secret" not in result.output
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)  # a typed exit
 
@@ -180,10 +183,12 @@ def test_serve_answers_health(store: str) -> None:
         (["--host", "0.0.0.0"], "loopback address only"),
         (["--port", "70000"], "65535"),
         (["--quote-price", "X=y"], "is not a number"),
+        (["--db", "sqlite:////tmp/nautilus-ext-no-such-store.db"], "fill it first"),
     ],
 )
 def test_serve_bad_input(store: str, args: list[str], message: str) -> None:
-    result = CliRunner().invoke(_app(), ["serve", "--db", store, *args])
+    argv = ["serve", *(["--db", store] if "--db" not in args else []), *args]
+    result = CliRunner().invoke(_app(), argv)
     assert result.exit_code == 2
     assert message in result.output
 
