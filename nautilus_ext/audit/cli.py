@@ -18,6 +18,8 @@ import typer
 
 from nautilus_ext.audit.compaction import compact_day
 from nautilus_ext.audit.compaction import verify_compacted
+from nautilus_ext.audit.comparator import DEFAULT_IGNORED_FIELDS
+from nautilus_ext.audit.comparator import compare_logs
 from nautilus_ext.audit.lineage import show as show_lineage
 from nautilus_ext.audit.records import verify_log
 from nautilus_ext.audit.reports import incident_report
@@ -26,8 +28,6 @@ from nautilus_ext.audit.reports import render_daily_html
 from nautilus_ext.audit.reports import summarize_day
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.replay.comparator import DEFAULT_IGNORED_FIELDS
-from nautilus_ext.replay.comparator import compare_logs
 
 app = typer.Typer(
     name="audit",

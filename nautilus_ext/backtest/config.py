@@ -24,6 +24,8 @@ from nautilus_ext.errors import describe_yaml_error
 DataKind = Literal["order_book_deltas", "trade_ticks", "quote_ticks"]
 _DEFAULT_DATA: tuple[DataKind, ...] = ("order_book_deltas", "trade_ticks")
 NonNegativeMs = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+# a recorded run keeps its spec beside its audit log under this name (REPLAY re-runs it)
+RUN_FILE = "run.json"
 
 
 class LatencySpec(BaseModel):
@@ -135,3 +137,29 @@ class BacktestSpec(BaseModel):
             return cls.model_validate(raw)
         except ValidationError as e:
             raise InvalidConfig(f"{file}: {describe_problems(e, 'file')}") from None
+
+    def save(self, audit_root: str | Path) -> Path:
+        """Record this spec as ``<audit_root>/run.json`` beside the run's audit log; return the file."""
+        path = Path(audit_root) / RUN_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load_recorded(cls, audit_root: str | Path) -> BacktestSpec:
+        """
+        Read the spec a run recorded with :meth:`save` under ``audit_root``.
+
+        Raises
+        ------
+        InvalidConfig
+            If ``audit_root`` holds no recorded run, or the recorded spec does not validate.
+        """
+        root = Path(audit_root)
+        run_file = root / RUN_FILE
+        if not run_file.is_file():
+            raise InvalidConfig(f"{root} holds no recorded run ({RUN_FILE} is missing)")
+        try:
+            return cls.model_validate_json(run_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise InvalidConfig(f"{run_file}: {e}") from None

@@ -17,6 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from nautilus_ext.audit.comparator import ComparisonResult
+from nautilus_ext.audit.comparator import compare_logs
 from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.config import VenueSimSpec
 from nautilus_ext.errors import InvalidConfig
@@ -251,9 +253,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
         else InstrumentRegistry.default()
     )
     if spec.audit_root is not None and spec.mode == "BACKTEST":
-        from nautilus_ext.replay.runner import record_run
-
-        record_run(spec, spec.audit_root)
+        spec.save(spec.audit_root)
     with tempfile.TemporaryDirectory(prefix="nautilus-ext-bt-") as tmp:
         orders_file = _orders_file(spec, Path(tmp))
         run_spec = spec
@@ -294,3 +294,34 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
         )
         node.dispose()  # type: ignore[no-untyped-call]
     return outcome
+
+
+def replay_run(audit_root: str | Path, workdir: str | Path) -> ComparisonResult:
+    """
+    REPLAY of a recorded backtest run: the same spec, data and code, a fixed clock, compared
+    event by event with the original audit log.
+
+    A run with ``audit_root`` records its spec beside the log (:meth:`BacktestSpec.save`). This
+    re-runs that spec in REPLAY mode into a fresh audit root under ``workdir`` and compares the
+    two logs with :func:`~nautilus_ext.audit.comparator.compare_logs` (wall times and the mode
+    field are ignored): the answer is "identical" or the first divergence (event, field, both
+    values).
+
+    Raises
+    ------
+    InvalidConfig
+        If ``audit_root`` holds no recorded run.
+    """
+    root = Path(audit_root)
+    spec = BacktestSpec.load_recorded(root)
+    replay_root = Path(workdir) / "replay-audit"
+    replayed = spec.model_copy(
+        update={
+            "mode": "REPLAY",
+            "audit_root": str(replay_root),
+            "results_root": None,
+            "output_dir": str(workdir),
+        }
+    )
+    run_backtest(replayed)
+    return compare_logs(str(root), str(replay_root))

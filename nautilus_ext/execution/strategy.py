@@ -182,8 +182,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
 
     def on_start(self) -> None:
         if self._audit_root is not None and self._auditor is None:
-            from nautilus_ext.replay import code_version_hash
-            from nautilus_ext.replay import config_hash
+            from nautilus_ext.audit.hashing import code_version_hash
+            from nautilus_ext.audit.hashing import config_hash
 
             # where the log goes and the mode label are not part of what the run computes: keep
             # them out of the hash, so a REPLAY of a BACKTEST hashes the same

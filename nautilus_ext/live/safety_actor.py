@@ -247,7 +247,7 @@ def attach_safety(
     store: AuditStore | None = None
     sink: EventSink = log_sink
     if audit_root is not None:
-        from nautilus_ext.replay.hashing import code_version_hash
+        from nautilus_ext.audit.hashing import code_version_hash
 
         store = AuditStore(AuditStoreConfig(root=audit_root, fsync=audit_fsync))
         context = AuditContext(

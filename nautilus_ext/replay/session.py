@@ -43,15 +43,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from nautilus_ext.audit.comparator import DEFAULT_IGNORED_FIELDS
+from nautilus_ext.audit.comparator import ComparisonResult
+from nautilus_ext.audit.comparator import compare_logs
+from nautilus_ext.audit.hashing import canonical_config_json
+from nautilus_ext.audit.hashing import code_version_hash
 from nautilus_ext.errors import InvalidConfig
-from nautilus_ext.replay.comparator import DEFAULT_IGNORED_FIELDS
-from nautilus_ext.replay.comparator import ComparisonResult
-from nautilus_ext.replay.comparator import compare_logs
 from nautilus_ext.replay.errors import RecordingMissing
 from nautilus_ext.replay.errors import RecordingTampered
 from nautilus_ext.replay.errors import ReplayVersionMismatch
-from nautilus_ext.replay.hashing import canonical_config_json
-from nautilus_ext.replay.hashing import code_version_hash
 from nautilus_ext.replay.recorder import CATALOG_DIR
 from nautilus_ext.replay.recorder import MANIFEST_FILE
 from nautilus_ext.replay.recorder import MANIFEST_FORMAT
