@@ -24,13 +24,13 @@ from nautilus_ext.audit import AuditStoreConfig
 from nautilus_ext.audit import BackpressurePolicy
 from nautilus_ext.audit import FillEvent
 from nautilus_ext.audit import IntentEvent
-from nautilus_ext.audit import Mode
 from nautilus_ext.audit import OrderEvent
 from nautilus_ext.audit import OrderStatus
 from nautilus_ext.audit import OrderType
 from nautilus_ext.audit import Side
 from nautilus_ext.audit import TimeInForce
 from nautilus_ext.audit.redaction import Redactor
+from nautilus_ext.mode import Mode
 
 DAY0 = 1_704_153_600_000_000_000
 

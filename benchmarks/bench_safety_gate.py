@@ -56,7 +56,7 @@ from nautilus_trader.test_kit.stubs.events import TestEventStubs
 from nautilus_trader.test_kit.stubs.identifiers import TestIdStubs
 from nautilus_trader.trading.strategy import Strategy
 
-from nautilus_ext.audit.schemas import Mode
+from nautilus_ext.mode import Mode
 from nautilus_ext.orders import Order
 from nautilus_ext.safety import SafetyConfig
 from nautilus_ext.safety import SafetyEvent

@@ -45,7 +45,6 @@ from nautilus_ext.audit.schemas import DecisionEvent
 from nautilus_ext.audit.schemas import EventType
 from nautilus_ext.audit.schemas import FillEvent
 from nautilus_ext.audit.schemas import IntentEvent
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.schemas import OrderEvent
 from nautilus_ext.audit.schemas import OrderStatus
 from nautilus_ext.audit.schemas import OrderType
@@ -63,6 +62,7 @@ from nautilus_ext.audit.store import AuditStats
 from nautilus_ext.audit.store import AuditStore
 from nautilus_ext.audit.store import AuditStoreConfig
 from nautilus_ext.audit.store import BackpressurePolicy
+from nautilus_ext.mode import Mode
 
 __all__ = [
     "GENESIS_HASH",

@@ -15,11 +15,14 @@ from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import ValidationError
+from pydantic import field_validator
 from pydantic import model_validator
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import describe_problems
 from nautilus_ext.errors import describe_yaml_error
+from nautilus_ext.mode import Mode
+from nautilus_ext.mode import require_mode
 
 DataKind = Literal["order_book_deltas", "trade_ticks", "quote_ticks"]
 _DEFAULT_DATA: tuple[DataKind, ...] = ("order_book_deltas", "trade_ticks")
@@ -87,11 +90,16 @@ class BacktestSpec(BaseModel):
     output_dir: str = "out"
     results_root: str | None = None
     audit_root: str | None = None
-    mode: Literal["BACKTEST", "REPLAY"] = "BACKTEST"
+    mode: Mode = Mode.BACKTEST
     log_level: Literal["ERROR", "WARNING", "INFO", "DEBUG"] = "ERROR"
     # transaction-cost analysis in the report: time bucket (seconds) and aggregate weighting
     tca_bucket_secs: int = Field(default=3600, gt=0)
     tca_weighting: Literal["QUANTITY", "NOTIONAL"] = "QUANTITY"
+
+    @field_validator("mode")
+    @classmethod
+    def _backtest_modes(cls, mode: Mode) -> Mode:
+        return require_mode(mode, (Mode.BACKTEST, Mode.REPLAY), "a backtest")
 
     @model_validator(mode="after")
     def _check(self) -> Self:

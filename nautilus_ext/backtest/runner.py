@@ -27,6 +27,7 @@ from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.mode import Mode
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +253,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
         if spec.registry_dir
         else InstrumentRegistry.default()
     )
-    if spec.audit_root is not None and spec.mode == "BACKTEST":
+    if spec.audit_root is not None and spec.mode is Mode.BACKTEST:
         spec.save(spec.audit_root)
     with tempfile.TemporaryDirectory(prefix="nautilus-ext-bt-") as tmp:
         orders_file = _orders_file(spec, Path(tmp))
@@ -317,7 +318,7 @@ def replay_run(audit_root: str | Path, workdir: str | Path) -> ComparisonResult:
     replay_root = Path(workdir) / "replay-audit"
     replayed = spec.model_copy(
         update={
-            "mode": "REPLAY",
+            "mode": Mode.REPLAY,
             "audit_root": str(replay_root),
             "results_root": None,
             "output_dir": str(workdir),

@@ -20,12 +20,12 @@ from nautilus_ext.adapters.ccxt.factories import CcxtLiveDataClientFactory
 from nautilus_ext.adapters.ccxt.factories import CcxtLiveExecClientFactory
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.execution_algos import importable_exec_algorithm_configs
-from nautilus_ext.live.config import LiveMode
 from nautilus_ext.live.config import LiveNodeConfig
 from nautilus_ext.live.config import VenueConfig
 from nautilus_ext.live.dry_run import DryRunExecClientConfig
 from nautilus_ext.live.dry_run import DryRunExecClientFactory
 from nautilus_ext.live.safety_actor import NodeSafety
+from nautilus_ext.mode import Mode
 
 
 def _provider(venue: VenueConfig) -> InstrumentProviderConfig:
@@ -240,7 +240,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
             exec_factory: Any = CcxtLiveExecClientFactory
         else:
             data_cfg, exec_cfg, data_factory, exec_factory = _native(venue)
-        if config.mode is LiveMode.DRY_RUN:
+        if config.mode is Mode.DRY_RUN:
             dry = config.dry_run
             assert dry is not None  # enforced by LiveNodeConfig
             exec_cfg = DryRunExecClientConfig(
@@ -260,7 +260,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
     node_config = TradingNodeConfig(
         trader_id=config.trader_id,
         logging=LoggingConfig(log_level=config.log_level),
-        exec_engine=LiveExecEngineConfig(reconciliation=config.mode is LiveMode.LIVE),
+        exec_engine=LiveExecEngineConfig(reconciliation=config.mode is Mode.LIVE),
         data_clients=data_clients,
         exec_clients=exec_clients,
         strategies=[

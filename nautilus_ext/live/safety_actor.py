@@ -37,10 +37,10 @@ from nautilus_trader.model.enums import PriceType
 
 from nautilus_ext.audit.context import AuditContext
 from nautilus_ext.audit.context import WallClock
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.store import AuditStore
 from nautilus_ext.audit.store import AuditStoreConfig
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.mode import Mode
 from nautilus_ext.safety.chokepoint import GateChokepoint
 from nautilus_ext.safety.chokepoint import install_chokepoint
 from nautilus_ext.safety.chokepoint import publish_venue_positions

@@ -49,6 +49,7 @@ from nautilus_ext.audit.comparator import compare_logs
 from nautilus_ext.audit.hashing import canonical_config_json
 from nautilus_ext.audit.hashing import code_version_hash
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.mode import Mode
 from nautilus_ext.replay.errors import RecordingMissing
 from nautilus_ext.replay.errors import RecordingTampered
 from nautilus_ext.replay.errors import ReplayVersionMismatch
@@ -364,7 +365,7 @@ def _run_engine(
                 engine.add_exec_algorithm(ExecAlgorithmFactory.create(algo_config))
         for index, entry in enumerate(manifest["strategies"]):
             settings = {**entry["config"], **overrides.get(index, {})}
-            settings.update(mode="REPLAY", audit_root=replay_roots[index])
+            settings.update(mode=Mode.REPLAY, audit_root=replay_roots[index])
             engine.add_strategy(
                 StrategyFactory.create(
                     ImportableStrategyConfig(
