@@ -11,7 +11,13 @@ checks and the ccxt call, all on the node's event loop); the direct path starts 
 ``create_order``. Orders are non-marketable limits sent one at a time (each acknowledged before
 the next, 50 per second at most: the risk engine's default throttle is 100/s), after a warm-up.
 
-Usage: ``python benchmarks/bench_adapter_latency.py [--orders N] [--warmup W]``
+This measures the adapter alone: the node is built from the validated LIVE config (which names
+its safety section, as every LIVE config must) with the config's clients but without the safety
+gate's chokepoint, whose own cost per order ``benchmarks/bench_safety_gate.py`` measures side by
+side with NautilusTrader's RiskEngine. Production code has no such unguarded path
+(``build_live_node`` always installs the gate in LIVE).
+
+Usage: ``python benchmarks/bench_adapter_latency.py [--orders N] [--warmup W] [--smoke]``
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import ccxt.pro as ccxtpro
@@ -40,11 +47,12 @@ from nautilus_trader.trading.strategy import Strategy
 from nautilus_ext.adapters.ccxt.client import point_urls
 from nautilus_ext.adapters.ccxt.latency import percentile
 from nautilus_ext.live.config import LiveNodeConfig
-from nautilus_ext.live.node import build_trading_node
+from nautilus_ext.live.node import build_trading_node_config
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.node_harness import NodeHarness
 
 IID = InstrumentId.from_str("BTCUSDT-LINEAR.BYBIT")
+SAFETY_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "safety" / "default.yaml"
 # Nautilus's risk engine throttles submits to 100/s by default: pace both paths at 50/s
 PACE_SECS = 0.02
 
@@ -65,6 +73,7 @@ def bench_adapter(base_url: str, orders: int, warmup: int) -> tuple[list[float],
         {
             "mode": "LIVE",
             "allow_live_orders": True,  # the "venue" is the local fake exchange
+            "safety": {"config_path": str(SAFETY_CONFIG), "control_port": 0},
             "trader_id": "BENCH-001",
             "log_level": "ERROR",
             "venues": [
@@ -83,7 +92,13 @@ def bench_adapter(base_url: str, orders: int, warmup: int) -> tuple[list[float],
     )
 
     def factory(loop: asyncio.AbstractEventLoop) -> TradingNode:
-        node = build_trading_node(config, loop)
+        # the config's clients without the gate (see the module docstring)
+        node_config, factories = build_trading_node_config(config)
+        node = TradingNode(config=node_config, loop=loop)
+        for name, (data_factory, exec_factory) in factories.items():
+            node.add_data_client_factory(name, data_factory)
+            node.add_exec_client_factory(name, exec_factory)
+        node.build()
         node.trader.add_strategy(_Idle(StrategyConfig(strategy_id="IDLE-001")))
         return node
 
@@ -156,7 +171,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--smoke", action="store_true", help="a few orders: checks it runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.orders, args.warmup = 10, 2
     os.environ.setdefault("NAUTILUS_EXT_BYBIT_API_KEY", "fake-key")
     os.environ.setdefault("NAUTILUS_EXT_BYBIT_API_SECRET", "fake-secret")
     server = subprocess.Popen(

@@ -115,7 +115,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--sync-events", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a small size that runs in seconds")
     args = parser.parse_args()
+    if args.smoke:
+        args.events, args.sync_events, args.repeat = 500, 50, 1
     events = build_events(args.events)
     modes = [
         ("durability off (no fsync)", False, False, events),

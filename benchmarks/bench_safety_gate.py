@@ -332,7 +332,8 @@ def main(argv: list[str] | None = None) -> None:
     base = rows[0][1]
     print(f"pre-trade gate cost per order, {n} orders each (microseconds; cpu = this thread's CPU time)")
     print(
-        f"{'path':36} {'p50':>8} {'p99':>9} {'p99 cpu':>8} {'mean':>8} {'p50 ratio':>10} {'p99 cpu ratio':>14}"
+        f"{'path':36} {'p50':>8} {'p99':>9} {'p99 cpu':>8} {'mean':>8}"
+        f" {'p50 ratio':>10} {'p99 cpu ratio':>14}"
     )
     for name, (p50, p99, p99_cpu, mean) in rows:
         print(
