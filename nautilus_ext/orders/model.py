@@ -340,12 +340,16 @@ class Order(BaseModel):
         ``Order.from_json(order.to_json()) == order`` for every order read by :meth:`from_json`.
         """
         # The text is what the LIVE confirmation hash covers, so it is built on every gate
-        # check: the fixed fields (already JSON values) go through the C encoder in one call per
-        # run of fields, the free-form ones through exact_json_dumps (their Decimals are JSON
-        # numbers). The bytes are the same as one exact_json_dumps per field.
+        # check: the fixed fields (already JSON values) go through the C encoder, in one call
+        # when there is no free-form field, else one call per run of fields; the free-form ones
+        # go through exact_json_dumps (their Decimals are JSON numbers). The bytes are the same
+        # as one exact_json_dumps per field.
+        dumped = self.model_dump(mode="json")
+        if self.function_params is None and self.metadata is None:
+            return _COMPACT.encode(dumped)
         parts: list[str] = []
         plain: dict[str, Any] = {}
-        for name, value in self.model_dump(mode="json").items():
+        for name, value in dumped.items():
             raw = getattr(self, name) if name in FREE_FORM_FIELDS else None
             if raw is None:
                 plain[name] = value
