@@ -113,11 +113,13 @@ def imported_modules(files: Iterable[Path]) -> set[str]:
     return found
 
 
-# A declared extra of a dependency is used when the core imports its adapter
-EXTRA_MODULES = {
+# A declared extra of a dependency is used when the core imports the module it enables; an
+# extra mapped to None enables no module (a build of the same package: psycopg's compiled wheel)
+EXTRA_MODULES: dict[tuple[str, str], str | None] = {
     ("nautilus-trader", "betfair"): "nautilus_trader.adapters.betfair",
     ("nautilus-trader", "ib"): "nautilus_trader.adapters.interactive_brokers",
     ("nautilus-trader", "polymarket"): "nautilus_trader.adapters.polymarket",
+    ("psycopg", "binary"): None,
 }
 
 
@@ -130,7 +132,7 @@ def unused_requirements(
     The declared requirements (or extras) that no imported module uses.
 
     ``plugins`` maps a distribution that is loaded by name rather than imported (an fsspec
-    protocol) to whether that loading was verified.
+    protocol, a SQLAlchemy driver) to whether that loading was verified.
     """
     tops = {m.split(".")[0] for m in imported}
     unused = []
@@ -139,17 +141,17 @@ def unused_requirements(
         if name in plugins:
             if not plugins[name]:
                 unused.append(req.name)
-            continue
-        provided = import_names_of([name])
-        if not provided:
-            unused.append(f"{req.name} (not installed: cannot tell what it provides)")
-            continue
-        if not provided & tops:
-            unused.append(req.name)
+        else:
+            provided = import_names_of([name])
+            if not provided:
+                unused.append(f"{req.name} (not installed: cannot tell what it provides)")
+            elif not provided & tops:
+                unused.append(req.name)
         for extra in sorted(req.extras):
-            module = EXTRA_MODULES.get((name, extra))
-            if module is None:
+            if (name, extra) not in EXTRA_MODULES:
                 unused.append(f"{req.name}[{extra}] (unknown extra: map it to the module it enables)")
-            elif not any(m == module or m.startswith(module + ".") for m in imported):
+                continue
+            module = EXTRA_MODULES[(name, extra)]
+            if module is not None and not any(m == module or m.startswith(module + ".") for m in imported):
                 unused.append(f"{req.name}[{extra}]")
     return unused

@@ -21,11 +21,26 @@ def _gcs_through_fsspec(imported: set[str]) -> bool:
     )
 
 
+def _psycopg_through_sqlalchemy(imported: set[str]) -> bool:
+    # psycopg is never imported: SQLAlchemy loads it for the postgresql+psycopg URLs the store uses
+    from sqlalchemy.dialects import registry
+
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in core_files())
+    dialect = registry.load("postgresql.psycopg")
+    return (
+        "sqlalchemy" in {m.split(".")[0] for m in imported}
+        and "postgresql+psycopg" in sources
+        and dialect.import_dbapi().__name__ == "psycopg"  # type: ignore[attr-defined]
+    )
+
+
 def test_every_declared_runtime_dependency_is_imported_by_the_core() -> None:
     imported = imported_modules(core_files())
-    unused = unused_requirements(
-        runtime_requirements(), imported, plugins={"gcsfs": _gcs_through_fsspec(imported)}
-    )
+    plugins = {
+        "gcsfs": _gcs_through_fsspec(imported),
+        "psycopg": _psycopg_through_sqlalchemy(imported),
+    }
+    unused = unused_requirements(runtime_requirements(), imported, plugins=plugins)
     assert unused == [], f"declared in pyproject.toml but imported by no module of nautilus_ext: {unused}"
 
 

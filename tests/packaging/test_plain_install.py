@@ -45,9 +45,13 @@ _SCRIPT = textwrap.dedent(
     sys.meta_path.insert(0, Blocker())
     import nautilus_ext
 
+    # Alembic's migration environment is a script Alembic runs inside its own context
+    SCRIPTS = {"nautilus_ext.persistence.migrations.env"}
     failed = {}
     count = 0
     for info in pkgutil.walk_packages(nautilus_ext.__path__, "nautilus_ext.", onerror=lambda n: None):
+        if info.name in SCRIPTS:
+            continue
         count += 1
         try:
             importlib.import_module(info.name)
