@@ -185,8 +185,8 @@ def replay_command(
     ),
 ) -> None:
     """Re-run a recorded run in REPLAY mode; print "identical" or the first divergence."""
+    from nautilus_ext.backtest.runner import replay_run
     from nautilus_ext.replay.recorder import MANIFEST_FILE
-    from nautilus_ext.replay.runner import replay_run
     from nautilus_ext.replay.session import replay_session
 
     try:

@@ -18,6 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from nautilus_ext.audit.comparator import ComparisonResult
+from nautilus_ext.audit.comparator import compare_logs
 from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.config import VenueSimSpec
 from nautilus_ext.errors import InvalidConfig
@@ -26,6 +28,7 @@ from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.mode import Mode
 from nautilus_ext.reports.display import InstrumentDisplay
 from nautilus_ext.reports.gate import GateSummary
 
@@ -285,10 +288,8 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
         if spec.registry_dir
         else InstrumentRegistry.default()
     )
-    if spec.audit_root is not None and spec.mode == "BACKTEST":
-        from nautilus_ext.replay.runner import record_run
-
-        record_run(spec, spec.audit_root)
+    if spec.audit_root is not None and spec.mode is Mode.BACKTEST:
+        spec.save(spec.audit_root)
     with tempfile.TemporaryDirectory(prefix="nautilus-ext-bt-") as tmp:
         orders_file = _orders_file(spec, Path(tmp))
         run_spec = spec
@@ -338,3 +339,48 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
         )
         node.dispose()  # type: ignore[no-untyped-call]
     return outcome
+
+
+SAFETY_LOG = "safety"
+"""The safety gate's own log under a run's audit root (``nautilus_ext.backtest.safety``)."""
+
+
+def replay_run(audit_root: str | Path, workdir: str | Path) -> ComparisonResult:
+    """
+    REPLAY of a recorded backtest run: the same spec, data and code, a fixed clock, compared
+    event by event with the original audit log.
+
+    A run with ``audit_root`` records its spec beside the log (:meth:`BacktestSpec.save`). This
+    re-runs that spec in REPLAY mode into a fresh audit root under ``workdir`` and compares the
+    two logs with :func:`~nautilus_ext.audit.comparator.compare_logs` (wall times and the mode
+    field are ignored): the answer is "identical" or the first divergence (event, field, both
+    values), then the same for the safety gate's logs (``<audit_root>/safety``).
+
+    Raises
+    ------
+    InvalidConfig
+        If ``audit_root`` holds no recorded run.
+    """
+    root = Path(audit_root)
+    spec = BacktestSpec.load_recorded(root)
+    replay_root = Path(workdir) / "replay-audit"
+    replayed = spec.model_copy(
+        update={
+            "mode": Mode.REPLAY,
+            "audit_root": str(replay_root),
+            "results_root": None,
+            "output_dir": str(workdir),
+        }
+    )
+    run_backtest(replayed)
+    result = compare_logs(str(root), str(replay_root))
+    if not result.identical:
+        return result
+    # the safety gate's log (decisions, commands, safeguards) must replay identically too
+    recorded_safety = root / SAFETY_LOG
+    if not recorded_safety.is_dir():
+        return result
+    safety = compare_logs(str(recorded_safety), str(replay_root / SAFETY_LOG))
+    if not safety.identical:
+        return safety
+    return ComparisonResult(True, result.compared + safety.compared, None, result.ignored_fields)

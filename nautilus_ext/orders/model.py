@@ -161,6 +161,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 # one strict encoder for scalars: ``json.dumps(..., allow_nan=False)`` builds a new encoder per
 # call, which made canonical order JSON (and so every LIVE confirmation hash) several times slower
 _STRICT_SCALARS = json.JSONEncoder(allow_nan=False)
+# compact and strict, the same text as exact_json_dumps for values without Decimals
+_COMPACT = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 
 
 def exact_json_dumps(value: Any, *, sort_keys: bool = False) -> str:
@@ -337,11 +339,28 @@ class Order(BaseModel):
         Numbers inside ``metadata`` and ``function_params`` stay JSON numbers, so
         ``Order.from_json(order.to_json()) == order`` for every order read by :meth:`from_json`.
         """
-        fields = []
-        for name, value in self.model_dump(mode="json").items():
-            raw = getattr(self, name) if name in FREE_FORM_FIELDS else value
-            fields.append(f"{json.dumps(name)}:{exact_json_dumps(raw)}")
-        return "{" + ",".join(fields) + "}"
+        # The text is what the LIVE confirmation hash covers, so it is built on every gate
+        # check: the fixed fields (already JSON values) go through the C encoder, in one call
+        # when there is no free-form field, else one call per run of fields; the free-form ones
+        # go through exact_json_dumps (their Decimals are JSON numbers). The bytes are the same
+        # as one exact_json_dumps per field.
+        dumped = self.model_dump(mode="json")
+        if self.function_params is None and self.metadata is None:
+            return _COMPACT.encode(dumped)
+        parts: list[str] = []
+        plain: dict[str, Any] = {}
+        for name, value in dumped.items():
+            raw = getattr(self, name) if name in FREE_FORM_FIELDS else None
+            if raw is None:
+                plain[name] = value
+                continue
+            if plain:
+                parts.append(_COMPACT.encode(plain)[1:-1])
+                plain = {}
+            parts.append(f"{_COMPACT.encode(name)}:{exact_json_dumps(raw)}")
+        if plain:
+            parts.append(_COMPACT.encode(plain)[1:-1])
+        return "{" + ",".join(parts) + "}"
 
     # -- cross-field rules --------------------------------------------------------------------
 

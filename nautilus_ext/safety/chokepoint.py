@@ -80,12 +80,12 @@ from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.instruments import BettingInstrument
 from nautilus_trader.model.orders import Order as NautilusOrder
 
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.nautilus import key_for_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.mode import Mode
 from nautilus_ext.orders.model import Order
 from nautilus_ext.safety.amends import ChildLedger
 from nautilus_ext.safety.amends import amend_adds_risk

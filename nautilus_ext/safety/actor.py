@@ -37,10 +37,10 @@ from nautilus_trader.model.enums import PriceType
 
 from nautilus_ext.audit.context import AuditContext
 from nautilus_ext.audit.context import WallClock
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.store import AuditStore
 from nautilus_ext.audit.store import AuditStoreConfig
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.mode import Mode
 from nautilus_ext.safety.chokepoint import GateChokepoint
 from nautilus_ext.safety.chokepoint import install_chokepoint
 from nautilus_ext.safety.chokepoint import publish_venue_positions
@@ -257,8 +257,8 @@ def attach_safety(
     store: AuditStore | None = None
     sink: EventSink = log_sink
     if audit_root is not None:
-        from nautilus_ext.replay.hashing import code_version_hash
-        from nautilus_ext.replay.hashing import config_hash
+        from nautilus_ext.audit.hashing import code_version_hash
+        from nautilus_ext.audit.hashing import config_hash
 
         store = AuditStore(AuditStoreConfig(root=audit_root, fsync=audit_fsync))
         context = AuditContext(
@@ -287,10 +287,10 @@ def attach_safety(
     actor = SafetyActor(SafetyActorConfig(tick_interval_ms=tick_interval_ms), chokepoint, control, store)
     actor.poll_positions_of(kernel.exec_engine)
     node.trader.add_actor(actor)
-    from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
-
+    # a strategy that takes a gate (UnifiedExecutionStrategy's ``safety_gate``) gets this one: a
+    # capability check, so safety/ does not import the execution service that imports it
     for strategy in node.trader.strategies():
-        if isinstance(strategy, UnifiedExecutionStrategy) and strategy.safety_gate is None:
+        if hasattr(strategy, "safety_gate") and strategy.safety_gate is None:
             strategy.safety_gate = gate
     if config.mode is Mode.LIVE:
         logger.warning("LIVE safety gate installed: orders need an arm and a confirmation")
