@@ -50,6 +50,8 @@ class FundingVenueConfig(BaseModel):
         Point the venue at a local server (the fake exchange); both or neither.
     timeout_ms : int, default 10_000
         Per-request timeout (milliseconds).
+    enable_rate_limit : bool, default True
+        ccxt's client-side throttle (keep it on against real venues).
     history_page_limit : int, default 200
         Rows asked per history page (Bybit caps at 200, Binance at 1000, OKX at 400).
     """
@@ -62,6 +64,7 @@ class FundingVenueConfig(BaseModel):
     rest_url_override: str | None = None
     ws_url_override: str | None = None
     timeout_ms: Annotated[int, Field(gt=0)] = 10_000
+    enable_rate_limit: bool = True
     history_page_limit: Annotated[int, Field(gt=0, le=1000)] = 200
 
     @field_validator("exchange_id")

@@ -93,6 +93,7 @@ class CcxtFundingSource:
                 rest_url_override=config.rest_url_override,
                 ws_url_override=config.ws_url_override,
                 timeout_ms=config.timeout_ms,
+                enable_rate_limit=config.enable_rate_limit,
             )
         )
         self._timeout = config.timeout_ms / 1000 * 2
