@@ -235,7 +235,7 @@ class BinanceFunding:
             for r in self.income
             if (kind is None or r["incomeType"] == kind) and (symbol is None or r["symbol"] == symbol)
         ]
-        return web.json_response(rows)
+        return rows
 
     def _on_settlement(self, s: FundingSettlement) -> None:
         if s.account != binance_wire.USER:
