@@ -10,9 +10,10 @@ such ``T``, with the interval taken from the spacing of the funding times when i
 number of hours, else the venue default, and the mark/index/OI/predicted rate of that last row.
 
 **Gaps.** :func:`detect_gaps` walks the settled samples of one ``(venue, base, quote)`` in time
-order: after a funding at ``t`` with interval ``h`` the next is expected at ``t + h``; a later
-sample means the settlements in between are missing. A tolerance absorbs venues that stamp a
-few seconds late.
+order. A settlement at ``t`` with interval ``h`` pays for ``(t - h, t]``; when that period starts
+after the previous settlement, the settlements in between are missing (``uncovered / h`` of
+them). Judging by the later sample's own interval means a venue moving a symbol from 8 h to 4 h
+(or back) shows no false gap. A tolerance absorbs venues that stamp a few seconds late.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from nautilus_ext.funding.normalise import to_decimal
 
 # a settlement stamped up to this late still counts as on time
 GAP_TOLERANCE_NS: Final = 5 * 60 * 1_000_000_000
+_OI_QUANTUM: Final = Decimal("1e-8")  # base units of a converted inverse open interest
 
 
 def funding_venue_of_key_venue(key_venue: str) -> str:
@@ -99,7 +101,7 @@ def samples_from_tardis(path: str | Path) -> list[FundingRateSample]:
         mark, oi = positive_or_none(marks[i]), to_decimal(ois[i])
         if scan.symbol.inverse and oi is not None:
             # inverse contracts count open interest in quote (USD) contracts: base = USD / mark
-            oi = oi / mark if mark is not None else None
+            oi = (oi / mark).quantize(_OI_QUANTUM) if mark is not None else None
         samples.append(
             FundingRateSample(
                 venue=venue,
@@ -143,9 +145,8 @@ def detect_gaps(
     """
     Return the gaps in the settled samples of each ``(venue, base, quote)`` series.
 
-    Unsettled (indicative) samples are ignored. The interval of the earlier sample sets the
-    expected next funding time (a venue moving a symbol from 8 h to 4 h shows no false gap:
-    the shorter of the two neighbours' intervals is used).
+    Unsettled (indicative) samples are ignored; each settled sample covers the interval before
+    its funding time, and the time no sample covers is reported.
     """
     series: dict[tuple[str, str, str], list[FundingRateSample]] = {}
     for s in samples:
@@ -155,14 +156,13 @@ def detect_gaps(
     for (venue, base, quote), rows in sorted(series.items()):
         rows.sort(key=lambda s: s.ts_ns)
         for prev, nxt in zip(rows, rows[1:], strict=False):
-            hours = min(prev.interval_hours, nxt.interval_hours)
-            step = int(hours * NANOS_PER_HOUR)
-            elapsed = nxt.ts_ns - prev.ts_ns
-            if step <= 0 or elapsed <= step + tolerance_ns:
+            step = int(nxt.interval_hours * NANOS_PER_HOUR)
+            # ``nxt`` pays for (nxt.ts - interval, nxt.ts]; anything between prev and that is unpaid
+            uncovered = nxt.ts_ns - step - prev.ts_ns
+            if step <= 0 or uncovered <= tolerance_ns:
                 continue
-            missing = (elapsed + tolerance_ns) // step - 1
-            if missing > 0:
-                gaps.append(FundingGap(venue, base, quote, prev.ts_ns, nxt.ts_ns, int(missing), hours))
+            missing = max(1, (uncovered + tolerance_ns) // step)
+            gaps.append(FundingGap(venue, base, quote, prev.ts_ns, nxt.ts_ns, int(missing), nxt.interval_hours))
     return gaps
 
 

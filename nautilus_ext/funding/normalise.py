@@ -53,7 +53,7 @@ FUNDING_VENUE_BY_EXCHANGE_ID: Final[dict[str, str]] = {
 }
 
 _INTERVAL_RE: Final = re.compile(r"^(?P<n>[0-9]+(\.[0-9]+)?)(?P<unit>[mhd])$")
-_UNIT_HOURS: Final = {"m": Decimal(1) / Decimal(60), "h": Decimal(1), "d": Decimal(24)}
+_UNIT_HOURS: Final = {"h": Decimal(1), "d": Decimal(24)}
 # raw payload fields that carry the interval in hours, by venue family
 _INTERVAL_HOURS_FIELDS: Final = ("fundingIntervalHour", "fundingIntervalHours")
 
@@ -110,7 +110,8 @@ def interval_hours_of(rate: dict[str, Any], extra: dict[str, Any] | None = None)
     if isinstance(text, str):
         match = _INTERVAL_RE.match(text.strip())
         if match:
-            hours = Decimal(match["n"]) * _UNIT_HOURS[match["unit"]]
+            n, unit = Decimal(match["n"]), match["unit"]
+            hours = n / Decimal(60) if unit == "m" else n * _UNIT_HOURS[unit]
             return hours if hours > 0 else None
     return None
 
