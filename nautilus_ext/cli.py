@@ -2,7 +2,8 @@
 The ``nautilus-ext`` command line.
 
 Subcommands: ``demo`` (the main job), ``backtest``, ``instrument``, ``route``, ``catalog``
-(build/info), ``audit`` (verify/show) and ``funding`` (collect/backfill/gaps). Heavy imports (NautilusTrader, pandas) happen inside
+(build/info), ``audit`` (verify/show) and ``funding``
+(collect/backfill/gaps). Heavy imports (NautilusTrader, pandas) happen inside
 commands so ``--help`` stays fast.
 """
 

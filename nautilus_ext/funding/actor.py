@@ -64,7 +64,7 @@ class FundingCollectorActorConfig(ActorConfig, frozen=True):
                 raise InvalidConfig(f"not a NautilusTrader instrument id: {text!r} ({e})") from None
 
 
-class FundingCollectorActor(Actor):
+class FundingCollectorActor(Actor):  # type: ignore[misc]
     """
     Record streamed funding rates (with mark and index prices) into the store.
 

@@ -36,7 +36,9 @@ _UNIT_NS: Final = {"m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9}
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="store URL (default: the config's db_url, $NAUTILUS_EXT_DB_URL, ./nautilus_ext.db)"),
+    typer.Option(
+        "--db", help="store URL (default: the config's db_url, $NAUTILUS_EXT_DB_URL, ./nautilus_ext.db)"
+    ),
 ]
 
 

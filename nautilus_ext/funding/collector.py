@@ -191,7 +191,9 @@ class FundingCollector:
             )
         return report
 
-    async def _poll_venue(self, source: FundingSource, ts_ns: int) -> tuple[VenuePoll, list[FundingRateSample]]:
+    async def _poll_venue(
+        self, source: FundingSource, ts_ns: int
+    ) -> tuple[VenuePoll, list[FundingRateSample]]:
         attempt = 0
         while True:
             attempt += 1
@@ -208,7 +210,9 @@ class FundingCollector:
                 continue
             return VenuePoll(source.venue, len(samples), attempt), samples
 
-    async def run(self, *, stop: asyncio.Event | None = None, max_polls: int | None = None) -> list[PollReport]:
+    async def run(
+        self, *, stop: asyncio.Event | None = None, max_polls: int | None = None
+    ) -> list[PollReport]:
         """
         Poll at the configured cadence until ``stop`` is set or ``max_polls`` polls are done.
 
@@ -229,7 +233,7 @@ class FundingCollector:
             wait = self._bucket_ns - self._clock_ns() % self._bucket_ns
             sleeper = asyncio.ensure_future(self._sleep(wait / 1e9))
             stopper = asyncio.ensure_future(stop.wait())
-            done, pending = await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            _, pending = await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)

@@ -138,7 +138,8 @@ class FundingCollectorConfig(BaseModel):
             raise ValueError(f"venues listed twice: {duplicates}")
         if self.backoff_initial_ms > self.backoff_max_ms:
             raise ValueError(
-                f"backoff_initial_ms ({self.backoff_initial_ms}) exceeds backoff_max_ms ({self.backoff_max_ms})"
+                f"backoff_initial_ms ({self.backoff_initial_ms}) exceeds "
+                f"backoff_max_ms ({self.backoff_max_ms})"
             )
         return self
 
@@ -167,7 +168,9 @@ def parse_collector_config(raw: object, *, source: str = "collector config") -> 
     try:
         return FundingCollectorConfig.model_validate(raw)
     except ValidationError as e:
-        raise InvalidConfig(f"{source}: {e}", details={"errors": e.errors(include_url=False, include_context=False)}) from None
+        raise InvalidConfig(
+            f"{source}: {e}", details={"errors": e.errors(include_url=False, include_context=False)}
+        ) from None
     except NautilusExtError:
         raise
 

@@ -18,6 +18,7 @@ them). Judging by the later sample's own interval means a venue moving a symbol 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -68,7 +69,10 @@ def samples_from_tardis(path: str | Path) -> list[FundingRateSample]:
         raise InvalidConfig(f"{path}: derivative_ticker file lacks funding_timestamp")
     venue = funding_venue_of_key_venue(scan.symbol.key.venue)
     scale = 1 if scan.nanosecond_timestamps else 1_000
-    stamps = [int(v) * scale if v is not None else None for v in pc.cast(table.column("timestamp"), "int64").to_pylist()]
+    stamps = [
+        int(v) * scale if v is not None else None
+        for v in pc.cast(table.column("timestamp"), "int64").to_pylist()
+    ]
     funding_ts = [
         int(v) * scale if v not in (None, "") else None for v in table.column("funding_timestamp").to_pylist()
     ]
@@ -155,14 +159,16 @@ def detect_gaps(
     gaps: list[FundingGap] = []
     for (venue, base, quote), rows in sorted(series.items()):
         rows.sort(key=lambda s: s.ts_ns)
-        for prev, nxt in zip(rows, rows[1:], strict=False):
+        for prev, nxt in itertools.pairwise(rows):
             step = int(nxt.interval_hours * NANOS_PER_HOUR)
             # ``nxt`` pays for (nxt.ts - interval, nxt.ts]; anything between prev and that is unpaid
             uncovered = nxt.ts_ns - step - prev.ts_ns
             if step <= 0 or uncovered <= tolerance_ns:
                 continue
             missing = max(1, (uncovered + tolerance_ns) // step)
-            gaps.append(FundingGap(venue, base, quote, prev.ts_ns, nxt.ts_ns, int(missing), nxt.interval_hours))
+            gaps.append(
+                FundingGap(venue, base, quote, prev.ts_ns, nxt.ts_ns, int(missing), nxt.interval_hours)
+            )
     return gaps
 
 

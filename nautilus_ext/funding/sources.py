@@ -23,6 +23,7 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from typing import Final
 
@@ -142,7 +143,9 @@ class CcxtFundingSource:
         chosen: dict[str, FundingMarket] = {}
         for wanted in self.config.symbols:
             matches = (
-                [perps[wanted]] if wanted in perps else [m for m in perps.values() if m.base == wanted.upper()]
+                [perps[wanted]]
+                if wanted in perps
+                else [m for m in perps.values() if m.base == wanted.upper()]
             )
             if not matches:
                 raise InvalidConfig(
@@ -205,7 +208,7 @@ class CcxtFundingSource:
         out: dict[str, dict[str, Any]] = {}
         for symbol in symbols:
             out[symbol] = await self._call(
-                "fetch_funding_rate", lambda s=symbol: self._exchange.fetch_funding_rate(s)
+                "fetch_funding_rate", partial(self._exchange.fetch_funding_rate, symbol)
             )
         return out
 
@@ -237,9 +240,7 @@ class CcxtFundingSource:
         if not self._has("fetchOpenInterest"):
             return out
         for symbol, size in sizes.items():
-            row = await self._call(
-                "fetch_open_interest", lambda s=symbol: self._exchange.fetch_open_interest(s)
-            )
+            row = await self._call("fetch_open_interest", partial(self._exchange.fetch_open_interest, symbol))
             out[symbol] = open_interest_from_ccxt(row, size)
         return out
 
@@ -285,8 +286,12 @@ class CcxtFundingSource:
             end = min(cursor + window_ms - 1, until_ms)
             page = await self._call(
                 "fetch_funding_rate_history",
-                lambda c=cursor, e=end: self._exchange.fetch_funding_rate_history(
-                    market.symbol, c, limit, self._until_params(e)
+                partial(
+                    self._exchange.fetch_funding_rate_history,
+                    market.symbol,
+                    cursor,
+                    limit,
+                    self._until_params(end),
                 ),
             )
             new = 0

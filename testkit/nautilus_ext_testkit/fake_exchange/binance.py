@@ -264,7 +264,8 @@ class BinanceProtocol:
             "lowPrice": wire.fmt(min((t.price for t in tape), default=last)),
             "volume": wire.fmt(volume),
             "quoteVolume": wire.fmt(
-                self.engine.funding.state(symbol).volume_24h or sum((t.qty * t.price for t in tape), Decimal(0))
+                self.engine.funding.state(symbol).volume_24h
+                or sum((t.qty * t.price for t in tape), Decimal(0))
             ),
             "openTime": now - 86_400_000,
             "closeTime": now,

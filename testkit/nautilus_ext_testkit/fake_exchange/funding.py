@@ -89,9 +89,7 @@ class FundingSchedule:
         The starting interval of every market.
     """
 
-    def __init__(
-        self, engine: MatchingEngine, rate: Decimal = DEFAULT_RATE, interval_hours: int = 8
-    ) -> None:
+    def __init__(self, engine: MatchingEngine, rate: Decimal = DEFAULT_RATE, interval_hours: int = 8) -> None:
         self.engine = engine
         self.listeners: list[Callable[[FundingSettlement], None]] = []
         self.states: dict[str, FundingState] = {}

@@ -202,7 +202,7 @@ class BinanceFunding:
             return self.p.error(binance_wire.INVALID_SYMBOL)
         limit = min(_int(q.get("limit"), 100) or 100, 1000)
         start, end = _int(q.get("startTime")), _int(q.get("endTime"))
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "symbol": s,
                 "fundingTime": p.ts_ms,
@@ -391,9 +391,7 @@ class OkxFunding:
                 {
                     "pTime": ms_str(s.ts_ms),
                     "eventType": "funding_fee",
-                    "balData": [
-                        {"ccy": ccy, "cashBal": dec_str(s.balance_after), "uTime": ms_str(s.ts_ms)}
-                    ],
+                    "balData": [{"ccy": ccy, "cashBal": dec_str(s.balance_after), "uTime": ms_str(s.ts_ms)}],
                     "posData": [position],
                     "trades": [],
                 }
@@ -495,7 +493,10 @@ class HyperliquidFunding:
         self.p.exchange.broadcast(
             WS_PATH,
             f"userFundings:{self.p.wallet}",
-            {"channel": "userFundings", "data": {"isSnapshot": False, "user": self.p.wallet, "fundings": [funding]}},
+            {
+                "channel": "userFundings",
+                "data": {"isSnapshot": False, "user": self.p.wallet, "fundings": [funding]},
+            },
             private=True,
             user=self.p.wallet,
         )

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nautilus_ext_testkit.fake_exchange import FakeExchange
 
 from nautilus_ext.funding.config import FundingCollectorConfig
 from nautilus_ext.funding.config import parse_collector_config
 from nautilus_ext.persistence import Database
+from nautilus_ext_testkit.fake_exchange import FakeExchange
 
 _spec = importlib.util.spec_from_file_location(
     "nautilus_ext_tests_support_postgres_funding",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from nautilus_ext_testkit.fake_exchange import FakeExchange
 from typer.testing import CliRunner
 
 from nautilus_ext.cli import app
 from nautilus_ext.persistence import Database
 from nautilus_ext.persistence.repository import FundingRepository
+from nautilus_ext_testkit.fake_exchange import FakeExchange
 
 from .conftest import VENUES
 
@@ -57,7 +57,8 @@ def test_collect_once_fills_the_store_twice_without_duplicates(fake: FakeExchang
 def test_backfill_then_gaps_report_the_missing_settlement(fake: FakeExchange, tmp_path: Path) -> None:
     config, url = _config(fake, tmp_path), f"sqlite:///{tmp_path / 'cli.db'}"
     result = runner.invoke(
-        app, ["funding", "backfill", str(config), "--since", "3d", "--until", "now", "--db", url, "--no-progress"]
+        app,
+        ["funding", "backfill", str(config), "--since", "3d", "--until", "now", "--db", url, "--no-progress"],
     )
     assert result.exit_code == 0, result.output
     assert "wrote 32 settled rates" in result.output  # 8 series x 4 settled (one left out)
@@ -113,6 +114,9 @@ def test_an_unknown_symbol_fails_the_poll_with_exit_1(fake: FakeExchange, tmp_pa
             }
         )
     )
-    result = runner.invoke(app, ["funding", "collect", str(config), "--once", "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    result = runner.invoke(
+        app, ["funding", "collect", str(config), "--once", "--db", f"sqlite:///{tmp_path / 'x.db'}"]
+    )
     assert result.exit_code == 1
-    assert "FAILED [INVALID_CONFIG]" in result.output and "DOGE" in result.output
+    assert "FAILED [INVALID_CONFIG]" in result.output
+    assert "DOGE" in result.output

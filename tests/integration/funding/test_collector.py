@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from decimal import Decimal
 
 import pytest
-from nautilus_ext_testkit.fake_exchange import FakeExchange
 
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.funding.collector import FundingCollector
 from nautilus_ext.funding.model import NANOS_PER_HOUR
 from nautilus_ext.persistence import Database
 from nautilus_ext.persistence.repository import FundingRepository
+from nautilus_ext_testkit.fake_exchange import FakeExchange
 
 from .conftest import GAP_AT
 from .conftest import HISTORY
@@ -38,7 +39,9 @@ def _collector(ex: FakeExchange, repository: FundingRepository, **overrides: obj
     return collector
 
 
-async def _poll(ex: FakeExchange, repository: FundingRepository, **overrides: object) -> tuple[object, list[float]]:
+async def _poll(
+    ex: FakeExchange, repository: FundingRepository, **overrides: object
+) -> tuple[object, list[float]]:
     async with _collector(ex, repository, **overrides) as collector:
         report = await collector.poll_once()
         return report, collector.sleeps  # type: ignore[attr-defined]
@@ -56,8 +59,13 @@ def test_collect_fills_the_store_and_is_idempotent(fake: FakeExchange, db_url: s
             (v, b) for v in ("BYBIT", "BINANCE", "OKX", "HYPERLIQUID") for b in ("BTC", "ETH")
         )
         next_funding = {
-            venue: fake.call(lambda v=venue: getattr(fake, v).engine.funding.state(
-                next(iter(getattr(fake, v).engine.markets))).next_funding_ms)
+            venue: fake.call(
+                lambda v=venue: (
+                    getattr(fake, v)
+                    .engine.funding.state(next(iter(getattr(fake, v).engine.markets)))
+                    .next_funding_ms
+                )
+            )
             for venue in ("bybit", "binance", "okx", "hyperliquid")
         }
         for (venue, _), s in rows.items():
@@ -112,7 +120,9 @@ def test_intervals_and_signs_are_normalised_per_venue(fake: FakeExchange, sqlite
         database.close()
 
 
-def test_retryable_failures_back_off_and_a_dead_venue_is_reported(fake: FakeExchange, sqlite_url: str) -> None:
+def test_retryable_failures_back_off_and_a_dead_venue_is_reported(
+    fake: FakeExchange, sqlite_url: str
+) -> None:
     database = Database.open(sqlite_url)
     try:
         repository = FundingRepository(database)
@@ -158,7 +168,9 @@ def test_unknown_symbol_is_a_typed_error_not_a_retry(fake: FakeExchange, sqlite_
 
         report = asyncio.run(run())
         failed = report.failed  # type: ignore[attr-defined]
-        assert [(v.venue, v.attempts, v.error.code) for v in failed] == [("BYBIT", 1, ErrorCode.INVALID_CONFIG)]
+        assert [(v.venue, v.attempts, v.error.code) for v in failed] == [
+            ("BYBIT", 1, ErrorCode.INVALID_CONFIG)
+        ]
         assert "NOPE" in failed[0].error.message
     finally:
         database.close()
@@ -201,7 +213,7 @@ def test_backfill_reads_history_and_reports_the_gap(fake: FakeExchange, sqlite_u
         assert {s.interval_hours for s in settled_rows} == {Decimal(1)}
         assert all(
             b.ts_ns - a.ts_ns in (NANOS_PER_HOUR, 2 * NANOS_PER_HOUR)
-            for a, b in zip(settled_rows, settled_rows[1:], strict=False)
+            for a, b in itertools.pairwise(settled_rows)
         )
 
         # a second backfill of the same range writes the same rows again, no duplicates

@@ -22,13 +22,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-from nautilus_ext_testkit.fake_exchange import FakeExchange
-from nautilus_ext_testkit.fake_exchange import Side
-from nautilus_ext_testkit.fake_exchange.okx_wire import sign as okx_sign
 
 from nautilus_ext.adapters.ccxt.client import create_exchange
 from nautilus_ext.adapters.ccxt.config import CcxtDataClientConfig
 from nautilus_ext.funding.model import funding_payment
+from nautilus_ext_testkit.fake_exchange import FakeExchange
+from nautilus_ext_testkit.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange.okx_wire import sign as okx_sign
 
 from .conftest import MARK
 
@@ -45,7 +45,9 @@ def _open(ex: FakeExchange, venue: str, side: Side, qty: Decimal) -> None:
     ex.call(lambda: engine.submit(_account(ex, venue), SYMBOLS[venue], side, "market", qty))
 
 
-async def _read_until(ws: aiohttp.ClientWebSocketResponse, match: Any, timeout: float = 5.0) -> dict[str, Any]:
+async def _read_until(
+    ws: aiohttp.ClientWebSocketResponse, match: Any, timeout: float = 5.0
+) -> dict[str, Any]:
     async with asyncio.timeout(timeout):
         while True:
             msg = await ws.receive()
@@ -97,7 +99,9 @@ def test_bybit_pushes_a_funding_execution_and_the_wallet(fake: FakeExchange) -> 
     async def run() -> tuple[dict[str, Any], dict[str, Any]]:
         async with aiohttp.ClientSession() as session, session.ws_connect(fake.ws_url + "/v5/private") as ws:
             expires = fake.now_ms() + 10_000
-            signature = hmac.new(b"fake-secret", f"GET/realtime{expires}".encode(), hashlib.sha256).hexdigest()
+            signature = hmac.new(
+                b"fake-secret", f"GET/realtime{expires}".encode(), hashlib.sha256
+            ).hexdigest()
             await ws.send_json({"op": "auth", "args": ["fake-key", expires, signature]})
             await _read_until(ws, lambda d: d.get("op") == "auth" and d["success"])
             await ws.send_json({"op": "subscribe", "args": ["execution", "position", "wallet"]})
@@ -156,7 +160,10 @@ def test_binance_pushes_account_update_funding_fee_and_lists_income(fake: FakeEx
 
 def test_okx_pushes_balance_and_position_funding_fee(fake: FakeExchange) -> None:
     async def run() -> dict[str, Any]:
-        async with aiohttp.ClientSession() as session, session.ws_connect(fake.ws_url + "/ws/v5/private") as ws:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(fake.ws_url + "/ws/v5/private") as ws,
+        ):
             ts = str(int(time.time()))
             login = {
                 "apiKey": "fake-key",
@@ -171,8 +178,11 @@ def test_okx_pushes_balance_and_position_funding_fee(fake: FakeExchange) -> None
             _open(fake, "okx", Side.BUY, Decimal(5))  # 5 contracts of ctVal BTC
             fake.call(lambda: fake.settle_funding("okx", "BTC-USDT-SWAP"))
             return await _read_until(
-                ws, lambda d: d.get("arg", {}).get("channel") == "balance_and_position"
-                and d["data"][0]["eventType"] == "funding_fee"
+                ws,
+                lambda d: (
+                    d.get("arg", {}).get("channel") == "balance_and_position"
+                    and d["data"][0]["eventType"] == "funding_fee"
+                ),
             )
 
     message = asyncio.run(run())
@@ -206,7 +216,11 @@ def test_hyperliquid_pushes_user_fundings_and_lists_them(fake: FakeExchange) -> 
     pushed, listed = asyncio.run(run())
     paid = -(Decimal("0.3") * MARK * Decimal("0.0000125"))
     funding = pushed["data"]["fundings"][0]
-    assert (funding["coin"], Decimal(funding["usdc"]), Decimal(funding["szi"])) == ("BTC", paid, Decimal("0.3"))
+    assert (funding["coin"], Decimal(funding["usdc"]), Decimal(funding["szi"])) == (
+        "BTC",
+        paid,
+        Decimal("0.3"),
+    )
     assert [Decimal(r["delta"]["usdc"]) for r in listed] == [paid]
     assert listed[0]["delta"]["type"] == "funding"
 

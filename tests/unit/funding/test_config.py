@@ -33,7 +33,10 @@ def _venue(**kw: Any) -> dict[str, Any]:
         ({"venues": [_venue(exchange_id="kraken")]}, "no recorded funding convention"),
         ({"venues": [_venue(), _venue()]}, "venues listed twice"),
         ({"venues": [_venue(rest_url_override="http://x")]}, "both or neither"),
-        ({"venues": [_venue(testnet=True, rest_url_override="http://x", ws_url_override="ws://x")]}, "exclusive"),
+        (
+            {"venues": [_venue(testnet=True, rest_url_override="http://x", ws_url_override="ws://x")]},
+            "exclusive",
+        ),
         ({"venues": [_venue(symbols=["BTC", "BTC"])]}, "duplicate symbols"),
         ({"venues": [_venue(symbols=[" BTC"])]}, "surrounding spaces"),
         ({"venues": [_venue()], "poll_interval_secs": 0}, "greater than 0"),

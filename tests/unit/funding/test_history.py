@@ -13,15 +13,26 @@ from nautilus_ext.funding.history import samples_from_tardis
 from nautilus_ext.funding.model import NANOS_PER_HOUR
 from nautilus_ext.funding.model import FundingRateSample
 
-REAL_SAMPLE = Path("/work/shared/data/nautilus_trader/crates/adapters/tardis/test_data/csv/derivative_ticker_1.csv")
+REAL_SAMPLE = Path(
+    "/work/shared/data/nautilus_trader/crates/adapters/tardis/test_data/csv/derivative_ticker_1.csv"
+)
 T0 = 1_700_000_000_000_000_000 - 1_700_000_000_000_000_000 % (8 * NANOS_PER_HOUR)
-HEADER = "exchange,symbol,timestamp,local_timestamp,funding_timestamp,funding_rate,predicted_funding_rate,open_interest,last_price,index_price,mark_price\n"
+HEADER = (
+    "exchange,symbol,timestamp,local_timestamp,funding_timestamp,funding_rate,"
+    "predicted_funding_rate,open_interest,last_price,index_price,mark_price\n"
+)
 
 
 def _sample(ts_ns: int, hours: int = 8, settled: bool = True, venue: str = "BYBIT") -> FundingRateSample:
     return FundingRateSample(
-        venue=venue, instrument_key=f"{venue}:PERPETUAL:BTC-USDT@LIN", base="BTC", quote="USDT",
-        rate=Decimal("0.0001"), interval_hours=Decimal(hours), ts_ns=ts_ns, settled=settled,
+        venue=venue,
+        instrument_key=f"{venue}:PERPETUAL:BTC-USDT@LIN",
+        base="BTC",
+        quote="USDT",
+        rate=Decimal("0.0001"),
+        interval_hours=Decimal(hours),
+        ts_ns=ts_ns,
+        settled=settled,
     )
 
 
@@ -81,10 +92,14 @@ def test_a_binance_ticker_file_settles_the_last_rate_before_each_roll(tmp_path: 
     ]
     path = tmp_path / "binance-futures_derivative_ticker.csv"
     path.write_text(
-        HEADER + "".join(f"binance-futures,BTCUSDT,{ts},{ts + 1},{f},{r},,12.5,,50000,50001\n" for ts, f, r in rows)
+        HEADER
+        + "".join(f"binance-futures,BTCUSDT,{ts},{ts + 1},{f},{r},,12.5,,50000,50001\n" for ts, f, r in rows)
     )
     samples = samples_from_tardis(path)
-    assert [(s.ts_ns, s.rate) for s in samples] == [(T0, Decimal("0.0002")), (T0 + h8 * us, Decimal("-0.0001"))]
+    assert [(s.ts_ns, s.rate) for s in samples] == [
+        (T0, Decimal("0.0002")),
+        (T0 + h8 * us, Decimal("-0.0001")),
+    ]
     assert {(s.venue, s.quote, s.interval_hours) for s in samples} == {("BINANCE", "USDT", Decimal(8))}
     assert samples[0].open_interest == Decimal("12.5")
     assert samples[0].mark_price == Decimal(50001)
@@ -92,7 +107,9 @@ def test_a_binance_ticker_file_settles_the_last_rate_before_each_roll(tmp_path: 
 
 def test_a_non_ticker_tardis_file_is_refused(tmp_path: Path) -> None:
     trades = tmp_path / "trades.csv"
-    trades.write_text("exchange,symbol,timestamp,local_timestamp,id,side,price,amount\nbybit,BTCUSDT,1,2,a,buy,1,1\n")
+    trades.write_text(
+        "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\nbybit,BTCUSDT,1,2,a,buy,1,1\n"
+    )
     with pytest.raises(InvalidConfig, match="not derivative_ticker"):
         samples_from_tardis(trades)
     with pytest.raises(InvalidConfig, match="does not exist"):

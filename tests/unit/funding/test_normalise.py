@@ -64,16 +64,24 @@ def test_missing_interval_falls_back_to_the_venue_convention() -> None:
 def test_a_payload_without_a_rate_is_refused() -> None:
     with pytest.raises(InvalidConfig, match="no fundingRate"):
         sample_from_ccxt(
-            venue="OKX", instrument_key="OKX:PERPETUAL:BTC-USDT@LIN", base="BTC", quote="USDT",
-            rate={"fundingRate": None}, ts_ns=TS,
+            venue="OKX",
+            instrument_key="OKX:PERPETUAL:BTC-USDT@LIN",
+            base="BTC",
+            quote="USDT",
+            rate={"fundingRate": None},
+            ts_ns=TS,
         )
 
 
 def test_an_implausible_rate_is_refused() -> None:
     with pytest.raises(InvalidConfig, match="not plausible"):
         sample_from_ccxt(
-            venue="OKX", instrument_key="OKX:PERPETUAL:BTC-USDT@LIN", base="BTC", quote="USDT",
-            rate={"fundingRate": 3.0}, ts_ns=TS,
+            venue="OKX",
+            instrument_key="OKX:PERPETUAL:BTC-USDT@LIN",
+            base="BTC",
+            quote="USDT",
+            rate={"fundingRate": 3.0},
+            ts_ns=TS,
         )
 
 
@@ -93,7 +101,9 @@ def test_okx_volume_is_base_times_last_and_others_use_quote_volume() -> None:
 
 def test_open_interest_in_contracts_becomes_base_units() -> None:
     assert open_interest_from_ccxt({"openInterestAmount": 10000.0}, Decimal("0.01")) == Decimal("100.00")
-    assert open_interest_from_ccxt({"openInterestAmount": None, "baseVolume": 3.0}, Decimal(1)) == Decimal("3.0")
+    assert open_interest_from_ccxt({"openInterestAmount": None, "baseVolume": 3.0}, Decimal(1)) == Decimal(
+        "3.0"
+    )
 
 
 def test_history_intervals_survive_a_missing_settlement() -> None:
@@ -104,7 +114,17 @@ def test_history_intervals_survive_a_missing_settlement() -> None:
     assert history_intervals([0, 90 * 60 * 10**9], Decimal(8)) == [Decimal(8), Decimal(8)]  # 1.5 h: not whole
 
 
-@pytest.mark.parametrize(("value", "out"), [("0.1", Decimal("0.1")), (1e-05, Decimal("0.00001")), ("", None),
-                                            (None, None), ("x", None), (float("nan"), None), (True, None)])
+@pytest.mark.parametrize(
+    ("value", "out"),
+    [
+        ("0.1", Decimal("0.1")),
+        (1e-05, Decimal("0.00001")),
+        ("", None),
+        (None, None),
+        ("x", None),
+        (float("nan"), None),
+        (True, None),
+    ],
+)
 def test_to_decimal(value: object, out: Decimal | None) -> None:
     assert to_decimal(value) == out
