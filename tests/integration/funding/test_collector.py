@@ -240,3 +240,28 @@ def test_backfill_refuses_an_empty_range(fake: FakeExchange, sqlite_url: str, si
             asyncio.run(run())
     finally:
         database.close()
+
+
+def test_a_batch_with_one_key_twice_keeps_the_last(db_url: str) -> None:
+    from nautilus_ext.funding.model import FundingRateSample
+
+    def sample(rate: str) -> FundingRateSample:
+        return FundingRateSample(
+            venue="BYBIT",
+            instrument_key="BYBIT:PERPETUAL:BTC-USDT@LIN",
+            base="BTC",
+            quote="USDT",
+            rate=Decimal(rate),
+            interval_hours=Decimal(8),
+            ts_ns=T0,
+            settled=True,
+        )
+
+    database = Database.open(db_url)
+    try:
+        repository = FundingRepository(database)
+        assert repository.upsert_rates([sample("0.0001"), sample("0.0004")]) == 2
+        assert repository.upsert_rates([]) == 0
+        assert [s.rate for s in repository.history("BYBIT", "BTC")] == [Decimal("0.0004")]
+    finally:
+        database.close()
