@@ -97,3 +97,69 @@ def test_actor_writes_every_funding_update_with_mark_and_index(tmp_path: Path) -
 def test_actor_config_is_checked(kwargs: dict[str, object], needle: str) -> None:
     with pytest.raises(InvalidConfig, match=needle):
         FundingCollectorActorConfig(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_actor_in_a_trading_node_records_the_ccxt_adapters_funding_stream(tmp_path: Path) -> None:
+    import asyncio
+
+    from nautilus_trader.config import TradingNodeConfig
+    from nautilus_trader.live.node import TradingNode
+
+    from nautilus_ext.adapters.ccxt.config import CcxtDataClientConfig
+    from nautilus_ext.adapters.ccxt.factories import CcxtLiveDataClientFactory
+    from nautilus_ext.testing.eventually import eventually
+    from nautilus_ext_testkit.fake_exchange import FakeExchange
+    from nautilus_ext_testkit.node_harness import NodeHarness
+
+    ex = FakeExchange()
+    ex.start_in_thread()
+    ex.call(lambda: ex.bybit.engine.funding.configure("BTCUSDT", rate=Decimal("0.00021"), interval_hours=4))
+    ex.call(lambda: ex.bybit.engine.seed_book("BTCUSDT", bids=[("49999.9", "1")], asks=[("50000.1", "1")]))
+    database = Database.open(f"sqlite:///{tmp_path / 'node.db'}")
+    repository = FundingRepository(database)
+    instrument_id = "BTCUSDT-LINEAR.BYBIT"
+
+    def build(loop: asyncio.AbstractEventLoop) -> TradingNode:
+        config = TradingNodeConfig(
+            trader_id="FUNDING-001",
+            logging=LoggingConfig(log_level="ERROR"),
+            data_clients={
+                "BYBIT": CcxtDataClientConfig(
+                    exchange_id="bybit",
+                    venue="BYBIT",
+                    market_types=("linear",),
+                    rest_url_override=ex.base_url,
+                    ws_url_override=ex.ws_url,
+                    enable_rate_limit=False,
+                    poll_interval_ms=200,
+                )
+            },
+            timeout_connection=20.0,
+            timeout_disconnection=5.0,
+            timeout_post_stop=0.5,
+        )
+        node = TradingNode(config=config, loop=loop)
+        node.add_data_client_factory("BYBIT", CcxtLiveDataClientFactory)
+        node.trader.add_actor(
+            FundingCollectorActor(
+                FundingCollectorActorConfig(instrument_ids=(instrument_id,), batch_size=1),
+                repository=repository,
+            )
+        )
+        node.build()
+        return node
+
+    harness = NodeHarness(build)
+    try:
+        harness.start()
+        eventually(lambda: bool(repository.history("BYBIT", "BTC")), timeout_secs=20)
+        [row] = repository.history("BYBIT", "BTC")[:1]
+        assert (row.rate, row.interval_hours, row.quote) == (Decimal("0.00021"), Decimal(4), "USDT")
+        assert row.instrument_key == "BYBIT:PERPETUAL:BTC-USDT@LIN"
+        next_ms = ex.call(lambda: ex.bybit.engine.funding.state("BTCUSDT").next_funding_ms)
+        assert row.next_funding_ns == next_ms * 1_000_000
+    finally:
+        harness.stop()
+        database.close()
+        ex.stop_thread()
