@@ -93,6 +93,8 @@ class FundingSchedule:
         self.engine = engine
         self.listeners: list[Callable[[FundingSettlement], None]] = []
         self.states: dict[str, FundingState] = {}
+        # (account, symbol) -> funding received so far (negative: paid), for venues that show it
+        self.cumulative: dict[tuple[str, str], Decimal] = {}
         self.configure(rate=rate, interval_hours=interval_hours)
 
     def configure(
@@ -199,6 +201,7 @@ class FundingSchedule:
             else:
                 amount = -(pos.qty * spec.contract_size * mark * rate)
             balance = self.engine.balances.get(account, Decimal(0)) + amount
+            self.cumulative[account, symbol] = self.cumulative.get((account, symbol), Decimal(0)) + amount
             self.engine.balances[account] = balance
             out.append(FundingSettlement(account, symbol, ts, rate, mark, pos.qty, amount, balance))
         state.history.append(FundingPoint(ts, rate, mark))

@@ -274,7 +274,12 @@ class HyperliquidProtocol:
                         "liquidationPx": None,
                         "marginUsed": _s(ntl / self.engine.leverage),
                         "maxLeverage": self.engine.markets[coin].max_leverage,
-                        "cumFunding": {"allTime": "0.0", "sinceOpen": "0.0", "sinceChange": "0.0"},
+                        # Hyperliquid counts funding paid as positive
+                        "cumFunding": {
+                            "allTime": _s(-self.engine.funding.cumulative.get((user, coin), Decimal(0))),
+                            "sinceOpen": _s(-self.engine.funding.cumulative.get((user, coin), Decimal(0))),
+                            "sinceChange": "0.0",
+                        },
                     },
                 }
             )

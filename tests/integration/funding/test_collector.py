@@ -98,6 +98,8 @@ def test_intervals_and_signs_are_normalised_per_venue(fake: FakeExchange, sqlite
         fake.binance.engine.funding.configure("BTCUSDT", rate=Decimal("0.0001"))
         fake.binance.engine.funding.configure("ETHUSDT", rate=Decimal("-0.0002"), interval_hours=4)
         fake.bybit.engine.funding.configure("ETHUSDT", rate=Decimal("0.00005"), interval_hours=4)
+        # OKX publishes the next period's predicted rate
+        fake.okx.engine.funding.configure("BTC-USDT-SWAP", predicted_rate=Decimal("-0.00007"))
 
     fake.call(configure)
     database = Database.open(sqlite_url)
@@ -116,6 +118,8 @@ def test_intervals_and_signs_are_normalised_per_venue(fake: FakeExchange, sqlite
         assert eth.rate_per_hour == Decimal("-0.00005")
         assert rows["BYBIT", "ETH"].interval_hours == Decimal(4)
         assert rows["OKX", "BTC"].interval_hours == Decimal(8)
+        assert rows["OKX", "BTC"].predicted_rate == Decimal("-0.00007")
+        assert rows["BYBIT", "BTC"].predicted_rate is None
     finally:
         database.close()
 
@@ -263,5 +267,42 @@ def test_a_batch_with_one_key_twice_keeps_the_last(db_url: str) -> None:
         assert repository.upsert_rates([sample("0.0001"), sample("0.0004")]) == 2
         assert repository.upsert_rates([]) == 0
         assert [s.rate for s in repository.history("BYBIT", "BTC")] == [Decimal("0.0004")]
+    finally:
+        database.close()
+
+
+def test_run_polls_at_the_cadence_until_told_to_stop(fake: FakeExchange, sqlite_url: str) -> None:
+    clock = [T0]
+    waits: list[float] = []
+
+    async def sleep(secs: float) -> None:
+        waits.append(secs)
+        clock[0] += int(secs * 1e9)  # time passes only when the collector waits
+
+    database = Database.open(sqlite_url)
+    try:
+        repository = FundingRepository(database)
+        collector = FundingCollector(
+            collector_config(fake), repository, clock_ns=lambda: clock[0] + 5 * 10**9, sleep=sleep
+        )
+
+        async def run() -> list[object]:
+            async with collector:
+                return await collector.run(max_polls=3)  # type: ignore[return-value]
+
+        reports = asyncio.run(run())
+        assert [r.written for r in reports] == [8, 8, 8]  # type: ignore[attr-defined]
+        first_wait = (60 * 10**9 - (T0 + 5 * 10**9) % (60 * 10**9)) / 1e9
+        assert waits == [first_wait, 60.0]  # to the next 60 s bucket boundary, then a full bucket
+        buckets = sorted({s.ts_ns for s in repository.history("BYBIT", "BTC")})
+        assert [b - buckets[0] for b in buckets] == [0, 60 * 10**9, 120 * 10**9]
+
+        stop = asyncio.Event()
+        stop.set()
+
+        async def stopped() -> list[object]:
+            return await collector.run(stop=stop)  # type: ignore[return-value]
+
+        assert asyncio.run(stopped()) == []
     finally:
         database.close()

@@ -198,7 +198,7 @@ def test_okx_pushes_balance_and_position_funding_fee(fake: FakeExchange) -> None
 def test_hyperliquid_pushes_user_fundings_and_lists_them(fake: FakeExchange) -> None:
     wallet = fake.hyperliquid.wallet
 
-    async def run() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    async def run() -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
         async with aiohttp.ClientSession() as session, session.ws_connect(fake.ws_url + "/ws") as ws:
             await ws.send_json(
                 {"method": "subscribe", "subscription": {"type": "userFundings", "user": wallet}}
@@ -211,9 +211,13 @@ def test_hyperliquid_pushes_user_fundings_and_lists_them(fake: FakeExchange) -> 
                 fake.base_url + "/info", json={"type": "userFunding", "user": wallet, "startTime": 0}
             ) as response:
                 listed = await response.json()
-        return pushed, listed
+            async with session.post(
+                fake.base_url + "/info", json={"type": "clearinghouseState", "user": wallet}
+            ) as response:
+                state = await response.json()
+        return pushed, listed, state
 
-    pushed, listed = asyncio.run(run())
+    pushed, listed, state = asyncio.run(run())
     paid = -(Decimal("0.3") * MARK * Decimal("0.0000125"))
     funding = pushed["data"]["fundings"][0]
     assert (funding["coin"], Decimal(funding["usdc"]), Decimal(funding["szi"])) == (
@@ -223,6 +227,11 @@ def test_hyperliquid_pushes_user_fundings_and_lists_them(fake: FakeExchange) -> 
     )
     assert [Decimal(r["delta"]["usdc"]) for r in listed] == [paid]
     assert listed[0]["delta"]["type"] == "funding"
+    [position] = state["assetPositions"]
+    assert Decimal(position["position"]["cumFunding"]["allTime"]) == -paid  # paid counts positive
+    assert Decimal(state["marginSummary"]["accountValue"]) == fake.call(
+        lambda: fake.hyperliquid.engine.balances[wallet]
+    )
 
 
 def test_settling_every_market_with_no_positions_only_advances_the_clock(fake: FakeExchange) -> None:
