@@ -306,3 +306,52 @@ def test_run_polls_at_the_cadence_until_told_to_stop(fake: FakeExchange, sqlite_
         assert asyncio.run(stopped()) == []
     finally:
         database.close()
+
+
+def test_aster_is_collected_and_backfilled_like_binance(fake: FakeExchange, sqlite_url: str) -> None:
+    def seed() -> None:
+        engine = fake.aster.engine
+        engine.funding.configure("BTCUSDT", rate=Decimal("0.00009"), interval_hours=4, mark_price=MARK)
+        engine.funding.seed_history("BTCUSDT", HISTORY)
+
+    fake.call(seed)
+    config = collector_config(fake).model_copy(
+        update={
+            "venues": [
+                collector_config(fake)
+                .venues[0]
+                .model_copy(
+                    update={
+                        "exchange_id": "aster",
+                        "symbols": ["BTC/USDT:USDT"],
+                        "rest_url_override": fake.base_url + "/aster",
+                        "ws_url_override": fake.ws_url + "/aster",
+                    }
+                )
+            ]
+        }
+    )
+    database = Database.open(sqlite_url)
+    try:
+        repository = FundingRepository(database)
+        state = fake.call(lambda: fake.aster.engine.funding.state("BTCUSDT"))
+
+        async def run() -> object:
+            async with FundingCollector(config, repository, clock_ns=lambda: T0) as collector:
+                await collector.poll_once()
+                return await collector.backfill(
+                    (state.next_funding_ms - 10 * state.interval_ms) * 10**6, state.next_funding_ms * 10**6
+                )
+
+        report = asyncio.run(run())
+        assert report.errors == []  # type: ignore[attr-defined]
+        assert report.written == len(HISTORY)  # type: ignore[attr-defined]
+        rows = repository.history("ASTER", "BTC")
+        current = [r for r in rows if not r.settled]
+        assert [(r.rate, r.interval_hours, r.mark_price) for r in current] == [
+            (Decimal("0.00009"), Decimal(4), MARK)
+        ]
+        assert [r.rate for r in rows if r.settled] == HISTORY
+        assert {r.interval_hours for r in rows if r.settled} == {Decimal(4)}
+    finally:
+        database.close()
