@@ -3,7 +3,8 @@
 
 Mount with ``app.add_typer(nautilus_ext.funding.cli.app, name="funding")``. Bad input (a
 missing or invalid config, an unreachable store, an unparseable time) prints the typed error
-and exits 2; a venue that fails after its retries exits 1 with the venue named.
+and exits 2; with ``--once`` a venue that fails after its retries exits 1 with the venue named
+(the service keeps polling and logs it). ``gaps`` exits 1 when it finds any.
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ def collect(
                 status = "ok" if v.error is None else f"FAILED [{v.error.code}] {v.error.message}"
                 typer.echo(f"{v.venue:<12} {v.written:>5} rates  {status}")
             typer.echo(f"wrote {sum(r.written for r in reports)} rates in {len(reports)} poll(s)")
-        return 1 if failures else 0
+        # --once: a venue that failed is a failed run; a service stopped by a signal ends cleanly
+        return 1 if failures and once else 0
 
     try:
         code = asyncio.run(main())

@@ -112,9 +112,10 @@ class FundingRepository:
         """
         Write funding samples; a sample whose ``(venue, base, quote, ts)`` exists replaces it.
 
-        Returns the number of samples written (inserted or updated). The batch is one
-        ``INSERT ... ON CONFLICT DO UPDATE`` executed for every row (the driver's executemany);
-        within one batch the last sample of a key wins, as if they had been written one by one.
+        Returns the number of samples offered. The batch is one ``INSERT ... ON CONFLICT DO
+        UPDATE`` executed for every row (the driver's executemany); within one batch the last
+        sample of a key wins, as if they had been written one by one. A settled row is never
+        overwritten by an unsettled sample (a poll stamped on a funding time keeps the settlement).
         """
         batch = list(samples)
         if not batch:
@@ -148,6 +149,8 @@ class FundingRepository:
             statement = statement.on_conflict_do_update(
                 index_elements=["venue_id", "symbol_id", "quote", "ts"],
                 set_={c: statement.excluded[c] for c in _FUNDING_UPDATE_COLUMNS},
+                # a settled rate is never replaced by an indicative one stamped at the same time
+                where=FundingRate.settled.is_(False) | statement.excluded.settled.is_(True),
             )
             session.execute(statement, list(rows.values()))  # executemany
         return len(batch)

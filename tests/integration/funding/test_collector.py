@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from decimal import Decimal
 
@@ -249,7 +250,7 @@ def test_backfill_refuses_an_empty_range(fake: FakeExchange, sqlite_url: str, si
 def test_a_batch_with_one_key_twice_keeps_the_last(db_url: str) -> None:
     from nautilus_ext.funding.model import FundingRateSample
 
-    def sample(rate: str) -> FundingRateSample:
+    def sample(rate: str, settled: bool = True) -> FundingRateSample:
         return FundingRateSample(
             venue="BYBIT",
             instrument_key="BYBIT:PERPETUAL:BTC-USDT@LIN",
@@ -258,7 +259,7 @@ def test_a_batch_with_one_key_twice_keeps_the_last(db_url: str) -> None:
             rate=Decimal(rate),
             interval_hours=Decimal(8),
             ts_ns=T0,
-            settled=True,
+            settled=settled,
         )
 
     database = Database.open(db_url)
@@ -267,6 +268,19 @@ def test_a_batch_with_one_key_twice_keeps_the_last(db_url: str) -> None:
         assert repository.upsert_rates([sample("0.0001"), sample("0.0004")]) == 2
         assert repository.upsert_rates([]) == 0
         assert [s.rate for s in repository.history("BYBIT", "BTC")] == [Decimal("0.0004")]
+        # a poll that lands on the funding time does not overwrite the settled rate ...
+        repository.upsert_rates([sample("0.0009", settled=False)])
+        assert [(s.rate, s.settled) for s in repository.history("BYBIT", "BTC")] == [
+            (Decimal("0.0004"), True)
+        ]
+        # ... while a settlement replaces an indicative rate stamped at its time
+        later = dataclasses.replace(sample("0.0002", settled=False), ts_ns=T0 + 8 * NANOS_PER_HOUR)
+        repository.upsert_rates([later])
+        repository.upsert_rates([dataclasses.replace(later, rate=Decimal("0.0003"), settled=True)])
+        assert [(s.rate, s.settled) for s in repository.history("BYBIT", "BTC")] == [
+            (Decimal("0.0004"), True),
+            (Decimal("0.0003"), True),
+        ]
     finally:
         database.close()
 
