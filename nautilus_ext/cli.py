@@ -165,6 +165,12 @@ def backtest_command(
     typer.echo(
         f"{len(outcome.results)} orders, {outcome.events_processed} events in {outcome.elapsed_secs:.2f}s"
     )
+    gate = outcome.gate
+    if gate is not None:
+        denials = ", ".join(f"{code}/{rule}: {n}" for (code, rule), n in sorted(gate.denials.items()))
+        typer.echo(
+            f"safety gate: {gate.allowed} allowed, {gate.denied} denied{f' ({denials})' if denials else ''}"
+        )
     typer.echo(f"report: {report}")
 
 
@@ -173,7 +179,7 @@ def replay_command(
     audit_root: Annotated[
         Path,
         typer.Argument(
-            help="A recorded DRY_RUN session (its record.root, holds manifest.json) "
+            help="A recorded DRY_RUN or LIVE session (its record.root, holds manifest.json) "
             "or the audit root of a recorded backtest (holds run.json)"
         ),
     ],

@@ -294,6 +294,20 @@ def describe_problems(error: Any, root: str = "entry") -> str:
     return "; ".join(f"{loc}: {msg}" for loc, msg in field_problems(error, root))
 
 
+def describe_yaml_error(error: Any) -> str:
+    """
+    Return where and why a YAML document failed to parse, without quoting the document.
+
+    PyYAML's own message reprints the offending line, which may hold a secret typed into the
+    file: only the position and the problem are kept.
+    """
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or type(error).__name__
+    if mark is None:
+        return f"not valid YAML ({problem})"
+    return f"not valid YAML at line {mark.line + 1}, column {mark.column + 1} ({problem})"
+
+
 def error_for_code(code: ErrorCode | str, message: str, **context: Any) -> NautilusExtError:
     """
     Build the concrete error for ``code`` (for example when decoding an audit record).
@@ -331,6 +345,7 @@ __all__ = [
     "VenueUnavailable",
     "WsStale",
     "describe_problems",
+    "describe_yaml_error",
     "error_for_code",
     "field_problems",
 ]

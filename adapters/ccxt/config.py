@@ -9,6 +9,7 @@ cross-field mistakes at construction.
 from __future__ import annotations
 
 from typing import Annotated
+from typing import Literal
 
 import msgspec
 from nautilus_trader.config import LiveDataClientConfig
@@ -147,6 +148,9 @@ class CcxtExecClientConfig(LiveExecClientConfig, frozen=True):
         Upper bound on waiting for any single venue request.
     exchange_options : dict[str, str | int | float | bool], optional
         Extra ccxt ``options``.
+    key_scope : {"trade", "read"}, default "trade"
+        Which key the client loads (:mod:`nautilus_ext.adapters.ccxt.credentials`): ``read``
+        for a data/status-only node (the safety gate denies orders to such a venue).
     """
 
     exchange_id: str = "bybit"
@@ -167,6 +171,7 @@ class CcxtExecClientConfig(LiveExecClientConfig, frozen=True):
     reconnect_delay_max_ms: PositiveInt = 10_000
     ack_timeout_secs: PositiveFloat = 10.0
     exchange_options: dict[str, str | int | float | bool] | None = None
+    key_scope: Literal["trade", "read"] = "trade"
 
     def __post_init__(self) -> None:
         _check_connection(

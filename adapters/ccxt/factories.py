@@ -17,6 +17,7 @@ from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
 from nautilus_ext.adapters.ccxt.constants import MARKET_TYPE_DEFAULT_EXCHANGES
 from nautilus_ext.adapters.ccxt.constants import MARKET_TYPES_FILTERED_LOCALLY
 from nautilus_ext.adapters.ccxt.constants import venue_for
+from nautilus_ext.adapters.ccxt.credentials import env_var
 from nautilus_ext.adapters.ccxt.credentials import load_credentials
 from nautilus_ext.adapters.ccxt.data import CcxtDataClient
 from nautilus_ext.adapters.ccxt.execution import CcxtExecutionClient
@@ -119,11 +120,11 @@ class CcxtLiveExecClientFactory(LiveExecClientFactory):
             If the config is invalid or no credentials are set for the exchange.
         """
         _validated(config)
-        credentials = load_credentials(config.exchange_id)
+        credentials = load_credentials(config.exchange_id, scope=config.key_scope)
         if credentials.is_empty:
             raise InvalidConfig(
-                f"no credentials for {config.exchange_id}: set NAUTILUS_EXT_"
-                f"{config.exchange_id.upper()}_API_KEY/_API_SECRET (or the venue's fields)",
+                f"no {config.key_scope} credentials for {config.exchange_id}: set "
+                f"{env_var(config.exchange_id, 'apiKey', config.key_scope)} and the venue's other fields",
                 venue=config.exchange_id,
             )
         exchange = create_exchange(config, credentials)

@@ -11,8 +11,8 @@ verification and reports.
   :mod:`nautilus_ext.audit.compaction`.
 - Mount :data:`nautilus_ext.audit.cli.app` as ``nautilus-ext audit``.
 
-Layout: ``<root>/audit/date=YYYY-MM-DD/<first seq, 20 digits>.jsonl`` (see
-:mod:`nautilus_ext.audit.layout`).
+Layout: ``<root>/audit/date=YYYY-MM-DD/<first seq, 20 digits>.jsonl``, segments in write order
+(a back-dated event joins the open segment; see :mod:`nautilus_ext.audit.layout`).
 """
 
 from nautilus_ext.audit.canonical import GENESIS_HASH

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
+from typing import Final
 from typing import Literal
 from typing import Self
 
@@ -19,6 +21,10 @@ from pydantic import model_validator
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import describe_problems
+from nautilus_ext.errors import describe_yaml_error
+
+if TYPE_CHECKING:
+    from nautilus_ext.safety.config import SafetyConfig
 
 DataKind = Literal["order_book_deltas", "trade_ticks", "quote_ticks"]
 _DEFAULT_DATA: tuple[DataKind, ...] = ("order_book_deltas", "trade_ticks")
@@ -28,7 +34,7 @@ NonNegativeMs = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 class LatencySpec(BaseModel):
     """Simulated venue latencies in milliseconds (order-to-venue and venue-to-fill)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     base_ms: NonNegativeMs = Decimal(0)
     insert_ms: NonNegativeMs = Decimal(0)
@@ -39,7 +45,7 @@ class LatencySpec(BaseModel):
 class VenueSimSpec(BaseModel):
     """One simulated venue: canonical venue code, account and latency."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     venue: str
     starting_balances: list[str] = Field(min_length=1)
@@ -52,11 +58,84 @@ class VenueSimSpec(BaseModel):
 class StrategySpec(BaseModel):
     """A Nautilus strategy for strategy-driven backtests (importable paths)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     strategy_path: str = Field(pattern=r"^[\w.]+:\w+$")
     config_path: str = Field(pattern=r"^[\w.]+:\w+$")
     config: dict[str, Any] = Field(default_factory=dict)
+
+
+BACKTEST_SAFETY_DEFAULT: Final = "safety/backtest_default.yaml"
+"""The safety limits a backtest without a ``safety:`` section runs under (in the config dir)."""
+
+
+class BacktestSafetySection(BaseModel):
+    """
+    The run's safety layer: the same gate and chokepoint as a LIVE or DRY_RUN node.
+
+    Attributes
+    ----------
+    config_path : str, optional
+        A safety YAML (``configs/safety/*.yaml``: arming, risk, oms), the same schema a live node
+        reads; relative paths resolve against the backtest YAML's folder. Point it at your live
+        limits (``configs/safety/default.yaml``) to see what they would have blocked.
+    config : dict, optional
+        The same, inline (exactly one of ``config_path`` and ``config``).
+    tick_interval_ms : int
+        How often (simulated time) strategy PnL reaches the loss limits and time-based
+        transitions run, as the live node's safety timer does.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    config_path: str | None = None
+    config: dict[str, Any] | None = None
+    tick_interval_ms: int = Field(default=1_000, gt=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.config_path is None) == (self.config is None):
+            raise ValueError("safety: give exactly one of config_path and config")
+        return self
+
+    def load(self, mode: str) -> SafetyConfig:
+        """
+        Return the validated safety config in ``mode`` (BACKTEST or REPLAY).
+
+        The document's ``mode`` may be omitted; if given it must be BACKTEST or REPLAY (a LIVE
+        file's limits are reused by leaving its mode out).
+
+        Raises
+        ------
+        InvalidConfig
+            If the file is missing or invalid, or names a live mode.
+        """
+        from nautilus_ext.safety.config import SafetyConfig
+
+        if self.config_path is not None:
+            path = Path(self.config_path)
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except (OSError, yaml.YAMLError) as e:
+                raise InvalidConfig(f"safety config {path}: cannot read: {e}") from None
+            if not isinstance(data, dict):
+                raise InvalidConfig(f"safety config {path}: expected a mapping")
+        else:
+            data = dict(self.config or {})
+        named = data.pop("mode", None)
+        if named is not None and str(named) not in ("BACKTEST", "REPLAY"):
+            raise InvalidConfig(
+                f"safety config mode {named} is not a backtest mode: leave `mode` out to reuse "
+                "a live file's limits in a backtest"
+            )
+        return SafetyConfig.parse({**data, "mode": mode})
+
+
+def default_safety_section() -> BacktestSafetySection:
+    """Return the section applied when a backtest YAML has none (``configs/safety/backtest_default.yaml``)."""
+    from nautilus_ext.instruments.registry import default_config_dir
+
+    return BacktestSafetySection(config_path=str(default_config_dir() / BACKTEST_SAFETY_DEFAULT))
 
 
 class BacktestSpec(BaseModel):
@@ -66,9 +145,13 @@ class BacktestSpec(BaseModel):
     ``kind: orders`` replays pre-generated unified Orders (``orders``: a JSON-lines file or a
     storage root holding the ``orders`` cluster); ``kind: strategy`` runs ``strategy``, a
     Nautilus strategy that emits unified Orders through ``UnifiedExecutionStrategy``.
+
+    Every order passes the same safety gate and chokepoint as in LIVE and DRY_RUN: ``safety``
+    names the limits (:class:`BacktestSafetySection`); without it the shipped
+    ``configs/safety/backtest_default.yaml`` applies.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     run_id: str = Field(default="backtest", pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["orders", "strategy"]
@@ -89,6 +172,11 @@ class BacktestSpec(BaseModel):
     # transaction-cost analysis in the report: time bucket (seconds) and aggregate weighting
     tca_bucket_secs: int = Field(default=3600, gt=0)
     tca_weighting: Literal["QUANTITY", "NOTIONAL"] = "QUANTITY"
+    safety: BacktestSafetySection | None = None
+
+    def safety_section(self) -> BacktestSafetySection:
+        """Return the run's safety section (the documented default when the YAML has none)."""
+        return self.safety if self.safety is not None else default_safety_section()
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -118,14 +206,23 @@ class BacktestSpec(BaseModel):
         file = Path(path)
         try:
             raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as e:
-            raise InvalidConfig(f"{file}: cannot read YAML: {e}") from None
+        except OSError as e:
+            raise InvalidConfig(f"{file}: cannot read ({e.strerror or type(e).__name__})") from None
+        except UnicodeDecodeError:
+            raise InvalidConfig(f"{file}: not UTF-8 text") from None
+        except yaml.YAMLError as e:  # the position, never the text there (it may be a secret)
+            raise InvalidConfig(f"{file}: {describe_yaml_error(e)}") from None
         if not isinstance(raw, dict):
             raise InvalidConfig(f"{file}: expected a mapping at the top level")
         for name in ("catalog", "orders", "output_dir", "registry_dir", "results_root", "audit_root"):
             value = raw.get(name)
             if isinstance(value, str) and "://" not in value and not Path(value).is_absolute():
                 raw[name] = str((file.parent / value).resolve())
+        safety = raw.get("safety")
+        if isinstance(safety, dict):
+            limits = safety.get("config_path")
+            if isinstance(limits, str) and not Path(limits).is_absolute():
+                raw["safety"] = {**safety, "config_path": str((file.parent / limits).resolve())}
         try:
             return cls.model_validate(raw)
         except ValidationError as e:

@@ -4,7 +4,8 @@ Run a backtest through NautilusTrader's ``BacktestNode`` and collect honest resu
 The node reads the catalog (local path or ``gs://``), simulates every venue with its L2 book,
 maker/taker fees from the instruments and the configured latency model, and runs either the
 order replayer (orders-driven) or a user strategy (strategy-driven). Both execute through
-:class:`~nautilus_ext.execution.strategy.UnifiedExecutionStrategy`.
+:class:`~nautilus_ext.execution.strategy.UnifiedExecutionStrategy`, and every order passes the
+same safety gate and chokepoint as in LIVE and DRY_RUN (:mod:`nautilus_ext.backtest.safety`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.reports.display import InstrumentDisplay
+from nautilus_ext.reports.gate import GateSummary
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,8 @@ class BacktestOutcome:
     groups: list[GroupExecutionResult] = field(default_factory=list)
     events_processed: int = 0
     elapsed_secs: float = 0.0
+    gate: GateSummary | None = None
+    instruments: dict[str, InstrumentDisplay] = field(default_factory=dict)
 
 
 def _catalog_fs(catalog: str) -> tuple[str, str | None]:
@@ -211,6 +216,33 @@ def catalog_instrument_ids(catalog: str, registry: InstrumentRegistry) -> dict[s
     return found
 
 
+def instrument_displays(instruments: list[Any], registry: InstrumentRegistry) -> dict[str, InstrumentDisplay]:
+    """Return what the report needs of each instrument, by Nautilus id and by canonical key."""
+    from nautilus_trader.model.instruments import CurrencyPair
+
+    from nautilus_ext.errors import NautilusExtError
+    from nautilus_ext.instruments.nautilus import key_for_instrument
+
+    found: dict[str, InstrumentDisplay] = {}
+    for inst in instruments:
+        base = getattr(inst, "base_currency", None)
+        info = InstrumentDisplay(
+            price_precision=inst.price_precision,
+            size_precision=inst.size_precision,
+            base=None if base is None else base.code,
+            quote=inst.quote_currency.code,
+            derivative=not isinstance(inst, CurrencyPair),
+            multiplier=inst.multiplier.as_decimal(),
+            inverse=bool(inst.is_inverse),
+        )
+        found[str(inst.id)] = info
+        try:
+            found.setdefault(str(key_for_instrument(inst, registry)), info)
+        except NautilusExtError:
+            continue
+    return found
+
+
 def _orders_file(spec: BacktestSpec, workdir: Path) -> str | None:
     """Return a JSON-lines orders file: the spec's own, or one exported from the storage root."""
     if spec.kind != "orders" or spec.orders is None:
@@ -245,6 +277,9 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
     from nautilus_trader.backtest.node import BacktestNode
     from nautilus_trader.model.identifiers import Venue
 
+    from nautilus_ext.backtest.safety import install_backtest_safety
+
+    spec.safety_section().load(spec.mode)  # fail fast on bad limits, before any work
     registry = (
         InstrumentRegistry.from_directory(spec.registry_dir)
         if spec.registry_dir
@@ -267,12 +302,19 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             run_spec = spec.model_copy(update={"catalog": str(local)})
         config = build_run_config(run_spec, registry, orders_file, exec_algorithms)
         node = BacktestNode(configs=[config])
-        started = time.perf_counter()
-        run_results = node.run()
-        elapsed = time.perf_counter() - started
+        node.build()
         engine = node.get_engine(config.id)
         if engine is None:  # pragma: no cover - the node keeps engines (dispose_on_completion=False)
             raise RuntimeError(f"backtest {spec.run_id}: the node kept no engine")
+        try:
+            # the same gate and chokepoint as a live node, before the first order can exist
+            _, gate = install_backtest_safety(engine, spec)
+        except Exception:
+            node.dispose()  # type: ignore[no-untyped-call]
+            raise
+        started = time.perf_counter()
+        run_results = node.run()
+        elapsed = time.perf_counter() - started
         strategies = engine.trader.strategies()
         results: list[ExecutionResult] = []
         groups: list[GroupExecutionResult] = []
@@ -291,6 +333,8 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             groups=sorted(groups, key=lambda g: (g.ts_decision_ns, g.group_id)),
             events_processed=sum(r.iterations for r in run_results),
             elapsed_secs=elapsed,
+            gate=gate,
+            instruments=instrument_displays(engine.cache.instruments(), registry),
         )
         node.dispose()  # type: ignore[no-untyped-call]
     return outcome

@@ -110,8 +110,15 @@ class ExecutionAuditor:
         )
         return decision_id
 
-    def intent(self, order: Order, decision_id: str | None = None) -> None:
-        """Record a unified order as the strategy's intent (linked to its decision)."""
+    def intent(
+        self, order: Order, decision_id: str | None = None, *, reference_price: Decimal | None = None
+    ) -> None:
+        """
+        Record a unified order as the strategy's intent (linked to its decision).
+
+        ``reference_price`` is what the order's fills are judged against (slippage in the daily
+        summary): the decision price, else the arrival mid.
+        """
         side = _AUDIT_SIDES.get(order.side)
         if side is None:  # protocol operations are audited by the on-chain module
             return
@@ -127,6 +134,7 @@ class ExecutionAuditor:
                 limit_price=order.price,
                 tif=TimeInForce.GTC if order.price is not None else TimeInForce.IOC,
                 urgency=None if order.urgency is None else str(order.urgency),
+                reference_price=reference_price,
             )
         )
 

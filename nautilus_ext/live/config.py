@@ -35,6 +35,8 @@ from pydantic import ValidationError
 from pydantic import model_validator
 
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import describe_yaml_error
+from nautilus_ext.errors import field_problems
 
 
 @unique
@@ -46,7 +48,8 @@ class LiveMode(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inputs never reach an error message: a secret typed into the YAML must not be echoed
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
@@ -120,6 +123,14 @@ class VenueConfig(_Strict):
         names of the credential variables. Its ``rest_url_override`` is one origin for every
         Betfair REST/JSON-RPC host; its ``ws_url_override`` the Exchange Stream API
         (``tls://host:port``, or ``tcp://host:port`` for a local stand-in).
+    key_scope : {"trade", "read"}
+        Which key the venue uses (seed 001, section 15). ``read``: a data/status-only venue;
+        ccxt reads ``NAUTILUS_EXT_<EXCHANGE>_READ_API_KEY``/``_READ_API_SECRET`` and refuses
+        the exchange's trade key there, and the safety gate denies every order to the venue
+        (``RISK_BLOCKED``, rule ``read_only_venue``) before anything is sent. ``trade``
+        (default): the trade key ``NAUTILUS_EXT_<EXCHANGE>_API_KEY``/``_API_SECRET``. Native
+        adapters read NautilusTrader's own variables for either scope (point them at a
+        read-only key yourself); the gate's refusal applies to them as well.
     """
 
     venue: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_-]*$")
@@ -135,6 +146,7 @@ class VenueConfig(_Strict):
     position_poll_interval_ms: int = Field(default=2_000, ge=0)
     instrument_ids: list[str] | None = None
     betfair: BetfairSection | None = None
+    key_scope: Literal["trade", "read"] = "trade"
 
     @model_validator(mode="after")
     def _check(self) -> VenueConfig:
@@ -233,12 +245,16 @@ class AuditSection(_Strict):
 
 class RecordSection(_Strict):
     """
-    Record a DRY_RUN session for REPLAY (:mod:`nautilus_ext.replay.recorder`).
+    Record a DRY_RUN or LIVE session for REPLAY (:mod:`nautilus_ext.replay.recorder`).
 
     Every market data object the simulated venue and the strategies receive is written to a
     NautilusTrader ``ParquetDataCatalog`` under ``<root>/catalog``, with a run manifest
     ``<root>/manifest.json``; unified strategies then time their decisions by the data
-    (``decision_clock: data``) so that ``nautilus-ext replay <root>`` can reproduce them.
+    (``decision_clock: data``) so that ``nautilus-ext replay <root>`` can reproduce them. With a
+    safety section, the operator commands (arm, confirm, kill, resume ...) are recorded as
+    issued (``<root>/commands.jsonl``) and the venue's own events that the gate reads (position
+    snapshots, feed status, fill gaps) with their arrival times (``<root>/venue_events.jsonl``);
+    a LIVE session's accounts at the start become the replay's simulated venue.
 
     Attributes
     ----------
@@ -326,16 +342,11 @@ class LiveNodeConfig(_Strict):
         return self
 
     def _check_record(self) -> None:
-        # what a replay cannot reproduce is refused here, not discovered as a divergence later
-        if self.mode is not LiveMode.DRY_RUN:
-            raise ValueError("record: only a DRY_RUN session can be recorded for replay")
+        # what a replay cannot reproduce is refused here, not discovered as a divergence later.
+        # LIVE and safety-gated sessions are recorded too: the operator commands and the venue's
+        # own events (position snapshots, feed status, fill gaps) go into the recording
         if self.audit is None:
             raise ValueError("record: needs an audit section (the replay compares the audit logs)")
-        if self.safety is not None:
-            raise ValueError(
-                "record: the safety layer decides from wall time and operator commands, which a "
-                "replay cannot reproduce; record a DRY_RUN without a safety section"
-            )
         if self.dry_run is not None and self.dry_run.latency_ms != 0:
             raise ValueError(
                 "record: dry_run.latency_ms must be 0: NautilusTrader's sandbox venue processes "
@@ -362,14 +373,17 @@ def load_live_config(path: str | Path) -> LiveNodeConfig:
         If the file is missing, is not YAML, or fails validation (the message names the file).
     """
     file = Path(path)
-    try:
-        raw = yaml.safe_load(file.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise InvalidConfig(f"{file}: cannot read: {e}") from e
+    raw = _read_yaml(file, "")
+    if not isinstance(raw, dict):
+        raise InvalidConfig(f"{file}: expected a mapping at the top level")
     try:
         config = LiveNodeConfig.model_validate(raw)
     except ValidationError as e:
-        raise InvalidConfig(f"{file}: {e}", details={"errors": e.errors()}) from e
+        problems = field_problems(e, "file")
+        raise InvalidConfig(
+            f"{file}: {'; '.join(f'{loc}: {msg}' for loc, msg in problems)}",
+            details={"errors": [f"{loc}: {msg}" for loc, msg in problems]},
+        ) from None
     safety = config.safety
     if safety is not None and safety.config_path is not None and not Path(safety.config_path).is_absolute():
         resolved = str((file.parent / safety.config_path).resolve())
@@ -396,15 +410,38 @@ def load_safety_config(config: LiveNodeConfig) -> Any:
         return None
     if section.config_path is not None:
         path = Path(section.config_path)
-        try:
-            data = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as e:
-            raise InvalidConfig(f"safety config {path}: cannot read: {e}") from e
+        data = _read_yaml(path, "safety.config_path: ")
         if not isinstance(data, dict):
-            raise InvalidConfig(f"safety config {path}: expected a mapping")
+            raise InvalidConfig(f"safety.config_path: {path}: expected a mapping")
+        where = f"safety.config_path: {path}"
     else:
         data = dict(section.config or {})
+        where = "safety.config"
     mode = str(data.setdefault("mode", str(config.mode)))
     if mode != str(config.mode):
-        raise InvalidConfig(f"safety config mode {mode} does not match the node mode {config.mode}")
-    return SafetyConfig.parse(data)
+        raise InvalidConfig(f"{where}: mode {mode} does not match the node mode {config.mode}")
+    read_only = sorted(v.venue for v in config.venues if v.key_scope == "read")
+    risk = data.get("risk")
+    if read_only and isinstance(risk, dict):
+        # venues configured with read-only keys: the gate denies every order to them
+        known = risk.get("read_only_venues") or []
+        if isinstance(known, list | tuple):
+            data = {**data, "risk": {**risk, "read_only_venues": sorted({*map(str, known), *read_only})}}
+    try:
+        return SafetyConfig.parse(data)
+    except InvalidConfig as e:
+        raise InvalidConfig(f"{where}: {e.message}", details=e.details) from None
+
+
+def _read_yaml(path: Path, field: str) -> Any:
+    # the YAML error names the position, never the text there (it may be a secret)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InvalidConfig(f"{field}{path}: cannot read ({e.strerror or type(e).__name__})") from None
+    except UnicodeDecodeError:
+        raise InvalidConfig(f"{field}{path}: not UTF-8 text") from None
+    except yaml.YAMLError as e:
+        raise InvalidConfig(f"{field}{path}: {describe_yaml_error(e)}") from None
+    except RecursionError:
+        raise InvalidConfig(f"{field}{path}: nested too deeply") from None

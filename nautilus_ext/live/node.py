@@ -234,6 +234,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
                 **_ccxt_common(venue),
                 fill_poll_interval_ms=venue.fill_poll_interval_ms,
                 position_poll_interval_ms=venue.position_poll_interval_ms,
+                key_scope=venue.key_scope,
             )
             data_factory: Any = CcxtLiveDataClientFactory
             exec_factory: Any = CcxtLiveExecClientFactory
@@ -328,21 +329,23 @@ def build_live_node(
     Raises
     ------
     InvalidConfig
-        If the safety config is invalid, or the control token is missing from the environment.
+        If any check of :func:`~nautilus_ext.live.validation.check_live_config` fails (the
+        same checks ``live-validate`` runs), before anything is built.
     """
-    from nautilus_ext.live.config import load_safety_config
     from nautilus_ext.live.safety_actor import attach_safety
+    from nautilus_ext.live.validation import check_live_config
 
-    safety_config = load_safety_config(config)  # validate before anything is built
+    safety_config = check_live_config(config).safety  # validate before anything is built
     node_config, factories = build_trading_node_config(config)
     node = TradingNode(config=node_config, loop=loop)
     for name, (data_factory, exec_factory) in factories.items():
         node.add_data_client_factory(name, data_factory)
         node.add_exec_client_factory(name, exec_factory)
     node.build()
+    recorder = None
     if config.record is not None:
         try:
-            _attach_recorder(node, config, node_config)
+            recorder = _attach_recorder(node, config, node_config)
         except Exception:
             node.dispose()
             raise
@@ -359,14 +362,34 @@ def build_live_node(
                 tick_interval_ms=section.tick_interval_ms,
                 audit_root=None if config.audit is None else audit_path(config.audit.root, "safety"),
                 audit_fsync=True if config.audit is None else config.audit.fsync,
+                exec_forward=(
+                    _synchronous_exec_handler(node)
+                    if recorder is not None and config.mode is LiveMode.DRY_RUN
+                    else None
+                ),
             )
         except Exception:
             node.dispose()
             raise
+        if recorder is not None and safety.control is not None:
+            # a recorded session keeps its operator commands: a REPLAY runs them at their times
+            safety.control.add_listener(recorder.record_command)
     return LiveNode(node=node, safety=safety)
 
 
-def _attach_recorder(node: TradingNode, config: LiveNodeConfig, node_config: TradingNodeConfig) -> None:
+def _synchronous_exec_handler(node: TradingNode) -> Any:
+    # a recorded DRY_RUN runs its execution engine synchronously: the chokepoint forwards to the
+    # handler the ExecEngine.execute endpoint now points at, not to the queued one
+    from nautilus_ext.live.dry_run import SYNC_ENDPOINTS
+
+    for endpoint, engine_name, _queued, direct in SYNC_ENDPOINTS:
+        if endpoint == "ExecEngine.execute":
+            engine = getattr(node.kernel, engine_name)
+            return getattr(engine, direct)
+    return None
+
+
+def _attach_recorder(node: TradingNode, config: LiveNodeConfig, node_config: TradingNodeConfig) -> Any:
     from pathlib import Path
 
     from nautilus_ext.live.dry_run import make_execution_synchronous
@@ -378,7 +401,9 @@ def _attach_recorder(node: TradingNode, config: LiveNodeConfig, node_config: Tra
     record = config.record
     assert record is not None
     check_record_root(Path(record.root))
-    make_execution_synchronous(node)
+    if config.mode is LiveMode.DRY_RUN:
+        # only a simulated venue may run inside a data handler (see make_execution_synchronous)
+        make_execution_synchronous(node)
     manifest = session_manifest(config, node_config)
     recorder = MarketDataRecorder(
         MarketDataRecorderConfig(
@@ -391,6 +416,7 @@ def _attach_recorder(node: TradingNode, config: LiveNodeConfig, node_config: Tra
     )
     node.trader.add_actor(recorder)
     recorder.watch(node.trader.strategies())
+    return recorder
 
 
 def build_trading_node(

@@ -129,6 +129,8 @@ class SafetyActor(Actor):  # type: ignore[misc]
             self._store.flush()
 
     def on_dispose(self) -> None:
+        if self.control is not None:  # a node built and disposed unstarted (live --check) too
+            self.control.stop()
         self.chokepoint.uninstall()
         if self._store is not None:
             self._store.close()
@@ -216,7 +218,7 @@ class NodeSafety:
 
 
 def attach_safety(
-    node: TradingNode,
+    node: TradingNode | Any,
     config: SafetyConfig,
     *,
     control_port: int | None,
@@ -224,14 +226,24 @@ def attach_safety(
     tick_interval_ms: int,
     audit_root: str | None = None,
     audit_fsync: bool = True,
+    observer: EventSink | None = None,
+    exec_forward: Any = None,
 ) -> NodeSafety:
     """
     Install the safety layer in a built (not yet running) node; return its parts.
+
+    ``node`` is a ``TradingNode`` or a ``BacktestEngine`` (anything with the built ``kernel``
+    and ``trader``): backtests and REPLAY install the same gate and chokepoint this way, with
+    no control endpoint (``control_port=None``).
 
     Raises
     ------
     InvalidConfig
         If a control endpoint is wanted and its token variable is unset or too short.
+
+    ``observer`` also receives every safety event (a backtest counts its denials this way).
+    ``exec_forward`` is the handler the ``ExecEngine.execute`` endpoint points at when it is not
+    the engine's ``execute`` (a recorded DRY_RUN runs its engines synchronously).
     """
     kernel = node.kernel
     control_token = None
@@ -246,23 +258,27 @@ def attach_safety(
     sink: EventSink = log_sink
     if audit_root is not None:
         from nautilus_ext.replay.hashing import code_version_hash
+        from nautilus_ext.replay.hashing import config_hash
 
         store = AuditStore(AuditStoreConfig(root=audit_root, fsync=audit_fsync))
         context = AuditContext(
             mode=config.mode,
             strategy_id="SAFETY",
             version_hash=code_version_hash(SafetyGate, extra_modules=[GateChokepoint]),
-            config_hash=config.limits_hash(),
+            # the limits without the mode: a REPLAY of a run hashes the same as the run
+            config_hash=config_hash(config.model_dump(mode="json", exclude={"mode"})),
             clock=kernel.clock,
             wall_clock=WallClock(),
         )
         sink = AuditSink(store.append, context)
+    if observer is not None:
+        sink = _both(sink, observer)
     gate = SafetyGate(config, kernel.clock, sink=sink, alert=_alert)
     chokepoint = install_chokepoint(
         gate,
         msgbus=kernel.msgbus,
         cache=kernel.cache,
-        exec_engine=kernel.exec_engine,
+        exec_engine=kernel.exec_engine if exec_forward is None else _Endpoint(exec_forward),
         risk_engine=kernel.risk_engine,
     )
     control = None
@@ -279,6 +295,20 @@ def attach_safety(
     if config.mode is Mode.LIVE:
         logger.warning("LIVE safety gate installed: orders need an arm and a confirmation")
     return NodeSafety(gate=gate, chokepoint=chokepoint, actor=actor, control=control, store=store)
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    # what install_chokepoint takes over: an object whose ``execute`` the endpoint points at
+    execute: Any
+
+
+def _both(first: EventSink, second: EventSink) -> EventSink:
+    def sink(event: Any) -> None:
+        first(event)
+        second(event)
+
+    return sink
 
 
 def _alert(halt: Any, strategy_id: str | None) -> None:

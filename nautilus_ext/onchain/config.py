@@ -7,14 +7,20 @@ speaks the protocols' ABIs either way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 from typing import Final
 
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import ValidationError
 from pydantic import field_validator
 from pydantic import model_validator
+
+from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import describe_problems
 
 GAS_LIMIT_BUFFER: Final[Decimal] = Decimal("1.2")
 """Gas limit = estimate × 1.2 (seed 000, "Execution Requirements")."""
@@ -24,7 +30,8 @@ _HEX = "0123456789abcdefABCDEF"
 
 def _check_address(value: str) -> str:
     if not (len(value) == 42 and value.startswith("0x") and all(c in _HEX for c in value[2:])):
-        raise ValueError(f"{value!r} is not a 0x-prefixed 20-byte hex address")
+        # the value is not repeated: a private key pasted here must not reach a log
+        raise ValueError(f"not a 0x-prefixed 20-byte hex address ({len(value)} characters)")
     return value
 
 
@@ -42,7 +49,7 @@ class TokenConfig(BaseModel):
         Token decimals.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     symbol: str = Field(min_length=1, max_length=16)
     address: str
@@ -71,7 +78,7 @@ class ConnectorNames(BaseModel):
         Connector names in the DSA's connectors registry.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     aave_v3: str = "AAVE-V3-A"
     weth: str = "WETH-A"
@@ -100,7 +107,7 @@ class LendingMarket(BaseModel):
         E-mode category for ETH-correlated positions in that market (0 for none).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     name: str = Field(min_length=1)
     pool: str
@@ -152,7 +159,7 @@ class OnchainConfig(BaseModel):
         Other AAVE-v3-compatible markets positions may migrate to.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     chain: str = Field(min_length=1)
     chain_id: int = Field(gt=0)
@@ -190,6 +197,21 @@ class OnchainConfig(BaseModel):
     @classmethod
     def _addresses(cls, value: str) -> str:
         return _check_address(value)
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> OnchainConfig:
+        """
+        Validate a mapping (a YAML or JSON document) into a config.
+
+        Raises
+        ------
+        InvalidConfig
+            Naming every failing field, never its value.
+        """
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as e:
+            raise InvalidConfig(f"invalid on-chain config: {describe_problems(e, 'config')}") from None
 
     @model_validator(mode="after")
     def _tokens_unique(self) -> OnchainConfig:

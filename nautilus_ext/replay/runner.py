@@ -4,8 +4,9 @@ by event with the original audit log.
 
 A run with ``audit_root`` records its spec as ``<audit_root>/run.json`` beside the log. Replay
 re-runs that spec in REPLAY mode into a fresh audit root and compares the two logs with
-:func:`~nautilus_ext.replay.compare_logs` (wall times and the mode field are ignored): the
-answer is "identical" or the first divergence (event, field, both values).
+:func:`~nautilus_ext.replay.compare_logs` (wall times and the mode field are ignored), then the
+safety gate's logs (``<audit_root>/safety``): the answer is "identical" or the first divergence
+(event, field, both values).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from nautilus_ext.replay.comparator import ComparisonResult
 from nautilus_ext.replay.comparator import compare_logs
 
 RUN_FILE = "run.json"
+SAFETY_LOG = "safety"
+"""The safety gate's own log under a run's audit root (``nautilus_ext.backtest.safety``)."""
 
 
 def record_run(spec: object, audit_root: str) -> Path:
@@ -62,4 +65,14 @@ def replay_run(audit_root: str | Path, workdir: str | Path) -> ComparisonResult:
         }
     )
     run_backtest(replayed)
-    return compare_logs(str(root), str(replay_root))
+    result = compare_logs(str(root), str(replay_root))
+    if not result.identical:
+        return result
+    # the safety gate's log (decisions, commands, safeguards) must replay identically too
+    recorded_safety = root / SAFETY_LOG
+    if not recorded_safety.is_dir():
+        return result
+    safety = compare_logs(str(recorded_safety), str(replay_root / SAFETY_LOG))
+    if not safety.identical:
+        return safety
+    return ComparisonResult(True, result.compared + safety.compared, None, result.ignored_fields)

@@ -1,6 +1,13 @@
 """
-REPLAY of a recorded DRY_RUN session (issue #7): the recorded data, a fixed clock, the same
-strategies at the pinned code version, the same simulated venue and fill-model seed.
+REPLAY of a recorded DRY_RUN or LIVE session: the recorded data, a fixed clock, the same
+strategies at the pinned code version, the same simulated venue and fill-model seed, and for a
+session with a safety layer the same gate and limits, its operator commands and the venue's
+events at their recorded times (:mod:`nautilus_ext.replay.session_events`).
+
+A LIVE session replays against a simulated venue that starts from the recorded accounts: the
+decisions, intents and orders are the strategy's and replay exactly; fills the real venue made
+(its trade ids, its fees, its timing) a simulation cannot reproduce, so the comparison names
+the first of them that differs, or the first decision that did.
 
 :func:`session_manifest` is what the live node pins when it records (see
 :mod:`nautilus_ext.replay.recorder`); :func:`replay_session` re-runs the session in a
@@ -56,6 +63,10 @@ from nautilus_ext.replay.recorder import CATALOG_DIR
 from nautilus_ext.replay.recorder import MANIFEST_FILE
 from nautilus_ext.replay.recorder import MANIFEST_FORMAT
 from nautilus_ext.replay.recorder import catalog_digests
+from nautilus_ext.replay.recorder import session_digests
+from nautilus_ext.replay.session_events import COMMANDS_FILE
+from nautilus_ext.replay.session_events import VENUE_EVENTS_FILE
+from nautilus_ext.replay.session_events import read_jsonl
 
 _VENUE_FIELDS = (
     "venue",
@@ -128,10 +139,22 @@ def session_manifest(config: Any, node_config: Any) -> str:
                 "version_hash": strategy_version_hash(entry.strategy_path),
             }
         )
+    from nautilus_ext.live.config import load_safety_config
+    from nautilus_ext.live.dry_run import DryRunExecClientConfig
+
     venues = []
     for venue in config.venues:
-        exec_cfg = json.loads(canonical_config_json(node_config.exec_clients[venue.venue]))
-        venues.append({k: exec_cfg.get(k) for k in _VENUE_FIELDS})
+        exec_client = node_config.exec_clients[venue.venue]
+        if not isinstance(exec_client, DryRunExecClientConfig):
+            # LIVE: the replay simulates the venue with the DRY_RUN defaults, starting from the
+            # account the recorder finds when the session starts (``accounts`` in the manifest)
+            exec_client = DryRunExecClientConfig(venue=venue.venue, starting_balances=[])
+        exec_cfg = json.loads(canonical_config_json(exec_client))
+        entry = {k: exec_cfg.get(k) for k in _VENUE_FIELDS}
+        if str(config.mode) == "LIVE":
+            entry["starting_balances"] = None
+        venues.append(entry)
+    safety = load_safety_config(config)
     manifest = {
         "format": MANIFEST_FORMAT,
         "mode": str(config.mode),
@@ -143,6 +166,12 @@ def session_manifest(config: Any, node_config: Any) -> str:
         },
         "venues": venues,
         "catalog": CATALOG_DIR,
+        "safety": None
+        if safety is None
+        else {
+            "config": json.loads(canonical_config_json(safety)),
+            "tick_interval_ms": config.safety.tick_interval_ms,
+        },
     }
     return json.dumps(manifest, sort_keys=True)
 
@@ -180,8 +209,11 @@ def load_manifest(run_dir: str | Path) -> dict[str, Any]:
         raise RecordingMissing(
             f"{path}: the session received data that was not recorded: {manifest['unrecorded']}"
         )
-    recorded = manifest.get("files") or {}
+    recorded = dict(manifest.get("files") or {})
     actual = catalog_digests(root / CATALOG_DIR)
+    # the session event files (commands, venue events) are checked like the catalog's
+    recorded.update({f"../{k}": v for k, v in (manifest.get("session_files") or {}).items()})
+    actual.update({f"../{k}": v for k, v in session_digests(root).items()})
     for name in sorted(set(recorded) | set(actual)):
         if name not in actual:
             raise RecordingTampered(f"{root}: recorded file {name} is missing", details={"file": name})
@@ -278,7 +310,8 @@ def replay_session(
     for replay_root in replay_roots:
         if Path(replay_root).exists():
             raise InvalidConfig(f"{replay_root} already exists: replay into a new workdir")
-    _run_engine(manifest, instruments, data, replay_roots, overrides)
+    events = (read_jsonl(root / COMMANDS_FILE), read_jsonl(root / VENUE_EVENTS_FILE))
+    _run_engine(manifest, instruments, data, replay_roots, overrides, events)
     ignored = DEFAULT_IGNORED_FIELDS | ({"config_hash"} if overrides else frozenset())
     total = 0
     for entry, replay_root in zip(strategies, replay_roots, strict=True):
@@ -295,6 +328,7 @@ def _run_engine(
     data: list[Any],
     replay_roots: list[str],
     overrides: dict[int, Mapping[str, Any]],
+    session_events: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], []),
 ) -> None:
     from nautilus_trader.backtest.engine import BacktestEngine
     from nautilus_trader.backtest.engine import BacktestEngineConfig
@@ -323,6 +357,7 @@ def _run_engine(
     )
     try:
         for v in manifest["venues"]:
+            v = _venue_start(manifest, v)
             engine.add_venue(
                 venue=Venue(v["venue"]),
                 oms_type=oms_type_from_str(v["oms_type"]),
@@ -374,9 +409,52 @@ def _run_engine(
                     )
                 )
             )
+        _install_safety(engine, manifest, session_events)
         engine.run()
     finally:
         engine.dispose()
+
+
+def _venue_start(manifest: dict[str, Any], venue: dict[str, Any]) -> dict[str, Any]:
+    # a LIVE session's simulated venue starts from the account the recorder found
+    if venue.get("starting_balances") is not None:
+        return venue
+    account = (manifest.get("accounts") or {}).get(venue["venue"])
+    if not account or not account.get("starting_balances"):
+        raise RecordingMissing(
+            f"the recording holds no starting account for venue {venue['venue']}: a LIVE session's "
+            "replay starts its simulated venue from it"
+        )
+    return {
+        **venue,
+        "starting_balances": account["starting_balances"],
+        "account_type": account["account_type"],
+        "base_currency": account["base_currency"],
+        "default_leverage": account["default_leverage"],
+    }
+
+
+def _install_safety(
+    engine: Any, manifest: dict[str, Any], session_events: tuple[list[dict[str, Any]], list[dict[str, Any]]]
+) -> None:
+    # the session's gate, limits and mode as recorded (a LIVE gate needs its arm and
+    # confirmations: the recorded commands give them at their times), and the venue events
+    section = manifest.get("safety")
+    if section is None:
+        return
+    from nautilus_ext.live.safety_actor import attach_safety
+    from nautilus_ext.replay.session_events import SessionEventPlayer
+    from nautilus_ext.safety.config import SafetyConfig
+
+    safety = attach_safety(
+        engine,
+        SafetyConfig.parse(section["config"]),
+        control_port=None,
+        control_token_env="NAUTILUS_EXT_CONTROL_TOKEN",
+        tick_interval_ms=int(section["tick_interval_ms"]),
+    )
+    commands, venue_events = session_events
+    engine.add_actor(SessionEventPlayer(safety.chokepoint, commands, venue_events))
 
 
 __all__ = ["load_manifest", "replay_session", "session_manifest", "strategy_version_hash"]

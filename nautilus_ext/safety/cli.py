@@ -52,19 +52,41 @@ def send(
     timeout_secs : float
         Network timeout, seconds.
     """
-    request = urllib.request.Request(
-        f"{url.rstrip('/')}/command",
-        data=json.dumps(body).encode("utf-8"),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        method="POST",
-    )
     try:
+        request = urllib.request.Request(
+            f"{url.rstrip('/')}/command",
+            data=json.dumps(body).encode("utf-8"),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=timeout_secs) as response:
-            return int(response.status), json.loads(response.read())
+            return int(response.status), _reply(url, int(response.status), response.read())
     except urllib.error.HTTPError as e:
-        return int(e.code), json.loads(e.read() or b"{}")
-    except (urllib.error.URLError, TimeoutError) as e:
-        return 0, {"ok": False, "error": "VENUE_UNAVAILABLE", "message": f"control endpoint unreachable: {e}"}
+        return int(e.code), _reply(url, int(e.code), e.read())
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        # ValueError: a URL urllib cannot use ("no host given", an unknown scheme)
+        reason = getattr(e, "reason", None) or e
+        return 0, {
+            "ok": False,
+            "error": "VENUE_UNAVAILABLE",
+            "message": f"control endpoint {url} unreachable: {reason}",
+        }
+
+
+def _reply(url: str, status: int, data: bytes) -> dict[str, Any]:
+    # anything but the endpoint's JSON object means --url points at something else
+    try:
+        reply = json.loads(data)
+    except (ValueError, RecursionError):
+        reply = None
+    if not isinstance(reply, dict):
+        return {
+            "ok": False,
+            "error": "INVALID_CONFIG",
+            "message": f"{url} is not a nautilus-ext control endpoint (HTTP {status}, no JSON object "
+            "in the reply): check --url or $" + URL_ENV,
+        }
+    return reply
 
 
 def _call(url: str | None, body: dict[str, Any]) -> dict[str, Any]:
@@ -124,9 +146,13 @@ def kill(
     url: UrlOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Engage the kill switch: globally (SAFE mode) or for one strategy."""
+    """Engage the kill switch: globally (SAFE mode) or for one strategy; cancel its working orders."""
     reply = _call(url, {"command": "kill", "strategy_id": strategy, "reason": reason, "actor": _actor(actor)})
     typer.echo(f"killed {strategy or 'everything'} ({reply['code']})")
+    for line in reply.get("cancelled") or []:
+        typer.echo(f"cancelled: {line}")
+    for line in reply.get("not_cancelled") or []:
+        typer.echo(f"NOT cancelled: {line}")
 
 
 @app.command("confirm-limits")

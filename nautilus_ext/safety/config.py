@@ -27,6 +27,7 @@ from pydantic import model_validator
 
 from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import field_problems
 from nautilus_ext.replay.hashing import config_hash
 
 
@@ -135,6 +136,15 @@ class RiskConfig(_Strict):
         Venue round-trip latency above which new orders to the venue are blocked, ms.
     max_latency_ms_by_venue : dict[str, int]
         Per-venue overrides of ``max_latency_ms``.
+    allowed_assets_by_venue : dict[str, list[str]]
+        Per-venue allowlist of assets (canonical instrument key text; seed 001, section 15).
+        Empty (the default): no allowlist. Otherwise an order on an asset not listed under its
+        venue, or to a venue not listed at all, is blocked (``RISK_BLOCKED``, rule
+        ``asset_not_allowed``).
+    read_only_venues : list[str]
+        Venues whose keys are read-only: every order to them is blocked (``RISK_BLOCKED``,
+        rule ``read_only_venue``). A live node adds each venue configured with
+        ``key_scope: read``.
     """
 
     max_position: PositiveDecimal
@@ -150,6 +160,14 @@ class RiskConfig(_Strict):
     max_slippage: Fraction
     max_latency_ms: PositiveInt
     max_latency_ms_by_venue: dict[Name, PositiveInt] = Field(default_factory=dict)
+    allowed_assets_by_venue: dict[Name, tuple[Name, ...]] = Field(default_factory=dict)
+    read_only_venues: tuple[Name, ...] = ()
+
+    def asset_allowed(self, venue: str, asset: str) -> bool:
+        """Return whether ``asset`` may be traded on ``venue`` (always, without an allowlist)."""
+        if not self.allowed_assets_by_venue:
+            return True
+        return asset in self.allowed_assets_by_venue.get(venue, ())
 
     def position_limit(self, asset: str) -> Decimal:
         """Return the absolute position limit of ``asset``."""
@@ -246,11 +264,7 @@ class SafetyConfig(_Strict):
         try:
             return cls.model_validate(dict(data))
         except ValidationError as e:
-            errors = [
-                f"{'.'.join(str(p) for p in item['loc']) or 'config'}: "
-                f"{str(item['msg']).removeprefix('Value error, ')}"
-                for item in e.errors(include_url=False, include_input=False)
-            ]
+            errors = [f"{loc}: {msg}" for loc, msg in field_problems(e, "config")]
             raise InvalidConfig(
                 f"invalid safety config: {'; '.join(errors)}", details={"errors": errors}
             ) from None

@@ -3,16 +3,28 @@ A local, authenticated control endpoint for a running node's :class:`SafetyGate`
 
 The endpoint listens on a loopback address only and accepts ``POST /command`` with a JSON body
 ``{"command": ..., ...}`` and the header ``Authorization: Bearer <token>``; the token is
-compared in constant time and never logged. Commands: ``arm`` (``ttl_secs``, ``actor``,
+compared in constant time and never logged (nor audited). Commands: ``arm`` (``ttl_secs``, ``actor``,
 ``auto_confirm``), ``confirm`` (``intent_hash``, ``actor``), ``disarm`` (``actor``), ``kill``
-(``actor``, ``strategy_id``, ``reason``), ``confirm_limits`` (``actor``, ``limits_hash``: a
+(``actor``, ``strategy_id``, ``reason``: replies with what it ``cancelled`` and what it
+``not_cancelled``), ``confirm_limits`` (``actor``, ``limits_hash``: a
 recovery check), ``reset_risk_baselines`` (``actor``: count losses afresh), ``resume``
 (``actor``, ``incident_ref``), ``status``.
 
 The gate is not thread-safe and belongs to the node's thread: the HTTP thread only queues a
 command; the owner runs :meth:`ControlEndpoint.process_pending` (from a Nautilus timer, say)
 and the HTTP thread returns the result or a timeout. Every command reaches the audit log
-through the gate's own sink; refused authentication is reported to the same sink.
+through the gate's own sink; a refused request (wrong token, lockout) is reported to the same
+sink with its reason, never with the token.
+
+Lockout (seed 001, section 20, "lockout on abuse") is per client address: a client that sends
+more than ``max_auth_failures`` wrong tokens is refused (``429 LOCKED_OUT``) for ``lockout_secs``,
+other clients are not affected, and ``kill`` and ``disarm`` carrying the valid token are never
+refused, so a flood of bad requests cannot lock the operator out of the kill switch.
+
+The constructor reserves the port (binds it) but only :meth:`ControlEndpoint.start` listens: a
+node that never starts (a venue refused its keys, say) has a port that refuses connections at
+once, never one that accepts them and never answers. Requests are read with a socket timeout
+(a short body cannot hold a handler thread) and a malformed request gets a ``400`` JSON error.
 """
 
 from __future__ import annotations
@@ -43,6 +55,9 @@ MIN_TOKEN_LENGTH: Final = 32
 
 _LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})
 _MAX_BODY: Final = 64 * 1024
+_MAX_TRACKED_CLIENTS: Final = 1024
+_ALWAYS_ALLOWED: Final = frozenset({"kill", "disarm"})
+"""Commands a valid token may always send, even from a locked-out client."""
 
 _KINDS: Final = {
     "arm": CommandKind.ARM,
@@ -73,10 +88,14 @@ class ControlEndpoint:
     reply_timeout_secs : float
         How long a request waits for the owner thread to process it.
     max_auth_failures : int
-        Failed authentications tolerated before a lockout (seed 001, section 20).
+        Failed authentications tolerated per client address before a lockout (seed 001,
+        section 20).
     lockout_secs : float
-        How long every request is refused after too many failures, seconds (monotonic time:
-        a network-facing guard, not part of what a REPLAY reproduces).
+        How long a locked-out client's requests are refused (except ``kill`` and ``disarm``
+        with the valid token), seconds (monotonic time: a network-facing guard, not part of
+        what a REPLAY reproduces).
+    read_timeout_secs : float
+        Socket timeout while reading a request, seconds.
     """
 
     def __init__(
@@ -88,6 +107,7 @@ class ControlEndpoint:
         reply_timeout_secs: float = 5.0,
         max_auth_failures: int = 5,
         lockout_secs: float = 300.0,
+        read_timeout_secs: float = 5.0,
     ) -> None:
         if len(token) < MIN_TOKEN_LENGTH:
             raise InvalidConfig(f"the control token must have at least {MIN_TOKEN_LENGTH} characters")
@@ -97,13 +117,24 @@ class ControlEndpoint:
         self._token = token.encode("utf-8")
         self._timeout = reply_timeout_secs
         self._jobs: queue.Queue[_Job] = queue.Queue()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._read_timeout = read_timeout_secs
+        # the port is reserved (bound) here but listens only from start(): until the node
+        # serves, a connection is refused at once instead of waiting in a backlog forever
+        self._server = _Server((host, port), self._handler_class(), bind_and_activate=False)
+        try:
+            self._server.server_bind()
+        except OSError as e:
+            self._server.server_close()
+            raise InvalidConfig(
+                f"the control endpoint cannot use {host}:{port}: {e.strerror or type(e).__name__}"
+            ) from None
+        self._serving = False
         self._thread: threading.Thread | None = None
         self._max_failures = max_auth_failures
         self._lockout_secs = lockout_secs
-        self._failures = 0
-        self._locked_until = 0.0
+        self._clients: dict[str, _ClientAuth] = {}
         self._auth_lock = threading.Lock()
+        self._listeners: list[Callable[[dict[str, Any], dict[str, Any]], object]] = []
 
     @property
     def port(self) -> int:
@@ -116,14 +147,32 @@ class ControlEndpoint:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        """Serve requests on a daemon thread."""
+        """
+        Listen and serve requests on a daemon thread (connections are refused before).
+
+        Raises
+        ------
+        InvalidConfig
+            If another socket already listens on the port.
+        """
+        if self._serving:
+            return
+        try:
+            self._server.server_activate()
+        except OSError as e:  # another process listens there (SO_REUSEADDR let both bind)
+            raise InvalidConfig(
+                f"the control endpoint cannot listen on {self.url}: {e.strerror or type(e).__name__}"
+            ) from None
+        self._serving = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="safety-control", daemon=True)
         self._thread.start()
         logger.info("Safety control endpoint listening on %s", self.url)
 
     def stop(self) -> None:
-        """Stop serving and fail queued commands."""
-        self._server.shutdown()
+        """Stop serving, release the port and fail queued commands (also if never started)."""
+        if self._serving:
+            self._server.shutdown()
+            self._serving = False
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -145,88 +194,69 @@ class ControlEndpoint:
             done += 1
         return done
 
+    def add_listener(self, listener: Callable[[dict[str, Any], dict[str, Any]], object]) -> None:
+        """Call ``listener(body, reply)`` after each command runs (a recorded session's log)."""
+        self._listeners.append(listener)
+
     def execute(self, body: dict[str, Any]) -> dict[str, Any]:
         """Run one command on the gate and return a JSON-friendly reply (never raises)."""
-        gate = self._gate
-        command = body.get("command")
-        actor = str(body.get("actor") or "")
-        try:
-            if command == "status":
-                return {"ok": True, "status": gate.status()}
-            if not actor:
-                return {"ok": False, "error": "INVALID_ORDER", "message": "an actor is required"}
-            if command == "arm":
-                arm = gate.arm(int(body["ttl_secs"]), actor, list(body.get("auto_confirm") or []))
-                return {"ok": True, "arm_id": arm.arm_id, "expires_at_ns": arm.expires_at_ns}
-            if command == "confirm":
-                intent = gate.confirm(str(body["intent_hash"]), actor)
-                return {
-                    "ok": True,
-                    "intent_hash": intent.intent_hash,
-                    "operation_id": intent.order.operation_id,
-                }
-            if command == "disarm":
-                return {"ok": True, "was_armed": gate.disarm(actor)}
-            if command == "kill":
-                strategy = body.get("strategy_id")
-                halt = gate.kill(
-                    actor, None if strategy is None else str(strategy), str(body.get("reason") or "")
-                )
-                return {"ok": True, "code": str(halt.code), "rule": str(halt.rule)}
-            if command == "confirm_limits":
-                ok = gate.confirm_limits(actor, str(body["limits_hash"]))
-                if not ok:
-                    return {
-                        "ok": False,
-                        "error": "INVALID_CONFIG",
-                        "message": "limits hash does not match the limits in force",
-                    }
-                return {"ok": True, "limits_hash": gate.config.limits_hash()}
-            if command == "reset_risk_baselines":
-                gate.reset_risk_baselines(actor)
-                return {"ok": True}
-            if command == "resume":
-                gate.resume(actor, str(body.get("incident_ref") or ""))
-                return {"ok": True}
-        except NautilusExtError as e:
-            return {"ok": False, "error": str(e.code), "message": e.message, "details": _jsonable(e.details)}
-        except (KeyError, TypeError, ValueError) as e:
-            return {"ok": False, "error": "INVALID_ORDER", "message": f"bad {command} command: {e!r}"}
-        return {"ok": False, "error": "INVALID_ORDER", "message": f"unknown command {command!r}"}
+        reply = run_command(self._gate, body)
+        for listener in self._listeners:
+            listener(body, reply)
+        return reply
 
     # -- HTTP ---------------------------------------------------------------------------------
 
-    def _authorized(self, header: str | None) -> bool | None:
-        # True: good token; False: refused; None: locked out (even a good token waits)
+    def _authorized(self, client: str, header: str | None, command: str) -> str | None:
+        # None: accepted; otherwise the refusal reason ("wrong_token" or "locked_out")
+        valid = (
+            header is not None
+            and header.startswith("Bearer ")
+            and hmac.compare_digest(header.removeprefix("Bearer ").encode("utf-8"), self._token)
+        )
         with self._auth_lock:
             now = time.monotonic()
-            if now < self._locked_until:
+            state = self._clients.get(client)
+            locked = state is not None and now < state.locked_until
+            if valid and (not locked or command in _ALWAYS_ALLOWED):
+                if not locked:
+                    self._clients.pop(client, None)
                 return None
-            ok = (
-                header is not None
-                and header.startswith("Bearer ")
-                and hmac.compare_digest(header.removeprefix("Bearer ").encode("utf-8"), self._token)
-            )
-            if ok:
-                self._failures = 0
-                return True
-            self._failures += 1
-            if self._failures > self._max_failures:
-                self._failures = 0
-                self._locked_until = now + self._lockout_secs
+            if locked:
+                return "locked_out"
+            if state is None:
+                if len(self._clients) >= _MAX_TRACKED_CLIENTS:
+                    self._forget_oldest(now)
+                state = self._clients[client] = _ClientAuth()
+            state.failures += 1
+            if state.failures > self._max_failures:
+                state.failures = 0
+                state.locked_until = now + self._lockout_secs
                 logger.warning(
-                    "Safety control endpoint locked for %ss after failed authentications", self._lockout_secs
+                    "Safety control endpoint locks out client %s for %ss after failed authentications",
+                    client,
+                    self._lockout_secs,
                 )
-            return False
+            return "wrong_token"
 
-    def _refuse_auth(self, body: dict[str, Any]) -> None:
-        # recorded on the owner thread like any command; nobody waits for it
-        kind = _KINDS.get(str(body.get("command")), CommandKind.SET_MODE)
+    def _forget_oldest(self, now: float) -> None:
+        # keep locked-out clients; drop expired entries first, then the oldest
+        for key in [k for k, v in self._clients.items() if v.locked_until <= now]:
+            del self._clients[key]
+        while len(self._clients) >= _MAX_TRACKED_CLIENTS:
+            del self._clients[next(iter(self._clients))]
+
+    def _refuse(self, command: str, client: str, reason: str) -> None:
+        # recorded on the owner thread like any command; nobody waits for it (never the token)
+        kind = _KINDS.get(command, CommandKind.SET_MODE)
+        messages = {
+            "wrong_token": "control request with a missing or wrong token",
+            "locked_out": "control request from a client locked out after failed authentications",
+        }
+        message = f"{command or 'unknown'} refused ({reason}) from {client}: {messages[reason]}"
 
         def record() -> dict[str, Any]:
-            self._gate.refuse_command(
-                kind, "unauthenticated", "control request with a missing or wrong token"
-            )
+            self._gate.refuse_command(kind, "unauthenticated", message)
             return {"ok": False}
 
         self._jobs.put((record, Future()))
@@ -240,39 +270,71 @@ class ControlEndpoint:
 
             def _reply(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError as e:  # the client went away: nothing to tell it
+                    self.close_connection = True
+                    logger.debug("control reply not delivered: %r", e)
+
+            def setup(self) -> None:
+                super().setup()
+                self.connection.settimeout(endpoint._read_timeout)  # a short body cannot hang us
+
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                # http.server's own refusals (bad request line, headers): JSON like the rest
+                self.close_connection = True
+                self._reply(code, _error("INVALID_ORDER", message or "malformed HTTP request"))
+
+            def do_GET(self) -> None:
+                self._reply(405, _error("INVALID_ORDER", "use POST /command with a JSON body"))
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    length = int(self.headers.get("Content-Length") or "")
+                except ValueError:
+                    length = -1
                 if self.path != "/command" or not 0 < length <= _MAX_BODY:
+                    self.close_connection = True  # the unread body must not parse as a request
                     self._reply(
-                        400, {"ok": False, "error": "INVALID_ORDER", "message": "POST /command with JSON"}
+                        400,
+                        _error(
+                            "INVALID_ORDER",
+                            f"POST /command with a JSON body and a Content-Length of 1..{_MAX_BODY} bytes",
+                        ),
                     )
                     return
                 try:
-                    body = json.loads(self.rfile.read(length))
-                except json.JSONDecodeError:
+                    raw = self.rfile.read(length)
+                except TimeoutError:
+                    self.close_connection = True
+                    self._reply(408, _error("INVALID_ORDER", "the request body did not arrive in time"))
+                    return
+                if len(raw) < length:
+                    self.close_connection = True
+                    self._reply(
+                        400, _error("INVALID_ORDER", "the request body is shorter than Content-Length")
+                    )
+                    return
+                try:
+                    body = json.loads(raw)
+                except (ValueError, RecursionError):
                     body = None
                 if not isinstance(body, dict):
-                    self._reply(
-                        400, {"ok": False, "error": "INVALID_ORDER", "message": "body must be an object"}
-                    )
+                    self._reply(400, _error("INVALID_ORDER", "body must be a JSON object"))
                     return
-                authorized = endpoint._authorized(self.headers.get("Authorization"))
-                if authorized is None:
-                    self._reply(
-                        429, {"ok": False, "error": "LOCKED_OUT", "message": "too many failed attempts"}
-                    )
-                    return
-                if not authorized:
-                    endpoint._refuse_auth(body)
-                    self._reply(
-                        401, {"ok": False, "error": "UNAUTHORIZED", "message": "missing or wrong token"}
-                    )
+                command = str(body.get("command") or "")
+                client = str(self.client_address[0])
+                refused = endpoint._authorized(client, self.headers.get("Authorization"), command)
+                if refused is not None:
+                    endpoint._refuse(command, client, refused)
+                    if refused == "locked_out":
+                        self._reply(429, _error("LOCKED_OUT", "too many failed attempts from this client"))
+                    else:
+                        self._reply(401, _error("UNAUTHORIZED", "missing or wrong token"))
                     return
                 future: Future[dict[str, Any]] = Future()
                 endpoint._jobs.put((lambda: endpoint.execute(body), future))
@@ -280,15 +342,96 @@ class ControlEndpoint:
                     result = future.result(timeout=endpoint._timeout)
                 except FutureTimeout:
                     future.cancel()
-                    self._reply(504, {"ok": False, "error": "TIMEOUT", "message": "the node did not answer"})
+                    self._reply(504, _error("TIMEOUT", "the node did not answer"))
                     return
                 self._reply(200 if result.get("ok") else 409, result)
 
         return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a broken connection is the client's problem: log it, print no traceback
+        logger.debug("control connection from %s failed", client_address[0], exc_info=True)
+
+
+class _ClientAuth:
+    # failed authentications of one client address and its lockout deadline (monotonic)
+    __slots__ = ("failures", "locked_until")
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.locked_until = 0.0
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": code, "message": message}
+
+
+def run_command(gate: SafetyGate, body: dict[str, Any]) -> dict[str, Any]:
+    """
+    Run one operator command (the control endpoint's JSON body) on ``gate``; never raises.
+
+    Returns the JSON-friendly reply. A REPLAY runs a session's recorded commands through this
+    same function at their recorded times.
+    """
+    command = body.get("command")
+    actor = str(body.get("actor") or "")
+    try:
+        if command == "status":
+            return {"ok": True, "status": gate.status()}
+        if not actor:
+            return {"ok": False, "error": "INVALID_ORDER", "message": "an actor is required"}
+        if command == "arm":
+            arm = gate.arm(int(body["ttl_secs"]), actor, list(body.get("auto_confirm") or []))
+            return {"ok": True, "arm_id": arm.arm_id, "expires_at_ns": arm.expires_at_ns}
+        if command == "confirm":
+            intent = gate.confirm(str(body["intent_hash"]), actor)
+            return {
+                "ok": True,
+                "intent_hash": intent.intent_hash,
+                "operation_id": intent.order.operation_id,
+            }
+        if command == "disarm":
+            return {"ok": True, "was_armed": gate.disarm(actor)}
+        if command == "kill":
+            strategy = body.get("strategy_id")
+            report = gate.kill_and_cancel(
+                actor, None if strategy is None else str(strategy), str(body.get("reason") or "")
+            )
+            return {
+                "ok": True,
+                "code": str(report.halt.code),
+                "rule": str(report.halt.rule),
+                "cancelled": list(report.cancelled),
+                "not_cancelled": list(report.not_cancelled),
+            }
+        if command == "confirm_limits":
+            ok = gate.confirm_limits(actor, str(body["limits_hash"]))
+            if not ok:
+                return {
+                    "ok": False,
+                    "error": "INVALID_CONFIG",
+                    "message": "limits hash does not match the limits in force",
+                }
+            return {"ok": True, "limits_hash": gate.config.limits_hash()}
+        if command == "reset_risk_baselines":
+            gate.reset_risk_baselines(actor)
+            return {"ok": True}
+        if command == "resume":
+            gate.resume(actor, str(body.get("incident_ref") or ""))
+            return {"ok": True}
+    except NautilusExtError as e:
+        return {"ok": False, "error": str(e.code), "message": e.message, "details": _jsonable(e.details)}
+    except (KeyError, TypeError, ValueError) as e:
+        return {"ok": False, "error": "INVALID_ORDER", "message": f"bad {command} command: {e!r}"}
+    return {"ok": False, "error": "INVALID_ORDER", "message": f"unknown command {command!r}"}
+
+
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-__all__ = ["MIN_TOKEN_LENGTH", "ControlEndpoint"]
+__all__ = ["MIN_TOKEN_LENGTH", "ControlEndpoint", "run_command"]

@@ -30,6 +30,7 @@ class Rule(StrEnum):
     ARM_COMMAND = "arm_command"  # an arm, confirm or disarm command was refused
     KILL_SWITCH = "kill_switch"  # global or per-strategy kill switch engaged
     NOT_RELEASED = "not_released"  # an order reached the execution path without passing the gate
+    CHILD_EXCEEDS_PARENT = "child_exceeds_parent"  # an algorithm's children beyond the parent's size
     # risk policy matrix (section 12)
     MAX_POSITION = "max_position"  # per-asset position limit
     LOSS_KILL_SWITCH = "loss_kill_switch"  # per-strategy loss limit: halt + alert
@@ -40,6 +41,9 @@ class Rule(StrEnum):
     MAX_TRADE_SIZE = "max_trade_size"  # per-order size limit
     SLIPPAGE = "slippage"  # per-order slippage limit
     COOLDOWN = "cooldown"  # strategy cooling down after a drawdown
+    # security (section 15)
+    ASSET_NOT_ALLOWED = "asset_not_allowed"  # the asset is not in its venue's allowlist
+    READ_ONLY_VENUE = "read_only_venue"  # the venue is configured with read-only keys
     # OMS safeguards (section 4.7)
     SAFE_MODE = "safe_mode"  # SAFE mode: no new risk
     DIRTY_POSITION = "dirty_position"  # position unconfirmed since the last fill

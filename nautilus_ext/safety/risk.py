@@ -233,6 +233,10 @@ class RiskPolicies:
         estimated_slippage: Decimal | None,
     ) -> RiskBlocked | None:
         cfg = self._config
+        if venue is not None:
+            venue_block = _venue_block(cfg, order, asset, venue)
+            if venue_block is not None:  # before anything else: reducing does not matter here
+                return venue_block
         sid = order.strategy_id
         book = self._books.get(sid) if sid is not None else None
         after = position + order.signed_amount
@@ -319,6 +323,21 @@ class RiskPolicies:
                 message=message,
             ),
         )
+
+
+def _venue_block(cfg: RiskConfig, order: Order, asset: str, venue: str) -> RiskBlocked | None:
+    # seed 001, section 15: read-only keys never trade; only allowlisted assets per venue
+    if venue in cfg.read_only_venues:
+        return risk_blocked(
+            Rule.READ_ONLY_VENUE,
+            f"order {order.operation_id}: venue {venue} is configured with read-only keys",
+        )
+    if cfg.allowed_assets_by_venue and not cfg.asset_allowed(venue, asset):
+        return risk_blocked(
+            Rule.ASSET_NOT_ALLOWED,
+            f"order {order.operation_id}: {asset} is not in the allowlist of venue {venue}",
+        )
+    return None
 
 
 __all__ = ["RiskPolicies"]

@@ -62,6 +62,7 @@ def test_public_api_is_pinned() -> None:
         "VenueUnavailable",
         "WsStale",
         "describe_problems",
+        "describe_yaml_error",
         "error_for_code",
         "field_problems",
     ]

@@ -208,3 +208,18 @@ def test_bad_urls_are_typed_errors_without_the_password(tmp_path: Path) -> None:
         Database.open("postgresql://u:hunter2@127.0.0.1:1/x")
     assert info.value.code is ErrorCode.VENUE_UNAVAILABLE
     assert "hunter2" not in str(info.value)
+
+
+def test_the_finder_reads_the_store(database: Database) -> None:
+    from nautilus_ext.funding.finder import OpportunityFilter
+    from nautilus_ext.funding.finder import OpportunityFinder
+
+    repo = FundingRepository(database)
+    repo.upsert_venue("BINANCE", maker_fee_rate=Decimal("0.0002"), taker_fee_rate=Decimal("0.0005"))
+    repo.upsert_venue("BYBIT", maker_fee_rate=Decimal("0.0002"), taker_fee_rate=Decimal("0.00055"))
+    repo.upsert_rates([_sample(rate="0.0008"), _sample(venue="BYBIT", rate="-0.00008")])
+    finder = OpportunityFinder(repo, quote_prices={"USDT": Decimal(1)})
+    (best,) = finder.find(OpportunityFilter()).opportunities
+    assert (best.long.venue, best.short.venue) == ("BYBIT", "BINANCE")
+    assert best.divergence_per_hour == Decimal("0.00011")
+    assert best.fee_cost == Decimal("0.0021")
