@@ -671,6 +671,8 @@ class BybitProtocol:
     async def execution_list(self, params: dict[str, Any]) -> web.Response:
         """GET /v5/execution/list (newest first, filtered by symbol/order/startTime)."""
         start = int(params.get("startTime", 0) or 0)
+        if params.get("execType") == "Funding":
+            return self.ok(self.funding.funding_executions(params))
         fills = [
             f
             for f in self.engine.account_fills(USER, params.get("symbol"))

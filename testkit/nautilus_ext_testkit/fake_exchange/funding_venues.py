@@ -7,14 +7,16 @@ Shapes follow the venues' documents and what ccxt 4.5.90's parsers read:
   ``fundingIntervalHour``, ``markPrice``, ``indexPrice``, ``openInterest``, ``turnover24h``),
   ``/v5/market/funding/history`` (newest first), ``/v5/market/open-interest``; a settlement
   pushes an ``execution`` row with ``execType: "Funding"`` (``execFee`` > 0 = paid), then
-  ``position`` and ``wallet``.
+  ``position`` and ``wallet``; ``/v5/execution/list?execType=Funding`` lists those rows (other
+  queries of the list keep showing trades only).
 - **Binance USD-M**: ``/fapi/v1/premiumIndex``, ``/fapi/v1/fundingInfo``
   (``fundingIntervalHours``), ``/fapi/v1/fundingRate`` (oldest first), ``/fapi/v1/openInterest``,
   the signed ``/fapi/v1/income`` (``incomeType=FUNDING_FEE``); a settlement pushes
   ``ACCOUNT_UPDATE`` with reason ``m: "FUNDING_FEE"`` (``bc`` = the balance change).
 - **OKX v5**: ``/public/funding-rate`` (``instId=ANY`` for all), ``/public/funding-rate-history``
   (newest first), ``/public/open-interest``; a settlement pushes ``balance_and_position`` with
-  ``eventType: "funding_fee"``, then ``account`` and ``positions``.
+  ``eventType: "funding_fee"``, then ``account`` and ``positions``, and books a ``type: 8`` bill
+  (``/account/bills``, ``/account/bills-archive``; ``subType`` 173 expense, 174 income).
 - **Hyperliquid**: ``metaAndAssetCtxs`` (``funding``, ``openInterest``, ``markPx``,
   ``oraclePx``, ``dayNtlVlm``), ``fundingHistory``, ``predictedFundings``, ``userFunding``; a
   settlement pushes ``userFundings`` (``usdc`` < 0 = paid).
@@ -57,7 +59,23 @@ class BybitFunding:
 
     def __init__(self, protocol: BybitProtocol) -> None:
         self.p = protocol
+        self.executions: list[dict[str, Any]] = []  # the account's Funding executions, oldest first
         protocol.engine.funding.listeners.append(self._on_settlement)
+
+    def funding_executions(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``/v5/execution/list?execType=Funding``: the account's funding rows, newest first."""
+        start = int(params.get("startTime", 0) or 0)
+        end = int(params.get("endTime", 0) or 0) or None
+        symbol = params.get("symbol")
+        rows = [
+            r
+            for r in reversed(self.executions)
+            if int(r["execTime"]) >= start
+            and (end is None or int(r["execTime"]) <= end)
+            and symbol in (None, r["symbol"])
+        ]
+        limit = int(params.get("limit") or params.get("size") or 50)
+        return {"category": "linear", "list": rows[:limit], "nextPageCursor": ""}
 
     def register(self, app: web.Application) -> None:
         """Add the funding routes."""
@@ -145,6 +163,7 @@ class BybitFunding:
             "closedSize": "0",
             "seq": int(time.perf_counter_ns() % 10**12),
         }
+        self.executions.append(row)
         self.p._private_push("execution", [row])
         self.p._private_push("wallet", [self.p.wallet_row()])
 
@@ -297,7 +316,20 @@ class OkxFunding:
 
     def __init__(self, protocol: OkxProtocol) -> None:
         self.p = protocol
+        self.funding_bills: list[dict[str, Any]] = []  # type 8 bills, oldest first
         protocol.engine.funding.listeners.append(self._on_settlement)
+
+    async def bills(self, params: dict[str, Any]) -> web.Response:
+        """``/account/bills[-archive]``: the funding-fee bills (``type=8``), newest first."""
+        kind = params.get("type")
+        rows = [
+            b
+            for b in reversed(self.funding_bills)
+            if kind in (None, "8")
+            and params.get("instId") in (None, b["instId"])
+            and params.get("ccy") in (None, b["ccy"])
+        ]
+        return self.p.ok(rows[: int(params.get("limit") or 100)])
 
     def register(self, app: web.Application, prefix: str) -> None:
         """Add the funding routes under ``prefix`` (``/api/v5``)."""
@@ -385,6 +417,30 @@ class OkxFunding:
         pos = self.p.engine.position(s.account, s.symbol)
         ccy = self.p.engine.markets[s.symbol].quote
         position = self.p.position_dict(pos)
+        self.funding_bills.append(
+            {
+                "bal": dec_str(s.balance_after),
+                "balChg": dec_str(s.amount),
+                "billId": str(8_000_000_000 + len(self.funding_bills)),
+                "ccy": ccy,
+                "execType": "",
+                "fee": "0",
+                "from": "",
+                "instId": s.symbol,
+                "instType": "SWAP",
+                "mgnMode": "cross",
+                "notes": "",
+                "ordId": "",
+                "pnl": dec_str(s.amount),
+                "posBal": "0",
+                "posBalChg": "0",
+                "subType": "174" if s.amount >= 0 else "173",  # funding fee income / expense
+                "sz": dec_str(abs(s.position_qty)),
+                "to": "",
+                "ts": ms_str(s.ts_ms),
+                "type": "8",
+            }
+        )
         self.p._private_push(
             "balance_and_position",
             [

@@ -170,6 +170,8 @@ class OkxProtocol(OkxWireShapes):
         get(p + "/asset/currencies", self.private(self.currencies))
         get(p + "/account/config", self.private(self.account_config))
         get(p + "/account/balance", self.private(self.balance))
+        for bills in ("/account/bills", "/account/bills-archive"):
+            get(p + bills, self.private(self.funding.bills))
         get(p + "/account/positions", self.private(self.positions))
         get(p + "/account/trade-fee", self.private(self.trade_fee))
         post(p + "/account/set-position-mode", self.private(self.set_position_mode))
