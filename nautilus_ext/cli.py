@@ -2,7 +2,8 @@
 The ``nautilus-ext`` command line.
 
 Subcommands: ``demo`` (the main job), ``backtest``, ``instrument``, ``route``, ``catalog``
-(build/info) and ``audit`` (verify/show). Heavy imports (NautilusTrader, pandas) happen inside
+(build/info), ``audit`` (verify/show) and ``funding``
+(collect/backfill/gaps). Heavy imports (NautilusTrader, pandas) happen inside
 commands so ``--help`` stays fast.
 """
 
@@ -18,6 +19,7 @@ import typer
 from nautilus_ext.audit.cli import app as audit_app
 from nautilus_ext.catalogs.cli import app as catalog_app
 from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.funding.cli import app as funding_app
 from nautilus_ext.live.cli import live as live_command
 from nautilus_ext.live.cli import live_validate as live_validate_command
 from nautilus_ext.onchain.cli import app as onchain_app
@@ -31,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(catalog_app, name="catalog", help="Build and inspect Parquet data catalogs.")
 app.add_typer(audit_app, name="audit", help="Verify and query the append-only audit log.")
+app.add_typer(funding_app, name="funding", help="Funding rates: collect, backfill, find gaps.")
 app.command("live", help="Run a TradingNode from validated YAML (configs/live/, LIVE or DRY_RUN).")(
     live_command
 )

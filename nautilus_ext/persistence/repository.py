@@ -112,21 +112,24 @@ class FundingRepository:
         """
         Write funding samples; a sample whose ``(venue, base, quote, ts)`` exists replaces it.
 
-        Returns the number of samples written (inserted or updated).
+        Returns the number of samples offered. The batch is one ``INSERT ... ON CONFLICT DO
+        UPDATE`` executed for every row (the driver's executemany); within one batch the last
+        sample of a key wins, as if they had been written one by one. A settled row is never
+        overwritten by an unsettled sample (a poll stamped on a funding time keeps the settlement).
         """
-        count = 0
+        batch = list(samples)
+        if not batch:
+            return 0
         with self._db.session() as session:
-            venues: dict[str, int] = {}
-            symbols: dict[str, int] = {}
-            insert = _insert(session)
-            for sample in samples:
-                if sample.venue not in venues:
-                    venues[sample.venue] = self._venue_id(session, sample.venue, None, None, None, True)
-                if sample.base not in symbols:
-                    symbols[sample.base] = self._symbol_id(session, sample.base)
-                values = {
-                    "venue_id": venues[sample.venue],
-                    "symbol_id": symbols[sample.base],
+            venues = {v: self._venue_id(session, v, None, None, None, True) for v in {s.venue for s in batch}}
+            symbols = self._symbol_ids(session, {s.base for s in batch})
+            rows: dict[tuple[int, int, str, datetime], dict[str, Any]] = {}
+            for sample in batch:
+                ts = ns_to_datetime(sample.ts_ns)
+                key = (venues[sample.venue], symbols[sample.base.upper()], sample.quote, ts)
+                rows[key] = {
+                    "venue_id": key[0],
+                    "symbol_id": key[1],
                     "instrument_key": sample.instrument_key,
                     "quote": sample.quote,
                     "funding_rate": sample.rate,
@@ -140,16 +143,17 @@ class FundingRepository:
                     "open_interest": sample.open_interest,
                     "volume_24h": sample.volume_24h,
                     "settled": sample.settled,
-                    "ts": ns_to_datetime(sample.ts_ns),
+                    "ts": ts,
                 }
-                statement = insert(FundingRate).values(**values)
-                statement = statement.on_conflict_do_update(
-                    index_elements=["venue_id", "symbol_id", "quote", "ts"],
-                    set_={c: statement.excluded[c] for c in _FUNDING_UPDATE_COLUMNS},
-                )
-                session.execute(statement)
-                count += 1
-        return count
+            statement = _insert(session)(FundingRate)
+            statement = statement.on_conflict_do_update(
+                index_elements=["venue_id", "symbol_id", "quote", "ts"],
+                set_={c: statement.excluded[c] for c in _FUNDING_UPDATE_COLUMNS},
+                # a settled rate is never replaced by an indicative one stamped at the same time
+                where=FundingRate.settled.is_(False) | statement.excluded.settled.is_(True),
+            )
+            session.execute(statement, list(rows.values()))  # executemany
+        return len(batch)
 
     def latest_rates(self, *, venues: Sequence[str] | None = None) -> list[FundingRateSample]:
         """Return the newest sample per ``(venue, base, quote)``."""
@@ -266,17 +270,17 @@ class FundingRepository:
         return venue_id
 
     @staticmethod
-    def _symbol_id(session: Session, symbol: str) -> int:
-        symbol = symbol.upper()
+    def _symbol_ids(session: Session, names: set[str]) -> dict[str, int]:
+        wanted = {n.upper() for n in names}
+        now = _now()
         insert = _insert(session)
         session.execute(
             insert(Symbol)
-            .values(symbol=symbol, created_at=_now())
+            .values([{"symbol": n, "created_at": now} for n in sorted(wanted)])
             .on_conflict_do_nothing(index_elements=["symbol"])
         )
-        symbol_id = session.scalar(select(Symbol.id).where(Symbol.symbol == symbol))
-        assert symbol_id is not None
-        return symbol_id
+        found = session.execute(select(Symbol.symbol, Symbol.id).where(Symbol.symbol.in_(wanted))).all()
+        return {str(row[0]): int(row[1]) for row in found}
 
 
 class StrategyRepository:
