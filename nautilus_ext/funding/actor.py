@@ -91,8 +91,8 @@ class FundingCollectorActor(Actor):  # type: ignore[misc]
     def on_start(self) -> None:
         """Open the store and subscribe to funding, mark and index of every perpetual."""
         if self.repository is None:
+            from nautilus_ext.funding.store import FundingRepository
             from nautilus_ext.persistence import Database
-            from nautilus_ext.persistence.repository import FundingRepository
 
             self.repository = FundingRepository(Database.open(self._db_url))
         for instrument_id in self._instrument_ids:

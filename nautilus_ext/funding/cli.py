@@ -28,7 +28,7 @@ from nautilus_ext.errors import NautilusExtError
 if TYPE_CHECKING:
     from nautilus_ext.funding.collector import BackfillReport
     from nautilus_ext.funding.history import FundingGap
-    from nautilus_ext.persistence.repository import FundingRepository
+    from nautilus_ext.funding.store import FundingRepository
 
 app = typer.Typer(help="Funding rates: collect, backfill, find gaps.", no_args_is_help=True)
 
@@ -79,8 +79,8 @@ def _iso(ts_ns: int) -> str:
 
 
 def _open_repository(url: str | None) -> FundingRepository:
+    from nautilus_ext.funding.store import FundingRepository
     from nautilus_ext.persistence import Database
-    from nautilus_ext.persistence.repository import FundingRepository
 
     return FundingRepository(Database.open(url))
 

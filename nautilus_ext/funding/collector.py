@@ -38,7 +38,7 @@ from nautilus_ext.funding.history import detect_gaps
 from nautilus_ext.funding.model import FundingRateSample
 from nautilus_ext.funding.sources import CcxtFundingSource
 from nautilus_ext.funding.sources import FundingMarket
-from nautilus_ext.persistence.repository import FundingRepository
+from nautilus_ext.funding.store import FundingRepository
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.funding.actor import FundingCollectorActor
 from nautilus_ext.funding.actor import FundingCollectorActorConfig
 from nautilus_ext.funding.model import NANOS_PER_HOUR
+from nautilus_ext.funding.store import FundingRepository
 from nautilus_ext.persistence import Database
-from nautilus_ext.persistence.repository import FundingRepository
 
 T0 = 1_700_006_400_000_000_000
 

@@ -8,8 +8,8 @@ import yaml
 from typer.testing import CliRunner
 
 from nautilus_ext.cli import app
+from nautilus_ext.funding.store import FundingRepository
 from nautilus_ext.persistence import Database
-from nautilus_ext.persistence.repository import FundingRepository
 from nautilus_ext_testkit.fake_exchange import FakeExchange
 
 from .conftest import VENUES

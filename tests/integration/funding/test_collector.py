@@ -12,8 +12,8 @@ import pytest
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.funding.collector import FundingCollector
 from nautilus_ext.funding.model import NANOS_PER_HOUR
+from nautilus_ext.funding.store import FundingRepository
 from nautilus_ext.persistence import Database
-from nautilus_ext.persistence.repository import FundingRepository
 from nautilus_ext_testkit.fake_exchange import FakeExchange
 
 from .conftest import GAP_AT
