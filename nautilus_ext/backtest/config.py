@@ -118,8 +118,10 @@ class BacktestSpec(BaseModel):
         file = Path(path)
         try:
             raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as e:
+        except (OSError, yaml.YAMLError, UnicodeDecodeError) as e:
             raise InvalidConfig(f"{file}: cannot read YAML: {e}") from None
+        except RecursionError:
+            raise InvalidConfig(f"{file}: cannot read YAML: nested too deeply") from None
         if not isinstance(raw, dict):
             raise InvalidConfig(f"{file}: expected a mapping at the top level")
         for name in ("catalog", "orders", "output_dir", "registry_dir", "results_root", "audit_root"):
