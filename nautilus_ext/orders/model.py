@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
+from decimal import InvalidOperation
 from enum import StrEnum
 from enum import unique
 from typing import Annotated
@@ -186,7 +187,10 @@ _JSON_NUMBER_LIMIT: Final = 4300  # digits and exponent, as Python limits int te
 def _json_number(text: str) -> Decimal:
     # read every JSON fraction/exponent number as an exact Decimal, refusing absurd sizes
     # (1e999999999 is a valid JSON number that later conversions cannot handle)
-    value = Decimal(text)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # an exponent beyond what decimal can represent
+        raise ValueError(f"JSON number {text[:20]}... is out of range") from None
     if len(text) > _JSON_NUMBER_LIMIT or abs(value.adjusted()) > _JSON_NUMBER_LIMIT:
         raise ValueError(f"JSON number {text[:20]}... is out of range")
     return value
