@@ -76,6 +76,9 @@ _MAX_TRADE_ID: Final = 36  # Nautilus TradeId limit (longer or non-ASCII ids pan
 # plausible timestamps: 2000-01-01 .. 2100-01-01, in the file's unit (Tardis µs, or ns)
 _TS_MIN_US: Final = 946_684_800_000_000
 _TS_MAX_US: Final = 4_102_444_800_000_000
+# NautilusTrader 1.231 PRICE_MAX / QUANTITY_MAX (128-bit fixed point)
+_PRICE_MAX: Final = 17_014_118_346_046.0
+_QUANTITY_MAX: Final = 34_028_236_692_093.0
 _SIDES: Final = {
     TRADES: ("buy", "sell", "unknown"),
     INCREMENTAL_BOOK_L2: ("bid", "ask"),
@@ -249,10 +252,18 @@ def _check_values(
         _refuse(path, name, (ts < lo) | (ts > hi), table, f"is outside 2000..2100 (file unit {unit})")
     for name in prices:
         _refuse_numbers(path, name, numbers[name] <= 0, numbers[name], "must be positive")
+        _refuse_numbers(
+            path, name, numbers[name] > _PRICE_MAX, numbers[name], "is above Nautilus' price limit"
+        )
+    for name in sizes:
+        too_big = numbers[name] > _QUANTITY_MAX
+        _refuse_numbers(path, name, too_big, numbers[name], "is above Nautilus' quantity limit")
     for name in sizes:
         # a trade has a positive size; book levels and quotes use 0 for an emptied level
         bad = numbers[name] <= 0 if kind == TRADES else numbers[name] < 0
-        _refuse_numbers(path, name, bad, numbers[name], "must be positive" if kind == TRADES else "is negative")
+        _refuse_numbers(
+            path, name, bad, numbers[name], "must be positive" if kind == TRADES else "is negative"
+        )
     if kind in _SIDES:
         _refuse_text(path, table, "side", _SIDES[kind])
     if kind == INCREMENTAL_BOOK_L2:
@@ -376,8 +387,11 @@ def _numbers(path: Path, col: pa.ChunkedArray, name: str, kind: str) -> np.ndarr
         raise _fail(path, f"{name} holds a value that is not a number", field_name=name)
     idx = int(np.flatnonzero(~ok)[0])
     value = col[idx].as_py()
+    if value is None:
+        raise _fail(path, f"{name} is empty", idx + 2, field_name=name)
     shown = value if not isinstance(value, str) or len(value) <= 40 else value[:40] + "..."
-    raise _fail(path, f"{name} {shown!r} is not a finite number", idx + 2, field_name=name)
+    why = "is not a number" if values is None else "is not a finite number"
+    raise _fail(path, f"{name} {shown!r} {why}", idx + 2, field_name=name)
 
 
 def _first_true(mask: pa.ChunkedArray | pa.Array) -> int:
@@ -434,8 +448,8 @@ def trades_table(scan: TardisScan, price_precision: int, size_precision: int) ->
     )
     return pa.Table.from_arrays(
         [
-            to_fixed_binary(price, price_precision),
-            to_fixed_binary(size, size_precision),
+            _fixed(scan, price, price_precision, "price"),
+            _fixed(scan, size, size_precision, "amount"),
             pa.array(aggressor, type=pa.uint8()),
             ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids,
             pa.array(_ts_ns(scan, "timestamp").astype(np.uint64)),
@@ -505,8 +519,8 @@ def deltas_table(scan: TardisScan, price_precision: int, size_precision: int) ->
         [
             pa.array(out_action),
             pa.array(out_side),
-            to_fixed_binary(out_price, price_precision),
-            to_fixed_binary(out_size, size_precision),
+            _fixed(scan, out_price, price_precision, "price"),
+            _fixed(scan, out_size, size_precision, "amount"),
             zeros,
             pa.array(out_flags),
             zeros,
@@ -515,6 +529,13 @@ def deltas_table(scan: TardisScan, price_precision: int, size_precision: int) ->
         ],
         schema=schema,
     )
+
+
+def _fixed(scan: TardisScan, values: np.ndarray, precision: int, name: str) -> pa.FixedSizeBinaryArray:
+    try:
+        return to_fixed_binary(values, precision)
+    except ValueError as e:
+        raise _fail(scan.path, f"{name}: {e} (a value is too large)", field_name=name) from e
 
 
 def _metadata(scan: TardisScan, price_precision: int, size_precision: int) -> dict[str, str]:
@@ -590,6 +611,11 @@ def nautilus_objects(scan: TardisScan, price_precision: int, size_precision: int
         return depths if levels == 25 else _repad_depths(depths, price_precision, size_precision)
     except (ValueError, RuntimeError) as e:
         raise _fail(scan.path, f"NautilusTrader loader failed: {e}") from e
+    except BaseException as e:
+        # a Rust panic reaches Python as pyo3's PanicException, a BaseException
+        if type(e).__name__ != "PanicException":
+            raise
+        raise _fail(scan.path, f"NautilusTrader loader panicked: {e}") from e
     finally:
         if tmp is not None:
             os.unlink(tmp)

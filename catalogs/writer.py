@@ -184,7 +184,8 @@ class DayChunkWriter:
                 seen.add(current)
                 if self.fs.exists(current) and not self.fs.isdir(current):
                     raise InvalidConfig(
-                        f"catalog folder {current} is a file: remove it before building into {self.target.uri}",
+                        f"catalog folder {current} is a file: remove it before building "
+                        f"into {self.target.uri}",
                         details={"file": current},
                     )
 

@@ -32,8 +32,8 @@ from typing import Self
 
 from pydantic import AfterValidator
 from pydantic import AwareDatetime
-from pydantic import BeforeValidator
 from pydantic import BaseModel
+from pydantic import BeforeValidator
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import ValidationError
@@ -164,7 +164,8 @@ def _bounded(value: Decimal) -> Decimal:
         if digits > _MAX_DIGITS or abs(value.adjusted()) > _MAX_EXPONENT:
             shown = f"{value:.6E}" if digits > 20 else str(value)
             raise ValueError(
-                f"{shown} is out of range (at most {_MAX_DIGITS} digits, magnitude 1e-{_MAX_EXPONENT}..1e{_MAX_EXPONENT})"
+                f"{shown} is out of range (at most {_MAX_DIGITS} digits, "
+                f"magnitude 1e-{_MAX_EXPONENT}..1e{_MAX_EXPONENT})"
             )
     return value
 
@@ -178,7 +179,11 @@ def _small_integral(value: Any) -> Any:
 
 
 def _finite(value: Decimal | float) -> bool:
-    return value.is_finite() if isinstance(value, Decimal) else value not in (float("inf"), float("-inf")) and value == value
+    return (
+        value.is_finite()
+        if isinstance(value, Decimal)
+        else value not in (float("inf"), float("-inf")) and value == value
+    )
 
 
 _JSON_NUMBER_LIMIT: Final = 4300  # digits and exponent, as Python limits int text
@@ -300,7 +305,9 @@ class Order(BaseModel):
     stop_loss_price: PositiveDecimal | None = None
     # execution coordination
     atomic_group_id: str | None = None
-    sequence_in_group: Annotated[int, BeforeValidator(_small_integral), Field(ge=0, le=_INT64_MAX)] | None = None
+    sequence_in_group: Annotated[int, BeforeValidator(_small_integral), Field(ge=0, le=_INT64_MAX)] | None = (
+        None
+    )
     priority: (
         Annotated[int, BeforeValidator(_small_integral), Field(ge=-_INT64_MAX - 1, le=_INT64_MAX)] | None
     ) = None

@@ -437,7 +437,9 @@ CASES["route_nested_5000_deep"] = _route_text("[" * 5000 + "]" * 5000)
 CASES["route_nested_object_5000_deep"] = _route_text(
     json.dumps(_order())[:-1] + ', "metadata": ' + '{"a":' * 5000 + "1" + "}" * 5000 + "}"
 )
-CASES["route_5000_digit_integer"] = _route_text(json.dumps(_order())[:-1] + ', "priority": ' + "9" * 5000 + "}")
+CASES["route_5000_digit_integer"] = _route_text(
+    json.dumps(_order())[:-1] + ', "priority": ' + "9" * 5000 + "}"
+)
 CASES["route_5000_digit_amount"] = _route_text(json.dumps(_order()).replace('"0.1"', "9" * 5000 + ".5"))
 CASES["route_5000_digit_metadata_number"] = _route_text(
     json.dumps(_order())[:-1] + ', "metadata": {"n": ' + "7" * 5000 + "}}"
@@ -585,7 +587,9 @@ def run_case(name: str, tmp: Path, data: Path) -> tuple[BadInput, int, str, Base
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_bad_input_gets_a_typed_error_and_writes_nothing(name: str, tmp_path: Path, shared_data: Path) -> None:
+def test_bad_input_gets_a_typed_error_and_writes_nothing(
+    name: str, tmp_path: Path, shared_data: Path
+) -> None:
     work = tmp_path / "work"
     work.mkdir()
     bad = CASES[name](work, shared_data)
