@@ -81,6 +81,13 @@ def test_parse_raises_only_invalid_instrument_key(text: str) -> None:
     assert error is None, f"{type(error).__name__}: {error}"
 
 
+def test_a_200_digit_goal_line_is_a_typed_error() -> None:
+    # found by this fuzzer: ``line % 1`` raised decimal.DivisionImpossible
+    text = KEYS[-1].replace("@2.5", "@" + "9" * 200)
+    assert untyped_error(text) is None
+    assert untyped_error(KEYS[-1].replace("@2.5", "@" + "9" * 200 + ".5")) is None
+
+
 def test_the_base_keys_parse() -> None:
     for key in KEYS:
         assert str(InstrumentKey.parse(key)) == key
