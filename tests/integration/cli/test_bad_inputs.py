@@ -273,6 +273,47 @@ def _input_is_a_directory(tmp: Path, data: Path) -> BadInput:
     return _build(tmp, "tardis", d)
 
 
+CASES["tardis_unknown_exchange"] = _tardis_cell(TARDIS_TRADES, 1, "exchange", "nosuch-exchange")
+
+
+@case
+def _tardis_two_symbols(tmp: Path, data: Path) -> BadInput:
+    return _build(tmp, "tardis", _tardis_variant(tmp, data, TARDIS_TRADES, 3, "symbol", "ETHUSD"))
+
+
+@case
+def _tardis_plain_text_named_gz(tmp: Path, data: Path) -> BadInput:
+    f = tmp / "trades.csv.gz"
+    f.write_bytes((data / TARDIS_TRADES).read_bytes())
+    return _build(tmp, "tardis", f)
+
+
+@case
+def _tardis_pattern_matches_nothing(tmp: Path, data: Path) -> BadInput:
+    return _build(tmp, "tardis", tmp / "nothing-*.csv")
+
+
+@case
+def _target_unsupported_scheme(tmp: Path, data: Path) -> BadInput:
+    return BadInput(
+        [
+            "catalog",
+            "build",
+            "tardis",
+            str(data / TARDIS_TRADES),
+            "--target",
+            "ftp://host/cat",
+            "--no-progress",
+        ]
+    )
+
+
+@case
+def _precision_out_of_range(tmp: Path, data: Path) -> BadInput:
+    spec = _build(tmp, "tardis", data / TARDIS_TRADES)
+    return BadInput([*spec.args, "--price-precision", "99"], absent=spec.absent)
+
+
 # -- Databento -----------------------------------------------------------------------------------
 
 
@@ -456,6 +497,10 @@ CASES["route_bad_key"] = _route_text(json.dumps(_order(instrument_key="NOT A KEY
 CASES["route_created_at_year_99999"] = _route_text(json.dumps(_order(created_at="99999-01-01T00:00:00Z")))
 
 
+CASES["route_utf8_bom"] = _route_text("\ufeff" + json.dumps(_order()))
+CASES["route_duplicate_key"] = _route_text(json.dumps(_order())[:-1] + ', "amount": "5"}')
+
+
 @case
 def _route_missing_file(tmp: Path, data: Path) -> BadInput:
     return BadInput(["route", f"@{tmp / 'nope.json'}"])
@@ -547,6 +592,34 @@ def _backtest_orders_file_garbage(tmp: Path, data: Path) -> BadInput:
     spec = _backtest(tmp, str(tmp / "no_catalog"))
     (tmp / "orders.jsonl").write_text('{"operation_id": 5}\n[[[\n', encoding="utf-8")
     return spec
+
+
+@case
+def _backtest_end_before_start(tmp: Path, data: Path) -> BadInput:
+    return _backtest(tmp, str(tmp / "no_catalog"), end="2024-02-01T00:00:00Z")
+
+
+@case
+def _backtest_catalog_only_instruments(tmp: Path, data: Path) -> BadInput:
+    # instruments but no market data: a run would report "0 events" and store empty results
+    from nautilus_ext.catalogs.build import build_catalog
+
+    target = tmp / "instruments_only"
+    build_catalog("tardis", [data / TARDIS_TRADES], target, progress=False)
+    import shutil
+
+    shutil.rmtree(target / "data" / "trade_tick")
+    return _backtest(tmp, str(target))
+
+
+@case
+def _backtest_catalog_without_the_instruments(tmp: Path, data: Path) -> BadInput:
+    # a real catalog (BitMEX trades) that holds nothing of the backtest's instrument
+    from nautilus_ext.catalogs.build import build_catalog
+
+    target = tmp / "other_catalog"
+    build_catalog("tardis", [data / TARDIS_TRADES], target, progress=False)
+    return _backtest(tmp, str(target))
 
 
 @case
