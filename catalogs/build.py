@@ -17,6 +17,7 @@ import gzip
 import os
 import shutil
 import tempfile
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -478,10 +479,10 @@ def _build_databento(
 ) -> None:
     from nautilus_trader.adapters.databento import DatabentoDataLoader  # registers arrow types
 
-    loader = DatabentoDataLoader()
-    ordered = sorted(files, key=lambda f: ".definition" not in f.name and "definition" not in f.name)
     from nautilus_ext.catalogs.databento import check_dbn_complete
 
+    loader = DatabentoDataLoader()
+    ordered = sorted(files, key=lambda f: ".definition" not in f.name and "definition" not in f.name)
     for f in ordered:
         check_dbn_complete(f)  # every file whole before any is loaded (a cut file loads short)
     for f in _progress(ordered, progress, "load"):
@@ -721,7 +722,9 @@ def _check_local_path(path: Path, uri: str) -> None:
 def _staging_dir(final: Path, uri: str) -> Path:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{final.name}.build-", dir=final.parent))
+        staging = final.parent / f".{final.name}.build-{uuid.uuid4().hex}"
+        staging.mkdir()  # default permissions, like a folder the writer would create
+        return staging
     except OSError as e:
         raise InvalidConfig(f"cannot create catalog target {uri}: {e}", details={"target": uri}) from e
 
