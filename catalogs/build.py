@@ -7,6 +7,11 @@ instrument, sorted by ``ts_init`` and written one file per UTC day (see
 is rebuilt from the inputs of the run that writes it, so give all files of a day in one run.
 A run holds its inputs in memory (about 100 bytes per row): build large histories a few days
 per run.
+
+A build fails as a whole: every input is read and validated (a bad value, a cut DBN or stream
+file, a folder name taken by a file raise :class:`~nautilus_ext.errors.InvalidConfig` naming
+the file) before anything is written; a new local catalog is built in a hidden sibling folder
+and renamed into place, so a failed build leaves no catalog behind.
 """
 
 from __future__ import annotations
