@@ -115,6 +115,21 @@ def instrument_nautilus_id(
         raise _fail(e) from None
 
 
+def _read_order_text(argument: str) -> str:
+    """Return the order JSON of ``route``'s argument: the text itself, or ``@file``'s content."""
+    from nautilus_ext.errors import InvalidOrder
+
+    if not argument.startswith("@"):
+        return argument
+    path = Path(argument[1:])
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidOrder(f"order file {path} is not UTF-8 text (byte {e.start})") from None
+    except OSError as e:
+        raise InvalidOrder(f"cannot read order file {path}: {e.strerror or e}") from None
+
+
 @app.command("route")
 def route_command(
     order_json: Annotated[str, typer.Argument(help="A unified Order as JSON text, or @file.json")],
@@ -124,8 +139,8 @@ def route_command(
     from nautilus_ext.orders import Order
     from nautilus_ext.routing import route
 
-    text = Path(order_json[1:]).read_text(encoding="utf-8") if order_json.startswith("@") else order_json
     try:
+        text = _read_order_text(order_json)
         r = route(Order.from_json(text), InstrumentRegistry.default())
     except NautilusExtError as e:
         raise _fail(e) from None
@@ -227,3 +242,7 @@ def demo_command(
 def main() -> None:  # pragma: no cover - console entry point
     """Run the CLI."""
     sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover - ``python -m nautilus_ext.cli``
+    main()

@@ -222,6 +222,8 @@ class BacktestSpec(BaseModel):
             raise InvalidConfig(f"{file}: not UTF-8 text") from None
         except yaml.YAMLError as e:  # the position, never the text there (it may be a secret)
             raise InvalidConfig(f"{file}: {describe_yaml_error(e)}") from None
+        except RecursionError:
+            raise InvalidConfig(f"{file}: cannot read YAML: nested too deeply") from None
         if not isinstance(raw, dict):
             raise InvalidConfig(f"{file}: expected a mapping at the top level")
         for name in ("catalog", "orders", "output_dir", "registry_dir", "results_root", "audit_root"):

@@ -22,6 +22,7 @@ from nautilus_ext.audit.comparator import ComparisonResult
 from nautilus_ext.audit.comparator import compare_logs
 from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.config import VenueSimSpec
+from nautilus_ext.catalogs.info import check_catalog
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import GroupExecutionResult
@@ -283,6 +284,8 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
     from nautilus_ext.backtest.safety import install_backtest_safety
 
     spec.safety_section().load(spec.mode)  # fail fast on bad limits, before any work
+    if not spec.catalog.startswith("gs://"):
+        check_catalog(spec.catalog)  # a missing, empty or corrupt catalog fails before the run
     registry = (
         InstrumentRegistry.from_directory(spec.registry_dir)
         if spec.registry_dir
@@ -300,6 +303,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
 
             local = mirror_to_local(spec.catalog, Path(tmp) / "catalog")
             log.info("mirrored %s to %s for the run", spec.catalog, local)
+            check_catalog(local)
             run_spec = spec.model_copy(update={"catalog": str(local)})
         config = build_run_config(run_spec, registry, orders_file, exec_algorithms)
         node = BacktestNode(configs=[config])
@@ -316,6 +320,14 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
         started = time.perf_counter()
         run_results = node.run()
         elapsed = time.perf_counter() - started
+        events = sum(r.iterations for r in run_results)
+        if events == 0:
+            node.dispose()  # type: ignore[no-untyped-call]
+            raise InvalidConfig(
+                f"backtest {spec.run_id}: catalog {spec.catalog} gave no data for "
+                f"{', '.join(spec.instruments)} between {spec.start.isoformat()} and {spec.end.isoformat()}",
+                details={"catalog": spec.catalog},
+            )
         strategies = engine.trader.strategies()
         results: list[ExecutionResult] = []
         groups: list[GroupExecutionResult] = []
@@ -332,7 +344,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             positions_report=engine.trader.generate_positions_report(),
             fills_report=engine.trader.generate_order_fills_report(),
             groups=sorted(groups, key=lambda g: (g.ts_decision_ns, g.group_id)),
-            events_processed=sum(r.iterations for r in run_results),
+            events_processed=events,
             elapsed_secs=elapsed,
             gate=gate,
             instruments=instrument_displays(engine.cache.instruments(), registry),

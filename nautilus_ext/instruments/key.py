@@ -615,6 +615,7 @@ def _derive_views(text: str, key: InstrumentKey) -> _Views:
 
 def _goal_line(text: str, value: str) -> Decimal:
     line = _decimal(text, "goal line", value)
-    if line % 1 != Decimal("0.5"):
+    # ``%`` raises DivisionImpossible beyond the context precision (a 200-digit line)
+    if line.adjusted() > 3 or line % 1 != Decimal("0.5"):
         raise _fail(text, "goal line", f"{value!r} must be a half line (0.5, 1.5, 2.5...)")
     return line
