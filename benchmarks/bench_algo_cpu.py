@@ -352,7 +352,11 @@ def run_direct(instruments: list[Any], data: list[Any], children: list[dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a small size that runs in seconds")
     args = parser.parse_args()
+    if args.smoke:
+        global SECONDS
+        args.repeats, SECONDS = 1, 300
     warnings.filterwarnings("ignore", message=".*is deprecated and will be removed.*")
     registry = InstrumentRegistry.default()
     print(

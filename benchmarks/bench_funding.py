@@ -36,7 +36,7 @@ from nautilus_ext.funding.finder import OpportunityFinder
 from nautilus_ext.funding.finder import find_opportunities
 from nautilus_ext.funding.model import FundingRateSample
 from nautilus_ext.persistence import Database
-from nautilus_ext.persistence.repository import FundingRepository
+from nautilus_ext.funding.store import FundingRepository
 
 T0 = 1_735_689_600 * 1_000_000_000
 HOUR = 3_600 * 1_000_000_000

@@ -13,6 +13,7 @@ numbers (seed 000 quotes ~0.7-1.2M gas versus 15M+ on mainnet).
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 import time
 from decimal import Decimal
@@ -35,6 +36,10 @@ TARGET_LTV = Decimal("0.9")
 
 def main() -> None:
     """Run both paths on fresh chains and print gas side by side."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1] if __doc__ else None)
+    # one bundle each way is already the smallest run: --smoke changes nothing
+    parser.add_argument("--smoke", action="store_true", help="accepted for `make bench-smoke`")
+    parser.parse_args()
     cache = Path(tempfile.gettempdir()) / "nautilus-ext-vyper-cache"
     targets = leverage_targets(EQUITY, TARGET_LTV)
 

@@ -3,6 +3,12 @@
 
 Exit codes: 0 success (verified, found, identical), 1 negative outcome (broken chain, id not
 found, runs diverged), 2 invalid input or storage error.
+
+``daily`` and ``incident`` verify the chain before reporting. On a chain that does not verify
+they still write the report (it is what an operator needs during an incident), with a banner
+at its top, print a ``WARNING: audit chain does not verify: ...`` line on stderr and exit 1.
+``compact`` refuses a broken chain (exit 2, nothing written). All three exit 2 when the root
+holds no audit log, so a typo in the path never reads as an empty day.
 """
 
 from __future__ import annotations
@@ -18,16 +24,20 @@ import typer
 
 from nautilus_ext.audit.compaction import compact_day
 from nautilus_ext.audit.compaction import verify_compacted
+from nautilus_ext.audit.comparator import DEFAULT_IGNORED_FIELDS
+from nautilus_ext.audit.comparator import compare_logs
+from nautilus_ext.audit.layout import list_segments
+from nautilus_ext.audit.layout import open_root
 from nautilus_ext.audit.lineage import show as show_lineage
 from nautilus_ext.audit.records import verify_log
+from nautilus_ext.audit.reports import chain_warning
 from nautilus_ext.audit.reports import incident_report
 from nautilus_ext.audit.reports import load_events
 from nautilus_ext.audit.reports import render_daily_html
 from nautilus_ext.audit.reports import summarize_day
+from nautilus_ext.audit.schemas import MAX_TS_NS
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.replay.comparator import DEFAULT_IGNORED_FIELDS
-from nautilus_ext.replay.comparator import compare_logs
 
 app = typer.Typer(
     name="audit",
@@ -59,6 +69,20 @@ def _options(pairs: list[str] | None) -> dict[str, str]:
 def _fail(error: NautilusExtError) -> typer.Exit:
     typer.echo(f"error: {error}", err=True)
     return typer.Exit(code=2)
+
+
+def _checked_chain(root: str, options: dict[str, str]) -> str | None:
+    # The chain warning for a report, or InvalidConfig when there is no log at all.
+    fs, audit_path = open_root(root, options)
+    if not list_segments(fs, audit_path):
+        raise InvalidConfig(f"no audit log under {root}")
+    return chain_warning(root, options)
+
+
+def _warn_and_exit(warning: str | None) -> None:
+    if warning is not None:
+        typer.echo(f"WARNING: audit chain does not verify: {warning}", err=True)
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -136,12 +160,19 @@ def daily(
             parsed = date.fromisoformat(day)
         except ValueError as e:
             raise InvalidConfig(f"day {day!r} is not YYYY-MM-DD") from e
-        events = load_events(root, _options(storage_option), until_day=parsed)
+        options = _options(storage_option)
+        warning = _checked_chain(root, options)
+        events = load_events(root, options, until_day=parsed)
         summary = summarize_day(events, parsed)
+        page = render_daily_html(summary, chain_warning=warning)
+        try:
+            out.write_text(page, encoding="utf-8")
+        except OSError as e:
+            raise InvalidConfig(f"cannot write the report to {out}: {e}") from e
     except NautilusExtError as e:
         raise _fail(e) from e
-    out.write_text(render_daily_html(summary), encoding="utf-8")
     typer.echo(f"wrote {out}: {summary.intents} intents, {summary.orders} orders, {summary.fills} fills")
+    _warn_and_exit(warning)
 
 
 @app.command()
@@ -150,7 +181,11 @@ def compact(
     root: Annotated[str, typer.Option("--root", help="Storage root holding audit/.")],
     storage_option: StorageOption = None,
 ) -> None:
-    """Compact a closed day into audit/date=DAY/compacted.parquet (the JSON lines stay)."""
+    """
+    Compact a closed day into audit/date=DAY/compacted.parquet (the JSON lines stay).
+
+    The chain is verified first: a broken one is refused (exit 2) and nothing is written.
+    """
     options = _options(storage_option) if storage_option else None
     try:
         try:
@@ -173,9 +208,11 @@ def parse_time_ns(text: str) -> int:
     Raises
     ------
     InvalidConfig
-        If ``text`` is neither.
+        If ``text`` is neither, or is after 2200-01-01 (a timestamp in the wrong unit).
     """
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
+        if len(text) > 20 or int(text) >= MAX_TS_NS:
+            raise InvalidConfig(f"time {text[:30]!r} is after 2200-01-01 in UNIX ns (wrong unit?)")
         return int(text)
     try:
         moment = datetime.fromisoformat(text)
@@ -183,6 +220,8 @@ def parse_time_ns(text: str) -> int:
         raise InvalidConfig(f"time {text!r} is neither UNIX ns nor ISO 8601") from e
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    if moment.year >= 2200:
+        raise InvalidConfig(f"time {text!r} is after 2200-01-01")
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     delta = moment - epoch
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
@@ -198,9 +237,13 @@ def incident(
     """Print an incident report skeleton (Markdown) pre-filled from the log."""
     try:
         start_ns, end_ns = parse_time_ns(start), parse_time_ns(end)
-        typer.echo(incident_report(load_events(root, _options(storage_option)), start_ns, end_ns))
+        options = _options(storage_option)
+        warning = _checked_chain(root, options)
+        report = incident_report(load_events(root, options), start_ns, end_ns, chain_warning=warning)
     except NautilusExtError as e:
         raise _fail(e) from e
+    typer.echo(report)
+    _warn_and_exit(warning)
 
 
 __all__ = ["app", "parse_time_ns"]

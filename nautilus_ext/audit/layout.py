@@ -1,10 +1,18 @@
 """
 Where audit files live: ``<root>/audit/date=YYYY-MM-DD/<segment>.jsonl``.
 
-``<root>`` is a local path or an fsspec URL (``gs://bucket/prefix``). The date is the UTC date
-of the records' ``ts_event``. A segment is named after the sequence number of its first record,
-zero-padded to 20 digits, so sorting segment names across all date folders by that number
-gives the order of the hash chain, even when events arrive out of date order.
+``<root>`` is a local path or an fsspec URL (``gs://bucket/prefix``). A segment is named after
+the sequence number of its first record, zero-padded to 20 digits, so sorting segment names
+across all date folders by that number gives the order of the hash chain.
+
+Segments follow write order. The date folder of a segment is the UTC date of the ``ts_event``
+that opened it, and a new segment starts only when an event of a *later* day than the open
+segment's arrives. A back-dated event (a late fill, an event of a replayed day) is appended to
+the open segment, so it can sit under a later date folder than its own: every record's date is
+at most its folder's date, never after it. The number of segments therefore stays near the
+number of days (plus one per writer restart on a new day, and one per commit on object stores,
+which cannot append), however the events' dates are ordered. Logs written before this rule
+(one segment per run of same-day events) follow it too, with equal dates.
 """
 
 from __future__ import annotations
@@ -20,6 +28,9 @@ from typing import Final
 import fsspec
 from fsspec import AbstractFileSystem
 
+from nautilus_ext.audit.errors import AuditIntegrityError
+from nautilus_ext.audit.errors import AuditStorageError
+from nautilus_ext.audit.errors import InvalidAuditRecord
 from nautilus_ext.errors import InvalidConfig
 
 AUDIT_DIR: Final = "audit"
@@ -32,8 +43,21 @@ _NS_PER_SECOND: Final = 1_000_000_000
 
 
 def utc_date_of(ts_ns: int) -> date:
-    """Return the UTC calendar date of a UNIX-nanosecond timestamp."""
-    return datetime.fromtimestamp(ts_ns // _NS_PER_SECOND, tz=UTC).date()
+    """
+    Return the UTC calendar date of a UNIX-nanosecond timestamp.
+
+    Raises
+    ------
+    InvalidAuditRecord
+        If ``ts_ns`` is not an int or has no calendar date (beyond the year 9999).
+    """
+    try:
+        if type(ts_ns) is not int:
+            raise TypeError(f"{type(ts_ns).__name__} is not an int")
+        return datetime.fromtimestamp(ts_ns // _NS_PER_SECOND, tz=UTC).date()
+    except (TypeError, ValueError, OverflowError, OSError) as e:
+        problem = f"ts_event: {ts_ns!r} ns has no calendar date ({e})"
+        raise InvalidAuditRecord(problem, details={"errors": [problem]}) from e
 
 
 def segment_name(first_seq: int) -> str:
@@ -85,19 +109,43 @@ def list_segments(fs: AbstractFileSystem, audit_path: str) -> list[Segment]:
     List every segment under ``audit_path`` in chain order (by first sequence number).
 
     Files that do not follow the layout are ignored (they are not part of the log).
+
+    Raises
+    ------
+    AuditIntegrityError
+        If a folder is named like a date folder but is not a real date (``date=2024-13-45``):
+        its segments would otherwise silently drop out of the log.
+    AuditStorageError
+        If the storage cannot be listed.
     """
-    if not fs.exists(audit_path):
-        return []
-    fs.invalidate_cache(audit_path)
+    try:
+        if not fs.exists(audit_path):
+            return []
+        fs.invalidate_cache(audit_path)
+        entries = fs.ls(audit_path, detail=True)
+    except OSError as e:
+        raise AuditStorageError(f"cannot list audit folder {audit_path}: {e}") from e
     segments = []
-    for entry in fs.ls(audit_path, detail=False):
-        day_match = _DATE_DIR.match(entry.rstrip("/").rsplit("/", 1)[-1])
-        if day_match is None:
+    for entry in entries:
+        entry_path = str(entry["name"]).rstrip("/")
+        day_match = _DATE_DIR.match(entry_path.rsplit("/", 1)[-1])
+        if day_match is None or entry.get("type") != "directory":
             continue
-        day = date.fromisoformat(day_match.group(1))
-        for file_path in fs.ls(entry, detail=False):
+        try:
+            day = date.fromisoformat(day_match.group(1))
+        except ValueError as e:
+            raise AuditIntegrityError(
+                f"audit folder {entry_path} is not a real date: {e}",
+                details={"path": entry_path, "kind": "SEGMENT_MISMATCH"},
+            ) from e
+        try:
+            files = fs.ls(entry_path, detail=True)
+        except OSError as e:
+            raise AuditStorageError(f"cannot list audit folder {entry_path}: {e}") from e
+        for item in files:
+            file_path = str(item["name"])
             name_match = _SEGMENT_NAME.match(file_path.rsplit("/", 1)[-1])
-            if name_match is not None:
+            if name_match is not None and item.get("type") == "file":
                 segments.append(Segment(file_path, day, int(name_match.group(1))))
     segments.sort(key=lambda s: s.first_seq)
     return segments

@@ -29,10 +29,13 @@ from fsspec import AbstractFileSystem
 from nautilus_ext.audit.canonical import GENESIS_HASH
 from nautilus_ext.audit.canonical import canonical_json
 from nautilus_ext.audit.canonical import sha256_hex
+from nautilus_ext.audit.errors import AuditStorageError
 from nautilus_ext.audit.errors import InvalidAuditRecord
 from nautilus_ext.audit.layout import list_segments
 from nautilus_ext.audit.layout import open_root
 from nautilus_ext.audit.layout import utc_date_of
+from nautilus_ext.audit.schemas import MAX_TS_NS
+from nautilus_ext.audit.schemas import MIN_TS_NS
 from nautilus_ext.audit.schemas import parse_event
 
 _RECORD_KEYS: Final = frozenset({"seq", "prev_hash", "event", "hash"})
@@ -108,9 +111,12 @@ def decode_record(raw: bytes, path: str, line: int) -> AuditRecord:
     where = {"path": path, "line": line}
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (ValueError, RecursionError) as e:
+        # ValueError covers bad UTF-8, bad JSON and integers past Python's digit limit;
+        # RecursionError a line nested thousands deep.
+        reason = e.msg if isinstance(e, json.JSONDecodeError) else f"{type(e).__name__}: {str(e)[:200]}"
         raise InvalidAuditRecord(
-            f"{path}:{line}: not JSON ({e.msg if hasattr(e, 'msg') else e})",
+            f"{path}:{line}: not JSON ({reason})",
             details={**where, "kind": "MALFORMED"},
         ) from e
     if not isinstance(data, dict) or set(data) != _RECORD_KEYS:
@@ -124,14 +130,14 @@ def decode_record(raw: bytes, path: str, line: int) -> AuditRecord:
         data["hash"],
         data["event"],
     )
-    if not (isinstance(seq, int) and isinstance(prev_hash, str) and isinstance(event, dict)):
+    if not (type(seq) is int and seq >= 0 and isinstance(prev_hash, str) and isinstance(event, dict)):
         raise InvalidAuditRecord(
-            f"{path}:{line}: seq, prev_hash or event has the wrong type",
+            f"{path}:{line}: seq (a non-negative int), prev_hash or event has the wrong type",
             details={**where, "kind": "MALFORMED"},
         )
     try:
         expected = sha256_hex(canonical_json({"seq": seq, "prev_hash": prev_hash, "event": event}))
-    except TypeError as e:
+    except (TypeError, ValueError, RecursionError) as e:
         raise InvalidAuditRecord(
             f"{path}:{line}: not canonical JSON ({e})", details={**where, "kind": "MALFORMED"}
         ) from e
@@ -190,12 +196,15 @@ class VerifyReport:
 
 def _lines(fs: AbstractFileSystem, path: str) -> Iterator[tuple[int, bytes, bool]]:
     # Yield (line number, bytes without newline, whether the newline was present).
-    with fs.open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            if raw.endswith(b"\n"):
-                yield number, raw[:-1], True
-            else:
-                yield number, raw, False
+    try:
+        with fs.open(path, "rb") as f:
+            for number, raw in enumerate(f, start=1):
+                if raw.endswith(b"\n"):
+                    yield number, raw[:-1], True
+                else:
+                    yield number, raw, False
+    except OSError as e:
+        raise AuditStorageError(f"cannot read audit segment {path}: {e}") from e
 
 
 def _check(
@@ -231,6 +240,7 @@ def verify_log(
     for index, segment in enumerate(segments):
         is_last_segment = index == len(segments) - 1
         first_in_segment = True
+        latest_day = date.min
         for number, raw, terminated in _lines(fs, segment.path):
             if not terminated:
                 kind = BreakKind.TORN_TAIL if is_last_segment else BreakKind.MALFORMED
@@ -296,26 +306,49 @@ def verify_log(
                         "segment name does not match its first record",
                     )
                 else:
-                    broken = _check_event(record, segment.day.isoformat(), check_schema)
+                    broken = _check_event(record, segment.day, check_schema)
             if broken is not None:
                 last = expected_seq - 1 if count else None
                 return VerifyReport(False, count, len(segments), last, prev_hash, broken)
             prev_hash, expected_seq, count = record.hash, record.seq + 1, count + 1
             first_in_segment = False
+            latest_day = max(latest_day, _event_day(record.event) or date.min)
+        if latest_day not in (date.min, segment.day):
+            # The folder is the day of the segment's latest event (see layout): a segment moved
+            # to a later folder is found here, one moved to an earlier folder by _check_event.
+            broken = _check(
+                BreakKind.SEGMENT_MISMATCH,
+                segment.path,
+                1,
+                segment.first_seq,
+                segment.day.isoformat(),
+                latest_day.isoformat(),
+                "segment is filed under the wrong date: its latest event is on another day",
+            )
+            return VerifyReport(False, count, len(segments), expected_seq - 1, prev_hash, broken)
     return VerifyReport(True, count, len(segments), expected_seq - 1 if count else None, prev_hash, None)
 
 
-def _check_event(record: AuditRecord, day: str, check_schema: bool) -> BrokenLink | None:
-    ts_event = record.event.get("ts_event")
-    if isinstance(ts_event, int) and utc_date_of(ts_event).isoformat() != day:
+def _event_day(event: dict[str, Any]) -> date | None:
+    # The UTC day of a well-formed ``ts_event``; None for anything the schema check refuses.
+    ts_event = event.get("ts_event")
+    if type(ts_event) is int and MIN_TS_NS <= ts_event < MAX_TS_NS:
+        return utc_date_of(ts_event)
+    return None
+
+
+def _check_event(record: AuditRecord, day: date, check_schema: bool) -> BrokenLink | None:
+    event_day = _event_day(record.event)
+    if event_day is not None and event_day > day:
+        # A segment may hold back-dated events (write order), never later ones.
         return _check(
             BreakKind.SEGMENT_MISMATCH,
             record.path,
             record.line,
             record.seq,
-            day,
-            utc_date_of(ts_event).isoformat(),
-            "event is filed under the wrong date",
+            f"a date on or before {day.isoformat()}",
+            event_day.isoformat(),
+            "event is filed under the wrong date: a folder before its own day",
         )
     if check_schema:
         try:
@@ -342,7 +375,9 @@ def iter_records(
     """
     Yield every record under ``root`` in chain order, checking each record's own hash.
 
-    With ``until_day``, segments of later days are skipped (for reports on a past day).
+    With ``until_day``, records whose ``ts_event`` falls on a later day are skipped (for reports
+    on a past day). Every segment is still read: a back-dated record of that day may sit in a
+    later date folder (see :mod:`nautilus_ext.audit.layout`).
 
     An unterminated final line (a crash mid-write, not yet repaired by a writer) is skipped:
     it was never acknowledged.
@@ -354,11 +389,19 @@ def iter_records(
     """
     fs, audit_path = open_root(root, storage_options)
     for segment in list_segments(fs, audit_path):
-        if until_day is not None and segment.day > until_day:
-            continue
         for number, raw, terminated in _lines(fs, segment.path):
-            if terminated:
-                yield decode_record(raw, segment.path, number)
+            if not terminated:
+                continue
+            record = decode_record(raw, segment.path, number)
+            if until_day is not None and _is_after(record.event, until_day):
+                continue
+            yield record
+
+
+def _is_after(event: dict[str, Any], day: date) -> bool:
+    # Only a well-formed timestamp can be placed after a day; leave the rest to the schema.
+    event_day = _event_day(event)
+    return event_day is not None and event_day > day
 
 
 __all__ = [

@@ -5,13 +5,17 @@ incident report skeleton pre-filled from the log.
 PnL is *realized* PnL computed from fills alone with the average-cost method per asset, over
 the whole log up to the end of the day (so positions opened earlier count), attributed to the
 day of the fill that realizes it. ``gross`` is before fees; ``net`` subtracts the fees paid in
-the asset's quote currency (``fee_currency`` unset). Fees in other currencies are listed apart
-and not netted: they cannot be converted without prices the log does not hold. Totals add the
+the asset's quote currency: ``fee_currency`` unset, or equal to the quote asset of the canonical
+instrument key of the fill's Intent (else of the fill's own asset), e.g. USDT fees on
+``BINANCE-FUTURES:PERPETUAL:BTC-USDT@LIN``. Fees in other currencies (BNB, or BTC on an inverse
+contract) are listed apart and not netted: they cannot be converted without prices the log does
+not hold. Totals add the
 per-asset figures and are meaningful only when the assets share a quote currency.
 
 Slippage of a fill, in basis points, is ``(price - reference) / reference * 10_000`` for a BUY
 and the negative of that for a SELL (positive = worse than the reference), where the reference
-is the ``reference_price`` of the fill's Intent. Fills without one are not ranked.
+is the ``reference_price`` of the fill's Intent (the execution service sets it to the
+decision price, else the arrival mid). Fills without one are not ranked.
 
 Regime rule (:class:`RegimeRule`): per asset and per time bucket of ``bucket_minutes``, take
 the prices the log saw in order (Intent reference prices and fill prices) and, with at least
@@ -49,6 +53,7 @@ from pydantic import Field
 from nautilus_ext.audit.layout import utc_date_of
 from nautilus_ext.audit.lineage import format_ns
 from nautilus_ext.audit.records import iter_records
+from nautilus_ext.audit.records import verify_log
 from nautilus_ext.audit.schemas import AuditEvent
 from nautilus_ext.audit.schemas import CommandEvent
 from nautilus_ext.audit.schemas import CommandKind
@@ -63,6 +68,8 @@ from nautilus_ext.audit.schemas import SafeguardKind
 from nautilus_ext.audit.schemas import Side
 from nautilus_ext.audit.schemas import parse_event
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.instruments.key import InstrumentKey
 
 _NS_PER_MINUTE = 60 * 1_000_000_000
 _BPS = Decimal(10_000)
@@ -198,6 +205,15 @@ class DailySummary:
     pnl_curve: list[tuple[int, Decimal]] = field(default_factory=list)
 
 
+def quote_asset_of(asset: str) -> str | None:
+    """Return the quote asset of a canonical instrument key (``None`` for other names)."""
+    try:
+        quote = InstrumentKey.parse(asset).quote_asset
+    except NautilusExtError:
+        return None
+    return None if quote is None else str(quote)
+
+
 def summarize_day(
     events: Iterable[AuditEvent],
     day: date,
@@ -222,6 +238,7 @@ def summarize_day(
     rule = rule or RegimeRule()
     books: dict[str, _Book] = defaultdict(_Book)
     references: dict[str, Decimal] = {}
+    quotes: dict[str, str] = {}  # intent id -> quote asset of its canonical key
     modes: Counter[str] = Counter()
     intents: set[str] = set()
     orders: set[str] = set()
@@ -240,19 +257,26 @@ def summarize_day(
         if event_day > day:
             continue  # after the day: neither PnL nor positions at its end
         on_day = event_day == day
-        if isinstance(event, IntentEvent) and event.reference_price is not None:
-            references[event.id] = event.reference_price
+        if isinstance(event, IntentEvent):
+            if event.reference_price is not None:
+                references[event.id] = event.reference_price
+            quote = quote_asset_of(event.asset)
+            if quote is not None:
+                quotes[event.id] = quote
         if isinstance(event, FillEvent):
             realized = books[event.asset].apply(event.side, event.qty, event.price)
             if not on_day:
                 continue
             day_fills.append((event, realized))
             gross[event.asset] += realized
-            if event.fee_currency is None:
+            quote = quotes.get(event.intent_id or "") or quote_asset_of(event.asset)
+            in_quote = event.fee_currency is None or event.fee_currency == quote
+            if in_quote:
                 fees[event.asset] += event.fees
             else:
+                assert event.fee_currency is not None
                 other_fees[event.fee_currency] += event.fees
-            running += realized - (event.fees if event.fee_currency is None else 0)
+            running += realized - (event.fees if in_quote else 0)
             curve.append((event.ts_event, running))
             bucket = (event.asset, event.ts_event // bucket_ns)
             observations[bucket].append((event.ts_event, event.price))
@@ -316,6 +340,30 @@ def summarize_day(
     )
 
 
+def chain_warning(root: str, storage_options: dict[str, Any] | None = None) -> str | None:
+    """
+    Verify the hash chain under ``root``; return a one-line warning if it does not verify.
+
+    Reports are built from whatever the log holds, so a report on a broken chain (a deleted,
+    altered or reordered record, or a torn final line) must say so: pass the warning to
+    :func:`render_daily_html` and :func:`incident_report`, which show it first.
+
+    Returns
+    -------
+    str or None
+        None when every record verifies.
+    """
+    report = verify_log(root, storage_options)
+    if report.broken is None:
+        return None
+    broken = report.broken
+    return (
+        f"the audit chain under {root} does not verify: {broken.kind} at {broken.path}:{broken.line} "
+        f"(seq {broken.seq}): {broken.message}. Only the first {report.records} records are proven "
+        "intact; figures below may be incomplete or wrong. Run `nautilus-ext audit verify` for details."
+    )
+
+
 def load_events(
     root: str, storage_options: dict[str, Any] | None = None, *, until_day: date | None = None
 ) -> list[AuditEvent]:
@@ -330,8 +378,12 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_daily_html(summary: DailySummary) -> str:
-    """Render the summary as one self-contained HTML page (plotly.js inlined)."""
+def render_daily_html(summary: DailySummary, *, chain_warning: str | None = None) -> str:
+    """
+    Render the summary as one self-contained HTML page (plotly.js inlined).
+
+    A ``chain_warning`` (see :func:`chain_warning`) is shown as a banner above everything else.
+    """
     figures = []
     curve = go.Figure(
         go.Scatter(
@@ -364,6 +416,7 @@ def render_daily_html(summary: DailySummary) -> str:
     modes = ", ".join(f"{m} ({n})" for m, n in sorted(summary.modes.items())) or "none"
     other_fees = ", ".join(f"{v} {c}" for c, v in sorted(summary.other_currency_fees.items()))
     sections = [
+        _warning_banner(chain_warning),
         f"<h1>Daily audit summary {summary.day.isoformat()} (UTC)</h1>",
         f"<p>Mode: {html.escape(modes)}</p>",
         _table(
@@ -415,6 +468,15 @@ def render_daily_html(summary: DailySummary) -> str:
     )
 
 
+def _warning_banner(warning: str | None) -> str:
+    if warning is None:
+        return ""
+    return (
+        "<div role='alert' style='background:#b00020;color:#fff;padding:12px;font-size:1.2em'>"
+        f"<strong>WARNING: AUDIT CHAIN DOES NOT VERIFY.</strong> {html.escape(warning)}</div>"
+    )
+
+
 _QUIET_SAFEGUARDS = frozenset({SafeguardKind.CLEAN, SafeguardKind.RECONCILE_OK, SafeguardKind.FEED_HEALTHY})
 _BAD_STATUSES = frozenset({OrderStatus.REJECTED, OrderStatus.DENIED})
 
@@ -446,12 +508,15 @@ def _describe(event: AuditEvent) -> str:
     return f"{event.event_type} {event.id}"
 
 
-def incident_report(events: Iterable[AuditEvent], start_ns: int, end_ns: int) -> str:
+def incident_report(
+    events: Iterable[AuditEvent], start_ns: int, end_ns: int, *, chain_warning: str | None = None
+) -> str:
     """
     Return the incident report skeleton (section 13) for ``[start_ns, end_ns)``, as Markdown.
 
     Impact, the evidence timeline and mitigation commands are filled from the log; root cause
-    and follow-up actions are left for the operator.
+    and follow-up actions are left for the operator. A ``chain_warning`` (see
+    :func:`chain_warning`) is shown first.
 
     Raises
     ------
@@ -482,6 +547,7 @@ def incident_report(events: Iterable[AuditEvent], start_ns: int, end_ns: int) ->
     lines = [
         "# Incident report (skeleton pre-filled from the audit log)",
         "",
+        *([f"> **WARNING: AUDIT CHAIN DOES NOT VERIFY.** {chain_warning}", ""] if chain_warning else []),
         f"Date: {utc_date_of(start_ns).isoformat()} (UTC)",
         f"Window: {format_ns(start_ns)} to {format_ns(end_ns)}",
         f"Duration: {duration}",
@@ -508,6 +574,7 @@ __all__ = [
     "RegimeRow",
     "RegimeRule",
     "SlippageRow",
+    "chain_warning",
     "classify_prices",
     "incident_report",
     "load_events",

@@ -3,7 +3,8 @@ Audit event schemas (seed 001, section 8.1), as pydantic v2 models.
 
 Every event carries the common header of section 8: ``mode``, the event timestamp
 ``ts_event`` (the clock of the run: simulated in BACKTEST/REPLAY) and the wall timestamp
-``ts_wall`` (both UNIX nanoseconds), ``strategy_id``, the strategy code hash
+``ts_wall`` (both UNIX nanoseconds from 2000-01-01 to 2200-01-01 UTC, see :data:`MIN_TS_NS`),
+``strategy_id``, the strategy code hash
 ``version_hash``, the run's ``config_hash`` and ``schema_version``. Quantities, prices and
 fees are :class:`~decimal.Decimal` (serialized as strings) and floats are refused, so a record
 hashes identically on every machine. Unknown fields are refused (``extra="forbid"``).
@@ -32,22 +33,25 @@ from pydantic import ValidationError
 from pydantic import model_validator
 
 from nautilus_ext.audit.errors import InvalidAuditRecord
+from nautilus_ext.mode import Mode
 
 SCHEMA_VERSION: Final = 1
 """The current audit schema version; bump it (and keep readers for old ones) on any change."""
 
+MIN_TS_NS: Final = 946_684_800 * 1_000_000_000
+"""Earliest accepted ``ts_event``/``ts_wall``: 2000-01-01T00:00:00Z in UNIX ns (inclusive)."""
+
+MAX_TS_NS: Final = 7_258_118_400 * 1_000_000_000
+"""Latest accepted ``ts_event``/``ts_wall``: 2200-01-01T00:00:00Z in UNIX ns (exclusive).
+
+The range catches timestamps in the wrong unit: a value in ps or fs lands after 2200 (the
+reproduced case read as the year 58904), one in us, ms or s lands in 1970. Both would be filed
+under an absurd date folder (or none: Python dates end in 9999), so they are refused at the
+schema instead of failing the writer.
+"""
+
 GLOBAL_STRATEGY_ID: Final = "GLOBAL"
 """The ``strategy_id`` of events that concern the whole system (a global kill, arming)."""
-
-
-@unique
-class Mode(StrEnum):
-    """The run mode an event was produced in (seed 001, section 3)."""
-
-    BACKTEST = "BACKTEST"  # historical simulation over a catalog
-    DRY_RUN = "DRY_RUN"  # live market data, simulated execution
-    LIVE = "LIVE"  # real orders to a venue
-    REPLAY = "REPLAY"  # deterministic re-run over recorded data and decisions
 
 
 @unique
@@ -181,6 +185,9 @@ PositiveAmount = Annotated[Decimal, BeforeValidator(_refuse_float), Field(gt=0)]
 Identifier = Annotated[str, Field(min_length=1, max_length=256)]
 """A non-empty identifier."""
 
+Timestamp = Annotated[int, Field(strict=True, ge=MIN_TS_NS, lt=MAX_TS_NS)]
+"""UNIX nanoseconds in ``[MIN_TS_NS, MAX_TS_NS)`` (2000-01-01 to 2200-01-01 UTC); not a bool."""
+
 HashHex = Annotated[str, Field(pattern=r"^[0-9a-f]{7,64}$")]
 """A lower-case hexadecimal digest (a code hash, git commit or config hash)."""
 
@@ -199,8 +206,8 @@ class _EventBase(BaseModel):
     schema_version: Literal[1] = SCHEMA_VERSION
     id: Identifier
     mode: Mode
-    ts_event: int = Field(ge=0, description="Event time, UNIX ns (the run's clock).")
-    ts_wall: int = Field(ge=0, description="Wall time when recorded, UNIX ns.")
+    ts_event: Timestamp = Field(description="Event time, UNIX ns (the run's clock).")
+    ts_wall: Timestamp = Field(description="Wall time when recorded, UNIX ns.")
     strategy_id: Identifier
     version_hash: HashHex
     config_hash: HashHex
@@ -393,6 +400,8 @@ __all__ = [
     "EVENT_ADAPTER",
     "EVENT_CLASSES",
     "GLOBAL_STRATEGY_ID",
+    "MAX_TS_NS",
+    "MIN_TS_NS",
     "SCHEMA_VERSION",
     "AuditEvent",
     "CommandEvent",

@@ -8,9 +8,16 @@ Durability semantics (what "acknowledged" means):
   segment is created). Once the commit returns, the records survive a process kill and, with
   ``fsync=True``, a power loss. With ``fsync=False`` they survive a process kill only.
 - **Object store** (:class:`ObjectStoreSink`, ``gs://``...): object stores cannot append, so each
-  commit uploads one new object per day it touches, named after its first record. An upload is
+  commit uploads one new object (one more per day boundary it crosses), named after its first
+  record. An upload is
   atomic: once it returns the object is durable in the bucket; a crash mid-upload leaves no
   object. Transient upload failures are retried with exponential backoff.
+
+A commit that fails is rolled back before the error is raised: the local sink truncates every
+segment the commit touched to its size before the commit (removing one it created) and fsyncs,
+the object store sink deletes the commit's objects (including one whose upload reported failure
+but may have landed). ``AuditStorageError.details['rolled_back']`` says whether that worked; only
+when it did not is the storage state unknown (see :mod:`nautilus_ext.audit.store`).
 
 Both sinks recover on open: they find the last record (truncating a torn final line on a local
 file, the only damage a crash can do) and return where the chain continues. One writer per
@@ -19,6 +26,7 @@ root: the local sink takes an exclusive lock; for buckets, run one writer per pr
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -51,20 +59,31 @@ _TAIL_CHUNK: Final = 64 * 1024
 
 @dataclass(frozen=True, slots=True)
 class DayBatch:
-    """Consecutive records of one day in a commit: the first sequence number and the lines."""
+    """
+    Consecutive records of a commit that go to one segment.
+
+    ``day`` is the segment's date folder (the writer's high-water day, see
+    :mod:`nautilus_ext.audit.layout`), ``latest_day`` the latest event date among these records
+    (at most ``day``), ``first_seq`` the first record's sequence number, ``data`` the lines.
+    """
 
     day: date
     first_seq: int
     data: bytes
+    latest_day: date
 
 
 @dataclass(frozen=True, slots=True)
 class ChainHead:
-    """Where the chain continues: the next sequence number and the last record's hash."""
+    """
+    Where the chain continues: the next sequence number, the last record's hash, and the date
+    folder of the last segment (None for an empty log), which later commits never go below.
+    """
 
     next_seq: int
     prev_hash: str
     truncated_bytes: int
+    last_day: date | None = None
 
 
 class SegmentSink(Protocol):
@@ -75,7 +94,12 @@ class SegmentSink(Protocol):
         ...
 
     def commit(self, batches: Sequence[DayBatch]) -> None:
-        """Make ``batches`` durable or raise :class:`AuditStorageError`."""
+        """
+        Make ``batches`` durable or raise :class:`AuditStorageError`.
+
+        On failure the sink removes what the commit wrote; ``details['rolled_back']`` is True
+        when storage is back to its state before the commit, False when that is unknown.
+        """
         ...
 
     def close(self) -> None:
@@ -171,7 +195,7 @@ class LocalSegmentSink:
             if last_line is not None:
                 self._last_segment = last
                 next_seq, prev_hash = _head_from_last_line(last_line, last.path, -1)
-                return ChainHead(next_seq, prev_hash, truncated)
+                return ChainHead(next_seq, prev_hash, truncated, last.day)
             # Nothing acknowledged ever reached this segment: drop the empty file.
             os.remove(last.path)
             _fsync_dir(os.path.dirname(last.path))
@@ -196,10 +220,22 @@ class LocalSegmentSink:
             return cut, f.read(good_size - 1 - line_start)
 
     def commit(self, batches: Sequence[DayBatch]) -> None:
-        """Append each day's lines to its segment, then fsync."""
+        """
+        Append each batch's lines to its segment, then fsync.
+
+        A failure (disk full, file too large, folder not creatable...) is rolled back: every
+        segment the commit touched is truncated to its size before the commit (or removed if the
+        commit created it) and fsynced, so the log holds no part of the failed commit.
+        """
+        saved_segment = self._last_segment
+        touched: list[tuple[str, int, bool]] = []  # (path, size before the commit, created)
         try:
             for batch in batches:
-                fd = self._fd_for(batch)
+                fd, path, created = self._fd_for(batch)
+                touched.append((path, os.fstat(fd).st_size, created))
+                if created and self._fsync:
+                    _fsync_dir(os.path.dirname(path))
+                    _fsync_dir(self._audit_path)
                 view = memoryview(batch.data)
                 while view:
                     written = os.write(fd, view)
@@ -207,29 +243,63 @@ class LocalSegmentSink:
                 if self._fsync:
                     os.fsync(fd)
         except OSError as e:
-            raise AuditStorageError(f"audit commit failed in {self._audit_path}: {e}", retryable=False) from e
+            rolled_back = self._roll_back(touched, saved_segment)
+            raise AuditStorageError(
+                f"audit commit failed in {self._audit_path}: {e}"
+                + ("" if rolled_back else " (and rolling it back failed)"),
+                retryable=rolled_back,
+                details={"rolled_back": rolled_back},
+            ) from e
 
-    def _fd_for(self, batch: DayBatch) -> int:
-        if self._fd is not None and self._open_day == batch.day:
-            return self._fd
+    def _roll_back(self, touched: list[tuple[str, int, bool]], saved_segment: Segment | None) -> bool:
+        # Return True only if every touched segment is back to its size before the commit.
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+            self._open_day = None
+        try:
+            for path, size, created in reversed(touched):
+                if created:
+                    if os.path.exists(path):
+                        os.remove(path)
+                    if self._fsync:
+                        _fsync_dir(os.path.dirname(path))
+                else:
+                    fd = os.open(path, os.O_WRONLY)
+                    try:
+                        os.ftruncate(fd, size)
+                        if self._fsync:
+                            os.fsync(fd)
+                    finally:
+                        os.close(fd)
+        except OSError as e:
+            logger.error("Rolling back a failed audit commit failed: %s", e)
+            return False
+        self._last_segment = saved_segment
+        return True
+
+    def _fd_for(self, batch: DayBatch) -> tuple[int, str, bool]:
+        last = self._last_segment
+        if self._fd is not None and self._open_day == batch.day and last is not None:
+            return self._fd, last.path, False
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-        last = self._last_segment
+            self._open_day = None
         if last is not None and last.day == batch.day:
-            path = last.path  # continue the segment left by the previous run
+            path = last.path  # continue the segment left by the previous run or commit
+            first_seq = last.first_seq
         else:
             folder = date_dir(self._audit_path, batch.day)
             os.makedirs(folder, exist_ok=True)
             path = os.path.join(folder, segment_name(batch.first_seq))
+            first_seq = batch.first_seq
         created = not os.path.exists(path)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._open_day = batch.day
-        self._last_segment = Segment(path, batch.day, batch.first_seq)
-        if created and self._fsync:
-            _fsync_dir(os.path.dirname(path))
-            _fsync_dir(self._audit_path)
-        return self._fd
+        self._last_segment = Segment(path, batch.day, first_seq)
+        return self._fd, path, created
 
     def close(self) -> None:
         """Close the open segment and release the writer lock."""
@@ -293,32 +363,62 @@ class ObjectStoreSink:
             )
         lines = data[:-1].split(b"\n")
         next_seq, prev_hash = _head_from_last_line(lines[-1], last.path, len(lines))
-        return ChainHead(next_seq, prev_hash, 0)
+        return ChainHead(next_seq, prev_hash, 0, last.day)
 
     def commit(self, batches: Sequence[DayBatch]) -> None:
-        """Upload one object per day batch, retrying transient failures."""
+        """
+        Upload one object per batch, retrying transient failures.
+
+        If an upload still fails, the objects this commit uploaded (and the failed one, in case
+        the upload reached the bucket after all) are deleted, so the commit leaves nothing.
+        """
+        attempted: list[str] = []
         for batch in batches:
-            path = f"{date_dir(self._audit_path, batch.day)}/{segment_name(batch.first_seq)}"
-            attempt = 0
-            while True:
-                try:
-                    self._fs.pipe_file(path, batch.data)
-                    break
-                except Exception as e:  # gcsfs/aiohttp errors are not all OSError
-                    attempt += 1
-                    if attempt > self._retries:
-                        raise AuditStorageError(
-                            f"audit upload of {path} failed after {attempt} attempts: {e}"
-                        ) from e
-                    delay = backoff_delay_secs(attempt)
-                    logger.warning(
-                        "Audit upload of %s failed (attempt %d), retrying in %.2fs: %s",
-                        path,
-                        attempt,
-                        delay,
-                        e,
-                    )
-                    self._sleep(delay)
+            # Each object is its own segment: file it under its latest event's day (layout rule).
+            path = f"{date_dir(self._audit_path, batch.latest_day)}/{segment_name(batch.first_seq)}"
+            attempted.append(path)
+            try:
+                self._upload(path, batch.data)
+            except AuditStorageError as e:
+                rolled_back = self._remove(attempted)
+                raise AuditStorageError(
+                    e.message + ("" if rolled_back else " (and removing the commit's objects failed)"),
+                    retryable=rolled_back,
+                    details={"rolled_back": rolled_back},
+                ) from e
+
+    def _upload(self, path: str, data: bytes) -> None:
+        attempt = 0
+        while True:
+            try:
+                self._fs.pipe_file(path, data)
+                return
+            except Exception as e:  # gcsfs/aiohttp errors are not all OSError
+                attempt += 1
+                if attempt > self._retries:
+                    message = f"audit upload of {path} failed after {attempt} attempts: {e}"
+                    raise AuditStorageError(message) from e
+                delay = backoff_delay_secs(attempt)
+                logger.warning(
+                    "Audit upload of %s failed (attempt %d), retrying in %.2fs: %s",
+                    path,
+                    attempt,
+                    delay,
+                    e,
+                )
+                self._sleep(delay)
+
+    def _remove(self, paths: list[str]) -> bool:
+        # Return True only if none of ``paths`` is left in the bucket.
+        try:
+            for path in paths:
+                self._fs.invalidate_cache(path)
+                if self._fs.exists(path):
+                    self._fs.rm_file(path)
+        except Exception as e:  # gcsfs/aiohttp errors are not all OSError
+            logger.error("Removing the objects of a failed audit commit failed: %s", e)
+            return False
+        return True
 
     def close(self) -> None:
         """Nothing to release: every commit is a finished upload."""

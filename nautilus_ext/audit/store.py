@@ -11,14 +11,27 @@ number. A record is *acknowledged* only once it is durable.
 When the queue is full the configured :class:`BackpressurePolicy` applies, an alert fires
 (callback, logged error, counter) and, if the record cannot be queued, the caller gets
 :class:`~nautilus_ext.audit.errors.AuditBackpressure`: the action it wanted to record must not
-happen. If storage fails, every pending and later record fails with
-:class:`~nautilus_ext.audit.errors.AuditStorageError` (nothing is silently dropped).
+happen.
+
+No single bad event or failed write poisons the store:
+
+- An event with a timestamp outside 2000-01-01..2200-01-01 UTC (wrong unit) is refused at
+  :meth:`AuditStore.append` with :class:`~nautilus_ext.audit.errors.InvalidAuditRecord`; one the
+  writer cannot encode (a model built without validation) fails its own future with that error.
+  Neither uses a sequence number, and the store goes on writing.
+- A commit that fails (disk full, unwritable folder, failed upload) is rolled back by the sink:
+  the commit's records fail with a retryable
+  :class:`~nautilus_ext.audit.errors.AuditStorageError`, alert ``COMMIT_FAILED`` fires, and the
+  next commit continues the chain where the last durable record left it.
+- Only if the rollback itself fails is the state of the storage unknown; then the store stops:
+  every pending and later record fails with ``AuditStorageError`` (alert ``WRITER_FAILED``),
+  whose message says how to recover (reopen the store, which keeps complete records and
+  truncates a torn final line, then ``nautilus-ext audit verify``). Nothing is silently dropped.
 """
 
 from __future__ import annotations
 
 import atexit
-import itertools
 import logging
 import queue
 import threading
@@ -37,6 +50,7 @@ from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from nautilus_ext.audit.canonical import dumps_checked
 from nautilus_ext.audit.errors import AuditBackpressure
@@ -50,6 +64,8 @@ from nautilus_ext.audit.records import encode_checked_record
 from nautilus_ext.audit.records import verify_log
 from nautilus_ext.audit.redaction import Redactor
 from nautilus_ext.audit.schemas import EVENT_CLASSES
+from nautilus_ext.audit.schemas import MAX_TS_NS
+from nautilus_ext.audit.schemas import MIN_TS_NS
 from nautilus_ext.audit.schemas import AuditEvent
 from nautilus_ext.audit.schemas import describe_validation_error
 from nautilus_ext.audit.sinks import DayBatch
@@ -78,7 +94,8 @@ class AlertKind(StrEnum):
     """Operational alerts raised by the store."""
 
     QUEUE_FULL = "QUEUE_FULL"  # the bounded queue filled up: the writer is not keeping up
-    WRITER_FAILED = "WRITER_FAILED"  # storage failed: no further record will be written
+    WRITER_FAILED = "WRITER_FAILED"  # storage state unknown: no further record will be written
+    COMMIT_FAILED = "COMMIT_FAILED"  # one commit failed and was rolled back: the store goes on
     TORN_TAIL_TRUNCATED = "TORN_TAIL_TRUNCATED"  # an unacknowledged torn line was cut on open
 
 
@@ -94,7 +111,13 @@ class AuditAlert:
 
 @dataclass(frozen=True, slots=True)
 class AuditStats:
-    """Counters of a store (a snapshot)."""
+    """
+    Counters of a store (a snapshot).
+
+    ``committed`` counts durable records; ``refused`` appends refused by back-pressure;
+    ``rejected`` records the writer answered with an error while it kept writing (an event it
+    could not encode, or a commit that failed and was rolled back).
+    """
 
     enqueued: int
     committed: int
@@ -104,6 +127,7 @@ class AuditStats:
     queue_depth: int
     queue_full_events: int
     refused: int
+    rejected: int
     truncated_bytes: int
     failed: bool
 
@@ -174,6 +198,19 @@ class AuditStoreConfig(BaseModel):
 _Item = tuple[dict[str, Any], Future[int]]
 
 
+def _check_timestamps(event: AuditEvent) -> None:
+    # The schema checks the range; this also catches models built without validation
+    # (``model_construct``), whose timestamps would otherwise reach the writer.
+    for name in ("ts_event", "ts_wall"):
+        value = getattr(event, name, None)
+        if type(value) is not int or not MIN_TS_NS <= value < MAX_TS_NS:
+            problem = f"{name}: must be UNIX ns from 2000-01-01 to 2200-01-01 UTC (wrong unit?)"
+            raise InvalidAuditRecord(
+                f"audit event {getattr(event, 'id', None)!r} refused: {problem}",
+                details={"errors": [problem]},
+            )
+
+
 class AuditStore:
     """
     Append-only audit log with a non-blocking writer (see the module docstring).
@@ -234,6 +271,9 @@ class AuditStore:
         self._failure: AuditStorageError | None = None
         self._closed = False
         self._day_cache: tuple[int, int, date] = (0, 0, date.min)
+        self._segment_day: date | None = head.last_day
+        self._rejected = 0
+        self._answered = 0
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._writer.start()
         # On a normal interpreter exit, write what is queued (the writer is a daemon thread).
@@ -272,7 +312,9 @@ class AuditStore:
         Raises
         ------
         InvalidAuditRecord
-            If ``event`` is not an audit event model.
+            If ``event`` is not an audit event model, its timestamps are outside
+            2000-01-01..2200-01-01 UTC in ns, or it cannot be serialized (a model built with
+            ``model_construct`` around its validation).
         AuditBackpressure
             If the queue is full (after waiting, under the BLOCK policy).
         AuditStorageError
@@ -283,12 +325,19 @@ class AuditStore:
                 f"expected an audit event model, got {type(event).__name__}",
                 details={"errors": ["event: not an audit event"]},
             )
+        _check_timestamps(event)
         if self._failure is not None:
             raise self._failed_error()
         if self._closed:
             raise AuditStorageError("audit store is closed", retryable=False)
+        try:
+            snapshot = event.model_dump(mode="json", warnings="error")
+        except PydanticSerializationError as e:  # a model built without validation
+            problem = f"event: cannot be serialized ({str(e)[:200]})"
+            message = f"audit event {getattr(event, 'id', None)!r} refused: {problem}"
+            raise InvalidAuditRecord(message, details={"errors": [problem]}) from e
         future: Future[int] = Future()
-        item = (event.model_dump(mode="json"), future)
+        item = (snapshot, future)
         try:
             self._queue.put_nowait(item)
         except queue.Full:
@@ -353,6 +402,16 @@ class AuditStore:
     # -- writer thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
+        # The writer owns the sink: it releases the storage only once it has stopped writing.
+        try:
+            self._write_until_stopped()
+        finally:
+            try:
+                self._sink.close()
+            except Exception:
+                logger.exception("Closing the audit storage failed")
+
+    def _write_until_stopped(self) -> None:
         interval = self._config.commit_interval_ms / 1000
         limit = self._config.batch_max_records
         stopping = False
@@ -385,38 +444,98 @@ class AuditStore:
                     self._full_alert_active = False
 
     def _commit(self, batch: list[_Item]) -> bool:
-        seq, prev_hash = self._next_seq, self._prev_hash
+        # Returns False only when the store must stop (the disk state is unknown).
+        seq, prev_hash, segment_day = self._next_seq, self._prev_hash, self._segment_day
+        written: list[Future[int]] = []
+        day_batches: list[DayBatch] = []
+        day_lines: list[bytes] = []
+        latest = date.min
         try:
-            lines: list[tuple[date, int, bytes]] = []
-            for event, _ in batch:
-                event_json = dumps_checked(self._redactor.sanitize(event))
+            for event, future in batch:
+                try:
+                    event_json = dumps_checked(self._redactor.sanitize(event))
+                    day = self._day_of(event["ts_event"])
+                except Exception as e:  # one bad event must not poison the store
+                    future.set_exception(self._refused_event(event, e))
+                    continue
+                if segment_day is None or day > segment_day:
+                    # Segments follow write order: a new one starts only when time moves past the
+                    # open segment's day, so back-dated events never scatter new files.
+                    if day_lines and segment_day is not None:
+                        first = seq - len(day_lines)
+                        day_batches.append(DayBatch(segment_day, first, b"".join(day_lines), latest))
+                        day_lines = []
+                    segment_day = latest = day
                 line, prev_hash = encode_checked_record(seq, prev_hash, event_json)
-                lines.append((self._day_of(event["ts_event"]), seq, line))
+                day_lines.append(line)
+                latest = max(latest, day)
+                written.append(future)
                 seq += 1
-            day_batches = []
-            for day, group in itertools.groupby(lines, key=lambda entry: entry[0]):
-                entries = list(group)
-                day_batches.append(DayBatch(day, entries[0][1], b"".join(entry[2] for entry in entries)))
+            if not written or segment_day is None:
+                return True
+            day_batches.append(DayBatch(segment_day, seq - len(day_lines), b"".join(day_lines), latest))
             self._sink.commit(day_batches)
-        except Exception as e:  # the writer thread must never die silently
-            failure = (
-                e
-                if isinstance(e, AuditStorageError)
-                else AuditStorageError(f"audit commit failed: {e}", retryable=False)
-            )
-            self._fail(failure, batch)
+        except AuditStorageError as e:
+            if e.details.get("rolled_back") is True:
+                # Nothing of this commit is on storage: fail its records, keep the store writing.
+                self._reject_commit(e, written)
+                return True
+            self._fail(self._unknown_state(e), written)
             return False
-        self._next_seq, self._prev_hash = seq, prev_hash
+        except Exception as e:  # the writer thread must never die silently
+            self._fail(self._unknown_state(AuditStorageError(f"audit commit failed: {e}")), written)
+            return False
+        self._next_seq, self._prev_hash, self._segment_day = seq, prev_hash, segment_day
         with self._state:
-            self._committed += len(batch)
+            self._committed += len(written)
+            self._answered += len(written)
             self._commits += 1
-            self._largest_batch = max(self._largest_batch, len(batch))
+            self._largest_batch = max(self._largest_batch, len(written))
             self._durable_seq = seq - 1
             self._state.notify_all()
-        first_seq = seq - len(batch)
-        for offset, (_, future) in enumerate(batch):
+        first_seq = seq - len(written)
+        for offset, future in enumerate(written):
             future.set_result(first_seq + offset)
         return True
+
+    def _refused_event(self, event: dict[str, Any], error: Exception) -> InvalidAuditRecord:
+        # Nothing was written and no sequence number was used: only this record is refused.
+        with self._state:
+            self._answered += 1  # flush waits for answers, not only for successes
+            self._rejected += 1
+            self._state.notify_all()
+        event_id = event.get("id") if isinstance(event.get("id"), str) else None
+        logger.error("Audit event %s refused by the writer: %s", event_id, type(error).__name__)
+        return InvalidAuditRecord(
+            f"audit event {event_id!r} cannot be encoded: {error}",
+            details={"errors": [f"event: {type(error).__name__}: {error}"], "id": event_id},
+        )
+
+    def _reject_commit(self, error: AuditStorageError, futures: list[Future[int]]) -> None:
+        with self._state:
+            self._answered += len(futures)
+            self._rejected += len(futures)
+            self._state.notify_all()
+        self._alert(
+            AlertKind.COMMIT_FAILED,
+            f"audit commit of {len(futures)} records failed and was rolled back: {error.message}",
+        )
+        for future in futures:
+            future.set_exception(error)
+
+    @staticmethod
+    def _unknown_state(error: AuditStorageError) -> AuditStorageError:
+        message = (
+            f"{error.message}; the commit could not be rolled back, so what reached storage is "
+            "unknown and the store stopped writing. To recover: close the store (or stop the "
+            "process), fix the storage, and open the store again; opening keeps every complete "
+            "record, truncates a torn final line and continues the chain after the last complete "
+            "record. Then run `nautilus-ext audit verify ROOT`. Records refused with this error "
+            "may or may not be in the log."
+        )
+        stopped = AuditStorageError(message, retryable=False, details=dict(error.details))
+        stopped.__cause__ = error
+        return stopped
 
     def _day_of(self, ts_ns: int) -> date:
         # Consecutive events share a day: reuse the last day's bounds instead of a datetime.
@@ -435,12 +554,12 @@ class AuditStore:
         error.__cause__ = self._failure
         return error
 
-    def _fail(self, failure: AuditStorageError, batch: list[_Item]) -> None:
+    def _fail(self, failure: AuditStorageError, futures: list[Future[int]]) -> None:
         with self._state:
             self._failure = failure
             self._state.notify_all()
         self._alert(AlertKind.WRITER_FAILED, f"audit writer stopped: {failure.message}")
-        for _, future in batch:
+        for future in futures:
             future.set_exception(failure)
 
     def _fail_remaining(self) -> None:
@@ -456,7 +575,11 @@ class AuditStore:
 
     def flush(self, timeout_secs: float = 10.0) -> int | None:
         """
-        Wait until every record appended before this call is durable.
+        Wait until every record appended before this call is answered.
+
+        A record is answered when it is durable or when its own future failed (an event the
+        writer could not encode, a commit that was rolled back); check the futures, or
+        ``stats().rejected``, to tell them apart.
 
         Returns
         -------
@@ -466,12 +589,12 @@ class AuditStore:
         Raises
         ------
         AuditStorageError
-            If storage failed or the wait timed out.
+            If the store stopped (storage state unknown) or the wait timed out.
         """
         with self._state:
             target = self._enqueued
             done = self._state.wait_for(
-                lambda: self._committed >= target or self._failure is not None, timeout_secs
+                lambda: self._answered >= target or self._failure is not None, timeout_secs
             )
             if self._failure is not None:
                 raise self._failed_error()
@@ -480,7 +603,13 @@ class AuditStore:
             return self._durable_seq
 
     def close(self, timeout_secs: float = 10.0) -> None:
-        """Write everything queued, stop the writer and release the storage."""
+        """
+        Write everything queued, stop the writer and release the storage.
+
+        Waits up to ``timeout_secs`` for the writer. If it is still writing then, it goes on
+        (and releases the storage when done): the storage is never closed under a running
+        writer, which would lose or tear records it was about to write.
+        """
         if self._closed:
             return
         self._closed = True
@@ -488,8 +617,11 @@ class AuditStore:
         self._queue.put(_STOP)
         self._writer.join(timeout_secs)
         if self._writer.is_alive():
-            logger.error("Audit writer did not stop within %.1fs", timeout_secs)
-        self._sink.close()
+            logger.error(
+                "Audit writer still writing %d queued records after %.1fs; it releases the storage when done",
+                self._queue.qsize(),
+                timeout_secs,
+            )
 
     def __enter__(self) -> AuditStore:
         return self
@@ -515,6 +647,7 @@ class AuditStore:
                 queue_depth=self._queue.qsize(),
                 queue_full_events=self._queue_full_events,
                 refused=self._refused,
+                rejected=self._rejected,
                 truncated_bytes=self._truncated,
                 failed=self._failure is not None,
             )

@@ -7,7 +7,9 @@ the last of them is due; a malformed group is reported REJECTED on each of its o
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from typing import Any
 
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.execution.strategy import UnifiedExecutionConfig
@@ -61,6 +63,18 @@ class OrderReplayStrategy(UnifiedExecutionStrategy):
                 f"orders-driven backtests need created_at on every order; missing on {missing[:5]}"
             )
         self._pending: dict[str, list[Order]] = {}
+
+    def audit_settings(self) -> dict[str, Any]:
+        """
+        Hash the orders' content, not the file's path.
+
+        A storage root is exported to a temporary file for each run, and a user's file may
+        move: what the run computes depends on the orders alone.
+        """
+        settings = super().audit_settings()
+        path = settings.pop("orders_path", "")
+        settings["orders_sha256"] = hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
+        return settings
 
     def on_start(self) -> None:
         super().on_start()

@@ -45,6 +45,8 @@ def run_and_report(spec: BacktestSpec) -> tuple[BacktestOutcome, Path]:
         tca_bucket_secs=spec.tca_bucket_secs,
         tca_weighting=Weighting(spec.tca_weighting),
         funding_payments=outcome.funding_payments,
+        gate=outcome.gate,
+        instruments=outcome.instruments,
         meta={
             "kind": spec.kind,
             "catalog": spec.catalog,

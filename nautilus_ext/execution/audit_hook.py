@@ -19,13 +19,13 @@ from nautilus_ext.audit import AuditStore
 from nautilus_ext.audit import DecisionEvent
 from nautilus_ext.audit import FillEvent
 from nautilus_ext.audit import IntentEvent
-from nautilus_ext.audit import Mode
 from nautilus_ext.audit import OrderEvent
 from nautilus_ext.audit import OrderStatus
 from nautilus_ext.audit import OrderType
 from nautilus_ext.audit import TimeInForce
 from nautilus_ext.audit import WallClock
 from nautilus_ext.audit.store import AuditStoreConfig
+from nautilus_ext.mode import Mode
 from nautilus_ext.orders.model import Order
 from nautilus_ext.orders.model import Side
 from nautilus_ext.orders.model import exact_json_dumps
@@ -44,7 +44,7 @@ class ExecutionAuditor:
     ----------
     root : str
         Audit storage root (local path or ``gs://``).
-    mode : str
+    mode : Mode
         BACKTEST, DRY_RUN, LIVE or REPLAY.
     strategy_id : str
         The strategy's id.
@@ -60,7 +60,7 @@ class ExecutionAuditor:
         self,
         root: str,
         *,
-        mode: str,
+        mode: Mode,
         strategy_id: str,
         version_hash: str,
         config_hash: str,
@@ -110,8 +110,15 @@ class ExecutionAuditor:
         )
         return decision_id
 
-    def intent(self, order: Order, decision_id: str | None = None) -> None:
-        """Record a unified order as the strategy's intent (linked to its decision)."""
+    def intent(
+        self, order: Order, decision_id: str | None = None, *, reference_price: Decimal | None = None
+    ) -> None:
+        """
+        Record a unified order as the strategy's intent (linked to its decision).
+
+        ``reference_price`` is what the order's fills are judged against (slippage in the daily
+        summary): the decision price, else the arrival mid.
+        """
         side = _AUDIT_SIDES.get(order.side)
         if side is None:  # protocol operations are audited by the on-chain module
             return
@@ -127,6 +134,7 @@ class ExecutionAuditor:
                 limit_price=order.price,
                 tif=TimeInForce.GTC if order.price is not None else TimeInForce.IOC,
                 urgency=None if order.urgency is None else str(order.urgency),
+                reference_price=reference_price,
             )
         )
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -182,16 +183,10 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
 
     def on_start(self) -> None:
         if self._audit_root is not None and self._auditor is None:
-            from nautilus_ext.replay import code_version_hash
-            from nautilus_ext.replay import config_hash
+            from nautilus_ext.audit.hashing import code_version_hash
+            from nautilus_ext.audit.hashing import config_hash
 
-            # where the log goes and the mode label are not part of what the run computes: keep
-            # them out of the hash, so a REPLAY of a BACKTEST hashes the same
-            settings = {
-                k: v
-                for k, v in msgspec.structs.asdict(self.config).items()
-                if not k.startswith("audit") and k != "mode"
-            }
+            settings = self.audit_settings()
             self._auditor = ExecutionAuditor(
                 self._audit_root,
                 mode=self._mode,
@@ -224,6 +219,36 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         if self._auditor is not None:
             self._auditor.close()
             self._auditor = None
+
+    def audit_settings(self) -> dict[str, Any]:
+        """
+        Return the settings the audit ``config_hash`` covers (override to hash content, not paths).
+
+        Where the log goes and the mode label are not part of what the run computes: they stay
+        out, so a REPLAY of a BACKTEST hashes the same.
+        """
+        return {
+            k: v
+            for k, v in msgspec.structs.asdict(self.config).items()
+            if not k.startswith("audit") and k != "mode"
+        }
+
+    def reference_price(self, order: Order) -> Decimal | None:
+        """
+        Return the price ``order`` is judged against (its audit Intent's ``reference_price``).
+
+        The decision price the order states, else the mid of its instrument when the strategy
+        decided (the arrival mid); ``None`` when neither is known. The daily summary ranks
+        slippage outliers by it.
+        """
+        try:
+            price = decision_price_of(order)
+            if price is None:
+                inst = self.loaded_instruments.find(order, str(order.instrument_key))
+                price = None if inst is None else self.book_view.mid(str(inst.id))
+        except NautilusExtError:
+            return None
+        return price if price is not None and price > 0 else None
 
     def cancel_all_orders_everywhere(self) -> None:
         """Cancel every open order this strategy has on any instrument."""
@@ -280,7 +305,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             return result
         self.results[order.operation_id] = result
         if self._auditor is not None and audit_intent:
-            self._auditor.intent(order, self._auditor.decision(order, rationale, inputs))
+            decision_id = self._auditor.decision(order, rationale, inputs)
+            self._auditor.intent(order, decision_id, reference_price=self.reference_price(order))
         try:
             if order.atomic_group_id is not None:
                 raise reject(

@@ -167,7 +167,7 @@ def opportunities(
     """Print the ranked cross-venue funding opportunities in the store, after costs."""
     from nautilus_ext.funding.finder import OpportunityFilter
     from nautilus_ext.funding.finder import OpportunityFinder
-    from nautilus_ext.persistence.repository import FundingRepository
+    from nautilus_ext.funding.store import FundingRepository
 
     try:
         size, hours = _decimal("size-usd", size_usd), _decimal("holding-hours", holding_hours)
@@ -235,7 +235,7 @@ def serve(
     import uvicorn
 
     from nautilus_ext.funding.api import create_app
-    from nautilus_ext.persistence.repository import FundingRepository
+    from nautilus_ext.funding.store import FundingRepository
 
     try:
         _check_loopback(host)

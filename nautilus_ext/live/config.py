@@ -21,8 +21,6 @@ Example::
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import StrEnum
-from enum import unique
 from pathlib import Path
 from typing import Any
 from typing import Literal
@@ -32,19 +30,14 @@ from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import ValidationError
+from pydantic import field_validator
 from pydantic import model_validator
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import describe_yaml_error
 from nautilus_ext.errors import field_problems
-
-
-@unique
-class LiveMode(StrEnum):
-    """How orders are executed."""
-
-    LIVE = "LIVE"  # real orders on the venue
-    DRY_RUN = "DRY_RUN"  # live market data, simulated execution, no orders leave the process
+from nautilus_ext.mode import Mode
+from nautilus_ext.mode import require_mode
 
 
 class _Strict(BaseModel):
@@ -245,12 +238,16 @@ class AuditSection(_Strict):
 
 class RecordSection(_Strict):
     """
-    Record a DRY_RUN session for REPLAY (:mod:`nautilus_ext.replay.recorder`).
+    Record a DRY_RUN or LIVE session for REPLAY (:mod:`nautilus_ext.replay.recorder`).
 
     Every market data object the simulated venue and the strategies receive is written to a
     NautilusTrader ``ParquetDataCatalog`` under ``<root>/catalog``, with a run manifest
     ``<root>/manifest.json``; unified strategies then time their decisions by the data
-    (``decision_clock: data``) so that ``nautilus-ext replay <root>`` can reproduce them.
+    (``decision_clock: data``) so that ``nautilus-ext replay <root>`` can reproduce them. With a
+    safety section, the operator commands (arm, confirm, kill, resume ...) are recorded as
+    issued (``<root>/commands.jsonl``) and the venue's own events that the gate reads (position
+    snapshots, feed status, fill gaps) with their arrival times (``<root>/venue_events.jsonl``);
+    a LIVE session's accounts at the start become the replay's simulated venue.
 
     Attributes
     ----------
@@ -291,12 +288,12 @@ class LiveNodeConfig(_Strict):
 
     Attributes
     ----------
-    mode : LiveMode
+    mode : Mode
         ``LIVE`` sends real orders and requires ``allow_live_orders: true``; ``DRY_RUN``
         simulates execution on live data.
     """
 
-    mode: LiveMode
+    mode: Mode
     trader_id: str = Field(default="TRADER-001", pattern=r"^[A-Za-z0-9_]+-[0-9]+$")
     allow_live_orders: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -310,6 +307,11 @@ class LiveNodeConfig(_Strict):
     timeout_connection_secs: float = Field(default=30.0, gt=0)
     timeout_reconciliation_secs: float = Field(default=10.0, gt=0)
 
+    @field_validator("mode")
+    @classmethod
+    def _live_modes(cls, mode: Mode) -> Mode:
+        return require_mode(mode, (Mode.LIVE, Mode.DRY_RUN), "a live node")
+
     @model_validator(mode="after")
     def _check(self) -> LiveNodeConfig:
         names = [v.venue for v in self.venues]
@@ -317,17 +319,17 @@ class LiveNodeConfig(_Strict):
             raise ValueError(f"duplicate venue in {names}")
         if self.record is not None:
             self._check_record()
-        if self.mode is LiveMode.LIVE and not self.allow_live_orders:
+        if self.mode is Mode.LIVE and not self.allow_live_orders:
             raise ValueError("mode LIVE sends real orders: set allow_live_orders: true to confirm")
-        if self.mode is LiveMode.LIVE and self.dry_run is not None:
+        if self.mode is Mode.LIVE and self.dry_run is not None:
             raise ValueError("dry_run settings are only valid with mode DRY_RUN")
-        if self.mode is LiveMode.DRY_RUN and self.dry_run is None:
+        if self.mode is Mode.DRY_RUN and self.dry_run is None:
             raise ValueError("mode DRY_RUN needs a dry_run section (starting_balances ...)")
-        if self.mode is LiveMode.DRY_RUN and self.allow_live_orders:
+        if self.mode is Mode.DRY_RUN and self.allow_live_orders:
             raise ValueError("allow_live_orders contradicts mode DRY_RUN")
-        if self.mode is LiveMode.LIVE and self.safety is None:
+        if self.mode is Mode.LIVE and self.safety is None:
             raise ValueError("mode LIVE needs a safety section: nothing reaches a venue except through it")
-        if self.mode is LiveMode.LIVE and self.safety is not None and self.safety.control_port is None:
+        if self.mode is Mode.LIVE and self.safety is not None and self.safety.control_port is None:
             raise ValueError("mode LIVE needs safety.control_port: arming and confirmation go through it")
         unknown = set(self.exec_algorithms.overrides) - _algorithm_names()
         if unknown:
@@ -338,16 +340,11 @@ class LiveNodeConfig(_Strict):
         return self
 
     def _check_record(self) -> None:
-        # what a replay cannot reproduce is refused here, not discovered as a divergence later
-        if self.mode is not LiveMode.DRY_RUN:
-            raise ValueError("record: only a DRY_RUN session can be recorded for replay")
+        # what a replay cannot reproduce is refused here, not discovered as a divergence later.
+        # LIVE and safety-gated sessions are recorded too: the operator commands and the venue's
+        # own events (position snapshots, feed status, fill gaps) go into the recording
         if self.audit is None:
             raise ValueError("record: needs an audit section (the replay compares the audit logs)")
-        if self.safety is not None:
-            raise ValueError(
-                "record: the safety layer decides from wall time and operator commands, which a "
-                "replay cannot reproduce; record a DRY_RUN without a safety section"
-            )
         if self.dry_run is not None and self.dry_run.latency_ms != 0:
             raise ValueError(
                 "record: dry_run.latency_ms must be 0: NautilusTrader's sandbox venue processes "

@@ -20,12 +20,12 @@ from nautilus_ext.adapters.ccxt.factories import CcxtLiveDataClientFactory
 from nautilus_ext.adapters.ccxt.factories import CcxtLiveExecClientFactory
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.execution_algos import importable_exec_algorithm_configs
-from nautilus_ext.live.config import LiveMode
 from nautilus_ext.live.config import LiveNodeConfig
 from nautilus_ext.live.config import VenueConfig
 from nautilus_ext.live.dry_run import DryRunExecClientConfig
 from nautilus_ext.live.dry_run import DryRunExecClientFactory
-from nautilus_ext.live.safety_actor import NodeSafety
+from nautilus_ext.mode import Mode
+from nautilus_ext.safety.actor import NodeSafety
 
 
 def _provider(venue: VenueConfig) -> InstrumentProviderConfig:
@@ -240,7 +240,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
             exec_factory: Any = CcxtLiveExecClientFactory
         else:
             data_cfg, exec_cfg, data_factory, exec_factory = _native(venue)
-        if config.mode is LiveMode.DRY_RUN:
+        if config.mode is Mode.DRY_RUN:
             dry = config.dry_run
             assert dry is not None  # enforced by LiveNodeConfig
             exec_cfg = DryRunExecClientConfig(
@@ -260,7 +260,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
     node_config = TradingNodeConfig(
         trader_id=config.trader_id,
         logging=LoggingConfig(log_level=config.log_level),
-        exec_engine=LiveExecEngineConfig(reconciliation=config.mode is LiveMode.LIVE),
+        exec_engine=LiveExecEngineConfig(reconciliation=config.mode is Mode.LIVE),
         data_clients=data_clients,
         exec_clients=exec_clients,
         strategies=[
@@ -332,8 +332,8 @@ def build_live_node(
         If any check of :func:`~nautilus_ext.live.validation.check_live_config` fails (the
         same checks ``live-validate`` runs), before anything is built.
     """
-    from nautilus_ext.live.safety_actor import attach_safety
     from nautilus_ext.live.validation import check_live_config
+    from nautilus_ext.safety.actor import attach_safety
 
     safety_config = check_live_config(config).safety  # validate before anything is built
     node_config, factories = build_trading_node_config(config)
@@ -342,9 +342,10 @@ def build_live_node(
         node.add_data_client_factory(name, data_factory)
         node.add_exec_client_factory(name, exec_factory)
     node.build()
+    recorder = None
     if config.record is not None:
         try:
-            _attach_recorder(node, config, node_config)
+            recorder = _attach_recorder(node, config, node_config)
         except Exception:
             node.dispose()
             raise
@@ -361,26 +362,48 @@ def build_live_node(
                 tick_interval_ms=section.tick_interval_ms,
                 audit_root=None if config.audit is None else audit_path(config.audit.root, "safety"),
                 audit_fsync=True if config.audit is None else config.audit.fsync,
+                exec_forward=(
+                    _synchronous_exec_handler(node)
+                    if recorder is not None and config.mode is Mode.DRY_RUN
+                    else None
+                ),
             )
         except Exception:
             node.dispose()
             raise
+        if recorder is not None and safety.control is not None:
+            # a recorded session keeps its operator commands: a REPLAY runs them at their times
+            safety.control.add_listener(recorder.record_command)
     return LiveNode(node=node, safety=safety)
 
 
-def _attach_recorder(node: TradingNode, config: LiveNodeConfig, node_config: TradingNodeConfig) -> None:
+def _synchronous_exec_handler(node: TradingNode) -> Any:
+    # a recorded DRY_RUN runs its execution engine synchronously: the chokepoint forwards to the
+    # handler the ExecEngine.execute endpoint now points at, not to the queued one
+    from nautilus_ext.live.dry_run import SYNC_ENDPOINTS
+
+    for endpoint, engine_name, _queued, direct in SYNC_ENDPOINTS:
+        if endpoint == "ExecEngine.execute":
+            engine = getattr(node.kernel, engine_name)
+            return getattr(engine, direct)
+    return None
+
+
+def _attach_recorder(node: TradingNode, config: LiveNodeConfig, node_config: TradingNodeConfig) -> Any:
     from pathlib import Path
 
     from nautilus_ext.live.dry_run import make_execution_synchronous
+    from nautilus_ext.live.recording import session_manifest
     from nautilus_ext.replay.recorder import MarketDataRecorder
     from nautilus_ext.replay.recorder import MarketDataRecorderConfig
     from nautilus_ext.replay.recorder import check_record_root
-    from nautilus_ext.replay.session import session_manifest
 
     record = config.record
     assert record is not None
     check_record_root(Path(record.root))
-    make_execution_synchronous(node)
+    if config.mode is Mode.DRY_RUN:
+        # only a simulated venue may run inside a data handler (see make_execution_synchronous)
+        make_execution_synchronous(node)
     manifest = session_manifest(config, node_config)
     recorder = MarketDataRecorder(
         MarketDataRecorderConfig(
@@ -393,6 +416,7 @@ def _attach_recorder(node: TradingNode, config: LiveNodeConfig, node_config: Tra
     )
     node.trader.add_actor(recorder)
     recorder.watch(node.trader.strategies())
+    return recorder
 
 
 def build_trading_node(

@@ -9,7 +9,10 @@ exception.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,6 +21,7 @@ from decimal import ROUND_CEILING
 from decimal import Decimal
 from typing import Any
 from typing import Final
+from typing import final
 
 from nautilus_ext.errors import ExternalError
 from nautilus_ext.errors import InsufficientBalance
@@ -45,6 +49,21 @@ def revert_reason(exc: BaseException) -> str:
     return text.strip()
 
 
+def _tester_exceptions() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """
+    eth-tester's revert and validation errors, raised by its in-process chain (the test kit's).
+
+    eth-tester is a dev-only distribution: a plain install has no such chain and none of its
+    errors, so both tuples are empty there.
+    """
+    try:
+        from eth_tester.exceptions import TransactionFailed
+        from eth_tester.exceptions import ValidationError
+    except ImportError:
+        return (), ()
+    return (TransactionFailed,), (ValidationError,)
+
+
 def translate_exception(exc: BaseException, *, step: str) -> ExternalError:
     """
     Map a third-party exception to the project's taxonomy.
@@ -62,13 +81,12 @@ def translate_exception(exc: BaseException, *, step: str) -> ExternalError:
         ``TransactionReverted`` for reverts, ``InsufficientBalance`` when the sender cannot pay,
         ``VenueUnavailable`` for transport failures, timeouts and any other node error.
     """
-    from eth_tester.exceptions import TransactionFailed
-    from eth_tester.exceptions import ValidationError as TesterValidationError
     from web3.exceptions import ContractLogicError
     from web3.exceptions import TimeExhausted
     from web3.exceptions import Web3Exception
 
-    if isinstance(exc, (TransactionFailed, ContractLogicError)):
+    tester_reverts, tester_invalid = _tester_exceptions()
+    if isinstance(exc, (*tester_reverts, ContractLogicError)):
         reason = revert_reason(exc)
         return TransactionReverted(
             f"{step} reverted: {reason}",
@@ -90,7 +108,7 @@ def translate_exception(exc: BaseException, *, step: str) -> ExternalError:
         return VenueUnavailable(
             f"{step}: node unreachable ({type(exc).__name__})", venue=VENUE, details={"step": step}
         )
-    if isinstance(exc, (Web3Exception, TesterValidationError, ValueError)):
+    if isinstance(exc, (Web3Exception, *tester_invalid, ValueError)):
         return VenueUnavailable(
             f"{step}: node error {type(exc).__name__}: {message}",
             venue=VENUE,
@@ -147,18 +165,102 @@ class TxReceipt:
 # gateway opened for local setup may write to without a gate release
 LOCAL_CHAIN_IDS: Final = frozenset({1337, 31337, 131277322940537})
 
-# the bundle hash the safety gate released for the transaction being sent (set by the executor)
-_RELEASE: ContextVar[str | None] = ContextVar("nautilus_ext_onchain_release", default=None)
+
+@final
+class GateRelease:
+    """
+    A safety-gate decision that lets exactly one transaction through a guarded gateway.
+
+    Only :meth:`~nautilus_ext.onchain.gated.BundleGate.release` mints one, after the
+    :class:`~nautilus_ext.safety.gate.SafetyGate` allowed a bundle; the executor that asked
+    holds it. A gateway honours a token only if it is the very object minted (checked by
+    identity against the outstanding tokens, not by its fields), the transaction is the one the
+    decision covered (the bundle's cast: chain, contract, function and arguments) and the token
+    was never presented before: it is spent on first use. A constructed look-alike, a spent or
+    revoked token, or a token presented for another transaction is refused with
+    ``RISK_BLOCKED`` before anything is signed.
+
+    Parameters
+    ----------
+    bundle_hash : str
+        The content hash of the bundle the gate allowed.
+    """
+
+    __slots__ = ("bundle_hash",)
+
+    def __init__(self, bundle_hash: str) -> None:
+        self.bundle_hash = bundle_hash
+
+    def __repr__(self) -> str:
+        return f"GateRelease(bundle_hash={self.bundle_hash[:16]}...)"
+
+
+# outstanding gate releases: id(token) -> (token, bundle hash, call fingerprint). Holding the
+# token keeps its id unique while it is outstanding; spent and revoked tokens are removed.
+_OUTSTANDING: dict[int, tuple[GateRelease, str, str]] = {}
+_OUTSTANDING_LOCK = threading.Lock()
+
+# the gate release presented for the transaction being sent (set by the executor)
+_RELEASE: ContextVar[object | None] = ContextVar("nautilus_ext_onchain_release", default=None)
+
+
+def _mint_release(bundle_hash: str, fingerprint: str) -> GateRelease:
+    # called by BundleGate.release on an ALLOW decision only (module-private on purpose)
+    token = GateRelease(bundle_hash)
+    with _OUTSTANDING_LOCK:
+        _OUTSTANDING[id(token)] = (token, bundle_hash, fingerprint)
+    return token
+
+
+def revoke_release(token: object) -> bool:
+    """Withdraw an unspent gate release (a kill, a bundle not sent); return whether it was outstanding."""
+    with _OUTSTANDING_LOCK:
+        entry = _OUTSTANDING.get(id(token))
+        if entry is None or entry[0] is not token:
+            return False
+        del _OUTSTANDING[id(token)]
+        return True
+
+
+def outstanding_releases() -> int:
+    """Return how many gate releases are minted and neither spent nor revoked."""
+    with _OUTSTANDING_LOCK:
+        return len(_OUTSTANDING)
+
+
+def _spend_release(token: object) -> tuple[str, str] | None:
+    # the token's (bundle hash, fingerprint) if it is an outstanding minted token, now spent
+    with _OUTSTANDING_LOCK:
+        entry = _OUTSTANDING.get(id(token))
+        if entry is None or entry[0] is not token:
+            return None
+        del _OUTSTANDING[id(token)]
+        return entry[1], entry[2]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str):
+        return value.lower() if value.startswith("0x") else value
+    return value if isinstance(value, int | bool) or value is None else str(value)
 
 
 @contextmanager
-def released(bundle_hash: str) -> Iterator[None]:
-    """Let this context's transactions through a guarded gateway: the gate released ``bundle_hash``."""
-    token = _RELEASE.set(bundle_hash)
+def released(token: GateRelease | None) -> Iterator[None]:
+    """
+    Present ``token`` for this context's transactions through a guarded gateway.
+
+    Presenting proves nothing by itself: the gateway checks that ``token`` is an outstanding
+    release minted on a gate decision and covers the transaction (see :class:`GateRelease`).
+    """
+    reset = _RELEASE.set(token)
     try:
         yield
     finally:
-        _RELEASE.reset(token)
+        _RELEASE.reset(reset)
 
 
 class ChainGateway:
@@ -166,8 +268,9 @@ class ChainGateway:
     Calls, simulations and transactions against one node, with exceptions translated.
 
     Every transaction needs a safety-gate release: :class:`~nautilus_ext.onchain.executor.
-    AtomicBundleExecutor` sends a bundle inside :func:`released` once its gate allowed it, and
-    any other write (a protocol client's ``supply``, ``cast``, ...) is refused with
+    AtomicBundleExecutor` sends a bundle inside :func:`released` with the single-use
+    :class:`GateRelease` its gate minted for that bundle's cast, and any other write (a protocol
+    client's ``supply``, ``cast``, a forged, spent or foreign token ...) is refused with
     ``RISK_BLOCKED`` (rule ``not_released``) before anything is signed (seed 001: nothing may
     reach a chain except through the safety layer). Reads and simulations are free.
 
@@ -199,6 +302,7 @@ class ChainGateway:
                     f"local stand-in chains {sorted(LOCAL_CHAIN_IDS)}; this node is chain {chain_id}"
                 )
         self._local_setup = local_setup
+        self._chain_id: int | None = None
 
     @property
     def local_setup(self) -> bool:
@@ -209,6 +313,22 @@ class ChainGateway:
     def w3(self) -> Any:
         """The underlying Web3 instance (for contract objects; never call it directly)."""
         return self._w3
+
+    def fingerprint(self, fn: Any) -> str:
+        """
+        Return the SHA-256 of what a transaction calling ``fn`` would do on this node's chain.
+
+        It covers the chain id, the contract address, the function name and every argument: a
+        :class:`GateRelease` minted for one call covers no other.
+        """
+        if self._chain_id is None:
+            try:
+                self._chain_id = int(self._w3.eth.chain_id)
+            except Exception as e:
+                raise translate_exception(e, step="chain_id") from e
+        payload = [self._chain_id, _jsonable(fn.address), str(fn.fn_name), _jsonable(list(fn.args))]
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def contract(self, address: str, abi: list[dict[str, Any]]) -> Any:
         """Return a web3 contract object for ``address``."""
@@ -253,13 +373,8 @@ class ChainGateway:
         TransactionReverted
             If the simulation, the estimate or the mined transaction reverts.
         """
-        if not self._local_setup and _RELEASE.get() is None:
-            raise RiskBlocked(
-                f"{step}: no safety-gate release covers this transaction; on-chain writes go "
-                "through AtomicBundleExecutor (a SafetyGate decision) and nothing was sent",
-                venue=VENUE,
-                details={"rule": "not_released", "step": step},
-            )
+        if not self._local_setup:
+            self._check_release(fn, step)
         if gas_limit is None:
             self.call(fn, step=step, sender=sender, value=value)
             gas_limit = buffered_gas_limit(self.estimate_gas(fn, step=step, sender=sender, value=value))
@@ -286,6 +401,32 @@ class ChainGateway:
             effective_gas_price=int(receipt.get("effectiveGasPrice", 0)),
         )
 
+    def _check_release(self, fn: Any, step: str) -> None:
+        # before anything is signed: an outstanding minted token, spent now, covering this call
+        token = _RELEASE.get()
+        problem = None
+        if token is None:
+            problem = "no safety-gate release covers this transaction"
+        else:
+            spent = _spend_release(token)
+            if spent is None:
+                problem = (
+                    "the release presented is not an outstanding safety-gate decision "
+                    "(forged, spent or revoked)"
+                )
+            elif spent[1] != self.fingerprint(fn):
+                problem = (
+                    f"the gate released bundle {spent[0][:16]}, not this transaction "
+                    "(the release is now spent)"
+                )
+        if problem is not None:
+            raise RiskBlocked(
+                f"{step}: {problem}; on-chain writes go through AtomicBundleExecutor (a SafetyGate "
+                "decision) and nothing was sent",
+                venue=VENUE,
+                details={"rule": "not_released", "step": step},
+            )
+
     def block_timestamp(self) -> int:
         """Return the latest block's timestamp."""
         try:
@@ -304,8 +445,12 @@ class ChainGateway:
 __all__ = [
     "VENUE",
     "ChainGateway",
+    "GateRelease",
     "TxReceipt",
     "buffered_gas_limit",
+    "outstanding_releases",
+    "released",
     "revert_reason",
+    "revoke_release",
     "translate_exception",
 ]

@@ -506,6 +506,10 @@ class InstadappClient:
         names, datas = encode_cast_args(spells)
         return self._dsa.functions.cast(names, datas, origin)
 
+    def cast_call(self, spells: Sequence[Spell], origin: str) -> Any:
+        """Return the (unsent) ``cast`` call of ``spells``: what a gate release is bound to."""
+        return self._cast_fn(spells, origin)
+
     def is_auth(self, user: str) -> bool:
         """Return whether ``user`` may cast on the DSA."""
         return bool(self._gateway.call(self._dsa.functions.isAuth(user), step="isAuth"))

@@ -38,6 +38,7 @@ from nautilus_ext.onchain.chain import buffered_gas_limit
 from nautilus_ext.onchain.chain import released
 from nautilus_ext.onchain.clients import AaveV3Client
 from nautilus_ext.onchain.gated import BundleGate
+from nautilus_ext.onchain.gated import BundleRelease
 from nautilus_ext.onchain.planner import OnchainClients
 from nautilus_ext.onchain.spells import Spell
 
@@ -206,6 +207,37 @@ class AtomicBundleExecutor:
             gas_limit=buffered_gas_limit(estimate),
         )
 
+    def _send(self, bundle: AtomicBundle, release: BundleRelease) -> TxReceipt:
+        # prepare and cast under the gate's single-use release of exactly this cast
+        try:
+            prepared = self.prepare(bundle)
+        except TransactionReverted as e:
+            self._gate.on_reverted(release, e)
+            raise
+        except NautilusExtError as e:
+            self._gate.on_not_sent(release, e)
+            raise
+        try:
+            with released(release.token):
+                return self._c.dsa.cast(
+                    prepared.spells,
+                    self._sender,
+                    step=f"cast {bundle.kind}",
+                    gas_limit=prepared.gas_limit,
+                )
+        except RiskBlocked as e:
+            # the gateway refused the release before signing: nothing was sent
+            self._gate.on_not_sent(release, e)
+            raise
+        except TransactionReverted as e:
+            reverted = self._reverted(bundle, e)
+            self._gate.on_reverted(release, reverted)
+            raise reverted from e
+        except ExternalError as e:
+            # no receipt: the cast may or may not be mined, so the positions are unknown
+            self._gate.on_unknown_outcome(release, e)
+            raise
+
     def execute(self, bundle: AtomicBundle, *, timestamp_ns: int) -> BundleResult:
         """
         Take the gate's decision, then prepare, send and verify ``bundle``.
@@ -228,31 +260,11 @@ class AtomicBundleExecutor:
             POST_TRADE_RANGE``); the bundle did execute: ``details['tx_hash']`` names it.
         """
         refuse_cowswap(bundle.steps)  # static: refused before the gate judges anything
-        release = self._gate.release(bundle)
+        release = self._gate.release(bundle, sender=self._sender)
         try:
-            prepared = self.prepare(bundle)
-        except TransactionReverted as e:
-            self._gate.on_reverted(release, e)
-            raise
-        except NautilusExtError as e:
-            self._gate.on_not_sent(release, e)
-            raise
-        try:
-            with released(release.staged.bundle_hash):
-                receipt = self._c.dsa.cast(
-                    prepared.spells,
-                    self._sender,
-                    step=f"cast {bundle.kind}",
-                    gas_limit=prepared.gas_limit,
-                )
-        except TransactionReverted as e:
-            reverted = self._reverted(bundle, e)
-            self._gate.on_reverted(release, reverted)
-            raise reverted from e
-        except ExternalError as e:
-            # no receipt: the cast may or may not be mined, so the positions are unknown
-            self._gate.on_unknown_outcome(release, e)
-            raise
+            receipt = self._send(bundle, release)
+        finally:
+            self._gate.finish(release)  # an unspent token never outlives this call
         self._gate.on_executed(release, receipt)
         aave = self._c.aave
         if bundle.post_check_pool is not None:

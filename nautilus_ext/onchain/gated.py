@@ -35,6 +35,11 @@ chain or a bookmaker except through this layer"):
   :meth:`BundleGate.reconcile` reads the positions back from chain (a REST-like snapshot):
   a match clears the dirty flag, a lasting mismatch enters SAFE mode. A cast whose outcome is
   unknown (no receipt) enters SAFE mode at once.
+* **Release token.** An allowed release that names the sender carries a single-use
+  :class:`~nautilus_ext.onchain.chain.GateRelease` bound to that bundle's exact cast; a guarded
+  gateway sends nothing else. A kill (:meth:`SafetyGate.kill_and_cancel`) drops the staged
+  bundles and revokes releases not yet presented (:meth:`BundleGate.cancel_pending`); a cast
+  already handed to the node cannot be recalled.
 * **Modes.** Only LIVE may send to a public chain (the node's or the configured chain id in
   :data:`~nautilus_ext.instruments.enums.KNOWN_CHAIN_IDS`); BACKTEST, DRY_RUN and REPLAY gates
   send to local chains only (the EVM stand-in), where arming does not apply.
@@ -55,7 +60,6 @@ from decimal import Decimal
 from typing import Final
 
 from nautilus_ext.audit.schemas import CommandKind
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.schemas import RiskAction
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidOrder
@@ -65,11 +69,15 @@ from nautilus_ext.errors import TransactionReverted
 from nautilus_ext.instruments import InstrumentKey
 from nautilus_ext.instruments import InstrumentType
 from nautilus_ext.instruments.enums import KNOWN_CHAIN_IDS
+from nautilus_ext.mode import Mode
 from nautilus_ext.onchain.bundles import AtomicBundle
 from nautilus_ext.onchain.bundles import StepKind
 from nautilus_ext.onchain.calculators.lst import LstPoolState
 from nautilus_ext.onchain.calculators.lst import stake_and_wrap
+from nautilus_ext.onchain.chain import GateRelease
 from nautilus_ext.onchain.chain import TxReceipt
+from nautilus_ext.onchain.chain import _mint_release
+from nautilus_ext.onchain.chain import revoke_release
 from nautilus_ext.onchain.chain import translate_exception
 from nautilus_ext.onchain.clients import AaveV3Client
 from nautilus_ext.onchain.planner import AAVE_VENUE
@@ -178,11 +186,15 @@ class BundleRelease:
         The confirmation spent (LIVE), else ``None``.
     decided_at_ns : int
         When the gate allowed it (gate clock).
+    token : GateRelease, optional
+        The single-use token that lets this bundle's cast (and nothing else) through a guarded
+        gateway; minted only when the release named the sender (``None``: no transaction).
     """
 
     staged: StagedBundle
     intent_hash: str | None
     decided_at_ns: int
+    token: GateRelease | None = None
 
 
 class BundleGate:
@@ -224,7 +236,9 @@ class BundleGate:
         self._reconcile_after = reconcile_after_execution
         self._markets: dict[str, AaveV3Client] = {}
         self._staged: dict[str, StagedBundle] = {}
+        self._outstanding: set[GateRelease] = set()
         self._equity_start: Decimal | None = None
+        gate.add_kill_listener(self, self._on_kill)
 
     @property
     def gate(self) -> SafetyGate:
@@ -325,9 +339,13 @@ class BundleGate:
 
     # -- the decision -------------------------------------------------------------------------
 
-    def release(self, bundle: AtomicBundle) -> BundleRelease:
+    def release(self, bundle: AtomicBundle, *, sender: str | None = None) -> BundleRelease:
         """
         Judge sending ``bundle`` now; return the release or raise the refusal (nothing is sent).
+
+        With ``sender`` (the EOA that casts), an allowed release carries a single-use
+        :class:`~nautilus_ext.onchain.chain.GateRelease` bound to that exact cast: the only
+        thing a guarded :class:`~nautilus_ext.onchain.chain.ChainGateway` sends.
 
         Raises
         ------
@@ -339,6 +357,13 @@ class BundleGate:
         digest = bundle_hash(bundle)
         self._refuse_public_chain(bundle, digest)
         staged = self._staged.get(digest) or self.intent(bundle)
+        # the exact call the decision covers, built before deciding (a bad cast commits nothing)
+        fingerprint = None
+        if sender is not None:
+            flash = bundle.flash_step
+            flash_token = None if flash is None else self._c.config.token(flash.asset).address
+            call = self._c.dsa.cast_call(bundle.spells(flash_token), sender)
+            fingerprint = self._c.gateway.fingerprint(call)
         # the chain is the feed: a node that answers now is live (a failure raises, typed)
         self._c.gateway.block_timestamp()
         now = self._gate.clock.timestamp_ns()
@@ -353,7 +378,41 @@ class BundleGate:
             decision.error.details.setdefault("bundle_hash", digest)
             raise decision.error
         self._staged.pop(digest, None)
-        return BundleRelease(staged=staged, intent_hash=decision.intent_hash, decided_at_ns=now)
+        token = None if fingerprint is None else _mint_release(digest, fingerprint)
+        if token is not None:
+            self._outstanding.add(token)
+        return BundleRelease(staged=staged, intent_hash=decision.intent_hash, decided_at_ns=now, token=token)
+
+    def finish(self, release: BundleRelease) -> None:
+        """Withdraw ``release``'s token if it was not spent (the executor is done with it)."""
+        if release.token is not None:
+            revoke_release(release.token)
+            self._outstanding.discard(release.token)
+
+    def cancel_pending(self) -> tuple[list[str], list[str]]:
+        """
+        Drop what has not reached the chain yet; return what was dropped and what cannot be.
+
+        On a kill: every staged bundle (awaiting confirmation) is dropped, so a confirmation
+        can no longer release it, and every release minted but not yet presented to the
+        gateway is revoked, so its cast is refused before signing. A cast already handed to
+        the node cannot be recalled: the executor sends one transaction and waits for its
+        receipt, so there is no queue of signed transactions to withdraw; its outcome is
+        recorded when the receipt (or its absence) arrives.
+        """
+        dropped = [f"staged bundle {d[:16]}" for d in self._staged]
+        self._staged.clear()
+        for token in list(self._outstanding):
+            if revoke_release(token):
+                dropped.append(f"released bundle {token.bundle_hash[:16]} (not yet sent)")
+        self._outstanding.clear()
+        return dropped, []
+
+    def _on_kill(self, strategy_id: str | None) -> tuple[list[str], list[str]]:
+        # a global kill or a kill of this gate's strategy drops what has not reached the chain
+        if strategy_id is not None and strategy_id != self._strategy_id:
+            return [], []
+        return self.cancel_pending()
 
     # -- outcomes -----------------------------------------------------------------------------
 

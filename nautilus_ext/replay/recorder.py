@@ -14,6 +14,13 @@ the recorded time span, per-type counts and the SHA-256 of every catalog file.
 
 Only data that arrives while every strategy is running is recorded: a live node delivers
 nothing to a stopped strategy, while a replay's strategies run for all of its data.
+
+A session with a safety layer (every LIVE session) also records what its gate acted on besides
+the data (:mod:`nautilus_ext.replay.session_events`): operator commands as issued
+(:meth:`MarketDataRecorder.record_command`, a control-endpoint listener) and the venue's own
+events (position snapshots, feed status, fill gaps). The manifest then pins the safety limits,
+and for a LIVE session the venue accounts at the start (the replay's simulated venue starts
+from them) and the SHA-256 of both event files.
 """
 
 from __future__ import annotations
@@ -35,6 +42,11 @@ from nautilus_trader.model.data import TradeTick
 from nautilus_trader.persistence.catalog.parquet import ParquetDataCatalog
 
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.replay.session_events import COMMANDS_FILE
+from nautilus_ext.replay.session_events import VENUE_EVENTS_FILE
+from nautilus_ext.replay.session_events import VENUE_TOPICS
+from nautilus_ext.replay.session_events import JsonLinesLog
+from nautilus_ext.replay.session_events import encode_venue_event
 
 MANIFEST_FILE: Final = "manifest.json"
 CATALOG_DIR: Final = "catalog"
@@ -78,6 +90,8 @@ class MarketDataRecorder(Actor):  # type: ignore[misc]
         self._first_ns: int | None = None
         self._watched: list[Any] = []
         self._catalog: ParquetDataCatalog | None = None
+        self._commands: JsonLinesLog | None = None
+        self._venue_events: JsonLinesLog | None = None
 
     def watch(self, components: list[Any]) -> None:
         """Record only while every one of ``components`` (the node's strategies) is running."""
@@ -91,15 +105,61 @@ class MarketDataRecorder(Actor):  # type: ignore[misc]
         if instruments:
             self._catalog.write_data(instruments)
         self._manifest["instruments"] = sorted(str(i.id) for i in instruments)
+        self._manifest["accounts"] = self._accounts()
         self._write_manifest(complete=False)
+        if self._manifest.get("safety") is not None:
+            self._venue_events = JsonLinesLog(self._root / VENUE_EVENTS_FILE)
+            for topic in VENUE_TOPICS:
+                self.msgbus.subscribe(topic=topic, handler=self._on_venue_event)
         for venue in self.config.venues:
             self.msgbus.subscribe(topic=f"data.*.{venue}.*", handler=self._on_data)
 
     def on_stop(self) -> None:
         for venue in self.config.venues:
             self.msgbus.unsubscribe(topic=f"data.*.{venue}.*", handler=self._on_data)
+        if self._venue_events is not None:
+            for topic in VENUE_TOPICS:
+                self.msgbus.unsubscribe(topic=topic, handler=self._on_venue_event)
+        for log in (self._venue_events, self._commands):
+            if log is not None:
+                log.close()
         self._flush()
         self._write_manifest(complete=True)
+
+    def record_command(self, body: dict[str, Any], reply: dict[str, Any]) -> None:
+        """
+        Record one operator command as issued and the gate's reply (a control-endpoint listener).
+
+        Called on the thread that runs the command, when it takes effect (node clock).
+        """
+        if self._commands is None:  # the root was checked empty when the recorder started
+            self._root.mkdir(parents=True, exist_ok=True)
+            self._commands = JsonLinesLog(self._root / COMMANDS_FILE)
+        self._commands.append({"ts_ns": self.clock.timestamp_ns(), "body": body, "reply": reply})
+
+    def _on_venue_event(self, event: Any) -> None:
+        if not all(c.is_running for c in self._watched) or self._venue_events is None:
+            return
+        encoded = encode_venue_event(event)
+        if encoded is None:
+            self._unrecorded[f"venue:{type(event).__name__}"] += 1
+            return
+        self._venue_events.append({"ts_ns": self.clock.timestamp_ns(), "event": encoded})
+
+    def _accounts(self) -> dict[str, Any]:
+        # the venue accounts when recording starts: a LIVE session's replay venue starts there
+        accounts: dict[str, Any] = {}
+        for venue in self.config.venues:
+            account = self.cache.account_for_venue(_venue(venue))
+            if account is None:
+                continue
+            accounts[venue] = {
+                "account_type": account.type.name,
+                "base_currency": None if account.base_currency is None else account.base_currency.code,
+                "starting_balances": sorted(str(b.total) for b in account.balances().values()),
+                "default_leverage": str(getattr(account, "default_leverage", 1)),
+            }
+        return accounts
 
     def _on_data(self, data: Any) -> None:
         if not all(c.is_running for c in self._watched):
@@ -148,6 +208,7 @@ class MarketDataRecorder(Actor):  # type: ignore[misc]
             "unrecorded": dict(sorted(self._unrecorded.items())),
             "cross_type_ties": self._ties,
             "files": catalog_digests(catalog) if complete else {},
+            "session_files": session_digests(self._root) if complete else {},
         }
         path = self._root / MANIFEST_FILE
         tmp = path.with_suffix(".tmp")
@@ -162,9 +223,9 @@ def check_record_root(root: Path) -> None:
     Raises
     ------
     InvalidConfig
-        If ``root`` already has a manifest or a catalog.
+        If ``root`` already has a manifest, a catalog or session event files.
     """
-    for name in (MANIFEST_FILE, CATALOG_DIR):
+    for name in (MANIFEST_FILE, CATALOG_DIR, COMMANDS_FILE, VENUE_EVENTS_FILE):
         if (root / name).exists():
             raise InvalidConfig(f"record.root {root} already holds a recording ({name}): use a new directory")
 
@@ -173,6 +234,15 @@ def _venue(name: str) -> Any:
     from nautilus_trader.model.identifiers import Venue
 
     return Venue(name)
+
+
+def session_digests(root: Path) -> dict[str, str]:
+    """Return the SHA-256 of the session event files under ``root`` that exist."""
+    return {
+        name: hashlib.sha256((root / name).read_bytes()).hexdigest()
+        for name in (COMMANDS_FILE, VENUE_EVENTS_FILE)
+        if (root / name).is_file()
+    }
 
 
 def catalog_digests(catalog: Path) -> dict[str, str]:
@@ -191,4 +261,5 @@ __all__ = [
     "MarketDataRecorderConfig",
     "catalog_digests",
     "check_record_root",
+    "session_digests",
 ]

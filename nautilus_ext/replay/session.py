@@ -1,8 +1,15 @@
 """
-REPLAY of a recorded DRY_RUN session (issue #7): the recorded data, a fixed clock, the same
-strategies at the pinned code version, the same simulated venue and fill-model seed.
+REPLAY of a recorded DRY_RUN or LIVE session: the recorded data, a fixed clock, the same
+strategies at the pinned code version, the same simulated venue and fill-model seed, and for a
+session with a safety layer the same gate and limits, its operator commands and the venue's
+events at their recorded times (:mod:`nautilus_ext.replay.session_events`).
 
-:func:`session_manifest` is what the live node pins when it records (see
+A LIVE session replays against a simulated venue that starts from the recorded accounts: the
+decisions, intents and orders are the strategy's and replay exactly; fills the real venue made
+(its trade ids, its fees, its timing) a simulation cannot reproduce, so the comparison names
+the first of them that differs, or the first decision that did.
+
+:func:`nautilus_ext.live.recording.session_manifest` is what the live node pins when it records (see
 :mod:`nautilus_ext.replay.recorder`); :func:`replay_session` re-runs the session in a
 ``BacktestEngine`` in REPLAY mode, writes its own audit logs and compares them, strategy by
 strategy, with the session's logs.
@@ -43,21 +50,25 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from nautilus_ext.audit.comparator import DEFAULT_IGNORED_FIELDS
+from nautilus_ext.audit.comparator import ComparisonResult
+from nautilus_ext.audit.comparator import compare_logs
+from nautilus_ext.audit.hashing import code_version_hash
 from nautilus_ext.errors import InvalidConfig
-from nautilus_ext.replay.comparator import DEFAULT_IGNORED_FIELDS
-from nautilus_ext.replay.comparator import ComparisonResult
-from nautilus_ext.replay.comparator import compare_logs
+from nautilus_ext.mode import Mode
 from nautilus_ext.replay.errors import RecordingMissing
 from nautilus_ext.replay.errors import RecordingTampered
 from nautilus_ext.replay.errors import ReplayVersionMismatch
-from nautilus_ext.replay.hashing import canonical_config_json
-from nautilus_ext.replay.hashing import code_version_hash
 from nautilus_ext.replay.recorder import CATALOG_DIR
 from nautilus_ext.replay.recorder import MANIFEST_FILE
 from nautilus_ext.replay.recorder import MANIFEST_FORMAT
 from nautilus_ext.replay.recorder import catalog_digests
+from nautilus_ext.replay.recorder import session_digests
+from nautilus_ext.replay.session_events import COMMANDS_FILE
+from nautilus_ext.replay.session_events import VENUE_EVENTS_FILE
+from nautilus_ext.replay.session_events import read_jsonl
 
-_VENUE_FIELDS = (
+VENUE_FIELDS = (
     "venue",
     "starting_balances",
     "base_currency",
@@ -96,57 +107,6 @@ def strategy_version_hash(strategy_path: str) -> str:
     return code_version_hash(cls, extra_modules=[UnifiedExecutionStrategy])
 
 
-def session_manifest(config: Any, node_config: Any) -> str:
-    """
-    Return the static manifest (JSON) of a DRY_RUN session about to be recorded.
-
-    Parameters
-    ----------
-    config : LiveNodeConfig
-        The validated YAML.
-    node_config : TradingNodeConfig
-        The node config built from it (effective strategy settings, simulated venues).
-
-    Raises
-    ------
-    InvalidConfig
-        If a strategy is not a unified strategy or has no audit log.
-    """
-    strategies = []
-    for index, entry in enumerate(node_config.strategies):
-        settings = dict(entry.config)
-        audit_root = settings.get("audit_root")
-        if not audit_root:
-            raise InvalidConfig(f"strategy {index} ({entry.strategy_path}) has no audit_root to replay")
-        if "://" not in str(audit_root):
-            settings["audit_root"] = str(Path(audit_root).resolve())
-        strategies.append(
-            {
-                "strategy_path": entry.strategy_path,
-                "config_path": entry.config_path,
-                "config": json.loads(canonical_config_json(settings)),
-                "version_hash": strategy_version_hash(entry.strategy_path),
-            }
-        )
-    venues = []
-    for venue in config.venues:
-        exec_cfg = json.loads(canonical_config_json(node_config.exec_clients[venue.venue]))
-        venues.append({k: exec_cfg.get(k) for k in _VENUE_FIELDS})
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "mode": str(config.mode),
-        "trader_id": config.trader_id,
-        "strategies": strategies,
-        "exec_algorithms": {
-            "enabled": config.exec_algorithms.enabled,
-            "overrides": config.exec_algorithms.overrides,
-        },
-        "venues": venues,
-        "catalog": CATALOG_DIR,
-    }
-    return json.dumps(manifest, sort_keys=True)
-
-
 def load_manifest(run_dir: str | Path) -> dict[str, Any]:
     """
     Read and check a recording: complete, replayable, every catalog file as recorded.
@@ -180,8 +140,11 @@ def load_manifest(run_dir: str | Path) -> dict[str, Any]:
         raise RecordingMissing(
             f"{path}: the session received data that was not recorded: {manifest['unrecorded']}"
         )
-    recorded = manifest.get("files") or {}
+    recorded = dict(manifest.get("files") or {})
     actual = catalog_digests(root / CATALOG_DIR)
+    # the session event files (commands, venue events) are checked like the catalog's
+    recorded.update({f"../{k}": v for k, v in (manifest.get("session_files") or {}).items()})
+    actual.update({f"../{k}": v for k, v in session_digests(root).items()})
     for name in sorted(set(recorded) | set(actual)):
         if name not in actual:
             raise RecordingTampered(f"{root}: recorded file {name} is missing", details={"file": name})
@@ -278,7 +241,8 @@ def replay_session(
     for replay_root in replay_roots:
         if Path(replay_root).exists():
             raise InvalidConfig(f"{replay_root} already exists: replay into a new workdir")
-    _run_engine(manifest, instruments, data, replay_roots, overrides)
+    events = (read_jsonl(root / COMMANDS_FILE), read_jsonl(root / VENUE_EVENTS_FILE))
+    _run_engine(manifest, instruments, data, replay_roots, overrides, events)
     ignored = DEFAULT_IGNORED_FIELDS | ({"config_hash"} if overrides else frozenset())
     total = 0
     for entry, replay_root in zip(strategies, replay_roots, strict=True):
@@ -295,6 +259,7 @@ def _run_engine(
     data: list[Any],
     replay_roots: list[str],
     overrides: dict[int, Mapping[str, Any]],
+    session_events: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], []),
 ) -> None:
     from nautilus_trader.backtest.engine import BacktestEngine
     from nautilus_trader.backtest.engine import BacktestEngineConfig
@@ -323,6 +288,7 @@ def _run_engine(
     )
     try:
         for v in manifest["venues"]:
+            v = _venue_start(manifest, v)
             engine.add_venue(
                 venue=Venue(v["venue"]),
                 oms_type=oms_type_from_str(v["oms_type"]),
@@ -364,7 +330,7 @@ def _run_engine(
                 engine.add_exec_algorithm(ExecAlgorithmFactory.create(algo_config))
         for index, entry in enumerate(manifest["strategies"]):
             settings = {**entry["config"], **overrides.get(index, {})}
-            settings.update(mode="REPLAY", audit_root=replay_roots[index])
+            settings.update(mode=Mode.REPLAY, audit_root=replay_roots[index])
             engine.add_strategy(
                 StrategyFactory.create(
                     ImportableStrategyConfig(
@@ -374,9 +340,52 @@ def _run_engine(
                     )
                 )
             )
+        _install_safety(engine, manifest, session_events)
         engine.run()
     finally:
         engine.dispose()
 
 
-__all__ = ["load_manifest", "replay_session", "session_manifest", "strategy_version_hash"]
+def _venue_start(manifest: dict[str, Any], venue: dict[str, Any]) -> dict[str, Any]:
+    # a LIVE session's simulated venue starts from the account the recorder found
+    if venue.get("starting_balances") is not None:
+        return venue
+    account = (manifest.get("accounts") or {}).get(venue["venue"])
+    if not account or not account.get("starting_balances"):
+        raise RecordingMissing(
+            f"the recording holds no starting account for venue {venue['venue']}: a LIVE session's "
+            "replay starts its simulated venue from it"
+        )
+    return {
+        **venue,
+        "starting_balances": account["starting_balances"],
+        "account_type": account["account_type"],
+        "base_currency": account["base_currency"],
+        "default_leverage": account["default_leverage"],
+    }
+
+
+def _install_safety(
+    engine: Any, manifest: dict[str, Any], session_events: tuple[list[dict[str, Any]], list[dict[str, Any]]]
+) -> None:
+    # the session's gate, limits and mode as recorded (a LIVE gate needs its arm and
+    # confirmations: the recorded commands give them at their times), and the venue events
+    section = manifest.get("safety")
+    if section is None:
+        return
+    from nautilus_ext.replay.session_events import SessionEventPlayer
+    from nautilus_ext.safety.actor import attach_safety
+    from nautilus_ext.safety.config import SafetyConfig
+
+    safety = attach_safety(
+        engine,
+        SafetyConfig.parse(section["config"]),
+        control_port=None,
+        control_token_env="NAUTILUS_EXT_CONTROL_TOKEN",
+        tick_interval_ms=int(section["tick_interval_ms"]),
+    )
+    commands, venue_events = session_events
+    engine.add_actor(SessionEventPlayer(safety.chokepoint, commands, venue_events))
+
+
+__all__ = ["VENUE_FIELDS", "load_manifest", "replay_session", "strategy_version_hash"]

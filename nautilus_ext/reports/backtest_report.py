@@ -1,11 +1,14 @@
 """
 One self-contained Plotly HTML report per backtest run.
 
-Sections: summary, equity (account balances over time), positions, fills over price,
-slippage by venue and by order size, realised versus estimated cost, fill ratios, fees,
+Sections: summary, safety gate (denials by code), PnL over time in one currency (balances and
+open positions marked to the quote currency, :mod:`nautilus_ext.reports.marking`), positions,
+fills over price, slippage by venue and by order size, realised versus estimated cost, fill ratios, fees,
 transaction-cost analysis (:mod:`nautilus_ext.reports.tca`: realised versus estimated cost,
 implementation shortfall, by venue, asset and time bucket) and the per-order results table.
-Every figure is built from the run's own results; nothing is sampled.
+Every figure is built from the run's own results; nothing is sampled. Tables show numbers a
+person can read (:mod:`nautilus_ext.reports.display`: instrument precision, ratios to a few
+significant digits, no ``nan``); the embedded JSON (``tca-data``, ``pnl-data``) keeps every digit.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,12 @@ from nautilus_ext.backtest.funding import FundingPayment
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.execution.results import GroupExecutionResult
+from nautilus_ext.reports import display
+from nautilus_ext.reports.display import InstrumentDisplay
+from nautilus_ext.reports.display import lookup
+from nautilus_ext.reports.gate import GateSummary
+from nautilus_ext.reports.marking import PnlCurve
+from nautilus_ext.reports.marking import pnl_curve
 from nautilus_ext.reports.pnl import pnl_section
 from nautilus_ext.reports.tca import TcaAggregate
 from nautilus_ext.reports.tca import TcaReport
@@ -68,54 +78,69 @@ def summarise(results: list[ExecutionResult]) -> dict[str, Any]:
     }
 
 
-_DISPLAY_PLACES = {
-    "slippage_bps": 3,
-    "estimated_cost_bps": 3,
-    "avg_fill_price": 8,
-    "fees": 8,
-    "fill_ratio": 4,
-}
+_BPS_PLACES = 3
+"""Decimal places of bps figures in the orders table."""
 
 
-def _display(row: dict[str, Any]) -> dict[str, Any]:
-    # the table rounds for reading; stored results keep every digit
+def _display(row: dict[str, Any], instruments: Mapping[str, InstrumentDisplay]) -> dict[str, Any]:
+    # the table rounds for reading (see nautilus_ext.reports.display); stored results keep every digit
+    info = lookup(instruments, row.get("nautilus_instrument_id"), row.get("instrument_key"))
     out = dict(row)
-    for name, places in _DISPLAY_PLACES.items():
-        value = out.get(name)
-        if value is not None:
-            rounded = Decimal(value).quantize(Decimal(1).scaleb(-places))
-            out[name] = format(rounded.normalize(), "f") if rounded else "0"
+    for name in ("requested_quantity", "filled_quantity", "unwound_quantity"):
+        out[name] = display.quantity(row.get(name), info)
+    out["limit_price"] = display.price(row.get("limit_price"), info)
+    for name in ("arrival_mid", "avg_fill_price", "decision_price", "end_mid"):
+        out[name] = display.price(row.get(name), info, derived=True)
+    out["fill_ratio"] = display.ratio(row.get("fill_ratio"))
+    out["fees"] = display.money(row.get("fees"), row.get("fee_currency"))
+    for name in ("slippage_bps", "estimated_cost_bps"):
+        out[name] = display.fixed(row.get(name), _BPS_PLACES)
+    out["time_to_complete_ms"] = display.trimmed(row.get("time_to_complete_ms"), 3)
     return out
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>"
-        + "".join(f"<td>{html.escape('' if r.get(c) is None else str(r.get(c)))}</td>" for c in columns)
-        + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(display.cell(r.get(c)))}</td>" for c in columns) + "</tr>"
         for r in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _equity_figure(account_reports: dict[str, Any]) -> go.Figure:
+def _pnl_figure(curve: PnlCurve) -> go.Figure:
     fig = go.Figure()
-    for venue, report in sorted(account_reports.items()):
-        if report is None or len(report) == 0:
-            continue
-        for currency, frame in report.groupby("currency"):
-            totals = [float(Decimal(str(x))) for x in frame["total"]]
-            fig.add_trace(
-                go.Scatter(
-                    x=frame.index.to_numpy(dtype="datetime64[ns]"),
-                    y=totals,
-                    mode="lines",
-                    name=f"{venue} {currency}",
-                )
-            )
-    fig.update_layout(title="Account balance (total) over time", xaxis_title="time", yaxis_title="balance")
+    x = _ts(curve.ts_ns)
+    for venue, values in sorted(curve.by_venue.items()):
+        fig.add_trace(go.Scatter(x=x, y=[_f(v) for v in values], mode="lines", name=venue))
+    if curve.total:
+        fig.add_trace(
+            go.Scatter(x=x, y=[_f(v) for v in curve.total], mode="lines", name="total", line={"width": 3})
+        )
+    unit = curve.currency or "n/a"
+    note = f" (not marked: {', '.join(curve.unmarked)})" if curve.unmarked else ""
+    fig.update_layout(
+        title=f"PnL over time in {unit}: balances and open positions marked to {unit}{note}",
+        xaxis_title="time",
+        yaxis_title=f"PnL ({unit})",
+    )
     return fig
+
+
+def _exact(value: Decimal) -> str:
+    # every digit, no trailing zeros (a product of two 8-place amounts has 16 places)
+    return format(value.normalize(), "f") if value else "0"
+
+
+def pnl_data(curve: PnlCurve) -> dict[str, Any]:
+    """Return the PnL curve as the report embeds it (``id='pnl-data'``): exact decimal strings."""
+    return {
+        "currency": curve.currency,
+        "ts_ns": curve.ts_ns,
+        "total": [_exact(v) for v in curve.total],
+        "by_venue": {k: [_exact(v) for v in vs] for k, vs in sorted(curve.by_venue.items())},
+        "unmarked": curve.unmarked,
+    }
 
 
 def _fills_figure(results: list[ExecutionResult]) -> go.Figure:
@@ -273,13 +298,29 @@ TCA_BPS_PLACES = 4
 """Decimal places of bps figures in the TCA tables (the embedded JSON keeps every digit)."""
 
 
-def tca_display(row: dict[str, Any]) -> dict[str, Any]:
-    """Return a TCA row as the report's tables show it: bps rounded to ``TCA_BPS_PLACES``."""
+def tca_display(
+    row: dict[str, Any], instruments: Mapping[str, InstrumentDisplay] | None = None
+) -> dict[str, Any]:
+    """
+    Return a TCA row as the report's tables show it.
+
+    bps rounded to ``TCA_BPS_PLACES``, fill ratios to a few significant digits, prices and
+    quantities at the instrument's precision (of the row's asset, when it names one).
+    """
+    known = instruments or {}
+    info = lookup(
+        known, row.get("instrument_key"), row.get("key") if row.get("dimension") == "asset" else None
+    )
     out = dict(row)
     for name, value in row.items():
-        if name.endswith("_bps") and value is not None:
-            rounded = Decimal(value).quantize(Decimal(1).scaleb(-TCA_BPS_PLACES))
-            out[name] = format(rounded, "f")
+        if name.endswith("_bps"):
+            out[name] = display.fixed(value, TCA_BPS_PLACES)
+        elif name.endswith("_quantity"):
+            out[name] = display.quantity(value, info)
+        elif name in ("avg_fill_price", "arrival_mid", "decision_price", "end_mid"):
+            out[name] = display.price(value, info, derived=True)
+        elif name == "fill_ratio":
+            out[name] = display.ratio(value)
     return out
 
 
@@ -342,7 +383,7 @@ def _tca_figures(tca: TcaReport) -> list[go.Figure]:
     return [scatter, bars]
 
 
-def tca_section(tca: TcaReport) -> list[str]:
+def tca_section(tca: TcaReport, instruments: Mapping[str, InstrumentDisplay] | None = None) -> list[str]:
     """Return the HTML parts of the TCA section (figures added by the caller)."""
     aggregates: list[TcaAggregate] = [tca.total, *tca.by_venue, *tca.by_asset, *tca.by_bucket]
     data = json.dumps(tca.to_dict(), sort_keys=True).replace("</", "<\\/")
@@ -356,13 +397,29 @@ def tca_section(tca: TcaReport) -> list[str]:
         f"{tca.bucket_secs}s by decision time (UTC).</p>",
         "<h3>Aggregates</h3>",
         "<div id='tca-aggregates'>"
-        + _table([tca_display(a.as_row()) for a in aggregates], TCA_AGGREGATE_COLUMNS)
+        + _table([tca_display(a.as_row(), instruments) for a in aggregates], TCA_AGGREGATE_COLUMNS)
         + "</div>",
         "<h3>Per order</h3>",
         "<div id='tca-orders'>"
-        + _table([tca_display(o.as_row()) for o in tca.orders], TCA_ORDER_COLUMNS)
+        + _table([tca_display(o.as_row(), instruments) for o in tca.orders], TCA_ORDER_COLUMNS)
         + "</div>",
         f"<script type='application/json' id='tca-data'>{data}</script>",
+    ]
+
+
+def gate_section(gate: GateSummary) -> list[str]:
+    """Return the HTML of the safety-gate section: limits used, orders allowed, denials by code."""
+    rows = [
+        {"code": code, "rule": rule, "orders": count, "first message": gate.examples.get((code, rule), "")}
+        for (code, rule), count in sorted(gate.denials.items())
+    ]
+    return [
+        "<h2>Safety gate</h2>",
+        "<p class='meta'>The same gate and chokepoint as LIVE and DRY_RUN judged every order. "
+        f"Limits: {html.escape(gate.source)} (hash {html.escape(gate.limits_hash[:16])}). "
+        f"Orders allowed (execution-algorithm children included): {gate.allowed}; "
+        f"denied: {gate.denied}.</p>",
+        "<div id='safety-gate'>" + _table(rows, ["code", "rule", "orders", "first message"]) + "</div>",
     ]
 
 
@@ -403,6 +460,29 @@ RESULT_COLUMNS = [
 ]
 
 
+def _position_row(row: dict[str, Any], instruments: Mapping[str, InstrumentDisplay]) -> dict[str, Any]:
+    info = lookup(instruments, row.get("instrument_id"))
+    out = {k: display.cell(v) for k, v in row.items()}
+    if "quantity" in row:
+        out["quantity"] = display.quantity(row["quantity"], info)
+    for name in ("avg_px_open", "avg_px_close"):
+        if name in row:
+            out[name] = display.price(row[name], info, derived=True)
+    pnl = row.get("realized_pnl")
+    if not display.is_missing(pnl):
+        amount, _, currency = str(pnl).partition(" ")
+        out["realized_pnl"] = f"{display.money(amount, currency or None)} {currency}".strip()
+    return out
+
+
+def _group_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for name in ("target_quantity", "imbalance", "net_exposure", "rollback_cost"):
+        out[name] = display.trimmed(row.get(name))
+    out["net"] = {k: display.trimmed(v) for k, v in (row.get("net") or {}).items()}
+    return out
+
+
 def write_report(
     path: str | Path,
     *,
@@ -415,6 +495,8 @@ def write_report(
     tca_bucket_secs: int = 3600,
     tca_weighting: Weighting = Weighting.QUANTITY,
     funding_payments: list[FundingPayment] | None = None,
+    gate: GateSummary | None = None,
+    instruments: Mapping[str, InstrumentDisplay] | None = None,
 ) -> Path:
     """
     Write the self-contained HTML report and return its path.
@@ -442,6 +524,11 @@ def write_report(
     funding_payments : list[FundingPayment], optional
         Funding settled on perp positions (funding-aware backtests): the report shows trading
         PnL, fees and funding PnL apart, and every payment.
+    gate : GateSummary, optional
+        What the run's safety gate allowed and denied (denials by taxonomy code and rule).
+    instruments : Mapping[str, InstrumentDisplay], optional
+        Precision and currencies of the run's instruments, by Nautilus id and canonical key:
+        tables round to them, and the PnL curve marks balances with them.
 
     Raises
     ------
@@ -480,26 +567,35 @@ def write_report(
             ["venue", "fill model"],
         ),
     ]
-    figures = [_equity_figure(account_reports or {}), _fills_figure(results), _slippage_figure(results)]
+    if gate is not None:
+        parts += gate_section(gate)
+    known = dict(instruments or {})
+    curve = pnl_curve(account_reports or {}, results, known)
+    figures = [_pnl_figure(curve), _fills_figure(results), _slippage_figure(results)]
     figures.append(_ratio_fee_figure(results))
     for i, fig in enumerate(figures):
         parts.append(fig.to_html(full_html=False, include_plotlyjs="inline" if i == 0 else False))
+    pnl_json = json.dumps(pnl_data(curve), sort_keys=True).replace("</", "<\\/")
+    parts.append(f"<script type='application/json' id='pnl-data'>{pnl_json}</script>")
     if positions_report is not None and len(positions_report) > 0:
         cols = [
             c
             for c in ("instrument_id", "side", "quantity", "avg_px_open", "avg_px_close", "realized_pnl")
             if c in positions_report.columns
         ]
-        rows = positions_report.reset_index()[cols].astype(str).to_dict("records")
-        parts += ["<h2>Positions</h2>", _table(rows, cols)]
+        rows = [_position_row(r, known) for r in positions_report.reset_index()[cols].to_dict("records")]
+        parts += ["<h2>Positions</h2>", "<div id='positions'>" + _table(rows, cols) + "</div>"]
     parts += pnl_section(positions_report, summary["fees"], funding_payments or [])  # funding-aware
     if groups:
-        parts += ["<h2 id='groups'>Atomic groups</h2>", _table([g.summary() for g in groups], GROUP_COLUMNS)]
-    parts += tca_section(tca)
+        rows = [_group_row(g.summary()) for g in groups]
+        parts += ["<h2 id='groups'>Atomic groups</h2>", _table(rows, GROUP_COLUMNS)]
+    parts += tca_section(tca, known)
     parts += [fig.to_html(full_html=False, include_plotlyjs=False) for fig in _tca_figures(tca)]
     parts += [
         "<h2>Orders</h2>",
-        _table([_display(r.summary()) for r in results], RESULT_COLUMNS),
+        "<div id='orders'>"
+        + _table([_display(r.summary(), known) for r in results], RESULT_COLUMNS)
+        + "</div>",
         "</body></html>",
     ]
     out.write_text("\n".join(parts), encoding="utf-8")

@@ -9,6 +9,8 @@ a chain or a bookmaker except through :class:`SafetyGate`.
   rate limit and flip-flop detector.
 - :mod:`~nautilus_ext.safety.halts`: SAFE mode and kill switches.
 - :mod:`~nautilus_ext.safety.gate`: the single pre-trade gate and the recovery procedure.
+- :mod:`~nautilus_ext.safety.chokepoint` and :mod:`~nautilus_ext.safety.amends`: the execution
+  engine's one door in a node (orders, amends, algorithm children, cancels, a kill's cancels).
 - :mod:`~nautilus_ext.safety.control` and :mod:`~nautilus_ext.safety.cli`: a local authenticated
   control endpoint and the operator commands (arm, confirm, disarm, status, kill, resume).
 - :mod:`~nautilus_ext.safety.nautilus`: a unified execution strategy that feeds its fills,

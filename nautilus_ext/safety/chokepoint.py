@@ -9,15 +9,30 @@ reaches an execution client, and so no venue, without a gate decision (seed 001:
 reach a venue except through this layer"):
 
 * an order the gate already released (:meth:`UnifiedExecutionStrategy.submit_unified` checks it
-  with its ``client_order_id``) passes;
+  with its ``client_order_id``) passes, once and up to the released size (another order under
+  the same id is judged as an order of its own);
 * a child an execution algorithm spawned from a released order is checked with ``child_of``:
   SAFE mode, kills, dirty positions, feed health, the risk matrix and rate limits apply; the
-  LIVE confirmation is the parent's;
-* any other order (a strategy calling ``submit_order`` itself) is turned into a unified
-  :class:`~nautilus_ext.orders.Order` and fully checked, so in LIVE it needs an arm and a
-  confirmation of its own hash like any other;
+  LIVE confirmation is the parent's, and holds only while the arm that released the parent
+  does (after a disarm or an expiry a child may only reduce the position). A child is bound to
+  its parent by the cache's records, never by a field alone: it carries the parent's
+  ``exec_algorithm_id``, the parent is a primary order in the cache of the same strategy with
+  that algorithm, the algorithm is registered on the bus, and the gate released the parent.
+  The children on the parent's instrument and side (and the primary itself, when its algorithm
+  finally submits it) never exceed the size the gate released
+  (:class:`~nautilus_ext.safety.amends.ChildLedger`);
+* any other order (a strategy calling ``submit_order`` itself, or one with a forged
+  ``exec_spawn_id``) is turned into a unified :class:`~nautilus_ext.orders.Order` and fully
+  checked, so in LIVE it needs an arm and a confirmation of its own hash like any other;
 * a blocked order is DENIED (``OrderDenied`` with the taxonomy code and the rule) and never sent;
-* cancels always pass and are recorded for the flip-flop detector.
+* an amend (``ModifyOrder``) that adds risk (:func:`~nautilus_ext.safety.amends.amend_adds_risk`)
+  is judged like a new order of the amended size and price (in LIVE: a confirmation of its own
+  hash, or an armed auto-confirm policy that covers it); one that only reduces risk passes,
+  even in SAFE mode. A refused amend gets ``OrderModifyRejected`` with the taxonomy code and
+  never reaches the venue;
+* cancels always pass; they are audited and recorded for the flip-flop detector;
+* a kill (:meth:`SafetyGate.kill_and_cancel`) cancels every working order of its scope through
+  the execution engine's own ``CancelOrder`` commands, which pass this door like any other.
 
 The chokepoint also feeds the gate what the node sees: market data and feed health (data
 topics, the ccxt adapter's ``nautilus_ext.feed_status.*``), fills (``events.order.*``), fills
@@ -45,13 +60,17 @@ from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.execution.messages import BatchCancelOrders
 from nautilus_trader.execution.messages import CancelAllOrders
 from nautilus_trader.execution.messages import CancelOrder
+from nautilus_trader.execution.messages import ModifyOrder
 from nautilus_trader.execution.messages import SubmitOrder
 from nautilus_trader.execution.messages import SubmitOrderList
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import PositionSide
+from nautilus_trader.model.events import OrderCanceled
 from nautilus_trader.model.events import OrderDenied
+from nautilus_trader.model.events import OrderExpired
 from nautilus_trader.model.events import OrderFilled
+from nautilus_trader.model.events import OrderRejected
 from nautilus_trader.model.events import PositionChanged
 from nautilus_trader.model.events import PositionClosed
 from nautilus_trader.model.events import PositionOpened
@@ -61,14 +80,23 @@ from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.instruments import BettingInstrument
 from nautilus_trader.model.orders import Order as NautilusOrder
 
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.nautilus import key_for_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.mode import Mode
 from nautilus_ext.orders.model import Order
+from nautilus_ext.safety.amends import ChildLedger
+from nautilus_ext.safety.amends import amend_adds_risk
+from nautilus_ext.safety.amends import audit_amend
+from nautilus_ext.safety.amends import cancel_commands
+from nautilus_ext.safety.amends import held_by_algorithms
+from nautilus_ext.safety.amends import modify_rejected
+from nautilus_ext.safety.amends import refusal
 from nautilus_ext.safety.decision import Decision
+from nautilus_ext.safety.decision import Rule
+from nautilus_ext.safety.decision import risk_blocked
 from nautilus_ext.safety.gate import GateContext
 from nautilus_ext.safety.gate import SafetyGate
 from nautilus_ext.safety.oms import Fill
@@ -272,6 +300,10 @@ class GateChokepoint:
         self.lock = threading.RLock()
         self.denied: list[tuple[str, str]] = []  # (client order id, reason), newest last
         self.forwarded = 0
+        # per released parent: what its algorithm's children have taken of its size
+        self._children = ChildLedger()
+        # released orders that went through: a release lets one order of its size pass, once
+        self._passed: set[str] = set()
 
     @property
     def gate(self) -> SafetyGate:
@@ -293,6 +325,7 @@ class GateChokepoint:
         self._msgbus.subscribe(FILL_GAPS_TOPIC, self._on_fill_gap)
         for topic in _DATA_TOPICS:
             self._msgbus.subscribe(topic, self._on_data)
+        self._gate.add_kill_listener(self, self.cancel_working)
         self._installed = True
         logger.info("Safety chokepoint installed on %s (mode %s)", ENDPOINT, self._gate.mode)
 
@@ -309,6 +342,7 @@ class GateChokepoint:
         self._msgbus.unsubscribe(FILL_GAPS_TOPIC, self._on_fill_gap)
         for topic in _DATA_TOPICS:
             self._msgbus.unsubscribe(topic, self._on_data)
+        self._gate.remove_kill_listener(self)
         self._installed = False
 
     @_serialized
@@ -323,11 +357,19 @@ class GateChokepoint:
     # -- the endpoint -------------------------------------------------------------------------
 
     def execute(self, command: Any) -> None:
-        """Judge ``command``: forward it, or deny its orders."""
+        """Judge ``command``: forward it, or deny its orders (refuse its amend)."""
         if isinstance(command, SubmitOrder):
             orders = [command.order]
         elif isinstance(command, SubmitOrderList):
             orders = list(command.order_list.orders)
+        elif isinstance(command, ModifyOrder):
+            amend = self.judge_modify(command)
+            if not amend.allowed:
+                self._reject_modify(command, amend.reason)
+                return
+            self.forwarded += 1
+            self._forward(command)
+            return
         else:
             self._record_cancels(command)
             self.forwarded += 1
@@ -350,12 +392,168 @@ class GateChokepoint:
         released = self._gate.released_asset(cid)
         if released is not None:
             self._assets[order.instrument_id] = released
+            if order.exec_algorithm_id is not None:
+                # a primary its execution algorithm submits later (a TWAP's remainder): judged
+                # like its children, so SAFE mode, kills and a disarm since its release apply
+                return self._judge_child(order, order, released)
+            amount = self._gate.released_amount(cid)
+            if cid not in self._passed and amount is not None and order.quantity.as_decimal() <= amount:
+                self._passed.add(cid)
+                return Decision()  # the unified order the gate released as it was submitted
+            # the same id again, or more than the gate released: judged as an order of its own
+        parent = self._parent_of(order)
+        if parent is not None:
+            parent_asset = self._gate.released_asset(parent.client_order_id.value)
+            assert parent_asset is not None  # _parent_of checked it
+            return self._judge_child(order, parent, parent_asset)
+        # a direct order, or one whose exec_spawn_id names no released parent (forged): its own
+        asset = self.asset_for(order.instrument_id)
+        unified = self._unified_or_refusal(order, asset)
+        if isinstance(unified, Decision):
+            return unified
+        if self._gate.auto_confirmable(unified):
+            # a direct order in LIVE: an armed auto-confirm policy (named strategies, size
+            # limit) confirms it like any staged intent; otherwise it needs a human and is denied
+            self._gate.stage(unified)
+        context = GateContext(
+            venue=self._venue_of(asset, order.instrument_id), asset=asset, client_order_id=cid
+        )
+        return self._gate.check(unified, context)
+
+    def _parent_of(self, order: NautilusOrder) -> NautilusOrder | None:
+        # the released primary an execution algorithm spawned ``order`` from, by the cache's
+        # and the bus's records (a field the strategy sets proves nothing on its own)
+        spawn = order.exec_spawn_id
+        algorithm = order.exec_algorithm_id
+        if spawn is None or algorithm is None or spawn == order.client_order_id:
+            return None
+        parent = self._cache.order(spawn)
+        if (
+            parent is None
+            or parent.exec_algorithm_id != algorithm
+            or parent.exec_spawn_id != parent.client_order_id  # a primary, not another child
+            or parent.strategy_id != order.strategy_id
+            or self._gate.released_asset(spawn.value) is None
+            or f"{algorithm.value}.execute" not in self._msgbus.endpoints()
+        ):
+            return None
+        return parent
+
+    def _judge_child(self, order: NautilusOrder, parent: NautilusOrder, parent_asset: str) -> Decision:
+        # a child (or the primary itself) rides on the parent's release, within its size
+        parent_id = parent.client_order_id.value
+        same_leg = order.instrument_id == parent.instrument_id and order.side == parent.side
+        asset = (
+            parent_asset
+            if order.instrument_id == parent.instrument_id
+            else self.asset_for(order.instrument_id)
+        )
+        unified = self._unified_or_refusal(order, asset)
+        if isinstance(unified, Decision):
+            return unified
+        quantity = order.quantity.as_decimal()
+        if same_leg:
+            room = self._children.room(parent_id, self._released_size(parent))
+            if quantity > room:
+                return refusal(
+                    self._gate,
+                    unified,
+                    asset,
+                    risk_blocked(
+                        Rule.CHILD_EXCEEDS_PARENT,
+                        f"order {order.client_order_id} of {quantity} exceeds what is left of its "
+                        f"parent {parent_id} ({room} of {self._released_size(parent)} released)",
+                    ),
+                )
+        context = GateContext(
+            venue=self._venue_of(asset, order.instrument_id),
+            asset=asset,
+            client_order_id=order.client_order_id.value,
+            child_of=parent_id,
+        )
+        decision = self._gate.check(unified, context)
+        if decision.allowed and same_leg:
+            self._children.take(parent_id, order.client_order_id.value, quantity)
+        return decision
+
+    def _released_size(self, parent: NautilusOrder) -> Decimal:
+        # the smaller of the size the gate released and the primary's size when it was created
+        # (an algorithm shrinks the primary as it spawns: its first event keeps the original)
+        size: Decimal = parent.init_event.quantity.as_decimal()
+        amount = self._gate.released_amount(parent.client_order_id.value)
+        return size if amount is None else min(size, amount)
+
+    def children_taken(self, parent_id: str) -> Decimal:
+        """Return how much of released parent ``parent_id`` its children have taken so far."""
+        return self._children.spent(parent_id)
+
+    @_serialized
+    def judge_modify(self, command: ModifyOrder) -> Decision:
+        """
+        Return the gate's decision for an amend (see the module docstring); audited either way.
+
+        An amend that adds risk is judged as the order it would leave working: its amended
+        size less what already filled, at its amended price. The amend of an algorithm's child
+        is judged as a child (within its parent's size, under the arm that released the parent).
+        """
+        order = self._cache.order(command.client_order_id)
+        if order is None:
+            error = InvalidOrder(
+                f"cannot amend order {command.client_order_id}: it is not in the cache",
+                order_id=command.client_order_id.value,
+            )
+            audit_amend(self._gate, command, error)
+            return Decision(error=error, details=dict(error.details))
+        asset = self._fill_asset_of(order.client_order_id.value, order.instrument_id)
+        if not amend_adds_risk(order, command):
+            audit_amend(self._gate, command, None, self.asset_for(order.instrument_id))
+            if command.quantity is not None:
+                self._children.resize(order.client_order_id.value, command.quantity.as_decimal())
             return Decision()
-        parent = order.exec_spawn_id
-        parent_asset = None if parent is None else self._gate.released_asset(parent.value)
-        asset = self._child_asset(order, parent_asset) or self.asset_for(order.instrument_id)
+        quantity = (command.quantity or order.quantity).as_decimal()
+        remaining = quantity - order.filled_qty.as_decimal()
+        price = command.price if command.price is not None else (order.price if order.has_price else None)
         try:
-            unified = self._unified(order, asset)
+            unified = self._unified(
+                order,
+                asset,
+                amount=remaining,
+                price=None if price is None else price.as_decimal(),
+                operation_id=f"{order.client_order_id.value}~amend",
+            )
+        except NautilusExtError as e:
+            audit_amend(self._gate, command, e, self.asset_for(order.instrument_id))
+            return Decision(error=e, details=dict(e.details))
+        cid = order.client_order_id.value
+        room = self._children.resize_room(cid, quantity)
+        if room is not None and room < 0:
+            return refusal(
+                self._gate,
+                unified,
+                asset,
+                risk_blocked(
+                    Rule.CHILD_EXCEEDS_PARENT,
+                    f"amending order {cid} to {quantity} exceeds what is left of its parent",
+                ),
+            )
+        # a genuine child's amend rides on its parent's release, like a new child would (an
+        # algorithm repricing or trailing its child); any other amend needs its own confirmation
+        parent = self._parent_of(order)
+        child_of = None if parent is None else parent.client_order_id.value
+        if child_of is None and self._gate.mode is Mode.LIVE and self._gate.arming.is_armed():
+            # staged so a human can confirm this exact amend (or an armed policy confirms it)
+            self._gate.stage(unified)
+        context = GateContext(
+            venue=self._venue_of(asset, order.instrument_id), asset=asset, child_of=child_of
+        )
+        decision = self._gate.check(unified, context)
+        if decision.allowed:
+            self._children.resize(cid, quantity)
+        return decision
+
+    def _unified_or_refusal(self, order: NautilusOrder, asset: str) -> Order | Decision:
+        try:
+            return self._unified(order, asset)
         except InvalidOrder as invalid:
             error = invalid
             if asset == order.instrument_id.value:
@@ -369,17 +567,29 @@ class GateChokepoint:
             return Decision(error=error, details=dict(error.details))
         except NautilusExtError as e:
             return Decision(error=e, details=dict(e.details))
-        if context_parent(parent, parent_asset) is None and self._gate.auto_confirmable(unified):
-            # a direct order in LIVE: an armed auto-confirm policy (named strategies, size
-            # limit) confirms it like any staged intent; otherwise it needs a human and is denied
-            self._gate.stage(unified)
-        context = GateContext(
-            venue=self._venue_of(asset, order.instrument_id),
-            asset=asset,
-            client_order_id=cid,
-            child_of=context_parent(parent, parent_asset),
-        )
-        return self._gate.check(unified, context)
+
+    # -- kill ---------------------------------------------------------------------------------
+
+    def cancel_working(self, strategy_id: str | None) -> tuple[list[str], list[str]]:
+        """
+        Cancel every working order of ``strategy_id`` (``None``: all) at every venue.
+
+        Each cancel is the execution engine's own ``CancelOrder``, sent through this door (so it
+        is audited) to the engine, which routes it to the order's venue; the venue's
+        ``OrderCanceled`` confirms it later. Returns (cancels sent, what could not be cancelled:
+        a cancel that could not be sent, a primary an execution algorithm still works).
+        """
+        with self.lock:
+            commands, cancelled = cancel_commands(self._cache, strategy_id, self._gate.clock.timestamp_ns())
+            failed = held_by_algorithms(self._cache, strategy_id)
+        for where, command in commands:
+            try:
+                self.execute(command)
+            except Exception as e:  # reported, and the other orders are still cancelled
+                failed.append(f"{where}: cancel could not be sent ({type(e).__name__}: {e})")
+                continue
+            cancelled.append(f"{where}: cancel sent")
+        return cancelled, failed
 
     # -- feeds --------------------------------------------------------------------------------
 
@@ -427,6 +637,15 @@ class GateChokepoint:
         if isinstance(event, OrderFilled):
             betting = is_betting(self._cache, event.instrument_id)
             self._gate.on_fill(fill_of(event, self._fill_asset(event), betting=betting))
+        elif isinstance(event, OrderCanceled | OrderRejected | OrderExpired | OrderDenied):
+            cid = event.client_order_id.value
+            if self._children.tracks(cid):
+                # the unfilled rest of a closed child goes back to its parent
+                order = self._cache.order(event.client_order_id)
+                unfilled = Decimal(0) if order is None else order.leaves_qty.as_decimal()
+                if order is not None and isinstance(event, OrderRejected | OrderDenied):
+                    unfilled = order.quantity.as_decimal() - order.filled_qty.as_decimal()
+                self._children.close(cid, unfilled)
 
     def _fill_asset(self, event: OrderFilled) -> str:
         return self._fill_asset_of(event.client_order_id.value, event.instrument_id)
@@ -436,20 +655,13 @@ class GateChokepoint:
         if released is not None:
             return released
         order = self._cache.order(ClientOrderId(client_order_id))
-        if order is not None and order.exec_spawn_id is not None:
-            parent = self._child_asset(order, self._gate.released_asset(order.exec_spawn_id.value))
-            if parent is not None:
-                return parent
+        parent = None if order is None else self._parent_of(order)
+        if parent is not None and order is not None and parent.instrument_id == order.instrument_id:
+            # a genuine child trades its parent's asset (unless it is a hedge leg elsewhere)
+            parent_asset = self._gate.released_asset(parent.client_order_id.value)
+            if parent_asset is not None:
+                return parent_asset
         return self.asset_for(instrument_id)
-
-    def _child_asset(self, order: NautilusOrder, parent_asset: str | None) -> str | None:
-        # a child trades its parent's asset unless it is on another instrument (a hedge leg)
-        if parent_asset is None or order.exec_spawn_id is None:
-            return None
-        parent = self._cache.order(order.exec_spawn_id)
-        if parent is not None and parent.instrument_id != order.instrument_id:
-            return None
-        return parent_asset
 
     @_serialized
     def _on_position_event(self, event: Any) -> None:
@@ -499,40 +711,62 @@ class GateChokepoint:
         elif isinstance(command, CancelAllOrders):
             cancels = []
             for order in self._cache.orders_open(instrument_id=command.instrument_id):
-                self._gate.check_cancel(self.asset_for(order.instrument_id), order.client_order_id.value)
+                self._gate.check_cancel(
+                    self.asset_for(order.instrument_id), order.client_order_id.value, order.strategy_id.value
+                )
         else:
             return
         for cancel in cancels:
-            self._gate.check_cancel(self.asset_for(cancel.instrument_id), cancel.client_order_id.value)
+            self._gate.check_cancel(
+                self.asset_for(cancel.instrument_id), cancel.client_order_id.value, cancel.strategy_id.value
+            )
 
-    def _unified(self, order: NautilusOrder, asset: str) -> Order:
-        price = order.price.as_decimal() if order.has_price else None
+    def _unified(
+        self,
+        order: NautilusOrder,
+        asset: str,
+        *,
+        amount: Decimal | None = None,
+        price: Decimal | None = None,
+        operation_id: str | None = None,
+    ) -> Order:
+        # the unified form of ``order`` (of an amend: its new size and price, its own id)
+        if price is None and order.has_price:
+            price = order.price.as_decimal()
+        amount = order.quantity.as_decimal() if amount is None else amount
+        operation_id = order.client_order_id.value if operation_id is None else operation_id
         instrument = self._cache.instrument(order.instrument_id)
         if isinstance(instrument, BettingInstrument):
-            return self._unified_bet(order, asset, instrument, price)
+            return self._unified_bet(order, asset, instrument, price, amount, operation_id)
         return Order(
-            operation_id=order.client_order_id.value,
+            operation_id=operation_id,
             operation="trade",
             instrument_key=asset,
             venue=self._venue_of(asset, order.instrument_id),
             side="BUY" if order.side == OrderSide.BUY else "SELL",
-            amount=order.quantity.as_decimal(),
+            amount=amount,
             price=price,
             strategy_id=order.strategy_id.value,
         )
 
     def _unified_bet(
-        self, order: NautilusOrder, asset: str, instrument: BettingInstrument, odds: Decimal | None
+        self,
+        order: NautilusOrder,
+        asset: str,
+        instrument: BettingInstrument,
+        odds: Decimal | None,
+        amount: Decimal,
+        operation_id: str,
     ) -> Order:
         # NautilusTrader's Betfair convention: SELL is a BACK, BUY a LAY; the price is the odds
         # (a bet without odds is refused by the Order's own rules: no market bets)
         return Order(
-            operation_id=order.client_order_id.value,
+            operation_id=operation_id,
             operation="bet",
             instrument_key=asset,
             venue=self._venue_of(asset, order.instrument_id),
             side="LAY" if order.side == OrderSide.BUY else "BACK",
-            amount=order.quantity.as_decimal(),
+            amount=amount,
             price=odds,
             odds=odds,
             selection=self._selection_of(asset, instrument),
@@ -567,10 +801,15 @@ class GateChokepoint:
         )
         self._msgbus.send(endpoint="ExecEngine.process", msg=denied)
 
-
-def context_parent(parent: Any, parent_asset: str | None) -> str | None:
-    """Return the released parent's client order id of a child, else ``None``."""
-    return None if parent_asset is None or parent is None else str(parent.value)
+    def _reject_modify(self, command: ModifyOrder, reason: str) -> None:
+        # as NautilusTrader's RiskEngine refuses an amend: OrderModifyRejected to the engine
+        self.denied.append((command.client_order_id.value, reason))
+        logger.warning("Amend of order %s REFUSED by the safety gate: %s", command.client_order_id, reason)
+        order = self._cache.order(command.client_order_id)
+        if order is None:
+            return
+        rejected = modify_rejected(order, reason, self._gate.clock.timestamp_ns())
+        self._msgbus.send(endpoint="ExecEngine.process", msg=rejected)
 
 
 def install_chokepoint(

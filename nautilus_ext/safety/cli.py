@@ -146,9 +146,13 @@ def kill(
     url: UrlOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Engage the kill switch: globally (SAFE mode) or for one strategy."""
+    """Engage the kill switch: globally (SAFE mode) or for one strategy; cancel its working orders."""
     reply = _call(url, {"command": "kill", "strategy_id": strategy, "reason": reason, "actor": _actor(actor)})
     typer.echo(f"killed {strategy or 'everything'} ({reply['code']})")
+    for line in reply.get("cancelled") or []:
+        typer.echo(f"cancelled: {line}")
+    for line in reply.get("not_cancelled") or []:
+        typer.echo(f"NOT cancelled: {line}")
 
 
 @app.command("confirm-limits")

@@ -5,7 +5,8 @@ The endpoint listens on a loopback address only and accepts ``POST /command`` wi
 ``{"command": ..., ...}`` and the header ``Authorization: Bearer <token>``; the token is
 compared in constant time and never logged (nor audited). Commands: ``arm`` (``ttl_secs``, ``actor``,
 ``auto_confirm``), ``confirm`` (``intent_hash``, ``actor``), ``disarm`` (``actor``), ``kill``
-(``actor``, ``strategy_id``, ``reason``), ``confirm_limits`` (``actor``, ``limits_hash``: a
+(``actor``, ``strategy_id``, ``reason``: replies with what it ``cancelled`` and what it
+``not_cancelled``), ``confirm_limits`` (``actor``, ``limits_hash``: a
 recovery check), ``reset_risk_baselines`` (``actor``: count losses afresh), ``resume``
 (``actor``, ``incident_ref``), ``status``.
 
@@ -133,6 +134,7 @@ class ControlEndpoint:
         self._lockout_secs = lockout_secs
         self._clients: dict[str, _ClientAuth] = {}
         self._auth_lock = threading.Lock()
+        self._listeners: list[Callable[[dict[str, Any], dict[str, Any]], object]] = []
 
     @property
     def port(self) -> int:
@@ -192,54 +194,16 @@ class ControlEndpoint:
             done += 1
         return done
 
+    def add_listener(self, listener: Callable[[dict[str, Any], dict[str, Any]], object]) -> None:
+        """Call ``listener(body, reply)`` after each command runs (a recorded session's log)."""
+        self._listeners.append(listener)
+
     def execute(self, body: dict[str, Any]) -> dict[str, Any]:
         """Run one command on the gate and return a JSON-friendly reply (never raises)."""
-        gate = self._gate
-        command = body.get("command")
-        actor = str(body.get("actor") or "")
-        try:
-            if command == "status":
-                return {"ok": True, "status": gate.status()}
-            if not actor:
-                return {"ok": False, "error": "INVALID_ORDER", "message": "an actor is required"}
-            if command == "arm":
-                arm = gate.arm(int(body["ttl_secs"]), actor, list(body.get("auto_confirm") or []))
-                return {"ok": True, "arm_id": arm.arm_id, "expires_at_ns": arm.expires_at_ns}
-            if command == "confirm":
-                intent = gate.confirm(str(body["intent_hash"]), actor)
-                return {
-                    "ok": True,
-                    "intent_hash": intent.intent_hash,
-                    "operation_id": intent.order.operation_id,
-                }
-            if command == "disarm":
-                return {"ok": True, "was_armed": gate.disarm(actor)}
-            if command == "kill":
-                strategy = body.get("strategy_id")
-                halt = gate.kill(
-                    actor, None if strategy is None else str(strategy), str(body.get("reason") or "")
-                )
-                return {"ok": True, "code": str(halt.code), "rule": str(halt.rule)}
-            if command == "confirm_limits":
-                ok = gate.confirm_limits(actor, str(body["limits_hash"]))
-                if not ok:
-                    return {
-                        "ok": False,
-                        "error": "INVALID_CONFIG",
-                        "message": "limits hash does not match the limits in force",
-                    }
-                return {"ok": True, "limits_hash": gate.config.limits_hash()}
-            if command == "reset_risk_baselines":
-                gate.reset_risk_baselines(actor)
-                return {"ok": True}
-            if command == "resume":
-                gate.resume(actor, str(body.get("incident_ref") or ""))
-                return {"ok": True}
-        except NautilusExtError as e:
-            return {"ok": False, "error": str(e.code), "message": e.message, "details": _jsonable(e.details)}
-        except (KeyError, TypeError, ValueError) as e:
-            return {"ok": False, "error": "INVALID_ORDER", "message": f"bad {command} command: {e!r}"}
-        return {"ok": False, "error": "INVALID_ORDER", "message": f"unknown command {command!r}"}
+        reply = run_command(self._gate, body)
+        for listener in self._listeners:
+            listener(body, reply)
+        return reply
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -406,8 +370,68 @@ def _error(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": code, "message": message}
 
 
+def run_command(gate: SafetyGate, body: dict[str, Any]) -> dict[str, Any]:
+    """
+    Run one operator command (the control endpoint's JSON body) on ``gate``; never raises.
+
+    Returns the JSON-friendly reply. A REPLAY runs a session's recorded commands through this
+    same function at their recorded times.
+    """
+    command = body.get("command")
+    actor = str(body.get("actor") or "")
+    try:
+        if command == "status":
+            return {"ok": True, "status": gate.status()}
+        if not actor:
+            return {"ok": False, "error": "INVALID_ORDER", "message": "an actor is required"}
+        if command == "arm":
+            arm = gate.arm(int(body["ttl_secs"]), actor, list(body.get("auto_confirm") or []))
+            return {"ok": True, "arm_id": arm.arm_id, "expires_at_ns": arm.expires_at_ns}
+        if command == "confirm":
+            intent = gate.confirm(str(body["intent_hash"]), actor)
+            return {
+                "ok": True,
+                "intent_hash": intent.intent_hash,
+                "operation_id": intent.order.operation_id,
+            }
+        if command == "disarm":
+            return {"ok": True, "was_armed": gate.disarm(actor)}
+        if command == "kill":
+            strategy = body.get("strategy_id")
+            report = gate.kill_and_cancel(
+                actor, None if strategy is None else str(strategy), str(body.get("reason") or "")
+            )
+            return {
+                "ok": True,
+                "code": str(report.halt.code),
+                "rule": str(report.halt.rule),
+                "cancelled": list(report.cancelled),
+                "not_cancelled": list(report.not_cancelled),
+            }
+        if command == "confirm_limits":
+            ok = gate.confirm_limits(actor, str(body["limits_hash"]))
+            if not ok:
+                return {
+                    "ok": False,
+                    "error": "INVALID_CONFIG",
+                    "message": "limits hash does not match the limits in force",
+                }
+            return {"ok": True, "limits_hash": gate.config.limits_hash()}
+        if command == "reset_risk_baselines":
+            gate.reset_risk_baselines(actor)
+            return {"ok": True}
+        if command == "resume":
+            gate.resume(actor, str(body.get("incident_ref") or ""))
+            return {"ok": True}
+    except NautilusExtError as e:
+        return {"ok": False, "error": str(e.code), "message": e.message, "details": _jsonable(e.details)}
+    except (KeyError, TypeError, ValueError) as e:
+        return {"ok": False, "error": "INVALID_ORDER", "message": f"bad {command} command: {e!r}"}
+    return {"ok": False, "error": "INVALID_ORDER", "message": f"unknown command {command!r}"}
+
+
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-__all__ = ["MIN_TOKEN_LENGTH", "ControlEndpoint"]
+__all__ = ["MIN_TOKEN_LENGTH", "ControlEndpoint", "run_command"]

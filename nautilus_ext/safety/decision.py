@@ -30,6 +30,7 @@ class Rule(StrEnum):
     ARM_COMMAND = "arm_command"  # an arm, confirm or disarm command was refused
     KILL_SWITCH = "kill_switch"  # global or per-strategy kill switch engaged
     NOT_RELEASED = "not_released"  # an order reached the execution path without passing the gate
+    CHILD_EXCEEDS_PARENT = "child_exceeds_parent"  # an algorithm's children beyond the parent's size
     # risk policy matrix (section 12)
     MAX_POSITION = "max_position"  # per-asset position limit
     LOSS_KILL_SWITCH = "loss_kill_switch"  # per-strategy loss limit: halt + alert

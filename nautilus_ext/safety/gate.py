@@ -13,9 +13,16 @@ blocks):
 6. LIVE only: a valid arm and a confirmation of this exact order's hash;
 7. the per-asset order rate limit.
 
+A child an execution algorithm spawned from a released parent (``GateContext.child_of``) is
+covered by the parent's LIVE confirmation, but only while the arm that released the parent is
+in force: after a disarm, an expiry or SAFE mode a child may only reduce the position.
+
 An allowed order is committed: its LIVE confirmation is spent (one confirmation, one release)
 and it counts toward the rate limit and the flip-flop detector. Cancels always pass
-(:meth:`SafetyGate.check_cancel`) but are recorded for the flip-flop detector.
+(:meth:`SafetyGate.check_cancel`) but are audited and recorded for the flip-flop detector.
+:meth:`SafetyGate.kill_and_cancel` engages a kill switch and asks every kill listener (the
+node's chokepoint, a bundle gate) to cancel what is working in its scope; the
+:class:`KillReport` says what was cancelled and what could not be.
 :meth:`SafetyGate.check_group` judges orders that execute together (an on-chain atomic
 bundle, :mod:`nautilus_ext.onchain.gated`): all pass and are committed, or none is.
 
@@ -38,12 +45,12 @@ from nautilus_trader.model.enums import TradingState
 from nautilus_ext.audit.context import Clock
 from nautilus_ext.audit.schemas import CommandKind
 from nautilus_ext.audit.schemas import CommandOutcome
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.schemas import RiskAction
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.errors import SafeModeActive
+from nautilus_ext.mode import Mode
 from nautilus_ext.orders.model import Order
 from nautilus_ext.safety.arming import ArmingController
 from nautilus_ext.safety.arming import ArmState
@@ -97,6 +104,41 @@ class GateContext:
     child_of: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class KillReport:
+    """
+    What a kill did: the halt, and the cancels it requested or could not make.
+
+    Parameters
+    ----------
+    halt : Halt
+        The recorded halt (SAFE mode, or the strategy kill).
+    strategy_id : str, optional
+        The strategy killed (``None``: global).
+    cancelled : tuple[str, ...]
+        What was cancelled or had a cancel sent (one line each: order or bundle, venue).
+    not_cancelled : tuple[str, ...]
+        What is still working and why it could not be cancelled.
+    """
+
+    halt: Halt
+    strategy_id: str | None
+    cancelled: tuple[str, ...] = ()
+    not_cancelled: tuple[str, ...] = ()
+
+
+KillListener = Callable[[str | None], tuple[list[str], list[str]]]
+"""Cancels what is working in a kill's scope (``None``: everything); returns (cancelled, not)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Release:
+    # an order the gate released: its position key, size, and the LIVE arm it was released under
+    asset: str
+    amount: Decimal
+    arm_id: int | None
+
+
 def _reduces(position: Decimal, delta: Decimal) -> bool:
     # strictly smaller |position| without flipping sides: a hedge, no new risk
     after = position + delta
@@ -138,8 +180,10 @@ class SafetyGate:
             config.oms, clock, self.halts, sink, ws_gating=config.mode in (Mode.LIVE, Mode.DRY_RUN)
         )
         self._limits_confirmed: tuple[str, int] | None = None
-        # client order id -> position key, for orders this gate allowed (see GateContext)
-        self._released: dict[str, str] = {}
+        # client order id -> release record, for orders this gate allowed (see GateContext)
+        self._released: dict[str, _Release] = {}
+        # owner -> callback(strategy_id), asked to cancel working orders on a kill
+        self._kill_listeners: dict[int, tuple[object, KillListener]] = {}
         # owner -> callback(intent_hash), called when an intent is confirmed by a human
         self._confirm_listeners: dict[int, tuple[object, Callable[[str], object]]] = {}
         logger.info("Safety gate started: mode=%s limits_hash=%s", config.mode, config.limits_hash())
@@ -199,8 +243,61 @@ class SafetyGate:
         return None if entry is None else entry[0]
 
     def kill(self, actor: str, strategy_id: str | None = None, reason: str = "operator kill") -> Halt:
-        """Engage the kill switch, globally (SAFE mode, disarmed) or for one strategy."""
-        return self.halts.kill(actor, strategy_id, reason)
+        """Engage the kill switch and cancel what works in its scope (see :meth:`kill_and_cancel`)."""
+        return self.kill_and_cancel(actor, strategy_id, reason).halt
+
+    def kill_and_cancel(
+        self, actor: str, strategy_id: str | None = None, reason: str = "operator kill"
+    ) -> KillReport:
+        """
+        Engage the kill switch, globally (SAFE mode, disarmed) or for one strategy, and cancel.
+
+        After the halt, every kill listener cancels what is working in the scope (the node's
+        chokepoint: the working orders at every venue, through the execution engine's cancel
+        commands; a bundle gate: staged and released bundles not yet sent). The report is
+        audited (a ``KILL`` command event) and returned.
+        """
+        halt = self.halts.kill(actor, strategy_id, reason)
+        cancelled: list[str] = []
+        not_cancelled: list[str] = []
+        for _, listener in list(self._kill_listeners.values()):
+            try:
+                done, failed = listener(strategy_id)
+            except NautilusExtError as e:  # one venue's failure must not stop the others
+                done, failed = [], [f"{type(e).__name__}: {e.message}"]
+            cancelled += done
+            not_cancelled += failed
+        report = KillReport(
+            halt=halt,
+            strategy_id=strategy_id,
+            cancelled=tuple(cancelled),
+            not_cancelled=tuple(not_cancelled),
+        )
+        self._sink(
+            SafetyEvent(
+                ts_ns=self._clock.timestamp_ns(),
+                command=CommandKind.KILL,
+                outcome=CommandOutcome.ACCEPTED,
+                actor=actor,
+                strategy_id=strategy_id,
+                rule="kill_cancel",
+                message=(
+                    f"kill cancelled {len(cancelled)}, could not cancel {len(not_cancelled)}"
+                    + "".join(f"; cancelled {c}" for c in cancelled)
+                    + "".join(f"; NOT cancelled {c}" for c in not_cancelled)
+                ),
+                details={"cancelled": len(cancelled), "not_cancelled": len(not_cancelled)},
+            ),
+        )
+        return report
+
+    def add_kill_listener(self, owner: object, callback: KillListener) -> None:
+        """Ask ``callback(strategy_id)`` to cancel working orders on each kill (one per owner)."""
+        self._kill_listeners[id(owner)] = (owner, callback)
+
+    def remove_kill_listener(self, owner: object) -> None:
+        """Stop asking ``owner`` on kills."""
+        self._kill_listeners.pop(id(owner), None)
 
     def release_strategy(self, actor: str, strategy_id: str) -> bool:
         """Release a per-strategy kill (human command)."""
@@ -365,12 +462,11 @@ class SafetyGate:
         venue = ctx.venue or order.venue or order.instrument_key.venue
         # a child of a released order is covered by its parent's confirmation
         live = self.mode is Mode.LIVE and ctx.child_of is None
-        if ctx.child_of is not None and ctx.child_of not in self._released:
-            refused = risk_blocked(
-                Rule.NOT_RELEASED, f"parent order {ctx.child_of} was never released by the safety gate"
-            )
-            self._decision_event(RiskAction.BLOCK, refused, order, asset, venue, None)
-            return Decision(error=refused, details=dict(refused.details))
+        if ctx.child_of is not None:
+            refused = self._child_block(order, asset, ctx.child_of)
+            if refused is not None:
+                self._decision_event(RiskAction.BLOCK, refused, order, asset, venue, None)
+                return Decision(error=refused, details=dict(refused.details))
         # the content hash costs most of a check: only LIVE needs it (for the confirmation)
         digest = intent_hash(order) if live else None
         self.tick()
@@ -455,25 +551,66 @@ class SafetyGate:
             error = self.oms.rate_block(asset)
         return error
 
+    def _child_block(self, order: Order, asset: str, parent_id: str) -> NautilusExtError | None:
+        # a child rides on its parent's release: only while the arm that released it is in force
+        parent = self._released.get(parent_id)
+        if parent is None:
+            return risk_blocked(
+                Rule.NOT_RELEASED, f"parent order {parent_id} was never released by the safety gate"
+            )
+        if self.mode is not Mode.LIVE or self.halts.safe is not None:
+            return None  # SAFE mode's own check follows, and refuses the same children
+        armed = self.arming.is_armed()
+        arm = self.arming.arm_state
+        if armed and arm is not None and arm.arm_id == parent.arm_id:
+            return None
+        if _reduces(self.oms.position(asset), order.signed_amount):
+            return None  # reducing the position is no new risk
+        return risk_blocked(
+            Rule.NOT_ARMED,
+            f"the arm that released parent order {parent_id} is withdrawn or expired (disarm, "
+            "expiry or SAFE mode): its children may only reduce the position",
+        )
+
     def _commit(self, order: Order, asset: str, venue: str, ctx: GateContext, digest: str | None) -> None:
         if digest is not None:
             self.arming.consume(digest)
         self.oms.record_place(asset, order.operation_id)
         if ctx.client_order_id is not None:
-            self._released[ctx.client_order_id] = asset
+            arm = self.arming.arm_state
+            self._released[ctx.client_order_id] = _Release(
+                asset=asset, amount=order.amount, arm_id=None if arm is None else arm.arm_id
+            )
         self._decision_event(RiskAction.ALLOW, None, order, asset, venue, digest)
 
     def released_asset(self, client_order_id: str) -> str | None:
         """Return the position key of an order this gate released, or ``None`` if it did not."""
-        return self._released.get(client_order_id)
+        release = self._released.get(client_order_id)
+        return None if release is None else release.asset
+
+    def released_amount(self, client_order_id: str) -> Decimal | None:
+        """Return the size the gate released an order for (its unified amount), or ``None``."""
+        release = self._released.get(client_order_id)
+        return None if release is None else release.amount
 
     def forget_released(self, client_order_id: str) -> None:
         """Drop a released order once it is closed (keeps the registry bounded)."""
         self._released.pop(client_order_id, None)
 
-    def check_cancel(self, asset: str, order_id: str) -> Decision:
-        """Allow a cancel (always: cancels reduce risk) and record it for the flip-flop detector."""
+    def check_cancel(self, asset: str, order_id: str, strategy_id: str | None = None) -> Decision:
+        """Allow a cancel (always: cancels reduce risk), audit it and record it for the flip-flop detector."""
         self.oms.record_cancel(asset, order_id)
+        self._sink(
+            SafetyEvent(
+                ts_ns=self._clock.timestamp_ns(),
+                risk_action=RiskAction.ALLOW,
+                rule="cancel",
+                strategy_id=strategy_id,
+                asset=asset,
+                message=f"cancel of order {order_id} allowed",
+                details={"client_order_id": order_id},
+            ),
+        )
         return Decision()
 
     def _first_block(self, order: Order, asset: str, venue: str, ctx: GateContext) -> NautilusExtError | None:
@@ -548,4 +685,4 @@ class SafetyGate:
         )
 
 
-__all__ = ["GateContext", "SafetyGate"]
+__all__ = ["GateContext", "KillListener", "KillReport", "SafetyGate"]

@@ -38,7 +38,8 @@ WRITER = textwrap.dedent(
     while True:
         store.append(IntentEvent(
             id=f"I-{i}", mode=Mode.LIVE, ts_event=1_704_153_600_000_000_000 + i * 60_000_000_000,
-            ts_wall=i, strategy_id="S-1", version_hash="ab" * 32, config_hash="cd" * 32,
+            ts_wall=1_704_153_600_000_000_000 + i, strategy_id="S-1", version_hash="ab" * 32,
+            config_hash="cd" * 32,
             asset="BTC-USDT", side=Side.BUY, qty=Decimal("0.001"), order_type=OrderType.MARKET,
             tif=TimeInForce.IOC, rationale_ref="x" * (i % 300)))
         i += 1
@@ -102,7 +103,7 @@ def test_sigkill_during_heavy_writes_loses_nothing_acknowledged(tmp_path: Path) 
                 id=f"I-{next_id}",
                 mode=Mode.LIVE,
                 ts_event=1_704_153_600_000_000_000,
-                ts_wall=0,
+                ts_wall=1_704_153_600_000_000_000,
                 strategy_id="S-1",
                 version_hash="ab" * 32,
                 config_hash="cd" * 32,

@@ -140,8 +140,11 @@ def test_gcs_upload_failure_is_reported(gcs_emulator: str) -> None:
     store = _open("gs://no-such-bucket-for-audit/x", upload_retries=1)
     try:
         future = store.append(_events(1)[0])
-        with pytest.raises(AuditStorageError, match="failed after 2 attempts"):
+        with pytest.raises(AuditStorageError, match="failed after 2 attempts") as info:
             future.result(30)
-        assert store.stats().failed
+        # Nothing reached the bucket: the record fails, retryably, and the store goes on.
+        assert info.value.retryable
+        assert store.stats().rejected == 1
+        assert not store.stats().failed
     finally:
         store.close()

@@ -108,7 +108,7 @@ def test_report_tca_equals_tca_from_the_stored_fills(small_catalog: Path, tmp_pa
     aggregates = [stored.total, *stored.by_venue, *stored.by_asset, *stored.by_bucket]
 
     def cells(row: dict[str, object], columns: list[str]) -> list[str]:
-        shown = tca_display(row)
+        shown = tca_display(row, outcome.instruments)  # rounded to each instrument, as the report shows
         return ["" if shown.get(c) is None else str(shown.get(c)) for c in columns]
 
     assert _table_rows(agg_html) == [cells(a.as_row(), TCA_AGGREGATE_COLUMNS) for a in aggregates]

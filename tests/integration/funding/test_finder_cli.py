@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from nautilus_ext.funding import FundingRateSample
 from nautilus_ext.funding.finder_cli import register
 from nautilus_ext.persistence import Database
-from nautilus_ext.persistence.repository import FundingRepository
+from nautilus_ext.funding.store import FundingRepository
 
 T0 = 1_735_689_600 * 1_000_000_000
 ROOT = Path(__file__).resolve().parents[3]

@@ -242,12 +242,10 @@ def test_a_changed_strategy_version_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"mode": "LIVE", "allow_live_orders": True, "dry_run": None}, "only a DRY_RUN"),
         ({"audit": None}, "needs an audit section"),
         ({"dry_run": {"starting_balances": ["1 USDT"], "latency_ms": 5}}, "latency_ms must be 0"),
         ({"record": {"root": "gs://bucket/run"}}, "local directory"),
         ({"strategies": []}, "no strategies"),
-        ({"safety": {"config": {}, "control_port": None}}, "without a safety section"),
     ],
 )
 def test_record_section_is_validated(tmp_path: Path, change: dict[str, Any], message: str) -> None:
@@ -262,3 +260,18 @@ def test_record_section_is_validated(tmp_path: Path, change: dict[str, Any], mes
     raw.update(change)
     with pytest.raises(ValueError, match=message):
         LiveNodeConfig.model_validate(raw)
+
+
+def test_live_and_safety_gated_sessions_can_be_recorded(tmp_path: Path) -> None:
+    raw: dict[str, Any] = {
+        "mode": "LIVE",
+        "allow_live_orders": True,
+        "venues": [{"venue": "BYBIT", "adapter": "ccxt", "exchange_id": "bybit"}],
+        "strategies": [{"strategy_path": "a.b:C", "config_path": "a.b:D"}],
+        "audit": {"root": str(tmp_path / "audit")},
+        "record": {"root": str(tmp_path / "run")},
+        "safety": {"config": {}, "control_port": 0},
+    }
+    assert LiveNodeConfig.model_validate(raw).record is not None
+    dry = {**raw, "mode": "DRY_RUN", "allow_live_orders": False, "dry_run": {"starting_balances": ["1 USDT"]}}
+    assert LiveNodeConfig.model_validate(dry).record is not None

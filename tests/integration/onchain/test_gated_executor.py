@@ -298,6 +298,8 @@ def test_no_bundle_is_released_without_arm_and_matching_confirmation_nor_new_ris
                 gate.kill("ops", None, "drill")
                 if not safe:  # entering SAFE mode ends the arm and its confirmations
                     armed, confirmed = False, dict.fromkeys(confirmed, False)
+                # every kill drops the bundles staged and not yet sent (they must be staged again)
+                staged, confirmed = dict.fromkeys(staged, False), dict.fromkeys(confirmed, False)
                 safe = True
             if verb in ("stage", "prepare"):
                 bundle_gate.stage(bundles[name])

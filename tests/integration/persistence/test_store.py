@@ -16,10 +16,10 @@ from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import VenueUnavailable
 from nautilus_ext.funding import FundingRateSample
+from nautilus_ext.funding.store import FundingRepository
 from nautilus_ext.persistence import Database
 from nautilus_ext.persistence.models import FundTransfer
 from nautilus_ext.persistence.models import StrategyPosition
-from nautilus_ext.persistence.repository import FundingRepository
 from nautilus_ext.persistence.repository import StrategyRepository
 
 T0 = 1_735_689_600 * 1_000_000_000  # 2025-01-01T00:00:00Z

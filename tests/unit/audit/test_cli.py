@@ -144,4 +144,4 @@ def test_compact(written: str) -> None:
     assert "compacted 4 records (seq 0..3)" in result.output
     missing = runner.invoke(app, ["compact", "2024-01-05", "--root", written])
     assert missing.exit_code == 2
-    assert "no audit segments" in missing.output
+    assert "no audit records" in missing.output

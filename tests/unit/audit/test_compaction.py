@@ -71,7 +71,7 @@ def test_denormalized_column_must_match_the_event(two_days: str) -> None:
 
 
 def test_day_without_segments_is_invalid(two_days: str) -> None:
-    with pytest.raises(InvalidConfig, match="no audit segments for 2024-02-01"):
+    with pytest.raises(InvalidConfig, match="no audit records for 2024-02-01"):
         compact_day(two_days, date(2024, 2, 1))
 
 

@@ -19,6 +19,7 @@ from nautilus_ext.audit import TimeInForce
 from nautilus_ext.audit import WallClock
 from nautilus_ext.audit.redaction import Redactor
 
+from .conftest import DAY0_NS
 from .conftest import FixedClock
 
 
@@ -27,7 +28,9 @@ def _context(run_clock: Any, wall: Any) -> AuditContext:
 
 
 def test_events_take_both_timestamps_from_injected_clocks() -> None:
-    ctx = _context(FixedClock(start_ns=100, step_ns=10), FixedClock(start_ns=5_000, step_ns=1))
+    ctx = _context(
+        FixedClock(start_ns=DAY0_NS + 100, step_ns=10), FixedClock(start_ns=DAY0_NS + 5_000, step_ns=1)
+    )
     intent = ctx.event(
         IntentEvent,
         id="I-1",
@@ -37,11 +40,11 @@ def test_events_take_both_timestamps_from_injected_clocks() -> None:
         order_type=OrderType.MARKET,
         tif=TimeInForce.IOC,
     )
-    assert (intent.ts_event, intent.ts_wall, intent.mode) == (100, 5_000, Mode.REPLAY)
+    assert (intent.ts_event, intent.ts_wall, intent.mode) == (DAY0_NS + 100, DAY0_NS + 5_000, Mode.REPLAY)
     fill = ctx.event(
         FillEvent,
         id="F-1",
-        ts_event=42,
+        ts_event=DAY0_NS + 42,
         venue="X",
         asset="BTC-USDT",
         side=Side.BUY,
@@ -49,12 +52,12 @@ def test_events_take_both_timestamps_from_injected_clocks() -> None:
         price=Decimal(2),
         order_id="O-1",
     )
-    assert (fill.ts_event, fill.ts_wall) == (42, 5_001)
+    assert (fill.ts_event, fill.ts_wall) == (DAY0_NS + 42, DAY0_NS + 5_001)
 
 
 def test_two_replays_with_fixed_clocks_are_identical() -> None:
     def run() -> list[Any]:
-        ctx = _context(FixedClock(), FixedClock(start_ns=0))
+        ctx = _context(FixedClock(), FixedClock(start_ns=DAY0_NS))
         return [
             ctx.event(
                 IntentEvent,
@@ -101,6 +104,6 @@ def test_nautilus_clock_is_a_clock() -> None:
 
     run_clock = TestClock()
     run_clock.set_time(1_704_153_600_000_000_123)
-    ctx = _context(run_clock, FixedClock(start_ns=7))
+    ctx = _context(run_clock, FixedClock(start_ns=DAY0_NS + 7))
     decision = ctx.event(DecisionEvent, id="D-1", rationale="nautilus time")
-    assert (decision.ts_event, decision.ts_wall) == (1_704_153_600_000_000_123, 7)
+    assert (decision.ts_event, decision.ts_wall) == (1_704_153_600_000_000_123, DAY0_NS + 7)

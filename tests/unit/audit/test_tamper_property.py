@@ -32,7 +32,7 @@ def written_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                     id=f"F-{i}",
                     mode=Mode.LIVE,
                     ts_event=1_704_153_600_000_000_000 + i,
-                    ts_wall=i,
+                    ts_wall=1_704_153_600_000_000_000 + i,
                     strategy_id="S-1",
                     version_hash="ab" * 32,
                     config_hash="cd" * 32,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from nautilus_ext.audit import AuditIntegrityError
 from nautilus_ext.audit import BreakKind
 from nautilus_ext.audit import verify_log
 from nautilus_ext.audit.canonical import canonical_json
@@ -19,14 +20,14 @@ DAY_NS = 86_400 * 1_000_000_000
 
 @pytest.fixture
 def log(open_store: Callable[..., Any], events: Any, root: str, clock: Any) -> list[Path]:
-    """Write 6 records over two days (3 segments) and return the segment files."""
+    """Write 6 records over three days (3 segments) and return the segment files."""
     store = open_store()
     day0 = clock.now_ns
     for i in range(3):
         store.append(events.intent(id=f"I-{i}", ts_event=day0 + i))
     for i in range(3, 5):
         store.append(events.intent(id=f"I-{i}", ts_event=day0 + DAY_NS + i))
-    store.append(events.intent(id="I-5", ts_event=day0 + 5))
+    store.append(events.intent(id="I-5", ts_event=day0 + 2 * DAY_NS + 5))
     store.close()
     files = sorted(Path(root, "audit").glob("date=*/*.jsonl"), key=lambda p: p.name)
     assert len(files) == 3
@@ -115,13 +116,32 @@ def test_renamed_segment_is_found(log: list[Path], root: str) -> None:
     assert verify_log(root).broken.kind in (BreakKind.SEGMENT_MISMATCH, BreakKind.SEQ_MISMATCH)
 
 
-def test_record_moved_to_another_day_is_found(log: list[Path], root: str) -> None:
-    moved = log[2].parent.parent / "date=2024-01-05" / log[2].name
-    moved.parent.mkdir()
+@pytest.mark.parametrize("folder", ["date=2024-01-05", "date=2024-01-03"])
+def test_segment_moved_to_another_day_is_found(log: list[Path], root: str, folder: str) -> None:
+    # Later folder: its latest event is not on the folder's day; earlier: events after it.
+    moved = log[2].parent.parent / folder / log[2].name
+    moved.parent.mkdir(exist_ok=True)
     log[2].rename(moved)
     report = verify_log(root)
     assert report.broken.kind is BreakKind.SEGMENT_MISMATCH
     assert "wrong date" in report.broken.message
+
+
+def test_back_dated_record_in_a_later_folder_verifies(
+    open_store: Callable[..., Any], events: Any, root: str, clock: Any
+) -> None:
+    store = open_store()
+    store.append(events.intent(id="I-1", ts_event=clock.now_ns + DAY_NS))
+    store.append(events.intent(id="I-0", ts_event=clock.now_ns))  # a late event of the day before
+    store.close()
+    assert [p.parent.name for p in Path(root, "audit").glob("date=*/*.jsonl")] == ["date=2024-01-03"]
+    assert verify_log(root).ok
+
+
+def test_bad_date_folder_is_a_typed_error(log: list[Path], root: str) -> None:
+    log[2].parent.rename(log[2].parent.with_name("date=2024-13-45"))
+    with pytest.raises(AuditIntegrityError, match="not a real date"):
+        verify_log(root)
 
 
 def test_schema_violation_with_valid_hash_is_found(log: list[Path], root: str) -> None:

@@ -5,6 +5,8 @@ of released and unreleased parents, fills, kills and feed faults. Whatever reach
 ``ExecEngine.execute`` (the stand-in records it: it is the real endpoint the chokepoint
 guards) in LIVE had a valid arm and a confirmation, directly or through its released parent;
 nothing passes while SAFE (children here only add risk) or dirty; a direct order never does.
+A child passes only under the arm that released its parent, and a parent's children never
+exceed its size.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class ChokepointMachine(RuleBasedStateMachine):
         self.denied: list[OrderDenied] = []
         self.msgbus.register("ExecEngine.execute", self.forwarded.append)
         self.msgbus.register("ExecEngine.process", self.denied.append)
+        self.msgbus.register("TWAP.execute", lambda command: None)  # the algorithm, registered
         self.gate = SafetyGate(SafetyConfig.parse(config_dict()), self.clock, sink=Recorder())
         self.chokepoint = install_chokepoint(
             self.gate,
@@ -79,7 +82,9 @@ class ChokepointMachine(RuleBasedStateMachine):
         )
         self.ids = itertools.count(1)
         self.armed_until: int | None = None
-        self.released: set[str] = set()  # parent client order ids the gate released (model)
+        # parent client order id -> (arm it was released under, its size, what children took)
+        self.released: dict[str, tuple[int, Decimal, Decimal]] = {}
+        self.arm_id = 0
         self.parents: list[str] = []  # every parent id, released or not
         self.safe = False
         self.dirty = False
@@ -93,8 +98,12 @@ class ChokepointMachine(RuleBasedStateMachine):
     def armed(self) -> bool:
         return self.armed_until is not None and self.now() < self.armed_until
 
-    def order(self, qty: str, spawn: str | None = None) -> MarketOrder:
+    def order(
+        self, qty: str, spawn: str | None = None, *, primary: bool = False, algorithm: bool = True
+    ) -> MarketOrder:
         cid = ClientOrderId(f"O-{next(self.ids)}")
+        if primary:
+            spawn = cid.value  # NautilusTrader marks a primary as its own spawn
         return MarketOrder(
             trader_id=TRADER,
             strategy_id=STRATEGY,
@@ -104,7 +113,7 @@ class ChokepointMachine(RuleBasedStateMachine):
             quantity=Quantity.from_str(qty),
             init_id=UUID4(),
             ts_init=self.now(),
-            exec_algorithm_id=None if spawn is None else ExecAlgorithmId("TWAP"),
+            exec_algorithm_id=None if spawn is None or not algorithm else ExecAlgorithmId("TWAP"),
             exec_spawn_id=None if spawn is None else ClientOrderId(spawn),
         )
 
@@ -136,6 +145,7 @@ class ChokepointMachine(RuleBasedStateMachine):
             return  # refused in SAFE mode, and an arm is one-shot (both tested elsewhere)
         self.gate.arm(ttl, "alice")
         self.armed_until = self.now() + ttl * SEC
+        self.arm_id += 1
 
     @rule()
     def disarm(self) -> None:
@@ -144,16 +154,17 @@ class ChokepointMachine(RuleBasedStateMachine):
 
     @rule(confirm=st.booleans(), qty=st.sampled_from(["0.1", "0.5", "3"]))
     def release_parent(self, confirm: bool, qty: str) -> None:
-        parent = self.order(qty)
+        parent = self.order(qty, primary=True)
         unified = make_order(parent.client_order_id.value, "BUY", qty, "S-1")
         if confirm and self.armed():
             self.gate.confirm(self.gate.stage(unified).intent_hash, "alice")
         decision = self.gate.check(unified, GateContext(client_order_id=parent.client_order_id.value))
+        self.cache.add_order(parent)  # handed to its algorithm, released or not
         self.parents.append(parent.client_order_id.value)
         if decision.allowed:
             assert self.armed(), "released without an arm"
             assert confirm, "released without a confirmation"
-            self.released.add(parent.client_order_id.value)
+            self.released[parent.client_order_id.value] = (self.arm_id, Decimal(qty), Decimal(0))
 
     @rule(qty=st.sampled_from(["0.01", "0.1"]))
     def direct(self, qty: str) -> None:
@@ -167,9 +178,21 @@ class ChokepointMachine(RuleBasedStateMachine):
         passed = self.submit(self.order(qty, spawn=parent))
         if passed:
             assert parent in self.released, "child of an unreleased parent reached the engine"
+            arm_id, size, taken = self.released[parent]
             assert self.armed(), "child passed without a valid arm"
+            assert arm_id == self.arm_id, "child passed under another arm than its parent's"
             assert not self.safe, "child passed in SAFE mode"
             assert not self.dirty, "child passed on a dirty position"
+            assert taken + Decimal(qty) <= size, "children exceeded their parent"
+            self.released[parent] = (arm_id, size, taken + Decimal(qty))
+
+    @rule(data=st.data())
+    def forged_child(self, data: st.DataObject) -> None:
+        if not self.parents:
+            return
+        parent = data.draw(st.sampled_from(self.parents))
+        forged = self.order("0.01", spawn=parent, algorithm=False)  # names no algorithm
+        assert not self.submit(forged), "an order with a forged exec_spawn_id reached the engine"
 
     @rule(qty=st.sampled_from(["0.01", "0.1"]))
     def fill(self, qty: str) -> None:

@@ -37,7 +37,7 @@ def test_package_all_is_pinned() -> None:
 
 def test_cli_and_control_all_are_pinned() -> None:
     assert sorted(cli.__all__) == ["DEFAULT_URL", "TOKEN_ENV", "URL_ENV", "app", "send"]
-    assert sorted(control.__all__) == ["ControlEndpoint", "MIN_TOKEN_LENGTH"]
+    assert sorted(control.__all__) == ["ControlEndpoint", "MIN_TOKEN_LENGTH", "run_command"]
     names = {c.callback.__name__ for c in cli.app.registered_commands if c.callback is not None}
     assert names == {
         "arm",

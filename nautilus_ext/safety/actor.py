@@ -37,10 +37,10 @@ from nautilus_trader.model.enums import PriceType
 
 from nautilus_ext.audit.context import AuditContext
 from nautilus_ext.audit.context import WallClock
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.store import AuditStore
 from nautilus_ext.audit.store import AuditStoreConfig
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.mode import Mode
 from nautilus_ext.safety.chokepoint import GateChokepoint
 from nautilus_ext.safety.chokepoint import install_chokepoint
 from nautilus_ext.safety.chokepoint import publish_venue_positions
@@ -218,7 +218,7 @@ class NodeSafety:
 
 
 def attach_safety(
-    node: TradingNode,
+    node: TradingNode | Any,
     config: SafetyConfig,
     *,
     control_port: int | None,
@@ -226,14 +226,24 @@ def attach_safety(
     tick_interval_ms: int,
     audit_root: str | None = None,
     audit_fsync: bool = True,
+    observer: EventSink | None = None,
+    exec_forward: Any = None,
 ) -> NodeSafety:
     """
     Install the safety layer in a built (not yet running) node; return its parts.
+
+    ``node`` is a ``TradingNode`` or a ``BacktestEngine`` (anything with the built ``kernel``
+    and ``trader``): backtests and REPLAY install the same gate and chokepoint this way, with
+    no control endpoint (``control_port=None``).
 
     Raises
     ------
     InvalidConfig
         If a control endpoint is wanted and its token variable is unset or too short.
+
+    ``observer`` also receives every safety event (a backtest counts its denials this way).
+    ``exec_forward`` is the handler the ``ExecEngine.execute`` endpoint points at when it is not
+    the engine's ``execute`` (a recorded DRY_RUN runs its engines synchronously).
     """
     kernel = node.kernel
     control_token = None
@@ -247,24 +257,28 @@ def attach_safety(
     store: AuditStore | None = None
     sink: EventSink = log_sink
     if audit_root is not None:
-        from nautilus_ext.replay.hashing import code_version_hash
+        from nautilus_ext.audit.hashing import code_version_hash
+        from nautilus_ext.audit.hashing import config_hash
 
         store = AuditStore(AuditStoreConfig(root=audit_root, fsync=audit_fsync))
         context = AuditContext(
             mode=config.mode,
             strategy_id="SAFETY",
             version_hash=code_version_hash(SafetyGate, extra_modules=[GateChokepoint]),
-            config_hash=config.limits_hash(),
+            # the limits without the mode: a REPLAY of a run hashes the same as the run
+            config_hash=config_hash(config.model_dump(mode="json", exclude={"mode"})),
             clock=kernel.clock,
             wall_clock=WallClock(),
         )
         sink = AuditSink(store.append, context)
+    if observer is not None:
+        sink = _both(sink, observer)
     gate = SafetyGate(config, kernel.clock, sink=sink, alert=_alert)
     chokepoint = install_chokepoint(
         gate,
         msgbus=kernel.msgbus,
         cache=kernel.cache,
-        exec_engine=kernel.exec_engine,
+        exec_engine=kernel.exec_engine if exec_forward is None else _Endpoint(exec_forward),
         risk_engine=kernel.risk_engine,
     )
     control = None
@@ -273,14 +287,28 @@ def attach_safety(
     actor = SafetyActor(SafetyActorConfig(tick_interval_ms=tick_interval_ms), chokepoint, control, store)
     actor.poll_positions_of(kernel.exec_engine)
     node.trader.add_actor(actor)
-    from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
-
+    # a strategy that takes a gate (UnifiedExecutionStrategy's ``safety_gate``) gets this one: a
+    # capability check, so safety/ does not import the execution service that imports it
     for strategy in node.trader.strategies():
-        if isinstance(strategy, UnifiedExecutionStrategy) and strategy.safety_gate is None:
+        if hasattr(strategy, "safety_gate") and strategy.safety_gate is None:
             strategy.safety_gate = gate
     if config.mode is Mode.LIVE:
         logger.warning("LIVE safety gate installed: orders need an arm and a confirmation")
     return NodeSafety(gate=gate, chokepoint=chokepoint, actor=actor, control=control, store=store)
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    # what install_chokepoint takes over: an object whose ``execute`` the endpoint points at
+    execute: Any
+
+
+def _both(first: EventSink, second: EventSink) -> EventSink:
+    def sink(event: Any) -> None:
+        first(event)
+        second(event)
+
+    return sink
 
 
 def _alert(halt: Any, strategy_id: str | None) -> None:
