@@ -35,8 +35,8 @@ from nautilus_ext.funding.finder import OpportunityFilter
 from nautilus_ext.funding.finder import OpportunityFinder
 from nautilus_ext.funding.finder import find_opportunities
 from nautilus_ext.funding.model import FundingRateSample
-from nautilus_ext.persistence import Database
 from nautilus_ext.funding.store import FundingRepository
+from nautilus_ext.persistence import Database
 
 T0 = 1_735_689_600 * 1_000_000_000
 HOUR = 3_600 * 1_000_000_000

@@ -23,9 +23,7 @@ skipped; a funding time with no mark price before it is skipped and counted.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import asdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
@@ -37,6 +35,8 @@ from nautilus_trader.backtest.modules import SimulationModule
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.funding.model import funding_payment
+from nautilus_ext.reports.pnl import FundingPayment
+from nautilus_ext.reports.pnl import funding_totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,43 +47,6 @@ class FundingEvent:
     ts_ns: int
     rate: Decimal
     mark: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class FundingPayment:
-    """
-    One settled payment on one position (positive = received, negative = paid).
-
-    ``size`` is the signed position size (long > 0) in instrument units at settlement.
-    """
-
-    instrument_id: str
-    position_id: str
-    ts_ns: int
-    size: Decimal
-    mark: Decimal
-    rate: Decimal
-    amount: Decimal
-    currency: str
-
-    def to_json(self) -> str:
-        """Return the payment as one JSON line (decimals as strings)."""
-        return json.dumps({k: str(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()})
-
-    @classmethod
-    def from_json(cls, line: str) -> FundingPayment:
-        """Parse a line written by :meth:`to_json`."""
-        raw = json.loads(line)
-        return cls(
-            instrument_id=raw["instrument_id"],
-            position_id=raw["position_id"],
-            ts_ns=int(raw["ts_ns"]),
-            size=Decimal(raw["size"]),
-            mark=Decimal(raw["mark"]),
-            rate=Decimal(raw["rate"]),
-            amount=Decimal(raw["amount"]),
-            currency=raw["currency"],
-        )
 
 
 def funding_events_from_tickers(rows: Iterable[dict[str, Any]]) -> tuple[list[FundingEvent], int]:
@@ -298,14 +261,6 @@ class FundingSettlementModule(SimulationModule):  # type: ignore[misc]
         self._next = 0
         self._due_ns = self._events[0].ts_ns if self._events else _NEVER
         self.payments = []
-
-
-def funding_totals(payments: Iterable[FundingPayment]) -> dict[str, Decimal]:
-    """Return the net funding PnL per currency (positive = received)."""
-    totals: dict[str, Decimal] = {}
-    for p in payments:
-        totals[p.currency] = totals.get(p.currency, Decimal(0)) + p.amount
-    return totals
 
 
 def read_ledger(path: str | Path) -> list[FundingPayment]:

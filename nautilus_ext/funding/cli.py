@@ -24,13 +24,16 @@ import typer
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.funding.finder_cli import register as register_finder_commands
 
 if TYPE_CHECKING:
     from nautilus_ext.funding.collector import BackfillReport
     from nautilus_ext.funding.history import FundingGap
     from nautilus_ext.funding.store import FundingRepository
 
-app = typer.Typer(help="Funding rates: collect, backfill, find gaps.", no_args_is_help=True)
+app = typer.Typer(
+    help="Funding rates: collect, backfill, find gaps, opportunities, serve the API.", no_args_is_help=True
+)
 
 _RELATIVE_RE: Final = re.compile(r"^(?P<n>[0-9]+)(?P<unit>[mhd])$")
 _UNIT_NS: Final = {"m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9}
@@ -243,5 +246,8 @@ def gaps(
     _print_gaps(found)
     raise typer.Exit(code=1 if found else 0)
 
+
+# funding-finder: `opportunities` and `serve` (nautilus_ext/funding/finder_cli.py)
+register_finder_commands(app)
 
 __all__ = ["app", "parse_time"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from decimal import InvalidOperation
 from pathlib import Path
@@ -93,6 +94,45 @@ def _open_store(db: str | None) -> Any:
     return Database.open(url)
 
 
+@dataclass(frozen=True, slots=True)
+class _Fee:
+    maker: Decimal
+    taker: Decimal
+
+
+def _fees(items: list[str]) -> dict[str, _Fee]:
+    fees: dict[str, _Fee] = {}
+    for item in items:
+        venue, sep, pair = item.partition("=")
+        maker_text, colon, taker_text = pair.partition(":")
+        if not sep or not colon or not venue.strip():
+            raise InvalidConfig(
+                f"--fee: {item!r} is not VENUE=MAKER:TAKER (fractions, e.g. BYBIT=0.0002:0.00055)"
+            )
+        maker, taker = _decimal("fee", maker_text), _decimal("fee", taker_text)
+        assert maker is not None
+        assert taker is not None
+        for fee in (maker, taker):
+            if not Decimal("-0.01") <= fee <= Decimal("0.01"):
+                raise InvalidConfig(f"--fee {item!r}: {fee} is not a fraction in [-0.01, 0.01]")
+        fees[venue.strip().upper()] = _Fee(maker, taker)
+    return fees
+
+
+class _FeeOverlay:
+    """The store as a rate source, with fees given on the command line over the store's own."""
+
+    def __init__(self, source: Any, fees: dict[str, _Fee]) -> None:
+        self._source = source
+        self._fees = fees
+
+    def latest_rates(self) -> Any:
+        return self._source.latest_rates()
+
+    def venue_fees(self) -> dict[str, Any]:
+        return {**self._source.venue_fees(), **self._fees}
+
+
 def _pct(value: Decimal, places: str = "0.01") -> str:
     return f"{(value * 100).quantize(Decimal(places))}%"
 
@@ -161,6 +201,10 @@ def opportunities(
     quote_price: Annotated[
         list[str] | None, typer.Option(help="USD price of a quote currency, CODE=PRICE (repeatable)")
     ] = None,
+    fee: Annotated[
+        list[str] | None,
+        typer.Option(help="A venue's fees over the store's, VENUE=MAKER:TAKER fractions (repeatable)"),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Show at most this many")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the table")] = False,
 ) -> None:
@@ -188,9 +232,11 @@ def opportunities(
             limit=limit,
         )
         prices = _quote_prices(quote_price or [])
+        fees = _fees(fee or [])
         database = _open_store(db)
         try:
-            result = OpportunityFinder(FundingRepository(database), quote_prices=prices).find(criteria)
+            source = _FeeOverlay(FundingRepository(database), fees)
+            result = OpportunityFinder(source, quote_prices=prices).find(criteria)
         finally:
             database.close()
     except NautilusExtError as e:

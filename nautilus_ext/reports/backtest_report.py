@@ -24,7 +24,6 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nautilus_ext.backtest.funding import FundingPayment
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.execution.results import GroupExecutionResult
@@ -34,6 +33,7 @@ from nautilus_ext.reports.display import lookup
 from nautilus_ext.reports.gate import GateSummary
 from nautilus_ext.reports.marking import PnlCurve
 from nautilus_ext.reports.marking import pnl_curve
+from nautilus_ext.reports.pnl import FundingPayment
 from nautilus_ext.reports.pnl import pnl_section
 from nautilus_ext.reports.tca import TcaAggregate
 from nautilus_ext.reports.tca import TcaReport

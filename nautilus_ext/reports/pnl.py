@@ -4,21 +4,68 @@ The PnL breakdown of a backtest report: trading PnL, fees and funding PnL, kept 
 Trading PnL is NautilusTrader's realised PnL of the positions (it nets the commissions of the
 fills in the settlement currency); fees are the run's commissions by currency; funding PnL is the
 sum of the funding payments settled on open perpetual positions
-(:mod:`nautilus_ext.backtest.funding`). Numbers are exact decimals; nothing is converted.
+(:mod:`nautilus_ext.backtest.funding`, which books them as :class:`FundingPayment` records defined
+here so reports need nothing above them). Numbers are exact decimals; nothing is converted.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict
+from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
 
-from nautilus_ext.backtest.funding import FundingPayment
-from nautilus_ext.backtest.funding import funding_totals
+
+@dataclass(frozen=True, slots=True)
+class FundingPayment:
+    """
+    One settled payment on one position (positive = received, negative = paid).
+
+    ``size`` is the signed position size (long > 0) in instrument units at settlement.
+    """
+
+    instrument_id: str
+    position_id: str
+    ts_ns: int
+    size: Decimal
+    mark: Decimal
+    rate: Decimal
+    amount: Decimal
+    currency: str
+
+    def to_json(self) -> str:
+        """Return the payment as one JSON line (decimals as strings)."""
+        return json.dumps({k: str(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()})
+
+    @classmethod
+    def from_json(cls, line: str) -> FundingPayment:
+        """Parse a line written by :meth:`to_json`."""
+        raw = json.loads(line)
+        return cls(
+            instrument_id=raw["instrument_id"],
+            position_id=raw["position_id"],
+            ts_ns=int(raw["ts_ns"]),
+            size=Decimal(raw["size"]),
+            mark=Decimal(raw["mark"]),
+            rate=Decimal(raw["rate"]),
+            amount=Decimal(raw["amount"]),
+            currency=raw["currency"],
+        )
+
+
+def funding_totals(payments: Iterable[FundingPayment]) -> dict[str, Decimal]:
+    """Return the net funding PnL per currency (positive = received)."""
+    totals: dict[str, Decimal] = {}
+    for p in payments:
+        totals[p.currency] = totals.get(p.currency, Decimal(0)) + p.amount
+    return totals
 
 
 def realised_trading_pnl(positions_report: Any) -> dict[str, Decimal]:
@@ -87,4 +134,4 @@ def pnl_section(positions_report: Any, fees: dict[str, Decimal], payments: list[
     ]
 
 
-__all__ = ["pnl_breakdown", "pnl_section", "realised_trading_pnl"]
+__all__ = ["FundingPayment", "funding_totals", "pnl_breakdown", "pnl_section", "realised_trading_pnl"]

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from nautilus_ext.funding import FundingRateSample
 from nautilus_ext.funding.finder_cli import register
-from nautilus_ext.persistence import Database
 from nautilus_ext.funding.store import FundingRepository
+from nautilus_ext.persistence import Database
 
 T0 = 1_735_689_600 * 1_000_000_000
 ROOT = Path(__file__).resolve().parents[3]
@@ -206,3 +206,39 @@ def test_serve_port_taken(store: str) -> None:
     assert proc.returncode == 2
     assert f"--port {port}: cannot bind" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_backfilled_demo_tickers_rank_through_the_funding_cli(tmp_path: Path) -> None:
+    """The demo generator's tickers -> ``funding backfill --tardis`` -> ``funding opportunities``."""
+    from nautilus_ext.catalogs.synthetic import DEMO_VENUES
+    from nautilus_ext.catalogs.synthetic import write_synthetic_tardis
+    from nautilus_ext.funding.cli import app
+
+    files = write_synthetic_tardis(tmp_path / "raw", venues=DEMO_VENUES, hours=17, book_updates_per_sec=0.01)
+    tickers = [str(kinds["derivative_ticker"]) for kinds in files.values()]
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    runner = CliRunner()
+    filled = runner.invoke(app, ["backfill", "--db", db, *[a for t in tickers for a in ("--tardis", t)]])
+    assert filled.exit_code == 0, filled.output
+    assert "wrote 4 settled rates" in filled.output  # 08:00 and 16:00 on both venues
+    fees = ["--fee", "BINANCE=0.0002:0.0005", "--fee", "BYBIT=0.0002:0.00055"]
+    table = runner.invoke(app, ["opportunities", "--db", db, *fees])
+    assert table.exit_code == 0, table.output
+    # Bybit's synthetic funding runs 1.5 bp per 8 h above Binance's: long Binance, short Bybit
+    assert "BTC: BINANCE / BYBIT" in table.output.splitlines()[1]
+    unpriced = runner.invoke(app, ["opportunities", "--db", db, "--json"])
+    assert json.loads(unpriced.output)["skipped"][0]["why"] == "no fees for BINANCE, BYBIT"
+
+
+@pytest.mark.parametrize(
+    ("fee", "message"),
+    [
+        ("BYBIT", "is not VENUE=MAKER:TAKER"),
+        ("BYBIT=0.0002", "is not VENUE=MAKER:TAKER"),
+        ("BYBIT=0.02:0.1", "not a fraction"),
+    ],
+)
+def test_bad_fee_options(store: str, fee: str, message: str) -> None:
+    result = CliRunner().invoke(_app(), ["opportunities", "--db", store, "--fee", fee])
+    assert result.exit_code == 2
+    assert message in result.output
