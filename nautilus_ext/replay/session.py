@@ -78,7 +78,6 @@ _VENUE_FIELDS = (
     "prob_fill_on_limit",
     "prob_slippage",
     "random_seed",
-    "latency_ms",
 )
 
 
