@@ -104,8 +104,9 @@ class UnifiedExecutionConfig(StrategyConfig, frozen=True):
         arrival prices.
     book_data : bool, default True
         Whether L2 book deltas are available (else quotes/trades decide the fill model).
-    taker_fees : dict[str, str], optional
-        Override taker fee per Nautilus instrument id for the cost model.
+        (Taker fees in the cost model are each instrument's own ``taker_fee``, from the
+        instrument registry: the same number the simulated venue charges, so routing and
+        fills agree. To model a fee tier, set it in the registry's venue or instrument fees.)
     decision_clock : {"node", "data"}, default "node"
         What times decisions (audit ``ts_event`` of intents and orders) and tags client order
         ids: the node's clock, or the ``ts_init`` of the market data being handled. In a backtest
