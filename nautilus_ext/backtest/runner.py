@@ -17,13 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from nautilus_ext.adapters.symbology import to_instrument_id
 from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.config import VenueSimSpec
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.instruments.key import InstrumentKey
-from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
 
 log = logging.getLogger(__name__)
@@ -199,8 +199,8 @@ def catalog_instrument_ids(catalog: str, registry: InstrumentRegistry) -> dict[s
         return {}
     from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
+    from nautilus_ext.adapters.symbology import key_for_instrument
     from nautilus_ext.errors import NautilusExtError
-    from nautilus_ext.instruments.nautilus import key_for_instrument
 
     found: dict[str, str] = {}
     for inst in ParquetDataCatalog(catalog).instruments():

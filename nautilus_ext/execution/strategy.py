@@ -38,6 +38,8 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.trading.strategy import Strategy
 
+from nautilus_ext.adapters.symbology import key_for_instrument
+from nautilus_ext.adapters.symbology import to_instrument_id
 from nautilus_ext.audit import OrderStatus
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidOrder
@@ -57,8 +59,6 @@ from nautilus_ext.execution.results import decision_price_of
 from nautilus_ext.execution_algos import EXIT_TAG
 from nautilus_ext.execution_algos import IMPLEMENTED_ALGORITHMS
 from nautilus_ext.execution_algos import algo_report_reason
-from nautilus_ext.instruments.nautilus import key_for_instrument
-from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders.groups import AtomicGroup
 from nautilus_ext.orders.model import Operation

@@ -59,11 +59,11 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import BettingInstrument
 from nautilus_trader.model.orders import Order as NautilusOrder
 
+from nautilus_ext.adapters.symbology import key_for_instrument
 from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.instruments.key import InstrumentKey
-from nautilus_ext.instruments.nautilus import key_for_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.messages import FEED_STATUS_TOPIC
 from nautilus_ext.messages import FILL_GAPS_TOPIC
