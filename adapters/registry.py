@@ -24,12 +24,15 @@ import pkgutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Protocol
 
-from nautilus_trader.config import InstrumentProviderConfig
-
 from nautilus_ext.errors import InvalidConfig
+
+if TYPE_CHECKING:
+    from nautilus_trader.config import InstrumentProviderConfig
 
 
 class VenueSettings(Protocol):
@@ -170,18 +173,17 @@ def _discover() -> None:
         return
     package = importlib.import_module(__package__ or "nautilus_ext.adapters")
     for module in pkgutil.iter_modules(package.__path__):
-        if not module.ispkg:
+        # only folders with a registration.py: importing another package (symbology, shared
+        # code) just to look would load what it imports
+        folder = getattr(module.module_finder, "path", None)
+        if not module.ispkg or folder is None:
             continue
-        name = f"{package.__name__}.{module.name}.registration"
-        try:
-            registration = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            continue  # a package with no clients to register (shared code, symbology)
+        if not (Path(folder) / module.name / "registration.py").is_file():
+            continue
+        registration = importlib.import_module(f"{package.__name__}.{module.name}.registration")
         family = getattr(registration, "FAMILY", None)
         if not isinstance(family, VenueFamily):
-            raise InvalidConfig(f"{name} must define FAMILY = VenueFamily(...)")
+            raise InvalidConfig(f"{registration.__name__} must define FAMILY = VenueFamily(...)")
         register(family)
     _discovered = True
 
@@ -239,6 +241,8 @@ def build_clients(venue_config: VenueSettings) -> VenueClients:
 
 def instrument_provider_config(venue_config: VenueSettings) -> InstrumentProviderConfig:
     """Return the instrument provider config of an entry: its ``instrument_ids``, else every market."""
+    from nautilus_trader.config import InstrumentProviderConfig  # heavy: only when clients are built
+
     if venue_config.instrument_ids:
         return InstrumentProviderConfig(load_ids=frozenset(venue_config.instrument_ids))
     return InstrumentProviderConfig(load_all=True)

@@ -57,13 +57,17 @@ def test_all_is_pinned(module: str) -> None:
         assert getattr(imported, name) is not None
 
 
-def test_symbology_loads_no_client_code() -> None:
-    # instrument id look-ups run in the gate and the backtest: they must not import ccxt or a
-    # native adapter's clients
+def test_symbology_and_the_registry_load_no_client_code() -> None:
+    # id look-ups run in the gate and the backtest, and config validation asks the registry:
+    # neither may import ccxt, a client module or a native adapter's clients
     code = (
-        "import sys, nautilus_ext.adapters.symbology, nautilus_ext.adapters.registry;"
-        "print(sorted(m for m in sys.modules if m == 'ccxt' or m.startswith('nautilus_ext.adapters.ccxt')"
-        " or m.startswith('nautilus_trader.adapters.bybit')))"
+        "import sys, nautilus_ext.adapters.symbology, nautilus_ext.adapters.registry as r;"
+        "r.families();"
+        "clients = ('.execution', '.data', '.factories', '.providers');"
+        "print(sorted(m for m in sys.modules if m == 'ccxt' or m.startswith('ccxt.')"
+        " or (m.startswith('nautilus_ext.adapters.') and m.endswith(clients))"
+        " or m.startswith(('nautilus_trader.adapters.bybit', 'nautilus_trader.adapters.okx',"
+        " 'nautilus_trader.adapters.binance', 'nautilus_trader.adapters.deribit'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
