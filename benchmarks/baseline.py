@@ -88,7 +88,7 @@ class ExampleTwapParentsStrategy(SubscribeOnlyStrategy):
         order = self._pending.pop(getattr(event, "name", ""), None)
         if not isinstance(order, Order):
             return
-        from nautilus_ext.instruments.nautilus import to_instrument_id
+        from nautilus_ext.adapters.symbology import to_instrument_id
         from nautilus_ext.instruments.registry import InstrumentRegistry
 
         iid = to_instrument_id(order.instrument_key, InstrumentRegistry.default())

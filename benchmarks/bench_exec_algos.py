@@ -49,6 +49,7 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
 
+from nautilus_ext.adapters.symbology import build_instrument
 from nautilus_ext.execution.strategy import UnifiedExecutionConfig
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
@@ -56,7 +57,6 @@ from nautilus_ext.execution_algos.pov import POVExecAlgorithm
 from nautilus_ext.execution_algos.shortfall import ISExecAlgorithm
 from nautilus_ext.execution_algos.twap import TWAPExecAlgorithm
 from nautilus_ext.execution_algos.vwap import VWAPExecAlgorithm
-from nautilus_ext.instruments.nautilus import build_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders.model import Order
 

@@ -5,7 +5,7 @@ The catalog keeps ``<root>/nautilus_ext/instrument_keys.parquet``: one row per N
 instrument id with its canonical key (``None`` with a reason when the grammar has no type for
 the instrument, e.g. calendar spreads or horse-racing markets). ``catalog info`` lists it.
 
-Keys come from ``nautilus_ext.instruments.nautilus.key_for_instrument`` when that module is
+Keys come from ``nautilus_ext.adapters.symbology.key_for_instrument`` when that module is
 available and accepts the instrument; otherwise from the local derivation below.
 """
 
@@ -81,7 +81,7 @@ def _lead_key(instrument: Any) -> InstrumentKey | None:
     if reg is None:
         return None
     try:
-        from nautilus_ext.instruments.nautilus import key_for_instrument
+        from nautilus_ext.adapters.symbology import key_for_instrument
     except ImportError:
         return None
     try:

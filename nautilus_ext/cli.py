@@ -106,7 +106,7 @@ def instrument_nautilus_id(
     selection: Annotated[str | None, typer.Option(help="Betting selection (HOME, OVER...)")] = None,
 ) -> None:
     """Print the NautilusTrader InstrumentId of a canonical key."""
-    from nautilus_ext.instruments.nautilus import to_instrument_id
+    from nautilus_ext.adapters.symbology import to_instrument_id
     from nautilus_ext.instruments.registry import InstrumentRegistry
 
     try:

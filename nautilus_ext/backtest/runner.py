@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from nautilus_ext.adapters.symbology import to_instrument_id
 from nautilus_ext.audit.comparator import ComparisonResult
 from nautilus_ext.audit.comparator import compare_logs
 from nautilus_ext.backtest.config import BacktestSpec
@@ -30,7 +31,6 @@ from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.instruments.key import InstrumentKey
-from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.mode import Mode
 from nautilus_ext.reports.display import InstrumentDisplay
@@ -223,8 +223,8 @@ def catalog_instrument_ids(catalog: str, registry: InstrumentRegistry) -> dict[s
         return {}
     from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
+    from nautilus_ext.adapters.symbology import key_for_instrument
     from nautilus_ext.errors import NautilusExtError
-    from nautilus_ext.instruments.nautilus import key_for_instrument
 
     found: dict[str, str] = {}
     for inst in ParquetDataCatalog(catalog).instruments():
@@ -239,8 +239,8 @@ def instrument_displays(instruments: list[Any], registry: InstrumentRegistry) ->
     """Return what the report needs of each instrument, by Nautilus id and by canonical key."""
     from nautilus_trader.model.instruments import CurrencyPair
 
+    from nautilus_ext.adapters.symbology import key_for_instrument
     from nautilus_ext.errors import NautilusExtError
-    from nautilus_ext.instruments.nautilus import key_for_instrument
 
     found: dict[str, InstrumentDisplay] = {}
     for inst in instruments:

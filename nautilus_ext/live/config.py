@@ -92,7 +92,7 @@ class VenueConfig(_Strict):
     venue : str
         The Nautilus venue name (``BYBIT``, ``HYPERLIQUID`` ...).
     adapter : {"ccxt", "native"}
-        Which adapter serves it (native only where NautilusTrader ships one for Python).
+        Which adapter serves it (native only for venues a family in ``adapters/`` registers).
     exchange_id : str, optional
         The ccxt exchange id (required for ``ccxt``).
     market_types : list[str], optional
@@ -102,9 +102,9 @@ class VenueConfig(_Strict):
         Use the venue's testnet.
     rest_url_override, ws_url_override : str, optional
         Point the adapter at another server (the fake exchange in tests): any ccxt venue, and
-        native adapters whose NautilusTrader config takes base URLs
-        (:data:`NATIVE_URL_OVERRIDE_VENUES`). ``ws_url_override`` is the server root; each
-        adapter appends its venue's WebSocket paths.
+        native adapters whose NautilusTrader config takes base URLs (registered with
+        ``url_overrides`` in :mod:`nautilus_ext.adapters.registry`). ``ws_url_override`` is
+        the server root; each adapter appends its venue's WebSocket paths.
     enable_rate_limit : bool
         ccxt's client-side throttle (keep on against real venues).
     timeout_ms : int
@@ -149,27 +149,20 @@ class VenueConfig(_Strict):
             )
         if self.adapter == "ccxt" and not self.exchange_id:
             raise ValueError(f"venue {self.venue}: adapter 'ccxt' needs exchange_id")
-        if self.adapter == "native" and self.venue not in NATIVE_VENUES:
-            raise ValueError(
-                f"venue {self.venue}: no native NautilusTrader adapter in this build "
-                f"(native: {sorted(NATIVE_VENUES)}); use adapter: ccxt"
-            )
-        overrides = self.rest_url_override or self.ws_url_override
-        if self.adapter == "native" and overrides and self.venue not in NATIVE_URL_OVERRIDE_VENUES:
-            raise ValueError(
-                f"venue {self.venue}: the native adapter takes no URL overrides "
-                f"(native with overrides: {sorted(NATIVE_URL_OVERRIDE_VENUES)})"
-            )
+        # which venues exist is the adapters' registry's to say (a new venue registers itself)
+        from nautilus_ext.adapters.registry import UnknownVenue
+        from nautilus_ext.adapters.registry import family_for
+
+        try:
+            family = family_for(self.adapter, self.venue)
+        except UnknownVenue as e:
+            hint = "; use adapter: ccxt" if self.adapter == "native" else ""
+            raise ValueError(e.message + hint) from None
+        if (self.rest_url_override or self.ws_url_override) and not family.url_overrides:
+            raise ValueError(f"venue {self.venue}: the {family.name} adapter takes no URL overrides")
         if (self.rest_url_override is None) != (self.ws_url_override is None):
             raise ValueError(f"venue {self.venue}: set both URL overrides or neither")
         return self
-
-
-NATIVE_VENUES = frozenset({"BETFAIR", "BINANCE", "BYBIT", "DERIBIT", "HYPERLIQUID", "OKX"})
-"""Venues whose native adapter this module can wire (others: add them here when needed)."""
-
-NATIVE_URL_OVERRIDE_VENUES = frozenset({"BETFAIR", "BINANCE", "DERIBIT", "OKX"})
-"""Native venues whose clients can be pointed at another server (base URLs; Betfair's stream address)."""
 
 
 class FillModelConfig(_Strict):
@@ -186,7 +179,6 @@ class DryRunConfig(_Strict):
     starting_balances: list[str] = Field(min_length=1)
     default_leverage: Decimal = Field(default=Decimal(1), gt=0)
     fill_model: FillModelConfig = FillModelConfig()
-    latency_ms: int = Field(default=0, ge=0)
     instruments_timeout_secs: float = Field(default=30.0, gt=0)
 
 
@@ -345,12 +337,6 @@ class LiveNodeConfig(_Strict):
         # own events (position snapshots, feed status, fill gaps) go into the recording
         if self.audit is None:
             raise ValueError("record: needs an audit section (the replay compares the audit logs)")
-        if self.dry_run is not None and self.dry_run.latency_ms != 0:
-            raise ValueError(
-                "record: dry_run.latency_ms must be 0: NautilusTrader's sandbox venue processes "
-                "commands at once (use_message_queue=False) and ignores its latency model, so a "
-                "replay with latency would simulate something that did not happen"
-            )
         if not self.strategies:
             raise ValueError("record: no strategies to replay")
 

@@ -89,7 +89,6 @@ VENUE_FIELDS = (
     "prob_fill_on_limit",
     "prob_slippage",
     "random_seed",
-    "latency_ms",
 )
 
 

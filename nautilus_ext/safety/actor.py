@@ -40,11 +40,12 @@ from nautilus_ext.audit.context import WallClock
 from nautilus_ext.audit.store import AuditStore
 from nautilus_ext.audit.store import AuditStoreConfig
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.messages import publish_venue_positions
+from nautilus_ext.messages import publishes_venue_positions
+from nautilus_ext.messages import watched_instruments
 from nautilus_ext.mode import Mode
 from nautilus_ext.safety.chokepoint import GateChokepoint
 from nautilus_ext.safety.chokepoint import install_chokepoint
-from nautilus_ext.safety.chokepoint import publish_venue_positions
-from nautilus_ext.safety.chokepoint import watched_instruments
 from nautilus_ext.safety.config import SafetyConfig
 from nautilus_ext.safety.control import ControlEndpoint
 from nautilus_ext.safety.events import AuditSink
@@ -68,7 +69,7 @@ class SafetyActorConfig(ActorConfig, frozen=True):
         How often commands are processed and time-based transitions evaluated.
     position_poll_interval_ms : int
         How often the venue's own positions are requested from execution clients that do not
-        publish :class:`~nautilus_ext.safety.chokepoint.VenuePositionSnapshot` themselves (the
+        publish :class:`~nautilus_ext.messages.VenuePositionSnapshot` themselves (the
         native NautilusTrader adapters; the ccxt client polls on its own). 0 turns it off.
     """
 
@@ -147,12 +148,10 @@ class SafetyActor(Actor):  # type: ignore[misc]
             self.chokepoint.tick()
 
     def _on_positions_timer(self, event: TimeEvent) -> None:
-        from nautilus_ext.adapters.ccxt.execution import CcxtExecutionClient
-
         clients = getattr(self._exec_engine, "_clients", {}) or {}
         for client in clients.values():
-            if isinstance(client, CcxtExecutionClient) or client.id.value in self._polling:
-                continue  # the ccxt client publishes its own snapshots; one poll in flight each
+            if publishes_venue_positions(client) or client.id.value in self._polling:
+                continue  # the client publishes its own snapshots (ccxt); one poll in flight each
             if not hasattr(client, "generate_position_status_reports"):
                 continue
             if self._loop is None:
