@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -12,17 +11,7 @@ import pytest
 
 from nautilus_ext.funding.config import FundingCollectorConfig
 from nautilus_ext.funding.config import parse_collector_config
-from nautilus_ext.persistence import Database
 from nautilus_ext_testkit.fake_exchange import FakeExchange
-
-_spec = importlib.util.spec_from_file_location(
-    "nautilus_ext_tests_support_postgres_funding",
-    Path(__file__).resolve().parents[2] / "support" / "postgres.py",
-)
-assert _spec is not None
-assert _spec.loader is not None
-_postgres = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_postgres)
 
 # fake-exchange attribute -> ccxt exchange id
 VENUES: dict[str, str] = {
@@ -84,28 +73,6 @@ def collector_config(ex: FakeExchange, **overrides: Any) -> FundingCollectorConf
     ]
     raw: dict[str, Any] = {"venues": venues, "poll_interval_secs": 60, **overrides}
     return parse_collector_config(raw)
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL server for the session."""
-    with _postgres.running_postgres() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store URL on each backend (PostgreSQL: the schema is dropped after)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'funding.db'}"
-        return
-    url: str = request.getfixturevalue("postgres_url")
-    yield url
-    database = Database.open(url, migrate=False)
-    try:
-        database.downgrade("base")
-    finally:
-        database.close()
 
 
 @pytest.fixture

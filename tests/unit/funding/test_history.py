@@ -108,7 +108,8 @@ def test_a_binance_ticker_file_settles_the_last_rate_before_each_roll(tmp_path: 
 def test_a_non_ticker_tardis_file_is_refused(tmp_path: Path) -> None:
     trades = tmp_path / "trades.csv"
     trades.write_text(
-        "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\nbybit,BTCUSDT,1,2,a,buy,1,1\n"
+        "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"
+        "bybit,BTCUSDT,1735689600000000,1735689600000100,a,buy,1,1\n"
     )
     with pytest.raises(InvalidConfig, match="not derivative_ticker"):
         samples_from_tardis(trades)
