@@ -8,7 +8,7 @@ STAMP     := $(VENV)/.installed
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
                  if $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1; then command -v $$p || echo $$p; break; fi; done)
 
-.PHONY: demo test lint typecheck unit bench clean-venv services chain-artifacts
+.PHONY: demo test lint typecheck unit bench bench-smoke clean-venv services chain-artifacts
 
 $(STAMP): pyproject.toml testkit/pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found" >&2; exit 1; }
@@ -23,6 +23,7 @@ demo: $(STAMP) chain-artifacts
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -42,10 +43,14 @@ chain-artifacts: $(STAMP)
 unit: $(STAMP) services chain-artifacts
 	$(PY) -m pytest -q
 
-test: lint typecheck unit
+test: lint typecheck unit bench-smoke
 
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+# every benchmark at its --smoke size (seconds each): a benchmark that breaks fails `make test`
+bench-smoke: $(STAMP)
+	@for f in benchmarks/bench_*.py; do echo "== $$f --smoke"; $(PY) $$f --smoke || exit 1; done
 
 clean-venv:
 	rm -rf $(VENV)

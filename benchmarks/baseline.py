@@ -6,6 +6,8 @@ from nautilus_trader.config import StrategyConfig
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.trading.strategy import Strategy
 
+from nautilus_ext.mode import Mode
+
 
 class SubscribeOnlyConfig(StrategyConfig, frozen=True):
     """Instruments and data kinds to subscribe to (the keys match ``UnifiedExecutionConfig``)."""
@@ -16,7 +18,7 @@ class SubscribeOnlyConfig(StrategyConfig, frozen=True):
     trade_data: bool = True
     quote_data: bool = False
     audit_root: str | None = None
-    mode: str = "BACKTEST"
+    mode: Mode = Mode.BACKTEST
 
 
 class SubscribeOnlyStrategy(Strategy):  # type: ignore[misc]
@@ -86,7 +88,7 @@ class ExampleTwapParentsStrategy(SubscribeOnlyStrategy):
         order = self._pending.pop(getattr(event, "name", ""), None)
         if not isinstance(order, Order):
             return
-        from nautilus_ext.instruments.nautilus import to_instrument_id
+        from nautilus_ext.adapters.symbology import to_instrument_id
         from nautilus_ext.instruments.registry import InstrumentRegistry
 
         iid = to_instrument_id(order.instrument_key, InstrumentRegistry.default())

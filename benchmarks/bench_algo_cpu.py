@@ -64,6 +64,7 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
 
+from nautilus_ext.adapters.symbology import build_instrument
 from nautilus_ext.execution.strategy import UnifiedExecutionConfig
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
@@ -75,7 +76,6 @@ from nautilus_ext.execution_algos.sor import SORExecAlgorithm
 from nautilus_ext.execution_algos.twap import TWAPExecAlgorithm
 from nautilus_ext.execution_algos.vwap import VWAPExecAlgorithm
 from nautilus_ext.execution_algos.vwap import VWAPExecAlgorithmConfig
-from nautilus_ext.instruments.nautilus import build_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders.model import Order
 
@@ -352,7 +352,11 @@ def run_direct(instruments: list[Any], data: list[Any], children: list[dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a small size that runs in seconds")
     args = parser.parse_args()
+    if args.smoke:
+        global SECONDS
+        args.repeats, SECONDS = 1, 300
     warnings.filterwarnings("ignore", message=".*is deprecated and will be removed.*")
     registry = InstrumentRegistry.default()
     print(

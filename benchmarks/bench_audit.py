@@ -24,13 +24,13 @@ from nautilus_ext.audit import AuditStoreConfig
 from nautilus_ext.audit import BackpressurePolicy
 from nautilus_ext.audit import FillEvent
 from nautilus_ext.audit import IntentEvent
-from nautilus_ext.audit import Mode
 from nautilus_ext.audit import OrderEvent
 from nautilus_ext.audit import OrderStatus
 from nautilus_ext.audit import OrderType
 from nautilus_ext.audit import Side
 from nautilus_ext.audit import TimeInForce
 from nautilus_ext.audit.redaction import Redactor
+from nautilus_ext.mode import Mode
 
 DAY0 = 1_704_153_600_000_000_000
 
@@ -115,7 +115,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--sync-events", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a small size that runs in seconds")
     args = parser.parse_args()
+    if args.smoke:
+        args.events, args.sync_events, args.repeat = 500, 50, 1
     events = build_events(args.events)
     modes = [
         ("durability off (no fsync)", False, False, events),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 from datetime import timedelta
 from decimal import Decimal
@@ -28,6 +29,13 @@ from nautilus_ext.catalogs.synthetic import DEFAULT_START
 from nautilus_ext.catalogs.synthetic import DEMO_VENUES
 from nautilus_ext.catalogs.synthetic import write_synthetic_tardis
 from nautilus_ext.orders import Order
+
+# the baseline strategies live beside this script and are named "baseline:..." in the run
+# specs: the backtest imports them by that name however the script was started (python
+# benchmarks/bench_backtest.py, python -m benchmarks.bench_backtest, runpy from a test)
+BENCH_DIR = str(Path(__file__).resolve().parent)
+if BENCH_DIR not in sys.path:
+    sys.path.insert(0, BENCH_DIR)
 
 TWAP_HORIZON = 60
 TWAP_INTERVAL = 10
@@ -119,7 +127,10 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=1.0)
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a small size that runs in seconds")
     args = parser.parse_args()
+    if args.smoke:
+        args.hours, args.orders, args.repeats = 0.1, 10, 1
     with tempfile.TemporaryDirectory(prefix="bench-bt-") as tmp_text:
         tmp = Path(tmp_text)
         files = write_synthetic_tardis(

@@ -109,7 +109,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a small size that runs in seconds")
     args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.repeat = 5_000, 1
 
     from nautilus_ext.catalogs.synthetic import write_synthetic_dbn_trades
     from nautilus_ext.catalogs.synthetic import write_synthetic_trades

@@ -14,6 +14,7 @@ Run: ``.venv/bin/python benchmarks/bench_exec_algos.py``
 
 from __future__ import annotations
 
+import argparse
 import random
 import time
 import warnings
@@ -48,6 +49,7 @@ from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
 
+from nautilus_ext.adapters.symbology import build_instrument
 from nautilus_ext.execution.strategy import UnifiedExecutionConfig
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
@@ -55,7 +57,6 @@ from nautilus_ext.execution_algos.pov import POVExecAlgorithm
 from nautilus_ext.execution_algos.shortfall import ISExecAlgorithm
 from nautilus_ext.execution_algos.twap import TWAPExecAlgorithm
 from nautilus_ext.execution_algos.vwap import VWAPExecAlgorithm
-from nautilus_ext.instruments.nautilus import build_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders.model import Order
 
@@ -230,17 +231,21 @@ def run_one(name: str, qty: Decimal, inst: Any, data: list[Any], mids: list[Deci
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1] if __doc__ else None)
+    parser.add_argument("--smoke", action="store_true", help="a small size that runs in seconds")
+    args = parser.parse_args()
+    seeds = SEEDS[:1] if args.smoke else SEEDS
     # pandas 3 deprecations raised from inside Nautilus's engine, not from this script
     warnings.filterwarnings("ignore", message=".*is deprecated and will be removed.*")
     registry = InstrumentRegistry.default()
     inst = build_instrument(registry.get(KEY), registry)
-    markets = [market(inst, seed) for seed in SEEDS]
+    markets = [market(inst, seed) for seed in seeds]
     names = ["MARKET", "NT example TWAP", "TWAP", "VWAP", "IS", "POV", "LIMIT_THEN_MARKET"]
-    ratios = [Decimal("0.5"), Decimal("2"), Decimal("5")]
+    ratios = [Decimal("2")] if args.smoke else [Decimal("0.5"), Decimal("2"), Decimal("5")]
     print(
         "Implementation shortfall vs arrival mid, buy side, in bps (unfilled part valued at the final mid;"
         " fees apart), mean of"
-        f" {len(SEEDS)} seeded random-walk markets. Displayed ask depth {DEPTH} BTC in 3 levels"
+        f" {len(seeds)} seeded random-walk markets. Displayed ask depth {DEPTH} BTC in 3 levels"
         f" {LEVEL_STEP} USDT apart, refreshed every second; 0.5 BTC printed per second; horizon {HORIZON}s."
     )
     print(f"{'algorithm':<20}" + "".join(f"{f'{r}x depth ({(r * DEPTH):.3f} BTC)':>34}" for r in ratios))

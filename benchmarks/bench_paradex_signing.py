@@ -45,7 +45,10 @@ def _median_ms(fn: Callable[[int], object], n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=30)
+    parser.add_argument("--smoke", action="store_true", help="a small size that runs in seconds")
     args = parser.parse_args()
+    if args.smoke:
+        args.orders = 3
 
     paradex = ccxt.paradex({"privateKey": TEST_ETH_PRIVATE_KEY, "walletAddress": "0x" + "ab" * 20})
     paradex.options["systemConfig"] = system_config()

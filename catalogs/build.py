@@ -7,6 +7,11 @@ instrument, sorted by ``ts_init`` and written one file per UTC day (see
 is rebuilt from the inputs of the run that writes it, so give all files of a day in one run.
 A run holds its inputs in memory (about 100 bytes per row): build large histories a few days
 per run.
+
+A build fails as a whole: every input is read and validated (a bad value, a cut DBN or stream
+file, a folder name taken by a file raise :class:`~nautilus_ext.errors.InvalidConfig` naming
+the file) before anything is written; a new local catalog is built in a hidden sibling folder
+and renamed into place, so a failed build leaves no catalog behind.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ import bz2
 import glob
 import gzip
 import os
+import shutil
 import tempfile
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -28,7 +35,9 @@ from typing import Final
 
 import pyarrow as pa
 
+from nautilus_ext.catalogs.keys import KEYS_FILE
 from nautilus_ext.catalogs.keys import derive_key
+from nautilus_ext.catalogs.keys import read_keys
 from nautilus_ext.catalogs.keys import upsert_keys
 from nautilus_ext.catalogs.target import CatalogTarget
 from nautilus_ext.catalogs.target import parse_target
@@ -38,6 +47,7 @@ from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import VenueUnavailable
 
 SOURCES: Final = ("tardis", "databento", "betfair")
+KEYS_DIR: Final = KEYS_FILE.rsplit("/", 1)[0]
 
 
 @dataclass
@@ -213,7 +223,14 @@ class _Sink:
             else:
                 self.add_table(folder, ident, table)
 
+    def folders(self) -> list[str]:
+        """Return every catalog folder :meth:`flush` will write into."""
+        found = [self.writer.directory(folder, ident) for folder, ident in self.tables]
+        found += [self.writer.directory(_folder(type(inst)), iid) for iid, inst in self.instruments.items()]
+        return found
+
     def flush(self) -> None:
+        self.writer.check_folders([*self.folders(), self.writer.target.join(KEYS_DIR)])
         for (folder, ident), tables in self.tables.items():
             table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
             self.writer.write_table(table, folder, ident)
@@ -467,8 +484,12 @@ def _build_databento(
 ) -> None:
     from nautilus_trader.adapters.databento import DatabentoDataLoader  # registers arrow types
 
+    from nautilus_ext.catalogs.databento import check_dbn_complete
+
     loader = DatabentoDataLoader()
     ordered = sorted(files, key=lambda f: ".definition" not in f.name and "definition" not in f.name)
+    for f in ordered:
+        check_dbn_complete(f)  # every file whole before any is loaded (a cut file loads short)
     for f in _progress(ordered, progress, "load"):
         tmp = None if f.name.endswith(".zst") else _zst_copy(f)
         path = tmp or str(f)
@@ -562,9 +583,27 @@ def _single_symbol_id(path: Path, original: Path) -> Any:
 
 
 def _count_stream_lines(path: Path) -> int:
+    """
+    Return the non-empty lines of a (compressed) stream file, reading it to its end.
+
+    Raises
+    ------
+    InvalidConfig
+        If the file is empty, truncated (a cut ``.bz2``/``.gz``) or unreadable.
+    """
     opener: Any = bz2.open if path.suffix == ".bz2" else (gzip.open if path.suffix == ".gz" else open)
-    with opener(path, "rb") as f:
-        return sum(1 for line in f if line.strip())
+    try:
+        with opener(path, "rb") as f:
+            lines = sum(1 for line in f if line.strip())
+    except EOFError as e:
+        raise InvalidConfig(
+            f"bad Betfair stream file {path}: truncated ({e})", details={"file": str(path)}
+        ) from e
+    except OSError as e:  # bz2/gzip raise OSError on data that is not compressed
+        raise InvalidConfig(f"bad Betfair stream file {path}: {e}", details={"file": str(path)}) from e
+    if lines == 0:
+        raise InvalidConfig(f"bad Betfair stream file {path}: no stream records", details={"file": str(path)})
+    return lines
 
 
 def _build_betfair(
@@ -646,14 +685,53 @@ def build_catalog(
     tgt = target if isinstance(target, CatalogTarget) else parse_target(target, storage_options)
     files = expand_inputs(inputs)
     summary = BuildSummary(source=source, target=tgt.uri, files=[str(f) for f in files])
+    if tgt.is_remote:
+        try:
+            return _build(
+                source, files, tgt, summary, price_precision, size_precision, betfair_currency, progress
+            )
+        except OSError as e:
+            raise VenueUnavailable(f"catalog target {tgt.uri} failed: {e}", venue="GCS") from e
+    final = Path(tgt.path)
+    _check_local_path(final, tgt.uri)
+    # a new local catalog is built in a hidden sibling folder and renamed into place, so a
+    # failed build leaves nothing behind; an existing one is updated file by file (each
+    # written atomically, after every input was read and every folder checked)
+    staging = None if final.exists() else _staging_dir(final, tgt.uri)
+    work = tgt if staging is None else CatalogTarget(uri=tgt.uri, protocol="file", path=staging.as_posix())
     try:
-        return _build(
-            source, files, tgt, summary, price_precision, size_precision, betfair_currency, progress
+        built = _build(
+            source, files, work, summary, price_precision, size_precision, betfair_currency, progress
         )
+        if staging is not None:
+            os.rename(staging, final)
+            staging = None
+        return built
     except OSError as e:
-        if not tgt.is_remote:
-            raise
-        raise VenueUnavailable(f"catalog target {tgt.uri} failed: {e}", venue="GCS") from e
+        raise InvalidConfig(f"cannot write catalog target {tgt.uri}: {e}", details={"target": tgt.uri}) from e
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_local_path(path: Path, uri: str) -> None:
+    """Refuse a local target that is, or lies below, something other than a folder."""
+    for p in (path, *path.parents):
+        if p.exists() and not p.is_dir():
+            what = "is" if p == path else f"lies below {p}, which is"
+            raise InvalidConfig(
+                f"catalog target {uri} {what} a file, not a folder", details={"target": uri, "file": str(p)}
+            )
+
+
+def _staging_dir(final: Path, uri: str) -> Path:
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = final.parent / f".{final.name}.build-{uuid.uuid4().hex}"
+        staging.mkdir()  # default permissions, like a folder the writer would create
+        return staging
+    except OSError as e:
+        raise InvalidConfig(f"cannot create catalog target {uri}: {e}", details={"target": uri}) from e
 
 
 def _build(
@@ -674,6 +752,7 @@ def _build(
         _build_databento(files, sink, summary, price_precision, progress)
     else:
         _build_betfair(files, sink, summary, betfair_currency, progress)
+    read_keys(tgt)  # a corrupt sidecar fails the build before any data is written
     sink.flush()
     key_rows = []
     for iid, inst in sink.instruments.items():

@@ -12,6 +12,7 @@ file goes through the NautilusTrader loader.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
@@ -21,11 +22,106 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nautilus_ext.catalogs.fixed import FIXED_PRECISION
+from nautilus_ext.errors import InvalidConfig
 
 _DBN_SCALE: Final = 10**9
 _MASK32: Final = np.uint64(0xFFFFFFFF)
 _SHIFT32: Final = np.uint64(32)
 _DATASET_VENUES: Final = {"GLBX.MDP3": "GLBX"}
+
+
+_CHUNK: Final = 1 << 20
+
+
+def check_dbn_complete(path: Path) -> int:
+    """
+    Walk every record of a DBN file (plain or zstd) and return how many it holds.
+
+    The Databento decoders stop quietly at a cut record (with a warning) and a cut zstd frame
+    just ends early, so a half-copied file would load as a shorter history. This walk reads
+    the metadata length and each record's length byte and fails unless the last record ends
+    exactly at the end of a complete zstd frame (or of the plain file).
+
+    Raises
+    ------
+    InvalidConfig
+        If the file is not DBN, is truncated, or holds a corrupt record length.
+    """
+    import zstandard
+
+    def fail(why: str) -> InvalidConfig:
+        return InvalidConfig(f"bad DBN file {path}: {why}", details={"file": str(path)})
+
+    walker = _RecordWalker(fail)
+    try:
+        with path.open("rb") as fh:
+            if not path.name.endswith(".zst"):
+                while chunk := fh.read(_CHUNK):
+                    walker.feed(chunk)
+                return walker.finish()
+            decomp = zstandard.ZstdDecompressor().decompressobj()
+            frames, in_frame = 0, False
+            data = fh.read(_CHUNK)
+            while data:
+                walker.feed(decomp.decompress(data))
+                in_frame = True
+                if decomp.eof:  # the frame ended: what is left starts the next one
+                    frames, in_frame = frames + 1, False
+                    data = decomp.unused_data
+                    decomp = zstandard.ZstdDecompressor().decompressobj()
+                    if data:
+                        continue
+                data = fh.read(_CHUNK)
+            if in_frame or frames == 0:
+                raise fail("the zstd stream is truncated (its last frame is incomplete)")
+    except zstandard.ZstdError as e:
+        raise fail(f"corrupt zstd data ({e})") from e
+    except OSError as e:
+        raise fail(f"cannot read ({e.strerror or e})") from e
+    return walker.finish()
+
+
+class _RecordWalker:
+    """Incrementally check DBN framing: header, metadata, then length-prefixed records."""
+
+    def __init__(self, fail: Callable[[str], InvalidConfig]) -> None:
+        self.fail = fail
+        self.buffer = bytearray()
+        self.metadata_done = False
+        self.records = 0
+
+    def feed(self, data: bytes) -> None:
+        self.buffer += data
+        buf = self.buffer
+        pos = 0
+        if not self.metadata_done:
+            if len(buf) < 8:
+                return
+            if bytes(buf[:3]) != b"DBN":
+                raise self.fail("not a DBN file (no DBN header)")
+            end = 8 + int.from_bytes(buf[4:8], "little")
+            if len(buf) < end:
+                return
+            pos = end
+            self.metadata_done = True
+        while pos < len(buf):
+            length = buf[pos] * 4
+            if length == 0:
+                raise self.fail(f"corrupt record length 0 after record {self.records}")
+            if pos + length > len(buf):
+                break
+            pos += length
+            self.records += 1
+        del buf[:pos]
+
+    def finish(self) -> int:
+        if not self.metadata_done:
+            raise self.fail("truncated before the end of its metadata")
+        if self.buffer:
+            raise self.fail(
+                f"truncated: {len(self.buffer)} bytes of an incomplete record after {self.records} records"
+            )
+        return self.records
 
 
 def _raw_to_fixed(raw: np.ndarray, from_scale_decimals: int) -> pa.FixedSizeBinaryArray:

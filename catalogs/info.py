@@ -7,6 +7,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nautilus_ext.catalogs.keys import read_keys
@@ -68,8 +69,8 @@ def catalog_info(target: str | Path | CatalogTarget) -> CatalogInfo:
     tgt = target if isinstance(target, CatalogTarget) else parse_target(target)
     fs = tgt.filesystem()
     root = tgt.join("data")
-    if not fs.exists(root):
-        raise InvalidConfig(f"no catalog at {tgt.uri} (missing data/ folder)")
+    if not fs.isdir(root):
+        raise InvalidConfig(f"no catalog at {tgt.uri} (missing data/ folder)", details={"target": tgt.uri})
     out = CatalogInfo(target=tgt.uri)
     files: list[Any] = fs.glob(f"{root}/*/**/*.parquet")
     instrument_ids: set[str] = set()
@@ -77,8 +78,7 @@ def catalog_info(target: str | Path | CatalogTarget) -> CatalogInfo:
         rel = path[len(root.rstrip("/")) + 1 :].split("/")
         folder = rel[0]
         ident = rel[1] if len(rel) > 2 else None
-        with fs.open(path, "rb") as fh:
-            n = pq.ParquetFile(fh).metadata.num_rows
+        n = parquet_rows(fs, path)
         out.rows[folder] = out.rows.get(folder, 0) + n
         name = rel[-1]
         if name.endswith("T23-59-59-999999999Z.parquet"):
@@ -94,6 +94,46 @@ def catalog_info(target: str | Path | CatalogTarget) -> CatalogInfo:
     out.instruments = sorted(instrument_ids)
     out.keys = {r["instrument_id"]: r["instrument_key"] for r in read_keys(tgt).to_pylist()}
     return out
+
+
+def parquet_rows(fs: Any, path: str) -> int:
+    """
+    Return the row count of one catalog Parquet file from its footer.
+
+    Raises
+    ------
+    InvalidConfig
+        If the file is not readable Parquet (truncated, corrupt, or not Parquet at all).
+    """
+    try:
+        with fs.open(path, "rb") as fh:
+            return int(pq.ParquetFile(fh).metadata.num_rows)
+    except (pa.ArrowException, OSError, ValueError) as e:
+        text = str(e)
+        raise InvalidConfig(
+            f"corrupt catalog file {path}: {text if len(text) <= 200 else text[:200] + '...'}",
+            details={"file": path},
+        ) from e
+
+
+def check_catalog(target: str | Path | CatalogTarget) -> CatalogInfo:
+    """
+    Check that ``target`` is a readable catalog holding data; return its summary.
+
+    Every Parquet footer is read, so a truncated or corrupt file is found before a backtest
+    silently skips it.
+
+    Raises
+    ------
+    InvalidConfig
+        If there is no catalog there, a file is corrupt, or the catalog holds no data.
+    """
+    tgt = target if isinstance(target, CatalogTarget) else parse_target(target)
+    info = catalog_info(tgt)
+    data_rows = {k: v for k, v in info.rows.items() if k not in _INSTRUMENT_FOLDERS}
+    if not any(data_rows.values()):
+        raise InvalidConfig(f"catalog {tgt.uri} holds no market data", details={"target": tgt.uri})
+    return info
 
 
 _INSTRUMENT_FOLDERS = frozenset(
@@ -116,4 +156,4 @@ _INSTRUMENT_FOLDERS = frozenset(
     },
 )
 
-__all__ = ["CatalogInfo", "catalog_info"]
+__all__ = ["CatalogInfo", "catalog_info", "check_catalog", "parquet_rows"]

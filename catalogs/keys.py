@@ -5,7 +5,7 @@ The catalog keeps ``<root>/nautilus_ext/instrument_keys.parquet``: one row per N
 instrument id with its canonical key (``None`` with a reason when the grammar has no type for
 the instrument, e.g. calendar spreads or horse-racing markets). ``catalog info`` lists it.
 
-Keys come from ``nautilus_ext.instruments.nautilus.key_for_instrument`` when that module is
+Keys come from ``nautilus_ext.adapters.symbology.key_for_instrument`` when that module is
 available and accepts the instrument; otherwise from the local derivation below.
 """
 
@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nautilus_ext.catalogs.target import CatalogTarget
+from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidInstrumentKey
 from nautilus_ext.instruments.enums import InstrumentType
 from nautilus_ext.instruments.key import InstrumentKey
@@ -80,7 +81,7 @@ def _lead_key(instrument: Any) -> InstrumentKey | None:
     if reg is None:
         return None
     try:
-        from nautilus_ext.instruments.nautilus import key_for_instrument
+        from nautilus_ext.adapters.symbology import key_for_instrument
     except ImportError:
         return None
     try:
@@ -158,12 +159,29 @@ def _betting_key(instrument: Any) -> tuple[InstrumentKey | None, str | None]:
 
 
 def read_keys(target: CatalogTarget) -> pa.Table:
-    """Return the sidecar table (empty with :data:`KEYS_SCHEMA` if absent)."""
+    """
+    Return the sidecar table (empty with :data:`KEYS_SCHEMA` if absent).
+
+    Raises
+    ------
+    InvalidConfig
+        If the sidecar exists but cannot be read as the keys table.
+    """
     fs = target.filesystem()
     path = target.join(KEYS_FILE)
     if not fs.exists(path):
         return KEYS_SCHEMA.empty_table()
-    return pq.read_table(path, filesystem=fs).cast(KEYS_SCHEMA)
+    try:
+        return pq.read_table(path, filesystem=fs).cast(KEYS_SCHEMA)
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise InvalidConfig(
+            f"catalog {target.uri}: corrupt instrument-keys file {path} ({_short(str(e))})",
+            details={"file": path},
+        ) from e
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def upsert_keys(target: CatalogTarget, rows: list[dict[str, Any]]) -> pa.Table:

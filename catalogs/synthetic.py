@@ -55,6 +55,10 @@ class SyntheticVenue:
         Mean basis of this venue's mid over the common mid, in basis points.
     typical_size : float
         Median size at the touch, in base units.
+    funding_interval_hours : int, optional
+        Funding interval of a perpetual (``None`` for spot: no ``derivative_ticker`` file).
+    funding_bps : float
+        Mean funding rate per interval, in basis points (venues differ: that is the divergence).
     """
 
     exchange: str
@@ -63,11 +67,22 @@ class SyntheticVenue:
     size_precision: int = 3
     basis_bps: float = 0.0
     typical_size: float = 0.5
+    funding_interval_hours: int | None = None
+    funding_bps: float = 1.0
 
 
 DEMO_VENUES: Final = (
-    SyntheticVenue("binance-futures", "BTCUSDT", basis_bps=0.0, typical_size=0.8),
-    SyntheticVenue("bybit", "BTCUSDT", basis_bps=1.5, typical_size=0.5),
+    SyntheticVenue(
+        "binance-futures",
+        "BTCUSDT",
+        basis_bps=0.0,
+        typical_size=0.8,
+        funding_interval_hours=8,
+        funding_bps=1.0,
+    ),
+    SyntheticVenue(
+        "bybit", "BTCUSDT", basis_bps=1.5, typical_size=0.5, funding_interval_hours=8, funding_bps=2.5
+    ),
 )
 """The two CeFi venues of ``make demo``: Binance USD-M and Bybit linear BTCUSDT perpetuals."""
 
@@ -278,6 +293,68 @@ def _trades_table(
     )
 
 
+def derivative_ticker(
+    venue: SyntheticVenue,
+    common_mid: np.ndarray,
+    start_us: int,
+    step_us: int,
+    rng: np.random.Generator,
+    every_secs: int = 60,
+) -> pa.Table:
+    """
+    Return a Tardis ``derivative_ticker`` table of a perpetual: funding, mark, index, OI.
+
+    One row every ``every_secs``. The index is the common mid, the mark the venue's mid (common
+    mid times the venue's mean basis). The funding rate per interval is an AR(1) around
+    ``funding_bps`` (std 0.4 bp per 8 h of interval, half-life 4 h: funding moves slowly), rounded
+    to 1e-8 like the venues;
+    ``funding_timestamp`` is the next multiple of the interval (UTC epoch-aligned, as Binance,
+    Bybit and OKX schedule 8 h funding), in microseconds like Tardis.
+    """
+    if venue.funding_interval_hours is None:
+        raise InvalidConfig(f"{venue.exchange} {venue.symbol}: no funding interval (not a perpetual)")
+    stride = max(1, round(every_secs * 1e6 / step_us))
+    idx = np.arange(0, len(common_mid), stride)
+    n = len(idx)
+    ts = start_us + idx.astype(np.int64) * step_us
+    index = common_mid[idx]
+    mark = index * (1.0 + venue.basis_bps * 1e-4)
+    phi = 0.5 ** (every_secs / 14_400.0)
+    scale = 0.4 * venue.funding_interval_hours / 8.0  # the same APR noise whatever the interval
+    noise = rng.normal(0.0, scale * np.sqrt(1.0 - phi**2), size=n)
+    dev = np.empty(n)
+    dev[0] = noise[0] / np.sqrt(1.0 - phi**2)  # the stationary spread from the start
+    for i in range(1, n):
+        dev[i] = phi * dev[i - 1] + noise[i]
+    rate_e8 = np.round((venue.funding_bps + dev) * 1e4).astype(np.int64)  # bps -> 1e-8 units
+    interval_us = venue.funding_interval_hours * 3_600_000_000
+    funding_ts = (ts // interval_us + 1) * interval_us
+    oi = np.round(rng.normal(50_000.0, 500.0, size=n) * 1000).astype(np.int64)
+    local = ts + rng.integers(500, 5_000, size=n)
+    tick = 10**venue.price_precision
+
+    def text(values: np.ndarray, precision: int) -> pa.Array:
+        negative = values < 0
+        body = _decimal_text(np.abs(values), precision)
+        return pc.if_else(pa.array(negative), pc.binary_join_element_wise("-", body, ""), body)
+
+    return pa.table(
+        {
+            "exchange": pa.array([venue.exchange] * n, pa.string()),
+            "symbol": pa.array([venue.symbol] * n, pa.string()),
+            "timestamp": pa.array(ts),
+            "local_timestamp": pa.array(np.maximum.accumulate(local)),
+            "funding_timestamp": pa.array(funding_ts),
+            "funding_rate": text(rate_e8, 8),
+            "predicted_funding_rate": text(rate_e8, 8),
+            "open_interest": _decimal_text(oi, 3),
+            "last_price": _decimal_text(np.round(mark * tick), venue.price_precision),
+            "index_price": _decimal_text(np.round(index * tick), venue.price_precision),
+            "mark_price": _decimal_text(np.round(mark * tick), venue.price_precision),
+        }
+    )
+
+
 def write_csv(table: pa.Table, path: Path) -> Path:
     """Write a table as Tardis CSV (gzipped when ``path`` ends in ``.gz``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -308,10 +385,15 @@ def write_synthetic_tardis(
     """
     Write seeded synthetic ``incremental_book_L2`` and ``trades`` CSVs for several venues.
 
+    Perpetuals (venues with ``funding_interval_hours``) also get a ``derivative_ticker`` CSV
+    (:func:`derivative_ticker`), drawn from a separate seeded stream so books and trades are the
+    same with or without it.
+
     Returns
     -------
     dict[str, dict[str, Path]]
-        ``{"<exchange>_<symbol>": {"incremental_book_L2": path, "trades": path}}``.
+        ``{"<exchange>_<symbol>": {"incremental_book_L2": path, "trades": path}}`` (and
+        ``"derivative_ticker": path`` for perpetuals).
 
     Raises
     ------
@@ -348,6 +430,12 @@ def write_synthetic_tardis(
             ),
             "trades": write_csv(trades, out / f"{venue.exchange}_trades_{day}_{venue.symbol}{ext}"),
         }
+    funding_rng = np.random.default_rng([seed, 2])
+    for venue in venues:
+        if venue.funding_interval_hours is not None:
+            ticker = derivative_ticker(venue, common, start_us, step_us, funding_rng)
+            name = f"{venue.exchange}_derivative_ticker_{day}_{venue.symbol}{ext}"
+            written[f"{venue.exchange}_{venue.symbol}"]["derivative_ticker"] = write_csv(ticker, out / name)
     return written
 
 
@@ -511,6 +599,7 @@ __all__ = [
     "DEMO_VENUES",
     "SyntheticVenue",
     "build_demo_catalog",
+    "derivative_ticker",
     "mid_path",
     "write_synthetic_dbn_trades",
     "write_synthetic_tardis",

@@ -72,7 +72,18 @@ _TICKER_FIELDS: Final = (
     "index_price",
     "mark_price",
 )
-_MAX_TRADE_ID: Final = 36  # Nautilus TradeId limit
+_MAX_TRADE_ID: Final = 36  # Nautilus TradeId limit (longer or non-ASCII ids panic its Rust core)
+# plausible timestamps: 2000-01-01 .. 2100-01-01, in the file's unit (Tardis µs, or ns)
+_TS_MIN_US: Final = 946_684_800_000_000
+_TS_MAX_US: Final = 4_102_444_800_000_000
+# NautilusTrader 1.231 PRICE_MAX / QUANTITY_MAX (128-bit fixed point)
+_PRICE_MAX: Final = 17_014_118_346_046.0
+_QUANTITY_MAX: Final = 34_028_236_692_093.0
+_SIDES: Final = {
+    TRADES: ("buy", "sell", "unknown"),
+    INCREMENTAL_BOOK_L2: ("bid", "ask"),
+}
+_BOOLEANS: Final = ("true", "false")
 
 
 @dataclass
@@ -109,9 +120,12 @@ class TardisScan:
     numbers: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
 
-def _fail(path: Path, why: str, line: int | None = None) -> InvalidConfig:
+def _fail(path: Path, why: str, line: int | None = None, field_name: str | None = None) -> InvalidConfig:
     where = f"{path}:{line}" if line is not None else str(path)
-    return InvalidConfig(f"bad Tardis file {where}: {why}", details={"file": str(path), "line": line})
+    return InvalidConfig(
+        f"bad Tardis file {where}: {why}",
+        details={"file": str(path), "line": line, "field": field_name},
+    )
 
 
 def _read_header(path: Path) -> list[str]:
@@ -180,11 +194,14 @@ def scan_tardis_csv(path: str | Path) -> TardisScan:
     # again if the float check cannot decide the precision, or to locate a bad value)
     float_cols = [] if kind == DERIVATIVE_TICKER else [*prices, *sizes]
     try:
-        table = _read_csv(p, columns, float_cols)
+        try:
+            table = _read_csv(p, columns, float_cols)
+        except pa.ArrowInvalid as e:
+            if not float_cols or "conversion error" not in str(e):
+                raise
+            table = _read_csv(p, columns, [])  # a bad number: located below with its line
     except pa.ArrowInvalid as e:
-        if not float_cols or "conversion error" not in str(e):
-            raise _fail(p, f"cannot parse ({e})", _row_from_arrow_error(str(e))) from e
-        table = _read_csv(p, columns, [])
+        raise _fail(p, f"cannot parse ({_short(str(e))})", _row_from_arrow_error(str(e))) from e
     n = table.num_rows
     if n == 0:
         raise _fail(p, "no data rows", 2)
@@ -195,14 +212,15 @@ def scan_tardis_csv(path: str | Path) -> TardisScan:
     numbers: dict[str, np.ndarray] = {}
     for name in (*prices, *sizes):
         numbers[name] = _numbers(p, table.column(name), name, kind)
+    # the unit is the one most rows use: a single wrong-unit row is reported, not followed
+    ns = int(np.median(table.column("timestamp").to_numpy())) >= _NS_THRESHOLD
+    _check_values(p, kind, table, numbers, prices, sizes, ns)
     exchanges = pc.unique(table.column("exchange")).to_pylist()
     symbols = pc.unique(table.column("symbol")).to_pylist()
     if len(exchanges) != 1 or len(symbols) != 1 or None in exchanges + symbols:
         raise _fail(p, f"expected one exchange/symbol per file, found {exchanges} / {symbols}")
     exchange, symbol = str(exchanges[0]), str(symbols[0])
     resolved = resolve_tardis_symbol(exchange, symbol)
-    ts_max = int(pc.max(table.column("timestamp")).as_py())
-    ns = ts_max >= _NS_THRESHOLD
     return TardisScan(
         path=p,
         kind=kind,
@@ -214,6 +232,92 @@ def scan_tardis_csv(path: str | Path) -> TardisScan:
         table=table,
         numbers=numbers,
     )
+
+
+def _check_values(
+    path: Path,
+    kind: str,
+    table: pa.Table,
+    numbers: dict[str, np.ndarray],
+    prices: list[str],
+    sizes: list[str],
+    ns: bool,
+) -> None:
+    """Refuse values NautilusTrader would store as nonsense or panic on (file, line, field)."""
+    factor = 1000 if ns else 1
+    lo, hi = _TS_MIN_US * factor, _TS_MAX_US * factor
+    unit = "ns" if ns else "µs"
+    for name in ("timestamp", "local_timestamp"):
+        ts = np.asarray(table.column(name).to_numpy(), dtype=np.int64)
+        _refuse(path, name, (ts < lo) | (ts > hi), table, f"is outside 2000..2100 (file unit {unit})")
+    for name in prices:
+        _refuse_numbers(path, name, numbers[name] <= 0, numbers[name], "must be positive")
+        _refuse_numbers(
+            path, name, numbers[name] > _PRICE_MAX, numbers[name], "is above Nautilus' price limit"
+        )
+    for name in sizes:
+        too_big = numbers[name] > _QUANTITY_MAX
+        _refuse_numbers(path, name, too_big, numbers[name], "is above Nautilus' quantity limit")
+    for name in sizes:
+        # a trade has a positive size; book levels and quotes use 0 for an emptied level
+        bad = numbers[name] <= 0 if kind == TRADES else numbers[name] < 0
+        _refuse_numbers(
+            path, name, bad, numbers[name], "must be positive" if kind == TRADES else "is negative"
+        )
+    if kind in _SIDES:
+        _refuse_text(path, table, "side", _SIDES[kind])
+    if kind == INCREMENTAL_BOOK_L2:
+        _refuse_text(path, table, "is_snapshot", _BOOLEANS)
+    if kind == TRADES:
+        ids = table.column("id")
+        too_long = pc.fill_null(pc.greater(pc.binary_length(ids), _MAX_TRADE_ID), False)
+        _refuse(path, "id", np.asarray(too_long), table, f"is longer than {_MAX_TRADE_ID} bytes")
+        ascii_ok = pc.fill_null(pc.string_is_ascii(ids), True)
+        _refuse(path, "id", ~np.asarray(ascii_ok), table, "is not ASCII")
+    if kind == DERIVATIVE_TICKER:
+        for name in _TICKER_FIELDS:
+            if name in table.column_names:
+                _check_optional_number(path, table, name)
+        if "funding_timestamp" in table.column_names:
+            col = table.column("funding_timestamp")
+            ok = pc.fill_null(pc.match_substring_regex(col, r"^[0-9]{1,19}$"), True)
+            _refuse(path, "funding_timestamp", ~np.asarray(ok), table, "is not an integer timestamp")
+            values = pc.cast(pc.fill_null(col, "0"), pa.int64()).to_numpy()
+            present = np.asarray(col.is_valid())
+            _refuse(
+                path,
+                "funding_timestamp",
+                present & ((values < lo) | (values > hi)),
+                table,
+                f"is outside 2000..2100 (file unit {unit})",
+            )
+
+
+def _check_optional_number(path: Path, table: pa.Table, name: str) -> None:
+    col = table.column(name)
+    ok = pc.fill_null(pc.match_substring_regex(col, _NUMBER_RE), True)
+    _refuse(path, name, ~np.asarray(ok), table, "is not a number")
+    values = pc.cast(pc.fill_null(col, "0"), pa.float64()).to_numpy(zero_copy_only=False)
+    _refuse(path, name, ~np.isfinite(values), table, "is not a finite number")
+
+
+def _refuse(path: Path, name: str, bad: np.ndarray, table: pa.Table, why: str) -> None:
+    if np.any(bad):
+        idx = int(np.flatnonzero(bad)[0])
+        value = table.column(name)[idx].as_py()
+        shown = value if not isinstance(value, str) or len(value) <= 40 else value[:40] + "..."
+        raise _fail(path, f"{name} {shown!r} {why}", idx + 2, field_name=name)
+
+
+def _refuse_numbers(path: Path, name: str, bad: np.ndarray, values: np.ndarray, why: str) -> None:
+    if np.any(bad):
+        idx = int(np.flatnonzero(bad)[0])
+        raise _fail(path, f"{name} {values[idx]!r} {why}", idx + 2, field_name=name)
+
+
+def _refuse_text(path: Path, table: pa.Table, name: str, allowed: tuple[str, ...]) -> None:
+    ok = pc.fill_null(pc.is_in(table.column(name), value_set=pa.array(allowed)), False)
+    _refuse(path, name, ~np.asarray(ok), table, f"is not one of {', '.join(allowed)}")
 
 
 def _read_csv(path: Path, columns: list[str], float_cols: list[str]) -> pa.Table:
@@ -266,24 +370,36 @@ def _decimals(
 
 def _numbers(path: Path, col: pa.ChunkedArray, name: str, kind: str) -> np.ndarray:
     # float columns come parsed; text columns get one vectorised cast; on failure, the
-    # first bad line is located with a regex
+    # first bad line is located (a value that is no number, is empty, or is not finite)
     values: pa.ChunkedArray | None
     try:
         values = pc.cast(col, pa.float64())
     except pa.ArrowInvalid:
         values = None
-    if values is not None and (kind == DERIVATIVE_TICKER or values.null_count == 0):
-        arr = values.to_numpy(zero_copy_only=False)
-        finite = np.isfinite(arr) | np.isnan(arr) if kind == DERIVATIVE_TICKER else np.isfinite(arr)
-        if np.all(finite):
-            return np.asarray(arr, dtype=np.float64)
-    ok = pc.fill_null(pc.match_substring_regex(col, _NUMBER_RE), False)
-    idx = _first_true(pc.invert(ok))
-    raise _fail(path, f"{name} {col[idx].as_py()!r} is not a number", idx + 2)
+    if values is not None:
+        arr = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)  # null -> NaN
+        ok = np.isfinite(arr)
+        if np.all(ok):
+            return arr
+    else:
+        ok = np.asarray(pc.fill_null(pc.match_substring_regex(col, _NUMBER_RE), False))
+    if np.all(ok):
+        raise _fail(path, f"{name} holds a value that is not a number", field_name=name)
+    idx = int(np.flatnonzero(~ok)[0])
+    value = col[idx].as_py()
+    if value is None:
+        raise _fail(path, f"{name} is empty", idx + 2, field_name=name)
+    shown = value if not isinstance(value, str) or len(value) <= 40 else value[:40] + "..."
+    why = "is not a number" if values is None else "is not a finite number"
+    raise _fail(path, f"{name} {shown!r} {why}", idx + 2, field_name=name)
 
 
 def _first_true(mask: pa.ChunkedArray | pa.Array) -> int:
     return int(np.flatnonzero(np.asarray(pc.fill_null(mask, False)))[0])
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _row_from_arrow_error(message: str) -> int | None:
@@ -332,8 +448,8 @@ def trades_table(scan: TardisScan, price_precision: int, size_precision: int) ->
     )
     return pa.Table.from_arrays(
         [
-            to_fixed_binary(price, price_precision),
-            to_fixed_binary(size, size_precision),
+            _fixed(scan, price, price_precision, "price"),
+            _fixed(scan, size, size_precision, "amount"),
             pa.array(aggressor, type=pa.uint8()),
             ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids,
             pa.array(_ts_ns(scan, "timestamp").astype(np.uint64)),
@@ -403,8 +519,8 @@ def deltas_table(scan: TardisScan, price_precision: int, size_precision: int) ->
         [
             pa.array(out_action),
             pa.array(out_side),
-            to_fixed_binary(out_price, price_precision),
-            to_fixed_binary(out_size, size_precision),
+            _fixed(scan, out_price, price_precision, "price"),
+            _fixed(scan, out_size, size_precision, "amount"),
             zeros,
             pa.array(out_flags),
             zeros,
@@ -413,6 +529,13 @@ def deltas_table(scan: TardisScan, price_precision: int, size_precision: int) ->
         ],
         schema=schema,
     )
+
+
+def _fixed(scan: TardisScan, values: np.ndarray, precision: int, name: str) -> pa.FixedSizeBinaryArray:
+    try:
+        return to_fixed_binary(values, precision)
+    except ValueError as e:
+        raise _fail(scan.path, f"{name}: {e} (a value is too large)", field_name=name) from e
 
 
 def _metadata(scan: TardisScan, price_precision: int, size_precision: int) -> dict[str, str]:
@@ -488,6 +611,11 @@ def nautilus_objects(scan: TardisScan, price_precision: int, size_precision: int
         return depths if levels == 25 else _repad_depths(depths, price_precision, size_precision)
     except (ValueError, RuntimeError) as e:
         raise _fail(scan.path, f"NautilusTrader loader failed: {e}") from e
+    except BaseException as e:
+        # a Rust panic reaches Python as pyo3's PanicException, a BaseException
+        if type(e).__name__ != "PanicException":
+            raise
+        raise _fail(scan.path, f"NautilusTrader loader panicked: {e}") from e
     finally:
         if tmp is not None:
             os.unlink(tmp)

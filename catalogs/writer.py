@@ -160,6 +160,35 @@ class DayChunkWriter:
         self.stats.ts_min = lo if self.stats.ts_min is None else min(self.stats.ts_min, lo)
         self.stats.ts_max = hi if self.stats.ts_max is None else max(self.stats.ts_max, hi)
 
+    def check_folders(self, directories: list[str]) -> None:
+        """
+        Refuse, before anything is written, folders that cannot be created (a local file named
+        like a folder of the path), so a build never stops half-way through writing.
+
+        Raises
+        ------
+        InvalidConfig
+            If a component of a folder exists and is not a folder.
+        """
+        if self.target.is_remote:
+            return  # object stores have no folders to collide with
+        root = self.target.path.rstrip("/")
+        seen: set[str] = set()
+        for directory in directories:
+            parts = directory[len(root) :].strip("/").split("/")
+            current = root
+            for part in parts:
+                current = f"{current}/{part}"
+                if current in seen:
+                    continue
+                seen.add(current)
+                if self.fs.exists(current) and not self.fs.isdir(current):
+                    raise InvalidConfig(
+                        f"catalog folder {current} is a file: remove it before building "
+                        f"into {self.target.uri}",
+                        details={"file": current},
+                    )
+
     # -- instruments --------------------------------------------------------------------------
 
     def write_instrument(self, table: pa.Table, type_folder: str, instrument_id: str) -> None:

@@ -2,7 +2,8 @@
 The ``nautilus-ext`` command line.
 
 Subcommands: ``demo`` (the main job), ``backtest``, ``instrument``, ``route``, ``catalog``
-(build/info) and ``audit`` (verify/show). Heavy imports (NautilusTrader, pandas) happen inside
+(build/info), ``audit`` (verify/show) and ``funding``
+(collect/backfill/gaps). Heavy imports (NautilusTrader, pandas) happen inside
 commands so ``--help`` stays fast.
 """
 
@@ -18,6 +19,7 @@ import typer
 from nautilus_ext.audit.cli import app as audit_app
 from nautilus_ext.catalogs.cli import app as catalog_app
 from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.funding.cli import app as funding_app
 from nautilus_ext.live.cli import live as live_command
 from nautilus_ext.live.cli import live_validate as live_validate_command
 from nautilus_ext.onchain.cli import app as onchain_app
@@ -31,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(catalog_app, name="catalog", help="Build and inspect Parquet data catalogs.")
 app.add_typer(audit_app, name="audit", help="Verify and query the append-only audit log.")
+app.add_typer(funding_app, name="funding", help="Funding rates: collect, backfill, find gaps.")
 app.command("live", help="Run a TradingNode from validated YAML (configs/live/, LIVE or DRY_RUN).")(
     live_command
 )
@@ -103,13 +106,28 @@ def instrument_nautilus_id(
     selection: Annotated[str | None, typer.Option(help="Betting selection (HOME, OVER...)")] = None,
 ) -> None:
     """Print the NautilusTrader InstrumentId of a canonical key."""
-    from nautilus_ext.instruments.nautilus import to_instrument_id
+    from nautilus_ext.adapters.symbology import to_instrument_id
     from nautilus_ext.instruments.registry import InstrumentRegistry
 
     try:
         typer.echo(str(to_instrument_id(key, InstrumentRegistry.default(), selection=selection)))
     except NautilusExtError as e:
         raise _fail(e) from None
+
+
+def _read_order_text(argument: str) -> str:
+    """Return the order JSON of ``route``'s argument: the text itself, or ``@file``'s content."""
+    from nautilus_ext.errors import InvalidOrder
+
+    if not argument.startswith("@"):
+        return argument
+    path = Path(argument[1:])
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidOrder(f"order file {path} is not UTF-8 text (byte {e.start})") from None
+    except OSError as e:
+        raise InvalidOrder(f"cannot read order file {path}: {e.strerror or e}") from None
 
 
 @app.command("route")
@@ -121,8 +139,8 @@ def route_command(
     from nautilus_ext.orders import Order
     from nautilus_ext.routing import route
 
-    text = Path(order_json[1:]).read_text(encoding="utf-8") if order_json.startswith("@") else order_json
     try:
+        text = _read_order_text(order_json)
         r = route(Order.from_json(text), InstrumentRegistry.default())
     except NautilusExtError as e:
         raise _fail(e) from None
@@ -185,8 +203,8 @@ def replay_command(
     ),
 ) -> None:
     """Re-run a recorded run in REPLAY mode; print "identical" or the first divergence."""
+    from nautilus_ext.backtest.runner import replay_run
     from nautilus_ext.replay.recorder import MANIFEST_FILE
-    from nautilus_ext.replay.runner import replay_run
     from nautilus_ext.replay.session import replay_session
 
     try:
@@ -224,3 +242,7 @@ def demo_command(
 def main() -> None:  # pragma: no cover - console entry point
     """Run the CLI."""
     sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover - ``python -m nautilus_ext.cli``
+    main()

@@ -16,18 +16,50 @@ package keeps NautilusTrader's clients and overrides exactly:
   never stored in a config; no client cache keyed on credentials.
 """
 
-from nautilus_ext.adapters.betfair.config import BetfairUrlDataClientConfig
-from nautilus_ext.adapters.betfair.config import BetfairUrlExecClientConfig
-from nautilus_ext.adapters.betfair.credentials import BetfairCredentials
-from nautilus_ext.adapters.betfair.data import BetfairUrlDataClient
-from nautilus_ext.adapters.betfair.execution import BetfairUrlExecutionClient
-from nautilus_ext.adapters.betfair.execution import net_matched
-from nautilus_ext.adapters.betfair.factories import BetfairUrlLiveDataClientFactory
-from nautilus_ext.adapters.betfair.factories import BetfairUrlLiveExecClientFactory
-from nautilus_ext.adapters.betfair.http import BetfairUrlHttpClient
-from nautilus_ext.adapters.betfair.urls import StreamAddress
-from nautilus_ext.adapters.betfair.urls import parse_stream_url
-from nautilus_ext.adapters.betfair.urls import rewrite_url
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+from typing import Any
+
+if TYPE_CHECKING:
+    from nautilus_ext.adapters.betfair.config import BetfairUrlDataClientConfig
+    from nautilus_ext.adapters.betfair.config import BetfairUrlExecClientConfig
+    from nautilus_ext.adapters.betfair.credentials import BetfairCredentials
+    from nautilus_ext.adapters.betfair.data import BetfairUrlDataClient
+    from nautilus_ext.adapters.betfair.execution import BetfairUrlExecutionClient
+    from nautilus_ext.adapters.betfair.execution import net_matched
+    from nautilus_ext.adapters.betfair.factories import BetfairUrlLiveDataClientFactory
+    from nautilus_ext.adapters.betfair.factories import BetfairUrlLiveExecClientFactory
+    from nautilus_ext.adapters.betfair.http import BetfairUrlHttpClient
+    from nautilus_ext.adapters.betfair.urls import StreamAddress
+    from nautilus_ext.adapters.betfair.urls import parse_stream_url
+    from nautilus_ext.adapters.betfair.urls import rewrite_url
+
+# re-exported lazily (PEP 562): the venue registry imports this package's registration module,
+# which must not load the clients (and their third-party libraries) until a node builds them
+_EXPORTS = {
+    "BetfairUrlDataClientConfig": "nautilus_ext.adapters.betfair.config",
+    "BetfairUrlExecClientConfig": "nautilus_ext.adapters.betfair.config",
+    "BetfairCredentials": "nautilus_ext.adapters.betfair.credentials",
+    "BetfairUrlDataClient": "nautilus_ext.adapters.betfair.data",
+    "BetfairUrlExecutionClient": "nautilus_ext.adapters.betfair.execution",
+    "net_matched": "nautilus_ext.adapters.betfair.execution",
+    "BetfairUrlLiveDataClientFactory": "nautilus_ext.adapters.betfair.factories",
+    "BetfairUrlLiveExecClientFactory": "nautilus_ext.adapters.betfair.factories",
+    "BetfairUrlHttpClient": "nautilus_ext.adapters.betfair.http",
+    "StreamAddress": "nautilus_ext.adapters.betfair.urls",
+    "parse_stream_url": "nautilus_ext.adapters.betfair.urls",
+    "rewrite_url": "nautilus_ext.adapters.betfair.urls",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "BetfairCredentials",

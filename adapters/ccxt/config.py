@@ -134,7 +134,7 @@ class CcxtExecClientConfig(LiveExecClientConfig, frozen=True):
         recovers anything a dropped stream missed (fills are deduplicated by trade id).
     position_poll_interval_ms : int, default 2_000
         Interval (milliseconds) of the REST poll of the venue's own positions, published as
-        :class:`~nautilus_ext.safety.chokepoint.VenuePositionSnapshot` on
+        :class:`~nautilus_ext.messages.VenuePositionSnapshot` on
         ``nautilus_ext.venue_positions.<VENUE>``: what confirms fills and detects positions
         changed behind the system's back in the safety layer (0 turns it off).
     max_retries : int, default 2

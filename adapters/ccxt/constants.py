@@ -134,7 +134,6 @@ VENUE_REJECT_CODES: Final[dict[str, dict[str, str]]] = {
 UNSUPPORTED_ORDER_TYPE: Final = "UNSUPPORTED_ORDER_TYPE"
 UNSUPPORTED_TIME_IN_FORCE: Final = "UNSUPPORTED_TIME_IN_FORCE"
 UNKNOWN_INSTRUMENT: Final = "UNKNOWN_INSTRUMENT"
-PRE_SUBMIT_BLOCKED: Final = "PRE_SUBMIT_BLOCKED"
 MODIFY_NOT_SUPPORTED: Final = "MODIFY_NOT_SUPPORTED"
 ORDER_NOT_FOUND: Final = "ORDER_NOT_FOUND"
 # a reduce-only order on a spot market (no position to reduce; ccxt would send Coinbase's

@@ -51,7 +51,6 @@ from nautilus_ext.adapters.ccxt.constants import MARK_PRICE_FROM_FUNDING_RATE
 from nautilus_ext.adapters.ccxt.constants import MARK_PRICE_STREAM_EXCHANGES
 from nautilus_ext.adapters.ccxt.constants import NO_PUBLIC_REST_TRADES
 from nautilus_ext.adapters.ccxt.constants import WATCH_BOOK_LIMIT
-from nautilus_ext.adapters.ccxt.errors import backoff_delay
 from nautilus_ext.adapters.ccxt.errors import ccxt_call
 from nautilus_ext.adapters.ccxt.parsing.market_data import Levels
 from nautilus_ext.adapters.ccxt.parsing.market_data import book_levels
@@ -62,6 +61,7 @@ from nautilus_ext.adapters.ccxt.parsing.market_data import quote_from_book
 from nautilus_ext.adapters.ccxt.parsing.market_data import snapshot_deltas
 from nautilus_ext.adapters.ccxt.parsing.market_data import trade_tick
 from nautilus_ext.adapters.ccxt.providers import CcxtInstrumentProvider
+from nautilus_ext.adapters.ccxt.retry import RetryPolicy
 from nautilus_ext.errors import NautilusExtError
 
 _SEEN_TRADES_MAX: Final = 10_000
@@ -155,6 +155,9 @@ class CcxtDataClient(LiveMarketDataClient):
         self._exchange = exchange
         self._provider = instrument_provider
         self._cfg = config
+        self._reconnect = RetryPolicy(
+            initial_ms=config.reconnect_delay_initial_ms, max_ms=config.reconnect_delay_max_ms
+        )
         self._streams: dict[tuple[StreamKind, InstrumentId], asyncio.Task[None]] = {}
         self._last_update_ns: dict[tuple[StreamKind, InstrumentId], int] = {}
         self._stale: set[tuple[StreamKind, InstrumentId]] = set()
@@ -363,56 +366,47 @@ class CcxtDataClient(LiveMarketDataClient):
             watch = None
         venue = self.venue.value if self.venue else ""
         timeout = self._cfg.stale_after_secs
-        failures = 0
-        while True:
-            try:
-                if watch is not None:
-                    # shield: ccxt shares one future per subscription; a timeout must not
-                    # cancel it. A silent stream is checked with one REST poll.
-                    try:
-                        payload = await ccxt_call(
-                            lambda w=watch: asyncio.shield(w()),  # type: ignore[misc]
-                            venue=venue,
-                            operation=f"watch_{kind.lower()}",
-                            timeout_secs=timeout,
-                        )
-                    except NautilusExtError as e:
-                        if not isinstance(e.__cause__, TimeoutError):
-                            raise
-                        if kind is StreamKind.TRADES and self._cfg.exchange_id in NO_PUBLIC_REST_TRADES:
-                            continue  # a quiet tape; nothing to poll on this venue
-                        payload = await ccxt_call(
-                            fetch,
-                            venue=venue,
-                            operation=f"fetch_{kind.lower()}",
-                            timeout_secs=timeout,
-                        )
-                else:
+
+        async def step() -> None:
+            if watch is not None:
+                # shield: ccxt shares one future per subscription; a timeout must not
+                # cancel it. A silent stream is checked with one REST poll.
+                try:
+                    payload = await ccxt_call(
+                        lambda w=watch: asyncio.shield(w()),  # type: ignore[misc]
+                        venue=venue,
+                        operation=f"watch_{kind.lower()}",
+                        timeout_secs=timeout,
+                    )
+                except NautilusExtError as e:
+                    if not isinstance(e.__cause__, TimeoutError):
+                        raise
+                    if kind is StreamKind.TRADES and self._cfg.exchange_id in NO_PUBLIC_REST_TRADES:
+                        return  # a quiet tape; nothing to poll on this venue
                     payload = await ccxt_call(
                         fetch,
                         venue=venue,
                         operation=f"fetch_{kind.lower()}",
                         timeout_secs=timeout,
                     )
-                    await asyncio.sleep(self._cfg.poll_interval_ms / 1000)
-                failures = 0
-                self._touch(key)
-                self._process(kind, instrument, payload)
-            except asyncio.CancelledError:
-                raise
-            except NautilusExtError as e:
-                failures += 1
-                self.stream_errors += 1
-                self._set_stale(key, True, f"STREAM_ERROR:{e.code}")
-                self._log.warning(f"Stream {kind} {instrument_id} failed ({e}); retrying")
-                await self._poll_once(kind, instrument, fetch, venue, timeout)
-                await asyncio.sleep(
-                    backoff_delay(
-                        failures,
-                        self._cfg.reconnect_delay_initial_ms,
-                        self._cfg.reconnect_delay_max_ms,
-                    )
+            else:
+                payload = await ccxt_call(
+                    fetch,
+                    venue=venue,
+                    operation=f"fetch_{kind.lower()}",
+                    timeout_secs=timeout,
                 )
+                await asyncio.sleep(self._cfg.poll_interval_ms / 1000)
+            self._touch(key)
+            self._process(kind, instrument, payload)
+
+        async def on_failure(error: NautilusExtError, failures: int) -> None:
+            self.stream_errors += 1
+            self._set_stale(key, True, f"STREAM_ERROR:{error.code}")
+            self._log.warning(f"Stream {kind} {instrument_id} failed ({error}); retrying")
+            await self._poll_once(kind, instrument, fetch, venue, timeout)
+
+        await self._reconnect.repeat(step, on_failure=on_failure)
 
     async def _poll_once(
         self,

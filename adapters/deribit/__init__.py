@@ -7,8 +7,30 @@ it). :class:`DeribitUrlLiveExecClientFactory` builds the same client with the co
 node can run against a local stand-in (the fake exchange) or a proxy.
 """
 
-from nautilus_ext.adapters.deribit.factories import DeribitUrlExecutionClient
-from nautilus_ext.adapters.deribit.factories import DeribitUrlLiveExecClientFactory
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+from typing import Any
+
+if TYPE_CHECKING:
+    from nautilus_ext.adapters.deribit.factories import DeribitUrlExecutionClient
+    from nautilus_ext.adapters.deribit.factories import DeribitUrlLiveExecClientFactory
+
+# re-exported lazily (PEP 562): the venue registry imports this package's registration module,
+# which must not load the clients (and their third-party libraries) until a node builds them
+_EXPORTS = {
+    "DeribitUrlExecutionClient": "nautilus_ext.adapters.deribit.factories",
+    "DeribitUrlLiveExecClientFactory": "nautilus_ext.adapters.deribit.factories",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "DeribitUrlExecutionClient",

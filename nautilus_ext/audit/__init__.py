@@ -7,6 +7,8 @@ verification and reports.
 - Write them with :class:`AuditStore` (non-blocking, group-committed, redacted; see
   :mod:`nautilus_ext.audit.sinks` for what "durable" means on a local path and on ``gs://``).
 - Check a log with :func:`verify_log`; query lineage with :func:`show`.
+- Compare two runs' logs (first divergence) with :mod:`nautilus_ext.audit.comparator`; the
+  run-level hashes (code version, config) are :mod:`nautilus_ext.audit.hashing`.
 - Reports: :mod:`nautilus_ext.audit.reports`; Parquet copies of closed days:
   :mod:`nautilus_ext.audit.compaction`.
 - Mount :data:`nautilus_ext.audit.cli.app` as ``nautilus-ext audit``.
@@ -43,7 +45,6 @@ from nautilus_ext.audit.schemas import DecisionEvent
 from nautilus_ext.audit.schemas import EventType
 from nautilus_ext.audit.schemas import FillEvent
 from nautilus_ext.audit.schemas import IntentEvent
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.schemas import OrderEvent
 from nautilus_ext.audit.schemas import OrderStatus
 from nautilus_ext.audit.schemas import OrderType
@@ -61,6 +62,7 @@ from nautilus_ext.audit.store import AuditStats
 from nautilus_ext.audit.store import AuditStore
 from nautilus_ext.audit.store import AuditStoreConfig
 from nautilus_ext.audit.store import BackpressurePolicy
+from nautilus_ext.mode import Mode
 
 __all__ = [
     "GENESIS_HASH",

@@ -24,6 +24,8 @@ import typer
 
 from nautilus_ext.audit.compaction import compact_day
 from nautilus_ext.audit.compaction import verify_compacted
+from nautilus_ext.audit.comparator import DEFAULT_IGNORED_FIELDS
+from nautilus_ext.audit.comparator import compare_logs
 from nautilus_ext.audit.layout import list_segments
 from nautilus_ext.audit.layout import open_root
 from nautilus_ext.audit.lineage import show as show_lineage
@@ -36,8 +38,6 @@ from nautilus_ext.audit.reports import summarize_day
 from nautilus_ext.audit.schemas import MAX_TS_NS
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.replay.comparator import DEFAULT_IGNORED_FIELDS
-from nautilus_ext.replay.comparator import compare_logs
 
 app = typer.Typer(
     name="audit",

@@ -20,9 +20,9 @@ from pydantic import ValidationError
 
 from nautilus_ext.audit.errors import InvalidAuditRecord
 from nautilus_ext.audit.schemas import EVENT_CLASSES
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.schemas import _EventBase
 from nautilus_ext.audit.schemas import describe_validation_error
+from nautilus_ext.mode import Mode
 
 EventT = TypeVar("EventT", bound=_EventBase)
 

@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from pydantic import model_validator
 
 from nautilus_ext.audit.errors import InvalidAuditRecord
+from nautilus_ext.mode import Mode
 
 SCHEMA_VERSION: Final = 1
 """The current audit schema version; bump it (and keep readers for old ones) on any change."""
@@ -51,16 +52,6 @@ schema instead of failing the writer.
 
 GLOBAL_STRATEGY_ID: Final = "GLOBAL"
 """The ``strategy_id`` of events that concern the whole system (a global kill, arming)."""
-
-
-@unique
-class Mode(StrEnum):
-    """The run mode an event was produced in (seed 001, section 3)."""
-
-    BACKTEST = "BACKTEST"  # historical simulation over a catalog
-    DRY_RUN = "DRY_RUN"  # live market data, simulated execution
-    LIVE = "LIVE"  # real orders to a venue
-    REPLAY = "REPLAY"  # deterministic re-run over recorded data and decisions
 
 
 @unique

@@ -17,11 +17,14 @@ from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import ValidationError
+from pydantic import field_validator
 from pydantic import model_validator
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import describe_problems
 from nautilus_ext.errors import describe_yaml_error
+from nautilus_ext.mode import Mode
+from nautilus_ext.mode import require_mode
 
 if TYPE_CHECKING:
     from nautilus_ext.safety.config import SafetyConfig
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 DataKind = Literal["order_book_deltas", "trade_ticks", "quote_ticks"]
 _DEFAULT_DATA: tuple[DataKind, ...] = ("order_book_deltas", "trade_ticks")
 NonNegativeMs = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+# a recorded run keeps its spec beside its audit log under this name (REPLAY re-runs it)
+RUN_FILE = "run.json"
 
 
 class LatencySpec(BaseModel):
@@ -167,16 +172,23 @@ class BacktestSpec(BaseModel):
     output_dir: str = "out"
     results_root: str | None = None
     audit_root: str | None = None
-    mode: Literal["BACKTEST", "REPLAY"] = "BACKTEST"
+    mode: Mode = Mode.BACKTEST
     log_level: Literal["ERROR", "WARNING", "INFO", "DEBUG"] = "ERROR"
     # transaction-cost analysis in the report: time bucket (seconds) and aggregate weighting
     tca_bucket_secs: int = Field(default=3600, gt=0)
     tca_weighting: Literal["QUANTITY", "NOTIONAL"] = "QUANTITY"
+    # funding-aware backtests: settle perp funding from the catalog's derivative_ticker data
+    settle_funding: bool = True
     safety: BacktestSafetySection | None = None
 
     def safety_section(self) -> BacktestSafetySection:
         """Return the run's safety section (the documented default when the YAML has none)."""
         return self.safety if self.safety is not None else default_safety_section()
+
+    @field_validator("mode")
+    @classmethod
+    def _backtest_modes(cls, mode: Mode) -> Mode:
+        return require_mode(mode, (Mode.BACKTEST, Mode.REPLAY), "a backtest")
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -212,6 +224,8 @@ class BacktestSpec(BaseModel):
             raise InvalidConfig(f"{file}: not UTF-8 text") from None
         except yaml.YAMLError as e:  # the position, never the text there (it may be a secret)
             raise InvalidConfig(f"{file}: {describe_yaml_error(e)}") from None
+        except RecursionError:
+            raise InvalidConfig(f"{file}: cannot read YAML: nested too deeply") from None
         if not isinstance(raw, dict):
             raise InvalidConfig(f"{file}: expected a mapping at the top level")
         for name in ("catalog", "orders", "output_dir", "registry_dir", "results_root", "audit_root"):
@@ -227,3 +241,29 @@ class BacktestSpec(BaseModel):
             return cls.model_validate(raw)
         except ValidationError as e:
             raise InvalidConfig(f"{file}: {describe_problems(e, 'file')}") from None
+
+    def save(self, audit_root: str | Path) -> Path:
+        """Record this spec as ``<audit_root>/run.json`` beside the run's audit log; return the file."""
+        path = Path(audit_root) / RUN_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load_recorded(cls, audit_root: str | Path) -> BacktestSpec:
+        """
+        Read the spec a run recorded with :meth:`save` under ``audit_root``.
+
+        Raises
+        ------
+        InvalidConfig
+            If ``audit_root`` holds no recorded run, or the recorded spec does not validate.
+        """
+        root = Path(audit_root)
+        run_file = root / RUN_FILE
+        if not run_file.is_file():
+            raise InvalidConfig(f"{root} holds no recorded run ({RUN_FILE} is missing)")
+        try:
+            return cls.model_validate_json(run_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise InvalidConfig(f"{run_file}: {e}") from None

@@ -2,7 +2,9 @@
 The main job, ``make demo``: a realistic end-to-end run with no network and no external data.
 
 1. Generate seeded synthetic Tardis-format L2 books and trades for four CeFi instruments
-   (Binance USD-M and Bybit linear BTCUSDT perpetuals; Binance and Bybit BTCUSDT spot).
+   (Binance USD-M and Bybit linear BTCUSDT perpetuals; Binance and Bybit BTCUSDT spot), and
+   funding/mark/index tickers for the two perpetuals, whose funding rates diverge. The window
+   spans the 00:00 UTC funding time, so the backtest settles funding on the open perps.
 2. Build a day-chunked ``ParquetDataCatalog`` from them with the project's catalog builder.
 3. Write a mixed set of unified Orders (market, limit, multi-venue SPOT_PAIR, one that must be
    rejected) into the orders cluster of the storage layout.
@@ -174,8 +176,18 @@ def run_demo(
     for folder in (raw, catalog, store):
         shutil.rmtree(folder, ignore_errors=True)
     venues = (
-        SyntheticVenue("binance-futures", "BTCUSDT", basis_bps=0.0, typical_size=0.8),
-        SyntheticVenue("bybit", "BTCUSDT", basis_bps=1.5, typical_size=0.5),
+        # perpetuals with 8 h funding; Bybit's runs above Binance's (the divergence a carry trade takes)
+        SyntheticVenue(
+            "binance-futures",
+            "BTCUSDT",
+            basis_bps=0.0,
+            typical_size=0.8,
+            funding_interval_hours=8,
+            funding_bps=1.0,
+        ),
+        SyntheticVenue(
+            "bybit", "BTCUSDT", basis_bps=1.5, typical_size=0.5, funding_interval_hours=8, funding_bps=2.5
+        ),
         SyntheticVenue(
             "binance", "BTCUSDT", price_precision=2, size_precision=5, basis_bps=-1.0, typical_size=0.6
         ),
@@ -183,25 +195,35 @@ def run_demo(
             "bybit-spot", "BTCUSDT", price_precision=2, size_precision=6, basis_bps=0.5, typical_size=0.4
         ),
     )
-    say(f"[1/4] generating {hours}h of synthetic L2 books and trades for {len(venues)} instruments")
+    # start an hour before midnight UTC so the window spans a funding time (00:00) of both perps
+    start = DEFAULT_START - timedelta(hours=1)
+    say(
+        f"[1/4] generating {hours}h of synthetic L2 books, trades and funding/mark/index "
+        f"for {len(venues)} instruments"
+    )
     files = write_synthetic_tardis(
-        raw, venues=venues, hours=hours, seed=seed, book_updates_per_sec=1.0, trades_per_sec=1.0, levels=10
+        raw,
+        venues=venues,
+        start=start,
+        hours=hours,
+        seed=seed,
+        book_updates_per_sec=1.0,
+        trades_per_sec=1.0,
+        levels=10,
     )
     say("[2/4] building the day-chunked Parquet catalog")
     inputs = [path for kinds in files.values() for path in kinds.values()]
     summary = build_catalog("tardis", inputs, catalog, progress=True)
     say(f"      {summary.source_records} source records -> {sum(summary.rows.values())} rows")
-    end = DEFAULT_START + timedelta(hours=hours)
-    orders = demo_orders(
-        DEFAULT_START, hours, seed, _price_lookup(files["binance-futures_BTCUSDT"]["trades"])
-    )
+    end = start + timedelta(hours=hours)
+    orders = demo_orders(start, hours, seed, _price_lookup(files["binance-futures_BTCUSDT"]["trades"]))
     say(f"[3/4] writing {len(orders)} unified orders to the orders cluster")
     ClusterStore(store).write_orders(orders)
     spec = BacktestSpec(
         run_id="demo",
         kind="orders",
         catalog=str(catalog),
-        start=DEFAULT_START,
+        start=start,
         end=end,
         instruments=[*PERPS, SPOT_PAIR, "BYBIT:SPOT_PAIR:BTC-USDT"],
         venues=[
@@ -227,4 +249,9 @@ def run_demo(
         f"      {len(outcome.results)} orders ({filled} with fills), "
         f"{outcome.events_processed} events in {outcome.elapsed_secs:.1f}s"
     )
+    if outcome.funding_payments:
+        from nautilus_ext.backtest.funding import funding_totals
+
+        totals = ", ".join(f"{v} {c}" for c, v in funding_totals(outcome.funding_payments).items())
+        say(f"      {len(outcome.funding_payments)} funding payments settled: {totals}")
     return report

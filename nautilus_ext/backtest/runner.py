@@ -18,14 +18,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from nautilus_ext.adapters.symbology import to_instrument_id
+from nautilus_ext.audit.comparator import ComparisonResult
+from nautilus_ext.audit.comparator import compare_logs
 from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.config import VenueSimSpec
+from nautilus_ext.backtest.funding import FundingPayment
+from nautilus_ext.backtest.funding import funding_modules
+from nautilus_ext.backtest.funding import read_ledger
+from nautilus_ext.catalogs.info import check_catalog
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.instruments.key import InstrumentKey
-from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.mode import Mode
 from nautilus_ext.reports.display import InstrumentDisplay
 from nautilus_ext.reports.gate import GateSummary
 
@@ -51,6 +58,8 @@ class BacktestOutcome:
     groups: list[GroupExecutionResult] = field(default_factory=list)
     events_processed: int = 0
     elapsed_secs: float = 0.0
+    # funding-aware backtests (nautilus_ext.backtest.funding): payments settled on perp positions
+    funding_payments: list[FundingPayment] = field(default_factory=list)
     gate: GateSummary | None = None
     instruments: dict[str, InstrumentDisplay] = field(default_factory=dict)
 
@@ -66,9 +75,13 @@ def build_run_config(
     registry: InstrumentRegistry,
     orders_file: str | None,
     exec_algorithms: list[Any] | None = None,
+    funding_ledger: str | None = None,
 ) -> Any:
     """
     Build the Nautilus ``BacktestRunConfig`` for a spec.
+
+    With ``funding_ledger`` set, every simulated venue whose perpetuals have funding data in the
+    catalog settles funding (:mod:`nautilus_ext.backtest.funding`) and logs payments there.
 
     Raises
     ------
@@ -103,6 +116,12 @@ def build_run_config(
             if name in nautilus_venues:
                 continue  # e.g. BINANCE-SPOT and BINANCE-FUTURES share one simulated BINANCE venue
             nautilus_venues[name] = _venue_config(name, sim)
+    if funding_ledger is not None:  # funding-aware backtests: one settlement module per venue
+        import msgspec
+
+        for name, modules in funding_modules(spec, instrument_ids, funding_ledger).items():
+            if name in nautilus_venues:
+                nautilus_venues[name] = msgspec.structs.replace(nautilus_venues[name], modules=modules)
     catalog, protocol = _catalog_fs(spec.catalog)
     # one data config per instrument and kind: the node checks book data per venue this way
     data = [
@@ -204,8 +223,8 @@ def catalog_instrument_ids(catalog: str, registry: InstrumentRegistry) -> dict[s
         return {}
     from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
+    from nautilus_ext.adapters.symbology import key_for_instrument
     from nautilus_ext.errors import NautilusExtError
-    from nautilus_ext.instruments.nautilus import key_for_instrument
 
     found: dict[str, str] = {}
     for inst in ParquetDataCatalog(catalog).instruments():
@@ -220,8 +239,8 @@ def instrument_displays(instruments: list[Any], registry: InstrumentRegistry) ->
     """Return what the report needs of each instrument, by Nautilus id and by canonical key."""
     from nautilus_trader.model.instruments import CurrencyPair
 
+    from nautilus_ext.adapters.symbology import key_for_instrument
     from nautilus_ext.errors import NautilusExtError
-    from nautilus_ext.instruments.nautilus import key_for_instrument
 
     found: dict[str, InstrumentDisplay] = {}
     for inst in instruments:
@@ -280,15 +299,15 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
     from nautilus_ext.backtest.safety import install_backtest_safety
 
     spec.safety_section().load(spec.mode)  # fail fast on bad limits, before any work
+    if not spec.catalog.startswith("gs://"):
+        check_catalog(spec.catalog)  # a missing, empty or corrupt catalog fails before the run
     registry = (
         InstrumentRegistry.from_directory(spec.registry_dir)
         if spec.registry_dir
         else InstrumentRegistry.default()
     )
-    if spec.audit_root is not None and spec.mode == "BACKTEST":
-        from nautilus_ext.replay.runner import record_run
-
-        record_run(spec, spec.audit_root)
+    if spec.audit_root is not None and spec.mode is Mode.BACKTEST:
+        spec.save(spec.audit_root)
     with tempfile.TemporaryDirectory(prefix="nautilus-ext-bt-") as tmp:
         orders_file = _orders_file(spec, Path(tmp))
         run_spec = spec
@@ -299,8 +318,10 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
 
             local = mirror_to_local(spec.catalog, Path(tmp) / "catalog")
             log.info("mirrored %s to %s for the run", spec.catalog, local)
+            check_catalog(local)
             run_spec = spec.model_copy(update={"catalog": str(local)})
-        config = build_run_config(run_spec, registry, orders_file, exec_algorithms)
+        ledger = str(Path(tmp) / "funding.jsonl")
+        config = build_run_config(run_spec, registry, orders_file, exec_algorithms, ledger)
         node = BacktestNode(configs=[config])
         node.build()
         engine = node.get_engine(config.id)
@@ -315,6 +336,14 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
         started = time.perf_counter()
         run_results = node.run()
         elapsed = time.perf_counter() - started
+        events = sum(r.iterations for r in run_results)
+        if events == 0:
+            node.dispose()  # type: ignore[no-untyped-call]
+            raise InvalidConfig(
+                f"backtest {spec.run_id}: catalog {spec.catalog} gave no data for "
+                f"{', '.join(spec.instruments)} between {spec.start.isoformat()} and {spec.end.isoformat()}",
+                details={"catalog": spec.catalog},
+            )
         strategies = engine.trader.strategies()
         results: list[ExecutionResult] = []
         groups: list[GroupExecutionResult] = []
@@ -331,10 +360,56 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             positions_report=engine.trader.generate_positions_report(),
             fills_report=engine.trader.generate_order_fills_report(),
             groups=sorted(groups, key=lambda g: (g.ts_decision_ns, g.group_id)),
-            events_processed=sum(r.iterations for r in run_results),
+            events_processed=events,
             elapsed_secs=elapsed,
+            funding_payments=read_ledger(ledger),
             gate=gate,
             instruments=instrument_displays(engine.cache.instruments(), registry),
         )
         node.dispose()  # type: ignore[no-untyped-call]
     return outcome
+
+
+SAFETY_LOG = "safety"
+"""The safety gate's own log under a run's audit root (``nautilus_ext.backtest.safety``)."""
+
+
+def replay_run(audit_root: str | Path, workdir: str | Path) -> ComparisonResult:
+    """
+    REPLAY of a recorded backtest run: the same spec, data and code, a fixed clock, compared
+    event by event with the original audit log.
+
+    A run with ``audit_root`` records its spec beside the log (:meth:`BacktestSpec.save`). This
+    re-runs that spec in REPLAY mode into a fresh audit root under ``workdir`` and compares the
+    two logs with :func:`~nautilus_ext.audit.comparator.compare_logs` (wall times and the mode
+    field are ignored): the answer is "identical" or the first divergence (event, field, both
+    values), then the same for the safety gate's logs (``<audit_root>/safety``).
+
+    Raises
+    ------
+    InvalidConfig
+        If ``audit_root`` holds no recorded run.
+    """
+    root = Path(audit_root)
+    spec = BacktestSpec.load_recorded(root)
+    replay_root = Path(workdir) / "replay-audit"
+    replayed = spec.model_copy(
+        update={
+            "mode": Mode.REPLAY,
+            "audit_root": str(replay_root),
+            "results_root": None,
+            "output_dir": str(workdir),
+        }
+    )
+    run_backtest(replayed)
+    result = compare_logs(str(root), str(replay_root))
+    if not result.identical:
+        return result
+    # the safety gate's log (decisions, commands, safeguards) must replay identically too
+    recorded_safety = root / SAFETY_LOG
+    if not recorded_safety.is_dir():
+        return result
+    safety = compare_logs(str(recorded_safety), str(replay_root / SAFETY_LOG))
+    if not safety.identical:
+        return safety
+    return ComparisonResult(True, result.compared + safety.compared, None, result.ignored_fields)

@@ -1,7 +1,7 @@
 """
 The safety layer of a backtest or REPLAY: the live node's gate and chokepoint, installed the same way.
 
-:func:`install_backtest_safety` calls :func:`nautilus_ext.live.safety_actor.attach_safety` on the
+:func:`install_backtest_safety` calls :func:`nautilus_ext.safety.actor.attach_safety` on the
 built ``BacktestEngine`` (seed 001, 8.9: "Backtest uses same pipeline as DRY_RUN"): the
 :class:`~nautilus_ext.safety.chokepoint.GateChokepoint` takes over the engine's
 ``ExecEngine.execute`` endpoint, the unified strategies get the gate, and a ``SafetyActor``
@@ -36,7 +36,7 @@ def install_backtest_safety(engine: Any, spec: BacktestSpec) -> tuple[Any, GateS
     InvalidConfig
         If the spec's safety config is missing or invalid.
     """
-    from nautilus_ext.live.safety_actor import attach_safety
+    from nautilus_ext.safety.actor import attach_safety
 
     section = spec.safety_section()
     config = section.load(spec.mode)

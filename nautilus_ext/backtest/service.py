@@ -44,6 +44,7 @@ def run_and_report(spec: BacktestSpec) -> tuple[BacktestOutcome, Path]:
         positions_report=outcome.positions_report,
         tca_bucket_secs=spec.tca_bucket_secs,
         tca_weighting=Weighting(spec.tca_weighting),
+        funding_payments=outcome.funding_payments,
         gate=outcome.gate,
         instruments=outcome.instruments,
         meta={

@@ -19,13 +19,13 @@ from nautilus_ext.audit import AuditStore
 from nautilus_ext.audit import DecisionEvent
 from nautilus_ext.audit import FillEvent
 from nautilus_ext.audit import IntentEvent
-from nautilus_ext.audit import Mode
 from nautilus_ext.audit import OrderEvent
 from nautilus_ext.audit import OrderStatus
 from nautilus_ext.audit import OrderType
 from nautilus_ext.audit import TimeInForce
 from nautilus_ext.audit import WallClock
 from nautilus_ext.audit.store import AuditStoreConfig
+from nautilus_ext.mode import Mode
 from nautilus_ext.orders.model import Order
 from nautilus_ext.orders.model import Side
 from nautilus_ext.orders.model import exact_json_dumps
@@ -44,7 +44,7 @@ class ExecutionAuditor:
     ----------
     root : str
         Audit storage root (local path or ``gs://``).
-    mode : str
+    mode : Mode
         BACKTEST, DRY_RUN, LIVE or REPLAY.
     strategy_id : str
         The strategy's id.
@@ -60,7 +60,7 @@ class ExecutionAuditor:
         self,
         root: str,
         *,
-        mode: str,
+        mode: Mode,
         strategy_id: str,
         version_hash: str,
         config_hash: str,

@@ -8,6 +8,8 @@ from typing import Any
 
 from nautilus_trader.config import StrategyConfig
 
+from nautilus_ext.mode import Mode
+
 
 class UnifiedExecutionConfig(StrategyConfig, frozen=True):
     """
@@ -26,7 +28,7 @@ class UnifiedExecutionConfig(StrategyConfig, frozen=True):
         Subscribe to trade ticks of ``instrument_ids``.
     quote_data : bool, default False
         Subscribe to quote ticks of ``instrument_ids``.
-    mode : str, default "BACKTEST"
+    mode : Mode, default BACKTEST
         The mode label written to the audit log.
     audit_root : str, optional
         Directory of the append-only audit log (None: no audit log).
@@ -44,7 +46,7 @@ class UnifiedExecutionConfig(StrategyConfig, frozen=True):
     book_data: bool = True
     trade_data: bool = True
     quote_data: bool = False
-    mode: str = "BACKTEST"
+    mode: Mode = Mode.BACKTEST
     audit_root: str | None = None
     audit_fsync: bool = True
     decision_clock: str = "node"

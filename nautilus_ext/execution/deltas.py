@@ -29,10 +29,10 @@ from enum import StrEnum
 from enum import unique
 from typing import Any
 
+from nautilus_ext.adapters.symbology import key_for_instrument
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.execution.results import FillRecord
 from nautilus_ext.instruments.key import InstrumentKey
-from nautilus_ext.instruments.nautilus import key_for_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 
 

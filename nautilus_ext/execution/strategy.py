@@ -183,8 +183,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
 
     def on_start(self) -> None:
         if self._audit_root is not None and self._auditor is None:
-            from nautilus_ext.replay import code_version_hash
-            from nautilus_ext.replay import config_hash
+            from nautilus_ext.audit.hashing import code_version_hash
+            from nautilus_ext.audit.hashing import config_hash
 
             settings = self.audit_settings()
             self._auditor = ExecutionAuditor(

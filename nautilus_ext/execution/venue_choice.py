@@ -18,10 +18,10 @@ from typing import Final
 
 from nautilus_trader.model.identifiers import InstrumentId
 
+from nautilus_ext.adapters.symbology import key_for_instrument
+from nautilus_ext.adapters.symbology import to_instrument_id
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.execution.results import FillModelKind
-from nautilus_ext.instruments.nautilus import key_for_instrument
-from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders.model import Order
 from nautilus_ext.routing.cost import BookView

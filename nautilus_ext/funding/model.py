@@ -56,6 +56,7 @@ VENUE_CONVENTIONS: Final[dict[str, VenueFundingConvention]] = {
     "PARADEX": VenueFundingConvention(True, Decimal(8), "Paradex funding_rate (8h equivalent)"),
     "GRVT": VenueFundingConvention(True, Decimal(8), "GRVT ticker funding_rate_8h_curr"),
     "COINBASE": VenueFundingConvention(True, Decimal(1), "Coinbase INTX hourly funding"),
+    "BITMEX": VenueFundingConvention(True, Decimal(8), "BitMEX instrument fundingRate (8h)"),
 }
 
 

@@ -95,6 +95,11 @@ def _fail(text: object, part: str, why: str) -> InvalidInstrumentKey:
     )
 
 
+_PARSED_MAX: Final = 4096
+_PARSED: dict[str, InstrumentKey] = {}
+"""Recently parsed canonical texts and their (immutable) keys: see :meth:`InstrumentKey.parse`."""
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class InstrumentKey:
     """
@@ -155,11 +160,28 @@ class InstrumentKey:
         """
         Parse canonical text into a key.
 
+        Keys are immutable, so the keys of recently parsed texts are kept and handed out again:
+        every unified order, every order at the safety chokepoint and every registry lookup
+        parses the same few keys.
+
         Raises
         ------
         InvalidInstrumentKey
             If the text is not a valid canonical key (the message names the part and why).
         """
+        if cls is InstrumentKey and isinstance(text, str):
+            known = _PARSED.get(text)
+            if known is not None:
+                return known
+            key = cls._parse(text)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()  # bounded: a stream of distinct keys cannot grow it without end
+            _PARSED[text] = key
+            return key
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> InstrumentKey:
         if not isinstance(text, str):
             raise _fail(text, "text", f"expected str, got {type(text).__name__}")
         if not text:
@@ -593,6 +615,7 @@ def _derive_views(text: str, key: InstrumentKey) -> _Views:
 
 def _goal_line(text: str, value: str) -> Decimal:
     line = _decimal(text, "goal line", value)
-    if line % 1 != Decimal("0.5"):
+    # ``%`` raises DivisionImpossible beyond the context precision (a 200-digit line)
+    if line.adjusted() > 3 or line % 1 != Decimal("0.5"):
         raise _fail(text, "goal line", f"{value!r} must be a half line (0.5, 1.5, 2.5...)")
     return line

@@ -26,10 +26,10 @@ import typer
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import VenueUnavailable
-from nautilus_ext.live.config import LiveMode
 from nautilus_ext.live.config import LiveNodeConfig
 from nautilus_ext.live.validation import CheckedLiveConfig
 from nautilus_ext.live.validation import validate_live_file
+from nautilus_ext.mode import Mode
 
 app = typer.Typer(help="Live trading: TradingNode in LIVE or DRY_RUN mode.", no_args_is_help=True)
 
@@ -58,7 +58,7 @@ def live(
     config = _validated(config_path).config
     venues = ", ".join(f"{v.venue}({v.adapter}, {v.key_scope} key)" for v in config.venues)
     typer.echo(f"mode={config.mode} trader_id={config.trader_id} venues={venues}")
-    if config.mode is LiveMode.LIVE:
+    if config.mode is Mode.LIVE:
         typer.echo("LIVE: real orders will be sent", err=True)
     from nautilus_ext.live.node import build_live_node  # heavy import: only when needed
 
@@ -93,7 +93,7 @@ def run_until_stopped(node: Any, config: LiveNodeConfig, loop: asyncio.AbstractE
     """
     deadline_secs = (
         config.timeout_connection_secs
-        + (config.timeout_reconciliation_secs if config.mode is LiveMode.LIVE else 0.0)
+        + (config.timeout_reconciliation_secs if config.mode is Mode.LIVE else 0.0)
         + 5.0  # the node's portfolio timeout (live.node.build_trading_node_config)
         + START_MARGIN_SECS
     )

@@ -21,8 +21,6 @@ Example::
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import StrEnum
-from enum import unique
 from pathlib import Path
 from typing import Any
 from typing import Literal
@@ -32,19 +30,14 @@ from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import ValidationError
+from pydantic import field_validator
 from pydantic import model_validator
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import describe_yaml_error
 from nautilus_ext.errors import field_problems
-
-
-@unique
-class LiveMode(StrEnum):
-    """How orders are executed."""
-
-    LIVE = "LIVE"  # real orders on the venue
-    DRY_RUN = "DRY_RUN"  # live market data, simulated execution, no orders leave the process
+from nautilus_ext.mode import Mode
+from nautilus_ext.mode import require_mode
 
 
 class _Strict(BaseModel):
@@ -99,7 +92,7 @@ class VenueConfig(_Strict):
     venue : str
         The Nautilus venue name (``BYBIT``, ``HYPERLIQUID`` ...).
     adapter : {"ccxt", "native"}
-        Which adapter serves it (native only where NautilusTrader ships one for Python).
+        Which adapter serves it (native only for venues a family in ``adapters/`` registers).
     exchange_id : str, optional
         The ccxt exchange id (required for ``ccxt``).
     market_types : list[str], optional
@@ -109,9 +102,9 @@ class VenueConfig(_Strict):
         Use the venue's testnet.
     rest_url_override, ws_url_override : str, optional
         Point the adapter at another server (the fake exchange in tests): any ccxt venue, and
-        native adapters whose NautilusTrader config takes base URLs
-        (:data:`NATIVE_URL_OVERRIDE_VENUES`). ``ws_url_override`` is the server root; each
-        adapter appends its venue's WebSocket paths.
+        native adapters whose NautilusTrader config takes base URLs (registered with
+        ``url_overrides`` in :mod:`nautilus_ext.adapters.registry`). ``ws_url_override`` is
+        the server root; each adapter appends its venue's WebSocket paths.
     enable_rate_limit : bool
         ccxt's client-side throttle (keep on against real venues).
     timeout_ms : int
@@ -156,27 +149,20 @@ class VenueConfig(_Strict):
             )
         if self.adapter == "ccxt" and not self.exchange_id:
             raise ValueError(f"venue {self.venue}: adapter 'ccxt' needs exchange_id")
-        if self.adapter == "native" and self.venue not in NATIVE_VENUES:
-            raise ValueError(
-                f"venue {self.venue}: no native NautilusTrader adapter in this build "
-                f"(native: {sorted(NATIVE_VENUES)}); use adapter: ccxt"
-            )
-        overrides = self.rest_url_override or self.ws_url_override
-        if self.adapter == "native" and overrides and self.venue not in NATIVE_URL_OVERRIDE_VENUES:
-            raise ValueError(
-                f"venue {self.venue}: the native adapter takes no URL overrides "
-                f"(native with overrides: {sorted(NATIVE_URL_OVERRIDE_VENUES)})"
-            )
+        # which venues exist is the adapters' registry's to say (a new venue registers itself)
+        from nautilus_ext.adapters.registry import UnknownVenue
+        from nautilus_ext.adapters.registry import family_for
+
+        try:
+            family = family_for(self.adapter, self.venue)
+        except UnknownVenue as e:
+            hint = "; use adapter: ccxt" if self.adapter == "native" else ""
+            raise ValueError(e.message + hint) from None
+        if (self.rest_url_override or self.ws_url_override) and not family.url_overrides:
+            raise ValueError(f"venue {self.venue}: the {family.name} adapter takes no URL overrides")
         if (self.rest_url_override is None) != (self.ws_url_override is None):
             raise ValueError(f"venue {self.venue}: set both URL overrides or neither")
         return self
-
-
-NATIVE_VENUES = frozenset({"BETFAIR", "BINANCE", "BYBIT", "DERIBIT", "HYPERLIQUID", "OKX"})
-"""Venues whose native adapter this module can wire (others: add them here when needed)."""
-
-NATIVE_URL_OVERRIDE_VENUES = frozenset({"BETFAIR", "BINANCE", "DERIBIT", "OKX"})
-"""Native venues whose clients can be pointed at another server (base URLs; Betfair's stream address)."""
 
 
 class FillModelConfig(_Strict):
@@ -193,7 +179,6 @@ class DryRunConfig(_Strict):
     starting_balances: list[str] = Field(min_length=1)
     default_leverage: Decimal = Field(default=Decimal(1), gt=0)
     fill_model: FillModelConfig = FillModelConfig()
-    latency_ms: int = Field(default=0, ge=0)
     instruments_timeout_secs: float = Field(default=30.0, gt=0)
 
 
@@ -295,12 +280,12 @@ class LiveNodeConfig(_Strict):
 
     Attributes
     ----------
-    mode : LiveMode
+    mode : Mode
         ``LIVE`` sends real orders and requires ``allow_live_orders: true``; ``DRY_RUN``
         simulates execution on live data.
     """
 
-    mode: LiveMode
+    mode: Mode
     trader_id: str = Field(default="TRADER-001", pattern=r"^[A-Za-z0-9_]+-[0-9]+$")
     allow_live_orders: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -314,6 +299,11 @@ class LiveNodeConfig(_Strict):
     timeout_connection_secs: float = Field(default=30.0, gt=0)
     timeout_reconciliation_secs: float = Field(default=10.0, gt=0)
 
+    @field_validator("mode")
+    @classmethod
+    def _live_modes(cls, mode: Mode) -> Mode:
+        return require_mode(mode, (Mode.LIVE, Mode.DRY_RUN), "a live node")
+
     @model_validator(mode="after")
     def _check(self) -> LiveNodeConfig:
         names = [v.venue for v in self.venues]
@@ -321,17 +311,17 @@ class LiveNodeConfig(_Strict):
             raise ValueError(f"duplicate venue in {names}")
         if self.record is not None:
             self._check_record()
-        if self.mode is LiveMode.LIVE and not self.allow_live_orders:
+        if self.mode is Mode.LIVE and not self.allow_live_orders:
             raise ValueError("mode LIVE sends real orders: set allow_live_orders: true to confirm")
-        if self.mode is LiveMode.LIVE and self.dry_run is not None:
+        if self.mode is Mode.LIVE and self.dry_run is not None:
             raise ValueError("dry_run settings are only valid with mode DRY_RUN")
-        if self.mode is LiveMode.DRY_RUN and self.dry_run is None:
+        if self.mode is Mode.DRY_RUN and self.dry_run is None:
             raise ValueError("mode DRY_RUN needs a dry_run section (starting_balances ...)")
-        if self.mode is LiveMode.DRY_RUN and self.allow_live_orders:
+        if self.mode is Mode.DRY_RUN and self.allow_live_orders:
             raise ValueError("allow_live_orders contradicts mode DRY_RUN")
-        if self.mode is LiveMode.LIVE and self.safety is None:
+        if self.mode is Mode.LIVE and self.safety is None:
             raise ValueError("mode LIVE needs a safety section: nothing reaches a venue except through it")
-        if self.mode is LiveMode.LIVE and self.safety is not None and self.safety.control_port is None:
+        if self.mode is Mode.LIVE and self.safety is not None and self.safety.control_port is None:
             raise ValueError("mode LIVE needs safety.control_port: arming and confirmation go through it")
         unknown = set(self.exec_algorithms.overrides) - _algorithm_names()
         if unknown:
@@ -347,12 +337,6 @@ class LiveNodeConfig(_Strict):
         # own events (position snapshots, feed status, fill gaps) go into the recording
         if self.audit is None:
             raise ValueError("record: needs an audit section (the replay compares the audit logs)")
-        if self.dry_run is not None and self.dry_run.latency_ms != 0:
-            raise ValueError(
-                "record: dry_run.latency_ms must be 0: NautilusTrader's sandbox venue processes "
-                "commands at once (use_message_queue=False) and ignores its latency model, so a "
-                "replay with latency would simulate something that did not happen"
-            )
         if not self.strategies:
             raise ValueError("record: no strategies to replay")
 

@@ -8,11 +8,12 @@ order can leave the process. Two gaps are closed here:
 * the sandbox only knows instruments already cached when it connects, while the ccxt data
   client loads them during its own connect: :class:`DryRunExecutionClient` waits (bounded) for
   the venue's instruments before connecting;
-* the sandbox hard-codes a default ``FillModel`` and zero latency: the backtest's configurable
-  ``FillModel`` and ``LatencyModel`` are installed instead, from the YAML ``dry_run`` section.
-  Note that in NautilusTrader 1.231 the sandbox builds its venue with
-  ``use_message_queue=False``, so commands execute on arrival and the latency model is never
-  consulted: ``latency_ms`` has no effect (a recorded session requires it to be 0).
+* the sandbox hard-codes a default ``FillModel``: the backtest's configurable ``FillModel`` is
+  installed instead, from the YAML ``dry_run`` section.
+
+There is no latency setting: in NautilusTrader 1.231 the sandbox builds its venue with
+``use_message_queue=False``, so commands execute on arrival and a ``LatencyModel`` is never
+consulted (a field that did nothing was removed rather than kept as a false promise).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import Any
 from nautilus_trader.adapters.sandbox.config import SandboxExecutionClientConfig
 from nautilus_trader.adapters.sandbox.execution import SandboxExecutionClient
 from nautilus_trader.backtest.models import FillModel
-from nautilus_trader.backtest.models import LatencyModel
 from nautilus_trader.cache.cache import Cache
 from nautilus_trader.common.component import LiveClock
 from nautilus_trader.common.component import MessageBus
@@ -33,7 +33,7 @@ from nautilus_trader.portfolio import PortfolioFacade
 
 class DryRunExecClientConfig(SandboxExecutionClientConfig, frozen=True, kw_only=True):
     """
-    Sandbox settings plus the fill/latency model and the instrument wait.
+    Sandbox settings plus the fill model and the instrument wait.
 
     Parameters
     ----------
@@ -41,8 +41,6 @@ class DryRunExecClientConfig(SandboxExecutionClientConfig, frozen=True, kw_only=
         Backtest ``FillModel`` probabilities.
     random_seed : int, optional
         Seed of the fill model (reproducible runs).
-    latency_ms : int
-        Simulated venue latency (milliseconds).
     instruments_timeout_secs : float
         How long to wait for the venue's instruments before connecting anyway.
     """
@@ -50,7 +48,6 @@ class DryRunExecClientConfig(SandboxExecutionClientConfig, frozen=True, kw_only=
     prob_fill_on_limit: float = 1.0
     prob_slippage: float = 0.0
     random_seed: int | None = 42
-    latency_ms: int = 0
     instruments_timeout_secs: float = 30.0
 
 
@@ -77,7 +74,6 @@ class DryRunExecutionClient(SandboxExecutionClient):
                 random_seed=config.random_seed,
             )
         )
-        self.exchange.set_latency_model(LatencyModel(config.latency_ms * 1_000_000))
         self._connect_task: asyncio.Task[None] | None = None
 
     def connect(self) -> None:

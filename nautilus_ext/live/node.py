@@ -8,239 +8,45 @@ from typing import Any
 
 from nautilus_trader.common.config import resolve_config_path
 from nautilus_trader.config import ImportableStrategyConfig
-from nautilus_trader.config import InstrumentProviderConfig
 from nautilus_trader.config import LiveExecEngineConfig
 from nautilus_trader.config import LoggingConfig
 from nautilus_trader.config import TradingNodeConfig
 from nautilus_trader.live.node import TradingNode
 
-from nautilus_ext.adapters.ccxt.config import CcxtDataClientConfig
-from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
-from nautilus_ext.adapters.ccxt.factories import CcxtLiveDataClientFactory
-from nautilus_ext.adapters.ccxt.factories import CcxtLiveExecClientFactory
-from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.adapters.registry import build_clients
 from nautilus_ext.execution_algos import importable_exec_algorithm_configs
-from nautilus_ext.live.config import LiveMode
 from nautilus_ext.live.config import LiveNodeConfig
-from nautilus_ext.live.config import VenueConfig
 from nautilus_ext.live.dry_run import DryRunExecClientConfig
 from nautilus_ext.live.dry_run import DryRunExecClientFactory
-from nautilus_ext.live.safety_actor import NodeSafety
-
-
-def _provider(venue: VenueConfig) -> InstrumentProviderConfig:
-    if venue.instrument_ids:
-        return InstrumentProviderConfig(load_ids=frozenset(venue.instrument_ids))
-    return InstrumentProviderConfig(load_all=True)
-
-
-def _ccxt_common(venue: VenueConfig) -> dict[str, Any]:
-    return {
-        "exchange_id": venue.exchange_id,
-        "venue": venue.venue,
-        "market_types": tuple(venue.market_types) if venue.market_types else None,
-        "testnet": venue.testnet,
-        "rest_url_override": venue.rest_url_override,
-        "ws_url_override": venue.ws_url_override,
-        "enable_rate_limit": venue.enable_rate_limit,
-        "timeout_ms": venue.timeout_ms,
-        "instrument_provider": _provider(venue),
-    }
-
-
-def _native_binance(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
-    # native BINANCE is USD-M futures with HMAC keys (BINANCE_API_KEY/_SECRET): orders over
-    # REST, user data over a REST listenKey. A ws_url_override is the server root: market
-    # streams at <root>/public (combined), user data at <root>/private/ws?listenKey=, and the
-    # WS API (session.logon, used only with Ed25519 keys) at <root>/ws-fapi/v1.
-    from nautilus_trader.adapters.binance import BinanceAccountType
-    from nautilus_trader.adapters.binance import BinanceDataClientConfig
-    from nautilus_trader.adapters.binance import BinanceExecClientConfig
-    from nautilus_trader.adapters.binance import BinanceLiveDataClientFactory
-    from nautilus_trader.adapters.binance import BinanceLiveExecClientFactory
-
-    ws = venue.ws_url_override.rstrip("/") if venue.ws_url_override else None
-    urls: dict[str, Any] = {"base_url_http": venue.rest_url_override}
-    account = BinanceAccountType.USDT_FUTURES
-    return (
-        BinanceDataClientConfig(
-            account_type=account,
-            base_url_ws=f"{ws}/public" if ws else None,
-            instrument_provider=_provider(venue),
-            **urls,
-        ),
-        BinanceExecClientConfig(
-            account_type=account,
-            base_url_ws=f"{ws}/ws-fapi/v1" if ws else None,
-            base_url_ws_stream=f"{ws}/private" if ws else None,
-            instrument_provider=_provider(venue),
-            **urls,
-        ),
-        BinanceLiveDataClientFactory,
-        BinanceLiveExecClientFactory,
-    )
-
-
-def _native_okx(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
-    from nautilus_trader.adapters.okx import OKXDataClientConfig
-    from nautilus_trader.adapters.okx import OKXExecClientConfig
-    from nautilus_trader.adapters.okx import OKXLiveDataClientFactory
-    from nautilus_trader.adapters.okx import OKXLiveExecClientFactory
-    from nautilus_trader.core.nautilus_pyo3 import OKXInstrumentType
-
-    kinds = {
-        "spot": OKXInstrumentType.SPOT,
-        "margin": OKXInstrumentType.MARGIN,
-        "swap": OKXInstrumentType.SWAP,
-        "future": OKXInstrumentType.FUTURES,
-        "option": OKXInstrumentType.OPTION,
-    }
-    common: dict[str, Any] = {"instrument_provider": _provider(venue)}
-    if venue.market_types:
-        unknown = sorted(set(venue.market_types) - set(kinds))
-        if unknown:
-            raise InvalidConfig(f"venue OKX: native market_types {unknown} not in {sorted(kinds)}")
-        common["instrument_types"] = tuple(kinds[t] for t in venue.market_types)
-    data_urls: dict[str, Any] = {}
-    exec_urls: dict[str, Any] = {}
-    if venue.rest_url_override and venue.ws_url_override:
-        # base_url_ws is the full public (data) or private (exec) URL; the adapter derives
-        # the business URL from it by replacing the last path segment
-        ws = venue.ws_url_override.rstrip("/") + "/ws/v5"
-        data_urls = {"base_url_http": venue.rest_url_override, "base_url_ws": ws + "/public"}
-        exec_urls = {"base_url_http": venue.rest_url_override, "base_url_ws": ws + "/private"}
-    return (
-        OKXDataClientConfig(**common, **data_urls),
-        OKXExecClientConfig(**common, **exec_urls),
-        OKXLiveDataClientFactory,
-        OKXLiveExecClientFactory,
-    )
-
-
-def _native_betfair(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
-    # NautilusTrader's Betfair clients through nautilus_ext.adapters.betfair: URLs and stream address
-    # configurable, credentials from the variables the YAML names, venue positions reported
-    from nautilus_trader.adapters.betfair.providers import BetfairInstrumentProviderConfig
-
-    from nautilus_ext.adapters.betfair import BetfairUrlDataClientConfig
-    from nautilus_ext.adapters.betfair import BetfairUrlExecClientConfig
-    from nautilus_ext.adapters.betfair import BetfairUrlLiveDataClientFactory
-    from nautilus_ext.adapters.betfair import BetfairUrlLiveExecClientFactory
-
-    section = venue.betfair
-    assert section is not None  # enforced by VenueConfig
-    provider = BetfairInstrumentProviderConfig(
-        account_currency=section.account_currency,
-        market_ids=section.market_ids,
-        event_type_ids=section.event_type_ids,
-        country_codes=section.country_codes,
-        market_types=section.market_types,
-    )
-    common: dict[str, Any] = {
-        "account_currency": section.account_currency,
-        "instrument_config": provider,
-        "base_url_http": venue.rest_url_override,
-        "stream_url": venue.ws_url_override,
-        "username_env": section.username_env,
-        "password_env": section.password_env,
-        "app_key_env": section.app_key_env,
-        "certs_dir_env": section.certs_dir_env,
-    }
-    return (
-        BetfairUrlDataClientConfig(**common),
-        BetfairUrlExecClientConfig(
-            **common,
-            request_account_state_secs=section.request_account_state_secs,
-            stream_market_ids_filter=section.market_ids,
-        ),
-        BetfairUrlLiveDataClientFactory,
-        BetfairUrlLiveExecClientFactory,
-    )
-
-
-def _native(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
-    # imported lazily: each native adapter pulls in its Rust bindings
-    if venue.venue == "BETFAIR":
-        return _native_betfair(venue)
-    if venue.venue == "BINANCE":
-        return _native_binance(venue)
-    if venue.venue == "OKX":
-        return _native_okx(venue)
-    if venue.venue == "BYBIT":
-        from nautilus_trader.adapters.bybit import BybitDataClientConfig
-        from nautilus_trader.adapters.bybit import BybitExecClientConfig
-        from nautilus_trader.adapters.bybit import BybitLiveDataClientFactory
-        from nautilus_trader.adapters.bybit import BybitLiveExecClientFactory
-
-        return (
-            BybitDataClientConfig(instrument_provider=_provider(venue)),
-            BybitExecClientConfig(instrument_provider=_provider(venue)),
-            BybitLiveDataClientFactory,
-            BybitLiveExecClientFactory,
-        )
-    if venue.venue == "DERIBIT":
-        return _native_deribit(venue)
-    from nautilus_trader.adapters.hyperliquid import HyperliquidDataClientConfig
-    from nautilus_trader.adapters.hyperliquid import HyperliquidExecClientConfig
-    from nautilus_trader.adapters.hyperliquid import HyperliquidLiveDataClientFactory
-    from nautilus_trader.adapters.hyperliquid import HyperliquidLiveExecClientFactory
-
-    return (
-        HyperliquidDataClientConfig(instrument_provider=_provider(venue)),
-        HyperliquidExecClientConfig(instrument_provider=_provider(venue)),
-        HyperliquidLiveDataClientFactory,
-        HyperliquidLiveExecClientFactory,
-    )
-
-
-def _native_deribit(venue: VenueConfig) -> tuple[Any, Any, Any, Any]:
-    from nautilus_trader.adapters.deribit import DeribitDataClientConfig
-    from nautilus_trader.adapters.deribit import DeribitExecClientConfig
-    from nautilus_trader.adapters.deribit import DeribitLiveDataClientFactory
-    from nautilus_trader.core.nautilus_pyo3 import DeribitEnvironment
-
-    from nautilus_ext.adapters.deribit import DeribitUrlLiveExecClientFactory
-
-    # the overrides are the server's base URL; Deribit's paths are /api/v2 and /ws/api/v2
-    common: dict[str, Any] = {
-        "environment": DeribitEnvironment.TESTNET if venue.testnet else DeribitEnvironment.MAINNET,
-        "instrument_provider": _provider(venue),
-    }
-    if venue.rest_url_override is not None and venue.ws_url_override is not None:
-        common["base_url_http"] = venue.rest_url_override.rstrip("/") + "/api/v2"
-        common["base_url_ws"] = venue.ws_url_override.rstrip("/") + "/ws/api/v2"
-    return (
-        DeribitDataClientConfig(**common),
-        DeribitExecClientConfig(**common),
-        DeribitLiveDataClientFactory,
-        DeribitUrlLiveExecClientFactory,
-    )
+from nautilus_ext.mode import Mode
+from nautilus_ext.safety.actor import NodeSafety
 
 
 def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig, dict[str, Any]]:
     """
     Return the ``TradingNodeConfig`` and the client factories per venue.
 
-    In DRY_RUN every venue's execution client is the simulated one: no live execution
-    client is even constructed, so no credentials are read and no order can be sent.
+    Each venue's clients come from the venue family registered for it
+    (:func:`nautilus_ext.adapters.registry.build_clients`). In DRY_RUN every venue's execution
+    client is the simulated one: no live execution client is even constructed, so no
+    credentials are read and no order can be sent.
+
+    Raises
+    ------
+    UnknownVenue
+        If no registered venue family serves a venue (the error lists the registered ones).
+    InvalidConfig
+        If a venue family refuses its venue's settings.
     """
     data_clients: dict[str, Any] = {}
     exec_clients: dict[str, Any] = {}
     factories: dict[str, Any] = {}
     for venue in config.venues:
-        if venue.adapter == "ccxt":
-            data_cfg: Any = CcxtDataClientConfig(**_ccxt_common(venue))
-            exec_cfg: Any = CcxtExecClientConfig(
-                **_ccxt_common(venue),
-                fill_poll_interval_ms=venue.fill_poll_interval_ms,
-                position_poll_interval_ms=venue.position_poll_interval_ms,
-                key_scope=venue.key_scope,
-            )
-            data_factory: Any = CcxtLiveDataClientFactory
-            exec_factory: Any = CcxtLiveExecClientFactory
-        else:
-            data_cfg, exec_cfg, data_factory, exec_factory = _native(venue)
-        if config.mode is LiveMode.DRY_RUN:
+        # each venue family builds its own clients (nautilus_ext.adapters.registry)
+        clients = build_clients(venue)
+        data_cfg, exec_cfg = clients.data_config, clients.exec_config
+        data_factory, exec_factory = clients.data_factory, clients.exec_factory
+        if config.mode is Mode.DRY_RUN:
             dry = config.dry_run
             assert dry is not None  # enforced by LiveNodeConfig
             exec_cfg = DryRunExecClientConfig(
@@ -250,7 +56,6 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
                 prob_fill_on_limit=dry.fill_model.prob_fill_on_limit,
                 prob_slippage=dry.fill_model.prob_slippage,
                 random_seed=dry.fill_model.random_seed,
-                latency_ms=dry.latency_ms,
                 instruments_timeout_secs=dry.instruments_timeout_secs,
             )
             exec_factory = DryRunExecClientFactory
@@ -260,7 +65,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
     node_config = TradingNodeConfig(
         trader_id=config.trader_id,
         logging=LoggingConfig(log_level=config.log_level),
-        exec_engine=LiveExecEngineConfig(reconciliation=config.mode is LiveMode.LIVE),
+        exec_engine=LiveExecEngineConfig(reconciliation=config.mode is Mode.LIVE),
         data_clients=data_clients,
         exec_clients=exec_clients,
         strategies=[
@@ -332,8 +137,8 @@ def build_live_node(
         If any check of :func:`~nautilus_ext.live.validation.check_live_config` fails (the
         same checks ``live-validate`` runs), before anything is built.
     """
-    from nautilus_ext.live.safety_actor import attach_safety
     from nautilus_ext.live.validation import check_live_config
+    from nautilus_ext.safety.actor import attach_safety
 
     safety_config = check_live_config(config).safety  # validate before anything is built
     node_config, factories = build_trading_node_config(config)
@@ -364,7 +169,7 @@ def build_live_node(
                 audit_fsync=True if config.audit is None else config.audit.fsync,
                 exec_forward=(
                     _synchronous_exec_handler(node)
-                    if recorder is not None and config.mode is LiveMode.DRY_RUN
+                    if recorder is not None and config.mode is Mode.DRY_RUN
                     else None
                 ),
             )
@@ -393,15 +198,15 @@ def _attach_recorder(node: TradingNode, config: LiveNodeConfig, node_config: Tra
     from pathlib import Path
 
     from nautilus_ext.live.dry_run import make_execution_synchronous
+    from nautilus_ext.live.recording import session_manifest
     from nautilus_ext.replay.recorder import MarketDataRecorder
     from nautilus_ext.replay.recorder import MarketDataRecorderConfig
     from nautilus_ext.replay.recorder import check_record_root
-    from nautilus_ext.replay.session import session_manifest
 
     record = config.record
     assert record is not None
     check_record_root(Path(record.root))
-    if config.mode is LiveMode.DRY_RUN:
+    if config.mode is Mode.DRY_RUN:
         # only a simulated venue may run inside a data handler (see make_execution_synchronous)
         make_execution_synchronous(node)
     manifest = session_manifest(config, node_config)

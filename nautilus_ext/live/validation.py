@@ -38,11 +38,11 @@ from typing import Final
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.live.config import LiveMode
 from nautilus_ext.live.config import LiveNodeConfig
 from nautilus_ext.live.config import VenueConfig
 from nautilus_ext.live.config import load_live_config
 from nautilus_ext.live.config import load_safety_config
+from nautilus_ext.mode import Mode
 
 _BALANCE: Final = re.compile(r"^\s*(\S+)\s+([A-Z0-9]{2,16})\s*$")
 
@@ -124,7 +124,7 @@ def check_live_config(config: LiveNodeConfig, environ: Mapping[str, str] | None 
     # then what comes from the environment
     if config.safety is not None and config.safety.control_port is not None:
         _check_control(config.safety.control_port, config.safety.control_token_env, env)
-    if config.mode is LiveMode.LIVE:
+    if config.mode is Mode.LIVE:
         for i, venue in enumerate(config.venues):
             _check_credentials(i, venue, env)
     return CheckedLiveConfig(config=config, safety=safety)

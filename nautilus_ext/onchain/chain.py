@@ -75,6 +75,21 @@ def revert_reason(exc: BaseException) -> str:
     return text.strip()
 
 
+def _tester_exceptions() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """
+    eth-tester's revert and validation errors, raised by its in-process chain (the test kit's).
+
+    eth-tester is a dev-only distribution: a plain install has no such chain and none of its
+    errors, so both tuples are empty there.
+    """
+    try:
+        from eth_tester.exceptions import TransactionFailed
+        from eth_tester.exceptions import ValidationError
+    except ImportError:
+        return (), ()
+    return (TransactionFailed,), (ValidationError,)
+
+
 def translate_exception(exc: BaseException, *, step: str) -> ExternalError:
     """
     Map a third-party exception to the project's taxonomy.
@@ -92,13 +107,12 @@ def translate_exception(exc: BaseException, *, step: str) -> ExternalError:
         ``TransactionReverted`` for reverts, ``InsufficientBalance`` when the sender cannot pay,
         ``VenueUnavailable`` for transport failures, timeouts and any other node error.
     """
-    from eth_tester.exceptions import TransactionFailed
-    from eth_tester.exceptions import ValidationError as TesterValidationError
     from web3.exceptions import ContractLogicError
     from web3.exceptions import TimeExhausted
     from web3.exceptions import Web3Exception
 
-    if isinstance(exc, (TransactionFailed, ContractLogicError)):
+    tester_reverts, tester_invalid = _tester_exceptions()
+    if isinstance(exc, (*tester_reverts, ContractLogicError)):
         reason = describe_revert(revert_reason(exc))
         return TransactionReverted(
             f"{step} reverted: {reason}",
@@ -120,7 +134,7 @@ def translate_exception(exc: BaseException, *, step: str) -> ExternalError:
         return VenueUnavailable(
             f"{step}: node unreachable ({type(exc).__name__})", venue=VENUE, details={"step": step}
         )
-    if isinstance(exc, (Web3Exception, TesterValidationError, ValueError)):
+    if isinstance(exc, (Web3Exception, *tester_invalid, ValueError)):
         return VenueUnavailable(
             f"{step}: node error {type(exc).__name__}: {message}",
             venue=VENUE,

@@ -60,7 +60,6 @@ from decimal import Decimal
 from typing import Final
 
 from nautilus_ext.audit.schemas import CommandKind
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.schemas import RiskAction
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidOrder
@@ -70,6 +69,7 @@ from nautilus_ext.errors import TransactionReverted
 from nautilus_ext.instruments import InstrumentKey
 from nautilus_ext.instruments import InstrumentType
 from nautilus_ext.instruments.enums import KNOWN_CHAIN_IDS
+from nautilus_ext.mode import Mode
 from nautilus_ext.onchain.bundles import AtomicBundle
 from nautilus_ext.onchain.bundles import StepKind
 from nautilus_ext.onchain.calculators.lst import LstPoolState

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
+from decimal import InvalidOperation
 from enum import StrEnum
 from enum import unique
 from typing import Annotated
@@ -32,6 +33,7 @@ from typing import Self
 from pydantic import AfterValidator
 from pydantic import AwareDatetime
 from pydantic import BaseModel
+from pydantic import BeforeValidator
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import ValidationError
@@ -145,7 +147,62 @@ def _check_json(value: dict[str, Any] | None) -> dict[str, Any] | None:
             exact_json_dumps(value)
         except (TypeError, ValueError) as e:
             raise ValueError(f"must be JSON-serialisable: {e}") from None
+        except RecursionError:
+            raise ValueError("must be JSON-serialisable: nested too deeply") from None
     return value
+
+
+_MAX_DIGITS: Final = 96  # a uint256 wei amount has 78 digits; more is a typo or an attack
+_MAX_EXPONENT: Final = 96
+
+
+def _bounded(value: Decimal) -> Decimal:
+    # an exact Decimal of 5,000 digits or exponent 1e999999999 validates but breaks every later
+    # quantize (decimal.InvalidOperation) and Nautilus conversion: refuse it here
+    if value.is_finite():
+        digits = len(value.as_tuple().digits)
+        if digits > _MAX_DIGITS or abs(value.adjusted()) > _MAX_EXPONENT:
+            shown = f"{value:.6E}" if digits > 20 else str(value)
+            raise ValueError(
+                f"{shown} is out of range (at most {_MAX_DIGITS} digits, "
+                f"magnitude 1e-{_MAX_EXPONENT}..1e{_MAX_EXPONENT})"
+            )
+    return value
+
+
+def _small_integral(value: Any) -> Any:
+    # pydantic turns an integral Decimal into an int: Decimal("1e999999999") would take
+    # minutes and gigabytes, so refuse such magnitudes before the conversion
+    if isinstance(value, Decimal | float) and (not _finite(value) or abs(Decimal(value).adjusted()) > 30):
+        raise ValueError("must be an integer within int64")
+    return value
+
+
+def _finite(value: Decimal | float) -> bool:
+    return (
+        value.is_finite()
+        if isinstance(value, Decimal)
+        else value not in (float("inf"), float("-inf")) and value == value
+    )
+
+
+_JSON_NUMBER_LIMIT: Final = 4300  # digits and exponent, as Python limits int text
+
+
+def _json_number(text: str) -> Decimal:
+    # read every JSON fraction/exponent number as an exact Decimal, refusing absurd sizes
+    # (1e999999999 is a valid JSON number that later conversions cannot handle)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # an exponent beyond what decimal can represent
+        raise ValueError(f"JSON number {text[:20]}... is out of range") from None
+    if len(text) > _JSON_NUMBER_LIMIT or abs(value.adjusted()) > _JSON_NUMBER_LIMIT:
+        raise ValueError(f"JSON number {text[:20]}... is out of range")
+    return value
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -161,6 +218,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 # one strict encoder for scalars: ``json.dumps(..., allow_nan=False)`` builds a new encoder per
 # call, which made canonical order JSON (and so every LIVE confirmation hash) several times slower
 _STRICT_SCALARS = json.JSONEncoder(allow_nan=False)
+# compact and strict, the same text as exact_json_dumps for values without Decimals
+_COMPACT = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 
 
 def exact_json_dumps(value: Any, *, sort_keys: bool = False) -> str:
@@ -197,9 +256,9 @@ def exact_json_dumps(value: Any, *, sort_keys: bool = False) -> str:
     return _STRICT_SCALARS.encode(value)
 
 
-PositiveDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
-SignedDecimal = Annotated[Decimal, Field(allow_inf_nan=False)]
-Fraction = Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False)]
+PositiveDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False), AfterValidator(_bounded)]
+SignedDecimal = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(_bounded)]
+Fraction = Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False), AfterValidator(_bounded)]
 JsonDict = Annotated[dict[str, Any] | None, AfterValidator(_check_json)]
 NonEmpty = Annotated[str, Field(min_length=1, max_length=256)]
 
@@ -248,8 +307,12 @@ class Order(BaseModel):
     stop_loss_price: PositiveDecimal | None = None
     # execution coordination
     atomic_group_id: str | None = None
-    sequence_in_group: Annotated[int, Field(ge=0, le=_INT64_MAX)] | None = None
-    priority: Annotated[int, Field(ge=-_INT64_MAX - 1, le=_INT64_MAX)] | None = None
+    sequence_in_group: Annotated[int, BeforeValidator(_small_integral), Field(ge=0, le=_INT64_MAX)] | None = (
+        None
+    )
+    priority: (
+        Annotated[int, BeforeValidator(_small_integral), Field(ge=-_INT64_MAX - 1, le=_INT64_MAX)] | None
+    ) = None
     # strategy metadata
     strategy_id: str | None = None
     strategy_intent: str | None = None
@@ -321,9 +384,15 @@ class Order(BaseModel):
         (``0.1000000000000000055511151231257827`` would become ``0.1``).
         """
         try:
-            data = json.loads(json_data, parse_float=Decimal, object_pairs_hook=_unique_keys)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise InvalidOrder(f"order JSON is malformed: {e}") from None
+            data = json.loads(json_data, parse_float=_json_number, object_pairs_hook=_unique_keys)
+        except InvalidOrder:
+            raise
+        except (ValueError, RecursionError) as e:
+            # JSONDecodeError, UnicodeDecodeError, integers over Python's 4,300-digit limit,
+            # and nesting deeper than the interpreter's recursion limit
+            raise InvalidOrder(f"order JSON is malformed: {_clip(str(e) or type(e).__name__)}") from None
+        except TypeError:
+            raise InvalidOrder(f"order JSON must be text, got {type(json_data).__name__}") from None
         if not isinstance(data, dict):
             raise InvalidOrder(f"order JSON must be an object, got {type(data).__name__}")
         return cls.model_validate(
@@ -337,11 +406,28 @@ class Order(BaseModel):
         Numbers inside ``metadata`` and ``function_params`` stay JSON numbers, so
         ``Order.from_json(order.to_json()) == order`` for every order read by :meth:`from_json`.
         """
-        fields = []
-        for name, value in self.model_dump(mode="json").items():
-            raw = getattr(self, name) if name in FREE_FORM_FIELDS else value
-            fields.append(f"{json.dumps(name)}:{exact_json_dumps(raw)}")
-        return "{" + ",".join(fields) + "}"
+        # The text is what the LIVE confirmation hash covers, so it is built on every gate
+        # check: the fixed fields (already JSON values) go through the C encoder, in one call
+        # when there is no free-form field, else one call per run of fields; the free-form ones
+        # go through exact_json_dumps (their Decimals are JSON numbers). The bytes are the same
+        # as one exact_json_dumps per field.
+        dumped = self.model_dump(mode="json")
+        if self.function_params is None and self.metadata is None:
+            return _COMPACT.encode(dumped)
+        parts: list[str] = []
+        plain: dict[str, Any] = {}
+        for name, value in dumped.items():
+            raw = getattr(self, name) if name in FREE_FORM_FIELDS else None
+            if raw is None:
+                plain[name] = value
+                continue
+            if plain:
+                parts.append(_COMPACT.encode(plain)[1:-1])
+                plain = {}
+            parts.append(f"{_COMPACT.encode(name)}:{exact_json_dumps(raw)}")
+        if plain:
+            parts.append(_COMPACT.encode(plain)[1:-1])
+        return "{" + ",".join(parts) + "}"
 
     # -- cross-field rules --------------------------------------------------------------------
 

@@ -1,23 +1,19 @@
 """
-Reads and idempotent writes over the store (seed 002's repositories).
+Reads and idempotent writes of strategy state (seed 002's position manager and state store).
 
-Every write is safe to repeat: re-collecting the same funding timestamp updates the row in place
-(``INSERT ... ON CONFLICT DO UPDATE`` on ``(venue, symbol, quote, ts)``), recording the same
-funding payment twice keeps one row, setting a strategy's state key replaces its value.
+Every write is safe to repeat: recording the same funding payment twice keeps one row, setting a
+strategy's state key replaces its value. The funding-rate time series has its own repository,
+:class:`nautilus_ext.funding.store.FundingRepository`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
@@ -25,258 +21,25 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from nautilus_ext.errors import InvalidConfig
-from nautilus_ext.funding.model import FundingRateSample
 from nautilus_ext.persistence.db import Database
 from nautilus_ext.persistence.models import FundingPayment
-from nautilus_ext.persistence.models import FundingRate
 from nautilus_ext.persistence.models import FundTransfer
 from nautilus_ext.persistence.models import StrategyPosition
 from nautilus_ext.persistence.models import StrategyState
-from nautilus_ext.persistence.models import Symbol
-from nautilus_ext.persistence.models import Venue
-from nautilus_ext.persistence.types import datetime_to_ns
-from nautilus_ext.persistence.types import ns_to_datetime
-
-_FUNDING_UPDATE_COLUMNS = (
-    "instrument_key",
-    "funding_rate",
-    "interval_hours",
-    "predicted_rate",
-    "next_funding_time",
-    "mark_price",
-    "index_price",
-    "open_interest",
-    "volume_24h",
-    "settled",
-)
 
 
-def _now() -> datetime:
+def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def _ceil_us(ts_ns: int) -> int:
+def ceil_us(ts_ns: int) -> int:
     # stored times have microsecond precision: a bound between two microseconds rounds up
     return -(-ts_ns // 1_000) * 1_000
 
 
-def _insert(session: Session) -> Any:
+def dialect_insert(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
-@dataclass(frozen=True, slots=True)
-class VenueFees:
-    """A venue's fee schedule as fractions (``0.0002`` = 2 bp)."""
-
-    maker: Decimal
-    taker: Decimal
-
-
-class FundingRepository:
-    """Funding-rate time series, venues and symbols."""
-
-    def __init__(self, database: Database) -> None:
-        self._db = database
-
-    def upsert_venue(
-        self,
-        name: str,
-        *,
-        maker_fee_rate: Decimal | None = None,
-        taker_fee_rate: Decimal | None = None,
-        display_name: str | None = None,
-        is_active: bool = True,
-    ) -> int:
-        """Create or update a venue (fees as fractions); return its id."""
-        for label, fee in (("maker_fee_rate", maker_fee_rate), ("taker_fee_rate", taker_fee_rate)):
-            # fractions, not percents: 0.055 (a percent typed as a fraction) is refused
-            if fee is not None and not Decimal("-0.01") <= fee <= Decimal("0.01"):
-                raise InvalidConfig(f"venue {name}: {label} {fee} is not a fraction in [-0.01, 0.01]")
-        with self._db.session() as session:
-            return self._venue_id(
-                session, name, maker_fee_rate, taker_fee_rate, display_name, is_active, update=True
-            )
-
-    def venue_fees(self) -> dict[str, VenueFees]:
-        """Return the fee schedule of every venue that has both fees."""
-        with self._db.session() as session:
-            rows = session.execute(select(Venue)).scalars().all()
-            return {
-                v.name: VenueFees(v.maker_fee_rate, v.taker_fee_rate)
-                for v in rows
-                if v.maker_fee_rate is not None and v.taker_fee_rate is not None
-            }
-
-    def upsert_rates(self, samples: Iterable[FundingRateSample]) -> int:
-        """
-        Write funding samples; a sample whose ``(venue, base, quote, ts)`` exists replaces it.
-
-        Returns the number of samples written (inserted or updated).
-        """
-        count = 0
-        with self._db.session() as session:
-            venues: dict[str, int] = {}
-            symbols: dict[str, int] = {}
-            insert = _insert(session)
-            for sample in samples:
-                if sample.venue not in venues:
-                    venues[sample.venue] = self._venue_id(session, sample.venue, None, None, None, True)
-                if sample.base not in symbols:
-                    symbols[sample.base] = self._symbol_id(session, sample.base)
-                values = {
-                    "venue_id": venues[sample.venue],
-                    "symbol_id": symbols[sample.base],
-                    "instrument_key": sample.instrument_key,
-                    "quote": sample.quote,
-                    "funding_rate": sample.rate,
-                    "interval_hours": sample.interval_hours,
-                    "predicted_rate": sample.predicted_rate,
-                    "next_funding_time": (
-                        None if sample.next_funding_ns is None else ns_to_datetime(sample.next_funding_ns)
-                    ),
-                    "mark_price": sample.mark_price,
-                    "index_price": sample.index_price,
-                    "open_interest": sample.open_interest,
-                    "volume_24h": sample.volume_24h,
-                    "settled": sample.settled,
-                    "ts": ns_to_datetime(sample.ts_ns),
-                }
-                statement = insert(FundingRate).values(**values)
-                statement = statement.on_conflict_do_update(
-                    index_elements=["venue_id", "symbol_id", "quote", "ts"],
-                    set_={c: statement.excluded[c] for c in _FUNDING_UPDATE_COLUMNS},
-                )
-                session.execute(statement)
-                count += 1
-        return count
-
-    def latest_rates(self, *, venues: Sequence[str] | None = None) -> list[FundingRateSample]:
-        """Return the newest sample per ``(venue, base, quote)``."""
-        newest = (
-            select(
-                FundingRate.venue_id,
-                FundingRate.symbol_id,
-                FundingRate.quote,
-                func.max(FundingRate.ts).label("ts"),
-            )
-            .group_by(FundingRate.venue_id, FundingRate.symbol_id, FundingRate.quote)
-            .subquery()
-        )
-        query = self._samples_query().join(
-            newest,
-            (FundingRate.venue_id == newest.c.venue_id)
-            & (FundingRate.symbol_id == newest.c.symbol_id)
-            & (FundingRate.quote == newest.c.quote)
-            & (FundingRate.ts == newest.c.ts),
-        )
-        if venues is not None:
-            query = query.where(Venue.name.in_([v.upper() for v in venues]))
-        return self._run(query)
-
-    def history(
-        self, venue: str, base: str, *, since_ns: int | None = None, until_ns: int | None = None
-    ) -> list[FundingRateSample]:
-        """Return the samples of one venue and base asset, oldest first."""
-        query = self._samples_query().where(Venue.name == venue.upper(), Symbol.symbol == base.upper())
-        if since_ns is not None:
-            query = query.where(FundingRate.ts >= ns_to_datetime(_ceil_us(since_ns)))
-        if until_ns is not None:
-            query = query.where(FundingRate.ts < ns_to_datetime(_ceil_us(until_ns)))
-        return self._run(query.order_by(FundingRate.ts))
-
-    def count(self) -> int:
-        """Return the number of funding rows."""
-        with self._db.session() as session:
-            return int(session.scalar(select(func.count()).select_from(FundingRate)) or 0)
-
-    # -- internals ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _samples_query() -> Select[tuple[FundingRate, str, str]]:
-        return (
-            select(FundingRate, Venue.name, Symbol.symbol)
-            .join(Venue, Venue.id == FundingRate.venue_id)
-            .join(Symbol, Symbol.id == FundingRate.symbol_id)
-        )
-
-    def _run(self, query: Select[tuple[FundingRate, str, str]]) -> list[FundingRateSample]:
-        with self._db.session() as session:
-            return [
-                FundingRateSample(
-                    venue=venue,
-                    instrument_key=row.instrument_key,
-                    base=symbol,
-                    quote=row.quote,
-                    rate=row.funding_rate,
-                    interval_hours=row.interval_hours,
-                    ts_ns=datetime_to_ns(row.ts),
-                    next_funding_ns=(
-                        None if row.next_funding_time is None else datetime_to_ns(row.next_funding_time)
-                    ),
-                    predicted_rate=row.predicted_rate,
-                    mark_price=row.mark_price,
-                    index_price=row.index_price,
-                    open_interest=row.open_interest,
-                    volume_24h=row.volume_24h,
-                    settled=row.settled,
-                )
-                for row, venue, symbol in session.execute(query).all()
-            ]
-
-    @staticmethod
-    def _venue_id(
-        session: Session,
-        name: str,
-        maker: Decimal | None,
-        taker: Decimal | None,
-        display_name: str | None,
-        is_active: bool,
-        *,
-        update: bool = False,
-    ) -> int:
-        name = name.upper()
-        now = _now()
-        insert = _insert(session)
-        statement = insert(Venue).values(
-            name=name,
-            display_name=display_name,
-            is_active=is_active,
-            maker_fee_rate=maker,
-            taker_fee_rate=taker,
-            created_at=now,
-            updated_at=now,
-        )
-        if update:
-            statement = statement.on_conflict_do_update(
-                index_elements=["name"],
-                set_={
-                    "display_name": statement.excluded.display_name,
-                    "is_active": statement.excluded.is_active,
-                    "maker_fee_rate": statement.excluded.maker_fee_rate,
-                    "taker_fee_rate": statement.excluded.taker_fee_rate,
-                    "updated_at": now,
-                },
-            )
-        else:
-            statement = statement.on_conflict_do_nothing(index_elements=["name"])
-        session.execute(statement)
-        venue_id = session.scalar(select(Venue.id).where(Venue.name == name))
-        assert venue_id is not None
-        return venue_id
-
-    @staticmethod
-    def _symbol_id(session: Session, symbol: str) -> int:
-        symbol = symbol.upper()
-        insert = _insert(session)
-        session.execute(
-            insert(Symbol)
-            .values(symbol=symbol, created_at=_now())
-            .on_conflict_do_nothing(index_elements=["symbol"])
-        )
-        symbol_id = session.scalar(select(Symbol.id).where(Symbol.symbol == symbol))
-        assert symbol_id is not None
-        return symbol_id
 
 
 class StrategyRepository:
@@ -287,7 +50,7 @@ class StrategyRepository:
 
     def add_position(self, position: StrategyPosition) -> uuid.UUID:
         """Insert a new position; return its id."""
-        now = _now()
+        now = now_utc()
         position.created_at = position.created_at or now
         position.updated_at = now
         with self._db.session() as session:
@@ -306,7 +69,7 @@ class StrategyRepository:
                 raise InvalidConfig(f"no strategy position {position_id}")
             for name, value in fields.items():
                 setattr(position, name, value)
-            position.updated_at = _now()
+            position.updated_at = now_utc()
 
     def open_positions(self, strategy_name: str) -> list[StrategyPosition]:
         """Return the strategy's positions whose status is ``open``."""
@@ -356,7 +119,7 @@ class StrategyRepository:
                     payment_amount=amount,
                     currency=currency,
                     payment_time=payment_time,
-                    created_at=_now(),
+                    created_at=now_utc(),
                 )
             )
             if position_id is not None:
@@ -364,7 +127,7 @@ class StrategyRepository:
                 if position is None:
                     raise InvalidConfig(f"no strategy position {position_id}")
                 position.cumulative_funding += amount
-                position.updated_at = _now()
+                position.updated_at = now_utc()
         return True
 
     def cumulative_funding(self, position_id: uuid.UUID) -> Decimal:
@@ -385,7 +148,7 @@ class StrategyRepository:
 
     def record_transfer(self, transfer: FundTransfer) -> uuid.UUID:
         """Insert a fund transfer; return its id."""
-        transfer.created_at = _now()
+        transfer.created_at = now_utc()
         with self._db.session() as session:
             session.add(transfer)
             session.flush()
@@ -394,13 +157,13 @@ class StrategyRepository:
     def set_state(self, strategy_name: str, key: str, value: Any) -> None:
         """Set a strategy's state key (JSON-serialisable value), replacing any previous value."""
         with self._db.session() as session:
-            insert = _insert(session)
+            insert = dialect_insert(session)
             statement = insert(StrategyState).values(
                 id=uuid.uuid4(),
                 strategy_name=strategy_name,
                 state_key=key,
                 state_value=value,
-                updated_at=_now(),
+                updated_at=now_utc(),
             )
             session.execute(
                 statement.on_conflict_do_update(

@@ -1,24 +1,26 @@
 """
 Deterministic replay support (seed 001, section 8.2).
 
-What exists today: the comparator that says whether two runs' audit logs are identical or
-where they first diverge, and the run-level hashes (strategy code hash, config hash) every
-audit event carries, and the REPLAY runner for recorded backtest runs
-(:func:`nautilus_ext.replay.runner.replay_run`), and the recording and REPLAY of DRY_RUN
-sessions (:mod:`nautilus_ext.replay.recorder`, :func:`nautilus_ext.replay.session.replay_session`).
+The recording and REPLAY of DRY_RUN sessions (:mod:`nautilus_ext.replay.recorder`,
+:func:`nautilus_ext.replay.session.replay_session`) and the replay errors. The REPLAY of a
+recorded backtest run is :func:`nautilus_ext.backtest.runner.replay_run`. The comparator that
+says whether two runs' audit logs are identical or where they first diverge, and the run-level
+hashes (strategy code hash, config hash) every audit event carries, live with the audit
+(:mod:`nautilus_ext.audit.comparator`, :mod:`nautilus_ext.audit.hashing`) and are re-exported
+here.
 """
 
-from nautilus_ext.replay.comparator import DEFAULT_IGNORED_FIELDS
-from nautilus_ext.replay.comparator import ComparisonResult
-from nautilus_ext.replay.comparator import Divergence
-from nautilus_ext.replay.comparator import compare_events
-from nautilus_ext.replay.comparator import compare_logs
+from nautilus_ext.audit.comparator import DEFAULT_IGNORED_FIELDS
+from nautilus_ext.audit.comparator import ComparisonResult
+from nautilus_ext.audit.comparator import Divergence
+from nautilus_ext.audit.comparator import compare_events
+from nautilus_ext.audit.comparator import compare_logs
+from nautilus_ext.audit.hashing import canonical_config_json
+from nautilus_ext.audit.hashing import code_version_hash
+from nautilus_ext.audit.hashing import config_hash
 from nautilus_ext.replay.errors import RecordingMissing
 from nautilus_ext.replay.errors import RecordingTampered
 from nautilus_ext.replay.errors import ReplayVersionMismatch
-from nautilus_ext.replay.hashing import canonical_config_json
-from nautilus_ext.replay.hashing import code_version_hash
-from nautilus_ext.replay.hashing import config_hash
 
 __all__ = [
     "DEFAULT_IGNORED_FIELDS",

@@ -9,7 +9,7 @@ decisions, intents and orders are the strategy's and replay exactly; fills the r
 (its trade ids, its fees, its timing) a simulation cannot reproduce, so the comparison names
 the first of them that differs, or the first decision that did.
 
-:func:`session_manifest` is what the live node pins when it records (see
+:func:`nautilus_ext.live.recording.session_manifest` is what the live node pins when it records (see
 :mod:`nautilus_ext.replay.recorder`); :func:`replay_session` re-runs the session in a
 ``BacktestEngine`` in REPLAY mode, writes its own audit logs and compares them, strategy by
 strategy, with the session's logs.
@@ -50,15 +50,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from nautilus_ext.audit.comparator import DEFAULT_IGNORED_FIELDS
+from nautilus_ext.audit.comparator import ComparisonResult
+from nautilus_ext.audit.comparator import compare_logs
+from nautilus_ext.audit.hashing import code_version_hash
 from nautilus_ext.errors import InvalidConfig
-from nautilus_ext.replay.comparator import DEFAULT_IGNORED_FIELDS
-from nautilus_ext.replay.comparator import ComparisonResult
-from nautilus_ext.replay.comparator import compare_logs
+from nautilus_ext.mode import Mode
 from nautilus_ext.replay.errors import RecordingMissing
 from nautilus_ext.replay.errors import RecordingTampered
 from nautilus_ext.replay.errors import ReplayVersionMismatch
-from nautilus_ext.replay.hashing import canonical_config_json
-from nautilus_ext.replay.hashing import code_version_hash
 from nautilus_ext.replay.recorder import CATALOG_DIR
 from nautilus_ext.replay.recorder import MANIFEST_FILE
 from nautilus_ext.replay.recorder import MANIFEST_FORMAT
@@ -68,7 +68,7 @@ from nautilus_ext.replay.session_events import COMMANDS_FILE
 from nautilus_ext.replay.session_events import VENUE_EVENTS_FILE
 from nautilus_ext.replay.session_events import read_jsonl
 
-_VENUE_FIELDS = (
+VENUE_FIELDS = (
     "venue",
     "starting_balances",
     "base_currency",
@@ -89,7 +89,6 @@ _VENUE_FIELDS = (
     "prob_fill_on_limit",
     "prob_slippage",
     "random_seed",
-    "latency_ms",
 )
 
 
@@ -105,75 +104,6 @@ def strategy_version_hash(strategy_path: str) -> str:
             f"{strategy_path} is not a UnifiedExecutionStrategy: it writes no audit log to replay"
         )
     return code_version_hash(cls, extra_modules=[UnifiedExecutionStrategy])
-
-
-def session_manifest(config: Any, node_config: Any) -> str:
-    """
-    Return the static manifest (JSON) of a DRY_RUN session about to be recorded.
-
-    Parameters
-    ----------
-    config : LiveNodeConfig
-        The validated YAML.
-    node_config : TradingNodeConfig
-        The node config built from it (effective strategy settings, simulated venues).
-
-    Raises
-    ------
-    InvalidConfig
-        If a strategy is not a unified strategy or has no audit log.
-    """
-    strategies = []
-    for index, entry in enumerate(node_config.strategies):
-        settings = dict(entry.config)
-        audit_root = settings.get("audit_root")
-        if not audit_root:
-            raise InvalidConfig(f"strategy {index} ({entry.strategy_path}) has no audit_root to replay")
-        if "://" not in str(audit_root):
-            settings["audit_root"] = str(Path(audit_root).resolve())
-        strategies.append(
-            {
-                "strategy_path": entry.strategy_path,
-                "config_path": entry.config_path,
-                "config": json.loads(canonical_config_json(settings)),
-                "version_hash": strategy_version_hash(entry.strategy_path),
-            }
-        )
-    from nautilus_ext.live.config import load_safety_config
-    from nautilus_ext.live.dry_run import DryRunExecClientConfig
-
-    venues = []
-    for venue in config.venues:
-        exec_client = node_config.exec_clients[venue.venue]
-        if not isinstance(exec_client, DryRunExecClientConfig):
-            # LIVE: the replay simulates the venue with the DRY_RUN defaults, starting from the
-            # account the recorder finds when the session starts (``accounts`` in the manifest)
-            exec_client = DryRunExecClientConfig(venue=venue.venue, starting_balances=[])
-        exec_cfg = json.loads(canonical_config_json(exec_client))
-        entry = {k: exec_cfg.get(k) for k in _VENUE_FIELDS}
-        if str(config.mode) == "LIVE":
-            entry["starting_balances"] = None
-        venues.append(entry)
-    safety = load_safety_config(config)
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "mode": str(config.mode),
-        "trader_id": config.trader_id,
-        "strategies": strategies,
-        "exec_algorithms": {
-            "enabled": config.exec_algorithms.enabled,
-            "overrides": config.exec_algorithms.overrides,
-        },
-        "venues": venues,
-        "catalog": CATALOG_DIR,
-        "safety": None
-        if safety is None
-        else {
-            "config": json.loads(canonical_config_json(safety)),
-            "tick_interval_ms": config.safety.tick_interval_ms,
-        },
-    }
-    return json.dumps(manifest, sort_keys=True)
 
 
 def load_manifest(run_dir: str | Path) -> dict[str, Any]:
@@ -399,7 +329,7 @@ def _run_engine(
                 engine.add_exec_algorithm(ExecAlgorithmFactory.create(algo_config))
         for index, entry in enumerate(manifest["strategies"]):
             settings = {**entry["config"], **overrides.get(index, {})}
-            settings.update(mode="REPLAY", audit_root=replay_roots[index])
+            settings.update(mode=Mode.REPLAY, audit_root=replay_roots[index])
             engine.add_strategy(
                 StrategyFactory.create(
                     ImportableStrategyConfig(
@@ -442,8 +372,8 @@ def _install_safety(
     section = manifest.get("safety")
     if section is None:
         return
-    from nautilus_ext.live.safety_actor import attach_safety
     from nautilus_ext.replay.session_events import SessionEventPlayer
+    from nautilus_ext.safety.actor import attach_safety
     from nautilus_ext.safety.config import SafetyConfig
 
     safety = attach_safety(
@@ -457,4 +387,4 @@ def _install_safety(
     engine.add_actor(SessionEventPlayer(safety.chokepoint, commands, venue_events))
 
 
-__all__ = ["load_manifest", "replay_session", "session_manifest", "strategy_version_hash"]
+__all__ = ["VENUE_FIELDS", "load_manifest", "replay_session", "strategy_version_hash"]

@@ -31,12 +31,12 @@ from nautilus_trader.common.actor import Actor
 from nautilus_trader.config import ActorConfig
 from nautilus_trader.model.identifiers import InstrumentId
 
+from nautilus_ext.messages import FEED_STATUS_TOPIC
+from nautilus_ext.messages import FILL_GAPS_TOPIC
+from nautilus_ext.messages import VENUE_POSITIONS_TOPIC
+from nautilus_ext.messages import FillGap
+from nautilus_ext.messages import VenuePositionSnapshot
 from nautilus_ext.replay.errors import RecordingMissing
-from nautilus_ext.safety.chokepoint import FEED_STATUS_TOPIC
-from nautilus_ext.safety.chokepoint import FILL_GAPS_TOPIC
-from nautilus_ext.safety.chokepoint import VENUE_POSITIONS_TOPIC
-from nautilus_ext.safety.chokepoint import FillGap
-from nautilus_ext.safety.chokepoint import VenuePositionSnapshot
 
 COMMANDS_FILE: Final = "commands.jsonl"
 VENUE_EVENTS_FILE: Final = "venue_events.jsonl"

@@ -33,6 +33,8 @@ from nautilus_ext.reports.display import lookup
 from nautilus_ext.reports.gate import GateSummary
 from nautilus_ext.reports.marking import PnlCurve
 from nautilus_ext.reports.marking import pnl_curve
+from nautilus_ext.reports.pnl import FundingPayment
+from nautilus_ext.reports.pnl import pnl_section
 from nautilus_ext.reports.tca import TcaAggregate
 from nautilus_ext.reports.tca import TcaReport
 from nautilus_ext.reports.tca import Weighting
@@ -492,6 +494,7 @@ def write_report(
     groups: list[GroupExecutionResult] | None = None,
     tca_bucket_secs: int = 3600,
     tca_weighting: Weighting = Weighting.QUANTITY,
+    funding_payments: list[FundingPayment] | None = None,
     gate: GateSummary | None = None,
     instruments: Mapping[str, InstrumentDisplay] | None = None,
 ) -> Path:
@@ -518,6 +521,9 @@ def write_report(
         Time bucket of the transaction-cost analysis, in seconds.
     tca_weighting : Weighting, default QUANTITY
         How TCA aggregates weight orders.
+    funding_payments : list[FundingPayment], optional
+        Funding settled on perp positions (funding-aware backtests): the report shows trading
+        PnL, fees and funding PnL apart, and every payment.
     gate : GateSummary, optional
         What the run's safety gate allowed and denied (denials by taxonomy code and rule).
     instruments : Mapping[str, InstrumentDisplay], optional
@@ -579,6 +585,7 @@ def write_report(
         ]
         rows = [_position_row(r, known) for r in positions_report.reset_index()[cols].to_dict("records")]
         parts += ["<h2>Positions</h2>", "<div id='positions'>" + _table(rows, cols) + "</div>"]
+    parts += pnl_section(positions_report, summary["fees"], funding_payments or [])  # funding-aware
     if groups:
         rows = [_group_row(g.summary()) for g in groups]
         parts += ["<h2 id='groups'>Atomic groups</h2>", _table(rows, GROUP_COLUMNS)]

@@ -49,7 +49,6 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from typing import Final
@@ -76,16 +75,20 @@ from nautilus_trader.model.events import PositionClosed
 from nautilus_trader.model.events import PositionOpened
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
-from nautilus_trader.model.identifiers import Venue
 from nautilus_trader.model.instruments import BettingInstrument
 from nautilus_trader.model.orders import Order as NautilusOrder
 
-from nautilus_ext.audit.schemas import Mode
+from nautilus_ext.adapters.symbology import key_for_instrument
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.instruments.key import InstrumentKey
-from nautilus_ext.instruments.nautilus import key_for_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.messages import FEED_STATUS_TOPIC
+from nautilus_ext.messages import FILL_GAPS_TOPIC
+from nautilus_ext.messages import VENUE_POSITIONS_TOPIC
+from nautilus_ext.messages import FillGap
+from nautilus_ext.messages import VenuePositionSnapshot
+from nautilus_ext.mode import Mode
 from nautilus_ext.orders.model import Order
 from nautilus_ext.safety.amends import ChildLedger
 from nautilus_ext.safety.amends import amend_adds_risk
@@ -104,101 +107,7 @@ from nautilus_ext.safety.oms import Fill
 logger = logging.getLogger(__name__)
 
 ENDPOINT: Final = "ExecEngine.execute"
-FEED_STATUS_TOPIC: Final = "nautilus_ext.feed_status.*"
-VENUE_POSITIONS_TOPIC: Final = "nautilus_ext.venue_positions.*"
-FILL_GAPS_TOPIC: Final = "nautilus_ext.fill_gaps.*"
 _DATA_TOPICS: Final = ("data.quotes.*", "data.trades.*", "data.book.deltas.*", "data.book.depth.*")
-
-
-@dataclass(frozen=True)
-class VenuePositionSnapshot:
-    """
-    The venue's own view of positions (a REST poll or a WebSocket push), published by an adapter.
-
-    Published on ``nautilus_ext.venue_positions.<VENUE>``. ``positions`` holds every instrument
-    the publisher is responsible for, flat ones as zero, so a position closed behind the
-    system's back shows as a mismatch.
-
-    Parameters
-    ----------
-    venue : str
-        The venue.
-    positions : dict[InstrumentId, Decimal]
-        Signed position per instrument (positive long, negative short).
-    ts_ns : int
-        When the venue reported it (node clock).
-    source : str
-        ``"rest"`` (a snapshot) or ``"ws"`` (a position event).
-    """
-
-    venue: str
-    positions: dict[InstrumentId, Decimal]
-    ts_ns: int
-    source: str = "rest"
-
-
-@dataclass(frozen=True)
-class FillGap:
-    """
-    Fills a venue reports but the adapter can never deliver, published by an adapter.
-
-    Published on ``nautilus_ext.fill_gaps.<VENUE>``. Venues without a per-account fill sequence
-    (Bybit's execution ``seq`` is a cross sequence shared by all accounts, not a counter of
-    one account's fills) show a lost fill as an order the venue reports filled beyond the
-    fills it lists; the adapter publishes that here and the gate enters SAFE mode.
-
-    Parameters
-    ----------
-    venue : str
-        The venue.
-    instrument_id : InstrumentId
-        The instrument.
-    client_order_id : str
-        The order with the missing fills.
-    venue_filled : Decimal
-        The filled quantity the venue reports for the order.
-    seen_filled : Decimal
-        The filled quantity of the fills the adapter could obtain.
-    ts_ns : int
-        When the gap was detected (node clock).
-    """
-
-    venue: str
-    instrument_id: InstrumentId
-    client_order_id: str
-    venue_filled: Decimal
-    seen_filled: Decimal
-    ts_ns: int
-
-
-def watched_instruments(cache: Cache, venue: Venue) -> set[InstrumentId]:
-    """Return the instruments of ``venue`` with orders or positions in ``cache`` (what a snapshot covers)."""
-    watched = {o.instrument_id for o in cache.orders(venue=venue)}
-    watched |= {p.instrument_id for p in cache.positions(venue=venue)}
-    return watched
-
-
-def publish_venue_positions(
-    msgbus: MessageBus,
-    venue: Venue,
-    watched: set[InstrumentId],
-    reported: dict[InstrumentId, Decimal],
-    ts_ns: int,
-) -> VenuePositionSnapshot:
-    """
-    Publish the venue's positions on ``nautilus_ext.venue_positions.<VENUE>`` and return them.
-
-    Every watched instrument is included, flat ones as zero, so a position closed or opened
-    behind the system's back shows as a mismatch.
-    """
-    snapshot = VenuePositionSnapshot(
-        venue=venue.value,
-        positions={**dict.fromkeys(watched, Decimal(0)), **reported},
-        ts_ns=ts_ns,
-        source="rest",
-    )
-    msgbus.publish(f"nautilus_ext.venue_positions.{venue.value}", snapshot)
-    return snapshot
 
 
 def is_betting(cache: Cache, instrument_id: InstrumentId) -> bool:
@@ -834,4 +743,5 @@ def install_chokepoint(
     return chokepoint
 
 
+# FillGap and VenuePositionSnapshot live in nautilus_ext.messages; re-exported for existing imports
 __all__ = ["FillGap", "GateChokepoint", "VenuePositionSnapshot", "install_chokepoint", "is_betting"]

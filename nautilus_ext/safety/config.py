@@ -25,10 +25,10 @@ from pydantic import Field
 from pydantic import ValidationError
 from pydantic import model_validator
 
-from nautilus_ext.audit.schemas import Mode
+from nautilus_ext.audit.hashing import config_hash
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import field_problems
-from nautilus_ext.replay.hashing import config_hash
+from nautilus_ext.mode import Mode
 
 
 def _refuse_float(value: Any) -> Any:

@@ -45,12 +45,12 @@ from nautilus_trader.model.enums import TradingState
 from nautilus_ext.audit.context import Clock
 from nautilus_ext.audit.schemas import CommandKind
 from nautilus_ext.audit.schemas import CommandOutcome
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.schemas import RiskAction
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.errors import SafeModeActive
+from nautilus_ext.mode import Mode
 from nautilus_ext.orders.model import Order
 from nautilus_ext.safety.arming import ArmingController
 from nautilus_ext.safety.arming import ArmState

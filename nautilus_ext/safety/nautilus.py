@@ -25,8 +25,8 @@ from nautilus_trader.model.events import PositionClosed
 from nautilus_trader.model.events import PositionOpened
 from nautilus_trader.model.identifiers import InstrumentId
 
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
+from nautilus_ext.mode import Mode
 from nautilus_ext.safety.chokepoint import fill_of
 from nautilus_ext.safety.chokepoint import is_betting
 from nautilus_ext.safety.chokepoint import signed_position

@@ -122,7 +122,13 @@ class ClusterStore:
         for entry in self._io(self.fs.ls, base, detail=False):
             m = _DAY_DIR_RE.search(str(entry).rstrip("/"))
             if m:
-                out.append(date.fromisoformat(m.group(1)))
+                try:
+                    out.append(date.fromisoformat(m.group(1)))
+                except ValueError as e:
+                    raise InvalidConfig(
+                        f"storage {self.root}: folder {entry} is not a valid day ({e})",
+                        details={"folder": str(entry)},
+                    ) from None
         return sorted(out)
 
     def read_range(self, cluster: str, start: date, end: date) -> pa.Table:
@@ -135,7 +141,7 @@ class ClusterStore:
             if start <= day <= end:
                 folder = f"{self.root}/{cluster}/date={day.isoformat()}"
                 for f in sorted(self._io(self.fs.glob, f"{folder}/*.parquet")):
-                    tables.append(self._io(pq.read_table, str(f), filesystem=self.fs).cast(schema))
+                    tables.append(self._read(str(f), schema))
         return pa.concat_tables(tables) if tables else schema.empty_table()
 
     # -- typed --------------------------------------------------------------------------------
@@ -190,6 +196,17 @@ class ClusterStore:
             self.write_day(cluster, day, to_table(sorted(group, key=when)), part)
             for day, group in sorted(by_day.items())
         ]
+
+    def _read(self, path: str, schema: pa.Schema) -> pa.Table:
+        try:
+            table: pa.Table = self._io(pq.read_table, path, filesystem=self.fs).cast(schema)
+        except (pa.ArrowException, ValueError) as e:  # truncated, corrupt or foreign file
+            text = str(e)
+            raise InvalidConfig(
+                f"storage file {path} is corrupt or not this cluster's: {text[:200]}",
+                details={"file": path},
+            ) from e
+        return table
 
     def _io(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         if not self._target.is_remote:

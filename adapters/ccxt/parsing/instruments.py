@@ -19,11 +19,11 @@ from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
+from nautilus_ext.adapters.symbology import to_instrument_id
 from nautilus_ext.errors import InvalidInstrumentKey
 from nautilus_ext.instruments import InstrumentKey
 from nautilus_ext.instruments import InstrumentType
 from nautilus_ext.instruments.nautilus import CANONICAL_KEY_INFO
-from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
 
 # ccxt precision modes (ccxt.base.decimal_to_precision)

@@ -24,7 +24,6 @@ from nautilus_trader.model.identifiers import TradeId
 from nautilus_trader.model.identifiers import VenueOrderId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.objects import Money
-from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
 from nautilus_ext.adapters.ccxt.constants import VENUE_REJECT_CODES
@@ -272,8 +271,3 @@ def position_status_report(
         ts_init=ts_init,
         avg_px_open=Decimal(str(entry)) if entry and contracts else None,
     )
-
-
-def price_of(instrument: Instrument, value: Any) -> Price:
-    """Return a Nautilus price of ``value`` at the instrument's precision."""
-    return instrument.make_price(Decimal(str(value)))

@@ -14,7 +14,7 @@ from typing import Any
 
 from nautilus_ext.audit.context import Clock
 from nautilus_ext.audit.context import WallClock
-from nautilus_ext.audit.schemas import Mode
+from nautilus_ext.mode import Mode
 from nautilus_ext.onchain.gated import BundleGate
 from nautilus_ext.onchain.planner import OnchainClients
 from nautilus_ext.safety.config import SafetyConfig

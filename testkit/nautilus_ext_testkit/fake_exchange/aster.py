@@ -149,6 +149,8 @@ class AsterProtocol(BinanceProtocol):
             "/ticker/price": self.ticker_price,
             "/premiumIndex": self.premium_index,
         }
+        public["/fundingInfo"] = self.funding.funding_info
+        public["/fundingRate"] = self.funding.funding_rate_history
         for path, handler in public.items():
             r.add_get(v3 + path, handler)
         r.add_get(PREFIX + "/api/v3/exchangeInfo", self.spot_exchange_info)

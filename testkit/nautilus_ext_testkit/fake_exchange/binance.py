@@ -74,10 +74,17 @@ class BinanceProtocol:
         self.api_key = api_key
         self.api_secret = api_secret
         self.depth_interval_ms = depth_interval_ms
-        self.funding_rate = Decimal("0.0001")
         self.listen_keys: set[str] = set()
         self.fill_pnl: dict[str, Decimal] = {}  # realised PnL of each user fill (exec id)
         self.streams = self.streams_class(self)
+        from nautilus_ext_testkit.fake_exchange.funding_venues import BinanceFunding
+
+        self.funding = BinanceFunding(self)
+
+    @property
+    def funding_rate(self) -> Decimal:
+        """The current funding rate of the first listed market (see ``engine.funding``)."""
+        return self.engine.funding.state(next(iter(self.engine.markets))).rate
 
     def register(self, app: web.Application) -> None:
         """Add Binance's routes to ``app``."""
@@ -94,6 +101,7 @@ class BinanceProtocol:
         r.add_get(v1 + "/ticker/price", self.ticker_price)
         r.add_get(v1 + "/premiumIndex", self.premium_index)
         r.add_post(v1 + "/listenKey", self.listen_key)
+        self.funding.register(app, REST_PREFIX)
         r.add_put(v1 + "/listenKey", self.listen_key)
         r.add_delete(v1 + "/listenKey", self.listen_key)
         signed = {
@@ -255,7 +263,10 @@ class BinanceProtocol:
             "highPrice": wire.fmt(max((t.price for t in tape), default=last)),
             "lowPrice": wire.fmt(min((t.price for t in tape), default=last)),
             "volume": wire.fmt(volume),
-            "quoteVolume": wire.fmt(sum((t.qty * t.price for t in tape), Decimal(0))),
+            "quoteVolume": wire.fmt(
+                self.engine.funding.state(symbol).volume_24h
+                or sum((t.qty * t.price for t in tape), Decimal(0))
+            ),
             "openTime": now - 86_400_000,
             "closeTime": now,
             "firstId": wire.trade_number(tape[0].trade_id) if tape else -1,
@@ -307,8 +318,9 @@ class BinanceProtocol:
             },
         )
 
-    def next_funding_ms(self) -> int:
-        return (self.exchange.now_ms() // 28_800_000 + 1) * 28_800_000
+    def next_funding_ms(self, symbol: str | None = None) -> int:
+        symbol = symbol or next(iter(self.engine.markets))
+        return self.engine.funding.state(symbol).next_funding_ms
 
     def _premium(self, symbol: str) -> dict[str, Any]:
         mark = wire.fmt(self.engine.mark_price(symbol))
@@ -317,10 +329,9 @@ class BinanceProtocol:
             "markPrice": mark,
             "indexPrice": mark,
             "estimatedSettlePrice": mark,
-            "lastFundingRate": wire.fmt(self.funding_rate),
             "interestRate": "0.00010000",
-            "nextFundingTime": self.next_funding_ms(),
             "time": self.exchange.now_ms(),
+            **self.funding.premium_fields(symbol),
         }
 
     async def premium_index(self, request: web.Request) -> web.Response:

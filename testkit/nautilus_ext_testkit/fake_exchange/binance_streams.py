@@ -160,8 +160,8 @@ class BinanceStreams:
             "p": mark,
             "i": mark,
             "P": mark,
-            "r": wire.fmt(self.p.funding_rate),
-            "T": self.p.next_funding_ms(),
+            "r": wire.fmt(self.p.engine.funding.state(symbol).rate),
+            "T": self.p.next_funding_ms(symbol),
         }
 
     def _ticker_event(self, symbol: str) -> dict[str, Any]:

@@ -124,7 +124,6 @@ class BybitProtocol:
         self.engine = engine
         self.api_key = api_key
         self.api_secret = api_secret
-        self.funding_rate = Decimal("0.0001")
         # exec ids of fills lost by ``FaultPlan.withhold_fills_next`` (never reported)
         self.withheld_fills: set[str] = set()
         # symbol -> every user position update as (ms, Bybit row), for ``position_lag_ms``
@@ -134,6 +133,14 @@ class BybitProtocol:
         engine.listeners.on_position.append(self._push_position)
         engine.listeners.on_book.append(self._push_book)
         engine.listeners.on_trade.append(self._push_trade)
+        from nautilus_ext_testkit.fake_exchange.funding_venues import BybitFunding
+
+        self.funding = BybitFunding(self)
+
+    @property
+    def funding_rate(self) -> Decimal:
+        """The current funding rate of the first listed market (see ``engine.funding``)."""
+        return self.engine.funding.state(next(iter(self.engine.markets))).rate
 
     def register(self, app: web.Application) -> None:
         """Add Bybit's routes to ``app``."""
@@ -158,6 +165,7 @@ class BybitProtocol:
         get("/v5/position/list", self.private(self.position_list))
         get(PUBLIC_WS + "/{category}", self.ws_public)
         get(PRIVATE_WS, self.ws_private)
+        self.funding.register(app)
 
     # -- envelope and auth ------------------------------------------------------------------
 
@@ -254,7 +262,7 @@ class BybitProtocol:
                 "minNotionalValue": "5",
             },
             "unifiedMarginTrade": True,
-            "fundingInterval": 480,
+            "fundingInterval": self.engine.funding.state(spec.symbol).interval_hours * 60,
             "settleCoin": spec.quote,
             "copyTrading": "both",
             "upperFundingRate": "0.00375",
@@ -299,7 +307,6 @@ class BybitProtocol:
         mark = self.engine.mark_price(symbol)
         tape = self.engine.trades.get(symbol) or []
         last = tape[-1].price if tape else mark
-        next_funding = (self.exchange.now_ms() // 28_800_000 + 1) * 28_800_000
         return {
             "symbol": symbol,
             "lastPrice": _s(last),
@@ -314,8 +321,6 @@ class BybitProtocol:
             "openInterestValue": "0",
             "turnover24h": "0",
             "volume24h": "0",
-            "fundingRate": _s(self.funding_rate),
-            "nextFundingTime": str(next_funding),
             "predictedDeliveryPrice": "",
             "basisRate": "",
             "deliveryFeeRate": "",
@@ -326,6 +331,7 @@ class BybitProtocol:
             "bid1Size": _s(bids[0][1]) if bids else "0",
             "basis": "",
             "fundingIntervalHour": "8",
+            **self.funding.ticker_fields(symbol),
         }
 
     async def tickers(self, request: web.Request) -> web.Response:
@@ -426,6 +432,10 @@ class BybitProtocol:
 
     async def wallet_balance(self, params: dict[str, Any]) -> web.Response:
         """GET /v5/account/wallet-balance (one USDT coin row)."""
+        return self.ok({"list": [self.wallet_row()]})
+
+    def wallet_row(self) -> dict[str, Any]:
+        """Return the unified account in Bybit's wallet shape (REST and the ``wallet`` topic)."""
         total = self.engine.balances.get(USER, Decimal(0))
         available = self.engine.available_balance(USER)
         coin = {
@@ -449,26 +459,20 @@ class BybitProtocol:
             "marginCollateral": True,
             "collateralSwitch": True,
         }
-        return self.ok(
-            {
-                "list": [
-                    {
-                        "accountType": "UNIFIED",
-                        "totalEquity": _s(total),
-                        "totalWalletBalance": _s(total),
-                        "totalMarginBalance": _s(total),
-                        "totalAvailableBalance": _s(available),
-                        "totalPerpUPL": "0",
-                        "totalInitialMargin": "0",
-                        "totalMaintenanceMargin": "0",
-                        "accountIMRate": "0",
-                        "accountMMRate": "0",
-                        "accountLTV": "0",
-                        "coin": [coin],
-                    }
-                ]
-            }
-        )
+        return {
+            "accountType": "UNIFIED",
+            "totalEquity": _s(total),
+            "totalWalletBalance": _s(total),
+            "totalMarginBalance": _s(total),
+            "totalAvailableBalance": _s(available),
+            "totalPerpUPL": "0",
+            "totalInitialMargin": "0",
+            "totalMaintenanceMargin": "0",
+            "accountIMRate": "0",
+            "accountMMRate": "0",
+            "accountLTV": "0",
+            "coin": [coin],
+        }
 
     async def fee_rate(self, params: dict[str, Any]) -> web.Response:
         """GET /v5/account/fee-rate."""
@@ -667,6 +671,8 @@ class BybitProtocol:
     async def execution_list(self, params: dict[str, Any]) -> web.Response:
         """GET /v5/execution/list (newest first, filtered by symbol/order/startTime)."""
         start = int(params.get("startTime", 0) or 0)
+        if params.get("execType") == "Funding":
+            return self.ok(self.funding.funding_executions(params))
         fills = [
             f
             for f in self.engine.account_fills(USER, params.get("symbol"))

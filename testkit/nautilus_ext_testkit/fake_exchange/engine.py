@@ -290,6 +290,10 @@ class MatchingEngine:
         self._seq = itertools.count(1)
         # start high: ccxt's Bybit book handler treats update id 1 as a snapshot
         self.book_seq: dict[str, int] = dict.fromkeys(self.markets, 100)
+        # funding rates, schedule and settlement of the perpetuals (venues configure theirs)
+        from nautilus_ext_testkit.fake_exchange.funding import FundingSchedule
+
+        self.funding = FundingSchedule(self)
 
     # -- book views -------------------------------------------------------------------------
 

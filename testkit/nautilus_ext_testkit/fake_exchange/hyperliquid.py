@@ -142,11 +142,19 @@ class HyperliquidProtocol:
         # signer -> its highest nonces, ascending (at most _NONCES_KEPT)
         self.nonces: dict[str, list[int]] = {}
         self.assets = list(engine.markets)
-        self.funding_rate = Decimal("0.0000125")
+        engine.funding.configure(rate=Decimal("0.0000125"), interval_hours=1)  # hourly funding
+        from nautilus_ext_testkit.fake_exchange.funding_venues import HyperliquidFunding
+
+        self.funding = HyperliquidFunding(self)
         engine.listeners.on_order.append(self._push_order)
         engine.listeners.on_fill.append(self._push_fill)
         engine.listeners.on_book.append(self._push_book)
         engine.listeners.on_trade.append(self._push_trade)
+
+    @property
+    def funding_rate(self) -> Decimal:
+        """The current funding rate of the first listed market (see ``engine.funding``)."""
+        return self.engine.funding.state(next(iter(self.engine.markets))).rate
 
     def register(self, app: web.Application) -> None:
         """Add Hyperliquid's routes to ``app``."""
@@ -181,6 +189,7 @@ class HyperliquidProtocol:
             "midPx": _s(mark),
             "impactPxs": [_s(bid or mark), _s(ask or mark)],
             "dayBaseVlm": "0.0",
+            **self.funding.asset_ctx_fields(coin),
         }
 
     def _book(self, coin: str) -> dict[str, Any]:
@@ -265,7 +274,12 @@ class HyperliquidProtocol:
                         "liquidationPx": None,
                         "marginUsed": _s(ntl / self.engine.leverage),
                         "maxLeverage": self.engine.markets[coin].max_leverage,
-                        "cumFunding": {"allTime": "0.0", "sinceOpen": "0.0", "sinceChange": "0.0"},
+                        # Hyperliquid counts funding paid as positive
+                        "cumFunding": {
+                            "allTime": _s(-self.engine.funding.cumulative.get((user, coin), Decimal(0))),
+                            "sinceOpen": _s(-self.engine.funding.cumulative.get((user, coin), Decimal(0))),
+                            "sinceChange": "0.0",
+                        },
                     },
                 }
             )
@@ -327,7 +341,9 @@ class HyperliquidProtocol:
         elif kind == "userFees":
             result = {"userCrossRate": "0.00045", "userAddRate": "0.00015", "feeSchedule": {}}
         else:
-            return web.json_response({"error": f"unsupported info type {kind}"}, status=422)
+            known, result = self.funding.info(str(kind), body)
+            if not known:
+                return web.json_response({"error": f"unsupported info type {kind}"}, status=422)
         return web.json_response(result)
 
     def _status_entry(self, order: EngineOrder) -> dict[str, Any]:
@@ -545,7 +561,7 @@ class HyperliquidProtocol:
         conn.topics.add(topic)
         conn.send({"channel": "subscriptionResponse", "data": msg})
         kind = sub.get("type")
-        if kind in ("orderUpdates", "userFills", "userEvents"):
+        if kind in ("orderUpdates", "userFills", "userEvents", "userFundings"):
             conn.authenticated = True
             conn.user = str(sub.get("user", "")).lower()
             if kind == "userFills":

@@ -136,7 +136,6 @@ class OkxProtocol(OkxWireShapes):
         self.api_key = api_key
         self.api_secret = api_secret
         self.passphrase = passphrase
-        self.funding_rate = Decimal("0.0001")
         # order ids whose next order push is already covered by a fill push
         self._fill_pushed: set[str] = set()
         self._conn_ids = itertools.count(1)
@@ -145,6 +144,14 @@ class OkxProtocol(OkxWireShapes):
         engine.listeners.on_position.append(self._push_position)
         engine.listeners.on_book.append(self._push_book)
         engine.listeners.on_trade.append(self._push_trade)
+        from nautilus_ext_testkit.fake_exchange.funding_venues import OkxFunding
+
+        self.funding = OkxFunding(self)
+
+    @property
+    def funding_rate(self) -> Decimal:
+        """The current funding rate of the first listed market (see ``engine.funding``)."""
+        return self.engine.funding.state(next(iter(self.engine.markets))).rate
 
     def register(self, app: web.Application) -> None:
         """Add OKX's routes to ``app``."""
@@ -152,7 +159,8 @@ class OkxProtocol(OkxWireShapes):
         p = API_PREFIX
         get(p + "/public/time", self.public_time)
         get(p + "/public/instruments", self.instruments)
-        get(p + "/public/funding-rate", self.funding)
+        get(p + "/public/funding-rate", self.funding_rate_now)
+        self.funding.register(app, p)
         get(p + "/public/mark-price", self.mark_prices)
         get(p + "/market/books", self.books)
         get(p + "/market/trades", self.market_trades)
@@ -162,6 +170,8 @@ class OkxProtocol(OkxWireShapes):
         get(p + "/asset/currencies", self.private(self.currencies))
         get(p + "/account/config", self.private(self.account_config))
         get(p + "/account/balance", self.private(self.balance))
+        for bills in ("/account/bills", "/account/bills-archive"):
+            get(p + bills, self.private(self.funding.bills))
         get(p + "/account/positions", self.private(self.positions))
         get(p + "/account/trade-fee", self.private(self.trade_fee))
         post(p + "/account/set-position-mode", self.private(self.set_position_mode))
@@ -273,9 +283,11 @@ class OkxProtocol(OkxWireShapes):
             return None
         return self.error("51001", "Instrument ID does not exist.", status=400)
 
-    async def funding(self, request: web.Request) -> web.Response:
-        """GET /api/v5/public/funding-rate."""
+    async def funding_rate_now(self, request: web.Request) -> web.Response:
+        """GET /api/v5/public/funding-rate (``instId=ANY``: every perpetual)."""
         inst_id = request.query.get("instId", "")
+        if inst_id == "ANY":
+            return self.ok([self._funding_dict(i) for i in self.engine.markets])
         unknown = self._unknown(inst_id)
         return unknown or self.ok([self._funding_dict(inst_id)])
 

@@ -30,6 +30,7 @@ from nautilus_ext_testkit.fake_exchange.engine import Side
 from nautilus_ext_testkit.fake_exchange.engine import TimeInForce
 
 if TYPE_CHECKING:
+    from nautilus_ext_testkit.fake_exchange.funding_venues import OkxFunding
     from nautilus_ext_testkit.fake_exchange.server import FakeExchange
 
 USER: Final = "USER"
@@ -118,7 +119,7 @@ class OkxWireShapes:
 
     exchange: FakeExchange
     engine: MatchingEngine
-    funding_rate: Decimal
+    funding: OkxFunding
 
     def instrument_dict(self, spec: MarketSpec) -> dict[str, Any]:
         """Return an instrument in OKX's SWAP shape (``/public/instruments`` and WS)."""
@@ -166,34 +167,14 @@ class OkxWireShapes:
             "uly": f"{spec.base}-{spec.quote}",
         }
 
-    def _next_funding_ms(self) -> int:
-        return (self.exchange.now_ms() // 28_800_000 + 1) * 28_800_000
-
     def _funding_dict(self, inst_id: str) -> dict[str, Any]:
-        next_ms = self._next_funding_ms()
-        return {
-            "fundingRate": dec_str(self.funding_rate),
-            "fundingTime": ms_str(next_ms),
-            "impactValue": "",
-            "instId": inst_id,
-            "instType": "SWAP",
-            "interestRate": "0.0001",
-            "maxFundingRate": "0.00375",
-            "method": "current_period",
-            "minFundingRate": "-0.00375",
-            "nextFundingRate": "",
-            "nextFundingTime": ms_str(next_ms + 28_800_000),
-            "premium": "0",
-            "settFundingRate": dec_str(self.funding_rate),
-            "settState": "settled",
-            "ts": ms_str(self.exchange.now_ms()),
-        }
+        return self.funding.funding_dict(inst_id)
 
     def _mark_dict(self, inst_id: str) -> dict[str, Any]:
         return {
             "instType": "SWAP",
             "instId": inst_id,
-            "markPx": dec_str(self.engine.mark_price(inst_id)),
+            "markPx": dec_str(self.engine.funding.mark(inst_id)),
             "ts": ms_str(self.exchange.now_ms()),
         }
 
@@ -231,6 +212,10 @@ class OkxWireShapes:
         last_sz = tape[-1].qty if tape else Decimal(0)
         volume = sum((t.qty for t in tape), Decimal(0))
         contract = self.engine.markets[inst_id].contract_size
+        quoted = self.engine.funding.state(inst_id).volume_24h  # a configured 24 h quote volume
+        mark = self.engine.funding.mark(inst_id)
+        if quoted and mark:
+            volume = quoted / mark / contract
         return {
             "instType": "SWAP",
             "instId": inst_id,

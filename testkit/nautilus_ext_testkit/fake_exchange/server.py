@@ -28,6 +28,7 @@ from aiohttp import web
 from nautilus_ext_testkit.fake_exchange.engine import MarketSpec
 from nautilus_ext_testkit.fake_exchange.engine import MatchingEngine
 from nautilus_ext_testkit.fake_exchange.faults import FaultPlan
+from nautilus_ext_testkit.fake_exchange.funding import FundingSettlement
 from nautilus_ext_testkit.threaded_server import ThreadedServer
 
 HOST: Final = "127.0.0.1"
@@ -364,6 +365,17 @@ class FakeExchange(ThreadedServer):
     def binanceusdm(self) -> Any:
         """Return :attr:`binance` under ccxt's exchange id for USD-M futures."""
         return self.binance
+
+    # -- funding ----------------------------------------------------------------------------
+
+    def settle_funding(self, venue: str, symbol: str | None = None) -> list[FundingSettlement]:
+        """
+        Settle the next funding time of ``venue`` (``bybit``, ``binance``, ``okx``,
+        ``hyperliquid`` ...), one market or all: balances change, the venue pushes its account
+        and position messages. Run it on the server's loop (``ex.call(lambda: ...)``).
+        """
+        protocol = getattr(self, venue)
+        return protocol.engine.funding.settle(symbol)  # type: ignore[no-any-return]
 
     # -- time -------------------------------------------------------------------------------
 

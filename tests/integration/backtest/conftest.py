@@ -37,7 +37,7 @@ def write_catalog(
     from nautilus_trader.model.objects import Quantity
     from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
-    from nautilus_ext.instruments.nautilus import build_instrument
+    from nautilus_ext.adapters.symbology import build_instrument
     from nautilus_ext.instruments.registry import InstrumentRegistry
 
     registry = InstrumentRegistry.default()

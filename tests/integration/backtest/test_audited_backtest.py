@@ -67,8 +67,8 @@ def test_replay_of_a_recorded_run_is_identical_and_a_tampered_spec_diverges(
 
     from typer.testing import CliRunner
 
+    from nautilus_ext.backtest.runner import replay_run
     from nautilus_ext.cli import app
-    from nautilus_ext.replay.runner import replay_run
 
     run_backtest(_spec(tmp_path, small_catalog, "rec", "0.2"))
     result = CliRunner().invoke(app, ["replay", str(tmp_path / "rec"), "--workdir", str(tmp_path / "r1")])

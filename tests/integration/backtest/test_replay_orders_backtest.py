@@ -12,10 +12,10 @@ import yaml
 from nautilus_ext.audit import verify_log
 from nautilus_ext.audit.records import iter_records
 from nautilus_ext.backtest.config import BacktestSpec
+from nautilus_ext.backtest.runner import replay_run
 from nautilus_ext.backtest.runner import run_backtest
 from nautilus_ext.backtest.safety import SAFETY_AUDIT_DIR
 from nautilus_ext.orders import Order
-from nautilus_ext.replay.runner import replay_run
 from nautilus_ext.storage import ClusterStore
 
 from .conftest import START

@@ -81,7 +81,7 @@ def _net(run: Any, iid: str) -> Decimal:
 def _capped(max_qty: str) -> Any:
     from nautilus_trader.model.instruments import CurrencyPair
 
-    from nautilus_ext.instruments.nautilus import build_instrument
+    from nautilus_ext.adapters.symbology import build_instrument
     from nautilus_ext.instruments.registry import InstrumentRegistry
 
     registry = InstrumentRegistry.default()

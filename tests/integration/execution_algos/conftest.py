@@ -190,7 +190,7 @@ def run_orders(
     from nautilus_trader.model.identifiers import Venue
     from nautilus_trader.model.objects import Money
 
-    from nautilus_ext.instruments.nautilus import build_instrument
+    from nautilus_ext.adapters.symbology import build_instrument
     from nautilus_ext.instruments.registry import InstrumentRegistry
 
     registry = InstrumentRegistry.default()
@@ -252,7 +252,7 @@ def run_venues(
     from nautilus_trader.model.enums import OmsType
     from nautilus_trader.model.objects import Money
 
-    from nautilus_ext.instruments.nautilus import build_instrument
+    from nautilus_ext.adapters.symbology import build_instrument
     from nautilus_ext.instruments.registry import InstrumentRegistry
 
     registry = InstrumentRegistry.default()

@@ -29,7 +29,7 @@ def tardis(shared_data: Path) -> tuple[Any, list[Any]]:
     from nautilus_trader.adapters.tardis.loaders import TardisCSVDataLoader
     from nautilus_trader.model.instruments import CryptoPerpetual
 
-    from nautilus_ext.instruments.nautilus import build_instrument
+    from nautilus_ext.adapters.symbology import build_instrument
     from nautilus_ext.instruments.registry import InstrumentRegistry
 
     registry = InstrumentRegistry.default()

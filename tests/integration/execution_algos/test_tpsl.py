@@ -75,7 +75,7 @@ def path_data(inst: Any, path: Sequence[Decimal]) -> list[Any]:
 
 
 def instrument() -> Any:
-    from nautilus_ext.instruments.nautilus import build_instrument
+    from nautilus_ext.adapters.symbology import build_instrument
     from nautilus_ext.instruments.registry import InstrumentRegistry
 
     registry = InstrumentRegistry.default()

@@ -165,7 +165,7 @@ def test_children_denied_by_the_risk_engine_stop_the_parent_with_a_reason(
     # an instrument whose maximum order size is 0.1: the risk engine denies every 0.167 child
     from nautilus_trader.model.instruments import CryptoPerpetual
 
-    from nautilus_ext.instruments.nautilus import build_instrument
+    from nautilus_ext.adapters.symbology import build_instrument
     from nautilus_ext.instruments.registry import InstrumentRegistry
 
     registry = InstrumentRegistry.default()

@@ -31,7 +31,7 @@ def _profile_catalog(path: Path) -> None:
     from nautilus_trader.model.objects import Quantity
     from nautilus_trader.persistence.catalog import ParquetDataCatalog
 
-    from nautilus_ext.instruments.nautilus import build_instrument
+    from nautilus_ext.adapters.symbology import build_instrument
     from nautilus_ext.instruments.registry import InstrumentRegistry
 
     registry = InstrumentRegistry.default()

@@ -243,7 +243,8 @@ def test_a_changed_strategy_version_is_refused(tmp_path: Path) -> None:
     ("change", "message"),
     [
         ({"audit": None}, "needs an audit section"),
-        ({"dry_run": {"starting_balances": ["1 USDT"], "latency_ms": 5}}, "latency_ms must be 0"),
+        # the sandbox has no latency (use_message_queue=False): the setting is refused, not ignored
+        ({"dry_run": {"starting_balances": ["1 USDT"], "latency_ms": 5}}, "latency_ms"),
         ({"record": {"root": "gs://bucket/run"}}, "local directory"),
         ({"strategies": []}, "no strategies"),
     ],

@@ -20,8 +20,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from nautilus_ext.funding import FundingRateSample
 from nautilus_ext.funding.api import create_app
+from nautilus_ext.funding.store import FundingRepository
 from nautilus_ext.persistence import Database
-from nautilus_ext.persistence.repository import FundingRepository
 
 T0 = 1_735_689_600 * 1_000_000_000
 HOUR = 3_600 * 1_000_000_000

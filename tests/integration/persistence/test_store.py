@@ -16,10 +16,10 @@ from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import VenueUnavailable
 from nautilus_ext.funding import FundingRateSample
+from nautilus_ext.funding.store import FundingRepository
 from nautilus_ext.persistence import Database
 from nautilus_ext.persistence.models import FundTransfer
 from nautilus_ext.persistence.models import StrategyPosition
-from nautilus_ext.persistence.repository import FundingRepository
 from nautilus_ext.persistence.repository import StrategyRepository
 
 T0 = 1_735_689_600 * 1_000_000_000  # 2025-01-01T00:00:00Z
@@ -87,6 +87,17 @@ def test_recollecting_the_same_timestamp_never_duplicates(database: Database) ->
     history = repo.history("binance", "btc")
     assert [s.ts_ns for s in history] == [T0, T0 + 8 * HOUR]
     assert history[0].rate == Decimal("0.0002")  # the re-collected value replaced the first
+
+
+def test_a_key_repeated_in_one_write_keeps_its_last_sample(database: Database) -> None:
+    repo = FundingRepository(database)
+    written = repo.upsert_rates([_sample(rate="0.0001"), _sample(ts_ns=T0 + HOUR), _sample(rate="0.0003")])
+    assert written == 3
+    assert repo.count() == 2
+    assert [s.rate for s in repo.history("BINANCE", "BTC")] == [
+        Decimal("0.0003"),
+        Decimal("0.000123456789012345"),
+    ]
 
 
 def test_usdt_and_usdc_perps_of_one_venue_are_kept_apart(database: Database) -> None:

@@ -27,9 +27,9 @@ from nautilus_ext.backtest.replayer import OrderReplayConfig
 from nautilus_ext.backtest.replayer import OrderReplayStrategy
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.messages import FillGap
 from nautilus_ext.orders import Order
 from nautilus_ext.safety import SafetyGate
-from nautilus_ext.safety.chokepoint import FillGap
 from nautilus_ext.safety.chokepoint import GateChokepoint
 from nautilus_ext.safety.chokepoint import install_chokepoint
 from nautilus_ext.safety.gate import GateContext

@@ -21,11 +21,11 @@ from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
+from nautilus_ext.adapters.symbology import build_instrument
 from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.backtest.replayer import OrderReplayConfig
 from nautilus_ext.backtest.replayer import OrderReplayStrategy
 from nautilus_ext.execution.results import ExecutionStatus
-from nautilus_ext.instruments.nautilus import build_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders import Order
 from nautilus_ext.safety import SafetyConfig

@@ -12,8 +12,8 @@ from typing import Any
 from nautilus_ext.audit import iter_records
 from nautilus_ext.audit import verify_log
 from nautilus_ext.audit.compaction import compact_day
+from nautilus_ext.audit.comparator import compare_events
 from nautilus_ext.audit.reports import load_events
-from nautilus_ext.replay.comparator import compare_events
 
 from .conftest import DAY0_NS
 

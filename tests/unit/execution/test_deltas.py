@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
+from nautilus_ext.adapters.symbology import build_instrument
 from nautilus_ext.execution.deltas import Settlement
 from nautilus_ext.execution.deltas import fill_deltas
 from nautilus_ext.execution.deltas import position_spec
-from nautilus_ext.instruments.nautilus import build_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 
 D = Decimal

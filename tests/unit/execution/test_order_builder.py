@@ -16,12 +16,12 @@ from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.model.identifiers import TraderId
 
+from nautilus_ext.adapters.symbology import build_instrument
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.execution.order_builder import BuiltOrder
 from nautilus_ext.execution.order_builder import algo_params
 from nautilus_ext.execution.order_builder import build_order
 from nautilus_ext.execution.order_builder import protective_limit
-from nautilus_ext.instruments.nautilus import build_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.orders import Order
 from nautilus_ext.routing.router import route

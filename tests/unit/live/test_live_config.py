@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.live.cli import app
-from nautilus_ext.live.config import LiveMode
 from nautilus_ext.live.config import load_live_config
 from nautilus_ext.live.node import build_trading_node_config
+from nautilus_ext.mode import Mode
 from tests.support.unguarded import SAFETY_SECTION
 
 CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs" / "live"
@@ -35,7 +35,7 @@ def test_shipped_configs_validate(path: Path) -> None:
     config = load_live_config(path)
     node_config, factories = build_trading_node_config(config)
     assert set(factories) == {v.venue for v in config.venues}
-    if config.mode is LiveMode.DRY_RUN:
+    if config.mode is Mode.DRY_RUN:
         assert all(type(c).__name__ == "DryRunExecClientConfig" for c in node_config.exec_clients.values())
 
 
@@ -83,7 +83,7 @@ SAFETY = {"config_path": str(REPO / "configs" / "safety" / "default.yaml"), "con
 
 def test_live_needs_explicit_confirmation(tmp_path: Path) -> None:
     data = {"mode": "LIVE", "allow_live_orders": True, "venues": BASE["venues"], "safety": SAFETY}
-    assert load_live_config(_write(tmp_path, data)).mode is LiveMode.LIVE
+    assert load_live_config(_write(tmp_path, data)).mode is Mode.LIVE
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from nautilus_trader.core.nautilus_pyo3 import DeribitEnvironment
 from pydantic import ValidationError
 
 from nautilus_ext.adapters.deribit import DeribitUrlLiveExecClientFactory
-from nautilus_ext.live.config import NATIVE_URL_OVERRIDE_VENUES
+from nautilus_ext.adapters.registry import family_for
 from nautilus_ext.live.config import LiveNodeConfig
 from nautilus_ext.live.config import VenueConfig
 from nautilus_ext.live.node import build_trading_node_config
@@ -55,6 +55,6 @@ def test_native_deribit_without_overrides_uses_the_venue() -> None:
 
 
 def test_url_overrides_stay_refused_for_other_native_venues() -> None:
-    assert "BYBIT" not in NATIVE_URL_OVERRIDE_VENUES
+    assert not family_for("native", "BYBIT").url_overrides
     with pytest.raises(ValidationError, match="takes no URL overrides"):
         VenueConfig(venue="BYBIT", adapter="native", rest_url_override="http://x", ws_url_override="ws://x")

@@ -180,8 +180,13 @@ def test_out_of_range_integers_cannot_be_built(valid: dict[str, dict[str, Any]])
 # -- generated orders -----------------------------------------------------------------------
 
 positive = st.one_of(
+    # places=30 keeps within the Order's 96-digit bound (a longer number is refused as a typo)
     st.decimals(
-        min_value=Decimal("1E-30"), max_value=Decimal("1E+30"), allow_nan=False, allow_infinity=False
+        min_value=Decimal("1E-30"),
+        max_value=Decimal("1E+30"),
+        places=30,
+        allow_nan=False,
+        allow_infinity=False,
     ),
     st.integers(1, 10**30).map(Decimal),
     st.sampled_from([Decimal(FLOAT_TEXT), Decimal(WEI), Decimal("1E+2"), Decimal("0.10")]),
@@ -317,3 +322,42 @@ def test_generated_orders_round_trip_arrow(batch: list[Order]) -> None:
 @given(st.lists(orders(), min_size=1, max_size=20))
 def test_generated_orders_round_trip_parquet_file(tmp_path: Path, batch: list[Order]) -> None:
     assert _write_read(batch, tmp_path / "gen.parquet") == batch
+
+
+def _reference_to_json(order: Order) -> str:
+    # the canonical text as first defined: one exact_json_dumps per field, in field order
+    from nautilus_ext.orders.model import FREE_FORM_FIELDS
+    from nautilus_ext.orders.model import exact_json_dumps
+
+    fields = []
+    for name, value in order.model_dump(mode="json").items():
+        raw = getattr(order, name) if name in FREE_FORM_FIELDS else value
+        fields.append(f"{json.dumps(name)}:{exact_json_dumps(raw)}")
+    return "{" + ",".join(fields) + "}"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(orders())
+def test_canonical_json_is_byte_identical_to_the_field_by_field_text(order: Order) -> None:
+    # the LIVE confirmation hash covers this text: a faster encoder must not change one byte
+    assert order.to_json() == _reference_to_json(order)
+    bare = order.model_copy(update={"metadata": None, "function_params": None})
+    assert bare.to_json() == _reference_to_json(bare)
+
+
+def test_canonical_json_hash_is_pinned() -> None:
+    import hashlib
+
+    order = Order(
+        operation_id="op-1",
+        operation="trade",
+        instrument_key="BINANCE-FUTURES:PERPETUAL:BTC-USDT@LIN",
+        venue="BINANCE-FUTURES",
+        side="BUY",
+        amount=Decimal("0.01"),
+        max_slippage=Decimal("0.001"),
+        strategy_id="S-1",
+        metadata={"note": "é", "n": Decimal("1.50"), "l": [1, 2.5, None, True]},
+    )
+    digest = hashlib.sha256(order.to_json().encode()).hexdigest()
+    assert digest == "6f0bd1f2640d5b76b9c613092f3c33710df14b54d86881f155e06cc279cb792b"

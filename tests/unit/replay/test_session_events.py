@@ -11,13 +11,13 @@ from nautilus_trader.model.identifiers import InstrumentId
 
 from nautilus_ext.adapters.ccxt.data import FeedStatus
 from nautilus_ext.adapters.ccxt.data import StreamKind
+from nautilus_ext.messages import FillGap
+from nautilus_ext.messages import VenuePositionSnapshot
 from nautilus_ext.replay.errors import RecordingMissing
 from nautilus_ext.replay.session_events import JsonLinesLog
 from nautilus_ext.replay.session_events import decode_venue_event
 from nautilus_ext.replay.session_events import encode_venue_event
 from nautilus_ext.replay.session_events import read_jsonl
-from nautilus_ext.safety.chokepoint import FillGap
-from nautilus_ext.safety.chokepoint import VenuePositionSnapshot
 
 IID = InstrumentId.from_str("BTCUSDT-LINEAR.BYBIT")
 

@@ -35,11 +35,11 @@ from nautilus_trader.model.objects import Money
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
+from nautilus_ext.messages import publish_venue_positions
 from nautilus_ext.safety import SafetyConfig
 from nautilus_ext.safety import SafetyGate
 from nautilus_ext.safety.chokepoint import ENDPOINT
 from nautilus_ext.safety.chokepoint import GateChokepoint
-from nautilus_ext.safety.chokepoint import publish_venue_positions
 from nautilus_ext_testkit.fake_betfair import FakeBetfairExchange
 from nautilus_ext_testkit.fake_betfair import arsenal_liverpool_match_odds
 

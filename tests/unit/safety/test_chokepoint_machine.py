@@ -38,7 +38,7 @@ from nautilus_trader.model.identifiers import TraderId
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.model.orders import MarketOrder
 
-from nautilus_ext.instruments.nautilus import build_instrument
+from nautilus_ext.adapters.symbology import build_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.safety import Fill
 from nautilus_ext.safety import SafetyConfig

@@ -192,3 +192,18 @@ def test_public_api() -> None:
             "Signal",
         ]
     )
+
+
+def test_a_bad_day_folder_is_a_typed_error(tmp_path: Path) -> None:
+    (tmp_path / "orders" / "date=2024-13-45").mkdir(parents=True)
+    with pytest.raises(InvalidConfig, match=r"date=2024-13-45 is not a valid day"):
+        ClusterStore(tmp_path).read_orders(date(2024, 1, 1), date(2024, 12, 31))
+
+
+def test_a_corrupt_day_file_is_a_typed_error(tmp_path: Path) -> None:
+    store = ClusterStore(tmp_path)
+    created = datetime(2024, 3, 1, tzinfo=UTC)
+    (path,) = store.write_orders([_order(1, created)])
+    Path(path).write_bytes(Path(path).read_bytes()[:50])
+    with pytest.raises(InvalidConfig, match="is corrupt"):
+        store.read_orders(date(2024, 3, 1), date(2024, 3, 1))

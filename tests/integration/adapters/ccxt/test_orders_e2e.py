@@ -196,6 +196,8 @@ def test_market_ioc_fok_post_only_reduce_only(
         lambda f: f.market(iid, OrderSide.SELL, _q(spec, Decimal("0.4")), reduce_only=not spot),
     )
     eventually(lambda: _order(h, ro).status is OrderStatus.FILLED, 10, message="no RO fill")
+    # the cache shows FILLED (engine thread) a moment before the strategy has the event
+    eventually(lambda: bool(_fills(strat, ro)), 5, message="fill never reached the strategy")
     assert _fills(strat, ro)[0].last_px.as_decimal() == Decimal(bid)
     _holds(h, fake_exchange, exchange_id, iid, Decimal("0.6"))
     # a reduce-only that would flip the position is refused by the venue: rejected, or on

@@ -12,8 +12,8 @@ from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Price
 
-from nautilus_ext.live.config import LiveMode
 from nautilus_ext.live.config import LiveNodeConfig
+from nautilus_ext.mode import Mode
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.fake_exchange import FakeExchange
 from nautilus_ext_testkit.fake_exchange import Side
@@ -42,7 +42,7 @@ def fake() -> Iterator[FakeExchange]:
 def _node(fake: FakeExchange, instrument_id: str) -> NodeHarness:
     config = LiveNodeConfig.model_validate(
         {
-            "mode": LiveMode.LIVE,
+            "mode": Mode.LIVE,
             "allow_live_orders": True,
             "safety": SAFETY_SECTION,
             "trader_id": "TESTER-001",

@@ -23,8 +23,8 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Price
 from nautilus_trader.model.objects import Quantity
 
+from nautilus_ext.adapters.registry import build_clients
 from nautilus_ext.live.config import VenueConfig
-from nautilus_ext.live.node import _native
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.fake_exchange import FakeExchange
 from nautilus_ext_testkit.fake_exchange import Side
@@ -62,7 +62,9 @@ def _builder(exchange: FakeExchange, *, hyphens: bool) -> Callable[[asyncio.Abst
         rest_url_override=exchange.base_url,
         ws_url_override=exchange.ws_url,
     )
-    data_cfg, exec_cfg, data_factory, exec_factory = _native(venue)
+    clients = build_clients(venue)
+    data_cfg, exec_cfg = clients.data_config, clients.exec_config
+    data_factory, exec_factory = clients.data_factory, clients.exec_factory
 
     def build(loop: asyncio.AbstractEventLoop) -> TradingNode:
         config = TradingNodeConfig(

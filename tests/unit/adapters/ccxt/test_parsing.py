@@ -220,7 +220,7 @@ def test_public_api_is_pinned() -> None:
         "FeedStatus",
         "StreamKind",
     ]
-    assert nautilus_ext.live.__all__ == ["LiveMode", "LiveNodeConfig", "load_live_config"]
+    assert nautilus_ext.live.__all__ == ["LiveNodeConfig", "load_live_config"]
     assert nautilus_ext_testkit.fake_exchange.__all__ == [
         "EngineReject",
         "FakeExchange",

@@ -20,6 +20,13 @@ from nautilus_trader.model.instruments import IndexInstrument
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.instruments import OptionContract
 
+from nautilus_ext.adapters.symbology import betting_market_key
+from nautilus_ext.adapters.symbology import build_instrument
+from nautilus_ext.adapters.symbology import build_instruments
+from nautilus_ext.adapters.symbology import ccxt_symbol
+from nautilus_ext.adapters.symbology import from_instrument_id
+from nautilus_ext.adapters.symbology import key_for_instrument
+from nautilus_ext.adapters.symbology import to_instrument_id
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import InvalidInstrumentKey
@@ -27,13 +34,6 @@ from nautilus_ext.instruments import InstrumentKey
 from nautilus_ext.instruments import InstrumentType
 from nautilus_ext.instruments.attributes import InstrumentAttributes
 from nautilus_ext.instruments.nautilus import CANONICAL_KEY_INFO
-from nautilus_ext.instruments.nautilus import betting_market_key
-from nautilus_ext.instruments.nautilus import build_instrument
-from nautilus_ext.instruments.nautilus import build_instruments
-from nautilus_ext.instruments.nautilus import ccxt_symbol
-from nautilus_ext.instruments.nautilus import from_instrument_id
-from nautilus_ext.instruments.nautilus import key_for_instrument
-from nautilus_ext.instruments.nautilus import to_instrument_id
 from nautilus_ext.instruments.registry import InstrumentRegistry
 
 # extra instruments for families the shipped configs do not list

@@ -13,11 +13,11 @@ import msgspec
 import pytest
 from pydantic import BaseModel
 
+from nautilus_ext.audit import hashing
+from nautilus_ext.audit.hashing import canonical_config_json
+from nautilus_ext.audit.hashing import code_version_hash
+from nautilus_ext.audit.hashing import config_hash
 from nautilus_ext.errors import InvalidConfig
-from nautilus_ext.replay import canonical_config_json
-from nautilus_ext.replay import code_version_hash
-from nautilus_ext.replay import config_hash
-from nautilus_ext.replay import hashing
 
 
 class Side(enum.Enum):

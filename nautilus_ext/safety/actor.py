@@ -37,14 +37,15 @@ from nautilus_trader.model.enums import PriceType
 
 from nautilus_ext.audit.context import AuditContext
 from nautilus_ext.audit.context import WallClock
-from nautilus_ext.audit.schemas import Mode
 from nautilus_ext.audit.store import AuditStore
 from nautilus_ext.audit.store import AuditStoreConfig
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.messages import publish_venue_positions
+from nautilus_ext.messages import publishes_venue_positions
+from nautilus_ext.messages import watched_instruments
+from nautilus_ext.mode import Mode
 from nautilus_ext.safety.chokepoint import GateChokepoint
 from nautilus_ext.safety.chokepoint import install_chokepoint
-from nautilus_ext.safety.chokepoint import publish_venue_positions
-from nautilus_ext.safety.chokepoint import watched_instruments
 from nautilus_ext.safety.config import SafetyConfig
 from nautilus_ext.safety.control import ControlEndpoint
 from nautilus_ext.safety.events import AuditSink
@@ -68,7 +69,7 @@ class SafetyActorConfig(ActorConfig, frozen=True):
         How often commands are processed and time-based transitions evaluated.
     position_poll_interval_ms : int
         How often the venue's own positions are requested from execution clients that do not
-        publish :class:`~nautilus_ext.safety.chokepoint.VenuePositionSnapshot` themselves (the
+        publish :class:`~nautilus_ext.messages.VenuePositionSnapshot` themselves (the
         native NautilusTrader adapters; the ccxt client polls on its own). 0 turns it off.
     """
 
@@ -147,12 +148,10 @@ class SafetyActor(Actor):  # type: ignore[misc]
             self.chokepoint.tick()
 
     def _on_positions_timer(self, event: TimeEvent) -> None:
-        from nautilus_ext.adapters.ccxt.execution import CcxtExecutionClient
-
         clients = getattr(self._exec_engine, "_clients", {}) or {}
         for client in clients.values():
-            if isinstance(client, CcxtExecutionClient) or client.id.value in self._polling:
-                continue  # the ccxt client publishes its own snapshots; one poll in flight each
+            if publishes_venue_positions(client) or client.id.value in self._polling:
+                continue  # the client publishes its own snapshots (ccxt); one poll in flight each
             if not hasattr(client, "generate_position_status_reports"):
                 continue
             if self._loop is None:
@@ -257,8 +256,8 @@ def attach_safety(
     store: AuditStore | None = None
     sink: EventSink = log_sink
     if audit_root is not None:
-        from nautilus_ext.replay.hashing import code_version_hash
-        from nautilus_ext.replay.hashing import config_hash
+        from nautilus_ext.audit.hashing import code_version_hash
+        from nautilus_ext.audit.hashing import config_hash
 
         store = AuditStore(AuditStoreConfig(root=audit_root, fsync=audit_fsync))
         context = AuditContext(
@@ -287,10 +286,10 @@ def attach_safety(
     actor = SafetyActor(SafetyActorConfig(tick_interval_ms=tick_interval_ms), chokepoint, control, store)
     actor.poll_positions_of(kernel.exec_engine)
     node.trader.add_actor(actor)
-    from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
-
+    # a strategy that takes a gate (UnifiedExecutionStrategy's ``safety_gate``) gets this one: a
+    # capability check, so safety/ does not import the execution service that imports it
     for strategy in node.trader.strategies():
-        if isinstance(strategy, UnifiedExecutionStrategy) and strategy.safety_gate is None:
+        if hasattr(strategy, "safety_gate") and strategy.safety_gate is None:
             strategy.safety_gate = gate
     if config.mode is Mode.LIVE:
         logger.warning("LIVE safety gate installed: orders need an arm and a confirmation")

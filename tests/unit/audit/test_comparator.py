@@ -16,9 +16,9 @@ from nautilus_ext.audit import Mode
 from nautilus_ext.audit import OrderType
 from nautilus_ext.audit import Side
 from nautilus_ext.audit import TimeInForce
+from nautilus_ext.audit.comparator import compare_events
+from nautilus_ext.audit.comparator import compare_logs
 from nautilus_ext.audit.redaction import Redactor
-from nautilus_ext.replay import compare_events
-from nautilus_ext.replay import compare_logs
 
 H = "ab" * 32
 

@@ -1,0 +1,167 @@
+"""
+Messages adapters publish for the layers above them (bottom layer: imports only Nautilus).
+
+Adapters sit below the execution service and the safety layer and never import them; what an
+adapter tells those layers travels on the message bus as one of the types below, and what the
+layers need to know about a client is a capability the client declares. Both live here, next
+to :mod:`nautilus_ext.errors`, so either side can import them.
+
+* :class:`VenuePositionSnapshot` on ``nautilus_ext.venue_positions.<VENUE>``: the venue's own
+  view of positions (:func:`publish_venue_positions` builds and publishes one).
+* :class:`FillGap` on ``nautilus_ext.fill_gaps.<VENUE>``: fills a venue reports but the adapter
+  can never deliver.
+* :class:`PublishesVenuePositions`: an execution client that publishes snapshots itself (the
+  safety layer polls only the others).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from typing import ClassVar
+from typing import Final
+from typing import Protocol
+from typing import runtime_checkable
+
+from nautilus_trader.cache.cache import Cache
+from nautilus_trader.common.component import MessageBus
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import Venue
+
+FEED_STATUS_TOPIC: Final = "nautilus_ext.feed_status.*"
+VENUE_POSITIONS_TOPIC: Final = "nautilus_ext.venue_positions.*"
+FILL_GAPS_TOPIC: Final = "nautilus_ext.fill_gaps.*"
+
+
+@dataclass(frozen=True)
+class VenuePositionSnapshot:
+    """
+    The venue's own view of positions (a REST poll or a WebSocket push), published by an adapter.
+
+    Published on ``nautilus_ext.venue_positions.<VENUE>``. ``positions`` holds every instrument
+    the publisher is responsible for, flat ones as zero, so a position closed behind the
+    system's back shows as a mismatch.
+
+    Parameters
+    ----------
+    venue : str
+        The venue.
+    positions : dict[InstrumentId, Decimal]
+        Signed position per instrument (positive long, negative short).
+    ts_ns : int
+        When the venue reported it (node clock).
+    source : str
+        ``"rest"`` (a snapshot) or ``"ws"`` (a position event).
+    """
+
+    venue: str
+    positions: dict[InstrumentId, Decimal]
+    ts_ns: int
+    source: str = "rest"
+
+
+@dataclass(frozen=True)
+class FillGap:
+    """
+    Fills a venue reports but the adapter can never deliver, published by an adapter.
+
+    Published on ``nautilus_ext.fill_gaps.<VENUE>``. Venues without a per-account fill sequence
+    (Bybit's execution ``seq`` is a cross sequence shared by all accounts, not a counter of
+    one account's fills) show a lost fill as an order the venue reports filled beyond the
+    fills it lists; the adapter publishes that here and the gate enters SAFE mode.
+
+    Parameters
+    ----------
+    venue : str
+        The venue.
+    instrument_id : InstrumentId
+        The instrument.
+    client_order_id : str
+        The order with the missing fills.
+    venue_filled : Decimal
+        The filled quantity the venue reports for the order.
+    seen_filled : Decimal
+        The filled quantity of the fills the adapter could obtain.
+    ts_ns : int
+        When the gap was detected (node clock).
+    """
+
+    venue: str
+    instrument_id: InstrumentId
+    client_order_id: str
+    venue_filled: Decimal
+    seen_filled: Decimal
+    ts_ns: int
+
+
+def fill_gap_topic(venue: str) -> str:
+    """Return the topic :class:`FillGap` messages of ``venue`` are published on."""
+    return f"nautilus_ext.fill_gaps.{venue}"
+
+
+def venue_positions_topic(venue: str) -> str:
+    """Return the topic :class:`VenuePositionSnapshot` messages of ``venue`` are published on."""
+    return f"nautilus_ext.venue_positions.{venue}"
+
+
+def watched_instruments(cache: Cache, venue: Venue) -> set[InstrumentId]:
+    """Return the instruments of ``venue`` with orders or positions in ``cache`` (what a snapshot covers)."""
+    watched = {o.instrument_id for o in cache.orders(venue=venue)}
+    watched |= {p.instrument_id for p in cache.positions(venue=venue)}
+    return watched
+
+
+def publish_venue_positions(
+    msgbus: MessageBus,
+    venue: Venue,
+    watched: set[InstrumentId],
+    reported: dict[InstrumentId, Decimal],
+    ts_ns: int,
+) -> VenuePositionSnapshot:
+    """
+    Publish the venue's positions on ``nautilus_ext.venue_positions.<VENUE>`` and return them.
+
+    Every watched instrument is included, flat ones as zero, so a position closed or opened
+    behind the system's back shows as a mismatch.
+    """
+    snapshot = VenuePositionSnapshot(
+        venue=venue.value,
+        positions={**dict.fromkeys(watched, Decimal(0)), **reported},
+        ts_ns=ts_ns,
+        source="rest",
+    )
+    msgbus.publish(venue_positions_topic(venue.value), snapshot)
+    return snapshot
+
+
+@runtime_checkable
+class PublishesVenuePositions(Protocol):
+    """
+    The capability of an execution client that publishes :class:`VenuePositionSnapshot` itself.
+
+    A client declares it with the class attribute ``publishes_venue_positions = True``; the
+    safety layer then leaves its positions alone instead of polling them.
+    """
+
+    publishes_venue_positions: ClassVar[bool]
+
+
+def publishes_venue_positions(client: Any) -> bool:
+    """Return whether ``client`` declared that it publishes its venue's positions itself."""
+    return getattr(type(client), "publishes_venue_positions", False) is True
+
+
+__all__ = [
+    "FEED_STATUS_TOPIC",
+    "FILL_GAPS_TOPIC",
+    "VENUE_POSITIONS_TOPIC",
+    "FillGap",
+    "PublishesVenuePositions",
+    "VenuePositionSnapshot",
+    "fill_gap_topic",
+    "publish_venue_positions",
+    "publishes_venue_positions",
+    "venue_positions_topic",
+    "watched_instruments",
+]
