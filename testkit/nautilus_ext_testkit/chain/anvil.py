@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import gzip
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -143,7 +144,7 @@ class AnvilNode:
         """Write the whole chain state to ``path`` in the format ``--load-state`` reads."""
         raw = self.rpc("anvil_dumpState")
         data = gzip.decompress(bytes.fromhex(raw.removeprefix("0x")))
-        partial = path.with_suffix(".partial")
+        partial = path.with_suffix(f".{os.getpid()}.partial")  # concurrent sessions never share one
         partial.write_bytes(data)
         partial.rename(path)
 

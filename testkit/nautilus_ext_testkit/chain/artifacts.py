@@ -250,7 +250,7 @@ def compile_morpho() -> Path:
     node = _require_tool("node")
     source = package_dir(MORPHO_BLUE) / "src"
     soljson = package_dir(SOLC_MORPHO) / "soljson.js"
-    partial = out.with_suffix(".partial")
+    partial = out.with_suffix(f".{os.getpid()}.partial")
     done = subprocess.run(
         [
             node,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass
 from dataclasses import field
@@ -336,7 +337,7 @@ def deploy_stack(cache_dir: Path, *, lst_rate: Decimal = Decimal("1.0634")) -> E
         manifest["deploy_seconds"] = time.perf_counter() - started
         state.parent.mkdir(parents=True, exist_ok=True)
         node.dump_state(state)
-        partial = manifest_path.with_suffix(".partial")
+        partial = manifest_path.with_suffix(f".{os.getpid()}.partial")
         partial.write_text(json.dumps(manifest))
         partial.rename(manifest_path)
     contracts = {
