@@ -471,9 +471,9 @@ class CcxtDataClient(LiveMarketDataClient):
             funding = funding_rate(instrument, payload, ts_init)
             # a settlement moves the next funding time on even when the rate stays the same:
             # strategies that account funding per settlement must see it
-            seen = None if funding is None else (funding.rate, funding.next_funding_ns)
-            if funding is not None and self._last_funding.get(instrument.id) != seen:
-                self._last_funding[instrument.id] = seen
+            marker = None if funding is None else (funding.rate, funding.next_funding_ns)
+            if funding is not None and self._last_funding.get(instrument.id) != marker:
+                self._last_funding[instrument.id] = marker
                 self._handle_data(funding)
 
     def _process_book(self, instrument: Instrument, payload: Any, ts_init: int) -> None:

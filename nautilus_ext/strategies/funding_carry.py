@@ -15,8 +15,9 @@ quantity on each leg, and collect the divergence. A timer runs seed 002's three 
    and exposure limits, sized by depth (:func:`~.carry_rules.depth_size`).
 
 Both legs of an entry or exit go out together through ``ATOMIC_LEGS``
-(:meth:`~nautilus_ext.execution.strategy.UnifiedExecutionStrategy.submit_group`): IOC children,
-a leg imbalance neutralised by the algorithm. Only unified Orders are emitted; nothing here is
+(:meth:`~nautilus_ext.execution.strategy.UnifiedExecutionStrategy.submit_group`) as IOC limits
+``max_slippage_bps`` from their mids (the band the size was chosen in); a leg imbalance is
+neutralised by the algorithm. Only unified Orders are emitted; nothing here is
 venue specific.
 
 State lives in the store (:class:`~nautilus_ext.persistence.StrategyRepository`): a position row
@@ -143,7 +144,7 @@ class FundingCarryConfig(UnifiedExecutionConfig, frozen=True):
     max_total_usd: str = "50000"
     neutralise_policy: str = "CLOSE_EXCESS"
     entry_retry_secs: int = 300
-    quote_usd_prices: dict[str, str] = {}
+    quote_usd_prices: dict[str, str] | None = None
 
 
 @dataclass(slots=True)
@@ -273,7 +274,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                 holding_hours=Decimal(config.holding_hours),
                 min_net_apr=Decimal(config.min_net_apr),
             )
-            self.quote_prices = {k.upper(): Decimal(v) for k, v in config.quote_usd_prices.items()}
+            self.quote_prices = {k.upper(): Decimal(v) for k, v in (config.quote_usd_prices or {}).items()}
         except ArithmeticError as e:
             raise InvalidConfig(f"FundingCarryConfig has a malformed number: {e}") from e
         if not self.quote_prices or any(p <= 0 for p in self.quote_prices.values()):
@@ -312,9 +313,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             self.subscribe_mark_prices(iid)
         self._n = int(self.repository.get_state(self.config.strategy_name, "group_count", 0))
         self._restore()
-        self.clock.set_timer_ns(
-            f"{self.id}:carry", self.config.interval_secs * _NS, 0, 0, self._on_cycle
-        )
+        self.clock.set_timer_ns(f"{self.id}:carry", self.config.interval_secs * _NS, 0, 0, self._on_cycle)
 
     def on_stop(self) -> None:
         # positions stay open across a stop: the store keeps them for the next start
@@ -546,7 +545,13 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                 strategy_id=str(self.id),
                 strategy_intent=intent,
                 created_at=now,
-                metadata={"neutralise_policy": self.config.neutralise_policy} if n == 0 else {},
+                # leg A carries the pair's options: IOC limits within the sizing band
+                metadata={
+                    "neutralise_policy": self.config.neutralise_policy,
+                    "max_slippage": str(self.max_slippage),
+                }
+                if n == 0
+                else {},
             )
             for n, (key, side, qty) in enumerate(legs)
         ]
@@ -590,6 +595,9 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         """Enter the best opportunities the finder ranks, within the limits."""
         if self.refusing is not None or any(p.phase != "OPEN" for p in self.positions.values()):
             return  # one group at a time: the next cycle sees the outcome
+        gate = self.safety_gate
+        if gate is not None and self._mode.value == "LIVE" and not gate.arming.is_armed():
+            return  # new risk waits for an operator's arm (exits retry every cycle)
         finder = OpportunityFinder(_Rates(self), quote_prices=self.quote_prices, books=_Rates(self))
         found = finder.find(self.criteria, now_ns=int(self.decision_clock.timestamp_ns()))
         self.last_scan = found

@@ -54,7 +54,9 @@ def exchange() -> Iterator[FakeExchange]:
     def seed() -> None:
         for venue, rate in (("bybit", RICH), ("binance", CHEAP)):
             engine = getattr(ex, venue).engine
-            engine.funding.configure("BTCUSDT", rate=rate, interval_hours=8, mark_price=MARK, index_price=MARK)
+            engine.funding.configure(
+                "BTCUSDT", rate=rate, interval_hours=8, mark_price=MARK, index_price=MARK
+            )
             engine.seed_book(
                 "BTCUSDT", bids=[(Decimal("49999.9"), Decimal(2))], asks=[(Decimal("50000.1"), Decimal(2))]
             )
@@ -209,11 +211,19 @@ def test_carry_opens_collects_funding_and_exits_on_a_flip(
         group = strat.groups[position.group_id]
         assert group.status.value == "HEDGED"
         assert group.algo_stop_reason == "COMPLETED"
+        # both legs went out as IOC limits inside the 10 bp sizing band, never pure market
+        node_cache = node.h.node.cache  # type: ignore[union-attr]
+        legs = [o for o in node_cache.orders() if o.client_order_id.value.endswith(("-A1", "-B2"))]
+        assert {(o.order_type.name, o.time_in_force.name) for o in legs} == {("LIMIT", "IOC")}
+        assert len(legs) == 2
+        assert {o.price.as_decimal() for o in legs} == {Decimal("50050.0"), Decimal("49950.0")}
 
         # both venues settle funding: the short on Bybit receives, the long on Binance pays
         settled = {
             venue: [
-                s for s in exchange.call(lambda v=venue: exchange.settle_funding(v, "BTCUSDT")) if s.account == "USER"
+                s
+                for s in exchange.call(lambda v=venue: exchange.settle_funding(v, "BTCUSDT"))
+                if s.account == "USER"
             ]
             for venue in ("bybit", "binance")
         }
@@ -258,7 +268,10 @@ def test_a_refused_leg_is_neutralised_and_nothing_is_held(
         strat = node.strategy
         eventually(lambda: bool(strat.groups) and not strat.positions, 30, message=str(strat.groups))
         (group,) = strat.groups.values()
-        assert group.status.value in ("NEUTRALISED", "NOT_EXECUTED"), group
+        assert group.status.value == "NEUTRALISED", group
+        # the Bybit short filled and was bought back by the algorithm
+        assert [f.side for f in group.neutralisation_fills] == ["BUY"]
+        assert strat.results[group.legs[0]].status.value == "REJECTED"
         eventually(lambda: _venue_qty(exchange, "bybit") == 0, 10)
         assert _venue_qty(exchange, "binance") == 0
         assert abs(group.net_exposure) == 0
