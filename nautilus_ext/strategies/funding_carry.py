@@ -557,17 +557,33 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         ]
         return AtomicGroup.from_orders(orders)
 
+    def releasable(self, group: AtomicGroup) -> bool:
+        """
+        Return whether ``group`` can be released now.
+
+        Outside LIVE (or without a gate) always. In LIVE the two legs must go out together, so
+        both must be covered by an armed auto-confirm policy: a human confirming one leg's hash
+        at a time cannot release an atomic pair (the pair would wait, half-confirmed, while the
+        market moves). Without one, the strategy logs why and sends nothing.
+        """
+        gate = self.safety_gate
+        if gate is None or self._mode.value != "LIVE":
+            return True
+        if all(gate.auto_confirmable(order) for order in group.orders):
+            return True
+        self.log.warning(
+            f"Cannot release carry group {group.group_id}: LIVE carry needs an arm with an "
+            f"auto-confirm policy covering {self.id} and {max(o.amount for o in group.orders)}"
+        )
+        return False
+
     def _submit(self, group: AtomicGroup) -> GroupStatus:
-        # LIVE: each leg is staged with the gate first; an armed auto-confirm policy confirms
-        # it, otherwise the group waits for a human (the hashes are in `nautilus-ext status`)
+        # LIVE: each leg is staged and confirmed by the armed auto-confirm policy (releasable
+        # checked that one covers it), then the pair goes out together
         gate = self.safety_gate
         if gate is not None and self._mode.value == "LIVE":
             for order in group.orders:
-                intent = gate.stage(order)
-                if intent.confirmed_by is None:
-                    self.log.warning(
-                        f"Carry group {group.group_id} needs a confirmation of {intent.intent_hash}"
-                    )
+                gate.stage(order)
         result = self.submit_group(group)
         self._group_position_status()
         return result.status
@@ -579,15 +595,17 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             self._close(position, reason.value)
             return
         gid = self._next_group("exit")
-        position.phase = "CLOSING"
-        position.group_id = gid
-        self._group_position[gid] = position.id
-        self._persist(position, exit_reason=reason.value)
         group = self._group(
             gid,
             [(position.long.instrument_key, "SELL", qty), (position.short.instrument_key, "BUY", qty)],
             f"carry_exit:{reason.value}",
         )
+        if not self.releasable(group):
+            return  # the position stays open; the next cycle tries again
+        position.phase = "CLOSING"
+        position.group_id = gid
+        self._group_position[gid] = position.id
+        self._persist(position, exit_reason=reason.value)
         self.log.info(f"Exiting carry position {position.id}: {reason.value}")
         self._submit(group)
 
@@ -641,11 +659,15 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         if qty < max(minimum, lot):
             return False
         gid = self._next_group("entry")
+        long_key, short_key = opportunity.long.sample.instrument_key, opportunity.short.sample.instrument_key
+        group = self._group(gid, [(long_key, "BUY", qty), (short_key, "SELL", qty)], "carry_entry")
+        if not self.releasable(group):
+            return False
         position = CarryPosition(
             id=uuid.uuid4(),
             base=opportunity.base,
-            long=CarryLeg(str(long_inst.id), opportunity.long.sample.instrument_key, Decimal(0)),
-            short=CarryLeg(str(short_inst.id), opportunity.short.sample.instrument_key, Decimal(0)),
+            long=CarryLeg(str(long_inst.id), long_key, Decimal(0)),
+            short=CarryLeg(str(short_inst.id), short_key, Decimal(0)),
             opened_ns=int(self.decision_clock.timestamp_ns()),
             phase="OPENING",
             group_id=gid,
@@ -670,14 +692,6 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         self.positions[position.id] = position
         self._group_position[gid] = position.id
         self._persist(position)
-        group = self._group(
-            gid,
-            [
-                (position.long.instrument_key, "BUY", qty),
-                (position.short.instrument_key, "SELL", qty),
-            ],
-            "carry_entry",
-        )
         self.log.info(
             f"Entering carry {opportunity.base}: long {position.long.instrument_id}, short "
             f"{position.short.instrument_id}, {qty} (net APR {opportunity.net_apr:.4f})"

@@ -120,7 +120,7 @@ def _yaml(tmp_path: Path, ex: FakeExchange, db_url: str) -> Path:
 class Node:
     """One LIVE node of the test: started, healthy, armed with the carry policy."""
 
-    def __init__(self, path: Path, arm: bool = True) -> None:
+    def __init__(self, path: Path, auto_confirm: tuple[str, ...] = ("carry",)) -> None:
         config = load_live_config(path)
         self.parts: list[LiveNode] = []
 
@@ -148,13 +148,12 @@ class Node:
             message="live node did not start",
         )
         eventually(lambda: not safety.gate.oms.feed_problems(), 10, message="feeds never healthy")
-        if arm:
-            _, armed = send(
-                safety.control.url,
-                TOKEN,
-                {"command": "arm", "ttl_secs": 300, "actor": "alice", "auto_confirm": ["carry"]},
-            )
-            assert armed["ok"], armed
+        _, armed = send(
+            safety.control.url,
+            TOKEN,
+            {"command": "arm", "ttl_secs": 300, "actor": "alice", "auto_confirm": list(auto_confirm)},
+        )
+        assert armed["ok"], armed
 
     def stop(self) -> None:
         self.h.stop()
@@ -343,3 +342,23 @@ def test_a_venue_position_changed_while_down_refuses_to_trade(
         assert strat.repository.get_state("funding_carry", "refusing") == strat.refusing
     finally:
         again.stop()
+
+
+def test_live_without_an_auto_confirm_policy_sends_and_stores_nothing(
+    tmp_path: Path, exchange: FakeExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # armed, but no policy: an atomic pair cannot be confirmed leg by leg, so nothing goes out
+    _env(monkeypatch)
+    db_url = f"sqlite:///{tmp_path / 'carry.db'}"
+    node = Node(_yaml(tmp_path, exchange, db_url), auto_confirm=())
+    try:
+        strat = node.strategy
+        eventually(lambda: strat.last_scan is not None and strat.last_scan.opportunities, 10)
+        t0 = strat.clock.timestamp_ns()
+        eventually(lambda: strat.clock.timestamp_ns() > t0 + 2_500_000_000, 10)
+        assert strat.groups == {}
+        assert strat.positions == {}
+        assert exchange.received_orders == []
+        assert _rows(db_url) == ([], [])
+    finally:
+        node.stop()
