@@ -86,6 +86,14 @@ from nautilus_ext.strategies.carry_rules import exit_reason
 
 _NS = 1_000_000_000
 _MIN = 60
+# the rules' own names -> the config fields a user sets (error messages name the latter)
+_CONFIG_NAMES = {
+    "min_divergence_per_hour": "exit_min_divergence_apr",
+    "max_hold_ns": "max_hold_hours",
+    "max_position_notional": "max_position_usd",
+    "max_symbol_notional": "max_symbol_usd",
+    "max_total_notional": "max_total_usd",
+}
 
 
 class FundingCarryConfig(UnifiedExecutionConfig, frozen=True):
@@ -277,6 +285,11 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             self.quote_prices = {k.upper(): Decimal(v) for k, v in (config.quote_usd_prices or {}).items()}
         except ArithmeticError as e:
             raise InvalidConfig(f"FundingCarryConfig has a malformed number: {e}") from e
+        except InvalidConfig as e:
+            message = e.message
+            for internal, field in _CONFIG_NAMES.items():
+                message = message.replace(internal, field)
+            raise InvalidConfig(f"FundingCarryConfig: {message}") from e
         if not self.quote_prices or any(p <= 0 for p in self.quote_prices.values()):
             raise InvalidConfig(
                 "FundingCarryConfig.quote_usd_prices must give a positive USD price per quote "

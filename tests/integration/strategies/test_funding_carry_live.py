@@ -67,9 +67,6 @@ def exchange() -> Iterator[FakeExchange]:
 
 
 def _yaml(tmp_path: Path, ex: FakeExchange, db_url: str) -> Path:
-    limits = yaml.safe_load((REPO / "configs" / "safety" / "default.yaml").read_text())
-    limits["arming"]["auto_confirm"] = [{"name": "carry", "strategies": [STRATEGY_ID], "max_amount": "0.5"}]
-    (tmp_path / "safety.yaml").write_text(yaml.safe_dump(limits))
     venue: dict[str, Any] = {
         "adapter": "ccxt",
         "market_types": ["linear"],
@@ -108,7 +105,8 @@ def _yaml(tmp_path: Path, ex: FakeExchange, db_url: str) -> Path:
                 },
             }
         ],
-        "safety": {"config_path": str(tmp_path / "safety.yaml"), "control_port": 0},
+        # the shipped carry limits, with their auto-confirm policy `carry`
+        "safety": {"config_path": str(REPO / "configs" / "safety" / "funding_carry.yaml"), "control_port": 0},
         "audit": {"root": str(tmp_path / "audit"), "fsync": False},
         "timeout_connection_secs": 20,
     }
