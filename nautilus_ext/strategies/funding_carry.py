@@ -128,6 +128,9 @@ class FundingCarryConfig(UnifiedExecutionConfig, frozen=True):
         Notional caps in the quote currency: per position, per base asset, in total.
     neutralise_policy : str, default "CLOSE_EXCESS"
         How ``ATOMIC_LEGS`` removes a leg imbalance (``CLOSE_EXCESS`` or ``COMPLETE_HEDGE``).
+    stale_after_secs : int, default 120
+        A leg whose newest market data (book, quote, trade) is older than this is unhealthy
+        (the position exits with ``VENUE_UNHEALTHY``); 0 disables the check.
     quote_usd_prices : dict[str, str]
         USD price of each quote currency traded (``{"USDT": "1"}``): the finder charges the
         stablecoin basis between legs quoted differently and refuses to guess (required).
@@ -152,6 +155,7 @@ class FundingCarryConfig(UnifiedExecutionConfig, frozen=True):
     max_total_usd: str = "50000"
     neutralise_policy: str = "CLOSE_EXCESS"
     entry_retry_secs: int = 300
+    stale_after_secs: int = 120
     quote_usd_prices: dict[str, str] | None = None
 
 
@@ -261,6 +265,8 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             raise InvalidConfig("FundingCarryConfig.instrument_ids is empty: name the perpetuals to trade")
         if config.interval_secs <= 0:
             raise InvalidConfig(f"interval_secs must be > 0, got {config.interval_secs}")
+        if config.stale_after_secs < 0 or config.entry_retry_secs < 0:
+            raise InvalidConfig("stale_after_secs and entry_retry_secs must be >= 0")
         try:
             self.rules = ExitRules(
                 min_divergence_per_hour=Decimal(config.exit_min_divergence_apr) / HOURS_PER_YEAR,
@@ -499,9 +505,13 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         upnl = []
         healthy = True
         problems = self.safety_gate.oms.feed_problems() if self.safety_gate is not None else []
+        stale_ns = self.config.stale_after_secs * _NS
         for leg in position.legs():
             price = self._marks.get(leg.instrument_id) or self.book_view.mid(leg.instrument_id)
             if price is None or any(leg.instrument_key in p or leg.instrument_id in p for p in problems):
+                healthy = False
+            seen = self.book_view.data_ts(leg.instrument_id)
+            if stale_ns and (seen is None or now - seen > stale_ns):
                 healthy = False
             pnl = Decimal(0)
             if price is not None and leg.entry_price is not None:
@@ -769,8 +779,11 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                 if position.long.signed == 0 and position.short.signed == 0:
                     self._close(position, _stored_reason(self, position))
                 else:
+                    # the exit did not complete (refused, partly filled): hold what is left, and
+                    # let the next cycle decide again
                     position.phase = "OPEN"
-                    self._persist(position)
+                    self.log.warning(f"Carry exit {gid} left {position.long.signed}: {group.reason}")
+                    self._persist(position, exit_reason=None)
 
     def on_event(self, event: Any) -> None:
         super().on_event(event)

@@ -157,6 +157,20 @@ class Node:
         self.h.stop()
 
 
+def _touch_books(ex: FakeExchange, size: str) -> None:
+    # the fakes' books are quiet unless changed, and the gate refuses orders on data older than
+    # market_data_max_age_ms: a real venue's books move all the time, these are moved by hand
+    def seed() -> None:
+        for venue in ("bybit", "binance"):
+            getattr(ex, venue).engine.seed_book(
+                "BTCUSDT",
+                bids=[(Decimal("49999.9"), Decimal(size))],
+                asks=[(Decimal("50000.1"), Decimal(size))],
+            )
+
+    ex.call(seed)
+
+
 def _venue_qty(ex: FakeExchange, venue: str) -> Decimal:
     engine = getattr(ex, venue).engine
     return ex.call(lambda: engine.position("USER", "BTCUSDT").qty)  # type: ignore[no-any-return]
@@ -240,8 +254,17 @@ def test_carry_opens_collects_funding_and_exits_on_a_flip(
         assert sum(p.payment_amount for p in payments) == sum(s.amount for v in settled.values() for s in v)
 
         # Bybit's funding flips below Binance's: the carry now loses, the strategy exits
+        _touch_books(exchange, "3")
         exchange.call(lambda: exchange.bybit.engine.funding.configure("BTCUSDT", rate=Decimal(0)))
-        eventually(lambda: not strat.positions, 20, message="the carry was not closed on the flip")
+        eventually(
+            lambda: not strat.positions,
+            20,
+            message=lambda: (
+                f"the carry was not closed on the flip: {strat.positions} "
+                f"{[(g.group_id, g.status, g.reason, g.net) for g in strat.groups.values()]} "
+                f"{strat.samples.get(BYBIT_ID)} refusing={strat.refusing}"
+            ),
+        )
         eventually(lambda: _venue_qty(exchange, "binance") == 0 and _venue_qty(exchange, "bybit") == 0, 10)
         positions, _ = _rows(db_url)
         (row,) = positions

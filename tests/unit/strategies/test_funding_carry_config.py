@@ -51,6 +51,7 @@ def test_the_shipped_node_configs_load_with_the_shipped_strategy(name: str) -> N
     [
         ({"instrument_ids": ()}, "instrument_ids"),
         ({"interval_secs": 0}, "interval_secs"),
+        ({"stale_after_secs": -1}, "stale_after_secs"),
         ({"quote_usd_prices": None}, "quote_usd_prices"),
         ({"quote_usd_prices": {"USDT": "0"}}, "quote_usd_prices"),
         ({"max_slippage_bps": "-1"}, "max_slippage_bps"),
