@@ -6,11 +6,14 @@ same base quantity (a delta-neutral pair, e.g. long spot on one venue, short per
 
 1. Pre-flight: both books must show the full quantity on the side we take, else the parent
    stops with ``INSUFFICIENT_DEPTH`` and nothing is sent.
-2. Both legs go out together as IOC market children.
+2. Both legs go out together as IOC market children; with ``max_slippage`` (a fraction) as IOC
+   limits at each leg's arrival mid +/- the bound, rounded inward to the tick (seed 004: IOC
+   limits for taking, no pure market orders), so neither leg walks the book past it.
 3. When both have closed (filled, partly filled, rejected or cancelled after
    ``leg_timeout_secs``), the imbalance ``|filled A| - |filled B|`` is neutralised by the
    policy: ``CLOSE_EXCESS`` trades the over-filled leg back by the excess, ``COMPLETE_HEDGE``
-   trades the under-filled leg up to the other. IOC market children again, up to
+   trades the under-filled leg up to the other. IOC market children (neutralising must not
+   stall on a price bound: the imbalance is the larger risk, seed 002), up to
    ``max_neutralise_attempts`` rounds, until the imbalance is below a lot.
 
 The report's ``detail`` gives each leg's net fill, the residual imbalance and the rollback cost
@@ -34,6 +37,7 @@ from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import ExecAlgorithmId
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
+from nautilus_trader.model.orders import LimitOrder
 from nautilus_trader.model.orders import MarketOrder
 
 from nautilus_ext.errors import InvalidConfig
@@ -42,8 +46,10 @@ from nautilus_ext.execution_algos.base import Parent
 from nautilus_ext.execution_algos.base import SmartExecAlgorithm
 from nautilus_ext.execution_algos.base import SmartExecAlgorithmConfig
 from nautilus_ext.execution_algos.common import StopReason
+from nautilus_ext.execution_algos.common import param_decimal
 from nautilus_ext.execution_algos.common import param_str
 from nautilus_ext.execution_algos.common import round_to_lot
+from nautilus_ext.execution_algos.common import slippage_cap_price
 
 NS_PER_SEC = 1_000_000_000
 INITIAL_LEG_CHILDREN = 2
@@ -185,11 +191,22 @@ class AtomicLegsExecAlgorithm(SmartExecAlgorithm):
             raise InvalidOrder(f"quantity {parent.total} is not on the hedge's lot {hedge.size_increment}")
         a, b = parent.instrument, hedge
         mids = {"A": self.mid_price(a.id), "B": self.mid_price(b.id)}
+        caps: dict[str, Decimal] = {}
+        max_slippage = param_decimal(params, "max_slippage", None)
+        if max_slippage is not None:
+            for leg, inst, buy in (("A", a, parent.buy), ("B", b, not parent.buy)):
+                mid = mids[leg]
+                if mid is None:
+                    raise InvalidOrder(f"no mid on {inst.id} to bound the leg by max_slippage")
+                caps[leg] = slippage_cap_price(
+                    mid, max_slippage, buy=buy, tick=inst.price_increment.as_decimal()
+                )
         parent.state.update(
             legs={"A": a, "B": b},
             buys={"A": parent.buy, "B": not parent.buy},
             net={"A": Decimal(0), "B": Decimal(0)},
             mids=mids,
+            caps=caps,
             policy=NeutralisePolicy(policy),
             attempts=0,
             phase="LEGS",
@@ -228,6 +245,27 @@ class AtomicLegsExecAlgorithm(SmartExecAlgorithm):
         primary = parent.primary
         n = self._seq.get(primary.client_order_id, 0) + 1
         self._seq[primary.client_order_id] = n
+        cap = parent.state["caps"].get(leg) if parent.state["phase"] == "LEGS" else None
+        child: MarketOrder | LimitOrder
+        if cap is not None:
+            child = LimitOrder(
+                trader_id=primary.trader_id,
+                strategy_id=primary.strategy_id,
+                instrument_id=inst.id,
+                client_order_id=ClientOrderId(leg_child_id(primary.client_order_id.value, leg, n)),
+                order_side=OrderSide.BUY if buy else OrderSide.SELL,
+                quantity=inst.make_qty(qty),
+                price=inst.make_price(cap),
+                init_id=UUID4(),
+                ts_init=self.clock.timestamp_ns(),
+                time_in_force=TimeInForce.IOC,
+                exec_algorithm_id=self.id,
+                exec_spawn_id=primary.client_order_id,
+                tags=list(primary.tags) if primary.tags else None,
+            )
+            self._leg_of[child.client_order_id] = leg
+            self.submit_on_venue(parent, child, qty)
+            return
         child = MarketOrder(
             trader_id=primary.trader_id,
             strategy_id=primary.strategy_id,

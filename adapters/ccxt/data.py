@@ -463,8 +463,11 @@ class CcxtDataClient(LiveMarketDataClient):
                 self._handle_data(update)
         else:
             funding = funding_rate(instrument, payload, ts_init)
-            if funding is not None and self._last_funding.get(instrument.id) != funding.rate:
-                self._last_funding[instrument.id] = funding.rate
+            # a settlement moves the next funding time on even when the rate stays the same:
+            # strategies that account funding per settlement must see it
+            marker = None if funding is None else (funding.rate, funding.next_funding_ns)
+            if funding is not None and self._last_funding.get(instrument.id) != marker:
+                self._last_funding[instrument.id] = marker
                 self._handle_data(funding)
 
     def _process_book(self, instrument: Instrument, payload: Any, ts_init: int) -> None:

@@ -25,6 +25,7 @@ class GroupOptions:
 
     neutralise_policy: str | None = None  # None: the algorithm's configured default
     depth_check: bool = True
+    max_slippage: Decimal | None = None  # legs as IOC limits this far from their arrival mids
 
 
 def check_pair(group: AtomicGroup) -> tuple[Order, Order]:
@@ -76,12 +77,15 @@ def check_pair(group: AtomicGroup) -> tuple[Order, Order]:
 
 def group_options(leg_a: Order) -> GroupOptions:
     """
-    Read ``neutralise_policy`` and ``depth_check`` from leg A's metadata.
+    Read ``neutralise_policy``, ``depth_check`` and ``max_slippage`` from leg A's metadata.
+
+    ``max_slippage`` (a fraction, ``"0.001"`` = 10 bp) makes both legs IOC limits at their arrival
+    mids +/- the bound instead of IOC market orders (seed 004: "IOC limit order types for taking").
 
     Raises
     ------
     InvalidOrder
-        If either is present with a value outside its set.
+        If any is present with a value outside its set.
     """
     meta = leg_a.metadata or {}
     policy = meta.get("neutralise_policy")
@@ -99,7 +103,24 @@ def group_options(leg_a: Order) -> GroupOptions:
             f"order {leg_a.operation_id}: metadata.depth_check must be true or false, got {depth!r}",
             order_id=leg_a.operation_id,
         )
-    return GroupOptions(neutralise_policy=None if policy is None else policy.upper(), depth_check=depth)
+    raw = meta.get("max_slippage")
+    slippage: Decimal | None = None
+    if raw is not None:
+        try:
+            slippage = Decimal(str(raw))
+        except ArithmeticError:
+            slippage = None
+        if slippage is None or not slippage.is_finite() or slippage < 0 or isinstance(raw, bool | float):
+            raise InvalidOrder(
+                f"order {leg_a.operation_id}: metadata.max_slippage must be a non-negative decimal "
+                f"fraction (a string), got {raw!r}",
+                order_id=leg_a.operation_id,
+            )
+    return GroupOptions(
+        neutralise_policy=None if policy is None else policy.upper(),
+        depth_check=depth,
+        max_slippage=slippage,
+    )
 
 
 def neutralisation_cost(

@@ -253,6 +253,8 @@ class AtomicGroupExecution:
         }
         if options.neutralise_policy is not None:
             params["neutralise_policy"] = options.neutralise_policy
+        if options.max_slippage is not None:
+            params["max_slippage"] = str(options.max_slippage)
         if legs[0].arrival_mid is not None:
             params["arrival_price"] = str(legs[0].arrival_mid)
         primary = self._c.order_factory.market(
@@ -283,7 +285,7 @@ class AtomicGroupExecution:
         result.client_order_id = str(primary.client_order_id)
         for leg in legs:
             leg.client_order_id = result.client_order_id
-            leg.order_type = "MARKET"
+            leg.order_type = "MARKET" if options.max_slippage is None else "LIMIT"
         return primary
 
     def _reject_group(

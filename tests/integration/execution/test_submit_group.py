@@ -306,3 +306,47 @@ def test_depth_check_option_is_validated(bad: dict[str, Any]) -> None:
 
     with pytest.raises(InvalidOrder, match="depth_check"):
         group_options(Order(**leg("a", SPOT, "BUY", 0, metadata=bad)))
+
+
+def test_max_slippage_makes_both_legs_ioc_limits_that_never_walk_past_the_bound(
+    run_multi_venue: RunMulti, market: Any
+) -> None:
+    # leg A's asks: 0.1 at 60000.5, 0.5 at 60001.0; a 0.1 bp bound caps the buy at 60000.60, so
+    # only 0.1 fills; leg B sells all 0.3 inside its bound and 0.2 of it is bought back (market)
+    run, strategy = _run(
+        run_multi_venue,
+        market,
+        [[leg("a", SPOT, "BUY", 0, metadata={"max_slippage": "0.00001"}), leg("b", HEDGE, "SELL", 1)]],
+        a=("0.100", "0.500"),
+    )
+    group = strategy.groups["g1"]
+    a, b = strategy.results["a"], strategy.results["b"]
+    assert (a.order_type, b.order_type) == ("LIMIT", "LIMIT")
+    legs = {
+        o.client_order_id.value[-2:]: o
+        for o in run.engine.cache.orders()
+        if o.exec_spawn_id is not None and o.client_order_id != o.exec_spawn_id
+    }
+    assert legs["A1"].order_type.name == "LIMIT"
+    assert legs["A1"].time_in_force.name == "IOC"
+    assert legs["A1"].price.as_decimal() == Decimal("60000.60")
+    assert legs["B2"].price.as_decimal() == Decimal("60000.40")
+    assert legs["B3"].order_type.name == "MARKET"  # neutralising: must not stall on a bound
+    assert all(f.price <= Decimal("60000.60") for f in a.fills)
+    assert a.filled_quantity == Decimal("0.100")
+    assert group.status is GroupStatus.NEUTRALISED
+    assert group.net == {"a": Decimal("0.100"), "b": Decimal("0.100")}
+    assert _net(run, A_ID) + _net(run, B_ID) == 0
+
+
+@pytest.mark.parametrize("bad", ["-0.001", "lots", 0.001, True])
+def test_a_bad_max_slippage_refuses_the_group(run_multi_venue: RunMulti, market: Any, bad: Any) -> None:
+    run, strategy = _run(
+        run_multi_venue,
+        market,
+        [[leg("a", SPOT, "BUY", 0, metadata={"max_slippage": bad}), leg("b", HEDGE, "SELL", 1)]],
+    )
+    group = strategy.groups["g1"]
+    assert group.status is GroupStatus.REJECTED
+    assert "max_slippage" in group.reason
+    assert list(run.engine.cache.orders()) == []

@@ -1,0 +1,68 @@
+"""The funding carry configuration: shipped YAMLs load, bad values are refused with InvalidConfig."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+import yaml
+
+from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.live.config import load_live_config
+from nautilus_ext.strategies.funding_carry import FundingCarryConfig
+from nautilus_ext.strategies.funding_carry import FundingCarryStrategy
+
+REPO = Path(__file__).resolve().parents[3]
+SHIPPED = REPO / "configs" / "strategies" / "funding_carry.yaml"
+
+
+def _config(**overrides: Any) -> FundingCarryConfig:
+    raw = yaml.safe_load(SHIPPED.read_text())["config"]
+    return FundingCarryConfig(**{**raw, **overrides})
+
+
+def test_the_shipped_strategy_config_builds_the_strategy() -> None:
+    strategy = FundingCarryStrategy(_config())
+    assert strategy.max_slippage == msgspec.convert("0.001", type=type(strategy.max_slippage))
+    assert strategy.limits.max_positions == 3
+    assert strategy.quote_prices == {"USDT": 1}
+    assert str(strategy.id) == "FundingCarryStrategy-001"
+
+
+def test_the_config_round_trips_through_json() -> None:
+    config = _config()
+    text = msgspec.json.encode(config)
+    again = msgspec.json.decode(text, type=FundingCarryConfig)
+    assert msgspec.json.encode(again) == text
+    assert again.quote_usd_prices == {"USDT": "1"}
+
+
+@pytest.mark.parametrize("name", ["funding_carry_dry_run.yaml", "funding_carry_live.yaml"])
+def test_the_shipped_node_configs_load_with_the_shipped_strategy(name: str) -> None:
+    config = load_live_config(REPO / "configs" / "live" / name)
+    (entry,) = config.strategies
+    assert entry.model_dump() == yaml.safe_load(SHIPPED.read_text())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"instrument_ids": ()}, "instrument_ids"),
+        ({"interval_secs": 0}, "interval_secs"),
+        ({"stale_after_secs": -1}, "stale_after_secs"),
+        ({"quote_usd_prices": None}, "quote_usd_prices"),
+        ({"quote_usd_prices": {"USDT": "0"}}, "quote_usd_prices"),
+        ({"max_slippage_bps": "-1"}, "max_slippage_bps"),
+        ({"max_positions": 0}, "max_positions"),
+        ({"max_total_usd": "0"}, "max_total_usd"),
+        ({"stop_loss": "0"}, "stop_loss"),
+        ({"min_net_apr": "lots"}, "malformed"),
+        ({"max_hold_hours": "0"}, "max_hold_hours"),
+        ({"exit_min_divergence_apr": "-0.1"}, "exit_min_divergence_apr"),
+    ],
+)
+def test_bad_values_are_refused(overrides: dict[str, Any], needle: str) -> None:
+    with pytest.raises(InvalidConfig, match=needle):
+        FundingCarryStrategy(_config(**overrides))
