@@ -50,6 +50,7 @@ from nautilus_trader.model.enums import PositionSide
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 
+from nautilus_ext.adapters.symbology import key_for_instrument
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import NautilusExtError
@@ -67,7 +68,6 @@ from nautilus_ext.funding.model import FundingRateSample
 from nautilus_ext.funding.model import convention_for
 from nautilus_ext.funding.model import funding_payment
 from nautilus_ext.funding.model import normalise_rate
-from nautilus_ext.instruments.nautilus import key_for_instrument
 from nautilus_ext.orders import AtomicGroup
 from nautilus_ext.orders import Order
 from nautilus_ext.persistence import Database

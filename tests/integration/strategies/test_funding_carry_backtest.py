@@ -22,8 +22,8 @@ from nautilus_trader.model.enums import OmsType
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.objects import Money
 
+from nautilus_ext.adapters.symbology import build_instrument
 from nautilus_ext.execution_algos.atomic_legs import AtomicLegsExecAlgorithm
-from nautilus_ext.instruments.nautilus import build_instrument
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.persistence import Database
 from nautilus_ext.persistence.repository import StrategyRepository
