@@ -55,6 +55,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
 from typing import Any
 from typing import Final
@@ -544,7 +545,11 @@ class TPSLExecAlgorithm(SmartExecAlgorithm):
                     notional = leg.notional.get(cid, Decimal(0))
                     # average fill price to 2 more decimals than the tick, in Decimal
                     places = Decimal(10) ** -(parent.instrument.price_precision + 2)
-                    avg = (notional / filled).quantize(places).normalize() if filled > 0 else None
+                    avg = (
+                        (notional / filled).quantize(places, rounding=ROUND_HALF_EVEN).normalize()
+                        if filled > 0
+                        else None
+                    )
                     exits.append(
                         {
                             "id": cid.value,

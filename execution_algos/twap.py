@@ -14,6 +14,7 @@ Per-order parameters (``exec_algorithm_params``, strings): ``horizon_secs``, ``i
 from __future__ import annotations
 
 import random
+from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
 from typing import Any
 from typing import Final
@@ -133,7 +134,9 @@ def twap_schedule(
         delay = 0
         if i > 0 and time_jitter > 0:
             delay = int(
-                Decimal(spacing_ns) * time_jitter * Decimal(rng.random()).quantize(Decimal("0.000001"))
+                Decimal(spacing_ns)
+                * time_jitter
+                * Decimal(rng.random()).quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
             )
         out.append((i * spacing_ns + delay, a * lot))
     return out

@@ -40,6 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
 from enum import StrEnum
 from enum import unique
@@ -294,7 +295,7 @@ def summarize_day(
                         event.ts_event,
                         event.price,
                         reference,
-                        bps.quantize(Decimal("0.01")),
+                        bps.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN),
                     )
                 )
         if not on_day:

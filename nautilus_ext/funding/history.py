@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
 from pathlib import Path
 from typing import Final
@@ -105,7 +106,7 @@ def samples_from_tardis(path: str | Path) -> list[FundingRateSample]:
         mark, oi = positive_or_none(marks[i]), to_decimal(ois[i])
         if scan.symbol.inverse and oi is not None:
             # inverse contracts count open interest in quote (USD) contracts: base = USD / mark
-            oi = (oi / mark).quantize(_OI_QUANTUM) if mark is not None else None
+            oi = (oi / mark).quantize(_OI_QUANTUM, rounding=ROUND_HALF_EVEN) if mark is not None else None
         samples.append(
             FundingRateSample(
                 venue=venue,
