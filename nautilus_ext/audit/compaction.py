@@ -187,7 +187,9 @@ def verify_compacted(path: str, storage_options: dict[str, Any] | None = None) -
             event_json = row["event_json"].encode("ascii")
             _, expected = encode_checked_record(row["seq"], row["prev_hash"], event_json)
             event = json.loads(row["event_json"])
-        except (ValueError, RecursionError) as e:  # includes UnicodeError and JSONDecodeError
+        except (ValueError, RecursionError, TypeError, AttributeError, KeyError) as e:
+            # ValueError includes UnicodeError and JSONDecodeError; TypeError/AttributeError: a
+            # null or mistyped column in a damaged file
             raise AuditIntegrityError(
                 f"compacted row seq {row['seq']} is malformed: {type(e).__name__}",
                 details={"seq": row["seq"], "path": path},
