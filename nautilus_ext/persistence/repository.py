@@ -14,7 +14,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
@@ -132,19 +131,12 @@ class StrategyRepository:
 
     def cumulative_funding(self, position_id: uuid.UUID) -> Decimal:
         """Return the sum of the position's recorded funding payments."""
+        # summed in Python on every backend: SQLite would add the stored decimal text as floats
         with self._db.session() as session:
-            total = session.scalar(
-                select(func.coalesce(func.sum(FundingPayment.payment_amount), 0)).where(
-                    FundingPayment.position_id == position_id
-                )
-            )
-            # SQLite sums the stored text as floats: sum exactly in Python there instead.
-            if self._db.dialect == "sqlite":
-                amounts = session.execute(
-                    select(FundingPayment.payment_amount).where(FundingPayment.position_id == position_id)
-                ).scalars()
-                return sum(amounts, Decimal(0))
-            return Decimal(total or 0)
+            amounts = session.execute(
+                select(FundingPayment.payment_amount).where(FundingPayment.position_id == position_id)
+            ).scalars()
+            return sum(amounts, Decimal(0))
 
     def record_transfer(self, transfer: FundTransfer) -> uuid.UUID:
         """Insert a fund transfer; return its id."""
