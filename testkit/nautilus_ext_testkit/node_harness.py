@@ -12,10 +12,15 @@ import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import TYPE_CHECKING
 from typing import TypeVar
 
 from nautilus_trader.live.node import TradingNode
 from nautilus_trader.trading.strategy import Strategy
+
+if TYPE_CHECKING:
+    from nautilus_ext.live.config import LiveNodeConfig
+    from nautilus_ext.live.node import LiveNode
 
 T = TypeVar("T")
 
@@ -131,6 +136,25 @@ class NodeHarness:
             self.node = None
         if not self.loop.is_closed():
             self.loop.close()
+
+
+def start_live_node(config: LiveNodeConfig) -> tuple[NodeHarness, LiveNode]:
+    """
+    Build the node of a validated live YAML (``build_live_node``: safety gate, control endpoint,
+    audit) on a new harness and start it; return the harness and what ``build_live_node`` built.
+    """
+    from nautilus_ext.live.node import build_live_node
+
+    built: list[LiveNode] = []
+
+    def factory(loop: asyncio.AbstractEventLoop) -> TradingNode:
+        live = build_live_node(config, loop)
+        built.append(live)
+        return live.node
+
+    harness = NodeHarness(factory)
+    harness.start()
+    return harness, built[0]
 
 
 async def _wrap(fut: asyncio.Future[None]) -> None:

@@ -11,7 +11,6 @@ A LIVE node with read-only keys, and a LIVE node that cannot start (issue 13, it
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -23,17 +22,14 @@ from typing import Any
 
 import pytest
 import yaml
-from nautilus_trader.live.node import TradingNode
 
 from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.live.config import load_live_config
-from nautilus_ext.live.node import LiveNode
-from nautilus_ext.live.node import build_live_node
 from nautilus_ext.safety.cli import send
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.fake_exchange import FakeExchange
-from nautilus_ext_testkit.node_harness import NodeHarness
+from nautilus_ext_testkit.node_harness import start_live_node
 
 from .test_live_safety_node import IID
 from .test_live_safety_node import TOKEN
@@ -73,17 +69,9 @@ def test_read_only_node_runs_on_read_keys_and_sends_nothing(
     data["strategies"] = data["strategies"][:1]
     path.write_text(yaml.safe_dump(data))
     config = load_live_config(path)
-    parts: list[LiveNode] = []
-
-    def factory(loop: asyncio.AbstractEventLoop) -> TradingNode:
-        live = build_live_node(config, loop)
-        parts.append(live)
-        return live.node
-
-    h = NodeHarness(factory)
-    h.start()
+    h, live_node = start_live_node(config)
     try:
-        safety = parts[0].safety
+        safety = live_node.safety
         assert safety is not None
         assert safety.control is not None
         assert "BYBIT" in safety.gate.config.risk.read_only_venues

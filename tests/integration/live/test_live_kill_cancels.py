@@ -7,12 +7,10 @@ Before the fix, ``kill`` entered SAFE mode and left the resting order on the ven
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.identifiers import ClientOrderId
 
@@ -20,12 +18,10 @@ from nautilus_ext.audit import iter_records
 from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.live.config import load_live_config
-from nautilus_ext.live.node import LiveNode
-from nautilus_ext.live.node import build_live_node
 from nautilus_ext.safety.cli import send
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.fake_exchange import FakeExchange
-from nautilus_ext_testkit.node_harness import NodeHarness
+from nautilus_ext_testkit.node_harness import start_live_node
 
 from .test_live_safety_node import IID
 from .test_live_safety_node import TOKEN
@@ -55,17 +51,9 @@ def test_kill_cancels_the_resting_order_at_the_venue_and_reports_it(
     monkeypatch.setenv("NAUTILUS_EXT_BYBIT_API_SECRET", "fake-secret")
     monkeypatch.setenv("NAUTILUS_EXT_CONTROL_TOKEN", TOKEN)
     config = load_live_config(_yaml(tmp_path, exchange))
-    parts: list[LiveNode] = []
-
-    def factory(loop: asyncio.AbstractEventLoop) -> TradingNode:
-        live = build_live_node(config, loop)
-        parts.append(live)
-        return live.node
-
-    h = NodeHarness(factory)
-    h.start()
+    h, live_node = start_live_node(config)
     try:
-        safety = parts[0].safety
+        safety = live_node.safety
         assert safety is not None
         assert safety.control is not None
         url = safety.control.url

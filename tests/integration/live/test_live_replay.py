@@ -5,7 +5,6 @@ replayed in REPLAY against the same data: the comparison names the first diverge
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import shutil
@@ -13,19 +12,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from nautilus_trader.live.node import TradingNode
 
 from nautilus_ext.audit import iter_records
 from nautilus_ext.live.config import load_live_config
-from nautilus_ext.live.node import LiveNode
-from nautilus_ext.live.node import build_live_node
 from nautilus_ext.replay.errors import RecordingTampered
 from nautilus_ext.replay.session import replay_session
 from nautilus_ext.safety.cli import send
 from nautilus_ext.strategies.mean_reversion import MeanReversionStrategy
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.fake_exchange import FakeExchange
-from nautilus_ext_testkit.node_harness import NodeHarness
+from nautilus_ext_testkit.node_harness import start_live_node
 from tests.integration.live.test_dry_run_replay import IID
 from tests.integration.live.test_dry_run_replay import KEY
 from tests.integration.live.test_dry_run_replay import SCRIPT
@@ -67,17 +63,9 @@ def _record_live_session(tmp_path: Path, venue: FakeExchange, monkeypatch: pytes
     monkeypatch.setenv("NAUTILUS_EXT_BYBIT_API_SECRET", "fake-secret")
     monkeypatch.setenv("NAUTILUS_EXT_CONTROL_TOKEN", TOKEN)
     config = load_live_config(_live_yaml(tmp_path, venue))
-    parts: list[LiveNode] = []
-
-    def factory(loop: asyncio.AbstractEventLoop) -> TradingNode:
-        live = build_live_node(config, loop)
-        parts.append(live)
-        return live.node
-
-    h = NodeHarness(factory)
-    h.start()
+    h, live_node = start_live_node(config)
     try:
-        safety = parts[0].safety
+        safety = live_node.safety
         assert safety is not None
         assert safety.control is not None
         strat = h.strategy(MeanReversionStrategy)
@@ -188,17 +176,9 @@ def test_a_safety_gated_dry_run_session_replays_identically(
     path.write_text(yaml.safe_dump(data))
     monkeypatch.setenv("NAUTILUS_EXT_CONTROL_TOKEN", TOKEN)
     config = load_live_config(path)
-    parts: list[LiveNode] = []
-
-    def factory(loop: asyncio.AbstractEventLoop) -> TradingNode:
-        live = build_live_node(config, loop)
-        parts.append(live)
-        return live.node
-
-    h = NodeHarness(factory)
-    h.start()
+    h, live_node = start_live_node(config)
     try:
-        safety = parts[0].safety
+        safety = live_node.safety
         assert safety is not None
         assert safety.control is not None
         strat = h.strategy(MeanReversionStrategy)

@@ -9,7 +9,6 @@ registered on the node; every command lands in the audit log.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import Any
 
 import pytest
 import yaml
-from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.identifiers import InstrumentId
@@ -28,13 +26,11 @@ from nautilus_ext.audit import verify_log
 from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.live.config import load_live_config
-from nautilus_ext.live.node import LiveNode
-from nautilus_ext.live.node import build_live_node
 from nautilus_ext.orders import Order
 from nautilus_ext.safety.cli import send
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.fake_exchange import FakeExchange
-from nautilus_ext_testkit.node_harness import NodeHarness
+from nautilus_ext_testkit.node_harness import start_live_node
 from tests.integration.adapters.ccxt.conftest import Recorder
 
 pytestmark = pytest.mark.slow
@@ -120,17 +116,9 @@ def test_live_node_releases_only_confirmed_intents(
     monkeypatch.setenv("NAUTILUS_EXT_BYBIT_API_SECRET", "fake-secret")
     monkeypatch.setenv("NAUTILUS_EXT_CONTROL_TOKEN", TOKEN)
     config = load_live_config(_yaml(tmp_path, exchange))
-    parts: list[LiveNode] = []
-
-    def factory(loop: asyncio.AbstractEventLoop) -> TradingNode:
-        live = build_live_node(config, loop)
-        parts.append(live)
-        return live.node
-
-    h = NodeHarness(factory)
-    h.start()
+    h, live_node = start_live_node(config)
     try:
-        safety = parts[0].safety
+        safety = live_node.safety
         assert safety is not None
         assert safety.control is not None
         url = safety.control.url

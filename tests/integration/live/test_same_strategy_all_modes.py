@@ -7,7 +7,6 @@ every intent is in the same audit format in all three modes.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from decimal import Decimal
 from pathlib import Path
@@ -15,20 +14,17 @@ from typing import Any
 
 import pytest
 import yaml
-from nautilus_trader.live.node import TradingNode
 
 from nautilus_ext.audit import iter_records
 from nautilus_ext.audit import verify_log
 from nautilus_ext.audit.lineage import show
 from nautilus_ext.live.config import load_live_config
-from nautilus_ext.live.node import LiveNode
-from nautilus_ext.live.node import build_live_node
 from nautilus_ext.replay.session import replay_session
 from nautilus_ext.safety.cli import send
 from nautilus_ext.strategies.mean_reversion import MeanReversionStrategy
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.fake_exchange import FakeExchange
-from nautilus_ext_testkit.node_harness import NodeHarness
+from nautilus_ext_testkit.node_harness import start_live_node
 from tests.integration.live.test_dry_run_replay import IID
 from tests.integration.live.test_dry_run_replay import KEY
 from tests.integration.live.test_dry_run_replay import SCRIPT
@@ -110,17 +106,9 @@ def test_one_strategy_runs_unmodified_in_dry_run_replay_and_live(
     monkeypatch.setenv("NAUTILUS_EXT_BYBIT_API_SECRET", "fake-secret")
     monkeypatch.setenv("NAUTILUS_EXT_CONTROL_TOKEN", TOKEN)
     config = load_live_config(_live_yaml(tmp_path, venue, strategy))
-    parts: list[LiveNode] = []
-
-    def factory(loop: asyncio.AbstractEventLoop) -> TradingNode:
-        live = build_live_node(config, loop)
-        parts.append(live)
-        return live.node
-
-    h = NodeHarness(factory)
-    h.start()
+    h, live_node = start_live_node(config)
     try:
-        safety = parts[0].safety
+        safety = live_node.safety
         assert safety is not None
         assert safety.control is not None
         strat = h.strategy(MeanReversionStrategy)

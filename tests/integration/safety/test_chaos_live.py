@@ -23,7 +23,6 @@ The bounds, from the safety config below:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
 import time
@@ -35,7 +34,6 @@ from typing import Any
 
 import pytest
 import yaml
-from nautilus_trader.live.node import TradingNode
 from nautilus_trader.model.enums import OrderSide
 from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.identifiers import InstrumentId
@@ -45,7 +43,6 @@ from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.live.config import load_live_config
 from nautilus_ext.live.node import LiveNode
-from nautilus_ext.live.node import build_live_node
 from nautilus_ext.orders import Order
 from nautilus_ext.safety.cli import send
 from nautilus_ext.safety.gate import SafetyGate
@@ -57,6 +54,7 @@ from nautilus_ext_testkit.fake_exchange.engine import MM_ACCOUNT
 from nautilus_ext_testkit.fake_exchange.engine import EngineReject
 from nautilus_ext_testkit.fake_exchange.engine import Side
 from nautilus_ext_testkit.node_harness import NodeHarness
+from nautilus_ext_testkit.node_harness import start_live_node
 from tests.integration.adapters.ccxt.conftest import Recorder
 
 pytestmark = pytest.mark.slow
@@ -299,17 +297,9 @@ def chaos(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Chaos]:
     path = tmp_path / "live.yaml"
     path.write_text(yaml.safe_dump(data))
     config = load_live_config(path)
-    parts: list[LiveNode] = []
-
-    def factory(loop: asyncio.AbstractEventLoop) -> TradingNode:
-        live = build_live_node(config, loop)
-        parts.append(live)
-        return live.node
-
-    h = NodeHarness(factory)
-    h.start()
+    h, live_node = start_live_node(config)
     try:
-        c = Chaos(ex, h, parts[0])
+        c = Chaos(ex, h, live_node)
         node = h.node
         assert node is not None
         eventually(

@@ -12,7 +12,6 @@ node was down makes it refuse to trade (SAFE mode).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -20,12 +19,9 @@ from typing import Any
 
 import pytest
 import yaml
-from nautilus_trader.live.node import TradingNode
 from sqlalchemy import select
 
 from nautilus_ext.live.config import load_live_config
-from nautilus_ext.live.node import LiveNode
-from nautilus_ext.live.node import build_live_node
 from nautilus_ext.persistence import Database
 from nautilus_ext.persistence.models import FundingPayment
 from nautilus_ext.persistence.models import StrategyPosition
@@ -34,7 +30,7 @@ from nautilus_ext.strategies.funding_carry import FundingCarryStrategy
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.fake_exchange import FakeExchange
 from nautilus_ext_testkit.fake_exchange import Side
-from nautilus_ext_testkit.node_harness import NodeHarness
+from nautilus_ext_testkit.node_harness import start_live_node
 
 pytestmark = pytest.mark.slow
 TOKEN = "c" * 40
@@ -120,16 +116,8 @@ class Node:
 
     def __init__(self, path: Path, auto_confirm: tuple[str, ...] = ("carry",)) -> None:
         config = load_live_config(path)
-        self.parts: list[LiveNode] = []
-
-        def factory(loop: asyncio.AbstractEventLoop) -> TradingNode:
-            live = build_live_node(config, loop)
-            self.parts.append(live)
-            return live.node
-
-        self.h = NodeHarness(factory)
-        self.h.start()
-        safety = self.parts[0].safety
+        self.h, live_node = start_live_node(config)
+        safety = live_node.safety
         assert safety is not None
         assert safety.control is not None
         self.safety = safety
