@@ -223,8 +223,8 @@ def find_opportunities(
             continue
         if criteria.venues is not None and sample.venue not in criteria.venues:
             continue
-        too_old = criteria.max_age_hours is not None and now_ns is not None
-        if too_old and now_ns - sample.ts_ns > criteria.max_age_hours * NANOS_PER_HOUR:  # type: ignore[operator]
+        max_age = criteria.max_age_hours
+        if max_age is not None and now_ns is not None and now_ns - sample.ts_ns > max_age * NANOS_PER_HOUR:
             skipped.append((sample.base, sample.venue, "", f"stale: observed at {sample.ts_ns}"))
             continue
         usd = _usd_per_base(sample, prices)
