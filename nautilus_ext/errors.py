@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from enum import unique
+from pathlib import Path
 from typing import Any
 from typing import ClassVar
 
@@ -308,6 +309,28 @@ def describe_yaml_error(error: Any) -> str:
     return f"not valid YAML at line {mark.line + 1}, column {mark.column + 1} ({problem})"
 
 
+def read_yaml_file(path: str | Path, where: str | None = None) -> Any:
+    """
+    Read a YAML file; what goes wrong is an :class:`InvalidConfig` naming ``where`` (default: the
+    path) and, for bad YAML, the position and the problem, never the text there (it may hold a
+    secret typed into the file).
+    """
+    import yaml
+
+    file = Path(path)
+    label = str(file) if where is None else where
+    try:
+        return yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InvalidConfig(f"{label}: cannot read ({e.strerror or type(e).__name__})") from None
+    except UnicodeDecodeError:
+        raise InvalidConfig(f"{label}: cannot read: not UTF-8 text") from None
+    except yaml.YAMLError as e:
+        raise InvalidConfig(f"{label}: cannot read: {describe_yaml_error(e)}") from None
+    except RecursionError:
+        raise InvalidConfig(f"{label}: cannot read YAML: nested too deeply") from None
+
+
 def error_for_code(code: ErrorCode | str, message: str, **context: Any) -> NautilusExtError:
     """
     Build the concrete error for ``code`` (for example when decoding an audit record).
@@ -348,4 +371,5 @@ __all__ = [
     "describe_yaml_error",
     "error_for_code",
     "field_problems",
+    "read_yaml_file",
 ]

@@ -11,7 +11,6 @@ from typing import Final
 from typing import Literal
 from typing import Self
 
-import yaml
 from pydantic import AwareDatetime
 from pydantic import BaseModel
 from pydantic import ConfigDict
@@ -22,7 +21,7 @@ from pydantic import model_validator
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import describe_problems
-from nautilus_ext.errors import describe_yaml_error
+from nautilus_ext.errors import read_yaml_file
 from nautilus_ext.mode import Mode
 from nautilus_ext.mode import require_mode
 
@@ -119,10 +118,7 @@ class BacktestSafetySection(BaseModel):
 
         if self.config_path is not None:
             path = Path(self.config_path)
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except (OSError, yaml.YAMLError) as e:
-                raise InvalidConfig(f"safety config {path}: cannot read: {e}") from None
+            data = read_yaml_file(path, f"safety config {path}")
             if not isinstance(data, dict):
                 raise InvalidConfig(f"safety config {path}: expected a mapping")
         else:
@@ -216,16 +212,7 @@ class BacktestSpec(BaseModel):
             If the file cannot be read or fails validation (the message names each field).
         """
         file = Path(path)
-        try:
-            raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise InvalidConfig(f"{file}: cannot read ({e.strerror or type(e).__name__})") from None
-        except UnicodeDecodeError:
-            raise InvalidConfig(f"{file}: not UTF-8 text") from None
-        except yaml.YAMLError as e:  # the position, never the text there (it may be a secret)
-            raise InvalidConfig(f"{file}: {describe_yaml_error(e)}") from None
-        except RecursionError:
-            raise InvalidConfig(f"{file}: cannot read YAML: nested too deeply") from None
+        raw = read_yaml_file(file)
         if not isinstance(raw, dict):
             raise InvalidConfig(f"{file}: expected a mapping at the top level")
         for name in ("catalog", "orders", "output_dir", "registry_dir", "results_root", "audit_root"):

@@ -18,7 +18,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
@@ -28,6 +27,7 @@ from pydantic import model_validator
 
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.errors import read_yaml_file
 from nautilus_ext.funding.normalise import FUNDING_VENUE_BY_EXCHANGE_ID
 from nautilus_ext.funding.normalise import funding_venue
 
@@ -154,11 +154,7 @@ def load_collector_config(path: str | Path) -> FundingCollectorConfig:
         If the file is missing, not YAML, or fails validation (the message names the file).
     """
     file = Path(path)
-    try:
-        raw = yaml.safe_load(file.read_text())
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise InvalidConfig(f"{file}: cannot read: {e}") from e
-    return parse_collector_config(raw, source=str(file))
+    return parse_collector_config(read_yaml_file(file), source=str(file))
 
 
 def parse_collector_config(raw: object, *, source: str = "collector config") -> FundingCollectorConfig:

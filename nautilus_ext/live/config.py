@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
@@ -34,8 +33,8 @@ from pydantic import field_validator
 from pydantic import model_validator
 
 from nautilus_ext.errors import InvalidConfig
-from nautilus_ext.errors import describe_yaml_error
 from nautilus_ext.errors import field_problems
+from nautilus_ext.errors import read_yaml_file
 from nautilus_ext.mode import Mode
 from nautilus_ext.mode import require_mode
 
@@ -418,14 +417,4 @@ def load_safety_config(config: LiveNodeConfig) -> Any:
 
 
 def _read_yaml(path: Path, field: str) -> Any:
-    # the YAML error names the position, never the text there (it may be a secret)
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise InvalidConfig(f"{field}{path}: cannot read ({e.strerror or type(e).__name__})") from None
-    except UnicodeDecodeError:
-        raise InvalidConfig(f"{field}{path}: not UTF-8 text") from None
-    except yaml.YAMLError as e:
-        raise InvalidConfig(f"{field}{path}: {describe_yaml_error(e)}") from None
-    except RecursionError:
-        raise InvalidConfig(f"{field}{path}: nested too deeply") from None
+    return read_yaml_file(path, f"{field}{path}")

@@ -65,6 +65,7 @@ def test_public_api_is_pinned() -> None:
         "describe_yaml_error",
         "error_for_code",
         "field_problems",
+        "read_yaml_file",
     ]
     for name in errors_module.__all__:
         assert hasattr(errors_module, name)

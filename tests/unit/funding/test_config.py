@@ -69,3 +69,12 @@ def test_parse_time() -> None:
     assert parse_time("2025-01-31T08:00:00+01:00") == (1_738_281_600 + 7 * 3600) * 10**9
     with pytest.raises(InvalidConfig, match="neither ISO-8601"):
         parse_time("yesterday")
+
+
+def test_bad_yaml_names_the_position_never_the_text(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("venues:\n  - exchange_id: bybit\n    note: AKIAIOSFODNN7EXAMPLE\n    symb")
+    with pytest.raises(InvalidConfig, match=r"not valid YAML at line 4") as info:
+        load_collector_config(bad)
+    assert "AKIA" not in str(info.value)
+    assert "symb" not in str(info.value)
