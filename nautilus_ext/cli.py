@@ -18,6 +18,7 @@ import typer
 
 from nautilus_ext.audit.cli import app as audit_app
 from nautilus_ext.catalogs.cli import app as catalog_app
+from nautilus_ext.catalogs.downloads.cli import app as data_app
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.funding.cli import app as funding_app
 from nautilus_ext.live.cli import live as live_command
@@ -32,6 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(catalog_app, name="catalog", help="Build and inspect Parquet data catalogs.")
+app.add_typer(data_app, name="data", help="Download Tardis, Databento and Betfair data into catalogs.")
 app.add_typer(audit_app, name="audit", help="Verify and query the append-only audit log.")
 app.add_typer(funding_app, name="funding", help="Funding rates: collect, backfill, find gaps.")
 app.command("live", help="Run a TradingNode from validated YAML (configs/live/, LIVE or DRY_RUN).")(
