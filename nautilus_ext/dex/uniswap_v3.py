@@ -164,16 +164,14 @@ class V3PoolState:
         zero_for_one = _direction(token_in, token_out)
         if amount_in <= 0:
             raise SwapRefused("AS", f"amount_in must be positive, got {amount_in}")
-        result = swap(self, zero_for_one, amount_in)
-        return result.quote(zero_for_one)
+        return _router_quote(swap(self, zero_for_one, amount_in), zero_for_one)
 
     def swap_exact_output(self, token_in: int, token_out: int, amount_out: int) -> SwapQuote:
         """Buy exactly ``amount_out``; refuse (``LIQUIDITY``) when the pool cannot deliver all of it."""
         zero_for_one = _direction(token_in, token_out)
         if amount_out <= 0:
             raise SwapRefused("AS", f"amount_out must be positive, got {amount_out}")
-        result = swap(self, zero_for_one, -amount_out)
-        quote = result.quote(zero_for_one)
+        quote = _router_quote(swap(self, zero_for_one, -amount_out), zero_for_one)
         if quote.amount_out != amount_out:
             raise SwapRefused(
                 "LIQUIDITY", f"the pool delivers only {quote.amount_out} of the {amount_out} requested"
@@ -194,6 +192,14 @@ class V3PoolState:
         price = Fraction(self.sqrt_price_x96 * self.sqrt_price_x96, Q96 * Q96)
         keep = Fraction(FEE_PIPS_DENOMINATOR - self.fee_pips, FEE_PIPS_DENOMINATOR)
         return (price if zero_for_one else 1 / price) * keep
+
+
+def _router_quote(result: V3SwapResult, zero_for_one: bool) -> SwapQuote:
+    # the periphery's swap callbacks (SwapRouter, QuoterV2) revert when neither amount is
+    # positive: "swaps entirely within 0-liquidity regions are not supported"
+    if result.amount0 <= 0 and result.amount1 <= 0:
+        raise SwapRefused("NO_LIQUIDITY", "the swap stays within a region without liquidity")
+    return result.quote(zero_for_one)
 
 
 def _direction(token_in: int, token_out: int) -> bool:
