@@ -88,6 +88,11 @@ class V3PoolState:
         Fee growth globals (Q128.128, wrapping).
     fee_protocol : int
         ``slot0.feeProtocol`` (token0 share in the low 4 bits, token1 in the high 4 bits).
+    word_range : tuple[int, int], optional
+        Inclusive range of tick-bitmap words (``(tick // tick_spacing) >> 8``) whose initialized
+        ticks ``ticks`` lists completely, for a state read around the price. A swap that must
+        look into a word outside it is refused (``TICKS_UNKNOWN``) instead of being priced as if
+        that word had no liquidity change. ``None``: ``ticks`` lists every initialized tick.
     """
 
     sqrt_price_x96: int
@@ -99,6 +104,7 @@ class V3PoolState:
     fee_growth_global0_x128: int = 0
     fee_growth_global1_x128: int = 0
     fee_protocol: int = 0
+    word_range: tuple[int, int] | None = None
     _bitmap: dict[int, int] = field(init=False, repr=False, compare=False)
     _net: dict[int, int] = field(init=False, repr=False, compare=False)
 
@@ -135,6 +141,12 @@ class V3PoolState:
         """
         spacing = self.tick_spacing
         compressed = tick // spacing  # Solidity rounds towards zero, then corrects negatives: floor
+        if self.word_range is not None:
+            word = compressed >> 8 if lte else (compressed + 1) >> 8
+            if not self.word_range[0] <= word <= self.word_range[1]:
+                raise SwapRefused(
+                    "TICKS_UNKNOWN", f"tick bitmap word {word} is outside the state's {self.word_range}"
+                )
         if lte:
             word, bit = compressed >> 8, compressed & 0xFF
             masked = self._bitmap.get(word, 0) & ((1 << bit) - 1 + (1 << bit))
