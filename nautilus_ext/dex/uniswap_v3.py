@@ -166,37 +166,55 @@ class V3PoolState:
         """Two tokens: token0 and token1."""
         return 2
 
-    def swap_exact_input(self, token_in: int, token_out: int, amount_in: int) -> SwapQuote:
+    def swap_exact_input(
+        self, token_in: int, token_out: int, amount_in: int, *, sqrt_price_limit_x96: int | None = None
+    ) -> SwapQuote:
         """
-        Swap ``amount_in`` with no price limit (QuoterV2's default limit ``MIN/MAX_SQRT_RATIO -/+ 1``).
+        Swap ``amount_in`` (QuoterV2 ``quoteExactInputSingle``).
 
-        If the known liquidity runs out before the whole input is used, the quote's
-        ``amount_in`` is what the pool actually takes (the contract's behaviour).
+        Without ``sqrt_price_limit_x96`` the limit is QuoterV2's default
+        (``MIN_SQRT_RATIO + 1`` / ``MAX_SQRT_RATIO - 1``). When the limit or the known liquidity
+        stops the swap early, the quote's ``amount_in`` is what the pool actually takes.
         """
         zero_for_one = _direction(token_in, token_out)
         if amount_in <= 0:
             raise SwapRefused("AS", f"amount_in must be positive, got {amount_in}")
-        return _router_quote(swap(self, zero_for_one, amount_in), zero_for_one)
+        return _router_quote(swap(self, zero_for_one, amount_in, sqrt_price_limit_x96), zero_for_one)
 
-    def swap_exact_output(self, token_in: int, token_out: int, amount_out: int) -> SwapQuote:
-        """Buy exactly ``amount_out``; refuse (``LIQUIDITY``) when the pool cannot deliver all of it."""
+    def swap_exact_output(
+        self, token_in: int, token_out: int, amount_out: int, *, sqrt_price_limit_x96: int | None = None
+    ) -> SwapQuote:
+        """
+        Buy ``amount_out`` (QuoterV2 ``quoteExactOutputSingle``).
+
+        Without a price limit the whole amount must be delivered, else ``LIQUIDITY`` (QuoterV2
+        requires it too); with one, the quote may deliver less, as QuoterV2 reports it.
+        """
         zero_for_one = _direction(token_in, token_out)
         if amount_out <= 0:
             raise SwapRefused("AS", f"amount_out must be positive, got {amount_out}")
-        quote = _router_quote(swap(self, zero_for_one, -amount_out), zero_for_one)
-        if quote.amount_out != amount_out:
+        quote = _router_quote(swap(self, zero_for_one, -amount_out, sqrt_price_limit_x96), zero_for_one)
+        if sqrt_price_limit_x96 is None and quote.amount_out != amount_out:
             raise SwapRefused(
                 "LIQUIDITY", f"the pool delivers only {quote.amount_out} of the {amount_out} requested"
             )
         return quote
 
-    def quote_exact_input(self, token_in: int, token_out: int, amount_in: int) -> int:
+    def quote_exact_input(
+        self, token_in: int, token_out: int, amount_in: int, *, sqrt_price_limit_x96: int | None = None
+    ) -> int:
         """Output for ``amount_in`` (QuoterV2 ``quoteExactInputSingle``'s ``amountOut``)."""
-        return self.swap_exact_input(token_in, token_out, amount_in).amount_out
+        return self.swap_exact_input(
+            token_in, token_out, amount_in, sqrt_price_limit_x96=sqrt_price_limit_x96
+        ).amount_out
 
-    def quote_exact_output(self, token_in: int, token_out: int, amount_out: int) -> int:
+    def quote_exact_output(
+        self, token_in: int, token_out: int, amount_out: int, *, sqrt_price_limit_x96: int | None = None
+    ) -> int:
         """Input for ``amount_out`` (QuoterV2 ``quoteExactOutputSingle``'s ``amountIn``)."""
-        return self.swap_exact_output(token_in, token_out, amount_out).amount_in
+        return self.swap_exact_output(
+            token_in, token_out, amount_out, sqrt_price_limit_x96=sqrt_price_limit_x96
+        ).amount_in
 
     def marginal_price(self, token_in: int, token_out: int) -> Fraction:
         """Spot price ``(sqrtP / 2**96)**2`` (token1 per token0) or its inverse, times ``1 - fee``."""

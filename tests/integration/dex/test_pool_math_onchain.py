@@ -155,6 +155,24 @@ def test_v3_matches_quoter_v2(
             assert _ours(pool.quote_exact_output, token_in, token_out, amount) == (
                 None if want_in is None else want_in[0]
             )
+            # the same swaps with a price limit 3-300 tick spacings away (on the valid side)
+            step = (pool.tick_spacing * ppm % 300 + 3) * (-1 if token_in == 0 else 1)
+            limit = get_sqrt_ratio_at_tick(max(-887272, min(887272, pool.tick + step)))
+            limited = (a.address, b.address, amount, fee, limit)
+            want = _on_chain(quoter.functions.quoteExactInputSingle, limited)
+            assert _ours(_out, pool, token_in, token_out, amount, limit) == (
+                None if want is None else want[0]
+            )
+            want = _on_chain(quoter.functions.quoteExactOutputSingle, limited)
+            assert _ours(_in, pool, token_in, token_out, amount, limit) == (None if want is None else want[0])
+
+
+def _out(pool: V3PoolState, token_in: int, token_out: int, amount: int, limit: int) -> int:
+    return pool.quote_exact_input(token_in, token_out, amount, sqrt_price_limit_x96=limit)
+
+
+def _in(pool: V3PoolState, token_in: int, token_out: int, amount: int, limit: int) -> int:
+    return pool.quote_exact_output(token_in, token_out, amount, sqrt_price_limit_x96=limit)
 
 
 # -- Balancer V2 weighted -------------------------------------------------------------------------
