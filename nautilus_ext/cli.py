@@ -2,7 +2,7 @@
 The ``nautilus-ext`` command line.
 
 Subcommands: ``demo`` (the main job), ``backtest``, ``instrument``, ``route``, ``catalog``
-(build/info), ``audit`` (verify/show) and ``funding``
+(build/info), ``audit`` (verify/show), ``dex`` (check-vectors) and ``funding``
 (collect/backfill/gaps). Heavy imports (NautilusTrader, pandas) happen inside
 commands so ``--help`` stays fast.
 """
@@ -19,6 +19,7 @@ import typer
 from nautilus_ext.audit.cli import app as audit_app
 from nautilus_ext.catalogs.cli import app as catalog_app
 from nautilus_ext.catalogs.downloads.cli import app as data_app
+from nautilus_ext.dex.cli import app as dex_app
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.funding.cli import app as funding_app
 from nautilus_ext.live.cli import live as live_command
@@ -41,6 +42,7 @@ app.command("live", help="Run a TradingNode from validated YAML (configs/live/, 
 )
 app.command("live-validate", help="Validate a live YAML file without building a node.")(live_validate_command)
 app.add_typer(onchain_app, name="onchain", help="On-chain calculators (leverage, health factor).")
+app.add_typer(dex_app, name="dex", help="DEX pool math (Uniswap V2/V3, Curve, Balancer).")
 # safety commands act on a running node through its authenticated local control endpoint
 for _name, _fn in (
     ("arm", safety_cli.arm),
