@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from nautilus_ext.persistence.db import Database
 from nautilus_ext.persistence.models import FundingPayment
@@ -50,13 +51,21 @@ class PositionRecords:
         rows = [_columns(f) for f in fills]
         return self._insert_new(PositionFill, rows, ["position_id", "venue", "trade_id"])
 
-    def record_mark(self, mark: PositionMark) -> None:
-        """Record a monitor mark (a mark at the same time replaces it)."""
-        self._upsert(PositionMark, _columns(mark), ["position_id", "ts"])
+    def record_mark(self, mark: PositionMark, margins: Sequence[VenueMargin] = ()) -> None:
+        """
+        Record a monitor mark and the venue margins seen with it, in one transaction.
+
+        A mark (or a venue's margin) at the same time replaces the one recorded before.
+        """
+        with self._db.session() as session:
+            self._upsert(session, PositionMark, _columns(mark), ["position_id", "ts"])
+            for margin in margins:
+                self._upsert(session, VenueMargin, _columns(margin), ["strategy_name", "venue", "ts"])
 
     def record_margin(self, margin: VenueMargin) -> None:
         """Record a venue margin snapshot (one at the same time replaces it)."""
-        self._upsert(VenueMargin, _columns(margin), ["strategy_name", "venue", "ts"])
+        with self._db.session() as session:
+            self._upsert(session, VenueMargin, _columns(margin), ["strategy_name", "venue", "ts"])
 
     def history(
         self,
@@ -120,11 +129,11 @@ class PositionRecords:
                 new += len(session.execute(statement.returning(model.id)).all())
         return new
 
-    def _upsert(self, model: Any, row: dict[str, Any], keys: list[str]) -> None:
-        with self._db.session() as session:
-            statement = dialect_insert(session)(model).values(**row)
-            update = {c: statement.excluded[c] for c in row if c not in (*keys, "id")}
-            session.execute(statement.on_conflict_do_update(index_elements=keys, set_=update))
+    @staticmethod
+    def _upsert(session: Session, model: Any, row: dict[str, Any], keys: list[str]) -> None:
+        statement = dialect_insert(session)(model).values(**row)
+        update = {c: statement.excluded[c] for c in row if c not in (*keys, "id")}
+        session.execute(statement.on_conflict_do_update(index_elements=keys, set_=update))
 
 
 _DEFAULTS = {"multiplier": Decimal(1), "funding": Decimal(0), "id": None}

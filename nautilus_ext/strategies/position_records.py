@@ -144,40 +144,68 @@ def margin_ratio(equity: Decimal, notional: Decimal) -> Decimal | None:
 
 
 def venue_margin(
-    portfolio: Any, strategy_name: str, venue_label: str, nautilus_venue: Any, currency: str, ts: datetime
-) -> VenueMargin | None:
-    """
-    Return a venue's margin snapshot from a Nautilus ``Portfolio``, or None without an account.
-
-    Equity is the account balance plus the unrealised PnL of its open positions (Nautilus
-    ``Portfolio.equity``), notional the gross exposure of those positions, maintenance margin
-    the account's, all in ``currency`` (the legs' settlement currency).
-    """
-
-    def amount(values: Any) -> Decimal | None:
-        if not values:
-            return None
-        total = [m.as_decimal() for c, m in values.items() if getattr(c, "code", None) == currency]
-        return sum(total, Decimal(0)) if total else None
-
-    equity = amount(portfolio.equity(nautilus_venue))
-    if equity is None:
-        return None
-    exposures = portfolio.net_exposures(nautilus_venue) or {}
-    notional = abs(amount(exposures) or Decimal(0))
-    maint = portfolio.margins_maint(nautilus_venue) or {}
-    maintenance = sum((m.as_decimal() for m in maint.values() if m.currency.code == currency), Decimal(0))
+    strategy_name: str,
+    venue: str,
+    ts: datetime,
+    *,
+    currency: str,
+    equity: Decimal,
+    notional: Decimal,
+    maintenance_margin: Decimal | None = None,
+) -> VenueMargin:
+    """Return a venue's margin snapshot (ratio: :func:`margin_ratio`, 12 places)."""
     ratio = margin_ratio(equity, notional)
     return VenueMargin(
         strategy_name=strategy_name,
-        venue=venue_label,
+        venue=venue,
         ts=ts,
         currency=currency,
         equity=equity,
         notional=notional,
-        maintenance_margin=maintenance if maint else None,
+        maintenance_margin=maintenance_margin,
         margin_ratio=None if ratio is None else ratio.quantize(Decimal("1e-12"), rounding=ROUND_HALF_EVEN),
     )
+
+
+def account_margin(
+    strategy: Any, nautilus_venue: Any, currency: str
+) -> tuple[Decimal, Decimal, Decimal | None] | None:
+    """
+    Return ``(equity, gross notional, maintenance margin)`` of a venue account in ``currency``.
+
+    Equity is the account's total balance plus the unrealised PnL of its open positions, both
+    valued at the strategy's marks (``strategy.mark_of``); None without an account or balance.
+    """
+    account = strategy.cache.account_for_venue(nautilus_venue)
+    balance = None if account is None else account.balance_total(_currency(currency))
+    if balance is None:
+        return None
+    equity = balance.as_decimal()
+    notional = Decimal(0)
+    for position in strategy.cache.positions_open(venue=nautilus_venue):
+        inst = strategy.cache.instrument(position.instrument_id)
+        mark = strategy.mark_of(str(position.instrument_id))
+        if inst is None or mark is None or inst.get_settlement_currency().code != currency:
+            continue
+        multiplier = inst.multiplier.as_decimal()
+        qty = position.signed_decimal_qty()
+        notional += abs(qty) * mark * multiplier
+        equity += qty * (mark - Decimal(str(position.avg_px_open))) * multiplier
+    # avg_px_open is a float in Nautilus: amounts are kept at the currency's precision
+    step = Decimal(1).scaleb(-balance.currency.precision)
+    equity = equity.quantize(step, rounding=ROUND_HALF_EVEN)
+    notional = notional.quantize(step, rounding=ROUND_HALF_EVEN)
+    maintenance = None
+    if getattr(account, "is_margin_account", False):
+        values = [m.as_decimal() for m in account.margins_maint().values() if m.currency.code == currency]
+        maintenance = sum(values, Decimal(0)) if values else None
+    return equity, notional, maintenance
+
+
+def _currency(code: str) -> Any:
+    from nautilus_trader.model.objects import Currency
+
+    return Currency.from_str(code)
 
 
 def record_group(strategy: Any, position: Any, group: GroupExecutionResult) -> None:
@@ -213,36 +241,45 @@ def record_monitor(strategy: Any, position: Any, view: Any) -> None:
     """
     from nautilus_trader.model.identifiers import InstrumentId
 
-    records = PositionRecords(strategy.repository.database)
     ts = ns_to_datetime(int(view.now_ns))
     prices = tuple(strategy.mark_of(leg.instrument_id) for leg in position.legs())
-    records.record_mark(
-        position_mark(
-            position.id,
-            ts,
-            divergence=view.divergence_per_hour,
-            rates=(view.long_rate_per_hour, view.short_rate_per_hour),
-            quantities=(position.long.signed, position.short.signed),
-            prices=(prices[0], prices[1]),
-            funding=view.funding,
-        )
-    )
+    margins = []
     for leg in position.legs():
         iid = InstrumentId.from_str(leg.instrument_id)
         inst = strategy.cache.instrument(iid)
         if inst is None:
             continue
         currency = inst.get_settlement_currency().code
-        label = leg.instrument_key.split(":", 1)[0]
-        margin = venue_margin(
-            strategy.portfolio, strategy.config.strategy_name, label, iid.venue, currency, ts
+        found = account_margin(strategy, iid.venue, currency)
+        if found is None:
+            continue
+        equity, notional, maintenance = found
+        margins.append(
+            venue_margin(
+                strategy.config.strategy_name,
+                leg.instrument_key.split(":", 1)[0],
+                ts,
+                currency=currency,
+                equity=equity,
+                notional=notional,
+                maintenance_margin=maintenance,
+            )
         )
-        if margin is not None:
-            records.record_margin(margin)
+    mark = position_mark(
+        position.id,
+        ts,
+        divergence=view.divergence_per_hour,
+        rates=(view.long_rate_per_hour, view.short_rate_per_hour),
+        quantities=(position.long.signed, position.short.signed),
+        prices=(prices[0], prices[1]),
+        funding=view.funding,
+    )
+    PositionRecords(strategy.repository.database).record_mark(mark, margins)
 
 
 __all__ = [
     "LegInfo",
+    "account_margin",
     "group_fills",
     "margin_ratio",
     "position_mark",

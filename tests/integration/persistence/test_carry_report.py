@@ -20,6 +20,7 @@ import pytest
 from nautilus_ext.persistence import Database
 from nautilus_ext.persistence.models import PositionFill
 from nautilus_ext.persistence.models import StrategyPosition
+from nautilus_ext.persistence.models import VenueMargin
 from nautilus_ext.persistence.records import PositionRecords
 from nautilus_ext.persistence.repository import StrategyRepository
 from nautilus_ext.reports.carry import attribute
@@ -225,23 +226,8 @@ def test_report_html_holds_the_figures_and_exact_numbers(database: Database, tmp
     assert BY in text
 
 
-def _margin(venue: str, ts: datetime, *, equity: Decimal, notional: Decimal) -> object:
-    # venue_margin reads a Nautilus Portfolio: a minimal real-shaped stand-in of its three reads
-    from nautilus_trader.model.currencies import USDT
-    from nautilus_trader.model.objects import Money
-
-    class _Portfolio:
-        def equity(self, venue: object) -> dict[object, Money]:
-            return {USDT: Money(equity, USDT)}
-
-        def net_exposures(self, venue: object) -> dict[object, Money]:
-            return {USDT: Money(notional, USDT)}
-
-        def margins_maint(self, venue: object) -> dict[object, Money]:
-            return {}
-
-    margin = venue_margin(_Portfolio(), "funding_carry", venue, None, "USDT", ts)
-    assert margin is not None
+def _margin(venue: str, ts: datetime, *, equity: Decimal, notional: Decimal) -> VenueMargin:
+    margin = venue_margin("funding_carry", venue, ts, currency="USDT", equity=equity, notional=notional)
     assert margin.margin_ratio == (equity / notional).quantize(D("1e-12"))
     return margin
 
