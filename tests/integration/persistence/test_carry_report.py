@@ -237,3 +237,35 @@ def test_a_flat_venue_has_no_ratio() -> None:
 
     assert margin_ratio(D("100"), D("0")) is None
     assert margin_ratio(D("100"), D("400")) == D("0.25")
+
+
+def test_cli_writes_the_report_and_refuses_bad_input(db_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from nautilus_ext.cli import app
+
+    database = Database.open(db_url)
+    try:
+        _scenario(database)
+    finally:
+        database.close()
+    out = tmp_path / "carry.html"
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["carry", "report", "--db", db_url, "--out", str(out), "--strategy", "funding_carry"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "2 positions (USDT): funding 1.02565679, trading 2.3, fees 15.058, slippage 2.5, net -11.73234321"
+        in result.output
+    )
+    assert "id='carry-data'" in out.read_text(encoding="utf-8")
+    # only the positions opened in the window: the closed one
+    later = runner.invoke(
+        app, ["carry", "report", "--db", db_url, "--out", str(out), "--until", "2024-01-02T08:00:00+00:00"]
+    )
+    assert "1 positions (USDT): funding 0.9022," in later.output
+    bad = runner.invoke(app, ["carry", "report", "--db", db_url, "--out", str(out), "--since", "2024-01-02"])
+    assert bad.exit_code == 2
+    assert "[INVALID_CONFIG]" in bad.output
+    assert "has no time zone" in bad.output
