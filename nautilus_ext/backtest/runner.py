@@ -14,6 +14,7 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -382,7 +383,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
     return outcome
 
 
-def _ns(when: Any) -> int:
+def _ns(when: datetime) -> int:
     return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000
 
 

@@ -83,10 +83,10 @@ def group_fills(
                     ts=ns_to_datetime(fill.ts_ns),
                 )
             )
-    for fill in group.neutralisation_fills:
-        result = results.get(fill.operation_id)
-        info = legs.get(fill.operation_id)
-        if fill.along or result is None or info is None:
+    for back in group.neutralisation_fills:
+        result = results.get(back.operation_id)
+        info = legs.get(back.operation_id)
+        if back.along or result is None or info is None:
             continue
         rows.append(
             PositionFill(
@@ -95,17 +95,17 @@ def group_fills(
                 intent="NEUTRALISE",
                 venue=result.venue or result.instrument_key.split(":", 1)[0],
                 instrument_key=result.instrument_key,
-                side=fill.side,
-                quantity=fill.quantity,
-                price=fill.price,
+                side=back.side,
+                quantity=back.quantity,
+                price=back.price,
                 multiplier=info.multiplier,
-                quote_currency=result.quote_currency or fill.fee_currency,
-                fee=fill.fee,
-                fee_currency=fill.fee_currency,
+                quote_currency=result.quote_currency or back.fee_currency,
+                fee=back.fee,
+                fee_currency=back.fee_currency,
                 reference_price=result.arrival_mid,
                 group_id=group.group_id,
-                trade_id=fill.trade_id,
-                ts=ns_to_datetime(fill.ts_ns),
+                trade_id=back.trade_id,
+                ts=ns_to_datetime(back.ts_ns),
             )
         )
     return rows
