@@ -42,5 +42,5 @@ def test_store_section_is_validated(tmp_path: Path) -> None:
         _load(tmp_path, store={"carry_reprot": True})
     with pytest.raises(InvalidConfig, match="only a strategy-driven backtest"):
         _load(tmp_path, kind="orders", orders="o.jsonl", strategy=None, store={})
-    with pytest.raises(InvalidConfig, match="data.0: .*funding_rates"):
+    with pytest.raises(InvalidConfig, match=r"data\.0: .*funding_rates"):
         _load(tmp_path, data=["funding_ratez"])
