@@ -15,7 +15,7 @@ currency's precision as NautilusTrader's ``Money`` is):
 - **net** = funding + trading - fees.
 
 Figures: the attribution per position; the divergence the strategy trades over time with each
-position's entry and exit; the leg imbalance (long plus short quantity, signed) after every fill;
+position's entry and exit; the leg imbalance (long plus short quantity, signed) at every fill time;
 the margin ratio per venue with the warning and urgent thresholds of seed 003. The exact numbers
 are embedded as JSON (``<script id='carry-data'>``).
 """
@@ -258,19 +258,24 @@ def summarise(attributions: Iterable[PositionAttribution]) -> list[CarrySummary]
 
 def leg_imbalance(fills: Sequence[PositionFill]) -> list[tuple[int, Decimal, Decimal, Decimal]]:
     """
-    Return ``(ts_ns, long, short, imbalance)`` after every fill of one position (oldest first).
+    Return ``(ts_ns, long, short, imbalance)`` at every fill time of one position (oldest first).
 
-    ``long``/``short`` are the legs' signed quantities; the imbalance is their sum (zero when the
-    legs hedge each other; > 0 means net long).
+    ``long``/``short`` are the legs' signed quantities after every fill at that time (fills of
+    both legs at one instant count together); the imbalance is their sum (zero when the legs
+    hedge each other; > 0 means net long).
     """
     long_qty = short_qty = _ZERO
-    out = []
+    out: list[tuple[int, Decimal, Decimal, Decimal]] = []
     for f in sorted(fills, key=lambda f: (f.ts, f.trade_id)):
         if f.leg == "LONG":
             long_qty += _signed(f)
         else:
             short_qty += _signed(f)
-        out.append((datetime_to_ns(f.ts), long_qty, short_qty, long_qty + short_qty))
+        step = (datetime_to_ns(f.ts), long_qty, short_qty, long_qty + short_qty)
+        if out and out[-1][0] == step[0]:
+            out[-1] = step
+        else:
+            out.append(step)
     return out
 
 
@@ -390,7 +395,7 @@ def _imbalance_figure(history: PositionHistory, rows: list[PositionAttribution])
             )
         )
     fig.update_layout(
-        title="Leg imbalance after every fill (long + short quantity, base units; 0 = hedged)",
+        title="Leg imbalance at every fill time (long + short quantity, base units; 0 = hedged)",
         xaxis_title="time",
         yaxis_title="base units",
     )

@@ -208,7 +208,7 @@ def test_report_html_holds_the_figures_and_exact_numbers(database: Database, tmp
     for heading in (
         "Carry attribution per position",
         "Divergence (short minus long funding, APR)",
-        "Leg imbalance after every fill",
+        "Leg imbalance at every fill time",
         "Margin ratio per venue",
     ):
         assert heading in text
@@ -269,3 +269,16 @@ def test_cli_writes_the_report_and_refuses_bad_input(db_url: str, tmp_path: Path
     assert bad.exit_code == 2
     assert "[INVALID_CONFIG]" in bad.output
     assert "has no time zone" in bad.output
+
+
+def test_legs_filled_at_one_instant_count_together() -> None:
+    pid = uuid.uuid4()
+    fills = [
+        _fill(pid, "LONG", "BUY", "0.2", "60000.0", "60000.0", "0", T0),
+        _fill(pid, "SHORT", "SELL", "0.2", "60010.0", "60010.0", "0", T0),
+        _fill(pid, "SHORT", "BUY", "0.05", "60010.0", "60010.0", "0", T0 + timedelta(seconds=1)),
+    ]
+    assert [(s[1], s[2], s[3]) for s in leg_imbalance(fills)] == [
+        (D("0.2"), D("-0.2"), D("0.0")),
+        (D("0.2"), D("-0.15"), D("0.05")),
+    ]
