@@ -80,6 +80,8 @@ def report_command(
         )
     except NautilusExtError as e:
         raise _fail(e) from None
+    if not report.positions:
+        typer.echo(f"no positions in {render_url(url)} for {', '.join(strategy or ['any strategy'])}")
     _print_summary(list(report.summary))
     typer.echo(f"carry report: {report.path.resolve()}")
 

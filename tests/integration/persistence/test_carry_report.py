@@ -265,6 +265,11 @@ def test_cli_writes_the_report_and_refuses_bad_input(db_url: str, tmp_path: Path
         app, ["carry", "report", "--db", db_url, "--out", str(out), "--until", "2024-01-02T08:00:00+00:00"]
     )
     assert "1 positions (USDT): funding 0.9022," in later.output
+    none = runner.invoke(
+        app, ["carry", "report", "--db", db_url, "--out", str(out), "--strategy", "perp_spread"]
+    )
+    assert none.exit_code == 0
+    assert "no positions in" in none.output
     bad = runner.invoke(app, ["carry", "report", "--db", db_url, "--out", str(out), "--since", "2024-01-02"])
     assert bad.exit_code == 2
     assert "[INVALID_CONFIG]" in bad.output
