@@ -6,6 +6,7 @@ layer's events and status, funding and health-factor messages) and its cache.
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +39,10 @@ from tests.integration.live.test_live_safety_node import TOKEN
 from tests.integration.live.test_live_safety_node import _order
 from tests.integration.live.test_live_safety_node import _yaml
 from tests.integration.live.test_live_safety_node import exchange
+from tests.support.prometheus import query
+from tests.support.prometheus import running_prometheus
+from tests.unit.operator.test_grafana_dashboards import DASHBOARDS
+from tests.unit.operator.test_grafana_dashboards import _expressions
 
 __all__ = ["exchange"]  # the fixture
 
@@ -71,6 +76,24 @@ def _metrics_yaml(tmp_path: Path, ex: FakeExchange) -> Path:
     data["metrics"] = {"port": 0, "refresh_interval_ms": 100}
     path.write_text(yaml.safe_dump(data))
     return path
+
+
+def _dashboards_show_data(exporter_url: str) -> None:
+    target = exporter_url.removeprefix("http://").removesuffix("/metrics")
+    with running_prometheus([target]) as prom:
+        # rate() needs two scrapes
+        eventually(lambda: query(prom, "rate(nautilus_ext_fills_total[1m])"), 20, message="no two scrapes")
+        empty = []
+        for path in DASHBOARDS:
+            dashboard = json.loads(path.read_text())
+            panels: dict[str, int] = {}
+            for title, expr in _expressions(dashboard):
+                if expr.startswith("label_values("):
+                    continue  # Grafana's own function
+                found = query(prom, expr.replace("$instance", ".*"))
+                panels[title] = panels.get(title, 0) + len(found)
+            empty += [f"{path.name}: {t}" for t, n in panels.items() if n == 0]
+        assert empty == ["nautilus_ext_execution.json: Killed strategies"], empty
 
 
 def test_metrics_scraped_from_a_live_node(
@@ -185,6 +208,10 @@ def test_metrics_scraped_from_a_live_node(
         assert _value(samples, "nautilus_ext_margin_ratio", venue="BYBIT") is not None
         assert _value(samples, "nautilus_ext_funding_collected", venue="BYBIT", currency="USDT") == 1.25
         assert _value(samples, "nautilus_ext_health_factor", account="0xabc", protocol="AAVE_V3") == 1.8
+
+        # the provisioned dashboards against a real Prometheus scraping this node: every query
+        # evaluates, and every panel but the killed-strategies list (none yet) shows data
+        _dashboards_show_data(exporter.url)
 
         # a kill shows as SAFE mode within a safety tick
         assert send(url, TOKEN, {"command": "kill", "actor": "alice", "reason": "drill"})[1]["ok"]
