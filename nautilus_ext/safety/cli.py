@@ -196,7 +196,8 @@ def kill(
         typer.echo(f"killed everything: SAFE mode entered ({reply['code']}/{reply['rule']})")
     else:
         typer.echo(
-            f"killed strategy {strategy} ({reply['code']}/{reply['rule']}): its new orders are blocked"
+            f"killed strategy {strategy} ({reply['code']}/{reply['rule']}): its new risk is blocked, "
+            "reduce-only orders and cancels pass"
         )
     for line in reply.get("cancelled") or []:
         typer.echo(f"cancelled: {line}")
@@ -216,7 +217,10 @@ def release(
     reply = _call(
         url, {"command": "release", "strategy_id": strategy, "incident_ref": incident, "actor": _actor(actor)}
     )
-    typer.echo(f"strategy {strategy} released (incident {incident}): it may place new orders again")
+    if (reply.get("state") or {}).get("safe"):
+        typer.echo(f"strategy {strategy} released (incident {incident}); the node is still in SAFE mode")
+    else:
+        typer.echo(f"strategy {strategy} released (incident {incident}): it may place new orders again")
     _echo_state(reply)
 
 

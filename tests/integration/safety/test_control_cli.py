@@ -262,3 +262,13 @@ def test_strategy_kill_is_released_from_the_cli(node: Node) -> None:
     released = [e for e in node.events if e.strategy_id == "S-1" and e.command is CommandKind.RESUME]
     assert released[-1].outcome is CommandOutcome.ACCEPTED
     assert released[-1].message == "strategy kill released (incident INC-2)"
+
+
+def test_a_release_during_safe_mode_says_the_node_is_still_safe(node: Node) -> None:
+    assert _cli(node, "kill", "--strategy", "S-1")[0] == 0
+    assert _cli(node, "kill")[0] == 0
+    code, out = _cli(node, "release", "--strategy", "S-1", "--incident", "INC-3")
+    assert code == 0, out
+    assert "strategy S-1 released (incident INC-3); the node is still in SAFE mode" in out
+    assert "may place new orders" not in out
+    assert "node: SAFE mode" in out
