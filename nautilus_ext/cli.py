@@ -45,16 +45,12 @@ app.command("live", help="Run a TradingNode from validated YAML (configs/live/, 
 app.command("live-validate", help="Validate a live YAML file without building a node.")(live_validate_command)
 app.add_typer(onchain_app, name="onchain", help="On-chain calculators (leverage, health factor).")
 app.add_typer(dex_app, name="dex", help="DEX pool math (Uniswap V2/V3, Curve, Balancer).")
-# safety commands act on a running node through its authenticated local control endpoint
-for _name, _fn in (
-    ("arm", safety_cli.arm),
-    ("confirm", safety_cli.confirm),
-    ("disarm", safety_cli.disarm),
-    ("kill", safety_cli.kill),
-    ("resume", safety_cli.resume),
-    ("status", safety_cli.status),
-):
-    app.command(_name, rich_help_panel="Safety (running node)")(_fn)
+# safety commands act on a running node through its authenticated local control endpoint: every
+# command of the safety CLI is registered here (a test checks each control command has one)
+for _command in safety_cli.app.registered_commands:
+    assert _command.callback is not None
+    _name = _command.name or _command.callback.__name__.replace("_", "-")
+    app.command(_name, rich_help_panel="Safety (running node)")(_command.callback)
 instrument_app = typer.Typer(help="Canonical instrument keys.", no_args_is_help=True)
 app.add_typer(instrument_app, name="instrument")
 

@@ -258,6 +258,37 @@ class RecordSection(_Strict):
         return self
 
 
+class MetricsSection(_Strict):
+    """
+    Export the node's Prometheus metrics at ``http://<host>:<port>/metrics`` (opt-in).
+
+    The node runs ``nautilus_ext.operator.actor:PrometheusMetricsActor`` (loaded by its import
+    path like a strategy); ``deploy/grafana/`` holds dashboards for these metrics.
+
+    Attributes
+    ----------
+    host : str
+        Address to bind (default loopback; anything else needs ``allow_remote: true``).
+    port : int
+        TCP port (0 picks a free one).
+    allow_remote : bool
+        Permit a non-loopback ``host`` (metrics name strategies, venues and positions).
+    refresh_interval_ms : int
+        How often positions, PnL, balances and margin are read from the cache.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=0, le=65_535)
+    allow_remote: bool = False
+    refresh_interval_ms: int = Field(default=1_000, gt=0)
+
+    @model_validator(mode="after")
+    def _loopback(self) -> MetricsSection:
+        if self.host not in ("127.0.0.1", "localhost") and not self.allow_remote:
+            raise ValueError("metrics.host: binds to loopback unless metrics.allow_remote is true")
+        return self
+
+
 class ExecAlgorithmsSection(_Strict):
     """The project's execution algorithms, registered on the node (all of them by default)."""
 
@@ -294,6 +325,7 @@ class LiveNodeConfig(_Strict):
     safety: SafetySection | None = None
     audit: AuditSection | None = None
     record: RecordSection | None = None
+    metrics: MetricsSection | None = None
     exec_algorithms: ExecAlgorithmsSection = ExecAlgorithmsSection()
     timeout_connection_secs: float = Field(default=30.0, gt=0)
     timeout_reconciliation_secs: float = Field(default=10.0, gt=0)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nautilus_trader.common.config import resolve_config_path
+from nautilus_trader.config import ImportableActorConfig
 from nautilus_trader.config import ImportableStrategyConfig
 from nautilus_trader.config import LiveExecEngineConfig
 from nautilus_trader.config import LoggingConfig
@@ -76,6 +77,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
             )
             for i, s in enumerate(config.strategies)
         ],
+        actors=_metrics_actors(config),
         exec_algorithms=(
             importable_exec_algorithm_configs(config.exec_algorithms.overrides)
             if config.exec_algorithms.enabled
@@ -88,6 +90,31 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
         timeout_post_stop=1.0,
     )
     return node_config, factories
+
+
+# the operator layer sits beside live (neither imports the other): the node loads the exporter by
+# its import path, as it loads strategies
+METRICS_ACTOR_PATH = "nautilus_ext.operator.actor:PrometheusMetricsActor"
+METRICS_CONFIG_PATH = "nautilus_ext.operator.actor:PrometheusMetricsConfig"
+
+
+def _metrics_actors(config: LiveNodeConfig) -> list[ImportableActorConfig]:
+    metrics = config.metrics
+    if metrics is None:
+        return []
+    return [
+        ImportableActorConfig(
+            actor_path=METRICS_ACTOR_PATH,
+            config_path=METRICS_CONFIG_PATH,
+            config={
+                "component_id": "PrometheusMetrics",
+                "host": metrics.host,
+                "port": metrics.port,
+                "allow_remote": metrics.allow_remote,
+                "refresh_interval_ms": metrics.refresh_interval_ms,
+            },
+        )
+    ]
 
 
 def _strategy_settings(

@@ -299,9 +299,27 @@ class SafetyGate:
         """Stop asking ``owner`` on kills."""
         self._kill_listeners.pop(id(owner), None)
 
-    def release_strategy(self, actor: str, strategy_id: str) -> bool:
-        """Release a per-strategy kill (human command)."""
-        return self.halts.release(actor, strategy_id)
+    def release_strategy(self, actor: str, strategy_id: str, incident_ref: str = "") -> bool:
+        """Release a per-strategy kill (human command); return whether it was killed."""
+        return self.halts.release(actor, strategy_id, incident_ref)
+
+    def release_problems(self, strategy_id: str, incident_ref: str = "") -> list[str]:
+        """
+        Return what still prevents releasing ``strategy_id``'s kill (empty when it can be released).
+
+        The per-strategy form of :meth:`recovery_problems`: the strategy must be killed, its loss
+        must be back inside its limit (else the next PnL update kills it again: reset the
+        baselines after review) and an incident report must be referenced.
+        """
+        problems = []
+        if self.halts.killed(strategy_id) is None:
+            problems.append(f"strategy {strategy_id} is not killed")
+        breach = self.risk.strategy_breach(strategy_id)
+        if breach is not None:
+            problems.append(breach)
+        if not incident_ref.strip():
+            problems.append("no incident report reference")
+        return problems
 
     def confirm_limits(self, actor: str, limits_hash: str) -> bool:
         """Confirm the risk limits in force by their hash (a recovery check); return whether it matched."""
@@ -317,8 +335,12 @@ class SafetyGate:
         """Count losses afresh from current PnL (human command; logged)."""
         self.risk.reset_baselines(actor)
 
-    def recovery_problems(self, incident_ref: str = "") -> list[str]:
-        """Return what still prevents leaving SAFE mode (empty when the checks pass)."""
+    def recovery_problems(self, incident_ref: str | None = "") -> list[str]:
+        """
+        Return what still prevents leaving SAFE mode (empty when the checks pass).
+
+        ``incident_ref`` ``None`` leaves out the incident reference (it comes with ``resume``).
+        """
         halt = self.halts.safe
         if halt is None:
             return []
@@ -328,13 +350,16 @@ class SafetyGate:
         if confirmed is None or confirmed[0] != self._config.limits_hash() or confirmed[1] < halt.since_ns:
             problems.append("risk limits not confirmed by hash since SAFE mode began")
         problems += [message for _, message in self.risk.global_breaches()]
-        if not incident_ref.strip():
+        if incident_ref is not None and not incident_ref.strip():
             problems.append("no incident report reference")
         return problems
 
-    def resume(self, actor: str, incident_ref: str) -> None:
+    def resume(self, actor: str, incident_ref: str) -> bool:
         """
         Leave SAFE mode after the section 16.1 checks; LIVE then needs a fresh human arm.
+
+        Returns ``False`` (and records a rejected command) when the gate was not in SAFE mode,
+        ``True`` when it left SAFE mode.
 
         Raises
         ------
@@ -343,7 +368,7 @@ class SafetyGate:
         """
         if self.halts.safe is None:
             self._command(CommandKind.RESUME, actor, False, "not in SAFE mode")
-            return
+            return False
         problems = self.recovery_problems(incident_ref)
         if problems:
             self._command(CommandKind.RESUME, actor, False, "; ".join(problems))
@@ -355,6 +380,7 @@ class SafetyGate:
         self.arming.disarm("system", "SAFE mode left: a fresh human arm is required")
         self._limits_confirmed = None
         self._command(CommandKind.RESUME, actor, True, f"SAFE mode left (incident {incident_ref})")
+        return True
 
     def trading_state(self) -> TradingState:
         """
@@ -385,7 +411,17 @@ class SafetyGate:
             "safe": None
             if safe is None
             else {"code": str(safe.code), "rule": str(safe.rule), "message": safe.message},
+            "safe_causes": [
+                {"code": str(h.code), "rule": str(h.rule), "message": h.message, "since_ns": h.since_ns}
+                for h in self.halts.safe_causes
+            ],
+            # what still stands between SAFE mode and resume (the incident reference comes with it)
+            "recovery_problems": self.recovery_problems(None),
             "killed_strategies": sorted(self.halts.killed_strategies),
+            "kills": {
+                s: {"code": str(h.code), "rule": str(h.rule), "message": h.message, "since_ns": h.since_ns}
+                for s, h in sorted(self.halts.killed_strategies.items())
+            },
             # what a human confirms: the hash together with what the order does
             "staged": [
                 {
@@ -404,6 +440,7 @@ class SafetyGate:
             "dirty": sorted(a for a in self.oms.positions if self.oms.dirty_since(a) is not None),
             "positions": {a: str(q) for a, q in sorted(self.oms.positions.items())},
             "limits_hash": self._config.limits_hash(),
+            "feed_age_ms": {k: v // 1_000_000 for k, v in sorted(self.oms.feed_ages_ns().items())},
         }
 
     # -- inputs from the venue side -----------------------------------------------------------

@@ -178,6 +178,16 @@ class RiskPolicies:
 
     # -- queries ------------------------------------------------------------------------------
 
+    def strategy_breach(self, strategy_id: str) -> str | None:
+        """Return why ``strategy_id``'s loss is still at its kill limit, or ``None``."""
+        book = self._books.get(strategy_id)
+        if book is None or book.pnl - book.baseline > -self._config.strategy_loss_limit:
+            return None
+        return (
+            f"strategy {strategy_id} loss {book.baseline - book.pnl} is still at the limit "
+            f"{self._config.strategy_loss_limit} (reset the risk baselines after review)"
+        )
+
     def global_breaches(self) -> list[tuple[Rule, str]]:
         """Return the global limits breached now (portfolio loss, daily loss) with messages."""
         self._roll_day()
