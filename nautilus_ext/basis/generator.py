@@ -7,9 +7,9 @@ annual volatility), perpetual marks sit a few basis points from spot, funding se
 own interest math, weETH/wstETH oracle rates grow at about 3 % a year, gas hovers near 15-25
 gwei, EIGEN pays weekly and ETHFI pays one seasonal drop.
 
-Stress window (``stress_start`` .. ``+ stress_days``): ETH rallies about 35 % over three days
-(shorts lose margin), funding flips negative on every venue, weETH's oracle rate depegs by
-``depeg`` and recovers, Bybit's and OKX's marks diverge from Binance's (flags at 0.5 %, alerts
+Stress window (``stress_start`` .. ``+ stress_days``): ETH rallies about 35 % over the first
+three days (shorts lose margin), funding flips negative on every venue from day 1, weETH's
+oracle rate depegs by ``depeg`` over days 4-6 and recovers by day 10, Bybit's and OKX's marks diverge from Binance's (flags at 0.5 %, alerts
 at 1 %), WETH borrow rates and gas spike. The generator returns the tables of
 :mod:`nautilus_ext.basis.data`, so generated and imported data go through the same checks.
 """
@@ -50,7 +50,7 @@ def generate(
     *,
     seed: int = 3,
     stress_start: datetime | None = None,
-    stress_days: int = 7,
+    stress_days: int = 10,
     depeg: float = 0.09,
     rally: float = 0.35,
 ) -> dict[str, Rows]:
@@ -113,12 +113,12 @@ def generate(
             eigen *= math.exp(0.9 / math.sqrt(_HOURS_PER_YEAR) * rng.gauss(0, 1))
             ethfi *= math.exp(0.9 / math.sqrt(_HOURS_PER_YEAR) * rng.gauss(0, 1))
             gas = min(max(gas * math.exp(0.08 * rng.gauss(0, 1)) * (20.0 / gas) ** 0.05, 4.0), 400.0)
-        # weETH depeg: down over 2 days, back over 4 (multiplies the growing base rate)
+        # weETH depeg after the rally: down over 2 days (day 4-6), back over 4 (day 6-10)
         peg = 1.0
-        if stressed and 24 <= k < 72:
-            peg = 1 - depeg * (k - 24) / 48
-        elif stressed and 72 <= k < 168:
-            peg = 1 - depeg * max(0.0, 1 - (k - 72) / 96)
+        if stressed and 96 <= k < 144:
+            peg = 1 - depeg * (k - 96) / 48
+        elif stressed and 144 <= k < 240:
+            peg = 1 - depeg * max(0.0, 1 - (k - 144) / 96)
         tables["spot"].append({"ts": ts, "asset": "ETH", "price": _q(eth, 2)})
         tables["spot"].append({"ts": ts, "asset": "BTC", "price": _q(btc, 2)})
         tables["oracle"].append({"ts": ts, "lst": "WEETH", "rate": _q(weeth * peg, 18)})
