@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from nautilus_ext.audit.cli import app as audit_app
+from nautilus_ext.basis.cli import app as basis_app
 from nautilus_ext.catalogs.cli import app as catalog_app
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.funding.cli import app as funding_app
@@ -39,6 +40,7 @@ app.command("live", help="Run a TradingNode from validated YAML (configs/live/, 
 )
 app.command("live-validate", help="Validate a live YAML file without building a node.")(live_validate_command)
 app.add_typer(onchain_app, name="onchain", help="On-chain calculators (leverage, health factor).")
+app.add_typer(basis_app, name="basis", help="Basis/yield strategy of seed 003: backtest, compare, generate data.")
 # safety commands act on a running node through its authenticated local control endpoint
 for _name, _fn in (
     ("arm", safety_cli.arm),
