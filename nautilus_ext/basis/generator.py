@@ -7,7 +7,7 @@ annual volatility), perpetual marks sit a few basis points from spot, funding se
 own interest math, weETH/wstETH oracle rates grow at about 3 % a year, gas hovers near 15-25
 gwei, EIGEN pays weekly and ETHFI pays one seasonal drop.
 
-Stress window (``stress_start`` .. ``+ stress_days``): ETH rallies about 35 % over the first
+Stress window (``stress_start`` .. ``+ stress_days``): ETH rallies about 40 % over the first
 three days (shorts lose margin), funding flips negative on every venue from day 1, weETH's
 oracle rate depegs by ``depeg`` over days 4-6 and recovers by day 10, Bybit's and OKX's marks diverge from Binance's (flags at 0.5 %, alerts
 at 1 %), WETH borrow rates and gas spike. The generator returns the tables of
@@ -49,10 +49,11 @@ def generate(
     end: datetime,
     *,
     seed: int = 3,
+    stress: bool = True,
     stress_start: datetime | None = None,
     stress_days: int = 10,
     depeg: float = 0.09,
-    rally: float = 0.35,
+    rally: float = 0.40,
 ) -> dict[str, Rows]:
     """
     Generate every table for ``[start, end)``.
@@ -63,6 +64,8 @@ def generate(
         Period (UTC, on the hour).
     seed : int
         Random seed (same seed, same data).
+    stress : bool
+        Include the stress window.
     stress_start : datetime, optional
         Start of the stress window (default: 60 % into the period; ``None`` and a period
         shorter than 20 days means no stress window).
@@ -76,7 +79,9 @@ def generate(
     rng = random.Random(seed)
     hours = hour_grid(start, end)
     n = len(hours)
-    if stress_start is None and n >= 20 * 24:
+    if not stress:
+        stress_start = None
+    elif stress_start is None and n >= 20 * 24:
         stress_start = hours[int(n * 0.6)].replace(hour=0)
     s0 = -1 if stress_start is None else max(0, int((stress_start - start) / HOUR))
     s_len = stress_days * 24
