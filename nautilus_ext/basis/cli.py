@@ -200,4 +200,49 @@ def generate_command(
     typer.echo(f"wrote {len(files)} files under {out.resolve()}")
 
 
+@app.command("import")
+def import_command(
+    start: Annotated[str, typer.Option(help="First day (UTC, YYYY-MM-DD)")],
+    end: Annotated[str, typer.Option(help="End day, exclusive")],
+    out: Annotated[Path, typer.Option(help="Data folder (day-chunked Parquet)")] = Path("data/basis"),
+    tardis: Annotated[list[Path] | None, typer.Option(help="Tardis derivative_ticker CSV (repeat per venue/asset)")] = None,
+    spot_csv: Annotated[Path | None, typer.Option(help="timestamp, asset, price")] = None,
+    aave_csv: Annotated[Path | None, typer.Option(help="timestamp, reserve, liquidity_index, variable_borrow_index")] = None,
+    oracle_csv: Annotated[Path | None, typer.Option(help="timestamp, lst, rate")] = None,
+    gas_csv: Annotated[Path | None, typer.Option(help="timestamp, gas_price_gwei")] = None,
+    token_price_csv: Annotated[Path | None, typer.Option(help="timestamp, token, price")] = None,
+    distributions_csv: Annotated[
+        Path | None, typer.Option(help="token, payout_timestamp, period_start, period_end, rate_per_lst")
+    ] = None,
+) -> None:
+    """Convert CSV exports and Tardis derivative_ticker files into the basis data format."""
+    from nautilus_ext.basis.data import hour_grid
+    from nautilus_ext.basis.data import parse_day
+    from nautilus_ext.basis.data import write_tables
+    from nautilus_ext.basis.loaders import perp_rows_from_tardis
+    from nautilus_ext.basis.loaders import tables_from_csv
+
+    try:
+        hours = hour_grid(parse_day(start), parse_day(end))
+        tables: dict[str, list[dict[str, object]]] = {}
+        for kind, path in (
+            ("spot", spot_csv),
+            ("aave", aave_csv),
+            ("oracle", oracle_csv),
+            ("gas", gas_csv),
+            ("token_price", token_price_csv),
+            ("distributions", distributions_csv),
+        ):
+            if path is not None:
+                tables[kind] = tables_from_csv(kind, path, hours)
+        if tardis:
+            tables["perp"] = [row for f in tardis for row in perp_rows_from_tardis(f, hours)]
+        if not tables:
+            raise InvalidConfig("nothing to import: pass --tardis and/or CSV exports")
+        files = write_tables(out, tables)
+    except NautilusExtError as e:
+        raise _fail(e) from None
+    typer.echo(f"wrote {len(files)} files ({', '.join(f'{k}: {len(v)} rows' for k, v in tables.items())}) under {out}")
+
+
 __all__ = ["app"]
