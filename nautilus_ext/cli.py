@@ -40,7 +40,7 @@ app.command("live", help="Run a TradingNode from validated YAML (configs/live/, 
 )
 app.command("live-validate", help="Validate a live YAML file without building a node.")(live_validate_command)
 app.add_typer(onchain_app, name="onchain", help="On-chain calculators (leverage, health factor).")
-app.add_typer(basis_app, name="basis", help="Basis/yield strategy of seed 003: backtest, compare, generate data.")
+app.add_typer(basis_app, name="basis", help="Basis/yield strategy of seed 003: backtest, compare, data.")
 # safety commands act on a running node through its authenticated local control endpoint
 for _name, _fn in (
     ("arm", safety_cli.arm),

@@ -40,9 +40,7 @@ class BacktestResult:
     summary: dict[str, Any]
 
 
-def load_tables(
-    cfg: EffectiveConfig, data_dir: Path | None, *, seed: int = 3
-) -> dict[str, Rows]:
+def load_tables(cfg: EffectiveConfig, data_dir: Path | None, *, seed: int = 3) -> dict[str, Rows]:
     """Read the stored tables for the period, or generate them (seeded) when ``data_dir`` is None."""
     start, end = parse_day(cfg.start), parse_day(cfg.end)
     if data_dir is None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from pathlib import Path
 from typing import Annotated
+from typing import Any
 
 import typer
 
@@ -76,14 +77,21 @@ def backtest_command(
     start: Annotated[str, typer.Option(help="First day (UTC, YYYY-MM-DD)")],
     end: Annotated[str, typer.Option(help="End day, exclusive (UTC, YYYY-MM-DD)")],
     data: Annotated[
-        Path | None, typer.Option(help="Day-chunked basis data (`basis generate`/`basis import`); default: generated")
+        Path | None,
+        typer.Option(help="Day-chunked basis data (`basis generate`/`basis import`); default: generated"),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated data (without --data)")] = 3,
     out: Annotated[Path | None, typer.Option(help="Output folder (default data/analysis/<mode>)")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a mode setting: a.b.c=value")] = None,
-    rewards_mode: Annotated[str | None, typer.Option(help="base_only | base_eigen | base_eigen_seasonal")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a mode setting: a.b.c=value")
+    ] = None,
+    rewards_mode: Annotated[
+        str | None, typer.Option(help="base_only | base_eigen | base_eigen_seasonal")
+    ] = None,
     execution: Annotated[str | None, typer.Option(help="Leverage loop: atomic | sequential")] = None,
-    max_leverage_iterations: Annotated[str | None, typer.Option(help="Sequential loop limit (or null)")] = None,
+    max_leverage_iterations: Annotated[
+        str | None, typer.Option(help="Sequential loop limit (or null)")
+    ] = None,
     target_ltv: Annotated[str | None, typer.Option(help="Leverage target LTV")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
 ) -> None:
@@ -106,7 +114,9 @@ def backtest_command(
     typer.echo(f"report: {report.resolve()}")
 
 
-def _run_one(cfg: object, data: Path | None, seed: int, folder: Path, progress: bool) -> tuple[Path, dict[str, object]]:
+def _run_one(
+    cfg: object, data: Path | None, seed: int, folder: Path, progress: bool
+) -> tuple[Path, dict[str, Any]]:
     from tqdm import tqdm
 
     from nautilus_ext.basis.backtest import load_tables
@@ -128,7 +138,9 @@ def _run_one(cfg: object, data: Path | None, seed: int, folder: Path, progress: 
 def compare_command(
     start: Annotated[str, typer.Option(help="First day (UTC, YYYY-MM-DD)")],
     end: Annotated[str, typer.Option(help="End day, exclusive (UTC, YYYY-MM-DD)")],
-    capital_usd: Annotated[str, typer.Option(help="Capital in USD (ETH classes get its ETH value at start)")] = "100000",
+    capital_usd: Annotated[
+        str, typer.Option(help="Capital in USD (ETH classes get its ETH value at start)")
+    ] = "100000",
     data: Annotated[Path | None, typer.Option(help="Day-chunked basis data; default: generated")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated data (without --data)")] = 3,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("data/analysis/compare"),
@@ -154,7 +166,9 @@ def compare_command(
             if tables is None:
                 tables = load_tables(cfg, data, seed=seed)
             if cfg.share_class.currency == "ETH":
-                eth0 = next(r["price"] for r in sorted(tables["spot"], key=lambda r: r["ts"]) if r["asset"] == "ETH")
+                eth0 = next(
+                    r["price"] for r in sorted(tables["spot"], key=lambda r: r["ts"]) if r["asset"] == "ETH"
+                )
                 cfg.capital = (usd / Decimal(str(eth0))).quantize(Decimal("0.000001"))
             from tqdm import tqdm
 
@@ -169,13 +183,17 @@ def compare_command(
         page = write_comparison(results, out)
     except NautilusExtError as e:
         raise _fail(e) from None
-    header = f"{'mode':34} {'class':16} {'APY':>9} {'maxDD':>8} {'worstHF':>8} {'gas ETH':>10} {'rebal':>6} {'liq':>4}"
+    header = (
+        f"{'mode':34} {'class':16} {'APY':>9} {'maxDD':>8} {'worstHF':>8} "
+        f"{'gas ETH':>10} {'rebal':>6} {'liq':>4}"
+    )
     typer.echo(header)
     for r in results:
         row = comparison_row(r)
         hf = "-" if row["worst_health_factor"] is None else f"{row['worst_health_factor']:.4f}"
         typer.echo(
-            f"{row['mode']:34} {row['share_class']:16} {row['apy']:>9.2%} {row['max_drawdown']:>8.2%} {hf:>8} "
+            f"{row['mode']:34} {row['share_class']:16} {row['apy']:>9.2%} "
+            f"{row['max_drawdown']:>8.2%} {hf:>8} "
             f"{row['gas_spent_eth']:>10.4f} {row['rebalances']:>6} {row['liquidations']:>4}"
         )
     typer.echo(f"comparison: {page.resolve()}")
@@ -205,9 +223,13 @@ def import_command(
     start: Annotated[str, typer.Option(help="First day (UTC, YYYY-MM-DD)")],
     end: Annotated[str, typer.Option(help="End day, exclusive")],
     out: Annotated[Path, typer.Option(help="Data folder (day-chunked Parquet)")] = Path("data/basis"),
-    tardis: Annotated[list[Path] | None, typer.Option(help="Tardis derivative_ticker CSV (repeat per venue/asset)")] = None,
+    tardis: Annotated[
+        list[Path] | None, typer.Option(help="Tardis derivative_ticker CSV (repeat per venue/asset)")
+    ] = None,
     spot_csv: Annotated[Path | None, typer.Option(help="timestamp, asset, price")] = None,
-    aave_csv: Annotated[Path | None, typer.Option(help="timestamp, reserve, liquidity_index, variable_borrow_index")] = None,
+    aave_csv: Annotated[
+        Path | None, typer.Option(help="timestamp, reserve, liquidity_index, variable_borrow_index")
+    ] = None,
     oracle_csv: Annotated[Path | None, typer.Option(help="timestamp, lst, rate")] = None,
     gas_csv: Annotated[Path | None, typer.Option(help="timestamp, gas_price_gwei")] = None,
     token_price_csv: Annotated[Path | None, typer.Option(help="timestamp, token, price")] = None,
@@ -242,7 +264,10 @@ def import_command(
         files = write_tables(out, tables)
     except NautilusExtError as e:
         raise _fail(e) from None
-    typer.echo(f"wrote {len(files)} files ({', '.join(f'{k}: {len(v)} rows' for k, v in tables.items())}) under {out}")
+    typer.echo(
+        f"wrote {len(files)} files ({', '.join(f'{k}: {len(v)} rows' for k, v in tables.items())}) "
+        f"under {out}"
+    )
 
 
 __all__ = ["app"]

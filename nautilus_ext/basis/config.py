@@ -463,12 +463,17 @@ def _check_rules(mode: ModeConfig, share: ShareClassConfig, corrections: list[st
     legs = (mode.lending.enabled, mode.staking.enabled, mode.basis_trade.enabled)
     if not any(legs):
         raise InvalidConfig(
-            f"{name} leaves no leg to run: lending.enabled, staking.enabled and basis_trade.enabled are all false"
+            f"{name} leaves no leg to run: lending.enabled, staking.enabled and "
+            "basis_trade.enabled are all false"
         )
     if mode.lending.enabled and (mode.staking.enabled or mode.basis_trade.enabled):
-        raise InvalidConfig("lending.enabled: true contradicts staking.enabled or basis_trade.enabled: pure lending only")
+        raise InvalidConfig(
+            "lending.enabled: true contradicts staking.enabled or basis_trade.enabled: pure lending only"
+        )
     if mode.leverage.enabled and not mode.staking.enabled:
-        raise InvalidConfig("leverage.enabled: true contradicts staking.enabled: false (the loop supplies the LST)")
+        raise InvalidConfig(
+            "leverage.enabled: true contradicts staking.enabled: false (the loop supplies the LST)"
+        )
     if mode.asset == "BTC" and mode.staking.enabled:
         raise InvalidConfig("asset: BTC contradicts staking.enabled: true (only ETH is staked)")
     if mode.staking.lst == "WSTETH" and mode.staking.rewards_mode is not RewardsMode.BASE_ONLY:
@@ -479,7 +484,8 @@ def _check_rules(mode: ModeConfig, share: ShareClassConfig, corrections: list[st
     aave = mode.aave
     if aave.ltv_bps >= aave.liquidation_threshold_bps:
         raise InvalidConfig(
-            f"aave.ltv_bps {aave.ltv_bps} must be below aave.liquidation_threshold_bps {aave.liquidation_threshold_bps}"
+            f"aave.ltv_bps {aave.ltv_bps} must be below "
+            f"aave.liquidation_threshold_bps {aave.liquidation_threshold_bps}"
         )
     if mode.leverage.enabled:
         ltv = mode.leverage.target_ltv
@@ -531,7 +537,9 @@ def _check_venues(mode: ModeConfig, registry: InstrumentRegistry) -> dict[str, d
     if mode.staking.enabled:
         venues[mode.staking.venue] = _venue_row(registry, mode.staking.venue, "staking.venue")
     if mode.leverage.enabled and mode.leverage.execution is LoopExecution.ATOMIC:
-        venues[mode.leverage.flash_venue] = _venue_row(registry, mode.leverage.flash_venue, "leverage.flash_venue")
+        venues[mode.leverage.flash_venue] = _venue_row(
+            registry, mode.leverage.flash_venue, "leverage.flash_venue"
+        )
     if mode.basis_trade.enabled:
         bt = mode.basis_trade
         venues[bt.spot_venue] = _venue_row(registry, bt.spot_venue, "basis_trade.spot_venue")
@@ -559,8 +567,8 @@ __all__ = [
     "EffectiveConfig",
     "GasConfig",
     "HedgeVenue",
-    "LeverageConfig",
     "LendingConfig",
+    "LeverageConfig",
     "LoopExecution",
     "ModeConfig",
     "RebalancingConfig",

@@ -140,7 +140,10 @@ def write_tables(root: str | Path, tables: Mapping[str, Rows]) -> list[Path]:
             folder = base / name / f"date={day}"
             folder.mkdir(parents=True, exist_ok=True)
             columns = {
-                c: [None if r.get(c) is None else (r[c] if isinstance(r[c], datetime) else str(r[c])) for r in day_rows]
+                c: [
+                    None if r.get(c) is None else (r[c] if isinstance(r[c], datetime) else str(r[c]))
+                    for r in day_rows
+                ]
                 for c in schema.names
             }
             table = pa.table(columns, schema=schema)
@@ -267,12 +270,16 @@ def _aligned(
     gaps = [i for i, v in enumerate(values) if v is None]
     if gaps:
         hours = list(grid)
-        missing.append(f"{series} ({len(gaps)} of {len(grid)} hours missing, first {hours[gaps[0]].isoformat()})")
+        missing.append(
+            f"{series} ({len(gaps)} of {len(grid)} hours missing, first {hours[gaps[0]].isoformat()})"
+        )
         return None
     return values
 
 
-def build_market_data(tables: Mapping[str, Rows], start: datetime, end: datetime, needs: Requirements) -> MarketData:
+def build_market_data(
+    tables: Mapping[str, Rows], start: datetime, end: datetime, needs: Requirements
+) -> MarketData:
     """
     Align the tables on the hour grid ``[start, end)`` and check every required series.
 
@@ -317,7 +324,9 @@ def build_market_data(tables: Mapping[str, Rows], start: datetime, end: datetime
         if values is not None:
             data.oracle[lst] = [_dec(v, f"oracle/{lst}") for v in values]
     if needs.gas:
-        values = _aligned(((r["ts"], r["gas_price_gwei"]) for r in tables.get("gas", [])), grid, "gas", missing)
+        values = _aligned(
+            ((r["ts"], r["gas_price_gwei"]) for r in tables.get("gas", [])), grid, "gas", missing
+        )
         if values is not None:
             data.gas_price_gwei = [_dec(v, "gas") for v in values]
     price_rows: dict[str, list[tuple[datetime, Any]]] = defaultdict(list)

@@ -29,27 +29,41 @@ from __future__ import annotations
 import decimal
 from collections.abc import Callable
 from collections.abc import Iterator
-from dataclasses import dataclass
-from dataclasses import field
-from datetime import datetime
-from decimal import ROUND_DOWN
 from decimal import Decimal
 from typing import Any
-from typing import Final
 
 from nautilus_ext.basis.config import EffectiveConfig
 from nautilus_ext.basis.config import LoopExecution
-from nautilus_ext.basis.data import MarketData
-from nautilus_ext.basis.data import Requirements
 from nautilus_ext.basis.data import to_ns
 from nautilus_ext.basis.ledger import COMPONENTS
 from nautilus_ext.basis.ledger import CONTEXT
 from nautilus_ext.basis.ledger import ONE
 from nautilus_ext.basis.ledger import ZERO
 from nautilus_ext.basis.ledger import Ledger
+from nautilus_ext.basis.model import CEX_UNIT
+from nautilus_ext.basis.model import DECIMALS
+from nautilus_ext.basis.model import DIVERGENCE_ALERT
+from nautilus_ext.basis.model import DIVERGENCE_FLAG
+from nautilus_ext.basis.model import E18
+from nautilus_ext.basis.model import EMODE_ID
+from nautilus_ext.basis.model import LOT
+from nautilus_ext.basis.model import REWARD_VENUE
+from nautilus_ext.basis.model import USDT_UNIT
+from nautilus_ext.basis.model import WEI
+from nautilus_ext.basis.model import BasisEvent
+from nautilus_ext.basis.model import Counters
+from nautilus_ext.basis.model import EngineState
+from nautilus_ext.basis.model import HedgeLeg
+from nautilus_ext.basis.model import Snapshot
+from nautilus_ext.basis.model import down
+from nautilus_ext.basis.model import from_units
+from nautilus_ext.basis.model import requirements
+from nautilus_ext.basis.model import snapshots
+from nautilus_ext.basis.model import to_wei
+from nautilus_ext.basis.risk import liquidations
+from nautilus_ext.basis.risk import run_triggers
 from nautilus_ext.errors import InsufficientBalance
 from nautilus_ext.errors import TransactionReverted
-from nautilus_ext.onchain.calculators.aave import HEALTH_FACTOR_LIQUIDATION_THRESHOLD
 from nautilus_ext.onchain.calculators.aave import AccountData
 from nautilus_ext.onchain.calculators.aave import EModeCategory
 from nautilus_ext.onchain.calculators.aave import ReserveConfiguration
@@ -69,166 +83,7 @@ from nautilus_ext.onchain.calculators.leverage import leverage_targets
 from nautilus_ext.onchain.calculators.leverage import sequential_loop_schedule
 from nautilus_ext.onchain.calculators.ray_math import UINT256_MAX
 from nautilus_ext.onchain.calculators.staking import RewardDistribution
-from nautilus_ext.onchain.calculators.staking import RewardToken
 from nautilus_ext.onchain.calculators.staking import reward_payments
-
-WEI: Final = Decimal("1e-18")
-USDT_UNIT: Final = Decimal("1e-6")
-CEX_UNIT: Final = Decimal("1e-8")
-LOT: Final[dict[str, Decimal]] = {"ETH": Decimal("0.001"), "BTC": Decimal("0.0001")}
-DIVERGENCE_FLAG: Final = Decimal("0.005")
-DIVERGENCE_ALERT: Final = Decimal("0.01")
-_E18: Final = 10**18
-_EMODE_ID: Final = 1
-_REWARD_VENUE: Final = {RewardToken.EIGEN: "EIGENLAYER", RewardToken.ETHFI: "ETHERFI"}
-_DECIMALS: Final = {"USDT": 6}
-
-
-def _down(x: Decimal, unit: Decimal) -> Decimal:
-    return x.quantize(unit, rounding=ROUND_DOWN, context=CONTEXT)
-
-
-def _wei(x: Decimal) -> int:
-    return int(_down(x, WEI).scaleb(18, context=CONTEXT))
-
-
-def _tokens(units: int, decimals: int = 18) -> Decimal:
-    return Decimal(units).scaleb(-decimals, context=CONTEXT)
-
-
-def requirements(cfg: EffectiveConfig) -> Requirements:
-    """Return the data series a run of ``cfg`` needs (decision 9: rewards need their schedules)."""
-    mode = cfg.mode
-    spot = {"ETH"}
-    spot.add(mode.asset)
-    reserves: list[str] = []
-    if mode.lending.enabled:
-        reserves.append(mode.lending.asset)
-    if mode.leverage.enabled:
-        reserves += [mode.staking.lst, "WETH"]
-    perps: tuple[tuple[str, str], ...] = ()
-    if mode.basis_trade.enabled:
-        perps = tuple((v.venue, mode.asset) for v in mode.basis_trade.hedge_venues)
-    tokens: tuple[str, ...] = ()
-    if mode.staking.enabled:
-        tokens = {
-            "base_only": (),
-            "base_eigen": ("EIGEN",),
-            "base_eigen_seasonal": ("EIGEN", "ETHFI"),
-        }[str(mode.staking.rewards_mode)]
-    return Requirements(
-        spot_assets=tuple(sorted(spot)),
-        perps=perps,
-        reserves=tuple(reserves),
-        oracles=(mode.staking.lst,) if mode.staking.enabled else (),
-        gas=True,
-        reward_tokens=tokens,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """All market inputs of one hour (decision 5: one snapshot prices every event of the hour)."""
-
-    index: int
-    ts: datetime
-    spot: dict[str, Decimal]
-    perp_mark: dict[tuple[str, str], Decimal]
-    funding_rate: dict[tuple[str, str], Decimal | None]
-    liquidity_index: dict[str, int]
-    borrow_index: dict[str, int]
-    oracle: dict[str, Decimal]
-    gas_price_gwei: Decimal
-    token_price: dict[str, Decimal]
-
-
-def snapshots(data: MarketData) -> Iterator[Snapshot]:
-    """Yield the hourly snapshots of a backtest's data (the backtest source)."""
-    for i, ts in enumerate(data.hours):
-        yield Snapshot(
-            index=i,
-            ts=ts,
-            spot={k: v[i] for k, v in data.spot.items()},
-            perp_mark={k: v[i] for k, v in data.perp_mark.items()},
-            funding_rate={k: v[i] for k, v in data.funding_rate.items()},
-            liquidity_index={k: v[i] for k, v in data.liquidity_index.items()},
-            borrow_index={k: v[i] for k, v in data.borrow_index.items()},
-            oracle={k: v[i] for k, v in data.oracle.items()},
-            gas_price_gwei=data.gas_price_gwei[i],
-            token_price={k: v[i] for k, v in data.token_price.items()},
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class BasisEvent:
-    """
-    One event-log row (decisions 5, 13, 22).
-
-    ``order`` is global; ``iteration`` groups a sequential loop's events, ``parent`` points to
-    the ``ATOMIC_TRANSACTION`` wrapper of a bundle. ``value`` is the event's P&L effect or cost
-    in the share-class currency where it has one. ``severity`` is ``info``, ``warning``,
-    ``alert`` or ``liquidation``. The last three fields are live-only (``None`` in backtests).
-    """
-
-    timestamp: datetime
-    order: int
-    event: str
-    venue: str
-    asset: str = ""
-    amount: Decimal = ZERO
-    iteration: int | None = None
-    parent: int | None = None
-    bundle: str | None = None
-    value: Decimal = ZERO
-    severity: str = "info"
-    note: str = ""
-    status: str = "completed"
-    completion_timestamp: datetime | None = None
-    tx_hash: str | None = None
-    confirmation_blocks: int | None = None
-
-
-@dataclass(slots=True)
-class Counters:
-    """Rebalances, liquidations and flags of a run."""
-
-    margin_support: int = 0
-    hedge_adjustment: int = 0
-    emergency_deleverage: int = 0
-    aave_liquidations: int = 0
-    cex_liquidations: int = 0
-    divergence_flags: int = 0
-    arbitrage_alerts: int = 0
-    margin_warnings: int = 0
-    gas_eth: Decimal = ZERO
-    gas_value: Decimal = ZERO
-
-    @property
-    def rebalances(self) -> int:
-        """All rebalancing actions."""
-        return self.margin_support + self.hedge_adjustment + self.emergency_deleverage
-
-
-@dataclass(slots=True)
-class HedgeLeg:
-    """A perpetual venue of the hedge with its registry constants (decision 30)."""
-
-    venue: str
-    allocation: Decimal
-    taker_fee: Decimal
-    maintenance_margin: Decimal
-    liquidation_fee: Decimal
-
-
-@dataclass(slots=True)
-class EngineState:
-    """What the engine keeps between hours besides the ledger."""
-
-    supply_scaled: dict[str, int] = field(default_factory=dict)
-    debt_scaled: dict[str, int] = field(default_factory=dict)
-    lst_history: list[tuple[int, Decimal]] = field(default_factory=list)
-    margin_band: dict[str, str] = field(default_factory=dict)
-    last_ns: int = 0
 
 
 class BasisEngine:
@@ -274,7 +129,7 @@ class BasisEngine:
         self.spot_fee = Decimal(cfg.venues[bt.spot_venue]["taker_fee"]) if bt.enabled else ZERO
         aave = cfg.mode.aave
         self._emode = EModeCategory(
-            _EMODE_ID, aave.ltv_bps, aave.liquidation_threshold_bps, aave.liquidation_bonus_bps
+            EMODE_ID, aave.ltv_bps, aave.liquidation_threshold_bps, aave.liquidation_bonus_bps
         )
         self._reserve_cfg = ReserveConfiguration(
             ltv_bps=aave.ltv_bps,
@@ -285,7 +140,7 @@ class BasisEngine:
             frozen=False,
             borrowing_enabled=True,
             paused=False,
-            e_mode_category=_EMODE_ID,
+            e_mode_category=EMODE_ID,
         )
         self._snap: Snapshot | None = None
         self._distributions: list[RewardDistribution] = []
@@ -315,8 +170,8 @@ class BasisEngine:
                 self._settle_funding()
                 self._pay_rewards()
             self._check_divergence()
-            self._liquidations()
-            self._triggers()
+            liquidations(self)
+            run_triggers(self)
             self._record()
             self.state.last_ns = to_ns(snap.ts)
 
@@ -346,9 +201,21 @@ class BasisEngine:
     def _open_holdings(self) -> None:
         lg = self._lg
         asset_factor = "eth" if self.asset == "ETH" else "btc"
-        lg.open("wallet.ETH", line="wallet ETH", side="onchain", factors=("one", "eth"), components=("price", "price"))
+        lg.open(
+            "wallet.ETH",
+            line="wallet ETH",
+            side="onchain",
+            factors=("one", "eth"),
+            components=("price", "price"),
+        )
         if self.usd:
-            lg.open("wallet.USDT", line="wallet USDT", side="onchain", factors=("one", "one"), components=("price", "price"))
+            lg.open(
+                "wallet.USDT",
+                line="wallet USDT",
+                side="onchain",
+                factors=("one", "one"),
+                components=("price", "price"),
+            )
         if self.mode.staking.enabled:
             rate = f"rate.{self.lst}"
             lg.open(
@@ -360,7 +227,13 @@ class BasisEngine:
             )
         if self.mode.lending.enabled:
             res = self.mode.lending.asset
-            lg.open(f"aave.a{res}", line=f"AAVE a{res}", side="onchain", factors=("one", "one"), components=("price", "price"))
+            lg.open(
+                f"aave.a{res}",
+                line=f"AAVE a{res}",
+                side="onchain",
+                factors=("one", "one"),
+                components=("price", "price"),
+            )
         if self.mode.leverage.enabled:
             rate = f"rate.{self.lst}"
             lg.open(
@@ -370,16 +243,52 @@ class BasisEngine:
                 factors=(rate, "eth"),
                 components=("staking_yield", "price"),
             )
-            lg.open("aave.debtWETH", line="AAVE WETH debt", side="onchain", factors=("one", "eth"), components=("price", "price"))
+            lg.open(
+                "aave.debtWETH",
+                line="AAVE WETH debt",
+                side="onchain",
+                factors=("one", "eth"),
+                components=("price", "price"),
+            )
         if self.legs:
             sv = self.spot_venue
-            lg.open(f"{sv}.USDT", line=f"{sv} USDT", side="cex", factors=("one", "one"), components=("price", "price"))
-            lg.open(f"{sv}.{self.asset}", line=f"{sv} {self.asset}", side="cex", factors=("one", asset_factor), components=("price", "price"))
+            lg.open(
+                f"{sv}.USDT",
+                line=f"{sv} USDT",
+                side="cex",
+                factors=("one", "one"),
+                components=("price", "price"),
+            )
+            lg.open(
+                f"{sv}.{self.asset}",
+                line=f"{sv} {self.asset}",
+                side="cex",
+                factors=("one", asset_factor),
+                components=("price", "price"),
+            )
             for leg in self.legs:
                 v = leg.venue
-                lg.open(f"{v}.USDT", line=f"{v} USDT", side="cex", factors=("one", "one"), components=("price", "price"))
-                lg.open(f"{v}.perp", line=f"{v} perp P&L", side="cex", factors=("one", f"mark.{v}"), components=("price", "price"))
-                lg.open(f"{v}.perp_cost", line=f"{v} perp P&L", side="cex", factors=("one", "one"), components=("price", "price"))
+                lg.open(
+                    f"{v}.USDT",
+                    line=f"{v} USDT",
+                    side="cex",
+                    factors=("one", "one"),
+                    components=("price", "price"),
+                )
+                lg.open(
+                    f"{v}.perp",
+                    line=f"{v} perp P&L",
+                    side="cex",
+                    factors=("one", f"mark.{v}"),
+                    components=("price", "price"),
+                )
+                lg.open(
+                    f"{v}.perp_cost",
+                    line=f"{v} perp P&L",
+                    side="cex",
+                    factors=("one", "one"),
+                    components=("price", "price"),
+                )
 
     def _initial_capital(self) -> None:
         cap = self.cfg.capital
@@ -397,7 +306,7 @@ class BasisEngine:
     def _onchain_events(self, events: list[OnchainEvent], venue: str) -> None:
         base = self._order
         for e in events:
-            amount = _tokens(e.amount)
+            amount = from_units(e.amount)
             self.events.append(
                 BasisEvent(
                     self._s.ts,
@@ -409,7 +318,9 @@ class BasisEngine:
                     iteration=e.iteration,
                     parent=None if e.parent is None else base + e.parent,
                     bundle=e.bundle,
-                    value=-amount * self._lg.factors["eth"] if e.event is OnchainEventType.GAS_FEE_PAID else ZERO,
+                    value=-amount * self._lg.factors["eth"]
+                    if e.event is OnchainEventType.GAS_FEE_PAID
+                    else ZERO,
                 )
             )
         self._order = base + len(events)
@@ -424,7 +335,8 @@ class BasisEngine:
         lg = self._lg
         if not self.usd and lg.qty("wallet.ETH") - fee_eth < 0:
             raise InsufficientBalance(
-                f"ETH share class: the gas reserve ({lg.qty('wallet.ETH')} ETH) cannot pay {fee_eth} ETH for {what}; "
+                f"ETH share class: the gas reserve ({lg.qty('wallet.ETH')} ETH) cannot pay "
+                f"{fee_eth} ETH for {what}; "
                 "raise gas_reserve_eth in the share class",
                 venue="WALLET-ETH",
             )
@@ -432,16 +344,22 @@ class BasisEngine:
         self.counters.gas_eth += fee_eth
         self.counters.gas_value += fee_eth * lg.factors["eth"]
         if emit:
-            self._event("GAS_FEE_PAID", "WALLET-ETH", "ETH", fee_eth, value=-fee_eth * lg.factors["eth"], note=what)
+            self._event(
+                "GAS_FEE_PAID", "WALLET-ETH", "ETH", fee_eth, value=-fee_eth * lg.factors["eth"], note=what
+            )
 
     # -- AAVE --------------------------------------------------------------------------------------
 
     def _aave_balances(self, res: str) -> tuple[Decimal, Decimal]:
         s = self._s
-        dec = _DECIMALS.get(res, 18)
+        dec = DECIMALS.get(res, 18)
         supply = balance_of_scaled(self.state.supply_scaled.get(res, 0), s.liquidity_index[res])
-        debt = balance_of_scaled(self.state.debt_scaled.get(res, 0), s.borrow_index[res]) if res in s.borrow_index else 0
-        return _tokens(supply, dec), _tokens(debt, dec)
+        debt = (
+            balance_of_scaled(self.state.debt_scaled.get(res, 0), s.borrow_index[res])
+            if res in s.borrow_index
+            else 0
+        )
+        return from_units(supply, dec), from_units(debt, dec)
 
     def _sync_aave(self, supply_component: str, debt_component: str) -> None:
         lg = self._lg
@@ -457,7 +375,7 @@ class BasisEngine:
         s = self._s
         if not self.mode.leverage.enabled:
             return AccountData(0, 0, 0, 0, 0, UINT256_MAX)
-        rate_wad = int(_down(s.oracle[self.lst], WEI).scaleb(18))
+        rate_wad = int(down(s.oracle[self.lst], WEI).scaleb(18))
         positions = [
             UserReservePosition(
                 self.lst,
@@ -474,7 +392,7 @@ class BasisEngine:
                 self.state.debt_scaled.get("WETH", 0),
                 s.liquidity_index["WETH"],
                 s.borrow_index["WETH"],
-                _E18,
+                E18,
                 self._reserve_cfg,
             ),
         ]
@@ -488,7 +406,7 @@ class BasisEngine:
     def health_factor(self) -> Decimal | None:
         """Current health factor (``None`` without debt)."""
         _, debt, hf = self._account()
-        return None if debt == 0 else _tokens(hf)
+        return None if debt == 0 else from_units(hf)
 
     def _supply(self, res: str, amount_units: int) -> None:
         idx = self._s.liquidity_index[res]
@@ -499,9 +417,13 @@ class BasisEngine:
 
     def _borrow_weth(self, amount_wei: int) -> None:
         if not borrow_allowed(self._account_data(), amount_wei):
-            raise TransactionReverted("borrow reverted: COLLATERAL_CANNOT_COVER_NEW_BORROW", venue="AAVE_V3_ETH")
+            raise TransactionReverted(
+                "borrow reverted: COLLATERAL_CANNOT_COVER_NEW_BORROW", venue="AAVE_V3_ETH"
+            )
         idx = self._s.borrow_index["WETH"]
-        self.state.debt_scaled["WETH"] = self.state.debt_scaled.get("WETH", 0) + scaled_amount(amount_wei, idx)
+        self.state.debt_scaled["WETH"] = self.state.debt_scaled.get("WETH", 0) + scaled_amount(
+            amount_wei, idx
+        )
 
     def _repay_weth(self, amount_wei: int) -> None:
         idx = self._s.borrow_index["WETH"]
@@ -534,7 +456,8 @@ class BasisEngine:
             equity_eth = self.cfg.capital - self.cfg.share_class.gas_reserve_eth
             if equity_eth <= 0:
                 raise InsufficientBalance(
-                    f"capital {self.cfg.capital} ETH does not exceed gas_reserve_eth {self.cfg.share_class.gas_reserve_eth}",
+                    f"capital {self.cfg.capital} ETH does not exceed "
+                    f"gas_reserve_eth {self.cfg.share_class.gas_reserve_eth}",
                     venue="WALLET-ETH",
                 )
         if mode.staking.enabled and equity_eth > 0:
@@ -543,7 +466,7 @@ class BasisEngine:
     def _enter_lending(self) -> None:
         res = self.mode.lending.asset
         amount = self._lg.qty("wallet.USDT")
-        units = int(amount.scaleb(_DECIMALS.get(res, 18)))
+        units = int(amount.scaleb(DECIMALS.get(res, 18)))
         self._pay_gas(self._gas_fee(self.mode.gas.per_transaction), f"supply {res}")
         self._supply(res, units)
         self._lg.add("wallet.USDT", -amount, "trading")
@@ -557,9 +480,9 @@ class BasisEngine:
         price = s.spot[asset]
         target = self.mode.basis_trade.target_margin_ratio
         cap = lg.qty("wallet.USDT")
-        qty = _down(cap / (price * (1 + target)) * Decimal("0.995"), LOT[asset])
+        qty = down(cap / (price * (1 + target)) * Decimal("0.995"), LOT[asset])
         # step 1: fund all CEXs (one ERC-20 transfer each)
-        margins = {leg.venue: _down(leg.allocation * target * qty * price, CEX_UNIT) for leg in self.legs}
+        margins = {leg.venue: down(leg.allocation * target * qty * price, CEX_UNIT) for leg in self.legs}
         for leg in self.legs:
             self._transfer_usdt_to_cex(leg.venue, margins[leg.venue])
         self._transfer_usdt_to_cex(sv, lg.qty("wallet.USDT"))
@@ -577,7 +500,7 @@ class BasisEngine:
     def _transfer_usdt_to_cex(self, venue: str, amount: Decimal) -> None:
         if amount <= 0:
             return
-        amount = _down(amount, USDT_UNIT)
+        amount = down(amount, USDT_UNIT)
         self._pay_gas(self._gas_fee(self.mode.gas.per_transaction), f"USDT transfer to {venue}")
         self._lg.add("wallet.USDT", -amount, "trading")
         self._lg.add(f"{venue}.USDT", amount, "trading")
@@ -588,11 +511,13 @@ class BasisEngine:
         lg, sv, asset = self._lg, self.spot_venue, self.asset
         price = self._s.spot[asset]
         notional = qty * price
-        fee = _down(abs(notional) * self.spot_fee, CEX_UNIT) + CEX_UNIT
+        fee = down(abs(notional) * self.spot_fee, CEX_UNIT) + CEX_UNIT
         lg.add(f"{sv}.{asset}", qty, "trading")
         lg.add(f"{sv}.USDT", -notional, "trading")
         lg.add(f"{sv}.USDT", -fee, "trading")
-        self._event("SPOT_TRADE", sv, asset, qty, value=-fee, note=f"{'buy' if qty > 0 else 'sell'} at {price}")
+        self._event(
+            "SPOT_TRADE", sv, asset, qty, value=-fee, note=f"{'buy' if qty > 0 else 'sell'} at {price}"
+        )
 
     def _short_qty(self) -> Decimal:
         return sum((-self._lg.qty(f"{leg.venue}.perp") for leg in self.legs), ZERO)
@@ -602,7 +527,7 @@ class BasisEngine:
         lot = LOT[self.asset]
         remaining = total
         for i, leg in enumerate(self.legs):
-            target = remaining if i == len(self.legs) - 1 else _down(total * leg.allocation, lot)
+            target = remaining if i == len(self.legs) - 1 else down(total * leg.allocation, lot)
             remaining -= target
             current = -self._lg.qty(f"{leg.venue}.perp")
             self._perp_trade(leg, -(target - current), event)
@@ -612,7 +537,7 @@ class BasisEngine:
             return
         lg = self._lg
         mark = self._s.perp_mark[(leg.venue, self.asset)]
-        fee = _down(abs(qty) * mark * leg.taker_fee, CEX_UNIT) + CEX_UNIT
+        fee = down(abs(qty) * mark * leg.taker_fee, CEX_UNIT) + CEX_UNIT
         lg.add(f"{leg.venue}.perp", qty, "trading")
         lg.add(f"{leg.venue}.perp_cost", -qty * mark, "trading")
         lg.add(f"{leg.venue}.USDT", -fee, "trading")
@@ -623,7 +548,9 @@ class BasisEngine:
         if not lev.enabled:
             lst = self._stake(equity_eth)
             self._pay_gas(self._gas_fee(self.mode.gas.per_transaction), f"stake into {self.lst}")
-            self._event("STAKE_DEPOSIT", self.mode.staking.venue, "ETH", equity_eth, note=f"{lst} {self.lst} received")
+            self._event(
+                "STAKE_DEPOSIT", self.mode.staking.venue, "ETH", equity_eth, note=f"{lst} {self.lst} received"
+            )
             self._note_lst()
             return
         if lev.execution is LoopExecution.ATOMIC:
@@ -634,56 +561,60 @@ class BasisEngine:
 
     def _stake(self, eth: Decimal) -> Decimal:
         """Convert wallet ETH to the LST at the oracle rate (decision 31), into the wallet."""
-        lst = _down(eth / self._s.oracle[self.lst], WEI)
+        lst = down(eth / self._s.oracle[self.lst], WEI)
         self._lg.add("wallet.ETH", -eth, "trading")
         self._lg.add(f"wallet.{self.lst}", lst, "trading")
         return lst
 
     def _supply_lst(self, lst: Decimal) -> None:
-        self._supply(self.lst, _wei(lst))
+        self._supply(self.lst, to_wei(lst))
         self._lg.add(f"wallet.{self.lst}", -lst, "trading")
         self._sync_aave("trading", "trading")
 
     def _atomic_entry(self, equity_eth: Decimal) -> None:
-        targets = leverage_targets(_wei(equity_eth), self.mode.leverage.target_ltv)
+        targets = leverage_targets(to_wei(equity_eth), self.mode.leverage.target_ltv)
         lg = self._lg
-        lg.add("wallet.ETH", _tokens(targets.flash), "trading")  # flash borrow
-        lst = self._stake(_tokens(targets.supply))
+        lg.add("wallet.ETH", from_units(targets.flash), "trading")  # flash borrow
+        lst = self._stake(from_units(targets.supply))
         self._supply_lst(lst)
         self._borrow_weth(targets.borrow)
-        lg.add("wallet.ETH", _tokens(targets.borrow) - _tokens(targets.flash), "trading")  # borrow repays the flash
+        lg.add(
+            "wallet.ETH", from_units(targets.borrow) - from_units(targets.flash), "trading"
+        )  # borrow repays the flash
         self._sync_aave("trading", "trading")
         fee = self._gas_fee(self.mode.gas.atomic_entry)
         self._pay_gas(fee, "leverage entry bundle", emit=False)
         steps = [
             BundleStepEvent(OnchainEventType.FLASH_BORROW, "WETH", targets.flash),
             BundleStepEvent(OnchainEventType.STAKE_DEPOSIT, "ETH", targets.supply),
-            BundleStepEvent(OnchainEventType.COLLATERAL_SUPPLIED, self.lst, _wei(lst)),
+            BundleStepEvent(OnchainEventType.COLLATERAL_SUPPLIED, self.lst, to_wei(lst)),
             BundleStepEvent(OnchainEventType.LOAN_CREATED, "WETH", targets.borrow),
             BundleStepEvent(OnchainEventType.FLASH_REPAID, "WETH", targets.flash),
         ]
         self._onchain_events(
-            atomic_bundle_events("LEVERAGE_ENTRY", steps, timestamp_ns=to_ns(self._s.ts), gas_fee_wei=_wei(fee)),
+            atomic_bundle_events(
+                "LEVERAGE_ENTRY", steps, timestamp_ns=to_ns(self._s.ts), gas_fee_wei=to_wei(fee)
+            ),
             self.mode.aave.venue,
         )
 
     def _sequential_entry(self, equity_eth: Decimal) -> None:
         lev = self.mode.leverage
         schedule = sequential_loop_schedule(
-            _wei(equity_eth),
+            to_wei(equity_eth),
             lev.target_ltv,
-            min_step_wei=max(1, _wei(lev.min_step_eth)),
+            min_step_wei=max(1, to_wei(lev.min_step_eth)),
             max_iterations=lev.max_iterations,
         )
         per_tx = self._gas_fee(self.mode.gas.per_transaction)
         for step in schedule:
             self._pay_gas(per_tx, f"loop {step.iteration}: stake+supply", emit=False)
-            lst = self._stake(_tokens(step.stake))
+            lst = self._stake(from_units(step.stake))
             self._supply_lst(lst)
             if step.borrow:
                 self._pay_gas(per_tx, f"loop {step.iteration}: borrow", emit=False)
                 self._borrow_weth(step.borrow)
-                self._lg.add("wallet.ETH", _tokens(step.borrow), "trading")
+                self._lg.add("wallet.ETH", from_units(step.borrow), "trading")
                 self._sync_aave("trading", "trading")
         self._onchain_events(
             sequential_loop_events(
@@ -691,7 +622,7 @@ class BasisEngine:
                 timestamp_ns=to_ns(self._s.ts),
                 lst_symbol=self.lst,
                 borrow_symbol="WETH",
-                gas_fee_wei_per_tx=_wei(per_tx),
+                gas_fee_wei_per_tx=to_wei(per_tx),
             ),
             self.mode.aave.venue,
         )
@@ -706,7 +637,7 @@ class BasisEngine:
             if rate is None or q == 0:
                 continue
             mark = s.perp_mark[(leg.venue, self.asset)]
-            payment = _down(-q * mark * rate, CEX_UNIT)  # longs pay shorts when the rate is positive
+            payment = down(-q * mark * rate, CEX_UNIT)  # longs pay shorts when the rate is positive
             lg.add(f"{leg.venue}.USDT", payment, "funding")
             self._event("FUNDING_PAYMENT", leg.venue, "USDT", payment, value=payment, note=f"rate {rate}")
 
@@ -719,24 +650,29 @@ class BasisEngine:
         due = [d for d in self._distributions if self.state.last_ns < d.payout_ns <= now]
         if not due:
             return
-        for payment in reward_payments(mode, due, self.state.lst_history, start_ns=self.state.last_ns + 1, end_ns=now):
-            amount = _down(payment.amount, WEI)
+        for payment in reward_payments(
+            mode, due, self.state.lst_history, start_ns=self.state.last_ns + 1, end_ns=now
+        ):
+            amount = down(payment.amount, WEI)
             if amount == 0:
                 continue
             usd = amount * s.token_price[str(payment.token)]
             if self.usd:
-                proceeds = _down(usd, USDT_UNIT)
+                proceeds = down(usd, USDT_UNIT)
                 lg.add("wallet.USDT", proceeds, "rewards")
             else:
-                proceeds = _down(usd / s.spot["ETH"], WEI)
+                proceeds = down(usd / s.spot["ETH"], WEI)
                 lg.add("wallet.ETH", proceeds, "rewards")
             self._event(
                 "REWARD_PAYMENT",
-                _REWARD_VENUE[payment.token],
+                REWARD_VENUE[payment.token],
                 str(payment.token),
                 amount,
                 value=proceeds,
-                note=f"earning period {payment.period_start_ns}..{payment.period_end_ns} ns, sold for {proceeds}",
+                note=(
+                    f"earning period {payment.period_start_ns}..{payment.period_end_ns} ns, "
+                    f"sold for {proceeds}"
+                ),
             )
             self._pay_gas(self._gas_fee(self.mode.gas.per_transaction), f"claim and sell {payment.token}")
 
@@ -755,12 +691,24 @@ class BasisEngine:
             div = abs(mark - ref) / ref
             if div > DIVERGENCE_ALERT:
                 self.counters.arbitrage_alerts += 1
-                self._event("ARBITRAGE_ALERT", leg.venue, self.asset, mark, severity="alert",
-                            note=f"mark {mark} vs {ref_leg.venue} {ref}: {div:.4%}")
+                self._event(
+                    "ARBITRAGE_ALERT",
+                    leg.venue,
+                    self.asset,
+                    mark,
+                    severity="alert",
+                    note=f"mark {mark} vs {ref_leg.venue} {ref}: {div:.4%}",
+                )
             elif div > DIVERGENCE_FLAG:
                 self.counters.divergence_flags += 1
-                self._event("PRICE_DIVERGENCE_FLAG", leg.venue, self.asset, mark, severity="warning",
-                            note=f"mark {mark} vs {ref_leg.venue} {ref}: {div:.4%} (possible data error)")
+                self._event(
+                    "PRICE_DIVERGENCE_FLAG",
+                    leg.venue,
+                    self.asset,
+                    mark,
+                    severity="warning",
+                    note=f"mark {mark} vs {ref_leg.venue} {ref}: {div:.4%} (possible data error)",
+                )
 
     def max_divergence(self) -> Decimal:
         """Largest relative mark divergence from the first hedge venue this hour."""
@@ -778,7 +726,9 @@ class BasisEngine:
         q = lg.qty(f"{leg.venue}.perp")
         if q == 0:
             return None
-        equity = lg.value(f"{leg.venue}.USDT") + lg.value(f"{leg.venue}.perp") + lg.value(f"{leg.venue}.perp_cost")
+        equity = (
+            lg.value(f"{leg.venue}.USDT") + lg.value(f"{leg.venue}.perp") + lg.value(f"{leg.venue}.perp_cost")
+        )
         return equity / (abs(q) * self._s.perp_mark[(leg.venue, self.asset)])
 
     def exposure(self) -> tuple[Decimal, Decimal]:
@@ -797,250 +747,6 @@ class BasisEngine:
             for leg in self.legs:
                 cex += lg.qty(f"{leg.venue}.perp")
         return onchain, cex
-
-    def _liquidations(self) -> None:
-        self._aave_liquidation()
-        for leg in self.legs:
-            ratio = self.margin_ratio(leg)
-            if ratio is not None and ratio < leg.maintenance_margin:
-                self._cex_liquidation(leg, ratio)
-
-    def _aave_liquidation(self) -> None:
-        aave = self.mode.aave
-        for _ in range(10):
-            coll, debt, hf = self._account()
-            if debt == 0 or hf >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD:
-                return
-            before = self._lg.equity()
-            factor = ONE if _tokens(hf) < aave.full_close_below_hf else aave.close_factor
-            repay = int(Decimal(debt) * factor)
-            seize_eth = repay * aave.liquidation_bonus_bps // 10_000
-            rate = self._s.oracle[self.lst]
-            seize_lst = min(_wei(_tokens(seize_eth) / rate), _wei(self._aave_balances(self.lst)[0]))
-            self._repay_weth(repay)
-            self._withdraw(self.lst, seize_lst)
-            self._sync_aave("liquidation", "liquidation")
-            self.counters.aave_liquidations += 1
-            self._event(
-                "AAVE_LIQUIDATION",
-                aave.venue,
-                "WETH",
-                _tokens(repay),
-                value=self._lg.equity() - before,
-                severity="liquidation",
-                note=f"HF {_tokens(hf):.4f}: liquidator repaid {_tokens(repay)} WETH, seized {_tokens(seize_lst)} {self.lst}",
-            )
-            self._note_lst()
-
-    def _cex_liquidation(self, leg: HedgeLeg, ratio: Decimal) -> None:
-        lg = self._lg
-        v = leg.venue
-        q = lg.qty(f"{v}.perp")
-        mark = self._s.perp_mark[(v, self.asset)]
-        pnl = lg.value(f"{v}.perp") + lg.value(f"{v}.perp_cost")
-        lg.add(f"{v}.perp", -q, "liquidation")
-        lg.set(f"{v}.perp_cost", ZERO, "liquidation")
-        lg.add(f"{v}.USDT", pnl, "liquidation")
-        fee = _down(abs(q) * mark * leg.liquidation_fee, CEX_UNIT)
-        lg.add(f"{v}.USDT", -fee, "liquidation")
-        self.counters.cex_liquidations += 1
-        self._event(
-            "CEX_LIQUIDATION",
-            v,
-            f"{self.asset}-PERP",
-            -q,
-            value=-fee,
-            severity="liquidation",
-            note=f"margin ratio {ratio:.4f} below maintenance {leg.maintenance_margin}: position closed at {mark}",
-        )
-
-    # -- rebalancing (Rebalancing Specification) ------------------------------------------------------
-
-    def _triggers(self) -> None:
-        reb = self.mode.rebalancing
-        if self.legs:
-            ratios = [(leg, self.margin_ratio(leg)) for leg in self.legs]
-            live = [(leg, r) for leg, r in ratios if r is not None]
-            for leg, r in live:
-                band = "urgent" if r < reb.margin_urgent_threshold else "warning" if r < reb.margin_warning_threshold else "ok"
-                if band != "ok" and self.state.margin_band.get(leg.venue) != band:
-                    self.counters.margin_warnings += 1
-                    self._event(
-                        f"MARGIN_{band.upper()}",
-                        leg.venue,
-                        "USDT",
-                        r,
-                        severity="warning",
-                        note=f"margin ratio {r:.4f}",
-                    )
-                self.state.margin_band[leg.venue] = band
-            if reb.enabled and any(r < reb.margin_urgent_threshold for _, r in live):
-                self._margin_support()
-            if reb.enabled:
-                self._delta_check()
-        coll, debt, hf = self._account()
-        if debt and _tokens(hf) < reb.health_factor_threshold:
-            if reb.enabled:
-                self._emergency_deleverage()
-            else:
-                self._event("HF_RISK", self.mode.aave.venue, "", _tokens(hf), severity="warning", note="rebalancing disabled")
-
-    def _delta_check(self) -> None:
-        onchain, cex = self.exposure()
-        hedged = onchain if self.mode.staking.enabled else self._lg.qty(f"{self.spot_venue}.{self.asset}")
-        if hedged <= 0:
-            return
-        net = onchain + cex
-        drift = net / hedged
-        if abs(drift) <= self.mode.rebalancing.delta_drift_threshold:
-            return
-        new_total = _down(self._short_qty() + net, LOT[self.asset])
-        if new_total < 0:
-            new_total = ZERO
-        self.counters.hedge_adjustment += 1
-        before = self._lg.equity()
-        marker = self._event(
-            "REBALANCE_HEDGE_ADJUSTMENT",
-            "CEX",
-            self.asset,
-            net,
-            severity="warning",
-            note=f"delta drift {drift:.4%} above {self.mode.rebalancing.delta_drift_threshold:.2%}: shorts -> {new_total}",
-        )
-        self._set_shorts(new_total, "HEDGE_ADJUST")
-        self._set_value(marker, self._lg.equity() - before)
-
-    def _set_value(self, order: int, value: Decimal) -> None:
-        for i in range(len(self.events) - 1, -1, -1):
-            if self.events[i].order == order:
-                e = self.events[i]
-                self.events[i] = BasisEvent(
-                    e.timestamp, e.order, e.event, e.venue, e.asset, e.amount, e.iteration, e.parent, e.bundle,
-                    value, e.severity, e.note,
-                )
-                return
-
-    def _margin_support(self) -> None:
-        """Free asset from the on-chain position (or CEX spot), sell it, reduce shorts, top up margin."""
-        lg, s = self._lg, self._s
-        target = self.mode.basis_trade.target_margin_ratio
-        price = s.spot[self.asset]
-        short = self._short_qty()
-        cex_equity = sum(
-            (lg.value(f"{leg.venue}.USDT") + lg.value(f"{leg.venue}.perp") + lg.value(f"{leg.venue}.perp_cost") for leg in self.legs),
-            ZERO,
-        )
-        need = (target * price * short - cex_equity) / (price * (1 + target))
-        need = _down(min(need, short), LOT[self.asset])
-        if need <= 0:
-            return
-        self.counters.margin_support += 1
-        before = lg.equity()
-        marker = self._event(
-            "REBALANCE_MARGIN_SUPPORT", "CEX", self.asset, need, severity="warning",
-            note=f"margin below {self.mode.rebalancing.margin_urgent_threshold}: free {need} {self.asset}",
-        )
-        sv = self.spot_venue
-        if self.mode.staking.enabled:
-            freed = self._free_onchain_eth(need)
-            if freed <= 0:
-                return
-            self._pay_gas(self._gas_fee(self.mode.gas.per_transaction), f"ETH transfer to {sv}")
-            lg.add("wallet.ETH", -freed, "trading")
-            lg.add(f"{sv}.ETH", freed, "trading")
-            self._event("TRANSFER", "WALLET-ETH", "ETH", freed, note=f"wallet -> {sv}")
-            sell = _down(freed, LOT["ETH"])
-        else:
-            sell = min(need, lg.qty(f"{sv}.{self.asset}"))
-        self._spot_trade(-sell)
-        self._set_shorts(_down(short - sell, LOT[self.asset]), "HEDGE_REDUCE")
-        # top up margin where it is short, pro rata to need
-        cash = lg.qty(f"{sv}.USDT")
-        needs: dict[str, Decimal] = {}
-        for leg in self.legs:
-            q = -lg.qty(f"{leg.venue}.perp")
-            equity = lg.value(f"{leg.venue}.USDT") + lg.value(f"{leg.venue}.perp") + lg.value(f"{leg.venue}.perp_cost")
-            gap = target * q * s.perp_mark[(leg.venue, self.asset)] - equity
-            if gap > 0:
-                needs[leg.venue] = gap
-        total_need = sum(needs.values(), ZERO)
-        if cash > 0 and total_need > 0:
-            for venue, gap in needs.items():
-                amount = _down(min(gap, cash * gap / total_need), CEX_UNIT)
-                lg.add(f"{sv}.USDT", -amount, "trading")
-                lg.add(f"{venue}.USDT", amount, "trading")
-                self._event("TRANSFER", sv, "USDT", amount, note=f"{sv} -> {venue} margin")
-        self._set_value(marker, lg.equity() - before)
-
-    def _free_onchain_eth(self, eth: Decimal) -> Decimal:
-        """Release ``eth`` of on-chain equity into the wallet; return the ETH freed."""
-        lg, s = self._lg, self._s
-        fee = self.mode.swap_fee
-        rate = s.oracle[self.lst]
-        coll, debt, _ = self._account()
-        if debt == 0:
-            held = lg.qty(f"wallet.{self.lst}")
-            lst = min(_down(eth / (rate * (1 - fee)), WEI), held)
-            out = _down(lst * rate * (1 - fee), WEI)
-            lg.add(f"wallet.{self.lst}", -lst, "trading")
-            lg.add("wallet.ETH", out, "trading")
-            self._pay_gas(self._gas_fee(self.mode.gas.per_transaction), f"swap {self.lst} -> ETH")
-            self._event("SWAP", "UNISWAPV3-ETH", self.lst, lst, note=f"-> {out} ETH")
-            self._note_lst()
-            return out
-        ltv = Decimal(debt) / Decimal(coll)
-        withdraw_eth = eth / (1 - ltv - fee)
-        return self._atomic_deleverage(withdraw_eth, ltv * withdraw_eth, "DELEVERAGE_FOR_MARGIN")
-
-    def _atomic_deleverage(self, withdraw_eth: Decimal, repay_eth: Decimal, bundle: str) -> Decimal:
-        """Flash-borrow WETH, repay debt, withdraw the LST, swap it to ETH, repay the flash loan."""
-        lg, s = self._lg, self._s
-        rate = s.oracle[self.lst]
-        fee = self.mode.swap_fee
-        supplied = self._aave_balances(self.lst)[0]
-        lst = min(_down(withdraw_eth / rate, WEI), supplied)
-        repay = min(_wei(repay_eth), _wei(-lg.qty("aave.debtWETH")))
-        self._repay_weth(repay)
-        self._withdraw(self.lst, _wei(lst))
-        lg.add(f"wallet.{self.lst}", lst, "trading")
-        self._sync_aave("trading", "trading")
-        out = _down(lst * rate * (1 - fee), WEI)
-        lg.add(f"wallet.{self.lst}", -lst, "trading")
-        lg.add("wallet.ETH", out - _tokens(repay), "trading")
-        gas = self._gas_fee(self.mode.gas.atomic_deleverage)
-        self._pay_gas(gas, bundle, emit=False)
-        steps = [
-            BundleStepEvent(OnchainEventType.FLASH_BORROW, "WETH", repay),
-            BundleStepEvent(OnchainEventType.LOAN_REPAID, "WETH", repay),
-            BundleStepEvent(OnchainEventType.COLLATERAL_WITHDRAWN, self.lst, _wei(lst)),
-            BundleStepEvent(OnchainEventType.SWAP, self.lst, _wei(lst)),
-            BundleStepEvent(OnchainEventType.FLASH_REPAID, "WETH", repay),
-        ]
-        self._onchain_events(
-            atomic_bundle_events(bundle, steps, timestamp_ns=to_ns(s.ts), gas_fee_wei=_wei(gas)),
-            self.mode.aave.venue,
-        )
-        self._note_lst()
-        return out - _tokens(repay)
-
-    def _emergency_deleverage(self) -> None:
-        """Reduce AAVE leverage to the target LTV; perps untouched (delta risk accepted)."""
-        coll, debt, hf = self._account()
-        target = self.mode.leverage.target_ltv
-        fee = self.mode.swap_fee
-        # repay R with collateral worth R/(1-fee): (D - R) / (C - R/(1-fee)) = target
-        c, d = _tokens(coll), _tokens(debt)
-        repay = (d - target * c) / (1 - target / (1 - fee))
-        if repay <= 0:
-            return
-        self.counters.emergency_deleverage += 1
-        before = self._lg.equity()
-        marker = self._event(
-            "REBALANCE_EMERGENCY_DELEVERAGE", self.mode.aave.venue, "WETH", repay, severity="warning",
-            note=f"health factor {_tokens(hf):.4f} below {self.mode.rebalancing.health_factor_threshold}",
-        )
-        self._atomic_deleverage(repay / (1 - fee), repay, "EMERGENCY_DELEVERAGE")
-        self._set_value(marker, self._lg.equity() - before)
 
     # -- recording ------------------------------------------------------------------------------------
 
@@ -1064,10 +770,10 @@ class BasisEngine:
             row[f"{k}_{ccy}"] = pnl[k]
         for k in COMPONENTS:
             row[f"cumulative_{k}_{ccy}"] = self._cum[k]
-        row["health_factor"] = _tokens(hf) if debt else None
+        row["health_factor"] = from_units(hf) if debt else None
         row["ltv"] = Decimal(debt) / Decimal(coll) if coll else ZERO
-        onchain_equity = _tokens(coll - debt)
-        row["leverage"] = _tokens(coll) / onchain_equity if coll and onchain_equity > 0 else ZERO
+        onchain_equity = from_units(coll - debt)
+        row["leverage"] = from_units(coll) / onchain_equity if coll and onchain_equity > 0 else ZERO
         ratios = {leg.venue: self.margin_ratio(leg) for leg in self.legs}
         for venue, r in ratios.items():
             row[f"margin_ratio_{venue}"] = r

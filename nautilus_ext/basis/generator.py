@@ -9,7 +9,8 @@ gwei, EIGEN pays weekly and ETHFI pays one seasonal drop.
 
 Stress window (``stress_start`` .. ``+ stress_days``): ETH rallies about 40 % over the first
 three days (shorts lose margin), funding flips negative on every venue from day 1, weETH's
-oracle rate depegs by ``depeg`` over days 4-6 and recovers by day 10, Bybit's and OKX's marks diverge from Binance's (flags at 0.5 %, alerts
+oracle rate depegs by ``depeg`` over days 4-6 and recovers by day 10, Bybit's and OKX's
+marks diverge from Binance's (flags at 0.5 %, alerts
 at 1 %), WETH borrow rates and gas spike. The generator returns the tables of
 :mod:`nautilus_ext.basis.data`, so generated and imported data go through the same checks.
 """

@@ -88,7 +88,9 @@ class Ledger:
         self.factors: dict[str, Decimal] = {"one": ONE, **factors}
         self.pnl: dict[str, Decimal] = dict.fromkeys(COMPONENTS, ZERO)
 
-    def open(self, key: str, *, line: str, side: str, factors: tuple[str, str], components: tuple[str, str]) -> None:
+    def open(
+        self, key: str, *, line: str, side: str, factors: tuple[str, str], components: tuple[str, str]
+    ) -> None:
         """Register a holding (idempotent for the same key)."""
         if key not in self.holdings:
             for f in factors:

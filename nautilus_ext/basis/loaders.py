@@ -88,14 +88,19 @@ def read_csv_export(path: str | Path, kind: str) -> list[dict[str, str]]:
             header = reader.fieldnames or []
             missing = [c for c in _COLUMNS[kind] if c not in header]
             if missing:
-                raise InvalidConfig(f"{p}: a {kind} export needs columns {', '.join(missing)} (has {', '.join(header)})")
+                raise InvalidConfig(
+                    f"{p}: a {kind} export needs columns {', '.join(missing)} (has {', '.join(header)})"
+                )
             return list(reader)
     except OSError as e:
         raise InvalidConfig(f"{p}: cannot read ({e.strerror or type(e).__name__})") from None
 
 
 def _hourly(
-    points: list[tuple[datetime, Any]], hours: list[datetime], how: str, combine: Callable[[Any, Any, Decimal], Any]
+    points: list[tuple[datetime, Any]],
+    hours: list[datetime],
+    how: str,
+    combine: Callable[[Any, Any, Decimal], Any],
 ) -> list[tuple[datetime, Any]]:
     points = sorted(points, key=lambda p: p[0])
     stamps = [p[0] for p in points]
@@ -152,7 +157,9 @@ def tables_from_csv(kind: str, path: str | Path, hours: list[datetime]) -> Rows:
                 }
             )
         return out
-    key_column = {"spot": "asset", "aave": "reserve", "oracle": "lst", "token_price": "token", "gas": None}[kind]
+    key_column = {"spot": "asset", "aave": "reserve", "oracle": "lst", "token_price": "token", "gas": None}[
+        kind
+    ]
     groups: dict[str, list[tuple[datetime, Any]]] = defaultdict(list)
     for n, r in enumerate(rows, start=2):
         where = f"{p} line {n}"
@@ -164,7 +171,9 @@ def tables_from_csv(kind: str, path: str | Path, hours: list[datetime]) -> Rows:
             except ValueError:
                 raise InvalidConfig(f"{where}: AAVE indices must be ray integers") from None
         else:
-            column = {"spot": "price", "oracle": "rate", "token_price": "price", "gas": "gas_price_gwei"}[kind]
+            column = {"spot": "price", "oracle": "rate", "token_price": "price", "gas": "gas_price_gwei"}[
+                kind
+            ]
             value = _number(r[column], f"{where} column {column}")
         groups[key].append((ts, value))
     out = []

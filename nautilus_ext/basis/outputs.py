@@ -89,7 +89,11 @@ def figures(result: BacktestResult) -> dict[str, go.Figure]:
 
     asset = engine.asset.lower()
     fig = go.Figure()
-    for key, name in ((f"onchain_delta_{asset}", "on-chain"), (f"cex_delta_{asset}", "CEX"), (f"net_delta_{asset}", "net")):
+    for key, name in (
+        (f"onchain_delta_{asset}", "on-chain"),
+        (f"cex_delta_{asset}", "CEX"),
+        (f"net_delta_{asset}", "net"),
+    ):
         fig.add_trace(go.Scatter(x=x, y=_floats(rows, key), name=name))
     fig.update_layout(title=f"Delta neutrality ({engine.asset}) - {title}", yaxis_title=engine.asset)
     figs["delta_neutrality"] = fig
@@ -100,10 +104,22 @@ def figures(result: BacktestResult) -> dict[str, go.Figure]:
         fig.add_trace(go.Scatter(x=x, y=_floats(rows, f"margin_ratio_{leg.venue}"), name=leg.venue))
     if engine.legs:
         mm = max(leg.maintenance_margin for leg in engine.legs)
-        fig.add_hrect(y0=float(reb.margin_urgent_threshold), y1=float(reb.margin_warning_threshold),
-                      fillcolor="orange", opacity=0.15, line_width=0, annotation_text="warning")
-        fig.add_hrect(y0=float(mm), y1=float(reb.margin_urgent_threshold),
-                      fillcolor=RED, opacity=0.15, line_width=0, annotation_text="urgent")
+        fig.add_hrect(
+            y0=float(reb.margin_urgent_threshold),
+            y1=float(reb.margin_warning_threshold),
+            fillcolor="orange",
+            opacity=0.15,
+            line_width=0,
+            annotation_text="warning",
+        )
+        fig.add_hrect(
+            y0=float(mm),
+            y1=float(reb.margin_urgent_threshold),
+            fillcolor=RED,
+            opacity=0.15,
+            line_width=0,
+            annotation_text="urgent",
+        )
         fig.add_hline(y=float(mm), line_color=RED, annotation_text="maintenance (liquidation)")
     fig.update_layout(title=f"CEX margin ratios - {title}", yaxis_title="equity / notional")
     figs["margin_ratios"] = fig
@@ -115,8 +131,11 @@ def figures(result: BacktestResult) -> dict[str, go.Figure]:
     figs["health_factor"] = fig
 
     fig = go.Figure(go.Scatter(x=x, y=_floats(rows, "ltv"), name="LTV"))
-    fig.add_hline(y=result.config.mode.aave.liquidation_threshold_bps / 10_000, line_color=RED,
-                  annotation_text="liquidation threshold")
+    fig.add_hline(
+        y=result.config.mode.aave.liquidation_threshold_bps / 10_000,
+        line_color=RED,
+        annotation_text="liquidation threshold",
+    )
     fig.update_layout(title=f"AAVE LTV - {title}")
     figs["ltv"] = fig
 
@@ -169,8 +188,10 @@ def write_results(result: BacktestResult, out: Path) -> Path:
         )
     parts = [
         "<html><head><meta charset='utf-8'><title>basis backtest</title>",
-        "<style>body{font-family:sans-serif;margin:20px} th{text-align:left;padding-right:12px}</style></head><body>",
-        f"<h1>Basis backtest: {html.escape(result.config.mode.mode)} / {html.escape(result.config.share_class.name)}</h1>",
+        "<style>body{font-family:sans-serif;margin:20px} th{text-align:left;padding-right:12px}</style>",
+        "</head><body>",
+        f"<h1>Basis backtest: {html.escape(result.config.mode.mode)} / "
+        f"{html.escape(result.config.share_class.name)}</h1>",
         banner,
         _summary_html(result.summary),
     ]
@@ -207,7 +228,8 @@ def write_comparison(results: Sequence[BacktestResult], out: Path) -> Path:
     )
     page = (
         "<html><head><meta charset='utf-8'><title>basis compare</title>"
-        "<style>body{font-family:sans-serif;margin:20px} td,th{padding:4px 10px;text-align:right}</style></head><body>"
+        "<style>body{font-family:sans-serif;margin:20px} td,th{padding:4px 10px;text-align:right}</style>"
+        "</head><body>"
         f"<h1>Basis modes compared</h1><table><tr>{head}</tr>{body}</table>"
         + fig.to_html(full_html=False, include_plotlyjs="inline")
         + "</body></html>"

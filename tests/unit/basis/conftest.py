@@ -27,7 +27,9 @@ RunMode = Callable[..., BacktestResult]
 @pytest.fixture(scope="session")
 def calm_tables() -> dict[str, Rows]:
     """30 days of generated data without a stress window."""
-    return generate(datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 31, tzinfo=UTC), seed=11, stress=False)
+    return generate(
+        datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 31, tzinfo=UTC), seed=11, stress=False
+    )
 
 
 @pytest.fixture(scope="session")

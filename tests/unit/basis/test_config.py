@@ -24,7 +24,10 @@ def _req(mode: str, share: str = "usdt_stable") -> RunRequest:
 def test_six_modes_and_two_share_classes_ship() -> None:
     root = default_config_dir()
     assert sorted(p.stem for p in (root / "modes").glob("*.yaml")) == sorted(MODE_NAMES)
-    assert sorted(p.stem for p in (root / "share_classes").glob("*.yaml")) == ["eth_directional", "usdt_stable"]
+    assert sorted(p.stem for p in (root / "share_classes").glob("*.yaml")) == [
+        "eth_directional",
+        "usdt_stable",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -40,14 +43,16 @@ def test_six_modes_and_two_share_classes_ship() -> None:
 )
 def test_each_mode_resolves_with_its_share_class(mode: str, share: str) -> None:
     cfg = resolve(_req(mode, share))
-    assert cfg.mode.mode == mode and cfg.corrections == []
+    assert cfg.mode.mode == mode
+    assert cfg.corrections == []
     assert all(code in cfg.venues for code in [cfg.mode.aave.venue])
 
 
 def test_usdt_staking_without_hedge_fails_naming_both_settings() -> None:
     with pytest.raises(InvalidConfig) as e:
         resolve(_req("usdt_market_neutral"), {"basis_trade.enabled": "false"})
-    assert "share_class usdt_stable" in str(e.value) and "basis_trade.enabled: false" in str(e.value)
+    assert "share_class usdt_stable" in str(e.value)
+    assert "basis_trade.enabled: false" in str(e.value)
     assert "staking.enabled: true" in str(e.value)
 
 
@@ -55,13 +60,16 @@ def test_eth_class_with_basis_trade_is_corrected_with_a_warning(caplog: pytest.L
     with caplog.at_level(logging.WARNING, logger="nautilus_ext.basis.config"):
         cfg = resolve(_req("usdt_market_neutral", "eth_directional"))
     assert cfg.mode.basis_trade.enabled is False
-    assert len(cfg.corrections) == 1 and "basis_trade.enabled true -> false" in cfg.corrections[0]
+    assert len(cfg.corrections) == 1
+    assert "basis_trade.enabled true -> false" in cfg.corrections[0]
     assert any("basis_trade.enabled" in r.getMessage() for r in caplog.records)
     assert cfg.to_json()["corrections"] == cfg.corrections
 
 
 def test_cli_overrides_win_and_are_recorded() -> None:
-    cfg = resolve(_req("usdt_market_neutral"), {"leverage.target_ltv": "0.7", "leverage.execution": "sequential"})
+    cfg = resolve(
+        _req("usdt_market_neutral"), {"leverage.target_ltv": "0.7", "leverage.execution": "sequential"}
+    )
     assert cfg.mode.leverage.target_ltv == Decimal("0.7")
     assert cfg.mode.leverage.execution is LoopExecution.SEQUENTIAL
     assert cfg.overrides == {"leverage.target_ltv": "0.7", "leverage.execution": "sequential"}
@@ -73,7 +81,10 @@ def test_cli_overrides_win_and_are_recorded() -> None:
         ({"leverage.target_ltv": "0.95"}, "aave.ltv_bps"),
         ({"leverage.target_ltv": "0.87"}, "rebalancing.health_factor_threshold"),
         ({"rebalancing.margin_urgent_threshold": "0.25"}, "rebalancing.margin_warning_threshold"),
-        ({"rebalancing.margin_urgent_threshold": "0.05", "rebalancing.margin_warning_threshold": "0.08"}, "maintenance_margin"),
+        (
+            {"rebalancing.margin_urgent_threshold": "0.05", "rebalancing.margin_warning_threshold": "0.08"},
+            "maintenance_margin",
+        ),
         ({"basis_trade.spot_venue": "NOWHERE"}, "basis_trade.spot_venue"),
         ({"staking.rewards_mode": "bogus"}, "rewards_mode"),
         ({"staking.lst": "WSTETH"}, "staking.rewards_mode"),

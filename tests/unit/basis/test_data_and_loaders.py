@@ -25,7 +25,9 @@ from nautilus_ext.errors import InvalidConfig
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 T3 = datetime(2024, 5, 4, tzinfo=UTC)
-TARDIS_SAMPLE = Path("/work/shared/data/nautilus_trader/crates/adapters/tardis/test_data/csv/derivative_ticker_1.csv")
+TARDIS_SAMPLE = Path(
+    "/work/shared/data/nautilus_trader/crates/adapters/tardis/test_data/csv/derivative_ticker_1.csv"
+)
 ALL = Requirements(
     spot_assets=("BTC", "ETH"),
     perps=(("BINANCE-FUTURES", "ETH"), ("BYBIT", "ETH"), ("OKX", "ETH")),
@@ -41,7 +43,9 @@ def test_parquet_round_trip_is_day_chunked_and_exact(tmp_path: Path) -> None:
     files = write_tables(tmp_path, tables)
     assert (tmp_path / "spot" / "date=2024-05-01" / "part-0.parquet") in files
     assert {p.parent.name for p in files if p.parent.parent.name == "perp"} == {
-        "date=2024-05-01", "date=2024-05-02", "date=2024-05-03",
+        "date=2024-05-01",
+        "date=2024-05-02",
+        "date=2024-05-03",
     }
     loaded = read_tables(tmp_path, T0, T3)
     a = build_market_data(tables, T0, T3, ALL)
@@ -53,10 +57,12 @@ def test_parquet_round_trip_is_day_chunked_and_exact(tmp_path: Path) -> None:
 def test_generator_is_seeded_and_has_a_stress_window() -> None:
     start, end = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)
     a, b = generate(start, end, seed=9), generate(start, end, seed=9)
-    assert a == b and a != generate(start, end, seed=10)
+    assert a == b
+    assert a != generate(start, end, seed=10)
     weeth = [r["rate"] for r in a["oracle"] if r["lst"] == "WEETH"]
     drops = max((weeth[i] - weeth[i + 1]) / weeth[i] for i in range(len(weeth) - 1))
-    assert min(weeth) < weeth[0] * Decimal("0.95") and drops > 0  # a depeg of several percent
+    assert min(weeth) < weeth[0] * Decimal("0.95")
+    assert drops > 0
     rates = [r["funding_rate"] for r in a["perp"] if r["funding_rate"] is not None]
     assert min(rates) < 0 < max(rates)  # the funding flip
     calm = generate(start, end, seed=9, stress=False)
@@ -100,16 +106,21 @@ def test_csv_exports_resample_to_the_hour(tmp_path: Path) -> None:
         [["2024-05-01T00:00:00Z", "weETH", "1.04"], ["2024-05-02", "weETH", "1.0424"]],
     )
     rows = tables_from_csv("oracle", oracle, hours)
-    assert rows[0]["rate"] == Decimal("1.04") and rows[12]["rate"] == Decimal("1.0412")  # linear (#20)
-    assert rows[24]["rate"] == Decimal("1.0424") and len(rows) == 25
+    assert rows[0]["rate"] == Decimal("1.04")
+    assert rows[12]["rate"] == Decimal("1.0412")
+    assert rows[24]["rate"] == Decimal("1.0424")
+    assert len(rows) == 25
     aave = _write_csv(
         tmp_path / "aave.csv",
         ["timestamp", "reserve", "liquidity_index", "variable_borrow_index"],
         [[1714521600, "USDT", 10**27, 2 * 10**27], [1714608000, "USDT", 10**27 + 2400, 2 * 10**27 + 24]],
     )
     rows = tables_from_csv("aave", aave, hours)
-    assert rows[1]["liquidity_index"] == 10**27 + 100 and rows[1]["variable_borrow_index"] == 2 * 10**27 + 1
-    spot = _write_csv(tmp_path / "spot.csv", ["timestamp", "asset", "price"], [[1714521600000, "ETH", "3000.5"]])
+    assert rows[1]["liquidity_index"] == 10**27 + 100
+    assert rows[1]["variable_borrow_index"] == 2 * 10**27 + 1
+    spot = _write_csv(
+        tmp_path / "spot.csv", ["timestamp", "asset", "price"], [[1714521600000, "ETH", "3000.5"]]
+    )
     assert {r["price"] for r in tables_from_csv("spot", spot, hours)} == {Decimal("3000.5")}  # last value
     dist = _write_csv(
         tmp_path / "dist.csv",

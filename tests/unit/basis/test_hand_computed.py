@@ -37,25 +37,37 @@ def test_pure_lending_over_30_days_is_the_index_ratio(run_mode: RunMode, calm_ta
     assert lg.qty("wallet.ETH") == -gas_eth
     eth_end = _rows(calm_tables, "spot", asset="ETH")[-1]["price"]
     with decimal.localcontext(CONTEXT):
-        assert result.engine.hourly[-1]["equity_usd"] == Decimal(expected_units).scaleb(-6) - gas_eth * eth_end
+        assert (
+            result.engine.hourly[-1]["equity_usd"] == Decimal(expected_units).scaleb(-6) - gas_eth * eth_end
+        )
     assert result.summary["rebalances"]["total"] == 0
 
 
 def test_eth_leveraged_atomic_and_sequential_differ_by_gas_only(run_mode: RunMode, calm_tables: dict) -> None:
     tiny = {"leverage.min_step_eth": "0.0001"}  # the loop runs until it borrows almost all of F
-    atomic = run_mode("eth_leveraged", "eth_directional", calm_tables, {**tiny, "leverage.execution": "atomic"})
-    seq = run_mode("eth_leveraged", "eth_directional", calm_tables, {**tiny, "leverage.execution": "sequential"})
+    atomic = run_mode(
+        "eth_leveraged", "eth_directional", calm_tables, {**tiny, "leverage.execution": "atomic"}
+    )
+    seq = run_mode(
+        "eth_leveraged", "eth_directional", calm_tables, {**tiny, "leverage.execution": "sequential"}
+    )
     a_rows, s_rows = atomic.engine.hourly, seq.engine.hourly
     # the entry: one bundle (7 events) against ~2 transactions per iteration
     a_entry = [e for e in atomic.engine.events if e.timestamp == a_rows[0]["timestamp"]]
     s_entry = [e for e in seq.engine.events if e.timestamp == s_rows[0]["timestamp"]]
     assert [e.event for e in a_entry[1:]] == [
-        "ATOMIC_TRANSACTION", "FLASH_BORROW", "STAKE_DEPOSIT", "COLLATERAL_SUPPLIED",
-        "LOAN_CREATED", "FLASH_REPAID", "GAS_FEE_PAID",
+        "ATOMIC_TRANSACTION",
+        "FLASH_BORROW",
+        "STAKE_DEPOSIT",
+        "COLLATERAL_SUPPLIED",
+        "LOAN_CREATED",
+        "FLASH_REPAID",
+        "GAS_FEE_PAID",
     ]
     iterations = {e.iteration for e in s_entry if e.iteration is not None}
     transactions = sum(1 for e in s_entry if e.event == "GAS_FEE_PAID")
-    assert len(iterations) > 20 and transactions == 2 * len(iterations) - 1
+    assert len(iterations) > 20
+    assert transactions == 2 * len(iterations) - 1
     gwei = _rows(calm_tables, "gas")[0]["gas_price_gwei"]
     gas = atomic.config.mode.gas
     expected_gas_gap = (transactions * gas.per_transaction - gas.atomic_entry) * gwei * Decimal("1e-9")
@@ -67,12 +79,15 @@ def test_eth_leveraged_atomic_and_sequential_differ_by_gas_only(run_mode: RunMod
     final_gap = a_rows[-1]["equity_eth"] - s_rows[-1]["equity_eth"]
     gas_gap = Decimal(seq.summary["gas_spent_eth"]) - Decimal(atomic.summary["gas_spent_eth"])
     assert abs(final_gap - gas_gap) < Decimal("0.0001")
-    assert atomic.summary["worst_health_factor"] == seq.summary["worst_health_factor"] or abs(
-        atomic.summary["worst_health_factor"] - seq.summary["worst_health_factor"]
-    ) < 1e-6
+    assert (
+        atomic.summary["worst_health_factor"] == seq.summary["worst_health_factor"]
+        or abs(atomic.summary["worst_health_factor"] - seq.summary["worst_health_factor"]) < 1e-6
+    )
 
 
-def test_btc_basis_funding_is_minus_position_times_mark_times_rate(run_mode: RunMode, calm_tables: dict) -> None:
+def test_btc_basis_funding_is_minus_position_times_mark_times_rate(
+    run_mode: RunMode, calm_tables: dict
+) -> None:
     result = run_mode("btc_basis", "usdt_stable", calm_tables)
     engine = result.engine
     expected = Decimal(0)
@@ -86,7 +101,8 @@ def test_btc_basis_funding_is_minus_position_times_mark_times_rate(run_mode: Run
     assert result.summary["rebalances"]["total"] == 0  # shorts never changed: one size throughout
     assert Decimal(result.summary["pnl_components"]["funding"]) == expected
     payments = [e for e in engine.events if e.event == "FUNDING_PAYMENT"]
-    assert payments and all(e.timestamp.hour % 8 == 0 for e in payments)
+    assert payments
+    assert all(e.timestamp.hour % 8 == 0 for e in payments)
 
 
 def test_usdt_market_neutral_entry_flow(run_mode: RunMode, calm_tables: dict) -> None:
@@ -98,26 +114,33 @@ def test_usdt_market_neutral_entry_flow(run_mode: RunMode, calm_tables: dict) ->
     # fund all CEXs, then spot + every short, then ETH to the wallet, then the loop
     last_transfer = max(i for i, e in enumerate(entry) if e.event == "TRANSFER" and e.asset == "USDT")
     shorts = [i for i, e in enumerate(entry) if e.event == "HEDGE_OPEN"]
-    assert len(shorts) == 3 and min(shorts) > last_transfer
+    assert len(shorts) == 3
+    assert min(shorts) > last_transfer
     assert kinds.index("SPOT_TRADE") < min(shorts)
     assert kinds.index("ATOMIC_TRANSACTION") > max(shorts)
     row = engine.hourly[0]
     # neutral at entry but for the ETH gas debt of the entry (decision 12) and the lot size
     gas_debt_eth = row["gas_usd"] / row["eth_usd"]
     assert abs(row["net_delta_eth"] - gas_debt_eth) < Decimal("0.000001")
-    assert row["leverage"] > 4 and abs(row["ltv"] - Decimal("0.8")) < Decimal("0.0001")
+    assert row["leverage"] > 4
+    assert abs(row["ltv"] - Decimal("0.8")) < Decimal("0.0001")
     total_short = sum(-engine.ledger.qty(f"{leg.venue}.perp") for leg in engine.legs)  # type: ignore[union-attr]
     for leg in engine.legs:
-        assert -engine.ledger.qty(f"{leg.venue}.perp") == (total_short * leg.allocation).quantize(  # type: ignore[union-attr]
-            Decimal("0.001"), rounding=decimal.ROUND_DOWN
-        ) or leg is engine.legs[-1]
+        assert (
+            -engine.ledger.qty(f"{leg.venue}.perp")
+            == (total_short * leg.allocation).quantize(  # type: ignore[union-attr]
+                Decimal("0.001"), rounding=decimal.ROUND_DOWN
+            )
+            or leg is engine.legs[-1]
+        )
 
 
 def test_rewards_are_discrete_payments_on_payout_hours(run_mode: RunMode, calm_tables: dict) -> None:
     result = run_mode("eth_staking_only", "eth_directional", calm_tables)
     payouts = {r["payout_ts"]: r for r in calm_tables["distributions"] if r["token"] == "EIGEN"}
     paid = [e for e in result.engine.events if e.event == "REWARD_PAYMENT"]
-    assert paid and all(e.timestamp in payouts for e in paid)
+    assert paid
+    assert all(e.timestamp in payouts for e in paid)
     lst = result.engine.ledger.qty("wallet.WEETH")  # type: ignore[union-attr]
     for e in paid:
         d = payouts[e.timestamp]
@@ -136,21 +159,27 @@ def test_aave_liquidation_is_simulated_and_reported_in_red(run_mode: RunMode, tm
     tables = generate(datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 31, tzinfo=UTC), seed=11, depeg=0.2)
     result = run_mode("eth_leveraged", "eth_directional", tables, {"rebalancing.enabled": "false"})
     liq = [e for e in result.engine.events if e.event == "AAVE_LIQUIDATION"]
-    assert liq and result.summary["liquidations"]["aave"] == len(liq)
+    assert liq
+    assert result.summary["liquidations"]["aave"] == len(liq)
     bonus = result.config.mode.aave.liquidation_bonus_bps
     for e in liq:
-        assert e.severity == "liquidation" and e.value < 0
+        assert e.severity == "liquidation"
+        assert e.value < 0
         # the liquidator's bonus is what the position loses: repaid x (bonus - 1), ETH terms
         assert abs(-e.value - e.amount * (Decimal(bonus) / 10_000 - 1)) < Decimal("0.000001")
     assert min(r["health_factor"] for r in result.engine.hourly if r["health_factor"]) >= 1
     report = write_results(result, tmp_path / "liq").read_text(encoding="utf-8")
-    assert "LIQUIDATED" in report and "#d62728" in report
+    assert "LIQUIDATED" in report
+    assert "#d62728" in report
 
 
 def test_cex_liquidation_closes_the_short_below_maintenance(run_mode: RunMode) -> None:
     tables = generate(datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 31, tzinfo=UTC), seed=11, rally=0.9)
-    result = run_mode("usdt_market_neutral_no_leverage", "usdt_stable", tables, {"rebalancing.enabled": "false"})
+    result = run_mode(
+        "usdt_market_neutral_no_leverage", "usdt_stable", tables, {"rebalancing.enabled": "false"}
+    )
     liq = [e for e in result.engine.events if e.event == "CEX_LIQUIDATION"]
-    assert liq and result.summary["liquidations"]["cex"] == len(liq)
+    assert liq
+    assert result.summary["liquidations"]["cex"] == len(liq)
     for e in liq:
         assert result.engine.ledger.qty(f"{e.venue}.perp") == 0  # type: ignore[union-attr]

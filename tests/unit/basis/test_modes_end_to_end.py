@@ -30,7 +30,9 @@ MODES = [
 
 
 @pytest.mark.parametrize(("mode", "share_class"), MODES)
-def test_mode_identities_every_hour(mode: str, share_class: str, run_mode: RunMode, stress_tables: dict) -> None:
+def test_mode_identities_every_hour(
+    mode: str, share_class: str, run_mode: RunMode, stress_tables: dict
+) -> None:
     result = run_mode(mode, share_class, stress_tables)
     engine = result.engine
     ccy = "usd" if share_class == "usdt_stable" else "eth"
@@ -59,12 +61,14 @@ def test_mode_identities_every_hour(mode: str, share_class: str, run_mode: RunMo
     assert orders == list(range(1, len(orders) + 1))
     by_order = {e.order: e for e in engine.events}
     for e in engine.events:
-        assert e.timestamp.minute == 0 and e.timestamp.second == 0
+        assert e.timestamp.minute == 0
+        assert e.timestamp.second == 0
         assert not (e.iteration is not None and e.parent is not None)
         if e.parent is not None:
             assert by_order[e.parent].event == "ATOMIC_TRANSACTION"
             assert by_order[e.parent].timestamp == e.timestamp
-        assert e.status == "completed" and e.tx_hash is None
+        assert e.status == "completed"
+        assert e.tx_hash is None
     summary = result.summary
     assert summary["hours"] == 720
     assert Decimal(summary["final_equity"]) == engine.hourly[-1][f"equity_{ccy}"]
@@ -76,10 +80,16 @@ def test_the_stress_window_trips_every_trigger(run_mode: RunMode, stress_tables:
     assert c.margin_support >= 1  # shorts lose margin as ETH rises
     assert c.hedge_adjustment >= 1  # the depeg moves the on-chain delta
     assert c.emergency_deleverage >= 1  # 9 % depeg at 5x: HF 1.07 < 1.10
-    assert c.divergence_flags >= 1 and c.arbitrage_alerts >= 1
-    assert c.aave_liquidations == 0 and c.cex_liquidations == 0
+    assert c.divergence_flags >= 1
+    assert c.arbitrage_alerts >= 1
+    assert c.aave_liquidations == 0
+    assert c.cex_liquidations == 0
     events = {e.event for e in result.engine.events}
-    assert {"REBALANCE_MARGIN_SUPPORT", "REBALANCE_EMERGENCY_DELEVERAGE", "REBALANCE_HEDGE_ADJUSTMENT"} <= events
+    assert {
+        "REBALANCE_MARGIN_SUPPORT",
+        "REBALANCE_EMERGENCY_DELEVERAGE",
+        "REBALANCE_HEDGE_ADJUSTMENT",
+    } <= events
     bundles = {e.bundle for e in result.engine.events if e.event == "ATOMIC_TRANSACTION"}
     assert bundles == {"LEVERAGE_ENTRY", "DELEVERAGE_FOR_MARGIN", "EMERGENCY_DELEVERAGE"}
     assert result.summary["worst_health_factor"] > 1.0
