@@ -13,3 +13,29 @@ The basis and yield strategy of seed 003: six modes, two share classes, one hour
   rebalancing, liquidation) over the pure on-chain calculators.
 - :mod:`~nautilus_ext.basis.outputs`: summary, CSVs, Plotly plots and the combined report.
 """
+
+from nautilus_ext.basis.backtest import BacktestResult
+from nautilus_ext.basis.backtest import load_tables
+from nautilus_ext.basis.backtest import run_backtest
+from nautilus_ext.basis.config import MODE_NAMES
+from nautilus_ext.basis.config import EffectiveConfig
+from nautilus_ext.basis.config import RunRequest
+from nautilus_ext.basis.config import resolve
+from nautilus_ext.basis.engine import BasisEngine
+from nautilus_ext.basis.model import BasisEvent
+from nautilus_ext.basis.model import Snapshot
+from nautilus_ext.basis.model import snapshots
+
+__all__ = [
+    "MODE_NAMES",
+    "BacktestResult",
+    "BasisEngine",
+    "BasisEvent",
+    "EffectiveConfig",
+    "RunRequest",
+    "Snapshot",
+    "load_tables",
+    "resolve",
+    "run_backtest",
+    "snapshots",
+]

@@ -92,8 +92,16 @@ def summarise(engine: BasisEngine) -> dict[str, Any]:
         total_return = final / capital - 1
         hours = max(len(rows) - 1, 1)
         apy = math.exp(math.log(max(float(final / capital), 1e-12)) * HOURS_PER_YEAR / hours) - 1
-        hfs = [r["health_factor"] for r in rows if r["health_factor"] is not None]
-        margins = [r["min_margin_ratio"] for r in rows if r["min_margin_ratio"] is not None]
+        # worst seen, including the hour's market move before rebalancing or liquidation acted
+        hfs = [
+            v for r in rows for v in (r["health_factor"], r["health_factor_before_actions"]) if v is not None
+        ]
+        margins = [
+            v
+            for r in rows
+            for v in (r["min_margin_ratio"], r["min_margin_ratio_before_actions"])
+            if v is not None
+        ]
         c = engine.counters
         components = {k: str(sum((r[f"{k}_{ccy}"] for r in rows), Decimal(0))) for k in COMPONENTS}
     return {

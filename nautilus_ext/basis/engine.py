@@ -144,6 +144,7 @@ class BasisEngine:
         )
         self._snap: Snapshot | None = None
         self._distributions: list[RewardDistribution] = []
+        self._pre_actions: tuple[Decimal | None, Decimal | None] = (None, None)
 
     # -- driving -------------------------------------------------------------------------------
 
@@ -170,6 +171,7 @@ class BasisEngine:
                 self._settle_funding()
                 self._pay_rewards()
             self._check_divergence()
+            self._pre_actions = (self.health_factor(), self._min_margin_ratio())
             liquidations(self)
             run_triggers(self)
             self._record()
@@ -731,6 +733,10 @@ class BasisEngine:
         )
         return equity / (abs(q) * self._s.perp_mark[(leg.venue, self.asset)])
 
+    def _min_margin_ratio(self) -> Decimal | None:
+        ratios = [r for r in (self.margin_ratio(leg) for leg in self.legs) if r is not None]
+        return min(ratios) if ratios else None
+
     def exposure(self) -> tuple[Decimal, Decimal]:
         """Return ``(onchain_delta, cex_delta)`` in asset units (decision 34)."""
         lg, s = self._lg, self._s
@@ -771,6 +777,8 @@ class BasisEngine:
         for k in COMPONENTS:
             row[f"cumulative_{k}_{ccy}"] = self._cum[k]
         row["health_factor"] = from_units(hf) if debt else None
+        # what the market did before this hour's liquidations and rebalancing acted on it
+        row["health_factor_before_actions"], row["min_margin_ratio_before_actions"] = self._pre_actions
         row["ltv"] = Decimal(debt) / Decimal(coll) if coll else ZERO
         onchain_equity = from_units(coll - debt)
         row["leverage"] = from_units(coll) / onchain_equity if coll and onchain_equity > 0 else ZERO
