@@ -40,11 +40,16 @@ class BacktestResult:
     summary: dict[str, Any]
 
 
-def load_tables(cfg: EffectiveConfig, data_dir: Path | None, *, seed: int = 3) -> dict[str, Rows]:
-    """Read the stored tables for the period, or generate them (seeded) when ``data_dir`` is None."""
+def load_tables(
+    cfg: EffectiveConfig, data_dir: Path | None, *, seed: int = 3, stress: bool = True
+) -> dict[str, Rows]:
+    """
+    Read the stored tables for the period, or generate them when ``data_dir`` is None (seeded,
+    with or without the stress window).
+    """
     start, end = parse_day(cfg.start), parse_day(cfg.end)
     if data_dir is None:
-        return generate(start, end, seed=seed)
+        return generate(start, end, seed=seed, stress=stress)
     return read_tables(data_dir, start, end)
 
 

@@ -81,6 +81,7 @@ def backtest_command(
         typer.Option(help="Day-chunked basis data (`basis generate`/`basis import`); default: generated"),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated data (without --data)")] = 3,
+    stress: Annotated[bool, typer.Option(help="Generated data includes the stress window")] = True,
     out: Annotated[Path | None, typer.Option(help="Output folder (default data/analysis/<mode>)")] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a mode setting: a.b.c=value")
@@ -103,7 +104,7 @@ def backtest_command(
         overrides = _overrides(set_ or [], rewards_mode, execution, max_leverage_iterations, target_ltv)
         cfg = resolve(RunRequest(mode, share_class, _decimal(capital, "--capital"), start, end), overrides)
         folder = out or Path("data/analysis") / mode
-        report, summary = _run_one(cfg, data, seed, folder, progress)
+        report, summary = _run_one(cfg, data, seed, stress, folder, progress)
     except NautilusExtError as e:
         raise _fail(e) from None
     typer.echo(
@@ -115,7 +116,7 @@ def backtest_command(
 
 
 def _run_one(
-    cfg: object, data: Path | None, seed: int, folder: Path, progress: bool
+    cfg: object, data: Path | None, seed: int, stress: bool, folder: Path, progress: bool
 ) -> tuple[Path, dict[str, Any]]:
     from tqdm import tqdm
 
@@ -128,7 +129,7 @@ def _run_one(
 
     assert isinstance(cfg, EffectiveConfig)
     hours = len(hour_grid(parse_day(cfg.start), parse_day(cfg.end)))
-    tables = load_tables(cfg, data, seed=seed)
+    tables = load_tables(cfg, data, seed=seed, stress=stress)
     with tqdm(total=hours, desc=cfg.mode.mode, unit="h", disable=not progress) as bar:
         result = run_backtest(cfg, tables, progress=bar.update)
     return write_results(result, folder), result.summary
@@ -143,6 +144,7 @@ def compare_command(
     ] = "100000",
     data: Annotated[Path | None, typer.Option(help="Day-chunked basis data; default: generated")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated data (without --data)")] = 3,
+    stress: Annotated[bool, typer.Option(help="Generated data includes the stress window")] = True,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("data/analysis/compare"),
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
 ) -> None:
@@ -164,7 +166,7 @@ def compare_command(
             share = _DEFAULT_SHARE_CLASS[mode]
             cfg = resolve(RunRequest(mode, share, usd, start, end))
             if tables is None:
-                tables = load_tables(cfg, data, seed=seed)
+                tables = load_tables(cfg, data, seed=seed, stress=stress)
             if cfg.share_class.currency == "ETH":
                 eth0 = next(
                     r["price"] for r in sorted(tables["spot"], key=lambda r: r["ts"]) if r["asset"] == "ETH"
@@ -205,6 +207,9 @@ def generate_command(
     end: Annotated[str, typer.Option(help="End day, exclusive")],
     out: Annotated[Path, typer.Option(help="Data folder (day-chunked Parquet)")] = Path("data/basis"),
     seed: Annotated[int, typer.Option(help="Random seed")] = 3,
+    stress: Annotated[
+        bool, typer.Option(help="Include the stress window (rally, funding flip, depeg)")
+    ] = True,
 ) -> None:
     """Write seeded realistic data (with a stress window) in the basis data format."""
     from nautilus_ext.basis.data import parse_day
@@ -212,7 +217,7 @@ def generate_command(
     from nautilus_ext.basis.generator import generate
 
     try:
-        files = write_tables(out, generate(parse_day(start), parse_day(end), seed=seed))
+        files = write_tables(out, generate(parse_day(start), parse_day(end), seed=seed, stress=stress))
     except NautilusExtError as e:
         raise _fail(e) from None
     typer.echo(f"wrote {len(files)} files under {out.resolve()}")
