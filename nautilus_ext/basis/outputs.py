@@ -148,6 +148,10 @@ def figures(result: BacktestResult) -> dict[str, go.Figure]:
 def _summary_html(summary: dict[str, Any]) -> str:
     rows = []
     for key, value in summary.items():
+        if key == "pnl_components":  # exact strings in summary.json, cents/microether here
+            value = {k: f"{Decimal(v):,.6f}" for k, v in value.items()}
+        elif key in ("final_equity", "gas_spent_usd", "gas_spent_eth"):
+            value = f"{Decimal(value):,.6f}"
         text = json.dumps(value) if isinstance(value, dict | list) else str(value)
         style = ""
         if key == "liquidations" and isinstance(value, dict) and any(value.values()):
