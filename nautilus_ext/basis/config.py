@@ -550,6 +550,20 @@ def _check_venues(mode: ModeConfig, registry: InstrumentRegistry) -> dict[str, d
                     f"basis_trade.hedge_venues[{i}].venue {hv.venue}: configs/venues has no "
                     "maintenance_margin/liquidation_fee for it"
                 )
+            key = f"{hv.venue}:PERPETUAL:{mode.asset}-USDT@LIN"
+            try:
+                perp = registry.get(key)
+            except InvalidInstrumentKey:
+                raise InvalidConfig(
+                    f"basis_trade.hedge_venues[{i}].venue {hv.venue}: configs/instruments has no {key}"
+                ) from None
+            contract = perp.contract_size or Decimal(1)
+            if perp.size_increment is None:
+                raise InvalidConfig(f"{key}: configs/instruments gives no size_increment")
+            row["instrument_key"] = key
+            row["nautilus_instrument_id"] = perp.nautilus_instrument_id or ""
+            row["contract_size"] = str(contract)
+            row["lot_size"] = str(perp.size_increment * contract)  # in the asset (ETH, BTC)
             mm = Decimal(row["maintenance_margin"])
             if mode.rebalancing.margin_urgent_threshold <= mm:
                 raise InvalidConfig(

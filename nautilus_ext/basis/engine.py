@@ -123,6 +123,7 @@ class BasisEngine:
                         Decimal(row["taker_fee"]),
                         Decimal(row["maintenance_margin"]),
                         Decimal(row["liquidation_fee"]),
+                        Decimal(row["lot_size"]),
                     )
                 )
         self.spot_venue = bt.spot_venue
@@ -526,10 +527,11 @@ class BasisEngine:
 
     def _set_shorts(self, total: Decimal, event: str) -> None:
         """Bring the shorts to ``total`` (asset units) split by allocation; all at this timestamp."""
-        lot = LOT[self.asset]
         remaining = total
         for i, leg in enumerate(self.legs):
-            target = remaining if i == len(self.legs) - 1 else down(total * leg.allocation, lot)
+            # each venue trades whole lots of its perpetual (configs/instruments)
+            share = remaining if i == len(self.legs) - 1 else total * leg.allocation
+            target = down(share, leg.lot_size)
             remaining -= target
             current = -self._lg.qty(f"{leg.venue}.perp")
             self._perp_trade(leg, -(target - current), event)

@@ -166,6 +166,7 @@ class HedgeLeg:
     taker_fee: Decimal
     maintenance_margin: Decimal
     liquidation_fee: Decimal
+    lot_size: Decimal
 
 
 @dataclass(slots=True)

@@ -125,14 +125,15 @@ def test_usdt_market_neutral_entry_flow(run_mode: RunMode, calm_tables: dict) ->
     assert row["leverage"] > 4
     assert abs(row["ltv"] - Decimal("0.8")) < Decimal("0.0001")
     total_short = sum(-engine.ledger.qty(f"{leg.venue}.perp") for leg in engine.legs)  # type: ignore[union-attr]
-    for leg in engine.legs:
-        assert (
-            -engine.ledger.qty(f"{leg.venue}.perp")
-            == (total_short * leg.allocation).quantize(  # type: ignore[union-attr]
-                Decimal("0.001"), rounding=decimal.ROUND_DOWN
-            )
-            or leg is engine.legs[-1]
-        )
+    for leg in engine.legs[:-1]:  # whole lots of each venue's perpetual, by allocation
+        short = -engine.ledger.qty(f"{leg.venue}.perp")  # type: ignore[union-attr]
+        assert short == (total_short * leg.allocation).quantize(leg.lot_size, rounding=decimal.ROUND_DOWN)
+        assert short % leg.lot_size == 0
+    assert {leg.venue: leg.lot_size for leg in engine.legs} == {
+        "BINANCE-FUTURES": Decimal("0.001"),
+        "BYBIT": Decimal("0.01"),
+        "OKX": Decimal("0.001"),
+    }
 
 
 def test_rewards_are_discrete_payments_on_payout_hours(run_mode: RunMode, calm_tables: dict) -> None:
