@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from nautilus_ext.audit.cli import app as audit_app
+from nautilus_ext.backtest.basis_legs import replay_cex_command
 from nautilus_ext.basis.cli import app as basis_app
 from nautilus_ext.catalogs.cli import app as catalog_app
 from nautilus_ext.errors import NautilusExtError
@@ -40,6 +41,10 @@ app.command("live", help="Run a TradingNode from validated YAML (configs/live/, 
 )
 app.command("live-validate", help="Validate a live YAML file without building a node.")(live_validate_command)
 app.add_typer(onchain_app, name="onchain", help="On-chain calculators (leverage, health factor).")
+# the CEX-leg replay runs a Nautilus BacktestEngine (backtest layer, above basis)
+basis_app.command("replay-cex", help="Replay a run's CEX legs as Nautilus positions and compare.")(
+    replay_cex_command
+)
 app.add_typer(basis_app, name="basis", help="Basis/yield strategy of seed 003: backtest, compare, data.")
 # safety commands act on a running node through its authenticated local control endpoint
 for _name, _fn in (

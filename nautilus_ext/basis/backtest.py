@@ -140,7 +140,10 @@ def summarise(engine: BasisEngine) -> dict[str, Any]:
         "pnl_components": components,
         "events": len(engine.events),
         "corrections": list(cfg.corrections),
-        "cex_legs": "exact perpetual/funding accounting in the basis engine (not NautilusTrader positions)",
+        "cex_legs": (
+            "exact perpetual/funding accounting in the basis engine; `nautilus-ext basis replay-cex` "
+            "replays them as NautilusTrader positions and compares"
+        ),
     }
 
 

@@ -36,7 +36,7 @@ def _fail(e: NautilusExtError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _decimal(text: str, name: str) -> Decimal:
+def parse_decimal(text: str, name: str) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -46,7 +46,7 @@ def _decimal(text: str, name: str) -> Decimal:
     return value
 
 
-def _overrides(
+def parse_overrides(
     sets: list[str],
     rewards_mode: str | None,
     execution: str | None,
@@ -101,8 +101,10 @@ def backtest_command(
     from nautilus_ext.basis.config import resolve
 
     try:
-        overrides = _overrides(set_ or [], rewards_mode, execution, max_leverage_iterations, target_ltv)
-        cfg = resolve(RunRequest(mode, share_class, _decimal(capital, "--capital"), start, end), overrides)
+        overrides = parse_overrides(set_ or [], rewards_mode, execution, max_leverage_iterations, target_ltv)
+        cfg = resolve(
+            RunRequest(mode, share_class, parse_decimal(capital, "--capital"), start, end), overrides
+        )
         folder = out or Path("data/analysis") / mode
         report, summary = _run_one(cfg, data, seed, stress, folder, progress)
     except NautilusExtError as e:
@@ -159,7 +161,7 @@ def compare_command(
     from nautilus_ext.basis.outputs import write_results
 
     try:
-        usd = _decimal(capital_usd, "--capital-usd")
+        usd = parse_decimal(capital_usd, "--capital-usd")
         results = []
         tables = None
         for mode in MODE_NAMES:

@@ -20,8 +20,10 @@ bundles or sequential loops (decisions 10 and 22) built by the shared calculator
 
 Sources and sinks: the engine consumes :class:`Snapshot` objects and writes :class:`BasisEvent`
 records; the backtest builds snapshots from :class:`~nautilus_ext.basis.data.MarketData`, a
-live driver would build them from its feeds. The CEX legs here are exact perpetual/funding
-accounting inside the engine (not NautilusTrader positions).
+live driver would build them from its feeds. The CEX legs are exact perpetual/funding accounting
+inside the engine (whole lots of each venue's perpetual, fees and funding rounded as the venues
+book them); :mod:`nautilus_ext.backtest.basis_legs` replays them as NautilusTrader positions in
+a BacktestEngine and checks both agree.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from nautilus_ext.basis.model import Counters
 from nautilus_ext.basis.model import EngineState
 from nautilus_ext.basis.model import HedgeLeg
 from nautilus_ext.basis.model import Snapshot
+from nautilus_ext.basis.model import cex_round
 from nautilus_ext.basis.model import down
 from nautilus_ext.basis.model import from_units
 from nautilus_ext.basis.model import requirements
@@ -144,6 +147,7 @@ class BasisEngine:
             e_mode_category=EMODE_ID,
         )
         self._snap: Snapshot | None = None
+        self.seen: list[Snapshot] = []  # every snapshot consumed (the CEX-leg replay re-reads the marks)
         self._distributions: list[RewardDistribution] = []
         self._pre_actions: tuple[Decimal | None, Decimal | None] = (None, None)
 
@@ -160,6 +164,7 @@ class BasisEngine:
         """Process one hour."""
         with decimal.localcontext(CONTEXT):
             self._snap = snap
+            self.seen.append(snap)
             factors = self._factors(snap)
             if self.ledger is None:
                 self.ledger = Ledger(factors)
@@ -514,7 +519,7 @@ class BasisEngine:
         lg, sv, asset = self._lg, self.spot_venue, self.asset
         price = self._s.spot[asset]
         notional = qty * price
-        fee = down(abs(notional) * self.spot_fee, CEX_UNIT) + CEX_UNIT
+        fee = cex_round(abs(notional) * self.spot_fee)
         lg.add(f"{sv}.{asset}", qty, "trading")
         lg.add(f"{sv}.USDT", -notional, "trading")
         lg.add(f"{sv}.USDT", -fee, "trading")
@@ -541,7 +546,7 @@ class BasisEngine:
             return
         lg = self._lg
         mark = self._s.perp_mark[(leg.venue, self.asset)]
-        fee = down(abs(qty) * mark * leg.taker_fee, CEX_UNIT) + CEX_UNIT
+        fee = cex_round(abs(qty) * mark * leg.taker_fee)  # as the venue (and Nautilus) rounds
         lg.add(f"{leg.venue}.perp", qty, "trading")
         lg.add(f"{leg.venue}.perp_cost", -qty * mark, "trading")
         lg.add(f"{leg.venue}.USDT", -fee, "trading")
@@ -641,7 +646,7 @@ class BasisEngine:
             if rate is None or q == 0:
                 continue
             mark = s.perp_mark[(leg.venue, self.asset)]
-            payment = down(-q * mark * rate, CEX_UNIT)  # longs pay shorts when the rate is positive
+            payment = cex_round(-q * mark * rate)  # longs pay shorts when the rate is positive
             lg.add(f"{leg.venue}.USDT", payment, "funding")
             self._event("FUNDING_PAYMENT", leg.venue, "USDT", payment, value=payment, note=f"rate {rate}")
 

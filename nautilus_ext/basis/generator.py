@@ -150,7 +150,7 @@ def generate(
                         "ts": ts,
                         "venue": venue,
                         "asset": asset,
-                        "mark_price": _q(spot * (1 + basis), 2),
+                        "mark_price": _q(spot * (1 + basis), 2 if asset == "ETH" else 1),  # the tick
                         "funding_rate": rate,
                     }
                 )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from decimal import ROUND_DOWN
+from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
 from typing import Final
 
@@ -34,6 +35,11 @@ DECIMALS: Final = {"USDT": 6}
 
 def down(x: Decimal, unit: Decimal) -> Decimal:
     return x.quantize(unit, rounding=ROUND_DOWN, context=CONTEXT)
+
+
+def cex_round(x: Decimal) -> Decimal:
+    """Round a CEX cash amount (fee, funding) to 1e-8 USDT, half to even, as the venues book it."""
+    return x.quantize(CEX_UNIT, rounding=ROUND_HALF_EVEN, context=CONTEXT)
 
 
 def to_wei(x: Decimal) -> int:
@@ -192,6 +198,7 @@ __all__ = [
     "EngineState",
     "HedgeLeg",
     "Snapshot",
+    "cex_round",
     "down",
     "from_units",
     "requirements",
