@@ -96,7 +96,7 @@ def test_btc_basis_funding_is_minus_position_times_mark_times_rate(
         for r in _rows(calm_tables, "perp", venue=leg.venue, asset="BTC")[1:]:
             if r["funding_rate"] is not None:
                 expected += (short * r["mark_price"] * r["funding_rate"]).quantize(
-                    Decimal("1e-8"), rounding=decimal.ROUND_DOWN
+                    Decimal("1e-8"), rounding=decimal.ROUND_HALF_EVEN
                 )
     assert result.summary["rebalances"]["total"] == 0  # shorts never changed: one size throughout
     assert Decimal(result.summary["pnl_components"]["funding"]) == expected
