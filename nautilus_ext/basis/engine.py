@@ -29,6 +29,7 @@ a BacktestEngine and checks both agree.
 from __future__ import annotations
 
 import decimal
+import json
 from collections.abc import Callable
 from collections.abc import Iterator
 from decimal import Decimal
@@ -308,11 +309,25 @@ class BasisEngine:
 
     def _event(self, event: str, venue: str, asset: str = "", amount: Decimal = ZERO, **kw: Any) -> int:
         self._order += 1
-        self.events.append(BasisEvent(self._s.ts, self._order, event, venue, asset, amount, **kw))
+        self.events.append(
+            BasisEvent(self._s.ts, self._order, event, venue, asset, amount, **kw, **self._snapshot())
+        )
         return self._order
+
+    def _snapshot(self) -> dict[str, Any]:
+        """Per-line balances (share-class currency, 1e-6) and HF / margin after an event (#13)."""
+        lines = {
+            k: str(v.quantize(Decimal("1e-6"), context=CONTEXT)) for k, v in sorted(self._lg.lines().items())
+        }
+        return {
+            "balances": json.dumps(lines, separators=(",", ":")),
+            "health_factor": self.health_factor(),
+            "margin_ratio": self._min_margin_ratio(),
+        }
 
     def _onchain_events(self, events: list[OnchainEvent], venue: str) -> None:
         base = self._order
+        after = self._snapshot()  # a loop or bundle is one snapshot: all its events share the prices
         for e in events:
             amount = from_units(e.amount)
             self.events.append(
@@ -329,6 +344,7 @@ class BasisEngine:
                     value=-amount * self._lg.factors["eth"]
                     if e.event is OnchainEventType.GAS_FEE_PAID
                     else ZERO,
+                    **after,
                 )
             )
         self._order = base + len(events)

@@ -140,6 +140,10 @@ class BasisEvent:
     completion_timestamp: datetime | None = None
     tx_hash: str | None = None
     confirmation_blocks: int | None = None
+    # decision 13: every event carries the balance sheet and risk figures right after it
+    balances: str = ""
+    health_factor: Decimal | None = None
+    margin_ratio: Decimal | None = None
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ events and its cost (the equity change) on the trigger event.
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,6 @@ from nautilus_ext.basis.ledger import ZERO
 from nautilus_ext.basis.model import CEX_UNIT
 from nautilus_ext.basis.model import LOT
 from nautilus_ext.basis.model import WEI
-from nautilus_ext.basis.model import BasisEvent
 from nautilus_ext.basis.model import HedgeLeg
 from nautilus_ext.basis.model import down
 from nautilus_ext.basis.model import from_units
@@ -176,23 +176,10 @@ def delta_check(engine: BasisEngine) -> None:
 
 
 def set_value(engine: BasisEngine, order: int, value: Decimal) -> None:
+    """Record an action's cost (its equity change) on the trigger event that started it."""
     for i in range(len(engine.events) - 1, -1, -1):
         if engine.events[i].order == order:
-            e = engine.events[i]
-            engine.events[i] = BasisEvent(
-                e.timestamp,
-                e.order,
-                e.event,
-                e.venue,
-                e.asset,
-                e.amount,
-                e.iteration,
-                e.parent,
-                e.bundle,
-                value,
-                e.severity,
-                e.note,
-            )
+            engine.events[i] = dataclasses.replace(engine.events[i], value=value)
             return
 
 

@@ -10,6 +10,7 @@ that every P&L column is in the share class's currency; and the event-log struct
 from __future__ import annotations
 
 import decimal
+import json
 from decimal import Decimal
 
 import pytest
@@ -69,6 +70,7 @@ def test_mode_identities_every_hour(
             assert by_order[e.parent].timestamp == e.timestamp
         assert e.status == "completed"
         assert e.tx_hash is None
+        assert json.loads(e.balances)  # decision 13: the balance sheet after every event
     summary = result.summary
     assert summary["hours"] == 720
     assert Decimal(summary["final_equity"]) == engine.hourly[-1][f"equity_{ccy}"]
