@@ -802,10 +802,10 @@ class BasisEngine:
         row["health_factor"] = from_units(hf) if debt else None
         # what the market did before this hour's liquidations and rebalancing acted on it
         row["health_factor_before_actions"], row["min_margin_ratio_before_actions"] = self._pre_actions
-        row["ltv"] = Decimal(debt) / Decimal(coll) if coll else ZERO
+        row["ltv"] = _ratio(Decimal(debt) / Decimal(coll)) if coll else ZERO
         onchain_equity = from_units(coll - debt)
-        row["leverage"] = from_units(coll) / onchain_equity if coll and onchain_equity > 0 else ZERO
-        ratios = {leg.venue: self.margin_ratio(leg) for leg in self.legs}
+        row["leverage"] = _ratio(from_units(coll) / onchain_equity) if coll and onchain_equity > 0 else ZERO
+        ratios = {leg.venue: _ratio(self.margin_ratio(leg)) for leg in self.legs}
         for venue, r in ratios.items():
             row[f"margin_ratio_{venue}"] = r
         live = [r for r in ratios.values() if r is not None]
@@ -833,6 +833,11 @@ class BasisEngine:
         sheet[f"total_debts_{ccy}"] = debts
         sheet[f"equity_{ccy}"] = equity
         self.sheet.append(sheet)
+
+
+def _ratio(x: Decimal | None) -> Decimal | None:
+    """Ratios in the hourly rows: 12 decimals (risk figures, not money)."""
+    return None if x is None else x.quantize(Decimal("1e-12"), context=CONTEXT)
 
 
 __all__ = [
