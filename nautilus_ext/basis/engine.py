@@ -67,6 +67,7 @@ from nautilus_ext.basis.model import to_wei
 from nautilus_ext.basis.risk import liquidations
 from nautilus_ext.basis.risk import run_triggers
 from nautilus_ext.errors import InsufficientBalance
+from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import TransactionReverted
 from nautilus_ext.onchain.calculators.aave import AccountData
 from nautilus_ext.onchain.calculators.aave import EModeCategory
@@ -163,6 +164,10 @@ class BasisEngine:
 
     def step(self, snap: Snapshot) -> None:
         """Process one hour."""
+        if self._snap is not None and snap.ts <= self._snap.ts:
+            raise InvalidConfig(f"snapshot {snap.ts.isoformat()} does not follow {self._snap.ts.isoformat()}")
+        if snap.ts.minute or snap.ts.second or snap.ts.microsecond:
+            raise InvalidConfig(f"snapshot {snap.ts.isoformat()} is not on the hour (decision 5)")
         with decimal.localcontext(CONTEXT):
             self._snap = snap
             self.seen.append(snap)

@@ -52,3 +52,25 @@ def test_quantity_changes_are_booked_at_the_current_unit_value() -> None:
         lg.add("eth", Decimal(1), "luck")
     with pytest.raises(KeyError, match="market factor"):
         lg.open("x", line="x", side="cex", factors=("one", "btc"), components=("price", "price"))
+
+
+def test_engine_refuses_snapshots_out_of_order_or_off_the_hour() -> None:
+    import dataclasses
+    from datetime import UTC
+    from datetime import datetime
+    from datetime import timedelta
+
+    from nautilus_ext.basis.backtest import run_backtest
+    from nautilus_ext.basis.config import RunRequest
+    from nautilus_ext.basis.config import resolve
+    from nautilus_ext.basis.generator import generate
+    from nautilus_ext.errors import InvalidConfig
+
+    cfg = resolve(RunRequest("pure_lending", "usdt_stable", Decimal(1000), "2024-03-01", "2024-03-02"))
+    result = run_backtest(cfg, generate(datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 3, 2, tzinfo=UTC)))
+    engine = result.engine
+    last = engine.seen[-1]
+    with pytest.raises(InvalidConfig, match="does not follow"):
+        engine.step(last)
+    with pytest.raises(InvalidConfig, match="not on the hour"):
+        engine.step(dataclasses.replace(last, ts=last.ts + timedelta(minutes=90)))
