@@ -233,6 +233,9 @@ def import_command(
     tardis: Annotated[
         list[Path] | None, typer.Option(help="Tardis derivative_ticker CSV (repeat per venue/asset)")
     ] = None,
+    tardis_spot_trades: Annotated[
+        list[Path] | None, typer.Option(help="Tardis trades CSV of a spot market (ETHUSDT, BTCUSDT)")
+    ] = None,
     spot_csv: Annotated[Path | None, typer.Option(help="timestamp, asset, price")] = None,
     aave_csv: Annotated[
         Path | None, typer.Option(help="timestamp, reserve, liquidity_index, variable_borrow_index")
@@ -249,6 +252,7 @@ def import_command(
     from nautilus_ext.basis.data import parse_day
     from nautilus_ext.basis.data import write_tables
     from nautilus_ext.basis.loaders import perp_rows_from_tardis
+    from nautilus_ext.basis.loaders import spot_rows_from_tardis_trades
     from nautilus_ext.basis.loaders import tables_from_csv
 
     try:
@@ -266,8 +270,13 @@ def import_command(
                 tables[kind] = tables_from_csv(kind, path, hours)
         if tardis:
             tables["perp"] = [row for f in tardis for row in perp_rows_from_tardis(f, hours)]
+        if tardis_spot_trades:
+            tables.setdefault("spot", [])
+            tables["spot"] += [
+                row for f in tardis_spot_trades for row in spot_rows_from_tardis_trades(f, hours)
+            ]
         if not tables:
-            raise InvalidConfig("nothing to import: pass --tardis and/or CSV exports")
+            raise InvalidConfig("nothing to import: pass --tardis, --tardis-spot-trades and/or CSV exports")
         files = write_tables(out, tables)
     except NautilusExtError as e:
         raise _fail(e) from None

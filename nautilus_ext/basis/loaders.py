@@ -231,4 +231,42 @@ def perp_rows_from_tardis(path: str | Path, hours: list[datetime]) -> Rows:
     ]
 
 
-__all__ = ["parse_timestamp", "perp_rows_from_tardis", "read_csv_export", "tables_from_csv"]
+def spot_rows_from_tardis_trades(path: str | Path, hours: list[datetime]) -> Rows:
+    """
+    Hourly ``spot`` rows from a Tardis ``trades`` CSV of a spot market (e.g. Binance ETHUSDT):
+    the last trade price at or before each hour (decision 20: the spot the perps are compared to).
+
+    Raises
+    ------
+    InvalidConfig
+        If the file is not a trades file or not of a spot market.
+    """
+    from nautilus_ext.catalogs.tardis import TRADES
+    from nautilus_ext.catalogs.tardis import scan_tardis_csv
+    from nautilus_ext.instruments.enums import InstrumentType
+
+    scan = scan_tardis_csv(path)
+    if scan.kind != TRADES:
+        raise InvalidConfig(f"{path}: a {scan.kind} file, not trades")
+    if scan.symbol.key.instrument_type is not InstrumentType.SPOT_PAIR:
+        raise InvalidConfig(
+            f"{path}: {scan.symbol.key} is not a spot market (perpetual marks come from derivative_ticker)"
+        )
+    scale = 1 if scan.nanosecond_timestamps else 1_000
+    stamps = [int(v) * scale for v in scan.table.column("timestamp").to_pylist()]
+    prices = scan.table.column("price").to_pylist()
+    points = [
+        (datetime.fromtimestamp(ns / 1e9, tz=UTC), _number(str(p), f"{path} price"))
+        for ns, p in zip(stamps, prices, strict=True)
+    ]
+    asset = scan.symbol.base
+    return [{"ts": h, "asset": asset, "price": v} for h, v in _hourly(points, hours, "last", _lerp)]
+
+
+__all__ = [
+    "parse_timestamp",
+    "perp_rows_from_tardis",
+    "read_csv_export",
+    "spot_rows_from_tardis_trades",
+    "tables_from_csv",
+]

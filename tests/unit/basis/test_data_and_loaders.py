@@ -166,3 +166,28 @@ def test_tardis_binance_file_gives_venue_asset_and_8h_funding(tmp_path: Path) ->
     assert rows[3]["mark_price"] == Decimal(3003)
     settled = {r["ts"].hour: r["funding_rate"] for r in rows if r["funding_rate"] is not None}
     assert set(settled) == {0, 8}  # 16:00 is quoted but not reached yet
+
+
+def test_spot_from_tardis_trades(tmp_path: Path) -> None:
+    from nautilus_ext.basis.loaders import spot_rows_from_tardis_trades
+
+    t0 = int(T0.timestamp()) * 1_000_000
+    h = 3_600_000_000
+    lines = [
+        f"binance,ETHUSDT,{t0 + i * h // 2 - 1},{t0 + i * h // 2},{i},buy,{3000 + i}.5,0.1\n"
+        for i in range(6)
+    ]
+    path = tmp_path / "binance_trades_ETHUSDT.csv"
+    path.write_text("exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n" + "".join(lines))
+    rows = spot_rows_from_tardis_trades(path, hour_grid(T0, datetime(2024, 5, 1, 3, tzinfo=UTC)))
+    # trades at 00:00-, 00:30-, 01:00-, ...: the last one at or before each hour
+    assert [(r["ts"].hour, r["asset"], r["price"]) for r in rows] == [
+        (0, "ETH", Decimal("3000.5")),
+        (1, "ETH", Decimal("3002.5")),
+        (2, "ETH", Decimal("3004.5")),
+    ]
+    real_perp = Path("/work/shared/data/nautilus_trader/tests/test_data/tardis/bitmex_trades_XBTUSD.csv")
+    with pytest.raises(InvalidConfig, match="not a spot market"):
+        spot_rows_from_tardis_trades(real_perp, [T0])
+    with pytest.raises(InvalidConfig, match="not trades"):
+        spot_rows_from_tardis_trades(TARDIS_SAMPLE, [T0])
