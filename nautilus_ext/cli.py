@@ -17,7 +17,9 @@ from typing import Annotated
 import typer
 
 from nautilus_ext.audit.cli import app as audit_app
+from nautilus_ext.backtest.basis_legs import replay_cex_command
 from nautilus_ext.backtest.carry_cli import app as carry_app
+from nautilus_ext.basis.cli import app as basis_app
 from nautilus_ext.catalogs.cli import app as catalog_app
 from nautilus_ext.catalogs.downloads.cli import app as data_app
 from nautilus_ext.dex.cli import app as dex_app
@@ -44,6 +46,11 @@ app.command("live", help="Run a TradingNode from validated YAML (configs/live/, 
 )
 app.command("live-validate", help="Validate a live YAML file without building a node.")(live_validate_command)
 app.add_typer(onchain_app, name="onchain", help="On-chain calculators (leverage, health factor).")
+# the CEX-leg replay runs a Nautilus BacktestEngine (backtest layer, above basis)
+basis_app.command("replay-cex", help="Replay a run's CEX legs as Nautilus positions and compare.")(
+    replay_cex_command
+)
+app.add_typer(basis_app, name="basis", help="Basis/yield strategy of seed 003: backtest, compare, data.")
 app.add_typer(dex_app, name="dex", help="DEX pool math (Uniswap V2/V3, Curve, Balancer).")
 # safety commands act on a running node through its authenticated local control endpoint: every
 # command of the safety CLI is registered here (a test checks each control command has one)
