@@ -8,6 +8,14 @@ from :mod:`nautilus_ext.tradfi.sessions`.
 """
 
 from nautilus_ext.tradfi.business_days import BusinessCalendar
+from nautilus_ext.tradfi.continuous import Adjustment
+from nautilus_ext.tradfi.continuous import ContinuousSeries
+from nautilus_ext.tradfi.continuous import build_continuous
+from nautilus_ext.tradfi.front import ContractProvider
+from nautilus_ext.tradfi.front import FrontMonthResolver
+from nautilus_ext.tradfi.front import InstrumentContractProvider
+from nautilus_ext.tradfi.front import ListedContract
+from nautilus_ext.tradfi.front import RuleContractProvider
 from nautilus_ext.tradfi.rolls import ContractDates
 from nautilus_ext.tradfi.rolls import ExpiryRule
 from nautilus_ext.tradfi.rolls import RollAnchor
@@ -17,12 +25,20 @@ from nautilus_ext.tradfi.rolls import RollsConfig
 from nautilus_ext.tradfi.rolls import RootRoll
 
 __all__ = [
+    "Adjustment",
     "BusinessCalendar",
+    "ContinuousSeries",
     "ContractDates",
+    "ContractProvider",
     "ExpiryRule",
+    "FrontMonthResolver",
+    "InstrumentContractProvider",
+    "ListedContract",
     "RollAnchor",
     "RollCalendar",
     "RollMethod",
     "RollsConfig",
     "RootRoll",
+    "RuleContractProvider",
+    "build_continuous",
 ]

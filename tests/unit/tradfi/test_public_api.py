@@ -7,14 +7,22 @@ import nautilus_ext.tradfi as tradfi
 
 def test_package_all_is_pinned() -> None:
     assert sorted(tradfi.__all__) == [
+        "Adjustment",
         "BusinessCalendar",
+        "ContinuousSeries",
         "ContractDates",
+        "ContractProvider",
         "ExpiryRule",
+        "FrontMonthResolver",
+        "InstrumentContractProvider",
+        "ListedContract",
         "RollAnchor",
         "RollCalendar",
         "RollMethod",
         "RollsConfig",
         "RootRoll",
+        "RuleContractProvider",
+        "build_continuous",
     ]
     for name in tradfi.__all__:
         assert getattr(tradfi, name) is not None
