@@ -213,9 +213,9 @@ class FrontMonthResolver:
         """
         if key.instrument_type is InstrumentType.FUTURE and not key.is_continuous:
             root = self._calendar.root_of(key)
-            for listed in self._provider.listed_contracts(root):
-                if listed.key == key:
-                    return listed
+            for contract in self._provider.listed_contracts(root):
+                if contract.key == key:
+                    return contract
             raise InvalidInstrumentKey(f"{key} is not a listed contract of {root}", instrument_key=str(key))
         root, listed = self._sorted(key)
         rank = key.front_rank or 1
