@@ -271,9 +271,13 @@ class RollCalendar:
 
     @classmethod
     def default(cls) -> RollCalendar:
-        """Load ``configs/tradfi/rolls.yaml`` (under ``$NAUTILUS_EXT_CONFIG_DIR`` when set)."""
+        """
+        Load ``configs/tradfi/rolls.yaml`` (under ``$NAUTILUS_EXT_CONFIG_DIR`` when that holds one;
+        the shipped file otherwise: exchange rules, not user settings).
+        """
         base = os.environ.get(CONFIG_DIR_ENV)
-        return cls.from_yaml(Path(base) / "tradfi" / "rolls.yaml" if base else DEFAULT_ROLLS_FILE)
+        custom = Path(base) / "tradfi" / "rolls.yaml" if base else None
+        return cls.from_yaml(custom if custom is not None and custom.is_file() else DEFAULT_ROLLS_FILE)
 
     @property
     def config(self) -> RollsConfig:
