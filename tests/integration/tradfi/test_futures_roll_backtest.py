@@ -207,3 +207,81 @@ def test_two_legs_open_only_after_the_close_and_retry_a_refused_open() -> None:
     (report,) = strategy.roll_reports()
     assert not report.complete
     assert report.quantity == 0
+
+
+def test_a_front_month_order_trades_the_contract_of_the_moment() -> None:
+    import json
+
+    from nautilus_trader.backtest.engine import BacktestEngine
+    from nautilus_trader.config import BacktestEngineConfig
+    from nautilus_trader.config import LoggingConfig
+    from nautilus_trader.model.currencies import USD
+    from nautilus_trader.model.enums import AccountType
+    from nautilus_trader.model.enums import BookType
+    from nautilus_trader.model.enums import OmsType
+    from nautilus_trader.model.identifiers import Venue
+    from nautilus_trader.model.objects import Money
+
+    from nautilus_ext.adapters.symbology import build_instrument
+    from tests.integration.execution_algos.conftest import SubmitAtStrategy
+    from tests.integration.execution_algos.conftest import SubmitAtStrategyConfig
+
+    registry = InstrumentRegistry.default()
+    esu4, esz4 = (build_instrument(registry.get(k), registry) for k in (ESU4, ESZ4))
+    engine = BacktestEngine(
+        BacktestEngineConfig(logging=LoggingConfig(bypass_logging=True), run_analysis=False)
+    )
+    engine.add_venue(
+        Venue("XCME"),
+        oms_type=OmsType.NETTING,
+        account_type=AccountType.MARGIN,
+        starting_balances=[Money(10_000_000, USD)],
+        book_type=BookType.L1_MBP,
+    )
+    for inst in (esu4, esz4):
+        engine.add_instrument(inst)
+    data = _quotes(esu4, BEFORE, "5600.00", 10) + _quotes(esz4, BEFORE + 1, "5650.00", 10)
+    data += _quotes(esu4, AFTER, "5610.00", 10) + _quotes(esz4, AFTER + 1, "5662.50", 10)
+    engine.add_data(sorted(data, key=lambda d: d.ts_init))
+    front = "CME:FUTURE:SP500-USD-FRONT@LIN"
+
+    def order(op: str) -> str:
+        return json.dumps(
+            {
+                "operation_id": op,
+                "operation": "trade",
+                "instrument_key": front,
+                "venue": "CME",
+                "side": "BUY",
+                "amount": "1",
+                "expected_deltas": {front: "1"},
+            }
+        )
+
+    strategy = SubmitAtStrategy(
+        SubmitAtStrategyConfig(
+            instrument_ids=(str(esu4.id), str(esz4.id)),
+            book_data=False,
+            trade_data=False,
+            quote_data=True,
+            orders_json=(order("before-roll"),),
+            submit_at_ns=BEFORE + 2 * MINUTE,
+            later_json=(
+                (AFTER + 2 * MINUTE, order("after-roll")),
+                (_ns("2025-01-02T15:00:00"), order("too-late")),
+            ),
+        )
+    )
+    engine.add_strategy(strategy)
+    engine.add_data(_quotes(esz4, _ns("2025-01-02T14:59:00"), "5700.00", 2))
+    engine.run()
+    before, after = strategy.results["before-roll"], strategy.results["after-roll"]
+    assert (before.instrument_key, before.nautilus_instrument_id) == (ESU4, "ESU4.XCME")
+    assert (after.instrument_key, after.nautilus_instrument_id) == (ESZ4, "ESZ4.XCME")
+    assert before.expected_deltas == {ESU4: Decimal(1)}
+    assert before.filled_quantity == after.filled_quantity == 1
+    # after ESZ4's roll date no loaded contract is the front: refused with the reason
+    late = strategy.results["too-late"]
+    assert str(late.status) == "REJECTED"
+    assert "INVALID_INSTRUMENT" in late.reason
+    assert "no listed ES contract" in late.reason
