@@ -1,6 +1,6 @@
 """
 CME futures specifics: business days, roll calendars, front-month resolution, continuous
-series, position rolls and Globex trading hours.
+series, position rolls, option chains and Globex trading hours.
 
 The modules are pure (dates and numbers in, dates and numbers out) except the roll executor,
 which submits through the strategy's unified order path; the safety gate reads trading hours
@@ -16,6 +16,9 @@ from nautilus_ext.tradfi.front import FrontMonthResolver
 from nautilus_ext.tradfi.front import InstrumentContractProvider
 from nautilus_ext.tradfi.front import ListedContract
 from nautilus_ext.tradfi.front import RuleContractProvider
+from nautilus_ext.tradfi.options import OptionChain
+from nautilus_ext.tradfi.options import front_chains
+from nautilus_ext.tradfi.options import option_chains
 from nautilus_ext.tradfi.rolls import ContractDates
 from nautilus_ext.tradfi.rolls import ExpiryRule
 from nautilus_ext.tradfi.rolls import RollAnchor
@@ -23,6 +26,8 @@ from nautilus_ext.tradfi.rolls import RollCalendar
 from nautilus_ext.tradfi.rolls import RollMethod
 from nautilus_ext.tradfi.rolls import RollsConfig
 from nautilus_ext.tradfi.rolls import RootRoll
+from nautilus_ext.tradfi.sessions import SessionCalendar
+from nautilus_ext.tradfi.sessions import TradingHours
 
 __all__ = [
     "Adjustment",
@@ -34,11 +39,16 @@ __all__ = [
     "FrontMonthResolver",
     "InstrumentContractProvider",
     "ListedContract",
+    "OptionChain",
     "RollAnchor",
     "RollCalendar",
     "RollMethod",
     "RollsConfig",
     "RootRoll",
     "RuleContractProvider",
+    "SessionCalendar",
+    "TradingHours",
     "build_continuous",
+    "front_chains",
+    "option_chains",
 ]

@@ -16,13 +16,18 @@ def test_package_all_is_pinned() -> None:
         "FrontMonthResolver",
         "InstrumentContractProvider",
         "ListedContract",
+        "OptionChain",
         "RollAnchor",
         "RollCalendar",
         "RollMethod",
         "RollsConfig",
         "RootRoll",
         "RuleContractProvider",
+        "SessionCalendar",
+        "TradingHours",
         "build_continuous",
+        "front_chains",
+        "option_chains",
     ]
     for name in tradfi.__all__:
         assert getattr(tradfi, name) is not None
