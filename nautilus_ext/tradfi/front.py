@@ -15,6 +15,7 @@ nearest first. :meth:`FrontMonthResolver.schedule` lists when that answer change
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from typing import Any
+from typing import Final
 from typing import Protocol
 
 from nautilus_ext.errors import InvalidInstrumentKey
@@ -31,6 +33,10 @@ from nautilus_ext.tradfi.rolls import MONTH_CODES
 from nautilus_ext.tradfi.rolls import RollCalendar
 from nautilus_ext.tradfi.trade_date import trade_date
 from nautilus_ext.tradfi.trade_date import trade_date_start_ns
+
+_CODE_SYMBOL: Final = re.compile(r"([A-Z0-9]{1,3}?)([FGHJKMNQUVXZ])\d{1,2}")
+_NAMED_MONTH_SYMBOL: Final = re.compile(r"([A-Z0-9]{1,3})\s+([A-Z]{3})\s+\d{2}")
+_MONTH_NAMES: Final = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +127,10 @@ class InstrumentContractProvider:
     Contracts from NautilusTrader ``FuturesContract`` instruments (Databento definitions in a
     backtest, broker contract details in a live node's cache).
 
-    Instruments of roots without roll rules, and months the root does not roll through (a
-    serial month), are skipped.
+    The raw symbol names the root and month (``ESZ4`` from Databento or IB's local symbol;
+    IB's ``ZN   DEC 24`` style too); the last trading day is the listed expiration. Instruments
+    of roots without roll rules, and months the root does not roll through (a serial month),
+    are skipped.
 
     Parameters
     ----------
@@ -140,18 +148,31 @@ class InstrumentContractProvider:
             if listed is not None:
                 self._by_root.setdefault(listed.root, []).append(listed)
 
+    def _root_and_month(self, instrument: Any) -> tuple[str, int] | None:
+        # the raw symbol names root and month: CME/Databento "ESZ4", IB's local symbol "ESZ4" or
+        # "ZN   DEC 24" (IB's underlying may be another name, "EUR" for 6E: the symbol decides)
+        symbol = instrument.raw_symbol.value
+        for pattern in (_CODE_SYMBOL, _NAMED_MONTH_SYMBOL):
+            m = pattern.fullmatch(symbol)
+            if m is None or m.group(1) not in self._calendar.roots:
+                continue
+            month_text = m.group(2)
+            if len(month_text) == 1:
+                return m.group(1), MONTH_CODES.index(month_text) + 1
+            if month_text in _MONTH_NAMES:
+                return m.group(1), _MONTH_NAMES.index(month_text) + 1
+        return None
+
     def _listed(self, instrument: Any) -> ListedContract | None:
         if type(instrument).__name__ != "FuturesContract":
             return None
-        root = str(instrument.underlying)
-        symbol = instrument.raw_symbol.value
-        if root not in self._calendar.roots or not symbol.startswith(root) or len(symbol) < len(root) + 2:
+        found = self._root_and_month(instrument)
+        if found is None:
             return None
-        code = symbol[len(root)]
+        root, month = found
         spec = self._calendar.spec(root)
-        if code not in spec.months:
-            return None
-        month = MONTH_CODES.index(code) + 1
+        if month not in spec.month_numbers:
+            return None  # a serial month the root does not roll through
         expiry = datetime.fromtimestamp(instrument.expiration_ns / 1e9, tz=UTC).date()
         # the contract month is at or after the expiry month (CL expires the month before)
         year = expiry.year + (1 if month < expiry.month else 0)

@@ -223,3 +223,54 @@ def test_back_adjusted_real_es_roll_at_expiry(databento: Path, definitions: list
     assert all(p.adjusted == p.raw for p in after)
     # the spliced series has no calendar-spread jump: its step at the roll is ESH6's own move
     assert after[0].adjusted - before[-1].adjusted == D("6847.375") - (D("6793.125") + roll.gap)
+
+
+def _future(symbol: str, underlying: str, expiry: str, venue: str = "CME") -> Any:
+    from nautilus_trader.model.currencies import USD
+    from nautilus_trader.model.enums import AssetClass
+    from nautilus_trader.model.identifiers import InstrumentId
+    from nautilus_trader.model.identifiers import Symbol
+    from nautilus_trader.model.identifiers import Venue
+    from nautilus_trader.model.instruments import FuturesContract
+    from nautilus_trader.model.objects import Price
+    from nautilus_trader.model.objects import Quantity
+
+    return FuturesContract(
+        instrument_id=InstrumentId(Symbol(symbol.replace(" ", "")), Venue(venue)),
+        raw_symbol=Symbol(symbol),
+        asset_class=AssetClass.INDEX,
+        currency=USD,
+        price_precision=2,
+        price_increment=Price.from_str("0.25"),
+        multiplier=Quantity.from_int(50),
+        lot_size=Quantity.from_int(1),
+        underlying=underlying,
+        activation_ns=0,
+        expiration_ns=_ns(expiry),
+        ts_event=0,
+        ts_init=0,
+    )
+
+
+def test_broker_style_contract_details(cal: RollCalendar) -> None:
+    # IB's futures: local symbols as raw symbols, the underlying IB's own name ("EUR" for 6E);
+    # expirations at the session close in UTC
+    contracts = [
+        _future("ESZ4", "ES", "2024-12-20T22:00:00"),
+        _future("ESH5", "ES", "2025-03-21T21:00:00"),
+        _future("6EZ4", "EUR", "2024-12-16T21:00:00"),
+        _future("ZN   DEC 24", "ZN", "2024-12-19T20:00:00"),
+        _future("ESV4", "ES", "2024-10-18T21:00:00"),  # a serial month: not in ES's roll cycle
+        _future("GCZ4", "GC", "2024-12-27T18:30:00"),  # no roll rules for gold
+    ]
+    provider = InstrumentContractProvider(cal, contracts)
+    assert [c.symbol for c in provider.listed_contracts("ES")] == ["ESZ4", "ESH5"]
+    (sixe,) = provider.listed_contracts("6E")
+    assert (sixe.key, sixe.instrument_id) == (
+        InstrumentKey.parse("CME:FUTURE:EURUSD-USD-241216@LIN"),
+        "6EZ4.CME",
+    )
+    (zn,) = provider.listed_contracts("ZN")
+    assert (zn.year, zn.month, zn.roll_date) == (2024, 12, date(2024, 11, 26))  # 2 days before first notice
+    resolver = FrontMonthResolver(cal, provider)
+    assert resolver.resolve(ES_FRONT, _ns("2024-12-12T12:00:00")).symbol == "ESH5"
