@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from nautilus_ext.errors import read_yaml_file
+from nautilus_ext.execution_algos.limit_then_market import LimitThenMarketExecAlgorithm
+from nautilus_ext.execution_algos.limit_then_market import LimitThenMarketExecAlgorithmConfig
 from nautilus_ext.execution_algos.twap import TWAPExecAlgorithm
 from nautilus_ext.execution_algos.twap import TWAPExecAlgorithmConfig
 from nautilus_ext.instruments.registry import InstrumentRegistry
@@ -34,7 +36,9 @@ def _ns(text: str) -> int:
 HALT, REOPEN = _ns("2024-09-11T21:00:00"), _ns("2024-09-11T22:00:00")  # 16:00 and 17:00 CDT
 
 
-def _run(trading_hours: bool) -> tuple[Any, Any, list[Any]]:
+def _run(
+    trading_hours: bool, order_metadata: dict[str, Any] | None = None, submit_at: str = "2024-09-11T20:40:00"
+) -> tuple[Any, Any, list[Any]]:
     from nautilus_trader.backtest.engine import BacktestEngine
     from nautilus_trader.config import BacktestEngineConfig
     from nautilus_trader.config import LoggingConfig
@@ -84,7 +88,8 @@ def _run(trading_hours: bool) -> tuple[Any, Any, list[Any]]:
         "side": "BUY",
         "amount": "4",
         "smart_execution_enabled": True,
-        "metadata": {"algorithm": "TWAP", "algo_params": {"horizon_secs": "2400", "interval_secs": "600"}},
+        "metadata": order_metadata
+        or {"algorithm": "TWAP", "algo_params": {"horizon_secs": "2400", "interval_secs": "600"}},
     }
     strategy = SubmitAtStrategy(
         SubmitAtStrategyConfig(
@@ -93,12 +98,14 @@ def _run(trading_hours: bool) -> tuple[Any, Any, list[Any]]:
             trade_data=False,
             quote_data=True,
             orders_json=(json.dumps(order),),
-            submit_at_ns=_ns("2024-09-11T20:40:00"),  # 15:40 CDT: 20 minutes before the halt
+            submit_at_ns=_ns(submit_at),  # default 15:40 CDT: 20 minutes before the halt
         )
     )
     engine.add_strategy(strategy)
-    algo = TWAPExecAlgorithm(TWAPExecAlgorithmConfig(trading_hours=trading_hours))
-    engine.add_exec_algorithm(algo)
+    engine.add_exec_algorithm(TWAPExecAlgorithm(TWAPExecAlgorithmConfig(trading_hours=trading_hours)))
+    engine.add_exec_algorithm(
+        LimitThenMarketExecAlgorithm(LimitThenMarketExecAlgorithmConfig(trading_hours=trading_hours))
+    )
     raw = read_yaml_file(default_config_dir() / "safety" / "backtest_default.yaml")
     events: list[Any] = []
     attach_safety(
@@ -149,3 +156,32 @@ def test_without_trading_hours_the_gate_refuses_children_in_the_halt() -> None:
     assert blocked  # children sent into the halt were denied by the gate
     assert all("CME_Equity is closed" in e.message for e in blocked)
     assert strategy.results["twap-es"].filled_quantity < 4
+
+
+def test_a_parent_arriving_in_the_halt_is_refused_by_the_gate() -> None:
+    # the gate judges the unified order itself: a new order while the market is closed is
+    # refused with the reason and the next open (the strategy submits again after it)
+    strategy, engine, events = _run(trading_hours=True, submit_at="2024-09-11T21:30:00")
+    result = strategy.results["twap-es"]
+    assert str(result.status) == "REJECTED"
+    assert result.reason.startswith("RISK_BLOCKED: CME:FUTURE:SP500-USD-240920@LIN: market closed")
+    assert "next open 2024-09-11T22:00:00Z" in result.reason
+    assert [e.rule for e in events if str(e.risk_action) == "BLOCK"] == ["market_closed"]
+    assert _children(engine, strategy) == []
+
+
+def test_an_algorithm_without_a_schedule_sends_nothing_into_the_halt() -> None:
+    # limit-then-market 30 s before the halt: its maker rests, its timeout falls in the halt;
+    # the cross is not sent (the parent ends with the reason) instead of a child the gate refuses
+    meta = {"algorithm": "LIMIT_THEN_MARKET", "algo_params": {"timeout_secs": "60"}}
+    strategy, engine, events = _run(trading_hours=True, order_metadata=meta, submit_at="2024-09-11T20:59:30")
+    result = strategy.results["twap-es"]
+    assert result.algorithm_used == "LIMIT_THEN_MARKET"
+    (maker,) = _children(engine, strategy)  # the resting limit, cancelled at the timeout
+    assert maker.ts_init < HALT
+    assert maker.order_type.name == "LIMIT"
+    outcome = strategy.algo_outcome(result.client_order_id)
+    assert outcome is not None
+    assert str(outcome.stop_reason) == "SWEEP_INCOMPLETE"
+    assert "paused: CME_Equity is closed" in outcome.detail
+    assert not [e for e in events if e.rule == "market_closed"]
