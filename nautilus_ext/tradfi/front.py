@@ -142,11 +142,12 @@ class InstrumentContractProvider:
 
     def __init__(self, calendar: RollCalendar, instruments: Iterable[Any]) -> None:
         self._calendar = calendar
-        self._by_root: dict[str, list[ListedContract]] = {}
+        # by instrument id: definitions repeat an instrument (updates, several files); the last wins
+        self._by_root: dict[str, dict[str, ListedContract]] = {}
         for instrument in instruments:
             listed = self._listed(instrument)
             if listed is not None:
-                self._by_root.setdefault(listed.root, []).append(listed)
+                self._by_root.setdefault(listed.root, {})[listed.instrument_id] = listed
 
     def _root_and_month(self, instrument: Any) -> tuple[str, int] | None:
         # the raw symbol names root and month: CME/Databento "ESZ4", IB's local symbol "ESZ4" or
@@ -191,7 +192,7 @@ class InstrumentContractProvider:
 
     def listed_contracts(self, root: str) -> Sequence[ListedContract]:
         """Return the listed contracts of ``root``."""
-        return list(self._by_root.get(root, ()))
+        return list(self._by_root.get(root, {}).values())
 
 
 class FrontMonthResolver:
