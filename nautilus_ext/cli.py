@@ -2,8 +2,8 @@
 The ``nautilus-ext`` command line.
 
 Subcommands: ``demo`` (the main job), ``backtest``, ``instrument``, ``route``, ``catalog``
-(build/info), ``audit`` (verify/show) and ``funding``
-(collect/backfill/gaps). Heavy imports (NautilusTrader, pandas) happen inside
+(build/info), ``audit`` (verify/show), ``funding`` (collect/backfill/gaps) and ``cme``
+(rolls/session). Heavy imports (NautilusTrader, pandas) happen inside
 commands so ``--help`` stays fast.
 """
 
@@ -24,6 +24,7 @@ from nautilus_ext.live.cli import live as live_command
 from nautilus_ext.live.cli import live_validate as live_validate_command
 from nautilus_ext.onchain.cli import app as onchain_app
 from nautilus_ext.safety import cli as safety_cli
+from nautilus_ext.tradfi.cli import app as cme_app
 
 app = typer.Typer(
     name="nautilus-ext",
@@ -39,6 +40,7 @@ app.command("live", help="Run a TradingNode from validated YAML (configs/live/, 
 )
 app.command("live-validate", help="Validate a live YAML file without building a node.")(live_validate_command)
 app.add_typer(onchain_app, name="onchain", help="On-chain calculators (leverage, health factor).")
+app.add_typer(cme_app, name="cme", help="CME futures: roll calendars and trading hours.")
 # safety commands act on a running node through its authenticated local control endpoint
 for _name, _fn in (
     ("arm", safety_cli.arm),
