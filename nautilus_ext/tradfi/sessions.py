@@ -11,7 +11,8 @@ groups' early closes, so the product calendars are used.
 :class:`SessionCalendar` turns a calendar into sorted open/close instants, one year at a time on
 first use, so :meth:`SessionCalendar.is_open` is a binary search (the safety gate calls it on
 every order). :class:`TradingHours` finds the calendar of a canonical key or a NautilusTrader
-instrument. :meth:`SessionCalendar.advance` counts time only while the market is open: an
+instrument; calendars are shared by the whole process (:func:`shared_calendar`).
+:meth:`SessionCalendar.advance` counts time only while the market is open: an
 execution schedule mapped through it pauses across the halt and resumes at the reopen.
 """
 
@@ -162,6 +163,25 @@ class SessionCalendar:
         return f"{self.name} is closed at {_fmt(ts_ns)} ({then})"
 
 
+_SHARED: dict[str, SessionCalendar] = {}
+_SHARED_LOCK: Final = threading.Lock()
+
+
+def shared_calendar(name: str) -> SessionCalendar:
+    """
+    Return the process-wide :class:`SessionCalendar` of ``name``.
+
+    Building one imports ``pandas_market_calendars`` and computes a year of sessions (a few
+    hundred milliseconds): every gate and algorithm of the process shares the one built first,
+    so only the first order on a CME root in a process pays for it.
+    """
+    with _SHARED_LOCK:
+        cal = _SHARED.get(name)
+        if cal is None:
+            cal = _SHARED[name] = SessionCalendar(name)
+        return cal
+
+
 class TradingHours:
     """
     The session calendar of each futures root with roll rules (``session_calendar``).
@@ -178,7 +198,6 @@ class TradingHours:
     def __init__(self, rolls: RollCalendar) -> None:
         self._rolls = rolls
         self._by_base = {(s.venue, s.base_asset): root for root, s in rolls.config.roots.items()}
-        self._calendars: dict[str, SessionCalendar] = {}
         self._by_key: dict[InstrumentKey, SessionCalendar | None] = {}
 
     @classmethod
@@ -187,12 +206,8 @@ class TradingHours:
         return cls(RollCalendar.default())
 
     def calendar(self, root: str) -> SessionCalendar:
-        """Return the session calendar of a root (loaded once)."""
-        name = self._rolls.spec(root).session_calendar
-        cal = self._calendars.get(name)
-        if cal is None:
-            cal = self._calendars[name] = SessionCalendar(name)
-        return cal
+        """Return the session calendar of a root (loaded once per process)."""
+        return shared_calendar(self._rolls.spec(root).session_calendar)
 
     def calendar_for_key(self, key: InstrumentKey) -> SessionCalendar | None:
         """Return the calendar of a CME future or option key of a configured root, else ``None``."""
@@ -218,4 +233,4 @@ class TradingHours:
         return self.calendar(underlying) if underlying in self._rolls.roots else None
 
 
-__all__ = ["SessionCalendar", "SessionState", "TradingHours"]
+__all__ = ["SessionCalendar", "SessionState", "TradingHours", "shared_calendar"]

@@ -85,3 +85,9 @@ def test_sessions_agree_with_the_business_days(hours: TradingHours) -> None:
             if crude.is_open(close_ct):
                 assert cal.is_business_day(day), day
         day += timedelta(days=1)
+
+
+def test_calendars_are_shared_by_the_process(hours: TradingHours) -> None:
+    # a new gate's hours reuse the calendar another already loaded (no second pandas build)
+    assert TradingHours.default().calendar("NQ") is hours.calendar("ES")
+    assert hours.calendar("CL") is not hours.calendar("ES")
