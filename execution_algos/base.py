@@ -10,6 +10,12 @@ primary is cancelled locally and an :class:`~nautilus_ext.execution_algos.common
 published on the message bus under ``outcome_topic(<primary's strategy id>)``: the strategy
 learns how its order ended from a typed message (the live ledger stays in :meth:`report`).
 
+On an exchange with trading hours (a CME future or futures option whose root has a session
+calendar, :mod:`nautilus_ext.tradfi.sessions`), no child is sent while the market is closed
+(the daily maintenance halt, a weekend, a holiday): the child is skipped as *paused*, and
+schedule-following algorithms count only open-market time, so they resume at the reopen
+(:mod:`~nautilus_ext.execution_algos.scheduled`). ``trading_hours=False`` turns that off.
+
 With ``max_slippage`` set, every taker child is an IOC *limit* at the cap price
 (``arrival * (1 +/- max_slippage)`` rounded inward to the tick), so no fill can be beyond it;
 and when the touch is already beyond the cap, the child is skipped (``PAUSE``) or the parent
@@ -54,6 +60,8 @@ from nautilus_ext.execution_algos.common import param_decimal
 from nautilus_ext.execution_algos.common import param_str
 from nautilus_ext.execution_algos.common import round_to_lot
 from nautilus_ext.execution_algos.common import slippage_cap_price
+from nautilus_ext.tradfi.sessions import SessionCalendar
+from nautilus_ext.tradfi.sessions import TradingHours
 
 
 class SmartExecAlgorithmConfig(ExecAlgorithmConfig, frozen=True):
@@ -66,10 +74,14 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, frozen=True):
         ``PAUSE`` or ``STOP`` when the touch is beyond ``max_slippage`` from arrival.
     max_child_rejects : int, default 3
         Stop the parent with ``CHILD_REJECTED`` after this many refused children.
+    trading_hours : bool, default True
+        Pause children while the instrument's exchange is closed (instruments with a session
+        calendar only).
     """
 
     slippage_action: str = "PAUSE"
     max_child_rejects: int = 3
+    trading_hours: bool = True
 
     def __post_init__(self) -> None:
         if self.slippage_action not in SlippageAction.__members__:
@@ -121,6 +133,8 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         self._max_child_rejects = config.max_child_rejects
         self.parents: dict[ClientOrderId, Parent] = {}
         self._parent_of: dict[ClientOrderId, ClientOrderId] = {}
+        self._use_hours = config.trading_hours
+        self._hours: TradingHours | None = None
 
     # -- hooks ----------------------------------------------------------------------------------
 
@@ -181,6 +195,35 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         except InvalidOrder as e:
             self.finish(parent, StopReason.INVALID_PARAMS, e.message)
 
+    # -- trading hours --------------------------------------------------------------------------
+
+    def session_of(self, parent: Parent) -> SessionCalendar | None:
+        """Return the session calendar of the parent's instrument (``None``: always open)."""
+        if not self._use_hours:
+            return None
+        if "session" not in parent.state:
+            if self._hours is None:
+                self._hours = TradingHours.default()
+            parent.state["session"] = self._hours.calendar_for_instrument(parent.instrument)
+        session: SessionCalendar | None = parent.state["session"]
+        return session
+
+    def market_open(self, parent: Parent) -> bool:
+        """Return whether the parent's market takes orders now (no calendar: always)."""
+        session = self.session_of(parent)
+        if session is None:
+            return True
+        try:
+            return session.is_open(self.clock.timestamp_ns())
+        except InvalidConfig:
+            return False  # no trading hours known for this time: send nothing
+
+    def _paused_closed(self, parent: Parent) -> None:
+        parent.report.paused_children += 1
+        session = self.session_of(parent)
+        closed = "market closed" if session is None else session.describe(self.clock.timestamp_ns())
+        parent.report.detail = f"paused: {closed}"
+
     # -- market view ----------------------------------------------------------------------------
 
     def touch(self, instrument_id: InstrumentId, *, buy: bool) -> tuple[Decimal | None, Decimal | None]:
@@ -214,6 +257,9 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         qty = round_to_lot(min(quantity, parent.remaining), parent.lot)
         if parent.done or qty <= 0 or qty < parent.min_size:
             return False
+        if not self.market_open(parent):
+            self._paused_closed(parent)
+            return False
         primary = parent.primary
         if parent.cap is not None:
             bid, ask = self.touch(primary.instrument_id, buy=parent.buy)
@@ -241,6 +287,9 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         """Post a GTC post-only limit child; return its id (None when nothing was sent)."""
         qty = round_to_lot(min(quantity, parent.remaining), parent.lot)
         if parent.done or qty <= 0 or qty < parent.min_size:
+            return None
+        if not self.market_open(parent):
+            self._paused_closed(parent)
             return None
         if parent.cap is not None and beyond_cap(price, parent.cap, buy=parent.buy):
             self._guard_tripped(parent, price)

@@ -2,8 +2,8 @@
 The ``nautilus-ext`` command line.
 
 Subcommands: ``demo`` (the main job), ``backtest``, ``instrument``, ``route``, ``catalog``
-(build/info), ``audit`` (verify/show), ``dex`` (check-vectors) and ``funding``
-(collect/backfill/gaps). Heavy imports (NautilusTrader, pandas) happen inside
+(build/info), ``audit`` (verify/show), ``dex`` (check-vectors), ``funding``
+(collect/backfill/gaps) and ``cme`` (rolls/session). Heavy imports (NautilusTrader, pandas) happen inside
 commands so ``--help`` stays fast.
 """
 
@@ -29,6 +29,7 @@ from nautilus_ext.live.cli import live as live_command
 from nautilus_ext.live.cli import live_validate as live_validate_command
 from nautilus_ext.onchain.cli import app as onchain_app
 from nautilus_ext.safety import cli as safety_cli
+from nautilus_ext.tradfi.cli import app as cme_app
 
 app = typer.Typer(
     name="nautilus-ext",
@@ -52,6 +53,7 @@ basis_app.command("replay-cex", help="Replay a run's CEX legs as Nautilus positi
 )
 app.add_typer(basis_app, name="basis", help="Basis/yield strategy of seed 003: backtest, compare, data.")
 app.add_typer(dex_app, name="dex", help="DEX pool math (Uniswap V2/V3, Curve, Balancer).")
+app.add_typer(cme_app, name="cme", help="CME futures: roll calendars and trading hours.")
 # safety commands act on a running node through its authenticated local control endpoint: every
 # command of the safety CLI is registered here (a test checks each control command has one)
 for _command in safety_cli.app.registered_commands:

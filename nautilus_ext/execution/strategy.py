@@ -275,7 +275,50 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         so one bad order in a batch cannot stop a run.
         """
         self._subscribe_outcomes()
+        if order.instrument_key.is_continuous:
+            resolved = self._resolve_front(order)
+            if isinstance(resolved, NautilusExtError):
+                return self._reject_unresolved(order, resolved)
+            order = resolved
         return self._submit_unified(order, rationale, inputs, audit_intent=True)
+
+    def _resolve_front(self, order: Order) -> Order | NautilusExtError:
+        # a front-month key (CME:FUTURE:SP500-USD-FRONT@LIN) trades the contract it means now,
+        # found among the FuturesContract instruments this node loaded (Databento definitions
+        # in a backtest, the broker's contract details live)
+        from nautilus_ext.tradfi.front import FrontMonthResolver
+        from nautilus_ext.tradfi.front import InstrumentContractProvider
+        from nautilus_ext.tradfi.rolls import RollCalendar
+
+        front = order.instrument_key
+        try:
+            calendar = RollCalendar.default()
+            resolver = FrontMonthResolver(
+                calendar, InstrumentContractProvider(calendar, self.cache.instruments())
+            )
+            listed = resolver.resolve(front, int(self.decision_clock.timestamp_ns()))
+        except NautilusExtError as e:
+            return e
+        deltas = {listed.key if k == front else k: v for k, v in order.expected_deltas.items()}
+        metadata = {**(order.metadata or {}), "front_key": str(front)}
+        return order.model_copy(
+            update={"instrument_key": listed.key, "expected_deltas": deltas, "metadata": metadata}
+        )
+
+    def _reject_unresolved(self, order: Order, error: NautilusExtError) -> ExecutionResult:
+        result = ExecutionResult(
+            operation_id=order.operation_id,
+            instrument_key=str(order.instrument_key),
+            side=str(order.side),
+            requested_quantity=order.amount,
+            ts_decision_ns=self.decision_clock.timestamp_ns(),
+            strategy_id=order.strategy_id,
+            status=ExecutionStatus.REJECTED,
+            reason=f"{error.code}: {error.message}",
+        )
+        self.results.setdefault(order.operation_id, result)
+        self.log.warning(f"Cannot execute order {order.operation_id}: {result.reason}")
+        return result
 
     def _submit_unified(
         self,

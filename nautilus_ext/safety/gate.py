@@ -8,10 +8,12 @@ blocks):
 1. time-based transitions (arm expiry, dirty age, persistent mismatch);
 2. dirty position on the asset (blocks even hedges: the position is unknown);
 3. SAFE mode and per-strategy kill (only orders that reduce ``|position|`` pass);
-4. feed health (market data, venue WebSocket);
-5. the risk matrix;
-6. LIVE only: a valid arm and a confirmation of this exact order's hash;
-7. the per-asset order rate limit.
+4. trading hours: an order on a market that is closed (the CME Globex daily halt, the weekend,
+   a holiday; :mod:`nautilus_ext.tradfi.sessions`) is blocked with rule ``market_closed``;
+5. feed health (market data, venue WebSocket);
+6. the risk matrix;
+7. LIVE only: a valid arm and a confirmation of this exact order's hash;
+8. the per-asset order rate limit.
 
 A child an execution algorithm spawned from a released parent (``GateContext.child_of``) is
 covered by the parent's LIVE confirmation, but only while the arm that released the parent is
@@ -68,6 +70,7 @@ from nautilus_ext.safety.halts import HaltState
 from nautilus_ext.safety.oms import Fill
 from nautilus_ext.safety.oms import OmsSafeguards
 from nautilus_ext.safety.risk import RiskPolicies
+from nautilus_ext.tradfi.sessions import TradingHours
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +162,12 @@ class SafetyGate:
         Receives every safety event (default: the module logger).
     alert : callable, optional
         Called with ``(halt, strategy_id)`` on SAFE entry (``None``) and strategy kills.
+    trading_hours : TradingHours, optional
+        Session calendars for the market-closed rule (default: those of the roots in
+        ``configs/tradfi/rolls.yaml``). Orders on instruments without a calendar are not
+        judged by it.
+    market_hours_rule : bool, default True
+        Whether the market-closed rule applies at all.
     """
 
     def __init__(
@@ -168,6 +177,8 @@ class SafetyGate:
         *,
         sink: EventSink = log_sink,
         alert: Callable[[Halt, str | None], object] | None = None,
+        trading_hours: TradingHours | None = None,
+        market_hours_rule: bool = True,
     ) -> None:
         self._config = config
         self._clock = clock
@@ -180,6 +191,9 @@ class SafetyGate:
             config.oms, clock, self.halts, sink, ws_gating=config.mode in (Mode.LIVE, Mode.DRY_RUN)
         )
         self._limits_confirmed: tuple[str, int] | None = None
+        self.trading_hours: TradingHours | None = None
+        if market_hours_rule:
+            self.trading_hours = trading_hours or TradingHours.default()
         # client order id -> release record, for orders this gate allowed (see GateContext)
         self._released: dict[str, _Release] = {}
         # owner -> callback(strategy_id), asked to cancel working orders on a kill
@@ -670,11 +684,33 @@ class SafetyGate:
                 f"strategy {order.strategy_id} is killed ({killed.message}); reduce-only orders only",
                 details={"rule": str(Rule.KILL_SWITCH), "cause": str(killed.rule)},
             )
+        if self.trading_hours is not None:
+            closed = self._market_closed(self.trading_hours, order)
+            if closed is not None:
+                return closed
         feed = self.oms.feed_block(asset, venue, ctx.market_data_ts_ns)
         if feed is not None:
             return feed
         return self.risk.check(
             order, asset=asset, position=position, venue=venue, estimated_slippage=ctx.estimated_slippage
+        )
+
+    def _market_closed(self, hours: TradingHours, order: Order) -> RiskBlocked | None:
+        # the exchange takes no order while closed: reducing ones included (cancels still pass)
+        calendar = hours.calendar_for_key(order.instrument_key)
+        if calendar is None:
+            return None
+        now = self._clock.timestamp_ns()
+        try:
+            if calendar.is_open(now):
+                return None
+            why = calendar.describe(now)
+        except NautilusExtError as e:
+            why = f"no trading hours known ({e.message})"
+        return risk_blocked(
+            Rule.MARKET_CLOSED,
+            f"{order.instrument_key}: market closed: {why}; new orders wait for the session",
+            calendar=calendar.name,
         )
 
     # -- internals ----------------------------------------------------------------------------
