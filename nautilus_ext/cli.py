@@ -17,7 +17,9 @@ from typing import Annotated
 import typer
 
 from nautilus_ext.audit.cli import app as audit_app
+from nautilus_ext.backtest.carry_cli import app as carry_app
 from nautilus_ext.catalogs.cli import app as catalog_app
+from nautilus_ext.catalogs.downloads.cli import app as data_app
 from nautilus_ext.dex.cli import app as dex_app
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.funding.cli import app as funding_app
@@ -33,8 +35,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(catalog_app, name="catalog", help="Build and inspect Parquet data catalogs.")
+app.add_typer(data_app, name="data", help="Download Tardis, Databento and Betfair data into catalogs.")
 app.add_typer(audit_app, name="audit", help="Verify and query the append-only audit log.")
 app.add_typer(funding_app, name="funding", help="Funding rates: collect, backfill, find gaps.")
+app.add_typer(carry_app, name="carry", help="Funding carry: the carry report and the carry backtest.")
 app.command("live", help="Run a TradingNode from validated YAML (configs/live/, LIVE or DRY_RUN).")(
     live_command
 )
@@ -189,6 +193,8 @@ def backtest_command(
             f"safety gate: {gate.allowed} allowed, {gate.denied} denied{f' ({denials})' if denials else ''}"
         )
     typer.echo(f"report: {report}")
+    if outcome.carry_report is not None:
+        typer.echo(f"carry report: {outcome.carry_report}")
 
 
 @app.command("replay")

@@ -11,6 +11,7 @@ functions of the translated error.
 from __future__ import annotations
 
 import asyncio
+import decimal
 import json
 import random
 from collections.abc import Awaitable
@@ -177,7 +178,10 @@ async def ccxt_call[T](
         The translated failure (``__cause__`` is the original exception).
     """
     try:
-        return await asyncio.wait_for(factory(), timeout_secs)
+        # ccxt's decimal_to_precision sets the current decimal context to ROUND_HALF_UP with
+        # Underflow trapped, in place: give it a throwaway copy so our Decimal math never changes
+        with decimal.localcontext():
+            return await asyncio.wait_for(factory(), timeout_secs)
     except asyncio.CancelledError:
         raise
     except Exception as e:

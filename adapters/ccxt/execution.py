@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import decimal
 from collections import OrderedDict
 from typing import Any
 from typing import Final
@@ -223,7 +224,8 @@ class CcxtExecutionClient(CcxtOrderSync):
             # ccxt would spend amount * price of quote; Coinbase's market IOC also takes the
             # base size, which fills exactly the ordered quantity
             symbol = self._provider.ccxt_symbol(order.instrument_id) or ""
-            base_size = self._exchange.amount_to_precision(symbol, float(order.quantity))
+            with decimal.localcontext():  # ccxt mutates the decimal context it formats in
+                base_size = self._exchange.amount_to_precision(symbol, float(order.quantity))
             params["createMarketBuyOrderRequiresPrice"] = False
             params["order_configuration"] = {"market_market_ioc": {"base_size": base_size}}
         if order.order_type is OrderType.LIMIT:

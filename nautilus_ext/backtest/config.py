@@ -28,7 +28,8 @@ from nautilus_ext.mode import require_mode
 if TYPE_CHECKING:
     from nautilus_ext.safety.config import SafetyConfig
 
-DataKind = Literal["order_book_deltas", "trade_ticks", "quote_ticks"]
+# funding_rates / mark_prices: derived from the catalog's Tardis derivative tickers (backtest.perp_data)
+DataKind = Literal["order_book_deltas", "trade_ticks", "quote_ticks", "funding_rates", "mark_prices"]
 _DEFAULT_DATA: tuple[DataKind, ...] = ("order_book_deltas", "trade_ticks")
 NonNegativeMs = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 # a recorded run keeps its spec beside its audit log under this name (REPLAY re-runs it)
@@ -67,6 +68,26 @@ class StrategySpec(BaseModel):
     strategy_path: str = Field(pattern=r"^[\w.]+:\w+$")
     config_path: str = Field(pattern=r"^[\w.]+:\w+$")
     config: dict[str, Any] = Field(default_factory=dict)
+
+
+class StoreSpec(BaseModel):
+    """
+    The position store of a strategy that keeps its positions there (funding carry, perp spread).
+
+    Attributes
+    ----------
+    db_url : str, optional
+        The store the strategy writes (its config's ``db_url``). Default: the SQLite file
+        ``<output_dir>/<run_id>.db``, recreated at every run so a report shows this run only.
+    carry_report : bool
+        Write the carry report (:mod:`nautilus_ext.reports.carry`) of the run's positions to
+        ``<output_dir>/<run_id>-carry.html``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    db_url: str | None = None
+    carry_report: bool = True
 
 
 BACKTEST_SAFETY_DEFAULT: Final = "safety/backtest_default.yaml"
@@ -176,6 +197,16 @@ class BacktestSpec(BaseModel):
     # funding-aware backtests: settle perp funding from the catalog's derivative_ticker data
     settle_funding: bool = True
     safety: BacktestSafetySection | None = None
+    # strategies keeping positions in the store: where, and the carry report over them
+    store: StoreSpec | None = None
+
+    def store_url(self) -> str | None:
+        """Return the store a ``store:`` run writes (the default SQLite file of the run), or None."""
+        if self.store is None:
+            return None
+        if self.store.db_url is not None:
+            return self.store.db_url
+        return f"sqlite:///{(Path(self.output_dir) / f'{self.run_id}.db').resolve()}"
 
     def safety_section(self) -> BacktestSafetySection:
         """Return the run's safety section (the documented default when the YAML has none)."""
@@ -197,6 +228,8 @@ class BacktestSpec(BaseModel):
             problems.append("strategy: required for kind 'strategy'")
         if not self.data:
             problems.append("data: list at least one data kind")
+        if self.store is not None and self.kind != "strategy":
+            problems.append("store: only a strategy-driven backtest (kind 'strategy') keeps positions")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -14,6 +14,7 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from nautilus_ext.backtest.config import VenueSimSpec
 from nautilus_ext.backtest.funding import FundingPayment
 from nautilus_ext.backtest.funding import funding_modules
 from nautilus_ext.backtest.funding import read_ledger
+from nautilus_ext.backtest.perp_data import FUNDING_KINDS
+from nautilus_ext.backtest.perp_data import add_perp_data
 from nautilus_ext.catalogs.info import check_catalog
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.execution.results import ExecutionResult
@@ -62,6 +65,8 @@ class BacktestOutcome:
     funding_payments: list[FundingPayment] = field(default_factory=list)
     gate: GateSummary | None = None
     instruments: dict[str, InstrumentDisplay] = field(default_factory=dict)
+    # the carry report of a run with a position store (``store:``), once written
+    carry_report: Path | None = None
 
 
 def _catalog_fs(catalog: str) -> tuple[str, str | None]:
@@ -135,6 +140,7 @@ def build_run_config(
         )
         for iid in instrument_ids
         for kind in spec.data
+        if kind in _DATA_CLASSES  # funding_rates/mark_prices come from the tickers (perp_data)
     ]
     base_config: dict[str, Any] = {
         "registry_dir": spec.registry_dir,
@@ -153,10 +159,11 @@ def build_run_config(
         )
     else:
         assert spec.strategy is not None  # validated by the spec
+        store = {} if spec.store is None else {"db_url": spec.store_url()}  # the run's position store
         strategy = ImportableStrategyConfig(
             strategy_path=spec.strategy.strategy_path,
             config_path=spec.strategy.config_path,
-            config={**base_config, **spec.strategy.config},
+            config={**base_config, **spec.strategy.config, **store},
         )
     from nautilus_ext.execution_algos import importable_exec_algorithm_configs
 
@@ -322,11 +329,17 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             run_spec = spec.model_copy(update={"catalog": str(local)})
         ledger = str(Path(tmp) / "funding.jsonl")
         config = build_run_config(run_spec, registry, orders_file, exec_algorithms, ledger)
+        _fresh_store(run_spec)
         node = BacktestNode(configs=[config])
         node.build()
         engine = node.get_engine(config.id)
         if engine is None:  # pragma: no cover - the node keeps engines (dispose_on_completion=False)
             raise RuntimeError(f"backtest {spec.run_id}: the node kept no engine")
+        perp_kinds = [k for k in run_spec.data if k in FUNDING_KINDS]
+        if perp_kinds and "://" not in run_spec.catalog:
+            start_ns, end_ns = (_ns(t) for t in (run_spec.start, run_spec.end))
+            added = add_perp_data(engine, run_spec.catalog, perp_kinds, start_ns, end_ns)
+            log.info("added %d funding-rate/mark-price updates from the catalog's tickers", added)
         try:
             # the same gate and chokepoint as a live node, before the first order can exist
             _, gate = install_backtest_safety(engine, spec)
@@ -368,6 +381,19 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
         )
         node.dispose()  # type: ignore[no-untyped-call]
     return outcome
+
+
+def _ns(when: datetime) -> int:
+    return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000
+
+
+def _fresh_store(spec: BacktestSpec) -> None:
+    # the default store of a run (<output_dir>/<run_id>.db) is recreated: its report is this run's
+    if spec.store is None or spec.store.db_url is not None:
+        return
+    Path(spec.output_dir).mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(spec.output_dir, f"{spec.run_id}.db{suffix}").unlink(missing_ok=True)
 
 
 SAFETY_LOG = "safety"

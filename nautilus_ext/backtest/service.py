@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from nautilus_ext.backtest.carry_report import run_carry_report
 from nautilus_ext.backtest.config import BacktestSpec
 from nautilus_ext.backtest.runner import BacktestOutcome
 from nautilus_ext.backtest.runner import run_backtest
@@ -59,4 +60,7 @@ def run_and_report(spec: BacktestSpec) -> tuple[BacktestOutcome, Path]:
             ),
         },
     )
+    carry = run_carry_report(spec)  # strategies keeping positions in the store (``store:``)
+    if carry is not None:
+        outcome.carry_report = carry.path
     return outcome, report

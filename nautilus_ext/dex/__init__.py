@@ -20,6 +20,7 @@ from nautilus_ext.dex.curve import ramped_amp
 from nautilus_ext.dex.errors import SwapRefused
 from nautilus_ext.dex.pool import SwapPool
 from nautilus_ext.dex.pool import SwapQuote
+from nautilus_ext.dex.pool import swap_exact_input_path
 from nautilus_ext.dex.uniswap_v2 import V2PoolState
 from nautilus_ext.dex.uniswap_v3 import V3PoolState
 from nautilus_ext.dex.uniswap_v3 import V3SwapResult
@@ -36,4 +37,5 @@ __all__ = [
     "V3Tick",
     "WeightedPoolState",
     "ramped_amp",
+    "swap_exact_input_path",
 ]

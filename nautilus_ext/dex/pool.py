@@ -13,6 +13,7 @@ can price two slices through the same pool in sequence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
@@ -81,4 +82,23 @@ class SwapPool(Protocol):
         ...
 
 
-__all__ = ["SwapPool", "SwapQuote"]
+def swap_exact_input_path(hops: Sequence[tuple[SwapPool, int, int]], amount_in: int) -> list[SwapQuote]:
+    """
+    Swap ``amount_in`` through ``(pool, token_in, token_out)`` hops, each hop's output feeding the next.
+
+    Returns one quote per hop; the path's output is ``quotes[-1].amount_out``. A pool that
+    appears twice sees the state the earlier hop left (as in one transaction).
+    """
+    quotes: list[SwapQuote] = []
+    after: dict[int, SwapPool] = {}
+    amount = amount_in
+    for pool, token_in, token_out in hops:
+        current = after.get(id(pool), pool)
+        quote = current.swap_exact_input(token_in, token_out, amount)
+        after[id(pool)] = quote.pool_after
+        quotes.append(quote)
+        amount = quote.amount_out
+    return quotes
+
+
+__all__ = ["SwapPool", "SwapQuote", "swap_exact_input_path"]

@@ -88,6 +88,11 @@ class V3PoolState:
         Fee growth globals (Q128.128, wrapping).
     fee_protocol : int
         ``slot0.feeProtocol`` (token0 share in the low 4 bits, token1 in the high 4 bits).
+    word_range : tuple[int, int], optional
+        Inclusive range of tick-bitmap words (``(tick // tick_spacing) >> 8``) whose initialized
+        ticks ``ticks`` lists completely, for a state read around the price. A swap that must
+        look into a word outside it is refused (``TICKS_UNKNOWN``) instead of being priced as if
+        that word had no liquidity change. ``None``: ``ticks`` lists every initialized tick.
     """
 
     sqrt_price_x96: int
@@ -99,6 +104,7 @@ class V3PoolState:
     fee_growth_global0_x128: int = 0
     fee_growth_global1_x128: int = 0
     fee_protocol: int = 0
+    word_range: tuple[int, int] | None = None
     _bitmap: dict[int, int] = field(init=False, repr=False, compare=False)
     _net: dict[int, int] = field(init=False, repr=False, compare=False)
 
@@ -135,6 +141,12 @@ class V3PoolState:
         """
         spacing = self.tick_spacing
         compressed = tick // spacing  # Solidity rounds towards zero, then corrects negatives: floor
+        if self.word_range is not None:
+            word = compressed >> 8 if lte else (compressed + 1) >> 8
+            if not self.word_range[0] <= word <= self.word_range[1]:
+                raise SwapRefused(
+                    "TICKS_UNKNOWN", f"tick bitmap word {word} is outside the state's {self.word_range}"
+                )
         if lte:
             word, bit = compressed >> 8, compressed & 0xFF
             masked = self._bitmap.get(word, 0) & ((1 << bit) - 1 + (1 << bit))
@@ -154,39 +166,55 @@ class V3PoolState:
         """Two tokens: token0 and token1."""
         return 2
 
-    def swap_exact_input(self, token_in: int, token_out: int, amount_in: int) -> SwapQuote:
+    def swap_exact_input(
+        self, token_in: int, token_out: int, amount_in: int, *, sqrt_price_limit_x96: int | None = None
+    ) -> SwapQuote:
         """
-        Swap ``amount_in`` with no price limit (QuoterV2's default limit ``MIN/MAX_SQRT_RATIO -/+ 1``).
+        Swap ``amount_in`` (QuoterV2 ``quoteExactInputSingle``).
 
-        If the known liquidity runs out before the whole input is used, the quote's
-        ``amount_in`` is what the pool actually takes (the contract's behaviour).
+        Without ``sqrt_price_limit_x96`` the limit is QuoterV2's default
+        (``MIN_SQRT_RATIO + 1`` / ``MAX_SQRT_RATIO - 1``). When the limit or the known liquidity
+        stops the swap early, the quote's ``amount_in`` is what the pool actually takes.
         """
         zero_for_one = _direction(token_in, token_out)
         if amount_in <= 0:
             raise SwapRefused("AS", f"amount_in must be positive, got {amount_in}")
-        result = swap(self, zero_for_one, amount_in)
-        return result.quote(zero_for_one)
+        return _router_quote(swap(self, zero_for_one, amount_in, sqrt_price_limit_x96), zero_for_one)
 
-    def swap_exact_output(self, token_in: int, token_out: int, amount_out: int) -> SwapQuote:
-        """Buy exactly ``amount_out``; refuse (``LIQUIDITY``) when the pool cannot deliver all of it."""
+    def swap_exact_output(
+        self, token_in: int, token_out: int, amount_out: int, *, sqrt_price_limit_x96: int | None = None
+    ) -> SwapQuote:
+        """
+        Buy ``amount_out`` (QuoterV2 ``quoteExactOutputSingle``).
+
+        Without a price limit the whole amount must be delivered, else ``LIQUIDITY`` (QuoterV2
+        requires it too); with one, the quote may deliver less, as QuoterV2 reports it.
+        """
         zero_for_one = _direction(token_in, token_out)
         if amount_out <= 0:
             raise SwapRefused("AS", f"amount_out must be positive, got {amount_out}")
-        result = swap(self, zero_for_one, -amount_out)
-        quote = result.quote(zero_for_one)
-        if quote.amount_out != amount_out:
+        quote = _router_quote(swap(self, zero_for_one, -amount_out, sqrt_price_limit_x96), zero_for_one)
+        if sqrt_price_limit_x96 is None and quote.amount_out != amount_out:
             raise SwapRefused(
                 "LIQUIDITY", f"the pool delivers only {quote.amount_out} of the {amount_out} requested"
             )
         return quote
 
-    def quote_exact_input(self, token_in: int, token_out: int, amount_in: int) -> int:
+    def quote_exact_input(
+        self, token_in: int, token_out: int, amount_in: int, *, sqrt_price_limit_x96: int | None = None
+    ) -> int:
         """Output for ``amount_in`` (QuoterV2 ``quoteExactInputSingle``'s ``amountOut``)."""
-        return self.swap_exact_input(token_in, token_out, amount_in).amount_out
+        return self.swap_exact_input(
+            token_in, token_out, amount_in, sqrt_price_limit_x96=sqrt_price_limit_x96
+        ).amount_out
 
-    def quote_exact_output(self, token_in: int, token_out: int, amount_out: int) -> int:
+    def quote_exact_output(
+        self, token_in: int, token_out: int, amount_out: int, *, sqrt_price_limit_x96: int | None = None
+    ) -> int:
         """Input for ``amount_out`` (QuoterV2 ``quoteExactOutputSingle``'s ``amountIn``)."""
-        return self.swap_exact_output(token_in, token_out, amount_out).amount_in
+        return self.swap_exact_output(
+            token_in, token_out, amount_out, sqrt_price_limit_x96=sqrt_price_limit_x96
+        ).amount_in
 
     def marginal_price(self, token_in: int, token_out: int) -> Fraction:
         """Spot price ``(sqrtP / 2**96)**2`` (token1 per token0) or its inverse, times ``1 - fee``."""
@@ -194,6 +222,14 @@ class V3PoolState:
         price = Fraction(self.sqrt_price_x96 * self.sqrt_price_x96, Q96 * Q96)
         keep = Fraction(FEE_PIPS_DENOMINATOR - self.fee_pips, FEE_PIPS_DENOMINATOR)
         return (price if zero_for_one else 1 / price) * keep
+
+
+def _router_quote(result: V3SwapResult, zero_for_one: bool) -> SwapQuote:
+    # the periphery's swap callbacks (SwapRouter, QuoterV2) revert when neither amount is
+    # positive: "swaps entirely within 0-liquidity regions are not supported"
+    if result.amount0 <= 0 and result.amount1 <= 0:
+        raise SwapRefused("NO_LIQUIDITY", "the swap stays within a region without liquidity")
+    return result.quote(zero_for_one)
 
 
 def _direction(token_in: int, token_out: int) -> bool:

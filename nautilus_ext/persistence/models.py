@@ -185,3 +185,84 @@ class StrategyState(Base):
     state_key: Mapped[str] = mapped_column(String(100))
     state_value: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# -- position records (migration 0002): what a carry report is built from ----------------------
+
+
+class PositionFill(Base):
+    """
+    One venue fill of a leg of a strategy position (entry, exit or a neutralising trade).
+
+    ``leg`` is ``LONG`` or ``SHORT`` (the position's leg the fill traded), ``side`` the fill's own
+    side; ``reference_price`` is the venue mid when the order was routed (slippage is measured
+    against it). Unique per ``(position_id, venue, trade_id)``: recording a group twice keeps one
+    row per fill.
+    """
+
+    __tablename__ = "position_fills"
+    __table_args__ = (UniqueConstraint("position_id", "venue", "trade_id", name="uq_position_fills_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    position_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("strategy_positions.id"), index=True)
+    leg: Mapped[str] = mapped_column(String(10))
+    intent: Mapped[str] = mapped_column(String(20))  # ENTRY, EXIT, NEUTRALISE
+    venue: Mapped[str] = mapped_column(String(50))
+    instrument_key: Mapped[str] = mapped_column(String(120))
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[Decimal] = mapped_column(AMOUNT)
+    price: Mapped[Decimal] = mapped_column(AMOUNT)
+    multiplier: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal(1))
+    quote_currency: Mapped[str] = mapped_column(String(12))
+    fee: Mapped[Decimal] = mapped_column(AMOUNT)
+    fee_currency: Mapped[str] = mapped_column(String(12))
+    reference_price: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    group_id: Mapped[str | None] = mapped_column(String(100))
+    trade_id: Mapped[str] = mapped_column(String(100))
+    ts: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PositionMark(Base):
+    """
+    A strategy position as its monitor saw it at ``ts``: divergence, leg quantities and prices.
+
+    ``divergence`` is the signal the strategy trades (funding carry: short minus long funding rate
+    per hour); quantities are signed (long > 0); ``funding`` is the funding received so far.
+    """
+
+    __tablename__ = "position_marks"
+    __table_args__ = (UniqueConstraint("position_id", "ts", name="uq_position_marks_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    position_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("strategy_positions.id"), index=True)
+    ts: Mapped[datetime] = mapped_column(UtcDateTime())
+    divergence: Mapped[Decimal | None] = mapped_column(RATE)
+    long_rate: Mapped[Decimal | None] = mapped_column(RATE)
+    short_rate: Mapped[Decimal | None] = mapped_column(RATE)
+    long_quantity: Mapped[Decimal] = mapped_column(AMOUNT)
+    short_quantity: Mapped[Decimal] = mapped_column(AMOUNT)
+    long_price: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    short_price: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    funding: Mapped[Decimal] = mapped_column(AMOUNT, default=Decimal(0))
+
+
+class VenueMargin(Base):
+    """
+    A venue account's margin as a strategy saw it at ``ts`` (in ``currency``).
+
+    ``margin_ratio`` is equity over the gross notional of the open positions (seed 003: 1.0 is
+    fully collateralised, the venue liquidates near its maintenance margin); ``None`` when flat.
+    """
+
+    __tablename__ = "venue_margins"
+    __table_args__ = (UniqueConstraint("strategy_name", "venue", "ts", name="uq_venue_margins_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    strategy_name: Mapped[str] = mapped_column(String(50), index=True)
+    venue: Mapped[str] = mapped_column(String(50))
+    ts: Mapped[datetime] = mapped_column(UtcDateTime())
+    currency: Mapped[str] = mapped_column(String(12))
+    equity: Mapped[Decimal] = mapped_column(AMOUNT)
+    notional: Mapped[Decimal] = mapped_column(AMOUNT)
+    maintenance_margin: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    margin_ratio: Mapped[Decimal | None] = mapped_column(RATE)

@@ -47,6 +47,11 @@ class StrategyRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
+    @property
+    def database(self) -> Database:
+        """The store this repository writes to."""
+        return self._db
+
     def add_position(self, position: StrategyPosition) -> uuid.UUID:
         """Insert a new position; return its id."""
         now = now_utc()

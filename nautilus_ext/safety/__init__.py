@@ -13,8 +13,6 @@ a chain or a bookmaker except through :class:`SafetyGate`.
   engine's one door in a node (orders, amends, algorithm children, cancels, a kill's cancels).
 - :mod:`~nautilus_ext.safety.control` and :mod:`~nautilus_ext.safety.cli`: a local authenticated
   control endpoint and the operator commands (arm, confirm, disarm, status, kill, resume).
-- :mod:`~nautilus_ext.safety.nautilus`: a unified execution strategy that feeds its fills,
-  cancels and simulated positions to the gate (import it directly; it needs NautilusTrader).
 
 Every state machine is pure and deterministic: time comes from an injected clock, effects are
 :class:`SafetyEvent` records handed to a sink (see :func:`to_audit_event` for the audit log).

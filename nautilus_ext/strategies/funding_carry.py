@@ -84,6 +84,8 @@ from nautilus_ext.strategies.carry_rules import entry_room
 from nautilus_ext.strategies.carry_rules import exit_reason
 from nautilus_ext.strategies.carry_state import CarryLeg
 from nautilus_ext.strategies.carry_state import CarryPosition
+from nautilus_ext.strategies.position_records import record_group
+from nautilus_ext.strategies.position_records import record_monitor
 
 _NS = 1_000_000_000
 _MIN = 60
@@ -337,6 +339,10 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
     def on_mark_price(self, mark_price: MarkPriceUpdate) -> None:
         self._marks[str(mark_price.instrument_id)] = mark_price.value.as_decimal()
 
+    def mark_of(self, instrument_id: str) -> Decimal | None:
+        """Return the latest mark price of ``instrument_id`` (else its book mid), or None."""
+        return self._marks.get(instrument_id) or self.book_view.mid(instrument_id)
+
     def on_funding_rate(self, funding_rate: FundingRateUpdate) -> None:
         iid = str(funding_rate.instrument_id)
         inst = self.cache.instrument(funding_rate.instrument_id)
@@ -472,6 +478,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                 current_divergence=view.divergence_per_hour,
                 last_check=datetime.fromtimestamp(view.now_ns / _NS, tz=UTC),
             )
+            record_monitor(self, position, view)  # the carry report's time series
             reason = exit_reason(view, self.rules)
             if reason is not None:
                 exits.append((position, reason))
@@ -685,6 +692,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             fees = sum((f.fee for op in group.legs for f in self.results[op].fills), Decimal(0)) + sum(
                 (f.fee for f in group.neutralisation_fills), Decimal(0)
             )
+            record_group(self, position, group)  # the group's fills, for the carry report
             if position.phase == "OPENING":
                 position.long.signed = long_net
                 position.short.signed = -short_net

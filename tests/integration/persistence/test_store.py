@@ -28,9 +28,12 @@ TABLES = [
     "fund_transfers",
     "funding_payments",
     "funding_rates",
+    "position_fills",
+    "position_marks",
     "strategy_positions",
     "strategy_state",
     "symbols",
+    "venue_margins",
     "venues",
 ]
 
@@ -59,12 +62,12 @@ def _sample(
 def test_migrations_up_and_down(db_url: str) -> None:
     database = Database.open(db_url)
     try:
-        assert database.current_revision() == "0001"
+        assert database.current_revision() == "0002"
         assert [t for t in database.table_names() if t != "alembic_version"] == TABLES
         database.downgrade("base")
         assert [t for t in database.table_names() if t != "alembic_version"] == []
         database.upgrade()
-        assert database.current_revision() == "0001"
+        assert database.current_revision() == "0002"
     finally:
         database.close()
 

@@ -31,6 +31,7 @@ from nautilus_ext.orders import Order
 from nautilus_ext.safety import SafetyConfig
 from nautilus_ext.safety import SafetyEvent
 from nautilus_ext.safety import SafetyGate
+from nautilus_ext.safety.chokepoint import install_chokepoint
 
 KEY = "BINANCE-FUTURES:PERPETUAL:BTC-USDT@LIN"
 START_NS = 1_709_251_200 * 1_000_000_000
@@ -125,6 +126,8 @@ def _run(
     orders: list[Order],
     events: list[SafetyEvent],
     strategy_class: type[OrderReplayStrategy] = OrderReplayStrategy,
+    *,
+    chokepoint: bool = False,
 ) -> tuple[OrderReplayStrategy, BacktestEngine, SafetyGate]:
     engine, inst = quote_engine()
     path = tmp_path / "orders.jsonl"
@@ -142,6 +145,16 @@ def _run(
     # the gate reads the strategy's own (simulated) Nautilus clock
     gate = SafetyGate(_config(mode), strategy.clock, sink=events.append)
     strategy.safety_gate = gate
+    if chokepoint:
+        # the path every node takes: fills and positions reach the gate at the ExecEngine endpoint
+        kernel = engine.kernel
+        install_chokepoint(
+            gate,
+            msgbus=kernel.msgbus,
+            cache=kernel.cache,
+            exec_engine=kernel.exec_engine,
+            risk_engine=kernel.risk_engine,
+        )
     engine.run()
     return strategy, engine, gate
 

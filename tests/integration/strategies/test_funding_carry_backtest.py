@@ -26,6 +26,7 @@ from nautilus_ext.adapters.symbology import build_instrument
 from nautilus_ext.execution_algos.atomic_legs import AtomicLegsExecAlgorithm
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.persistence import Database
+from nautilus_ext.persistence.records import PositionRecords
 from nautilus_ext.persistence.repository import StrategyRepository
 from nautilus_ext.strategies.funding_carry import FundingCarryConfig
 from nautilus_ext.strategies.funding_carry import FundingCarryStrategy
@@ -93,6 +94,17 @@ def test_backtest_enters_on_divergence_and_exits_on_the_flip(tmp_path: Path) -> 
         assert row.long_venue == "BINANCE-FUTURES"
         assert row.short_venue == "BYBIT"
         assert row.cumulative_funding == 0  # no funding time passed in these 40 s
+        # the carry report's records: both legs' fills of the entry and the exit, a mark per cycle
+        history = PositionRecords(database).history(["funding_carry"])
+        assert sorted((f.intent, f.leg, f.side) for f in history.fills) == [
+            ("ENTRY", "LONG", "BUY"),
+            ("ENTRY", "SHORT", "SELL"),
+            ("EXIT", "LONG", "SELL"),
+            ("EXIT", "SHORT", "BUY"),
+        ]
+        assert {f.quantity for f in history.fills} == {Decimal("0.1")}
+        assert history.marks
+        assert {m.venue for m in history.margins} == {"BINANCE-FUTURES", "BYBIT"}
         for inst in insts:
             net = sum(
                 (o.filled_qty.as_decimal() * (1 if o.side == OrderSide.BUY else -1))

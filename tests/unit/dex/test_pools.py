@@ -18,6 +18,7 @@ from nautilus_ext.dex import V2PoolState
 from nautilus_ext.dex import V3PoolState
 from nautilus_ext.dex import WeightedPoolState
 from nautilus_ext.dex import ramped_amp
+from nautilus_ext.dex import swap_exact_input_path
 from nautilus_ext.dex.balancer import div_up
 from nautilus_ext.dex.balancer import log_exp_pow
 from nautilus_ext.dex.balancer import mul_up
@@ -38,6 +39,7 @@ def test_public_names_are_pinned() -> None:
         "V3Tick",
         "WeightedPoolState",
         "ramped_amp",
+        "swap_exact_input_path",
     ]
 
 
@@ -130,3 +132,18 @@ def test_wrong_token_indices_are_refused() -> None:
         with pytest.raises(SwapRefused) as e:
             pool.quote_exact_input(0, 0, 1)
         assert e.value.reason == "TOKEN"
+
+
+def test_a_path_feeds_each_hop_and_reuses_a_pool_state() -> None:
+    a = V2PoolState(10**21, 2 * 10**21)
+    b = WeightedPoolState((10**21, 10**9), (5 * 10**17, 5 * 10**17), (1, 10**12), 3 * 10**15)
+    quotes = swap_exact_input_path([(a, 0, 1), (b, 0, 1)], 10**18)
+    assert quotes[0].amount_out == a.quote_exact_input(0, 1, 10**18)
+    assert quotes[1].amount_in == quotes[0].amount_out
+    assert quotes[1].amount_out == b.quote_exact_input(0, 1, quotes[0].amount_out)
+    there_and_back = swap_exact_input_path([(a, 0, 1), (a, 1, 0)], 10**18)
+    # the second hop sees the first hop's reserves: the round trip loses both fees
+    assert there_and_back[1].amount_in == quotes[0].amount_out
+    assert there_and_back[1].amount_out < 10**18
+    after_first = quotes[0].pool_after
+    assert there_and_back[1].amount_out == after_first.quote_exact_input(1, 0, quotes[0].amount_out)

@@ -126,3 +126,15 @@ def test_bitmap_traversal_finds_ticks_within_one_word() -> None:
     assert state.next_initialized_tick_within_one_word(-121, True) == (-256 * 60, False)
     assert state.next_initialized_tick_within_one_word(0, False) == (600, True)
     assert state.next_initialized_tick_within_one_word(600, False) == (255 * 60, False)
+
+
+def test_a_swap_past_the_known_bitmap_words_is_refused() -> None:
+    state, _, _ = _pool()
+    partial = V3PoolState(
+        state.sqrt_price_x96, state.tick, state.liquidity, 3000, 60, state.ticks, word_range=(-1, 0)
+    )
+    small = partial.swap_exact_input(0, 1, 10**15)
+    assert small.amount_out == state.swap_exact_input(0, 1, 10**15).amount_out
+    with pytest.raises(SwapRefused) as e:
+        partial.swap_exact_input(0, 1, 10**24)  # runs out of range [-600, 600] into unknown words
+    assert e.value.reason == "TICKS_UNKNOWN"

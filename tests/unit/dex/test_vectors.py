@@ -120,3 +120,10 @@ def test_formatting_follows_the_test_suite() -> None:
     assert to_precision5(Decimal("12345.6")) == "12346"
     assert to_precision5(Decimal("-0.123456")) == "-0.12346"
     assert encode_price_sqrt(1, 1) == 2**96
+
+
+def test_dex_group_is_on_the_command_line() -> None:
+    assert "dex" in runner.invoke(app, ["--help"]).output
+    result = runner.invoke(app, ["dex", "--help"])
+    assert result.exit_code == 0
+    assert "check-vectors" in result.output

@@ -111,3 +111,27 @@ def test_retry_and_backoff_are_pure() -> None:
     )
     assert is_duplicate_order(duplicate)
     assert not is_duplicate_order(final)
+
+
+def test_ccxt_call_keeps_the_callers_decimal_context() -> None:
+    """ccxt's number formatting sets ROUND_HALF_UP and traps Underflow in place; not on us."""
+    import decimal
+
+    from ccxt.base.decimal_to_precision import ROUND
+    from ccxt.base.decimal_to_precision import decimal_to_precision
+
+    async def formats() -> str:
+        return str(decimal_to_precision("1.25", ROUND, 1))
+
+    async def run() -> tuple[str, decimal.Context]:
+        with decimal.localcontext() as ours:
+            ours.rounding = decimal.ROUND_HALF_EVEN
+            ours.traps[decimal.Underflow] = False
+            out = await ccxt_call(formats, venue="X", operation="format", timeout_secs=1.0)
+            assert decimal.Decimal("0.125").quantize(decimal.Decimal("0.01")) == decimal.Decimal("0.12")
+            return out, decimal.getcontext().copy()
+
+    out, after = asyncio.run(run())
+    assert out == "1.3"  # ccxt still rounds half up inside its own call
+    assert after.rounding == decimal.ROUND_HALF_EVEN
+    assert not after.traps[decimal.Underflow]
