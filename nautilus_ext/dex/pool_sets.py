@@ -4,9 +4,10 @@ Seeded, synthetic pool sets for benchmarks, tests and notebooks (not market data
 :func:`stable_pool_set` builds ``n`` pools of one stable pair (6-decimal USD coins at a price
 near 1) mixing Uniswap V2, Uniswap V3 (several positions around the price), Curve stableswap
 and Balancer 50/50 weighted pools, with depths spread over two orders of magnitude, as a
-USDC -> USDT route sees on mainnet. :func:`volatile_pool_set` does the same for an 18-decimal
-token against a 6-decimal quote (WETH -> USDC) without Curve. Each pool is a one-hop
-:class:`~nautilus_ext.dex.split.PoolPath` from token index 0 (input) to the output token.
+USDC -> USDT route sees on mainnet. Each pool is a one-hop
+:class:`~nautilus_ext.dex.split.PoolPath` from token index 0 (input) to token 1 (output), with
+the typical gas of a swap through its kind of pool (:data:`SWAP_GAS`) priced at
+``gas_price_out`` output base units per gas unit.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from nautilus_ext.dex.v3_math import get_tick_at_sqrt_ratio
 KINDS: Final = ("v2", "v3", "curve", "balancer")
 _ONE_18: Final = 10**18
 _FEES_V3: Final = ((500, 10), (3000, 60), (100, 1))
+SWAP_GAS: Final = {"v2": 110_000, "v3": 135_000, "curve": 160_000, "balancer": 125_000}
+"""Typical gas of one swap hop through each kind of pool (router overhead included)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ def _sqrt_price_x96(price: Decimal) -> int:
 
 
 def _v3(rng: random.Random, depth_in: int, price: Decimal) -> object:
-    """A V3 pool whose positions hold about ``depth_in`` of token0 in all: one full-range, a few concentrated."""
+    """A V3 pool holding about ``depth_in`` of token0: one full-range position, a few concentrated."""
     fee, spacing = _FEES_V3[rng.randrange(len(_FEES_V3))]
     sqrt_p = _sqrt_price_x96(price)
     state = initialize(sqrt_p, fee, spacing)
@@ -67,8 +70,15 @@ def _v3(rng: random.Random, depth_in: int, price: Decimal) -> object:
     return state
 
 
-def stable_pool_set(seed: int, n: int, *, kinds: tuple[str, ...] = KINDS) -> PoolSet:
-    """``n`` pools of a 6-decimal stable pair (input token 0, output token 1), mixed kinds."""
+def stable_pool_set(
+    seed: int, n: int, *, kinds: tuple[str, ...] = KINDS, gas_price_out: Decimal = Decimal(0)
+) -> PoolSet:
+    """
+    ``n`` pools of a 6-decimal stable pair (input token 0, output token 1), mixed kinds.
+
+    ``gas_price_out`` prices one unit of gas in output base units (e.g. 20 gwei at 3,000 USDT per
+    ETH is ``Decimal("0.06")`` micro-USDT per gas); 0 leaves gas out.
+    """
     rng = random.Random(seed)
     paths, used_kinds, deepest = [], [], 0
     for i in range(n):
@@ -83,25 +93,22 @@ def stable_pool_set(seed: int, n: int, *, kinds: tuple[str, ...] = KINDS) -> Poo
         elif kind == "curve":
             rates = (10**30, 10**30)
             other = int(depth * rng.uniform(0.8, 1.2))
-            pool = StableSwapState((depth, other), rates, amp=rng.choice((100, 200, 2000)) * 100, fee=4 * 10**6,
-                                   a_precision=100)
+            pool = StableSwapState(
+                (depth, other), rates, amp=rng.choice((100, 200, 2000)) * 100, fee=4 * 10**6, a_precision=100
+            )
         else:
             scaling = (10**12 * _ONE_18, 10**12 * _ONE_18)
-            pool = WeightedPoolState((depth, int(depth * price)), (_ONE_18 // 2, _ONE_18 // 2), scaling,
-                                     swap_fee=rng.choice((1, 5, 30)) * 10**14)
-        gas = rng.choice((90_000, 120_000, 150_000))
-        paths.append(PoolPath((Hop(pool, 0, 1, f"{kind}-{i}"),), gas_cost=0))  # type: ignore[arg-type]
+            pool = WeightedPoolState(
+                (depth, int(depth * price)),
+                (_ONE_18 // 2, _ONE_18 // 2),
+                scaling,
+                swap_fee=rng.choice((1, 5, 30)) * 10**14,
+            )
+        gas = int(SWAP_GAS[kind] * gas_price_out)
+        paths.append(PoolPath((Hop(pool, 0, 1, f"{kind}-{i}"),), gas_cost=gas))  # type: ignore[arg-type]
         used_kinds.append(kind)
         deepest = max(deepest, depth)
-        del gas
     return PoolSet(tuple(paths), tuple(used_kinds), deepest, 6, 6)
 
 
-def with_gas(pool_set: PoolSet, gas_cost_out: int) -> PoolSet:
-    """The same pools with every path costing ``gas_cost_out`` output units of gas."""
-    paths = tuple(PoolPath(p.hops, gas_cost=gas_cost_out) for p in pool_set.paths)
-    return PoolSet(paths, pool_set.kinds, pool_set.deepest_input_depth, pool_set.input_decimals,
-                   pool_set.output_decimals)
-
-
-__all__ = ["KINDS", "PoolSet", "stable_pool_set", "with_gas"]
+__all__ = ["KINDS", "SWAP_GAS", "PoolSet", "stable_pool_set"]

@@ -35,7 +35,7 @@ from nautilus_ext.dex.errors import SwapRefused
 from nautilus_ext.dex.pool import SwapPool
 from nautilus_ext.errors import InvalidOrder
 
-ZOOMS: Final = ((0.8, 0.95, 1.0, 1.05, 1.25), (0.97, 1.0, 1.03))
+ZOOMS: Final = ((0.85, 1.0, 1.15), (0.98, 1.02))
 """Sizes (as multiples of a leg's share) sampled after each water-fill to refine it."""
 
 
@@ -287,17 +287,26 @@ def _water_fill(curves: Sequence[_Curve], amount_in: int) -> list[int]:
 
 
 def _round_to_total(raw: Sequence[float], total: int, caps: Sequence[int]) -> list[int]:
-    """Integers close to ``raw`` adding up to ``total`` (largest remainders first), within ``caps``."""
+    """Integers close to ``raw`` adding up to exactly ``total``, each within its cap."""
     scale = sum(raw)
     shares = [r * total / scale for r in raw] if scale > 0 else [total / len(raw)] * len(raw)
-    out = [min(int(math.floor(s)), c) for s, c in zip(shares, caps, strict=True)]
-    short = total - sum(out)
-    for j in sorted(range(len(out)), key=lambda i: shares[i] - out[i], reverse=True):
-        if short <= 0:
-            break
-        step = min(caps[j] - out[j], short)
-        out[j] += step
-        short -= step
+    # floats carry ~16 digits: the integer sum is corrected exactly below
+    out = [min(max(0, int(s)), c) for s, c in zip(shares, caps, strict=True)]
+    diff = total - sum(out)
+    if diff > 0:
+        for j in sorted(range(len(out)), key=lambda i: shares[i] - out[i], reverse=True):
+            step = min(caps[j] - out[j], diff)
+            out[j] += step
+            diff -= step
+            if diff == 0:
+                break
+    elif diff < 0:
+        for j in sorted(range(len(out)), key=lambda i: out[i], reverse=True):
+            step = min(out[j], -diff)
+            out[j] -= step
+            diff += step
+            if diff == 0:
+                break
     return out
 
 
@@ -357,20 +366,28 @@ def _polish(curves: Sequence[_Curve], amounts: list[int], rounds: int) -> list[i
     return amounts
 
 
-def _solve(legs: Sequence[Leg], active: Sequence[int], amount_in: int, samples: int, rounds: int) -> Split:
-    curves = [_Curve(legs[i], amount_in, samples) for i in active]
-    shares = _water_fill(curves, amount_in)
+def _solve(
+    legs: Sequence[Leg], curves: dict[int, _Curve], active: Sequence[int], amount_in: int, rounds: int
+) -> Split:
+    chosen = [curves[i] for i in active]
+    shares = _water_fill(chosen, amount_in)
     for factors in ZOOMS:
         # zoom: sample each leg around its share, where the equal-marginal point is decided
-        for curve, share in zip(curves, shares, strict=True):
+        for curve, share in zip(chosen, shares, strict=True):
             if share > 0:
                 curve.add([int(share * f) for f in factors])
-        shares = _water_fill(curves, amount_in)
-    shares = _polish(curves, shares, rounds)
+        shares = _water_fill(chosen, amount_in)
+    shares = _polish(chosen, shares, rounds)
     amounts = [0] * len(legs)
     for i, share in zip(active, shares, strict=True):
         amounts[i] = share
-    return _evaluate(legs, amounts, "marginal")
+    outs = [0] * len(legs)
+    fixed = 0
+    for i, share in zip(active, shares, strict=True):
+        if share > 0:
+            outs[i] = curves[i].eval(share)[0]
+            fixed += legs[i].fixed_cost
+    return Split(tuple(legs), tuple(amounts), tuple(outs), fixed, "marginal")
 
 
 def _disjoint_start(legs: Sequence[Leg]) -> list[int]:
@@ -386,9 +403,7 @@ def _disjoint_start(legs: Sequence[Leg]) -> list[int]:
     return kept
 
 
-def optimise_split(
-    legs: Sequence[Leg], amount_in: int, *, samples: int = 8, polish_rounds: int = 8
-) -> Split:
+def optimise_split(legs: Sequence[Leg], amount_in: int, *, samples: int = 6, polish_rounds: int = 4) -> Split:
     """
     Return the allocation of ``amount_in`` across ``legs`` with the largest net output.
 
@@ -405,29 +420,37 @@ def optimise_split(
         raise InvalidOrder("no leg to route through")
     legs = tuple(legs)
     active = _disjoint_start(legs)
+    curves: dict[int, _Curve] = {}
     candidates: list[Split] = []
     # the single best legs alone: a split must beat them (and they win when gas dominates)
     for i in active[:3]:
         try:
-            candidates.append(_evaluate(legs, [amount_in if j == i else 0 for j in range(len(legs))], "marginal"))
+            candidates.append(
+                _evaluate(legs, [amount_in if j == i else 0 for j in range(len(legs))], "marginal")
+            )
         except SwapRefused:
             continue
     while active:
+        for i in active:
+            if i not in curves:
+                curves[i] = _Curve(legs[i], amount_in, samples)
         try:
-            split = _solve(legs, active, amount_in, samples, polish_rounds)
+            split = _solve(legs, curves, active, amount_in, polish_rounds)
         except SwapRefused:
             break
         candidates.append(split)
         used = [i for i in active if split.amounts_in[i] > 0]
-        if len(used) <= 1:
+        if len(used) <= 1 or all(legs[i].fixed_cost == 0 for i in used):
             break
-        # drop the leg whose gas its surplus pays least for, and solve again
-        lam = min(_marginal(legs[i], split.amounts_in[i]) for i in used)
+        # a leg pays its way when its surplus over the common marginal price covers its gas:
+        # drop those that do not (all at once, then the weakest while any remains) and solve again
+        lam = min(curves[i].eval(split.amounts_in[i])[1] for i in used)
         surplus = {i: split.amounts_out[i] - lam * split.amounts_in[i] - legs[i].fixed_cost for i in used}
-        worst = min(used, key=lambda i: surplus[i])
-        if surplus[worst] >= 0 and all(legs[i].fixed_cost == 0 for i in used):
+        losing = [i for i in used if surplus[i] < 0]
+        if not losing:
             break
-        active = [i for i in used if i != worst]
+        keep = [i for i in used if surplus[i] >= 0]
+        active = keep if keep else [max(used, key=lambda i: surplus[i])]
     if not candidates:
         raise SwapRefused("LIQUIDITY", f"no combination of the legs absorbs {amount_in}")
     return max(candidates, key=lambda s: s.net_out)

@@ -332,7 +332,7 @@ def swap(
     fee_total = protocol_fee = crossed = 0
 
     while remaining != 0 and sqrt_price != limit:
-        if liquidity == 0 and not _initialized_beyond(state, tick, zero_for_one):
+        if liquidity == 0 and state.word_range is None and not _initialized_beyond(state, tick, zero_for_one):
             # no liquidity is left on this side: the contract walks the empty bitmap word by word
             # to the limit, moving the price and nothing else; jump there (same end state)
             sqrt_price, tick = limit, _tick_at_limit(limit, zero_for_one)
