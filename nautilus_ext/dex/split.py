@@ -23,7 +23,6 @@ the best combination of at most 7 routes adding up to 100%.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
