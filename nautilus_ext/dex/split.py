@@ -259,6 +259,8 @@ class _Curve:
 def _quote_and_marginal(leg: Leg, amount_in: int) -> tuple[int, float]:
     if isinstance(leg, PoolPath):
         return leg.quote_with_marginal(amount_in)
+    if amount_in == 0:
+        return 0, leg.marginal(0)
     return leg.quote(amount_in), leg.marginal(amount_in)
 
 
@@ -439,6 +441,15 @@ def optimise_split(legs: Sequence[Leg], amount_in: int, *, samples: int = 6, pol
             break
         candidates.append(split)
         used = [i for i in active if split.amounts_in[i] > 0]
+        # a leg near its capacity or a cliff in its curve can be worth less than its samples say:
+        # also solve without each of the two smallest legs (their curves are cached)
+        for small in sorted(used, key=lambda i: split.amounts_in[i])[: min(2, len(used) - 1)]:
+            try:
+                candidates.append(
+                    _solve(legs, curves, [i for i in used if i != small], amount_in, polish_rounds)
+                )
+            except SwapRefused:
+                continue
         if len(used) <= 1 or all(legs[i].fixed_cost == 0 for i in used):
             break
         # a leg pays its way when its surplus over the common marginal price covers its gas:

@@ -116,7 +116,7 @@ def _fields(state: object) -> dict[str, object]:
     return {n: getattr(state, n) for n in names}
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     n=st.sampled_from([2, 3, 5]),
