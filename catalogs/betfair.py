@@ -36,6 +36,8 @@ from typing import Final
 
 import pyarrow as pa
 
+from nautilus_ext.adapters.betfair.markets import BetfairMarket
+from nautilus_ext.catalogs.target import CatalogTarget
 from nautilus_ext.errors import InvalidData
 
 SCORE_STREAMS: Final = {
@@ -72,7 +74,9 @@ class BetfairFileLoad:
         NautilusTrader objects parsed from the market changes (``BetfairSequenceCompleted``
         batch markers left out).
     market_definitions : dict[str, dict]
-        The last market definition seen per market id (the stream's own field names).
+        Per market id: ``definition`` (the last one seen, the stream's own field names), ``ts``
+        (its publish time, UNIX ns) and ``names`` (runner names from any definition: later ones
+        may omit them).
     """
 
     messages: int = 0
@@ -229,7 +233,12 @@ def load_stream_file(path: Path, currency: str) -> BetfairFileLoad:
         for mc in msg.value.get("mc") or []:
             md = mc.get("marketDefinition") if isinstance(mc, dict) else None
             if md is not None:
-                load.market_definitions[str(mc.get("id"))] = md
+                entry = load.market_definitions.setdefault(str(mc.get("id")), {"names": {}})
+                entry["definition"] = md
+                entry["ts"] = int(msg.value["pt"]) * 1_000_000
+                for r in md.get("runners") or []:
+                    if r.get("name"):
+                        entry["names"][str(r["id"])] = r["name"]
         for obj in parsed:
             inner = obj.data if isinstance(obj, CustomData) else obj
             if not isinstance(inner, BetfairSequenceCompleted):  # a live batch marker
@@ -247,6 +256,81 @@ def load_stream_file(path: Path, currency: str) -> BetfairFileLoad:
             details={"file": str(path)},
         )
     return load
+
+
+# -- market definitions beside the catalog -------------------------------------------------------
+
+MARKETS_FILE: Final = "betfair_markets.json"
+"""Sidecar of a catalog built from Betfair files: each market's latest definition."""
+
+
+def read_market_entries(target: CatalogTarget) -> dict[str, dict[str, Any]]:
+    """
+    Return the sidecar's entries by market id (empty if the catalog has none).
+
+    Raises
+    ------
+    InvalidData
+        If the sidecar exists but is not the expected JSON.
+    """
+    fs = target.filesystem()
+    path = target.join(MARKETS_FILE)
+    if not fs.exists(path):
+        return {}
+    try:
+        with fs.open(path, "rb") as f:
+            data = json.loads(f.read())
+    except (OSError, ValueError) as e:
+        raise InvalidData(
+            f"catalog {target.uri}: corrupt {MARKETS_FILE} ({e})", details={"file": path}
+        ) from e
+    if not isinstance(data, dict) or not all(
+        isinstance(v, dict) and "definition" in v for v in data.values()
+    ):
+        raise InvalidData(
+            f"catalog {target.uri}: corrupt {MARKETS_FILE} (not market entries)", details={"file": path}
+        )
+    return data
+
+
+def upsert_market_entries(target: CatalogTarget, entries: dict[str, dict[str, Any]]) -> None:
+    """Merge market entries into the sidecar (the newer definition wins, names accumulate)."""
+    import uuid
+
+    merged = read_market_entries(target)
+    for market_id, entry in entries.items():
+        old = merged.get(market_id)
+        names = {**(old or {}).get("names", {}), **entry.get("names", {})}
+        if old is None or int(entry["ts"]) >= int(old["ts"]):
+            merged[market_id] = {**entry, "names": names}
+        else:
+            merged[market_id] = {**old, "names": names}
+    fs = target.filesystem()
+    path = target.join(MARKETS_FILE)
+    tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+    with fs.open(tmp, "wb") as f:
+        f.write(json.dumps(merged, sort_keys=True, indent=1).encode())
+    fs.mv(tmp, path)
+
+
+def read_markets(catalog: str | Path | CatalogTarget) -> dict[str, BetfairMarket]:
+    """
+    Return the Betfair markets of a catalog by market id (their latest definitions).
+
+    Raises
+    ------
+    InvalidData
+        If the sidecar is corrupt.
+    """
+    from nautilus_ext.catalogs.target import parse_target
+
+    target = catalog if isinstance(catalog, CatalogTarget) else parse_target(catalog)
+    return {
+        market_id: BetfairMarket.from_definition(
+            market_id, e["definition"], {int(k): v for k, v in e.get("names", {}).items()}
+        )
+        for market_id, e in read_market_entries(target).items()
+    }
 
 
 # -- BSP ladders in the catalog ------------------------------------------------------------------
@@ -358,10 +442,14 @@ def register_bsp_arrow() -> None:
 
 __all__ = [
     "CONTROL_OPS",
+    "MARKETS_FILE",
     "SCORE_STREAMS",
     "BetfairFileLoad",
     "StreamMessage",
     "iter_messages",
     "load_stream_file",
+    "read_market_entries",
+    "read_markets",
     "register_bsp_arrow",
+    "upsert_market_entries",
 ]

@@ -153,6 +153,7 @@ class _Sink:
         self.tables: dict[tuple[str, str | None], list[pa.Table]] = defaultdict(list)
         self.instruments: dict[str, Any] = {}
         self.data_ids: set[str] = set()
+        self.betfair_markets: dict[str, dict[str, Any]] = {}  # market id -> latest definition
 
     def add_table(self, folder: str, identifier: str | None, table: pa.Table) -> None:
         if table.num_rows:
@@ -593,6 +594,13 @@ def _build_betfair(
         summary.source_records += load.messages
         control += load.control
         sink.add_objects(load.objects)
+        for market_id, entry in load.market_definitions.items():
+            old = sink.betfair_markets.get(market_id)
+            names = {**(old or {}).get("names", {}), **entry["names"]}
+            if old is None or entry["ts"] >= old["ts"]:
+                sink.betfair_markets[market_id] = {**entry, "names": names}
+            else:
+                old["names"] = names
     if control:
         summary.notes.append(
             f"{control:,} stream control messages (connection, status, heartbeat) not stored"
@@ -740,6 +748,10 @@ def _build(
         summary.notes.append(f"{iid}: data written without an instrument definition")
     if key_rows:
         upsert_keys(tgt, key_rows)
+    if sink.betfair_markets:
+        from nautilus_ext.catalogs.betfair import upsert_market_entries
+
+        upsert_market_entries(tgt, sink.betfair_markets)
     stats = writer.stats
     summary.rows = dict(stats.rows)
     summary.days = sorted(stats.days)
