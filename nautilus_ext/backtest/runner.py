@@ -96,16 +96,21 @@ def build_run_config(
     from nautilus_trader.model.identifiers import InstrumentId
 
     try:
-        in_catalog = catalog_instrument_ids(spec.catalog, registry)
-        instrument_ids = [in_catalog.get(k) or str(to_instrument_id(k, registry)) for k in spec.instruments]
+        in_catalog = catalog_instrument_groups(spec.catalog, registry)
+        instrument_ids = []
+        for k in spec.instruments:  # a betting market loads every runner, one instrument each
+            for iid in in_catalog.get(k) or [str(to_instrument_id(k, registry))]:
+                if iid not in instrument_ids:
+                    instrument_ids.append(iid)
         venue_specs = {v.venue: registry.venue(v.venue) for v in spec.venues}
     except Exception as e:  # InvalidInstrumentKey from the registry: a config problem here
         raise InvalidConfig(f"backtest {spec.run_id}: {e}") from None
     nautilus_venues: dict[str, Any] = {}
     # the simulated venues are the Nautilus venues the data uses (GLBX for Databento's CME data)
     data_venues: dict[str, set[str]] = {}
-    for key_text, iid_text in zip(spec.instruments, instrument_ids, strict=True):
-        data_venues.setdefault(InstrumentKey.parse(key_text).venue, set()).add(iid_text.rsplit(".", 1)[1])
+    for key_text in spec.instruments:
+        for iid_text in in_catalog.get(key_text) or [str(to_instrument_id(key_text, registry))]:
+            data_venues.setdefault(InstrumentKey.parse(key_text).venue, set()).add(iid_text.rsplit(".", 1)[1])
     for sim in spec.venues:
         vs = venue_specs[sim.venue]
         if vs.nautilus_venue is None:
@@ -209,6 +214,33 @@ def _venue_config(name: str, sim: VenueSimSpec) -> Any:
         trade_execution=True,
         use_market_order_acks=True,
     )
+
+
+def catalog_instrument_groups(catalog: str, registry: InstrumentRegistry) -> dict[str, list[str]]:
+    """
+    Return canonical key -> every Nautilus instrument id of it a local catalog holds.
+
+    A betting market's key names the whole market: NautilusTrader holds one instrument per
+    runner, and a backtest of the market loads them all. Other keys map to one id.
+    """
+    if "://" in catalog or not Path(catalog).is_dir():
+        return {}
+    from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+    from nautilus_ext.adapters.symbology import key_for_instrument
+    from nautilus_ext.errors import NautilusExtError
+
+    found: dict[str, list[str]] = {}
+    for inst in ParquetDataCatalog(catalog).instruments():
+        try:
+            key = str(key_for_instrument(inst, registry))
+        except NautilusExtError:
+            continue
+        ids = found.setdefault(key, [])
+        if ids and not hasattr(inst, "selection_id"):
+            continue  # one instrument per non-betting key: the first wins
+        ids.append(str(inst.id))
+    return {k: sorted(v) if len(v) > 1 else v for k, v in found.items()}
 
 
 def catalog_instrument_ids(catalog: str, registry: InstrumentRegistry) -> dict[str, str]:
