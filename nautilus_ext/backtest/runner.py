@@ -33,6 +33,8 @@ from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.mode import Mode
+from nautilus_ext.reports.betting import MarketPnL
+from nautilus_ext.reports.betting import realised_betting_pnl
 from nautilus_ext.reports.display import InstrumentDisplay
 from nautilus_ext.reports.gate import GateSummary
 
@@ -62,6 +64,13 @@ class BacktestOutcome:
     funding_payments: list[FundingPayment] = field(default_factory=list)
     gate: GateSummary | None = None
     instruments: dict[str, InstrumentDisplay] = field(default_factory=dict)
+    # Betfair markets traded: settled at their CLOSED definition (nautilus_ext.backtest.betting)
+    betting: list[MarketPnL] = field(default_factory=list)
+
+    @property
+    def realised_betting_pnl(self) -> Decimal:
+        """Return the sum of the settled markets' net P&L (account currency)."""
+        return realised_betting_pnl(self.betting)
 
 
 def _catalog_fs(catalog: str) -> tuple[str, str | None]:
@@ -382,6 +391,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
         for strategy in strategies:
             results.extend(getattr(strategy, "results", {}).values())
             groups.extend(getattr(strategy, "groups", {}).values())
+        betting = _settle_bets(run_spec, results)
         account_reports = {}
         for venue in {v.name for v in config.venues}:
             account_reports[venue] = engine.trader.generate_account_report(Venue(venue))
@@ -397,9 +407,23 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             funding_payments=read_ledger(ledger),
             gate=gate,
             instruments=instrument_displays(engine.cache.instruments(), registry),
+            betting=betting,
         )
         node.dispose()  # type: ignore[no-untyped-call]
     return outcome
+
+
+def _settle_bets(spec: BacktestSpec, results: list[ExecutionResult]) -> list[MarketPnL]:
+    from nautilus_ext.adapters.betfair.settlement import CommissionSpec
+    from nautilus_ext.backtest.betting import settle_backtest
+
+    currency = "GBP"
+    for venue in spec.venues:
+        if venue.venue == "BETFAIR" and venue.starting_balances:
+            currency = venue.starting_balances[0].split()[-1]
+    commission = CommissionSpec(rate=spec.betfair_commission.rate, discount=spec.betfair_commission.discount)
+    end_ns = int(spec.end.timestamp() * 1_000_000_000)
+    return settle_backtest(results, spec.catalog, end_ns, commission, currency)
 
 
 SAFETY_LOG = "safety"
