@@ -8,7 +8,7 @@ HTTP (all on :attr:`FakeBetfair.base_url`):
 * ``GET /exchange/betting/rest/v1/en/navigation/menu.json``;
 * ``POST /exchange/betting/json-rpc/v1/SportsAPING/v1.0/<method>``: ``listMarketCatalogue``,
   ``placeOrders``, ``cancelOrders``, ``replaceOrders``, ``listCurrentOrders``,
-  ``listClearedOrders``;
+  ``listClearedOrders`` (settled bets after :meth:`FakeBetfair.settle_market`);
 * ``POST /exchange/account/json-rpc/v1/AccountAPING/v1.0/<method>``: ``getAccountDetails``,
   ``getAccountFunds``.
 
@@ -463,10 +463,34 @@ class FakeBetfair(ThreadedServer):
             "moreAvailable": start + count < len(bets),
         }
 
-    @staticmethod
-    def _list_cleared_orders(params: dict[str, Any]) -> dict[str, Any]:
-        # the fake never settles a market: nothing is cleared
-        return {"clearedOrders": [], "moreAvailable": False}
+    def _list_cleared_orders(self, params: dict[str, Any]) -> dict[str, Any]:
+        # settled bets only (betStatus SETTLED); per bet, or per market with its commission
+        if params.get("betStatus") not in (None, "SETTLED"):
+            return {"clearedOrders": [], "moreAvailable": False}
+        rows = self.exchange.cleared_orders(set(params.get("marketIds") or []), params.get("groupBy"))
+        start = int(params.get("fromRecord") or 0)
+        count = int(params.get("recordCount") or 1000)
+        return {"clearedOrders": rows[start : start + count], "moreAvailable": start + count < len(rows)}
+
+    def settle_market(self, market_id: str, results: dict[int, str], **kw: Any) -> None:
+        """
+        Settle ``market_id`` (:meth:`FakeBetfairExchange.settle_market`) and push its CLOSED
+        definition to market subscribers.
+        """
+        self.exchange.settle_market(market_id, results, self.now_ms(), **kw)
+        for conn in self.connections:
+            if conn.market_sub_id is not None and market_id in conn.market_ids:
+                conn.send(
+                    {
+                        "op": "mcm",
+                        "id": conn.market_sub_id,
+                        "clk": str(next(self._clk)),
+                        "pt": self.now_ms(),
+                        "mc": [
+                            {"id": market_id, "marketDefinition": self.exchange.market_definition(market_id)}
+                        ],
+                    }
+                )
 
     # -- stream ---------------------------------------------------------------------------------
 
