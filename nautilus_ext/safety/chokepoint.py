@@ -545,9 +545,19 @@ class GateChokepoint:
     def _on_order_event(self, event: Any) -> None:
         if isinstance(event, OrderFilled):
             betting = is_betting(self._cache, event.instrument_id)
-            self._gate.on_fill(fill_of(event, self._fill_asset(event), betting=betting))
+            asset = self._fill_asset(event)
+            self._gate.on_fill(fill_of(event, asset, betting=betting))
+            if betting:  # the market's liability: the matched part at its odds
+                self._gate.on_bet_fill(
+                    asset,
+                    event.client_order_id.value,
+                    event.last_px.as_decimal(),
+                    event.last_qty.as_decimal(),
+                )
         elif isinstance(event, OrderCanceled | OrderRejected | OrderExpired | OrderDenied):
             cid = event.client_order_id.value
+            if is_betting(self._cache, event.instrument_id):
+                self._gate.on_bet_closed(self._fill_asset_of(cid, event.instrument_id), cid)
             if self._children.tracks(cid):
                 # the unfilled rest of a closed child goes back to its parent
                 order = self._cache.order(event.client_order_id)
