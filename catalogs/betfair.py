@@ -75,8 +75,8 @@ class BetfairFileLoad:
         batch markers left out).
     market_definitions : dict[str, dict]
         Per market id: ``definition`` (the last one seen, the stream's own field names), ``ts``
-        (its publish time, UNIX ns) and ``names`` (runner names from any definition: later ones
-        may omit them).
+        (its publish time, UNIX ns), ``first_ts`` (the first definition's) and ``names``
+        (runner names from any definition: later ones may omit them).
     """
 
     messages: int = 0
@@ -233,9 +233,10 @@ def load_stream_file(path: Path, currency: str) -> BetfairFileLoad:
         for mc in msg.value.get("mc") or []:
             md = mc.get("marketDefinition") if isinstance(mc, dict) else None
             if md is not None:
-                entry = load.market_definitions.setdefault(str(mc.get("id")), {"names": {}})
+                ts = int(msg.value["pt"]) * 1_000_000
+                entry = load.market_definitions.setdefault(str(mc.get("id")), {"names": {}, "first_ts": ts})
                 entry["definition"] = md
-                entry["ts"] = int(msg.value["pt"]) * 1_000_000
+                entry["ts"] = ts
                 for r in md.get("runners") or []:
                     if r.get("name"):
                         entry["names"][str(r["id"])] = r["name"]
@@ -301,10 +302,11 @@ def upsert_market_entries(target: CatalogTarget, entries: dict[str, dict[str, An
     for market_id, entry in entries.items():
         old = merged.get(market_id)
         names = {**(old or {}).get("names", {}), **entry.get("names", {})}
+        first = min(int(e.get("first_ts", e["ts"])) for e in (old, entry) if e is not None)
         if old is None or int(entry["ts"]) >= int(old["ts"]):
-            merged[market_id] = {**entry, "names": names}
+            merged[market_id] = {**entry, "names": names, "first_ts": first}
         else:
-            merged[market_id] = {**old, "names": names}
+            merged[market_id] = {**old, "names": names, "first_ts": first}
     fs = target.filesystem()
     path = target.join(MARKETS_FILE)
     tmp = f"{path}.{uuid.uuid4().hex}.tmp"

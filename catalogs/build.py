@@ -597,10 +597,11 @@ def _build_betfair(
         for market_id, entry in load.market_definitions.items():
             old = sink.betfair_markets.get(market_id)
             names = {**(old or {}).get("names", {}), **entry["names"]}
+            first = min(entry["first_ts"], (old or entry)["first_ts"])
             if old is None or entry["ts"] >= old["ts"]:
-                sink.betfair_markets[market_id] = {**entry, "names": names}
+                sink.betfair_markets[market_id] = {**entry, "names": names, "first_ts": first}
             else:
-                old["names"] = names
+                old["names"], old["first_ts"] = names, first
     if control:
         summary.notes.append(
             f"{control:,} stream control messages (connection, status, heartbeat) not stored"
