@@ -76,7 +76,8 @@ class BetfairFileLoad:
     market_definitions : dict[str, dict]
         Per market id: ``definition`` (the last one seen, the stream's own field names), ``ts``
         (its publish time, UNIX ns), ``first_ts`` (the first definition's) and ``names``
-        (runner names from any definition: later ones may omit them).
+        (runner names from any definition: later ones may omit them), and once the market
+        turned in play ``in_play_ns`` (when) and ``bet_delay_secs`` (Betfair's in-play delay).
     """
 
     messages: int = 0
@@ -237,6 +238,12 @@ def load_stream_file(path: Path, currency: str) -> BetfairFileLoad:
                 entry = load.market_definitions.setdefault(str(mc.get("id")), {"names": {}, "first_ts": ts})
                 entry["definition"] = md
                 entry["ts"] = ts
+                if md.get("inPlay") and "in_play_ns" not in entry:
+                    entry["in_play_ns"] = ts  # bets from here on wait for the in-play delay
+                if md.get("inPlay"):
+                    entry["bet_delay_secs"] = max(
+                        int(entry.get("bet_delay_secs", 0)), int(md.get("betDelay") or 0)
+                    )
                 for r in md.get("runners") or []:
                     if r.get("name"):
                         entry["names"][str(r["id"])] = r["name"]
@@ -294,19 +301,30 @@ def read_market_entries(target: CatalogTarget) -> dict[str, dict[str, Any]]:
     return data
 
 
+def merge_market_entry(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """
+    Merge two entries of one market: the newer definition wins; runner names accumulate; the
+    first definition time and the in-play start are the earliest; the bet delay the largest.
+    """
+    if old is None:
+        return dict(new)
+    latest = new if int(new["ts"]) >= int(old["ts"]) else old
+    merged = {**latest, "names": {**old.get("names", {}), **new.get("names", {})}}
+    merged["first_ts"] = min(int(e.get("first_ts", e["ts"])) for e in (old, new))
+    in_play = [int(e["in_play_ns"]) for e in (old, new) if e.get("in_play_ns") is not None]
+    if in_play:
+        merged["in_play_ns"] = min(in_play)
+    merged["bet_delay_secs"] = max(int(e.get("bet_delay_secs", 0)) for e in (old, new))
+    return merged
+
+
 def upsert_market_entries(target: CatalogTarget, entries: dict[str, dict[str, Any]]) -> None:
     """Merge market entries into the sidecar (the newer definition wins, names accumulate)."""
     import uuid
 
     merged = read_market_entries(target)
     for market_id, entry in entries.items():
-        old = merged.get(market_id)
-        names = {**(old or {}).get("names", {}), **entry.get("names", {})}
-        first = min(int(e.get("first_ts", e["ts"])) for e in (old, entry) if e is not None)
-        if old is None or int(entry["ts"]) >= int(old["ts"]):
-            merged[market_id] = {**entry, "names": names, "first_ts": first}
-        else:
-            merged[market_id] = {**old, "names": names, "first_ts": first}
+        merged[market_id] = merge_market_entry(merged.get(market_id), entry)
     fs = target.filesystem()
     path = target.join(MARKETS_FILE)
     tmp = f"{path}.{uuid.uuid4().hex}.tmp"
@@ -450,6 +468,7 @@ __all__ = [
     "StreamMessage",
     "iter_messages",
     "load_stream_file",
+    "merge_market_entry",
     "read_market_entries",
     "read_markets",
     "register_bsp_arrow",

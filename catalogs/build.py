@@ -585,6 +585,7 @@ def _build_betfair(
     files: list[Path], sink: _Sink, summary: BuildSummary, currency: str, progress: bool
 ) -> None:
     from nautilus_ext.catalogs.betfair import load_stream_file
+    from nautilus_ext.catalogs.betfair import merge_market_entry
     from nautilus_ext.catalogs.betfair import register_bsp_arrow
 
     register_bsp_arrow()
@@ -595,13 +596,7 @@ def _build_betfair(
         control += load.control
         sink.add_objects(load.objects)
         for market_id, entry in load.market_definitions.items():
-            old = sink.betfair_markets.get(market_id)
-            names = {**(old or {}).get("names", {}), **entry["names"]}
-            first = min(entry["first_ts"], (old or entry)["first_ts"])
-            if old is None or entry["ts"] >= old["ts"]:
-                sink.betfair_markets[market_id] = {**entry, "names": names, "first_ts": first}
-            else:
-                old["names"], old["first_ts"] = names, first
+            sink.betfair_markets[market_id] = merge_market_entry(sink.betfair_markets.get(market_id), entry)
     if control:
         summary.notes.append(
             f"{control:,} stream control messages (connection, status, heartbeat) not stored"

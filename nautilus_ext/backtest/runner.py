@@ -159,6 +159,9 @@ def build_run_config(
         "audit_root": spec.audit_root,
         "mode": spec.mode,
     }
+    delays = _bet_delays(spec)
+    if delays:  # Betfair markets that went in play: bets then wait for the in-play delay
+        base_config["bet_delays"] = delays
     if spec.kind == "orders":
         strategy = ImportableStrategyConfig(
             strategy_path="nautilus_ext.backtest.replayer:OrderReplayStrategy",
@@ -189,6 +192,20 @@ def build_run_config(
         raise_exception=True,
         dispose_on_completion=False,
     )
+
+
+def _bet_delays(spec: BacktestSpec) -> dict[str, list[int]]:
+    # Betfair market id -> [in play since (ns), delay (s)], from the catalog's market definitions
+    if not any(InstrumentKey.parse(k).is_sports for k in spec.instruments) or "://" in spec.catalog:
+        return {}
+    from nautilus_ext.catalogs.betfair import read_market_entries
+    from nautilus_ext.catalogs.target import parse_target
+
+    delays = {}
+    for market_id, entry in read_market_entries(parse_target(spec.catalog)).items():
+        if entry.get("in_play_ns") is not None and int(entry.get("bet_delay_secs", 0)) > 0:
+            delays[market_id] = [int(entry["in_play_ns"]), int(entry["bet_delay_secs"])]
+    return delays
 
 
 def _venue_config(name: str, sim: VenueSimSpec) -> Any:

@@ -136,3 +136,45 @@ def test_a_run_ending_before_the_close_leaves_the_market_open(tmp_path: Path, sh
     assert market.selections[0].back_stake == Decimal(10)
     assert market.selections[0].result == "OPEN"
     assert outcome.realised_betting_pnl == 0
+
+
+@pytest.mark.slow
+def test_in_play_bets_wait_for_betfairs_bet_delay(tmp_path: Path, shared_data: Path) -> None:
+    # the market turned in play at 2019-12-29 01:10:23 with a 5 s bet delay
+    stream = shared_data / "nautilus_trader/tests/test_data/betfair/1-166811431.bz2"
+    build_catalog("betfair", [stream], tmp_path / "cat", progress=False)
+    in_play = datetime(2019, 12, 29, 1, 12, tzinfo=UTC)
+    orders = [
+        _bet("pre-play", "BACK", "AWAY", "1.01", 0),  # any back price matches: fills at once
+        Order(
+            operation_id="in-play",
+            operation="bet",
+            instrument_key=KEY,
+            venue="BETFAIR",
+            side="BACK",
+            amount="2",
+            odds="1.01",
+            selection="AWAY",
+            created_at=in_play,
+        ),
+    ]
+    (tmp_path / "orders.jsonl").write_text("".join(o.to_json() + "\n" for o in orders), encoding="utf-8")
+    spec = BacktestSpec.model_validate(
+        {
+            "kind": "orders",
+            "catalog": str(tmp_path / "cat"),
+            "start": datetime(2019, 12, 28, tzinfo=UTC),
+            "end": datetime(2019, 12, 29, 1, 20, tzinfo=UTC),
+            "instruments": [KEY],
+            "venues": [{"venue": "BETFAIR", "starting_balances": ["1000 GBP"], "account_type": "BETTING"}],
+            "orders": str(tmp_path / "orders.jsonl"),
+            "output_dir": str(tmp_path / "out"),
+        }
+    )
+    outcome, _ = run_and_report(spec)
+    res = {r.operation_id: r for r in outcome.results}
+    pre, live = res["pre-play"], res["in-play"]
+    assert pre.status is ExecutionStatus.FILLED
+    assert pre.fills[0].ts_ns == pre.ts_decision_ns
+    assert live.status is ExecutionStatus.FILLED, live.reason
+    assert live.fills[0].ts_ns - live.ts_decision_ns >= 5_000_000_000
