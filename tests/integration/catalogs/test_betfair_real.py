@@ -133,7 +133,8 @@ def test_every_stream_file_loads_or_is_refused(tmp_path: Path, stream_files: lis
             with pytest.raises(InvalidData) as info:
                 build_catalog("betfair", [f], tmp_path / f"c{i}", progress=False)
             assert info.value.code is ErrorCode.INVALID_DATA
-            assert str(f) in info.value.message and reason in info.value.message, (f, info.value.message)
+            assert str(f) in info.value.message, info.value.message
+            assert reason in info.value.message, (f, info.value.message)
             if info.value.details.get("line") is not None:
                 assert f"line {info.value.details['line']}:" in info.value.message
             assert not (tmp_path / f"c{i}").exists()  # nothing left behind
@@ -175,10 +176,8 @@ def test_bsp_ladders_are_stored_and_read_back_exactly(tmp_path: Path, shared_dat
     from nautilus_ext.catalogs.betfair import register_bsp_arrow
     from nautilus_ext.catalogs.target import parse_target
 
-    f = (
-        shared_data
-        / "nautilus_trader/tests/integration_tests/adapters/betfair/resources/streaming/streaming_mcm_BSP.json"
-    )
+    streaming = shared_data / "nautilus_trader/tests/integration_tests/adapters/betfair/resources/streaming"
+    f = streaming / "streaming_mcm_BSP.json"
     summary = build_catalog("betfair", [f], tmp_path / "cat", progress=False)
     parser = BetfairParser(currency="GBP")
     objs = [o for m in _nautilus_messages(f) for o in parser.parse(stream_decode(m))]
