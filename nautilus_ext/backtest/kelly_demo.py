@@ -152,14 +152,12 @@ def _span(entry: dict[str, object] | None, ts_min: int, ts_max: int) -> tuple[da
 
 def _safety() -> dict[str, object]:
     # the shipped Betfair limits (liability per market, event and day; Betfair's rules), with
-    # two bounds widened for historical files: their books update every minute or so, and the
-    # cost model's "slippage" of a bet is its distance to a mid across a wide back/lay spread
+    # the feed-age bounds widened for historical files: their books update every minute or so
     import yaml
 
     from nautilus_ext.instruments.registry import default_config_dir
 
     data = yaml.safe_load((default_config_dir() / "safety" / "betfair.yaml").read_text(encoding="utf-8"))
-    data["risk"]["max_slippage"] = "0.99"
     data["oms"]["market_data_max_age_ms"] = 3_600_000
     data["oms"]["ws_max_age_ms"] = 3_600_000
     return dict(data)

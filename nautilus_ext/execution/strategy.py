@@ -496,12 +496,15 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             result.limit_price = built.limit_price
         if built.algorithm is not None:
             result.algorithm_used = built.algorithm
-        # the cost estimate (impact + taker fee) bounds the slippage from above
+        # the cost estimate (impact + taker fee) bounds the slippage from above; a bet has none:
+        # it is a limit at its odds (it never matches worse), and a Betfair ladder's mid (often
+        # between 1.01 and 1000 placeholders) is no reference price
+        bet = order.operation is Operation.BET
         self._check_gate(
             order,
             GateContext(
                 venue=chosen_venue,
-                estimated_slippage=None if estimated is None else estimated / 10_000,
+                estimated_slippage=None if estimated is None or bet else estimated / 10_000,
                 market_data_ts_ns=book.data_ts(str(inst.id)),
                 client_order_id=str(nautilus_order.client_order_id),
             ),

@@ -178,3 +178,48 @@ def test_in_play_bets_wait_for_betfairs_bet_delay(tmp_path: Path, shared_data: P
     assert pre.fills[0].ts_ns == pre.ts_decision_ns
     assert live.status is ExecutionStatus.FILLED, live.reason
     assert live.fills[0].ts_ns - live.ts_decision_ns >= 5_000_000_000
+
+
+@pytest.mark.slow
+def test_racing_keeps_its_key_and_trades_by_selection_id(tmp_path: Path, shared_data: Path) -> None:
+    # a real racing WIN market image (seven nameless runners): no canonical selection names,
+    # so the Order names the runner by its Betfair selection id
+    stream = (
+        shared_data / "nautilus_trader/crates/adapters/betfair/test_data/stream/market_definition_racing.json"
+    )
+    summary = build_catalog("betfair", [stream], tmp_path / "cat", progress=False)
+    key = "HORSE_RACING:BETFAIR:WIN:GB-HORSE_RACING:20210319T0207:UNKNOWN"
+    assert set(summary.instruments.values()) == {key}
+    at = datetime.fromtimestamp((summary.ts_min or 0) / 1e9, tz=UTC) + timedelta(seconds=1)
+    order = Order(
+        operation_id="win-bet",
+        operation="bet",
+        instrument_key=key,
+        venue="BETFAIR",
+        side="BACK",
+        amount="2",
+        odds="5.8",
+        selection="3601619",  # the fourth runner: 5.8 to back, 3.44 available
+        created_at=at,
+    )
+    (tmp_path / "orders.jsonl").write_text(order.to_json() + "\n", encoding="utf-8")
+    spec = BacktestSpec.model_validate(
+        {
+            "kind": "orders",
+            "catalog": str(tmp_path / "cat"),
+            "start": at - timedelta(minutes=1),
+            "end": at + timedelta(minutes=1),
+            "instruments": [key],
+            "venues": [{"venue": "BETFAIR", "starting_balances": ["1000 GBP"], "account_type": "BETTING"}],
+            "orders": str(tmp_path / "orders.jsonl"),
+            "output_dir": str(tmp_path / "out"),
+        }
+    )
+    outcome, _ = run_and_report(spec)
+    (result,) = outcome.results
+    assert result.status is ExecutionStatus.FILLED, result.reason
+    assert result.nautilus_instrument_id == "1-180737206-3601619-None.BETFAIR"
+    assert result.fills[0].price == Decimal("5.8")
+    [market] = outcome.betting
+    assert not market.settled  # the file ends before the race
+    assert market.selections[0].selection == "3601619"
