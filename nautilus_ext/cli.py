@@ -252,6 +252,39 @@ def demo_command(
     typer.echo(f"report: {report.resolve()}")
 
 
+@app.command("kelly-demo")
+def kelly_demo_command(
+    files: Annotated[list[Path], typer.Argument(help="Betfair historical stream files (.bz2)")],
+    output: Annotated[Path, typer.Option(help="Output folder")] = Path("kelly_output"),
+    bankroll: Annotated[str, typer.Option(help="Starting bankroll (GBP)")] = "1000",
+    edge_threshold: Annotated[str, typer.Option(help="Model minus implied probability to bet")] = "0.02",
+    kelly_fraction: Annotated[str, typer.Option(help="Fraction of the full Kelly stake")] = "0.25",
+) -> None:
+    """Backtest the Kelly value-betting example (seeded toy model) over Betfair stream files."""
+    from decimal import Decimal
+    from decimal import InvalidOperation
+
+    from nautilus_ext.backtest.kelly_demo import run_kelly_demo
+    from nautilus_ext.errors import InvalidConfig
+
+    try:
+        try:
+            start = Decimal(bankroll)
+        except InvalidOperation:
+            raise InvalidConfig(f"--bankroll {bankroll!r} is not a number") from None
+        result = run_kelly_demo(
+            files,
+            output,
+            bankroll=start,
+            edge_threshold=edge_threshold,
+            kelly_fraction=kelly_fraction,
+            say=typer.echo,
+        )
+    except NautilusExtError as e:
+        raise _fail(e) from None
+    typer.echo(f"report: {result.report.resolve()}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     """Run the CLI."""
     sys.exit(app())

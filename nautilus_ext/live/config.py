@@ -60,6 +60,9 @@ class BetfairSection(_Strict):
         market stream subscription. At least one must be given (never every Betfair market).
     username_env, password_env, app_key_env, certs_dir_env : str
         Environment variables holding the login, application key and certificates directory.
+    keep_alive_secs : int, default 36000
+        How often the data client renews the session (Betfair expires idle sessions after
+        hours: 12 for most jurisdictions, 4 for some).
     """
 
     account_currency: str = Field(pattern=r"^[A-Z]{3}$")
@@ -72,6 +75,7 @@ class BetfairSection(_Strict):
     app_key_env: str = Field(default="BETFAIR_APP_KEY", pattern=_ENV_NAME)
     certs_dir_env: str = Field(default="BETFAIR_CERTS_DIR", pattern=_ENV_NAME)
     request_account_state_secs: int = Field(default=300, ge=0)
+    keep_alive_secs: int = Field(default=36_000, gt=0)
 
     @model_validator(mode="after")
     def _filtered(self) -> BetfairSection:

@@ -50,9 +50,14 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
         if config.mode is Mode.DRY_RUN:
             dry = config.dry_run
             assert dry is not None  # enforced by LiveNodeConfig
+            # Betfair streams full ladders and no quotes: its simulated venue matches on the L2
+            # book (the sandbox's default L1 book would stay empty) with a betting account
+            betfair = getattr(venue, "betfair", None) is not None
             exec_cfg = DryRunExecClientConfig(
                 venue=venue.venue,
                 starting_balances=list(dry.starting_balances),
+                book_type="L2_MBP" if betfair else "L1_MBP",
+                account_type="BETTING" if betfair else "MARGIN",
                 default_leverage=dry.default_leverage,
                 prob_fill_on_limit=dry.fill_model.prob_fill_on_limit,
                 prob_slippage=dry.fill_model.prob_slippage,

@@ -51,6 +51,7 @@ from nautilus_ext.messages import watched_instruments
 from nautilus_ext.mode import Mode
 from nautilus_ext.safety.chokepoint import GateChokepoint
 from nautilus_ext.safety.chokepoint import install_chokepoint
+from nautilus_ext.safety.chokepoint import is_betting
 from nautilus_ext.safety.config import SafetyConfig
 from nautilus_ext.safety.control import ControlEndpoint
 from nautilus_ext.safety.events import SAFETY_EVENTS_TOPIC
@@ -195,13 +196,19 @@ class SafetyActor(Actor):  # type: ignore[misc]
         """
         Return each strategy's PnL: realised plus unrealised over its positions.
 
-        Unrealised PnL uses the mid (else last) price in the cache; amounts are summed in
+        Betting positions are left out (see the comment in the loop). Unrealised PnL uses the
+        mid (else last) price in the cache; amounts are summed in
         their settlement currency (one settlement currency per node is assumed, as the loss
         limits are single-currency).
         """
         pnls: dict[str, Decimal] = {}
         for position in self.cache.positions():
             total = pnls.setdefault(position.strategy_id.value, Decimal(0))
+            if is_betting(self.cache, position.instrument_id):
+                # NautilusTrader values a bet like a price position (odds x stake), far from
+                # what it can win or lose: bets are bounded by liability (the gate's betting
+                # limits) and realise their P&L at settlement, not here
+                continue
             if position.realized_pnl is not None:
                 total += position.realized_pnl.as_decimal()
             if position.is_open:

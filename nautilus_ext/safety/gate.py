@@ -53,11 +53,13 @@ from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.errors import SafeModeActive
 from nautilus_ext.mode import Mode
+from nautilus_ext.orders.model import Operation
 from nautilus_ext.orders.model import Order
 from nautilus_ext.safety.arming import ArmingController
 from nautilus_ext.safety.arming import ArmState
 from nautilus_ext.safety.arming import StagedIntent
 from nautilus_ext.safety.arming import intent_hash
+from nautilus_ext.safety.betting import BettingBook
 from nautilus_ext.safety.config import SafetyConfig
 from nautilus_ext.safety.decision import Decision
 from nautilus_ext.safety.decision import Rule
@@ -190,6 +192,8 @@ class SafetyGate:
         self.oms = OmsSafeguards(
             config.oms, clock, self.halts, sink, ws_gating=config.mode in (Mode.LIVE, Mode.DRY_RUN)
         )
+        # bets: liability per market, event and day, and Betfair's rules (a ``betting`` section)
+        self.betting = None if config.betting is None else BettingBook(config.betting)
         self._limits_confirmed: tuple[str, int] | None = None
         self.trading_hours: TradingHours | None = None
         if market_hours_rule:
@@ -627,12 +631,25 @@ class SafetyGate:
         if digest is not None:
             self.arming.consume(digest)
         self.oms.record_place(asset, order.operation_id)
+        if order.operation is Operation.BET and self.betting is not None:
+            order_id = ctx.client_order_id or order.operation_id
+            self.betting.commit(order, asset, order_id, self._clock.timestamp_ns())
         if ctx.client_order_id is not None:
             arm = self.arming.arm_state
             self._released[ctx.client_order_id] = _Release(
                 asset=asset, amount=order.amount, arm_id=None if arm is None else arm.arm_id
             )
         self._decision_event(RiskAction.ALLOW, None, order, asset, venue, digest)
+
+    def on_bet_fill(self, asset: str, client_order_id: str, odds: Decimal, stake: Decimal) -> None:
+        """Record a matched part of a bet this gate released (its market's liability)."""
+        if self.betting is not None:
+            self.betting.on_fill(asset, client_order_id, odds, stake)
+
+    def on_bet_closed(self, asset: str, client_order_id: str) -> None:
+        """Drop the unmatched rest of a bet (cancelled, lapsed, rejected) from its liability."""
+        if self.betting is not None:
+            self.betting.on_closed(asset, client_order_id)
 
     def released_asset(self, client_order_id: str) -> str | None:
         """Return the position key of an order this gate released, or ``None`` if it did not."""
@@ -691,8 +708,18 @@ class SafetyGate:
         feed = self.oms.feed_block(asset, venue, ctx.market_data_ts_ns)
         if feed is not None:
             return feed
+        bet = order.operation is Operation.BET and self.betting is not None
+        if bet and self.betting is not None:
+            refused = self.betting.check(order, asset, self._clock.timestamp_ns())
+            if refused is not None:
+                return refused
         return self.risk.check(
-            order, asset=asset, position=position, venue=venue, estimated_slippage=ctx.estimated_slippage
+            order,
+            asset=asset,
+            position=position,
+            venue=venue,
+            estimated_slippage=ctx.estimated_slippage,
+            position_limit=not bet,  # a bet's liability replaces its net stake
         )
 
     def _market_closed(self, hours: TradingHours, order: Order) -> RiskBlocked | None:

@@ -215,6 +215,7 @@ class RiskPolicies:
         position: Decimal,
         venue: str | None,
         estimated_slippage: Decimal | None,
+        position_limit: bool = True,
     ) -> RiskBlocked | None:
         """
         Return the first policy that blocks ``order``, or ``None``.
@@ -231,8 +232,10 @@ class RiskPolicies:
             The venue it would go to (latency policy).
         estimated_slippage : Decimal, optional
             Pre-trade slippage estimate, a fraction of the arrival price.
+        position_limit : bool, default True
+            Whether the net position limit applies (bets are limited by liability instead).
         """
-        return self._check(order, asset, position, venue, estimated_slippage)
+        return self._check(order, asset, position, venue, estimated_slippage, position_limit)
 
     def _check(
         self,
@@ -241,6 +244,7 @@ class RiskPolicies:
         position: Decimal,
         venue: str | None,
         estimated_slippage: Decimal | None,
+        position_limit: bool = True,
     ) -> RiskBlocked | None:
         cfg = self._config
         if venue is not None:
@@ -282,7 +286,7 @@ class RiskPolicies:
                 max_amount=str(size_limit),
             )
         limit = cfg.position_limit(asset)
-        if abs(after) > limit and not reduces:
+        if position_limit and abs(after) > limit and not reduces:
             return risk_blocked(
                 Rule.MAX_POSITION,
                 f"order {order.operation_id} would take {asset} to {after}, beyond the limit {limit}",
