@@ -1,0 +1,1009 @@
+"""
+Perp/perp spread arbitrage across two venues (seed 004, seed 001 section 4.6).
+
+Venue A and venue B are the two perpetuals of ``instrument_ids`` (A first; e.g. Hyperliquid and
+Bybit BTC). A timer (``interval_ms``) runs one cycle:
+
+1. settle the outcome of the pair group that was working (entry or unwind);
+2. before the first order of the run, reconcile the positions rebuilt from the store against the
+   node's (venue-reconciled) positions: a difference refuses every new order (SAFE mode under a
+   gate);
+3. **unwind** an open position whose mid spread closed (:func:`~.spread_rules.unwind_reason`)
+   by an ``ATOMIC_LEGS`` pair in reverse;
+4. **enter**, in one of two execution modes:
+
+   - ``TAKER``: the price-gap detector (:func:`~.spread_rules.taker_opportunity`) finds a gap
+     net of both taker fees and the latency allowance, sized by depth (the largest size both
+     books absorb within ``max_slippage_bps``) and by the inventory and position caps; both
+     legs go out together through ``ATOMIC_LEGS`` as IOC limits inside that band, and a partial
+     fill on one leg is neutralised at once by the algorithm (``neutralise_policy``).
+   - ``MAKER``: a passive limit rests on venue A at the price that still pays against an IOC
+     hedge on B's book (:func:`~.spread_rules.maker_price`); every fill on A (partial or full)
+     is hedged at once by an IOC limit on B for the unhedged quantity, retried up to
+     ``max_hedge_attempts`` times and otherwise traded back on A. The time from the fill on A
+     to the hedge's acknowledgement and first fill on B is recorded per hedge
+     (:attr:`PerpSpreadStrategy.hedges`, the store's ``hedge:<n>`` state). The resting order
+     is cancelled when B's book moves so that it no longer pays, and repriced within
+     :class:`~.spread_rules.RepriceBudget` (below the gate's flip-flop limit).
+
+Only unified Orders are emitted (``submit_group`` and ``submit_unified``), so the same class runs
+in BACKTEST, DRY_RUN, LIVE and REPLAY behind the safety gate. Positions use the store tables of
+the funding carry strategy (:class:`~.carry_state.CarryPosition`): a ``strategy_positions`` row
+(``entry_divergence`` holds the entry edge, a fraction) written before the entry is sent, the
+legs as ``strategy_state`` ``position:<id>``, closed with its ``exit_reason``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from decimal import ROUND_DOWN
+from decimal import ROUND_HALF_EVEN
+from decimal import Decimal
+from typing import Any
+
+from nautilus_trader.common.events import TimeEvent
+from nautilus_trader.model.identifiers import ClientOrderId
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.instruments import Instrument
+
+from nautilus_ext.adapters.symbology import key_for_instrument
+from nautilus_ext.errors import ErrorCode
+from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.execution.config import UnifiedExecutionConfig
+from nautilus_ext.execution.results import GroupStatus
+from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
+from nautilus_ext.orders import AtomicGroup
+from nautilus_ext.orders import Order
+from nautilus_ext.persistence import Database
+from nautilus_ext.persistence.models import StrategyPosition
+from nautilus_ext.persistence.repository import StrategyRepository
+from nautilus_ext.safety.decision import Rule
+from nautilus_ext.strategies.carry_rules import Limits
+from nautilus_ext.strategies.carry_rules import entry_room
+from nautilus_ext.strategies.carry_state import CarryLeg
+from nautilus_ext.strategies.carry_state import CarryPosition
+from nautilus_ext.strategies.leg_reconcile import leg_mismatches
+from nautilus_ext.strategies.spread_rules import Book
+from nautilus_ext.strategies.spread_rules import Direction
+from nautilus_ext.strategies.spread_rules import RepriceBudget
+from nautilus_ext.strategies.spread_rules import SpreadCosts
+from nautilus_ext.strategies.spread_rules import TakerOpportunity
+from nautilus_ext.strategies.spread_rules import UnwindRules
+from nautilus_ext.strategies.spread_rules import inventory_room
+from nautilus_ext.strategies.spread_rules import latency_allowance
+from nautilus_ext.strategies.spread_rules import maker_price
+from nautilus_ext.strategies.spread_rules import mid_spread
+from nautilus_ext.strategies.spread_rules import needs_reprice
+from nautilus_ext.strategies.spread_rules import taker_opportunity
+from nautilus_ext.strategies.spread_rules import unwind_reason
+
+_NS = 1_000_000_000
+_MS = 1_000_000
+_BPS = Decimal(10_000)
+EXECUTION_MODES = frozenset({"TAKER", "MAKER"})
+# the rules' own names -> the config fields a user sets (error messages name the latter)
+_CONFIG_NAMES = {
+    "max_position_notional": "max_position_usd",
+    "max_symbol_notional": "max_total_usd",
+    "max_total_notional": "max_total_usd",
+    "max_hold_ns": "max_hold_secs",
+    "reprice budget needs limit >= 2": "max_reprices must be >= 2",
+    "min_edge": "min_edge_bps",
+}
+
+
+class PerpSpreadConfig(UnifiedExecutionConfig, frozen=True):
+    """
+    Configuration of :class:`PerpSpreadStrategy` (``instrument_ids``: venue A's perpetual, then B's).
+
+    Parameters
+    ----------
+    db_url : str, optional
+        The store (default ``$NAUTILUS_EXT_DB_URL``, else ``./nautilus_ext.db``).
+    strategy_name : str, default "perp_spread"
+        The name positions, hedges and state are stored under.
+    execution : {"TAKER", "MAKER"}, default "TAKER"
+        Take both legs on a gap, or rest on venue A and hedge fills on B.
+    interval_ms : int, default 500
+        The decision cycle, milliseconds.
+    quote_usd_prices : dict[str, str]
+        USD price of each quote currency (``{"USDT": "1", "USDC": "1"}``); required.
+    min_edge_bps : str, default "2"
+        The edge a trade must keep after fees and the latency allowance, bps.
+    latency_ms : int, default 200
+        Order round trip allowed for, milliseconds.
+    adverse_bps_per_sec : str, default "5"
+        Adverse price move per second of latency: the allowance is ``latency_ms`` times this.
+    exit_spread_bps : str, default "0"
+        Unwind when the mid spread in the position's favour falls to this (bps; 0: closed).
+    max_hold_secs : int, optional
+        Unwind after this many seconds.
+    max_slippage_bps : str, default "10"
+        Depth sizing band and the IOC limits' bound from each leg's mid, bps.
+    taker_fee_a, taker_fee_b, maker_fee_a : str, optional
+        Fee fractions (default: the instruments' own fees).
+    max_positions : int, default 3
+        Open spread positions at most.
+    max_position_usd, max_total_usd : str
+        Notional caps (USD) per position and in total.
+    max_inventory : str, default "0.5"
+        Largest absolute position per venue, base units.
+    neutralise_policy : str, default "CLOSE_EXCESS"
+        How ``ATOMIC_LEGS`` removes a leg imbalance (``CLOSE_EXCESS`` or ``COMPLETE_HEDGE``).
+    entry_retry_secs : int, default 5
+        After an entry that ended with nothing held, wait this long before the next, seconds.
+    stale_after_secs : int, default 10
+        A leg whose newest market data is older than this is unhealthy (0 disables).
+    maker_quantity : str, default "0.01"
+        Size of each resting maker order, base units.
+    reprice_tolerance_bps : str, default "2"
+        A still-profitable maker order moves to a better price only beyond this, bps of A's mid.
+    max_reprices : int, default 3
+        Cancels of our maker orders per ``reprice_window_secs`` (keep below the gate's
+        ``flipflop_max_cycles``; checked at start).
+    reprice_window_secs : int, default 60
+        The window ``max_reprices`` counts over.
+    max_hedge_attempts : int, default 3
+        IOC hedges tried on B for one unhedged quantity before it is traded back on A.
+    """
+
+    db_url: str | None = None
+    strategy_name: str = "perp_spread"
+    execution: str = "TAKER"
+    interval_ms: int = 500
+    quote_usd_prices: dict[str, str] | None = None
+    min_edge_bps: str = "2"
+    latency_ms: int = 200
+    adverse_bps_per_sec: str = "5"
+    exit_spread_bps: str = "0"
+    max_hold_secs: int | None = None
+    max_slippage_bps: str = "10"
+    taker_fee_a: str | None = None
+    taker_fee_b: str | None = None
+    maker_fee_a: str | None = None
+    max_positions: int = 3
+    max_position_usd: str = "10000"
+    max_total_usd: str = "30000"
+    max_inventory: str = "0.5"
+    neutralise_policy: str = "CLOSE_EXCESS"
+    entry_retry_secs: int = 5
+    stale_after_secs: int = 10
+    maker_quantity: str = "0.01"
+    reprice_tolerance_bps: str = "2"
+    max_reprices: int = 3
+    reprice_window_secs: int = 60
+    max_hedge_attempts: int = 3
+
+
+@dataclass(slots=True)
+class MakerQuote:
+    """One resting maker order on venue A."""
+
+    operation_id: str
+    buy: bool
+    price: Decimal
+    quantity: Decimal
+    placed_ns: int
+    cancelling: bool = False
+
+
+@dataclass(slots=True)
+class HedgeRecord:
+    """
+    One hedge on venue B of fills on venue A (times in UNIX ns from the node clock).
+
+    ``fill_ns`` is when the strategy handled the (earliest) fill on A the hedge covers;
+    ``ack_ns``/``hedge_fill_ns`` when B acknowledged the hedge and first filled it.
+    """
+
+    n: int
+    operation_id: str
+    side: str
+    quantity: Decimal
+    fill_ns: int
+    submit_ns: int
+    ack_ns: int | None = None
+    hedge_fill_ns: int | None = None
+    filled: Decimal = Decimal(0)
+    attempt: int = 1
+    done: bool = False
+
+    @property
+    def time_to_ack_ms(self) -> float | None:
+        """Return fill on A to the hedge's acknowledgement on B, milliseconds."""
+        return None if self.ack_ns is None else (self.ack_ns - self.fill_ns) / _MS
+
+    @property
+    def time_to_fill_ms(self) -> float | None:
+        """Return fill on A to the hedge's first fill on B, milliseconds."""
+        return None if self.hedge_fill_ns is None else (self.hedge_fill_ns - self.fill_ns) / _MS
+
+    def state(self) -> dict[str, Any]:
+        """Return the JSON stored under ``hedge:<n>``."""
+        out = {k: str(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
+        out["time_to_ack_ms"] = self.time_to_ack_ms
+        out["time_to_fill_ms"] = self.time_to_fill_ms
+        return out
+
+
+def _dec(name: str, text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except ArithmeticError as e:
+        raise InvalidConfig(f"PerpSpreadConfig.{name} is not a number: {text!r}") from e
+
+
+class PerpSpreadStrategy(UnifiedExecutionStrategy):
+    """Perp/perp spread arbitrage over two venues (see the module docstring)."""
+
+    def __init__(self, config: PerpSpreadConfig, repository: StrategyRepository | None = None) -> None:
+        super().__init__(config)
+        if len(config.instrument_ids) != 2:
+            raise InvalidConfig(
+                "PerpSpreadConfig.instrument_ids must name two perpetuals (A, B), got "
+                f"{config.instrument_ids!r}"
+            )
+        if config.execution not in EXECUTION_MODES:
+            raise InvalidConfig(
+                f"PerpSpreadConfig.execution must be TAKER or MAKER, got {config.execution!r}"
+            )
+        for name in ("interval_ms", "max_hedge_attempts", "reprice_window_secs"):
+            if getattr(config, name) <= 0:
+                raise InvalidConfig(f"PerpSpreadConfig.{name} must be > 0, got {getattr(config, name)}")
+        if config.stale_after_secs < 0 or config.entry_retry_secs < 0:
+            raise InvalidConfig("PerpSpreadConfig.stale_after_secs and entry_retry_secs must be >= 0")
+        self.a_id, self.b_id = config.instrument_ids
+        self.quote_prices = {
+            k.upper(): _dec("quote_usd_prices", v) for k, v in (config.quote_usd_prices or {}).items()
+        }
+        if not self.quote_prices or any(p <= 0 for p in self.quote_prices.values()):
+            raise InvalidConfig(
+                "PerpSpreadConfig.quote_usd_prices must give a positive USD price per quote currency "
+                f"(e.g. {{'USDT': '1', 'USDC': '1'}}), got {config.quote_usd_prices!r}"
+            )
+        self.max_slippage = _dec("max_slippage_bps", config.max_slippage_bps) / _BPS
+        self.min_edge = _dec("min_edge_bps", config.min_edge_bps) / _BPS
+        self.allowance = latency_allowance(
+            config.latency_ms, _dec("adverse_bps_per_sec", config.adverse_bps_per_sec)
+        )
+        self.max_inventory = _dec("max_inventory", config.max_inventory)
+        self.maker_quantity = _dec("maker_quantity", config.maker_quantity)
+        self.reprice_tolerance = _dec("reprice_tolerance_bps", config.reprice_tolerance_bps) / _BPS
+        if self.max_slippage < 0 or self.max_inventory <= 0 or self.maker_quantity <= 0:
+            raise InvalidConfig(
+                "PerpSpreadConfig: max_slippage_bps >= 0, max_inventory and maker_quantity > 0"
+            )
+        try:
+            self.unwind_rules = UnwindRules(
+                exit_spread=_dec("exit_spread_bps", config.exit_spread_bps) / _BPS,
+                max_hold_ns=None if config.max_hold_secs is None else config.max_hold_secs * _NS,
+            )
+            self.limits = Limits(
+                max_positions=config.max_positions,
+                max_position_notional=_dec("max_position_usd", config.max_position_usd),
+                max_symbol_notional=_dec("max_total_usd", config.max_total_usd),
+                max_total_notional=_dec("max_total_usd", config.max_total_usd),
+            )
+            self.budget = RepriceBudget(config.max_reprices, config.reprice_window_secs * _NS)
+            self._configured_fees = SpreadCosts(  # checks the configured fees and edge now
+                taker_fee_a=_dec("taker_fee_a", config.taker_fee_a or "0"),
+                taker_fee_b=_dec("taker_fee_b", config.taker_fee_b or "0"),
+                maker_fee_a=_dec("maker_fee_a", config.maker_fee_a or "0"),
+                latency_allowance=self.allowance,
+                min_edge=self.min_edge,
+            )
+        except InvalidConfig as e:
+            message = e.message
+            for internal, field in _CONFIG_NAMES.items():
+                message = message.replace(internal, field)
+            raise InvalidConfig(f"PerpSpreadConfig: {message}") from e
+        self._repository = repository
+        self._database: Database | None = None
+        self.positions: dict[uuid.UUID, CarryPosition] = {}
+        self._group_position: dict[str, uuid.UUID] = {}
+        self.refusing: str | None = None
+        self.quotes: dict[bool, MakerQuote] = {}  # by buy-on-A
+        self.hedges: list[HedgeRecord] = []
+        self._hedge: HedgeRecord | None = None  # the hedge working on B
+        self.unhedged = Decimal(0)  # signed base quantity filled on A and not yet hedged on B
+        self._unhedged_since: int | None = None
+        self._n = 0
+        self._retry_after = 0
+        self._reconciled = False
+        self.last_opportunity: TakerOpportunity | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def repository(self) -> StrategyRepository:
+        """The store positions and hedges live in (opened from ``db_url`` on first use)."""
+        if self._repository is None:
+            self._database = Database.open(self.config.db_url)
+            self._repository = StrategyRepository(self._database)
+        return self._repository
+
+    def on_start(self) -> None:
+        super().on_start()
+        gate = self.safety_gate
+        if gate is not None and self.config.max_reprices >= gate.config.oms.flipflop_max_cycles:
+            raise InvalidConfig(
+                f"max_reprices ({self.config.max_reprices}) must stay below the gate's "
+                f"flipflop_max_cycles ({gate.config.oms.flipflop_max_cycles})"
+            )
+        name = self.config.strategy_name
+        self._n = int(self.repository.get_state(name, "group_count", 0))
+        self.unhedged = Decimal(str(self.repository.get_state(name, "unhedged", "0")))
+        for row in self.repository.open_positions(name):
+            state = self.repository.get_state(name, f"position:{row.id}")
+            if state is None:
+                self._refuse(f"stored position {row.id} has no leg state")
+                continue
+            self.positions[row.id] = CarryPosition.from_state(row.id, state, row.cumulative_funding)
+        self.clock.set_timer_ns(f"{self.id}:spread", self.config.interval_ms * _MS, 0, 0, self._on_cycle)
+
+    def on_stop(self) -> None:
+        super().on_stop()  # cancels the resting maker orders
+        if self._database is not None:
+            self._database.close()
+            self._database = None
+            self._repository = None
+
+    # -- market view --------------------------------------------------------------------------
+
+    def _instrument(self, iid: str) -> Instrument | None:
+        return self.cache.instrument(InstrumentId.from_str(iid))
+
+    def _key(self, iid: str) -> str:
+        inst = self._instrument(iid)
+        if inst is None:
+            raise InvalidConfig(f"instrument {iid} is not loaded")
+        return str(key_for_instrument(inst, self.registry))
+
+    def _usd(self, inst: Instrument) -> Decimal | None:
+        return self.quote_prices.get(inst.quote_currency.code.upper())
+
+    def book(self, iid: str) -> Book | None:
+        """Return the strategy's view of one venue's book (None: not loaded, empty or unpriced)."""
+        inst = self._instrument(iid)
+        if inst is None:
+            return None
+        asks, mid = self.book_view.levels(iid, buy=True)
+        bids, _ = self.book_view.levels(iid, buy=False)
+        usd = self._usd(inst)
+        if mid is None or not asks or not bids or usd is None:
+            return None
+        return Book(bids=bids, asks=asks, mid=mid, lot=inst.size_increment.as_decimal(), usd=usd)
+
+    def costs(self) -> SpreadCosts:
+        """Return the fees (config, else the instruments') and allowances of a trade now."""
+        a, b = self._instrument(self.a_id), self._instrument(self.b_id)
+
+        def fee(configured: str | None, inst: Instrument | None, attr: str) -> Decimal:
+            if configured is not None:
+                return Decimal(configured)
+            return Decimal(str(getattr(inst, attr))) if inst is not None else Decimal(0)
+
+        return SpreadCosts(
+            taker_fee_a=fee(self.config.taker_fee_a, a, "taker_fee"),
+            taker_fee_b=fee(self.config.taker_fee_b, b, "taker_fee"),
+            maker_fee_a=fee(self.config.maker_fee_a, a, "maker_fee"),
+            latency_allowance=self.allowance,
+            min_edge=self.min_edge,
+        )
+
+    def healthy(self) -> bool:
+        """Return whether both legs' data is present, fresh and its feeds healthy."""
+        gate = self.safety_gate
+        problems = gate.oms.feed_problems() if gate is not None else []
+        now = int(self.decision_clock.timestamp_ns())
+        stale_ns = self.config.stale_after_secs * _NS
+        for iid in (self.a_id, self.b_id):
+            seen = self.book_view.data_ts(iid)
+            if seen is None or (stale_ns and now - seen > stale_ns):
+                return False
+            if self._instrument(iid) is not None and any(iid in p or self._key(iid) in p for p in problems):
+                return False
+        return True
+
+    def _dirty(self, *iids: str) -> bool:
+        # the gate blocks new orders on an asset whose last fill the venue has not confirmed
+        gate = self.safety_gate
+        return gate is not None and any(gate.oms.dirty_since(self._key(i)) is not None for i in iids)
+
+    def held(self, iid: str) -> Decimal:
+        """Return the signed quantity the open positions hold on ``iid``."""
+        return sum(
+            (leg.signed for p in self.positions.values() for leg in p.legs() if leg.instrument_id == iid),
+            Decimal(0),
+        )
+
+    # -- the cycle ----------------------------------------------------------------------------
+
+    def _on_cycle(self, event: TimeEvent) -> None:
+        self.run_cycle()
+
+    def run_cycle(self) -> None:
+        """Settle, reconcile once, unwind, then enter (the timer calls this every ``interval_ms``)."""
+        self._group_status()
+        if self.refusing is None and not self._reconciled:
+            self._reconciled = True
+            problems = self.reconcile()
+            if problems:
+                self._refuse("; ".join(problems))
+        if self.refusing is not None:
+            self._cancel_quotes(protective=True)
+            return
+        if self.unhedged and self._hedge is None:
+            self._hedge_residual()  # a hedge the gate held back (dirty asset) goes out now
+        a, b = self.book(self.a_id), self.book(self.b_id)
+        if a is None or b is None or self._group_position:
+            return
+        now = int(self.decision_clock.timestamp_ns())
+        healthy = self.healthy()
+        for position in list(self.positions.values()):
+            if position.phase != "OPEN":
+                continue
+            direction = self._direction(position)
+            reason = unwind_reason(
+                mid_spread(direction, a.mid, b.mid, a.usd, b.usd) if healthy else None,
+                opened_ns=position.opened_ns,
+                now_ns=now,
+                healthy=healthy,
+                rules=self.unwind_rules,
+            )
+            if reason is not None and not (self._hedge is not None and self._touches_maker(position)):
+                self._cancel_quotes(protective=True)
+                self.unwind(position, reason.value)
+                return
+        if not healthy or now < self._retry_after:
+            self._cancel_quotes(protective=True)
+            return
+        gate = self.safety_gate
+        if gate is not None and self._mode.value == "LIVE" and not gate.arming.is_armed():
+            self._cancel_quotes(protective=True)
+            return  # new risk waits for an operator's arm (unwinds go on)
+        if self.config.execution == "TAKER":
+            self.scan(a, b)
+        else:
+            self.quote(a, b)
+
+    def _direction(self, position: CarryPosition) -> Direction:
+        return Direction.BUY_A_SELL_B if position.long.instrument_id == self.a_id else Direction.SELL_A_BUY_B
+
+    def _touches_maker(self, position: CarryPosition) -> bool:
+        return position.group_id.startswith(f"{self.config.strategy_name}-maker")
+
+    def _cap_quantity(self, mid_usd: Decimal) -> Decimal:
+        notional = {"ALL": sum((p.notional for p in self.positions.values()), Decimal(0))}
+        room = entry_room(self.limits, len(self.positions), notional, "ALL")
+        return room / mid_usd if mid_usd > 0 else Decimal(0)
+
+    # -- TAKER --------------------------------------------------------------------------------
+
+    def scan(self, a: Book, b: Book) -> None:
+        """Enter the gap the detector finds, within the inventory and position caps."""
+        held_a = self.held(self.a_id)
+        cap = min(
+            self._cap_quantity(a.mid * a.usd),
+            inventory_room(held_a, buy_on_a=True, max_inventory=self.max_inventory),
+            inventory_room(held_a, buy_on_a=False, max_inventory=self.max_inventory),
+        )
+        found = taker_opportunity(a, b, costs=self.costs(), max_slippage=self.max_slippage, cap=cap)
+        self.last_opportunity = found
+        if found is None or self._dirty(self.a_id, self.b_id):
+            return
+        a_inst, b_inst = self._instrument(self.a_id), self._instrument(self.b_id)
+        assert a_inst is not None  # book() found both
+        assert b_inst is not None
+        minimum = max(
+            (i.min_quantity.as_decimal() for i in (a_inst, b_inst) if i.min_quantity is not None),
+            default=Decimal(0),
+        )
+        if found.quantity < minimum:
+            return
+        buy_a = found.direction is Direction.BUY_A_SELL_B
+        long_id, short_id = (self.a_id, self.b_id) if buy_a else (self.b_id, self.a_id)
+        gid = self._next_group("entry")
+        group = self._group(
+            gid, [(long_id, "BUY", found.quantity), (short_id, "SELL", found.quantity)], "spread_entry"
+        )
+        if not self.releasable(group):
+            return
+        position = self._open_position(gid, long_id, short_id, found.quantity * found.buy_price, found.edge)
+        position.phase = "OPENING"
+        self._group_position[gid] = position.id
+        self._persist(position)
+        self.log.info(
+            f"Entering spread {found.direction.value} {found.quantity} (edge {found.edge * _BPS:.2f} bp)"
+        )
+        self._submit(group)
+
+    def _open_position(
+        self, gid: str, long_id: str, short_id: str, notional: Decimal, edge: Decimal
+    ) -> CarryPosition:
+        inst = self._instrument(long_id)
+        base = inst.get_base_currency() if inst is not None else None
+        position = CarryPosition(
+            id=uuid.uuid4(),
+            base=(base.code if base is not None else "UNKNOWN").upper(),
+            long=CarryLeg(long_id, self._key(long_id), Decimal(0)),
+            short=CarryLeg(short_id, self._key(short_id), Decimal(0)),
+            opened_ns=int(self.decision_clock.timestamp_ns()),
+            phase="OPEN",
+            group_id=gid,
+            notional=notional,
+        )
+        # the row exists before any order: a restart finds it and never opens it twice
+        self.repository.add_position(
+            StrategyPosition(
+                id=position.id,
+                strategy_name=self.config.strategy_name,
+                symbol=position.base,
+                long_venue=position.long.instrument_key.split(":", 1)[0],
+                short_venue=position.short.instrument_key.split(":", 1)[0],
+                size_usd=_amount(notional),
+                entry_long_rate=Decimal(0),
+                entry_short_rate=Decimal(0),
+                entry_divergence=edge.quantize(Decimal("1e-18"), rounding=ROUND_HALF_EVEN),
+                opened_at=datetime.fromtimestamp(position.opened_ns / _NS, tz=UTC),
+                status="open",
+            )
+        )
+        self.positions[position.id] = position
+        return position
+
+    def unwind(self, position: CarryPosition, reason: str) -> None:
+        """Close both legs of ``position`` by an atomic pair in reverse."""
+        qty = min(abs(position.long.signed), abs(position.short.signed))
+        if qty <= 0:
+            self._close(position, reason)
+            return
+        if self._dirty(position.long.instrument_id, position.short.instrument_id):
+            return  # the next cycle, once the venues confirmed the last fills
+        gid = self._next_group("exit")
+        group = self._group(
+            gid,
+            [(position.long.instrument_id, "SELL", qty), (position.short.instrument_id, "BUY", qty)],
+            f"spread_exit:{reason}",
+        )
+        if not self.releasable(group):
+            return
+        position.phase = "CLOSING"
+        position.group_id = gid
+        self._group_position[gid] = position.id
+        self._persist(position, exit_reason=reason)
+        self.log.info(f"Unwinding spread position {position.id}: {reason}")
+        self._submit(group)
+
+    def _next_group(self, kind: str) -> str:
+        self._n += 1
+        self.repository.set_state(self.config.strategy_name, "group_count", self._n)
+        return f"{self.config.strategy_name}-{kind}-{self._n}"
+
+    def _order(self, op: str, iid: str, side: str, qty: Decimal, intent: str, **fields: Any) -> Order:
+        key = self._key(iid)
+        return Order(
+            operation_id=op,
+            operation="trade",
+            instrument_key=key,
+            venue=key.split(":", 1)[0],
+            side=side,
+            amount=qty,
+            strategy_id=str(self.id),
+            strategy_intent=intent,
+            created_at=datetime.fromtimestamp(self.decision_clock.timestamp_ns() / _NS, tz=UTC),
+            **fields,
+        )
+
+    def _group(self, gid: str, legs: list[tuple[str, str, Decimal]], intent: str) -> AtomicGroup:
+        orders = [
+            self._order(
+                f"{gid}-{n}",
+                iid,
+                side,
+                qty,
+                intent,
+                atomic_group_id=gid,
+                sequence_in_group=n,
+                # leg A carries the pair's options: IOC limits within the sizing band
+                metadata={
+                    "neutralise_policy": self.config.neutralise_policy,
+                    "max_slippage": str(self.max_slippage),
+                }
+                if n == 0
+                else {},
+            )
+            for n, (iid, side, qty) in enumerate(legs)
+        ]
+        return AtomicGroup.from_orders(orders)
+
+    def releasable(self, group: AtomicGroup) -> bool:
+        """Return whether ``group`` can go out now (LIVE: an armed auto-confirm policy covers both legs)."""
+        gate = self.safety_gate
+        if gate is None or self._mode.value != "LIVE":
+            return True
+        if all(gate.auto_confirmable(order) for order in group.orders):
+            return True
+        self.log.warning(
+            f"Cannot release spread group {group.group_id}: LIVE needs an arm with an auto-confirm policy"
+        )
+        return False
+
+    def _submit(self, group: AtomicGroup) -> None:
+        gate = self.safety_gate
+        if gate is not None and self._mode.value == "LIVE":
+            for order in group.orders:
+                gate.stage(order)
+        self.submit_group(group)
+        self._group_status()
+
+    def _persist(self, position: CarryPosition, **fields: Any) -> None:
+        self.repository.set_state(self.config.strategy_name, f"position:{position.id}", position.state())
+        if fields:
+            self.repository.update_position(position.id, **fields)
+
+    def _close(self, position: CarryPosition, reason: str) -> None:
+        position.phase = "CLOSED"
+        self._persist(
+            position,
+            status="closed",
+            exit_reason=reason,
+            closed_at=datetime.fromtimestamp(self.decision_clock.timestamp_ns() / _NS, tz=UTC),
+        )
+        self.positions.pop(position.id, None)
+
+    def _group_status(self) -> None:
+        # a pair that ended moves its position on: OPENING -> OPEN (or closed when flat),
+        # CLOSING -> closed (or OPEN again with what is left)
+        for gid, pid in list(self._group_position.items()):
+            group = self.groups.get(gid)
+            position = self.positions.get(pid)
+            if group is None or position is None or group.status is GroupStatus.WORKING:
+                continue
+            del self._group_position[gid]
+            if group.status is GroupStatus.UNHEDGED:
+                self._refuse(f"spread group {gid} ended UNHEDGED: {group.reason}")
+            long_op, short_op = group.legs
+            long_net, short_net = group.net.get(long_op, Decimal(0)), group.net.get(short_op, Decimal(0))
+            fees = sum((f.fee for op in group.legs for f in self.results[op].fills), Decimal(0)) + sum(
+                (f.fee for f in group.neutralisation_fills), Decimal(0)
+            )
+            if position.phase == "OPENING":
+                position.long.signed, position.short.signed = long_net, -short_net
+                position.long.entry_price = self.results[long_op].avg_fill_price
+                position.short.entry_price = self.results[short_op].avg_fill_price
+                if long_net == 0 and short_net == 0:
+                    self._retry_after = (
+                        int(self.decision_clock.timestamp_ns()) + self.config.entry_retry_secs * _NS
+                    )
+                    self._close(position, f"ENTRY_{group.status.value}")
+                    continue
+                position.phase = "OPEN"
+                position.notional = abs(position.long.signed) * (position.long.entry_price or Decimal(0))
+                self._persist(position, size_usd=_amount(position.notional), total_fees_paid=_amount(fees))
+            elif position.phase == "CLOSING":
+                position.long.signed -= long_net
+                position.short.signed += short_net
+                if position.long.signed == 0 and position.short.signed == 0:
+                    self._close(position, _stored_reason(self, position))
+                else:
+                    position.phase = "OPEN"
+                    self.log.warning(f"Spread unwind {gid} left {position.long.signed}: {group.reason}")
+                    self._persist(position, exit_reason=None)
+
+    # -- MAKER --------------------------------------------------------------------------------
+
+    def quote(self, a: Book, b: Book) -> None:
+        """Keep one profitable passive order per side on venue A (see the module docstring)."""
+        a_inst = self._instrument(self.a_id)
+        assert a_inst is not None
+        tick = a_inst.price_increment.as_decimal()
+        lot = max(a.lot, b.lot)
+        costs = self.costs()
+        now = int(self.decision_clock.timestamp_ns())
+        held_a = self.held(self.a_id) + self.unhedged
+        best_bid, best_ask = a.bids[0][0], a.asks[0][0]
+        busy = self._hedge is not None or abs(self.unhedged) >= lot
+        for buy in (True, False):
+            opposite = Direction.SELL_A_BUY_B if buy else Direction.BUY_A_SELL_B
+            blocked = busy or any(
+                self._direction(p) is opposite or p.phase != "OPEN" for p in self.positions.values()
+            )
+            room = min(
+                inventory_room(held_a, buy_on_a=buy, max_inventory=self.max_inventory),
+                self._cap_quantity(a.mid * a.usd) if not self._maker_position(buy) else self.max_inventory,
+            )
+            qty = _floor(min(self.maker_quantity, room), lot)
+            wanted = None
+            if qty > 0 and not blocked:
+                wanted = maker_price(
+                    buy,
+                    qty,
+                    best_bid,
+                    best_ask,
+                    tick,
+                    b,
+                    costs=costs,
+                    max_slippage=self.max_slippage,
+                    a_usd=a.usd,
+                )
+            quote = self.quotes.get(buy)
+            if quote is not None:
+                if quote.cancelling:
+                    continue
+                tolerance = a.mid * self.reprice_tolerance
+                profitable = wanted is not None and (
+                    (quote.price <= wanted) if buy else (quote.price >= wanted)
+                )
+                if not profitable or (
+                    needs_reprice(quote.price, wanted, buy_on_a=buy, tolerance=tolerance)
+                    and self.budget.may_reprice(now)
+                ):
+                    self._cancel_quote(quote, now)
+                continue
+            if wanted is None or not self.budget.may_place(now) or self._dirty(self.a_id):
+                continue
+            self._place(buy, wanted, qty, now)
+
+    def _sendable(self, order: Order) -> bool:
+        # LIVE: a maker order is only worth resting if its hedge can go out unattended too
+        gate = self.safety_gate
+        if gate is None or self._mode.value != "LIVE" or gate.auto_confirmable(order):
+            return True
+        self.log.warning(f"Cannot rest maker order {order.operation_id}: LIVE needs an auto-confirm policy")
+        return False
+
+    def _maker_position(self, buy: bool) -> CarryPosition | None:
+        want = Direction.BUY_A_SELL_B if buy else Direction.SELL_A_BUY_B
+        for p in self.positions.values():
+            if self._touches_maker(p) and p.phase == "OPEN" and self._direction(p) is want:
+                return p
+        return None
+
+    def _place(self, buy: bool, price: Decimal, qty: Decimal, now: int) -> None:
+        self._n += 1
+        op = f"{self.config.strategy_name}-maker-{self._n}"
+        self.repository.set_state(self.config.strategy_name, "group_count", self._n)
+        order = self._order(op, self.a_id, "BUY" if buy else "SELL", qty, "spread_maker", price=price)
+        if not self._sendable(order):
+            return
+        self.quotes[buy] = MakerQuote(op, buy, price, qty, now)
+        result = self.submit_unified(order)
+        if result.status.value == "REJECTED":
+            self.quotes.pop(buy, None)
+
+    def _cancel_quote(self, quote: MakerQuote, now: int) -> None:
+        result = self.results.get(quote.operation_id)
+        if result is None or result.client_order_id is None:
+            self.quotes.pop(quote.buy, None)
+            return
+        order = self.cache.order(ClientOrderId(result.client_order_id))
+        if order is None or order.is_closed:
+            self.quotes.pop(quote.buy, None)
+            return
+        quote.cancelling = True
+        self.budget.record_cancel(now)
+        self.cancel_order(order)
+
+    def _cancel_quotes(self, *, protective: bool) -> None:
+        now = int(self.decision_clock.timestamp_ns())
+        for quote in list(self.quotes.values()):
+            if not quote.cancelling:
+                self._cancel_quote(quote, now)
+
+    def _role(self, client_order_id: ClientOrderId) -> tuple[str, str] | None:
+        op = self._by_client_id.get(client_order_id)
+        if op is None:
+            return None
+        for quote in self.quotes.values():
+            if quote.operation_id == op:
+                return "maker", op
+        if self._hedge is not None and self._hedge.operation_id == op:
+            return "hedge", op
+        if op.startswith(f"{self.config.strategy_name}-flatten"):
+            return "flatten", op
+        return None
+
+    def on_order_accepted(self, event: Any) -> None:
+        role = self._role(event.client_order_id)
+        if role is not None and role[0] == "hedge" and self._hedge is not None and self._hedge.ack_ns is None:
+            self._hedge.ack_ns = int(self.clock.timestamp_ns())
+
+    def on_order_filled(self, event: Any) -> None:
+        now = int(self.clock.timestamp_ns())
+        role = self._role(event.client_order_id)
+        super().on_order_filled(event)
+        if role is None:
+            return
+        qty = event.last_qty.as_decimal()
+        buy = event.order_side.name == "BUY"
+        signed = qty if buy else -qty
+        if role[0] == "maker":
+            self._maker_fill(buy, signed, event.last_px.as_decimal(), now)
+        elif role[0] == "hedge":
+            self._hedge_fill(signed, event.last_px.as_decimal(), now)
+        else:  # a flatten on A after failed hedges
+            self._flatten_fill(signed)
+
+    def _maker_fill(self, buy: bool, signed: Decimal, price: Decimal, now: int) -> None:
+        position = self._maker_position(buy)
+        if position is None:
+            long_id, short_id = (self.a_id, self.b_id) if buy else (self.b_id, self.a_id)
+            position = self._open_position(
+                f"{self.config.strategy_name}-maker-{self._n}", long_id, short_id, Decimal(0), Decimal(0)
+            )
+        leg = position.long if buy else position.short
+        leg.signed += signed
+        leg.entry_price = price if leg.entry_price is None else leg.entry_price
+        position.notional += abs(signed) * price
+        self.unhedged += signed
+        if self._unhedged_since is None:
+            self._unhedged_since = now
+        self._persist(position, size_usd=_amount(position.notional))
+        self.repository.set_state(self.config.strategy_name, "unhedged", str(self.unhedged))
+        if self._hedge is None:
+            self._hedge_residual()
+
+    def _flatten_fill(self, signed: Decimal) -> None:
+        # selling A back reduces a long-A maker position, buying it back a short-A one
+        self.unhedged += signed
+        position = self._maker_position(signed < 0)
+        if position is not None:
+            leg = position.long if position.long.instrument_id == self.a_id else position.short
+            leg.signed += signed
+            self._persist(position)
+        self.repository.set_state(self.config.strategy_name, "unhedged", str(self.unhedged))
+
+    def _hedge_residual(self, attempt: int = 1) -> None:
+        b_inst = self._instrument(self.b_id)
+        if b_inst is None:
+            return
+        qty = _floor(abs(self.unhedged), b_inst.size_increment.as_decimal())
+        if qty <= 0 or self._dirty(self.b_id):
+            return  # below B's lot (kept until more fills), or the next cycle once B is clean
+        side = "SELL" if self.unhedged > 0 else "BUY"
+        self._n += 1
+        op = f"{self.config.strategy_name}-hedge-{self._n}"
+        self.repository.set_state(self.config.strategy_name, "group_count", self._n)
+        now = int(self.clock.timestamp_ns())
+        self._hedge = HedgeRecord(
+            n=len(self.hedges) + 1,
+            operation_id=op,
+            side=side,
+            quantity=qty,
+            fill_ns=self._unhedged_since or now,
+            submit_ns=now,
+            attempt=attempt,
+        )
+        self.hedges.append(self._hedge)
+        order = self._order(op, self.b_id, side, qty, "spread_hedge", max_slippage=self.max_slippage)
+        result = self.submit_unified(order)
+        if result.status.value == "REJECTED":
+            self._hedge_done()
+
+    def _hedge_fill(self, signed: Decimal, price: Decimal, now: int) -> None:
+        hedge = self._hedge
+        assert hedge is not None
+        if hedge.hedge_fill_ns is None:
+            hedge.hedge_fill_ns = now
+        hedge.filled += abs(signed)
+        self.unhedged += signed
+        position = self._maker_position(signed < 0)
+        if position is not None:
+            leg = position.short if signed < 0 else position.long
+            leg.signed += signed
+            leg.entry_price = price if leg.entry_price is None else leg.entry_price
+            self._persist(position)
+        self.repository.set_state(self.config.strategy_name, "unhedged", str(self.unhedged))
+        if abs(self.unhedged) < self._b_lot():
+            self._unhedged_since = None
+
+    def _b_lot(self) -> Decimal:
+        inst = self._instrument(self.b_id)
+        return inst.size_increment.as_decimal() if inst is not None else Decimal(0)
+
+    def _hedge_done(self) -> None:
+        hedge = self._hedge
+        if hedge is None:
+            return
+        hedge.done = True
+        self._hedge = None
+        self.repository.set_state(self.config.strategy_name, f"hedge:{hedge.n}", hedge.state())
+        if abs(self.unhedged) < self._b_lot():
+            return
+        if hedge.attempt < self.config.max_hedge_attempts:
+            self._hedge_residual(hedge.attempt + 1)
+            return
+        # B would not take the hedge: trade the unhedged quantity back on A and stop quoting
+        self._refuse(
+            f"hedge on {self.b_id} failed {hedge.attempt} times; {self.unhedged} traded back on {self.a_id}"
+        )
+        self._n += 1
+        qty = _floor(abs(self.unhedged), self._a_lot())
+        if qty > 0:
+            side = "SELL" if self.unhedged > 0 else "BUY"
+            op = f"{self.config.strategy_name}-flatten-{self._n}"
+            self.submit_unified(
+                self._order(op, self.a_id, side, qty, "spread_flatten", max_slippage=self.max_slippage)
+            )
+
+    def _a_lot(self) -> Decimal:
+        inst = self._instrument(self.a_id)
+        return inst.size_increment.as_decimal() if inst is not None else Decimal(0)
+
+    def on_event(self, event: Any) -> None:
+        super().on_event(event)
+        cid = getattr(event, "client_order_id", None)
+        if cid is not None:
+            for quote in list(self.quotes.values()):
+                result = self.results.get(quote.operation_id)
+                order = (
+                    None
+                    if result is None or result.client_order_id is None
+                    else self.cache.order(ClientOrderId(result.client_order_id))
+                )
+                if result is not None and (
+                    result.status.value == "REJECTED" or (order is not None and order.is_closed)
+                ):
+                    self.quotes.pop(quote.buy, None)
+            hedge = self._hedge
+            if hedge is not None:
+                result = self.results.get(hedge.operation_id)
+                order = (
+                    None
+                    if result is None or result.client_order_id is None
+                    else self.cache.order(ClientOrderId(result.client_order_id))
+                )
+                if result is not None and (
+                    result.status.value == "REJECTED" or (order is not None and order.is_closed)
+                ):
+                    self._hedge_done()
+        if self._group_position:
+            self._group_status()
+
+    # -- restart ------------------------------------------------------------------------------
+
+    def reconcile(self) -> list[str]:
+        """Compare the stored positions with the node's positions per instrument (empty: agree)."""
+        expected: dict[str, Decimal] = {}
+        problems: list[str] = []
+        for position in self.positions.values():
+            if position.phase not in ("OPEN",):
+                problems.append(f"position {position.id} was {position.phase} when the node stopped")
+            for leg in position.legs():
+                expected[leg.instrument_id] = expected.get(leg.instrument_id, Decimal(0)) + leg.signed
+        return problems + leg_mismatches(self.cache, expected, (self.a_id, self.b_id))
+
+    def _refuse(self, why: str) -> None:
+        if self.refusing is None:
+            self.refusing = why
+            self.log.error(f"Perp spread refuses to trade: {why}")
+            gate = self.safety_gate
+            if gate is not None:
+                gate.halts.enter_safe(ErrorCode.POSITION_MISMATCH, Rule.POSITION_MISMATCH, why)
+        self.repository.set_state(self.config.strategy_name, "refusing", why)
+
+
+def _floor(value: Decimal, step: Decimal) -> Decimal:
+    if step <= 0 or value <= 0:
+        return Decimal(0)
+    return (value / step).to_integral_value(rounding=ROUND_DOWN) * step
+
+
+def _amount(value: Decimal) -> Decimal:
+    # the store's money columns hold 12 decimal places (rates 18): round explicitly, half-even
+    return value.quantize(Decimal("1e-12"), rounding=ROUND_HALF_EVEN)
+
+
+def _stored_reason(strategy: PerpSpreadStrategy, position: CarryPosition) -> str:
+    for row in strategy.repository.open_positions(strategy.config.strategy_name):
+        if row.id == position.id and row.exit_reason:
+            return str(row.exit_reason)
+    return "CLOSED"
+
+
+__all__ = ["HedgeRecord", "MakerQuote", "PerpSpreadConfig", "PerpSpreadStrategy"]
