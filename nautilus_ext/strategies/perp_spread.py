@@ -35,6 +35,7 @@ legs as ``strategy_state`` ``position:<id>``, closed with its ``exit_reason``.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -138,6 +139,9 @@ class PerpSpreadConfig(UnifiedExecutionConfig, frozen=True):
         After an entry that ended with nothing held, wait this long before the next, seconds.
     stale_after_secs : int, default 10
         A leg whose newest market data is older than this is unhealthy (0 disables).
+    unhealthy_grace_secs : int, default 5
+        Unhealthy legs pause entries and cancel maker orders at once; open positions are
+        unwound (``VENUE_UNHEALTHY``) only when the problem lasts this long, seconds.
     maker_quantity : str, default "0.01"
         Size of each resting maker order, base units.
     reprice_tolerance_bps : str, default "2"
@@ -172,6 +176,7 @@ class PerpSpreadConfig(UnifiedExecutionConfig, frozen=True):
     neutralise_policy: str = "CLOSE_EXCESS"
     entry_retry_secs: int = 5
     stale_after_secs: int = 10
+    unhealthy_grace_secs: int = 5
     maker_quantity: str = "0.01"
     reprice_tolerance_bps: str = "2"
     max_reprices: int = 3
@@ -254,8 +259,10 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
         for name in ("interval_ms", "max_hedge_attempts", "reprice_window_secs"):
             if getattr(config, name) <= 0:
                 raise InvalidConfig(f"PerpSpreadConfig.{name} must be > 0, got {getattr(config, name)}")
-        if config.stale_after_secs < 0 or config.entry_retry_secs < 0:
-            raise InvalidConfig("PerpSpreadConfig.stale_after_secs and entry_retry_secs must be >= 0")
+        if min(config.stale_after_secs, config.entry_retry_secs, config.unhealthy_grace_secs) < 0:
+            raise InvalidConfig(
+                "PerpSpreadConfig.stale_after_secs, entry_retry_secs and unhealthy_grace_secs must be >= 0"
+            )
         self.a_id, self.b_id = config.instrument_ids
         self.quote_prices = {
             k.upper(): _dec("quote_usd_prices", v) for k, v in (config.quote_usd_prices or {}).items()
@@ -311,10 +318,14 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
         self._hedge: HedgeRecord | None = None  # the hedge working on B
         self.unhedged = Decimal(0)  # signed base quantity filled on A and not yet hedged on B
         self._unhedged_since: int | None = None
+        self._unhealthy_since: int | None = None
         self._n = 0
         self._retry_after = 0
         self._reconciled = False
         self.last_opportunity: TakerOpportunity | None = None
+        # the cycle (a clock timer) and order events may arrive on different threads in a live
+        # node: one decision at a time, or a fill and a cycle could both hedge the same quantity
+        self._lock = threading.RLock()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -424,7 +435,8 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
     # -- the cycle ----------------------------------------------------------------------------
 
     def _on_cycle(self, event: TimeEvent) -> None:
-        self.run_cycle()
+        with self._lock:
+            self.run_cycle()
 
     def run_cycle(self) -> None:
         """Settle, reconcile once, unwind, then enter (the timer calls this every ``interval_ms``)."""
@@ -444,15 +456,23 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
             return
         now = int(self.decision_clock.timestamp_ns())
         healthy = self.healthy()
+        if healthy:
+            self._unhealthy_since = None
+        elif self._unhealthy_since is None:
+            self._unhealthy_since = now
+        # a blip (a quiet feed, a late book) pauses entries; only a lasting problem unwinds
+        lasting = (
+            not healthy and now - (self._unhealthy_since or now) >= self.config.unhealthy_grace_secs * _NS
+        )
         for position in list(self.positions.values()):
             if position.phase != "OPEN":
                 continue
             direction = self._direction(position)
             reason = unwind_reason(
-                mid_spread(direction, a.mid, b.mid, a.usd, b.usd) if healthy else None,
+                None if lasting else mid_spread(direction, a.mid, b.mid, a.usd, b.usd),
                 opened_ns=position.opened_ns,
                 now_ns=now,
-                healthy=healthy,
+                healthy=not lasting,
                 rules=self.unwind_rules,
             )
             if reason is not None and not (self._hedge is not None and self._touches_maker(position)):
@@ -809,11 +829,19 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
         return None
 
     def on_order_accepted(self, event: Any) -> None:
+        with self._lock:
+            self._accepted(event)
+
+    def _accepted(self, event: Any) -> None:
         role = self._role(event.client_order_id)
         if role is not None and role[0] == "hedge" and self._hedge is not None and self._hedge.ack_ns is None:
             self._hedge.ack_ns = int(self.clock.timestamp_ns())
 
     def on_order_filled(self, event: Any) -> None:
+        with self._lock:
+            self._filled(event)
+
+    def _filled(self, event: Any) -> None:
         now = int(self.clock.timestamp_ns())
         role = self._role(event.client_order_id)
         super().on_order_filled(event)
@@ -936,7 +964,11 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
         return inst.size_increment.as_decimal() if inst is not None else Decimal(0)
 
     def on_event(self, event: Any) -> None:
-        super().on_event(event)
+        with self._lock:
+            super().on_event(event)
+            self._settle(event)
+
+    def _settle(self, event: Any) -> None:
         cid = getattr(event, "client_order_id", None)
         if cid is not None:
             for quote in list(self.quotes.values()):
