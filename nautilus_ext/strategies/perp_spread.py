@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from dataclasses import asdict
-from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from decimal import ROUND_DOWN
@@ -54,7 +52,6 @@ from nautilus_trader.model.instruments import Instrument
 from nautilus_ext.adapters.symbology import key_for_instrument
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidConfig
-from nautilus_ext.execution.config import UnifiedExecutionConfig
 from nautilus_ext.execution.results import GroupStatus
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.orders import AtomicGroup
@@ -81,165 +78,16 @@ from nautilus_ext.strategies.spread_rules import mid_spread
 from nautilus_ext.strategies.spread_rules import needs_reprice
 from nautilus_ext.strategies.spread_rules import taker_opportunity
 from nautilus_ext.strategies.spread_rules import unwind_reason
+from nautilus_ext.strategies.spread_state import CONFIG_FIELD_NAMES
+from nautilus_ext.strategies.spread_state import EXECUTION_MODES
+from nautilus_ext.strategies.spread_state import HedgeRecord
+from nautilus_ext.strategies.spread_state import MakerQuote
+from nautilus_ext.strategies.spread_state import PerpSpreadConfig
+from nautilus_ext.strategies.spread_state import config_decimal
 
 _NS = 1_000_000_000
 _MS = 1_000_000
 _BPS = Decimal(10_000)
-EXECUTION_MODES = frozenset({"TAKER", "MAKER"})
-# the rules' own names -> the config fields a user sets (error messages name the latter)
-_CONFIG_NAMES = {
-    "max_position_notional": "max_position_usd",
-    "max_symbol_notional": "max_total_usd",
-    "max_total_notional": "max_total_usd",
-    "max_hold_ns": "max_hold_secs",
-    "reprice budget needs limit >= 2": "max_reprices must be >= 2",
-    "min_edge": "min_edge_bps",
-}
-
-
-class PerpSpreadConfig(UnifiedExecutionConfig, frozen=True):
-    """
-    Configuration of :class:`PerpSpreadStrategy` (``instrument_ids``: venue A's perpetual, then B's).
-
-    Parameters
-    ----------
-    db_url : str, optional
-        The store (default ``$NAUTILUS_EXT_DB_URL``, else ``./nautilus_ext.db``).
-    strategy_name : str, default "perp_spread"
-        The name positions, hedges and state are stored under.
-    execution : {"TAKER", "MAKER"}, default "TAKER"
-        Take both legs on a gap, or rest on venue A and hedge fills on B.
-    interval_ms : int, default 500
-        The decision cycle, milliseconds.
-    quote_usd_prices : dict[str, str]
-        USD price of each quote currency (``{"USDT": "1", "USDC": "1"}``); required.
-    min_edge_bps : str, default "2"
-        The edge a trade must keep after fees and the latency allowance, bps.
-    latency_ms : int, default 200
-        Order round trip allowed for, milliseconds.
-    adverse_bps_per_sec : str, default "5"
-        Adverse price move per second of latency: the allowance is ``latency_ms`` times this.
-    exit_spread_bps : str, default "0"
-        Unwind when the mid spread in the position's favour falls to this (bps; 0: closed).
-    max_hold_secs : int, optional
-        Unwind after this many seconds.
-    max_slippage_bps : str, default "10"
-        Depth sizing band and the IOC limits' bound from each leg's mid, bps.
-    taker_fee_a, taker_fee_b, maker_fee_a : str, optional
-        Fee fractions (default: the instruments' own fees).
-    max_positions : int, default 3
-        Open spread positions at most.
-    max_position_usd, max_total_usd : str
-        Notional caps (USD) per position and in total.
-    max_inventory : str, default "0.5"
-        Largest absolute position per venue, base units.
-    neutralise_policy : str, default "CLOSE_EXCESS"
-        How ``ATOMIC_LEGS`` removes a leg imbalance (``CLOSE_EXCESS`` or ``COMPLETE_HEDGE``).
-    entry_retry_secs : int, default 5
-        After an entry that ended with nothing held, wait this long before the next, seconds.
-    stale_after_secs : int, default 10
-        A leg whose newest market data is older than this is unhealthy (0 disables).
-    unhealthy_grace_secs : int, default 5
-        Unhealthy legs pause entries and cancel maker orders at once; open positions are
-        unwound (``VENUE_UNHEALTHY``) only when the problem lasts this long, seconds.
-    maker_quantity : str, default "0.01"
-        Size of each resting maker order, base units.
-    reprice_tolerance_bps : str, default "2"
-        A still-profitable maker order moves to a better price only beyond this, bps of A's mid.
-    max_reprices : int, default 3
-        Cancels of our maker orders per ``reprice_window_secs`` (keep below the gate's
-        ``flipflop_max_cycles``; checked at start).
-    reprice_window_secs : int, default 60
-        The window ``max_reprices`` counts over.
-    max_hedge_attempts : int, default 3
-        IOC hedges tried on B for one unhedged quantity before it is traded back on A.
-    """
-
-    db_url: str | None = None
-    strategy_name: str = "perp_spread"
-    execution: str = "TAKER"
-    interval_ms: int = 500
-    quote_usd_prices: dict[str, str] | None = None
-    min_edge_bps: str = "2"
-    latency_ms: int = 200
-    adverse_bps_per_sec: str = "5"
-    exit_spread_bps: str = "0"
-    max_hold_secs: int | None = None
-    max_slippage_bps: str = "10"
-    taker_fee_a: str | None = None
-    taker_fee_b: str | None = None
-    maker_fee_a: str | None = None
-    max_positions: int = 3
-    max_position_usd: str = "10000"
-    max_total_usd: str = "30000"
-    max_inventory: str = "0.5"
-    neutralise_policy: str = "CLOSE_EXCESS"
-    entry_retry_secs: int = 5
-    stale_after_secs: int = 10
-    unhealthy_grace_secs: int = 5
-    maker_quantity: str = "0.01"
-    reprice_tolerance_bps: str = "2"
-    max_reprices: int = 3
-    reprice_window_secs: int = 60
-    max_hedge_attempts: int = 3
-
-
-@dataclass(slots=True)
-class MakerQuote:
-    """One resting maker order on venue A."""
-
-    operation_id: str
-    buy: bool
-    price: Decimal
-    quantity: Decimal
-    placed_ns: int
-    cancelling: bool = False
-
-
-@dataclass(slots=True)
-class HedgeRecord:
-    """
-    One hedge on venue B of fills on venue A (times in UNIX ns from the node clock).
-
-    ``fill_ns`` is when the strategy handled the (earliest) fill on A the hedge covers;
-    ``ack_ns``/``hedge_fill_ns`` when B acknowledged the hedge and first filled it.
-    """
-
-    n: int
-    operation_id: str
-    side: str
-    quantity: Decimal
-    fill_ns: int
-    submit_ns: int
-    ack_ns: int | None = None
-    hedge_fill_ns: int | None = None
-    filled: Decimal = Decimal(0)
-    attempt: int = 1
-    done: bool = False
-
-    @property
-    def time_to_ack_ms(self) -> float | None:
-        """Return fill on A to the hedge's acknowledgement on B, milliseconds."""
-        return None if self.ack_ns is None else (self.ack_ns - self.fill_ns) / _MS
-
-    @property
-    def time_to_fill_ms(self) -> float | None:
-        """Return fill on A to the hedge's first fill on B, milliseconds."""
-        return None if self.hedge_fill_ns is None else (self.hedge_fill_ns - self.fill_ns) / _MS
-
-    def state(self) -> dict[str, Any]:
-        """Return the JSON stored under ``hedge:<n>``."""
-        out = {k: str(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
-        out["time_to_ack_ms"] = self.time_to_ack_ms
-        out["time_to_fill_ms"] = self.time_to_fill_ms
-        return out
-
-
-def _dec(name: str, text: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except ArithmeticError as e:
-        raise InvalidConfig(f"PerpSpreadConfig.{name} is not a number: {text!r}") from e
 
 
 class PerpSpreadStrategy(UnifiedExecutionStrategy):
@@ -264,48 +112,47 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
                 "PerpSpreadConfig.stale_after_secs, entry_retry_secs and unhealthy_grace_secs must be >= 0"
             )
         self.a_id, self.b_id = config.instrument_ids
-        self.quote_prices = {
-            k.upper(): _dec("quote_usd_prices", v) for k, v in (config.quote_usd_prices or {}).items()
-        }
+        prices = config.quote_usd_prices or {}
+        self.quote_prices = {k.upper(): config_decimal("quote_usd_prices", v) for k, v in prices.items()}
         if not self.quote_prices or any(p <= 0 for p in self.quote_prices.values()):
             raise InvalidConfig(
                 "PerpSpreadConfig.quote_usd_prices must give a positive USD price per quote currency "
                 f"(e.g. {{'USDT': '1', 'USDC': '1'}}), got {config.quote_usd_prices!r}"
             )
-        self.max_slippage = _dec("max_slippage_bps", config.max_slippage_bps) / _BPS
-        self.min_edge = _dec("min_edge_bps", config.min_edge_bps) / _BPS
+        self.max_slippage = config_decimal("max_slippage_bps", config.max_slippage_bps) / _BPS
+        self.min_edge = config_decimal("min_edge_bps", config.min_edge_bps) / _BPS
         self.allowance = latency_allowance(
-            config.latency_ms, _dec("adverse_bps_per_sec", config.adverse_bps_per_sec)
+            config.latency_ms, config_decimal("adverse_bps_per_sec", config.adverse_bps_per_sec)
         )
-        self.max_inventory = _dec("max_inventory", config.max_inventory)
-        self.maker_quantity = _dec("maker_quantity", config.maker_quantity)
-        self.reprice_tolerance = _dec("reprice_tolerance_bps", config.reprice_tolerance_bps) / _BPS
+        self.max_inventory = config_decimal("max_inventory", config.max_inventory)
+        self.maker_quantity = config_decimal("maker_quantity", config.maker_quantity)
+        self.reprice_tolerance = config_decimal("reprice_tolerance_bps", config.reprice_tolerance_bps) / _BPS
         if self.max_slippage < 0 or self.max_inventory <= 0 or self.maker_quantity <= 0:
             raise InvalidConfig(
                 "PerpSpreadConfig: max_slippage_bps >= 0, max_inventory and maker_quantity > 0"
             )
         try:
             self.unwind_rules = UnwindRules(
-                exit_spread=_dec("exit_spread_bps", config.exit_spread_bps) / _BPS,
+                exit_spread=config_decimal("exit_spread_bps", config.exit_spread_bps) / _BPS,
                 max_hold_ns=None if config.max_hold_secs is None else config.max_hold_secs * _NS,
             )
             self.limits = Limits(
                 max_positions=config.max_positions,
-                max_position_notional=_dec("max_position_usd", config.max_position_usd),
-                max_symbol_notional=_dec("max_total_usd", config.max_total_usd),
-                max_total_notional=_dec("max_total_usd", config.max_total_usd),
+                max_position_notional=config_decimal("max_position_usd", config.max_position_usd),
+                max_symbol_notional=config_decimal("max_total_usd", config.max_total_usd),
+                max_total_notional=config_decimal("max_total_usd", config.max_total_usd),
             )
             self.budget = RepriceBudget(config.max_reprices, config.reprice_window_secs * _NS)
             self._configured_fees = SpreadCosts(  # checks the configured fees and edge now
-                taker_fee_a=_dec("taker_fee_a", config.taker_fee_a or "0"),
-                taker_fee_b=_dec("taker_fee_b", config.taker_fee_b or "0"),
-                maker_fee_a=_dec("maker_fee_a", config.maker_fee_a or "0"),
+                taker_fee_a=config_decimal("taker_fee_a", config.taker_fee_a or "0"),
+                taker_fee_b=config_decimal("taker_fee_b", config.taker_fee_b or "0"),
+                maker_fee_a=config_decimal("maker_fee_a", config.maker_fee_a or "0"),
                 latency_allowance=self.allowance,
                 min_edge=self.min_edge,
             )
         except InvalidConfig as e:
             message = e.message
-            for internal, field in _CONFIG_NAMES.items():
+            for internal, field in CONFIG_FIELD_NAMES.items():
                 message = message.replace(internal, field)
             raise InvalidConfig(f"PerpSpreadConfig: {message}") from e
         self._repository = repository
