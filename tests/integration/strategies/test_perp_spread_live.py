@@ -397,3 +397,87 @@ def test_dry_run_with_the_same_config_trades_the_gap_and_sends_nothing(
         assert exchange.received_orders == []  # simulated fills: nothing left the process
     finally:
         node.stop()
+
+
+def test_a_restart_rebuilds_the_open_pair_opens_nothing_and_unwinds_it_later(
+    tmp_path: Path, exchange: FakeExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env(monkeypatch)
+    seed_books(exchange)
+    db_url = f"sqlite:///{tmp_path / 'spread.db'}"
+    path = node_yaml(tmp_path, exchange, max_positions=1)
+    node = Node(path)
+    try:
+        strat = node.strategy
+        _rich_bybit(exchange, "0.3")
+        eventually(
+            lambda: any(p.phase == "OPEN" for p in strat.positions.values()),
+            20,
+            message=lambda: describe(strat),
+        )
+        (before,) = strat.positions.values()
+        state = before.state()
+        eventually(
+            lambda: venue_qty(exchange, "hyperliquid") == CAP and venue_qty(exchange, "bybit") == -CAP, 10
+        )
+    finally:
+        node.stop()
+    sent = len(exchange.received_orders)
+
+    again = Node(path)  # the gap is still open: only the store keeps it from opening a second pair
+    try:
+        strat = again.strategy
+        (after,) = strat.positions.values()
+        assert (after.id, after.state()) == (before.id, state)
+        touch(exchange)
+        eventually(lambda: strat._reconciled, 10)
+        t0 = strat.clock.timestamp_ns()
+        eventually(lambda: strat.clock.timestamp_ns() > t0 + 2_000_000_000, 10)
+        assert strat.refusing is None
+        assert len(exchange.received_orders) == sent
+        assert list(strat.positions) == [before.id]
+        # the gap closes: the restored pair is unwound, both venues flat
+        touch(exchange)
+        exchange.call(lambda: exchange.bybit.engine.external_trade("BTCUSDT", Side.SELL, "0.2", "50100"))
+        exchange.call(lambda: exchange.bybit.engine.seed_book("BTCUSDT", bids=[], asks=[("50000.1", "2")]))
+        eventually(lambda: not strat.positions, 20, message=lambda: describe(strat))
+        eventually(lambda: venue_qty(exchange, "hyperliquid") == 0 and venue_qty(exchange, "bybit") == 0, 10)
+        (row,) = rows(db_url)
+        assert (row.status, row.exit_reason) == ("closed", "SPREAD_CLOSED")
+    finally:
+        again.stop()
+
+
+def test_a_venue_position_changed_while_down_refuses_to_trade(
+    tmp_path: Path, exchange: FakeExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env(monkeypatch)
+    seed_books(exchange)
+    path = node_yaml(tmp_path, exchange, max_positions=1)
+    node = Node(path)
+    try:
+        strat = node.strategy
+        _rich_bybit(exchange, "0.3")
+        eventually(
+            lambda: any(p.phase == "OPEN" for p in strat.positions.values()),
+            20,
+            message=lambda: describe(strat),
+        )
+        eventually(lambda: venue_qty(exchange, "bybit") == -CAP, 10)
+    finally:
+        node.stop()
+    # someone buys back the Bybit short by hand while the node is down
+    exchange.call(lambda: exchange.bybit.engine.submit("USER", "BTCUSDT", Side.BUY, "market", CAP))
+    sent = len(exchange.received_orders)
+    again = Node(path)
+    try:
+        strat = again.strategy
+        touch(exchange)
+        eventually(lambda: strat.refusing is not None, 15, message=lambda: describe(strat))
+        assert BYBIT_ID in (strat.refusing or "")
+        assert again.safety is not None
+        assert again.safety.gate.safe is not None
+        assert len(exchange.received_orders) == sent
+        assert strat.repository.get_state("perp_spread", "refusing") == strat.refusing
+    finally:
+        again.stop()
