@@ -36,35 +36,22 @@ legs as ``strategy_state`` ``position:<id>``, closed with its ``exit_reason``.
 from __future__ import annotations
 
 import threading
-import uuid
-from datetime import UTC
-from datetime import datetime
 from decimal import ROUND_DOWN
-from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
 from typing import Any
 
 from nautilus_trader.common.events import TimeEvent
 from nautilus_trader.model.identifiers import ClientOrderId
-from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.instruments import Instrument
 
-from nautilus_ext.adapters.symbology import key_for_instrument
-from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidConfig
-from nautilus_ext.execution.results import GroupStatus
-from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
-from nautilus_ext.orders import AtomicGroup
 from nautilus_ext.orders import Order
-from nautilus_ext.persistence import Database
-from nautilus_ext.persistence.models import StrategyPosition
 from nautilus_ext.persistence.repository import StrategyRepository
-from nautilus_ext.safety.decision import Rule
 from nautilus_ext.strategies.carry_rules import Limits
 from nautilus_ext.strategies.carry_rules import entry_room
-from nautilus_ext.strategies.carry_state import CarryLeg
 from nautilus_ext.strategies.carry_state import CarryPosition
-from nautilus_ext.strategies.leg_reconcile import leg_mismatches
+from nautilus_ext.strategies.spread_pairs import SpreadPairs
+from nautilus_ext.strategies.spread_pairs import store_amount
 from nautilus_ext.strategies.spread_rules import Book
 from nautilus_ext.strategies.spread_rules import Direction
 from nautilus_ext.strategies.spread_rules import RepriceBudget
@@ -90,11 +77,11 @@ _MS = 1_000_000
 _BPS = Decimal(10_000)
 
 
-class PerpSpreadStrategy(UnifiedExecutionStrategy):
+class PerpSpreadStrategy(SpreadPairs):
     """Perp/perp spread arbitrage over two venues (see the module docstring)."""
 
     def __init__(self, config: PerpSpreadConfig, repository: StrategyRepository | None = None) -> None:
-        super().__init__(config)
+        super().__init__(config, repository)
         if len(config.instrument_ids) != 2:
             raise InvalidConfig(
                 "PerpSpreadConfig.instrument_ids must name two perpetuals (A, B), got "
@@ -155,34 +142,18 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
             for internal, field in CONFIG_FIELD_NAMES.items():
                 message = message.replace(internal, field)
             raise InvalidConfig(f"PerpSpreadConfig: {message}") from e
-        self._repository = repository
-        self._database: Database | None = None
-        self.positions: dict[uuid.UUID, CarryPosition] = {}
-        self._group_position: dict[str, uuid.UUID] = {}
-        self.refusing: str | None = None
         self.quotes: dict[bool, MakerQuote] = {}  # by buy-on-A
         self.hedges: list[HedgeRecord] = []
         self._hedge: HedgeRecord | None = None  # the hedge working on B
         self.unhedged = Decimal(0)  # signed base quantity filled on A and not yet hedged on B
         self._unhedged_since: int | None = None
         self._unhealthy_since: int | None = None
-        self._n = 0
-        self._retry_after = 0
-        self._reconciled = False
         self.last_opportunity: TakerOpportunity | None = None
         # the cycle (a clock timer) and order events may arrive on different threads in a live
         # node: one decision at a time, or a fill and a cycle could both hedge the same quantity
         self._lock = threading.RLock()
 
     # -- lifecycle ----------------------------------------------------------------------------
-
-    @property
-    def repository(self) -> StrategyRepository:
-        """The store positions and hedges live in (opened from ``db_url`` on first use)."""
-        if self._repository is None:
-            self._database = Database.open(self.config.db_url)
-            self._repository = StrategyRepository(self._database)
-        return self._repository
 
     def on_start(self) -> None:
         super().on_start()
@@ -192,34 +163,15 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
                 f"max_reprices ({self.config.max_reprices}) must stay below the gate's "
                 f"flipflop_max_cycles ({gate.config.oms.flipflop_max_cycles})"
             )
-        name = self.config.strategy_name
-        self._n = int(self.repository.get_state(name, "group_count", 0))
-        self.unhedged = Decimal(str(self.repository.get_state(name, "unhedged", "0")))
-        for row in self.repository.open_positions(name):
-            state = self.repository.get_state(name, f"position:{row.id}")
-            if state is None:
-                self._refuse(f"stored position {row.id} has no leg state")
-                continue
-            self.positions[row.id] = CarryPosition.from_state(row.id, state, row.cumulative_funding)
+        self.restore()
+        self.unhedged = Decimal(str(self.repository.get_state(self.config.strategy_name, "unhedged", "0")))
         self.clock.set_timer_ns(f"{self.id}:spread", self.config.interval_ms * _MS, 0, 0, self._on_cycle)
 
     def on_stop(self) -> None:
         super().on_stop()  # cancels the resting maker orders
-        if self._database is not None:
-            self._database.close()
-            self._database = None
-            self._repository = None
+        self.close_store()
 
     # -- market view --------------------------------------------------------------------------
-
-    def _instrument(self, iid: str) -> Instrument | None:
-        return self.cache.instrument(InstrumentId.from_str(iid))
-
-    def _key(self, iid: str) -> str:
-        inst = self._instrument(iid)
-        if inst is None:
-            raise InvalidConfig(f"instrument {iid} is not loaded")
-        return str(key_for_instrument(inst, self.registry))
 
     def _usd(self, inst: Instrument) -> Decimal | None:
         return self.quote_prices.get(inst.quote_currency.code.upper())
@@ -267,11 +219,6 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
                 return False
         return True
 
-    def _dirty(self, *iids: str) -> bool:
-        # the gate blocks new orders on an asset whose last fill the venue has not confirmed
-        gate = self.safety_gate
-        return gate is not None and any(gate.oms.dirty_since(self._key(i)) is not None for i in iids)
-
     def held(self, iid: str) -> Decimal:
         """Return the signed quantity the open positions hold on ``iid``."""
         return sum(
@@ -288,8 +235,8 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
     def run_cycle(self) -> None:
         """Settle, reconcile once, unwind, then enter (the timer calls this every ``interval_ms``)."""
         self._group_status()
-        if self.refusing is None and not self._reconciled:
-            self._reconciled = True
+        if self.refusing is None and not self.reconciled:
+            self.reconciled = True
             problems = self.reconcile()
             if problems:
                 self._refuse("; ".join(problems))
@@ -389,179 +336,6 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
         )
         self._submit(group)
 
-    def _open_position(
-        self, gid: str, long_id: str, short_id: str, notional: Decimal, edge: Decimal
-    ) -> CarryPosition:
-        inst = self._instrument(long_id)
-        base = inst.get_base_currency() if inst is not None else None
-        position = CarryPosition(
-            id=uuid.uuid4(),
-            base=(base.code if base is not None else "UNKNOWN").upper(),
-            long=CarryLeg(long_id, self._key(long_id), Decimal(0)),
-            short=CarryLeg(short_id, self._key(short_id), Decimal(0)),
-            opened_ns=int(self.decision_clock.timestamp_ns()),
-            phase="OPEN",
-            group_id=gid,
-            notional=notional,
-        )
-        # the row exists before any order: a restart finds it and never opens it twice
-        self.repository.add_position(
-            StrategyPosition(
-                id=position.id,
-                strategy_name=self.config.strategy_name,
-                symbol=position.base,
-                long_venue=position.long.instrument_key.split(":", 1)[0],
-                short_venue=position.short.instrument_key.split(":", 1)[0],
-                size_usd=_amount(notional),
-                entry_long_rate=Decimal(0),
-                entry_short_rate=Decimal(0),
-                entry_divergence=edge.quantize(Decimal("1e-18"), rounding=ROUND_HALF_EVEN),
-                opened_at=datetime.fromtimestamp(position.opened_ns / _NS, tz=UTC),
-                status="open",
-            )
-        )
-        self.positions[position.id] = position
-        return position
-
-    def unwind(self, position: CarryPosition, reason: str) -> None:
-        """Close both legs of ``position`` by an atomic pair in reverse."""
-        qty = min(abs(position.long.signed), abs(position.short.signed))
-        if qty <= 0:
-            self._close(position, reason)
-            return
-        if self._dirty(position.long.instrument_id, position.short.instrument_id):
-            return  # the next cycle, once the venues confirmed the last fills
-        gid = self._next_group("exit")
-        group = self._group(
-            gid,
-            [(position.long.instrument_id, "SELL", qty), (position.short.instrument_id, "BUY", qty)],
-            f"spread_exit:{reason}",
-        )
-        if not self.releasable(group):
-            return
-        position.phase = "CLOSING"
-        position.group_id = gid
-        self._group_position[gid] = position.id
-        self._persist(position, exit_reason=reason)
-        self.log.info(f"Unwinding spread position {position.id}: {reason}")
-        self._submit(group)
-
-    def _next_group(self, kind: str) -> str:
-        self._n += 1
-        self.repository.set_state(self.config.strategy_name, "group_count", self._n)
-        return f"{self.config.strategy_name}-{kind}-{self._n}"
-
-    def _order(self, op: str, iid: str, side: str, qty: Decimal, intent: str, **fields: Any) -> Order:
-        key = self._key(iid)
-        return Order(
-            operation_id=op,
-            operation="trade",
-            instrument_key=key,
-            venue=key.split(":", 1)[0],
-            side=side,
-            amount=qty,
-            strategy_id=str(self.id),
-            strategy_intent=intent,
-            created_at=datetime.fromtimestamp(self.decision_clock.timestamp_ns() / _NS, tz=UTC),
-            **fields,
-        )
-
-    def _group(self, gid: str, legs: list[tuple[str, str, Decimal]], intent: str) -> AtomicGroup:
-        orders = [
-            self._order(
-                f"{gid}-{n}",
-                iid,
-                side,
-                qty,
-                intent,
-                atomic_group_id=gid,
-                sequence_in_group=n,
-                # leg A carries the pair's options: IOC limits within the sizing band
-                metadata={
-                    "neutralise_policy": self.config.neutralise_policy,
-                    "max_slippage": str(self.max_slippage),
-                }
-                if n == 0
-                else {},
-            )
-            for n, (iid, side, qty) in enumerate(legs)
-        ]
-        return AtomicGroup.from_orders(orders)
-
-    def releasable(self, group: AtomicGroup) -> bool:
-        """Return whether ``group`` can go out now (LIVE: an armed auto-confirm policy covers both legs)."""
-        gate = self.safety_gate
-        if gate is None or self._mode.value != "LIVE":
-            return True
-        if all(gate.auto_confirmable(order) for order in group.orders):
-            return True
-        self.log.warning(
-            f"Cannot release spread group {group.group_id}: LIVE needs an arm with an auto-confirm policy"
-        )
-        return False
-
-    def _submit(self, group: AtomicGroup) -> None:
-        gate = self.safety_gate
-        if gate is not None and self._mode.value == "LIVE":
-            for order in group.orders:
-                gate.stage(order)
-        self.submit_group(group)
-        self._group_status()
-
-    def _persist(self, position: CarryPosition, **fields: Any) -> None:
-        self.repository.set_state(self.config.strategy_name, f"position:{position.id}", position.state())
-        if fields:
-            self.repository.update_position(position.id, **fields)
-
-    def _close(self, position: CarryPosition, reason: str) -> None:
-        position.phase = "CLOSED"
-        self._persist(
-            position,
-            status="closed",
-            exit_reason=reason,
-            closed_at=datetime.fromtimestamp(self.decision_clock.timestamp_ns() / _NS, tz=UTC),
-        )
-        self.positions.pop(position.id, None)
-
-    def _group_status(self) -> None:
-        # a pair that ended moves its position on: OPENING -> OPEN (or closed when flat),
-        # CLOSING -> closed (or OPEN again with what is left)
-        for gid, pid in list(self._group_position.items()):
-            group = self.groups.get(gid)
-            position = self.positions.get(pid)
-            if group is None or position is None or group.status is GroupStatus.WORKING:
-                continue
-            del self._group_position[gid]
-            if group.status is GroupStatus.UNHEDGED:
-                self._refuse(f"spread group {gid} ended UNHEDGED: {group.reason}")
-            long_op, short_op = group.legs
-            long_net, short_net = group.net.get(long_op, Decimal(0)), group.net.get(short_op, Decimal(0))
-            fees = sum((f.fee for op in group.legs for f in self.results[op].fills), Decimal(0)) + sum(
-                (f.fee for f in group.neutralisation_fills), Decimal(0)
-            )
-            if position.phase == "OPENING":
-                position.long.signed, position.short.signed = long_net, -short_net
-                position.long.entry_price = self.results[long_op].avg_fill_price
-                position.short.entry_price = self.results[short_op].avg_fill_price
-                if long_net == 0 and short_net == 0:
-                    self._retry_after = (
-                        int(self.decision_clock.timestamp_ns()) + self.config.entry_retry_secs * _NS
-                    )
-                    self._close(position, f"ENTRY_{group.status.value}")
-                    continue
-                position.phase = "OPEN"
-                position.notional = abs(position.long.signed) * (position.long.entry_price or Decimal(0))
-                self._persist(position, size_usd=_amount(position.notional), total_fees_paid=_amount(fees))
-            elif position.phase == "CLOSING":
-                position.long.signed -= long_net
-                position.short.signed += short_net
-                if position.long.signed == 0 and position.short.signed == 0:
-                    self._close(position, _stored_reason(self, position))
-                else:
-                    position.phase = "OPEN"
-                    self.log.warning(f"Spread unwind {gid} left {position.long.signed}: {group.reason}")
-                    self._persist(position, exit_reason=None)
-
     # -- MAKER --------------------------------------------------------------------------------
 
     def quote(self, a: Book, b: Book) -> None:
@@ -575,21 +349,23 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
         held_a = self.held(self.a_id) + self.unhedged
         best_bid, best_ask = a.bids[0][0], a.asks[0][0]
         busy = self._hedge is not None or abs(self.unhedged) >= lot
+        settling = any(p.phase != "OPEN" for p in self.positions.values())
         for buy in (True, False):
             opposite = Direction.SELL_A_BUY_B if buy else Direction.BUY_A_SELL_B
-            blocked = busy or any(
-                self._direction(p) is opposite or p.phase != "OPEN" for p in self.positions.values()
-            )
+            opposite_held = any(self._direction(p) is opposite for p in self.positions.values())
             room = min(
                 inventory_room(held_a, buy_on_a=buy, max_inventory=self.max_inventory),
                 self._cap_quantity(a.mid * a.usd) if not self._maker_position(buy) else self.max_inventory,
             )
             qty = _floor(min(self.maker_quantity, room), lot)
+            quote = self.quotes.get(buy)
+            # a resting order is priced for a whole maker_quantity (what it may still fill)
+            size = qty if quote is None else _floor(self.maker_quantity, lot)
             wanted = None
-            if qty > 0 and not blocked:
+            if size > 0 and not opposite_held:
                 wanted = maker_price(
                     buy,
-                    qty,
+                    size,
                     best_bid,
                     best_ask,
                     tick,
@@ -598,8 +374,9 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
                     max_slippage=self.max_slippage,
                     a_usd=a.usd,
                 )
-            quote = self.quotes.get(buy)
             if quote is not None:
+                # it rests through a working hedge (a partly filled order keeps its place in
+                # A's queue); it goes only when its price stops paying, or for a better one
                 if quote.cancelling:
                     continue
                 tolerance = a.mid * self.reprice_tolerance
@@ -612,7 +389,9 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
                 ):
                     self._cancel_quote(quote, now)
                 continue
-            if wanted is None or not self.budget.may_place(now) or self._dirty(self.a_id):
+            if busy or settling or qty <= 0 or wanted is None:
+                continue  # no new order while a fill is being hedged or a pair is settling
+            if not self.budget.may_place(now) or self._dirty(self.a_id):
                 continue
             self._place(buy, wanted, qty, now)
 
@@ -718,7 +497,7 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
         self.unhedged += signed
         if self._unhedged_since is None:
             self._unhedged_since = now
-        self._persist(position, size_usd=_amount(position.notional))
+        self._persist(position, size_usd=store_amount(position.notional))
         self.repository.set_state(self.config.strategy_name, "unhedged", str(self.unhedged))
         if self._hedge is None:
             self._hedge_residual()
@@ -846,43 +625,11 @@ class PerpSpreadStrategy(UnifiedExecutionStrategy):
 
     # -- restart ------------------------------------------------------------------------------
 
-    def reconcile(self) -> list[str]:
-        """Compare the stored positions with the node's positions per instrument (empty: agree)."""
-        expected: dict[str, Decimal] = {}
-        problems: list[str] = []
-        for position in self.positions.values():
-            if position.phase not in ("OPEN",):
-                problems.append(f"position {position.id} was {position.phase} when the node stopped")
-            for leg in position.legs():
-                expected[leg.instrument_id] = expected.get(leg.instrument_id, Decimal(0)) + leg.signed
-        return problems + leg_mismatches(self.cache, expected, (self.a_id, self.b_id))
-
-    def _refuse(self, why: str) -> None:
-        if self.refusing is None:
-            self.refusing = why
-            self.log.error(f"Perp spread refuses to trade: {why}")
-            gate = self.safety_gate
-            if gate is not None:
-                gate.halts.enter_safe(ErrorCode.POSITION_MISMATCH, Rule.POSITION_MISMATCH, why)
-        self.repository.set_state(self.config.strategy_name, "refusing", why)
-
 
 def _floor(value: Decimal, step: Decimal) -> Decimal:
     if step <= 0 or value <= 0:
         return Decimal(0)
     return (value / step).to_integral_value(rounding=ROUND_DOWN) * step
-
-
-def _amount(value: Decimal) -> Decimal:
-    # the store's money columns hold 12 decimal places (rates 18): round explicitly, half-even
-    return value.quantize(Decimal("1e-12"), rounding=ROUND_HALF_EVEN)
-
-
-def _stored_reason(strategy: PerpSpreadStrategy, position: CarryPosition) -> str:
-    for row in strategy.repository.open_positions(strategy.config.strategy_name):
-        if row.id == position.id and row.exit_reason:
-            return str(row.exit_reason)
-    return "CLOSED"
 
 
 __all__ = ["HedgeRecord", "MakerQuote", "PerpSpreadConfig", "PerpSpreadStrategy"]
