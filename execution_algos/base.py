@@ -46,6 +46,7 @@ from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import OrderRejected
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.orders import Order as NautilusOrder
 
@@ -135,6 +136,7 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         self._parent_of: dict[ClientOrderId, ClientOrderId] = {}
         self._use_hours = config.trading_hours
         self._hours: TradingHours | None = None
+        self._listening: set[StrategyId] = set()
 
     # -- hooks ----------------------------------------------------------------------------------
 
@@ -148,6 +150,37 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
     # -- entry ----------------------------------------------------------------------------------
 
     def on_order(self, order: NautilusOrder) -> None:
+        # NautilusTrader subscribes an algorithm to a strategy's order events only after it has
+        # handled that strategy's first order: on a venue that executes on arrival (a recorded
+        # DRY_RUN, its REPLAY) the first parent's children fill inside ``on_order`` and those
+        # events would never arrive. Listen ourselves for the duration of that first order.
+        strategy = order.strategy_id
+        if strategy in self._listening:
+            self._on_order(order)
+            return
+        self._listening.add(strategy)
+        topic = f"events.order.{strategy.value}"
+        self.msgbus.subscribe(topic=topic, handler=self._early_event)
+        try:
+            self._on_order(order)
+        finally:
+            self.msgbus.unsubscribe(topic=topic, handler=self._early_event)
+
+    def _early_event(self, event: Any) -> None:
+        order = self.cache.order(event.client_order_id)
+        if order is None or order.exec_algorithm_id != self.id:
+            return
+        handler = {
+            OrderFilled: self.on_order_filled,
+            OrderCanceled: self.on_order_canceled,
+            OrderExpired: self.on_order_expired,
+            OrderRejected: self.on_order_rejected,
+            OrderDenied: self.on_order_denied,
+        }.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def _on_order(self, order: NautilusOrder) -> None:
         instrument = self.cache.instrument(order.instrument_id)
         report = AlgoReport(
             algorithm=self.algorithm_name,
