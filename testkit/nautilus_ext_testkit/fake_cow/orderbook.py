@@ -178,7 +178,7 @@ class OrderBook:
         reserve_in, reserve_out = (r0, r1) if token0.lower() == sell_token.lower() else (r1, r0)
         # UniswapV2Library.getAmountOut: 0.3 % fee on the input
         with_fee = amount_in * 997
-        return with_fee * reserve_out // (reserve_in * 1000 + with_fee)
+        return int(with_fee * reserve_out // (reserve_in * 1000 + with_fee))
 
     def _get(self, uid: str) -> StoredOrder:
         order = self.orders.get(uid.lower())
@@ -328,7 +328,7 @@ class OrderBook:
             signing_scheme=scheme,
             created=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         )
-        return uid
+        return str(uid)
 
     # -- read -----------------------------------------------------------------------------
 
