@@ -10,6 +10,7 @@ from nautilus_ext.adapters.cowswap.schemas import CowOrderParameters
 from nautilus_ext.adapters.cowswap.signing import CowOrderData
 from nautilus_ext.adapters.cowswap.signing import receiver_or_zero
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.routing.joint import CowQuoteLeg
 
 _BPS = 10_000
 
@@ -55,4 +56,17 @@ def order_data_from_quote(quote: CowOrderParameters, slippage_bps: int) -> CowOr
     )
 
 
-__all__ = ["order_data_from_quote", "parse_amount"]
+def quote_leg(quote: CowOrderParameters) -> CowQuoteLeg:
+    """
+    A quote as a leg of the joint CEX + DEX router: the whole sell amount (fee included) buys
+    the quoted ``buyAmount``, the fee being the leg's fixed cost.
+    """
+    fee = parse_amount(quote.fee_amount, "feeAmount")
+    return CowQuoteLeg(
+        sell_amount=parse_amount(quote.sell_amount, "sellAmount") + fee,
+        buy_amount=parse_amount(quote.buy_amount, "buyAmount"),
+        fee_amount=fee,
+    )
+
+
+__all__ = ["order_data_from_quote", "parse_amount", "quote_leg"]

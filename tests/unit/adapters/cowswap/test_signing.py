@@ -17,6 +17,7 @@ from nautilus_ext.adapters.cowswap.errors import COW_ERROR_MAP
 from nautilus_ext.adapters.cowswap.errors import CowOrderRejected
 from nautilus_ext.adapters.cowswap.errors import map_api_error
 from nautilus_ext.adapters.cowswap.parsing import order_data_from_quote
+from nautilus_ext.adapters.cowswap.parsing import quote_leg
 from nautilus_ext.adapters.cowswap.schemas import CowOrderParameters
 from nautilus_ext.adapters.cowswap.signing import ORDER_TYPE_HASH
 from nautilus_ext.adapters.cowswap.signing import CowOrderData
@@ -147,6 +148,11 @@ def test_order_from_quote_folds_the_fee_and_applies_slippage() -> None:
     assert (order.sell_amount, order.fee_amount, order.buy_amount) == (1000, 0, 19_900)
     with pytest.raises(InvalidOrder, match="slippage"):
         order_data_from_quote(quote, 10_000)
+    # the same quote priced for the joint router: the fee is a fixed cost at the quote's rate
+    leg = quote_leg(quote)
+    assert (leg.sell_amount, leg.buy_amount, leg.fee_amount) == (1000, 20_000, 5)
+    assert leg.quote(1000) == 20_100  # gross at 20000/995 per unit
+    assert leg.fixed_cost == 100
 
 
 def test_every_mapped_error_type_and_status_gives_a_typed_error() -> None:
