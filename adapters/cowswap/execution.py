@@ -192,10 +192,15 @@ class CowSwapExecution:
             )
         return expected
 
-    async def cancel(self, uids: list[str]) -> None:
-        """Cancel ``uids`` off-chain with a signed ``OrderCancellations`` (``DELETE /api/v1/orders``)."""
+    async def cancel(self, uids: list[str], *, http: CowSwapHttpClient | None = None) -> None:
+        """
+        Cancel ``uids`` off-chain with a signed ``OrderCancellations`` (``DELETE /api/v1/orders``).
+
+        ``http`` sends it through another client (one bound to another event loop, e.g. a
+        kill switch's worker thread).
+        """
         signature = sign_cancellations(uids, self.config.chain_id, self.config.settlement, self._key)
-        await self.http.cancel_orders(CowOrderCancellations(order_uids=uids, signature=signature))
+        await (http or self.http).cancel_orders(CowOrderCancellations(order_uids=uids, signature=signature))
 
     def invalidate_on_chain(self, uid: str) -> dict[str, Any]:
         """Call ``invalidateOrder(uid)`` on the settlement contract from the owner (a transaction)."""

@@ -29,13 +29,18 @@ A non-atomic ``swap`` :class:`~nautilus_ext.orders.Order` whose key or venue is 
   (always allowed, audited), then go off-chain (signed ``DELETE``) or on-chain
   (``invalidateOrder``); a settlement that won the race is still recorded as a fill.
 
+* **Kill switch.** A global kill or a kill of the gate's strategy drops staged intents and
+  cancels every open order with a signed off-chain cancellation (reported in the kill report).
+
 CowSwap inside an atomic bundle is refused here as in routing and the bundle executor:
 off-chain solvers cannot join one transaction.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -46,6 +51,7 @@ from nautilus_ext.adapters.cowswap.constants import COWSWAP_VENUE
 from nautilus_ext.adapters.cowswap.enums import CowOrderStatus
 from nautilus_ext.adapters.cowswap.execution import CowOrderOutcome
 from nautilus_ext.adapters.cowswap.execution import CowSwapExecution
+from nautilus_ext.adapters.cowswap.http.client import CowSwapHttpClient
 from nautilus_ext.adapters.cowswap.schemas import CowQuoteResponse
 from nautilus_ext.adapters.cowswap.signing import CowOrderData
 from nautilus_ext.audit.schemas import RiskAction
@@ -179,8 +185,10 @@ class CowSwapGate:
         self._venue = holding_venue
         self._reconcile_after = reconcile_after_fill
         self._staged: dict[str, CowIntent] = {}
+        self._open: dict[str, CowIntent] = {}  # posted, not yet final: a kill cancels them
         for symbol in self._tokens:
             InstrumentKey.parse(self.key(symbol))
+        gate.add_kill_listener(self, self._on_kill)
 
     @property
     def gate(self) -> SafetyGate:
@@ -376,6 +384,7 @@ class CowSwapGate:
         except NautilusExtError as e:
             self._event(RiskAction.BLOCK, "cowswap_not_posted", intent, "not posted", error=e)
             raise
+        self._open[uid] = intent
         self._event(RiskAction.ALLOW, "cowswap_posted", intent, "posted", confirmed=confirmed)
         return await self.follow(intent, uid, timeout_secs=timeout_secs)
 
@@ -411,6 +420,8 @@ class CowSwapGate:
                 )
             )
         status = outcome.status
+        if status.is_final:
+            self._open.pop(outcome.uid, None)
         details: dict[str, Any] = {
             "status": str(status),
             "sold": sold,
@@ -458,6 +469,43 @@ class CowSwapGate:
             raise
         self._event(RiskAction.ALLOW, "cowswap_cancel_sent", intent, how, extra=extra)
         return await self.follow(intent, intent.uid, timeout_secs=timeout_secs)
+
+    def open_orders(self) -> list[str]:
+        """UIDs posted through this gate and not yet final."""
+        return list(self._open)
+
+    def _on_kill(self, strategy_id: str | None) -> tuple[list[str], list[str]]:
+        # a global kill or a kill of this strategy: drop staged intents (their confirmations
+        # cannot release them any more) and cancel every open order off-chain, signed
+        if strategy_id is not None and strategy_id != self._strategy_id:
+            return [], []
+        done = [f"staged CoW order {i.uid[:18]}…" for i in self._staged.values()]
+        for intent in self._staged.values():
+            self._gate.arming.consume(intent.intent_hash)
+        self._staged.clear()
+        uids = list(self._open)
+        if not uids:
+            return done, []
+        errors: list[str] = []
+
+        async def cancel() -> None:
+            # a fresh session on this thread's loop: the caller's loop may be busy or absent
+            http = CowSwapHttpClient(self._ex.config.base_url, self._ex.config.timeout_secs)
+            try:
+                await self._ex.cancel(uids, http=http)
+            except NautilusExtError as e:
+                errors.append(f"CoW orders {', '.join(u[:18] for u in uids)}: {e.message}")
+            finally:
+                await http.close()
+
+        worker = threading.Thread(target=lambda: asyncio.run(cancel()), name="cowswap-kill-cancel")
+        worker.start()
+        worker.join(self._ex.config.timeout_secs + 5)
+        if worker.is_alive():
+            errors.append(f"CoW cancel of {len(uids)} order(s) did not answer in time")
+        if errors:
+            return done, errors
+        return done + [f"CoW order {u[:18]}… (signed cancel)" for u in uids], []
 
     # -- positions ----------------------------------------------------------------------------
 

@@ -236,3 +236,29 @@ def test_audit_log_holds_the_decision_before_and_the_fill_after(world: CowWorld,
     assert rules.index("gate") < rules.index("cowswap_posting") < rules.index("cowswap_filled")
     filled = next(e for e in risk if e["rule"] == "cowswap_filled")
     assert filled["details"]["cow_order_uid"] == result.uid
+
+
+def test_kill_cancels_open_cow_orders_and_nothing_fills(world: CowWorld) -> None:
+    cow_gate, ex, events, owner = _gated(world, Mode.DRY_RUN)
+    world.set_settling(False)
+
+    async def flow() -> Any:
+        intent = await cow_gate.prepare(_swap(op="cow-kill"))
+        task = asyncio.create_task(cow_gate.submit(intent.order, intent=intent))
+        while not cow_gate.open_orders():
+            await asyncio.sleep(0.02)
+        report = cow_gate.gate.kill_and_cancel("ops", "cow-strat", "test kill")
+        world.set_settling(True)
+        with pytest.raises(CowOrderCancelled):
+            await task
+        return intent, report
+
+    intent, report = _run(ex, flow())
+    assert report.not_cancelled == ()
+    assert any(intent.uid[:18] in c for c in report.cancelled)
+    assert world.book.orders[intent.uid].status == "cancelled"
+    assert cow_gate.open_orders() == []
+    rules = _rules(events)
+    assert rules.index("kill_cancel") < rules.index("cowswap_cancelled")
+    assert cow_gate.gate.oms.position(WETH_KEY) == 1
+    assert world.chain.balance("WETH", owner) == 10**18
