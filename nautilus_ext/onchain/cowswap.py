@@ -60,11 +60,14 @@ from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.instruments import InstrumentKey
 from nautilus_ext.instruments import InstrumentType
+from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.mode import Mode
 from nautilus_ext.onchain.gated import PUBLIC_CHAIN_IDS
 from nautilus_ext.orders import Order
 from nautilus_ext.orders.model import Operation
 from nautilus_ext.orders.model import Side
+from nautilus_ext.routing.router import RouteFamily
+from nautilus_ext.routing.router import route
 from nautilus_ext.safety.arming import intent_hash
 from nautilus_ext.safety.events import SafetyEvent
 from nautilus_ext.safety.gate import GateContext
@@ -162,6 +165,9 @@ class CowSwapGate:
         Venue of the wallet's ``SPOT_ASSET`` position keys.
     reconcile_after_fill : bool
         Read the wallet's balances back right after a fill (default ``True``).
+    registry : InstrumentRegistry, optional
+        When given, each order is routed (:func:`~nautilus_ext.routing.router.route`) and must
+        route to CowSwap; without it the order's key or venue must name CowSwap.
     """
 
     def __init__(
@@ -174,6 +180,7 @@ class CowSwapGate:
         chain: str = "ETHEREUM",
         holding_venue: str = COWSWAP_VENUE,
         reconcile_after_fill: bool = True,
+        registry: InstrumentRegistry | None = None,
     ) -> None:
         if not strategy_id:
             raise InvalidOrder("a CowSwap gate needs a strategy id")
@@ -184,6 +191,7 @@ class CowSwapGate:
         self._chain = chain
         self._venue = holding_venue
         self._reconcile_after = reconcile_after_fill
+        self._registry = registry
         self._staged: dict[str, CowIntent] = {}
         self._open: dict[str, CowIntent] = {}  # posted, not yet final: a kill cancels them
         for symbol in self._tokens:
@@ -215,7 +223,15 @@ class CowSwapGate:
                 f"CowSwap takes swap orders, not {order.operation}", order_id=order.operation_id
             )
         refuse_in_bundle(order)
-        if COWSWAP_VENUE not in (order.instrument_key.venue, order.venue):
+        if self._registry is not None:
+            routed = route(order, self._registry)
+            if routed.family is not RouteFamily.DEX or routed.venue != COWSWAP_VENUE:
+                raise InvalidOrder(
+                    f"order {order.operation_id} routes to {routed.venue or 'several venues'} "
+                    f"({routed.reason}), not to {COWSWAP_VENUE}",
+                    order_id=order.operation_id,
+                )
+        elif COWSWAP_VENUE not in (order.instrument_key.venue, order.venue):
             raise InvalidOrder(
                 f"order {order.operation_id} is not routed to {COWSWAP_VENUE} "
                 f"(key venue {order.instrument_key.venue}, venue {order.venue})",

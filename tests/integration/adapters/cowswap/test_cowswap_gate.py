@@ -25,6 +25,7 @@ from nautilus_ext.audit import verify_log
 from nautilus_ext.errors import InsufficientBalance
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import RiskBlocked
+from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.mode import Mode
 from nautilus_ext.onchain.cowswap import CowSwapGate
 from nautilus_ext.onchain.cowswap import CowToken
@@ -44,11 +45,11 @@ WETH_KEY = "COWSWAP-ETH:SPOT_ASSET:WETH@ETHEREUM"
 USDC_KEY = "COWSWAP-ETH:SPOT_ASSET:USDC@ETHEREUM"
 
 
-def _swap(amount: str = "0.5", op: str = "cow-1", **kw: Any) -> Order:
+def _swap(amount: str = "0.5", op: str = "cow-1", key: str = POOL_KEY, **kw: Any) -> Order:
     return Order(
         operation_id=op,
         operation="swap",
-        instrument_key=POOL_KEY,
+        instrument_key=key,
         side="SELL",
         amount=Decimal(amount),
         source_token="WETH",
@@ -71,7 +72,7 @@ def _gated(
         CowToken(symbol, world.chain.tokens[symbol].address, world.chain.decimals[symbol])
         for symbol in ("WETH", "USDC")
     ]
-    cow_gate = CowSwapGate(gate, ex, tokens, strategy_id="cow-strat")
+    cow_gate = CowSwapGate(gate, ex, tokens, strategy_id="cow-strat", registry=InstrumentRegistry.default())
     cow_gate.adopt_wallet_balances("ops")
     return cow_gate, ex, events, owner
 
@@ -205,6 +206,14 @@ def test_cancel_through_the_gate_fills_nothing(world: CowWorld, on_chain: bool) 
     assert rules.index("cancel") < rules.index("cowswap_cancel_sent") < rules.index("cowswap_cancelled")
     assert cow_gate.gate.oms.position(WETH_KEY) == 1
     assert world.chain.balance("WETH", owner) == 10**18
+
+
+def test_an_order_routed_elsewhere_is_refused_before_anything(world: CowWorld) -> None:
+    cow_gate, ex, events, _ = _gated(world, Mode.DRY_RUN)
+    uniswap = _swap(key="UNISWAPV3-ETH:POOL:ETH-USDT:3000@ETHEREUM")
+    with pytest.raises(InvalidOrder, match="routes to UNISWAPV3-ETH"):
+        _run(ex, cow_gate.submit(uniswap))
+    assert "gate" not in _rules(events)
 
 
 def test_cowswap_in_an_atomic_group_stays_an_error(world: CowWorld) -> None:
