@@ -24,7 +24,9 @@ A non-atomic ``swap`` :class:`~nautilus_ext.orders.Order` whose key or venue is 
   settlement contract's ``Trade`` event) move positions: the sell key down by what left the
   wallet, the buy key up by what arrived. The keys stay dirty until :meth:`reconcile` reads
   the wallet's balances back from chain (run at once by default). An expired, cancelled or
-  refused order records nothing as filled and raises its typed error.
+  refused order records nothing as filled and raises its typed error. An order whose outcome
+  cannot be established (the order book unreachable while following it, or its trades
+  disagreeing with the chain's ``Trade`` events) records nothing and enters SAFE mode.
 * **Cancels** (:meth:`CowSwapGate.cancel`) pass :meth:`~nautilus_ext.safety.gate.SafetyGate.check_cancel`
   (always allowed, audited), then go off-chain (signed ``DELETE``) or on-chain
   (``invalidateOrder``); a settlement that won the race is still recorded as a fill.
@@ -55,6 +57,7 @@ from nautilus_ext.adapters.cowswap.http.client import CowSwapHttpClient
 from nautilus_ext.adapters.cowswap.schemas import CowQuoteResponse
 from nautilus_ext.adapters.cowswap.signing import CowOrderData
 from nautilus_ext.audit.schemas import RiskAction
+from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import RiskBlocked
@@ -69,6 +72,7 @@ from nautilus_ext.orders.model import Side
 from nautilus_ext.routing.router import RouteFamily
 from nautilus_ext.routing.router import route
 from nautilus_ext.safety.arming import intent_hash
+from nautilus_ext.safety.decision import Rule
 from nautilus_ext.safety.events import SafetyEvent
 from nautilus_ext.safety.gate import GateContext
 from nautilus_ext.safety.gate import SafetyGate
@@ -409,7 +413,14 @@ class CowSwapGate:
         try:
             outcome = await self._ex.wait_final(uid, timeout_secs=timeout_secs)
         except NautilusExtError as e:
-            self._event(RiskAction.HALT, "cowswap_unknown", intent, "outcome unknown", error=e)
+            # the order may have settled: positions are unknown until read back from chain
+            self._event(RiskAction.HALT, "cowswap_outcome_unknown", intent, "outcome unknown", error=e)
+            self._gate.halts.enter_safe(
+                ErrorCode.SAFE_MODE,
+                Rule.DIRTY_POSITION,
+                f"CoW order {uid[:18]}… outcome unknown ({e.code}): positions must be read back "
+                "from chain before new risk",
+            )
             raise
         return self._record(intent, outcome)
 

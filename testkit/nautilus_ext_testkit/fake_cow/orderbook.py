@@ -133,6 +133,7 @@ class OrderBook:
         self.orders: dict[str, StoredOrder] = {}
         self.trades: list[dict[str, Any]] = []
         self.settle_enabled = True
+        self.misreport_trades = False  # fault: report each trade's buyAmount one unit high
         self._quote_ids = itertools.count(1)
         w3 = chain.w3
         self._domain = {
@@ -342,6 +343,15 @@ class OrderBook:
         """``GET /api/v1/trades``."""
         if (owner is None) == (order_uid is None):
             raise ApiError(400, "InvalidTradeQuery", "give exactly one of owner and orderUid")
+        if self.misreport_trades:
+            return [
+                {**t, "buyAmount": str(int(t["buyAmount"]) + 1)}
+                for t in self.get_trades_true(owner, order_uid)
+            ]
+        return self.get_trades_true(owner, order_uid)
+
+    def get_trades_true(self, owner: str | None, order_uid: str | None) -> list[dict[str, Any]]:
+        """The trades as settled (without the misreporting fault)."""
         return [
             t
             for t in self.trades

@@ -24,6 +24,7 @@ from nautilus_ext.audit import iter_records
 from nautilus_ext.audit import verify_log
 from nautilus_ext.errors import InsufficientBalance
 from nautilus_ext.errors import InvalidOrder
+from nautilus_ext.errors import PositionMismatch
 from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.mode import Mode
@@ -271,3 +272,21 @@ def test_kill_cancels_open_cow_orders_and_nothing_fills(world: CowWorld) -> None
     assert rules.index("kill_cancel") < rules.index("cowswap_cancelled")
     assert cow_gate.gate.oms.position(WETH_KEY) == 1
     assert world.chain.balance("WETH", owner) == 10**18
+
+
+def test_trades_disagreeing_with_the_chain_enter_safe_mode_and_fill_nothing(world: CowWorld) -> None:
+    cow_gate, ex, events, _ = _gated(world, Mode.DRY_RUN)
+
+    def misreport(on: bool) -> None:
+        world.book.misreport_trades = on
+
+    world.server.call(lambda: misreport(True))
+    try:
+        with pytest.raises(PositionMismatch):
+            _run(ex, cow_gate.submit(_swap(op="cow-lie")))
+    finally:
+        world.server.call(lambda: misreport(False))
+    assert cow_gate.gate.safe is not None
+    assert "cowswap_outcome_unknown" in _rules(events)
+    assert "cowswap_filled" not in _rules(events)
+    assert cow_gate.gate.oms.position(WETH_KEY) == 1  # nothing recorded as filled
