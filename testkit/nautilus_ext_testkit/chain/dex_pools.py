@@ -161,11 +161,9 @@ class DexChain:
     ) -> Any:
         """Deploy the 2-coin Vyper REPRODUCTION of Curve's ``get_dy`` over the given state."""
         if not self._repro:
-            import vyper
+            from nautilus_ext_testkit.chain.compile import compile_vyper
 
-            self._repro.update(
-                vyper.compile_code(STABLESWAP_REPRO.read_text(), output_formats=["abi", "bytecode"])
-            )
+            self._repro.update(compile_vyper(STABLESWAP_REPRO.read_text()))
         factory = self.w3.eth.contract(abi=self._repro["abi"], bytecode=self._repro["bytecode"])
         tx = factory.constructor(balances, rates, amp, a_precision, fee).transact(
             {"from": self.owner, "gas": 5_000_000}
