@@ -10,6 +10,8 @@ to :mod:`nautilus_ext.errors`, so either side can import them.
   view of positions (:func:`publish_venue_positions` builds and publishes one).
 * :class:`FillGap` on ``nautilus_ext.fill_gaps.<VENUE>``: fills a venue reports but the adapter
   can never deliver.
+* :class:`ForcedReduction` on ``nautilus_ext.forced_reductions.<VENUE>``: a position the venue
+  closed by its own hand (auto-deleveraging or liquidation), as the venue reported it.
 * :class:`PublishesVenuePositions`: an execution client that publishes snapshots itself (the
   safety layer polls only the others).
 """
@@ -32,6 +34,7 @@ from nautilus_trader.model.identifiers import Venue
 FEED_STATUS_TOPIC: Final = "nautilus_ext.feed_status.*"
 VENUE_POSITIONS_TOPIC: Final = "nautilus_ext.venue_positions.*"
 FILL_GAPS_TOPIC: Final = "nautilus_ext.fill_gaps.*"
+FORCED_REDUCTIONS_TOPIC: Final = "nautilus_ext.forced_reductions.*"
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,51 @@ class FillGap:
     ts_ns: int
 
 
+@dataclass(frozen=True)
+class ForcedReduction:
+    """
+    A position the venue reduced by its own hand, published by an adapter.
+
+    Published on ``nautilus_ext.forced_reductions.<VENUE>`` when the venue reports an execution
+    that no order of ours caused: auto-deleveraging (Bybit ``execType`` ``AdlTrade``, Binance
+    client id ``adl_autoclose``) or liquidation (Bybit ``BustTrade``/``CreateByLiq``, Binance
+    ``autoclose-`` client ids and order type ``LIQUIDATION``).
+
+    Parameters
+    ----------
+    venue : str
+        The venue.
+    instrument_id : InstrumentId
+        The instrument.
+    kind : str
+        ``"ADL"`` or ``"LIQUIDATION"``.
+    side : str
+        ``"BUY"`` or ``"SELL"``: the side of the venue's closing execution.
+    quantity : Decimal
+        The quantity the venue closed (0 when the message did not say).
+    price : Decimal | None
+        The execution price, when reported.
+    venue_order_id : str
+        The venue's id of its closing order (messages are deduplicated by it).
+    ts_ns : int
+        When it was received (node clock).
+    """
+
+    venue: str
+    instrument_id: InstrumentId
+    kind: str
+    side: str
+    quantity: Decimal
+    price: Decimal | None
+    venue_order_id: str
+    ts_ns: int
+
+
+def forced_reduction_topic(venue: str) -> str:
+    """Return the topic :class:`ForcedReduction` messages of ``venue`` are published on."""
+    return f"nautilus_ext.forced_reductions.{venue}"
+
+
 def fill_gap_topic(venue: str) -> str:
     """Return the topic :class:`FillGap` messages of ``venue`` are published on."""
     return f"nautilus_ext.fill_gaps.{venue}"
@@ -155,11 +203,14 @@ def publishes_venue_positions(client: Any) -> bool:
 __all__ = [
     "FEED_STATUS_TOPIC",
     "FILL_GAPS_TOPIC",
+    "FORCED_REDUCTIONS_TOPIC",
     "VENUE_POSITIONS_TOPIC",
     "FillGap",
+    "ForcedReduction",
     "PublishesVenuePositions",
     "VenuePositionSnapshot",
     "fill_gap_topic",
+    "forced_reduction_topic",
     "publish_venue_positions",
     "publishes_venue_positions",
     "venue_positions_topic",

@@ -53,6 +53,9 @@ class Rule(StrEnum):
     WS_STALE = "ws_stale"  # venue WebSocket silent beyond the bound
     ORDER_RATE_LIMIT = "order_rate_limit"  # per-asset order rate cap
     FLIPFLOP = "flipflop"  # repeated place/cancel cycles
+    # strategy guards (seed 004's risk table)
+    FORCED_REDUCTION = "forced_reduction"  # a venue reduced a hedged leg (ADL, liquidation, by hand)
+    MARGIN_GUARD = "margin_guard"  # a venue's margin neared its maintenance level
 
 
 def risk_blocked(rule: Rule, message: str, **details: Any) -> RiskBlocked:

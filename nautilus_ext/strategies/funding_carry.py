@@ -75,6 +75,8 @@ from nautilus_ext.persistence.models import StrategyPosition
 from nautilus_ext.persistence.repository import StrategyRepository
 from nautilus_ext.routing.cost import Level
 from nautilus_ext.safety.decision import Rule
+from nautilus_ext.strategies.carry_guard import UNWINDING
+from nautilus_ext.strategies.carry_guard import CarryGuard
 from nautilus_ext.strategies.carry_rules import ExitReason
 from nautilus_ext.strategies.carry_rules import ExitRules
 from nautilus_ext.strategies.carry_rules import Limits
@@ -138,6 +140,15 @@ class FundingCarryConfig(UnifiedExecutionConfig, frozen=True):
     entry_retry_secs : int, default 300
         After an entry that ended with nothing held (a leg refused, neutralised), the same
         pair is not tried again for this long, seconds.
+    on_forced_reduction : str, default "UNWIND_AND_STOP"
+        The answer to a leg the venue reduced (ADL, liquidation, a manual change; see
+        :mod:`~nautilus_ext.strategies.carry_guard`): ``UNWIND_AND_STOP`` closes every leg of
+        the position at once and stops the strategy, ``STOP`` only stops it.
+    unwind_max_slippage_bps : str, default "50"
+        The IOC band of those closing orders, bps from the mid.
+    guard_confirm_ms : int, default 1000
+        A venue position smaller than the leg counts as reduced once it persists this long
+        (snapshots lag fills); a venue ADL or liquidation message counts at once.
     """
 
     db_url: str | None = None
@@ -158,6 +169,9 @@ class FundingCarryConfig(UnifiedExecutionConfig, frozen=True):
     entry_retry_secs: int = 300
     stale_after_secs: int = 120
     quote_usd_prices: dict[str, str] | None = None
+    on_forced_reduction: str = "UNWIND_AND_STOP"
+    unwind_max_slippage_bps: str = "50"
+    guard_confirm_ms: int = 1000
 
 
 class _Rates:
@@ -242,6 +256,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         self.last_scan: FinderResult | None = None  # what the finder saw in the latest scan
         self._n = 0
         self._retry_after: dict[frozenset[str], int] = {}  # pair of keys -> ns
+        self.guard = CarryGuard(self)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -261,10 +276,12 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             self.subscribe_mark_prices(iid)
         self._n = int(self.repository.get_state(self.config.strategy_name, "group_count", 0))
         self._restore()
+        self.guard.start()
         self.clock.set_timer_ns(f"{self.id}:carry", self.config.interval_secs * _NS, 0, 0, self._on_cycle)
 
     def on_stop(self) -> None:
         # positions stay open across a stop: the store keeps them for the next start
+        self.guard.stop()
         super().on_stop()
         if self._database is not None:
             self._database.close()
@@ -316,13 +333,23 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         return total
 
     def _refuse(self, why: str) -> None:
+        self.refuse(why, safe=True)
+
+    def refuse(self, why: str, *, safe: bool) -> None:
+        """Refuse every new entry from now on (persisted); ``safe``: the gate enters SAFE mode."""
         if self.refusing is None:
             self.refusing = why
             self.log.error(f"Funding carry refuses to trade: {why}")
             gate = self.safety_gate
-            if gate is not None:
+            if gate is not None and safe:
                 gate.halts.enter_safe(ErrorCode.POSITION_MISMATCH, Rule.POSITION_MISMATCH, why)
         self.repository.set_state(self.config.strategy_name, "refusing", why)
+
+    def stop_when_idle(self) -> None:
+        """Stop the strategy once no position is being unwound (a guard's final step)."""
+        if self.is_running and not any(p.phase == UNWINDING for p in self.positions.values()):
+            self.log.warning(f"Funding carry stops: {self.refusing}")
+            self.stop()
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -410,6 +437,9 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
     def run_cycle(self) -> None:
         """Run monitor, exit and scan once (the timer calls this every ``interval_secs``)."""
         self._group_position_status()
+        self.guard.step(retry=True)
+        if self.guard.desk.halted is not None:
+            return  # a guard halted the strategy: only its unwind runs
         if self.refusing is None:
             problems = self.reconcile_pending()
             if problems:
@@ -653,6 +683,18 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
 
     # -- outcomes -----------------------------------------------------------------------------
 
+    def persist(self, position: CarryPosition, **fields: Any) -> None:
+        """Write ``position``'s state (and the given row fields) to the store."""
+        self._persist(position, **fields)
+
+    def close_position(self, position: CarryPosition) -> None:
+        """Close ``position`` in the store under the exit reason it was given."""
+        self._close(position, self.exit_reason_of(position))
+
+    def exit_reason_of(self, position: CarryPosition) -> str:
+        """Return the exit reason stored for ``position`` ("CLOSED" if none)."""
+        return _stored_reason(self, position)
+
     def _persist(self, position: CarryPosition, **fields: Any) -> None:
         self.repository.set_state(self.config.strategy_name, f"position:{position.id}", position.state())
         if fields:
@@ -718,6 +760,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         super().on_event(event)
         if self._group_position:
             self._group_position_status()
+        self.guard.step(retry=False)
 
 
 def _stored_reason(strategy: FundingCarryStrategy, position: CarryPosition) -> str:

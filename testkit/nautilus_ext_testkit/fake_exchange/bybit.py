@@ -94,6 +94,14 @@ def _s(value: Decimal | None) -> str:
     return "0" if value is None else format(value.normalize(), "f")
 
 
+# a position closed by the venue's own hand (MatchingEngine.force_close): Bybit v5's execution
+# ``execType`` (``AdlTrade``, ``BustTrade`` for the takeover of a liquidated position), the order's
+# ``createType`` and the position's ``positionStatus`` while it happens
+_EXEC_TYPE: Final = {"adl": "AdlTrade", "liquidation": "BustTrade"}
+_CREATE_TYPE: Final = {"adl": "CreateByAdl_PassThrough", "liquidation": "CreateByLiq"}
+_POSITION_STATUS: Final = {"adl": "Adl", "liquidation": "Liq"}
+
+
 def _side(side: Side) -> str:
     return "Buy" if side is Side.BUY else "Sell"
 
@@ -128,6 +136,8 @@ class BybitProtocol:
         self.withheld_fills: set[str] = set()
         # symbol -> every user position update as (ms, Bybit row), for ``position_lag_ms``
         self._position_history: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        # symbol -> positionStatus while the venue closes it by force ("Adl", "Liq")
+        self._position_status: dict[str, str] = {}
         engine.listeners.on_order.append(self._push_order)
         engine.listeners.on_fill.append(self._push_fill)
         engine.listeners.on_position.append(self._push_position)
@@ -136,6 +146,22 @@ class BybitProtocol:
         from nautilus_ext_testkit.fake_exchange.funding_venues import BybitFunding
 
         self.funding = BybitFunding(self)
+
+    def force_close(
+        self, symbol: str, kind: str, qty: Decimal | str | None = None, price: Decimal | str | None = None
+    ) -> EngineOrder:
+        """
+        Close the user's position by the venue's hand (``kind`` ``"adl"`` or ``"liquidation"``):
+        an ``execution`` push with ``execType`` ``AdlTrade``/``BustTrade``, an ``order`` push
+        with ``createType`` ``CreateByAdl_PassThrough``/``CreateByLiq`` and a ``position``
+        push with ``positionStatus`` ``Adl``/``Liq``; REST lists the execution the same way.
+        Run it on the server's loop.
+        """
+        self._position_status[symbol] = _POSITION_STATUS.get(kind, "Normal")
+        try:
+            return self.engine.force_close(USER, symbol, kind, qty, price)
+        finally:
+            self._position_status.pop(symbol, None)
 
     @property
     def funding_rate(self) -> Decimal:
@@ -591,7 +617,7 @@ class BybitProtocol:
             "tpLimitPrice": "0",
             "slLimitPrice": "0",
             "placeType": "",
-            "createType": "CreateByUser",
+            "createType": _CREATE_TYPE.get(order.order_type, "CreateByUser"),
             "createdTime": str(order.created_ms),
             "updatedTime": str(order.updated_ms),
         }
@@ -645,14 +671,14 @@ class BybitProtocol:
             "orderPrice": _s(fill.order_price),
             "orderQty": _s(fill.order_qty),
             "leavesQty": _s(fill.leaves_qty),
-            "createType": "CreateByUser",
+            "createType": _CREATE_TYPE.get(fill.order_type, "CreateByUser"),
             "orderType": "Limit" if fill.order_type == "limit" else "Market",
             "stopOrderType": "",
             "execFee": _s(fill.fee),
             "execId": fill.exec_id,
             "execPrice": _s(fill.price),
             "execQty": _s(fill.qty),
-            "execType": "Trade",
+            "execType": _EXEC_TYPE.get(fill.order_type, "Trade"),
             "execValue": _s(fill.price * fill.qty),
             "execTime": str(fill.ts_ms),
             "feeCurrency": "USDT",
@@ -701,7 +727,7 @@ class BybitProtocol:
             "entryPrice": _s(pos.avg_price),
             "positionValue": _s(abs(pos.qty) * pos.avg_price),
             "tradeMode": 0,
-            "positionStatus": "Normal",
+            "positionStatus": self._position_status.get(pos.symbol, "Normal"),
             "autoAddMargin": 0,
             "adlRankIndicator": 2 if pos.qty else 0,
             "leverage": _s(self.engine.leverage),

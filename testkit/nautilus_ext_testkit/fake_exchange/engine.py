@@ -17,6 +17,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from enum import unique
@@ -599,6 +600,83 @@ class MatchingEngine:
             tif=TimeInForce.IOC,
             check_margin=False,
         )
+
+    def force_close(
+        self,
+        account: str,
+        symbol: str,
+        kind: str,
+        qty: Decimal | str | None = None,
+        price: Decimal | str | None = None,
+        client_id: str = "",
+    ) -> EngineOrder:
+        """
+        Close (part of) ``account``'s position by the venue's own hand: ``kind`` ``"adl"`` (auto-
+        deleveraging against a bankrupt counterparty) or ``"liquidation"`` (the account itself).
+
+        The closing order never touches the book: it fills at once at ``price`` (default the
+        mark) against the external account, with no fee, and is emitted to the listeners like
+        any order and fill, with ``order_type`` set to ``kind`` so each venue module renders
+        its own wire shape (Bybit ``execType`` ``AdlTrade``/``BustTrade``, Binance
+        ``autoclose-``/``adl_autoclose`` client ids). ``qty`` defaults to the whole position.
+
+        Raises
+        ------
+        EngineReject
+            If ``kind`` is unknown or the account holds no position to close.
+        """
+        if kind not in ("adl", "liquidation"):
+            raise EngineReject(RejectReason.INVALID_QUANTITY, f"unknown forced close {kind!r}")
+        spec = self.markets.get(symbol)
+        if spec is None:
+            raise EngineReject(RejectReason.UNKNOWN_SYMBOL, f"unknown symbol {symbol}")
+        held = self.position(account, symbol).qty
+        amount = abs(held) if qty is None else Decimal(qty)
+        if held == 0 or amount <= 0 or amount > abs(held):
+            raise EngineReject(RejectReason.REDUCE_ONLY_INCREASES, f"no position of {amount} to close")
+        fill_price = self.mark_price(symbol) if price is None else Decimal(price)
+        side = Side.SELL if held > 0 else Side.BUY
+        now = self.clock_ms()
+        order = EngineOrder(
+            order_id=f"{next(self._ids):08d}-fake",
+            client_id=client_id,
+            account=account,
+            symbol=symbol,
+            side=side,
+            order_type=kind,
+            price=fill_price,
+            qty=amount,
+            tif=TimeInForce.IOC,
+            reduce_only=True,
+            created_ms=now,
+            updated_ms=now,
+            seq=next(self._seq),
+        )
+        self.orders[order.order_id] = order
+        if client_id:
+            self._client_ids[(account, client_id)] = order.order_id
+        self._emit_order(order)
+        taker = EngineOrder(
+            order_id=f"{next(self._ids):08d}-fake",
+            client_id="",
+            account=EXTERNAL_ACCOUNT,
+            symbol=symbol,
+            side=Side.BUY if side is Side.SELL else Side.SELL,
+            order_type=kind,
+            price=fill_price,
+            qty=amount,
+            tif=TimeInForce.IOC,
+            reduce_only=False,
+            created_ms=now,
+            updated_ms=now,
+            seq=next(self._seq),
+        )
+        self.orders[taker.order_id] = taker
+        free = replace(spec, maker_fee=ZERO, taker_fee=ZERO)
+        trade_id = f"T{next(self._ids):08d}"
+        for each, is_maker in ((order, False), (taker, True)):
+            self._apply_fill(each, free, fill_price, amount, is_maker, now, trade_id)
+        return order
 
     # -- matching ---------------------------------------------------------------------------
 
