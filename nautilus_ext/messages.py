@@ -12,6 +12,8 @@ to :mod:`nautilus_ext.errors`, so either side can import them.
   can never deliver.
 * :class:`ForcedReduction` on ``nautilus_ext.forced_reductions.<VENUE>``: a position the venue
   closed by its own hand (auto-deleveraging or liquidation), as the venue reported it.
+* :class:`VenueMargin` on ``nautilus_ext.venue_margin.<VENUE>``: the account's margin balance,
+  maintenance margin, position notional and liquidation prices as the venue reports them.
 * :class:`PublishesVenuePositions`: an execution client that publishes snapshots itself (the
   safety layer polls only the others).
 """
@@ -35,6 +37,7 @@ FEED_STATUS_TOPIC: Final = "nautilus_ext.feed_status.*"
 VENUE_POSITIONS_TOPIC: Final = "nautilus_ext.venue_positions.*"
 FILL_GAPS_TOPIC: Final = "nautilus_ext.fill_gaps.*"
 FORCED_REDUCTIONS_TOPIC: Final = "nautilus_ext.forced_reductions.*"
+VENUE_MARGIN_TOPIC: Final = "nautilus_ext.venue_margin.*"
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,56 @@ def forced_reduction_topic(venue: str) -> str:
     return f"nautilus_ext.forced_reductions.{venue}"
 
 
+@dataclass(frozen=True)
+class VenueMargin:
+    """
+    The account's margin at a venue as the venue reports it, published by an adapter.
+
+    Published on ``nautilus_ext.venue_margin.<VENUE>``. ``margin_ratio`` (equity over position
+    notional) is what seed 003's warning and urgent thresholds compare.
+
+    Parameters
+    ----------
+    venue : str
+        The venue.
+    equity : Decimal
+        The margin balance: wallet balance plus unrealised PnL, in the settlement currency.
+    maintenance_margin : Decimal
+        The venue's maintenance margin of the account (liquidation when equity falls to it).
+    notional : Decimal
+        The absolute value of the positions at the mark.
+    liquidation_prices : dict[InstrumentId, Decimal]
+        The venue's liquidation price of each position it reports one for.
+    marks : dict[InstrumentId, Decimal]
+        The venue's mark price of each position.
+    ts_ns : int
+        When it was received (node clock).
+    """
+
+    venue: str
+    equity: Decimal
+    maintenance_margin: Decimal
+    notional: Decimal
+    liquidation_prices: dict[InstrumentId, Decimal]
+    marks: dict[InstrumentId, Decimal]
+    ts_ns: int
+
+    @property
+    def margin_ratio(self) -> Decimal | None:
+        """Return equity over notional (None without positions)."""
+        return self.equity / self.notional if self.notional > 0 else None
+
+    @property
+    def maintenance_ratio(self) -> Decimal | None:
+        """Return the maintenance margin over notional (None without positions)."""
+        return self.maintenance_margin / self.notional if self.notional > 0 else None
+
+
+def venue_margin_topic(venue: str) -> str:
+    """Return the topic :class:`VenueMargin` messages of ``venue`` are published on."""
+    return f"nautilus_ext.venue_margin.{venue}"
+
+
 def fill_gap_topic(venue: str) -> str:
     """Return the topic :class:`FillGap` messages of ``venue`` are published on."""
     return f"nautilus_ext.fill_gaps.{venue}"
@@ -204,15 +257,18 @@ __all__ = [
     "FEED_STATUS_TOPIC",
     "FILL_GAPS_TOPIC",
     "FORCED_REDUCTIONS_TOPIC",
+    "VENUE_MARGIN_TOPIC",
     "VENUE_POSITIONS_TOPIC",
     "FillGap",
     "ForcedReduction",
     "PublishesVenuePositions",
+    "VenueMargin",
     "VenuePositionSnapshot",
     "fill_gap_topic",
     "forced_reduction_topic",
     "publish_venue_positions",
     "publishes_venue_positions",
+    "venue_margin_topic",
     "venue_positions_topic",
     "watched_instruments",
 ]

@@ -134,6 +134,7 @@ class CcxtExecutionClient(CcxtOrderSync):
         self._background_tasks: set[asyncio.Task[None]] = set()
         self._fill_gap_checked: set[ClientOrderId] = set()
         self._forced_seen: set[str] = set()  # venue forced closes already published
+        self._margin_published_ns = 0  # when the last VenueMargin went out
         self._poll_now = asyncio.Event()
         # spot fills move wallets the margin account does not model: re-read the venue's
         # balances after them (one refresh task at a time, re-run while more fills arrive)

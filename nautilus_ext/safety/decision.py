@@ -56,6 +56,7 @@ class Rule(StrEnum):
     # strategy guards (seed 004's risk table)
     FORCED_REDUCTION = "forced_reduction"  # a venue reduced a hedged leg (ADL, liquidation, by hand)
     MARGIN_GUARD = "margin_guard"  # a venue's margin neared its maintenance level
+    UNHEDGED = "unhedged"  # a multi-leg entry or exit left a naked leg it could not neutralise
 
 
 def risk_blocked(rule: Rule, message: str, **details: Any) -> RiskBlocked:

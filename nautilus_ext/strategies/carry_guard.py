@@ -1,5 +1,6 @@
 """
-The funding carry's live guards: a leg reduced by the venue (ADL, liquidation, a manual change).
+The funding carry's live guards: a leg reduced by the venue (ADL, liquidation, a manual change)
+and each venue's margin ratio.
 
 :class:`CarryGuard` is composed into :class:`~nautilus_ext.strategies.funding_carry.FundingCarryStrategy`.
 It listens to the adapters' :class:`~nautilus_ext.messages.ForcedReduction` messages and
@@ -13,6 +14,12 @@ as configured (``on_forced_reduction``):
   retry what an IOC leaves, close the position in the store with the reduction as its
   ``exit_reason``, then stop the strategy;
 - ``STOP``: halt, record and stop without trading (an operator takes over).
+
+Margin (:mod:`~nautilus_ext.strategies.margin_guard`, from the adapters'
+:class:`~nautilus_ext.messages.VenueMargin` reports): a venue entering WARNING or URGENT is
+alerted and audited; while any venue is not OK no entry is made; at URGENT the riskiest
+position touching it is exited at once (``MARGIN_URGENT``, the ordinary atomic exit in
+reverse), one at a time, each after a fresh report still says URGENT.
 """
 
 from __future__ import annotations
@@ -30,10 +37,13 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.messages import FORCED_REDUCTIONS_TOPIC
+from nautilus_ext.messages import VENUE_MARGIN_TOPIC
 from nautilus_ext.messages import VENUE_POSITIONS_TOPIC
 from nautilus_ext.messages import ForcedReduction
+from nautilus_ext.messages import VenueMargin
 from nautilus_ext.messages import VenuePositionSnapshot
 from nautilus_ext.safety.decision import Rule
+from nautilus_ext.strategies.carry_rules import ExitReason
 from nautilus_ext.strategies.carry_state import CarryPosition
 from nautilus_ext.strategies.emergency import EmergencyDesk
 from nautilus_ext.strategies.emergency import EmergencyHost
@@ -41,6 +51,11 @@ from nautilus_ext.strategies.leg_guard import LegGuard
 from nautilus_ext.strategies.leg_guard import LegReduction
 from nautilus_ext.strategies.leg_guard import ReductionKind
 from nautilus_ext.strategies.leg_guard import unwind_plan
+from nautilus_ext.strategies.margin_guard import MarginLevel
+from nautilus_ext.strategies.margin_guard import MarginThresholds
+from nautilus_ext.strategies.margin_guard import MarginView
+from nautilus_ext.strategies.margin_guard import margin_view
+from nautilus_ext.strategies.margin_guard import riskiest_first
 
 _MS: Final = 1_000_000
 _TINY: Final = Decimal("1e-12")
@@ -71,6 +86,8 @@ class CarryHost(EmergencyHost, Protocol):
 
     def stop_when_idle(self) -> None: ...
 
+    def exit_position(self, position: CarryPosition, reason: ExitReason) -> None: ...
+
 
 class CarryGuard:
     """Watch the carry's legs and answer a venue's reduction (see the module docstring)."""
@@ -90,6 +107,17 @@ class CarryGuard:
             ) from e
         if not band > 0 or config.guard_confirm_ms < 0:
             raise InvalidConfig("unwind_max_slippage_bps must be > 0 and guard_confirm_ms >= 0")
+        try:
+            self.thresholds = MarginThresholds(
+                Decimal(config.margin_warning_ratio), Decimal(config.margin_urgent_ratio)
+            )
+        except ArithmeticError as e:
+            raise InvalidConfig(f"margin_warning_ratio/margin_urgent_ratio malformed: {e}") from e
+        except InvalidConfig as e:
+            raise InvalidConfig(
+                f"margin_urgent_ratio must be > 0 and below margin_warning_ratio, got "
+                f"{config.margin_urgent_ratio} and {config.margin_warning_ratio}"
+            ) from e
         self._s = strategy
         self.response = config.on_forced_reduction
         self.guard = LegGuard(
@@ -104,12 +132,16 @@ class CarryGuard:
         self.reductions: list[LegReduction] = []  # every reduction answered, in order
         self._pending: dict[str, list[str]] = {}  # position id -> operation ids of its unwind
         self._attempts: dict[str, int] = {}  # position id -> unwind sends
+        self.margin: dict[str, MarginView] = {}  # venue -> latest view
+        self._margin_ts: dict[str, int] = {}  # venue -> when its latest report came
+        self._margin_exit_ns = 0  # when the latest MARGIN_URGENT exit went out
 
     def start(self) -> None:
         """Subscribe to the adapters' forced-reduction messages and venue position snapshots."""
         msgbus = self._s.msgbus
         msgbus.subscribe(topic=FORCED_REDUCTIONS_TOPIC, handler=self.on_forced_reduction)
         msgbus.subscribe(topic=VENUE_POSITIONS_TOPIC, handler=self.on_venue_positions)
+        msgbus.subscribe(topic=VENUE_MARGIN_TOPIC, handler=self.on_venue_margin)
 
     def stop(self) -> None:
         """Unsubscribe (on the strategy's stop)."""
@@ -117,6 +149,7 @@ class CarryGuard:
         for topic, handler in (
             (FORCED_REDUCTIONS_TOPIC, self.on_forced_reduction),
             (VENUE_POSITIONS_TOPIC, self.on_venue_positions),
+            (VENUE_MARGIN_TOPIC, self.on_venue_margin),
         ):
             if msgbus.is_subscribed(topic, handler):
                 msgbus.unsubscribe(topic=topic, handler=handler)
@@ -171,6 +204,85 @@ class CarryGuard:
         for reduction in self.guard.on_venue_positions(observed, self.expected(), self.busy(), now):
             self.respond(reduction)
 
+    # -- margin --------------------------------------------------------------------------------
+
+    def on_venue_margin(self, report: VenueMargin) -> None:
+        """Handle a venue's margin report: alert on a change of level, reduce at URGENT."""
+        view = margin_view(
+            report.venue,
+            report.equity,
+            report.maintenance_margin,
+            report.notional,
+            self.thresholds,
+            {str(k): v for k, v in report.liquidation_prices.items()},
+            {str(k): v for k, v in report.marks.items()},
+        )
+        previous = self.margin.get(report.venue)
+        self.margin[report.venue] = view
+        self._margin_ts[report.venue] = int(self._s.clock.timestamp_ns())
+        if previous is None or previous.level is not view.level:
+            self._margin_changed(view)
+        if self._s.is_running:
+            self.reduce_for_margin()
+
+    def _margin_changed(self, view: MarginView) -> None:
+        why = view.describe()
+        if view.level is MarginLevel.OK:
+            self._s.log.info(f"Carry margin back to normal: {why}")
+            return
+        self._s.log.warning(f"Carry margin {view.level.value}: {why}")
+        self.desk.alert(
+            why,
+            Rule.MARGIN_GUARD,
+            asset=view.venue,
+            level=view.level.value,
+            margin_ratio=view.margin_ratio,
+            maintenance_ratio=view.maintenance_ratio,
+            liquidation_distance=view.liquidation_distance,
+            price_distance=view.price_distance,
+            warning_ratio=self.thresholds.warning_ratio,
+            urgent_ratio=self.thresholds.urgent_ratio,
+        )
+
+    def entries_blocked(self) -> str | None:
+        """Return why no entry may be made now (a venue's margin below the warning ratio)."""
+        for view in self.margin.values():
+            if view.level is not MarginLevel.OK:
+                return view.describe()
+        return None
+
+    def reduce_for_margin(self) -> None:
+        """At URGENT, exit the riskiest open position (one at a time, each after a fresh report)."""
+        s = self._s
+        if any(p.phase != "OPEN" for p in s.positions.values()):
+            return  # an exit (or entry) is working: wait for its outcome
+        if not any(v.level is MarginLevel.URGENT for v in self.margin.values()):
+            return
+        # a report newer than the last reduction must still say URGENT
+        if not any(
+            self._margin_ts[venue] > self._margin_exit_ns and view.level is MarginLevel.URGENT
+            for venue, view in self.margin.items()
+        ):
+            return
+        ranked = riskiest_first(
+            list(s.positions.values()),
+            lambda p: [leg.instrument_id.rsplit(".", 1)[-1] for leg in p.legs()],
+            lambda p: p.notional,
+            self.margin,
+        )
+        if not ranked:
+            return
+        self._margin_exit_ns = int(s.clock.timestamp_ns())
+        position = ranked[0]
+        self.desk.record(
+            f"reducing exposure: exiting carry position {position.id} ({position.base})",
+            Rule.MARGIN_GUARD,
+            asset=position.long.instrument_id,
+            position_id=str(position.id),
+            notional=position.notional,
+        )
+        s.exit_position(position, ExitReason.MARGIN_URGENT)
+
     # -- the response --------------------------------------------------------------------------
 
     def position_of(self, instrument_id: str) -> CarryPosition | None:
@@ -212,6 +324,26 @@ class CarryGuard:
         if self.response == "STOP":
             s.stop_when_idle()
             return
+        self._attempts[str(position.id)] = 1
+        self.unwind(position)
+        self._retry_timer(True)
+
+    def on_unhedged(self, position: CarryPosition, why: str) -> None:
+        """Answer a group that ended UNHEDGED: halt, record, close both legs, stop."""
+        s = self._s
+        s.log.error(f"Carry position {position.id} is unhedged: {why}")
+        self.desk.halt(f"carry halted: {why}", Rule.UNHEDGED)
+        self.desk.record(
+            why,
+            Rule.UNHEDGED,
+            asset=position.long.instrument_id,
+            position_id=str(position.id),
+            long=position.long.signed,
+            short=position.short.signed,
+        )
+        s.refuse(f"UNHEDGED: {why}", safe=False)
+        position.phase = UNWINDING
+        s.persist(position, exit_reason="UNHEDGED")
         self._attempts[str(position.id)] = 1
         self.unwind(position)
         self._retry_timer(True)

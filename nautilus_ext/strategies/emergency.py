@@ -86,8 +86,16 @@ class EmergencyDesk:
         else:
             logger.critical("SAFETY ALERT: strategy %s halted: %s (%s)", strategy_id, reason, rule)
 
-    def record(self, message: str, rule: Rule, *, asset: str | None = None, **details: Any) -> None:
-        """Write a safety event (``risk_action`` HALT) to the audit log; log it without a gate."""
+    def record(
+        self,
+        message: str,
+        rule: Rule,
+        *,
+        asset: str | None = None,
+        action: RiskAction = RiskAction.HALT,
+        **details: Any,
+    ) -> None:
+        """Write a safety event (``action``, HALT by default) to the audit log; log it without a gate."""
         gate = self._strategy.safety_gate
         flat = {
             k: (v if isinstance(v, str | int | bool | Decimal) or v is None else str(v))
@@ -99,7 +107,7 @@ class EmergencyDesk:
         gate.record(
             SafetyEvent(
                 ts_ns=self._now_ns(),
-                risk_action=RiskAction.HALT,
+                risk_action=action,
                 rule=str(rule),
                 strategy_id=str(self._strategy.id),
                 asset=asset,
@@ -107,6 +115,11 @@ class EmergencyDesk:
                 details=flat,
             )
         )
+
+    def alert(self, message: str, rule: Rule, *, asset: str | None = None, **details: Any) -> None:
+        """Raise an alert without halting: the safety alert log line and an audit record."""
+        logger.critical("SAFETY ALERT: strategy %s: %s (%s)", self._strategy.id, message, rule)
+        self.record(message, rule, asset=asset, action=RiskAction.REDUCE, **details)
 
     def close(self, orders: Sequence[tuple[str, str, Decimal]], intent: str) -> list[ExecutionResult]:
         """

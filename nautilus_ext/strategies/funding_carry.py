@@ -54,7 +54,6 @@ from nautilus_ext.adapters.symbology import key_for_instrument
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.execution.config import UnifiedExecutionConfig
 from nautilus_ext.execution.results import GroupStatus
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.funding.finder import Fees
@@ -75,6 +74,7 @@ from nautilus_ext.persistence.models import StrategyPosition
 from nautilus_ext.persistence.repository import StrategyRepository
 from nautilus_ext.routing.cost import Level
 from nautilus_ext.safety.decision import Rule
+from nautilus_ext.strategies.carry_config import FundingCarryConfig
 from nautilus_ext.strategies.carry_guard import UNWINDING
 from nautilus_ext.strategies.carry_guard import CarryGuard
 from nautilus_ext.strategies.carry_rules import ExitReason
@@ -97,81 +97,6 @@ _CONFIG_NAMES = {
     "max_symbol_notional": "max_symbol_usd",
     "max_total_notional": "max_total_usd",
 }
-
-
-class FundingCarryConfig(UnifiedExecutionConfig, frozen=True):
-    """
-    Configuration of :class:`FundingCarryStrategy` (``instrument_ids``: the perpetuals to trade).
-
-    Parameters
-    ----------
-    db_url : str, optional
-        The store (default ``$NAUTILUS_EXT_DB_URL``, else ``./nautilus_ext.db``).
-    strategy_name : str, default "funding_carry"
-        The name positions and state are stored under (one per running instance).
-    interval_secs : int, default 60
-        The monitor/exit/scan cycle, seconds.
-    min_net_apr : str, default "0.05"
-        Enter only opportunities whose net APR after costs reaches this fraction.
-    holding_hours : str, default "168"
-        The horizon the finder nets costs over, hours.
-    exit_min_divergence_apr : str, default "0.01"
-        Exit when the divergence (annualised) falls below this fraction (0 disables).
-    profit_target : str, optional
-        Exit when PnL including funding reaches this fraction of the notional.
-    stop_loss : str, optional, default "0.02"
-        Exit when PnL including funding falls to minus this fraction of the notional.
-    max_hold_hours : str, optional
-        Exit after this many hours.
-    max_slippage_bps : str, default "10"
-        Depth sizing: the size both books absorb within this many bps of their mids.
-    max_positions : int, default 3
-        Open carry positions at most.
-    max_position_usd, max_symbol_usd, max_total_usd : str
-        Notional caps in the quote currency: per position, per base asset, in total.
-    neutralise_policy : str, default "CLOSE_EXCESS"
-        How ``ATOMIC_LEGS`` removes a leg imbalance (``CLOSE_EXCESS`` or ``COMPLETE_HEDGE``).
-    stale_after_secs : int, default 120
-        A leg whose newest market data (book, quote, trade) is older than this is unhealthy
-        (the position exits with ``VENUE_UNHEALTHY``); 0 disables the check.
-    quote_usd_prices : dict[str, str]
-        USD price of each quote currency traded (``{"USDT": "1"}``): the finder charges the
-        stablecoin basis between legs quoted differently and refuses to guess (required).
-    entry_retry_secs : int, default 300
-        After an entry that ended with nothing held (a leg refused, neutralised), the same
-        pair is not tried again for this long, seconds.
-    on_forced_reduction : str, default "UNWIND_AND_STOP"
-        The answer to a leg the venue reduced (ADL, liquidation, a manual change; see
-        :mod:`~nautilus_ext.strategies.carry_guard`): ``UNWIND_AND_STOP`` closes every leg of
-        the position at once and stops the strategy, ``STOP`` only stops it.
-    unwind_max_slippage_bps : str, default "50"
-        The IOC band of those closing orders, bps from the mid.
-    guard_confirm_ms : int, default 1000
-        A venue position smaller than the leg counts as reduced once it persists this long
-        (snapshots lag fills); a venue ADL or liquidation message counts at once.
-    """
-
-    db_url: str | None = None
-    strategy_name: str = "funding_carry"
-    interval_secs: int = 60
-    min_net_apr: str = "0.05"
-    holding_hours: str = "168"
-    exit_min_divergence_apr: str = "0.01"
-    profit_target: str | None = None
-    stop_loss: str | None = "0.02"
-    max_hold_hours: str | None = None
-    max_slippage_bps: str = "10"
-    max_positions: int = 3
-    max_position_usd: str = "10000"
-    max_symbol_usd: str = "20000"
-    max_total_usd: str = "50000"
-    neutralise_policy: str = "CLOSE_EXCESS"
-    entry_retry_secs: int = 300
-    stale_after_secs: int = 120
-    quote_usd_prices: dict[str, str] | None = None
-    on_forced_reduction: str = "UNWIND_AND_STOP"
-    unwind_max_slippage_bps: str = "50"
-    guard_confirm_ms: int = 1000
 
 
 class _Rates:
@@ -232,6 +157,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                 min_net_apr=Decimal(config.min_net_apr),
             )
             self.quote_prices = {k.upper(): Decimal(v) for k, v in (config.quote_usd_prices or {}).items()}
+            self.qty_caps = {k.upper(): Decimal(v) for k, v in (config.max_symbol_qty or {}).items()}
         except ArithmeticError as e:
             raise InvalidConfig(f"FundingCarryConfig has a malformed number: {e}") from e
         except InvalidConfig as e:
@@ -244,6 +170,8 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                 "FundingCarryConfig.quote_usd_prices must give a positive USD price per quote "
                 f"currency (e.g. {{'USDT': '1'}}), got {config.quote_usd_prices!r}"
             )
+        if any(not cap > 0 for cap in self.qty_caps.values()):
+            raise InvalidConfig(f"max_symbol_qty caps must be > 0, got {config.max_symbol_qty!r}")
         if self.max_slippage < 0:
             raise InvalidConfig(f"max_slippage_bps must be >= 0, got {config.max_slippage_bps}")
         self._repository = repository
@@ -449,6 +377,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             return
         for position, reason in exits:
             self.exit_position(position, reason)
+        self.guard.reduce_for_margin()
         self.scan()
 
     def reconcile_pending(self) -> list[str]:
@@ -595,6 +524,8 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         """Enter the best opportunities the finder ranks, within the limits."""
         if self.refusing is not None or any(p.phase != "OPEN" for p in self.positions.values()):
             return  # one group at a time: the next cycle sees the outcome
+        if self.guard.entries_blocked() is not None:
+            return  # a venue's margin is below the warning ratio: no new risk
         gate = self.safety_gate
         if gate is not None and self._mode.value == "LIVE" and not gate.arming.is_armed():
             return  # new risk waits for an operator's arm (exits retry every cycle)
@@ -616,6 +547,14 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             for p in self.positions.values()
         )
 
+    def qty_room(self, base: str) -> Decimal:
+        """Return the base quantity ``max_symbol_qty`` leaves per leg on ``base`` (Infinity: no cap)."""
+        cap = self.qty_caps.get(base.upper())
+        if cap is None:
+            return Decimal("Infinity")
+        held = sum((abs(p.long.signed) for p in self.positions.values() if p.base == base), Decimal(0))
+        return max(cap - held, Decimal(0))
+
     def enter(self, opportunity: FundingOpportunity) -> bool:
         """Open ``opportunity`` if the limits and both books allow a size; return whether sent."""
         long_inst = self.instrument_of_key(opportunity.long.sample.instrument_key)
@@ -634,6 +573,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         qty = depth_size(
             asks, long_mid, bids, short_mid, max_slippage=self.max_slippage, lot=lot, cap=room / long_mid
         )
+        qty = min(qty, self.qty_room(opportunity.base))
         minimum = max(
             (i.min_quantity.as_decimal() for i in (long_inst, short_inst) if i.min_quantity is not None),
             default=lot,
@@ -719,8 +659,6 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             if group is None or position is None or group.status is GroupStatus.WORKING:
                 continue
             del self._group_position[gid]
-            if group.status is GroupStatus.UNHEDGED:
-                self._refuse(f"carry group {gid} ended UNHEDGED: {group.reason}")
             long_op, short_op = group.legs
             long_net = group.net.get(long_op, Decimal(0))
             short_net = group.net.get(short_op, Decimal(0))
@@ -755,6 +693,10 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                     position.phase = "OPEN"
                     self.log.warning(f"Carry exit {gid} left {position.long.signed}: {group.reason}")
                     self._persist(position, exit_reason=None)
+            if group.status is GroupStatus.UNHEDGED and position.phase == "OPEN":
+                # one leg is naked and the algorithm could not neutralise it: halt, close what
+                # is left of both legs (retrying), stop
+                self.guard.on_unhedged(position, f"carry group {gid} ended UNHEDGED: {group.reason}")
 
     def on_event(self, event: Any) -> None:
         super().on_event(event)

@@ -5,6 +5,7 @@ ccxt adapter), a node YAML, a started and armed node, venue and store views.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -53,7 +54,13 @@ def fake_venues() -> Iterator[FakeExchange]:
     ex.stop_thread()
 
 
-def node_yaml(tmp_path: Path, ex: FakeExchange, db_url: str, **overrides: Any) -> Path:
+def node_yaml(
+    tmp_path: Path,
+    ex: FakeExchange,
+    db_url: str,
+    venue_overrides: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> Path:
     """Write the LIVE node YAML (``overrides``: carry config fields) and return its path."""
     venue: dict[str, Any] = {
         "adapter": "ccxt",
@@ -64,6 +71,7 @@ def node_yaml(tmp_path: Path, ex: FakeExchange, db_url: str, **overrides: Any) -
         "timeout_ms": 3000,
         "fill_poll_interval_ms": 300,
         "position_poll_interval_ms": 300,
+        **(venue_overrides or {}),
     }
     data: dict[str, Any] = {
         "mode": "LIVE",
@@ -107,7 +115,7 @@ def node_yaml(tmp_path: Path, ex: FakeExchange, db_url: str, **overrides: Any) -
 class Node:
     """One LIVE node of the test: started, healthy, armed with the carry policy."""
 
-    def __init__(self, path: Path, auto_confirm: tuple[str, ...] = ("carry",)) -> None:
+    def __init__(self, path: Path, auto_confirm: tuple[str, ...] = ("carry",), *, arm: bool = True) -> None:
         config = load_live_config(path)
         self.h, live_node = start_live_node(config)
         safety = live_node.safety
@@ -127,8 +135,14 @@ class Node:
             message="live node did not start",
         )
         eventually(lambda: not safety.gate.oms.feed_problems(), 10, message="feeds never healthy")
+        if arm:
+            self.arm(auto_confirm)
+
+    def arm(self, auto_confirm: tuple[str, ...] = ("carry",)) -> None:
+        """Arm LIVE execution with the carry's auto-confirm policy (as an operator would)."""
+        assert self.safety.control is not None
         _, armed = send(
-            safety.control.url,
+            self.safety.control.url,
             TOKEN,
             {"command": "arm", "ttl_secs": 300, "actor": "alice", "auto_confirm": list(auto_confirm)},
         )
@@ -136,6 +150,14 @@ class Node:
 
     def stop(self) -> None:
         self.h.stop()
+
+
+def audit_events(tmp_path: Path) -> list[dict[str, Any]]:
+    """Return every audit event written so far (the JSONL segments under ``tmp_path/audit``)."""
+    events: list[dict[str, Any]] = []
+    for path in sorted((tmp_path / "audit").rglob("*.jsonl")):
+        events += [json.loads(line)["event"] for line in path.read_text().splitlines() if line.strip()]
+    return events
 
 
 def touch_books(ex: FakeExchange, size: str) -> None:

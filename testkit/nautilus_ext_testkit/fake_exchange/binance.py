@@ -620,7 +620,7 @@ class BinanceProtocol:
             "breakEvenPrice": wire.fmt(pos.avg_price),
             "markPrice": wire.fmt(mark),
             "unRealizedProfit": wire.fmt(upnl),
-            "liquidationPrice": "0",
+            "liquidationPrice": wire.fmt(self.engine.liquidation_price(USER, pos.symbol) or Decimal(0)),
             "leverage": wire.fmt(self.engine.leverage),
             "maxNotionalValue": "250000",
             "marginType": "cross",
@@ -671,13 +671,14 @@ class BinanceProtocol:
     async def account(self, params: dict[str, str]) -> Any:
         """GET /fapi/v2|v3/account."""
         wallet, upnl, available = self.wallet()
-        used = wallet + upnl - available
+        used = wallet - available  # initial margin of positions and open orders
+        maintenance = self.engine.maintenance_margin(USER)
         asset = {
             "asset": "USDT",
             "walletBalance": wire.fmt(wallet),
             "unrealizedProfit": wire.fmt(upnl),
             "marginBalance": wire.fmt(wallet + upnl),
-            "maintMargin": wire.fmt(used / 2),
+            "maintMargin": wire.fmt(maintenance),
             "initialMargin": wire.fmt(used),
             "positionInitialMargin": wire.fmt(used),
             "openOrderInitialMargin": "0",
@@ -698,7 +699,7 @@ class BinanceProtocol:
             "multiAssetsMargin": False,
             "tradeGroupId": -1,
             "totalInitialMargin": wire.fmt(used),
-            "totalMaintMargin": wire.fmt(used / 2),
+            "totalMaintMargin": wire.fmt(maintenance),
             "totalWalletBalance": wire.fmt(wallet),
             "totalUnrealizedProfit": wire.fmt(upnl),
             "totalMarginBalance": wire.fmt(wallet + upnl),

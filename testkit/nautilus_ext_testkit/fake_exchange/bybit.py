@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import time
+from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from typing import Any
@@ -100,6 +101,12 @@ def _s(value: Decimal | None) -> str:
 _EXEC_TYPE: Final = {"adl": "AdlTrade", "liquidation": "BustTrade"}
 _CREATE_TYPE: Final = {"adl": "CreateByAdl_PassThrough", "liquidation": "CreateByLiq"}
 _POSITION_STATUS: Final = {"adl": "Adl", "liquidation": "Liq"}
+
+
+def _rate(margin: Decimal, equity: Decimal) -> Decimal:
+    return (
+        (margin / equity).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN) if equity > 0 else Decimal(0)
+    )
 
 
 def _side(side: Side) -> str:
@@ -464,10 +471,14 @@ class BybitProtocol:
         """Return the unified account in Bybit's wallet shape (REST and the ``wallet`` topic)."""
         total = self.engine.balances.get(USER, Decimal(0))
         available = self.engine.available_balance(USER)
+        upnl = self.engine.unrealised_pnl(USER)
+        equity = total + upnl
+        maintenance = self.engine.maintenance_margin(USER)
+        initial = maintenance * 2
         coin = {
             "coin": "USDT",
-            "equity": _s(total),
-            "usdValue": _s(total),
+            "equity": _s(equity),
+            "usdValue": _s(equity),
             "walletBalance": _s(total),
             "free": "",
             "locked": _s(total - available),
@@ -477,9 +488,9 @@ class BybitProtocol:
             "availableToBorrow": "",
             "accruedInterest": "0",
             "totalOrderIM": "0",
-            "totalPositionIM": "0",
-            "totalPositionMM": "0",
-            "unrealisedPnl": "0",
+            "totalPositionIM": _s(initial),
+            "totalPositionMM": _s(maintenance),
+            "unrealisedPnl": _s(upnl),
             "cumRealisedPnl": "0",
             "bonus": "0",
             "marginCollateral": True,
@@ -487,15 +498,16 @@ class BybitProtocol:
         }
         return {
             "accountType": "UNIFIED",
-            "totalEquity": _s(total),
+            "totalEquity": _s(equity),
             "totalWalletBalance": _s(total),
-            "totalMarginBalance": _s(total),
+            "totalMarginBalance": _s(equity),
             "totalAvailableBalance": _s(available),
-            "totalPerpUPL": "0",
-            "totalInitialMargin": "0",
-            "totalMaintenanceMargin": "0",
-            "accountIMRate": "0",
-            "accountMMRate": "0",
+            "totalPerpUPL": _s(upnl),
+            "totalInitialMargin": _s(initial),
+            "totalMaintenanceMargin": _s(maintenance),
+            # Bybit's account rates: margin over margin balance, 4 decimals
+            "accountIMRate": _s(_rate(initial, equity)),
+            "accountMMRate": _s(_rate(maintenance, equity)),
             "accountLTV": "0",
             "coin": [coin],
         }
@@ -733,10 +745,10 @@ class BybitProtocol:
             "leverage": _s(self.engine.leverage),
             "positionBalance": "0",
             "markPrice": _s(mark),
-            "liqPrice": "",
+            "liqPrice": _s(self.engine.liquidation_price(USER, pos.symbol)) if pos.qty else "",
             "bustPrice": "",
-            "positionMM": "0",
-            "positionIM": "0",
+            "positionMM": _s(self.engine.maintenance_margin(USER, pos.symbol)),
+            "positionIM": _s(self.engine.maintenance_margin(USER, pos.symbol) * 2),
             "tpslMode": "Full",
             "takeProfit": "0",
             "stopLoss": "0",

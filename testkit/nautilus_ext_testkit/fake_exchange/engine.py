@@ -361,6 +361,60 @@ class MatchingEngine:
             used += spec.notional(order.leaves, order.price or ZERO) / self.leverage
         return self.balances.get(account, ZERO) - used
 
+    @property
+    def maintenance_rate(self) -> Decimal:
+        """Return the maintenance margin rate of a position: half its initial margin rate."""
+        return 1 / (2 * self.leverage)
+
+    def _held(self, account: str, symbol: str | None) -> list[EnginePosition]:
+        return [
+            p
+            for (acct, sym), p in self.positions.items()
+            if acct == account and p.qty and (symbol is None or sym == symbol)
+        ]
+
+    def unrealised_pnl(self, account: str, symbol: str | None = None) -> Decimal:
+        """Return the unrealised PnL of ``account``'s linear positions at the mark."""
+        total = ZERO
+        for pos in self._held(account, symbol):
+            spec = self.markets[pos.symbol]
+            if spec.kind == "linear":
+                total += pos.qty * spec.contract_size * (self.mark_price(pos.symbol) - pos.avg_price)
+        return total
+
+    def maintenance_margin(self, account: str, symbol: str | None = None) -> Decimal:
+        """Return the maintenance margin of ``account``'s linear positions at the mark."""
+        return sum(
+            (
+                self.markets[p.symbol].notional(abs(p.qty), self.mark_price(p.symbol)) * self.maintenance_rate
+                for p in self._held(account, symbol)
+                if self.markets[p.symbol].kind == "linear"
+            ),
+            ZERO,
+        )
+
+    def liquidation_price(self, account: str, symbol: str) -> Decimal | None:
+        """
+        Return the mark at which ``account``'s equity meets its maintenance margin, holding the
+        other positions at their marks (cross margin), or ``None`` for no position or none
+        reachable at a positive price.
+        """
+        pos = self.position(account, symbol)
+        spec = self.markets.get(symbol)
+        if spec is None or spec.kind != "linear" or not pos.qty:
+            return None
+        size = pos.qty * spec.contract_size
+        others = self.unrealised_pnl(account) - self.unrealised_pnl(account, symbol)
+        other_mm = self.maintenance_margin(account) - self.maintenance_margin(account, symbol)
+        wallet = self.balances.get(account, ZERO) + others - other_mm
+        # wallet + size * (P - entry) = |size| * P * rate
+        #   =>  P = (size * entry - wallet) / (size - |size| * rate)
+        denominator = size - abs(size) * self.maintenance_rate
+        if denominator == 0:
+            return None
+        price = ((size * pos.avg_price - wallet) / denominator).quantize(spec.tick_size)
+        return price if price > 0 else None
+
     # -- commands ---------------------------------------------------------------------------
 
     def seed_book(

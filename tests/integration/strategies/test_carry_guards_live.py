@@ -10,7 +10,6 @@ the store say why.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -21,11 +20,13 @@ import pytest
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.fake_exchange import FakeExchange
 from nautilus_ext_testkit.fake_exchange import Side
+from nautilus_ext_testkit.fake_exchange.engine import MM_ACCOUNT
 from tests.support.carry_live import BINANCE_ID
 from tests.support.carry_live import BYBIT_ID
 from tests.support.carry_live import QTY
 from tests.support.carry_live import STRATEGY_ID
 from tests.support.carry_live import Node
+from tests.support.carry_live import audit_events
 from tests.support.carry_live import fake_venues
 from tests.support.carry_live import node_yaml
 from tests.support.carry_live import open_carry
@@ -40,14 +41,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def exchange() -> Iterator[FakeExchange]:
     yield from fake_venues()
-
-
-def audit_events(tmp_path: Path) -> list[dict[str, Any]]:
-    """Return every audit event written so far (the JSONL segments under the audit root)."""
-    events: list[dict[str, Any]] = []
-    for path in sorted((tmp_path / "audit").rglob("*.jsonl")):
-        events += [json.loads(line)["event"] for line in path.read_text().splitlines() if line.strip()]
-    return events
 
 
 def _flat(ex: FakeExchange) -> bool:
@@ -160,5 +153,73 @@ def test_a_leg_closed_by_hand_is_classified_manual(
         assert (reduction.expected, reduction.observed) == (-QTY, Decimal(0))
         (row,) = store_rows(db_url)[0]
         assert row.exit_reason == "MANUAL"
+    finally:
+        node.stop()
+
+
+def _move_binance(ex: FakeExchange, mid: int) -> None:
+    # the fakes' mark is their book's mid: moving Binance's book moves its mark (and margin)
+    def seed() -> None:
+        ex.binance.engine.cancel_all(MM_ACCOUNT, "BTCUSDT")
+        ex.binance.engine.seed_book(
+            "BTCUSDT",
+            bids=[(Decimal(mid) - Decimal("0.1"), Decimal(2))],
+            asks=[(Decimal(mid) + Decimal("0.1"), Decimal(2))],
+        )
+        ex.bybit.engine.seed_book(
+            "BTCUSDT", bids=[(Decimal("49999.9"), Decimal(2))], asks=[(Decimal("50000.1"), Decimal(2))]
+        )
+
+    ex.call(seed)
+
+
+def test_margin_below_the_urgent_ratio_reduces_exposure_to_zero(
+    tmp_path: Path, exchange: FakeExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Binance holds 1200 USDT: the 5000 USDT long starts at a margin ratio of about 0.24
+    exchange.call(lambda: exchange.binance.engine.balances.__setitem__("USER", Decimal(1200)))
+    set_env(monkeypatch)
+    db_url = f"sqlite:///{tmp_path / 'carry.db'}"
+    path = node_yaml(tmp_path, exchange, db_url, {"margin_poll_interval_ms": 300}, stop_loss="0.9")
+    node = Node(path)
+    try:
+        strat = node.strategy
+        position = open_carry(node, exchange)
+        eventually(lambda: "BINANCE" in strat.guard.margin, 10, message="no margin report")
+        assert strat.guard.margin["BINANCE"].level.value == "OK"
+        # the mark falls 8%: equity 1200 - 400 = 800 over 4600, 0.174: WARNING, nothing traded
+        sent = len(exchange.received_orders)
+        _move_binance(exchange, 46_000)
+        eventually(
+            lambda: strat.guard.margin["BINANCE"].level.value == "WARNING",
+            10,
+            message=lambda: str(strat.guard.margin),
+        )
+        assert strat.guard.entries_blocked() is not None
+        assert len(exchange.received_orders) == sent
+        assert list(strat.positions) == [position.id]
+        # 11%: 650 over 4450, 0.146 < 0.15: URGENT, the carry is exited at once
+        _move_binance(exchange, 44_500)
+        eventually(
+            lambda: not strat.positions and _flat(exchange),
+            15,
+            message=lambda: (
+                f"not reduced: {strat.guard.margin} {strat.positions} {venue_qty(exchange, 'binance')}"
+            ),
+        )
+        (row,) = store_rows(db_url)[0]
+        assert (row.status, row.exit_reason) == ("closed", "MARGIN_URGENT")
+        events = [e for e in audit_events(tmp_path) if e.get("rule") == "margin_guard"]
+        levels = [e["details"].get("level") for e in events if "level" in e["details"]]
+        assert levels[:2] == ["WARNING", "URGENT"], events
+        assert any("reducing exposure" in e["details"].get("message", "") for e in events), events
+        view = next(e for e in events if e["details"].get("level") == "URGENT")["details"]
+        assert Decimal(view["margin_ratio"]) < Decimal("0.15")
+        assert Decimal(view["liquidation_distance"]) == Decimal(view["margin_ratio"]) - Decimal(
+            view["maintenance_ratio"]
+        )
+        # flat: the next report is OK again, and the strategy keeps running
+        eventually(lambda: strat.guard.margin["BINANCE"].level.value == "OK", 10)
+        assert strat.is_running
     finally:
         node.stop()
