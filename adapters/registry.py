@@ -64,6 +64,8 @@ class VenueSettings(Protocol):
     @property
     def margin_poll_interval_ms(self) -> int: ...
     @property
+    def funding_poll_interval_ms(self) -> int: ...
+    @property
     def key_scope(
         self,
     ) -> Literal["trade", "read"]: ...  # "trade" or "read": which credentials the clients load

@@ -14,6 +14,8 @@ to :mod:`nautilus_ext.errors`, so either side can import them.
   closed by its own hand (auto-deleveraging or liquidation), as the venue reported it.
 * :class:`VenueMargin` on ``nautilus_ext.venue_margin.<VENUE>``: the account's margin balance,
   maintenance margin, position notional and liquidation prices as the venue reports them.
+* :class:`FundingPaymentReport` on ``nautilus_ext.funding_payments.<VENUE>``: a funding payment
+  the account received or paid, from the venue's own funding history.
 * :class:`PublishesVenuePositions`: an execution client that publishes snapshots itself (the
   safety layer polls only the others).
 """
@@ -38,6 +40,7 @@ VENUE_POSITIONS_TOPIC: Final = "nautilus_ext.venue_positions.*"
 FILL_GAPS_TOPIC: Final = "nautilus_ext.fill_gaps.*"
 FORCED_REDUCTIONS_TOPIC: Final = "nautilus_ext.forced_reductions.*"
 VENUE_MARGIN_TOPIC: Final = "nautilus_ext.venue_margin.*"
+FUNDING_PAYMENTS_TOPIC: Final = "nautilus_ext.funding_payments.*"
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,47 @@ def venue_margin_topic(venue: str) -> str:
     return f"nautilus_ext.venue_margin.{venue}"
 
 
+@dataclass(frozen=True)
+class FundingPaymentReport:
+    """
+    A funding payment from the venue's funding history, published by an adapter.
+
+    Published on ``nautilus_ext.funding_payments.<VENUE>`` (each payment once per adapter run;
+    consumers deduplicate across runs). ``amount`` is signed as a cash flow of the account:
+    positive received, negative paid, whatever the venue's own sign convention.
+
+    Parameters
+    ----------
+    venue : str
+        The venue.
+    instrument_id : InstrumentId
+        The perpetual the payment was for.
+    amount : Decimal
+        Received (> 0) or paid (< 0), in ``currency``.
+    currency : str
+        The settlement currency.
+    rate : Decimal | None
+        The funding rate applied, when the venue reports it.
+    ts_ns : int
+        The funding time, UNIX ns.
+    payment_id : str
+        The venue's id of the payment.
+    """
+
+    venue: str
+    instrument_id: InstrumentId
+    amount: Decimal
+    currency: str
+    rate: Decimal | None
+    ts_ns: int
+    payment_id: str
+
+
+def funding_payments_topic(venue: str) -> str:
+    """Return the topic :class:`FundingPaymentReport` messages of ``venue`` are published on."""
+    return f"nautilus_ext.funding_payments.{venue}"
+
+
 def fill_gap_topic(venue: str) -> str:
     """Return the topic :class:`FillGap` messages of ``venue`` are published on."""
     return f"nautilus_ext.fill_gaps.{venue}"
@@ -257,15 +301,18 @@ __all__ = [
     "FEED_STATUS_TOPIC",
     "FILL_GAPS_TOPIC",
     "FORCED_REDUCTIONS_TOPIC",
+    "FUNDING_PAYMENTS_TOPIC",
     "VENUE_MARGIN_TOPIC",
     "VENUE_POSITIONS_TOPIC",
     "FillGap",
     "ForcedReduction",
+    "FundingPaymentReport",
     "PublishesVenuePositions",
     "VenueMargin",
     "VenuePositionSnapshot",
     "fill_gap_topic",
     "forced_reduction_topic",
+    "funding_payments_topic",
     "publish_venue_positions",
     "publishes_venue_positions",
     "venue_margin_topic",

@@ -37,6 +37,7 @@ from nautilus_trader.model.instruments import Instrument
 
 from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
 from nautilus_ext.adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.parsing.funding import funding_cash_flow
 from nautilus_ext.adapters.ccxt.parsing.margin import account_margin
 from nautilus_ext.adapters.ccxt.parsing.orders import fill_report
 from nautilus_ext.adapters.ccxt.parsing.orders import order_status_report
@@ -45,8 +46,10 @@ from nautilus_ext.adapters.ccxt.parsing.orders import venue_client_id
 from nautilus_ext.adapters.ccxt.parsing.venue_fixes import normalize_position
 from nautilus_ext.adapters.ccxt.providers import CcxtInstrumentProvider
 from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.messages import FundingPaymentReport
 from nautilus_ext.messages import VenueMargin
 from nautilus_ext.messages import VenuePositionSnapshot
+from nautilus_ext.messages import funding_payments_topic
 from nautilus_ext.messages import publish_venue_positions
 from nautilus_ext.messages import venue_margin_topic
 from nautilus_ext.messages import watched_instruments
@@ -79,6 +82,7 @@ class CcxtExecutionReports(LiveExecutionClient):
     _provider: CcxtInstrumentProvider
     _cfg: CcxtExecClientConfig
     _margin_published_ns: int
+    _funding_seen: set[str]
     _exchange_id: str
     _client_ids: dict[str, ClientOrderId]
     _venue_ids: dict[str, ClientOrderId]
@@ -341,6 +345,53 @@ class CcxtExecutionReports(LiveExecutionClient):
                 ts_ns=now,
             ),
         )
+
+    async def _funding_poll_loop(self) -> None:
+        interval = self._cfg.funding_poll_interval_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.publish_funding_payments()
+            except NautilusExtError as e:
+                self._log.warning(f"Funding history poll failed: {e}")
+
+    async def publish_funding_payments(self) -> list[FundingPaymentReport]:
+        """
+        Read the account's funding history of every derivative this client lists and publish
+        the payments not published before (in this run); return them.
+
+        The venue keeps a window of history (ccxt's default page): after a restart the first
+        poll republishes that window, and consumers deduplicate (the store's funding payments
+        are unique per position, venue, symbol and time).
+        """
+        if not self._exchange.has.get("fetchFundingHistory"):
+            return []
+        published: list[FundingPaymentReport] = []
+        for instrument in self._provider.list_all():
+            symbol = self._provider.ccxt_symbol(instrument.id)
+            if symbol is None or self._is_spot(instrument.id):
+                continue
+            rows = await self._call(
+                "fetch_funding_history", partial(self._exchange.fetch_funding_history, symbol)
+            )
+            for row in rows:
+                key = f"{instrument.id}|{row.get('id')}|{row.get('timestamp')}"
+                flow = funding_cash_flow(self._exchange_id, row)
+                if key in self._funding_seen or flow is None or not row.get("timestamp"):
+                    continue
+                self._funding_seen.add(key)
+                report = FundingPaymentReport(
+                    venue=self.venue.value,
+                    instrument_id=instrument.id,
+                    amount=flow[0],
+                    currency=str(row.get("code") or instrument.quote_currency.code),
+                    rate=flow[1],
+                    ts_ns=int(row["timestamp"]) * 1_000_000,
+                    payment_id=str(row.get("id") or ""),
+                )
+                self._msgbus.publish(funding_payments_topic(self.venue.value), report)
+                published.append(report)
+        return published
 
     async def generate_position_status_reports(
         self,

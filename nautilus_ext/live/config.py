@@ -137,6 +137,7 @@ class VenueConfig(_Strict):
     fill_poll_interval_ms: int = Field(default=2_000, ge=0)
     position_poll_interval_ms: int = Field(default=2_000, ge=0)
     margin_poll_interval_ms: int = Field(default=5_000, ge=0)
+    funding_poll_interval_ms: int = Field(default=60_000, ge=0)
     instrument_ids: list[str] | None = None
     betfair: BetfairSection | None = None
     key_scope: Literal["trade", "read"] = "trade"

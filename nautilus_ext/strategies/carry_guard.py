@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import UTC
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
 from typing import Any
 from typing import Final
@@ -35,11 +38,14 @@ from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
 
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.messages import FORCED_REDUCTIONS_TOPIC
+from nautilus_ext.messages import FUNDING_PAYMENTS_TOPIC
 from nautilus_ext.messages import VENUE_MARGIN_TOPIC
 from nautilus_ext.messages import VENUE_POSITIONS_TOPIC
 from nautilus_ext.messages import ForcedReduction
+from nautilus_ext.messages import FundingPaymentReport
 from nautilus_ext.messages import VenueMargin
 from nautilus_ext.messages import VenuePositionSnapshot
 from nautilus_ext.safety.decision import Rule
@@ -59,6 +65,7 @@ from nautilus_ext.strategies.margin_guard import riskiest_first
 
 _MS: Final = 1_000_000
 _TINY: Final = Decimal("1e-12")
+_RATE_PLACES: Final = Decimal("1e-12")  # an implied funding rate is stored to 12 decimals
 _MAX_ATTEMPTS: Final = 20  # unwind sends per position before an operator must take over
 _RETRY_MS: Final = 200  # how often an unfinished unwind is sent again
 RESPONSES: Final = ("UNWIND_AND_STOP", "STOP")
@@ -75,6 +82,7 @@ class CarryHost(EmergencyHost, Protocol):
     is_running: Any
     positions: dict[uuid.UUID, CarryPosition]
     results: dict[str, ExecutionResult]
+    repository: Any
 
     def persist(self, position: CarryPosition, **fields: Any) -> None: ...
 
@@ -142,6 +150,7 @@ class CarryGuard:
         msgbus.subscribe(topic=FORCED_REDUCTIONS_TOPIC, handler=self.on_forced_reduction)
         msgbus.subscribe(topic=VENUE_POSITIONS_TOPIC, handler=self.on_venue_positions)
         msgbus.subscribe(topic=VENUE_MARGIN_TOPIC, handler=self.on_venue_margin)
+        msgbus.subscribe(topic=FUNDING_PAYMENTS_TOPIC, handler=self.on_funding_payment)
 
     def stop(self) -> None:
         """Unsubscribe (on the strategy's stop)."""
@@ -150,6 +159,7 @@ class CarryGuard:
             (FORCED_REDUCTIONS_TOPIC, self.on_forced_reduction),
             (VENUE_POSITIONS_TOPIC, self.on_venue_positions),
             (VENUE_MARGIN_TOPIC, self.on_venue_margin),
+            (FUNDING_PAYMENTS_TOPIC, self.on_funding_payment),
         ):
             if msgbus.is_subscribed(topic, handler):
                 msgbus.unsubscribe(topic=topic, handler=handler)
@@ -203,6 +213,50 @@ class CarryGuard:
         now = int(self._s.clock.timestamp_ns())
         for reduction in self.guard.on_venue_positions(observed, self.expected(), self.busy(), now):
             self.respond(reduction)
+
+    # -- funding history -----------------------------------------------------------------------
+
+    def on_funding_payment(self, report: FundingPaymentReport) -> None:
+        """
+        Record a payment from the venue's funding history against the position holding its
+        instrument at that time (once: the store is unique per position, venue, symbol and time,
+        so the payments the strategy booked itself and every re-read of the history are kept
+        once). This is what backfills the payments received while the node was down.
+        """
+        s = self._s
+        iid = str(report.instrument_id)
+        when = datetime.fromtimestamp(report.ts_ns / 1_000_000_000, tz=UTC)
+        for position in s.positions.values():
+            if position.phase == "OPENING" or position.opened_ns > report.ts_ns:
+                continue
+            for leg in position.legs():
+                if leg.instrument_id != iid or leg.signed == 0:
+                    continue
+                rate = report.rate
+                if rate is None:
+                    # Binance's income rows carry no rate: the one the amount implies at entry
+                    price = leg.entry_price or Decimal(0)
+                    implied = -report.amount / (leg.signed * price) if price else Decimal(0)
+                    rate = implied.quantize(_RATE_PLACES, rounding=ROUND_HALF_EVEN)
+                try:
+                    recorded = s.repository.record_funding_payment(
+                        position_id=position.id,
+                        venue=leg.instrument_key.split(":", 1)[0],
+                        symbol=position.base,
+                        funding_rate=rate,
+                        amount=report.amount,
+                        currency=report.currency,
+                        payment_time=when,
+                    )
+                except NautilusExtError as e:
+                    # never raised into the adapter that published it
+                    s.log.error(f"Cannot record the funding payment {report.payment_id} of {iid}: {e}")
+                    continue
+                if recorded:
+                    position.funding += report.amount
+                    s.log.info(
+                        f"Funding {report.amount} {report.currency} on {iid} at {when} from the venue history"
+                    )
 
     # -- margin --------------------------------------------------------------------------------
 
