@@ -233,9 +233,12 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         Compare the stored positions with the node's (venue-reconciled) positions per instrument.
 
         Return the mismatches (empty when they agree within a lot). A position still OPENING or
-        CLOSING from before a restart has no trustworthy expectation (how far its group got is
-        unknown): it is reported as a mismatch for an operator to settle.
+        CLOSING from before a restart (its group's outcome unknown to the store) is settled from
+        the venues first (:meth:`settle_interrupted`); one it cannot settle, or one being unwound
+        by a guard, is reported as a mismatch for an operator to settle.
         """
+        for position in list(self.positions.values()):
+            self.settle_interrupted(position)
         expected: dict[str, Decimal] = {}
         problems: list[str] = []
         for position in self.positions.values():
@@ -252,6 +255,36 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             if abs(actual - want) >= max(lot, Decimal("1e-12")):
                 problems.append(f"{text}: store expects {want}, the venue holds {actual}")
         return problems
+
+    def settle_interrupted(self, position: CarryPosition) -> None:
+        """
+        Settle a position whose entry or exit group was cut off by a stop, from the venues.
+
+        When the venues hold its legs hedged (equal and opposite within a lot), that is the
+        outcome: flat closes the position (under its stored exit reason), anything else is
+        adopted as the legs held, OPEN. A naked outcome is left for :meth:`reconcile` to report.
+        """
+        if position.phase not in ("OPENING", "CLOSING"):
+            return
+        held = [self._venue_position(InstrumentId.from_str(leg.instrument_id)) for leg in position.legs()]
+        lot = max(self.guard.lot_of(leg.instrument_id) for leg in position.legs())
+        tolerance = max(lot, Decimal("1e-12"))
+        if abs(held[0] + held[1]) >= tolerance or held[0] < 0:
+            return
+        was = position.phase
+        if held[0] < tolerance:
+            self.log.warning(f"Carry position {position.id} was {was} at the stop: the venues are flat")
+            self._close(position, _stored_reason(self, position) if was == "CLOSING" else "ENTRY_INTERRUPTED")
+            return
+        for leg, qty in zip(position.legs(), held, strict=True):
+            leg.signed = qty
+            if leg.entry_price is None:
+                opened = self.cache.positions_open(instrument_id=InstrumentId.from_str(leg.instrument_id))
+                leg.entry_price = Decimal(str(opened[0].avg_px_open)) if opened else None
+        position.phase = "OPEN"
+        position.notional = abs(held[0]) * (position.long.entry_price or Decimal(0))
+        self.log.warning(f"Carry position {position.id} was {was} at the stop: the venues hold {held}")
+        self._persist(position, size_usd=position.notional, exit_reason=None)
 
     def _venue_position(self, iid: InstrumentId) -> Decimal:
         total = Decimal(0)
@@ -370,6 +403,8 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             return  # a guard halted the strategy: only its unwind runs
         if self.refusing is None:
             problems = self.reconcile_pending()
+            if problems is None:
+                return  # working orders from before the start: nothing new until they end
             if problems:
                 self._refuse("; ".join(problems))
         exits = self.monitor()
@@ -380,10 +415,15 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         self.guard.reduce_for_margin()
         self.scan()
 
-    def reconcile_pending(self) -> list[str]:
-        """Reconcile once, before the first order of this run (empty: nothing to refuse)."""
+    def reconcile_pending(self) -> list[str] | None:
+        """
+        Reconcile once, before the first order of this run (empty: nothing to refuse); ``None``
+        while orders of this strategy from before the start are still working (wait for them).
+        """
         if getattr(self, "_reconciled", False):
             return []
+        if self.cache.orders_open(strategy_id=self.id) or self.cache.orders_inflight(strategy_id=self.id):
+            return None
         self._reconciled = True
         return self.reconcile()
 

@@ -547,7 +547,7 @@ class FakeExchange(ThreadedServer):
             return web.json_response({"retCode": 10016, "retMsg": "Service unavailable"}, status=503)
         if faults.rest_latency_ms:
             await asyncio.sleep(faults.rest_latency_ms / 1000)
-        if request.path.startswith(faults.fault_path_prefix):
+        if request.path.startswith(faults.fault_path_prefix) and faults.fault_method in ("", request.method):
             if faults.take("http_429_next"):
                 body = next(
                     (b for prefix, b in self.rate_limit_bodies.items() if request.path.startswith(prefix)),

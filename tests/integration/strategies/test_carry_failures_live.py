@@ -107,6 +107,7 @@ def test_a_venue_timing_out_mid_entry_ends_hedged_or_flat(
 ) -> None:
     # Binance takes the long's order but holds the answer past the client's 3 s timeout
     exchange.faults.fault_path_prefix = "/fapi/v1/order"
+    exchange.faults.fault_method = "POST"
     exchange.faults.rest_timeout_next = 1
     exchange.faults.timeout_stall_secs = 4.0
     set_env(monkeypatch)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,3 +92,110 @@ def test_funding_settled_while_down_is_backfilled_once(
             assert (venue_qty(exchange, "binance"), venue_qty(exchange, "bybit")) == (QTY, -QTY)
         finally:
             again.stop()
+
+
+# the client waits up to 7 s for an answer: the stalled order is still in flight at the stop
+SLOW_CLIENT = {"timeout_ms": 7_000}
+
+
+def _stall_next_binance_order(ex: FakeExchange) -> None:
+    # Binance executes the next order at once but holds its answer for 8 s, and the venues'
+    # private pushes are 8 s late: the node is stopped with that order in flight and its group
+    # unfinished (the Bybit leg's fill still arrives by the REST poll)
+    ex.faults.fill_delay_ms = 8_000
+    ex.faults.fault_path_prefix = "/fapi/v1/order"
+    ex.faults.fault_method = "POST"
+    ex.faults.timeout_stall_secs = 8.0
+    ex.faults.rest_timeout_next = 1
+
+
+def _no_orders_for(ex: FakeExchange, strat: Any, secs: float) -> None:
+    sent = len(ex.received_orders)
+    t0 = strat.clock.timestamp_ns()
+    eventually(lambda: strat.clock.timestamp_ns() > t0 + int(secs * 1e9), secs + 10)
+    assert len(ex.received_orders) == sent
+
+
+def test_a_node_stopped_mid_entry_adopts_the_hedged_legs_and_opens_nothing_again(
+    tmp_path: Path, exchange: FakeExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_env(monkeypatch)
+    db_url = f"sqlite:///{tmp_path / 'carry.db'}"
+    path = node_yaml(tmp_path, exchange, db_url, SLOW_CLIENT)
+    _stall_next_binance_order(exchange)
+    node = Node(path)
+    try:
+        strat = node.strategy
+        eventually(
+            lambda: venue_qty(exchange, "binance") == QTY and venue_qty(exchange, "bybit") == -QTY,
+            15,
+            message="the entry never reached both venues",
+        )
+        (position,) = strat.positions.values()
+        assert position.phase == "OPENING"  # Binance's answer is still held
+    finally:
+        node.stop()
+    (row,) = store_rows(db_url)[0]
+    assert row.status == "open"
+    sent = len(exchange.received_orders)
+    exchange.faults.fill_delay_ms = 0
+
+    touch_books(exchange, "3")
+    again = Node(path)
+    try:
+        strat = again.strategy
+        eventually(lambda: getattr(strat, "_reconciled", False), 15)
+        (after,) = strat.positions.values()
+        assert (after.id, after.phase, after.long.signed, after.short.signed) == (
+            position.id,
+            "OPEN",
+            QTY,
+            -QTY,
+        )
+        assert after.long.entry_price is not None
+        assert strat.refusing is None
+        _no_orders_for(exchange, strat, 3)
+        assert len(exchange.received_orders) == sent
+        assert (venue_qty(exchange, "binance"), venue_qty(exchange, "bybit")) == (QTY, -QTY)
+        assert strat.repository.get_state("funding_carry", f"position:{position.id}")["phase"] == "OPEN"
+    finally:
+        again.stop()
+
+
+def test_a_node_stopped_mid_exit_closes_the_flat_position_and_sends_nothing(
+    tmp_path: Path, exchange: FakeExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_env(monkeypatch)
+    db_url = f"sqlite:///{tmp_path / 'carry.db'}"
+    path = node_yaml(tmp_path, exchange, db_url, SLOW_CLIENT)
+    node = Node(path)
+    try:
+        strat = node.strategy
+        position = open_carry(node, exchange)
+        _stall_next_binance_order(exchange)
+        touch_books(exchange, "3")
+        exchange.call(lambda: exchange.bybit.engine.funding.configure("BTCUSDT", rate=Decimal(0)))
+        eventually(
+            lambda: venue_qty(exchange, "binance") == 0 and venue_qty(exchange, "bybit") == 0,
+            15,
+            message="the exit never reached both venues",
+        )
+        assert strat.positions[position.id].phase == "CLOSING"
+    finally:
+        node.stop()
+    sent = len(exchange.received_orders)
+    exchange.faults.fill_delay_ms = 0
+
+    touch_books(exchange, "2")
+    again = Node(path)
+    try:
+        strat = again.strategy
+        eventually(lambda: getattr(strat, "_reconciled", False), 15)
+        assert strat.positions == {}
+        assert strat.refusing is None
+        (row,) = store_rows(db_url)[0]
+        assert (row.status, row.exit_reason) == ("closed", "FUNDING_FLIP")
+        _no_orders_for(exchange, strat, 3)
+        assert len(exchange.received_orders) == sent
+    finally:
+        again.stop()
