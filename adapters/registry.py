@@ -62,6 +62,10 @@ class VenueSettings(Protocol):
     @property
     def position_poll_interval_ms(self) -> int: ...
     @property
+    def margin_poll_interval_ms(self) -> int: ...
+    @property
+    def funding_poll_interval_ms(self) -> int: ...
+    @property
     def key_scope(
         self,
     ) -> Literal["trade", "read"]: ...  # "trade" or "read": which credentials the clients load

@@ -140,6 +140,8 @@ class VenueConfig(_Strict):
     timeout_ms: int = Field(default=10_000, gt=0)
     fill_poll_interval_ms: int = Field(default=2_000, ge=0)
     position_poll_interval_ms: int = Field(default=2_000, ge=0)
+    margin_poll_interval_ms: int = Field(default=5_000, ge=0)
+    funding_poll_interval_ms: int = Field(default=60_000, ge=0)
     instrument_ids: list[str] | None = None
     betfair: BetfairSection | None = None
     key_scope: Literal["trade", "read"] = "trade"

@@ -85,8 +85,10 @@ from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.messages import FEED_STATUS_TOPIC
 from nautilus_ext.messages import FILL_GAPS_TOPIC
+from nautilus_ext.messages import FORCED_REDUCTIONS_TOPIC
 from nautilus_ext.messages import VENUE_POSITIONS_TOPIC
 from nautilus_ext.messages import FillGap
+from nautilus_ext.messages import ForcedReduction
 from nautilus_ext.messages import VenuePositionSnapshot
 from nautilus_ext.mode import Mode
 from nautilus_ext.orders.model import Order
@@ -232,6 +234,7 @@ class GateChokepoint:
         self._msgbus.subscribe(FEED_STATUS_TOPIC, self._on_feed_status)
         self._msgbus.subscribe(VENUE_POSITIONS_TOPIC, self._on_venue_positions)
         self._msgbus.subscribe(FILL_GAPS_TOPIC, self._on_fill_gap)
+        self._msgbus.subscribe(FORCED_REDUCTIONS_TOPIC, self._on_forced_reduction)
         for topic in _DATA_TOPICS:
             self._msgbus.subscribe(topic, self._on_data)
         self._gate.add_kill_listener(self, self.cancel_working)
@@ -249,6 +252,7 @@ class GateChokepoint:
         self._msgbus.unsubscribe(FEED_STATUS_TOPIC, self._on_feed_status)
         self._msgbus.unsubscribe(VENUE_POSITIONS_TOPIC, self._on_venue_positions)
         self._msgbus.unsubscribe(FILL_GAPS_TOPIC, self._on_fill_gap)
+        self._msgbus.unsubscribe(FORCED_REDUCTIONS_TOPIC, self._on_forced_reduction)
         for topic in _DATA_TOPICS:
             self._msgbus.unsubscribe(topic, self._on_data)
         self._gate.remove_kill_listener(self)
@@ -631,6 +635,25 @@ class GateChokepoint:
             self._fill_asset_of(gap.client_order_id, gap.instrument_id),
             f"order {gap.client_order_id}: the venue reports {gap.venue_filled} filled, "
             f"only {gap.seen_filled} of fills can be obtained",
+        )
+
+    @_serialized
+    def _on_forced_reduction(self, reduction: ForcedReduction) -> None:
+        # the venue's ADL or liquidation is an execution of the account no order of ours made:
+        # it counts in the running sum like any fill (else the position would disagree with the
+        # venue for ever and the asset stay dirty, refusing even the orders that close it)
+        if reduction.quantity <= 0 or reduction.side not in ("BUY", "SELL"):
+            return
+        if is_betting(self._cache, reduction.instrument_id):
+            return
+        signed = reduction.quantity if reduction.side == "BUY" else -reduction.quantity
+        self._gate.on_fill(
+            Fill(
+                fill_id=f"{reduction.kind}:{reduction.venue_order_id}",
+                venue=reduction.venue,
+                asset=self.asset_for(reduction.instrument_id),
+                quantity=signed,
+            )
         )
 
     # -- internals ----------------------------------------------------------------------------

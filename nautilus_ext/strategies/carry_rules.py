@@ -31,6 +31,7 @@ class ExitReason(StrEnum):
     """Why a carry position is closed (stored as the position's ``exit_reason``)."""
 
     VENUE_UNHEALTHY = "VENUE_UNHEALTHY"  # a leg's venue or data is unhealthy or stale
+    MARGIN_URGENT = "MARGIN_URGENT"  # a leg's venue margin ratio fell below the urgent threshold
     STOP_LOSS = "STOP_LOSS"  # the loss (trading PnL plus funding) passed the stop
     FUNDING_FLIP = "FUNDING_FLIP"  # the long leg now pays more funding than the short receives
     DIVERGENCE_ERODED = "DIVERGENCE_ERODED"  # the divergence fell below the exit threshold

@@ -61,6 +61,14 @@ def test_the_shipped_node_configs_load_with_the_shipped_strategy(name: str) -> N
         ({"min_net_apr": "lots"}, "malformed"),
         ({"max_hold_hours": "0"}, "max_hold_hours"),
         ({"exit_min_divergence_apr": "-0.1"}, "exit_min_divergence_apr"),
+        ({"on_forced_reduction": "PANIC"}, "on_forced_reduction"),
+        ({"unwind_max_slippage_bps": "0"}, "unwind_max_slippage_bps"),
+        ({"unwind_max_slippage_bps": "wide"}, "unwind_max_slippage_bps"),
+        ({"guard_confirm_ms": -1}, "guard_confirm_ms"),
+        ({"margin_urgent_ratio": "0.3"}, "margin_urgent_ratio"),
+        ({"margin_warning_ratio": "x"}, "margin_warning_ratio"),
+        ({"max_symbol_qty": {"BTC": "0"}}, "max_symbol_qty"),
+        ({"max_symbol_qty": {"BTC": "many"}}, "malformed"),
     ],
 )
 def test_bad_values_are_refused(overrides: dict[str, Any], needle: str) -> None:
