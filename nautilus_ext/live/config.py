@@ -289,6 +289,51 @@ class MetricsSection(_Strict):
         return self
 
 
+class WebSection(_Strict):
+    """
+    Serve the web console at ``http://<host>:<port>/`` (opt-in).
+
+    The node runs ``nautilus_ext.operator.web.actor:WebConsoleActor`` (loaded by its import path
+    like a strategy). Users and secrets come from the environment only (``users_env``:
+    ``name:role:secret`` entries, ``role`` ``viewer`` or ``operator``); actions go through the
+    safety layer's control path and are audited as ``web:<user>``.
+
+    Attributes
+    ----------
+    host : str
+        Address to bind (default loopback; anything else needs ``allow_remote: true``).
+    port : int
+        TCP port (0 picks a free one).
+    allow_remote : bool
+        Permit a non-loopback ``host`` (put TLS in front and set ``secure_cookies``).
+    users_env : str
+        Environment variable holding the users.
+    session_ttl_secs : int
+        Absolute session lifetime, seconds.
+    max_login_failures : int
+        Failed logins per client address before a lockout.
+    lockout_secs : int
+        Lockout duration, seconds.
+    secure_cookies : bool
+        Mark cookies ``Secure`` (behind TLS).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65_535)
+    allow_remote: bool = False
+    users_env: str = Field(default="NAUTILUS_EXT_WEB_USERS", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    session_ttl_secs: int = Field(default=3600, gt=0)
+    max_login_failures: int = Field(default=5, gt=0)
+    lockout_secs: int = Field(default=300, gt=0)
+    secure_cookies: bool = False
+
+    @model_validator(mode="after")
+    def _loopback(self) -> WebSection:
+        if self.host not in ("127.0.0.1", "localhost", "::1") and not self.allow_remote:
+            raise ValueError("web.host: binds to loopback unless web.allow_remote is true")
+        return self
+
+
 class ExecAlgorithmsSection(_Strict):
     """The project's execution algorithms, registered on the node (all of them by default)."""
 
@@ -326,6 +371,7 @@ class LiveNodeConfig(_Strict):
     audit: AuditSection | None = None
     record: RecordSection | None = None
     metrics: MetricsSection | None = None
+    web: WebSection | None = None
     exec_algorithms: ExecAlgorithmsSection = ExecAlgorithmsSection()
     timeout_connection_secs: float = Field(default=30.0, gt=0)
     timeout_reconciliation_secs: float = Field(default=10.0, gt=0)

@@ -77,7 +77,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
             )
             for i, s in enumerate(config.strategies)
         ],
-        actors=_metrics_actors(config),
+        actors=_metrics_actors(config) + _web_actors(config),
         exec_algorithms=(
             importable_exec_algorithm_configs(config.exec_algorithms.overrides)
             if config.exec_algorithms.enabled
@@ -115,6 +115,21 @@ def _metrics_actors(config: LiveNodeConfig) -> list[ImportableActorConfig]:
             },
         )
     ]
+
+
+WEB_ACTOR_PATH = "nautilus_ext.operator.web.actor:WebConsoleActor"
+WEB_CONFIG_PATH = "nautilus_ext.operator.web.actor:WebConsoleConfig"
+
+
+def _web_actors(config: LiveNodeConfig) -> list[ImportableActorConfig]:
+    web = config.web
+    if web is None:
+        return []
+    settings: dict[str, Any] = web.model_dump()
+    settings["component_id"] = "WebConsole"
+    if config.audit is not None:
+        settings["audit_root"] = config.audit.root
+    return [ImportableActorConfig(actor_path=WEB_ACTOR_PATH, config_path=WEB_CONFIG_PATH, config=settings)]
 
 
 def _strategy_settings(

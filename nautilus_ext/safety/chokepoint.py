@@ -235,6 +235,7 @@ class GateChokepoint:
         for topic in _DATA_TOPICS:
             self._msgbus.subscribe(topic, self._on_data)
         self._gate.add_kill_listener(self, self.cancel_working)
+        self._gate.add_cancel_listener(self, self.cancel_working)
         self._installed = True
         logger.info("Safety chokepoint installed on %s (mode %s)", ENDPOINT, self._gate.mode)
 
@@ -252,6 +253,7 @@ class GateChokepoint:
         for topic in _DATA_TOPICS:
             self._msgbus.unsubscribe(topic, self._on_data)
         self._gate.remove_kill_listener(self)
+        self._gate.remove_cancel_listener(self)
         self._installed = False
 
     @_serialized
@@ -479,9 +481,11 @@ class GateChokepoint:
 
     # -- kill ---------------------------------------------------------------------------------
 
-    def cancel_working(self, strategy_id: str | None) -> tuple[list[str], list[str]]:
+    def cancel_working(
+        self, strategy_id: str | None, venue: str | None = None
+    ) -> tuple[list[str], list[str]]:
         """
-        Cancel every working order of ``strategy_id`` (``None``: all) at every venue.
+        Cancel every working order of ``strategy_id`` (``None``: all) at ``venue`` (``None``: every venue).
 
         Each cancel is the execution engine's own ``CancelOrder``, sent through this door (so it
         is audited) to the engine, which routes it to the order's venue; the venue's
@@ -489,8 +493,10 @@ class GateChokepoint:
         a cancel that could not be sent, a primary an execution algorithm still works).
         """
         with self.lock:
-            commands, cancelled = cancel_commands(self._cache, strategy_id, self._gate.clock.timestamp_ns())
-            failed = held_by_algorithms(self._cache, strategy_id)
+            commands, cancelled = cancel_commands(
+                self._cache, strategy_id, self._gate.clock.timestamp_ns(), venue
+            )
+            failed = [] if venue is not None else held_by_algorithms(self._cache, strategy_id)
         for where, command in commands:
             try:
                 self.execute(command)
