@@ -334,6 +334,39 @@ class WebSection(_Strict):
         return self
 
 
+class TelegramSection(_Strict):
+    """
+    Run the Telegram control plane (opt-in; seed 001, section 20).
+
+    The node runs ``nautilus_ext.operator.telegram.bot:TelegramBotActor``. The bot token comes
+    from ``token_env`` only; commands are accepted from allowlisted users in allowlisted chats.
+
+    Attributes
+    ----------
+    token_env : str
+        Environment variable holding the bot token.
+    allowed_user_ids, allowed_chat_ids : list[int]
+        The allowlists (both required).
+    alert_chat_ids : list[int]
+        Chats alerts go to (default: the allowed chats).
+    api_base_url : str
+        Bot API base URL (a local Bot API server, say).
+    max_commands_per_minute : int
+        Commands per user per minute before a lockout.
+    lockout_secs : int
+        Lockout duration, seconds.
+    """
+
+    token_env: str = Field(default="NAUTILUS_EXT_TELEGRAM_TOKEN", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    allowed_user_ids: list[int] = Field(min_length=1)
+    allowed_chat_ids: list[int] = Field(min_length=1)
+    alert_chat_ids: list[int] = Field(default_factory=list)
+    api_base_url: str = "https://api.telegram.org/bot"
+    max_commands_per_minute: int = Field(default=20, gt=0)
+    lockout_secs: int = Field(default=300, gt=0)
+    poll_timeout_secs: int = Field(default=10, gt=0)
+
+
 class ExecAlgorithmsSection(_Strict):
     """The project's execution algorithms, registered on the node (all of them by default)."""
 
@@ -372,6 +405,7 @@ class LiveNodeConfig(_Strict):
     record: RecordSection | None = None
     metrics: MetricsSection | None = None
     web: WebSection | None = None
+    telegram: TelegramSection | None = None
     exec_algorithms: ExecAlgorithmsSection = ExecAlgorithmsSection()
     timeout_connection_secs: float = Field(default=30.0, gt=0)
     timeout_reconciliation_secs: float = Field(default=10.0, gt=0)

@@ -133,6 +133,8 @@ def check_live_config(config: LiveNodeConfig, environ: Mapping[str, str] | None 
             )
         if config.web.port != 0:
             _check_port_free("web.port", config.web.host, config.web.port)
+    if config.telegram is not None and not env.get(config.telegram.token_env):
+        raise InvalidConfig(f"telegram: the bot needs its token in ${config.telegram.token_env}")
     if config.mode is Mode.LIVE:
         for i, venue in enumerate(config.venues):
             _check_credentials(i, venue, env)

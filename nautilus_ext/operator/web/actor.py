@@ -10,12 +10,11 @@ A live node gets it from the ``web:`` section of its YAML (opt-in; loopback unle
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
-import queue
 from collections import defaultdict
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +37,7 @@ from nautilus_ext.messages import HEALTH_FACTOR_TOPIC
 from nautilus_ext.messages import HealthFactorUpdate
 from nautilus_ext.operator.alerts import alert_of
 from nautilus_ext.operator.alerts import margin_alert
+from nautilus_ext.operator.bridge import NodeBridge
 from nautilus_ext.operator.web.app import create_app
 from nautilus_ext.operator.web.auth import Authenticator
 from nautilus_ext.operator.web.auth import users_from_env
@@ -46,7 +46,6 @@ from nautilus_ext.operator.web.state import ConsoleState
 from nautilus_ext.operator.web.state import FillRow
 from nautilus_ext.operator.web.state import OrderRow
 from nautilus_ext.operator.web.state import PnlRow
-from nautilus_ext.safety.events import SAFETY_CONTROL_ENDPOINT
 from nautilus_ext.safety.events import SAFETY_EVENTS_TOPIC
 from nautilus_ext.safety.events import SAFETY_STATUS_TOPIC
 from nautilus_ext.safety.events import SafetyEvent
@@ -56,7 +55,6 @@ logger = logging.getLogger(__name__)
 TIMER_NAME: Final = "nautilus_ext_web_console"
 USERS_ENV: Final = "NAUTILUS_EXT_WEB_USERS"
 _LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})
-_Job = tuple[dict[str, Any], "Future[dict[str, Any]]"]
 
 
 class WebConsoleConfig(ActorConfig, frozen=True):
@@ -137,10 +135,9 @@ class WebConsoleActor(Actor):  # type: ignore[misc]
             lockout_secs=config.lockout_secs,
         )
         self._interval = timedelta(milliseconds=config.refresh_interval_ms)
-        self._timeout = config.command_timeout_secs
         self._margin_threshold = Decimal(config.margin_alert_threshold)
         self._audit_root = config.audit_root
-        self._jobs: queue.Queue[_Job] = queue.Queue()
+        self.bridge = NodeBridge(config.command_timeout_secs)
         self.app = create_app(
             self.console,
             self._auth,
@@ -163,6 +160,10 @@ class WebConsoleActor(Actor):  # type: ignore[misc]
         return self.server.url
 
     def on_start(self) -> None:
+        loop = None
+        with contextlib.suppress(RuntimeError):
+            loop = asyncio.get_running_loop()
+        self.bridge.attach(self.msgbus, loop)
         for topic, handler in self._handlers:
             self.msgbus.subscribe(topic, handler)
         self.clock.set_timer(TIMER_NAME, self._interval, callback=self._on_timer)
@@ -174,7 +175,7 @@ class WebConsoleActor(Actor):  # type: ignore[misc]
             self.clock.cancel_timer(TIMER_NAME)
         for topic, handler in self._handlers:
             self.msgbus.unsubscribe(topic, handler)
-        self._fail_pending("the node stopped")
+        self.bridge.fail_pending("the node stopped")
 
     def on_dispose(self) -> None:
         self.server.stop()
@@ -183,36 +184,7 @@ class WebConsoleActor(Actor):  # type: ignore[misc]
 
     def command(self, body: dict[str, Any]) -> dict[str, Any]:
         """Send one control command to the node's safety layer and wait for the reply (any thread)."""
-        future: Future[dict[str, Any]] = Future()
-        self._jobs.put((body, future))
-        try:
-            return future.result(timeout=self._timeout)
-        except FutureTimeout:
-            future.cancel()
-            return {"ok": False, "error": "TIMEOUT", "message": "the node did not answer"}
-
-    def _fail_pending(self, message: str) -> None:
-        while True:
-            try:
-                _, future = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            if future.set_running_or_notify_cancel():
-                future.set_result({"ok": False, "error": "TIMEOUT", "message": message})
-
-    def _send_pending(self) -> None:
-        while True:
-            try:
-                body, future = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            if SAFETY_CONTROL_ENDPOINT not in self.msgbus.endpoints():
-                if future.set_running_or_notify_cancel():
-                    future.set_result(
-                        {"ok": False, "error": "INVALID_CONFIG", "message": "this node has no safety layer"}
-                    )
-                continue
-            self.msgbus.send(SAFETY_CONTROL_ENDPOINT, (body, future))
+        return self.bridge.command(body)
 
     def lineage(self, query_id: str) -> Lineage | None:
         """Return the Decision -> Intent -> Order -> Fill chain of ``query_id`` from the node's logs."""
@@ -272,7 +244,7 @@ class WebConsoleActor(Actor):  # type: ignore[misc]
     # -- the cache, on a timer ----------------------------------------------------------------------
 
     def _on_timer(self, event: TimeEvent) -> None:
-        self._send_pending()
+        self.bridge.drain()
         self.refresh()
 
     def refresh(self) -> None:
