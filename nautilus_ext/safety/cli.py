@@ -229,6 +229,20 @@ def cancel_all(
 
 
 @app.command()
+def flatten(
+    strategy: Annotated[str, typer.Option("--strategy", help="The Nautilus strategy id to flatten.")],
+    url: UrlOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Emergency flatten: close a strategy's open positions with reduce-only orders through the gate."""
+    reply = _call(url, {"command": "flatten", "strategy_id": strategy, "actor": _actor(actor)})
+    typer.echo(f"flatten {strategy}: {len(reply.get('sent') or [])} closing order(s) sent")
+    for line in reply.get("sent") or []:
+        typer.echo(f"sent: {line}")
+    _echo_state(reply)
+
+
+@app.command()
 def release(
     strategy: Annotated[str, typer.Option("--strategy", help="The killed strategy to release.")],
     incident: Annotated[str, typer.Option("--incident", help="Incident report reference.")],

@@ -10,7 +10,9 @@ compared in constant time and never logged (nor audited). Commands: ``arm`` (``t
 per-strategy kill), ``confirm_limits`` (``actor``, ``limits_hash``: a recovery check),
 ``reset_risk_baselines`` (``actor``: count losses afresh), ``resume`` (``actor``,
 ``incident_ref``), ``cancel_all`` (``actor``, optional ``venue`` and ``strategy_id``: cancel
-working orders without a halt), ``status`` (:data:`COMMANDS` lists them). Every reply but ``status`` carries
+working orders without a halt), ``flatten`` (``actor``, ``strategy_id``: close the strategy's
+open positions with reduce-only orders through the gate), ``status`` (:data:`COMMANDS` lists
+them). Every reply but ``status`` carries
 ``state``: the node's state after the command (SAFE or not and why, armed or not, killed
 strategies, what still blocks a resume), so a client says exactly where the node stands.
 :func:`run_command` is the one control path: the CLI, and any other operator surface, send the
@@ -75,6 +77,7 @@ COMMANDS: Final = (
     "reset_risk_baselines",
     "resume",
     "cancel_all",
+    "flatten",
     "status",
 )
 """Every command :func:`run_command` runs (the CLI has one subcommand each, ``_`` as ``-``)."""
@@ -89,6 +92,7 @@ _KINDS: Final = {
     "confirm_limits": CommandKind.RESUME,
     "reset_risk_baselines": CommandKind.RESUME,
     "cancel_all": CommandKind.KILL,
+    "flatten": CommandKind.KILL,
 }
 _Job = tuple[Callable[[], dict[str, Any]], "Future[dict[str, Any]]"]
 
@@ -481,6 +485,11 @@ def _run(gate: SafetyGate, body: dict[str, Any]) -> dict[str, Any]:
                 actor, None if not venue else str(venue), None if not strategy else str(strategy)
             )
             return {"ok": True, "cancelled": done, "not_cancelled": failed}
+        if command == "flatten":
+            sent, failed = gate.flatten(actor, str(body["strategy_id"]))
+            return {"ok": not failed, "sent": sent, "not_sent": failed} | (
+                {} if not failed else {"error": "RISK_BLOCKED", "message": "; ".join(failed)}
+            )
         if command == "confirm_limits":
             ok = gate.confirm_limits(actor, str(body["limits_hash"]))
             if not ok:

@@ -63,6 +63,7 @@ ACTIONS: Final[dict[str, tuple[str, ...]]] = {
     "reset_risk_baselines": (),
     "resume": ("incident_ref",),
     "cancel_all": ("venue", "strategy_id"),
+    "flatten": ("strategy_id",),
 }
 _SECURITY_HEADERS: Final = {
     "Content-Security-Policy": (
@@ -101,6 +102,8 @@ def describe_reply(command: str, reply: dict[str, Any]) -> list[str]:
         head = f"{command}: done"
         if command == "confirm":
             head = f"confirm: released {reply.get('operation_id')} ({reply.get('intent_hash')})"
+        elif command == "flatten":
+            head = f"flatten: {len(reply.get('sent') or [])} closing order(s) sent"
         elif command in ("kill", "cancel_all"):
             head = (
                 f"{command}: {len(reply.get('cancelled') or [])} cancel(s) sent, "

@@ -248,6 +248,14 @@ def pnl_fragment(snap: Snapshot, session: Session) -> str:
             form = action_form(session, "release", f"release {sid}", strategy + incident)
         else:
             form = action_form(session, "kill", f"kill {sid}", strategy, danger=True, confirm=f"Kill {sid}?")
+        form += action_form(
+            session,
+            "flatten",
+            f"flatten {sid}",
+            strategy,
+            danger=True,
+            confirm=f"Close every open position of {sid} with market orders?",
+        )
         acts.append(f"<div>{_e(sid)}: {form}</div>")
     named = action_form(
         session,

@@ -32,6 +32,7 @@ from nautilus_ext_testkit.fake_exchange import FakeExchange
 from nautilus_ext_testkit.node_harness import NodeHarness
 from nautilus_ext_testkit.node_harness import start_live_node
 from tests.integration.live.test_live_safety_node import IID
+from tests.integration.live.test_live_safety_node import KEY
 from tests.integration.live.test_live_safety_node import TOKEN
 from tests.integration.live.test_live_safety_node import _order
 from tests.integration.live.test_live_safety_node import _yaml
@@ -128,6 +129,8 @@ def test_console_drives_a_live_node_in_a_browser(
     commands = {(e["command"], e["actor"]) for e in events if e["event_type"] == "COMMAND"}
     for kind in (CommandKind.ARM, CommandKind.CONFIRM, CommandKind.KILL, CommandKind.RESUME):
         assert (str(kind), "web:alice") in commands, (kind, sorted(map(str, commands)))
+    rules = {e.get("reason", "") for e in events if e["event_type"] == "COMMAND"}
+    assert any("flatten UnifiedExecutionStrategy-000: 1 closing order(s) sent" in r for r in rules), rules
 
 
 def _drive(h: NodeHarness, live_node: Any, browser: Any) -> None:
@@ -227,6 +230,15 @@ def _drive(h: NodeHarness, live_node: Any, browser: Any) -> None:
     assert "arm: armed" in page.inner_text("body")
     _shot(page, "08-resumed")
 
+    # the emergency flatten: a reduce-only close through the gate (LIVE: armed, this click confirms it)
+    page.goto(url + "/")
+    page.locator("#pnl button", has_text="flatten UnifiedExecutionStrategy-000").click()
+    page.wait_for_url(url + "/")
+    assert "flatten: 1 closing order(s) sent" in page.inner_text("body")
+    eventually(lambda: gate.oms.position(KEY) == 0, 10, message="the flatten never filled")
+    page.locator("#positions td", has_text="clean").first.wait_for(timeout=WAIT_MS)
+    _shot(page, "09-flattened")
+
     # a viewer sees everything and can do nothing
     viewer = browser.new_page(viewport={"width": 1400, "height": 1000})
     _login(viewer, url, "victor", VIEWER_SECRET)
@@ -241,5 +253,5 @@ def _drive(h: NodeHarness, live_node: Any, browser: Any) -> None:
     assert csrf is not None
     forged = viewer.request.post(url + "/action/kill", form={"csrf": csrf.group(1)})
     assert forged.status == 403
-    _shot(viewer, "09-viewer")
+    _shot(viewer, "10-viewer")
     assert gate.safe is None

@@ -51,6 +51,7 @@ def test_cli_and_control_all_are_pinned() -> None:
         "confirm",
         "confirm_limits",
         "disarm",
+        "flatten",
         "kill",
         "release",
         "reset_risk_baselines",
