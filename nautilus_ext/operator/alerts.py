@@ -41,6 +41,7 @@ class AlertKind(StrEnum):
     HALT = "HALT"  # a risk policy halted a strategy or the system
     MARGIN = "MARGIN"  # margin breach: health factor under its threshold
     ADL = "ADL"  # a venue auto-deleveraged a position (a SafetyEvent with rule "adl")
+    FLATTEN = "FLATTEN"  # an operator's emergency flatten of a strategy
     RECONCILE = "RECONCILE"  # the venue's position disagrees with the running sum
     FEED = "FEED"  # a feed went stale or a fill sequence gap was seen
     ABUSE = "ABUSE"  # order rate limit or flip-flop breach
@@ -68,6 +69,8 @@ def alert_of(event: SafetyEvent) -> Alert | None:
         return Alert(ts, AlertLevel.CRITICAL, AlertKind.ADL, f"ADL: {event.message}")
     if event.safeguard is SafeguardKind.SAFE_MODE_ENTER:
         return Alert(ts, AlertLevel.CRITICAL, AlertKind.SAFE_MODE, f"SAFE mode entered: {event.message}")
+    if event.command is CommandKind.KILL and event.rule == "flatten":
+        return Alert(ts, AlertLevel.WARNING, AlertKind.FLATTEN, f"flatten by {event.actor}: {event.message}")
     # the kill itself (not its cancel report, nor an operator's cancel-all)
     kill = event.command is CommandKind.KILL and event.rule not in ("cancel_all", "kill_cancel")
     if kill and event.outcome is CommandOutcome.ACCEPTED:

@@ -292,7 +292,17 @@ class WebConsoleActor(Actor):  # type: ignore[misc]
         named |= {str(i["strategy_id"]) for i in status.get("staged") or []}
         strategies = sorted(named)
         venues = sorted({i.venue.value for i in self.cache.instrument_ids()})
-        self.console.set_book(orders, pnl, strategies, venues)
+        # maintenance margin over total balance, per margin account and currency
+        margins: dict[str, str] = {}
+        for account in self.cache.accounts():
+            if not account.is_margin_account:
+                continue
+            for currency, total in account.balances_total().items():
+                if total.as_decimal() > 0:
+                    maint = account.total_margin_maint(currency).as_decimal()
+                    ratio = (maint / total.as_decimal()).quantize(Decimal("0.0001"))
+                    margins[f"{account.id.get_issuer()} {currency.code}"] = str(ratio)
+        self.console.set_book(orders, pnl, strategies, venues, margins)
 
 
 __all__ = ["USERS_ENV", "WebConsoleActor", "WebConsoleConfig"]

@@ -32,7 +32,7 @@ td,th{border-bottom:1px solid #e3e5e8;padding:3px 6px;text-align:left} th{backgr
 .flash{background:#fff7d6;border:1px solid #e6c200;padding:.5em 1em;margin:1em 1em 0}
 form.inline{display:inline-block;margin:.2em .4em .2em 0} input{font-size:.9em}
 button{font-size:.9em;cursor:pointer} button.danger{background:#b00020;color:#fff;border:0;padding:3px 8px}
-ol li{margin:.5em 0} code{font-size:.85em;word-break:break-all}
+ol li{margin:.5em 0} code{font-size:.85em;word-break:break-all} pre{white-space:pre-wrap;font-size:.85em}
 """
 
 SECTIONS: Final = ("node", "risk", "staged", "positions", "pnl", "orders", "tradebook", "alerts")
@@ -227,9 +227,15 @@ def positions_fragment(snap: Snapshot, session: Session) -> str:
             ]
         )
     hf = [[_e(a), _e(v)] for a, v in sorted(snap.health_factors.items())]
+    margins = [[_e(a), _e(v)] for a, v in sorted(snap.margin_ratios.items())]
     return (
         "<h2>Positions</h2>"
         + _table(["venue", "asset", "running sum", "venue figure", "", "flag"], rows, "no positions")
+        + (
+            ""
+            if not margins
+            else "<h2>Margin</h2>" + _table(["account", "maint. margin / balance"], margins, "")
+        )
         + ("" if not hf else "<h2>Health factors</h2>" + _table(["account", "health factor"], hf, ""))
     )
 
@@ -483,7 +489,7 @@ def audit_page(query_id: str, lineage: Lineage | None, session: Session, error: 
         result = f'<p class="bad">no intent, order or fill {_e(query_id)} in the audit log</p>'
     else:
         result = f'<pre id="lineage">{_e(lineage.render())}</pre>'
-    body = f"<main><section><h2>Audit trail</h2>{form}{result}</section></main>"
+    body = f'<main><section style="grid-column:1/-1"><h2>Audit trail</h2>{form}{result}</section></main>'
     return page("audit trail", body, session)
 
 

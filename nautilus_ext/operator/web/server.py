@@ -46,7 +46,9 @@ class ConsoleServer:
                 f"the web console cannot use {host}:{port}: {e.strerror or type(e).__name__}"
             ) from None
         self._server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+            uvicorn.Config(
+                app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2
+            )
         )
         self._thread: threading.Thread | None = None
 

@@ -79,6 +79,7 @@ class Snapshot:
     venue_figures: dict[str, VenueFigure] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     health_factors: dict[str, str] = field(default_factory=dict)
+    margin_ratios: dict[str, str] = field(default_factory=dict)
     strategies: list[str] = field(default_factory=list)
     venues: list[str] = field(default_factory=list)
 
@@ -105,6 +106,7 @@ class ConsoleState:
         self._pnl: list[PnlRow] = []
         self._venue: dict[str, VenueFigure] = {}
         self._health: dict[str, str] = {}
+        self._margin: dict[str, str] = {}
         self._strategies: list[str] = []
         self._venues: list[str] = []
 
@@ -125,6 +127,7 @@ class ConsoleState:
                 venue_figures=dict(self._venue),
                 alerts=list(reversed(self._alerts)),
                 health_factors=dict(self._health),
+                margin_ratios=dict(self._margin),
                 strategies=list(self._strategies),
                 venues=list(self._venues),
             )
@@ -168,10 +171,18 @@ class ConsoleState:
                 self._bump()
 
     def set_book(
-        self, orders: list[OrderRow], pnl: list[PnlRow], strategies: list[str], venues: list[str]
+        self,
+        orders: list[OrderRow],
+        pnl: list[PnlRow],
+        strategies: list[str],
+        venues: list[str],
+        margin_ratios: dict[str, str] | None = None,
     ) -> None:
-        """Adopt the cache's working orders, PnL, strategies and venues."""
+        """Adopt the cache's working orders, PnL, strategies, venues and margin ratios."""
         with self._lock:
+            if margin_ratios is not None and margin_ratios != self._margin:
+                self._margin = margin_ratios
+                self._bump()
             if (orders, pnl, strategies, venues) != (self._orders, self._pnl, self._strategies, self._venues):
                 self._orders, self._pnl = orders, pnl
                 self._strategies, self._venues = strategies, venues

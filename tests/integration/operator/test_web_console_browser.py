@@ -236,6 +236,7 @@ def _drive(h: NodeHarness, live_node: Any, browser: Any) -> None:
     page.wait_for_url(url + "/")
     assert "flatten: 1 closing order(s) sent" in page.inner_text("body")
     eventually(lambda: gate.oms.position(KEY) == 0, 10, message="the flatten never filled")
+    page.locator("#alerts td", has_text="flatten by web:alice").first.wait_for(timeout=WAIT_MS)
     page.locator("#positions td", has_text="clean").first.wait_for(timeout=WAIT_MS)
     _shot(page, "09-flattened")
 

@@ -278,8 +278,13 @@ def test_kill_recovery_checklist_and_cancel_all(node: Node, serve: Callable[...,
     cancelled = client.post("/action/cancel_all", data={"venue": "BYBIT", "csrf": csrf})
     assert "cancel_all: 0 cancel(s) sent" in cancelled.text
     assert node.bodies[-1] == {"command": "cancel_all", "actor": "web:alice", "venue": "BYBIT"}
+    flattened = client.post("/action/flatten", data={"strategy_id": "S-1", "csrf": csrf})
+    assert "flatten: 0 closing order(s) sent" in flattened.text  # a bare gate holds no positions
+    blank = client.post("/action/kill", data={"strategy_id": " ", "csrf": csrf})
+    assert "kill refused: name the strategy to kill" in blank.text
     rules = [e.rule for e in node.events if e.command is CommandKind.KILL]
     assert "cancel_all" in rules
+    assert "flatten" in rules
 
 
 def test_actions_are_rate_limited_per_user(node: Node, serve: Callable[..., Client]) -> None:
