@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
+from playwright import sync_api as playwright
 
 from nautilus_ext.audit import iter_records
 from nautilus_ext.audit.schemas import CommandKind
@@ -37,8 +38,6 @@ from tests.integration.live.test_live_safety_node import TOKEN
 from tests.integration.live.test_live_safety_node import _order
 from tests.integration.live.test_live_safety_node import _yaml
 from tests.integration.live.test_live_safety_node import exchange
-
-playwright = pytest.importorskip("playwright.sync_api")
 
 __all__ = ["exchange"]  # the fixture
 
