@@ -295,6 +295,84 @@ class MetricsSection(_Strict):
         return self
 
 
+class WebSection(_Strict):
+    """
+    Serve the web console at ``http://<host>:<port>/`` (opt-in).
+
+    The node runs ``nautilus_ext.operator.web.actor:WebConsoleActor`` (loaded by its import path
+    like a strategy). Users and secrets come from the environment only (``users_env``:
+    ``name:role:secret`` entries, ``role`` ``viewer`` or ``operator``); actions go through the
+    safety layer's control path and are audited as ``web:<user>``.
+
+    Attributes
+    ----------
+    host : str
+        Address to bind (default loopback; anything else needs ``allow_remote: true``).
+    port : int
+        TCP port (0 picks a free one).
+    allow_remote : bool
+        Permit a non-loopback ``host`` (put TLS in front and set ``secure_cookies``).
+    users_env : str
+        Environment variable holding the users.
+    session_ttl_secs : int
+        Absolute session lifetime, seconds.
+    max_login_failures : int
+        Failed logins per client address before a lockout.
+    lockout_secs : int
+        Lockout duration, seconds.
+    secure_cookies : bool
+        Mark cookies ``Secure`` (behind TLS).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65_535)
+    allow_remote: bool = False
+    users_env: str = Field(default="NAUTILUS_EXT_WEB_USERS", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    session_ttl_secs: int = Field(default=3600, gt=0)
+    max_login_failures: int = Field(default=5, gt=0)
+    lockout_secs: int = Field(default=300, gt=0)
+    secure_cookies: bool = False
+
+    @model_validator(mode="after")
+    def _loopback(self) -> WebSection:
+        if self.host not in ("127.0.0.1", "localhost", "::1") and not self.allow_remote:
+            raise ValueError("web.host: binds to loopback unless web.allow_remote is true")
+        return self
+
+
+class TelegramSection(_Strict):
+    """
+    Run the Telegram control plane (opt-in; seed 001, section 20).
+
+    The node runs ``nautilus_ext.operator.telegram.bot:TelegramBotActor``. The bot token comes
+    from ``token_env`` only; commands are accepted from allowlisted users in allowlisted chats.
+
+    Attributes
+    ----------
+    token_env : str
+        Environment variable holding the bot token.
+    allowed_user_ids, allowed_chat_ids : list[int]
+        The allowlists (both required).
+    alert_chat_ids : list[int]
+        Chats alerts go to (default: the allowed chats).
+    api_base_url : str
+        Bot API base URL (a local Bot API server, say).
+    max_commands_per_minute : int
+        Commands per user per minute before a lockout.
+    lockout_secs : int
+        Lockout duration, seconds.
+    """
+
+    token_env: str = Field(default="NAUTILUS_EXT_TELEGRAM_TOKEN", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    allowed_user_ids: list[int] = Field(min_length=1)
+    allowed_chat_ids: list[int] = Field(min_length=1)
+    alert_chat_ids: list[int] = Field(default_factory=list)
+    api_base_url: str = "https://api.telegram.org/bot"
+    max_commands_per_minute: int = Field(default=20, gt=0)
+    lockout_secs: int = Field(default=300, gt=0)
+    poll_timeout_secs: int = Field(default=10, gt=0)
+
+
 class ExecAlgorithmsSection(_Strict):
     """The project's execution algorithms, registered on the node (all of them by default)."""
 
@@ -332,6 +410,8 @@ class LiveNodeConfig(_Strict):
     audit: AuditSection | None = None
     record: RecordSection | None = None
     metrics: MetricsSection | None = None
+    web: WebSection | None = None
+    telegram: TelegramSection | None = None
     exec_algorithms: ExecAlgorithmsSection = ExecAlgorithmsSection()
     timeout_connection_secs: float = Field(default=30.0, gt=0)
     timeout_reconciliation_secs: float = Field(default=10.0, gt=0)

@@ -126,6 +126,15 @@ def check_live_config(config: LiveNodeConfig, environ: Mapping[str, str] | None 
         _check_control(config.safety.control_port, config.safety.control_token_env, env)
     if config.metrics is not None and config.metrics.port != 0:
         _check_port_free("metrics.port", config.metrics.host, config.metrics.port)
+    if config.web is not None:
+        if not env.get(config.web.users_env):
+            raise InvalidConfig(
+                f"web: the console needs its users in ${config.web.users_env} (name:role:secret)"
+            )
+        if config.web.port != 0:
+            _check_port_free("web.port", config.web.host, config.web.port)
+    if config.telegram is not None and not env.get(config.telegram.token_env):
+        raise InvalidConfig(f"telegram: the bot needs its token in ${config.telegram.token_env}")
     if config.mode is Mode.LIVE:
         for i, venue in enumerate(config.venues):
             _check_credentials(i, venue, env)
