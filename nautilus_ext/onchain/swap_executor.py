@@ -158,18 +158,18 @@ class DexSwapExecutor:
             self._gate.on_refused(batch, e)
             raise
         approvals = self._approvals(batch)
-        swaps = [router_call(self._gateway.w3, self._config, p, self._gate.wallet)[0] for p in batch]
-        release = self._gate.release(batch, [a for a, _ in approvals.values()] + swaps, parent)
+        calls = [router_call(self._gateway.w3, self._config, p, self._gate.wallet) for p in batch]
+        release = self._gate.release(batch, [*approvals.values(), *(c for c, _ in calls)], parent)
         try:
             if self._gate.gate.mode is Mode.DRY_RUN:
                 fills = [self._simulated(p) for p in batch]
                 self._gate.on_simulated(release, fills)
                 return fills
             fills = []
-            for plan, call in zip(batch, swaps, strict=True):
-                approval = approvals.pop(plan.token_in.symbol, None)
+            for plan, (call, spender) in zip(batch, calls, strict=True):
+                approval = approvals.pop((plan.token_in.symbol, spender), None)
                 if approval is not None:
-                    self._send(release, plan, approval[0], f"approve {plan.token_in.symbol}")
+                    self._send(release, plan, approval, f"approve {plan.token_in.symbol}")
                 fills.append(self._swap(release, plan, call))
             self._gate.on_executed(release, fills)
             return fills
@@ -235,7 +235,7 @@ class DexSwapExecutor:
         fn = erc20(self._gateway.w3, plan.token_in).functions.allowance(self._gate.wallet, spender)
         return int(self._gateway.call(fn, step=f"allowance {plan.token_in.symbol}"))
 
-    def _approvals(self, batch: Sequence[SwapPlan]) -> dict[str, tuple[Any, str]]:
+    def _approvals(self, batch: Sequence[SwapPlan]) -> dict[tuple[str, str], Any]:
         # one approval per (token, spender) whose allowance is short of what the swaps pull
         if self._config.approval is ApprovalMode.NONE:
             return {}
@@ -246,15 +246,13 @@ class DexSwapExecutor:
             k = (plan.token_in.symbol, spender)
             wanted[k] = wanted.get(k, 0) + plan.amount_in
             plans.setdefault(k, plan)
-        if len({s for s, _ in wanted}) != len(wanted):
-            raise InvalidOrder("swaps of one token through two routers cannot share one decision; split them")
-        out: dict[str, tuple[Any, str]] = {}
+        out: dict[tuple[str, str], Any] = {}
         for (symbol, spender), amount in wanted.items():
             if self._allowance(plans[(symbol, spender)], spender) >= amount:
                 continue
             value = MAX_UINT256 if self._config.approval is ApprovalMode.UNLIMITED else amount
             token = erc20(self._gateway.w3, self._config.token(symbol))
-            out[symbol] = (token.functions.approve(spender, value), spender)
+            out[(symbol, spender)] = token.functions.approve(spender, value)
         return out
 
     def _send(self, release: SwapRelease, plan: SwapPlan, fn: Any, step: str) -> Any:
