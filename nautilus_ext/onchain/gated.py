@@ -559,14 +559,14 @@ class BundleGate:
                 instrument.instrument_type is InstrumentType.SPOT_ASSET
                 and instrument.venue == self._wallet_venue
             ):
-                symbol = instrument.payload
-                units = self._c.erc20.balance_of(symbol, self._c.config.dsa)
-                out[key] = Decimal(units).scaleb(-self._c.config.token(symbol).decimals)
+                held = instrument.payload
+                units = self._c.erc20.balance_of(held, self._c.config.dsa)
+                out[key] = Decimal(units).scaleb(-self._c.config.token(held).decimals)
                 continue
-            symbol = instrument.underlying_asset
-            if symbol is None or not _lending(key):
+            underlying = instrument.underlying_asset
+            if underlying is None or not _lending(key):
                 raise InvalidOrder(f"{key} is not a lending position key")
-            parsed[key] = (instrument.venue, instrument.instrument_type, symbol)
+            parsed[key] = (instrument.venue, instrument.instrument_type, underlying)
         read: dict[str, dict[str, tuple[int, int]]] = {}
         for venue in sorted({v for v, _, _ in parsed.values()}):
             read[venue] = self._positions(venue, sorted({s for v, _, s in parsed.values() if v == venue}))
@@ -666,16 +666,16 @@ class BundleGate:
                 (step.swap.sell_symbol, -step.swap.sell_amount),
                 (step.swap.buy_symbol, step.swap.quote_out),
             ):
-                key = (self._wallet_venue, InstrumentType.SPOT_ASSET, symbol)
-                deltas[key] = deltas.get(key, 0) + units
+                leg = (self._wallet_venue, InstrumentType.SPOT_ASSET, symbol)
+                deltas[leg] = deltas.get(leg, 0) + units
         deltas = {k: v for k, v in deltas.items() if v != 0}
         for venue, kind, symbol in deltas:
-            key = self._key(venue, kind, symbol)
-            if key not in self._gate.oms.positions:
+            position = self._key(venue, kind, symbol)
+            if position not in self._gate.oms.positions:
                 # first sight of this holding: the chain is the truth (audited resync)
-                units = self._c.erc20.balance_of(symbol, self._c.config.dsa)
+                held = self._c.erc20.balance_of(symbol, self._c.config.dsa)
                 self._gate.oms.resync(
-                    key, Decimal(units).scaleb(-self._c.config.token(symbol).decimals), "bundle-gate"
+                    position, Decimal(held).scaleb(-self._c.config.token(symbol).decimals), "bundle-gate"
                 )
         return deltas
 
