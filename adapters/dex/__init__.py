@@ -7,6 +7,8 @@ Balancer V2 weighted pools.
 - :mod:`~nautilus_ext.adapters.dex.data`: :class:`DexPoolStateReader`, :class:`DexPoolStateFeed`.
 - :mod:`~nautilus_ext.adapters.dex.execution`: :func:`plan_swap`, :func:`check_oracle`,
   :func:`router_call` (sending goes through the safety gate in :mod:`nautilus_ext.onchain.swaps`).
+- :mod:`~nautilus_ext.adapters.dex.parsing`: ``Swap`` logs, their ``TradeTick`` form, pool state
+  as Nautilus custom data.
 - :mod:`~nautilus_ext.adapters.dex.errors`: typed swap errors.
 """
 
@@ -26,6 +28,9 @@ from nautilus_ext.adapters.dex.execution import plan_swap
 from nautilus_ext.adapters.dex.execution import router_call
 from nautilus_ext.adapters.dex.factories import DexClients
 from nautilus_ext.adapters.dex.factories import build_dex_clients
+from nautilus_ext.adapters.dex.parsing import DexPoolStateData
+from nautilus_ext.adapters.dex.parsing import SwapEvent
+from nautilus_ext.adapters.dex.parsing import swap_trade_tick
 from nautilus_ext.adapters.dex.providers import DexPool
 from nautilus_ext.adapters.dex.providers import DexPoolProvider
 
@@ -35,6 +40,7 @@ __all__ = [
     "DexConfig",
     "DexPool",
     "DexPoolProvider",
+    "DexPoolStateData",
     "DexPoolStateFeed",
     "DexPoolStateReader",
     "DexToken",
@@ -43,9 +49,11 @@ __all__ = [
     "PoolSnapshot",
     "SwapBelowMinimum",
     "SwapDeadlineExpired",
+    "SwapEvent",
     "SwapPlan",
     "build_dex_clients",
     "check_oracle",
     "plan_swap",
     "router_call",
+    "swap_trade_tick",
 ]

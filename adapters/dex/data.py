@@ -9,6 +9,10 @@ Pool state over web3: the contracts' view turned into :mod:`nautilus_ext.dex` po
 * Balancer weighted: Vault ``getPoolTokens``, ``getNormalizedWeights``,
   ``getSwapFeePercentage`` → :class:`~nautilus_ext.dex.WeightedPoolState`.
 
+:meth:`DexPoolStateReader.swaps` reads the pools' ``Swap`` logs (``eth_getLogs``) for
+trade ticks of the pair (:func:`~nautilus_ext.adapters.dex.parsing.swap_trade_tick`), and
+:meth:`DexPoolStateFeed.state_data` gives the snapshots as Nautilus custom data.
+
 All reads of one refresh are pinned to one block (three JSON-RPC batches at most) and the
 snapshot records that block's number and timestamp. :class:`DexPoolStateFeed` re-reads when a
 new block appears and says which snapshots are stale.
@@ -26,6 +30,12 @@ from nautilus_ext.adapters.dex.constants import BALANCER_WEIGHTED_POOL_ABI
 from nautilus_ext.adapters.dex.constants import V2_PAIR_ABI
 from nautilus_ext.adapters.dex.constants import V3_POOL_ABI
 from nautilus_ext.adapters.dex.constants import PoolKind
+from nautilus_ext.adapters.dex.parsing import BALANCER_SWAP_TOPIC
+from nautilus_ext.adapters.dex.parsing import V2_SWAP_TOPIC
+from nautilus_ext.adapters.dex.parsing import V3_SWAP_TOPIC
+from nautilus_ext.adapters.dex.parsing import DexPoolStateData
+from nautilus_ext.adapters.dex.parsing import SwapEvent
+from nautilus_ext.adapters.dex.parsing import parse_swap_log
 from nautilus_ext.adapters.dex.providers import DexPool
 from nautilus_ext.adapters.dex.rpc import batch_call
 from nautilus_ext.adapters.dex.rpc import latest_block
@@ -200,6 +210,43 @@ class DexPoolStateReader:
             swap_fee=int(head[2]),
         )
 
+    def swaps(self, pools: Sequence[DexPool], from_block: int, to_block: int) -> list[SwapEvent]:
+        """
+        Return the swaps in ``pools`` over blocks ``[from_block, to_block]`` (``eth_getLogs``: the
+        pools' own ``Swap`` events, the Vault's for Balancer pools), in chain order.
+        """
+        addresses = {p.address.lower(): p for p in pools if p.kind is not PoolKind.BALANCER_WEIGHTED}
+        balancer = [p for p in pools if p.kind is PoolKind.BALANCER_WEIGHTED]
+        queries: list[tuple[list[str], list[str]]] = []
+        if addresses:
+            queries.append(
+                ([self._w3.to_checksum_address(a) for a in addresses], [V2_SWAP_TOPIC, V3_SWAP_TOPIC])
+            )
+        if balancer:
+            assert self._config.balancer_vault is not None
+            queries.append(
+                ([self._w3.to_checksum_address(self._config.balancer_vault)], [BALANCER_SWAP_TOPIC])
+            )
+        events: list[SwapEvent] = []
+        for address, topics in queries:
+            try:
+                logs = self._w3.eth.get_logs(
+                    {"fromBlock": from_block, "toBlock": to_block, "address": address, "topics": [topics]}
+                )
+            except Exception as e:
+                raise translate(e, step="eth_getLogs swaps") from e
+            for log in logs:
+                owners = (
+                    [addresses[str(log["address"]).lower()]]
+                    if str(log["address"]).lower() in addresses
+                    else balancer
+                )
+                for pool in owners:
+                    event = parse_swap_log(pool, log)
+                    if event is not None:
+                        events.append(event)
+        return sorted(events, key=lambda e: (e.block_number, e.log_index))
+
 
 class DexPoolStateFeed:
     """
@@ -252,6 +299,23 @@ class DexPoolStateFeed:
     def snapshots(self) -> dict[str, PoolSnapshot]:
         """Return every latest snapshot by pool key."""
         return dict(self._snapshots)
+
+    def state_data(self, instrument_ids: dict[str, Any], ts_init: int) -> list[DexPoolStateData]:
+        """
+        Return the latest snapshots as Nautilus custom data, for pools with an instrument id in
+        ``instrument_ids`` (pool key -> ``InstrumentId``); ``ts_event`` is the block time.
+        """
+        return [
+            DexPoolStateData(
+                instrument_id=instrument_ids[key],
+                block_number=snap.block_number,
+                state=snap.state,
+                ts_event=snap.block_timestamp * 1_000_000_000,
+                ts_init=ts_init,
+            )
+            for key, snap in sorted(self._snapshots.items())
+            if key in instrument_ids
+        ]
 
     def stale(self, head: int) -> list[str]:
         """Return the pools whose snapshot is more than ``stale_after_blocks`` behind ``head``."""

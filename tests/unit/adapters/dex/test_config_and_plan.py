@@ -149,6 +149,7 @@ def test_public_api_is_pinned() -> None:
             "DexPool",
             "DexPoolProvider",
             "DexPoolStateFeed",
+            "DexPoolStateData",
             "DexPoolStateReader",
             "DexToken",
             "InsufficientAllowance",
@@ -156,10 +157,12 @@ def test_public_api_is_pinned() -> None:
             "PoolSnapshot",
             "SwapBelowMinimum",
             "SwapDeadlineExpired",
+            "SwapEvent",
             "SwapPlan",
             "build_dex_clients",
             "check_oracle",
             "plan_swap",
             "router_call",
+            "swap_trade_tick",
         ]
     )
