@@ -295,3 +295,18 @@ def test_dry_run_simulates_against_live_state_and_sends_nothing(fresh: DexWorld)
     assert dict(rig.gate.oms.positions) == positions
     assert rig.rules()[-1] == "swap_simulated"
     assert outstanding_releases() == 0
+
+
+def test_a_kill_drops_staged_swaps_before_they_reach_the_chain(fresh: DexWorld) -> None:
+    rig = Rig(fresh, Mode.LIVE)
+    plan = rig.plan(V3_KEY, WETH, DAI, E18)
+    rig.gate.arm(60, "alice")
+    staged = rig.swap_gate.stage([plan])
+    rig.swap_gate.confirm(staged.intent_hash, "alice")
+    report = rig.gate.kill_and_cancel("ops", strategy_id="dex-1")
+    assert any("staged swaps" in line for line in report.cancelled)
+    # the confirmation went with the staged intent (selling WETH alone would pass a strategy kill)
+    assert _refused(rig, plan, RiskBlocked).details["rule"] == "not_confirmed"
+    with pytest.raises(RiskBlocked) as again:
+        rig.swap_gate.confirm(staged.intent_hash, "alice")
+    assert again.value.details["rule"] == "arm_command"
