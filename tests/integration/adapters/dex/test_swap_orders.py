@@ -54,10 +54,8 @@ def fresh(world: DexWorld) -> Iterator[DexWorld]:
 
 def _registry(pool_keys: Sequence[str]) -> InstrumentRegistry:
     default = InstrumentRegistry.default()
-    v2 = default.venue("UNISWAPV2-ETH")
-    balancer = v2.model_copy(update={"code": "BALANCER-ETH", "nautilus_venue": "BALANCER-ETH"})
     return InstrumentRegistry(
-        venues=[default.venue("UNISWAPV3-ETH"), v2, balancer],
+        venues=[default.venue(v) for v in ("UNISWAPV3-ETH", "UNISWAPV2-ETH", "BALANCER-ETH")],
         instruments=[
             InstrumentAttributes(instrument_key=k, tick_size="0.000001", size_increment="0.00000001")
             for k in pool_keys
