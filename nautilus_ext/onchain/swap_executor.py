@@ -321,7 +321,27 @@ class DexSwapExecutor:
                     f"{step}: the router could not pull {plan.amount_in} {plan.token_in.symbol} ({reason})",
                     details={**details, "cause": "INSUFFICIENT_ALLOWANCE", "reason": reason},
                 )
+        tx_hash = error.details.get("tx_hash")
+        if not reason and isinstance(tx_hash, str) and step.startswith("swap"):
+            # mined and reverted (status 0): the node gives no reason; the block time tells a
+            # deadline that passed while the transaction waited
+            mined_at = self._mined_timestamp(tx_hash)
+            if mined_at is not None and mined_at > plan.deadline:
+                reason = f"deadline {plan.deadline} < block time {mined_at}"
+                return SwapDeadlineExpired(
+                    f"{step}: deadline expired before the swap was mined ({reason})",
+                    details={**details, "cause": "DEADLINE_EXPIRED", "reason": reason},
+                )
         return classify_swap_revert(reason, step, details=details)
+
+    def _mined_timestamp(self, tx_hash: str) -> int | None:
+        w3 = self._gateway.w3
+        try:
+            receipt = w3.eth.get_transaction_receipt(tx_hash)
+            return int(w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+        except Exception:  # a diagnosis only: the revert itself is already typed
+            log.warning("cannot read the block of reverted swap %s", tx_hash)
+            return None
 
 
 __all__ = ["DexSwapExecutor", "NonceManager"]

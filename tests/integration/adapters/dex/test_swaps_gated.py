@@ -310,3 +310,27 @@ def test_a_kill_drops_staged_swaps_before_they_reach_the_chain(fresh: DexWorld) 
     with pytest.raises(RiskBlocked) as again:
         rig.swap_gate.confirm(staged.intent_hash, "alice")
     assert again.value.details["rule"] == "arm_command"
+
+
+def test_a_swap_mined_after_its_deadline_reverts_typed_and_fills_nothing(fresh: DexWorld) -> None:
+    # every block 100 s after the last: the approval lands at +100, the swap at +200 > deadline +150
+    rig = Rig(fresh, Mode.BACKTEST, fresh.config.model_copy(update={"deadline_secs": 150}))
+    plan = rig.plan(V2_KEY, WETH, DAI, E18 // 2)
+    positions = dict(rig.gate.oms.positions)
+    weth0 = fresh.balance(WETH)
+    fresh.chain.node.rpc("anvil_setBlockTimestampInterval", 100)
+    try:
+        with pytest.raises(SwapDeadlineExpired) as caught:
+            rig.executor.execute(plan)
+    finally:
+        fresh.chain.node.rpc("anvil_removeBlockTimestampInterval")
+    error = caught.value
+    assert error.details["cause"] == "DEADLINE_EXPIRED"
+    tx_hash = error.details["tx_hash"]
+    assert isinstance(tx_hash, str)
+    assert fresh.w3.eth.get_transaction_receipt(tx_hash)["status"] == 0  # mined, reverted
+    assert fresh.balance(WETH) == weth0
+    assert dict(rig.gate.oms.positions) == positions
+    assert not rig.gate.status()["dirty"]
+    assert rig.rules()[-1] == "swap_failed"
+    assert outstanding_releases() == 0
