@@ -10,6 +10,7 @@ from nautilus_ext.adapters.dex.data import DexPoolStateFeed
 from nautilus_ext.adapters.dex.data import DexPoolStateReader
 from nautilus_ext.adapters.dex.providers import DexPool
 from nautilus_ext.adapters.dex.providers import DexPoolProvider
+from nautilus_ext.adapters.dex.rpc import translate
 from nautilus_ext.errors import InvalidConfig
 
 
@@ -34,8 +35,13 @@ def build_dex_clients(w3: Any, config: DexConfig) -> DexClients:
     ------
     InvalidConfig
         The node's chain id differs from ``config.chain_id``.
+    VenueUnavailable
+        The node does not answer.
     """
-    chain_id = int(w3.eth.chain_id)
+    try:
+        chain_id = int(w3.eth.chain_id)
+    except Exception as e:
+        raise translate(e, step="eth_chainId") from e
     if chain_id != config.chain_id:
         raise InvalidConfig(f"DEX config is for chain {config.chain_id}, the node is chain {chain_id}")
     return DexClients(

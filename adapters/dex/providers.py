@@ -32,6 +32,7 @@ from nautilus_ext.adapters.dex.constants import V3_POOL_ABI
 from nautilus_ext.adapters.dex.constants import VENUE_BY_KIND
 from nautilus_ext.adapters.dex.constants import PoolKind
 from nautilus_ext.adapters.dex.rpc import batch_call
+from nautilus_ext.adapters.dex.rpc import latest_block
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.instruments import InstrumentKey
 from nautilus_ext.instruments import InstrumentType
@@ -124,7 +125,7 @@ class DexPoolProvider:
         configured tokens (``pairs`` of symbols restricts the V2/V3 queries).
         """
         wanted = self._pairs(pairs)
-        block = int(self._w3.eth.block_number)
+        block = latest_block(self._w3)[0]
         calls: list[Any] = []
         meta: list[tuple[PoolKind, DexToken, DexToken, int]] = []
         if self._config.uniswap_v2_factory is not None:
@@ -162,7 +163,7 @@ class DexPoolProvider:
         if self._config.uniswap_v2_factory is None:
             return []
         factory = self._contract(self._config.uniswap_v2_factory, V2_FACTORY_ABI)
-        block = int(self._w3.eth.block_number)
+        block = latest_block(self._w3)[0]
         (count,) = batch_call(self._w3, [factory.functions.allPairsLength()], block, "allPairsLength")
         addresses = batch_call(
             self._w3, [factory.functions.allPairs(i) for i in range(int(count))], block, "allPairs"
@@ -205,7 +206,7 @@ class DexPoolProvider:
         if self._config.balancer_vault is None:
             raise InvalidConfig("Balancer pools need balancer_vault in the DEX config")
         vault = self._contract(self._config.balancer_vault, BALANCER_VAULT_ABI)
-        at = int(self._w3.eth.block_number) if block is None else block
+        at = latest_block(self._w3)[0] if block is None else block
         calls: list[Any] = []
         for pid in pool_ids:
             raw = bytes.fromhex(pid[2:])
@@ -243,7 +244,7 @@ class DexPoolProvider:
             kind = KIND_BY_VENUE_PREFIX.get(key.venue.split("-")[0])
             if kind in (PoolKind.UNISWAP_V2, PoolKind.UNISWAP_V3):
                 by_kind.setdefault(kind, []).append((key, attrs.pool_address))
-        block = int(self._w3.eth.block_number)
+        block = latest_block(self._w3)[0]
         found = []
         for kind, entries in by_kind.items():
             pools = self._from_pairs(kind, [a for _, a in entries], block)

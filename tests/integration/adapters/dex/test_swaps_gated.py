@@ -334,3 +334,24 @@ def test_a_swap_mined_after_its_deadline_reverts_typed_and_fills_nothing(fresh: 
     assert not rig.gate.status()["dirty"]
     assert rig.rules()[-1] == "swap_failed"
     assert outstanding_releases() == 0
+
+
+def test_unlimited_approval_only_when_configured_then_no_more_approvals(fresh: DexWorld) -> None:
+    rig = Rig(fresh, Mode.BACKTEST, fresh.config.model_copy(update={"approval": ApprovalMode.UNLIMITED}))
+    rig.swap_gate = SwapGate(  # reconcile after each swap so the next one is not blocked as dirty
+        rig.gate,
+        rig.gateway,
+        rig.config,
+        strategy_id="dex-2",
+        wallet=fresh.trader,
+        reconcile_after_execution=True,
+    )
+    rig.swap_gate.adopt_chain_balances("ops")
+    rig.executor = DexSwapExecutor(rig.swap_gate, rig.gateway, rig.config, rig.clients.reader, ORACLE)
+    router = fresh.chain.contracts["uniswap_v3_router"].address
+    _, nonce0 = rig.marks()
+    rig.executor.execute(rig.plan(V3_KEY, WETH, DAI, E18))
+    assert rig.marks()[1] == nonce0 + 2  # approval + swap
+    assert fresh.tokens[WETH].functions.allowance(fresh.trader, router).call() >= 2**255
+    rig.executor.execute(rig.plan(V3_KEY, WETH, DAI, E18))
+    assert rig.marks()[1] == nonce0 + 3  # the swap alone
