@@ -69,6 +69,8 @@ class VenueSettings(Protocol):
     def instrument_ids(self) -> list[str] | None: ...
     @property
     def betfair(self) -> Any: ...  # the native Betfair section (BETFAIR only)
+    @property
+    def interactive_brokers(self) -> Any: ...  # the native IB section (INTERACTIVE_BROKERS only)
 
 
 @dataclass(frozen=True)
