@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from nautilus_ext.adapters.interactive_brokers.cli import app as ib_app
 from nautilus_ext.audit.cli import app as audit_app
 from nautilus_ext.backtest.carry_cli import app as carry_app
 from nautilus_ext.catalogs.cli import app as catalog_app
@@ -45,6 +46,7 @@ app.command("live", help="Run a TradingNode from validated YAML (configs/live/, 
 app.command("live-validate", help="Validate a live YAML file without building a node.")(live_validate_command)
 app.add_typer(onchain_app, name="onchain", help="On-chain calculators (leverage, health factor).")
 app.add_typer(dex_app, name="dex", help="DEX pool math (Uniswap V2/V3, Curve, Balancer).")
+app.add_typer(ib_app, name="ib", help="Interactive Brokers: tradable contracts and account (ib_async).")
 # safety commands act on a running node through its authenticated local control endpoint
 for _name, _fn in (
     ("arm", safety_cli.arm),

@@ -172,10 +172,14 @@ class FakeIBGateway:
 
     def stop(self) -> None:
         """Stop listening and close every connection."""
-        if self._server is not None:
+        srv, self._server = self._server, None
+        if srv is not None:
             with contextlib.suppress(OSError):
-                self._server.close()
-            self._server = None
+                srv.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() (close alone does not)
+            with contextlib.suppress(OSError):
+                srv.close()
+            if self._accept_thread is not None:
+                self._accept_thread.join(5)
         self.drop_connections()
 
     def __enter__(self) -> FakeIBGateway:
