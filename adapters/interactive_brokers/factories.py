@@ -35,7 +35,7 @@ class IBLiveDataClientFactory(InteractiveBrokersLiveDataClientFactory):
     @staticmethod
     def create(
         loop: asyncio.AbstractEventLoop, name: str, config: Any, msgbus: Any, cache: Any, clock: Any
-    ) -> Any:  # type: ignore[override]
+    ) -> Any:
         """Create the data client (see the module docstring)."""
         _forget_foreign_clients(loop, config)
         return InteractiveBrokersLiveDataClientFactory.create(loop, name, config, msgbus, cache, clock)
@@ -47,7 +47,7 @@ class IBLiveExecClientFactory(InteractiveBrokersLiveExecClientFactory):
     @staticmethod
     def create(
         loop: asyncio.AbstractEventLoop, name: str, config: Any, msgbus: Any, cache: Any, clock: Any
-    ) -> Any:  # type: ignore[override]
+    ) -> Any:
         """Create the execution client (see the module docstring)."""
         _forget_foreign_clients(loop, config)
         return InteractiveBrokersLiveExecClientFactory.create(loop, name, config, msgbus, cache, clock)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 from typing import Final
+from typing import cast
 
 from nautilus_ext.adapters.registry import VenueClients
 from nautilus_ext.adapters.registry import VenueFamily
@@ -33,7 +34,7 @@ def ib_contracts(keys: list[str]) -> frozenset[Any]:
         spec = to_ib_contract(key)
         out.append(
             IBContract(
-                secType=spec.sec_type,
+                secType=cast(Any, spec.sec_type),  # FUT or FOP (IBContract types a Literal)
                 symbol=spec.symbol,
                 exchange=spec.exchange,
                 currency=spec.currency,

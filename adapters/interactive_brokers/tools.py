@@ -174,7 +174,8 @@ def _run[T](coro: Coroutine[Any, Any, T]) -> T:
     if loop.is_closed():
         ib_async.util.getLoop.cache_clear()
         loop = ib_async.util.getLoop()
-    return loop.run_until_complete(coro)
+    result: T = loop.run_until_complete(coro)
+    return result
 
 
 def list_contracts(code: str, address: GatewayAddress) -> list[ListedFuture]:

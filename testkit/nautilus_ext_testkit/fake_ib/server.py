@@ -443,7 +443,8 @@ class FakeIBGateway:
                 continue
             if exchange and exchange not in ("SMART", c.exchange):
                 continue
-            if ltd and not (c.last_trade_date.startswith(ltd) or c.contract_month == ltd):
+            # IB reads six digits as the contract month, eight as the last trade date
+            if ltd and ltd.split(" ")[0] != (c.contract_month if len(ltd) == 6 else c.last_trade_date):
                 continue
             if strike and float(strike) != 0.0 and float(strike) != c.strike:
                 continue

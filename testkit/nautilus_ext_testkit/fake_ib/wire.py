@@ -17,6 +17,7 @@ import struct
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Final
+from typing import Protocol
 
 SERVER_VERSION: Final = 178
 """MIN_SERVER_VER_PENDING_PRICE_REVISION: inside both ibapi's (100..223) and ib_async's (157..178) ranges."""
@@ -141,20 +142,31 @@ def contract_block(c: ContractFields) -> list[Field]:
     ]
 
 
-class ContractFields:
+class ContractFields(Protocol):
     """The contract fields the messages carry (implemented by the listing's contracts)."""
 
-    con_id: int
-    symbol: str
-    sec_type: str
-    last_trade_date: str
-    strike: float
-    right: str
-    multiplier: str
-    exchange: str
-    currency: str
-    local_symbol: str
-    trading_class: str
+    @property
+    def con_id(self) -> int: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def sec_type(self) -> str: ...
+    @property
+    def last_trade_date(self) -> str: ...
+    @property
+    def strike(self) -> float: ...
+    @property
+    def right(self) -> str: ...
+    @property
+    def multiplier(self) -> str: ...
+    @property
+    def exchange(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def local_symbol(self) -> str: ...
+    @property
+    def trading_class(self) -> str: ...
 
 
 def error_msg(req_id: int, code: int, text: str) -> list[Field]:
