@@ -84,12 +84,17 @@ class VenueClients:
         The NautilusTrader client configs.
     data_factory, exec_factory : type
         The ``LiveDataClientFactory`` / ``LiveExecClientFactory`` classes.
+    simulated_venue : str, optional
+        The Nautilus venue DRY_RUN's simulated execution client serves, when the instruments
+        live on another venue than the entry's (Interactive Brokers: ``XCME``); default: the
+        entry's venue.
     """
 
     data_config: Any
     exec_config: Any
     data_factory: Any
     exec_factory: Any
+    simulated_venue: str | None = None
 
 
 @dataclass(frozen=True)

@@ -49,12 +49,14 @@ def ib_contracts(keys: list[str]) -> frozenset[Any]:
 
 
 def build_clients(venue: VenueSettings) -> VenueClients:
-    """Return the IB data and execution clients of ``venue`` (account id from its variable)."""
+    """Return the IB data and execution clients of ``venue`` (account id from its variable, if set)."""
     from nautilus_trader.adapters.interactive_brokers.config import InteractiveBrokersDataClientConfig
     from nautilus_trader.adapters.interactive_brokers.config import InteractiveBrokersExecClientConfig
     from nautilus_trader.adapters.interactive_brokers.config import InteractiveBrokersInstrumentProviderConfig
     from nautilus_trader.adapters.interactive_brokers.config import SymbologyMethod
 
+    from nautilus_ext.adapters.interactive_brokers.contracts import MIC_BY_EXCHANGE
+    from nautilus_ext.adapters.interactive_brokers.contracts import to_ib_contract
     from nautilus_ext.adapters.interactive_brokers.factories import IBLiveDataClientFactory
     from nautilus_ext.adapters.interactive_brokers.factories import IBLiveExecClientFactory
 
@@ -63,11 +65,9 @@ def build_clients(venue: VenueSettings) -> VenueClients:
         raise InvalidConfig(
             f"venue {venue.venue}: native {VENUE} needs an interactive_brokers section", venue=venue.venue
         )
-    account = os.environ.get(section.account_env)
-    if not account:
-        raise InvalidConfig(
-            f"venue {venue.venue}: set the IB account id in ${section.account_env}", venue=venue.venue
-        )
+    # the account id is read here from the variable the section names; live validation refuses a
+    # node whose variable is unset (nautilus_ext.live.validation), before any client is built
+    account = os.environ.get(section.account_env) or None
     provider = InteractiveBrokersInstrumentProviderConfig(
         symbology_method=SymbologyMethod.IB_SIMPLIFIED,
         load_contracts=ib_contracts(list(section.instrument_keys)),
@@ -81,11 +81,14 @@ def build_clients(venue: VenueSettings) -> VenueClients:
         "connection_timeout": section.connection_timeout_secs,
         "request_timeout_secs": section.request_timeout_secs,
     }
+    # DRY_RUN simulates the instruments' own venue (XCME ...): possible when they share one
+    mics = {MIC_BY_EXCHANGE[to_ib_contract(k).exchange] for k in section.instrument_keys}
     return VenueClients(
         data_config=InteractiveBrokersDataClientConfig(**common, use_regular_trading_hours=False),
         exec_config=InteractiveBrokersExecClientConfig(**common, account_id=account),
         data_factory=IBLiveDataClientFactory,
         exec_factory=IBLiveExecClientFactory,
+        simulated_venue=mics.pop() if len(mics) == 1 else None,
     )
 
 

@@ -50,7 +50,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
             dry = config.dry_run
             assert dry is not None  # enforced by LiveNodeConfig
             exec_cfg = DryRunExecClientConfig(
-                venue=venue.venue,
+                venue=clients.simulated_venue or venue.venue,
                 starting_balances=list(dry.starting_balances),
                 default_leverage=dry.default_leverage,
                 prob_fill_on_limit=dry.fill_model.prob_fill_on_limit,

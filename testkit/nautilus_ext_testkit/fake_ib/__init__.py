@@ -17,7 +17,8 @@ Implemented (text protocol at server version 178, :data:`~.wire.SERVER_VERSION`)
 * market data: ``reqMktData`` (bid/ask/last ``tickPrice`` with sizes), ``reqTickByTickData``
   (BidAsk, Last, AllLast, MidPoint), ``reqMktDepth`` (5 levels a side, ``updateMktDepth``),
   ``reqHistoricalData`` (deterministic bars around the quote; formatDate 1 or 2; at most 500);
-  pushed again on :meth:`FakeIBGateway.set_quote`.
+  pushed again on :meth:`FakeIBGateway.set_quote` and, with
+  :meth:`FakeIBGateway.stream_quotes`, every interval (a live feed).
 * orders: ``placeOrder`` MKT and LMT (a repeated order id modifies quantity/limit) ->
   ``openOrder`` + ``orderStatus``; fills -> ``execDetails``, ``orderStatus``,
   ``commissionReport`` ($2.25 a contract); marketable orders fill at the touch (optionally

@@ -167,6 +167,15 @@ def last_trade_date(root: str, year: int, month: int) -> dt.date:
     raise KeyError(root)
 
 
+def front_month(root_code: str, after: dt.date) -> ListedContract:
+    """Return ``root_code``'s first future whose last trade date is after ``after``."""
+    for year in range(after.year, after.year + 2):
+        for c in futures(root_code, range(year, year + 1)):
+            if c.expiry > after:
+                return c
+    raise LookupError(root_code)
+
+
 def futures(root_code: str, years: range) -> list[ListedContract]:
     """Return ``root_code``'s listed futures over ``years``."""
     root = ROOTS[root_code]
@@ -226,8 +235,12 @@ def es_options(underlying: ListedContract, strikes: tuple[int, ...]) -> list[Lis
     return out
 
 
-def default_listing(years: range = range(2024, 2028)) -> list[ListedContract]:
-    """Every root's futures over ``years`` and ES options at 4500/5000/5500 on each ES future."""
+def default_listing(years: range | None = None) -> list[ListedContract]:
+    """
+    Every root's futures over ``years`` (default: 2024 to two years after the current one) and
+    ES options at 4500/5000/5500 on each ES future.
+    """
+    years = years if years is not None else range(2024, dt.date.today().year + 3)
     out: list[ListedContract] = []
     for code in ROOTS:
         out += futures(code, years)

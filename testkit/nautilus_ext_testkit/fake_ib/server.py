@@ -14,6 +14,7 @@ import itertools
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
@@ -205,6 +206,21 @@ class FakeIBGateway:
             sessions = list(self._sessions)
         for s in sessions:
             self._push_quote(s, c.con_id)
+
+    def stream_quotes(self, interval_secs: float = 0.5) -> None:
+        """Re-publish every quote each ``interval_secs`` (a live feed), until :meth:`stop`."""
+
+        def run() -> None:
+            while self._server is not None:
+                with self._lock:
+                    con_ids = list(self.quotes)
+                    sessions = list(self._sessions)
+                for con_id in con_ids:
+                    for s in sessions:
+                        self._push_quote(s, con_id)
+                time.sleep(interval_secs)
+
+        threading.Thread(target=run, name="fake-ib-quotes", daemon=True).start()
 
     def trade(self, local_symbol: str, price: float) -> None:
         """Print a trade at ``price``: resting limit orders it crosses fill completely."""

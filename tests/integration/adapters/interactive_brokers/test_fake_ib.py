@@ -5,6 +5,7 @@ the ``ibapi`` one NautilusTrader uses, so both readings of the wire format are e
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import time
@@ -40,10 +41,8 @@ def eventually(condition: Callable[[], object], timeout_secs: float = 5.0) -> No
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout_secs}s")
-        try:
+        with contextlib.suppress(ConnectionError):  # ib_async re-raises a socket disconnect
             ib_async.IB().sleep(0.02)
-        except ConnectionError:  # ib_async re-raises a socket disconnect from its loop
-            pass
 
 
 def _handshake(port: int, versions: str) -> tuple[socket.socket, list[str]]:

@@ -43,13 +43,19 @@ def test_build_clients_makes_ib_configs_from_the_section(monkeypatch: pytest.Mon
         "ES",
     )
     assert clients.exec_factory.__name__ == "IBLiveExecClientFactory"
+    # DRY_RUN simulates the instruments' venue, possible when the keys share one exchange
+    assert clients.simulated_venue == "XCME"
+    mixed = build_clients(
+        _venue(instrument_keys=["CME:FUTURE:SP500-USD-241220@LIN", "CME:FUTURE:WTI-USD-241119@LIN"])
+    )
+    assert mixed.simulated_venue is None
 
 
 def test_the_account_comes_only_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IB_ACCT", raising=False)
-    with pytest.raises(InvalidConfig) as e:
-        build_clients(_venue(account_env="IB_ACCT"))
-    assert "$IB_ACCT" in e.value.message
+    assert build_clients(_venue(account_env="IB_ACCT")).exec_config.account_id is None
+    monkeypatch.setenv("IB_ACCT", "DU7")
+    assert build_clients(_venue(account_env="IB_ACCT")).exec_config.account_id == "DU7"
 
 
 @pytest.mark.parametrize(
@@ -71,7 +77,9 @@ def test_the_section_goes_only_with_native_interactive_brokers() -> None:
         VenueConfig(venue="INTERACTIVE_BROKERS", adapter="native")
 
 
-def test_the_shipped_config_validates_with_an_account(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_shipped_config_validates_with_an_account(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("NAUTILUS_EXT_CONTROL_TOKEN", "t" * 40)
     data = yaml.safe_load((REPO / "configs" / "live" / "ib_cme.yaml").read_text())
     data["safety"]["config_path"] = str(REPO / "configs" / "safety" / "ib_cme.yaml")
