@@ -404,6 +404,10 @@ class FakeIBGateway:
 
     def _start_api(self, s: _Session, client_id: int) -> None:
         with self._lock:
+            # a client that closed its socket has left, even if its reader has not seen EOF yet
+            for other in self._sessions:
+                if other is not s and other.client_id == client_id and _peer_closed(other.sock):
+                    other.alive = False
             if client_id in self.connected_client_ids:
                 s.send(
                     wire.error_msg(
@@ -411,6 +415,8 @@ class FakeIBGateway:
                     )
                 )
                 s.alive = False
+                with contextlib.suppress(OSError):
+                    s.sock.shutdown(socket.SHUT_RDWR)  # the gateway drops the refused session
                 return
             s.client_id = client_id
             next_id = self._next_order_id
@@ -867,6 +873,16 @@ class FakeIBGateway:
     def _pnl(self, s: _Session, req_id: int) -> None:
         realized = -sum(f.commission for f in self.fills)
         s.send([wire.PNL, req_id, realized, 0.0, realized])
+
+
+def _peer_closed(sock: socket.socket) -> bool:
+    """Return whether the peer has closed ``sock`` (EOF waiting to be read)."""
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 class _Reader:

@@ -24,6 +24,7 @@ def fake_ib() -> Iterator[FakeIBGateway]:
     fake = FakeIBGateway(today=TODAY).start()
     fake.set_quote("ESZ4", 5000.00, 5000.25, last=5000.00)
     fake.set_quote("ESZ4 C5000", 120.00, 120.50)
+    fake.stream_quotes(0.5)  # a live feed: the gate blocks orders on stale market data
     yield fake
     fake.stop()
 
