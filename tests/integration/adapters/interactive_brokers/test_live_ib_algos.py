@@ -1,6 +1,7 @@
 """
-The unified Order's smart execution on ES through Interactive Brokers: a TWAP parent in LIVE
-(children pass the gate under the parent's confirmation and fill at the IB Gateway stand-in)
+The unified Order's smart execution on ES through Interactive Brokers: TWAP, VWAP, POV and IS
+parents in LIVE (children pass the gate under the parent's confirmation and fill at the IB
+Gateway stand-in)
 and in DRY_RUN (live IB market data, simulated fills: nothing reaches the gateway).
 """
 
@@ -70,12 +71,24 @@ def _start(path: Path, iid: InstrumentId = ESZ4) -> tuple[NodeHarness, list[Live
     return h, parts
 
 
-def test_live_twap_on_es_slices_through_the_gate_to_ib(
-    tmp_path: Path, ib_env: FakeIBGateway, monkeypatch: pytest.MonkeyPatch
+ALGOS = {
+    "TWAP": {"horizon_secs": "3", "interval_secs": "1"},
+    "VWAP": {"horizon_secs": "3"},  # 1 s buckets: the node's VWAP config (below)
+    "IS": {"horizon_secs": "3", "interval_secs": "1"},
+    # each fill leaves ES dirty until IB's position snapshot (polled every 2 s) confirms it:
+    # POV gets the time to see its fills confirmed before the sweep
+    "POV": {"participation": "1", "interval_secs": "1", "max_duration_secs": "8", "final_policy": "SWEEP"},
+}
+
+
+@pytest.mark.parametrize("algorithm", sorted(ALGOS))
+def test_live_smart_order_on_es_slices_through_the_gate_to_ib(
+    tmp_path: Path, ib_env: FakeIBGateway, monkeypatch: pytest.MonkeyPatch, algorithm: str
 ) -> None:
     fake = ib_env
     monkeypatch.setenv("NAUTILUS_EXT_CONTROL_TOKEN", TOKEN)
-    h, parts = _start(live_yaml(tmp_path, fake, client_id=31))
+    overrides = {"exec_algorithms": {"overrides": {"VWAP": {"bucket_secs": 1}}}}
+    h, parts = _start(live_yaml(tmp_path, fake, client_id=31, extra=overrides))
     try:
         safety = parts[0].safety
         assert safety is not None
@@ -85,7 +98,7 @@ def test_live_twap_on_es_slices_through_the_gate_to_ib(
         eventually(lambda: not safety.gate.oms.feed_problems(), 10, message="feeds never healthy")
         _, armed = send(url, TOKEN, {"command": "arm", "ttl_secs": 300, "actor": "alice"})
         assert armed["ok"], armed
-        twap = _algo_order("ib-twap", "4", "TWAP", {"horizon_secs": "3", "interval_secs": "1"})
+        twap = _algo_order("ib-twap", "4", algorithm, ALGOS[algorithm])
         held = h.call(lambda: unified.submit_unified(twap))
         assert held.reason.startswith("AWAITING_CONFIRMATION"), held.reason
         assert fake.requests_of(3) == []
@@ -97,7 +110,7 @@ def test_live_twap_on_es_slices_through_the_gate_to_ib(
             lambda: unified.results["ib-twap"].filled_quantity == Decimal(4), 20, message="TWAP unfilled"
         )
         result = unified.results["ib-twap"]
-        assert result.algorithm_used == "TWAP"
+        assert result.algorithm_used == algorithm
         # sliced: several child orders reached IB, each passed the chokepoint, none oversized
         children = fake.requests_of(3)
         assert len(children) >= 2
