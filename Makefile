@@ -28,12 +28,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-# PostgreSQL binaries for the store's tests (the tests start a throwaway server on 127.0.0.1).
+# PostgreSQL binaries for the store's tests and Prometheus for the dashboards' tests (the tests
+# start throwaway servers on 127.0.0.1).
 services:
 	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
 	  echo "installing Debian's postgresql for the store's tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+	@command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || { \
+	  echo "installing Debian's prometheus for the dashboard tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
 # Anvil and the protocols' published bytecode from the npm registry (pinned by dist.integrity),
 # into ~/.cache/nautilus-ext/npm (outside git; NAUTILUS_EXT_CACHE moves it). Needs node + npm.

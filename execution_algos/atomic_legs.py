@@ -222,8 +222,12 @@ class AtomicLegsExecAlgorithm(SmartExecAlgorithm):
                 parent, StopReason.INSUFFICIENT_DEPTH, f"pre-flight: not enough displayed depth on {names}"
             )
             return
+        # a venue that executes on arrival (a recorded DRY_RUN, its REPLAY) fills leg A inside its
+        # submission, before leg B exists: judge the pair only once both legs are out
+        parent.state["sending"] = True
         for leg in ("A", "B"):
             self._send(parent, leg, parent.state["buys"][leg], parent.total)
+        parent.state["sending"] = False
         name = f"{self.id}:{parent.primary.client_order_id.value}:timeout"
         parent.timers.append(name)
         self.clock.set_time_alert_ns(
@@ -350,7 +354,7 @@ class AtomicLegsExecAlgorithm(SmartExecAlgorithm):
         )
 
     def on_child_closed(self, parent: Parent) -> None:
-        if parent.working or parent.done or parent.state.get("waiting"):
+        if parent.working or parent.done or parent.state.get("waiting") or parent.state.get("sending"):
             return
         parent.filled = parent.state["net"]["A"]
         if self._trade(parent) is None:

@@ -12,6 +12,12 @@ to :mod:`nautilus_ext.errors`, so either side can import them.
   can never deliver.
 * :class:`PublishesVenuePositions`: an execution client that publishes snapshots itself (the
   safety layer polls only the others).
+* :class:`FundingCollected` on ``nautilus_ext.funding_collected.<VENUE>``: a funding payment a
+  strategy booked (positive received, negative paid).
+* :class:`HealthFactorUpdate` on ``nautilus_ext.health_factor.<ACCOUNT>``: a lending account's
+  health factor (AAVE-style; below 1 is liquidatable).
+
+The operator's metrics exporter (:mod:`nautilus_ext.operator`) listens to these topics.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from nautilus_trader.model.identifiers import Venue
 FEED_STATUS_TOPIC: Final = "nautilus_ext.feed_status.*"
 VENUE_POSITIONS_TOPIC: Final = "nautilus_ext.venue_positions.*"
 FILL_GAPS_TOPIC: Final = "nautilus_ext.fill_gaps.*"
+FUNDING_COLLECTED_TOPIC: Final = "nautilus_ext.funding_collected.*"
+HEALTH_FACTOR_TOPIC: Final = "nautilus_ext.health_factor.*"
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,72 @@ class FillGap:
     ts_ns: int
 
 
+@dataclass(frozen=True)
+class FundingCollected:
+    """
+    A funding payment a strategy booked on a perpetual position.
+
+    Published on ``nautilus_ext.funding_collected.<VENUE>``.
+
+    Parameters
+    ----------
+    venue : str
+        The venue that settled it.
+    instrument_key : str
+        The perpetual's canonical instrument key.
+    amount : Decimal
+        Signed amount: positive received, negative paid.
+    currency : str
+        The settlement currency.
+    ts_ns : int
+        The funding time, UNIX ns.
+    strategy_id : str, optional
+        The strategy holding the position.
+    """
+
+    venue: str
+    instrument_key: str
+    amount: Decimal
+    currency: str
+    ts_ns: int
+    strategy_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HealthFactorUpdate:
+    """
+    A lending account's health factor (collateral x liquidation threshold / debt).
+
+    Published on ``nautilus_ext.health_factor.<ACCOUNT>``.
+
+    Parameters
+    ----------
+    account : str
+        The account (address or name).
+    protocol : str
+        The lending protocol (``AAVE_V3``...).
+    health_factor : Decimal
+        The health factor (below 1 the position can be liquidated).
+    ts_ns : int
+        When it was read, UNIX ns.
+    """
+
+    account: str
+    protocol: str
+    health_factor: Decimal
+    ts_ns: int
+
+
+def funding_collected_topic(venue: str) -> str:
+    """Return the topic :class:`FundingCollected` messages of ``venue`` are published on."""
+    return f"nautilus_ext.funding_collected.{venue}"
+
+
+def health_factor_topic(account: str) -> str:
+    """Return the topic :class:`HealthFactorUpdate` messages of ``account`` are published on."""
+    return f"nautilus_ext.health_factor.{account}"
+
+
 def fill_gap_topic(venue: str) -> str:
     """Return the topic :class:`FillGap` messages of ``venue`` are published on."""
     return f"nautilus_ext.fill_gaps.{venue}"
@@ -155,11 +229,17 @@ def publishes_venue_positions(client: Any) -> bool:
 __all__ = [
     "FEED_STATUS_TOPIC",
     "FILL_GAPS_TOPIC",
+    "FUNDING_COLLECTED_TOPIC",
+    "HEALTH_FACTOR_TOPIC",
     "VENUE_POSITIONS_TOPIC",
     "FillGap",
+    "FundingCollected",
+    "HealthFactorUpdate",
     "PublishesVenuePositions",
     "VenuePositionSnapshot",
     "fill_gap_topic",
+    "funding_collected_topic",
+    "health_factor_topic",
     "publish_venue_positions",
     "publishes_venue_positions",
     "venue_positions_topic",

@@ -131,6 +131,11 @@ class VenueSpec(BaseModel):
         several share one Nautilus venue, as Binance spot and futures do).
     nautilus_venue_aliases : frozenset[str]
         Other Nautilus venue names for the same venue (``GLBX`` for ``XCME``).
+    maintenance_margin : Decimal, optional
+        Maintenance margin ratio of the venue's perpetuals (fraction; seed 003 decision 30):
+        below it the venue liquidates. ``None`` when the venue has no margin products here.
+    liquidation_fee : Decimal, optional
+        Fee the venue charges on a liquidated notional (fraction).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -147,6 +152,8 @@ class VenueSpec(BaseModel):
     root_aliases: dict[str, str] = Field(default_factory=dict)
     instrument_types: frozenset[InstrumentType] = frozenset()
     nautilus_venue_aliases: frozenset[str] = frozenset()
+    maintenance_margin: FeeRate | None = None
+    liquidation_fee: FeeRate | None = None
     description: str = ""
 
     @model_validator(mode="after")

@@ -60,6 +60,9 @@ class BetfairSection(_Strict):
         market stream subscription. At least one must be given (never every Betfair market).
     username_env, password_env, app_key_env, certs_dir_env : str
         Environment variables holding the login, application key and certificates directory.
+    keep_alive_secs : int, default 36000
+        How often the data client renews the session (Betfair expires idle sessions after
+        hours: 12 for most jurisdictions, 4 for some).
     """
 
     account_currency: str = Field(pattern=r"^[A-Z]{3}$")
@@ -72,6 +75,7 @@ class BetfairSection(_Strict):
     app_key_env: str = Field(default="BETFAIR_APP_KEY", pattern=_ENV_NAME)
     certs_dir_env: str = Field(default="BETFAIR_CERTS_DIR", pattern=_ENV_NAME)
     request_account_state_secs: int = Field(default=300, ge=0)
+    keep_alive_secs: int = Field(default=36_000, gt=0)
 
     @model_validator(mode="after")
     def _filtered(self) -> BetfairSection:
@@ -306,6 +310,37 @@ class RecordSection(_Strict):
         return self
 
 
+class MetricsSection(_Strict):
+    """
+    Export the node's Prometheus metrics at ``http://<host>:<port>/metrics`` (opt-in).
+
+    The node runs ``nautilus_ext.operator.actor:PrometheusMetricsActor`` (loaded by its import
+    path like a strategy); ``deploy/grafana/`` holds dashboards for these metrics.
+
+    Attributes
+    ----------
+    host : str
+        Address to bind (default loopback; anything else needs ``allow_remote: true``).
+    port : int
+        TCP port (0 picks a free one).
+    allow_remote : bool
+        Permit a non-loopback ``host`` (metrics name strategies, venues and positions).
+    refresh_interval_ms : int
+        How often positions, PnL, balances and margin are read from the cache.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=0, le=65_535)
+    allow_remote: bool = False
+    refresh_interval_ms: int = Field(default=1_000, gt=0)
+
+    @model_validator(mode="after")
+    def _loopback(self) -> MetricsSection:
+        if self.host not in ("127.0.0.1", "localhost") and not self.allow_remote:
+            raise ValueError("metrics.host: binds to loopback unless metrics.allow_remote is true")
+        return self
+
+
 class ExecAlgorithmsSection(_Strict):
     """The project's execution algorithms, registered on the node (all of them by default)."""
 
@@ -342,6 +377,7 @@ class LiveNodeConfig(_Strict):
     safety: SafetySection | None = None
     audit: AuditSection | None = None
     record: RecordSection | None = None
+    metrics: MetricsSection | None = None
     exec_algorithms: ExecAlgorithmsSection = ExecAlgorithmsSection()
     timeout_connection_secs: float = Field(default=30.0, gt=0)
     timeout_reconciliation_secs: float = Field(default=10.0, gt=0)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nautilus_trader.common.config import resolve_config_path
+from nautilus_trader.config import ImportableActorConfig
 from nautilus_trader.config import ImportableStrategyConfig
 from nautilus_trader.config import LiveExecEngineConfig
 from nautilus_trader.config import LoggingConfig
@@ -49,9 +50,14 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
         if config.mode is Mode.DRY_RUN:
             dry = config.dry_run
             assert dry is not None  # enforced by LiveNodeConfig
+            # Betfair streams full ladders and no quotes: its simulated venue matches on the L2
+            # book (the sandbox's default L1 book would stay empty) with a betting account
+            betfair = getattr(venue, "betfair", None) is not None
             exec_cfg = DryRunExecClientConfig(
                 venue=clients.simulated_venue or venue.venue,
                 starting_balances=list(dry.starting_balances),
+                book_type="L2_MBP" if betfair else "L1_MBP",
+                account_type="BETTING" if betfair else "MARGIN",
                 default_leverage=dry.default_leverage,
                 prob_fill_on_limit=dry.fill_model.prob_fill_on_limit,
                 prob_slippage=dry.fill_model.prob_slippage,
@@ -76,6 +82,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
             )
             for i, s in enumerate(config.strategies)
         ],
+        actors=_metrics_actors(config),
         exec_algorithms=(
             importable_exec_algorithm_configs(config.exec_algorithms.overrides)
             if config.exec_algorithms.enabled
@@ -88,6 +95,31 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
         timeout_post_stop=1.0,
     )
     return node_config, factories
+
+
+# the operator layer sits beside live (neither imports the other): the node loads the exporter by
+# its import path, as it loads strategies
+METRICS_ACTOR_PATH = "nautilus_ext.operator.actor:PrometheusMetricsActor"
+METRICS_CONFIG_PATH = "nautilus_ext.operator.actor:PrometheusMetricsConfig"
+
+
+def _metrics_actors(config: LiveNodeConfig) -> list[ImportableActorConfig]:
+    metrics = config.metrics
+    if metrics is None:
+        return []
+    return [
+        ImportableActorConfig(
+            actor_path=METRICS_ACTOR_PATH,
+            config_path=METRICS_CONFIG_PATH,
+            config={
+                "component_id": "PrometheusMetrics",
+                "host": metrics.host,
+                "port": metrics.port,
+                "allow_remote": metrics.allow_remote,
+                "refresh_interval_ms": metrics.refresh_interval_ms,
+            },
+        )
+    ]
 
 
 def _strategy_settings(

@@ -124,6 +124,8 @@ def check_live_config(config: LiveNodeConfig, environ: Mapping[str, str] | None 
     # then what comes from the environment
     if config.safety is not None and config.safety.control_port is not None:
         _check_control(config.safety.control_port, config.safety.control_token_env, env)
+    if config.metrics is not None and config.metrics.port != 0:
+        _check_port_free("metrics.port", config.metrics.host, config.metrics.port)
     if config.mode is Mode.LIVE:
         for i, venue in enumerate(config.venues):
             _check_credentials(i, venue, env)
@@ -243,13 +245,17 @@ def _check_control(port: int, token_env: str, env: Mapping[str, str]) -> None:
         )
     if port == 0:
         return
+    _check_port_free("safety.control_port", "127.0.0.1", port)
+
+
+def _check_port_free(field: str, host: str, port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        # as the endpoint binds (SO_REUSEADDR): a port held only by closing connections is free
+        # as the servers bind (SO_REUSEADDR): a port held only by closing connections is free
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind(("127.0.0.1", port))
+            probe.bind((host, port))
         except OSError as e:
-            raise InvalidConfig(f"safety.control_port: 127.0.0.1:{port} is not free ({e.strerror})") from None
+            raise InvalidConfig(f"{field}: {host}:{port} is not free ({e.strerror})") from None
 
 
 def _check_credentials(index: int, venue: VenueConfig, env: Mapping[str, str]) -> None:

@@ -11,7 +11,12 @@ gate to the node's unified strategies, and adds a :class:`SafetyActor` that on a
   ``kill`` ...) on the node's own thread, where the gate lives;
 * feeds each strategy's PnL (realised plus unrealised, from Nautilus positions) to the loss
   limits;
-* evaluates time-based transitions and mirrors the gate into the RiskEngine's ``TradingState``.
+* evaluates time-based transitions and mirrors the gate into the RiskEngine's ``TradingState``;
+* publishes the gate's ``status()`` on ``nautilus_ext.safety.status`` when something (the
+  operator's metrics exporter) subscribes.
+
+Every safety event is also published on ``nautilus_ext.safety.events`` (operator surfaces
+listen there, never to the gate directly).
 
 Safety events (decisions, commands, safeguards) go to the node's audit log when it has one.
 """
@@ -46,8 +51,11 @@ from nautilus_ext.messages import watched_instruments
 from nautilus_ext.mode import Mode
 from nautilus_ext.safety.chokepoint import GateChokepoint
 from nautilus_ext.safety.chokepoint import install_chokepoint
+from nautilus_ext.safety.chokepoint import is_betting
 from nautilus_ext.safety.config import SafetyConfig
 from nautilus_ext.safety.control import ControlEndpoint
+from nautilus_ext.safety.events import SAFETY_EVENTS_TOPIC
+from nautilus_ext.safety.events import SAFETY_STATUS_TOPIC
 from nautilus_ext.safety.events import AuditSink
 from nautilus_ext.safety.events import EventSink
 from nautilus_ext.safety.events import log_sink
@@ -146,6 +154,8 @@ class SafetyActor(Actor):  # type: ignore[misc]
             for strategy_id, pnl in self.strategy_pnls().items():
                 self.gate.update_pnl(strategy_id, pnl)
             self.chokepoint.tick()
+            if self.msgbus.has_subscribers(SAFETY_STATUS_TOPIC):
+                self.msgbus.publish(SAFETY_STATUS_TOPIC, self.gate.status())
 
     def _on_positions_timer(self, event: TimeEvent) -> None:
         clients = getattr(self._exec_engine, "_clients", {}) or {}
@@ -201,13 +211,19 @@ class SafetyActor(Actor):  # type: ignore[misc]
         """
         Return each strategy's PnL: realised plus unrealised over its positions.
 
-        Unrealised PnL uses the mid (else last) price in the cache; amounts are summed in
+        Betting positions are left out (see the comment in the loop). Unrealised PnL uses the
+        mid (else last) price in the cache; amounts are summed in
         their settlement currency (one settlement currency per node is assumed, as the loss
         limits are single-currency).
         """
         pnls: dict[str, Decimal] = {}
         for position in self.cache.positions():
             total = pnls.setdefault(position.strategy_id.value, Decimal(0))
+            if is_betting(self.cache, position.instrument_id):
+                # NautilusTrader values a bet like a price position (odds x stake), far from
+                # what it can win or lose: bets are bounded by liability (the gate's betting
+                # limits) and realise their P&L at settlement, not here
+                continue
             if position.realized_pnl is not None:
                 total += position.realized_pnl.as_decimal()
             if position.is_open:
@@ -287,6 +303,7 @@ def attach_safety(
         sink = AuditSink(store.append, context)
     if observer is not None:
         sink = _both(sink, observer)
+    sink = _both(sink, _publisher(kernel.msgbus))
     gate = SafetyGate(config, kernel.clock, sink=sink, alert=_alert)
     chokepoint = install_chokepoint(
         gate,
@@ -323,6 +340,14 @@ def _both(first: EventSink, second: EventSink) -> EventSink:
         second(event)
 
     return sink
+
+
+def _publisher(msgbus: Any) -> EventSink:
+    # operator surfaces (metrics, consoles) subscribe to the bus, never to the gate itself
+    def publish(event: Any) -> None:
+        msgbus.publish(SAFETY_EVENTS_TOPIC, event)
+
+    return publish
 
 
 def _alert(halt: Any, strategy_id: str | None) -> None:

@@ -545,9 +545,19 @@ class GateChokepoint:
     def _on_order_event(self, event: Any) -> None:
         if isinstance(event, OrderFilled):
             betting = is_betting(self._cache, event.instrument_id)
-            self._gate.on_fill(fill_of(event, self._fill_asset(event), betting=betting))
+            asset = self._fill_asset(event)
+            self._gate.on_fill(fill_of(event, asset, betting=betting))
+            if betting:  # the market's liability: the matched part at its odds
+                self._gate.on_bet_fill(
+                    asset,
+                    event.client_order_id.value,
+                    event.last_px.as_decimal(),
+                    event.last_qty.as_decimal(),
+                )
         elif isinstance(event, OrderCanceled | OrderRejected | OrderExpired | OrderDenied):
             cid = event.client_order_id.value
+            if is_betting(self._cache, event.instrument_id):
+                self._gate.on_bet_closed(self._fill_asset_of(cid, event.instrument_id), cid)
             if self._children.tracks(cid):
                 # the unfilled rest of a closed child goes back to its parent
                 order = self._cache.order(event.client_order_id)
@@ -581,9 +591,23 @@ class GateChokepoint:
             return
         if isinstance(event, PositionOpened | PositionChanged | PositionClosed):
             betting = is_betting(self._cache, event.instrument_id)
-            self._gate.on_position_update(
-                self.asset_for(event.instrument_id), signed_position(event, betting=betting)
-            )
+            asset = self.asset_for(event.instrument_id)
+            if betting:
+                # a betting market's runners share one position key, as their fills do: the
+                # simulated venue's view is the sum over the market's runners
+                self._gate.on_position_update(asset, self._market_position(asset))
+                return
+            self._gate.on_position_update(asset, signed_position(event, betting=betting))
+
+    def _market_position(self, asset: str) -> Decimal:
+        total = Decimal(0)
+        for position in self._cache.positions_open():
+            if self.asset_for(position.instrument_id) != asset:
+                continue
+            qty = position.quantity.as_decimal()
+            # the Order's convention: a net BACK (NautilusTrader's SHORT) counts positive
+            total += qty if position.side == PositionSide.SHORT else -qty
+        return total
 
     @_serialized
     def _on_venue_positions(self, snapshot: VenuePositionSnapshot) -> None:

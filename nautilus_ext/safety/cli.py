@@ -1,6 +1,12 @@
 """
 Operator commands for a running node's safety gate: ``arm --ttl``, ``confirm <hash>``,
-``disarm``, ``status``, ``kill [--strategy]`` and ``resume``.
+``disarm``, ``status``, ``kill [--strategy]``, ``release --strategy``, ``confirm-limits <hash>``,
+``reset-risk-baselines`` and ``resume`` (one per command of
+:data:`~nautilus_ext.safety.control.COMMANDS`).
+
+After every command the CLI prints the node's state as the node reports it (SAFE or not and
+why, armed or not, killed strategies, what still blocks a resume), also when the command
+failed: the operator never has to guess whether the node left SAFE mode.
 
 Each command is one authenticated request to the node's local
 :class:`~nautilus_ext.safety.control.ControlEndpoint`. The token comes from the environment
@@ -97,8 +103,43 @@ def _call(url: str | None, body: dict[str, Any]) -> dict[str, Any]:
     status, reply = send(url or os.environ.get(URL_ENV) or DEFAULT_URL, token, body)
     if status != 200 or not reply.get("ok"):
         typer.echo(f"error: {reply.get('error', status)}: {reply.get('message', '')}", err=True)
+        state = reply.get("state")
+        if isinstance(state, dict):
+            for line in state_lines(state):
+                typer.echo(line, err=True)
         raise typer.Exit(1)
     return reply
+
+
+def state_lines(state: dict[str, Any]) -> list[str]:
+    """Return the lines that say where the node stands (a reply's ``state``; see ``node_state``)."""
+    if state.get("safe"):
+        lines = [f"node: SAFE mode ({state.get('safe_reason')}): no new risk, cancels and hedges only"]
+    else:
+        lines = ["node: not in SAFE mode"]
+    if state.get("armed"):
+        lines.append(f"arm: armed until {state.get('arm_expires_at_ns')} ns")
+    elif state.get("mode") == "LIVE":
+        lines.append("arm: NOT armed: LIVE orders need a human arm (nautilus-ext arm --ttl SECONDS)")
+    else:
+        lines.append("arm: not armed")
+    killed = state.get("killed_strategies") or []
+    if killed:
+        lines.append(f"killed strategies: {', '.join(killed)} (nautilus-ext release --strategy ID)")
+    if state.get("safe"):
+        problems = state.get("recovery_problems") or []
+        if problems:
+            lines += [f"before resume: {p}" for p in problems]
+        else:
+            lines.append("recovery checks pass: nautilus-ext resume --incident REF")
+    return lines
+
+
+def _echo_state(reply: dict[str, Any]) -> None:
+    state = reply.get("state")
+    if isinstance(state, dict):
+        for line in state_lines(state):
+            typer.echo(line)
 
 
 def _actor(actor: str | None) -> str:
@@ -119,6 +160,7 @@ def arm(
         url, {"command": "arm", "ttl_secs": ttl, "actor": _actor(actor), "auto_confirm": auto_confirm or []}
     )
     typer.echo(f"armed until {reply['expires_at_ns']} ns (arm {reply['arm_id']})")
+    _echo_state(reply)
 
 
 @app.command()
@@ -130,6 +172,7 @@ def confirm(
     """Confirm the staged intent with exactly this hash."""
     reply = _call(url, {"command": "confirm", "intent_hash": intent_hash, "actor": _actor(actor)})
     typer.echo(f"confirmed {reply['operation_id']} ({reply['intent_hash']})")
+    _echo_state(reply)
 
 
 @app.command()
@@ -137,6 +180,7 @@ def disarm(url: UrlOption = None, actor: ActorOption = None) -> None:
     """Withdraw the arm and every confirmation."""
     reply = _call(url, {"command": "disarm", "actor": _actor(actor)})
     typer.echo("disarmed" if reply["was_armed"] else "was not armed")
+    _echo_state(reply)
 
 
 @app.command()
@@ -148,11 +192,36 @@ def kill(
 ) -> None:
     """Engage the kill switch: globally (SAFE mode) or for one strategy; cancel its working orders."""
     reply = _call(url, {"command": "kill", "strategy_id": strategy, "reason": reason, "actor": _actor(actor)})
-    typer.echo(f"killed {strategy or 'everything'} ({reply['code']})")
+    if strategy is None:
+        typer.echo(f"killed everything: SAFE mode entered ({reply['code']}/{reply['rule']})")
+    else:
+        typer.echo(
+            f"killed strategy {strategy} ({reply['code']}/{reply['rule']}): its new risk is blocked, "
+            "reduce-only orders and cancels pass"
+        )
     for line in reply.get("cancelled") or []:
         typer.echo(f"cancelled: {line}")
     for line in reply.get("not_cancelled") or []:
         typer.echo(f"NOT cancelled: {line}")
+    _echo_state(reply)
+
+
+@app.command()
+def release(
+    strategy: Annotated[str, typer.Option("--strategy", help="The killed strategy to release.")],
+    incident: Annotated[str, typer.Option("--incident", help="Incident report reference.")],
+    url: UrlOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Release a per-strategy kill (its loss must be back inside its limit: see reset-risk-baselines)."""
+    reply = _call(
+        url, {"command": "release", "strategy_id": strategy, "incident_ref": incident, "actor": _actor(actor)}
+    )
+    if (reply.get("state") or {}).get("safe"):
+        typer.echo(f"strategy {strategy} released (incident {incident}); the node is still in SAFE mode")
+    else:
+        typer.echo(f"strategy {strategy} released (incident {incident}): it may place new orders again")
+    _echo_state(reply)
 
 
 @app.command("confirm-limits")
@@ -162,15 +231,17 @@ def confirm_limits(
     actor: ActorOption = None,
 ) -> None:
     """Confirm the risk limits in force by their hash (a check before leaving SAFE mode)."""
-    _call(url, {"command": "confirm_limits", "limits_hash": limits_hash, "actor": _actor(actor)})
+    reply = _call(url, {"command": "confirm_limits", "limits_hash": limits_hash, "actor": _actor(actor)})
     typer.echo(f"limits {limits_hash} confirmed")
+    _echo_state(reply)
 
 
 @app.command("reset-risk-baselines")
 def reset_risk_baselines(url: UrlOption = None, actor: ActorOption = None) -> None:
     """Count losses afresh from current PnL (after a loss limit tripped and was reviewed)."""
-    _call(url, {"command": "reset_risk_baselines", "actor": _actor(actor)})
-    typer.echo("risk loss baselines reset")
+    reply = _call(url, {"command": "reset_risk_baselines", "actor": _actor(actor)})
+    typer.echo("risk loss baselines reset to the current PnL")
+    _echo_state(reply)
 
 
 @app.command()
@@ -180,14 +251,41 @@ def resume(
     actor: ActorOption = None,
 ) -> None:
     """Leave SAFE mode after the recovery checks (then arm again)."""
-    _call(url, {"command": "resume", "incident_ref": incident, "actor": _actor(actor)})
-    typer.echo("SAFE mode left; arm again for LIVE")
+    reply = _call(url, {"command": "resume", "incident_ref": incident, "actor": _actor(actor)})
+    typer.echo(f"SAFE mode left (incident {incident})")
+    _echo_state(reply)
 
 
 @app.command()
-def status(url: UrlOption = None) -> None:
-    """Print the gate's status as JSON."""
-    typer.echo(json.dumps(_call(url, {"command": "status"})["status"], indent=2, sort_keys=True))
+def status(
+    url: UrlOption = None,
+    brief: Annotated[
+        bool, typer.Option("--brief", help="Print where the node stands in a few lines instead of JSON.")
+    ] = False,
+) -> None:
+    """Print the gate's status as JSON (staged intents, positions, limits hash, feed ages...)."""
+    full = _call(url, {"command": "status"})["status"]
+    if not brief:
+        typer.echo(json.dumps(full, indent=2, sort_keys=True))
+        return
+    safe = full.get("safe")
+    state = {
+        "mode": full.get("mode"),
+        "safe": safe is not None,
+        "safe_reason": None if safe is None else f"{safe['message']} ({safe['code']}/{safe['rule']})",
+        "armed": full.get("armed"),
+        "arm_expires_at_ns": full.get("arm_expires_at_ns"),
+        "killed_strategies": full.get("killed_strategies"),
+        "recovery_problems": full.get("recovery_problems"),
+    }
+    for line in state_lines(state):
+        typer.echo(line)
+    typer.echo(f"limits hash: {full.get('limits_hash')}")
+    for intent in full.get("staged") or []:
+        typer.echo(
+            f"staged: {intent['intent_hash']} {intent['side']} {intent['amount']} {intent['instrument_key']} "
+            f"({intent['operation_id']}, strategy {intent['strategy_id']})"
+        )
 
 
-__all__ = ["DEFAULT_URL", "TOKEN_ENV", "URL_ENV", "app", "send"]
+__all__ = ["DEFAULT_URL", "TOKEN_ENV", "URL_ENV", "app", "send", "state_lines"]

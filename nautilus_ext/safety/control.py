@@ -6,9 +6,14 @@ The endpoint listens on a loopback address only and accepts ``POST /command`` wi
 compared in constant time and never logged (nor audited). Commands: ``arm`` (``ttl_secs``, ``actor``,
 ``auto_confirm``), ``confirm`` (``intent_hash``, ``actor``), ``disarm`` (``actor``), ``kill``
 (``actor``, ``strategy_id``, ``reason``: replies with what it ``cancelled`` and what it
-``not_cancelled``), ``confirm_limits`` (``actor``, ``limits_hash``: a
-recovery check), ``reset_risk_baselines`` (``actor``: count losses afresh), ``resume``
-(``actor``, ``incident_ref``), ``status``.
+``not_cancelled``), ``release`` (``actor``, ``strategy_id``, ``incident_ref``: lift a
+per-strategy kill), ``confirm_limits`` (``actor``, ``limits_hash``: a recovery check),
+``reset_risk_baselines`` (``actor``: count losses afresh), ``resume`` (``actor``,
+``incident_ref``), ``status`` (:data:`COMMANDS` lists them). Every reply but ``status`` carries
+``state``: the node's state after the command (SAFE or not and why, armed or not, killed
+strategies, what still blocks a resume), so a client says exactly where the node stands.
+:func:`run_command` is the one control path: the CLI, and any other operator surface, send the
+same bodies.
 
 The gate is not thread-safe and belongs to the node's thread: the HTTP thread only queues a
 command; the owner runs :meth:`ControlEndpoint.process_pending` (from a Nautilus timer, say)
@@ -59,8 +64,22 @@ _MAX_TRACKED_CLIENTS: Final = 1024
 _ALWAYS_ALLOWED: Final = frozenset({"kill", "disarm"})
 """Commands a valid token may always send, even from a locked-out client."""
 
+COMMANDS: Final = (
+    "arm",
+    "confirm",
+    "disarm",
+    "kill",
+    "release",
+    "confirm_limits",
+    "reset_risk_baselines",
+    "resume",
+    "status",
+)
+"""Every command :func:`run_command` runs (the CLI has one subcommand each, ``_`` as ``-``)."""
+
 _KINDS: Final = {
     "arm": CommandKind.ARM,
+    "release": CommandKind.RESUME,
     "confirm": CommandKind.CONFIRM,
     "disarm": CommandKind.DISARM,
     "kill": CommandKind.KILL,
@@ -370,13 +389,42 @@ def _error(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": code, "message": message}
 
 
+def node_state(gate: SafetyGate) -> dict[str, Any]:
+    """
+    Return the operator's view of ``gate`` right now (JSON-friendly).
+
+    ``safe`` (bool) and ``safe_reason``, ``armed`` and ``arm_expires_at_ns``,
+    ``killed_strategies``, and ``recovery_problems``: what still prevents a ``resume`` besides
+    the incident reference (empty when not SAFE).
+    """
+    safe = gate.safe
+    arm = gate.arming.arm_state
+    return {
+        "mode": str(gate.mode),
+        "safe": safe is not None,
+        "safe_reason": None if safe is None else f"{safe.message} ({safe.code}/{safe.rule})",
+        "armed": arm is not None,
+        "arm_expires_at_ns": None if arm is None else arm.expires_at_ns,
+        "killed_strategies": sorted(gate.halts.killed_strategies),
+        "recovery_problems": gate.recovery_problems(None),
+    }
+
+
 def run_command(gate: SafetyGate, body: dict[str, Any]) -> dict[str, Any]:
     """
     Run one operator command (the control endpoint's JSON body) on ``gate``; never raises.
 
-    Returns the JSON-friendly reply. A REPLAY runs a session's recorded commands through this
-    same function at their recorded times.
+    Returns the JSON-friendly reply; every reply but ``status`` carries the node's ``state``
+    after the command (:func:`node_state`). A REPLAY runs a session's recorded commands through
+    this same function at their recorded times.
     """
+    reply = _run(gate, body)
+    if body.get("command") != "status":
+        reply["state"] = node_state(gate)
+    return reply
+
+
+def _run(gate: SafetyGate, body: dict[str, Any]) -> dict[str, Any]:
     command = body.get("command")
     actor = str(body.get("actor") or "")
     try:
@@ -408,6 +456,21 @@ def run_command(gate: SafetyGate, body: dict[str, Any]) -> dict[str, Any]:
                 "cancelled": list(report.cancelled),
                 "not_cancelled": list(report.not_cancelled),
             }
+        if command == "release":
+            strategy_id = str(body["strategy_id"])
+            incident = str(body.get("incident_ref") or "")
+            problems = gate.release_problems(strategy_id, incident)
+            if problems:
+                message = f"cannot release strategy {strategy_id}: {'; '.join(problems)}"
+                gate.refuse_command(CommandKind.RESUME, actor, message)
+                return {
+                    "ok": False,
+                    "error": "RISK_BLOCKED",
+                    "message": message,
+                    "details": {"problems": problems},
+                }
+            gate.release_strategy(actor, strategy_id, incident)
+            return {"ok": True, "strategy_id": strategy_id}
         if command == "confirm_limits":
             ok = gate.confirm_limits(actor, str(body["limits_hash"]))
             if not ok:
@@ -421,7 +484,12 @@ def run_command(gate: SafetyGate, body: dict[str, Any]) -> dict[str, Any]:
             gate.reset_risk_baselines(actor)
             return {"ok": True}
         if command == "resume":
-            gate.resume(actor, str(body.get("incident_ref") or ""))
+            if not gate.resume(actor, str(body.get("incident_ref") or "")):
+                return {
+                    "ok": False,
+                    "error": "INVALID_ORDER",
+                    "message": "not in SAFE mode: nothing to resume",
+                }
             return {"ok": True}
     except NautilusExtError as e:
         return {"ok": False, "error": str(e.code), "message": e.message, "details": _jsonable(e.details)}
@@ -434,4 +502,4 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-__all__ = ["MIN_TOKEN_LENGTH", "ControlEndpoint", "run_command"]
+__all__ = ["COMMANDS", "MIN_TOKEN_LENGTH", "ControlEndpoint", "node_state", "run_command"]

@@ -52,6 +52,8 @@ class Rule(StrEnum):
     MARKET_DATA_STALE = "market_data_stale"  # market data older than the bound
     WS_STALE = "ws_stale"  # venue WebSocket silent beyond the bound
     ORDER_RATE_LIMIT = "order_rate_limit"  # per-asset order rate cap
+    # exchange trading hours (nautilus_ext.tradfi.sessions)
+    MARKET_CLOSED = "market_closed"  # outside the instrument's session (halt, weekend, holiday)
     FLIPFLOP = "flipflop"  # repeated place/cancel cycles
 
 

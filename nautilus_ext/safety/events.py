@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
 from typing import Any
+from typing import Final
 
 from nautilus_ext.audit.context import AuditContext
 from nautilus_ext.audit.schemas import AuditEvent
@@ -26,6 +27,11 @@ from nautilus_ext.audit.schemas import SafeguardEvent
 from nautilus_ext.audit.schemas import SafeguardKind
 
 logger = logging.getLogger(__name__)
+
+SAFETY_EVENTS_TOPIC: Final = "nautilus_ext.safety.events"
+"""Message-bus topic on which a node's safety layer publishes every :class:`SafetyEvent`."""
+SAFETY_STATUS_TOPIC: Final = "nautilus_ext.safety.status"
+"""Message-bus topic of the gate's ``status()`` dict, published on each safety tick when subscribed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,4 +197,12 @@ class AuditSink:
         self._append(to_audit_event(event, self._context, f"{self._prefix}-{event.ts_ns}-{self._count}"))
 
 
-__all__ = ["AuditSink", "EventSink", "SafetyEvent", "log_sink", "to_audit_event"]
+__all__ = [
+    "SAFETY_EVENTS_TOPIC",
+    "SAFETY_STATUS_TOPIC",
+    "AuditSink",
+    "EventSink",
+    "SafetyEvent",
+    "log_sink",
+    "to_audit_event",
+]

@@ -8,10 +8,12 @@ blocks):
 1. time-based transitions (arm expiry, dirty age, persistent mismatch);
 2. dirty position on the asset (blocks even hedges: the position is unknown);
 3. SAFE mode and per-strategy kill (only orders that reduce ``|position|`` pass);
-4. feed health (market data, venue WebSocket);
-5. the risk matrix;
-6. LIVE only: a valid arm and a confirmation of this exact order's hash;
-7. the per-asset order rate limit.
+4. trading hours: an order on a market that is closed (the CME Globex daily halt, the weekend,
+   a holiday; :mod:`nautilus_ext.tradfi.sessions`) is blocked with rule ``market_closed``;
+5. feed health (market data, venue WebSocket);
+6. the risk matrix;
+7. LIVE only: a valid arm and a confirmation of this exact order's hash;
+8. the per-asset order rate limit.
 
 A child an execution algorithm spawned from a released parent (``GateContext.child_of``) is
 covered by the parent's LIVE confirmation, but only while the arm that released the parent is
@@ -51,11 +53,13 @@ from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.errors import SafeModeActive
 from nautilus_ext.mode import Mode
+from nautilus_ext.orders.model import Operation
 from nautilus_ext.orders.model import Order
 from nautilus_ext.safety.arming import ArmingController
 from nautilus_ext.safety.arming import ArmState
 from nautilus_ext.safety.arming import StagedIntent
 from nautilus_ext.safety.arming import intent_hash
+from nautilus_ext.safety.betting import BettingBook
 from nautilus_ext.safety.config import SafetyConfig
 from nautilus_ext.safety.decision import Decision
 from nautilus_ext.safety.decision import Rule
@@ -68,6 +72,7 @@ from nautilus_ext.safety.halts import HaltState
 from nautilus_ext.safety.oms import Fill
 from nautilus_ext.safety.oms import OmsSafeguards
 from nautilus_ext.safety.risk import RiskPolicies
+from nautilus_ext.tradfi.sessions import TradingHours
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +164,12 @@ class SafetyGate:
         Receives every safety event (default: the module logger).
     alert : callable, optional
         Called with ``(halt, strategy_id)`` on SAFE entry (``None``) and strategy kills.
+    trading_hours : TradingHours, optional
+        Session calendars for the market-closed rule (default: those of the roots in
+        ``configs/tradfi/rolls.yaml``). Orders on instruments without a calendar are not
+        judged by it.
+    market_hours_rule : bool, default True
+        Whether the market-closed rule applies at all.
     """
 
     def __init__(
@@ -168,6 +179,8 @@ class SafetyGate:
         *,
         sink: EventSink = log_sink,
         alert: Callable[[Halt, str | None], object] | None = None,
+        trading_hours: TradingHours | None = None,
+        market_hours_rule: bool = True,
     ) -> None:
         self._config = config
         self._clock = clock
@@ -179,7 +192,12 @@ class SafetyGate:
         self.oms = OmsSafeguards(
             config.oms, clock, self.halts, sink, ws_gating=config.mode in (Mode.LIVE, Mode.DRY_RUN)
         )
+        # bets: liability per market, event and day, and Betfair's rules (a ``betting`` section)
+        self.betting = None if config.betting is None else BettingBook(config.betting)
         self._limits_confirmed: tuple[str, int] | None = None
+        self.trading_hours: TradingHours | None = None
+        if market_hours_rule:
+            self.trading_hours = trading_hours or TradingHours.default()
         # client order id -> release record, for orders this gate allowed (see GateContext)
         self._released: dict[str, _Release] = {}
         # owner -> callback(strategy_id), asked to cancel working orders on a kill
@@ -299,9 +317,27 @@ class SafetyGate:
         """Stop asking ``owner`` on kills."""
         self._kill_listeners.pop(id(owner), None)
 
-    def release_strategy(self, actor: str, strategy_id: str) -> bool:
-        """Release a per-strategy kill (human command)."""
-        return self.halts.release(actor, strategy_id)
+    def release_strategy(self, actor: str, strategy_id: str, incident_ref: str = "") -> bool:
+        """Release a per-strategy kill (human command); return whether it was killed."""
+        return self.halts.release(actor, strategy_id, incident_ref)
+
+    def release_problems(self, strategy_id: str, incident_ref: str = "") -> list[str]:
+        """
+        Return what still prevents releasing ``strategy_id``'s kill (empty when it can be released).
+
+        The per-strategy form of :meth:`recovery_problems`: the strategy must be killed, its loss
+        must be back inside its limit (else the next PnL update kills it again: reset the
+        baselines after review) and an incident report must be referenced.
+        """
+        problems = []
+        if self.halts.killed(strategy_id) is None:
+            problems.append(f"strategy {strategy_id} is not killed")
+        breach = self.risk.strategy_breach(strategy_id)
+        if breach is not None:
+            problems.append(breach)
+        if not incident_ref.strip():
+            problems.append("no incident report reference")
+        return problems
 
     def confirm_limits(self, actor: str, limits_hash: str) -> bool:
         """Confirm the risk limits in force by their hash (a recovery check); return whether it matched."""
@@ -317,8 +353,12 @@ class SafetyGate:
         """Count losses afresh from current PnL (human command; logged)."""
         self.risk.reset_baselines(actor)
 
-    def recovery_problems(self, incident_ref: str = "") -> list[str]:
-        """Return what still prevents leaving SAFE mode (empty when the checks pass)."""
+    def recovery_problems(self, incident_ref: str | None = "") -> list[str]:
+        """
+        Return what still prevents leaving SAFE mode (empty when the checks pass).
+
+        ``incident_ref`` ``None`` leaves out the incident reference (it comes with ``resume``).
+        """
         halt = self.halts.safe
         if halt is None:
             return []
@@ -328,13 +368,16 @@ class SafetyGate:
         if confirmed is None or confirmed[0] != self._config.limits_hash() or confirmed[1] < halt.since_ns:
             problems.append("risk limits not confirmed by hash since SAFE mode began")
         problems += [message for _, message in self.risk.global_breaches()]
-        if not incident_ref.strip():
+        if incident_ref is not None and not incident_ref.strip():
             problems.append("no incident report reference")
         return problems
 
-    def resume(self, actor: str, incident_ref: str) -> None:
+    def resume(self, actor: str, incident_ref: str) -> bool:
         """
         Leave SAFE mode after the section 16.1 checks; LIVE then needs a fresh human arm.
+
+        Returns ``False`` (and records a rejected command) when the gate was not in SAFE mode,
+        ``True`` when it left SAFE mode.
 
         Raises
         ------
@@ -343,7 +386,7 @@ class SafetyGate:
         """
         if self.halts.safe is None:
             self._command(CommandKind.RESUME, actor, False, "not in SAFE mode")
-            return
+            return False
         problems = self.recovery_problems(incident_ref)
         if problems:
             self._command(CommandKind.RESUME, actor, False, "; ".join(problems))
@@ -355,6 +398,7 @@ class SafetyGate:
         self.arming.disarm("system", "SAFE mode left: a fresh human arm is required")
         self._limits_confirmed = None
         self._command(CommandKind.RESUME, actor, True, f"SAFE mode left (incident {incident_ref})")
+        return True
 
     def trading_state(self) -> TradingState:
         """
@@ -385,7 +429,17 @@ class SafetyGate:
             "safe": None
             if safe is None
             else {"code": str(safe.code), "rule": str(safe.rule), "message": safe.message},
+            "safe_causes": [
+                {"code": str(h.code), "rule": str(h.rule), "message": h.message, "since_ns": h.since_ns}
+                for h in self.halts.safe_causes
+            ],
+            # what still stands between SAFE mode and resume (the incident reference comes with it)
+            "recovery_problems": self.recovery_problems(None),
             "killed_strategies": sorted(self.halts.killed_strategies),
+            "kills": {
+                s: {"code": str(h.code), "rule": str(h.rule), "message": h.message, "since_ns": h.since_ns}
+                for s, h in sorted(self.halts.killed_strategies.items())
+            },
             # what a human confirms: the hash together with what the order does
             "staged": [
                 {
@@ -404,6 +458,7 @@ class SafetyGate:
             "dirty": sorted(a for a in self.oms.positions if self.oms.dirty_since(a) is not None),
             "positions": {a: str(q) for a, q in sorted(self.oms.positions.items())},
             "limits_hash": self._config.limits_hash(),
+            "feed_age_ms": {k: v // 1_000_000 for k, v in sorted(self.oms.feed_ages_ns().items())},
         }
 
     # -- inputs from the venue side -----------------------------------------------------------
@@ -576,12 +631,25 @@ class SafetyGate:
         if digest is not None:
             self.arming.consume(digest)
         self.oms.record_place(asset, order.operation_id)
+        if order.operation is Operation.BET and self.betting is not None:
+            order_id = ctx.client_order_id or order.operation_id
+            self.betting.commit(order, asset, order_id, self._clock.timestamp_ns())
         if ctx.client_order_id is not None:
             arm = self.arming.arm_state
             self._released[ctx.client_order_id] = _Release(
                 asset=asset, amount=order.amount, arm_id=None if arm is None else arm.arm_id
             )
         self._decision_event(RiskAction.ALLOW, None, order, asset, venue, digest)
+
+    def on_bet_fill(self, asset: str, client_order_id: str, odds: Decimal, stake: Decimal) -> None:
+        """Record a matched part of a bet this gate released (its market's liability)."""
+        if self.betting is not None:
+            self.betting.on_fill(asset, client_order_id, odds, stake)
+
+    def on_bet_closed(self, asset: str, client_order_id: str) -> None:
+        """Drop the unmatched rest of a bet (cancelled, lapsed, rejected) from its liability."""
+        if self.betting is not None:
+            self.betting.on_closed(asset, client_order_id)
 
     def released_asset(self, client_order_id: str) -> str | None:
         """Return the position key of an order this gate released, or ``None`` if it did not."""
@@ -633,11 +701,43 @@ class SafetyGate:
                 f"strategy {order.strategy_id} is killed ({killed.message}); reduce-only orders only",
                 details={"rule": str(Rule.KILL_SWITCH), "cause": str(killed.rule)},
             )
+        if self.trading_hours is not None:
+            closed = self._market_closed(self.trading_hours, order)
+            if closed is not None:
+                return closed
         feed = self.oms.feed_block(asset, venue, ctx.market_data_ts_ns)
         if feed is not None:
             return feed
+        bet = order.operation is Operation.BET and self.betting is not None
+        if bet and self.betting is not None:
+            refused = self.betting.check(order, asset, self._clock.timestamp_ns())
+            if refused is not None:
+                return refused
         return self.risk.check(
-            order, asset=asset, position=position, venue=venue, estimated_slippage=ctx.estimated_slippage
+            order,
+            asset=asset,
+            position=position,
+            venue=venue,
+            estimated_slippage=ctx.estimated_slippage,
+            position_limit=not bet,  # a bet's liability replaces its net stake
+        )
+
+    def _market_closed(self, hours: TradingHours, order: Order) -> RiskBlocked | None:
+        # the exchange takes no order while closed: reducing ones included (cancels still pass)
+        calendar = hours.calendar_for_key(order.instrument_key)
+        if calendar is None:
+            return None
+        now = self._clock.timestamp_ns()
+        try:
+            if calendar.is_open(now):
+                return None
+            why = calendar.describe(now)
+        except NautilusExtError as e:
+            why = f"no trading hours known ({e.message})"
+        return risk_blocked(
+            Rule.MARKET_CLOSED,
+            f"{order.instrument_key}: market closed: {why}; new orders wait for the session",
+            calendar=calendar.name,
         )
 
     # -- internals ----------------------------------------------------------------------------

@@ -172,9 +172,10 @@ class HaltState:
             self._alert(halt, strategy_id)
         return self._killed[strategy_id]
 
-    def release(self, actor: str, strategy_id: str) -> bool:
+    def release(self, actor: str, strategy_id: str, incident_ref: str = "") -> bool:
         """Release a per-strategy kill (human command); return whether it was killed."""
         was = self._killed.pop(strategy_id, None) is not None
+        released = "strategy kill released" + (f" (incident {incident_ref})" if incident_ref else "")
         self._sink(
             SafetyEvent(
                 ts_ns=self._clock.timestamp_ns(),
@@ -182,7 +183,7 @@ class HaltState:
                 outcome=CommandOutcome.ACCEPTED if was else CommandOutcome.REJECTED,
                 actor=actor,
                 strategy_id=strategy_id,
-                message="strategy kill released" if was else "strategy was not killed",
+                message=released if was else "strategy was not killed",
             ),
         )
         return was

@@ -352,6 +352,13 @@ class OmsSafeguards:
             problems.append("no market data has been received")
         return problems
 
+    def feed_ages_ns(self) -> dict[str, int]:
+        """Return the age of every known feed, ns: ``md:<asset>`` market data, ``ws:<venue>`` WebSockets."""
+        now = self._clock.timestamp_ns()
+        ages = {f"md:{a}": max(0, now - ts) for a, ts in self._market_data_ns.items()}
+        ages |= {f"ws:{v}": max(0, now - ts) for v, ts in self._ws_ns.items()}
+        return ages
+
     def reconciliation_problems(self, since_ns: int) -> list[str]:
         """Return the assets not reconciled by a matching snapshot or update at or after ``since_ns``."""
         problems = [f"{a} is dirty" for a in sorted(self._dirty_since)]

@@ -178,6 +178,16 @@ class RiskPolicies:
 
     # -- queries ------------------------------------------------------------------------------
 
+    def strategy_breach(self, strategy_id: str) -> str | None:
+        """Return why ``strategy_id``'s loss is still at its kill limit, or ``None``."""
+        book = self._books.get(strategy_id)
+        if book is None or book.pnl - book.baseline > -self._config.strategy_loss_limit:
+            return None
+        return (
+            f"strategy {strategy_id} loss {book.baseline - book.pnl} is still at the limit "
+            f"{self._config.strategy_loss_limit} (reset the risk baselines after review)"
+        )
+
     def global_breaches(self) -> list[tuple[Rule, str]]:
         """Return the global limits breached now (portfolio loss, daily loss) with messages."""
         self._roll_day()
@@ -205,6 +215,7 @@ class RiskPolicies:
         position: Decimal,
         venue: str | None,
         estimated_slippage: Decimal | None,
+        position_limit: bool = True,
     ) -> RiskBlocked | None:
         """
         Return the first policy that blocks ``order``, or ``None``.
@@ -221,8 +232,10 @@ class RiskPolicies:
             The venue it would go to (latency policy).
         estimated_slippage : Decimal, optional
             Pre-trade slippage estimate, a fraction of the arrival price.
+        position_limit : bool, default True
+            Whether the net position limit applies (bets are limited by liability instead).
         """
-        return self._check(order, asset, position, venue, estimated_slippage)
+        return self._check(order, asset, position, venue, estimated_slippage, position_limit)
 
     def _check(
         self,
@@ -231,6 +244,7 @@ class RiskPolicies:
         position: Decimal,
         venue: str | None,
         estimated_slippage: Decimal | None,
+        position_limit: bool = True,
     ) -> RiskBlocked | None:
         cfg = self._config
         if venue is not None:
@@ -272,7 +286,7 @@ class RiskPolicies:
                 max_amount=str(size_limit),
             )
         limit = cfg.position_limit(asset)
-        if abs(after) > limit and not reduces:
+        if position_limit and abs(after) > limit and not reduces:
             return risk_blocked(
                 Rule.MAX_POSITION,
                 f"order {order.operation_id} would take {asset} to {after}, beyond the limit {limit}",

@@ -68,6 +68,8 @@ from nautilus_ext.funding.model import FundingRateSample
 from nautilus_ext.funding.model import convention_for
 from nautilus_ext.funding.model import funding_payment
 from nautilus_ext.funding.model import normalise_rate
+from nautilus_ext.messages import FundingCollected
+from nautilus_ext.messages import funding_collected_topic
 from nautilus_ext.orders import AtomicGroup
 from nautilus_ext.orders import Order
 from nautilus_ext.persistence import Database
@@ -406,6 +408,19 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                 )
                 if recorded:
                     position.funding += amount
+                    venue = leg.instrument_key.split(":", 1)[0]
+                    # the operator's metrics (and any other listener) see funding as it is booked
+                    self.msgbus.publish(
+                        funding_collected_topic(venue),
+                        FundingCollected(
+                            venue=venue,
+                            instrument_key=leg.instrument_key,
+                            amount=amount,
+                            currency=sample.quote,
+                            ts_ns=funding_ns,
+                            strategy_id=self.id.value,
+                        ),
+                    )
                     self.log.info(f"Funding {amount} {sample.quote} on {iid} for position {position.id}")
 
     # -- the cycle ----------------------------------------------------------------------------

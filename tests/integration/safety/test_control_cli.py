@@ -200,3 +200,75 @@ def test_recovery_checks_over_the_endpoint(node: Node) -> None:
     commands = [(e.command, e.outcome, e.message) for e in node.events if e.command is CommandKind.RESUME]
     assert (CommandKind.RESUME, CommandOutcome.REJECTED, "limits hash does not match") in commands
     assert (CommandKind.RESUME, CommandOutcome.ACCEPTED, "limits confirmed") in commands
+
+
+def test_every_control_command_is_a_cli_command_with_help() -> None:
+    # the endpoint's commands and the top-level CLI's cannot drift apart again
+    from nautilus_ext.cli import app as main_app
+    from nautilus_ext.safety.control import COMMANDS
+
+    for command in COMMANDS:
+        result = CliRunner().invoke(main_app, [command.replace("_", "-"), "--help"])
+        assert result.exit_code == 0, (command, result.output)
+        assert "Usage:" in result.output
+
+
+def test_resume_when_not_safe_says_so(node: Node) -> None:
+    code, out = _cli(node, "resume", "--incident", "INC-0")
+    assert code == 1
+    assert "SAFE mode left" not in out
+    assert "not in SAFE mode: nothing to resume" in out
+    assert "node: not in SAFE mode" in out
+    rejected = [e for e in node.events if e.command is CommandKind.RESUME]
+    assert rejected[-1].outcome is CommandOutcome.REJECTED
+
+
+def test_failed_resume_prints_that_the_node_stays_safe(node: Node) -> None:
+    code, out = _cli(node, "kill", "--reason", "drill")
+    assert code == 0, out
+    assert "killed everything: SAFE mode entered" in out
+    assert "before resume: risk limits not confirmed by hash since SAFE mode began" in out
+    code, out = _cli(node, "resume", "--incident", "INC-1")
+    assert code == 1
+    assert "node: SAFE mode (global kill by alice: drill" in out
+    assert "SAFE mode left" not in out
+    code, out = _cli(node, "status", "--brief")
+    assert code == 0, out
+    assert "node: SAFE mode" in out
+    assert f"limits hash: {node.gate.config.limits_hash()}" in out
+
+
+def test_strategy_kill_is_released_from_the_cli(node: Node) -> None:
+    code, out = _cli(node, "release", "--strategy", "S-1", "--incident", "INC-2")
+    assert code == 1
+    assert "strategy S-1 is not killed" in out
+    code, out = _cli(node, "kill", "--strategy", "S-1")
+    assert code == 0, out
+    assert "killed strategy S-1" in out
+    assert "killed strategies: S-1" in out
+    assert "node: not in SAFE mode" in out
+    # a loss still at the strategy's limit would kill it again at the next PnL update
+    node.gate.update_pnl("S-1", -node.gate.config.risk.strategy_loss_limit)
+    code, out = _cli(node, "release", "--strategy", "S-1", "--incident", "INC-2")
+    assert code == 1
+    assert "is still at the limit" in out
+    assert node.gate.halts.killed("S-1") is not None
+    assert _cli(node, "reset-risk-baselines")[0] == 0
+    code, out = _cli(node, "release", "--strategy", "S-1", "--incident", "INC-2")
+    assert code == 0, out
+    assert "strategy S-1 released (incident INC-2)" in out
+    assert "killed strategies" not in out
+    assert node.gate.halts.killed("S-1") is None
+    released = [e for e in node.events if e.strategy_id == "S-1" and e.command is CommandKind.RESUME]
+    assert released[-1].outcome is CommandOutcome.ACCEPTED
+    assert released[-1].message == "strategy kill released (incident INC-2)"
+
+
+def test_a_release_during_safe_mode_says_the_node_is_still_safe(node: Node) -> None:
+    assert _cli(node, "kill", "--strategy", "S-1")[0] == 0
+    assert _cli(node, "kill")[0] == 0
+    code, out = _cli(node, "release", "--strategy", "S-1", "--incident", "INC-3")
+    assert code == 0, out
+    assert "strategy S-1 released (incident INC-3); the node is still in SAFE mode" in out
+    assert "may place new orders" not in out
+    assert "node: SAFE mode" in out

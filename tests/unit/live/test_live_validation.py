@@ -213,6 +213,20 @@ def _control_port_in_use(d: dict[str, Any], tmp: Path, env: dict[str, str]) -> N
     d["safety"]["control_port"] = holder.getsockname()[1]
 
 
+def _metrics_port_in_use(d: dict[str, Any], tmp: Path, env: dict[str, str]) -> None:
+    import socket
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    _HELD.append(holder)
+    d["metrics"] = {"port": holder.getsockname()[1]}
+
+
+def _metrics_on_a_public_address(d: dict[str, Any], tmp: Path, env: dict[str, str]) -> None:
+    d["metrics"] = {"host": "0.0.0.0", "port": 0}
+
+
 _HELD: list[Any] = []
 
 # (name, base config, mutation, expected code)
@@ -239,6 +253,8 @@ BAD: list[tuple[str, Callable[[Path], dict[str, Any]], Mutator, str]] = [
     ("control token missing", _live, _missing_control_token, "INVALID_CONFIG"),
     ("control token too short", _live, _short_control_token, "INVALID_CONFIG"),
     ("control port in use", _live, _control_port_in_use, "INVALID_CONFIG"),
+    ("metrics port in use", _dry_run, _metrics_port_in_use, "INVALID_CONFIG"),
+    ("metrics on a public address", _dry_run, _metrics_on_a_public_address, "INVALID_CONFIG"),
     ("ccxt credentials missing", _live, _missing_credentials, "INVALID_CONFIG"),
     ("read key is the trade key", _live, _read_scope_with_the_trade_key, "INVALID_CONFIG"),
     ("read scope without read keys", _live, _read_scope_without_read_keys, "INVALID_CONFIG"),
@@ -331,3 +347,31 @@ def test_read_only_venue_validates_with_read_keys_only(
     )
     assert exit_code == 0, output
     assert "read key" in output or command == "live-validate"
+
+
+def test_live_check_builds_and_disposes_the_metrics_exporter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    def with_metrics(d: dict[str, Any], tmp: Path, env: dict[str, str]) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            d["metrics"] = {"port": probe.getsockname()[1]}
+
+    path, env = _write(tmp_path, _dry_run, with_metrics)
+    exit_code, output = _invoke(["live", str(path), "--check"], env, monkeypatch)
+    assert exit_code == 0, output
+    port = yaml.safe_load(path.read_text())["metrics"]["port"]
+    from nautilus_ext.live.config import load_live_config
+    from nautilus_ext.live.node import METRICS_ACTOR_PATH
+    from nautilus_ext.live.node import build_trading_node_config
+
+    (actor,) = build_trading_node_config(load_live_config(path))[0].actors
+    assert actor.actor_path == METRICS_ACTOR_PATH
+    assert actor.config["port"] == port
+    assert actor.config["host"] == "127.0.0.1"
+    with socket.socket() as again:  # the exporter bound the port at build and released it at dispose
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind(("127.0.0.1", port))
+        again.listen()

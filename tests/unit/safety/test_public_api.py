@@ -36,8 +36,14 @@ def test_package_all_is_pinned() -> None:
 
 
 def test_cli_and_control_all_are_pinned() -> None:
-    assert sorted(cli.__all__) == ["DEFAULT_URL", "TOKEN_ENV", "URL_ENV", "app", "send"]
-    assert sorted(control.__all__) == ["ControlEndpoint", "MIN_TOKEN_LENGTH", "run_command"]
+    assert sorted(cli.__all__) == ["DEFAULT_URL", "TOKEN_ENV", "URL_ENV", "app", "send", "state_lines"]
+    assert sorted(control.__all__) == [
+        "COMMANDS",
+        "ControlEndpoint",
+        "MIN_TOKEN_LENGTH",
+        "node_state",
+        "run_command",
+    ]
     names = {c.callback.__name__ for c in cli.app.registered_commands if c.callback is not None}
     assert names == {
         "arm",
@@ -45,6 +51,7 @@ def test_cli_and_control_all_are_pinned() -> None:
         "confirm_limits",
         "disarm",
         "kill",
+        "release",
         "reset_risk_baselines",
         "resume",
         "status",
