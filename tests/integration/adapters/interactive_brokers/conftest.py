@@ -53,3 +53,17 @@ def live_yaml(
     path = tmp_path / f"live-{client_id}.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
+
+
+@pytest.fixture
+def globex_hours_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """
+    Let the node tests run at any hour: on the node's real clock the CME Globex calendar would
+    make the gate refuse every ES order (market-closed rule) and the algorithms pause, on
+    weekends and in the daily halt. Both have their own tests (``tests/unit/safety/
+    test_market_hours.py``, ``tests/integration/tradfi/``); here no contract has a calendar.
+    """
+    from nautilus_ext.tradfi.sessions import TradingHours
+
+    monkeypatch.setattr(TradingHours, "calendar_for_key", lambda self, key: None)
+    monkeypatch.setattr(TradingHours, "calendar_for_instrument", lambda self, instrument: None)

@@ -39,7 +39,7 @@ from nautilus_ext_testkit.node_harness import NodeHarness
 from tests.integration.adapters.interactive_brokers.conftest import ES
 from tests.integration.adapters.interactive_brokers.conftest import live_yaml
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("globex_hours_ignored")]
 ESZ4 = InstrumentId.from_str("ESZ4.XCME")
 ESZ4_C5000 = InstrumentId.from_str("ESZ4 C5000.XCME")
 TOKEN = "t" * 40
