@@ -8,7 +8,8 @@ Implemented (text protocol at server version 178, :data:`~.wire.SERVER_VERSION`)
 * handshake: ``API\\0`` + length-prefixed ``v<min>..<max>``; the reply carries the negotiated
   version (178, or the client's maximum if lower and >= 157) and the connection time; ``startApi``
   answers ``nextValidId``, ``managedAccounts`` and the farm-status notices 2104/2106; a second
-  session with a client id in use gets error 326 and is closed.
+  session with a client id in use gets error 326 and is closed (a session whose peer has already
+  closed its socket no longer holds its id).
 * contracts: ``reqContractDetails`` for futures (ES, NQ, 6E on CME; CL on NYMEX; ZN on CBOT; GC
   on COMEX; quarterly or monthly cycles with rule-based last trade dates) and ES futures options
   (FOP, trading class ES, strikes 4500/5000/5500), matched by conId, local symbol, symbol or
