@@ -175,13 +175,19 @@ def _load_data(root: Path, manifest: dict[str, Any]) -> tuple[list[Any], list[An
         expected = int(counts.get(cls.__name__, 0))
         if not expected:
             continue
-        items = catalog.query(cls)
+        if cls is Bar:
+            items = catalog.query(cls)
+        else:
+            # one query per instrument: a query over several instruments' files labels every
+            # row with one file's instrument id (seen with two venues' OrderBookDeltas)
+            items = [x for i in instruments for x in catalog.query(cls, identifiers=[str(i.id)])]
         if len(items) != expected:
             raise RecordingMissing(
                 f"{root}: {len(items)} {cls.__name__} read back, the session recorded {expected}"
             )
         data.extend(items)
-    # stable: items of one type keep their recorded order (ties across types were refused)
+    # stable: items of one type and instrument keep their recorded order (ties across types or
+    # instruments were refused)
     data.sort(key=lambda d: d.ts_init)
     return instruments, data
 
@@ -330,6 +336,13 @@ def _run_engine(
         for index, entry in enumerate(manifest["strategies"]):
             settings = {**entry["config"], **overrides.get(index, {})}
             settings.update(mode=Mode.REPLAY, audit_root=replay_roots[index])
+            if "db_url" in settings and "db_url" not in overrides.get(index, {}):
+                # a strategy with a store (positions, counters) replays on a fresh one of its own:
+                # the session's store holds what the session wrote, read back it would change
+                # the replay's decisions (ids continue, closed positions exist)
+                store = Path(replay_roots[index]).parent.parent / "store"
+                store.mkdir(parents=True, exist_ok=True)
+                settings["db_url"] = f"sqlite:///{store / f'{index}.db'}"
             engine.add_strategy(
                 StrategyFactory.create(
                     ImportableStrategyConfig(

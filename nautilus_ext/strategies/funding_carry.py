@@ -209,7 +209,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         self._n = int(self.repository.get_state(self.config.strategy_name, "group_count", 0))
         self._restore()
         self.guard.start()
-        self.clock.set_timer_ns(f"{self.id}:carry", self.config.interval_secs * _NS, 0, 0, self._on_cycle)
+        self.set_cycle_timer(f"{self.id}:carry", self.config.interval_secs * _NS, self._on_cycle)
 
     def on_stop(self) -> None:
         # positions stay open across a stop: the store keeps them for the next start
