@@ -207,6 +207,16 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         super().handle_bar(bar, historical)
         self._run_due_cycles()
 
+    def handle_funding_rate(self, funding_rate: Any, historical: bool = False) -> None:
+        self._observe(funding_rate.ts_init)
+        super().handle_funding_rate(funding_rate, historical)
+        self._run_due_cycles()
+
+    def handle_mark_price(self, mark_price: Any) -> None:
+        self._observe(mark_price.ts_init)
+        super().handle_mark_price(mark_price)
+        self._run_due_cycles()
+
     def _client_order_id(self) -> ClientOrderId | None:
         # with the data clock, ids keep Nautilus' format (O-YYYYMMDD-HHMMSS-trader-strategy-n) but
         # take the date from the data, so a DRY_RUN session and its REPLAY issue the same ids

@@ -35,6 +35,8 @@ from typing import Final
 from nautilus_trader.common.actor import Actor
 from nautilus_trader.config import ActorConfig
 from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import FundingRateUpdate
+from nautilus_trader.model.data import MarkPriceUpdate
 from nautilus_trader.model.data import OrderBookDeltas
 from nautilus_trader.model.data import OrderBookDepth10
 from nautilus_trader.model.data import QuoteTick
@@ -52,7 +54,16 @@ MANIFEST_FILE: Final = "manifest.json"
 CATALOG_DIR: Final = "catalog"
 MANIFEST_FORMAT: Final = 1
 
-_RECORDED: Final = (QuoteTick, TradeTick, OrderBookDeltas, OrderBookDepth10, Bar)
+# funding rates and mark prices too: the funding carry decides on them
+_RECORDED: Final = (
+    QuoteTick,
+    TradeTick,
+    OrderBookDeltas,
+    OrderBookDepth10,
+    Bar,
+    FundingRateUpdate,
+    MarkPriceUpdate,
+)
 
 
 class MarketDataRecorderConfig(ActorConfig, frozen=True):

@@ -159,6 +159,8 @@ def load_manifest(run_dir: str | Path) -> dict[str, Any]:
 
 def _load_data(root: Path, manifest: dict[str, Any]) -> tuple[list[Any], list[Any]]:
     from nautilus_trader.model.data import Bar
+    from nautilus_trader.model.data import FundingRateUpdate
+    from nautilus_trader.model.data import MarkPriceUpdate
     from nautilus_trader.model.data import OrderBookDeltas
     from nautilus_trader.model.data import OrderBookDepth10
     from nautilus_trader.model.data import QuoteTick
@@ -171,7 +173,7 @@ def _load_data(root: Path, manifest: dict[str, Any]) -> tuple[list[Any], list[An
         raise RecordingMissing(f"{root}: the catalog's instruments differ from the manifest's")
     data: list[Any] = []
     counts = manifest.get("counts", {})
-    for cls in (OrderBookDeltas, QuoteTick, TradeTick, OrderBookDepth10, Bar):
+    for cls in (OrderBookDeltas, QuoteTick, TradeTick, OrderBookDepth10, Bar, FundingRateUpdate, MarkPriceUpdate):
         expected = int(counts.get(cls.__name__, 0))
         if not expected:
             continue
