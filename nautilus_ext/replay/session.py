@@ -37,6 +37,13 @@ ids, prices, quantities, fees, ``version_hash`` and ``config_hash``:
 * the simulated venue sees a data item before the strategies do in both: the sandbox client
   subscribes when it connects, before the trader starts, and a backtest hands data to the
   venue before the data engine.
+* with several venues, every simulated venue's clock moves to each data item's ``ts_init``
+  whatever its venue, as in a backtest (:class:`nautilus_ext.live.dry_run.DryRunExecutionClient`
+  advances its clock on other venues' data), so a leg sent on venue B while handling venue A's
+  data fills at the same time and with the same trade id in both;
+* a strategy's decision cycle (``set_cycle_timer``) runs after the data item that reaches its
+  due time, in both, not on a wall-clock timer;
+* a strategy with a store (``db_url``) replays on a fresh one under ``<workdir>/store``.
 
 With ``strategy_overrides`` (a what-if replay) the config hash differs by construction and is
 ignored; the first behavioural difference is reported.
@@ -173,7 +180,15 @@ def _load_data(root: Path, manifest: dict[str, Any]) -> tuple[list[Any], list[An
         raise RecordingMissing(f"{root}: the catalog's instruments differ from the manifest's")
     data: list[Any] = []
     counts = manifest.get("counts", {})
-    for cls in (OrderBookDeltas, QuoteTick, TradeTick, OrderBookDepth10, Bar, FundingRateUpdate, MarkPriceUpdate):
+    for cls in (
+        OrderBookDeltas,
+        QuoteTick,
+        TradeTick,
+        OrderBookDepth10,
+        Bar,
+        FundingRateUpdate,
+        MarkPriceUpdate,
+    ):
         expected = int(counts.get(cls.__name__, 0))
         if not expected:
             continue

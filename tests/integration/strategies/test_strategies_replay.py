@@ -101,18 +101,20 @@ def test_perp_spread_dry_run_session_replays_identically(
 @pytest.fixture
 def carry_venues() -> Iterator[FakeExchange]:
     # the books move every 0.5 s (as a real venue's do): the gate refuses orders on stale data
-    for ex in carry_live.fake_venues():
-        stop = threading.Event()
+    venues = carry_live.fake_venues()
+    ex = next(venues)
+    stop = threading.Event()
 
-        def keep_fresh(ex: FakeExchange = ex) -> None:
-            while not stop.wait(0.5):
-                carry_live.touch_books(ex, "2")
+    def keep_fresh() -> None:
+        while not stop.wait(0.5):
+            carry_live.touch_books(ex, "2")
 
-        ticker = threading.Thread(target=keep_fresh, name="touch-carry-books", daemon=True)
-        ticker.start()
-        yield ex
-        stop.set()
-        ticker.join(5)
+    ticker = threading.Thread(target=keep_fresh, name="touch-carry-books", daemon=True)
+    ticker.start()
+    yield ex
+    stop.set()
+    ticker.join(5)
+    next(venues, None)  # stops the fakes
 
 
 def _orders(node: carry_live.Node) -> list[tuple[str, str, str]]:
@@ -129,7 +131,10 @@ def _carry_dry_run_yaml(tmp_path: Path, ex: FakeExchange) -> Path:
         allow_live_orders=False,
         dry_run={"starting_balances": ["100000 USDT"], "default_leverage": "5"},
         record={"root": str(tmp_path / "run")},
-        safety={"config_path": str(carry_live.REPO / "configs" / "safety" / "default.yaml"), "control_port": 0},
+        safety={
+            "config_path": str(carry_live.REPO / "configs" / "safety" / "default.yaml"),
+            "control_port": 0,
+        },
     )
     path.write_text(yaml.safe_dump(raw))
     return path
