@@ -86,6 +86,43 @@ class BetfairSection(_Strict):
         return self
 
 
+class InteractiveBrokersSection(_Strict):
+    """
+    Native Interactive Brokers settings of a venue (TWS or IB Gateway over the TWS API socket).
+
+    Attributes
+    ----------
+    host : str
+        The gateway host (default ``127.0.0.1``).
+    port : int
+        The gateway's API port (IB defaults: 4001 live / 4002 paper Gateway, 7496/7497 TWS).
+    client_id : int
+        The API client id (one session per id at a gateway).
+    account_env : str
+        Environment variable holding the account id (``TWS_ACCOUNT``): never in the YAML.
+    instrument_keys : list[str]
+        Canonical keys of the CME Group futures/options to load from IB contract details.
+    connection_timeout_secs, request_timeout_secs : int
+        Connection and per-request timeouts (seconds).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(gt=0, lt=65536)
+    client_id: int = Field(default=1, ge=0)
+    account_env: str = Field(default="TWS_ACCOUNT", pattern=_ENV_NAME)
+    instrument_keys: list[str] = Field(min_length=1)
+    connection_timeout_secs: int = Field(default=60, gt=0)
+    request_timeout_secs: int = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _keys(self) -> InteractiveBrokersSection:
+        from nautilus_ext.adapters.interactive_brokers.contracts import to_ib_contract
+
+        for key in self.instrument_keys:
+            to_ib_contract(key)  # raises InvalidInstrumentKey (a ValueError) naming the key
+        return self
+
+
 class VenueConfig(_Strict):
     """
     One venue of the node.
@@ -119,6 +156,9 @@ class VenueConfig(_Strict):
         names of the credential variables. Its ``rest_url_override`` is one origin for every
         Betfair REST/JSON-RPC host; its ``ws_url_override`` the Exchange Stream API
         (``tls://host:port``, or ``tcp://host:port`` for a local stand-in).
+    interactive_brokers : InteractiveBrokersSection, optional
+        Native ``INTERACTIVE_BROKERS`` only (required there): gateway address, client id, the
+        account variable and the contracts to load.
     key_scope : {"trade", "read"}
         Which key the venue uses (seed 001, section 15). ``read``: a data/status-only venue;
         ccxt reads ``NAUTILUS_EXT_<EXCHANGE>_READ_API_KEY``/``_READ_API_SECRET`` and refuses
@@ -144,6 +184,7 @@ class VenueConfig(_Strict):
     funding_poll_interval_ms: int = Field(default=60_000, ge=0)
     instrument_ids: list[str] | None = None
     betfair: BetfairSection | None = None
+    interactive_brokers: InteractiveBrokersSection | None = None
     key_scope: Literal["trade", "read"] = "trade"
 
     @model_validator(mode="after")
@@ -151,6 +192,13 @@ class VenueConfig(_Strict):
         if (self.betfair is not None) != (self.adapter == "native" and self.venue == "BETFAIR"):
             raise ValueError(
                 f"venue {self.venue}: a betfair section goes with (and only with) native BETFAIR"
+            )
+        if (self.interactive_brokers is not None) != (
+            self.adapter == "native" and self.venue == "INTERACTIVE_BROKERS"
+        ):
+            raise ValueError(
+                f"venue {self.venue}: an interactive_brokers section goes with (and only with)"
+                " native INTERACTIVE_BROKERS"
             )
         if self.adapter == "ccxt" and not self.exchange_id:
             raise ValueError(f"venue {self.venue}: adapter 'ccxt' needs exchange_id")

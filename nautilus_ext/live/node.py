@@ -54,7 +54,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
             # book (the sandbox's default L1 book would stay empty) with a betting account
             betfair = getattr(venue, "betfair", None) is not None
             exec_cfg = DryRunExecClientConfig(
-                venue=venue.venue,
+                venue=clients.simulated_venue or venue.venue,
                 starting_balances=list(dry.starting_balances),
                 book_type="L2_MBP" if betfair else "L1_MBP",
                 account_type="BETTING" if betfair else "MARGIN",

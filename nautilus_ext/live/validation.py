@@ -294,6 +294,16 @@ def _check_credentials(index: int, venue: VenueConfig, env: Mapping[str, str]) -
         except InvalidConfig as e:
             raise InvalidConfig(f"{field}.betfair: {e.message}", venue=venue.venue) from None
         return
+    if venue.venue == "INTERACTIVE_BROKERS":
+        # IB authenticates at the gateway (TWS/IB Gateway login), not per API session: the
+        # API needs only the account id, from the variable the section names
+        ib = venue.interactive_brokers
+        assert ib is not None  # enforced by VenueConfig
+        if not env.get(ib.account_env):
+            raise InvalidConfig(
+                f"{field}.interactive_brokers: set the IB account id in ${ib.account_env}", venue=venue.venue
+            )
+        return
     mainnet, testnet = NATIVE_CREDENTIAL_ENV[venue.venue]
     missing = [name for name in (testnet if venue.testnet else mainnet) if not env.get(name)]
     if missing:

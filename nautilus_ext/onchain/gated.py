@@ -58,11 +58,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
+from typing import Protocol
 
 from nautilus_ext.audit.schemas import CommandKind
 from nautilus_ext.audit.schemas import RiskAction
@@ -153,6 +155,42 @@ def bundle_hash(bundle: AtomicBundle) -> str:
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _Staged(Protocol):
+    @property
+    def intent_hash(self) -> str: ...
+
+
+def confirm_staged[T: _Staged](
+    gate: SafetyGate,
+    staged: Mapping[str, T],
+    digest: str,
+    actor: str,
+    *,
+    what: str,
+    alias: Callable[[T], str] | None = None,
+) -> T:
+    """
+    Confirm one staged item (bundle, swaps, CoW order) as ``actor`` and return it.
+
+    ``digest`` is the item's key in ``staged``, its intent hash, or its ``alias`` (a CoW order
+    UID, compared in lower case). An unknown digest is refused, and the refusal audited.
+
+    Raises
+    ------
+    RiskBlocked
+        Not armed, or nothing staged has this hash (``rule = arm_command``).
+    """
+    by_intent = {item.intent_hash: item for item in staged.values()}
+    by_alias = {alias(item).lower(): item for item in staged.values()} if alias is not None else {}
+    found = staged.get(digest) or by_intent.get(digest) or by_alias.get(digest.lower())
+    if found is None:
+        message = f"no staged {what} has the hash {digest}"
+        gate.refuse_command(CommandKind.CONFIRM, actor, message)
+        raise risk_blocked(Rule.ARM_COMMAND, f"confirm refused: {message}", command=str(CommandKind.CONFIRM))
+    gate.confirm(found.intent_hash, actor)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,16 +375,7 @@ class BundleGate:
         RiskBlocked
             Not armed, or no staged intent has this hash (``rule = arm_command``).
         """
-        by_intent = {s.intent_hash: s for s in self._staged.values()}
-        staged = self._staged.get(digest) or by_intent.get(digest)
-        if staged is None:
-            message = f"no staged bundle has the hash {digest}"
-            self._gate.refuse_command(CommandKind.CONFIRM, actor, message)
-            raise risk_blocked(
-                Rule.ARM_COMMAND, f"confirm refused: {message}", command=str(CommandKind.CONFIRM)
-            )
-        self._gate.confirm(staged.intent_hash, actor)
-        return staged
+        return confirm_staged(self._gate, self._staged, digest, actor, what="bundle")
 
     # -- the decision -------------------------------------------------------------------------
 

@@ -55,7 +55,6 @@ from typing import Protocol
 from nautilus_ext.adapters.dex.config import DexConfig
 from nautilus_ext.adapters.dex.execution import SwapPlan
 from nautilus_ext.adapters.dex.execution import erc20
-from nautilus_ext.audit.schemas import CommandKind
 from nautilus_ext.audit.schemas import RiskAction
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidOrder
@@ -67,10 +66,10 @@ from nautilus_ext.onchain.chain import GateRelease
 from nautilus_ext.onchain.chain import _mint_release
 from nautilus_ext.onchain.chain import revoke_release
 from nautilus_ext.onchain.gated import PUBLIC_CHAIN_IDS
+from nautilus_ext.onchain.gated import confirm_staged
 from nautilus_ext.orders import Order
 from nautilus_ext.safety.arming import intent_hash
 from nautilus_ext.safety.decision import Rule
-from nautilus_ext.safety.decision import risk_blocked
 from nautilus_ext.safety.events import SafetyEvent
 from nautilus_ext.safety.gate import GateContext
 from nautilus_ext.safety.gate import SafetyGate
@@ -378,16 +377,7 @@ class SwapGate:
         RiskBlocked
             Not armed, or no staged swaps have this hash (``rule = arm_command``).
         """
-        by_intent = {s.intent_hash: s for s in self._staged.values()}
-        staged = self._staged.get(digest) or by_intent.get(digest)
-        if staged is None:
-            message = f"no staged swap has the hash {digest}"
-            self._gate.refuse_command(CommandKind.CONFIRM, actor, message)
-            raise risk_blocked(
-                Rule.ARM_COMMAND, f"confirm refused: {message}", command=str(CommandKind.CONFIRM)
-            )
-        self._gate.confirm(staged.intent_hash, actor)
-        return staged
+        return confirm_staged(self._gate, self._staged, digest, actor, what="swap")
 
     # -- the decision -------------------------------------------------------------------------
 

@@ -199,11 +199,26 @@ class SafetyActor(Actor):  # type: ignore[misc]
                 ts_init=self.clock.timestamp_ns(),
             )
             reports = await client.generate_position_status_reports(command)
-            watched = watched_instruments(self.cache, client.venue)
             reported = {r.instrument_id: r.signed_decimal_qty for r in reports}
-            if watched or reported:
+            if client.venue is not None:
+                watched = watched_instruments(self.cache, client.venue)
+                if watched or reported:
+                    publish_venue_positions(
+                        self.msgbus, client.venue, watched, reported, self.clock.timestamp_ns()
+                    )
+                return
+            # a multi-venue client (Interactive Brokers: one account, instruments on XCME,
+            # XCBT ...): its account's orders and positions, one snapshot per instrument venue
+            account_id = getattr(client, "account_id", None)
+            watched = {o.instrument_id for o in self.cache.orders() if o.account_id == account_id}
+            watched |= {p.instrument_id for p in self.cache.positions() if p.account_id == account_id}
+            for venue in {i.venue for i in watched | set(reported)}:
                 publish_venue_positions(
-                    self.msgbus, client.venue, watched, reported, self.clock.timestamp_ns()
+                    self.msgbus,
+                    venue,
+                    {i for i in watched if i.venue == venue},
+                    {i: q for i, q in reported.items() if i.venue == venue},
+                    self.clock.timestamp_ns(),
                 )
         except Exception as e:  # a failed poll is no confirmation: the dirty flag ages into SAFE
             self.log.warning(f"Position poll of {client.id} failed: {e!r}")

@@ -301,22 +301,7 @@ class SafetyGate:
             cancelled=tuple(cancelled),
             not_cancelled=tuple(not_cancelled),
         )
-        self._sink(
-            SafetyEvent(
-                ts_ns=self._clock.timestamp_ns(),
-                command=CommandKind.KILL,
-                outcome=CommandOutcome.ACCEPTED,
-                actor=actor,
-                strategy_id=strategy_id,
-                rule="kill_cancel",
-                message=(
-                    f"kill cancelled {len(cancelled)}, could not cancel {len(not_cancelled)}"
-                    + "".join(f"; cancelled {c}" for c in cancelled)
-                    + "".join(f"; NOT cancelled {c}" for c in not_cancelled)
-                ),
-                details={"cancelled": len(cancelled), "not_cancelled": len(not_cancelled)},
-            ),
-        )
+        self._report_cancels(actor, strategy_id, "kill_cancel", "kill", cancelled, not_cancelled)
         return report
 
     def add_kill_listener(self, owner: object, callback: KillListener) -> None:
@@ -397,6 +382,21 @@ class SafetyGate:
             cancelled += done
             not_cancelled += failed
         scope = f"venue {venue or 'ALL'}, strategy {strategy_id or 'ALL'}"
+        self._report_cancels(
+            actor, strategy_id, "cancel_all", f"cancel-all ({scope})", cancelled, not_cancelled
+        )
+        return cancelled, not_cancelled
+
+    def _report_cancels(
+        self,
+        actor: str,
+        strategy_id: str | None,
+        rule: str,
+        what: str,
+        cancelled: Sequence[str],
+        not_cancelled: Sequence[str],
+    ) -> None:
+        # one audited record naming every order a kill or a cancel-all did and did not cancel
         self._sink(
             SafetyEvent(
                 ts_ns=self._clock.timestamp_ns(),
@@ -404,16 +404,15 @@ class SafetyGate:
                 outcome=CommandOutcome.ACCEPTED,
                 actor=actor,
                 strategy_id=strategy_id,
-                rule="cancel_all",
+                rule=rule,
                 message=(
-                    f"cancel-all ({scope}) cancelled {len(cancelled)}, could not cancel {len(not_cancelled)}"
+                    f"{what} cancelled {len(cancelled)}, could not cancel {len(not_cancelled)}"
                     + "".join(f"; cancelled {c}" for c in cancelled)
                     + "".join(f"; NOT cancelled {c}" for c in not_cancelled)
                 ),
                 details={"cancelled": len(cancelled), "not_cancelled": len(not_cancelled)},
             ),
         )
-        return cancelled, not_cancelled
 
     def release_strategy(self, actor: str, strategy_id: str, incident_ref: str = "") -> bool:
         """Release a per-strategy kill (human command); return whether it was killed."""

@@ -68,6 +68,11 @@ class FundingCarryConfig(UnifiedExecutionConfig, frozen=True):
     max_symbol_qty : dict[str, str], optional
         Position caps per base asset in base units (``{"BTC": "0.5"}``): the quantity held per
         leg across positions on that base never exceeds it.
+    max_oi_share : str, optional
+        Open-interest cap: each leg holds at most this share of its venue's open interest in the
+        symbol (``"0.01"``: 1%): the sample's open interest, else the newest the funding collector
+        stored in the strategy's ``db_url`` database (run the collector into the same store).
+        With the cap set, an entry whose open interest is unknown is skipped, with a warning.
     """
 
     db_url: str | None = None
@@ -94,6 +99,7 @@ class FundingCarryConfig(UnifiedExecutionConfig, frozen=True):
     margin_warning_ratio: str = "0.20"
     margin_urgent_ratio: str = "0.15"
     max_symbol_qty: dict[str, str] | None = None
+    max_oi_share: str | None = None
 
 
 __all__ = ["FundingCarryConfig"]

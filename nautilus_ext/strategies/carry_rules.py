@@ -216,6 +216,24 @@ def entry_room(
     return max(room, _ZERO)
 
 
+def oi_room(
+    share: Decimal, open_interests: Sequence[Decimal | None], held: Sequence[Decimal]
+) -> Decimal | None:
+    """
+    Return the base quantity one more position may add per leg under an open-interest cap.
+
+    Each leg may hold at most ``share`` of its venue's open interest for the symbol (base
+    units): the room is the smallest ``share * oi - held`` over the legs, never below 0. None
+    when a leg's open interest is unknown: the cap cannot be checked, so nothing may be added.
+    """
+    rooms = []
+    for oi, used in zip(open_interests, held, strict=True):
+        if oi is None:
+            return None
+        rooms.append(share * oi - used)
+    return max(min(rooms), _ZERO)
+
+
 __all__ = [
     "ExitReason",
     "ExitRules",
@@ -225,4 +243,5 @@ __all__ = [
     "depth_size",
     "entry_room",
     "exit_reason",
+    "oi_room",
 ]

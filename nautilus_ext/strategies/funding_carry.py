@@ -67,6 +67,7 @@ from nautilus_ext.funding.model import FundingRateSample
 from nautilus_ext.funding.model import convention_for
 from nautilus_ext.funding.model import funding_payment
 from nautilus_ext.funding.model import normalise_rate
+from nautilus_ext.funding.store import FundingRepository
 from nautilus_ext.messages import FundingCollected
 from nautilus_ext.messages import funding_collected_topic
 from nautilus_ext.orders import AtomicGroup
@@ -86,6 +87,7 @@ from nautilus_ext.strategies.carry_rules import PositionView
 from nautilus_ext.strategies.carry_rules import depth_size
 from nautilus_ext.strategies.carry_rules import entry_room
 from nautilus_ext.strategies.carry_rules import exit_reason
+from nautilus_ext.strategies.carry_rules import oi_room
 from nautilus_ext.strategies.carry_state import CarryLeg
 from nautilus_ext.strategies.carry_state import CarryPosition
 from nautilus_ext.strategies.position_records import record_group
@@ -162,6 +164,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             )
             self.quote_prices = {k.upper(): Decimal(v) for k, v in (config.quote_usd_prices or {}).items()}
             self.qty_caps = {k.upper(): Decimal(v) for k, v in (config.max_symbol_qty or {}).items()}
+            self.oi_share = None if config.max_oi_share is None else Decimal(config.max_oi_share)
         except ArithmeticError as e:
             raise InvalidConfig(f"FundingCarryConfig has a malformed number: {e}") from e
         except InvalidConfig as e:
@@ -176,6 +179,8 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             )
         if any(not cap > 0 for cap in self.qty_caps.values()):
             raise InvalidConfig(f"max_symbol_qty caps must be > 0, got {config.max_symbol_qty!r}")
+        if self.oi_share is not None and not 0 < self.oi_share <= 1:
+            raise InvalidConfig(f"max_oi_share must be within (0, 1], got {config.max_oi_share!r}")
         if self.max_slippage < 0:
             raise InvalidConfig(f"max_slippage_bps must be >= 0, got {config.max_slippage_bps}")
         self._repository = repository
@@ -617,6 +622,21 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         held = sum((abs(p.long.signed) for p in self.positions.values() if p.base == base), Decimal(0))
         return max(cap - held, Decimal(0))
 
+    def open_interest(self, sample: FundingRateSample) -> Decimal | None:
+        """
+        Return the venue's open interest (base units) behind ``sample``, or None when unknown.
+
+        The sample's own figure when it has one (the collector's samples do), else the newest
+        the funding collector stored in the strategy's database for the venue and symbol.
+        """
+        if sample.open_interest is not None:
+            return sample.open_interest
+        stored = FundingRepository(self.repository.database).latest_rates(venues=[sample.venue])
+        for row in stored:
+            if (row.base, row.quote) == (sample.base, sample.quote):
+                return row.open_interest
+        return None
+
     def enter(self, opportunity: FundingOpportunity) -> bool:
         """Open ``opportunity`` if the limits and both books allow a size; return whether sent."""
         long_inst = self.instrument_of_key(opportunity.long.sample.instrument_key)
@@ -636,6 +656,27 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             asks, long_mid, bids, short_mid, max_slippage=self.max_slippage, lot=lot, cap=room / long_mid
         )
         qty = min(qty, self.qty_room(opportunity.base))
+        if self.oi_share is not None:
+            legs = (opportunity.long.sample, opportunity.short.sample)
+            held = [
+                sum(
+                    (
+                        abs(leg.signed)
+                        for p in self.positions.values()
+                        for leg in (p.long, p.short)
+                        if leg.instrument_key == sample.instrument_key
+                    ),
+                    Decimal(0),
+                )
+                for sample in legs
+            ]
+            room = oi_room(self.oi_share, [self.open_interest(s) for s in legs], held)
+            if room is None:
+                self.log.warning(
+                    f"Cannot enter {opportunity.base}: open interest unknown (max_oi_share is set)"
+                )
+                return False
+            qty = min(qty, room)
         minimum = max(
             (i.min_quantity.as_decimal() for i in (long_inst, short_inst) if i.min_quantity is not None),
             default=lot,
