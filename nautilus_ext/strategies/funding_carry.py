@@ -670,13 +670,13 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                 )
                 for sample in legs
             ]
-            room = oi_room(self.oi_share, [self.open_interest(s) for s in legs], held)
-            if room is None:
+            oi_cap = oi_room(self.oi_share, [self.open_interest(s) for s in legs], held)
+            if oi_cap is None:
                 self.log.warning(
                     f"Cannot enter {opportunity.base}: open interest unknown (max_oi_share is set)"
                 )
                 return False
-            qty = min(qty, room)
+            qty = min(qty, oi_cap)
         minimum = max(
             (i.min_quantity.as_decimal() for i in (long_inst, short_inst) if i.min_quantity is not None),
             default=lot,
