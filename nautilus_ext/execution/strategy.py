@@ -129,6 +129,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             )
         self._data_clock: DataClock | None = None
         self._order_count = 0
+        # with the data clock, repeating timers are driven by the data (see set_cycle_timer)
+        self._cycle_timers: dict[str, list[Any]] = {}
 
     # -- data time ----------------------------------------------------------------------------
 
@@ -145,26 +147,75 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         if self.config.decision_clock == "data":
             self.decision_clock.observe(ts_init)
 
+    def set_cycle_timer(self, name: str, interval_ns: int, callback: Any) -> None:
+        """
+        Run ``callback`` (given a ``TimeEvent``) every ``interval_ns``: the strategy's cycle.
+
+        With the node clock this is a Nautilus timer. With ``decision_clock: data`` (a recorded
+        session and its replay) the cycle is driven by the data instead: after a data item is
+        handled, the callback runs if the data time reached the cycle's next due time, which is
+        then set to that data time plus ``interval_ns`` (the first due time is the first data
+        time plus ``interval_ns``). A wall-clock timer fires between data items at times a
+        replay cannot know; a data-driven one fires after the same data item in the session
+        and in its replay. Without data the cycle does not run (nothing it decides on changed).
+        """
+        if interval_ns <= 0:
+            raise InvalidConfig(f"cycle timer {name!r}: interval must be > 0 ns, got {interval_ns}")
+        if self.config.decision_clock != "data":
+            self.clock.set_timer_ns(name, interval_ns, 0, 0, callback)
+            return
+        self._cycle_timers[name] = [interval_ns, None, callback]
+
+    def _run_due_cycles(self) -> None:
+        if not self._cycle_timers:
+            return
+        from nautilus_trader.common.events import TimeEvent
+        from nautilus_trader.core.uuid import UUID4
+
+        now = int(self.decision_clock.timestamp_ns())
+        for name, timer in list(self._cycle_timers.items()):
+            interval, due, callback = timer
+            if due is None:
+                timer[1] = now + interval
+            elif now >= due and self._cycle_timers.get(name) is timer:
+                timer[1] = now + interval
+                callback(TimeEvent(name, UUID4(), now, now))
+
     # the data clock must advance before the strategy's handler runs: override the dispatchers
     def handle_quote_tick(self, tick: Any, historical: bool = False) -> None:
         self._observe(tick.ts_init)
         super().handle_quote_tick(tick, historical)
+        self._run_due_cycles()
 
     def handle_trade_tick(self, tick: Any, historical: bool = False) -> None:
         self._observe(tick.ts_init)
         super().handle_trade_tick(tick, historical)
+        self._run_due_cycles()
 
     def handle_order_book_deltas(self, deltas: Any, historical: bool = False) -> None:
         self._observe(deltas.ts_init)
         super().handle_order_book_deltas(deltas, historical)
+        self._run_due_cycles()
 
     def handle_order_book_depth(self, depth: Any, historical: bool = False) -> None:
         self._observe(depth.ts_init)
         super().handle_order_book_depth(depth, historical)
+        self._run_due_cycles()
 
     def handle_bar(self, bar: Any, historical: bool = False) -> None:
         self._observe(bar.ts_init)
         super().handle_bar(bar, historical)
+        self._run_due_cycles()
+
+    def handle_funding_rate(self, funding_rate: Any, historical: bool = False) -> None:
+        self._observe(funding_rate.ts_init)
+        super().handle_funding_rate(funding_rate, historical)
+        self._run_due_cycles()
+
+    def handle_mark_price(self, mark_price: Any) -> None:
+        self._observe(mark_price.ts_init)
+        super().handle_mark_price(mark_price)
+        self._run_due_cycles()
 
     def _client_order_id(self) -> ClientOrderId | None:
         # with the data clock, ids keep Nautilus' format (O-YYYYMMDD-HHMMSS-trader-strategy-n) but
@@ -210,6 +261,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 self.subscribe_quote_ticks(iid)
 
     def on_stop(self) -> None:
+        self._cycle_timers.clear()
         if self.msgbus.is_subscribed(OPERATOR_INTENTS_TOPIC, self._on_operator_intent):
             self.msgbus.unsubscribe(topic=OPERATOR_INTENTS_TOPIC, handler=self._on_operator_intent)
         # leave nothing working: cancel resting limit orders, then close the books on results
@@ -231,13 +283,14 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         """
         Return the settings the audit ``config_hash`` covers (override to hash content, not paths).
 
-        Where the log goes and the mode label are not part of what the run computes: they stay
-        out, so a REPLAY of a BACKTEST hashes the same.
+        Where the log and the store go (``db_url``: a REPLAY runs on a fresh store of its own)
+        and the mode label are not part of what the run computes: they stay out, so a REPLAY of
+        a BACKTEST hashes the same.
         """
         return {
             k: v
             for k, v in msgspec.structs.asdict(self.config).items()
-            if not k.startswith("audit") and k != "mode"
+            if not k.startswith("audit") and k not in ("mode", "db_url")
         }
 
     def reference_price(self, order: Order) -> Decimal | None:

@@ -9,7 +9,12 @@ order can leave the process. Two gaps are closed here:
   client loads them during its own connect: :class:`DryRunExecutionClient` waits (bounded) for
   the venue's instruments before connecting;
 * the sandbox hard-codes a default ``FillModel``: the backtest's configurable ``FillModel`` is
-  installed instead, from the YAML ``dry_run`` section.
+  installed instead, from the YAML ``dry_run`` section;
+* the sandbox's clock only moves with its own venue's data, while a backtest moves every
+  venue's clock to each data item's ``ts_init``: with two venues, an order sent on venue B
+  while handling venue A's data was filled at B's last data time in DRY_RUN and at A's in a
+  backtest (fill ``ts_event`` and trade ids differed in REPLAY). The client also advances its
+  venue's clock on other venues' data (:meth:`DryRunExecutionClient._advance_clock`).
 
 There is no latency setting: in NautilusTrader 1.231 the sandbox builds its venue with
 ``use_message_queue=False``, so commands execute on arrival and a ``LatencyModel`` is never
@@ -88,6 +93,16 @@ class DryRunExecutionClient(SandboxExecutionClient):
                 break
             await asyncio.sleep(0.05)
         SandboxExecutionClient.connect(self)
+        # after the sandbox's own subscription: its venue's data is processed there, every
+        # other item only moves this venue's clock (before the strategies see it, as they
+        # subscribe later)
+        self._msgbus.subscribe("data.*", handler=self._advance_clock)
+
+    def _advance_clock(self, data: Any) -> None:
+        """Move the simulated venue's clock to another venue's data time, as a backtest does."""
+        ts = getattr(data, "ts_init", None)
+        if isinstance(ts, int) and ts > self.test_clock.timestamp_ns():
+            self.test_clock.set_time(ts)
 
 
 class SandboxLiveExecClientFactory(LiveExecClientFactory):

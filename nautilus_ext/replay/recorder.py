@@ -35,6 +35,8 @@ from typing import Final
 from nautilus_trader.common.actor import Actor
 from nautilus_trader.config import ActorConfig
 from nautilus_trader.model.data import Bar
+from nautilus_trader.model.data import FundingRateUpdate
+from nautilus_trader.model.data import MarkPriceUpdate
 from nautilus_trader.model.data import OrderBookDeltas
 from nautilus_trader.model.data import OrderBookDepth10
 from nautilus_trader.model.data import QuoteTick
@@ -52,7 +54,16 @@ MANIFEST_FILE: Final = "manifest.json"
 CATALOG_DIR: Final = "catalog"
 MANIFEST_FORMAT: Final = 1
 
-_RECORDED: Final = (QuoteTick, TradeTick, OrderBookDeltas, OrderBookDepth10, Bar)
+# funding rates and mark prices too: the funding carry decides on them
+_RECORDED: Final = (
+    QuoteTick,
+    TradeTick,
+    OrderBookDeltas,
+    OrderBookDepth10,
+    Bar,
+    FundingRateUpdate,
+    MarkPriceUpdate,
+)
 
 
 class MarketDataRecorderConfig(ActorConfig, frozen=True):
@@ -169,9 +180,10 @@ class MarketDataRecorder(Actor):  # type: ignore[misc]
             return
         kind = type(data).__name__
         ts = data.ts_init
-        if self._last is not None and ts == self._last[0] and kind != self._last[1]:
-            # the catalog keeps one file set per type: the order of two types at the same
-            # ts_init is lost, so a replay cannot promise the live order (it refuses)
+        # the catalog keeps one file set per type and instrument: the order of two of them at
+        # the same ts_init is lost, so a replay cannot promise the live order (it refuses)
+        stream = f"{kind}:{getattr(data, 'instrument_id', None) or getattr(data, 'bar_type', '')}"
+        if self._last is not None and ts == self._last[0] and stream != self._last[1]:
             self._ties += 1
         if self._last is not None and ts < self._last[0]:
             self._unrecorded["out_of_order"] += 1
@@ -184,7 +196,7 @@ class MarketDataRecorder(Actor):  # type: ignore[misc]
             and ts > self._last[0]  # never split equal timestamps across two files
         ):
             self._flush()
-        self._last = (ts, kind)
+        self._last = (ts, stream)
         self._counts[kind] += 1
         if isinstance(data, OrderBookDeltas):
             self._buffer.extend(data.deltas)

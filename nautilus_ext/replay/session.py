@@ -37,6 +37,13 @@ ids, prices, quantities, fees, ``version_hash`` and ``config_hash``:
 * the simulated venue sees a data item before the strategies do in both: the sandbox client
   subscribes when it connects, before the trader starts, and a backtest hands data to the
   venue before the data engine.
+* with several venues, every simulated venue's clock moves to each data item's ``ts_init``
+  whatever its venue, as in a backtest (:class:`nautilus_ext.live.dry_run.DryRunExecutionClient`
+  advances its clock on other venues' data), so a leg sent on venue B while handling venue A's
+  data fills at the same time and with the same trade id in both;
+* a strategy's decision cycle (``set_cycle_timer``) runs after the data item that reaches its
+  due time, in both, not on a wall-clock timer;
+* a strategy with a store (``db_url``) replays on a fresh one under ``<workdir>/store``.
 
 With ``strategy_overrides`` (a what-if replay) the config hash differs by construction and is
 ignored; the first behavioural difference is reported.
@@ -159,6 +166,8 @@ def load_manifest(run_dir: str | Path) -> dict[str, Any]:
 
 def _load_data(root: Path, manifest: dict[str, Any]) -> tuple[list[Any], list[Any]]:
     from nautilus_trader.model.data import Bar
+    from nautilus_trader.model.data import FundingRateUpdate
+    from nautilus_trader.model.data import MarkPriceUpdate
     from nautilus_trader.model.data import OrderBookDeltas
     from nautilus_trader.model.data import OrderBookDepth10
     from nautilus_trader.model.data import QuoteTick
@@ -171,17 +180,31 @@ def _load_data(root: Path, manifest: dict[str, Any]) -> tuple[list[Any], list[An
         raise RecordingMissing(f"{root}: the catalog's instruments differ from the manifest's")
     data: list[Any] = []
     counts = manifest.get("counts", {})
-    for cls in (OrderBookDeltas, QuoteTick, TradeTick, OrderBookDepth10, Bar):
+    for cls in (
+        OrderBookDeltas,
+        QuoteTick,
+        TradeTick,
+        OrderBookDepth10,
+        Bar,
+        FundingRateUpdate,
+        MarkPriceUpdate,
+    ):
         expected = int(counts.get(cls.__name__, 0))
         if not expected:
             continue
-        items = catalog.query(cls)
+        if cls is Bar:
+            items = catalog.query(cls)
+        else:
+            # one query per instrument: a query over several instruments' files labels every
+            # row with one file's instrument id (seen with two venues' OrderBookDeltas)
+            items = [x for i in instruments for x in catalog.query(cls, identifiers=[str(i.id)])]
         if len(items) != expected:
             raise RecordingMissing(
                 f"{root}: {len(items)} {cls.__name__} read back, the session recorded {expected}"
             )
         data.extend(items)
-    # stable: items of one type keep their recorded order (ties across types were refused)
+    # stable: items of one type and instrument keep their recorded order (ties across types or
+    # instruments were refused)
     data.sort(key=lambda d: d.ts_init)
     return instruments, data
 
@@ -330,6 +353,13 @@ def _run_engine(
         for index, entry in enumerate(manifest["strategies"]):
             settings = {**entry["config"], **overrides.get(index, {})}
             settings.update(mode=Mode.REPLAY, audit_root=replay_roots[index])
+            if "db_url" in settings and "db_url" not in overrides.get(index, {}):
+                # a strategy with a store (positions, counters) replays on a fresh one of its own:
+                # the session's store holds what the session wrote, read back it would change
+                # the replay's decisions (ids continue, closed positions exist)
+                store = Path(replay_roots[index]).parent.parent / "store"
+                store.mkdir(parents=True, exist_ok=True)
+                settings["db_url"] = f"sqlite:///{store / f'{index}.db'}"
             engine.add_strategy(
                 StrategyFactory.create(
                     ImportableStrategyConfig(

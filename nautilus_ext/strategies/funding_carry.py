@@ -214,7 +214,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         self._n = int(self.repository.get_state(self.config.strategy_name, "group_count", 0))
         self._restore()
         self.guard.start()
-        self.clock.set_timer_ns(f"{self.id}:carry", self.config.interval_secs * _NS, 0, 0, self._on_cycle)
+        self.set_cycle_timer(f"{self.id}:carry", self.config.interval_secs * _NS, self._on_cycle)
 
     def on_stop(self) -> None:
         # positions stay open across a stop: the store keeps them for the next start
@@ -670,13 +670,13 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                 )
                 for sample in legs
             ]
-            room = oi_room(self.oi_share, [self.open_interest(s) for s in legs], held)
-            if room is None:
+            oi_cap = oi_room(self.oi_share, [self.open_interest(s) for s in legs], held)
+            if oi_cap is None:
                 self.log.warning(
                     f"Cannot enter {opportunity.base}: open interest unknown (max_oi_share is set)"
                 )
                 return False
-            qty = min(qty, room)
+            qty = min(qty, oi_cap)
         minimum = max(
             (i.min_quantity.as_decimal() for i in (long_inst, short_inst) if i.min_quantity is not None),
             default=lot,

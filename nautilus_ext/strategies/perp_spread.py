@@ -165,7 +165,7 @@ class PerpSpreadStrategy(SpreadPairs):
             )
         self.restore()
         self.unhedged = Decimal(str(self.repository.get_state(self.config.strategy_name, "unhedged", "0")))
-        self.clock.set_timer_ns(f"{self.id}:spread", self.config.interval_ms * _MS, 0, 0, self._on_cycle)
+        self.set_cycle_timer(f"{self.id}:spread", self.config.interval_ms * _MS, self._on_cycle)
 
     def on_stop(self) -> None:
         super().on_stop()  # cancels the resting maker orders
