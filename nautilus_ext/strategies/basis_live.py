@@ -405,7 +405,7 @@ class BasisLiveStrategy(UnifiedExecutionStrategy):
         total = Decimal(0)
         for position in self.cache.positions_open(instrument_id=iid, strategy_id=self.id):
             total += position.signed_decimal_qty()
-        return total * inst.multiplier.as_decimal()
+        return Decimal(total * inst.multiplier.as_decimal())
 
     def _transfer(self, action: VenueAction) -> None:
         note = str(action.detail.get("note", ""))

@@ -298,3 +298,21 @@ def test_usdt_market_neutral_dry_run_entry_funding_margin_and_deleverage(
             assert result.receipt.tx_hash in safety_log
     finally:
         h.stop()
+
+
+def test_cli_basis_live_checks_the_shipped_config() -> None:
+    from typer.testing import CliRunner
+
+    from nautilus_ext.cli import app
+
+    runner = CliRunner()
+    shipped = REPO / "configs" / "live" / "basis_usdt_market_neutral.yaml"
+    result = runner.invoke(app, ["basis", "live", "--config", str(shipped), "--check"])
+    assert result.exit_code == 0, result.output
+    assert "mode=DRY_RUN" in result.output
+    assert "configuration OK" in result.output
+    # a live YAML without the basis service is refused, naming what is missing
+    other = REPO / "configs" / "live" / "funding_carry_dry_run.yaml"
+    result = runner.invoke(app, ["basis", "live", "--config", str(other), "--check"])
+    assert result.exit_code == 2
+    assert "no strategy entry runs nautilus_ext.strategies.basis_live:BasisLiveStrategy" in result.output
