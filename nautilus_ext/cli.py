@@ -70,8 +70,8 @@ def basis_live(
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(code=2) from None
     if not any(s.strategy_path == BASIS_LIVE_STRATEGY for s in loaded.strategies):
-        e = InvalidConfig(f"{config}: no strategy entry runs {BASIS_LIVE_STRATEGY}")
-        typer.echo(f"error: {e}", err=True)
+        missing = InvalidConfig(f"{config}: no strategy entry runs {BASIS_LIVE_STRATEGY}")
+        typer.echo(f"error: {missing}", err=True)
         raise typer.Exit(code=2)
     live_command(config, check)
 

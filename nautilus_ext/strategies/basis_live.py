@@ -386,9 +386,8 @@ class BasisLiveStrategy(UnifiedExecutionStrategy):
             strategy_intent=f"basis {action.detail.get('event', action.kind.value)} hour {self._hour}",
             created_at=datetime.fromtimestamp(self.clock.timestamp_ns() / _NS, tz=UTC),
         )
-        if self.safety_gate is not None and self._mode is Mode.LIVE:
-            # LIVE: staged, then confirmed by the armed auto-confirm policy (or a human)
-            self.safety_gate.stage(order)
+        # LIVE: submit_unified stages the order; an armed auto-confirm policy covering it
+        # confirms and sends it at once, otherwise it waits for a human's confirmation
         result: ExecutionResult = self.submit_unified(
             order, rationale=f"basis engine event {action.event_order} ({action.detail.get('event', '')})"
         )

@@ -23,6 +23,7 @@ from nautilus_ext.basis.model import from_units
 from nautilus_ext.live.config import load_live_config
 from nautilus_ext.onchain.calculators.aave import balance_of_scaled
 from nautilus_ext.onchain.gated import bundle_hash
+from nautilus_ext.safety.cli import send
 from nautilus_ext.strategies.basis_live import BasisLiveStrategy
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.chain.pytest_fixtures import compiled_contracts
@@ -78,7 +79,7 @@ def exchange() -> Iterator[FakeExchange]:
     ex.stop_thread()
 
 
-def _yaml(tmp_path: Path, ex: FakeExchange, chain: EvmStack) -> Path:
+def _yaml(tmp_path: Path, ex: FakeExchange, chain: EvmStack, mode: str = "DRY_RUN") -> Path:
     onchain = tmp_path / "onchain.yaml"
     onchain.write_text(yaml.safe_dump(chain.config.model_dump(mode="json")))
     venue: dict[str, Any] = {
@@ -90,7 +91,8 @@ def _yaml(tmp_path: Path, ex: FakeExchange, chain: EvmStack) -> Path:
         "timeout_ms": 3000,
     }
     data: dict[str, Any] = {
-        "mode": "DRY_RUN",
+        "mode": mode,
+        **({"allow_live_orders": True} if mode == "LIVE" else {}),
         "trader_id": "BASIS-001",
         "log_level": "ERROR",
         "venues": [
@@ -109,7 +111,11 @@ def _yaml(tmp_path: Path, ex: FakeExchange, chain: EvmStack) -> Path:
                 "instrument_ids": [HEDGES["OKX"]],
             },
         ],
-        "dry_run": {"starting_balances": ["100000 USDT"], "default_leverage": "5"},
+        **(
+            {"dry_run": {"starting_balances": ["100000 USDT"], "default_leverage": "5"}}
+            if mode == "DRY_RUN"
+            else {}
+        ),
         "strategies": [
             {
                 "strategy_path": "nautilus_ext.strategies.basis_live:BasisLiveStrategy",
@@ -130,7 +136,10 @@ def _yaml(tmp_path: Path, ex: FakeExchange, chain: EvmStack) -> Path:
                 },
             }
         ],
-        "safety": {"config_path": str(REPO / "configs" / "safety" / "basis.yaml"), "control_port": None},
+        "safety": {
+            "config_path": str(REPO / "configs" / "safety" / "basis.yaml"),
+            "control_port": 0 if mode == "LIVE" else None,
+        },
         "audit": {"root": str(tmp_path / "audit"), "fsync": False},
         "timeout_connection_secs": 20,
     }
@@ -316,3 +325,73 @@ def test_cli_basis_live_checks_the_shipped_config() -> None:
     result = runner.invoke(app, ["basis", "live", "--config", str(other), "--check"])
     assert result.exit_code == 2
     assert "no strategy entry runs nautilus_ext.strategies.basis_live:BasisLiveStrategy" in result.output
+
+
+TOKEN = "b" * 40
+
+
+def test_usdt_market_neutral_live_armed_enters_on_the_venues_and_the_chain(
+    tmp_path: Path, exchange: FakeExchange, stack: EvmStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LIVE against the fakes, armed with the shipped `basis` auto-confirm policy: the entry's
+    # shorts reach the venues and the leverage bundle the chain, each confirmed by the policy
+    for name in ("BYBIT", "BINANCEUSDM", "OKX"):
+        monkeypatch.setenv(f"NAUTILUS_EXT_{name}_API_KEY", "fake-key")
+        monkeypatch.setenv(f"NAUTILUS_EXT_{name}_API_SECRET", "fake-secret")
+    monkeypatch.setenv("NAUTILUS_EXT_OKX_PASSWORD", "fake-passphrase")
+    monkeypatch.setenv("NAUTILUS_EXT_CONTROL_TOKEN", TOKEN)
+    chain = stack
+    _fund_wallet(chain, 12 * ETHER)
+    h, live = start_live_node(load_live_config(_yaml(tmp_path, exchange, chain, mode="LIVE")))
+    try:
+        node = h.node
+        assert node is not None
+        strat: BasisLiveStrategy = h.strategy(BasisLiveStrategy)  # type: ignore[assignment]
+        eventually(
+            lambda: (
+                node.is_running()
+                and all(strat.mark_of(v) is not None for v in HEDGES)
+                and all(node.cache.quote_tick(InstrumentId.from_str(i)) is not None for i in HEDGES.values())
+            ),
+            30,
+            message="the node never priced and quoted every hedge venue",
+        )
+        safety = live.safety
+        assert safety is not None
+        assert safety.control is not None
+        _, armed = send(
+            safety.control.url,
+            TOKEN,
+            {"command": "arm", "ttl_secs": 300, "actor": "alice", "auto_confirm": ["basis"]},
+        )
+        assert armed["ok"], armed
+        h.call(strat.run_hour, timeout_secs=60)
+        refused = [r.reference for r in strat.records if r.status == "REFUSED"]
+        assert refused == []
+        assert [r.status for r in strat.records if r.action.kind.value == "LEVERAGE_ENTRY"] == ["EXECUTED"]
+        lg = strat.engine.ledger
+        assert lg is not None
+        for venue in HEDGES:
+            _await_position(h, strat, venue, lg.qty(f"{venue}.perp"))
+            fake, symbol = FAKE[venue]
+            engine = getattr(exchange, fake).engine
+            multiplier = Decimal("0.1") if venue == "OKX" else Decimal(1)
+            eventually(
+                lambda e=engine, s=symbol, m=multiplier, v=venue: (
+                    exchange.call(lambda: e.position("USER", s).qty) * m == lg.qty(f"{v}.perp")
+                ),
+                10,
+                message=f"{venue}: the venue does not hold the engine's short",
+            )
+        assert len(exchange.received_orders) == 3
+        _check_aave(strat, chain)
+        # Binance settles funding on the account: the engine books what the venue paid
+        settled = exchange.call(lambda: exchange.settle_funding("binance", "ETHUSDT"))
+        (paid,) = [x for x in settled if x.account == "USER"]
+        eventually(lambda: ("BINANCE-FUTURES", "ETH") in strat._settled, 20, message="settlement never seen")
+        events = h.call(strat.run_hour, timeout_secs=60)
+        (payment,) = [e for e in events if e.event == "FUNDING_PAYMENT"]
+        assert payment.amount == paid.amount
+        assert paid.amount > 0
+    finally:
+        h.stop()
