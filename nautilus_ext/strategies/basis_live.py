@@ -71,6 +71,7 @@ from nautilus_ext.basis.model import to_wei
 from nautilus_ext.errors import InsufficientBalance
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.execution.config import UnifiedExecutionConfig
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
@@ -145,7 +146,7 @@ class ActionRecord:
 
     hour: int
     action: VenueAction
-    status: str  # SUBMITTED, EXECUTED, SIMULATED, REFUSED
+    status: str  # SUBMITTED, AWAITING_CONFIRMATION, EXECUTED, SIMULATED, REFUSED
     reference: str  # operation id, bundle tx hash or a reason
 
 
@@ -197,6 +198,7 @@ class BasisLiveStrategy(UnifiedExecutionStrategy):
         self.transfers: list[ActionRecord] = []
         self.bundles: list[BundleResult] = []
         self.errors: list[str] = []
+        self.halted: str | None = None
         self._marks: dict[str, Decimal] = {}
         self._next_funding: dict[str, int] = {}
         self._rate: dict[str, Decimal] = {}
@@ -315,9 +317,16 @@ class BasisLiveStrategy(UnifiedExecutionStrategy):
         """
         Step the engine on a live snapshot and execute what it decided; return the hour's events.
 
-        Raises the engine's typed errors (a missing mark, a refused input); an action a venue
-        or the gate refuses is recorded (:attr:`records`) and does not stop the hour.
+        Raises the engine's typed errors (a missing mark, a refused input). An action a venue
+        or the gate refuses is recorded (:attr:`records`) and halts the service (:attr:`halted`):
+        the engine's book no longer matches the venues', so later hours are refused with
+        ``RISK_BLOCKED`` (rule ``basis_book_diverged``) until an operator restarts it.
         """
+        if self.halted is not None:
+            raise RiskBlocked(
+                f"basis service halted: {self.halted}",
+                details={"rule": "basis_book_diverged", "strategy_id": str(self.id)},
+            )
         if self._run_start is None:
             now = datetime.fromtimestamp(self.clock.timestamp_ns() / _NS, tz=UTC)
             self._run_start = now.replace(minute=0, second=0, microsecond=0)
@@ -331,6 +340,12 @@ class BasisLiveStrategy(UnifiedExecutionStrategy):
         self._seen_events = len(self.engine.events)
         for action in actions_for(events, target_ltv=self.cfg.mode.leverage.target_ltv):
             self._execute_action(action)
+        refused = [r for r in self.records if r.hour == self._hour and r.status == "REFUSED"]
+        if refused:
+            self.halted = (
+                f"hour {self._hour}: {refused[0].action.kind.value} refused ({refused[0].reference})"
+            )
+            self.log.error(f"Basis service halted: {self.halted}")
         self._seen_events = len(self.engine.events)  # reconciliation events of this hour
         self._hour += 1
         return events
@@ -393,6 +408,8 @@ class BasisLiveStrategy(UnifiedExecutionStrategy):
         )
         if result.status.value == "REJECTED":
             return "REFUSED", f"{op}: {result.reason}"
+        if (result.reason or "").startswith("AWAITING_CONFIRMATION"):
+            return "AWAITING_CONFIRMATION", f"{op}: {result.reason}"
         return "SUBMITTED", op
 
     def venue_position(self, venue: str) -> Decimal:

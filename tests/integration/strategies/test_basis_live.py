@@ -20,6 +20,7 @@ from nautilus_trader.model.identifiers import InstrumentId
 
 from nautilus_ext.audit.reports import load_events
 from nautilus_ext.basis.model import from_units
+from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.live.config import load_live_config
 from nautilus_ext.onchain.calculators.aave import balance_of_scaled
 from nautilus_ext.onchain.gated import bundle_hash
@@ -27,6 +28,7 @@ from nautilus_ext.safety.cli import send
 from nautilus_ext.strategies.basis_live import BasisLiveStrategy
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.chain.pytest_fixtures import compiled_contracts
+from nautilus_ext_testkit.chain.pytest_fixtures import dsa_holdings
 from nautilus_ext_testkit.chain.pytest_fixtures import evm_cache_dir
 from nautilus_ext_testkit.chain.pytest_fixtures import session_stack
 from nautilus_ext_testkit.chain.pytest_fixtures import stack
@@ -330,32 +332,29 @@ def test_cli_basis_live_checks_the_shipped_config() -> None:
 TOKEN = "b" * 40
 
 
-def test_usdt_market_neutral_live_armed_enters_on_the_venues_and_the_chain(
-    tmp_path: Path, exchange: FakeExchange, stack: EvmStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # LIVE against the fakes, armed with the shipped `basis` auto-confirm policy: the entry's
-    # shorts reach the venues and the leverage bundle the chain, each confirmed by the policy
+def _live_node(
+    tmp_path: Path, exchange: FakeExchange, chain: EvmStack, monkeypatch: pytest.MonkeyPatch, *, arm: bool
+) -> tuple[NodeHarness, BasisLiveStrategy]:
     for name in ("BYBIT", "BINANCEUSDM", "OKX"):
         monkeypatch.setenv(f"NAUTILUS_EXT_{name}_API_KEY", "fake-key")
         monkeypatch.setenv(f"NAUTILUS_EXT_{name}_API_SECRET", "fake-secret")
     monkeypatch.setenv("NAUTILUS_EXT_OKX_PASSWORD", "fake-passphrase")
     monkeypatch.setenv("NAUTILUS_EXT_CONTROL_TOKEN", TOKEN)
-    chain = stack
     _fund_wallet(chain, 12 * ETHER)
     h, live = start_live_node(load_live_config(_yaml(tmp_path, exchange, chain, mode="LIVE")))
-    try:
-        node = h.node
-        assert node is not None
-        strat: BasisLiveStrategy = h.strategy(BasisLiveStrategy)  # type: ignore[assignment]
-        eventually(
-            lambda: (
-                node.is_running()
-                and all(strat.mark_of(v) is not None for v in HEDGES)
-                and all(node.cache.quote_tick(InstrumentId.from_str(i)) is not None for i in HEDGES.values())
-            ),
-            30,
-            message="the node never priced and quoted every hedge venue",
-        )
+    node = h.node
+    assert node is not None
+    strat: BasisLiveStrategy = h.strategy(BasisLiveStrategy)  # type: ignore[assignment]
+    eventually(
+        lambda: (
+            node.is_running()
+            and all(strat.mark_of(v) is not None for v in HEDGES)
+            and all(node.cache.quote_tick(InstrumentId.from_str(i)) is not None for i in HEDGES.values())
+        ),
+        30,
+        message="the node never priced and quoted every hedge venue",
+    )
+    if arm:
         safety = live.safety
         assert safety is not None
         assert safety.control is not None
@@ -365,6 +364,17 @@ def test_usdt_market_neutral_live_armed_enters_on_the_venues_and_the_chain(
             {"command": "arm", "ttl_secs": 300, "actor": "alice", "auto_confirm": ["basis"]},
         )
         assert armed["ok"], armed
+    return h, strat
+
+
+def test_usdt_market_neutral_live_armed_enters_on_the_venues_and_the_chain(
+    tmp_path: Path, exchange: FakeExchange, stack: EvmStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LIVE against the fakes, armed with the shipped `basis` auto-confirm policy: the entry's
+    # shorts reach the venues and the leverage bundle the chain, each confirmed by the policy
+    h, strat = _live_node(tmp_path, exchange, stack, monkeypatch, arm=True)
+    chain = stack
+    try:
         h.call(strat.run_hour, timeout_secs=60)
         refused = [r.reference for r in strat.records if r.status == "REFUSED"]
         assert refused == []
@@ -393,5 +403,35 @@ def test_usdt_market_neutral_live_armed_enters_on_the_venues_and_the_chain(
         (payment,) = [e for e in events if e.event == "FUNDING_PAYMENT"]
         assert payment.amount == paid.amount
         assert paid.amount > 0
+    finally:
+        h.stop()
+
+
+def test_live_unarmed_sends_nothing_and_halts(
+    tmp_path: Path, exchange: FakeExchange, stack: EvmStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LIVE without an arm: the gate refuses the shorts and the leverage bundle; the engine's book
+    # no longer matches the venues', so the service halts and refuses later hours
+    h, strat = _live_node(tmp_path, exchange, stack, monkeypatch, arm=False)
+    try:
+        before = dsa_holdings(stack)
+        h.call(strat.run_hour, timeout_secs=60)
+        statuses = {
+            (r.action.kind.value, r.status) for r in strat.records if r.action.kind.value != "TRANSFER"
+        }
+        assert statuses == {
+            ("PERP_TRADE", "REFUSED"),
+            ("LEVERAGE_ENTRY", "REFUSED"),
+            ("SPOT_TRADE", "SIMULATED"),
+        }
+        assert all("RISK_BLOCKED" in r.reference for r in strat.records if r.status == "REFUSED")
+        assert strat.halted is not None
+        assert "PERP_TRADE refused" in strat.halted
+        with pytest.raises(RiskBlocked) as blocked:
+            h.call(strat.run_hour, timeout_secs=60)
+        assert blocked.value.details["rule"] == "basis_book_diverged"
+        assert exchange.received_orders == []
+        assert dsa_holdings(stack) == before
+        assert strat.bundles == []
     finally:
         h.stop()
