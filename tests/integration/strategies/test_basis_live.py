@@ -81,7 +81,7 @@ def exchange() -> Iterator[FakeExchange]:
     ex.stop_thread()
 
 
-def _yaml(tmp_path: Path, ex: FakeExchange, chain: EvmStack, mode: str = "DRY_RUN") -> Path:
+def _yaml(tmp_path: Path, ex: FakeExchange, chain: EvmStack, mode: str = "DRY_RUN", **strategy: Any) -> Path:
     onchain = tmp_path / "onchain.yaml"
     onchain.write_text(yaml.safe_dump(chain.config.model_dump(mode="json")))
     venue: dict[str, Any] = {
@@ -135,6 +135,7 @@ def _yaml(tmp_path: Path, ex: FakeExchange, chain: EvmStack, mode: str = "DRY_RU
                     "onchain_config_path": str(onchain),
                     "rpc_url": chain.node.url,
                     "wallet": chain.user,
+                    **strategy,
                 },
             }
         ],
@@ -433,5 +434,28 @@ def test_live_unarmed_sends_nothing_and_halts(
         assert exchange.received_orders == []
         assert dsa_holdings(stack) == before
         assert strat.bundles == []
+    finally:
+        h.stop()
+
+
+def test_the_service_steps_itself_on_its_hour_timer(
+    tmp_path: Path, exchange: FakeExchange, stack: EvmStack
+) -> None:
+    # hours 2 s apart: the first ticks may come before the node has every mark (refused, the
+    # engine untouched); then the entry and quiet hours follow by themselves
+    _fund_wallet(stack, 12 * ETHER)
+    path = _yaml(tmp_path, exchange, stack, auto_hours=True, hour_secs=2.0)
+    h, _live = start_live_node(load_live_config(path))
+    try:
+        strat: BasisLiveStrategy = h.strategy(BasisLiveStrategy)  # type: ignore[assignment]
+        eventually(lambda: strat.hour >= 2, 30, message=lambda: f"hours {strat.hour} errors {strat.errors}")
+        assert all("no live mark price" in e for e in strat.errors), strat.errors
+        assert strat.halted is None
+        lg = strat.engine.ledger
+        assert lg is not None
+        for venue in HEDGES:
+            _await_position(h, strat, venue, lg.qty(f"{venue}.perp"))
+        assert [r.status for r in strat.records if r.action.kind.value == "LEVERAGE_ENTRY"] == ["EXECUTED"]
+        assert [s.index for s in strat.engine.seen][:2] == [0, 1]
     finally:
         h.stop()
