@@ -452,8 +452,19 @@ class BasisLiveStrategy(UnifiedExecutionStrategy):
     def _deleverage(self, action: VenueAction) -> None:
         assert self.clients is not None
         assert self._executor is not None
+        planner = BundlePlanner(self.clients)
+        if action.detail.get("bundle") == "EMERGENCY_DELEVERAGE":
+            # the health-factor trigger: back to the mode's target LTV (perps untouched)
+            bundle = planner.ltv_adjustment(
+                self.cfg.mode.leverage.target_ltv,
+                protocol=_LST_PROTOCOL[self.cfg.mode.staking.lst],
+                max_slippage=Decimal(self.config.max_slippage),
+            )
+            self._run_bundle(action, bundle)
+            return
+        # margin support: free equity at the current LTV, the LST left over goes to the wallet
         account = self.clients.aave.account_data(self.clients.config.dsa)
-        bundle = BundlePlanner(self.clients).partial_unwind(
+        bundle = planner.partial_unwind(
             to_wei(action.amount),
             account.current_ltv(),
             lst_symbol=self.cfg.mode.staking.lst,

@@ -2,8 +2,9 @@
 ``usdt_market_neutral`` as a DRY_RUN service: the basis engine in a TradingNode over three fake
 CEXs (Binance USD-M, Bybit, OKX through the ccxt adapter; fills simulated by the node's
 sandbox) and the local chain (real AAVE v3 bytecode, EtherFi and Instadapp stand-ins on Anvil),
-through entry, a funding payment, a price move that trips the margin trigger, and the atomic
-deleverage it answers with. Each step is checked on the engine's balance sheet, the node's
+through entry, a funding payment, a price move that trips the margin trigger and the atomic
+deleverage it answers with, then an LST oracle drop that trips the health-factor trigger and its
+emergency deleverage. Each step is checked on the engine's balance sheet, the node's
 (sandbox) positions, the chain and the audit log.
 """
 
@@ -294,7 +295,27 @@ def test_usdt_market_neutral_dry_run_entry_funding_margin_and_deleverage(
         for row in engine.sheet:
             assert row["total_assets_usd"] - row["total_debts_usd"] == row["equity_usd"]
 
-        # -- audit: every order and both bundles are in the log ------------------------------------
+        # -- hour 3: weETH's oracle falls 8 %: health factor below 1.10 -> emergency deleverage ------
+        clients = strat.clients
+        assert clients is not None
+        weeth_price = clients.aave.asset_price("WEETH")
+        chain.set_asset_price(chain.config.token("WEETH").address, weeth_price * 92 // 100)
+        hf_before = clients.aave.account_data(chain.config.dsa).health_factor
+        assert Decimal(hf_before) / 10**18 < Decimal("1.10")
+        events = h.call(strat.run_hour, timeout_secs=60)
+        kinds = [e.event for e in events]
+        assert "REBALANCE_EMERGENCY_DELEVERAGE" in kinds
+        assert "EMERGENCY_DELEVERAGE" in [e.bundle for e in events if e.event == "ATOMIC_TRANSACTION"]
+        assert [r.status for r in strat.records if r.action.kind.value == "DELEVERAGE"] == ["EXECUTED"] * 2
+        account = clients.aave.account_data(chain.config.dsa)
+        assert abs(account.current_ltv() - Decimal("0.80")) < Decimal("0.002")
+        assert Decimal(account.health_factor) / 10**18 > Decimal("1.10")
+        _check_aave(strat, chain)
+        for venue in HEDGES:  # the depeg also moved the delta: the hedge follows the engine
+            _await_position(h, strat, venue, lg.qty(f"{venue}.perp"))
+        assert strat.halted is None
+
+        # -- audit: every order and every bundle are in the log ------------------------------------
         perp_ops = {r.reference for r in strat.records if r.action.kind.value == "PERP_TRADE"}
         strategy_log = [
             e.model_dump_json() for e in load_events(str(tmp_path / "audit" / "strategies" / "0"))
@@ -304,7 +325,7 @@ def test_usdt_market_neutral_dry_run_entry_funding_margin_and_deleverage(
         fills = [line for line in strategy_log if '"event_type":"FILL"' in line]
         assert len(fills) >= len(perp_ops)
         safety_log = "\n".join(e.model_dump_json() for e in load_events(str(tmp_path / "audit" / "safety")))
-        assert len(strat.bundles) == 2
+        assert len(strat.bundles) == 3
         for result in strat.bundles:  # the gate's decision and the mined outcome of each bundle
             assert bundle_hash(result.bundle) in safety_log
             assert result.receipt.tx_hash in safety_log
