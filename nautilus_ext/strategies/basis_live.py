@@ -51,6 +51,7 @@ from nautilus_trader.common.events import TimeEvent
 from nautilus_trader.model.data import FundingRateUpdate
 from nautilus_trader.model.data import MarkPriceUpdate
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.objects import Currency
 
 from nautilus_ext.adapters.symbology import key_for_instrument
 from nautilus_ext.basis.config import EffectiveConfig
@@ -146,7 +147,7 @@ class ActionRecord:
 
     hour: int
     action: VenueAction
-    status: str  # SUBMITTED, AWAITING_CONFIRMATION, EXECUTED, SIMULATED, REFUSED
+    status: str  # SUBMITTED, AWAITING_CONFIRMATION, EXECUTED, SIMULATED, PREFUNDED, REFUSED
     reference: str  # operation id, bundle tx hash or a reason
 
 
@@ -318,8 +319,9 @@ class BasisLiveStrategy(UnifiedExecutionStrategy):
         Step the engine on a live snapshot and execute what it decided; return the hour's events.
 
         Raises the engine's typed errors (a missing mark, a refused input). An action a venue
-        or the gate refuses is recorded (:attr:`records`) and halts the service (:attr:`halted`):
-        the engine's book no longer matches the venues', so later hours are refused with
+        or the gate refuses is recorded (:attr:`records`), nothing after it in the hour is sent,
+        and the service halts (:attr:`halted`): the engine's book no longer matches the venues',
+        so later hours are refused with
         ``RISK_BLOCKED`` (rule ``basis_book_diverged``) until an operator restarts it.
         """
         if self.halted is not None:
@@ -340,6 +342,8 @@ class BasisLiveStrategy(UnifiedExecutionStrategy):
         self._seen_events = len(self.engine.events)
         for action in actions_for(events, target_ltv=self.cfg.mode.leverage.target_ltv):
             self._execute_action(action)
+            if self.records and self.records[-1].status == "REFUSED":
+                break  # fail closed: nothing after a refused step of the hour is sent
         refused = [r for r in self.records if r.hour == self._hour and r.status == "REFUSED"]
         if refused:
             self.halted = (
@@ -424,10 +428,12 @@ class BasisLiveStrategy(UnifiedExecutionStrategy):
         return Decimal(total * inst.multiplier.as_decimal())
 
     def _transfer(self, action: VenueAction) -> None:
+        # The service moves no funds between the wallet and the CEXs (no withdrawal API is
+        # driven): it checks the destination already holds what the engine moved there, and
+        # records the transfer as SIMULATED (DRY_RUN) or PREFUNDED (LIVE: the operator funded it).
         note = str(action.detail.get("note", ""))
-        if "-> wallet" in note and self.clients is not None:
-            # a CEX withdrawal to the wallet: the DRY_RUN service does not move funds; the wallet
-            # must hold what the engine withdraws (WETH in the DSA, or the LST freed)
+        target = note.split("->", 1)[1].strip().removesuffix(" margin") if "->" in note else ""
+        if target == "wallet" and self.clients is not None:
             held = self.clients.erc20.balance_of("WETH", self.clients.config.dsa)
             if held < to_wei(action.amount):
                 raise InsufficientBalance(
@@ -435,7 +441,17 @@ class BasisLiveStrategy(UnifiedExecutionStrategy):
                     f"{to_wei(action.amount)} wei to it: fund the wallet before the entry",
                     venue="WALLET-ETH",
                 )
-        self._record(action, "SIMULATED", note)
+        elif target in self._hedge and action.asset == "USDT":
+            venue = InstrumentId.from_str(self._hedge[target]).venue
+            account = self.portfolio.account(venue)
+            free = None if account is None else account.balance_free(Currency.from_str("USDT"))
+            if free is None or free.as_decimal() < action.amount:
+                raise InsufficientBalance(
+                    f"{target} has {None if free is None else free.as_decimal()} USDT free, the engine "
+                    f"moved {action.amount} USDT there: fund the account first",
+                    venue=target,
+                )
+        self._record(action, "PREFUNDED" if self._mode is Mode.LIVE else "SIMULATED", note)
 
     def _leverage_entry(self, action: VenueAction) -> None:
         assert self.clients is not None  # on-chain modes only

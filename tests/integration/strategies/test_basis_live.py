@@ -82,7 +82,14 @@ def exchange() -> Iterator[FakeExchange]:
     ex.stop_thread()
 
 
-def _yaml(tmp_path: Path, ex: FakeExchange, chain: EvmStack, mode: str = "DRY_RUN", **strategy: Any) -> Path:
+def _yaml(
+    tmp_path: Path,
+    ex: FakeExchange,
+    chain: EvmStack,
+    mode: str = "DRY_RUN",
+    balance: int = 100_000,
+    **strategy: Any,
+) -> Path:
     onchain = tmp_path / "onchain.yaml"
     onchain.write_text(yaml.safe_dump(chain.config.model_dump(mode="json")))
     venue: dict[str, Any] = {
@@ -115,7 +122,7 @@ def _yaml(tmp_path: Path, ex: FakeExchange, chain: EvmStack, mode: str = "DRY_RU
             },
         ],
         **(
-            {"dry_run": {"starting_balances": ["100000 USDT"], "default_leverage": "5"}}
+            {"dry_run": {"starting_balances": [f"{balance} USDT"], "default_leverage": "5"}}
             if mode == "DRY_RUN"
             else {}
         ),
@@ -239,6 +246,8 @@ def test_usdt_market_neutral_dry_run_entry_funding_margin_and_deleverage(
             expected = lg.qty(f"{venue}.perp")
             assert expected < 0
             _await_position(h, strat, venue, expected)
+        # 3 margins, the spot venue's cash, the ETH withdrawal: checked against the destination
+        assert [r.status for r in strat.transfers] == ["SIMULATED"] * 5
         # nothing reached a venue: DRY_RUN fills in the node's sandbox
         assert exchange.received_orders == []
         # the chain holds what the engine's balance sheet says, to the wei
@@ -416,6 +425,7 @@ def test_usdt_market_neutral_live_armed_enters_on_the_venues_and_the_chain(
                 message=f"{venue}: the venue does not hold the engine's short",
             )
         assert len(exchange.received_orders) == 3
+        assert {r.status for r in strat.transfers} == {"PREFUNDED"}  # the operator funds accounts in LIVE
         _check_aave(strat, chain)
         # Binance settles funding on the account: the engine books what the venue paid
         settled = exchange.call(lambda: exchange.settle_funding("binance", "ETHUSDT"))
@@ -432,8 +442,8 @@ def test_usdt_market_neutral_live_armed_enters_on_the_venues_and_the_chain(
 def test_live_unarmed_sends_nothing_and_halts(
     tmp_path: Path, exchange: FakeExchange, stack: EvmStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # LIVE without an arm: the gate refuses the shorts and the leverage bundle; the engine's book
-    # no longer matches the venues', so the service halts and refuses later hours
+    # LIVE without an arm: the gate refuses the first short; the engine's book no longer matches
+    # the venues', so the rest of the hour is not sent and the service halts
     h, strat = _live_node(tmp_path, exchange, stack, monkeypatch, arm=False)
     try:
         before = dsa_holdings(stack)
@@ -441,11 +451,9 @@ def test_live_unarmed_sends_nothing_and_halts(
         statuses = {
             (r.action.kind.value, r.status) for r in strat.records if r.action.kind.value != "TRANSFER"
         }
-        assert statuses == {
-            ("PERP_TRADE", "REFUSED"),
-            ("LEVERAGE_ENTRY", "REFUSED"),
-            ("SPOT_TRADE", "SIMULATED"),
-        }
+        # the first short is refused: nothing after it (other shorts, the bundle) is sent
+        assert statuses == {("PERP_TRADE", "REFUSED"), ("SPOT_TRADE", "SIMULATED")}
+        assert len([r for r in strat.records if r.action.kind.value == "PERP_TRADE"]) == 1
         assert all("RISK_BLOCKED" in r.reference for r in strat.records if r.status == "REFUSED")
         assert strat.halted is not None
         assert "PERP_TRADE refused" in strat.halted
@@ -478,5 +486,38 @@ def test_the_service_steps_itself_on_its_hour_timer(
             _await_position(h, strat, venue, lg.qty(f"{venue}.perp"))
         assert [r.status for r in strat.records if r.action.kind.value == "LEVERAGE_ENTRY"] == ["EXECUTED"]
         assert [s.index for s in strat.engine.seen][:2] == [0, 1]
+    finally:
+        h.stop()
+
+
+def test_an_unfunded_cex_account_refuses_the_entry_before_anything_is_sent(
+    tmp_path: Path, exchange: FakeExchange, stack: EvmStack
+) -> None:
+    # each sandbox account holds 1,000 USDT: the first margin transfer the engine books (about
+    # 6,600 USDT to Binance) is not there, so nothing of the hour is sent and the service halts
+    _fund_wallet(stack, 12 * ETHER)
+    before = dsa_holdings(stack)
+    h, _live = start_live_node(load_live_config(_yaml(tmp_path, exchange, stack, balance=1000)))
+    try:
+        node = h.node
+        assert node is not None
+        strat: BasisLiveStrategy = h.strategy(BasisLiveStrategy)  # type: ignore[assignment]
+        eventually(
+            lambda: (
+                all(strat.mark_of(v) is not None for v in HEDGES)
+                and all(node.cache.account_for_venue(InstrumentId.from_str(i).venue) for i in HEDGES.values())
+            ),
+            30,
+        )
+        h.call(strat.run_hour, timeout_secs=60)
+        (record,) = strat.records
+        assert record.action.kind.value == "TRANSFER"
+        assert record.status == "REFUSED"
+        assert "INSUFFICIENT_BALANCE" in record.reference
+        assert "BINANCE-FUTURES has 1000" in record.reference
+        assert strat.halted is not None
+        assert strat.results == {}
+        assert strat.bundles == []
+        assert dsa_holdings(stack) == before
     finally:
         h.stop()
