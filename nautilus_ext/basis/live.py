@@ -59,11 +59,10 @@ def chain_inputs(clients: OnchainClients, reserves: Sequence[str], lsts: Sequenc
 
     Indices are the reserves' normalized income and debt at the latest block's timestamp
     (AAVE's ``getReserveNormalizedIncome``/``...VariableDebt`` math), so an amount the engine
-    values with them equals the aToken's or debt token's ``balanceOf`` at that block.
+    values with them equals the aToken's or debt token's ``balanceOf`` at that block. Chain
+    failures arrive as the gateway's typed errors.
     """
-    w3 = clients.gateway.w3
-    block = w3.eth.get_block("latest")
-    now = int(block["timestamp"])
+    now = clients.gateway.block_timestamp()
     liquidity: dict[str, int] = {}
     borrow: dict[str, int] = {}
     for symbol in reserves:
@@ -74,7 +73,7 @@ def chain_inputs(clients: OnchainClients, reserves: Sequence[str], lsts: Sequenc
     oracle = {lst: Decimal(clients.aave.asset_price(lst)) / weth for lst in lsts}
     # the oracle rate is a ratio of two 1e8 prices: keep 18 decimals like the backtest's rates
     oracle = {k: v.quantize(Decimal("1e-18")) for k, v in oracle.items()}
-    gas_wei = int(w3.eth.gas_price)
+    gas_wei = clients.gateway.gas_price_wei()
     return ChainInputs(liquidity, borrow, oracle, Decimal(gas_wei) / _GWEI, now)
 
 

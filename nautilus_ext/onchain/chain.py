@@ -499,6 +499,13 @@ class ChainGateway:
         except Exception as e:
             raise translate_exception(e, step="get_block") from e
 
+    def gas_price_wei(self) -> int:
+        """Return the node's current gas price in wei."""
+        try:
+            return int(self._w3.eth.gas_price)
+        except Exception as e:
+            raise translate_exception(e, step="gas_price") from e
+
     def eth_balance(self, address: str) -> int:
         """Return the native balance of ``address`` in wei."""
         try:
