@@ -69,6 +69,7 @@ from nautilus_ext.safety.chokepoint import install_chokepoint
 from nautilus_ext.safety.gate import GateContext
 
 T0 = 1_709_251_200_000_000_000
+CME_ES = "CME:FUTURE:SP500-USD-240315@LIN"
 STEP_NS = 250_000_000  # 4 orders a second: under the per-asset rate limit of 5/s
 ASSET = "BINANCE-FUTURES:PERPETUAL:BTC-USDT@LIN"
 VENUE = "BINANCE-FUTURES"
@@ -260,7 +261,7 @@ def _config(mode: Mode, strategies: tuple[str, ...] = ("S-1",)) -> SafetyConfig:
     )
 
 
-def bench_gate(n: int, mode: Mode) -> list[Sample]:
+def bench_gate(n: int, mode: Mode, asset: str = ASSET, venue: str = VENUE) -> list[Sample]:
     """Time ``SafetyGate.check`` per order; every order must be allowed."""
     clock = TestClock()
     clock.set_time(T0)
@@ -270,10 +271,10 @@ def bench_gate(n: int, mode: Mode) -> list[Sample]:
         Order(
             operation_id=f"op-{i}",
             operation="trade",
-            instrument_key=ASSET,
-            venue=VENUE,
+            instrument_key=asset,
+            venue=venue,
             side="BUY",
-            amount=Decimal("0.01"),
+            amount=Decimal("0.01") if asset == ASSET else Decimal(1),
             max_slippage=Decimal("0.001"),
             strategy_id="S-1",
         )
@@ -284,8 +285,8 @@ def bench_gate(n: int, mode: Mode) -> list[Sample]:
     samples = []
     for order in orders:
         clock.advance_time(clock.timestamp_ns() + STEP_NS)
-        gate.on_market_data(ASSET)
-        gate.on_ws_message(VENUE)
+        gate.on_market_data(asset)
+        gate.on_ws_message(venue)
         if mode is Mode.LIVE:
             gate.confirm(gate.stage(order).intent_hash, "bench")
         decision, sample = _timed(lambda: gate.check(order))  # noqa: B023 - called now
@@ -316,12 +317,15 @@ def main(argv: list[str] | None = None) -> None:
     # warm up both paths (imports, caches) before timing
     bench_risk_engine(warm)
     bench_gate(warm, Mode.LIVE)
+    bench_gate(warm, Mode.BACKTEST, CME_ES, "CME")  # loads the session calendar once
     bench_chokepoint(warm, Mode.BACKTEST, "direct")
     rows: list[tuple[str, tuple[float, float, float, float]]] = []
     for name, run in (
         ("nautilus RiskEngine.execute", lambda: bench_risk_engine(n)),
         ("SafetyGate.check (LIVE)", lambda: bench_gate(n, Mode.LIVE)),
         ("SafetyGate.check (BACKTEST)", lambda: bench_gate(n, Mode.BACKTEST)),
+        # a CME future: the market-closed rule looks its Globex session up (T0 is in session)
+        ("  ... CME ES, trading hours", lambda: bench_gate(n, Mode.BACKTEST, CME_ES, "CME")),
         ("RiskEngine after a gate check", lambda: bench_chokepoint(n, Mode.LIVE, "released", door=False)),
         ("RiskEngine + chokepoint, released", lambda: bench_chokepoint(n, Mode.LIVE, "released")),
         ("RiskEngine + chokepoint, direct", lambda: bench_chokepoint(n, Mode.BACKTEST, "direct")),

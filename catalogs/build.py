@@ -16,9 +16,7 @@ and renamed into place, so a failed build leaves no catalog behind.
 
 from __future__ import annotations
 
-import bz2
 import glob
-import gzip
 import os
 import shutil
 import tempfile
@@ -155,6 +153,7 @@ class _Sink:
         self.tables: dict[tuple[str, str | None], list[pa.Table]] = defaultdict(list)
         self.instruments: dict[str, Any] = {}
         self.data_ids: set[str] = set()
+        self.betfair_markets: dict[str, dict[str, Any]] = {}  # market id -> latest definition
 
     def add_table(self, folder: str, identifier: str | None, table: pa.Table) -> None:
         if table.num_rows:
@@ -582,53 +581,26 @@ def _single_symbol_id(path: Path, original: Path) -> Any:
 # -- Betfair -----------------------------------------------------------------------------------
 
 
-def _count_stream_lines(path: Path) -> int:
-    """
-    Return the non-empty lines of a (compressed) stream file, reading it to its end.
-
-    Raises
-    ------
-    InvalidConfig
-        If the file is empty, truncated (a cut ``.bz2``/``.gz``) or unreadable.
-    """
-    opener: Any = bz2.open if path.suffix == ".bz2" else (gzip.open if path.suffix == ".gz" else open)
-    try:
-        with opener(path, "rb") as f:
-            lines = sum(1 for line in f if line.strip())
-    except EOFError as e:
-        raise InvalidConfig(
-            f"bad Betfair stream file {path}: truncated ({e})", details={"file": str(path)}
-        ) from e
-    except OSError as e:  # bz2/gzip raise OSError on data that is not compressed
-        raise InvalidConfig(f"bad Betfair stream file {path}: {e}", details={"file": str(path)}) from e
-    if lines == 0:
-        raise InvalidConfig(f"bad Betfair stream file {path}: no stream records", details={"file": str(path)})
-    return lines
-
-
 def _build_betfair(
     files: list[Path], sink: _Sink, summary: BuildSummary, currency: str, progress: bool
 ) -> None:
-    from nautilus_trader.adapters.betfair.data_types import BetfairSequenceCompleted
-    from nautilus_trader.adapters.betfair.parsing.core import parse_betfair_file
-    from nautilus_trader.model.data import CustomData
+    from nautilus_ext.catalogs.betfair import load_stream_file
+    from nautilus_ext.catalogs.betfair import merge_market_entry
+    from nautilus_ext.catalogs.betfair import register_bsp_arrow
 
-    dropped = 0
+    register_bsp_arrow()
+    control = 0
     for f in _progress(files, progress, "load"):
-        summary.source_records += _count_stream_lines(f)
-        kept: list[Any] = []
-        try:
-            for obj in parse_betfair_file(str(f), currency=currency):
-                inner = obj.data if isinstance(obj, CustomData) else obj
-                if isinstance(inner, BetfairSequenceCompleted):
-                    dropped += 1  # a live-stream batch marker, not market data
-                    continue
-                kept.append(obj)
-        except Exception as e:  # msgspec/betfair_parser decode errors have no common base
-            raise InvalidConfig(f"bad Betfair stream file {f}: {e}", details={"file": str(f)}) from e
-        sink.add_objects(kept)
-    if dropped:
-        summary.notes.append(f"{dropped:,} BetfairSequenceCompleted markers not stored")
+        load = load_stream_file(f, currency)
+        summary.source_records += load.messages
+        control += load.control
+        sink.add_objects(load.objects)
+        for market_id, entry in load.market_definitions.items():
+            sink.betfair_markets[market_id] = merge_market_entry(sink.betfair_markets.get(market_id), entry)
+    if control:
+        summary.notes.append(
+            f"{control:,} stream control messages (connection, status, heartbeat) not stored"
+        )
 
 
 # -- entry point -------------------------------------------------------------------------------
@@ -772,6 +744,10 @@ def _build(
         summary.notes.append(f"{iid}: data written without an instrument definition")
     if key_rows:
         upsert_keys(tgt, key_rows)
+    if sink.betfair_markets:
+        from nautilus_ext.catalogs.betfair import upsert_market_entries
+
+        upsert_market_entries(tgt, sink.betfair_markets)
     stats = writer.stats
     summary.rows = dict(stats.rows)
     summary.days = sorted(stats.days)

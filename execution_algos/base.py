@@ -10,6 +10,12 @@ primary is cancelled locally and an :class:`~nautilus_ext.execution_algos.common
 published on the message bus under ``outcome_topic(<primary's strategy id>)``: the strategy
 learns how its order ended from a typed message (the live ledger stays in :meth:`report`).
 
+On an exchange with trading hours (a CME future or futures option whose root has a session
+calendar, :mod:`nautilus_ext.tradfi.sessions`), no child is sent while the market is closed
+(the daily maintenance halt, a weekend, a holiday): the child is skipped as *paused*, and
+schedule-following algorithms count only open-market time, so they resume at the reopen
+(:mod:`~nautilus_ext.execution_algos.scheduled`). ``trading_hours=False`` turns that off.
+
 With ``max_slippage`` set, every taker child is an IOC *limit* at the cap price
 (``arrival * (1 +/- max_slippage)`` rounded inward to the tick), so no fill can be beyond it;
 and when the touch is already beyond the cap, the child is skipped (``PAUSE``) or the parent
@@ -40,6 +46,7 @@ from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.events import OrderRejected
 from nautilus_trader.model.identifiers import ClientOrderId
 from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.identifiers import StrategyId
 from nautilus_trader.model.instruments import Instrument
 from nautilus_trader.model.orders import Order as NautilusOrder
 
@@ -54,6 +61,8 @@ from nautilus_ext.execution_algos.common import param_decimal
 from nautilus_ext.execution_algos.common import param_str
 from nautilus_ext.execution_algos.common import round_to_lot
 from nautilus_ext.execution_algos.common import slippage_cap_price
+from nautilus_ext.tradfi.sessions import SessionCalendar
+from nautilus_ext.tradfi.sessions import TradingHours
 
 
 class SmartExecAlgorithmConfig(ExecAlgorithmConfig, frozen=True):
@@ -66,10 +75,14 @@ class SmartExecAlgorithmConfig(ExecAlgorithmConfig, frozen=True):
         ``PAUSE`` or ``STOP`` when the touch is beyond ``max_slippage`` from arrival.
     max_child_rejects : int, default 3
         Stop the parent with ``CHILD_REJECTED`` after this many refused children.
+    trading_hours : bool, default True
+        Pause children while the instrument's exchange is closed (instruments with a session
+        calendar only).
     """
 
     slippage_action: str = "PAUSE"
     max_child_rejects: int = 3
+    trading_hours: bool = True
 
     def __post_init__(self) -> None:
         if self.slippage_action not in SlippageAction.__members__:
@@ -121,6 +134,9 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         self._max_child_rejects = config.max_child_rejects
         self.parents: dict[ClientOrderId, Parent] = {}
         self._parent_of: dict[ClientOrderId, ClientOrderId] = {}
+        self._use_hours = config.trading_hours
+        self._hours: TradingHours | None = None
+        self._listening: set[StrategyId] = set()
 
     # -- hooks ----------------------------------------------------------------------------------
 
@@ -134,6 +150,37 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
     # -- entry ----------------------------------------------------------------------------------
 
     def on_order(self, order: NautilusOrder) -> None:
+        # NautilusTrader subscribes an algorithm to a strategy's order events only after it has
+        # handled that strategy's first order: on a venue that executes on arrival (a recorded
+        # DRY_RUN, its REPLAY) the first parent's children fill inside ``on_order`` and those
+        # events would never arrive. Listen ourselves for the duration of that first order.
+        strategy = order.strategy_id
+        if strategy in self._listening:
+            self._on_order(order)
+            return
+        self._listening.add(strategy)
+        topic = f"events.order.{strategy.value}"
+        self.msgbus.subscribe(topic=topic, handler=self._early_event)
+        try:
+            self._on_order(order)
+        finally:
+            self.msgbus.unsubscribe(topic=topic, handler=self._early_event)
+
+    def _early_event(self, event: Any) -> None:
+        order = self.cache.order(event.client_order_id)
+        if order is None or order.exec_algorithm_id != self.id:
+            return
+        handler = {
+            OrderFilled: self.on_order_filled,
+            OrderCanceled: self.on_order_canceled,
+            OrderExpired: self.on_order_expired,
+            OrderRejected: self.on_order_rejected,
+            OrderDenied: self.on_order_denied,
+        }.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def _on_order(self, order: NautilusOrder) -> None:
         instrument = self.cache.instrument(order.instrument_id)
         report = AlgoReport(
             algorithm=self.algorithm_name,
@@ -181,6 +228,35 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         except InvalidOrder as e:
             self.finish(parent, StopReason.INVALID_PARAMS, e.message)
 
+    # -- trading hours --------------------------------------------------------------------------
+
+    def session_of(self, parent: Parent) -> SessionCalendar | None:
+        """Return the session calendar of the parent's instrument (``None``: always open)."""
+        if not self._use_hours:
+            return None
+        if "session" not in parent.state:
+            if self._hours is None:
+                self._hours = TradingHours.default()
+            parent.state["session"] = self._hours.calendar_for_instrument(parent.instrument)
+        session: SessionCalendar | None = parent.state["session"]
+        return session
+
+    def market_open(self, parent: Parent) -> bool:
+        """Return whether the parent's market takes orders now (no calendar: always)."""
+        session = self.session_of(parent)
+        if session is None:
+            return True
+        try:
+            return session.is_open(self.clock.timestamp_ns())
+        except InvalidConfig:
+            return False  # no trading hours known for this time: send nothing
+
+    def _paused_closed(self, parent: Parent) -> None:
+        parent.report.paused_children += 1
+        session = self.session_of(parent)
+        closed = "market closed" if session is None else session.describe(self.clock.timestamp_ns())
+        parent.report.detail = f"paused: {closed}"
+
     # -- market view ----------------------------------------------------------------------------
 
     def touch(self, instrument_id: InstrumentId, *, buy: bool) -> tuple[Decimal | None, Decimal | None]:
@@ -214,6 +290,9 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         qty = round_to_lot(min(quantity, parent.remaining), parent.lot)
         if parent.done or qty <= 0 or qty < parent.min_size:
             return False
+        if not self.market_open(parent):
+            self._paused_closed(parent)
+            return False
         primary = parent.primary
         if parent.cap is not None:
             bid, ask = self.touch(primary.instrument_id, buy=parent.buy)
@@ -241,6 +320,9 @@ class SmartExecAlgorithm(ExecAlgorithm):  # type: ignore[misc]
         """Post a GTC post-only limit child; return its id (None when nothing was sent)."""
         qty = round_to_lot(min(quantity, parent.remaining), parent.lot)
         if parent.done or qty <= 0 or qty < parent.min_size:
+            return None
+        if not self.market_open(parent):
+            self._paused_closed(parent)
             return None
         if parent.cap is not None and beyond_cap(price, parent.cap, buy=parent.buy):
             self._guard_tripped(parent, price)

@@ -6,6 +6,12 @@ the algorithm sends one IOC child for ``cumulative target - filled - working`` (
 unfilled or paused by the slippage guard are caught up by the next one). At the end of the
 horizon the final policy applies: ``SWEEP`` sends the remainder as one last IOC child,
 ``LEAVE`` stops with the remainder unfilled.
+
+On a market with trading hours the offsets count open-market time only
+(:meth:`~nautilus_ext.tradfi.sessions.SessionCalendar.advance`): a slice that would fall in the
+daily halt, a weekend or a holiday moves, with every later slice and the horizon, to after the
+reopen, so the schedule pauses across the closure and resumes where it stopped. A parent that
+arrives while the market is closed starts at the next open.
 """
 
 from __future__ import annotations
@@ -72,7 +78,19 @@ class ScheduledExecAlgorithm(SmartExecAlgorithm):
         slices, horizon_ns = self.plan(parent, params)
         if sum((s for _, s in slices), Decimal(0)) != parent.total:
             raise InvalidOrder(f"schedule does not sum to the parent quantity {parent.total}")
-        now = self.clock.timestamp_ns()
+        now = int(self.clock.timestamp_ns())
+        session = self.session_of(parent)
+
+        def at(offset: int) -> int:
+            # open-market time: the schedule pauses while the exchange is closed (a time with no
+            # known hours keeps wall time: its children are paused at send, see send_taker)
+            if session is None:
+                return now + offset
+            try:
+                return session.advance(now, offset)
+            except InvalidConfig:
+                return now + offset
+
         pid = parent.primary.client_order_id.value
         parent.state.update(
             targets=cumulative_targets(slices),
@@ -85,15 +103,16 @@ class ScheduledExecAlgorithm(SmartExecAlgorithm):
             parent.report.detail += " (no profile volume over the horizon: even slices)"
         self.log.info(f"{self.algorithm_name} {pid}: schedule {[str(s) for _, s in slices]}")
         for i, (offset, _) in enumerate(slices):
-            if offset == 0:
+            when = at(offset)
+            if when == now:
                 continue
             name = f"{self.id}:{pid}:{i}"
             parent.timers.append(name)
-            self.clock.set_time_alert_ns(name, now + offset, self._on_slice)
+            self.clock.set_time_alert_ns(name, when, self._on_slice)
         end_name = f"{self.id}:{pid}:end"
         parent.timers.append(end_name)
-        self.clock.set_time_alert_ns(end_name, now + horizon_ns, self._on_horizon)
-        if slices[0][0] == 0:
+        self.clock.set_time_alert_ns(end_name, at(horizon_ns), self._on_horizon)
+        if at(slices[0][0]) == now:
             self._slice(parent, 0)
 
     def _parent_by_timer(self, name: str) -> tuple[Parent | None, str]:

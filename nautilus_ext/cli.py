@@ -2,8 +2,8 @@
 The ``nautilus-ext`` command line.
 
 Subcommands: ``demo`` (the main job), ``backtest``, ``instrument``, ``route``, ``catalog``
-(build/info), ``audit`` (verify/show), ``dex`` (check-vectors) and ``funding``
-(collect/backfill/gaps). Heavy imports (NautilusTrader, pandas) happen inside
+(build/info), ``audit`` (verify/show), ``dex`` (check-vectors), ``funding``
+(collect/backfill/gaps) and ``cme`` (rolls/session). Heavy imports (NautilusTrader, pandas) happen inside
 commands so ``--help`` stays fast.
 """
 
@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from nautilus_ext.adapters.interactive_brokers.cli import app as ib_app
 from nautilus_ext.audit.cli import app as audit_app
 from nautilus_ext.backtest.basis_legs import replay_cex_command
 from nautilus_ext.backtest.carry_cli import app as carry_app
@@ -29,6 +30,7 @@ from nautilus_ext.live.cli import live as live_command
 from nautilus_ext.live.cli import live_validate as live_validate_command
 from nautilus_ext.onchain.cli import app as onchain_app
 from nautilus_ext.safety import cli as safety_cli
+from nautilus_ext.tradfi.cli import app as cme_app
 
 app = typer.Typer(
     name="nautilus-ext",
@@ -78,6 +80,8 @@ def basis_live(
 
 app.add_typer(basis_app, name="basis", help="Basis/yield strategy of seed 003: backtest, compare, data.")
 app.add_typer(dex_app, name="dex", help="DEX pool math (Uniswap V2/V3, Curve, Balancer).")
+app.add_typer(ib_app, name="ib", help="Interactive Brokers: tradable contracts and account (ib_async).")
+app.add_typer(cme_app, name="cme", help="CME futures: roll calendars and trading hours.")
 # safety commands act on a running node through its authenticated local control endpoint: every
 # command of the safety CLI is registered here (a test checks each control command has one)
 for _command in safety_cli.app.registered_commands:
@@ -274,6 +278,39 @@ def demo_command(
     except NautilusExtError as e:
         raise _fail(e) from None
     typer.echo(f"report: {report.resolve()}")
+
+
+@app.command("kelly-demo")
+def kelly_demo_command(
+    files: Annotated[list[Path], typer.Argument(help="Betfair historical stream files (.bz2)")],
+    output: Annotated[Path, typer.Option(help="Output folder")] = Path("kelly_output"),
+    bankroll: Annotated[str, typer.Option(help="Starting bankroll (GBP)")] = "1000",
+    edge_threshold: Annotated[str, typer.Option(help="Model minus implied probability to bet")] = "0.02",
+    kelly_fraction: Annotated[str, typer.Option(help="Fraction of the full Kelly stake")] = "0.25",
+) -> None:
+    """Backtest the Kelly value-betting example (seeded toy model) over Betfair stream files."""
+    from decimal import Decimal
+    from decimal import InvalidOperation
+
+    from nautilus_ext.backtest.kelly_demo import run_kelly_demo
+    from nautilus_ext.errors import InvalidConfig
+
+    try:
+        try:
+            start = Decimal(bankroll)
+        except InvalidOperation:
+            raise InvalidConfig(f"--bankroll {bankroll!r} is not a number") from None
+        result = run_kelly_demo(
+            files,
+            output,
+            bankroll=start,
+            edge_threshold=edge_threshold,
+            kelly_fraction=kelly_fraction,
+            say=typer.echo,
+        )
+    except NautilusExtError as e:
+        raise _fail(e) from None
+    typer.echo(f"report: {result.report.resolve()}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -12,6 +12,7 @@ Hierarchy::
     │   ├── InvalidInstrumentKey  INVALID_INSTRUMENT   (also a ValueError)
     │   ├── InvalidOrder          INVALID_ORDER        (also a ValueError)
     │   ├── InvalidConfig         INVALID_CONFIG       (also a ValueError)
+    │   ├── InvalidData           INVALID_DATA         (also a ValueError)
     │   └── NoRouteError          NO_ROUTE
     ├── SafetyError         "the safety layer refused"
     │   ├── RiskBlocked               RISK_BLOCKED
@@ -65,6 +66,7 @@ class ErrorCode(StrEnum):
     INVALID_CONFIG = "INVALID_CONFIG"  # a configuration file or object failed validation
     NO_ROUTE = "NO_ROUTE"  # a valid order that no configured venue can execute
     TRANSACTION_REVERTED = "TRANSACTION_REVERTED"  # an on-chain transaction or bundle reverted
+    INVALID_DATA = "INVALID_DATA"  # a data file is malformed or holds the wrong kind of data
 
 
 class NautilusExtError(Exception):
@@ -149,6 +151,12 @@ class InvalidConfig(RequestError, ValueError):
     """A configuration object or file failed validation."""
 
     code = ErrorCode.INVALID_CONFIG
+
+
+class InvalidData(RequestError, ValueError):
+    """A data file (market data, stream capture) is malformed or not the kind expected."""
+
+    code = ErrorCode.INVALID_DATA
 
 
 class NoRouteError(RequestError):
@@ -273,6 +281,7 @@ ERROR_CLASSES: dict[ErrorCode, type[NautilusExtError]] = {
     ErrorCode.INVALID_CONFIG: InvalidConfig,
     ErrorCode.NO_ROUTE: NoRouteError,
     ErrorCode.TRANSACTION_REVERTED: TransactionReverted,
+    ErrorCode.INVALID_DATA: InvalidData,
 }
 """The concrete class for each code (one per code)."""
 
@@ -351,6 +360,7 @@ __all__ = [
     "FlipFlopDetected",
     "InsufficientBalance",
     "InvalidConfig",
+    "InvalidData",
     "InvalidInstrumentKey",
     "InvalidOrder",
     "MarketDataStale",

@@ -14,6 +14,12 @@ package keeps NautilusTrader's clients and overrides exactly:
   ``listCurrentOrders``;
 * credentials: read at client creation from environment variables the config names,
   never stored in a config; no client cache keyed on credentials.
+
+The bettor's side of Betfair lives beside the clients, as pure modules: ``markets`` (market
+definitions, canonical selections both ways), ``settlement`` (BACK/LAY settlement, non-runners
+and reduction factors, dead heats, commission, liability), ``rules`` (price ladder, minimum
+stake and payout, persistence, transactions per hour) and ``cleared`` (``listClearedOrders``
+reconciled against our settlement).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def build_clients(venue: VenueSettings) -> VenueClients:
         "certs_dir_env": section.certs_dir_env,
     }
     return VenueClients(
-        data_config=BetfairUrlDataClientConfig(**common),
+        data_config=BetfairUrlDataClientConfig(**common, keep_alive_secs=section.keep_alive_secs),
         exec_config=BetfairUrlExecClientConfig(
             **common,
             request_account_state_secs=section.request_account_state_secs,

@@ -60,6 +60,20 @@ class VenueSimSpec(BaseModel):
     latency: LatencySpec = LatencySpec()
 
 
+class BetfairCommissionSpec(BaseModel):
+    """
+    Betfair commission on each market's net winnings at settlement.
+
+    ``rate`` is a fraction (``0.05`` = 5%); left out, each market's own base rate applies (the
+    stream's ``marketBaseRate``). ``discount`` is the account's discount, a fraction of the rate.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    rate: Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False)] | None = None
+    discount: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)] = Decimal(0)
+
+
 class StrategySpec(BaseModel):
     """A Nautilus strategy for strategy-driven backtests (importable paths)."""
 
@@ -197,6 +211,8 @@ class BacktestSpec(BaseModel):
     # funding-aware backtests: settle perp funding from the catalog's derivative_ticker data
     settle_funding: bool = True
     safety: BacktestSafetySection | None = None
+    # Betfair markets traded in the run settle at their CLOSED definition (nautilus_ext.backtest.betting)
+    betfair_commission: BetfairCommissionSpec = BetfairCommissionSpec()
     # strategies keeping positions in the store: where, and the carry report over them
     store: StoreSpec | None = None
 

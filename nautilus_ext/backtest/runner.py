@@ -36,6 +36,8 @@ from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.mode import Mode
+from nautilus_ext.reports.betting import MarketPnL
+from nautilus_ext.reports.betting import realised_betting_pnl
 from nautilus_ext.reports.display import InstrumentDisplay
 from nautilus_ext.reports.gate import GateSummary
 
@@ -67,6 +69,13 @@ class BacktestOutcome:
     instruments: dict[str, InstrumentDisplay] = field(default_factory=dict)
     # the carry report of a run with a position store (``store:``), once written
     carry_report: Path | None = None
+    # Betfair markets traded: settled at their CLOSED definition (nautilus_ext.backtest.betting)
+    betting: list[MarketPnL] = field(default_factory=list)
+
+    @property
+    def realised_betting_pnl(self) -> Decimal:
+        """Return the sum of the settled markets' net P&L (account currency)."""
+        return realised_betting_pnl(self.betting)
 
 
 def _catalog_fs(catalog: str) -> tuple[str, str | None]:
@@ -101,16 +110,21 @@ def build_run_config(
     from nautilus_trader.model.identifiers import InstrumentId
 
     try:
-        in_catalog = catalog_instrument_ids(spec.catalog, registry)
-        instrument_ids = [in_catalog.get(k) or str(to_instrument_id(k, registry)) for k in spec.instruments]
+        in_catalog = catalog_instrument_groups(spec.catalog, registry)
+        instrument_ids = []
+        for k in spec.instruments:  # a betting market loads every runner, one instrument each
+            for iid in in_catalog.get(k) or [str(to_instrument_id(k, registry))]:
+                if iid not in instrument_ids:
+                    instrument_ids.append(iid)
         venue_specs = {v.venue: registry.venue(v.venue) for v in spec.venues}
     except Exception as e:  # InvalidInstrumentKey from the registry: a config problem here
         raise InvalidConfig(f"backtest {spec.run_id}: {e}") from None
     nautilus_venues: dict[str, Any] = {}
     # the simulated venues are the Nautilus venues the data uses (GLBX for Databento's CME data)
     data_venues: dict[str, set[str]] = {}
-    for key_text, iid_text in zip(spec.instruments, instrument_ids, strict=True):
-        data_venues.setdefault(InstrumentKey.parse(key_text).venue, set()).add(iid_text.rsplit(".", 1)[1])
+    for key_text in spec.instruments:
+        for iid_text in in_catalog.get(key_text) or [str(to_instrument_id(key_text, registry))]:
+            data_venues.setdefault(InstrumentKey.parse(key_text).venue, set()).add(iid_text.rsplit(".", 1)[1])
     for sim in spec.venues:
         vs = venue_specs[sim.venue]
         if vs.nautilus_venue is None:
@@ -151,6 +165,9 @@ def build_run_config(
         "audit_root": spec.audit_root,
         "mode": spec.mode,
     }
+    delays = _bet_delays(spec)
+    if delays:  # Betfair markets that went in play: bets then wait for the in-play delay
+        base_config["bet_delays"] = delays
     if spec.kind == "orders":
         strategy = ImportableStrategyConfig(
             strategy_path="nautilus_ext.backtest.replayer:OrderReplayStrategy",
@@ -182,6 +199,20 @@ def build_run_config(
         raise_exception=True,
         dispose_on_completion=False,
     )
+
+
+def _bet_delays(spec: BacktestSpec) -> dict[str, list[int]]:
+    # Betfair market id -> [in play since (ns), delay (s)], from the catalog's market definitions
+    if not any(InstrumentKey.parse(k).is_sports for k in spec.instruments) or "://" in spec.catalog:
+        return {}
+    from nautilus_ext.catalogs.betfair import read_market_entries
+    from nautilus_ext.catalogs.target import parse_target
+
+    delays = {}
+    for market_id, entry in read_market_entries(parse_target(spec.catalog)).items():
+        if entry.get("in_play_ns") is not None and int(entry.get("bet_delay_secs", 0)) > 0:
+            delays[market_id] = [int(entry["in_play_ns"]), int(entry["bet_delay_secs"])]
+    return delays
 
 
 def _venue_config(name: str, sim: VenueSimSpec) -> Any:
@@ -216,6 +247,33 @@ def _venue_config(name: str, sim: VenueSimSpec) -> Any:
         trade_execution=True,
         use_market_order_acks=True,
     )
+
+
+def catalog_instrument_groups(catalog: str, registry: InstrumentRegistry) -> dict[str, list[str]]:
+    """
+    Return canonical key -> every Nautilus instrument id of it a local catalog holds.
+
+    A betting market's key names the whole market: NautilusTrader holds one instrument per
+    runner, and a backtest of the market loads them all. Other keys map to one id.
+    """
+    if "://" in catalog or not Path(catalog).is_dir():
+        return {}
+    from nautilus_trader.persistence.catalog import ParquetDataCatalog
+
+    from nautilus_ext.adapters.symbology import key_for_instrument
+    from nautilus_ext.errors import NautilusExtError
+
+    found: dict[str, list[str]] = {}
+    for inst in ParquetDataCatalog(catalog).instruments():
+        try:
+            key = str(key_for_instrument(inst, registry))
+        except NautilusExtError:
+            continue
+        ids = found.setdefault(key, [])
+        if ids and not hasattr(inst, "selection_id"):
+            continue  # one instrument per non-betting key: the first wins
+        ids.append(str(inst.id))
+    return {k: sorted(v) if len(v) > 1 else v for k, v in found.items()}
 
 
 def catalog_instrument_ids(catalog: str, registry: InstrumentRegistry) -> dict[str, str]:
@@ -363,6 +421,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
         for strategy in strategies:
             results.extend(getattr(strategy, "results", {}).values())
             groups.extend(getattr(strategy, "groups", {}).values())
+        betting = _settle_bets(run_spec, results)
         account_reports = {}
         for venue in {v.name for v in config.venues}:
             account_reports[venue] = engine.trader.generate_account_report(Venue(venue))
@@ -378,6 +437,7 @@ def run_backtest(spec: BacktestSpec, *, exec_algorithms: list[Any] | None = None
             funding_payments=read_ledger(ledger),
             gate=gate,
             instruments=instrument_displays(engine.cache.instruments(), registry),
+            betting=betting,
         )
         node.dispose()  # type: ignore[no-untyped-call]
     return outcome
@@ -394,6 +454,19 @@ def _fresh_store(spec: BacktestSpec) -> None:
     Path(spec.output_dir).mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(spec.output_dir, f"{spec.run_id}.db{suffix}").unlink(missing_ok=True)
+
+
+def _settle_bets(spec: BacktestSpec, results: list[ExecutionResult]) -> list[MarketPnL]:
+    from nautilus_ext.adapters.betfair.settlement import CommissionSpec
+    from nautilus_ext.backtest.betting import settle_backtest
+
+    currency = "GBP"
+    for venue in spec.venues:
+        if venue.venue == "BETFAIR" and venue.starting_balances:
+            currency = venue.starting_balances[0].split()[-1]
+    commission = CommissionSpec(rate=spec.betfair_commission.rate, discount=spec.betfair_commission.discount)
+    end_ns = int(spec.end.timestamp() * 1_000_000_000)
+    return settle_backtest(results, spec.catalog, end_ns, commission, currency)
 
 
 SAFETY_LOG = "safety"

@@ -35,6 +35,12 @@ def run_and_report(spec: BacktestSpec) -> tuple[BacktestOutcome, Path]:
         rows += [row for g in outcome.groups for row in group_storage_rows(g, legs, spec.run_id)]
         written = ClusterStore(spec.results_root).write_results(rows, part=spec.run_id)
         log.info("wrote %d execution-result rows to %d file(s)", len(rows), len(written))
+        if outcome.betting:
+            from nautilus_ext.reports.betting import betting_rows
+
+            bet_rows = betting_rows(outcome.betting, spec.run_id)
+            written = ClusterStore(spec.results_root).write_betting_pnl(bet_rows, part=spec.run_id)
+            log.info("wrote %d betting P&L rows to %d file(s)", len(bet_rows), len(written))
     fill_models = sorted({str(r.fill_model) for r in outcome.results if r.venue is not None})
     report = write_report(
         Path(spec.output_dir) / f"{spec.run_id}.html",
@@ -48,6 +54,7 @@ def run_and_report(spec: BacktestSpec) -> tuple[BacktestOutcome, Path]:
         funding_payments=outcome.funding_payments,
         gate=outcome.gate,
         instruments=outcome.instruments,
+        betting=outcome.betting,
         meta={
             "kind": spec.kind,
             "catalog": spec.catalog,

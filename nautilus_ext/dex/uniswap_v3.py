@@ -332,6 +332,11 @@ def swap(
     fee_total = protocol_fee = crossed = 0
 
     while remaining != 0 and sqrt_price != limit:
+        if liquidity == 0 and state.word_range is None and not _initialized_beyond(state, tick, zero_for_one):
+            # no liquidity is left on this side: the contract walks the empty bitmap word by word
+            # to the limit, moving the price and nothing else; jump there (same end state)
+            sqrt_price, tick = limit, _tick_at_limit(limit, zero_for_one)
+            break
         price_start = sqrt_price
         tick_next, initialized = state.next_initialized_tick_within_one_word(tick, zero_for_one)
         tick_next = max(MIN_TICK, min(MAX_TICK, tick_next))
@@ -394,6 +399,22 @@ def swap(
         ticks_crossed=crossed,
         pool_after=after,
     )
+
+
+def _initialized_beyond(state: V3PoolState, tick: int, zero_for_one: bool) -> bool:
+    # the search direction of next_initialized_tick_within_one_word: <= tick going down, > going up
+    if zero_for_one:
+        return any(index <= tick for index in state._net)
+    return any(index > tick for index in state._net)
+
+
+def _tick_at_limit(limit: int, zero_for_one: bool) -> int:
+    # the loop's last step ends exactly on ``limit``: on a tick's own price while moving down the
+    # contract leaves ``tick - 1`` (it crossed the boundary), otherwise ``getTickAtSqrtRatio``
+    tick = get_tick_at_sqrt_ratio(limit)
+    if zero_for_one and get_sqrt_ratio_at_tick(tick) == limit:
+        return tick - 1
+    return tick
 
 
 # -- pool set-up (initialize and mint), for rebuilding pools from their history -----------------

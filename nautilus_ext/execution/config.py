@@ -39,6 +39,11 @@ class UnifiedExecutionConfig(StrategyConfig, frozen=True):
         ids: the node's clock, or the ``ts_init`` of the market data being handled. In a backtest
         both read the same; in a live node only ``"data"`` is reproducible, so a recorded
         DRY_RUN session uses it (:mod:`nautilus_ext.replay.recorder`).
+    bet_delays : dict[str, list[int]], optional
+        Simulated modes (BACKTEST, REPLAY): Betfair market id -> ``[in-play since (UNIX ns),
+        delay (s)]``. A bet on a market in play reaches the simulated venue only after
+        Betfair's in-play delay, as on the exchange (the backtest runner fills it from the
+        catalog's market definitions).
     """
 
     registry_dir: str | None = None
@@ -50,6 +55,7 @@ class UnifiedExecutionConfig(StrategyConfig, frozen=True):
     audit_root: str | None = None
     audit_fsync: bool = True
     decision_clock: str = "node"
+    bet_delays: dict[str, list[int]] | None = None
 
 
 DECISION_CLOCKS = frozenset({"node", "data"})

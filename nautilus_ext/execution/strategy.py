@@ -48,6 +48,8 @@ from nautilus_ext.execution.config import UnifiedExecutionConfig
 from nautilus_ext.execution.deltas import FillRecorder
 from nautilus_ext.execution.group_execution import AtomicGroupExecution
 from nautilus_ext.execution.group_execution import GroupContext
+from nautilus_ext.execution.operator_intents import OPERATOR_INTENTS_TOPIC
+from nautilus_ext.execution.operator_intents import OperatorIntent
 from nautilus_ext.execution.order_builder import build_order
 from nautilus_ext.execution.order_builder import limit_of
 from nautilus_ext.execution.order_builder import protective_limit
@@ -66,7 +68,9 @@ from nautilus_ext.execution_algos import IMPLEMENTED_ALGORITHMS
 from nautilus_ext.execution_algos import AlgoOutcome
 from nautilus_ext.execution_algos import outcome_topic
 from nautilus_ext.instruments.registry import InstrumentRegistry
+from nautilus_ext.mode import Mode
 from nautilus_ext.orders.groups import AtomicGroup
+from nautilus_ext.orders.model import Operation
 from nautilus_ext.orders.model import Order
 from nautilus_ext.orders.model import Side
 from nautilus_ext.routing.router import Route
@@ -196,6 +200,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 clock=self.decision_clock,
                 fsync=self._audit_fsync,
             )
+        self.msgbus.subscribe(topic=OPERATOR_INTENTS_TOPIC, handler=self._on_operator_intent)
         for iid in self._subscribe_ids:
             if self._book_data:
                 self.subscribe_order_book_deltas(iid)
@@ -205,6 +210,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 self.subscribe_quote_ticks(iid)
 
     def on_stop(self) -> None:
+        if self.msgbus.is_subscribed(OPERATOR_INTENTS_TOPIC, self._on_operator_intent):
+            self.msgbus.unsubscribe(topic=OPERATOR_INTENTS_TOPIC, handler=self._on_operator_intent)
         # leave nothing working: cancel resting limit orders, then close the books on results
         self.cancel_all_orders_everywhere()
         for result in self.results.values():
@@ -250,6 +257,14 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             return None
         return price if price is not None and price > 0 else None
 
+    def _on_operator_intent(self, intent: OperatorIntent) -> None:
+        # an operator's order for this strategy (Telegram /intent): the gate judges it like ours
+        if intent.strategy_id != self.id.value:
+            return
+        result = self.submit_unified(intent.order, rationale=f"operator intent by {intent.actor}")
+        if intent.reply.set_running_or_notify_cancel():
+            intent.reply.set_result(f"{result.status}: {result.reason}".rstrip(": "))
+
     def cancel_all_orders_everywhere(self) -> None:
         """Cancel every open order this strategy has on any instrument."""
         for order in self.cache.orders_open(strategy_id=self.id):
@@ -275,7 +290,50 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         so one bad order in a batch cannot stop a run.
         """
         self._subscribe_outcomes()
+        if order.instrument_key.is_continuous:
+            resolved = self._resolve_front(order)
+            if isinstance(resolved, NautilusExtError):
+                return self._reject_unresolved(order, resolved)
+            order = resolved
         return self._submit_unified(order, rationale, inputs, audit_intent=True)
+
+    def _resolve_front(self, order: Order) -> Order | NautilusExtError:
+        # a front-month key (CME:FUTURE:SP500-USD-FRONT@LIN) trades the contract it means now,
+        # found among the FuturesContract instruments this node loaded (Databento definitions
+        # in a backtest, the broker's contract details live)
+        from nautilus_ext.tradfi.front import FrontMonthResolver
+        from nautilus_ext.tradfi.front import InstrumentContractProvider
+        from nautilus_ext.tradfi.rolls import RollCalendar
+
+        front = order.instrument_key
+        try:
+            calendar = RollCalendar.default()
+            resolver = FrontMonthResolver(
+                calendar, InstrumentContractProvider(calendar, self.cache.instruments())
+            )
+            listed = resolver.resolve(front, int(self.decision_clock.timestamp_ns()))
+        except NautilusExtError as e:
+            return e
+        deltas = {listed.key if k == front else k: v for k, v in order.expected_deltas.items()}
+        metadata = {**(order.metadata or {}), "front_key": str(front)}
+        return order.model_copy(
+            update={"instrument_key": listed.key, "expected_deltas": deltas, "metadata": metadata}
+        )
+
+    def _reject_unresolved(self, order: Order, error: NautilusExtError) -> ExecutionResult:
+        result = ExecutionResult(
+            operation_id=order.operation_id,
+            instrument_key=str(order.instrument_key),
+            side=str(order.side),
+            requested_quantity=order.amount,
+            ts_decision_ns=self.decision_clock.timestamp_ns(),
+            strategy_id=order.strategy_id,
+            status=ExecutionStatus.REJECTED,
+            reason=f"{error.code}: {error.message}",
+        )
+        self.results.setdefault(order.operation_id, result)
+        self.log.warning(f"Cannot execute order {order.operation_id}: {result.reason}")
+        return result
 
     def _submit_unified(
         self,
@@ -494,12 +552,15 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
             result.limit_price = built.limit_price
         if built.algorithm is not None:
             result.algorithm_used = built.algorithm
-        # the cost estimate (impact + taker fee) bounds the slippage from above
+        # the cost estimate (impact + taker fee) bounds the slippage from above; a bet has none:
+        # it is a limit at its odds (it never matches worse), and a Betfair ladder's mid (often
+        # between 1.01 and 1000 placeholders) is no reference price
+        bet = order.operation is Operation.BET
         self._check_gate(
             order,
             GateContext(
                 venue=chosen_venue,
-                estimated_slippage=None if estimated is None else estimated / 10_000,
+                estimated_slippage=None if estimated is None or bet else estimated / 10_000,
                 market_data_ts_ns=book.data_ts(str(inst.id)),
                 client_order_id=str(nautilus_order.client_order_id),
             ),
@@ -518,7 +579,30 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 tif=nautilus_order.time_in_force.name,
                 status=OrderStatus.SUBMITTED,
             )
+        delay_ns = self._bet_delay_ns(order, inst)
+        if delay_ns:
+            # Betfair holds an in-play bet for the market's delay before matching it
+            self.clock.set_time_alert_ns(
+                f"bet-delay-{nautilus_order.client_order_id}",
+                self.clock.timestamp_ns() + delay_ns,
+                lambda _event, o=nautilus_order: self.submit_order(o),
+            )
+            return
         self.submit_order(nautilus_order)
+
+    def _bet_delay_ns(self, order: Order, instrument: Instrument) -> int:
+        # simulated modes only: live, Betfair applies its own delay
+        delays = self.config.bet_delays
+        if (
+            not delays
+            or order.operation is not Operation.BET
+            or self._mode not in (Mode.BACKTEST, Mode.REPLAY)
+        ):
+            return 0
+        entry = delays.get(str(getattr(instrument, "market_id", "")))
+        if entry is None or self.clock.timestamp_ns() < int(entry[0]):
+            return 0
+        return int(entry[1]) * 1_000_000_000
 
     def _algorithm_running(self, name: str) -> bool:
         # an ExecAlgorithm takes the order only if this node registered it (else: direct, said so)

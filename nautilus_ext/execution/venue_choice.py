@@ -181,11 +181,22 @@ class LoadedInstruments:
         self._cache = cache
         self._registry = registry
         self._by_key: dict[str, Any] = {}
+        self._market_runners: dict[str, list[Any]] = {}  # betting market key -> its runners
         self._keyed_count = -1
 
     def find(self, order: Order, key_text: str) -> Any:
-        """Return the loaded instrument of ``key_text`` for ``order`` (its selection), or None."""
+        """
+        Return the loaded instrument of ``key_text`` for ``order`` (its selection), or None.
+
+        A betting market the registry does not list (a backtest over historical Betfair files)
+        is found among the loaded runners of the market: the selection picks the runner by the
+        market definition's names (:mod:`nautilus_ext.adapters.betfair.markets`).
+        """
         selection = order.selection if order.key.is_sports else None
+        if selection is not None:
+            attrs = self._registry.find(order.key)
+            if attrs is None or attrs.betfair_market_id is None:
+                return self._runner(key_text, selection)
         iid = to_instrument_id(key_text, self._registry, selection=selection)
         inst = self._cache.instrument(iid)
         if inst is None and selection is None:
@@ -206,14 +217,35 @@ class LoadedInstruments:
                 loaded[cand.venue] = inst
         return loaded
 
+    def _runner(self, key_text: str, selection: str) -> Any:
+        from nautilus_ext.adapters.betfair.markets import BetfairRunner
+        from nautilus_ext.adapters.betfair.markets import resolve_runner
+
+        self._keyed()
+        runners = self._market_runners.get(key_text)
+        if not runners:
+            return None
+        first = runners[0]
+        chosen = resolve_runner(
+            first.market_type,
+            first.event_name,
+            [BetfairRunner(selection_id=i.selection_id, name=i.selection_name or None) for i in runners],
+            selection,
+        )
+        return next(i for i in runners if i.selection_id == chosen.selection_id)
+
     def _keyed(self) -> dict[str, Any]:
         instruments = self._cache.instruments()
         if len(instruments) != self._keyed_count:
             self._by_key = {}
+            self._market_runners = {}
             for inst in instruments:
                 try:
-                    self._by_key[str(key_for_instrument(inst, self._registry))] = inst
+                    key = str(key_for_instrument(inst, self._registry))
                 except NautilusExtError:
                     continue  # instruments without a canonical form are not routable
+                self._by_key[key] = inst
+                if hasattr(inst, "selection_id"):  # a betting market has one instrument per runner
+                    self._market_runners.setdefault(key, []).append(inst)
             self._keyed_count = len(instruments)
         return self._by_key

@@ -10,7 +10,7 @@ type                   payload                                      suffix
 SPOT_ASSET             ``ASSET``                                    optional chain
 SPOT_PAIR              ``BASE-QUOTE``                               optional chain
 PERPETUAL              ``BASE-QUOTE``                               ``LIN`` or ``INV``
-FUTURE                 ``BASE-QUOTE-YYMMDD``                        ``LIN`` or ``INV``
+FUTURE                 ``BASE-QUOTE-YYMMDD`` or ``BASE-QUOTE-FRONT``  ``LIN`` or ``INV``
 OPTION                 ``BASE-QUOTE-YYMMDD-STRIKE-CALL|PUT``        ``LIN`` or ``INV``
 POOL                   ``A-B[-C...][:FEE_TIER]``                    chain (required)
 LST                    ``TOKEN``                                    chain (required)
@@ -22,6 +22,11 @@ WIN (races)            ``MEETING:YYYYMMDDTHHMM:RACE``               none
 TOTAL_GOALS            ``LEAGUE:YYYYMMDDTHHMM:FIXTURE``             goal line (required, x.5)
 TOTAL_GOALS_OU_2_5     ``LEAGUE:YYYYMMDDTHHMM:FIXTURE``             optional, ``2.5`` only
 =====================  ===========================================  ==========================
+
+``FRONT`` (``FRONT2``... ``FRONT9`` for the later months) names no listed contract: it is the
+strategy-facing front month of a futures root, resolved to the tradable contract at each time by
+:mod:`nautilus_ext.tradfi.front` (it has no expiry date, and :attr:`InstrumentKey.front_rank` is
+its rank).
 
 Expiry dates carry no time of day: :attr:`InstrumentKey.expiry` is 00:00 UTC of the expiry
 date; the precise expiry time of a listed contract is in its instrument attributes.
@@ -61,6 +66,7 @@ DECIMAL_RE: Final = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?")
 FEE_TIER_RE: Final = re.compile(r"0|[1-9][0-9]*")
 EXPIRY_RE: Final = re.compile(r"[0-9]{6}")
 KICKOFF_RE: Final = re.compile(r"[0-9]{8}T[0-9]{4}")
+FRONT_RE: Final = re.compile(r"FRONT([2-9])?")
 
 _SETTLEMENT_SUFFIXES: Final = frozenset(s.value for s in SettlementStyle)
 _OU_2_5_LINE: Final = Decimal("2.5")
@@ -85,6 +91,7 @@ class _Views:
     kickoff: datetime | None = None
     fixture: str | None = None
     goal_line: Decimal | None = None
+    front_rank: int | None = None
 
 
 def _fail(text: object, part: str, why: str) -> InvalidInstrumentKey:
@@ -351,6 +358,36 @@ class InstrumentKey:
         return None if d is None else datetime(d.year, d.month, d.day, tzinfo=UTC)
 
     @property
+    def front_rank(self) -> int | None:
+        """Return 1 for a ``FRONT`` future key, ``n`` for ``FRONTn``, else ``None``."""
+        return self._views.front_rank
+
+    @property
+    def is_continuous(self) -> bool:
+        """Return whether this is a front-month key (resolved to a listed contract over time)."""
+        return self._views.front_rank is not None
+
+    def front_month(self, rank: int = 1) -> InstrumentKey:
+        """
+        Return the front-month key of this future's root (``...-241220`` -> ``...-FRONT``).
+
+        Raises
+        ------
+        InvalidInstrumentKey
+            If this key is not a future, or ``rank`` is not 1-9.
+        """
+        if self.instrument_type is not InstrumentType.FUTURE or not 1 <= rank <= 9:
+            raise _fail(str(self), "front month", "only a future has a front month (rank 1-9)")
+        tag = "FRONT" if rank == 1 else f"FRONT{rank}"
+        return InstrumentKey(
+            self.venue,
+            InstrumentType.FUTURE,
+            f"{self.base_asset}-{self.quote_asset}-{tag}",
+            self.suffix,
+            self.asset_class,
+        )
+
+    @property
     def strike(self) -> Decimal | None:
         """Return the option strike."""
         return self._views.strike
@@ -526,6 +563,9 @@ def _derive_views(text: str, key: InstrumentKey) -> _Views:
         )
         if t is InstrumentType.PERPETUAL:
             return views
+        front = FRONT_RE.fullmatch(parts[2]) if t is InstrumentType.FUTURE else None
+        if front is not None:
+            return replace(views, front_rank=int(front.group(1) or 1))
         expiry = _expiry(text, parts[2])
         if t is InstrumentType.FUTURE:
             return replace(views, expiry_date=expiry)

@@ -28,6 +28,8 @@ from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import ExecutionStatus
 from nautilus_ext.execution.results import GroupExecutionResult
 from nautilus_ext.reports import display
+from nautilus_ext.reports.betting import MarketPnL
+from nautilus_ext.reports.betting import betting_section
 from nautilus_ext.reports.display import InstrumentDisplay
 from nautilus_ext.reports.display import lookup
 from nautilus_ext.reports.gate import GateSummary
@@ -497,6 +499,7 @@ def write_report(
     funding_payments: list[FundingPayment] | None = None,
     gate: GateSummary | None = None,
     instruments: Mapping[str, InstrumentDisplay] | None = None,
+    betting: list[MarketPnL] | None = None,
 ) -> Path:
     """
     Write the self-contained HTML report and return its path.
@@ -529,6 +532,8 @@ def write_report(
     instruments : Mapping[str, InstrumentDisplay], optional
         Precision and currencies of the run's instruments, by Nautilus id and canonical key:
         tables round to them, and the PnL curve marks balances with them.
+    betting : list[MarketPnL], optional
+        Betfair markets traded: settled P&L per market and per selection.
 
     Raises
     ------
@@ -586,6 +591,7 @@ def write_report(
         rows = [_position_row(r, known) for r in positions_report.reset_index()[cols].to_dict("records")]
         parts += ["<h2>Positions</h2>", "<div id='positions'>" + _table(rows, cols) + "</div>"]
     parts += pnl_section(positions_report, summary["fees"], funding_payments or [])  # funding-aware
+    parts += betting_section(betting or [])
     if groups:
         rows = [_group_row(g.summary()) for g in groups]
         parts += ["<h2 id='groups'>Atomic groups</h2>", _table(rows, GROUP_COLUMNS)]

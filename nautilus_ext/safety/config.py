@@ -29,6 +29,7 @@ from nautilus_ext.audit.hashing import config_hash
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import field_problems
 from nautilus_ext.mode import Mode
+from nautilus_ext.safety.betting import BettingConfig
 
 
 def _refuse_float(value: Any) -> Any:
@@ -244,12 +245,16 @@ class SafetyConfig(_Strict):
         The risk policy matrix.
     oms : OmsConfig
         OMS safeguards.
+    betting : BettingConfig, optional
+        Betting limits (liability per market, event and day) and Betfair's pre-trade rules;
+        with it, a bet's liability replaces its net stake in the position limit.
     """
 
     mode: Mode
     arming: ArmingConfig
     risk: RiskConfig
     oms: OmsConfig
+    betting: BettingConfig | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> SafetyConfig:

@@ -8,10 +8,12 @@ blocks):
 1. time-based transitions (arm expiry, dirty age, persistent mismatch);
 2. dirty position on the asset (blocks even hedges: the position is unknown);
 3. SAFE mode and per-strategy kill (only orders that reduce ``|position|`` pass);
-4. feed health (market data, venue WebSocket);
-5. the risk matrix;
-6. LIVE only: a valid arm and a confirmation of this exact order's hash;
-7. the per-asset order rate limit.
+4. trading hours: an order on a market that is closed (the CME Globex daily halt, the weekend,
+   a holiday; :mod:`nautilus_ext.tradfi.sessions`) is blocked with rule ``market_closed``;
+5. feed health (market data, venue WebSocket);
+6. the risk matrix;
+7. LIVE only: a valid arm and a confirmation of this exact order's hash;
+8. the per-asset order rate limit.
 
 A child an execution algorithm spawned from a released parent (``GateContext.child_of``) is
 covered by the parent's LIVE confirmation, but only while the arm that released the parent is
@@ -51,11 +53,13 @@ from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.errors import RiskBlocked
 from nautilus_ext.errors import SafeModeActive
 from nautilus_ext.mode import Mode
+from nautilus_ext.orders.model import Operation
 from nautilus_ext.orders.model import Order
 from nautilus_ext.safety.arming import ArmingController
 from nautilus_ext.safety.arming import ArmState
 from nautilus_ext.safety.arming import StagedIntent
 from nautilus_ext.safety.arming import intent_hash
+from nautilus_ext.safety.betting import BettingBook
 from nautilus_ext.safety.config import SafetyConfig
 from nautilus_ext.safety.decision import Decision
 from nautilus_ext.safety.decision import Rule
@@ -68,6 +72,7 @@ from nautilus_ext.safety.halts import HaltState
 from nautilus_ext.safety.oms import Fill
 from nautilus_ext.safety.oms import OmsSafeguards
 from nautilus_ext.safety.risk import RiskPolicies
+from nautilus_ext.tradfi.sessions import TradingHours
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +135,12 @@ class KillReport:
 KillListener = Callable[[str | None], tuple[list[str], list[str]]]
 """Cancels what is working in a kill's scope (``None``: everything); returns (cancelled, not)."""
 
+FlattenListener = Callable[[str, str], tuple[list[str], list[str]]]
+"""Closes a strategy's open positions through the gate for ``actor``; returns (sent, not sent)."""
+
+CancelListener = Callable[[str | None, str | None], tuple[list[str], list[str]]]
+"""Cancels working orders of ``(strategy_id, venue)`` (``None``: any); returns (cancelled, not)."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Release:
@@ -159,6 +170,12 @@ class SafetyGate:
         Receives every safety event (default: the module logger).
     alert : callable, optional
         Called with ``(halt, strategy_id)`` on SAFE entry (``None``) and strategy kills.
+    trading_hours : TradingHours, optional
+        Session calendars for the market-closed rule (default: those of the roots in
+        ``configs/tradfi/rolls.yaml``). Orders on instruments without a calendar are not
+        judged by it.
+    market_hours_rule : bool, default True
+        Whether the market-closed rule applies at all.
     """
 
     def __init__(
@@ -168,6 +185,8 @@ class SafetyGate:
         *,
         sink: EventSink = log_sink,
         alert: Callable[[Halt, str | None], object] | None = None,
+        trading_hours: TradingHours | None = None,
+        market_hours_rule: bool = True,
     ) -> None:
         self._config = config
         self._clock = clock
@@ -179,11 +198,20 @@ class SafetyGate:
         self.oms = OmsSafeguards(
             config.oms, clock, self.halts, sink, ws_gating=config.mode in (Mode.LIVE, Mode.DRY_RUN)
         )
+        # bets: liability per market, event and day, and Betfair's rules (a ``betting`` section)
+        self.betting = None if config.betting is None else BettingBook(config.betting)
         self._limits_confirmed: tuple[str, int] | None = None
+        self.trading_hours: TradingHours | None = None
+        if market_hours_rule:
+            self.trading_hours = trading_hours or TradingHours.default()
         # client order id -> release record, for orders this gate allowed (see GateContext)
         self._released: dict[str, _Release] = {}
         # owner -> callback(strategy_id), asked to cancel working orders on a kill
         self._kill_listeners: dict[int, tuple[object, KillListener]] = {}
+        # owner -> callback(strategy_id, venue), asked by an operator's cancel-all
+        self._cancel_listeners: dict[int, tuple[object, CancelListener]] = {}
+        # owner -> callback(strategy_id, actor), asked by an operator's emergency flatten
+        self._flatten_listeners: dict[int, tuple[object, FlattenListener]] = {}
         # owner -> callback(intent_hash), called when an intent is confirmed by a human
         self._confirm_listeners: dict[int, tuple[object, Callable[[str], object]]] = {}
         logger.info("Safety gate started: mode=%s limits_hash=%s", config.mode, config.limits_hash())
@@ -273,22 +301,7 @@ class SafetyGate:
             cancelled=tuple(cancelled),
             not_cancelled=tuple(not_cancelled),
         )
-        self._sink(
-            SafetyEvent(
-                ts_ns=self._clock.timestamp_ns(),
-                command=CommandKind.KILL,
-                outcome=CommandOutcome.ACCEPTED,
-                actor=actor,
-                strategy_id=strategy_id,
-                rule="kill_cancel",
-                message=(
-                    f"kill cancelled {len(cancelled)}, could not cancel {len(not_cancelled)}"
-                    + "".join(f"; cancelled {c}" for c in cancelled)
-                    + "".join(f"; NOT cancelled {c}" for c in not_cancelled)
-                ),
-                details={"cancelled": len(cancelled), "not_cancelled": len(not_cancelled)},
-            ),
-        )
+        self._report_cancels(actor, strategy_id, "kill_cancel", "kill", cancelled, not_cancelled)
         return report
 
     def add_kill_listener(self, owner: object, callback: KillListener) -> None:
@@ -298,6 +311,108 @@ class SafetyGate:
     def remove_kill_listener(self, owner: object) -> None:
         """Stop asking ``owner`` on kills."""
         self._kill_listeners.pop(id(owner), None)
+
+    def add_cancel_listener(self, owner: object, callback: CancelListener) -> None:
+        """Ask ``callback(strategy_id, venue)`` to cancel working orders on a cancel-all."""
+        self._cancel_listeners[id(owner)] = (owner, callback)
+
+    def remove_cancel_listener(self, owner: object) -> None:
+        """Stop asking ``owner`` on cancel-alls."""
+        self._cancel_listeners.pop(id(owner), None)
+
+    def add_flatten_listener(self, owner: object, callback: FlattenListener) -> None:
+        """Ask ``callback(strategy_id, actor)`` to close positions on an emergency flatten."""
+        self._flatten_listeners[id(owner)] = (owner, callback)
+
+    def remove_flatten_listener(self, owner: object) -> None:
+        """Stop asking ``owner`` on flattens."""
+        self._flatten_listeners.pop(id(owner), None)
+
+    def flatten(self, actor: str, strategy_id: str) -> tuple[list[str], list[str]]:
+        """
+        Close every open position of ``strategy_id`` (the operator's emergency flatten).
+
+        Each closing order passes this gate like any other (see :mod:`nautilus_ext.safety.flatten`).
+        Audited as a ``KILL``-kind command with rule ``flatten``; returns (sent, not sent).
+        """
+        sent: list[str] = []
+        failed: list[str] = []
+        for _, listener in list(self._flatten_listeners.values()):
+            try:
+                done, refused = listener(strategy_id, actor)
+            except NautilusExtError as e:
+                done, refused = [], [f"{type(e).__name__}: {e.message}"]
+            sent += done
+            failed += refused
+        self._sink(
+            SafetyEvent(
+                ts_ns=self._clock.timestamp_ns(),
+                command=CommandKind.KILL,
+                outcome=CommandOutcome.ACCEPTED if not failed else CommandOutcome.REJECTED,
+                actor=actor,
+                strategy_id=strategy_id,
+                rule="flatten",
+                message=(
+                    f"flatten {strategy_id}: {len(sent)} closing order(s) sent, {len(failed)} not"
+                    + "".join(f"; sent {c}" for c in sent)
+                    + "".join(f"; NOT sent {c}" for c in failed)
+                ),
+                details={"sent": len(sent), "not_sent": len(failed)},
+            ),
+        )
+        return sent, failed
+
+    def cancel_all(
+        self, actor: str, venue: str | None = None, strategy_id: str | None = None
+    ) -> tuple[list[str], list[str]]:
+        """
+        Cancel every working order at ``venue`` of ``strategy_id`` (``None``: all), no halt.
+
+        The operator's cancel-all (seed 004): cancels only reduce exposure, so it needs no arm
+        and passes in SAFE mode. Audited as a ``KILL``-kind command with rule ``cancel_all``
+        (what was and was not cancelled); returns (cancelled, not cancelled).
+        """
+        cancelled: list[str] = []
+        not_cancelled: list[str] = []
+        for _, listener in list(self._cancel_listeners.values()):
+            try:
+                done, failed = listener(strategy_id, venue)
+            except NautilusExtError as e:
+                done, failed = [], [f"{type(e).__name__}: {e.message}"]
+            cancelled += done
+            not_cancelled += failed
+        scope = f"venue {venue or 'ALL'}, strategy {strategy_id or 'ALL'}"
+        self._report_cancels(
+            actor, strategy_id, "cancel_all", f"cancel-all ({scope})", cancelled, not_cancelled
+        )
+        return cancelled, not_cancelled
+
+    def _report_cancels(
+        self,
+        actor: str,
+        strategy_id: str | None,
+        rule: str,
+        what: str,
+        cancelled: Sequence[str],
+        not_cancelled: Sequence[str],
+    ) -> None:
+        # one audited record naming every order a kill or a cancel-all did and did not cancel
+        self._sink(
+            SafetyEvent(
+                ts_ns=self._clock.timestamp_ns(),
+                command=CommandKind.KILL,
+                outcome=CommandOutcome.ACCEPTED,
+                actor=actor,
+                strategy_id=strategy_id,
+                rule=rule,
+                message=(
+                    f"{what} cancelled {len(cancelled)}, could not cancel {len(not_cancelled)}"
+                    + "".join(f"; cancelled {c}" for c in cancelled)
+                    + "".join(f"; NOT cancelled {c}" for c in not_cancelled)
+                ),
+                details={"cancelled": len(cancelled), "not_cancelled": len(not_cancelled)},
+            ),
+        )
 
     def release_strategy(self, actor: str, strategy_id: str, incident_ref: str = "") -> bool:
         """Release a per-strategy kill (human command); return whether it was killed."""
@@ -441,6 +556,7 @@ class SafetyGate:
             "positions": {a: str(q) for a, q in sorted(self.oms.positions.items())},
             "limits_hash": self._config.limits_hash(),
             "feed_age_ms": {k: v // 1_000_000 for k, v in sorted(self.oms.feed_ages_ns().items())},
+            "risk_headroom": self.risk.headroom(dict(self.oms.positions)),
         }
 
     # -- inputs from the venue side -----------------------------------------------------------
@@ -613,12 +729,25 @@ class SafetyGate:
         if digest is not None:
             self.arming.consume(digest)
         self.oms.record_place(asset, order.operation_id)
+        if order.operation is Operation.BET and self.betting is not None:
+            order_id = ctx.client_order_id or order.operation_id
+            self.betting.commit(order, asset, order_id, self._clock.timestamp_ns())
         if ctx.client_order_id is not None:
             arm = self.arming.arm_state
             self._released[ctx.client_order_id] = _Release(
                 asset=asset, amount=order.amount, arm_id=None if arm is None else arm.arm_id
             )
         self._decision_event(RiskAction.ALLOW, None, order, asset, venue, digest)
+
+    def on_bet_fill(self, asset: str, client_order_id: str, odds: Decimal, stake: Decimal) -> None:
+        """Record a matched part of a bet this gate released (its market's liability)."""
+        if self.betting is not None:
+            self.betting.on_fill(asset, client_order_id, odds, stake)
+
+    def on_bet_closed(self, asset: str, client_order_id: str) -> None:
+        """Drop the unmatched rest of a bet (cancelled, lapsed, rejected) from its liability."""
+        if self.betting is not None:
+            self.betting.on_closed(asset, client_order_id)
 
     def released_asset(self, client_order_id: str) -> str | None:
         """Return the position key of an order this gate released, or ``None`` if it did not."""
@@ -670,11 +799,43 @@ class SafetyGate:
                 f"strategy {order.strategy_id} is killed ({killed.message}); reduce-only orders only",
                 details={"rule": str(Rule.KILL_SWITCH), "cause": str(killed.rule)},
             )
+        if self.trading_hours is not None:
+            closed = self._market_closed(self.trading_hours, order)
+            if closed is not None:
+                return closed
         feed = self.oms.feed_block(asset, venue, ctx.market_data_ts_ns)
         if feed is not None:
             return feed
+        bet = order.operation is Operation.BET and self.betting is not None
+        if bet and self.betting is not None:
+            refused = self.betting.check(order, asset, self._clock.timestamp_ns())
+            if refused is not None:
+                return refused
         return self.risk.check(
-            order, asset=asset, position=position, venue=venue, estimated_slippage=ctx.estimated_slippage
+            order,
+            asset=asset,
+            position=position,
+            venue=venue,
+            estimated_slippage=ctx.estimated_slippage,
+            position_limit=not bet,  # a bet's liability replaces its net stake
+        )
+
+    def _market_closed(self, hours: TradingHours, order: Order) -> RiskBlocked | None:
+        # the exchange takes no order while closed: reducing ones included (cancels still pass)
+        calendar = hours.calendar_for_key(order.instrument_key)
+        if calendar is None:
+            return None
+        now = self._clock.timestamp_ns()
+        try:
+            if calendar.is_open(now):
+                return None
+            why = calendar.describe(now)
+        except NautilusExtError as e:
+            why = f"no trading hours known ({e.message})"
+        return risk_blocked(
+            Rule.MARKET_CLOSED,
+            f"{order.instrument_key}: market closed: {why}; new orders wait for the session",
+            calendar=calendar.name,
         )
 
     # -- internals ----------------------------------------------------------------------------
@@ -722,4 +883,4 @@ class SafetyGate:
         )
 
 
-__all__ = ["GateContext", "KillListener", "KillReport", "SafetyGate"]
+__all__ = ["CancelListener", "FlattenListener", "GateContext", "KillListener", "KillReport", "SafetyGate"]

@@ -229,6 +229,34 @@ SIGNAL_ARROW_SCHEMA: Final = pa.schema(
 )
 """Arrow schema of the signals cluster (one row per signal)."""
 
+BETTING_PNL_SCHEMA_VERSION: Final = 1
+BETTING_PNL_ARROW_SCHEMA: Final = pa.schema(
+    [
+        pa.field("schema_version", pa.int16(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("ts_settled", _TS, nullable=False),
+        pa.field("market_id", pa.string(), nullable=False),
+        pa.field("instrument_key", pa.string(), nullable=False),
+        pa.field("settled", pa.bool_(), nullable=False),
+        pa.field("currency", pa.string(), nullable=False),
+        pa.field("level", pa.string(), nullable=False),  # MARKET or SELECTION
+        pa.field("selection", pa.string()),
+        pa.field("selection_id", pa.int64()),
+        pa.field("runner_name", pa.string()),
+        pa.field("result", pa.string(), nullable=False),
+        pa.field("back_stake", pa.string(), nullable=False),  # exact decimals as text
+        pa.field("lay_stake", pa.string(), nullable=False),
+        pa.field("gross_pnl", pa.string(), nullable=False),
+        pa.field("commission", pa.string()),
+        pa.field("net_pnl", pa.string()),
+    ],
+    metadata={
+        b"nautilus_ext.schema": b"betting_pnl",
+        b"nautilus_ext.version": str(BETTING_PNL_SCHEMA_VERSION).encode(),
+    },
+)
+"""Arrow schema of the betting P&L cluster (per settled market and per selection)."""
+
 
 def _dec(v: Decimal | None) -> str | None:
     return None if v is None else str(v)
@@ -309,6 +337,7 @@ def table_to_signals(table: pa.Table) -> list[Signal]:
 
 
 __all__ = [
+    "BETTING_PNL_ARROW_SCHEMA",
     "EXECUTION_RESULT_ARROW_SCHEMA",
     "SIGNAL_ARROW_SCHEMA",
     "ExecutionResult",

@@ -30,6 +30,8 @@ from nautilus_ext.errors import VenueUnavailable
 from nautilus_ext.orders.serialization import ORDER_ARROW_SCHEMA
 from nautilus_ext.orders.serialization import orders_to_table
 from nautilus_ext.orders.serialization import table_to_orders
+from nautilus_ext.storage.schemas import BETTING_PNL_ARROW_SCHEMA
+from nautilus_ext.storage.schemas import BETTING_PNL_SCHEMA_VERSION
 from nautilus_ext.storage.schemas import EXECUTION_RESULT_ARROW_SCHEMA
 from nautilus_ext.storage.schemas import SIGNAL_ARROW_SCHEMA
 from nautilus_ext.storage.schemas import ExecutionResult
@@ -47,12 +49,19 @@ if TYPE_CHECKING:
 ORDERS: Final = "orders"
 EXECUTION_RESULTS: Final = "execution_results"
 SIGNALS: Final = "signals"
+BETTING_PNL: Final = "betting_pnl"
 CLUSTER_SCHEMAS: Final[dict[str, pa.Schema]] = {
     ORDERS: ORDER_ARROW_SCHEMA,
     EXECUTION_RESULTS: EXECUTION_RESULT_ARROW_SCHEMA,
     SIGNALS: SIGNAL_ARROW_SCHEMA,
+    BETTING_PNL: BETTING_PNL_ARROW_SCHEMA,
 }
-_DAY_COLUMN: Final = {ORDERS: "created_at", EXECUTION_RESULTS: "ts_event", SIGNALS: "ts"}
+_DAY_COLUMN: Final = {
+    ORDERS: "created_at",
+    EXECUTION_RESULTS: "ts_event",
+    SIGNALS: "ts",
+    BETTING_PNL: "ts_settled",
+}
 _PART_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 _DAY_DIR_RE: Final = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")
 
@@ -179,6 +188,24 @@ class ClusterStore:
         """Return the signals of days ``start..end``."""
         return table_to_signals(self.read_range(SIGNALS, start, end))
 
+    def write_betting_pnl(self, rows: Iterable[dict[str, Any]], part: str = "part-0") -> list[str]:
+        """
+        Write betting P&L rows (:func:`nautilus_ext.reports.betting.betting_rows`) by settlement day.
+        """
+
+        def to_table(group: list[dict[str, Any]]) -> pa.Table:
+            return pa.Table.from_pylist(
+                [{**r, "schema_version": BETTING_PNL_SCHEMA_VERSION} for r in group],
+                schema=BETTING_PNL_ARROW_SCHEMA,
+            )
+
+        return self._write_grouped(BETTING_PNL, list(rows), lambda r: r["ts_settled"], to_table, part)
+
+    def read_betting_pnl(self, start: date, end: date) -> list[dict[str, Any]]:
+        """Return the betting P&L rows of days ``start..end``."""
+        rows: list[dict[str, Any]] = self.read_range(BETTING_PNL, start, end).to_pylist()
+        return rows
+
     # -- plumbing -----------------------------------------------------------------------------
 
     def _write_grouped(
@@ -229,4 +256,4 @@ def _part(part: str) -> str:
     return part
 
 
-__all__ = ["CLUSTER_SCHEMAS", "EXECUTION_RESULTS", "ORDERS", "SIGNALS", "ClusterStore"]
+__all__ = ["BETTING_PNL", "CLUSTER_SCHEMAS", "EXECUTION_RESULTS", "ORDERS", "SIGNALS", "ClusterStore"]

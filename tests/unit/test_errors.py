@@ -9,6 +9,7 @@ from nautilus_ext.errors import ERROR_CLASSES
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import ExternalError
 from nautilus_ext.errors import InvalidConfig
+from nautilus_ext.errors import InvalidData
 from nautilus_ext.errors import InvalidInstrumentKey
 from nautilus_ext.errors import InvalidOrder
 from nautilus_ext.errors import NautilusExtError
@@ -45,6 +46,7 @@ def test_public_api_is_pinned() -> None:
         "FlipFlopDetected",
         "InsufficientBalance",
         "InvalidConfig",
+        "InvalidData",
         "InvalidInstrumentKey",
         "InvalidOrder",
         "MarketDataStale",
@@ -96,6 +98,7 @@ def test_project_codes_and_one_class_per_code() -> None:
         (InvalidInstrumentKey, ErrorCode.INVALID_INSTRUMENT),
         (InvalidOrder, ErrorCode.INVALID_ORDER),
         (InvalidConfig, ErrorCode.INVALID_CONFIG),
+        (InvalidData, ErrorCode.INVALID_DATA),
     ],
 )
 def test_request_errors_are_value_errors(cls: type[NautilusExtError], code: ErrorCode) -> None:

@@ -69,6 +69,8 @@ class Runner:
     available_to_lay: dict[Decimal, Decimal] = field(default_factory=dict)  # odds -> size (back offers)
     traded: dict[Decimal, Decimal] = field(default_factory=dict)
     last_traded: Decimal | None = None
+    status: str = "ACTIVE"  # WINNER / LOSER / REMOVED / PLACED once settled
+    adjustment_factor: Decimal | None = None  # a removed runner's reduction factor, percent
 
     def atb(self) -> list[list[Decimal]]:
         """Available to back, best (highest odds) first."""
@@ -97,6 +99,7 @@ class Market:
     runners: dict[int, Runner]
     status: str = "OPEN"
     version: int = 1
+    settled_ms: int | None = None
 
 
 @dataclass
@@ -175,6 +178,8 @@ class FakeBetfairExchange:
         self.min_stake = min_stake
         self.markets: dict[str, Market] = {}
         self.bets: dict[str, Bet] = {}
+        self.cleared: list[dict[str, Any]] = []  # listClearedOrders rows, one per settled bet
+        self.market_commission: dict[str, Decimal] = {}  # commission charged per settled market
         self._bet_ids = itertools.count(340_000_000_001)
 
     def add_market(self, market: Market) -> None:
@@ -285,11 +290,121 @@ class FakeBetfairExchange:
             bet.size_cancelled += reduce
         return targets
 
+    # -- settlement -----------------------------------------------------------------------------
+
+    def settle_market(
+        self,
+        market_id: str,
+        results: dict[int, str],
+        now_ms: int,
+        *,
+        adjustment_factors: dict[int, Decimal] | None = None,
+        commission_rate: Decimal = Decimal("0.05"),
+    ) -> None:
+        """
+        Close ``market_id`` with each runner's result and settle every matched bet.
+
+        ``results`` maps selection ids to ``WINNER``/``LOSER``/``REMOVED``/``PLACED``; a removed
+        runner's ``adjustment_factors`` entry (percent) reduces the odds of the bets on the
+        others. Each bet's profit goes to :attr:`cleared` (``listClearedOrders``), the balance
+        moves by the market's net, and commission on positive net winnings is charged.
+        """
+        market = self.markets[market_id]
+        for sid, result in results.items():
+            market.runners[sid].status = result
+        for sid, factor in (adjustment_factors or {}).items():
+            market.runners[sid].adjustment_factor = factor
+        market.status = "CLOSED"
+        market.settled_ms = now_ms
+        market.version += 1
+        net = Decimal(0)
+        for bet in [b for b in self.bets.values() if b.market_id == market_id]:
+            bet.size_cancelled += bet.size_remaining  # unmatched remainders lapse at the close
+            if bet.size_matched == 0:
+                continue
+            runner = market.runners[bet.selection_id]
+            reduction = Decimal(1)
+            for other in market.runners.values():
+                if other.status == "REMOVED" and other is not runner and other.adjustment_factor:
+                    reduction *= 1 - other.adjustment_factor / 100
+            profit = Decimal(0)
+            outcome = "WON"
+            for price, size in bet.matches:
+                odds = max(price * reduction, Decimal(1))
+                if runner.status == "REMOVED":
+                    outcome = "VOID"
+                elif runner.status in ("WINNER", "PLACED"):
+                    profit += size * (odds - 1) if bet.side == "BACK" else -size * (odds - 1)
+                    outcome = "WON" if bet.side == "BACK" else "LOST"
+                else:
+                    profit += -size if bet.side == "BACK" else size
+                    outcome = "LOST" if bet.side == "BACK" else "WON"
+            net += profit
+            self.cleared.append(
+                {
+                    "eventTypeId": market.event_type_id,
+                    "eventId": market.event_id,
+                    "marketId": market_id,
+                    "selectionId": bet.selection_id,
+                    "handicap": 0.0,
+                    "betId": bet.bet_id,
+                    "placedDate": iso(datetime.fromtimestamp(bet.placed_ms / 1000, tz=_UTC)),
+                    "persistenceType": bet.persistence,
+                    "orderType": bet.order_type,
+                    "side": bet.side,
+                    "betOutcome": outcome,
+                    "priceRequested": bet.price,
+                    "settledDate": iso(datetime.fromtimestamp(now_ms / 1000, tz=_UTC)),
+                    "lastMatchedDate": iso(
+                        datetime.fromtimestamp((bet.matched_ms or now_ms) / 1000, tz=_UTC)
+                    ),
+                    "betCount": 1,
+                    "priceMatched": bet.average_price_matched,
+                    "priceReduced": reduction != 1 and runner.status != "REMOVED",
+                    "sizeSettled": bet.size_matched,
+                    "profit": profit,
+                    "sizeCancelled": bet.size_cancelled,
+                    **({"customerOrderRef": bet.customer_order_ref} if bet.customer_order_ref else {}),
+                    **(
+                        {"customerStrategyRef": bet.customer_strategy_ref}
+                        if bet.customer_strategy_ref
+                        else {}
+                    ),
+                }
+            )
+        commission = net * commission_rate if net > 0 else Decimal(0)
+        self.market_commission[market_id] = commission
+        self.balance += net - commission
+
+    def cleared_orders(self, market_ids: set[str], group_by: str | None) -> list[dict[str, Any]]:
+        """Return ``listClearedOrders`` rows: per bet, or per market with its commission."""
+        rows = [r for r in self.cleared if not market_ids or r["marketId"] in market_ids]
+        if group_by != "MARKET":
+            return rows
+        by_market: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            m = by_market.setdefault(
+                r["marketId"],
+                {
+                    "eventTypeId": r["eventTypeId"],
+                    "eventId": r["eventId"],
+                    "marketId": r["marketId"],
+                    "settledDate": r["settledDate"],
+                    "betCount": 0,
+                    "profit": Decimal(0),
+                    "commission": self.market_commission.get(r["marketId"], Decimal(0)),
+                },
+            )
+            m["betCount"] += 1
+            m["profit"] += r["profit"]
+        return list(by_market.values())
+
     # -- account --------------------------------------------------------------------------------
 
     def exposure(self) -> Decimal:
         """Return the account's exposure (negative: the sum of the unsettled bets' liabilities)."""
-        return -sum((b.liability for b in self.bets.values()), Decimal(0))
+        open_markets = {m for m, market in self.markets.items() if market.status != "CLOSED"}
+        return -sum((b.liability for b in self.bets.values() if b.market_id in open_markets), Decimal(0))
 
     # -- wire forms -----------------------------------------------------------------------------
 
@@ -389,8 +504,24 @@ class FakeBetfairExchange:
             "numberOfActiveRunners": len(m.runners),
             "betDelay": 0,
             "status": m.status,
+            **(
+                {"settledTime": iso(datetime.fromtimestamp(m.settled_ms / 1000, tz=_UTC))}
+                if m.settled_ms is not None
+                else {}
+            ),
             "runners": [
-                {"status": "ACTIVE", "sortPriority": i + 1, "id": r.selection_id, "name": r.name}
+                {
+                    "status": r.status,
+                    "sortPriority": i + 1,
+                    "id": r.selection_id,
+                    "name": r.name,
+                    **({"adjustmentFactor": r.adjustment_factor} if r.adjustment_factor is not None else {}),
+                    **(
+                        {"removalDate": iso(datetime.fromtimestamp(m.settled_ms / 1000, tz=_UTC))}
+                        if r.status == "REMOVED" and m.settled_ms is not None
+                        else {}
+                    ),
+                }
                 for i, r in enumerate(m.runners.values())
             ],
             "regulators": ["MR_INT"],

@@ -8,7 +8,7 @@ HTTP (all on :attr:`FakeBetfair.base_url`):
 * ``GET /exchange/betting/rest/v1/en/navigation/menu.json``;
 * ``POST /exchange/betting/json-rpc/v1/SportsAPING/v1.0/<method>``: ``listMarketCatalogue``,
   ``placeOrders``, ``cancelOrders``, ``replaceOrders``, ``listCurrentOrders``,
-  ``listClearedOrders``;
+  ``listClearedOrders`` (settled bets after :meth:`FakeBetfair.settle_market`);
 * ``POST /exchange/account/json-rpc/v1/AccountAPING/v1.0/<method>``: ``getAccountDetails``,
   ``getAccountFunds``.
 
@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -107,15 +108,20 @@ class FakeBetfair(ThreadedServer):
         password: str = "fake-password",
         app_key: str = "fake-app-key",
         market_tick_ms: int | None = 500,
+        session_ttl_secs: float | None = None,
     ) -> None:
         self.exchange = exchange
+        self.session_ttl_secs = session_ttl_secs
+        self.keep_alives = 0  # successful keepAlive calls
         self.username = username
         self.password = password
         self.app_key = app_key
         self.market_tick_ms = market_tick_ms
         self.port = 0
         self.stream_port = 0
-        self.session_tokens: set[str] = set()
+        # session token -> expiry (time.monotonic(); inf without a session TTL). Betfair expires
+        # a session after a period without keepAlive: a TTL makes that testable in seconds
+        self.sessions: dict[str, float] = {}
         self.order_requests: list[ReceivedRequest] = []
         self.connections: list[StreamConnection] = []
         self._clk = itertools.count(1)
@@ -204,21 +210,30 @@ class FakeBetfair(ThreadedServer):
             error = "INVALID_USERNAME_OR_PASSWORD" if app_key == self.app_key else "INVALID_APP_KEY"
             return web.json_response({"token": "", "product": app_key, "status": "FAIL", "error": error})
         token = secrets.token_urlsafe(24)
-        self.session_tokens.add(token)
+        self.sessions[token] = self._expiry()
         return web.json_response({"token": token, "product": self.app_key, "status": "SUCCESS", "error": ""})
+
+    def _expiry(self) -> float:
+        return math.inf if self.session_ttl_secs is None else time.monotonic() + self.session_ttl_secs
+
+    def session_valid(self, token: str | None) -> bool:
+        """Whether ``token`` is a session that has not expired."""
+        return token is not None and self.sessions.get(token, -1.0) > time.monotonic()
 
     async def _keep_alive(self, request: web.Request) -> web.Response:
         token = request.headers.get("X-Authentication", "")
-        if token not in self.session_tokens:
+        if not self.session_valid(token):
             return web.json_response(
                 {"token": "", "product": self.app_key, "status": "FAIL", "error": "NO_SESSION"}
             )
+        self.sessions[token] = self._expiry()  # keepAlive renews the session
+        self.keep_alives += 1
         return web.json_response({"token": token, "product": self.app_key, "status": "SUCCESS", "error": ""})
 
     def _auth_error(self, request: web.Request) -> str | None:
         if request.headers.get("X-Application") != self.app_key:
             return "INVALID_APP_KEY"
-        if request.headers.get("X-Authentication") not in self.session_tokens:
+        if not self.session_valid(request.headers.get("X-Authentication")):
             return "INVALID_SESSION_INFORMATION"
         return None
 
@@ -463,10 +478,34 @@ class FakeBetfair(ThreadedServer):
             "moreAvailable": start + count < len(bets),
         }
 
-    @staticmethod
-    def _list_cleared_orders(params: dict[str, Any]) -> dict[str, Any]:
-        # the fake never settles a market: nothing is cleared
-        return {"clearedOrders": [], "moreAvailable": False}
+    def _list_cleared_orders(self, params: dict[str, Any]) -> dict[str, Any]:
+        # settled bets only (betStatus SETTLED); per bet, or per market with its commission
+        if params.get("betStatus") not in (None, "SETTLED"):
+            return {"clearedOrders": [], "moreAvailable": False}
+        rows = self.exchange.cleared_orders(set(params.get("marketIds") or []), params.get("groupBy"))
+        start = int(params.get("fromRecord") or 0)
+        count = int(params.get("recordCount") or 1000)
+        return {"clearedOrders": rows[start : start + count], "moreAvailable": start + count < len(rows)}
+
+    def settle_market(self, market_id: str, results: dict[int, str], **kw: Any) -> None:
+        """
+        Settle ``market_id`` (:meth:`FakeBetfairExchange.settle_market`) and push its CLOSED
+        definition to market subscribers.
+        """
+        self.exchange.settle_market(market_id, results, self.now_ms(), **kw)
+        for conn in self.connections:
+            if conn.market_sub_id is not None and market_id in conn.market_ids:
+                conn.send(
+                    {
+                        "op": "mcm",
+                        "id": conn.market_sub_id,
+                        "clk": str(next(self._clk)),
+                        "pt": self.now_ms(),
+                        "mc": [
+                            {"id": market_id, "marketDefinition": self.exchange.market_definition(market_id)}
+                        ],
+                    }
+                )
 
     # -- stream ---------------------------------------------------------------------------------
 
@@ -513,7 +552,7 @@ class FakeBetfair(ThreadedServer):
         if op == "authentication":
             if message.get("appKey") != self.app_key:
                 self._status(conn, rpc_id, "INVALID_APP_KEY")
-            elif message.get("session") not in self.session_tokens:
+            elif not self.session_valid(message.get("session")):
                 self._status(conn, rpc_id, "INVALID_SESSION_INFORMATION")
             else:
                 conn.authenticated = True

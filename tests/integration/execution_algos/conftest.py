@@ -237,8 +237,14 @@ def run_venues(
     strategy: Any = None,
     instruments: dict[str, Any] | None = None,
     insert_latency_secs: dict[str, int] | None = None,
+    use_message_queue: bool = True,
 ) -> Run:
-    """Run unified orders over several spot venues (CASH accounts, USDT and BTC), one Market each."""
+    """
+    Run unified orders over several spot venues (CASH accounts, USDT and BTC), one Market each.
+
+    ``use_message_queue=False`` makes each venue execute a command on arrival, as a recorded
+    DRY_RUN node and its REPLAY do: a child's fill reaches the algorithm inside its submission.
+    """
     import json
 
     from nautilus_trader.backtest.engine import BacktestEngine
@@ -276,6 +282,7 @@ def run_venues(
             fee_model=MakerTakerFeeModel(),
             liquidity_consumption=True,
             trade_execution=True,
+            use_message_queue=use_message_queue,
         )
         engine.add_instrument(inst)
         data.extend(build_data(inst, market))

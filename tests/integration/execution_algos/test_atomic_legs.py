@@ -97,8 +97,13 @@ def _run(
     return run, report
 
 
-def test_both_legs_fill_and_the_pair_is_neutral(run_multi_venue: RunMulti, market: Any) -> None:
-    run, report = _run(run_multi_venue, market, ("0.500",), ("0.500",), config={"depth_check": "true"})
+@pytest.mark.parametrize("queued", [True, False], ids=["queued", "synchronous"])
+def test_both_legs_fill_and_the_pair_is_neutral(run_multi_venue: RunMulti, market: Any, queued: bool) -> None:
+    # synchronous: leg A fills inside its own submission, before leg B is sent (a recorded
+    # DRY_RUN and its REPLAY); that is not an imbalance to neutralise
+    config = {"depth_check": "true"}
+    levels = ("0.500",)
+    run, report = _run(run_multi_venue, market, levels, levels, config=config, use_message_queue=queued)
     assert _net(run, A_ID) == Decimal("0.300")
     assert _net(run, B_ID) == Decimal("-0.300")
     assert report.stop_reason is StopReason.COMPLETED
@@ -194,5 +199,7 @@ def test_config_rules() -> None:
         AtomicLegsExecAlgorithmConfig(neutralise_policy="HOPE")
     with pytest.raises(ValueError, match="positive"):
         AtomicLegsExecAlgorithmConfig(neutralise_retry_secs=0)
+    with pytest.raises(ValueError, match="dirty_retry_ms"):
+        AtomicLegsExecAlgorithmConfig(dirty_retry_ms=0)
     config = AtomicLegsExecAlgorithmConfig(neutralise_policy="COMPLETE_HEDGE")
     assert AtomicLegsExecAlgorithmConfig.parse(config.json()) == config

@@ -39,9 +39,14 @@ def v3_pools(draw: st.DrawFn) -> tuple[SwapPool, tuple[int, ...]]:
     tick = draw(st.integers(-50_000, 50_000))
     state = initialize(get_sqrt_ratio_at_tick(tick) + draw(st.integers(0, 10**6)), fee, spacing)
     balance0 = balance1 = 0
-    for _ in range(draw(st.integers(1, 4))):
-        lower = draw(st.integers(-1000, 999)) * spacing
-        upper = lower + draw(st.integers(1, 400)) * spacing
+    centre = tick // spacing
+    for n in range(draw(st.integers(1, 4))):
+        if n == 0:  # the first position spans the price, so the pool has liquidity in range
+            lower = (centre - draw(st.integers(1, 400))) * spacing
+            upper = (centre + draw(st.integers(1, 400))) * spacing
+        else:
+            lower = (centre + draw(st.integers(-1000, 999))) * spacing
+            upper = lower + draw(st.integers(1, 400)) * spacing
         state, a0, a1 = mint(state, lower, upper, draw(st.integers(10**9, 10**24)))
         balance0, balance1 = balance0 + a0, balance1 + a1
     assume(state.liquidity > 0)
