@@ -342,10 +342,12 @@ def test_usdt_market_neutral_dry_run_entry_funding_margin_and_deleverage(
         h.stop()
 
 
-def test_cli_basis_live_checks_the_shipped_config() -> None:
+def test_cli_basis_live_checks_the_shipped_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
     from nautilus_ext.cli import app
+
+    monkeypatch.chdir(tmp_path)  # the shipped config's audit root is relative to the working directory
 
     runner = CliRunner()
     shipped = REPO / "configs" / "live" / "basis_usdt_market_neutral.yaml"
