@@ -52,6 +52,32 @@ app.add_typer(onchain_app, name="onchain", help="On-chain calculators (leverage,
 basis_app.command("replay-cex", help="Replay a run's CEX legs as Nautilus positions and compare.")(
     replay_cex_command
 )
+
+
+BASIS_LIVE_STRATEGY = "nautilus_ext.strategies.basis_live:BasisLiveStrategy"
+
+
+@basis_app.command("live")
+def basis_live(
+    config: Annotated[Path, typer.Option("--config", help="A configs/live/basis_*.yaml file.")],
+    check: Annotated[bool, typer.Option("--check", help="Validate and build, do not run.")] = False,
+) -> None:
+    """Run the basis engine as a live/DRY_RUN service (a live YAML with a BasisLiveStrategy)."""
+    from nautilus_ext.errors import InvalidConfig
+    from nautilus_ext.live.config import load_live_config
+
+    try:
+        loaded = load_live_config(config)
+    except NautilusExtError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(code=2) from None
+    if not any(s.strategy_path == BASIS_LIVE_STRATEGY for s in loaded.strategies):
+        missing = InvalidConfig(f"{config}: no strategy entry runs {BASIS_LIVE_STRATEGY}")
+        typer.echo(f"error: {missing}", err=True)
+        raise typer.Exit(code=2)
+    live_command(config, check)
+
+
 app.add_typer(basis_app, name="basis", help="Basis/yield strategy of seed 003: backtest, compare, data.")
 app.add_typer(dex_app, name="dex", help="DEX pool math (Uniswap V2/V3, Curve, Balancer).")
 app.add_typer(ib_app, name="ib", help="Interactive Brokers: tradable contracts and account (ib_async).")

@@ -437,6 +437,31 @@ class BasisEngine:
         _, debt, hf = self._account()
         return None if debt == 0 else from_units(hf)
 
+    def aave_scaled(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Return copies of the engine's AAVE scaled supply and scaled debt, by reserve."""
+        return dict(self.state.supply_scaled), dict(self.state.debt_scaled)
+
+    def adopt_aave(self, supply_scaled: dict[str, int], debt_scaled: dict[str, int], why: str) -> Decimal:
+        """
+        Replace the AAVE scaled balances by what the venue holds (a live reconciliation).
+
+        The live service calls this after a bundle is mined: the chain's amounts (staked at the
+        LST contract's rate, swapped in a real pool) differ from the engine's model by dust, and
+        the chain is the truth. The balance-sheet change is booked as ``trading`` and written as
+        an ``AAVE_RECONCILED`` event; returns it (share-class currency).
+        """
+        with decimal.localcontext(CONTEXT):
+            before = self._lg.equity()
+            for res in set(self.state.supply_scaled) | set(supply_scaled):
+                self.state.supply_scaled[res] = int(supply_scaled.get(res, 0))
+            for res in set(self.state.debt_scaled) | set(debt_scaled):
+                self.state.debt_scaled[res] = int(debt_scaled.get(res, 0))
+            self._sync_aave("trading", "trading")
+            change = self._lg.equity() - before
+            self._event("AAVE_RECONCILED", self.mode.aave.venue, "", ZERO, value=change, note=why)
+            self._note_lst()
+            return change
+
     def _supply(self, res: str, amount_units: int) -> None:
         idx = self._s.liquidity_index[res]
         scaled = scaled_amount(amount_units, idx)

@@ -510,6 +510,13 @@ class ChainGateway:
         except Exception as e:
             raise translate_exception(e, step="get_block") from e
 
+    def gas_price_wei(self) -> int:
+        """Return the node's current gas price in wei."""
+        try:
+            return int(self._w3.eth.gas_price)
+        except Exception as e:
+            raise translate_exception(e, step="gas_price") from e
+
     def transaction_count(self, address: str) -> int:
         """Return the next nonce of ``address`` counting pending transactions."""
         try:
