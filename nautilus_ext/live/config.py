@@ -35,6 +35,7 @@ from pydantic import model_validator
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import field_problems
 from nautilus_ext.errors import read_yaml_file
+from nautilus_ext.intake.config import IntakeSection
 from nautilus_ext.mode import Mode
 from nautilus_ext.mode import require_mode
 
@@ -330,6 +331,7 @@ class LiveNodeConfig(_Strict):
     audit: AuditSection | None = None
     record: RecordSection | None = None
     metrics: MetricsSection | None = None
+    intake: IntakeSection | None = None
     exec_algorithms: ExecAlgorithmsSection = ExecAlgorithmsSection()
     timeout_connection_secs: float = Field(default=30.0, gt=0)
     timeout_reconciliation_secs: float = Field(default=10.0, gt=0)
