@@ -29,7 +29,6 @@ ERROR_CODE_KEY = "nautilus-ext-error-code"
 class IntakeDenied(RiskBlocked):
     """The intake refused the caller: unknown token, or a strategy id it may not act for."""
 
-
     def __init__(self, message: str, *, reason: str, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.reason = reason  # UNAUTHENTICATED or PERMISSION_DENIED

@@ -344,3 +344,37 @@ def test_a_flood_is_rate_limited(node: Node) -> None:
                 client.submit([order(f"flood-x{i}", **okx), order(f"flood-y{i}", **okx)])
         with pytest.raises(InvalidOrder, match="no order"):
             client.get_order("flood-x0")
+
+
+def test_the_submit_command_reads_stdin_and_follows_the_results(node: Node) -> None:
+    from typer.testing import CliRunner
+
+    from nautilus_ext.cli import app
+
+    node.settle()
+    lines = "\n".join([order("cli-1").to_json(), "{broken"])  # JSON lines, one malformed
+    result = CliRunner().invoke(
+        app,
+        ["submit", "-", "--url", node.target, "--follow", "--timeout", "20"],
+        input=lines,
+        env={"NAUTILUS_EXT_INTAKE_TOKEN": EXT_TOKEN},
+    )
+    assert result.exit_code == 1, result.output  # one entry refused
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    acks = [o["ack"] for o in out if "ack" in o]
+    assert [(a["operation_id"], a["accepted"], a["code"]) for a in acks] == [
+        ("cli-1", True, ""),
+        ("", False, "INVALID_ORDER"),
+    ]
+    events = [o["event"] for o in out if "event" in o]
+    assert {e["operation_id"] for e in events} == {"cli-1"}
+    assert events[-1]["final"] is True
+    assert events[-1]["status"] == "FILLED"
+    fills = [e for e in events if e["kind"] == "FILL"]
+    assert sum(Decimal(e["payload"]["quantity"]) for e in fills) == Decimal("0.010")
+    # no token: a typed error, exit 2
+    denied = CliRunner().invoke(
+        app, ["submit", "-", "--url", node.target], input=lines, env={"NAUTILUS_EXT_INTAKE_TOKEN": ""}
+    )
+    assert denied.exit_code == 2
+    assert "NAUTILUS_EXT_INTAKE_TOKEN" in denied.output
