@@ -213,10 +213,10 @@ def _order_text(order: Order | dict[str, Any] | str) -> str:
 
 def _map_error(err: grpc.RpcError) -> NautilusExtError:
     # the node names the taxonomy code in the trailing metadata; the gRPC status is the fallback
-    status = err.code()  # type: ignore[attr-defined]
-    details = err.details() or ""  # type: ignore[attr-defined]
+    status = err.code()
+    details = err.details() or ""
     code = ""
-    for key, value in err.trailing_metadata() or ():  # type: ignore[attr-defined]
+    for key, value in err.trailing_metadata() or ():
         if key == ERROR_CODE_KEY:
             code = str(value)
     if code == ErrorCode.RATE_LIMITED or status == grpc.StatusCode.RESOURCE_EXHAUSTED:

@@ -135,3 +135,37 @@ def test_client_public_api() -> None:
 
     assert client.__all__ == ["IntakeClient", "IntakeDenied", "OrderState", "ResultEvent", "SubmitAck"]
     assert all(getattr(client, name).__name__ == name for name in client.__all__)
+
+
+def test_live_validate_checks_the_intake_tokens_and_wires_the_intake_strategy(tmp_path: Path) -> None:
+    from nautilus_ext.live.config import LiveNodeConfig
+    from nautilus_ext.live.node import INTAKE_STRATEGY_PATH
+    from nautilus_ext.live.node import build_trading_node_config
+    from nautilus_ext.live.validation import check_live_config
+
+    config = LiveNodeConfig.model_validate(
+        {
+            "mode": "DRY_RUN",
+            "trader_id": "CHECK-001",
+            "venues": [
+                {
+                    "venue": "BYBIT",
+                    "adapter": "ccxt",
+                    "exchange_id": "bybit",
+                    "market_types": ["linear"],
+                    "instrument_ids": ["BTCUSDT-LINEAR.BYBIT"],
+                }
+            ],
+            "dry_run": {"starting_balances": ["100000 USDT"]},
+            "audit": {"root": str(tmp_path / "audit")},
+            "intake": {"port": 0, "clients": [CLIENT]},
+        }
+    )
+    with pytest.raises(InvalidConfig, match="EXT_TOKEN"):
+        check_live_config(config, {})
+    assert check_live_config(config, {"EXT_TOKEN": "s" * 20}).config is config
+    node_config, _ = build_trading_node_config(config)
+    (intake,) = [s for s in node_config.strategies if s.strategy_path == INTAKE_STRATEGY_PATH]
+    assert intake.config["instrument_ids"] == ["BTCUSDT-LINEAR.BYBIT"]  # every venue's by default
+    assert intake.config["audit_root"] == str(tmp_path / "audit" / "strategies" / "0")
+    assert IntakeSection.model_validate_json(intake.config["intake_json"]).clients[0].name == "ext"
