@@ -32,6 +32,7 @@ from nautilus_ext.errors import VenueUnavailable
 from nautilus_ext.execution.config import UnifiedExecutionConfig
 from nautilus_ext.execution.results import ExecutionResult
 from nautilus_ext.execution.results import ExecutionStatus
+from nautilus_ext.execution.results import GroupStatus
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.intake.config import IntakeSection
 from nautilus_ext.intake.events import ResultLog
@@ -269,7 +270,12 @@ class IntakeStrategy(UnifiedExecutionStrategy):
         )
 
     def _accepted(self, order: Order, cursor: int) -> Ack:
-        result = self.results[order.operation_id]
+        result = self.results.get(order.operation_id)
+        if result is None:  # a group refused before its legs were recorded (a reused group id)
+            group = self.groups.get(order.atomic_group_id or "")
+            reason = group.reason if group is not None and group.reason else "INVALID_ORDER: refused"
+            code, message = _split_reason(reason)
+            return Ack(order.operation_id, accepted=False, status="REJECTED", code=code, message=message)
         code, message = _split_reason(result.reason)
         strategy_id = order.strategy_id or ""
         self._tracked[order.operation_id] = _Track(strategy_id)
@@ -383,6 +389,9 @@ class IntakeStrategy(UnifiedExecutionStrategy):
     def _is_final(self, result: ExecutionResult) -> bool:
         if result.status in (ExecutionStatus.REJECTED, ExecutionStatus.FILLED):
             return True
+        if result.atomic_group_id is not None:  # a leg ends with its group
+            group = self.groups.get(result.atomic_group_id)
+            return group is not None and group.status is not GroupStatus.WORKING
         if result.client_order_id is None:
             return False
         order = self.cache.order(ClientOrderId(result.client_order_id))

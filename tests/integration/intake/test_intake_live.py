@@ -378,3 +378,31 @@ def test_the_submit_command_reads_stdin_and_follows_the_results(node: Node) -> N
     )
     assert denied.exit_code == 2
     assert "NAUTILUS_EXT_INTAKE_TOKEN" in denied.output
+
+
+def test_an_atomic_group_travels_and_is_decided_whole(node: Node) -> None:
+    # the legs reach submit_group together and share one decision: here the LIVE gate's (a group
+    # is not covered by the auto-confirm policy), exactly as for an in-process submit_group
+    node.settle()
+    before = node.venue_orders()
+    legs = [
+        order("grp-a", atomic_group_id="G-1", sequence_in_group=0),
+        order("grp-b", atomic_group_id="G-1", sequence_in_group=1, side="SELL"),
+    ]
+    with node.client() as client:
+        acks = client.submit([legs[1].to_json(), legs[0].to_json()])  # out of order on the wire
+        after = min(a.cursor for a in acks)
+        events = _collect(client.stream_results("S-EXT", after_cursor=after), {"grp-a", "grp-b"})
+        (alone,) = client.submit([order("grp-c", atomic_group_id="G-2", sequence_in_group=0)])
+    assert [a.operation_id for a in acks] == ["grp-b", "grp-a"]
+    assert {(a.accepted, a.code, a.message) for a in acks} == {(False, "RISK_BLOCKED", acks[0].message)}
+    assert "no confirmation" in acks[0].message
+    assert sorted((e.operation_id, e.kind, e.code, e.final) for e in events) == [
+        ("grp-a", "REJECTED", "RISK_BLOCKED", True),
+        ("grp-b", "REJECTED", "RISK_BLOCKED", True),
+    ]
+    assert node.intake.groups["G-1"].status == "REJECTED"
+    # one leg alone is refused by the group execution, never sent as a plain order
+    assert (alone.accepted, alone.code) == (False, "INVALID_ORDER")
+    assert "exactly two legs" in alone.message
+    assert node.venue_orders() == before
