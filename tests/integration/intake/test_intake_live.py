@@ -406,3 +406,38 @@ def test_an_atomic_group_travels_and_is_decided_whole(node: Node) -> None:
     assert (alone.accepted, alone.code) == (False, "INVALID_ORDER")
     assert "exactly two legs" in alone.message
     assert node.venue_orders() == before
+
+
+def test_a_resting_order_is_cancelled_over_grpc(node: Node) -> None:
+    node.settle()
+    with node.client() as client:
+        (ack,) = client.submit([order("cxl-1", price=Decimal("45000"))])  # rests below the book
+        assert ack.accepted
+        eventually(
+            lambda: node.ex.call(
+                lambda: any(
+                    o.account != MM_ACCOUNT and o.is_open for o in node.ex.bybit.engine.orders.values()
+                )
+            ),
+            10,
+            message="the limit never rested at the venue",
+        )
+        assert not client.get_order("cxl-1").final
+        cancelled = client.cancel("cxl-1")
+        assert cancelled.accepted, cancelled
+        events = _collect(client.stream_results("S-EXT", after_cursor=ack.cursor), {"cxl-1"})
+        assert events[-1].operation_id == "cxl-1"
+        assert (events[-1].kind, events[-1].status, events[-1].final) == ("STATE", "UNFILLED", True)
+        assert not [e for e in events if e.kind == "FILL"]
+        again = client.cancel("cxl-1")
+        assert (again.accepted, again.code) == (False, "INVALID_ORDER")
+        assert "no working venue order" in again.message
+        unknown = client.cancel("cxl-none")
+        assert (unknown.accepted, unknown.code, unknown.message) == (
+            False,
+            "INVALID_ORDER",
+            "unknown operation_id",
+        )
+    assert node.ex.call(
+        lambda: not any(o.account != MM_ACCOUNT and o.is_open for o in node.ex.bybit.engine.orders.values())
+    )
