@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -95,6 +96,7 @@ def _yaml(tmp: Path, ex: FakeExchange) -> Path:
             "orders_per_sec": 2,
             "burst_orders": 20,
             "max_batch_orders": 20,
+            "max_pending_batches": 2,
         },
         "timeout_connection_secs": 20,
     }
@@ -441,3 +443,33 @@ def test_a_resting_order_is_cancelled_over_grpc(node: Node) -> None:
     assert node.ex.call(
         lambda: not any(o.account != MM_ACCOUNT and o.is_open for o in node.ex.bybit.engine.orders.values())
     )
+
+
+def test_a_full_submit_queue_is_rate_limited_not_buffered(node: Node) -> None:
+    node.settle()
+    loop = node.intake._loop
+    assert loop is not None
+    release = threading.Event()
+    loop.call_soon_threadsafe(release.wait, 10)  # the node's loop is busy: batches queue up
+    outcomes: list[object] = []
+
+    def submit(op: str) -> None:
+        with node.client() as client:
+            outcomes.append(client.submit([order(op, price=Decimal("45000"))])[0].accepted)
+
+    threads = [threading.Thread(target=submit, args=(f"queue-{i}",)) for i in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        eventually(lambda: node.intake._pending.qsize() == 2, 5, message="the batches never queued")
+        with node.client() as client, pytest.raises(RateLimited, match="2 batches already waiting"):
+            client.submit([order("queue-x", price=Decimal("45000"))])
+    finally:
+        release.set()
+        for t in threads:
+            t.join(15)
+    assert outcomes == [True, True]  # the queued ones execute once the loop is free
+    with node.client() as client:
+        assert client.get_order("queue-0").summary["order_type"] == "LIMIT"
+        with pytest.raises(InvalidOrder, match="no order"):
+            client.get_order("queue-x")  # refused whole: never reached the node
