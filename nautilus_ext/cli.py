@@ -23,6 +23,7 @@ from nautilus_ext.backtest.carry_cli import app as carry_app
 from nautilus_ext.basis.cli import app as basis_app
 from nautilus_ext.catalogs.cli import app as catalog_app
 from nautilus_ext.catalogs.downloads.cli import app as data_app
+from nautilus_ext.client.cli import submit_command
 from nautilus_ext.dex.cli import app as dex_app
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.funding.cli import app as funding_app
@@ -88,6 +89,8 @@ for _command in safety_cli.app.registered_commands:
     assert _command.callback is not None
     _name = _command.name or _command.callback.__name__.replace("_", "-")
     app.command(_name, rich_help_panel="Safety (running node)")(_command.callback)
+# order intake client (issue 24): `nautilus-ext submit orders.json --url HOST:PORT [--follow]`
+app.command("submit", rich_help_panel="Live node")(submit_command)
 instrument_app = typer.Typer(help="Canonical instrument keys.", no_args_is_help=True)
 app.add_typer(instrument_app, name="instrument")
 

@@ -35,6 +35,7 @@ from pydantic import model_validator
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import field_problems
 from nautilus_ext.errors import read_yaml_file
+from nautilus_ext.intake.config import IntakeSection
 from nautilus_ext.mode import Mode
 from nautilus_ext.mode import require_mode
 
@@ -458,6 +459,7 @@ class LiveNodeConfig(_Strict):
     audit: AuditSection | None = None
     record: RecordSection | None = None
     metrics: MetricsSection | None = None
+    intake: IntakeSection | None = None
     web: WebSection | None = None
     telegram: TelegramSection | None = None
     exec_algorithms: ExecAlgorithmsSection = ExecAlgorithmsSection()

@@ -81,7 +81,8 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
                 config=_strategy_settings(config, i, s.config_path, s.config),
             )
             for i, s in enumerate(config.strategies)
-        ],
+        ]
+        + _intake_strategies(config),
         actors=_metrics_actors(config) + _web_actors(config) + _telegram_actors(config),
         exec_algorithms=(
             importable_exec_algorithm_configs(config.exec_algorithms.overrides)
@@ -118,6 +119,35 @@ def _metrics_actors(config: LiveNodeConfig) -> list[ImportableActorConfig]:
                 "allow_remote": metrics.allow_remote,
                 "refresh_interval_ms": metrics.refresh_interval_ms,
             },
+        )
+    ]
+
+
+# the order intake (gRPC) is a unified strategy loaded by its import path, like the metrics actor
+INTAKE_STRATEGY_PATH = "nautilus_ext.intake.strategy:IntakeStrategy"
+INTAKE_CONFIG_PATH = "nautilus_ext.intake.strategy:IntakeConfig"
+
+
+def _intake_strategies(config: LiveNodeConfig) -> list[ImportableStrategyConfig]:
+    intake = config.intake
+    if intake is None:
+        return []
+    instrument_ids = intake.instrument_ids or [
+        iid for venue in config.venues for iid in getattr(venue, "instrument_ids", None) or []
+    ]
+    settings = {
+        "order_id_tag": "INTAKE",
+        "instrument_ids": list(instrument_ids),
+        "book_data": True,
+        "trade_data": False,
+        "quote_data": True,
+        "intake_json": intake.model_dump_json(),
+    }
+    return [
+        ImportableStrategyConfig(
+            strategy_path=INTAKE_STRATEGY_PATH,
+            config_path=INTAKE_CONFIG_PATH,
+            config=_strategy_settings(config, len(config.strategies), INTAKE_CONFIG_PATH, settings),
         )
     ]
 

@@ -126,6 +126,8 @@ def check_live_config(config: LiveNodeConfig, environ: Mapping[str, str] | None 
         _check_control(config.safety.control_port, config.safety.control_token_env, env)
     if config.metrics is not None and config.metrics.port != 0:
         _check_port_free("metrics.port", config.metrics.host, config.metrics.port)
+    if config.intake is not None:
+        _check_intake(config, env)
     if config.web is not None:
         if not env.get(config.web.users_env):
             raise InvalidConfig(
@@ -255,6 +257,22 @@ def _check_control(port: int, token_env: str, env: Mapping[str, str]) -> None:
     if port == 0:
         return
     _check_port_free("safety.control_port", "127.0.0.1", port)
+
+
+def _check_intake(config: LiveNodeConfig, env: Mapping[str, str]) -> None:
+    # every client's token is present (only its hash is kept), the port and TLS files are usable
+    from nautilus_ext.intake.service import load_clients
+
+    intake = config.intake
+    assert intake is not None
+    load_clients(intake, dict(env))
+    if intake.port != 0 and intake.host != "::1":
+        _check_port_free("intake.port", intake.host, intake.port)
+    if intake.tls is not None:
+        for field in ("cert_path", "key_path", "client_ca_path"):
+            value = getattr(intake.tls, field)
+            if value is not None and not Path(value).is_file():
+                raise InvalidConfig(f"intake.tls.{field}: {value} is not a readable file")
 
 
 def _check_port_free(field: str, host: str, port: int) -> None:
