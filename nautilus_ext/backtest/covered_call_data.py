@@ -134,17 +134,18 @@ def build_deribit_catalog(
     *,
     seed: int = 7,
     start: datetime = datetime(2020, 6, 8, tzinfo=UTC),
-    days: int = 21,
+    days: int = 19,
     spot: float = 9756.36,
     vol: float = 0.60,
     drift: float = 0.0,
-    strikes_each_side: int = 8,
+    strikes: tuple[int, int] = (-2, 8),
     registry: InstrumentRegistry | None = None,
 ) -> CatalogBuild:
     """
     Write a seeded synthetic Deribit BTC perpetual + weekly calls catalog and its Greeks CSV.
 
-    ``drift`` is the path's annual drift; the defaults start at the Tardis sample's underlying
+    ``drift`` is the path's annual drift; ``strikes`` the first and last strike listed, in
+    250 USD steps from the at-the-money strike; the defaults start at the Tardis sample's underlying
     price and mark volatility. The same arguments always give the same catalog.
 
     Raises
@@ -190,7 +191,7 @@ def build_deribit_catalog(
     atm = round(spot / 250) * 250
     for expiry in _fridays(start, days // 7 + 1):
         exp_ns = int(expiry.timestamp()) * 1_000_000_000
-        for k in range(strikes_each_side * -1, strikes_each_side + 1):
+        for k in range(strikes[0], strikes[1] + 1):
             strike = atm + 250 * k
             attrs = InstrumentAttributes(
                 instrument_key=f"DERIBIT:OPTION:BTC-USD-{expiry:%y%m%d}-{strike}-CALL@INV",
@@ -263,4 +264,42 @@ def build_deribit_catalog(
     return CatalogBuild(out, [perp.id.value, *(o.id.value for o in options)], len(quotes), [], greeks_csv)
 
 
-__all__ = ["CME_FILES", "DERIBIT_PERP", "CatalogBuild", "build_cme_catalog", "build_deribit_catalog"]
+def main(argv: list[str] | None = None) -> int:
+    """Build a covered-call catalog: ``python -m nautilus_ext.backtest.covered_call_data VENUE TARGET``."""
+    import argparse
+    import sys
+
+    from nautilus_ext.errors import NautilusExtError
+
+    parser = argparse.ArgumentParser(prog="python -m nautilus_ext.backtest.covered_call_data")
+    parser.add_argument("venue", choices=["cme", "deribit"])
+    parser.add_argument("target")
+    parser.add_argument(
+        "--source",
+        default="../shared/data/nautilus_trader/tests/test_data/databento/options_catalog/databento",
+        help="CME: the Databento options_catalog sample folder",
+    )
+    parser.add_argument("--seed", type=int, default=7, help="Deribit: the synthetic path's seed")
+    args = parser.parse_args(argv)
+    try:
+        if args.venue == "cme":
+            built = build_cme_catalog(args.source, args.target)
+        else:
+            built = build_deribit_catalog(args.target, seed=args.seed)
+    except NautilusExtError as e:
+        sys.stderr.write(f"error: {e}\n")
+        return 2
+    lines = [f"{built.path}: {len(built.instruments)} instruments, {built.quotes} quotes written"]
+    for line in built.derived:
+        lines.append(f"  derived {line}")
+    if built.greeks_csv is not None:
+        lines.append(f"  Greeks: {built.greeks_csv}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+__all__ = ["CME_FILES", "DERIBIT_PERP", "CatalogBuild", "build_cme_catalog", "build_deribit_catalog", "main"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
