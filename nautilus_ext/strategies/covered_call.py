@@ -73,8 +73,9 @@ class CoveredCallConfig(UnifiedExecutionConfig, frozen=True):
         Calls sold per cycle (> 0).
     target_delta : float, default 0.30
         The delta sought for the sold call, in (0, 1).
-    itm_delta : float, default 0.80
-        Buy back and re-sell once the short call's delta reaches this (in (target_delta, 1]).
+    itm_delta : float, optional, default 0.80
+        Buy back and re-sell once the short call's delta reaches this (in (target_delta, 1]);
+        None: never bought back, held to expiry.
     min_days_to_expiry, max_days_to_expiry : float, default 0 and 90
         The expiries a new call may have (days from now).
     roll_before_expiry_secs : int, default 0
@@ -94,7 +95,7 @@ class CoveredCallConfig(UnifiedExecutionConfig, frozen=True):
     option_underlying: str = ""
     call_quantity: str = "0"
     target_delta: float = 0.30
-    itm_delta: float = 0.80
+    itm_delta: float | None = 0.80
     min_days_to_expiry: float = 0.0
     max_days_to_expiry: float = 90.0
     roll_before_expiry_secs: int = 0
@@ -205,7 +206,8 @@ class CoveredCallStrategy(UnifiedExecutionStrategy):
         problems = []
         if self.underlying_qty <= 0 or self.call_qty <= 0:
             problems.append("underlying_quantity and call_quantity must be positive")
-        if not 0 < config.target_delta < config.itm_delta <= 1:
+        itm = 1.0 if config.itm_delta is None else config.itm_delta
+        if not 0 < config.target_delta < itm <= 1:
             problems.append(
                 f"need 0 < target_delta ({config.target_delta}) < itm_delta ({config.itm_delta}) <= 1"
             )
@@ -301,7 +303,7 @@ class CoveredCallStrategy(UnifiedExecutionStrategy):
             if not lo < inst.expiration_ns <= hi or float(inst.strike_price.as_decimal()) <= forward:
                 continue
             quote = self.call_quote(inst, ts_ns, forward)
-            if quote is None or quote.greeks.delta >= self.cfg.itm_delta:
+            if quote is None or quote.greeks.delta >= (self.cfg.itm_delta or 1.0):
                 continue
             rank = (abs(quote.greeks.delta - self.cfg.target_delta), quote.expiration_ns, quote.strike)
             if best is None or rank < (
@@ -405,6 +407,8 @@ class CoveredCallStrategy(UnifiedExecutionStrategy):
         ):
             self._buy_back(short, "ROLLED_BEFORE_EXPIRY", when)
             return
+        if self.cfg.itm_delta is None:
+            return  # held to expiry
         quote = self.call_quote(inst, ts_ns, float(umid))
         if quote is not None and quote.greeks.delta >= self.cfg.itm_delta:
             short.notes.append(f"delta {quote.greeks.delta:.3f} >= itm_delta {self.cfg.itm_delta}")
@@ -457,6 +461,9 @@ class CoveredCallStrategy(UnifiedExecutionStrategy):
         inst = self._inst(short.instrument_id)
         intrinsic = max(umid - inst.strike_price.as_decimal(), Decimal(0))
         short.outcome = "ASSIGNED" if intrinsic > 0 else "EXPIRED"
+        # the simulated venue does not settle expiries: this report settles the call (the
+        # engine's own position in the expired option stays open)
+        short.notes.append(f"settled at intrinsic {intrinsic} against the underlying mid {umid}")
         value = intrinsic / umid if inst.is_inverse else intrinsic
         self._close(short, ts_ns, value, umid)
 
