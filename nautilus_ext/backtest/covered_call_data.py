@@ -274,10 +274,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nautilus_ext.backtest.covered_call_data")
     parser.add_argument("venue", choices=["cme", "deribit"])
     parser.add_argument("target")
+    import os
+
+    shared = os.environ.get("NAUTILUS_EXT_SHARED_DATA", "../shared/data")
     parser.add_argument(
         "--source",
-        default="../shared/data/nautilus_trader/tests/test_data/databento/options_catalog/databento",
-        help="CME: the Databento options_catalog sample folder",
+        default=f"{shared}/nautilus_trader/tests/test_data/databento/options_catalog/databento",
+        help="CME: the Databento options_catalog sample folder ($NAUTILUS_EXT_SHARED_DATA/...)",
     )
     parser.add_argument("--seed", type=int, default=7, help="Deribit: the synthetic path's seed")
     args = parser.parse_args(argv)

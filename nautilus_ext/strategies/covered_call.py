@@ -437,13 +437,14 @@ class CoveredCallStrategy(UnifiedExecutionStrategy):
             self._seq += 1
             short.close_op = None
             return
-        if result.filled_quantity < Decimal(short.quantity):
+        price = result.avg_fill_price
+        if price is None or result.filled_quantity < Decimal(short.quantity):
             return
         self._pending_close = None
         self._close(
             short,
             result.ts_decision_ns if not result.fills else result.fills[-1].ts_ns,
-            result.avg_fill_price,
+            price,
             umid,
         )
 
@@ -485,7 +486,7 @@ class CoveredCallStrategy(UnifiedExecutionStrategy):
         uid = self._underlying_id()
         assert uid is not None
         inst = self._inst(uid)
-        qty, mult = self.underlying_qty, inst.multiplier.as_decimal()
+        qty, mult = self.underlying_qty, Decimal(inst.multiplier.as_decimal())
         if inst.is_inverse:  # coin P&L of an inverse contract, valued at the end price
             return qty * mult * (1 / start - 1 / end) * end
         return (end - start) * qty * mult
