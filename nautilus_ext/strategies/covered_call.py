@@ -55,6 +55,8 @@ from nautilus_ext.tradfi.black76 import Greeks
 _DAY_NS = 86_400 * 1_000_000_000
 MAX_SELL_ATTEMPTS: Final = 3
 """Refused call sales (gate or venue) after which the strategy stops offering calls."""
+MAX_BUY_BACK_ATTEMPTS: Final = 3
+"""Refused buy-backs of one call (stale quotes, a wide spread) after which it is held to expiry."""
 
 
 class CoveredCallConfig(UnifiedExecutionConfig, frozen=True):
@@ -149,6 +151,7 @@ class ShortCall:
     total_pnl_usd: str | None = None
     sell_op: str = ""
     close_op: str | None = None
+    buy_back_attempts: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -401,6 +404,8 @@ class CoveredCallStrategy(UnifiedExecutionStrategy):
         if ts_ns >= inst.expiration_ns:
             self._settle(short, ts_ns, umid)
             return
+        if short.buy_back_attempts >= MAX_BUY_BACK_ATTEMPTS:
+            return  # the gate or the venue keeps refusing the buy-back: held to expiry
         if (
             self.cfg.roll_before_expiry_secs
             and ts_ns >= inst.expiration_ns - self.cfg.roll_before_expiry_secs * 1_000_000_000
@@ -415,7 +420,9 @@ class CoveredCallStrategy(UnifiedExecutionStrategy):
             self._buy_back(short, "BOUGHT_BACK_ITM", when)
 
     def _buy_back(self, short: ShortCall, outcome: str, when: datetime) -> None:
-        op = f"{short.sell_op}-close"
+        short.buy_back_attempts += 1
+        n = short.buy_back_attempts
+        op = f"{short.sell_op}-close" if n == 1 else f"{short.sell_op}-close{n}"
         short.close_op = op
         short.outcome = outcome
         self._pending_close = short
@@ -434,8 +441,9 @@ class CoveredCallStrategy(UnifiedExecutionStrategy):
             short.notes.append(f"buy-back {short.close_op} refused: {result.reason}")
             short.outcome = "OPEN"  # still short: tried again on a later data point
             self._pending_close = None
-            self._seq += 1
             short.close_op = None
+            if short.buy_back_attempts >= MAX_BUY_BACK_ATTEMPTS:
+                short.notes.append(f"held to expiry after {short.buy_back_attempts} refused buy-backs")
             return
         price = result.avg_fill_price
         if price is None or result.filled_quantity < Decimal(short.quantity):
@@ -579,4 +587,12 @@ class CoveredCallStrategy(UnifiedExecutionStrategy):
             path.write_text(json.dumps(self.report(), indent=2), encoding="utf-8")
 
 
-__all__ = ["CallQuote", "CoveredCallConfig", "CoveredCallStrategy", "DataGreeks", "ShortCall"]
+__all__ = [
+    "MAX_BUY_BACK_ATTEMPTS",
+    "MAX_SELL_ATTEMPTS",
+    "CallQuote",
+    "CoveredCallConfig",
+    "CoveredCallStrategy",
+    "DataGreeks",
+    "ShortCall",
+]

@@ -7,6 +7,7 @@ puts by parity) and on the seeded synthetic Deribit chain with the data's Greeks
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,27 @@ def test_deribit_call_held_to_expiry_in_the_money_is_assigned(deribit_catalog: P
         # settled at intrinsic value, in BTC per option for an inverse option
         assert D(p["close_price"]) == pytest.approx((mid - strike) / mid, abs=D("1e-8"))
         assert D(p["option_pnl"]) == D(p["sell_price"]) - D(p["close_price"])
+
+
+def test_deribit_call_rolled_a_day_before_expiry(deribit_catalog: Path, tmp_path: Path) -> None:
+    outcome, report = _run(
+        "deribit", deribit_catalog, tmp_path, itm_delta=None, roll_before_expiry_secs=86_400
+    )
+    positions = report["positions"]
+    assert [p["outcome"] for p in positions] == ["EXPIRED", "ROLLED_BEFORE_EXPIRY", "EXPIRED"]
+    rolled = positions[1]
+    expiry_ns = int(datetime.fromisoformat(rolled["expiry"]).timestamp()) * 10**9
+    # bought back within the last day before expiry (the first hourly quote inside it)
+    assert expiry_ns - 86_400 * 10**9 <= rolled["closed_at_ns"] < expiry_ns
+    assert positions[2]["expiry"] > rolled["expiry"]  # the next week's call replaced it
+    # the gate refused the other buy-backs (no fresh quote for a far out-of-the-money call; the
+    # spread of a cheap one beyond the slippage limit): three attempts each, then held to expiry
+    for p, why in ((positions[0], "MARKET_DATA_STALE"), (positions[2], "RISK_BLOCKED")):
+        refused = [n for n in p["notes"] if n.startswith("buy-back")]
+        assert len(refused) == 3
+        assert all(why in n for n in refused)
+        assert p["buy_back_attempts"] == 3
+        assert "held to expiry after 3 refused buy-backs" in p["notes"]
+    ops = {r.operation_id for r in outcome.results}
+    assert {"cc-sell-1-close", "cc-sell-1-close2", "cc-sell-1-close3"} <= ops
+    assert "cc-sell-1-close4" not in ops
