@@ -39,6 +39,10 @@ services:
 	  echo "installing Debian's prometheus for the dashboard tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's chromium for the web console's browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 # Anvil and the protocols' published bytecode from the npm registry (pinned by dist.integrity),
 # into ~/.cache/nautilus-ext/npm (outside git; NAUTILUS_EXT_CACHE moves it). Needs node + npm.

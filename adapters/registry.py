@@ -62,6 +62,10 @@ class VenueSettings(Protocol):
     @property
     def position_poll_interval_ms(self) -> int: ...
     @property
+    def margin_poll_interval_ms(self) -> int: ...
+    @property
+    def funding_poll_interval_ms(self) -> int: ...
+    @property
     def key_scope(
         self,
     ) -> Literal["trade", "read"]: ...  # "trade" or "read": which credentials the clients load
@@ -69,6 +73,8 @@ class VenueSettings(Protocol):
     def instrument_ids(self) -> list[str] | None: ...
     @property
     def betfair(self) -> Any: ...  # the native Betfair section (BETFAIR only)
+    @property
+    def interactive_brokers(self) -> Any: ...  # the native IB section (INTERACTIVE_BROKERS only)
 
 
 @dataclass(frozen=True)
@@ -82,12 +88,17 @@ class VenueClients:
         The NautilusTrader client configs.
     data_factory, exec_factory : type
         The ``LiveDataClientFactory`` / ``LiveExecClientFactory`` classes.
+    simulated_venue : str, optional
+        The Nautilus venue DRY_RUN's simulated execution client serves, when the instruments
+        live on another venue than the entry's (Interactive Brokers: ``XCME``); default: the
+        entry's venue.
     """
 
     data_config: Any
     exec_config: Any
     data_factory: Any
     exec_factory: Any
+    simulated_venue: str | None = None
 
 
 @dataclass(frozen=True)

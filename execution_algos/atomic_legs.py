@@ -31,6 +31,7 @@ from typing import Any
 from nautilus_trader.common.events import TimeEvent
 from nautilus_trader.core.uuid import UUID4
 from nautilus_trader.model.enums import OrderSide
+from nautilus_trader.model.enums import OrderStatus
 from nautilus_trader.model.enums import TimeInForce
 from nautilus_trader.model.events import OrderFilled
 from nautilus_trader.model.identifiers import ClientOrderId
@@ -95,6 +96,11 @@ class AtomicLegsExecAlgorithmConfig(SmartExecAlgorithmConfig, frozen=True):
         round always closes the excess (``COMPLETE_HEDGE`` falls back to it).
     neutralise_retry_secs : int, default 1
         Wait before a neutralising round after the first (books refill), in seconds.
+    dirty_retry_ms : int, default 100
+        A neutralising order the safety gate refused only because its asset is *dirty* (a fill
+        the venue has not confirmed yet, seed 001 section 4.7.2) never reached the market: it is
+        sent again after this long, in milliseconds, without counting as a round, for at most
+        ``leg_timeout_secs`` (the naked leg waits for the venue's confirmation, not a second).
     """
 
     exec_algorithm_id: ExecAlgorithmId | None = ExecAlgorithmId("ATOMIC_LEGS")
@@ -102,6 +108,7 @@ class AtomicLegsExecAlgorithmConfig(SmartExecAlgorithmConfig, frozen=True):
     leg_timeout_secs: int = 10
     max_neutralise_attempts: int = 3
     neutralise_retry_secs: int = 1
+    dirty_retry_ms: int = 100
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -109,10 +116,28 @@ class AtomicLegsExecAlgorithmConfig(SmartExecAlgorithmConfig, frozen=True):
             raise InvalidConfig(
                 f"neutralise_policy must be CLOSE_EXCESS or COMPLETE_HEDGE, got {self.neutralise_policy!r}"
             )
-        if min(self.leg_timeout_secs, self.max_neutralise_attempts, self.neutralise_retry_secs) <= 0:
-            raise InvalidConfig(
-                "leg_timeout_secs, max_neutralise_attempts and neutralise_retry_secs must be positive"
+        if (
+            min(
+                self.leg_timeout_secs,
+                self.max_neutralise_attempts,
+                self.neutralise_retry_secs,
+                self.dirty_retry_ms,
             )
+            <= 0
+        ):
+            raise InvalidConfig(
+                "leg_timeout_secs, max_neutralise_attempts, neutralise_retry_secs and dirty_retry_ms "
+                "must be positive"
+            )
+
+
+def _dirty_denial(order: Any, why: str) -> bool:
+    # the safety gate's DIRTY_POSITION denial ("<asset> is dirty (fill not yet confirmed ...)");
+    # a denial inside submit_order arrives as "denied on submission": read the order's event
+    reason = why
+    if order is not None and order.status == OrderStatus.DENIED:
+        reason = f"{why} {getattr(order.last_event, 'reason', '')}"
+    return "is dirty" in reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +357,10 @@ class AtomicLegsExecAlgorithm(SmartExecAlgorithm):
             return
         if rejected:
             parent.rejects += 1
+            if parent.state["phase"] == "NEUTRALISE" and _dirty_denial(
+                self.cache.order(client_order_id), why
+            ):
+                parent.state["dirty_retry"] = True
         if not parent.done:
             self.on_child_closed(parent)
 
@@ -359,6 +388,19 @@ class AtomicLegsExecAlgorithm(SmartExecAlgorithm):
         parent.filled = parent.state["net"]["A"]
         if self._trade(parent) is None:
             self._done(parent)
+            return
+        defaults = self._defaults
+        dirty = parent.state.pop("dirty_retry", False)
+        denials = parent.state.get("dirty_denials", 0)
+        if dirty and denials * defaults.dirty_retry_ms < defaults.leg_timeout_secs * 1000:
+            # refused by the gate until the venue confirms the fill: soon again, not a round
+            parent.state["dirty_denials"] = denials + 1
+            parent.state["waiting"] = True
+            name = f"{self.id}:{parent.primary.client_order_id.value}:d{denials}"
+            parent.timers.append(name)
+            self.clock.set_time_alert_ns(
+                name, self.clock.timestamp_ns() + defaults.dirty_retry_ms * 1_000_000, self._on_retry
+            )
             return
         attempts = parent.state["attempts"]
         if attempts >= self._defaults.max_neutralise_attempts:

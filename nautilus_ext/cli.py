@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from nautilus_ext.adapters.interactive_brokers.cli import app as ib_app
 from nautilus_ext.audit.cli import app as audit_app
 from nautilus_ext.backtest.basis_legs import replay_cex_command
 from nautilus_ext.backtest.carry_cli import app as carry_app
@@ -53,6 +54,7 @@ basis_app.command("replay-cex", help="Replay a run's CEX legs as Nautilus positi
 )
 app.add_typer(basis_app, name="basis", help="Basis/yield strategy of seed 003: backtest, compare, data.")
 app.add_typer(dex_app, name="dex", help="DEX pool math (Uniswap V2/V3, Curve, Balancer).")
+app.add_typer(ib_app, name="ib", help="Interactive Brokers: tradable contracts and account (ib_async).")
 app.add_typer(cme_app, name="cme", help="CME futures: roll calendars and trading hours.")
 # safety commands act on a running node through its authenticated local control endpoint: every
 # command of the safety CLI is registered here (a test checks each control command has one)

@@ -137,6 +137,17 @@ class CcxtExecClientConfig(LiveExecClientConfig, frozen=True):
         :class:`~nautilus_ext.messages.VenuePositionSnapshot` on
         ``nautilus_ext.venue_positions.<VENUE>``: what confirms fills and detects positions
         changed behind the system's back in the safety layer (0 turns it off).
+    margin_poll_interval_ms : int, default 5_000
+        At most this often (milliseconds), the position poll also reads the account's margin
+        balance and maintenance margin and publishes them as
+        :class:`~nautilus_ext.messages.VenueMargin` on ``nautilus_ext.venue_margin.<VENUE>``
+        (what strategies' margin guards watch; 0 turns it off).
+    funding_poll_interval_ms : int, default 60_000
+        Interval (milliseconds) of the REST poll of the account's funding history (ccxt
+        ``fetch_funding_history``), each payment published once as
+        :class:`~nautilus_ext.messages.FundingPaymentReport` on
+        ``nautilus_ext.funding_payments.<VENUE>`` (what backfills payments received while a
+        node was down; 0 turns it off).
     max_retries : int, default 2
         Retries of a retryable failure (rate limit, timeout) of an order request; retries
         reuse the client order id, so a request that did reach the venue is not doubled.
@@ -164,6 +175,8 @@ class CcxtExecClientConfig(LiveExecClientConfig, frozen=True):
     use_websocket: bool = True
     fill_poll_interval_ms: NonNegativeInt = 2_000
     position_poll_interval_ms: NonNegativeInt = 2_000
+    margin_poll_interval_ms: NonNegativeInt = 5_000
+    funding_poll_interval_ms: NonNegativeInt = 60_000
     max_retries: NonNegativeInt = 2
     retry_delay_initial_ms: PositiveInt = 100
     retry_delay_max_ms: PositiveInt = 2_000

@@ -72,6 +72,10 @@ MARKET_ORDERS_NEED_PRICE: Final = frozenset({"hyperliquid"})
 _SUPPORTED_TYPES: Final = frozenset({OrderType.MARKET, OrderType.LIMIT})
 
 
+# order states in which this client's own rejection of its submit still applies
+_REJECTABLE: Final = frozenset({OrderStatus.INITIALIZED, OrderStatus.RELEASED, OrderStatus.SUBMITTED})
+
+
 class CcxtExecutionClient(CcxtOrderSync):
     """
     Execute orders on any ccxt.pro exchange (netting, margin account).
@@ -134,6 +138,9 @@ class CcxtExecutionClient(CcxtOrderSync):
         self._stream_tasks: list[asyncio.Task[None]] = []
         self._background_tasks: set[asyncio.Task[None]] = set()
         self._fill_gap_checked: set[ClientOrderId] = set()
+        self._forced_seen: set[str] = set()  # venue forced closes already published
+        self._margin_published_ns = 0  # when the last VenueMargin went out
+        self._funding_seen: set[str] = set()  # funding history rows already published
         self._poll_now = asyncio.Event()
         # spot fills move wallets the margin account does not model: re-read the venue's
         # balances after them (one refresh task at a time, re-run while more fills arrive)
@@ -185,6 +192,10 @@ class CcxtExecutionClient(CcxtOrderSync):
         if self._cfg.position_poll_interval_ms > 0:
             self._stream_tasks.append(
                 self.create_task(self._position_poll_loop(), log_msg="ccxt_position_poll")
+            )
+        if self._cfg.funding_poll_interval_ms > 0:
+            self._stream_tasks.append(
+                self.create_task(self._funding_poll_loop(), log_msg="ccxt_funding_poll")
             )
 
     async def _disconnect(self) -> None:
@@ -331,7 +342,11 @@ class CcxtExecutionClient(CcxtOrderSync):
 
     def _reject(self, order: Order, reason: str, due_post_only: bool = False) -> None:
         cached = self._cache.order(order.client_order_id)
-        if cached is not None and cached.status is OrderStatus.SUBMITTED:
+        # a venue may refuse faster than the engine applies our OrderSubmitted (still queued: the
+        # cached order is INITIALIZED or RELEASED); the rejection queues behind it, in order.
+        # Dropping it left the order SUBMITTED for ever (an atomic leg timed out, then stuck in
+        # PENDING_CANCEL)
+        if cached is not None and cached.status in _REJECTABLE:
             self.generate_order_rejected(
                 order.strategy_id,
                 order.instrument_id,

@@ -33,6 +33,7 @@ from nautilus_trader.model.orders import Order
 
 from nautilus_ext.adapters.ccxt.errors import ccxt_call
 from nautilus_ext.adapters.ccxt.latency import LatencyRecorder
+from nautilus_ext.adapters.ccxt.parsing.forced import forced_kind
 from nautilus_ext.adapters.ccxt.parsing.instruments import currency
 from nautilus_ext.adapters.ccxt.parsing.orders import liquidity_side
 from nautilus_ext.adapters.ccxt.parsing.orders import order_status
@@ -45,7 +46,9 @@ from nautilus_ext.adapters.ccxt.reports import CcxtExecutionReports
 from nautilus_ext.adapters.ccxt.retry import RetryPolicy
 from nautilus_ext.errors import NautilusExtError
 from nautilus_ext.messages import FillGap
+from nautilus_ext.messages import ForcedReduction
 from nautilus_ext.messages import fill_gap_topic
+from nautilus_ext.messages import forced_reduction_topic
 
 _SEEN_TRADES_MAX: Final = 50_000
 # bound on per-order status queries per poll cycle (venues page open orders, e.g. 50 on Bybit)
@@ -66,6 +69,7 @@ class CcxtOrderSync(CcxtExecutionReports):
     _seen_trades: OrderedDict[str, None]
     _background_tasks: set[asyncio.Task[None]]
     _fill_gap_checked: set[ClientOrderId]
+    _forced_seen: set[str]
     _poll_now: asyncio.Event
     _account_dirty: bool
     _account_refresh: asyncio.Task[None] | None
@@ -226,6 +230,7 @@ class CcxtOrderSync(CcxtExecutionReports):
     async def _apply_order_update(self, venue_order: dict[str, Any]) -> None:
         client_order_id = self._resolve(venue_order)
         if client_order_id is None:
+            self._check_forced(venue_order)
             return
         order = self._cache.order(client_order_id)
         if order is None or order.is_closed:
@@ -334,6 +339,7 @@ class CcxtOrderSync(CcxtExecutionReports):
             return
         client_order_id = self._resolve(trade)
         if client_order_id is None:
+            self._check_forced(trade)
             return  # not ours (or not yet known): the poll will bring it back
         order = self._cache.order(client_order_id)
         if order is None:
@@ -358,6 +364,38 @@ class CcxtOrderSync(CcxtExecutionReports):
         self._emit_fill(order, instrument, trade, venue_order_id, TradeId(trade_id))
         if isinstance(instrument, CurrencyPair):
             self._refresh_account_soon()
+
+    def _check_forced(self, structure: dict[str, Any]) -> None:
+        # an order or execution no order of ours caused: the venue's ADL or liquidation is
+        # published once per venue order (its trade and its order update name the same id)
+        kind = forced_kind(structure)
+        if kind is None:
+            return
+        instrument = self._instrument_for(structure.get("symbol"))
+        if instrument is None:
+            return
+        venue_order_id = str(structure.get("order") or structure.get("id") or "")
+        key = f"{instrument.id}|{venue_order_id}"
+        if key in self._forced_seen:
+            return
+        self._forced_seen.add(key)
+        is_order = "filled" in structure and "order" not in structure
+        quantity = Decimal(str((structure.get("filled") if is_order else structure.get("amount")) or 0))
+        raw_price = structure.get("average") or structure.get("price")
+        reduction = ForcedReduction(
+            venue=self.venue.value,
+            instrument_id=instrument.id,
+            kind=kind,
+            side=str(structure.get("side") or "").upper(),
+            quantity=quantity,
+            price=None if raw_price is None else Decimal(str(raw_price)),
+            venue_order_id=venue_order_id,
+            ts_ns=self._clock.timestamp_ns(),
+        )
+        self._log.error(
+            f"Venue {kind} on {instrument.id}: {reduction.side} {quantity} (order {venue_order_id})"
+        )
+        self._msgbus.publish(forced_reduction_topic(self.venue.value), reduction)
 
     def _refresh_account_soon(self) -> None:
         self._account_dirty = True

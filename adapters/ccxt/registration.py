@@ -41,6 +41,8 @@ def build_clients(venue: VenueSettings) -> VenueClients:
             **_common(venue),
             fill_poll_interval_ms=venue.fill_poll_interval_ms,
             position_poll_interval_ms=venue.position_poll_interval_ms,
+            margin_poll_interval_ms=venue.margin_poll_interval_ms,
+            funding_poll_interval_ms=venue.funding_poll_interval_ms,
             key_scope=venue.key_scope,
         ),
         data_factory=CcxtLiveDataClientFactory,

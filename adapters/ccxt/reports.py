@@ -37,6 +37,8 @@ from nautilus_trader.model.instruments import Instrument
 
 from nautilus_ext.adapters.ccxt.config import CcxtExecClientConfig
 from nautilus_ext.adapters.ccxt.errors import ccxt_call
+from nautilus_ext.adapters.ccxt.parsing.funding import funding_cash_flow
+from nautilus_ext.adapters.ccxt.parsing.margin import account_margin
 from nautilus_ext.adapters.ccxt.parsing.orders import fill_report
 from nautilus_ext.adapters.ccxt.parsing.orders import order_status_report
 from nautilus_ext.adapters.ccxt.parsing.orders import position_status_report
@@ -44,8 +46,12 @@ from nautilus_ext.adapters.ccxt.parsing.orders import venue_client_id
 from nautilus_ext.adapters.ccxt.parsing.venue_fixes import normalize_position
 from nautilus_ext.adapters.ccxt.providers import CcxtInstrumentProvider
 from nautilus_ext.errors import NautilusExtError
+from nautilus_ext.messages import FundingPaymentReport
+from nautilus_ext.messages import VenueMargin
 from nautilus_ext.messages import VenuePositionSnapshot
+from nautilus_ext.messages import funding_payments_topic
 from nautilus_ext.messages import publish_venue_positions
+from nautilus_ext.messages import venue_margin_topic
 from nautilus_ext.messages import watched_instruments
 
 _CLIENT_ID_INFO_KEYS: Final = ("orderLinkId", "cloid", "clientOrderId", "clOrdId", "text", "label")
@@ -75,6 +81,8 @@ class CcxtExecutionReports(LiveExecutionClient):
     _exchange: Any
     _provider: CcxtInstrumentProvider
     _cfg: CcxtExecClientConfig
+    _margin_published_ns: int
+    _funding_seen: set[str]
     _exchange_id: str
     _client_ids: dict[str, ClientOrderId]
     _venue_ids: dict[str, ClientOrderId]
@@ -295,9 +303,95 @@ class CcxtExecutionReports(LiveExecutionClient):
             reported[instrument.id] = reported.get(instrument.id, Decimal(0)) + (
                 -contracts if short else contracts
             )
-        return publish_venue_positions(
+        snapshot = publish_venue_positions(
             self._msgbus, self.venue, watched, reported, self._clock.timestamp_ns()
         )
+        await self._publish_margin_if_due(positions)
+        return snapshot
+
+    async def _publish_margin_if_due(self, positions: list[dict[str, Any]]) -> None:
+        # the account's margin (seed 003's margin ratio) at most every margin_poll_interval_ms,
+        # from the positions just fetched and one balance request
+        interval_ns = self._cfg.margin_poll_interval_ms * 1_000_000
+        now = self._clock.timestamp_ns()
+        if interval_ns <= 0 or now - self._margin_published_ns < interval_ns:
+            return
+        self._margin_published_ns = now
+        balance = await self._call("fetch_balance", self._exchange.fetch_balance)
+        margin = account_margin(balance)
+        if margin is None:
+            return
+        notional = Decimal(0)
+        liquidation: dict[InstrumentId, Decimal] = {}
+        marks: dict[InstrumentId, Decimal] = {}
+        for position in positions:
+            instrument = self._instrument_for(position.get("symbol"))
+            if instrument is None or not position.get("contracts"):
+                continue
+            notional += abs(Decimal(str(position.get("notional") or 0)))
+            if position.get("liquidationPrice"):
+                liquidation[instrument.id] = Decimal(str(position["liquidationPrice"]))
+            if position.get("markPrice"):
+                marks[instrument.id] = Decimal(str(position["markPrice"]))
+        self._msgbus.publish(
+            venue_margin_topic(self.venue.value),
+            VenueMargin(
+                venue=self.venue.value,
+                equity=margin[0],
+                maintenance_margin=margin[1],
+                notional=notional,
+                liquidation_prices=liquidation,
+                marks=marks,
+                ts_ns=now,
+            ),
+        )
+
+    async def _funding_poll_loop(self) -> None:
+        interval = self._cfg.funding_poll_interval_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.publish_funding_payments()
+            except NautilusExtError as e:
+                self._log.warning(f"Funding history poll failed: {e}")
+
+    async def publish_funding_payments(self) -> list[FundingPaymentReport]:
+        """
+        Read the account's funding history of every derivative this client lists and publish
+        the payments not published before (in this run); return them.
+
+        The venue keeps a window of history (ccxt's default page): after a restart the first
+        poll republishes that window, and consumers deduplicate (the store's funding payments
+        are unique per position, venue, symbol and time).
+        """
+        if not self._exchange.has.get("fetchFundingHistory"):
+            return []
+        published: list[FundingPaymentReport] = []
+        for instrument in self._provider.list_all():
+            symbol = self._provider.ccxt_symbol(instrument.id)
+            if symbol is None or self._is_spot(instrument.id):
+                continue
+            rows = await self._call(
+                "fetch_funding_history", partial(self._exchange.fetch_funding_history, symbol)
+            )
+            for row in rows:
+                key = f"{instrument.id}|{row.get('id')}|{row.get('timestamp')}"
+                flow = funding_cash_flow(self._exchange_id, row)
+                if key in self._funding_seen or flow is None or not row.get("timestamp"):
+                    continue
+                self._funding_seen.add(key)
+                report = FundingPaymentReport(
+                    venue=self.venue.value,
+                    instrument_id=instrument.id,
+                    amount=flow[0],
+                    currency=str(row.get("code") or instrument.quote_currency.code),
+                    rate=flow[1],
+                    ts_ns=int(row["timestamp"]) * 1_000_000,
+                    payment_id=str(row.get("id") or ""),
+                )
+                self._msgbus.publish(funding_payments_topic(self.venue.value), report)
+                published.append(report)
+        return published
 
     async def generate_position_status_reports(
         self,

@@ -62,6 +62,10 @@ def parse_symbol(symbol: str, spec: VenueSpec, registry: InstrumentRegistry) -> 
 def contract_root(instrument: FuturesContract | OptionContract) -> str:
     """Return a listed contract's root (``ES``): an option's underlying future loses its month."""
     underlying = str(instrument.underlying)
+    if not underlying:
+        # NautilusTrader's IB adapter leaves a future's underlying empty: the raw symbol has it
+        m = re.fullmatch(r"([A-Z0-9]{1,3}?)[FGHJKMNQUVXZ]\d{1,2}", instrument.raw_symbol.value)
+        return m.group(1) if m else underlying
     if isinstance(instrument, OptionContract):
         # Databento/IB option underlyings are the future (ESM4): strip month and year
         m = re.fullmatch(r"([A-Z0-9]{1,3}?)[FGHJKMNQUVXZ]\d{1,2}", underlying)

@@ -48,6 +48,8 @@ from nautilus_ext.execution.config import UnifiedExecutionConfig
 from nautilus_ext.execution.deltas import FillRecorder
 from nautilus_ext.execution.group_execution import AtomicGroupExecution
 from nautilus_ext.execution.group_execution import GroupContext
+from nautilus_ext.execution.operator_intents import OPERATOR_INTENTS_TOPIC
+from nautilus_ext.execution.operator_intents import OperatorIntent
 from nautilus_ext.execution.order_builder import build_order
 from nautilus_ext.execution.order_builder import limit_of
 from nautilus_ext.execution.order_builder import protective_limit
@@ -198,6 +200,7 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 clock=self.decision_clock,
                 fsync=self._audit_fsync,
             )
+        self.msgbus.subscribe(topic=OPERATOR_INTENTS_TOPIC, handler=self._on_operator_intent)
         for iid in self._subscribe_ids:
             if self._book_data:
                 self.subscribe_order_book_deltas(iid)
@@ -207,6 +210,8 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
                 self.subscribe_quote_ticks(iid)
 
     def on_stop(self) -> None:
+        if self.msgbus.is_subscribed(OPERATOR_INTENTS_TOPIC, self._on_operator_intent):
+            self.msgbus.unsubscribe(topic=OPERATOR_INTENTS_TOPIC, handler=self._on_operator_intent)
         # leave nothing working: cancel resting limit orders, then close the books on results
         self.cancel_all_orders_everywhere()
         for result in self.results.values():
@@ -251,6 +256,14 @@ class UnifiedExecutionStrategy(Strategy):  # type: ignore[misc]
         except NautilusExtError:
             return None
         return price if price is not None and price > 0 else None
+
+    def _on_operator_intent(self, intent: OperatorIntent) -> None:
+        # an operator's order for this strategy (Telegram /intent): the gate judges it like ours
+        if intent.strategy_id != self.id.value:
+            return
+        result = self.submit_unified(intent.order, rationale=f"operator intent by {intent.actor}")
+        if intent.reply.set_running_or_notify_cancel():
+            intent.reply.set_result(f"{result.status}: {result.reason}".rstrip(": "))
 
     def cancel_all_orders_everywhere(self) -> None:
         """Cancel every open order this strategy has on any instrument."""

@@ -86,6 +86,43 @@ class BetfairSection(_Strict):
         return self
 
 
+class InteractiveBrokersSection(_Strict):
+    """
+    Native Interactive Brokers settings of a venue (TWS or IB Gateway over the TWS API socket).
+
+    Attributes
+    ----------
+    host : str
+        The gateway host (default ``127.0.0.1``).
+    port : int
+        The gateway's API port (IB defaults: 4001 live / 4002 paper Gateway, 7496/7497 TWS).
+    client_id : int
+        The API client id (one session per id at a gateway).
+    account_env : str
+        Environment variable holding the account id (``TWS_ACCOUNT``): never in the YAML.
+    instrument_keys : list[str]
+        Canonical keys of the CME Group futures/options to load from IB contract details.
+    connection_timeout_secs, request_timeout_secs : int
+        Connection and per-request timeouts (seconds).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(gt=0, lt=65536)
+    client_id: int = Field(default=1, ge=0)
+    account_env: str = Field(default="TWS_ACCOUNT", pattern=_ENV_NAME)
+    instrument_keys: list[str] = Field(min_length=1)
+    connection_timeout_secs: int = Field(default=60, gt=0)
+    request_timeout_secs: int = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _keys(self) -> InteractiveBrokersSection:
+        from nautilus_ext.adapters.interactive_brokers.contracts import to_ib_contract
+
+        for key in self.instrument_keys:
+            to_ib_contract(key)  # raises InvalidInstrumentKey (a ValueError) naming the key
+        return self
+
+
 class VenueConfig(_Strict):
     """
     One venue of the node.
@@ -119,6 +156,9 @@ class VenueConfig(_Strict):
         names of the credential variables. Its ``rest_url_override`` is one origin for every
         Betfair REST/JSON-RPC host; its ``ws_url_override`` the Exchange Stream API
         (``tls://host:port``, or ``tcp://host:port`` for a local stand-in).
+    interactive_brokers : InteractiveBrokersSection, optional
+        Native ``INTERACTIVE_BROKERS`` only (required there): gateway address, client id, the
+        account variable and the contracts to load.
     key_scope : {"trade", "read"}
         Which key the venue uses (seed 001, section 15). ``read``: a data/status-only venue;
         ccxt reads ``NAUTILUS_EXT_<EXCHANGE>_READ_API_KEY``/``_READ_API_SECRET`` and refuses
@@ -140,8 +180,11 @@ class VenueConfig(_Strict):
     timeout_ms: int = Field(default=10_000, gt=0)
     fill_poll_interval_ms: int = Field(default=2_000, ge=0)
     position_poll_interval_ms: int = Field(default=2_000, ge=0)
+    margin_poll_interval_ms: int = Field(default=5_000, ge=0)
+    funding_poll_interval_ms: int = Field(default=60_000, ge=0)
     instrument_ids: list[str] | None = None
     betfair: BetfairSection | None = None
+    interactive_brokers: InteractiveBrokersSection | None = None
     key_scope: Literal["trade", "read"] = "trade"
 
     @model_validator(mode="after")
@@ -149,6 +192,13 @@ class VenueConfig(_Strict):
         if (self.betfair is not None) != (self.adapter == "native" and self.venue == "BETFAIR"):
             raise ValueError(
                 f"venue {self.venue}: a betfair section goes with (and only with) native BETFAIR"
+            )
+        if (self.interactive_brokers is not None) != (
+            self.adapter == "native" and self.venue == "INTERACTIVE_BROKERS"
+        ):
+            raise ValueError(
+                f"venue {self.venue}: an interactive_brokers section goes with (and only with)"
+                " native INTERACTIVE_BROKERS"
             )
         if self.adapter == "ccxt" and not self.exchange_id:
             raise ValueError(f"venue {self.venue}: adapter 'ccxt' needs exchange_id")
@@ -293,6 +343,84 @@ class MetricsSection(_Strict):
         return self
 
 
+class WebSection(_Strict):
+    """
+    Serve the web console at ``http://<host>:<port>/`` (opt-in).
+
+    The node runs ``nautilus_ext.operator.web.actor:WebConsoleActor`` (loaded by its import path
+    like a strategy). Users and secrets come from the environment only (``users_env``:
+    ``name:role:secret`` entries, ``role`` ``viewer`` or ``operator``); actions go through the
+    safety layer's control path and are audited as ``web:<user>``.
+
+    Attributes
+    ----------
+    host : str
+        Address to bind (default loopback; anything else needs ``allow_remote: true``).
+    port : int
+        TCP port (0 picks a free one).
+    allow_remote : bool
+        Permit a non-loopback ``host`` (put TLS in front and set ``secure_cookies``).
+    users_env : str
+        Environment variable holding the users.
+    session_ttl_secs : int
+        Absolute session lifetime, seconds.
+    max_login_failures : int
+        Failed logins per client address before a lockout.
+    lockout_secs : int
+        Lockout duration, seconds.
+    secure_cookies : bool
+        Mark cookies ``Secure`` (behind TLS).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65_535)
+    allow_remote: bool = False
+    users_env: str = Field(default="NAUTILUS_EXT_WEB_USERS", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    session_ttl_secs: int = Field(default=3600, gt=0)
+    max_login_failures: int = Field(default=5, gt=0)
+    lockout_secs: int = Field(default=300, gt=0)
+    secure_cookies: bool = False
+
+    @model_validator(mode="after")
+    def _loopback(self) -> WebSection:
+        if self.host not in ("127.0.0.1", "localhost", "::1") and not self.allow_remote:
+            raise ValueError("web.host: binds to loopback unless web.allow_remote is true")
+        return self
+
+
+class TelegramSection(_Strict):
+    """
+    Run the Telegram control plane (opt-in; seed 001, section 20).
+
+    The node runs ``nautilus_ext.operator.telegram.bot:TelegramBotActor``. The bot token comes
+    from ``token_env`` only; commands are accepted from allowlisted users in allowlisted chats.
+
+    Attributes
+    ----------
+    token_env : str
+        Environment variable holding the bot token.
+    allowed_user_ids, allowed_chat_ids : list[int]
+        The allowlists (both required).
+    alert_chat_ids : list[int]
+        Chats alerts go to (default: the allowed chats).
+    api_base_url : str
+        Bot API base URL (a local Bot API server, say).
+    max_commands_per_minute : int
+        Commands per user per minute before a lockout.
+    lockout_secs : int
+        Lockout duration, seconds.
+    """
+
+    token_env: str = Field(default="NAUTILUS_EXT_TELEGRAM_TOKEN", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    allowed_user_ids: list[int] = Field(min_length=1)
+    allowed_chat_ids: list[int] = Field(min_length=1)
+    alert_chat_ids: list[int] = Field(default_factory=list)
+    api_base_url: str = "https://api.telegram.org/bot"
+    max_commands_per_minute: int = Field(default=20, gt=0)
+    lockout_secs: int = Field(default=300, gt=0)
+    poll_timeout_secs: int = Field(default=10, gt=0)
+
+
 class ExecAlgorithmsSection(_Strict):
     """The project's execution algorithms, registered on the node (all of them by default)."""
 
@@ -330,6 +458,8 @@ class LiveNodeConfig(_Strict):
     audit: AuditSection | None = None
     record: RecordSection | None = None
     metrics: MetricsSection | None = None
+    web: WebSection | None = None
+    telegram: TelegramSection | None = None
     exec_algorithms: ExecAlgorithmsSection = ExecAlgorithmsSection()
     timeout_connection_secs: float = Field(default=30.0, gt=0)
     timeout_reconciliation_secs: float = Field(default=10.0, gt=0)

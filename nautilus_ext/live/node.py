@@ -54,7 +54,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
             # book (the sandbox's default L1 book would stay empty) with a betting account
             betfair = getattr(venue, "betfair", None) is not None
             exec_cfg = DryRunExecClientConfig(
-                venue=venue.venue,
+                venue=clients.simulated_venue or venue.venue,
                 starting_balances=list(dry.starting_balances),
                 book_type="L2_MBP" if betfair else "L1_MBP",
                 account_type="BETTING" if betfair else "MARGIN",
@@ -82,7 +82,7 @@ def build_trading_node_config(config: LiveNodeConfig) -> tuple[TradingNodeConfig
             )
             for i, s in enumerate(config.strategies)
         ],
-        actors=_metrics_actors(config),
+        actors=_metrics_actors(config) + _web_actors(config) + _telegram_actors(config),
         exec_algorithms=(
             importable_exec_algorithm_configs(config.exec_algorithms.overrides)
             if config.exec_algorithms.enabled
@@ -118,6 +118,42 @@ def _metrics_actors(config: LiveNodeConfig) -> list[ImportableActorConfig]:
                 "allow_remote": metrics.allow_remote,
                 "refresh_interval_ms": metrics.refresh_interval_ms,
             },
+        )
+    ]
+
+
+WEB_ACTOR_PATH = "nautilus_ext.operator.web.actor:WebConsoleActor"
+WEB_CONFIG_PATH = "nautilus_ext.operator.web.actor:WebConsoleConfig"
+
+
+def _web_actors(config: LiveNodeConfig) -> list[ImportableActorConfig]:
+    web = config.web
+    if web is None:
+        return []
+    settings: dict[str, Any] = web.model_dump()
+    settings["component_id"] = "WebConsole"
+    if config.audit is not None:
+        settings["audit_root"] = config.audit.root
+    return [ImportableActorConfig(actor_path=WEB_ACTOR_PATH, config_path=WEB_CONFIG_PATH, config=settings)]
+
+
+TELEGRAM_ACTOR_PATH = "nautilus_ext.operator.telegram.bot:TelegramBotActor"
+TELEGRAM_CONFIG_PATH = "nautilus_ext.operator.telegram.bot:TelegramBotConfig"
+
+
+def _telegram_actors(config: LiveNodeConfig) -> list[ImportableActorConfig]:
+    telegram = config.telegram
+    if telegram is None:
+        return []
+    settings: dict[str, Any] = telegram.model_dump()
+    for key in ("allowed_user_ids", "allowed_chat_ids", "alert_chat_ids"):
+        settings[key] = tuple(settings[key])
+    settings["component_id"] = "TelegramBot"
+    if config.audit is not None:
+        settings["audit_root"] = config.audit.root
+    return [
+        ImportableActorConfig(
+            actor_path=TELEGRAM_ACTOR_PATH, config_path=TELEGRAM_CONFIG_PATH, config=settings
         )
     ]
 

@@ -126,6 +126,15 @@ def check_live_config(config: LiveNodeConfig, environ: Mapping[str, str] | None 
         _check_control(config.safety.control_port, config.safety.control_token_env, env)
     if config.metrics is not None and config.metrics.port != 0:
         _check_port_free("metrics.port", config.metrics.host, config.metrics.port)
+    if config.web is not None:
+        if not env.get(config.web.users_env):
+            raise InvalidConfig(
+                f"web: the console needs its users in ${config.web.users_env} (name:role:secret)"
+            )
+        if config.web.port != 0:
+            _check_port_free("web.port", config.web.host, config.web.port)
+    if config.telegram is not None and not env.get(config.telegram.token_env):
+        raise InvalidConfig(f"telegram: the bot needs its token in ${config.telegram.token_env}")
     if config.mode is Mode.LIVE:
         for i, venue in enumerate(config.venues):
             _check_credentials(i, venue, env)
@@ -284,6 +293,16 @@ def _check_credentials(index: int, venue: VenueConfig, env: Mapping[str, str]) -
             )
         except InvalidConfig as e:
             raise InvalidConfig(f"{field}.betfair: {e.message}", venue=venue.venue) from None
+        return
+    if venue.venue == "INTERACTIVE_BROKERS":
+        # IB authenticates at the gateway (TWS/IB Gateway login), not per API session: the
+        # API needs only the account id, from the variable the section names
+        ib = venue.interactive_brokers
+        assert ib is not None  # enforced by VenueConfig
+        if not env.get(ib.account_env):
+            raise InvalidConfig(
+                f"{field}.interactive_brokers: set the IB account id in ${ib.account_env}", venue=venue.venue
+            )
         return
     mainnet, testnet = NATIVE_CREDENTIAL_ENV[venue.venue]
     missing = [name for name in (testnet if venue.testnet else mainnet) if not env.get(name)]

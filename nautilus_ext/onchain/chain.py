@@ -197,8 +197,9 @@ class GateRelease:
     """
     A safety-gate decision that lets exactly one transaction through a guarded gateway.
 
-    Only :meth:`~nautilus_ext.onchain.gated.BundleGate.release` mints one, after the
-    :class:`~nautilus_ext.safety.gate.SafetyGate` allowed a bundle; the executor that asked
+    Only :meth:`~nautilus_ext.onchain.gated.BundleGate.release` (a bundle) and
+    :meth:`~nautilus_ext.onchain.swaps.SwapGate.release` (a DEX swap's approval and router call)
+    mint one, after the :class:`~nautilus_ext.safety.gate.SafetyGate` allowed it; the executor that asked
     holds it. A gateway honours a token only if it is the very object minted (checked by
     identity against the outstanding tokens, not by its fields), the transaction is the one the
     decision covered (the bundle's cast: chain, contract, function and arguments) and the token
@@ -350,6 +351,11 @@ class ChainGateway:
         return self._local_setup
 
     @property
+    def max_fee_per_gas_wei(self) -> int | None:
+        """The EIP-1559 ``maxFeePerGas`` cap of every write (``None``: the node's default fees)."""
+        return self._max_fee_per_gas_wei
+
+    @property
     def w3(self) -> Any:
         """The underlying Web3 instance (for contract objects; never call it directly)."""
         return self._w3
@@ -399,12 +405,14 @@ class ChainGateway:
         sender: str,
         value: int = 0,
         gas_limit: int | None = None,
+        nonce: int | None = None,
     ) -> TxReceipt:
         """
         Send a transaction and wait for its receipt.
 
         Without ``gas_limit``: simulate with ``eth_call``, estimate gas and send with a 1.2×
-        limit. With it (the caller already simulated and estimated): send as is.
+        limit. With it (the caller already simulated and estimated): send as is. ``nonce``
+        (the caller manages nonces) is sent as given; without it the node picks the next one.
 
         Raises
         ------
@@ -421,7 +429,10 @@ class ChainGateway:
             self.call(fn, step=step, sender=sender, value=value)
             gas_limit = buffered_gas_limit(self.estimate_gas(fn, step=step, sender=sender, value=value))
         try:
-            tx_hash = fn.transact({"from": sender, "value": value, "gas": gas_limit, **fees})
+            tx: dict[str, Any] = {"from": sender, "value": value, "gas": gas_limit, **fees}
+            if nonce is not None:
+                tx["nonce"] = nonce
+            tx_hash = fn.transact(tx)
             receipt = self._w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self._receipt_timeout_secs)
         except Exception as e:
             raise translate_exception(e, step=step) from e
@@ -498,6 +509,13 @@ class ChainGateway:
             return int(self._w3.eth.get_block("latest")["timestamp"])
         except Exception as e:
             raise translate_exception(e, step="get_block") from e
+
+    def transaction_count(self, address: str) -> int:
+        """Return the next nonce of ``address`` counting pending transactions."""
+        try:
+            return int(self._w3.eth.get_transaction_count(self._w3.to_checksum_address(address), "pending"))
+        except Exception as e:
+            raise translate_exception(e, step="get_transaction_count") from e
 
     def eth_balance(self, address: str) -> int:
         """Return the native balance of ``address`` in wei."""

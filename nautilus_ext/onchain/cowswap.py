@@ -66,6 +66,7 @@ from nautilus_ext.instruments import InstrumentType
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.mode import Mode
 from nautilus_ext.onchain.gated import PUBLIC_CHAIN_IDS
+from nautilus_ext.onchain.gated import confirm_staged
 from nautilus_ext.orders import Order
 from nautilus_ext.orders.model import Operation
 from nautilus_ext.orders.model import Side
@@ -316,14 +317,9 @@ class CowSwapGate:
 
     def confirm(self, digest: str, actor: str) -> CowIntent:
         """Confirm a staged intent (by its intent hash or its CoW order UID) as ``actor``."""
-        by_uid = {i.uid: i for i in self._staged.values()}
-        intent = self._staged.get(digest) or by_uid.get(digest.lower())
-        if intent is None:
-            raise RiskBlocked(
-                f"no staged CowSwap order has the hash {digest}", details={"rule": "NOT_CONFIRMED"}
-            )
-        self._gate.confirm(intent.intent_hash, actor)
-        return intent
+        return confirm_staged(
+            self._gate, self._staged, digest, actor, what="CowSwap order", alias=lambda i: i.uid
+        )
 
     # -- the decision and the order's life ----------------------------------------------------
 

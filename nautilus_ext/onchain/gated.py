@@ -17,7 +17,12 @@ chain or a bookmaker except through this layer"):
   amount) as ``atomic_group_id``, and the first leg names every other leg's intent hash in
   ``metadata["group_intents"]``. Flash loans, stakes, wraps and in-bundle swaps move tokens
   inside the one transaction and are covered by the hash, not by legs. A bundle with no
-  lending leg is refused (fail closed: the gate could not judge its risk).
+  lending leg whose steps swap (a bare swap through the DSA) is a position change on the
+  DSA's ``SPOT_ASSET`` keys (``WALLET-ETH:SPOT_ASSET:WETH@ETHEREUM``, the ``wallet_venue``):
+  one ``swap`` leg per token, net over the swaps (the sold amount, the quoted output), each
+  judged on its position key; those keys adopt the DSA's balance read from chain the first
+  time they appear. Any other bundle with no position leg is refused (fail closed: the gate
+  could not judge its risk).
 * **Decision.** :meth:`BundleGate.release` judges all legs with
   :meth:`~nautilus_ext.safety.gate.SafetyGate.check_group`: mode, dirty positions, SAFE mode
   and kills (only legs that shrink ``|position|`` pass: unwinds and repays), the risk matrix
@@ -53,11 +58,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
+from typing import Protocol
 
 from nautilus_ext.audit.schemas import CommandKind
 from nautilus_ext.audit.schemas import RiskAction
@@ -96,6 +103,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LENDING_VENUE: Final[str] = "AAVE_V3_ETH"
 """Instrument-key venue of the configured (primary) AAVE market."""
+DEFAULT_WALLET_VENUE: Final[str] = "WALLET-ETH"
+"""Instrument-key venue of the DSA's token holdings (the legs of a bare swap)."""
 PUBLIC_CHAIN_IDS: Final[frozenset[int]] = frozenset(KNOWN_CHAIN_IDS.values())
 """Chains only a LIVE gate may send to."""
 
@@ -146,6 +155,42 @@ def bundle_hash(bundle: AtomicBundle) -> str:
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _Staged(Protocol):
+    @property
+    def intent_hash(self) -> str: ...
+
+
+def confirm_staged[T: _Staged](
+    gate: SafetyGate,
+    staged: Mapping[str, T],
+    digest: str,
+    actor: str,
+    *,
+    what: str,
+    alias: Callable[[T], str] | None = None,
+) -> T:
+    """
+    Confirm one staged item (bundle, swaps, CoW order) as ``actor`` and return it.
+
+    ``digest`` is the item's key in ``staged``, its intent hash, or its ``alias`` (a CoW order
+    UID, compared in lower case). An unknown digest is refused, and the refusal audited.
+
+    Raises
+    ------
+    RiskBlocked
+        Not armed, or nothing staged has this hash (``rule = arm_command``).
+    """
+    by_intent = {item.intent_hash: item for item in staged.values()}
+    by_alias = {alias(item).lower(): item for item in staged.values()} if alias is not None else {}
+    found = staged.get(digest) or by_intent.get(digest) or by_alias.get(digest.lower())
+    if found is None:
+        message = f"no staged {what} has the hash {digest}"
+        gate.refuse_command(CommandKind.CONFIRM, actor, message)
+        raise risk_blocked(Rule.ARM_COMMAND, f"confirm refused: {message}", command=str(CommandKind.CONFIRM))
+    gate.confirm(found.intent_hash, actor)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +260,8 @@ class BundleGate:
     reconcile_after_execution : bool
         Read the positions back right after a mined bundle (default ``False``: they stay
         dirty until :meth:`reconcile` runs, which a LIVE driver calls on a timer).
+    wallet_venue : str
+        Venue of the DSA's ``SPOT_ASSET`` position keys (bare swaps), default ``WALLET-ETH``.
     """
 
     def __init__(
@@ -225,6 +272,7 @@ class BundleGate:
         strategy_id: str,
         lending_venue: str = DEFAULT_LENDING_VENUE,
         reconcile_after_execution: bool = False,
+        wallet_venue: str = DEFAULT_WALLET_VENUE,
     ) -> None:
         if not strategy_id:
             raise InvalidOrder("a bundle gate needs a strategy id")
@@ -233,6 +281,7 @@ class BundleGate:
         self._c = clients
         self._strategy_id = strategy_id
         self._lending_venue = lending_venue
+        self._wallet_venue = wallet_venue
         self._reconcile_after = reconcile_after_execution
         self._markets: dict[str, AaveV3Client] = {}
         self._staged: dict[str, StagedBundle] = {}
@@ -262,7 +311,7 @@ class BundleGate:
             The bundle changes no lending position, or an "everything" amount cannot be sized.
         """
         digest = bundle_hash(bundle)
-        deltas = self._deltas(bundle)
+        deltas = self._deltas(bundle) or self._swap_deltas(bundle)
         if not deltas:
             raise InvalidOrder(
                 f"{bundle.kind} bundle {digest[:16]} changes no lending position: the safety gate "
@@ -326,16 +375,7 @@ class BundleGate:
         RiskBlocked
             Not armed, or no staged intent has this hash (``rule = arm_command``).
         """
-        by_intent = {s.intent_hash: s for s in self._staged.values()}
-        staged = self._staged.get(digest) or by_intent.get(digest)
-        if staged is None:
-            message = f"no staged bundle has the hash {digest}"
-            self._gate.refuse_command(CommandKind.CONFIRM, actor, message)
-            raise risk_blocked(
-                Rule.ARM_COMMAND, f"confirm refused: {message}", command=str(CommandKind.CONFIRM)
-            )
-        self._gate.confirm(staged.intent_hash, actor)
-        return staged
+        return confirm_staged(self._gate, self._staged, digest, actor, what="bundle")
 
     # -- the decision -------------------------------------------------------------------------
 
@@ -371,7 +411,8 @@ class BundleGate:
         for order in staged.orders:
             venue = order.instrument_key.venue
             self._gate.on_ws_message(venue)
-            contexts.append((order, GateContext(venue=venue, market_data_ts_ns=now)))
+            asset = _position_key(order)
+            contexts.append((order, GateContext(venue=venue, market_data_ts_ns=now, asset=asset)))
         decision = self._gate.check_group(contexts)
         if not decision.allowed:
             assert decision.error is not None
@@ -430,12 +471,12 @@ class BundleGate:
                 Fill(
                     fill_id=f"{receipt.tx_hash}:{index}",
                     venue=order.instrument_key.venue,
-                    asset=str(order.instrument_key),
+                    asset=_position_key(order),
                     quantity=order.signed_amount,
                 )
             )
         if self._reconcile_after:
-            self.reconcile([str(o.instrument_key) for o in release.staged.orders])
+            self.reconcile([_position_key(o) for o in release.staged.orders])
 
     def on_reverted(self, release: BundleRelease, error: TransactionReverted) -> None:
         """Record a reverted bundle (simulation or chain): audited, no position changed."""
@@ -476,7 +517,12 @@ class BundleGate:
         dict[str, bool]
             Whether each key's chain position matched (a match clears its dirty flag).
         """
-        wanted = keys if keys is not None else [k for k in sorted(self._gate.oms.positions) if _lending(k)]
+        wallet = f"{self._wallet_venue}:{InstrumentType.SPOT_ASSET}:"
+        wanted = (
+            keys
+            if keys is not None
+            else [k for k in sorted(self._gate.oms.positions) if _lending(k) or k.startswith(wallet)]
+        )
         quantities = self.chain_positions(wanted)
         matched = {key: self._gate.on_snapshot(key, quantities[key]) for key in wanted}
         self.update_pnl()
@@ -533,18 +579,26 @@ class BundleGate:
         return adopted
 
     def chain_positions(self, keys: Sequence[str]) -> dict[str, Decimal]:
-        """Return the DSA's positions behind lending ``keys`` read from chain, in whole tokens."""
+        """Return the DSA's positions behind lending or wallet ``SPOT_ASSET`` ``keys``, whole tokens."""
         parsed: dict[str, tuple[str, InstrumentType, str]] = {}
+        out: dict[str, Decimal] = {}
         for key in keys:
             instrument = InstrumentKey.parse(key)
-            symbol = instrument.underlying_asset
-            if symbol is None or not _lending(key):
+            if (
+                instrument.instrument_type is InstrumentType.SPOT_ASSET
+                and instrument.venue == self._wallet_venue
+            ):
+                held = instrument.payload
+                units = self._c.erc20.balance_of(held, self._c.config.dsa)
+                out[key] = Decimal(units).scaleb(-self._c.config.token(held).decimals)
+                continue
+            underlying = instrument.underlying_asset
+            if underlying is None or not _lending(key):
                 raise InvalidOrder(f"{key} is not a lending position key")
-            parsed[key] = (instrument.venue, instrument.instrument_type, symbol)
+            parsed[key] = (instrument.venue, instrument.instrument_type, underlying)
         read: dict[str, dict[str, tuple[int, int]]] = {}
         for venue in sorted({v for v, _, _ in parsed.values()}):
             read[venue] = self._positions(venue, sorted({s for v, _, s in parsed.values() if v == venue}))
-        out: dict[str, Decimal] = {}
         for key, (venue, kind, symbol) in parsed.items():
             supply, debt = read[venue][symbol]
             units = supply if kind is InstrumentType.A_TOKEN else debt
@@ -610,6 +664,8 @@ class BundleGate:
         return {p.asset: (p.supply_balance, p.debt_balance) for p in read}
 
     def _key(self, venue: str, kind: InstrumentType, symbol: str) -> str:
+        if kind is InstrumentType.SPOT_ASSET:
+            return f"{venue}:{kind}:{symbol}@{self._c.config.chain}"
         prefix = "A" if kind is InstrumentType.A_TOKEN else "DEBT"
         return f"{venue}:{kind}:{prefix}{symbol}@{self._c.config.chain}"
 
@@ -628,6 +684,29 @@ class BundleGate:
             key = (self._venue_key(step.venue), kind, step.asset)
             deltas[key] = deltas.get(key, 0) + sign * amount
         return {k: v for k, v in deltas.items() if v != 0}
+
+    def _swap_deltas(self, bundle: AtomicBundle) -> dict[tuple[str, InstrumentType, str], int]:
+        # a bare swap: the DSA's token holdings change by what it sells and the quoted output
+        deltas: dict[tuple[str, InstrumentType, str], int] = {}
+        for step in bundle.steps:
+            if step.kind is not StepKind.SWAP or step.swap is None:
+                continue
+            for symbol, units in (
+                (step.swap.sell_symbol, -step.swap.sell_amount),
+                (step.swap.buy_symbol, step.swap.quote_out),
+            ):
+                leg = (self._wallet_venue, InstrumentType.SPOT_ASSET, symbol)
+                deltas[leg] = deltas.get(leg, 0) + units
+        deltas = {k: v for k, v in deltas.items() if v != 0}
+        for venue, kind, symbol in deltas:
+            position = self._key(venue, kind, symbol)
+            if position not in self._gate.oms.positions:
+                # first sight of this holding: the chain is the truth (audited resync)
+                held = self._c.erc20.balance_of(symbol, self._c.config.dsa)
+                self._gate.oms.resync(
+                    position, Decimal(held).scaleb(-self._c.config.token(symbol).decimals), "bundle-gate"
+                )
+        return deltas
 
     def _everything(self, bundle: AtomicBundle, index: int, resolved: Sequence[int]) -> int:
         # size a 2**256-1 amount the way the connector will spend it
@@ -695,6 +774,8 @@ class BundleGate:
     ) -> Order:
         token = self._c.config.token(symbol)
         amount = Decimal(abs(delta)).scaleb(-token.decimals)
+        if kind is InstrumentType.SPOT_ASSET:
+            return self._spot_leg(bundle, digest, index, symbol, delta, amount, group)
         price = Decimal(self._market(venue).asset_price(symbol)).scaleb(-_BASE_CURRENCY_DECIMALS)
         operation, side = _OPERATION[(kind, delta > 0)]
         metadata: Mapping[str, object] = {
@@ -717,6 +798,48 @@ class BundleGate:
             atomic_group_id=digest,
             sequence_in_group=index,
             metadata=dict(metadata),
+        )
+
+    def _spot_leg(
+        self,
+        bundle: AtomicBundle,
+        digest: str,
+        index: int,
+        symbol: str,
+        delta: int,
+        amount: Decimal,
+        group: Mapping[str, object] | None,
+    ) -> Order:
+        # a swap leg: a swap Order on the pair swapped, judged on the DSA's SPOT_ASSET key
+        swap = next(s for s in bundle.steps if s.kind is StepKind.SWAP and s.swap is not None)
+        assert swap.swap is not None
+        sell, buy = swap.swap.sell_symbol, swap.swap.buy_symbol
+        metadata: dict[str, object] = {
+            "bundle_hash": digest,
+            "bundle_kind": str(bundle.kind),
+            "delta_base_units": str(delta),
+            "position_key": self._key(self._wallet_venue, InstrumentType.SPOT_ASSET, symbol),
+            **(group or {}),
+        }
+        try:
+            price = Decimal(self._c.aave.asset_price(symbol)).scaleb(-_BASE_CURRENCY_DECIMALS)
+        except NautilusExtError:
+            price = None  # not an AAVE-listed token: judged without a notional
+        if price is not None:
+            metadata |= {"oracle_price": price, "notional": amount * price}
+        return Order(
+            operation_id=f"bundle-{digest[:16]}-{index}",
+            operation="swap",
+            instrument_key=f"{swap.venue}:SPOT_PAIR:{sell}-{buy}@{self._c.config.chain}",
+            side="BUY" if delta > 0 else "SELL",
+            amount=amount,
+            source_token=sell,
+            target_token=buy,
+            strategy_id=self._strategy_id,
+            strategy_intent=str(bundle.kind),
+            atomic_group_id=digest,
+            sequence_in_group=index,
+            metadata=metadata,
         )
 
     def _outcome(
@@ -768,6 +891,12 @@ class BundleGate:
         )
 
 
+def _position_key(order: Order) -> str:
+    # a leg's position: its key, or the SPOT_ASSET holding a swap leg names
+    named = (order.metadata or {}).get("position_key")
+    return named if isinstance(named, str) else str(order.instrument_key)
+
+
 def _lending(key: str) -> bool:
     try:
         parsed = InstrumentKey.parse(key)
@@ -778,6 +907,7 @@ def _lending(key: str) -> bool:
 
 __all__ = [
     "DEFAULT_LENDING_VENUE",
+    "DEFAULT_WALLET_VENUE",
     "PUBLIC_CHAIN_IDS",
     "BundleGate",
     "BundleRelease",

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -54,6 +55,8 @@ from nautilus_ext.safety.chokepoint import install_chokepoint
 from nautilus_ext.safety.chokepoint import is_betting
 from nautilus_ext.safety.config import SafetyConfig
 from nautilus_ext.safety.control import ControlEndpoint
+from nautilus_ext.safety.control import run_command
+from nautilus_ext.safety.events import SAFETY_CONTROL_ENDPOINT
 from nautilus_ext.safety.events import SAFETY_EVENTS_TOPIC
 from nautilus_ext.safety.events import SAFETY_STATUS_TOPIC
 from nautilus_ext.safety.events import AuditSink
@@ -119,6 +122,7 @@ class SafetyActor(Actor):  # type: ignore[misc]
             self._loop = asyncio.get_running_loop()
         if self.control is not None:
             self.control.start()
+        self.msgbus.register(SAFETY_CONTROL_ENDPOINT, self._on_control_request)
         self.clock.set_timer(TIMER_NAME, self._interval, callback=self._on_tick)
         if self._exec_engine is not None and self._positions_interval_ms > 0:
             self.clock.set_timer(
@@ -129,6 +133,8 @@ class SafetyActor(Actor):  # type: ignore[misc]
         self.chokepoint.tick()
 
     def on_stop(self) -> None:
+        if SAFETY_CONTROL_ENDPOINT in self.msgbus.endpoints():
+            self.msgbus.deregister(SAFETY_CONTROL_ENDPOINT, self._on_control_request)
         for name in (TIMER_NAME, POSITIONS_TIMER_NAME):
             if name in self.clock.timer_names:
                 self.clock.cancel_timer(name)
@@ -157,6 +163,18 @@ class SafetyActor(Actor):  # type: ignore[misc]
             if self.msgbus.has_subscribers(SAFETY_STATUS_TOPIC):
                 self.msgbus.publish(SAFETY_STATUS_TOPIC, self.gate.status())
 
+    def _on_control_request(self, request: tuple[dict[str, Any], Future[dict[str, Any]]]) -> None:
+        # an in-process operator surface (the web console, the Telegram bot): the same command
+        # path as the HTTP endpoint (its listeners included), under the gate's lock
+        body, future = request
+        with self.chokepoint.lock:
+            reply = self.control.execute(body) if self.control is not None else run_command(self.gate, body)
+            # the surface's next page shows the state after its own command, not a tick before it
+            if self.msgbus.has_subscribers(SAFETY_STATUS_TOPIC):
+                self.msgbus.publish(SAFETY_STATUS_TOPIC, self.gate.status())
+        if future.set_running_or_notify_cancel():
+            future.set_result(reply)
+
     def _on_positions_timer(self, event: TimeEvent) -> None:
         clients = getattr(self._exec_engine, "_clients", {}) or {}
         for client in clients.values():
@@ -181,11 +199,26 @@ class SafetyActor(Actor):  # type: ignore[misc]
                 ts_init=self.clock.timestamp_ns(),
             )
             reports = await client.generate_position_status_reports(command)
-            watched = watched_instruments(self.cache, client.venue)
             reported = {r.instrument_id: r.signed_decimal_qty for r in reports}
-            if watched or reported:
+            if client.venue is not None:
+                watched = watched_instruments(self.cache, client.venue)
+                if watched or reported:
+                    publish_venue_positions(
+                        self.msgbus, client.venue, watched, reported, self.clock.timestamp_ns()
+                    )
+                return
+            # a multi-venue client (Interactive Brokers: one account, instruments on XCME,
+            # XCBT ...): its account's orders and positions, one snapshot per instrument venue
+            account_id = getattr(client, "account_id", None)
+            watched = {o.instrument_id for o in self.cache.orders() if o.account_id == account_id}
+            watched |= {p.instrument_id for p in self.cache.positions() if p.account_id == account_id}
+            for venue in {i.venue for i in watched | set(reported)}:
                 publish_venue_positions(
-                    self.msgbus, client.venue, watched, reported, self.clock.timestamp_ns()
+                    self.msgbus,
+                    venue,
+                    {i for i in watched if i.venue == venue},
+                    {i: q for i, q in reported.items() if i.venue == venue},
+                    self.clock.timestamp_ns(),
                 )
         except Exception as e:  # a failed poll is no confirmation: the dirty flag ages into SAFE
             self.log.warning(f"Position poll of {client.id} failed: {e!r}")

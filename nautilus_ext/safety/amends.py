@@ -216,10 +216,12 @@ def held_by_algorithms(cache: Cache, strategy_id: str | None) -> list[str]:
 
 
 def cancel_commands(
-    cache: Cache, strategy_id: str | None, ts_ns: int
+    cache: Cache, strategy_id: str | None, ts_ns: int, venue: str | None = None
 ) -> tuple[list[tuple[str, CancelOrder]], list[str]]:
     """
     Return a ``CancelOrder`` per working order of ``strategy_id`` (``None``: all), by name.
+
+    ``venue`` (a Nautilus venue name such as ``BYBIT``) narrows it to that venue's orders.
 
     Working means open at the venue or in flight to it. Orders already pending cancel get no
     second cancel: they are returned as the second list, already being cancelled.
@@ -230,6 +232,8 @@ def cancel_commands(
     pending: list[str] = []
     for order in sorted(working.values(), key=lambda o: o.client_order_id.value):
         if strategy_id is not None and order.strategy_id.value != strategy_id:
+            continue
+        if venue is not None and order.instrument_id.venue.value != venue:
             continue
         where = f"order {order.client_order_id} {order.instrument_id}"
         if order.is_pending_cancel:

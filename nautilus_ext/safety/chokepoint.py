@@ -85,8 +85,10 @@ from nautilus_ext.instruments.key import InstrumentKey
 from nautilus_ext.instruments.registry import InstrumentRegistry
 from nautilus_ext.messages import FEED_STATUS_TOPIC
 from nautilus_ext.messages import FILL_GAPS_TOPIC
+from nautilus_ext.messages import FORCED_REDUCTIONS_TOPIC
 from nautilus_ext.messages import VENUE_POSITIONS_TOPIC
 from nautilus_ext.messages import FillGap
+from nautilus_ext.messages import ForcedReduction
 from nautilus_ext.messages import VenuePositionSnapshot
 from nautilus_ext.mode import Mode
 from nautilus_ext.orders.model import Order
@@ -100,6 +102,7 @@ from nautilus_ext.safety.amends import refusal
 from nautilus_ext.safety.decision import Decision
 from nautilus_ext.safety.decision import Rule
 from nautilus_ext.safety.decision import risk_blocked
+from nautilus_ext.safety.flatten import flatten_commands
 from nautilus_ext.safety.gate import GateContext
 from nautilus_ext.safety.gate import SafetyGate
 from nautilus_ext.safety.oms import Fill
@@ -232,9 +235,12 @@ class GateChokepoint:
         self._msgbus.subscribe(FEED_STATUS_TOPIC, self._on_feed_status)
         self._msgbus.subscribe(VENUE_POSITIONS_TOPIC, self._on_venue_positions)
         self._msgbus.subscribe(FILL_GAPS_TOPIC, self._on_fill_gap)
+        self._msgbus.subscribe(FORCED_REDUCTIONS_TOPIC, self._on_forced_reduction)
         for topic in _DATA_TOPICS:
             self._msgbus.subscribe(topic, self._on_data)
         self._gate.add_kill_listener(self, self.cancel_working)
+        self._gate.add_cancel_listener(self, self.cancel_working)
+        self._gate.add_flatten_listener(self, self.flatten)
         self._installed = True
         logger.info("Safety chokepoint installed on %s (mode %s)", ENDPOINT, self._gate.mode)
 
@@ -249,9 +255,12 @@ class GateChokepoint:
         self._msgbus.unsubscribe(FEED_STATUS_TOPIC, self._on_feed_status)
         self._msgbus.unsubscribe(VENUE_POSITIONS_TOPIC, self._on_venue_positions)
         self._msgbus.unsubscribe(FILL_GAPS_TOPIC, self._on_fill_gap)
+        self._msgbus.unsubscribe(FORCED_REDUCTIONS_TOPIC, self._on_forced_reduction)
         for topic in _DATA_TOPICS:
             self._msgbus.unsubscribe(topic, self._on_data)
         self._gate.remove_kill_listener(self)
+        self._gate.remove_cancel_listener(self)
+        self._gate.remove_flatten_listener(self)
         self._installed = False
 
     @_serialized
@@ -479,9 +488,11 @@ class GateChokepoint:
 
     # -- kill ---------------------------------------------------------------------------------
 
-    def cancel_working(self, strategy_id: str | None) -> tuple[list[str], list[str]]:
+    def cancel_working(
+        self, strategy_id: str | None, venue: str | None = None
+    ) -> tuple[list[str], list[str]]:
         """
-        Cancel every working order of ``strategy_id`` (``None``: all) at every venue.
+        Cancel every working order of ``strategy_id`` (``None``: all) at ``venue`` (``None``: every venue).
 
         Each cancel is the execution engine's own ``CancelOrder``, sent through this door (so it
         is audited) to the engine, which routes it to the order's venue; the venue's
@@ -489,8 +500,10 @@ class GateChokepoint:
         a cancel that could not be sent, a primary an execution algorithm still works).
         """
         with self.lock:
-            commands, cancelled = cancel_commands(self._cache, strategy_id, self._gate.clock.timestamp_ns())
-            failed = held_by_algorithms(self._cache, strategy_id)
+            commands, cancelled = cancel_commands(
+                self._cache, strategy_id, self._gate.clock.timestamp_ns(), venue
+            )
+            failed = [] if venue is not None else held_by_algorithms(self._cache, strategy_id)
         for where, command in commands:
             try:
                 self.execute(command)
@@ -499,6 +512,37 @@ class GateChokepoint:
                 continue
             cancelled.append(f"{where}: cancel sent")
         return cancelled, failed
+
+    def flatten(self, strategy_id: str, actor: str) -> tuple[list[str], list[str]]:
+        """
+        Close every open position of ``strategy_id`` with reduce-only market orders, judged here.
+
+        In LIVE, ``actor``'s command confirms exactly these orders' intents (an arm is still
+        needed). Returns (orders sent, what was not sent and why).
+        """
+        with self.lock:
+            commands = flatten_commands(self._cache, strategy_id, self._gate.clock.timestamp_ns())
+        sent: list[str] = []
+        failed: list[str] = []
+        for where, command in commands:
+            order = command.order
+            unified = self._unified_or_refusal(order, self.asset_for(order.instrument_id))
+            if isinstance(unified, Decision):
+                failed.append(f"{where}: {unified.reason}")
+                continue
+            if self._gate.mode is Mode.LIVE:
+                with self.lock:
+                    intent = self._gate.stage(unified)
+                    if intent.confirmed_by is None and self._gate.arming.is_armed():
+                        self._gate.confirm(intent.intent_hash, actor)
+            self._cache.add_order(order, command.position_id)
+            self.execute(command)
+            denied = [r for cid, r in self.denied if cid == order.client_order_id.value]
+            if denied:
+                failed.append(f"{where}: denied: {denied[-1]}")
+            else:
+                sent.append(f"{where}: closing order {order.client_order_id} sent")
+        return sent, failed
 
     # -- feeds --------------------------------------------------------------------------------
 
@@ -631,6 +675,25 @@ class GateChokepoint:
             self._fill_asset_of(gap.client_order_id, gap.instrument_id),
             f"order {gap.client_order_id}: the venue reports {gap.venue_filled} filled, "
             f"only {gap.seen_filled} of fills can be obtained",
+        )
+
+    @_serialized
+    def _on_forced_reduction(self, reduction: ForcedReduction) -> None:
+        # the venue's ADL or liquidation is an execution of the account no order of ours made:
+        # it counts in the running sum like any fill (else the position would disagree with the
+        # venue for ever and the asset stay dirty, refusing even the orders that close it)
+        if reduction.quantity <= 0 or reduction.side not in ("BUY", "SELL"):
+            return
+        if is_betting(self._cache, reduction.instrument_id):
+            return
+        signed = reduction.quantity if reduction.side == "BUY" else -reduction.quantity
+        self._gate.on_fill(
+            Fill(
+                fill_id=f"{reduction.kind}:{reduction.venue_order_id}",
+                venue=reduction.venue,
+                asset=self.asset_for(reduction.instrument_id),
+                quantity=signed,
+            )
         )
 
     # -- internals ----------------------------------------------------------------------------

@@ -206,6 +206,42 @@ def kill(
     _echo_state(reply)
 
 
+@app.command("cancel-all")
+def cancel_all(
+    venue: Annotated[str | None, typer.Option("--venue", help="Cancel at this venue only.")] = None,
+    strategy: Annotated[str | None, typer.Option("--strategy", help="Cancel this strategy's only.")] = None,
+    url: UrlOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Cancel working orders (all, or of one venue and/or strategy) without a kill or a halt."""
+    reply = _call(
+        url, {"command": "cancel_all", "venue": venue, "strategy_id": strategy, "actor": _actor(actor)}
+    )
+    typer.echo(
+        f"cancel-all at {venue or 'every venue'} for {strategy or 'every strategy'}: "
+        f"{len(reply.get('cancelled') or [])} cancel(s) sent"
+    )
+    for line in reply.get("cancelled") or []:
+        typer.echo(f"cancelled: {line}")
+    for line in reply.get("not_cancelled") or []:
+        typer.echo(f"NOT cancelled: {line}")
+    _echo_state(reply)
+
+
+@app.command()
+def flatten(
+    strategy: Annotated[str, typer.Option("--strategy", help="The Nautilus strategy id to flatten.")],
+    url: UrlOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Emergency flatten: close a strategy's open positions with reduce-only orders through the gate."""
+    reply = _call(url, {"command": "flatten", "strategy_id": strategy, "actor": _actor(actor)})
+    typer.echo(f"flatten {strategy}: {len(reply.get('sent') or [])} closing order(s) sent")
+    for line in reply.get("sent") or []:
+        typer.echo(f"sent: {line}")
+    _echo_state(reply)
+
+
 @app.command()
 def release(
     strategy: Annotated[str, typer.Option("--strategy", help="The killed strategy to release.")],

@@ -9,7 +9,10 @@ compared in constant time and never logged (nor audited). Commands: ``arm`` (``t
 ``not_cancelled``), ``release`` (``actor``, ``strategy_id``, ``incident_ref``: lift a
 per-strategy kill), ``confirm_limits`` (``actor``, ``limits_hash``: a recovery check),
 ``reset_risk_baselines`` (``actor``: count losses afresh), ``resume`` (``actor``,
-``incident_ref``), ``status`` (:data:`COMMANDS` lists them). Every reply but ``status`` carries
+``incident_ref``), ``cancel_all`` (``actor``, optional ``venue`` and ``strategy_id``: cancel
+working orders without a halt), ``flatten`` (``actor``, ``strategy_id``: close the strategy's
+open positions with reduce-only orders through the gate), ``status`` (:data:`COMMANDS` lists
+them). Every reply but ``status`` carries
 ``state``: the node's state after the command (SAFE or not and why, armed or not, killed
 strategies, what still blocks a resume), so a client says exactly where the node stands.
 :func:`run_command` is the one control path: the CLI, and any other operator surface, send the
@@ -73,6 +76,8 @@ COMMANDS: Final = (
     "confirm_limits",
     "reset_risk_baselines",
     "resume",
+    "cancel_all",
+    "flatten",
     "status",
 )
 """Every command :func:`run_command` runs (the CLI has one subcommand each, ``_`` as ``-``)."""
@@ -86,6 +91,8 @@ _KINDS: Final = {
     "resume": CommandKind.RESUME,
     "confirm_limits": CommandKind.RESUME,
     "reset_risk_baselines": CommandKind.RESUME,
+    "cancel_all": CommandKind.KILL,
+    "flatten": CommandKind.KILL,
 }
 _Job = tuple[Callable[[], dict[str, Any]], "Future[dict[str, Any]]"]
 
@@ -471,6 +478,18 @@ def _run(gate: SafetyGate, body: dict[str, Any]) -> dict[str, Any]:
                 }
             gate.release_strategy(actor, strategy_id, incident)
             return {"ok": True, "strategy_id": strategy_id}
+        if command == "cancel_all":
+            venue = body.get("venue")
+            strategy = body.get("strategy_id")
+            done, failed = gate.cancel_all(
+                actor, None if not venue else str(venue), None if not strategy else str(strategy)
+            )
+            return {"ok": True, "cancelled": done, "not_cancelled": failed}
+        if command == "flatten":
+            sent, failed = gate.flatten(actor, str(body["strategy_id"]))
+            return {"ok": not failed, "sent": sent, "not_sent": failed} | (
+                {} if not failed else {"error": "RISK_BLOCKED", "message": "; ".join(failed)}
+            )
         if command == "confirm_limits":
             ok = gate.confirm_limits(actor, str(body["limits_hash"]))
             if not ok:

@@ -55,6 +55,10 @@ class Rule(StrEnum):
     # exchange trading hours (nautilus_ext.tradfi.sessions)
     MARKET_CLOSED = "market_closed"  # outside the instrument's session (halt, weekend, holiday)
     FLIPFLOP = "flipflop"  # repeated place/cancel cycles
+    # strategy guards (seed 004's risk table)
+    FORCED_REDUCTION = "forced_reduction"  # a venue reduced a hedged leg (ADL, liquidation, by hand)
+    MARGIN_GUARD = "margin_guard"  # a venue's margin neared its maintenance level
+    UNHEDGED = "unhedged"  # a multi-leg entry or exit left a naked leg it could not neutralise
 
 
 def risk_blocked(rule: Rule, message: str, **details: Any) -> RiskBlocked:

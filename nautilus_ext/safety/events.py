@@ -33,6 +33,11 @@ SAFETY_EVENTS_TOPIC: Final = "nautilus_ext.safety.events"
 SAFETY_STATUS_TOPIC: Final = "nautilus_ext.safety.status"
 """Message-bus topic of the gate's ``status()`` dict, published on each safety tick when subscribed."""
 
+SAFETY_CONTROL_ENDPOINT: Final = "nautilus_ext.safety.control"
+"""Message bus endpoint taking ``(body, future)``: runs the operator command ``body`` (the control
+endpoint's JSON body, :func:`~nautilus_ext.safety.control.run_command`) under the node's gate
+lock and sets the reply on the ``concurrent.futures.Future`` (in-process operator surfaces)."""
+
 
 @dataclass(frozen=True, slots=True)
 class SafetyEvent:
@@ -198,6 +203,7 @@ class AuditSink:
 
 
 __all__ = [
+    "SAFETY_CONTROL_ENDPOINT",
     "SAFETY_EVENTS_TOPIC",
     "SAFETY_STATUS_TOPIC",
     "AuditSink",

@@ -135,6 +135,12 @@ class KillReport:
 KillListener = Callable[[str | None], tuple[list[str], list[str]]]
 """Cancels what is working in a kill's scope (``None``: everything); returns (cancelled, not)."""
 
+FlattenListener = Callable[[str, str], tuple[list[str], list[str]]]
+"""Closes a strategy's open positions through the gate for ``actor``; returns (sent, not sent)."""
+
+CancelListener = Callable[[str | None, str | None], tuple[list[str], list[str]]]
+"""Cancels working orders of ``(strategy_id, venue)`` (``None``: any); returns (cancelled, not)."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Release:
@@ -202,6 +208,10 @@ class SafetyGate:
         self._released: dict[str, _Release] = {}
         # owner -> callback(strategy_id), asked to cancel working orders on a kill
         self._kill_listeners: dict[int, tuple[object, KillListener]] = {}
+        # owner -> callback(strategy_id, venue), asked by an operator's cancel-all
+        self._cancel_listeners: dict[int, tuple[object, CancelListener]] = {}
+        # owner -> callback(strategy_id, actor), asked by an operator's emergency flatten
+        self._flatten_listeners: dict[int, tuple[object, FlattenListener]] = {}
         # owner -> callback(intent_hash), called when an intent is confirmed by a human
         self._confirm_listeners: dict[int, tuple[object, Callable[[str], object]]] = {}
         logger.info("Safety gate started: mode=%s limits_hash=%s", config.mode, config.limits_hash())
@@ -291,22 +301,7 @@ class SafetyGate:
             cancelled=tuple(cancelled),
             not_cancelled=tuple(not_cancelled),
         )
-        self._sink(
-            SafetyEvent(
-                ts_ns=self._clock.timestamp_ns(),
-                command=CommandKind.KILL,
-                outcome=CommandOutcome.ACCEPTED,
-                actor=actor,
-                strategy_id=strategy_id,
-                rule="kill_cancel",
-                message=(
-                    f"kill cancelled {len(cancelled)}, could not cancel {len(not_cancelled)}"
-                    + "".join(f"; cancelled {c}" for c in cancelled)
-                    + "".join(f"; NOT cancelled {c}" for c in not_cancelled)
-                ),
-                details={"cancelled": len(cancelled), "not_cancelled": len(not_cancelled)},
-            ),
-        )
+        self._report_cancels(actor, strategy_id, "kill_cancel", "kill", cancelled, not_cancelled)
         return report
 
     def add_kill_listener(self, owner: object, callback: KillListener) -> None:
@@ -316,6 +311,108 @@ class SafetyGate:
     def remove_kill_listener(self, owner: object) -> None:
         """Stop asking ``owner`` on kills."""
         self._kill_listeners.pop(id(owner), None)
+
+    def add_cancel_listener(self, owner: object, callback: CancelListener) -> None:
+        """Ask ``callback(strategy_id, venue)`` to cancel working orders on a cancel-all."""
+        self._cancel_listeners[id(owner)] = (owner, callback)
+
+    def remove_cancel_listener(self, owner: object) -> None:
+        """Stop asking ``owner`` on cancel-alls."""
+        self._cancel_listeners.pop(id(owner), None)
+
+    def add_flatten_listener(self, owner: object, callback: FlattenListener) -> None:
+        """Ask ``callback(strategy_id, actor)`` to close positions on an emergency flatten."""
+        self._flatten_listeners[id(owner)] = (owner, callback)
+
+    def remove_flatten_listener(self, owner: object) -> None:
+        """Stop asking ``owner`` on flattens."""
+        self._flatten_listeners.pop(id(owner), None)
+
+    def flatten(self, actor: str, strategy_id: str) -> tuple[list[str], list[str]]:
+        """
+        Close every open position of ``strategy_id`` (the operator's emergency flatten).
+
+        Each closing order passes this gate like any other (see :mod:`nautilus_ext.safety.flatten`).
+        Audited as a ``KILL``-kind command with rule ``flatten``; returns (sent, not sent).
+        """
+        sent: list[str] = []
+        failed: list[str] = []
+        for _, listener in list(self._flatten_listeners.values()):
+            try:
+                done, refused = listener(strategy_id, actor)
+            except NautilusExtError as e:
+                done, refused = [], [f"{type(e).__name__}: {e.message}"]
+            sent += done
+            failed += refused
+        self._sink(
+            SafetyEvent(
+                ts_ns=self._clock.timestamp_ns(),
+                command=CommandKind.KILL,
+                outcome=CommandOutcome.ACCEPTED if not failed else CommandOutcome.REJECTED,
+                actor=actor,
+                strategy_id=strategy_id,
+                rule="flatten",
+                message=(
+                    f"flatten {strategy_id}: {len(sent)} closing order(s) sent, {len(failed)} not"
+                    + "".join(f"; sent {c}" for c in sent)
+                    + "".join(f"; NOT sent {c}" for c in failed)
+                ),
+                details={"sent": len(sent), "not_sent": len(failed)},
+            ),
+        )
+        return sent, failed
+
+    def cancel_all(
+        self, actor: str, venue: str | None = None, strategy_id: str | None = None
+    ) -> tuple[list[str], list[str]]:
+        """
+        Cancel every working order at ``venue`` of ``strategy_id`` (``None``: all), no halt.
+
+        The operator's cancel-all (seed 004): cancels only reduce exposure, so it needs no arm
+        and passes in SAFE mode. Audited as a ``KILL``-kind command with rule ``cancel_all``
+        (what was and was not cancelled); returns (cancelled, not cancelled).
+        """
+        cancelled: list[str] = []
+        not_cancelled: list[str] = []
+        for _, listener in list(self._cancel_listeners.values()):
+            try:
+                done, failed = listener(strategy_id, venue)
+            except NautilusExtError as e:
+                done, failed = [], [f"{type(e).__name__}: {e.message}"]
+            cancelled += done
+            not_cancelled += failed
+        scope = f"venue {venue or 'ALL'}, strategy {strategy_id or 'ALL'}"
+        self._report_cancels(
+            actor, strategy_id, "cancel_all", f"cancel-all ({scope})", cancelled, not_cancelled
+        )
+        return cancelled, not_cancelled
+
+    def _report_cancels(
+        self,
+        actor: str,
+        strategy_id: str | None,
+        rule: str,
+        what: str,
+        cancelled: Sequence[str],
+        not_cancelled: Sequence[str],
+    ) -> None:
+        # one audited record naming every order a kill or a cancel-all did and did not cancel
+        self._sink(
+            SafetyEvent(
+                ts_ns=self._clock.timestamp_ns(),
+                command=CommandKind.KILL,
+                outcome=CommandOutcome.ACCEPTED,
+                actor=actor,
+                strategy_id=strategy_id,
+                rule=rule,
+                message=(
+                    f"{what} cancelled {len(cancelled)}, could not cancel {len(not_cancelled)}"
+                    + "".join(f"; cancelled {c}" for c in cancelled)
+                    + "".join(f"; NOT cancelled {c}" for c in not_cancelled)
+                ),
+                details={"cancelled": len(cancelled), "not_cancelled": len(not_cancelled)},
+            ),
+        )
 
     def release_strategy(self, actor: str, strategy_id: str, incident_ref: str = "") -> bool:
         """Release a per-strategy kill (human command); return whether it was killed."""
@@ -459,6 +556,7 @@ class SafetyGate:
             "positions": {a: str(q) for a, q in sorted(self.oms.positions.items())},
             "limits_hash": self._config.limits_hash(),
             "feed_age_ms": {k: v // 1_000_000 for k, v in sorted(self.oms.feed_ages_ns().items())},
+            "risk_headroom": self.risk.headroom(dict(self.oms.positions)),
         }
 
     # -- inputs from the venue side -----------------------------------------------------------
@@ -785,4 +883,4 @@ class SafetyGate:
         )
 
 
-__all__ = ["GateContext", "KillListener", "KillReport", "SafetyGate"]
+__all__ = ["CancelListener", "FlattenListener", "GateContext", "KillListener", "KillReport", "SafetyGate"]

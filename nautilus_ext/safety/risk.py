@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from nautilus_ext.audit.context import Clock
 from nautilus_ext.audit.schemas import CommandKind
@@ -187,6 +188,50 @@ class RiskPolicies:
             f"strategy {strategy_id} loss {book.baseline - book.pnl} is still at the limit "
             f"{self._config.strategy_loss_limit} (reset the risk baselines after review)"
         )
+
+    def headroom(self, positions: dict[str, Decimal]) -> dict[str, Any]:
+        """
+        Return how far each limit is from biting (JSON-friendly strings; the operator's matrix).
+
+        ``positions``: the gate's signed positions per asset. Per asset: position, limit and
+        headroom ``limit - |position|``; per strategy: PnL since its baseline, loss limit and
+        loss headroom, drawdown from peak; portfolio and daily loss against their limits.
+        """
+        cfg = self._config
+        assets = {
+            asset: {
+                "position": str(q),
+                "limit": str(limit),
+                "headroom": str(limit - abs(q)),
+            }
+            for asset, q in sorted(positions.items())
+            for limit in [cfg.max_position_by_asset.get(asset, cfg.max_position)]
+        }
+        strategies = {
+            sid: {
+                "pnl": str(book.pnl - book.baseline),
+                "loss_limit": str(cfg.strategy_loss_limit),
+                "headroom": str(cfg.strategy_loss_limit + book.pnl - book.baseline),
+                "drawdown": str(book.peak - book.pnl),
+            }
+            for sid, book in sorted(self._books.items())
+        }
+        loss = sum((b.baseline - b.pnl for b in self._books.values()), _ZERO)
+        daily = sum((b.day_start - b.pnl for b in self._books.values()), _ZERO)
+        return {
+            "assets": assets,
+            "strategies": strategies,
+            "portfolio": {
+                "loss": str(loss),
+                "limit": str(cfg.portfolio_loss_limit),
+                "headroom": str(cfg.portfolio_loss_limit - loss),
+            },
+            "daily": {
+                "loss": str(daily),
+                "limit": str(cfg.max_daily_loss),
+                "headroom": str(cfg.max_daily_loss - daily),
+            },
+        }
 
     def global_breaches(self) -> list[tuple[Rule, str]]:
         """Return the global limits breached now (portfolio loss, daily loss) with messages."""

@@ -31,6 +31,7 @@ class ExitReason(StrEnum):
     """Why a carry position is closed (stored as the position's ``exit_reason``)."""
 
     VENUE_UNHEALTHY = "VENUE_UNHEALTHY"  # a leg's venue or data is unhealthy or stale
+    MARGIN_URGENT = "MARGIN_URGENT"  # a leg's venue margin ratio fell below the urgent threshold
     STOP_LOSS = "STOP_LOSS"  # the loss (trading PnL plus funding) passed the stop
     FUNDING_FLIP = "FUNDING_FLIP"  # the long leg now pays more funding than the short receives
     DIVERGENCE_ERODED = "DIVERGENCE_ERODED"  # the divergence fell below the exit threshold
@@ -215,6 +216,24 @@ def entry_room(
     return max(room, _ZERO)
 
 
+def oi_room(
+    share: Decimal, open_interests: Sequence[Decimal | None], held: Sequence[Decimal]
+) -> Decimal | None:
+    """
+    Return the base quantity one more position may add per leg under an open-interest cap.
+
+    Each leg may hold at most ``share`` of its venue's open interest for the symbol (base
+    units): the room is the smallest ``share * oi - held`` over the legs, never below 0. None
+    when a leg's open interest is unknown: the cap cannot be checked, so nothing may be added.
+    """
+    rooms = []
+    for oi, used in zip(open_interests, held, strict=True):
+        if oi is None:
+            return None
+        rooms.append(share * oi - used)
+    return max(min(rooms), _ZERO)
+
+
 __all__ = [
     "ExitReason",
     "ExitRules",
@@ -224,4 +243,5 @@ __all__ = [
     "depth_size",
     "entry_room",
     "exit_reason",
+    "oi_room",
 ]

@@ -54,7 +54,6 @@ from nautilus_ext.adapters.symbology import key_for_instrument
 from nautilus_ext.errors import ErrorCode
 from nautilus_ext.errors import InvalidConfig
 from nautilus_ext.errors import NautilusExtError
-from nautilus_ext.execution.config import UnifiedExecutionConfig
 from nautilus_ext.execution.results import GroupStatus
 from nautilus_ext.execution.strategy import UnifiedExecutionStrategy
 from nautilus_ext.funding.finder import Fees
@@ -68,6 +67,7 @@ from nautilus_ext.funding.model import FundingRateSample
 from nautilus_ext.funding.model import convention_for
 from nautilus_ext.funding.model import funding_payment
 from nautilus_ext.funding.model import normalise_rate
+from nautilus_ext.funding.store import FundingRepository
 from nautilus_ext.messages import FundingCollected
 from nautilus_ext.messages import funding_collected_topic
 from nautilus_ext.orders import AtomicGroup
@@ -77,6 +77,9 @@ from nautilus_ext.persistence.models import StrategyPosition
 from nautilus_ext.persistence.repository import StrategyRepository
 from nautilus_ext.routing.cost import Level
 from nautilus_ext.safety.decision import Rule
+from nautilus_ext.strategies.carry_config import FundingCarryConfig
+from nautilus_ext.strategies.carry_guard import UNWINDING
+from nautilus_ext.strategies.carry_guard import CarryGuard
 from nautilus_ext.strategies.carry_rules import ExitReason
 from nautilus_ext.strategies.carry_rules import ExitRules
 from nautilus_ext.strategies.carry_rules import Limits
@@ -84,6 +87,7 @@ from nautilus_ext.strategies.carry_rules import PositionView
 from nautilus_ext.strategies.carry_rules import depth_size
 from nautilus_ext.strategies.carry_rules import entry_room
 from nautilus_ext.strategies.carry_rules import exit_reason
+from nautilus_ext.strategies.carry_rules import oi_room
 from nautilus_ext.strategies.carry_state import CarryLeg
 from nautilus_ext.strategies.carry_state import CarryPosition
 from nautilus_ext.strategies.position_records import record_group
@@ -99,69 +103,6 @@ _CONFIG_NAMES = {
     "max_symbol_notional": "max_symbol_usd",
     "max_total_notional": "max_total_usd",
 }
-
-
-class FundingCarryConfig(UnifiedExecutionConfig, frozen=True):
-    """
-    Configuration of :class:`FundingCarryStrategy` (``instrument_ids``: the perpetuals to trade).
-
-    Parameters
-    ----------
-    db_url : str, optional
-        The store (default ``$NAUTILUS_EXT_DB_URL``, else ``./nautilus_ext.db``).
-    strategy_name : str, default "funding_carry"
-        The name positions and state are stored under (one per running instance).
-    interval_secs : int, default 60
-        The monitor/exit/scan cycle, seconds.
-    min_net_apr : str, default "0.05"
-        Enter only opportunities whose net APR after costs reaches this fraction.
-    holding_hours : str, default "168"
-        The horizon the finder nets costs over, hours.
-    exit_min_divergence_apr : str, default "0.01"
-        Exit when the divergence (annualised) falls below this fraction (0 disables).
-    profit_target : str, optional
-        Exit when PnL including funding reaches this fraction of the notional.
-    stop_loss : str, optional, default "0.02"
-        Exit when PnL including funding falls to minus this fraction of the notional.
-    max_hold_hours : str, optional
-        Exit after this many hours.
-    max_slippage_bps : str, default "10"
-        Depth sizing: the size both books absorb within this many bps of their mids.
-    max_positions : int, default 3
-        Open carry positions at most.
-    max_position_usd, max_symbol_usd, max_total_usd : str
-        Notional caps in the quote currency: per position, per base asset, in total.
-    neutralise_policy : str, default "CLOSE_EXCESS"
-        How ``ATOMIC_LEGS`` removes a leg imbalance (``CLOSE_EXCESS`` or ``COMPLETE_HEDGE``).
-    stale_after_secs : int, default 120
-        A leg whose newest market data (book, quote, trade) is older than this is unhealthy
-        (the position exits with ``VENUE_UNHEALTHY``); 0 disables the check.
-    quote_usd_prices : dict[str, str]
-        USD price of each quote currency traded (``{"USDT": "1"}``): the finder charges the
-        stablecoin basis between legs quoted differently and refuses to guess (required).
-    entry_retry_secs : int, default 300
-        After an entry that ended with nothing held (a leg refused, neutralised), the same
-        pair is not tried again for this long, seconds.
-    """
-
-    db_url: str | None = None
-    strategy_name: str = "funding_carry"
-    interval_secs: int = 60
-    min_net_apr: str = "0.05"
-    holding_hours: str = "168"
-    exit_min_divergence_apr: str = "0.01"
-    profit_target: str | None = None
-    stop_loss: str | None = "0.02"
-    max_hold_hours: str | None = None
-    max_slippage_bps: str = "10"
-    max_positions: int = 3
-    max_position_usd: str = "10000"
-    max_symbol_usd: str = "20000"
-    max_total_usd: str = "50000"
-    neutralise_policy: str = "CLOSE_EXCESS"
-    entry_retry_secs: int = 300
-    stale_after_secs: int = 120
-    quote_usd_prices: dict[str, str] | None = None
 
 
 class _Rates:
@@ -222,6 +163,8 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                 min_net_apr=Decimal(config.min_net_apr),
             )
             self.quote_prices = {k.upper(): Decimal(v) for k, v in (config.quote_usd_prices or {}).items()}
+            self.qty_caps = {k.upper(): Decimal(v) for k, v in (config.max_symbol_qty or {}).items()}
+            self.oi_share = None if config.max_oi_share is None else Decimal(config.max_oi_share)
         except ArithmeticError as e:
             raise InvalidConfig(f"FundingCarryConfig has a malformed number: {e}") from e
         except InvalidConfig as e:
@@ -234,6 +177,10 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                 "FundingCarryConfig.quote_usd_prices must give a positive USD price per quote "
                 f"currency (e.g. {{'USDT': '1'}}), got {config.quote_usd_prices!r}"
             )
+        if any(not cap > 0 for cap in self.qty_caps.values()):
+            raise InvalidConfig(f"max_symbol_qty caps must be > 0, got {config.max_symbol_qty!r}")
+        if self.oi_share is not None and not 0 < self.oi_share <= 1:
+            raise InvalidConfig(f"max_oi_share must be within (0, 1], got {config.max_oi_share!r}")
         if self.max_slippage < 0:
             raise InvalidConfig(f"max_slippage_bps must be >= 0, got {config.max_slippage_bps}")
         self._repository = repository
@@ -246,6 +193,7 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         self.last_scan: FinderResult | None = None  # what the finder saw in the latest scan
         self._n = 0
         self._retry_after: dict[frozenset[str], int] = {}  # pair of keys -> ns
+        self.guard = CarryGuard(self)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -265,10 +213,12 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             self.subscribe_mark_prices(iid)
         self._n = int(self.repository.get_state(self.config.strategy_name, "group_count", 0))
         self._restore()
+        self.guard.start()
         self.clock.set_timer_ns(f"{self.id}:carry", self.config.interval_secs * _NS, 0, 0, self._on_cycle)
 
     def on_stop(self) -> None:
         # positions stay open across a stop: the store keeps them for the next start
+        self.guard.stop()
         super().on_stop()
         if self._database is not None:
             self._database.close()
@@ -292,9 +242,12 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         Compare the stored positions with the node's (venue-reconciled) positions per instrument.
 
         Return the mismatches (empty when they agree within a lot). A position still OPENING or
-        CLOSING from before a restart has no trustworthy expectation (how far its group got is
-        unknown): it is reported as a mismatch for an operator to settle.
+        CLOSING from before a restart (its group's outcome unknown to the store) is settled from
+        the venues first (:meth:`settle_interrupted`); one it cannot settle, or one being unwound
+        by a guard, is reported as a mismatch for an operator to settle.
         """
+        for position in list(self.positions.values()):
+            self.settle_interrupted(position)
         expected: dict[str, Decimal] = {}
         problems: list[str] = []
         for position in self.positions.values():
@@ -312,6 +265,36 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                 problems.append(f"{text}: store expects {want}, the venue holds {actual}")
         return problems
 
+    def settle_interrupted(self, position: CarryPosition) -> None:
+        """
+        Settle a position whose entry or exit group was cut off by a stop, from the venues.
+
+        When the venues hold its legs hedged (equal and opposite within a lot), that is the
+        outcome: flat closes the position (under its stored exit reason), anything else is
+        adopted as the legs held, OPEN. A naked outcome is left for :meth:`reconcile` to report.
+        """
+        if position.phase not in ("OPENING", "CLOSING"):
+            return
+        held = [self._venue_position(InstrumentId.from_str(leg.instrument_id)) for leg in position.legs()]
+        lot = max(self.guard.lot_of(leg.instrument_id) for leg in position.legs())
+        tolerance = max(lot, Decimal("1e-12"))
+        if abs(held[0] + held[1]) >= tolerance or held[0] < 0:
+            return
+        was = position.phase
+        if held[0] < tolerance:
+            self.log.warning(f"Carry position {position.id} was {was} at the stop: the venues are flat")
+            self._close(position, _stored_reason(self, position) if was == "CLOSING" else "ENTRY_INTERRUPTED")
+            return
+        for leg, qty in zip(position.legs(), held, strict=True):
+            leg.signed = qty
+            if leg.entry_price is None:
+                opened = self.cache.positions_open(instrument_id=InstrumentId.from_str(leg.instrument_id))
+                leg.entry_price = Decimal(str(opened[0].avg_px_open)) if opened else None
+        position.phase = "OPEN"
+        position.notional = abs(held[0]) * (position.long.entry_price or Decimal(0))
+        self.log.warning(f"Carry position {position.id} was {was} at the stop: the venues hold {held}")
+        self._persist(position, size_usd=position.notional, exit_reason=None)
+
     def _venue_position(self, iid: InstrumentId) -> Decimal:
         total = Decimal(0)
         for pos in self.cache.positions_open(instrument_id=iid):
@@ -320,13 +303,23 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         return total
 
     def _refuse(self, why: str) -> None:
+        self.refuse(why, safe=True)
+
+    def refuse(self, why: str, *, safe: bool) -> None:
+        """Refuse every new entry from now on (persisted); ``safe``: the gate enters SAFE mode."""
         if self.refusing is None:
             self.refusing = why
             self.log.error(f"Funding carry refuses to trade: {why}")
             gate = self.safety_gate
-            if gate is not None:
+            if gate is not None and safe:
                 gate.halts.enter_safe(ErrorCode.POSITION_MISMATCH, Rule.POSITION_MISMATCH, why)
         self.repository.set_state(self.config.strategy_name, "refusing", why)
+
+    def stop_when_idle(self) -> None:
+        """Stop the strategy once no position is being unwound (a guard's final step)."""
+        if self.is_running and not any(p.phase == UNWINDING for p in self.positions.values()):
+            self.log.warning(f"Funding carry stops: {self.refusing}")
+            self.stop()
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -431,8 +424,13 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
     def run_cycle(self) -> None:
         """Run monitor, exit and scan once (the timer calls this every ``interval_secs``)."""
         self._group_position_status()
+        self.guard.step(retry=True)
+        if self.guard.desk.halted is not None:
+            return  # a guard halted the strategy: only its unwind runs
         if self.refusing is None:
             problems = self.reconcile_pending()
+            if problems is None:
+                return  # working orders from before the start: nothing new until they end
             if problems:
                 self._refuse("; ".join(problems))
         exits = self.monitor()
@@ -440,12 +438,18 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             return
         for position, reason in exits:
             self.exit_position(position, reason)
+        self.guard.reduce_for_margin()
         self.scan()
 
-    def reconcile_pending(self) -> list[str]:
-        """Reconcile once, before the first order of this run (empty: nothing to refuse)."""
+    def reconcile_pending(self) -> list[str] | None:
+        """
+        Reconcile once, before the first order of this run (empty: nothing to refuse); ``None``
+        while orders of this strategy from before the start are still working (wait for them).
+        """
         if getattr(self, "_reconciled", False):
             return []
+        if self.cache.orders_open(strategy_id=self.id) or self.cache.orders_inflight(strategy_id=self.id):
+            return None
         self._reconciled = True
         return self.reconcile()
 
@@ -587,6 +591,8 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         """Enter the best opportunities the finder ranks, within the limits."""
         if self.refusing is not None or any(p.phase != "OPEN" for p in self.positions.values()):
             return  # one group at a time: the next cycle sees the outcome
+        if self.guard.entries_blocked() is not None:
+            return  # a venue's margin is below the warning ratio: no new risk
         gate = self.safety_gate
         if gate is not None and self._mode.value == "LIVE" and not gate.arming.is_armed():
             return  # new risk waits for an operator's arm (exits retry every cycle)
@@ -608,6 +614,29 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             for p in self.positions.values()
         )
 
+    def qty_room(self, base: str) -> Decimal:
+        """Return the base quantity ``max_symbol_qty`` leaves per leg on ``base`` (Infinity: no cap)."""
+        cap = self.qty_caps.get(base.upper())
+        if cap is None:
+            return Decimal("Infinity")
+        held = sum((abs(p.long.signed) for p in self.positions.values() if p.base == base), Decimal(0))
+        return max(cap - held, Decimal(0))
+
+    def open_interest(self, sample: FundingRateSample) -> Decimal | None:
+        """
+        Return the venue's open interest (base units) behind ``sample``, or None when unknown.
+
+        The sample's own figure when it has one (the collector's samples do), else the newest
+        the funding collector stored in the strategy's database for the venue and symbol.
+        """
+        if sample.open_interest is not None:
+            return sample.open_interest
+        stored = FundingRepository(self.repository.database).latest_rates(venues=[sample.venue])
+        for row in stored:
+            if (row.base, row.quote) == (sample.base, sample.quote):
+                return row.open_interest
+        return None
+
     def enter(self, opportunity: FundingOpportunity) -> bool:
         """Open ``opportunity`` if the limits and both books allow a size; return whether sent."""
         long_inst = self.instrument_of_key(opportunity.long.sample.instrument_key)
@@ -626,6 +655,28 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
         qty = depth_size(
             asks, long_mid, bids, short_mid, max_slippage=self.max_slippage, lot=lot, cap=room / long_mid
         )
+        qty = min(qty, self.qty_room(opportunity.base))
+        if self.oi_share is not None:
+            legs = (opportunity.long.sample, opportunity.short.sample)
+            held = [
+                sum(
+                    (
+                        abs(leg.signed)
+                        for p in self.positions.values()
+                        for leg in (p.long, p.short)
+                        if leg.instrument_key == sample.instrument_key
+                    ),
+                    Decimal(0),
+                )
+                for sample in legs
+            ]
+            room = oi_room(self.oi_share, [self.open_interest(s) for s in legs], held)
+            if room is None:
+                self.log.warning(
+                    f"Cannot enter {opportunity.base}: open interest unknown (max_oi_share is set)"
+                )
+                return False
+            qty = min(qty, room)
         minimum = max(
             (i.min_quantity.as_decimal() for i in (long_inst, short_inst) if i.min_quantity is not None),
             default=lot,
@@ -675,6 +726,18 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
 
     # -- outcomes -----------------------------------------------------------------------------
 
+    def persist(self, position: CarryPosition, **fields: Any) -> None:
+        """Write ``position``'s state (and the given row fields) to the store."""
+        self._persist(position, **fields)
+
+    def close_position(self, position: CarryPosition) -> None:
+        """Close ``position`` in the store under the exit reason it was given."""
+        self._close(position, self.exit_reason_of(position))
+
+    def exit_reason_of(self, position: CarryPosition) -> str:
+        """Return the exit reason stored for ``position`` ("CLOSED" if none)."""
+        return _stored_reason(self, position)
+
     def _persist(self, position: CarryPosition, **fields: Any) -> None:
         self.repository.set_state(self.config.strategy_name, f"position:{position.id}", position.state())
         if fields:
@@ -699,8 +762,6 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
             if group is None or position is None or group.status is GroupStatus.WORKING:
                 continue
             del self._group_position[gid]
-            if group.status is GroupStatus.UNHEDGED:
-                self._refuse(f"carry group {gid} ended UNHEDGED: {group.reason}")
             long_op, short_op = group.legs
             long_net = group.net.get(long_op, Decimal(0))
             short_net = group.net.get(short_op, Decimal(0))
@@ -736,11 +797,16 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
                     position.phase = "OPEN"
                     self.log.warning(f"Carry exit {gid} left {position.long.signed}: {group.reason}")
                     self._persist(position, exit_reason=None)
+            if group.status is GroupStatus.UNHEDGED and position.phase == "OPEN":
+                # one leg is naked and the algorithm could not neutralise it: halt, close what
+                # is left of both legs (retrying), stop
+                self.guard.on_unhedged(position, f"carry group {gid} ended UNHEDGED: {group.reason}")
 
     def on_event(self, event: Any) -> None:
         super().on_event(event)
         if self._group_position:
             self._group_position_status()
+        self.guard.step(retry=False)
 
 
 def _stored_reason(strategy: FundingCarryStrategy, position: CarryPosition) -> str:

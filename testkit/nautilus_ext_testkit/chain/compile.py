@@ -7,6 +7,7 @@ recompiles and an unchanged one loads in milliseconds (tests compile once per se
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import json
 from dataclasses import dataclass
@@ -37,6 +38,30 @@ class CompiledContract:
     bytecode: str
 
 
+def vyper_module() -> Any:
+    """
+    Import ``vyper`` without letting it change this thread's decimal context.
+
+    Importing vyper replaces the thread's decimal context with its own (78 digits, and any later
+    change of precision raises): every Decimal computed afterwards in the process -- strategy
+    decisions, audit records, expected values in tests -- would silently carry 78 digits.
+    """
+    saved = decimal.getcontext()
+    import vyper
+
+    decimal.setcontext(saved)
+    return vyper
+
+
+def compile_vyper(source: str) -> dict[str, Any]:
+    """Compile Vyper ``source`` to its ABI and bytecode under vyper's own 78-digit context."""
+    vyper = vyper_module()
+    with decimal.localcontext() as ctx:
+        ctx.prec = 78
+        output: dict[str, Any] = vyper.compile_code(source, output_formats=["abi", "bytecode"])
+    return output
+
+
 def compile_contracts(cache_dir: Path) -> dict[str, CompiledContract]:
     """
     Compile every ``contracts/*.vy`` file (or load it from ``cache_dir``).
@@ -51,8 +76,7 @@ def compile_contracts(cache_dir: Path) -> dict[str, CompiledContract]:
     dict[str, CompiledContract]
         Compiled contracts by file stem.
     """
-    import vyper
-
+    vyper = vyper_module()
     cache_dir.mkdir(parents=True, exist_ok=True)
     compiled: dict[str, CompiledContract] = {}
     for path in sorted(CONTRACTS_DIR.glob("*.vy")):
@@ -62,7 +86,7 @@ def compile_contracts(cache_dir: Path) -> dict[str, CompiledContract]:
         if cached.exists():
             payload = json.loads(cached.read_text())
         else:
-            output = vyper.compile_code(source, output_formats=["abi", "bytecode"])
+            output = compile_vyper(source)
             payload = {"abi": output["abi"], "bytecode": output["bytecode"]}
             tmp = cached.with_suffix(".tmp")
             tmp.write_text(json.dumps(payload))

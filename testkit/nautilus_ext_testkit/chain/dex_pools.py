@@ -2,7 +2,7 @@
 A small DEX world on Anvil for pool-math tests: real Uniswap V2/V3 and Balancer V2 bytecode.
 
 :func:`start_dex_chain` starts a fresh Anvil and deploys WETH9, the Uniswap V2 factory and
-Router02, the V3 factory, QuoterV2 and NonfungiblePositionManager, and the Balancer Vault with
+Router02, the V3 factory, QuoterV2, NonfungiblePositionManager and SwapRouter, the Balancer Vault with
 its Authorizer and WeightedPoolFactory (the published npm artifacts, see
 :mod:`nautilus_ext_testkit.chain.protocols`). The ``new_*`` helpers then create pools of fresh
 tokens with given reserves, prices, positions or weights, so each property-test example gets its
@@ -161,11 +161,9 @@ class DexChain:
     ) -> Any:
         """Deploy the 2-coin Vyper REPRODUCTION of Curve's ``get_dy`` over the given state."""
         if not self._repro:
-            import vyper
+            from nautilus_ext_testkit.chain.compile import compile_vyper
 
-            self._repro.update(
-                vyper.compile_code(STABLESWAP_REPRO.read_text(), output_formats=["abi", "bytecode"])
-            )
+            self._repro.update(compile_vyper(STABLESWAP_REPRO.read_text()))
         factory = self.w3.eth.contract(abi=self._repro["abi"], bytecode=self._repro["bytecode"])
         tx = factory.constructor(balances, rates, amp, a_precision, fee).transact(
             {"from": self.owner, "gas": 5_000_000}
@@ -175,7 +173,7 @@ class DexChain:
 
 
 def start_dex_chain() -> DexChain:
-    """Start Anvil and deploy WETH, Uniswap V2/V3 (with QuoterV2) and the Balancer Vault."""
+    """Start Anvil and deploy WETH, Uniswap V2/V3 (with QuoterV2, SwapRouter) and the Balancer Vault."""
     from web3 import HTTPProvider
     from web3 import Web3
 
@@ -189,6 +187,7 @@ def start_dex_chain() -> DexChain:
         d.deploy("uniswap_v2_router", load("UniswapV2Router02"), v2.address, weth.address)
         v3 = d.deploy("uniswap_v3_factory", load("UniswapV3Factory"))
         d.deploy("uniswap_v3_quoter", load("QuoterV2"), v3.address, weth.address)
+        d.deploy("uniswap_v3_router", load("SwapRouter"), v3.address, weth.address)
         d.deploy("uniswap_v3_positions", load("NonfungiblePositionManager"), v3.address, weth.address, ZERO)
         authorizer = d.deploy("balancer_authorizer", load("Authorizer"), owner)
         vault = d.deploy("balancer_vault", load("Vault"), authorizer.address, weth.address, 0, 0)

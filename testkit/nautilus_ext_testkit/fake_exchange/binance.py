@@ -81,6 +81,24 @@ class BinanceProtocol:
 
         self.funding = BinanceFunding(self)
 
+    def force_close(
+        self, symbol: str, kind: str, qty: Decimal | str | None = None, price: Decimal | str | None = None
+    ) -> EngineOrder:
+        """
+        Close the user's position by the venue's hand (``kind`` ``"adl"`` or ``"liquidation"``):
+        an ``ORDER_TRADE_UPDATE`` with execution type ``CALCULATED`` and client id
+        ``adl_autoclose`` (ADL, status ``NEW_ADL``) or ``autoclose-<id>`` (liquidation, order
+        type ``LIQUIDATION``), then the ``ACCOUNT_UPDATE``; REST lists the order the same way
+        and ``GET /fapi/v1/forceOrders`` lists it with its ``autoCloseType``. Run it on the
+        server's loop.
+        """
+        client_id = (
+            "adl_autoclose"
+            if kind == "adl"
+            else f"autoclose-{self.exchange.now_ms()}{len(self.engine.orders)}"
+        )
+        return self.engine.force_close(USER, symbol, kind, qty, price, client_id=client_id)
+
     @property
     def funding_rate(self) -> Decimal:
         """The current funding rate of the first listed market (see ``engine.funding``)."""
@@ -114,6 +132,7 @@ class BinanceProtocol:
             ("GET", v1 + "/openOrder"): self.open_order,
             ("GET", v1 + "/allOrders"): self.all_orders,
             ("GET", v1 + "/userTrades"): self.user_trades,
+            ("GET", v1 + "/forceOrders"): self.force_orders,
             ("GET", v1 + "/positionSide/dual"): self.position_mode,
             ("GET", v1 + "/leverageBracket"): self.leverage_bracket,
             ("GET", v1 + "/commissionRate"): self.commission_rate,
@@ -358,7 +377,7 @@ class BinanceProtocol:
 
     def order_dict(self, order: EngineOrder) -> dict[str, Any]:
         """Return an order in Binance's REST shape."""
-        kind = "LIMIT" if order.order_type == "limit" else "MARKET"
+        kind = wire.order_type_name(order)
         return {
             "orderId": order_number(order.order_id),
             "symbol": order.symbol,
@@ -528,6 +547,22 @@ class BinanceProtocol:
         orders.sort(key=lambda o: order_number(o.order_id))
         return [self.order_dict(o) for o in orders[: int(params.get("limit", 500))]]
 
+    async def force_orders(self, params: dict[str, str]) -> Any:
+        """GET /fapi/v1/forceOrders (the user's liquidation and ADL orders, newest first)."""
+        symbol = self._market(params, required=False)
+        if isinstance(symbol, wire.BinanceError):
+            return symbol
+        wanted = params.get("autoCloseType")
+        rows = []
+        for o in sorted(self.engine.orders.values(), key=lambda o: (o.created_ms, o.seq), reverse=True):
+            close_type = {"adl": "ADL", "liquidation": "LIQUIDATION"}.get(o.order_type)
+            if o.account != USER or close_type is None or (symbol is not None and o.symbol != symbol):
+                continue
+            if wanted is not None and wanted != close_type:
+                continue
+            rows.append({**self.order_dict(o), "autoCloseType": close_type})
+        return rows[: int(params.get("limit", 50))]
+
     def trade_dict(self, fill: EngineFill) -> dict[str, Any]:
         """Return a fill in the shape of ``GET /fapi/v1/userTrades``."""
         pnl = self.realized(fill)
@@ -585,7 +620,7 @@ class BinanceProtocol:
             "breakEvenPrice": wire.fmt(pos.avg_price),
             "markPrice": wire.fmt(mark),
             "unRealizedProfit": wire.fmt(upnl),
-            "liquidationPrice": "0",
+            "liquidationPrice": wire.fmt(self.engine.liquidation_price(USER, pos.symbol) or Decimal(0)),
             "leverage": wire.fmt(self.engine.leverage),
             "maxNotionalValue": "250000",
             "marginType": "cross",
@@ -636,13 +671,14 @@ class BinanceProtocol:
     async def account(self, params: dict[str, str]) -> Any:
         """GET /fapi/v2|v3/account."""
         wallet, upnl, available = self.wallet()
-        used = wallet + upnl - available
+        used = wallet - available  # initial margin of positions and open orders
+        maintenance = self.engine.maintenance_margin(USER)
         asset = {
             "asset": "USDT",
             "walletBalance": wire.fmt(wallet),
             "unrealizedProfit": wire.fmt(upnl),
             "marginBalance": wire.fmt(wallet + upnl),
-            "maintMargin": wire.fmt(used / 2),
+            "maintMargin": wire.fmt(maintenance),
             "initialMargin": wire.fmt(used),
             "positionInitialMargin": wire.fmt(used),
             "openOrderInitialMargin": "0",
@@ -663,7 +699,7 @@ class BinanceProtocol:
             "multiAssetsMargin": False,
             "tradeGroupId": -1,
             "totalInitialMargin": wire.fmt(used),
-            "totalMaintMargin": wire.fmt(used / 2),
+            "totalMaintMargin": wire.fmt(maintenance),
             "totalWalletBalance": wire.fmt(wallet),
             "totalUnrealizedProfit": wire.fmt(upnl),
             "totalMarginBalance": wire.fmt(wallet + upnl),

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from nautilus_ext_testkit.fake_exchange.server import WsConnection
 
 USER = wire.USER
+_FORCED = frozenset({"adl", "liquidation"})  # MatchingEngine.force_close kinds
 
 
 class BinanceStreams:
@@ -278,7 +279,10 @@ class BinanceStreams:
 
     def _order_update(self, order: EngineOrder, execution: str, fill: EngineFill | None) -> dict[str, Any]:
         now = self.p.exchange.now_ms()
-        kind = "LIMIT" if order.order_type == "limit" else "MARKET"
+        kind = wire.order_type_name(order)
+        status = wire.order_status(order) if execution != "NEW" else "NEW"
+        if order.order_type == "adl" and execution == "CALCULATED":
+            status = "NEW_ADL"
         return {
             "e": "ORDER_TRADE_UPDATE",
             "T": now,
@@ -294,7 +298,7 @@ class BinanceStreams:
                 "ap": wire.fmt(order.avg_price),
                 "sp": "0",
                 "x": execution,
-                "X": wire.order_status(order) if execution != "NEW" else "NEW",
+                "X": status,
                 "i": order_number(order.order_id),
                 "l": self.p.qty(order.symbol, fill.qty if fill else Decimal(0)),
                 "z": self.p.qty(order.symbol, order.filled),
@@ -324,6 +328,8 @@ class BinanceStreams:
     def _push_order(self, order: EngineOrder) -> None:
         if order.account != USER:
             return
+        if order.order_type in _FORCED:
+            return  # a forced close is announced only by its CALCULATED trade update
         if order.order_id not in self._announced:
             self._announced.add(order.order_id)
             self._user_push(self._order_update(order, "NEW", None))
@@ -350,7 +356,8 @@ class BinanceStreams:
         self._booked_pnl[fill.symbol] = pos.realized_pnl
         if self.p.exchange.faults.take("drop_private_fills"):
             return
-        update = self._order_update(order, "TRADE", fill)
+        # Binance reports the venue's forced closes (liquidation, ADL) as CALCULATED executions
+        update = self._order_update(order, "CALCULATED" if order.order_type in _FORCED else "TRADE", fill)
         self._user_push(update)
         if self.p.exchange.faults.duplicate_fills:
             self._user_push(update)

@@ -141,6 +141,17 @@ def order_status(order: EngineOrder) -> str:
     }[order.status]
 
 
+def order_type_name(order: EngineOrder) -> str:
+    """Return Binance's order type of ``order`` (``LIQUIDATION`` for a venue's forced close)."""
+    if order.order_type == "limit":
+        return "LIMIT"
+    if order.order_type == "liquidation":
+        return "LIQUIDATION"
+    if order.order_type == "adl":
+        return "LIMIT"  # Binance books an ADL close as an IOC limit at the bankruptcy price
+    return "MARKET"
+
+
 def side_name(side: Side) -> str:
     """Return Binance's side name."""
     return "BUY" if side is Side.BUY else "SELL"

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import time
+from decimal import ROUND_HALF_EVEN
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from typing import Any
@@ -94,6 +95,20 @@ def _s(value: Decimal | None) -> str:
     return "0" if value is None else format(value.normalize(), "f")
 
 
+# a position closed by the venue's own hand (MatchingEngine.force_close): Bybit v5's execution
+# ``execType`` (``AdlTrade``, ``BustTrade`` for the takeover of a liquidated position), the order's
+# ``createType`` and the position's ``positionStatus`` while it happens
+_EXEC_TYPE: Final = {"adl": "AdlTrade", "liquidation": "BustTrade"}
+_CREATE_TYPE: Final = {"adl": "CreateByAdl_PassThrough", "liquidation": "CreateByLiq"}
+_POSITION_STATUS: Final = {"adl": "Adl", "liquidation": "Liq"}
+
+
+def _rate(margin: Decimal, equity: Decimal) -> Decimal:
+    return (
+        (margin / equity).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN) if equity > 0 else Decimal(0)
+    )
+
+
 def _side(side: Side) -> str:
     return "Buy" if side is Side.BUY else "Sell"
 
@@ -128,6 +143,8 @@ class BybitProtocol:
         self.withheld_fills: set[str] = set()
         # symbol -> every user position update as (ms, Bybit row), for ``position_lag_ms``
         self._position_history: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        # symbol -> positionStatus while the venue closes it by force ("Adl", "Liq")
+        self._position_status: dict[str, str] = {}
         engine.listeners.on_order.append(self._push_order)
         engine.listeners.on_fill.append(self._push_fill)
         engine.listeners.on_position.append(self._push_position)
@@ -136,6 +153,22 @@ class BybitProtocol:
         from nautilus_ext_testkit.fake_exchange.funding_venues import BybitFunding
 
         self.funding = BybitFunding(self)
+
+    def force_close(
+        self, symbol: str, kind: str, qty: Decimal | str | None = None, price: Decimal | str | None = None
+    ) -> EngineOrder:
+        """
+        Close the user's position by the venue's hand (``kind`` ``"adl"`` or ``"liquidation"``):
+        an ``execution`` push with ``execType`` ``AdlTrade``/``BustTrade``, an ``order`` push
+        with ``createType`` ``CreateByAdl_PassThrough``/``CreateByLiq`` and a ``position``
+        push with ``positionStatus`` ``Adl``/``Liq``; REST lists the execution the same way.
+        Run it on the server's loop.
+        """
+        self._position_status[symbol] = _POSITION_STATUS.get(kind, "Normal")
+        try:
+            return self.engine.force_close(USER, symbol, kind, qty, price)
+        finally:
+            self._position_status.pop(symbol, None)
 
     @property
     def funding_rate(self) -> Decimal:
@@ -438,10 +471,14 @@ class BybitProtocol:
         """Return the unified account in Bybit's wallet shape (REST and the ``wallet`` topic)."""
         total = self.engine.balances.get(USER, Decimal(0))
         available = self.engine.available_balance(USER)
+        upnl = self.engine.unrealised_pnl(USER)
+        equity = total + upnl
+        maintenance = self.engine.maintenance_margin(USER)
+        initial = maintenance * 2
         coin = {
             "coin": "USDT",
-            "equity": _s(total),
-            "usdValue": _s(total),
+            "equity": _s(equity),
+            "usdValue": _s(equity),
             "walletBalance": _s(total),
             "free": "",
             "locked": _s(total - available),
@@ -451,9 +488,9 @@ class BybitProtocol:
             "availableToBorrow": "",
             "accruedInterest": "0",
             "totalOrderIM": "0",
-            "totalPositionIM": "0",
-            "totalPositionMM": "0",
-            "unrealisedPnl": "0",
+            "totalPositionIM": _s(initial),
+            "totalPositionMM": _s(maintenance),
+            "unrealisedPnl": _s(upnl),
             "cumRealisedPnl": "0",
             "bonus": "0",
             "marginCollateral": True,
@@ -461,15 +498,16 @@ class BybitProtocol:
         }
         return {
             "accountType": "UNIFIED",
-            "totalEquity": _s(total),
+            "totalEquity": _s(equity),
             "totalWalletBalance": _s(total),
-            "totalMarginBalance": _s(total),
+            "totalMarginBalance": _s(equity),
             "totalAvailableBalance": _s(available),
-            "totalPerpUPL": "0",
-            "totalInitialMargin": "0",
-            "totalMaintenanceMargin": "0",
-            "accountIMRate": "0",
-            "accountMMRate": "0",
+            "totalPerpUPL": _s(upnl),
+            "totalInitialMargin": _s(initial),
+            "totalMaintenanceMargin": _s(maintenance),
+            # Bybit's account rates: margin over margin balance, 4 decimals
+            "accountIMRate": _s(_rate(initial, equity)),
+            "accountMMRate": _s(_rate(maintenance, equity)),
             "accountLTV": "0",
             "coin": [coin],
         }
@@ -591,7 +629,7 @@ class BybitProtocol:
             "tpLimitPrice": "0",
             "slLimitPrice": "0",
             "placeType": "",
-            "createType": "CreateByUser",
+            "createType": _CREATE_TYPE.get(order.order_type, "CreateByUser"),
             "createdTime": str(order.created_ms),
             "updatedTime": str(order.updated_ms),
         }
@@ -645,14 +683,14 @@ class BybitProtocol:
             "orderPrice": _s(fill.order_price),
             "orderQty": _s(fill.order_qty),
             "leavesQty": _s(fill.leaves_qty),
-            "createType": "CreateByUser",
+            "createType": _CREATE_TYPE.get(fill.order_type, "CreateByUser"),
             "orderType": "Limit" if fill.order_type == "limit" else "Market",
             "stopOrderType": "",
             "execFee": _s(fill.fee),
             "execId": fill.exec_id,
             "execPrice": _s(fill.price),
             "execQty": _s(fill.qty),
-            "execType": "Trade",
+            "execType": _EXEC_TYPE.get(fill.order_type, "Trade"),
             "execValue": _s(fill.price * fill.qty),
             "execTime": str(fill.ts_ms),
             "feeCurrency": "USDT",
@@ -701,16 +739,16 @@ class BybitProtocol:
             "entryPrice": _s(pos.avg_price),
             "positionValue": _s(abs(pos.qty) * pos.avg_price),
             "tradeMode": 0,
-            "positionStatus": "Normal",
+            "positionStatus": self._position_status.get(pos.symbol, "Normal"),
             "autoAddMargin": 0,
             "adlRankIndicator": 2 if pos.qty else 0,
             "leverage": _s(self.engine.leverage),
             "positionBalance": "0",
             "markPrice": _s(mark),
-            "liqPrice": "",
+            "liqPrice": _s(self.engine.liquidation_price(USER, pos.symbol)) if pos.qty else "",
             "bustPrice": "",
-            "positionMM": "0",
-            "positionIM": "0",
+            "positionMM": _s(self.engine.maintenance_margin(USER, pos.symbol)),
+            "positionIM": _s(self.engine.maintenance_margin(USER, pos.symbol) * 2),
             "tpslMode": "Full",
             "takeProfit": "0",
             "stopLoss": "0",

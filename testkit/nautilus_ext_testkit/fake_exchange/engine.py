@@ -17,6 +17,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from enum import unique
@@ -360,6 +361,60 @@ class MatchingEngine:
             used += spec.notional(order.leaves, order.price or ZERO) / self.leverage
         return self.balances.get(account, ZERO) - used
 
+    @property
+    def maintenance_rate(self) -> Decimal:
+        """Return the maintenance margin rate of a position: half its initial margin rate."""
+        return 1 / (2 * self.leverage)
+
+    def _held(self, account: str, symbol: str | None) -> list[EnginePosition]:
+        return [
+            p
+            for (acct, sym), p in self.positions.items()
+            if acct == account and p.qty and (symbol is None or sym == symbol)
+        ]
+
+    def unrealised_pnl(self, account: str, symbol: str | None = None) -> Decimal:
+        """Return the unrealised PnL of ``account``'s linear positions at the mark."""
+        total = ZERO
+        for pos in self._held(account, symbol):
+            spec = self.markets[pos.symbol]
+            if spec.kind == "linear":
+                total += pos.qty * spec.contract_size * (self.mark_price(pos.symbol) - pos.avg_price)
+        return total
+
+    def maintenance_margin(self, account: str, symbol: str | None = None) -> Decimal:
+        """Return the maintenance margin of ``account``'s linear positions at the mark."""
+        return sum(
+            (
+                self.markets[p.symbol].notional(abs(p.qty), self.mark_price(p.symbol)) * self.maintenance_rate
+                for p in self._held(account, symbol)
+                if self.markets[p.symbol].kind == "linear"
+            ),
+            ZERO,
+        )
+
+    def liquidation_price(self, account: str, symbol: str) -> Decimal | None:
+        """
+        Return the mark at which ``account``'s equity meets its maintenance margin, holding the
+        other positions at their marks (cross margin), or ``None`` for no position or none
+        reachable at a positive price.
+        """
+        pos = self.position(account, symbol)
+        spec = self.markets.get(symbol)
+        if spec is None or spec.kind != "linear" or not pos.qty:
+            return None
+        size = pos.qty * spec.contract_size
+        others = self.unrealised_pnl(account) - self.unrealised_pnl(account, symbol)
+        other_mm = self.maintenance_margin(account) - self.maintenance_margin(account, symbol)
+        wallet = self.balances.get(account, ZERO) + others - other_mm
+        # wallet + size * (P - entry) = |size| * P * rate
+        #   =>  P = (size * entry - wallet) / (size - |size| * rate)
+        denominator = size - abs(size) * self.maintenance_rate
+        if denominator == 0:
+            return None
+        price = ((size * pos.avg_price - wallet) / denominator).quantize(spec.tick_size)
+        return price if price > 0 else None
+
     # -- commands ---------------------------------------------------------------------------
 
     def seed_book(
@@ -599,6 +654,83 @@ class MatchingEngine:
             tif=TimeInForce.IOC,
             check_margin=False,
         )
+
+    def force_close(
+        self,
+        account: str,
+        symbol: str,
+        kind: str,
+        qty: Decimal | str | None = None,
+        price: Decimal | str | None = None,
+        client_id: str = "",
+    ) -> EngineOrder:
+        """
+        Close (part of) ``account``'s position by the venue's own hand: ``kind`` ``"adl"`` (auto-
+        deleveraging against a bankrupt counterparty) or ``"liquidation"`` (the account itself).
+
+        The closing order never touches the book: it fills at once at ``price`` (default the
+        mark) against the external account, with no fee, and is emitted to the listeners like
+        any order and fill, with ``order_type`` set to ``kind`` so each venue module renders
+        its own wire shape (Bybit ``execType`` ``AdlTrade``/``BustTrade``, Binance
+        ``autoclose-``/``adl_autoclose`` client ids). ``qty`` defaults to the whole position.
+
+        Raises
+        ------
+        EngineReject
+            If ``kind`` is unknown or the account holds no position to close.
+        """
+        if kind not in ("adl", "liquidation"):
+            raise EngineReject(RejectReason.INVALID_QUANTITY, f"unknown forced close {kind!r}")
+        spec = self.markets.get(symbol)
+        if spec is None:
+            raise EngineReject(RejectReason.UNKNOWN_SYMBOL, f"unknown symbol {symbol}")
+        held = self.position(account, symbol).qty
+        amount = abs(held) if qty is None else Decimal(qty)
+        if held == 0 or amount <= 0 or amount > abs(held):
+            raise EngineReject(RejectReason.REDUCE_ONLY_INCREASES, f"no position of {amount} to close")
+        fill_price = self.mark_price(symbol) if price is None else Decimal(price)
+        side = Side.SELL if held > 0 else Side.BUY
+        now = self.clock_ms()
+        order = EngineOrder(
+            order_id=f"{next(self._ids):08d}-fake",
+            client_id=client_id,
+            account=account,
+            symbol=symbol,
+            side=side,
+            order_type=kind,
+            price=fill_price,
+            qty=amount,
+            tif=TimeInForce.IOC,
+            reduce_only=True,
+            created_ms=now,
+            updated_ms=now,
+            seq=next(self._seq),
+        )
+        self.orders[order.order_id] = order
+        if client_id:
+            self._client_ids[(account, client_id)] = order.order_id
+        self._emit_order(order)
+        taker = EngineOrder(
+            order_id=f"{next(self._ids):08d}-fake",
+            client_id="",
+            account=EXTERNAL_ACCOUNT,
+            symbol=symbol,
+            side=Side.BUY if side is Side.SELL else Side.SELL,
+            order_type=kind,
+            price=fill_price,
+            qty=amount,
+            tif=TimeInForce.IOC,
+            reduce_only=False,
+            created_ms=now,
+            updated_ms=now,
+            seq=next(self._seq),
+        )
+        self.orders[taker.order_id] = taker
+        free = replace(spec, maker_fee=ZERO, taker_fee=ZERO)
+        trade_id = f"T{next(self._ids):08d}"
+        for each, is_maker in ((order, False), (taker, True)):
+            self._apply_fill(each, free, fill_price, amount, is_maker, now, trade_id)
+        return order
 
     # -- matching ---------------------------------------------------------------------------
 

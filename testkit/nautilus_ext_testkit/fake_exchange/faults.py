@@ -38,6 +38,9 @@ class FaultPlan:
         How long a stalled request waits before answering.
     fault_path_prefix : str, default ""
         Only requests whose path starts with this prefix consume the 429/timeout counters.
+    fault_method : str, default ""
+        With a method (``"POST"``), only requests of that method consume them (an order entry,
+        not a query of the same path).
     refuse_websockets : bool, default False
         Answer WebSocket upgrade requests with HTTP 503 (a venue whose streams are down).
     drop_private_fills : int, default 0
@@ -65,6 +68,7 @@ class FaultPlan:
     rest_timeout_next: int = 0
     timeout_stall_secs: float = 5.0
     fault_path_prefix: str = ""
+    fault_method: str = ""
     drop_private_fills: int = 0
     refuse_websockets: bool = False
     withhold_fills_next: int = 0

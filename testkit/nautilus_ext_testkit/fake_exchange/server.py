@@ -377,6 +377,24 @@ class FakeExchange(ThreadedServer):
         protocol = getattr(self, venue)
         return protocol.engine.funding.settle(symbol)  # type: ignore[no-any-return]
 
+    def force_close(
+        self,
+        venue: str,
+        symbol: str,
+        kind: str,
+        qty: Decimal | str | None = None,
+        price: Decimal | str | None = None,
+    ) -> Any:
+        """
+        Close the user's position on ``venue`` by the venue's hand: ``kind`` ``"adl"`` or
+        ``"liquidation"``, in the venue's own message shapes (only venues whose protocol has
+        ``force_close``: Bybit and Binance USD-M). Run it on the server's loop.
+        """
+        protocol = getattr(self, venue)
+        if not hasattr(protocol, "force_close"):
+            raise ValueError(f"{venue} has no injected ADL or liquidation")
+        return protocol.force_close(symbol, kind, qty, price)
+
     # -- time -------------------------------------------------------------------------------
 
     def now_ms(self) -> int:
@@ -529,7 +547,7 @@ class FakeExchange(ThreadedServer):
             return web.json_response({"retCode": 10016, "retMsg": "Service unavailable"}, status=503)
         if faults.rest_latency_ms:
             await asyncio.sleep(faults.rest_latency_ms / 1000)
-        if request.path.startswith(faults.fault_path_prefix):
+        if request.path.startswith(faults.fault_path_prefix) and faults.fault_method in ("", request.method):
             if faults.take("http_429_next"):
                 body = next(
                     (b for prefix, b in self.rate_limit_bodies.items() if request.path.startswith(prefix)),

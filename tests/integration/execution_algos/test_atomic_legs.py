@@ -199,5 +199,7 @@ def test_config_rules() -> None:
         AtomicLegsExecAlgorithmConfig(neutralise_policy="HOPE")
     with pytest.raises(ValueError, match="positive"):
         AtomicLegsExecAlgorithmConfig(neutralise_retry_secs=0)
+    with pytest.raises(ValueError, match="dirty_retry_ms"):
+        AtomicLegsExecAlgorithmConfig(dirty_retry_ms=0)
     config = AtomicLegsExecAlgorithmConfig(neutralise_policy="COMPLETE_HEDGE")
     assert AtomicLegsExecAlgorithmConfig.parse(config.json()) == config

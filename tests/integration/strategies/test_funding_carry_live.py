@@ -15,198 +15,43 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from sqlalchemy import select
 
-from nautilus_ext.live.config import load_live_config
-from nautilus_ext.persistence import Database
-from nautilus_ext.persistence.models import FundingPayment
-from nautilus_ext.persistence.models import StrategyPosition
-from nautilus_ext.safety.cli import send
-from nautilus_ext.strategies.funding_carry import FundingCarryStrategy
 from nautilus_ext.testing import eventually
 from nautilus_ext_testkit.fake_exchange import FakeExchange
 from nautilus_ext_testkit.fake_exchange import Side
-from nautilus_ext_testkit.node_harness import start_live_node
+from tests.support.carry_live import BYBIT_ID
+from tests.support.carry_live import CHEAP
+from tests.support.carry_live import MARK
+from tests.support.carry_live import QTY
+from tests.support.carry_live import RICH
+from tests.support.carry_live import Node
+from tests.support.carry_live import fake_venues
+from tests.support.carry_live import node_yaml
+from tests.support.carry_live import open_carry
+from tests.support.carry_live import set_env
+from tests.support.carry_live import store_rows
+from tests.support.carry_live import touch_books
+from tests.support.carry_live import venue_qty
 
 pytestmark = pytest.mark.slow
-TOKEN = "c" * 40
-REPO = Path(__file__).resolve().parents[3]
-BYBIT_ID, BINANCE_ID = "BTCUSDT-LINEAR.BYBIT", "BTCUSDT-PERP.BINANCE"
-STRATEGY_ID = "FundingCarryStrategy-001"
-MARK = Decimal(50_000)
-RICH, CHEAP = Decimal("0.0003"), Decimal("0.00001")  # per 8 h: short Bybit, long Binance
-QTY = Decimal("0.100")  # 5000 USDT cap / 50000
 
 
 @pytest.fixture
 def exchange() -> Iterator[FakeExchange]:
-    ex = FakeExchange()
-    ex.start_in_thread()
-
-    def seed() -> None:
-        for venue, rate in (("bybit", RICH), ("binance", CHEAP)):
-            engine = getattr(ex, venue).engine
-            engine.funding.configure(
-                "BTCUSDT", rate=rate, interval_hours=8, mark_price=MARK, index_price=MARK
-            )
-            engine.seed_book(
-                "BTCUSDT", bids=[(Decimal("49999.9"), Decimal(2))], asks=[(Decimal("50000.1"), Decimal(2))]
-            )
-
-    ex.call(seed)
-    yield ex
-    ex.stop_thread()
-
-
-def _yaml(tmp_path: Path, ex: FakeExchange, db_url: str) -> Path:
-    venue: dict[str, Any] = {
-        "adapter": "ccxt",
-        "market_types": ["linear"],
-        "rest_url_override": ex.base_url,
-        "ws_url_override": ex.ws_url,
-        "enable_rate_limit": False,
-        "timeout_ms": 3000,
-        "fill_poll_interval_ms": 300,
-        "position_poll_interval_ms": 300,
-    }
-    data: dict[str, Any] = {
-        "mode": "LIVE",
-        "allow_live_orders": True,
-        "trader_id": "CARRY-001",
-        "log_level": "ERROR",
-        "venues": [
-            {**venue, "venue": "BYBIT", "exchange_id": "bybit", "instrument_ids": [BYBIT_ID]},
-            {**venue, "venue": "BINANCE", "exchange_id": "binanceusdm", "instrument_ids": [BINANCE_ID]},
-        ],
-        "strategies": [
-            {
-                "strategy_path": "nautilus_ext.strategies.funding_carry:FundingCarryStrategy",
-                "config_path": "nautilus_ext.strategies.funding_carry:FundingCarryConfig",
-                "config": {
-                    "order_id_tag": "001",
-                    "instrument_ids": [BYBIT_ID, BINANCE_ID],
-                    "book_data": True,
-                    "trade_data": False,
-                    "db_url": db_url,
-                    "interval_secs": 1,
-                    "min_net_apr": "0.05",
-                    "max_position_usd": "5000",
-                    "max_slippage_bps": "10",
-                    "stop_loss": "0.05",
-                    "quote_usd_prices": {"USDT": "1"},
-                },
-            }
-        ],
-        # the shipped carry limits, with their auto-confirm policy `carry`
-        "safety": {"config_path": str(REPO / "configs" / "safety" / "funding_carry.yaml"), "control_port": 0},
-        "audit": {"root": str(tmp_path / "audit"), "fsync": False},
-        "timeout_connection_secs": 20,
-    }
-    path = tmp_path / "live.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
-class Node:
-    """One LIVE node of the test: started, healthy, armed with the carry policy."""
-
-    def __init__(self, path: Path, auto_confirm: tuple[str, ...] = ("carry",)) -> None:
-        config = load_live_config(path)
-        self.h, live_node = start_live_node(config)
-        safety = live_node.safety
-        assert safety is not None
-        assert safety.control is not None
-        self.safety = safety
-        node = self.h.node
-        assert node is not None
-        self.strategy: FundingCarryStrategy = self.h.strategy(FundingCarryStrategy)  # type: ignore[assignment]
-        eventually(
-            lambda: (
-                node.is_running()
-                and all(node.cache.order_book(i) is not None for i in node.cache.instrument_ids())
-                and len(self.strategy.samples) == 2
-            ),
-            30,
-            message="live node did not start",
-        )
-        eventually(lambda: not safety.gate.oms.feed_problems(), 10, message="feeds never healthy")
-        _, armed = send(
-            safety.control.url,
-            TOKEN,
-            {"command": "arm", "ttl_secs": 300, "actor": "alice", "auto_confirm": list(auto_confirm)},
-        )
-        assert armed["ok"], armed
-
-    def stop(self) -> None:
-        self.h.stop()
-
-
-def _touch_books(ex: FakeExchange, size: str) -> None:
-    # the fakes' books are quiet unless changed, and the gate refuses orders on data older than
-    # market_data_max_age_ms: a real venue's books move all the time, these are moved by hand
-    def seed() -> None:
-        for venue in ("bybit", "binance"):
-            getattr(ex, venue).engine.seed_book(
-                "BTCUSDT",
-                bids=[(Decimal("49999.9"), Decimal(size))],
-                asks=[(Decimal("50000.1"), Decimal(size))],
-            )
-
-    ex.call(seed)
-
-
-def _venue_qty(ex: FakeExchange, venue: str) -> Decimal:
-    engine = getattr(ex, venue).engine
-    return ex.call(lambda: engine.position("USER", "BTCUSDT").qty)  # type: ignore[no-any-return]
-
-
-def _rows(db_url: str) -> tuple[list[StrategyPosition], list[FundingPayment]]:
-    database = Database.open(db_url)
-    try:
-        with database.session() as session:
-            positions = list(session.execute(select(StrategyPosition)).scalars())
-            payments = list(session.execute(select(FundingPayment).order_by(FundingPayment.venue)).scalars())
-            session.expunge_all()
-        return positions, payments
-    finally:
-        database.close()
-
-
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("BYBIT", "BINANCEUSDM"):
-        monkeypatch.setenv(f"NAUTILUS_EXT_{name}_API_KEY", "fake-key")
-        monkeypatch.setenv(f"NAUTILUS_EXT_{name}_API_SECRET", "fake-secret")
-    monkeypatch.setenv("NAUTILUS_EXT_CONTROL_TOKEN", TOKEN)
-
-
-def _open_carry(node: Node, ex: FakeExchange) -> Any:
-    strat = node.strategy
-    eventually(
-        lambda: any(p.phase == "OPEN" for p in strat.positions.values()),
-        30,
-        message=lambda: f"no carry position opened: {strat.groups} {strat.last_scan} {strat.samples}",
-    )
-    (position,) = strat.positions.values()
-    assert position.long.instrument_id == BINANCE_ID
-    assert position.short.instrument_id == BYBIT_ID
-    assert (position.long.signed, position.short.signed) == (QTY, -QTY)
-    eventually(lambda: _venue_qty(ex, "binance") == QTY and _venue_qty(ex, "bybit") == -QTY, 10)
-    return position
+    yield from fake_venues()
 
 
 def test_carry_opens_collects_funding_and_exits_on_a_flip(
     tmp_path: Path, exchange: FakeExchange, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _env(monkeypatch)
+    set_env(monkeypatch)
     db_url = f"sqlite:///{tmp_path / 'carry.db'}"
-    node = Node(_yaml(tmp_path, exchange, db_url))
+    node = Node(node_yaml(tmp_path, exchange, db_url))
     try:
         strat = node.strategy
-        position = _open_carry(node, exchange)
+        position = open_carry(node, exchange)
         group = strat.groups[position.group_id]
         assert group.status.value == "HEDGED"
         assert group.algo_stop_reason == "COMPLETED"
@@ -228,8 +73,8 @@ def test_carry_opens_collects_funding_and_exits_on_a_flip(
         }
         assert [s.amount for s in settled["bybit"]] == [QTY * MARK * RICH]
         assert [s.amount for s in settled["binance"]] == [-QTY * MARK * CHEAP]
-        eventually(lambda: len(_rows(db_url)[1]) == 2, 15, message="funding payments never recorded")
-        _, payments = _rows(db_url)
+        eventually(lambda: len(store_rows(db_url)[1]) == 2, 15, message="funding payments never recorded")
+        _, payments = store_rows(db_url)
         assert {(p.venue, p.payment_amount, p.funding_rate, p.currency) for p in payments} == {
             ("BINANCE-FUTURES", -QTY * MARK * CHEAP, CHEAP, "USDT"),
             ("BYBIT", QTY * MARK * RICH, RICH, "USDT"),
@@ -242,7 +87,7 @@ def test_carry_opens_collects_funding_and_exits_on_a_flip(
         assert sum(p.payment_amount for p in payments) == sum(s.amount for v in settled.values() for s in v)
 
         # Bybit's funding flips below Binance's: the carry now loses, the strategy exits
-        _touch_books(exchange, "3")
+        touch_books(exchange, "3")
         exchange.call(lambda: exchange.bybit.engine.funding.configure("BTCUSDT", rate=Decimal(0)))
         eventually(
             lambda: not strat.positions,
@@ -253,8 +98,8 @@ def test_carry_opens_collects_funding_and_exits_on_a_flip(
                 f"{strat.samples.get(BYBIT_ID)} refusing={strat.refusing}"
             ),
         )
-        eventually(lambda: _venue_qty(exchange, "binance") == 0 and _venue_qty(exchange, "bybit") == 0, 10)
-        positions, _ = _rows(db_url)
+        eventually(lambda: venue_qty(exchange, "binance") == 0 and venue_qty(exchange, "bybit") == 0, 10)
+        positions, _ = store_rows(db_url)
         (row,) = positions
         assert (row.status, row.exit_reason) == ("closed", "FUNDING_FLIP")
         assert row.cumulative_funding == QTY * MARK * (RICH - CHEAP)
@@ -269,9 +114,9 @@ def test_a_refused_leg_is_neutralised_and_nothing_is_held(
 ) -> None:
     # Binance cannot margin 0.1 BTC: the long leg is refused, the Bybit short is bought back
     exchange.call(lambda: exchange.binance.engine.balances.__setitem__("USER", Decimal(50)))
-    _env(monkeypatch)
+    set_env(monkeypatch)
     db_url = f"sqlite:///{tmp_path / 'carry.db'}"
-    node = Node(_yaml(tmp_path, exchange, db_url))
+    node = Node(node_yaml(tmp_path, exchange, db_url))
     try:
         strat = node.strategy
         eventually(lambda: bool(strat.groups) and not strat.positions, 30, message=str(strat.groups))
@@ -280,10 +125,10 @@ def test_a_refused_leg_is_neutralised_and_nothing_is_held(
         # the Bybit short filled and was bought back by the algorithm
         assert [f.side for f in group.neutralisation_fills] == ["BUY"]
         assert strat.results[group.legs[0]].status.value == "REJECTED"
-        eventually(lambda: _venue_qty(exchange, "bybit") == 0, 10)
-        assert _venue_qty(exchange, "binance") == 0
+        eventually(lambda: venue_qty(exchange, "bybit") == 0, 10)
+        assert venue_qty(exchange, "binance") == 0
         assert abs(group.net_exposure) == 0
-        (row,) = _rows(db_url)[0]
+        (row,) = store_rows(db_url)[0]
         assert row.status == "closed"
         assert row.exit_reason == f"ENTRY_{group.status.value}"
         # the pair waits entry_retry_secs before another try: one group only
@@ -295,12 +140,12 @@ def test_a_refused_leg_is_neutralised_and_nothing_is_held(
 def test_a_restart_rebuilds_the_open_carry_and_opens_nothing(
     tmp_path: Path, exchange: FakeExchange, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _env(monkeypatch)
+    set_env(monkeypatch)
     db_url = f"sqlite:///{tmp_path / 'carry.db'}"
-    path = _yaml(tmp_path, exchange, db_url)
+    path = node_yaml(tmp_path, exchange, db_url)
     node = Node(path)
     try:
-        before = _open_carry(node, exchange)
+        before = open_carry(node, exchange)
         state = before.state()
     finally:
         node.stop()
@@ -320,7 +165,7 @@ def test_a_restart_rebuilds_the_open_carry_and_opens_nothing(
         assert len(exchange.received_orders) == sent
         assert list(strat.positions) == [before.id]
         assert strat.repository.get_state("funding_carry", "group_count") == cycles
-        assert (_venue_qty(exchange, "binance"), _venue_qty(exchange, "bybit")) == (QTY, -QTY)
+        assert (venue_qty(exchange, "binance"), venue_qty(exchange, "bybit")) == (QTY, -QTY)
     finally:
         again.stop()
 
@@ -328,12 +173,12 @@ def test_a_restart_rebuilds_the_open_carry_and_opens_nothing(
 def test_a_venue_position_changed_while_down_refuses_to_trade(
     tmp_path: Path, exchange: FakeExchange, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _env(monkeypatch)
+    set_env(monkeypatch)
     db_url = f"sqlite:///{tmp_path / 'carry.db'}"
-    path = _yaml(tmp_path, exchange, db_url)
+    path = node_yaml(tmp_path, exchange, db_url)
     node = Node(path)
     try:
-        _open_carry(node, exchange)
+        open_carry(node, exchange)
     finally:
         node.stop()
     # someone closes the Bybit short by hand while the node is down
@@ -357,9 +202,9 @@ def test_live_without_an_auto_confirm_policy_sends_and_stores_nothing(
     tmp_path: Path, exchange: FakeExchange, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # armed, but no policy: an atomic pair cannot be confirmed leg by leg, so nothing goes out
-    _env(monkeypatch)
+    set_env(monkeypatch)
     db_url = f"sqlite:///{tmp_path / 'carry.db'}"
-    node = Node(_yaml(tmp_path, exchange, db_url), auto_confirm=())
+    node = Node(node_yaml(tmp_path, exchange, db_url), auto_confirm=())
     try:
         strat = node.strategy
         eventually(lambda: strat.last_scan is not None and strat.last_scan.opportunities, 10)
@@ -368,6 +213,6 @@ def test_live_without_an_auto_confirm_policy_sends_and_stores_nothing(
         assert strat.groups == {}
         assert strat.positions == {}
         assert exchange.received_orders == []
-        assert _rows(db_url) == ([], [])
+        assert store_rows(db_url) == ([], [])
     finally:
         node.stop()

@@ -47,9 +47,11 @@ def test_cli_and_control_all_are_pinned() -> None:
     names = {c.callback.__name__ for c in cli.app.registered_commands if c.callback is not None}
     assert names == {
         "arm",
+        "cancel_all",
         "confirm",
         "confirm_limits",
         "disarm",
+        "flatten",
         "kill",
         "release",
         "reset_risk_baselines",

@@ -153,3 +153,14 @@ def test_bad_limits_are_refused() -> None:
         Limits(max_positions=0, max_position_notional=D(1), max_symbol_notional=D(1), max_total_notional=D(1))
     with pytest.raises(InvalidConfig):
         Limits(max_positions=1, max_position_notional=D(0), max_symbol_notional=D(1), max_total_notional=D(1))
+
+
+def test_the_open_interest_cap_leaves_the_smallest_room_and_refuses_unknown_interest() -> None:
+    from nautilus_ext.strategies.carry_rules import oi_room
+
+    d = Decimal
+    # 1% of 100 BTC and of 40 BTC: the thinner venue decides; what is held counts against it
+    assert oi_room(d("0.01"), [d(100), d(40)], [d(0), d(0)]) == d("0.4")
+    assert oi_room(d("0.01"), [d(100), d(40)], [d("0.1"), d("0.1")]) == d("0.3")
+    assert oi_room(d("0.01"), [d(100), d(40)], [d(0), d(1)]) == 0  # already beyond: no room
+    assert oi_room(d("0.01"), [d(100), None], [d(0), d(0)]) is None

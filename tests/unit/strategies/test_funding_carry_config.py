@@ -61,8 +61,51 @@ def test_the_shipped_node_configs_load_with_the_shipped_strategy(name: str) -> N
         ({"min_net_apr": "lots"}, "malformed"),
         ({"max_hold_hours": "0"}, "max_hold_hours"),
         ({"exit_min_divergence_apr": "-0.1"}, "exit_min_divergence_apr"),
+        ({"on_forced_reduction": "PANIC"}, "on_forced_reduction"),
+        ({"unwind_max_slippage_bps": "0"}, "unwind_max_slippage_bps"),
+        ({"unwind_max_slippage_bps": "wide"}, "unwind_max_slippage_bps"),
+        ({"guard_confirm_ms": -1}, "guard_confirm_ms"),
+        ({"margin_urgent_ratio": "0.3"}, "margin_urgent_ratio"),
+        ({"margin_warning_ratio": "x"}, "margin_warning_ratio"),
+        ({"max_symbol_qty": {"BTC": "0"}}, "max_symbol_qty"),
+        ({"max_symbol_qty": {"BTC": "many"}}, "malformed"),
+        ({"max_oi_share": "0"}, "max_oi_share"),
+        ({"max_oi_share": "1.5"}, "max_oi_share"),
+        ({"max_oi_share": "some"}, "malformed"),
     ],
 )
 def test_bad_values_are_refused(overrides: dict[str, Any], needle: str) -> None:
     with pytest.raises(InvalidConfig, match=needle):
         FundingCarryStrategy(_config(**overrides))
+
+
+def test_open_interest_comes_from_the_sample_or_else_from_the_collectors_store(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from nautilus_ext.funding.model import FundingRateSample
+    from nautilus_ext.funding.store import FundingRepository
+
+    url = f"sqlite:///{tmp_path / 'carry.db'}"
+    strategy = FundingCarryStrategy(_config(db_url=url, max_oi_share="0.01"))
+    hour = 3600 * 10**9
+    t0 = 1_735_689_600 * 10**9  # 2025-01-01
+
+    def sample(ts_ns: int, oi: str | None) -> FundingRateSample:
+        return FundingRateSample(
+            venue="BYBIT",
+            instrument_key="BYBIT:PERPETUAL:BTC-USDT@LIN",
+            base="BTC",
+            quote="USDT",
+            rate=Decimal("0.0001"),
+            interval_hours=Decimal(8),
+            ts_ns=ts_ns,
+            open_interest=None if oi is None else Decimal(oi),
+        )
+
+    live = sample(t0 + 10 * hour, None)  # what the node's funding-rate updates carry: no open interest
+    assert strategy.open_interest(live) is None
+    FundingRepository(strategy.repository.database).upsert_rates(
+        [sample(t0 + 8 * hour, "900"), sample(t0 + 9 * hour, "1200")]
+    )
+    assert strategy.open_interest(live) == Decimal(1200)  # the collector's newest
+    assert strategy.open_interest(sample(t0 + 10 * hour, "50")) == Decimal(50)  # the sample's own wins
