@@ -561,6 +561,11 @@ class CoveredCallStrategy(UnifiedExecutionStrategy):
             return _dec(sum((Decimal(r[name]) for r in sold if r[name] is not None), Decimal(0)))
 
         entry = self.results.get(self._entry_op) if self._entry_op else None
+        entry_price = None if entry is None else entry.avg_fill_price
+        # the whole holding, from the underlying's fill to its last mid (short or not)
+        held_pnl = (
+            None if entry_price is None or umid is None else _dec(self._underlying_pnl_usd(entry_price, umid))
+        )
         return {
             "underlying_key": str(self.underlying),
             "underlying_quantity": str(self.underlying_qty),
@@ -575,6 +580,7 @@ class CoveredCallStrategy(UnifiedExecutionStrategy):
                 "option_pnl_usd": total("option_pnl_usd"),
                 "underlying_pnl_usd_while_short": total("underlying_pnl_usd"),
                 "total_pnl_usd": total("total_pnl_usd"),
+                "underlying_pnl_usd_since_entry": held_pnl,
             },
             "errors": list(self.errors),
         }

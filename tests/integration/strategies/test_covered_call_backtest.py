@@ -182,6 +182,10 @@ def test_deribit_covered_call_expires_rolls_when_deep_itm_and_reports(
     # the Deribit premium is in BTC, valued in USD at the underlying's mid at the sale
     assert D(itm["premium_usd"]) == D(itm["premium"]) * D(itm["underlying_mid_at_sale"])
     assert report["totals"]["calls_sold"] == 3
+    # the holding's own P&L: 980 x 10 USD of inverse perpetual from its fill to the last mid
+    entry, last = D(report["underlying_entry_price"]), D(report["underlying_last_mid"])
+    expected = 980 * 10 * (1 / entry - 1 / last) * last
+    assert D(report["totals"]["underlying_pnl_usd_since_entry"]) == pytest.approx(expected, abs=D("1e-6"))
     assert outcome.gate is not None
     assert not outcome.gate.denials
 
