@@ -197,7 +197,13 @@ class LoadedInstruments:
             attrs = self._registry.find(order.key)
             if attrs is None or attrs.betfair_market_id is None:
                 return self._runner(key_text, selection)
-        iid = to_instrument_id(key_text, self._registry, selection=selection)
+        try:
+            iid = to_instrument_id(key_text, self._registry, selection=selection)
+        except NautilusExtError:
+            # no symbology rule (a CME option the registry does not list): loaded data may hold it
+            if selection is not None:
+                raise
+            return self._keyed().get(key_text)
         inst = self._cache.instrument(iid)
         if inst is None and selection is None:
             # the data source may name it differently (Databento's ESU4.GLBX for the registry's

@@ -61,3 +61,43 @@ def test_one_candidate_without_a_book_is_taken_unpriced() -> None:
     venue, cost = choose_venue(D("1"), {"A": FEES["A"]}, BOOKS, buy=False)
     assert venue == "A"
     assert cost == D("55")
+
+
+def test_an_option_key_without_symbology_is_found_among_loaded_instruments(shared_data: object) -> None:
+    # CME options have no symbology rule: a Databento-loaded ESM4 put is found by its canonical key
+    import warnings
+    from pathlib import Path
+
+    from nautilus_trader.adapters.databento.loaders import DatabentoDataLoader
+    from nautilus_trader.cache.cache import Cache
+
+    from nautilus_ext.execution.venue_choice import LoadedInstruments
+    from nautilus_ext.instruments.registry import InstrumentRegistry
+    from nautilus_ext.orders.model import Order
+
+    assert isinstance(shared_data, Path)
+    path = (
+        shared_data
+        / "nautilus_trader/tests/test_data/databento/options_catalog/databento/options_definition.dbn.zst"
+    )
+    cache = Cache()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for inst in DatabentoDataLoader().from_dbn_file(path, as_legacy_cython=True):
+            cache.add_instrument(inst)
+    key = "CME:OPTION:SP500-USD-240621-5250-PUT@LIN"
+    order = Order.model_validate(
+        {
+            "operation_id": "o",
+            "operation": "trade",
+            "instrument_key": key,
+            "venue": "CME",
+            "side": "SELL",
+            "amount": "1",
+        }
+    )
+    loaded = LoadedInstruments(cache, InstrumentRegistry.default())
+    found = loaded.find(order, key)
+    assert found is not None
+    assert str(found.id) == "ESM4 P5250.GLBX"
+    assert loaded.find(order, "CME:OPTION:SP500-USD-240621-9999-PUT@LIN") is None  # not loaded
