@@ -1,0 +1,89 @@
+"""Decoding real pool logs (RPC and HyperSync shapes) and typed errors for bad ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nautilus_ext.catalogs.onchain import BlockInfo
+from nautilus_ext.catalogs.onchain import PoolSpec
+from nautilus_ext.catalogs.onchain import load_events
+from nautilus_ext.catalogs.onchain import read_log_files
+from nautilus_ext.catalogs.onchain_events import PoolEventKind
+from nautilus_ext.catalogs.onchain_events import decode_log
+from nautilus_ext.errors import ErrorCode
+from nautilus_ext.errors import InvalidData
+
+DATA = Path("/work/shared/data/nautilus_trader/crates/adapters/blockchain/test_data")
+PANCAKE = "0x172fcd41e0913e95784454622d1c3724f546f849"
+
+
+@pytest.mark.parametrize("shape", ["rpc", "hypersync"])
+def test_pancakeswap_v3_swap_decodes_with_protocol_fees(shape: str) -> None:
+    log = json.loads((DATA / f"pancakeswap_v3_swap_{shape}.json").read_text())
+    event = decode_log(log, source="f", index=0)
+    assert event is not None
+    assert event.kind is PoolEventKind.V3_SWAP_PANCAKE
+    assert (event.pool, event.block_number, event.log_index) == (PANCAKE, 0x649BC61, 0x149)
+    assert event.values == {
+        "amount0": 0x1FCD5B7DDA1AE49C,
+        "amount1": -0xDD8BC27211E9D,
+        "sqrt_price_x96": 0xA8EDEAE49C411DA42257F71,
+        "liquidity": 0x310FDCABCE7B0096DFC84,
+        "tick": 0xFFFF06E7 - (1 << 32),
+        "protocol_fees_token0": 0x44C737472167,
+        "protocol_fees_token1": 0,
+    }
+
+
+@pytest.mark.parametrize("shape", ["rpc", "hypersync"])
+def test_set_fee_protocol_decodes(shape: str) -> None:
+    log = json.loads((DATA / f"uniswap_v3_set_fee_protocol_{shape}.json").read_text())
+    event = decode_log(log, source="f", index=0)
+    assert event is not None
+    assert event.kind is PoolEventKind.V3_SET_FEE_PROTOCOL
+    assert event.values == {"fee_protocol": 6 + (6 << 4)}
+
+
+def test_real_swap_becomes_a_trade_in_human_units() -> None:
+    spec = PoolSpec(PANCAKE, "V3", "CAKE/WBNB-2500.PANCAKESWAPV3", "CAKE", "WBNB", 18, 18, fee_pips=2500)
+    logs = read_log_files([DATA / "pancakeswap_v3_swap_rpc.json"])
+    load = load_events(logs, [spec], {0x649BC61: BlockInfo(1_700_000_000)})
+    (trade,) = load.trades
+    # token0 in (2.2916 CAKE), token1 out (0.0038975 WBNB): a sell of base at amount1/amount0
+    assert str(trade.size) == "2.291588"
+    assert str(trade.price) == "0.001701"
+    assert trade.aggressor_side.name == "SELLER"
+    assert load.snapshots == []  # no Initialize: no state
+    assert load.notes
+
+
+def _bad(tmp_path: Path, log: object) -> Path:
+    p = tmp_path / "bad.json"
+    p.write_text(json.dumps([{"topics": ["0x" + "00" * 32], "data": "0x"}, log]))  # skipped, then bad
+    return p
+
+
+def test_bad_logs_are_typed_errors_naming_file_and_index(tmp_path: Path) -> None:
+    good = json.loads((DATA / "pancakeswap_v3_swap_rpc.json").read_text())
+    spec = PoolSpec(PANCAKE, "V3", "CAKE/WBNB-2500.PANCAKESWAPV3", "CAKE", "WBNB", 18, 18, fee_pips=2500)
+    for broken in (
+        {**good, "data": good["data"][:-64]},  # a word short
+        {**good, "data": "0xzz"},
+        {k: v for k, v in good.items() if k != "blockNumber"},
+        "not a log",
+    ):
+        path = _bad(tmp_path, broken)
+        with pytest.raises(InvalidData) as info:
+            load_events(read_log_files([path]), [spec], {0x649BC61: BlockInfo(1)})
+        assert info.value.code is ErrorCode.INVALID_DATA
+        assert f"{path} log #1" in str(info.value)
+    path = tmp_path / "nojson.json"
+    path.write_text("{")
+    with pytest.raises(InvalidData, match="nojson"):
+        read_log_files([path])
+    # no timestamp anywhere for the log's block
+    with pytest.raises(InvalidData, match="no block timestamp"):
+        load_events(read_log_files([DATA / "pancakeswap_v3_swap_rpc.json"]), [spec])
