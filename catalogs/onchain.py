@@ -325,6 +325,29 @@ def fetch_logs(
     return logs, blocks
 
 
+def read_recording(path: str | Path) -> tuple[dict[str, Any], list[SourcedLog], dict[int, BlockInfo]]:
+    """
+    Read a recording ``{"pool": {...}, "logs": [...], "blocks": {"N": {"timestamp", "baseFeePerGas"}}}``.
+
+    Raises
+    ------
+    InvalidData
+        If the file is not such a recording.
+    """
+    name = str(path)
+    try:
+        payload = json.loads(Path(path).read_text())
+        pool = dict(payload["pool"])
+        logs = [SourcedLog(name, i, log) for i, log in enumerate(payload["logs"])]
+        blocks = {
+            int(n): BlockInfo(int(b["timestamp"]), int(b.get("baseFeePerGas") or 0))
+            for n, b in payload["blocks"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InvalidData(f"{name}: not a pool recording: {e}", details={"file": name}) from e
+    return pool, logs, blocks
+
+
 # -- the build ---------------------------------------------------------------------------------
 
 
@@ -395,11 +418,11 @@ def load_events(
 
 def pool_instrument(spec: PoolSpec, venue_fee: Decimal | None = None) -> Any:
     """A ``CurrencyPair`` for the pool's pair (taker fee = the pool's LP fee)."""
-    from nautilus_trader.model.objects import Currency
     from nautilus_trader.model.enums import CurrencyType
     from nautilus_trader.model.identifiers import InstrumentId
     from nautilus_trader.model.identifiers import Symbol
     from nautilus_trader.model.instruments import CurrencyPair
+    from nautilus_trader.model.objects import Currency
     from nautilus_trader.model.objects import Price
     from nautilus_trader.model.objects import Quantity
 
@@ -486,5 +509,6 @@ __all__ = [
     "parse_pool_spec",
     "pool_instrument",
     "read_log_files",
+    "read_recording",
     "write_onchain",
 ]
