@@ -180,7 +180,11 @@ def decode_log(log: Mapping[str, Any], *, source: str, index: int) -> PoolEvent 
         topics_raw = _get(log, "topics")
         if not topics_raw:
             raise ValueError("no topics")
+        if not isinstance(topics_raw, (list, tuple)):
+            raise ValueError("topics must be a list")
         topics = [_as_hex(t) for t in topics_raw]
+        if any(len(t) != 66 for t in topics):
+            raise ValueError("each topic must be 32 bytes of hex")
         kind = TOPICS.get(topics[0])
         if kind is None:
             return None

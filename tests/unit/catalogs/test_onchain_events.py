@@ -87,3 +87,47 @@ def test_bad_logs_are_typed_errors_naming_file_and_index(tmp_path: Path) -> None
     # no timestamp anywhere for the log's block
     with pytest.raises(InvalidData, match="no block timestamp"):
         load_events(read_log_files([DATA / "pancakeswap_v3_swap_rpc.json"]), [spec])
+
+
+def test_cli_build_onchain_writes_trades_and_refuses_bad_logs(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from nautilus_ext.cli import app
+
+    pool = f"{PANCAKE},V3,CAKE/WBNB-2500.PANCAKESWAPV3,CAKE,WBNB,18,18,2500"
+    args = ["catalog", "build-onchain", "-t", str(tmp_path / "cat"), "--pool", pool]
+    ok = CliRunner().invoke(
+        app, [*args, "--block-time", f"{0x649BC61}=1700000000", str(DATA / "pancakeswap_v3_swap_rpc.json")]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "trade_tick" in ok.output
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"topics": ["0x" + "00" * 32], "data": "0x"}, {"topics": "x"}]))
+    refused = CliRunner().invoke(app, [*args, str(bad)])
+    assert refused.exit_code == 2
+    assert "log #1" in refused.output
+
+
+def test_burn_removes_liquidity_and_clears_empty_ticks() -> None:
+    from nautilus_ext.catalogs.onchain import burn
+    from nautilus_ext.dex.errors import SwapRefused
+    from nautilus_ext.dex.uniswap_v3 import initialize
+    from nautilus_ext.dex.uniswap_v3 import mint
+
+    state = initialize(2**96, 3000, 60)  # tick 0
+    state = mint(state, -120, 120, 1000)[0]
+    state = mint(state, -60, 180, 500)[0]
+    after = burn(state, -120, 120, 400)
+    assert after.liquidity == 1100
+    assert {t.index: (t.liquidity_net, t.liquidity_gross) for t in after.ticks} == {
+        -120: (600, 600),
+        -60: (500, 500),
+        120: (-600, 600),
+        180: (-500, 500),
+    }
+    gone = burn(after, -120, 120, 600)
+    assert {t.index for t in gone.ticks} == {-60, 180}
+    assert gone.liquidity == 500
+    assert burn(gone, -60, 180, 0) is gone  # a fee poke
+    with pytest.raises(SwapRefused):
+        burn(gone, -60, 180, 501)
