@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,16 @@ def test_swap_fills_equal_the_pool_math_with_impact_carried_and_gas(
     root, load = dex_catalog
     last = load.snapshots[-1]
     t_last = datetime.fromtimestamp(last.ts_init / 1e9, tz=UTC)
-    orders = [_order("dex-buy", "BUY", "5", t_last), _order("dex-buy-2", "BUY", "5", t_last)]
+    spot = Order(  # a SPOT_PAIR order sent to the DEX venue: routed to the pair's pool there
+        operation_id="spot-sell",
+        operation="trade",
+        instrument_key="BINANCE-SPOT:SPOT_PAIR:ETH-USDT",
+        venue="UNISWAPV3-ETH",
+        side="SELL",
+        amount="2",
+        created_at=t_last + timedelta(seconds=60),
+    )
+    orders = [_order("dex-buy", "BUY", "5", t_last), _order("dex-buy-2", "BUY", "5", t_last), spot]
     (tmp_path / "orders.jsonl").write_text("".join(o.to_json() + "\n" for o in orders))
     spec = BacktestSpec.model_validate(
         {
@@ -92,11 +102,16 @@ def test_swap_fills_equal_the_pool_math_with_impact_carried_and_gas(
     # the same swaps by the pure math on the rebuilt state, the second on the pool the first left
     sim = DexPoolSimulator.from_catalog(str(root))
     expected = [sim.swap(IID, True, 5 * 10**18, last.ts_init + 10**9) for _ in range(2)]
+    expected.append(sim.swap(IID, False, 2 * 10**18, last.ts_init + 61 * 10**9))
     assert expected[1].carried
+    assert expected[2].carried  # no newer snapshot: the SPOT_PAIR sell meets the pool our buys left
     assert expected[1].price > expected[0].price  # our own impact
-    for op, exp in zip(("dex-buy", "dex-buy-2"), expected, strict=True):
+    fresh = DexPoolSimulator.from_catalog(str(root)).swap(IID, False, 2 * 10**18, last.ts_init + 61 * 10**9)
+    assert expected[2].price > fresh.price  # the sell is better for our buys' impact, as on chain
+    for op, exp in zip(("dex-buy", "dex-buy-2", "spot-sell"), expected, strict=True):
         r = res[op]
-        assert r.filled_quantity == Decimal(5), r
+        assert r.nautilus_instrument_id == IID
+        assert r.filled_quantity == Decimal(exp.base_units).scaleb(-18), r
         assert abs((r.avg_fill_price or Decimal(0)) - exp.price) <= Decimal("0.000001") / 2, (
             r.avg_fill_price,
             exp.price,
