@@ -70,6 +70,9 @@ class PoolSpec:
         V3 tick spacing (default from the fee tier).
     price_precision, size_precision : int
         Precisions of the trades.
+    instrument_key : str, optional
+        The canonical key (``UNISWAPV3-ETH:POOL:ETH-USDT:3000@ETHEREUM``), recorded in the
+        catalog's key sidecar.
     """
 
     address: str
@@ -84,6 +87,7 @@ class PoolSpec:
     tick_spacing: int | None = None
     price_precision: int = 6
     size_precision: int = 6
+    instrument_key: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("V2", "V3"):
@@ -455,15 +459,30 @@ def write_onchain(load: OnchainLoad, pools: Sequence[PoolSpec], target: str | Pa
     Returns rows written per data type folder.
     """
     from nautilus_ext.catalogs.build import _Sink
+    from nautilus_ext.catalogs.keys import upsert_keys
     from nautilus_ext.catalogs.target import parse_target
     from nautilus_ext.catalogs.writer import DayChunkWriter
 
-    writer = DayChunkWriter(parse_target(str(target)))
+    tgt = parse_target(str(target))
+    writer = DayChunkWriter(tgt)
     sink = _Sink(writer)
     sink.add_objects([pool_instrument(p) for p in pools])
     sink.add_objects(load.trades)
     sink.add_objects(load.snapshots)
     sink.flush()
+    rows = [
+        {
+            "instrument_id": p.instrument_id,
+            "instrument_key": p.instrument_key,
+            "instrument_class": "CurrencyPair",
+            "source": "onchain",
+            "note": f"{p.kind} pool {p.address}",
+        }
+        for p in pools
+        if p.instrument_key is not None
+    ]
+    if rows:
+        upsert_keys(tgt, rows)
     return dict(writer.stats.rows)
 
 

@@ -67,6 +67,7 @@ def load_dex_leg(recording: Path, catalog: Path) -> Any:
         fee_pips=int(meta["fee_pips"]),
         price_precision=2,
         size_precision=6,
+        instrument_key=POOL_KEY,
     )
     load = load_events(logs, [spec], blocks)
     write_onchain(load, [spec], catalog)

@@ -34,7 +34,7 @@ def dex_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
     chain = start_dex_chain()
     try:
         h = v3_history(chain)
-        spec = PoolSpec(h.pool.address, "V3", IID, "ETH", "USDT", 18, 18, fee_pips=3000)
+        spec = PoolSpec(h.pool.address, "V3", IID, "ETH", "USDT", 18, 18, fee_pips=3000, instrument_key=KEY)
         logs, blocks = fetch_logs(chain.w3, [spec.address], h.first_block, h.last_block)
         load = load_events(logs, [spec], blocks)
         root = tmp_path_factory.mktemp("dex") / "catalog"
