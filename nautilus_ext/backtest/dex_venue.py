@@ -17,7 +17,10 @@ market order fills against (``FillModel.get_orderbook_for_fill_simulation``), an
   price when the base is ETH/WETH, else at ``gas_token_price``).
 
 A BUY of ``q`` base is an exact-output swap of ``q`` base; a SELL an exact-input swap of ``q``
-base. The book level's price is the exact average rounded to the instrument's price precision;
+base. A limit order swaps only when the swap's average price meets its limit. (When the fill
+model offers nothing, NautilusTrader 1.231's matching engine falls back to its own fill logic on
+the venue's L1 book of pool trades: keep DEX orders at market, as swaps are.) The book level's
+price is the exact average rounded to the instrument's price precision;
 :attr:`DexPoolSimulator.fills` keeps the exact integer amounts of every swap.
 """
 
@@ -130,9 +133,14 @@ class DexPoolSimulator:
             return snap, own[1], True
         return snap, snap.pool_state(), False
 
-    def swap(self, instrument_id: str, buy: bool, base_units: int, ts: int) -> DexFill:
+    def swap(
+        self, instrument_id: str, buy: bool, base_units: int, ts: int, limit: Decimal | None = None
+    ) -> DexFill | None:
         """
         Fill ``base_units`` of base (BUY: exact output; SELL: exact input) and carry the pool forward.
+
+        With a ``limit`` price the swap happens only when its average price is at or better than
+        the limit (``None`` otherwise, and the pool is left as it was).
 
         Raises
         ------
@@ -151,6 +159,8 @@ class DexPoolSimulator:
             (snap.decimals0, snap.decimals1) if snap.base_is_token0 else (snap.decimals1, snap.decimals0)
         )
         price = Decimal(quote_units).scaleb(-d_quote) / Decimal(base_units).scaleb(-d_base)
+        if limit is not None and (price > limit if buy else price < limit):
+            return None
         self._own[instrument_id] = (snap.block_number, q.pool_after)
         fill = DexFill(
             instrument_id,
@@ -209,12 +219,16 @@ class DexPoolFillModel(FillModel):  # type: ignore[misc]
         from nautilus_trader.model.data import BookOrder
         from nautilus_trader.model.enums import BookType
         from nautilus_trader.model.enums import OrderSide
+        from nautilus_trader.model.enums import OrderType
         from nautilus_trader.model.objects import Price
 
         iid = instrument.id.value
         buy = order.side == OrderSide.BUY
         units = self.sim.base_units(iid, order.quantity.as_decimal())
-        fill = self.sim.swap(iid, buy, units, _order_time(order))
+        limit = None if order.order_type == OrderType.MARKET else order.price.as_decimal()
+        fill = self.sim.swap(iid, buy, units, _order_time(order), limit)
+        if fill is None:  # a limit the pool cannot meet: an empty book, nothing to take
+            return OrderBook(instrument.id, BookType.L2_MBP)
         prec = instrument.price_precision
         price = fill.price.quantize(Decimal(1).scaleb(-prec), ROUND_HALF_EVEN)
         book = OrderBook(instrument.id, BookType.L2_MBP)

@@ -101,12 +101,15 @@ def test_swap_fills_equal_the_pool_math_with_impact_carried_and_gas(
     res = {r.operation_id: r for r in outcome.results}
     # the same swaps by the pure math on the rebuilt state, the second on the pool the first left
     sim = DexPoolSimulator.from_catalog(str(root))
-    expected = [sim.swap(IID, True, 5 * 10**18, last.ts_init + 10**9) for _ in range(2)]
-    expected.append(sim.swap(IID, False, 2 * 10**18, last.ts_init + 61 * 10**9))
+    fills = [sim.swap(IID, True, 5 * 10**18, last.ts_init + 10**9) for _ in range(2)]
+    fills.append(sim.swap(IID, False, 2 * 10**18, last.ts_init + 61 * 10**9))
+    expected = [f for f in fills if f is not None]
+    assert len(expected) == 3
     assert expected[1].carried
     assert expected[2].carried  # no newer snapshot: the SPOT_PAIR sell meets the pool our buys left
     assert expected[1].price > expected[0].price  # our own impact
     fresh = DexPoolSimulator.from_catalog(str(root)).swap(IID, False, 2 * 10**18, last.ts_init + 61 * 10**9)
+    assert fresh is not None
     assert expected[2].price > fresh.price  # the sell is better for our buys' impact, as on chain
     for op, exp in zip(("dex-buy", "dex-buy-2", "spot-sell"), expected, strict=True):
         r = res[op]

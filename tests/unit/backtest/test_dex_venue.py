@@ -41,14 +41,18 @@ def test_fills_carry_our_impact_until_the_next_snapshot() -> None:
         sim.swap(IID, True, 10**18, 99)  # before the pool's first state
     with pytest.raises(InvalidConfig):
         sim.swap("BTC-USDT.UNISWAPV2", True, 10**18, 200)
-    first = sim.swap(IID, True, 10**18, 150)
+    assert sim.swap(IID, True, 10**18, 150, limit=Decimal(2000)) is None  # the pool cannot meet it
+    first = sim.swap(IID, True, 10**18, 150, limit=Decimal(2010))
+    assert first is not None
     expected = V2PoolState(1000 * 10**18, 2_000_000 * 10**6).swap_exact_output(1, 0, 10**18)
     assert first.quote_units == expected.amount_in
     assert not first.carried
     second = sim.swap(IID, True, 10**18, 200)  # same snapshot: the pool we left
+    assert second is not None
     assert second.carried
     assert second.quote_units == expected.pool_after.swap_exact_output(1, 0, 10**18).amount_in
     third = sim.swap(IID, False, 10**18, 300)  # a newer recorded state replaces ours
+    assert third is not None
     assert not third.carried
     assert (
         third.quote_units
