@@ -49,7 +49,9 @@ def build_onchain(
     target: Annotated[str, typer.Option("--target", "-t", help="local catalog dir")],
     pool: Annotated[
         list[str],
-        typer.Option(help="ADDRESS,V2|V3,INSTRUMENT_ID,BASE,QUOTE,DEC0,DEC1[,FEE_PIPS[,base=token1]]"),
+        typer.Option(
+            help="ADDRESS,V2|V3,INSTRUMENT_ID,BASE,QUOTE,DEC0,DEC1[,FEE_PIPS][,base=token1][,key=CANONICAL_KEY]"
+        ),
     ],
     files: Annotated[list[str] | None, typer.Argument(help="JSON files of logs (RPC or HyperSync)")] = None,
     rpc_url: Annotated[str | None, typer.Option(help="node URL for eth_getLogs")] = None,

@@ -488,7 +488,7 @@ def write_onchain(load: OnchainLoad, pools: Sequence[PoolSpec], target: str | Pa
 
 def parse_pool_spec(text: str) -> PoolSpec:
     """
-    Parse ``ADDRESS,KIND,INSTRUMENT_ID,BASE,QUOTE,DEC0,DEC1[,FEE_PIPS[,base=token1]]``.
+    Parse ``ADDRESS,KIND,INSTRUMENT_ID,BASE,QUOTE,DEC0,DEC1[,FEE_PIPS][,base=token1][,key=KEY]``.
 
     Raises
     ------
@@ -498,8 +498,14 @@ def parse_pool_spec(text: str) -> PoolSpec:
     parts = [p.strip() for p in text.split(",")]
     if len(parts) < 7:
         raise InvalidConfig(f"pool spec {text!r}: need ADDRESS,KIND,INSTRUMENT_ID,BASE,QUOTE,DEC0,DEC1[,FEE]")
+    options = {k: v for k, _, v in (p.partition("=") for p in parts[7:] if "=" in p)}
+    plain = [p for p in parts[7:] if "=" not in p]
+    unknown = set(options) - {"base", "key"}
+    if unknown or len(plain) > 1 or options.get("base", "token0") not in ("token0", "token1"):
+        raise InvalidConfig(
+            f"pool spec {text!r}: options are FEE_PIPS, base=token0|token1, key=CANONICAL_KEY"
+        )
     try:
-        fee = int(parts[7]) if len(parts) > 7 else 3000
         return PoolSpec(
             address=parts[0],
             kind=parts[1].upper(),
@@ -508,8 +514,9 @@ def parse_pool_spec(text: str) -> PoolSpec:
             quote=parts[4],
             decimals0=int(parts[5]),
             decimals1=int(parts[6]),
-            fee_pips=fee,
-            base_is_token0=not (len(parts) > 8 and parts[8] == "base=token1"),
+            fee_pips=int(plain[0]) if plain else 3000,
+            base_is_token0=options.get("base", "token0") == "token0",
+            instrument_key=options.get("key"),
         )
     except ValueError as e:
         raise InvalidConfig(f"pool spec {text!r}: {e}") from e

@@ -131,3 +131,23 @@ def test_burn_removes_liquidity_and_clears_empty_ticks() -> None:
     assert burn(gone, -60, 180, 0) is gone  # a fee poke
     with pytest.raises(SwapRefused):
         burn(gone, -60, 180, 501)
+
+
+def test_pool_spec_parsing() -> None:
+    from nautilus_ext.catalogs.onchain import parse_pool_spec
+    from nautilus_ext.errors import InvalidConfig
+
+    spec = parse_pool_spec(
+        f"{PANCAKE},v3,X/Y-500.UNISWAPV3,X,Y,18,6,500,base=token1,key=UNISWAPV3-ETH:POOL:Y-X:500@ETHEREUM"
+    )
+    assert (spec.kind, spec.fee_pips, spec.spacing, spec.base_is_token0) == ("V3", 500, 10, False)
+    assert spec.instrument_key == "UNISWAPV3-ETH:POOL:Y-X:500@ETHEREUM"
+    for bad in (
+        f"{PANCAKE},V3,X/Y.U,X,Y,18",
+        f"{PANCAKE},V4,X/Y.U,X,Y,18,6",
+        f"{PANCAKE},V3,X/Y.U,X,Y,18,6,500,colour=red",
+        f"{PANCAKE},V3,X/Y.U,X,Y,18,six",
+        f"{PANCAKE},V3,X/Y.U,X,Y,18,6,777",
+    ):
+        with pytest.raises(InvalidConfig):
+            parse_pool_spec(bad)
