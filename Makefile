@@ -18,7 +18,10 @@ $(STAMP): pyproject.toml testkit/pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP) chain-artifacts
-	$(VENV)/bin/nautilus-ext demo
+	@# the DEX leg: a Uniswap V3 pool traded on Anvil (real bytecode) and recorded; without it the demo runs CEX-only
+	@if $(PY) -m nautilus_ext_testkit.chain.demo_dex demo_output/dex_recording.json; then \
+		$(VENV)/bin/nautilus-ext demo --dex-recording demo_output/dex_recording.json; \
+	else echo "DEX leg skipped: the local chain could not record the pool" >&2; $(VENV)/bin/nautilus-ext demo; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -44,6 +44,67 @@ def build(
     typer.echo(summary.format())
 
 
+@app.command("build-onchain")
+def build_onchain(
+    target: Annotated[str, typer.Option("--target", "-t", help="local catalog dir")],
+    pool: Annotated[
+        list[str],
+        typer.Option(
+            help="ADDRESS,V2|V3,INSTRUMENT_ID,BASE,QUOTE,DEC0,DEC1[,FEE_PIPS][,base=token1][,key=CANONICAL_KEY]"
+        ),
+    ],
+    files: Annotated[list[str] | None, typer.Argument(help="JSON files of logs (RPC or HyperSync)")] = None,
+    rpc_url: Annotated[str | None, typer.Option(help="node URL for eth_getLogs")] = None,
+    from_block: Annotated[int, typer.Option(help="first block (with --rpc-url)")] = 0,
+    to_block: Annotated[int | None, typer.Option(help="last block (default: latest)")] = None,
+    block_time: Annotated[
+        list[str] | None, typer.Option(help="BLOCK=UNIX_SECS[:BASE_FEE_WEI] for logs without a timestamp")
+    ] = None,
+) -> None:
+    """Load DEX pool logs (files or eth_getLogs) into trades and per-block pool-state snapshots."""
+    from nautilus_ext.catalogs.onchain import BlockInfo
+    from nautilus_ext.catalogs.onchain import fetch_logs
+    from nautilus_ext.catalogs.onchain import load_events
+    from nautilus_ext.catalogs.onchain import parse_pool_spec
+    from nautilus_ext.catalogs.onchain import read_log_files
+    from nautilus_ext.errors import InvalidConfig
+
+    try:
+        specs = [parse_pool_spec(p) for p in pool]
+        blocks: dict[int, BlockInfo] = {}
+        for item in block_time or []:
+            number, _, rest = item.partition("=")
+            secs, _, fee = rest.partition(":")
+            try:
+                blocks[int(number)] = BlockInfo(int(secs), int(fee or 0))
+            except ValueError as e:
+                raise InvalidConfig(f"--block-time {item!r}: expected BLOCK=UNIX_SECS[:BASE_FEE_WEI]") from e
+        if rpc_url is not None:
+            from web3 import HTTPProvider
+            from web3 import Web3
+
+            w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
+            last = to_block if to_block is not None else int(w3.eth.block_number)
+            logs, fetched = fetch_logs(w3, [s.address for s in specs], from_block, last)
+            blocks.update(fetched)
+        elif files:
+            logs = read_log_files(files)
+        else:
+            raise InvalidConfig("give log files or --rpc-url")
+        from nautilus_ext.catalogs.onchain import write_onchain
+
+        load = load_events(logs, specs, blocks)
+        rows = write_onchain(load, specs, target)
+    except NautilusExtError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(code=2) from e
+    typer.echo(f"events: {dict(sorted(load.events.items()))}; skipped logs: {load.skipped_logs}")
+    for note in load.notes:
+        typer.echo(f"  note: {note}")
+    for folder, n in sorted(rows.items()):
+        typer.echo(f"  {folder:<40} {n:>10,}")
+
+
 @app.command()
 def info(
     target: Annotated[str, typer.Argument(help="local dir or gs://bucket/prefix")],

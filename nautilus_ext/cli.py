@@ -272,12 +272,16 @@ def demo_command(
     output: Annotated[Path, typer.Option(help="Output folder")] = Path("demo_output"),
     hours: Annotated[int, typer.Option(min=1, max=24, help="Hours of generated market data")] = 3,
     seed: Annotated[int, typer.Option(help="Random seed of the generated data")] = 7,
+    dex_recording: Annotated[
+        Path | None,
+        typer.Option(help="pool recorded on the local chain (python -m nautilus_ext_testkit.chain.demo_dex)"),
+    ] = None,
 ) -> None:
     """Build a sample two-venue catalog, run an orders-driven backtest, write the HTML report."""
     from nautilus_ext.backtest.demo import run_demo
 
     try:
-        report = run_demo(output, hours=hours, seed=seed, say=typer.echo)
+        report = run_demo(output, hours=hours, seed=seed, say=typer.echo, dex_recording=dex_recording)
     except NautilusExtError as e:
         raise _fail(e) from None
     typer.echo(f"report: {report.resolve()}")

@@ -47,8 +47,22 @@ class LatencySpec(BaseModel):
     cancel_ms: NonNegativeMs = Decimal(0)
 
 
+class DexVenueSpec(BaseModel):
+    """
+    A DEX venue: fills by the pool math on the catalog's pool states, gas as the commission
+    (:mod:`nautilus_ext.backtest.dex_venue`). Gas in gas units per swap; ``gas_token_price`` is
+    ETH in the quote currency for pairs whose base is not ETH/WETH.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    gas_units_v2: int = Field(default=110_000, gt=0)
+    gas_units_v3: int = Field(default=140_000, gt=0)
+    gas_token_price: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
+
+
 class VenueSimSpec(BaseModel):
-    """One simulated venue: canonical venue code, account and latency."""
+    """One simulated venue: canonical venue code, account and latency (``dex:`` for a DEX venue)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
@@ -58,6 +72,7 @@ class VenueSimSpec(BaseModel):
     oms_type: Literal["NETTING", "HEDGING"] = "NETTING"
     book_type: Literal["L1_MBP", "L2_MBP", "L3_MBO"] = "L2_MBP"
     latency: LatencySpec = LatencySpec()
+    dex: DexVenueSpec | None = None
 
 
 class BetfairCommissionSpec(BaseModel):

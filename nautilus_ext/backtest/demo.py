@@ -152,14 +152,21 @@ def _price_lookup(trades_csv: Path) -> Callable[[datetime], Decimal]:
 
 
 def run_demo(
-    output: Path, *, hours: int = 3, seed: int = 7, say: Callable[[str], None] | None = None
+    output: Path,
+    *,
+    hours: int = 3,
+    seed: int = 7,
+    say: Callable[[str], None] | None = None,
+    dex_recording: Path | None = None,
 ) -> Path:
     """
     Run the whole demo into ``output`` and return the report path.
 
     Data sizes are chosen to finish in a few minutes on two cores: one book update and one
     trade per second per instrument on average, 10 levels a side. ``say`` receives progress
-    lines (the CLI passes ``typer.echo``).
+    lines (the CLI passes ``typer.echo``). With ``dex_recording`` (a pool recorded on the local
+    chain, :mod:`nautilus_ext.backtest.demo_dex`), the catalog gains the pool and one order is
+    routed between Binance spot and the pool.
     """
     say = say or _log.info
     import shutil
@@ -217,6 +224,25 @@ def run_demo(
     say(f"      {summary.source_records} source records -> {sum(summary.rows.values())} rows")
     end = start + timedelta(hours=hours)
     orders = demo_orders(start, hours, seed, _price_lookup(files["binance-futures_BTCUSDT"]["trades"]))
+    instruments = [*PERPS, SPOT_PAIR, "BYBIT:SPOT_PAIR:BTC-USDT"]
+    dex_venues = []
+    if dex_recording is not None:
+        from nautilus_ext.backtest import demo_dex
+
+        load = demo_dex.load_dex_leg(dex_recording, catalog)
+        say(f"      DEX leg: {len(load.trades)} pool swaps, {len(load.snapshots)} pool-state snapshots")
+        # route when Bybit spot's price has reached the pool's (the pool is then competitive)
+        spot_at = _price_lookup(files["bybit-spot_BTCUSDT"]["trades"])
+        pool_price = load.trades[-1].price.as_decimal()
+        minute = next(
+            (m for m in range(10, hours * 60 - 10) if spot_at(start + timedelta(minutes=m)) >= pool_price),
+            hours * 30,
+        )
+        routed = demo_dex.route_demo_order(catalog, start + timedelta(minutes=minute), Decimal(300_000))
+        say(f"      routed 300000 USDT -> BTC ({routed.dex_share:.1%} via the pool): {routed.reason}")
+        orders += routed.orders
+        instruments.append(demo_dex.POOL_KEY)
+        dex_venues.append(demo_dex.dex_venue_spec())
     say(f"[3/4] writing {len(orders)} unified orders to the orders cluster")
     ClusterStore(store).write_orders(orders)
     spec = BacktestSpec(
@@ -225,7 +251,7 @@ def run_demo(
         catalog=str(catalog),
         start=start,
         end=end,
-        instruments=[*PERPS, SPOT_PAIR, "BYBIT:SPOT_PAIR:BTC-USDT"],
+        instruments=instruments,
         venues=[
             {
                 "venue": "BINANCE-FUTURES",
@@ -237,6 +263,7 @@ def run_demo(
                 "starting_balances": ["1000000 USDT", "10 BTC"],
                 "latency": {"base_ms": 5, "insert_ms": 5},
             },
+            *dex_venues,
         ],
         orders=str(store),
         output_dir=str(output),

@@ -134,7 +134,7 @@ def build_run_config(
         for name in sorted(data_venues.get(sim.venue) or {vs.nautilus_venue}):
             if name in nautilus_venues:
                 continue  # e.g. BINANCE-SPOT and BINANCE-FUTURES share one simulated BINANCE venue
-            nautilus_venues[name] = _venue_config(name, sim)
+            nautilus_venues[name] = _venue_config(name, sim, spec.catalog)
     if funding_ledger is not None:  # funding-aware backtests: one settlement module per venue
         import msgspec
 
@@ -215,7 +215,7 @@ def _bet_delays(spec: BacktestSpec) -> dict[str, list[int]]:
     return delays
 
 
-def _venue_config(name: str, sim: VenueSimSpec) -> Any:
+def _venue_config(name: str, sim: VenueSimSpec, catalog: str = "") -> Any:
     from nautilus_trader.backtest.config import BacktestVenueConfig
     from nautilus_trader.backtest.config import ImportableFeeModelConfig
     from nautilus_trader.backtest.config import ImportableLatencyModelConfig
@@ -231,6 +231,30 @@ def _venue_config(name: str, sim: VenueSimSpec) -> Any:
             "cancel_latency_nanos": int(lat.cancel_ms * _NS_PER_MS),
         },
     )
+    fee_model = ImportableFeeModelConfig(
+        fee_model_path="nautilus_trader.backtest.models:MakerTakerFeeModel",
+        config_path="nautilus_trader.backtest.config:MakerTakerFeeModelConfig",
+        config={},
+    )
+    fill_model = None
+    if sim.dex is not None:  # a DEX venue: pool-math fills, gas as the fee (backtest/dex_venue.py)
+        from nautilus_trader.backtest.config import ImportableFillModelConfig
+
+        dex = {
+            "catalog": catalog,
+            "gas_units_v2": sim.dex.gas_units_v2,
+            "gas_units_v3": sim.dex.gas_units_v3,
+            "gas_token_price": None if sim.dex.gas_token_price is None else str(sim.dex.gas_token_price),
+        }
+        module = "nautilus_ext.backtest.dex_venue"
+        fill_model = ImportableFillModelConfig(
+            fill_model_path=f"{module}:DexPoolFillModel", config_path=f"{module}:DexVenueConfig", config=dex
+        )
+        fee_model = ImportableFeeModelConfig(
+            fee_model_path=f"{module}:DexGasFeeModel",
+            config_path=f"{module}:DexGasFeeModelConfig",
+            config=dex,
+        )
     return BacktestVenueConfig(
         name=name,
         oms_type=sim.oms_type,
@@ -238,11 +262,8 @@ def _venue_config(name: str, sim: VenueSimSpec) -> Any:
         starting_balances=sim.starting_balances,
         book_type=sim.book_type,
         latency_model=latency,
-        fee_model=ImportableFeeModelConfig(
-            fee_model_path="nautilus_trader.backtest.models:MakerTakerFeeModel",
-            config_path="nautilus_trader.backtest.config:MakerTakerFeeModelConfig",
-            config={},
-        ),
+        fee_model=fee_model,
+        fill_model=fill_model,
         liquidity_consumption=True,
         trade_execution=True,
         use_market_order_acks=True,
