@@ -86,6 +86,42 @@ def report_command(
     typer.echo(f"carry report: {report.path.resolve()}")
 
 
+@app.command("clear-halt")
+def clear_halt_command(
+    strategy: Annotated[str, typer.Option("--strategy", help="The carry strategy's name (strategy_name)")],
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Store URL (default $NAUTILUS_EXT_DB_URL, else ./nautilus_ext.db)"),
+    ] = None,
+) -> None:
+    """
+    Clear a carry strategy's persisted halt so its next start may trade again.
+
+    A guard's halt (ADL, liquidation, an unhedged leg, a position mismatch) is stored and survives
+    restarts; clear it only once the positions are checked and flat or reconciled.
+    """
+    from nautilus_ext.persistence import Database
+    from nautilus_ext.persistence import default_url
+    from nautilus_ext.persistence import render_url
+    from nautilus_ext.persistence.repository import StrategyRepository
+
+    url = db or default_url()
+    try:
+        database = Database.open(url)
+        try:
+            repository = StrategyRepository(database)
+            reason = repository.get_state(strategy, "refusing")
+            if not reason:
+                typer.echo(f"{strategy} in {render_url(url)} is not halted: nothing to clear")
+                return
+            repository.set_state(strategy, "refusing", None)
+        finally:
+            database.close()
+    except NautilusExtError as e:
+        raise _fail(e) from None
+    typer.echo(f"{strategy}: halt cleared ({reason}); its next start may trade again")
+
+
 @app.command("demo")
 def demo_command(
     config: Annotated[

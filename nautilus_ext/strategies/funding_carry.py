@@ -227,6 +227,15 @@ class FundingCarryStrategy(UnifiedExecutionStrategy):
 
     def _restore(self) -> None:
         name = self.config.strategy_name
+        halted = self.repository.get_state(name, "refusing")
+        if halted:
+            # a guard's halt (ADL, liquidation, an unhedged leg, a mismatch) survives a restart:
+            # only an operator clears it (`nautilus-ext carry clear-halt`)
+            self.refusing = str(halted)
+            self.log.error(
+                f"Funding carry stays halted after the restart: {halted} "
+                f"(clear with `nautilus-ext carry clear-halt --strategy {name}`)"
+            )
         for row in self.repository.open_positions(name):
             state = self.repository.get_state(name, f"position:{row.id}")
             if state is None:

@@ -109,3 +109,27 @@ def test_open_interest_comes_from_the_sample_or_else_from_the_collectors_store(t
     )
     assert strategy.open_interest(live) == Decimal(1200)  # the collector's newest
     assert strategy.open_interest(sample(t0 + 10 * hour, "50")) == Decimal(50)  # the sample's own wins
+
+
+def test_a_guard_halt_survives_a_restart_until_an_operator_clears_it(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from nautilus_ext.cli import app
+
+    url = f"sqlite:///{tmp_path / 'carry.db'}"
+    first = FundingCarryStrategy(_config(db_url=url))
+    first.refuse("ADL on BYBIT BTCUSDT: the short leg was closed by the venue", safe=False)
+    again = FundingCarryStrategy(_config(db_url=url))
+    again._restore()
+    assert again.refusing is not None
+    assert "ADL on BYBIT" in again.refusing
+    name = again.config.strategy_name
+    runner = CliRunner()
+    result = runner.invoke(app, ["carry", "clear-halt", "--strategy", name, "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "halt cleared (ADL on BYBIT" in result.output
+    cleared = FundingCarryStrategy(_config(db_url=url))
+    cleared._restore()
+    assert cleared.refusing is None
+    result = runner.invoke(app, ["carry", "clear-halt", "--strategy", name, "--db", url])
+    assert "not halted" in result.output
