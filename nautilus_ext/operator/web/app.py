@@ -228,7 +228,8 @@ def create_app(
             httponly=True,
             samesite="strict",
             secure=secure_cookies,
-            max_age=int(session.expires_at - time.monotonic()),
+            # on the session's own clock (an injected clock in tests is not time.monotonic)
+            max_age=auth.seconds_left(session),
         )
         response.delete_cookie(LOGIN_COOKIE)
         return response

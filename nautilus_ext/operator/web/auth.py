@@ -159,6 +159,10 @@ class Authenticator:
         self._dummy_salt = secrets.token_bytes(16)
         self._dummy = _hash(secrets.token_urlsafe(24), self._dummy_salt)
 
+    def seconds_left(self, session: Session) -> int:
+        """Seconds until ``session`` expires on this authenticator's own clock (never below 0)."""
+        return max(0, int(session.expires_at - self._clock()))
+
     def login(self, client: str, name: str, secret: str) -> tuple[Session | None, str]:
         """
         Return a new session, or ``None`` and why (``"locked_out"``, ``"rate_limited"``,

@@ -76,11 +76,13 @@ def test_implied_vol_recovers_the_volatility(
     p = b.price(kind, f, k, t, v, r)
     floor = b.intrinsic(kind, f, k, t, r)
     # where the time value is below float resolution the volatility is not identifiable
-    if b.greeks(kind, f, k, t, v, r).vega < 1e-6 * f or p - floor < 1e-9 * f:
+    vega = b.greeks(kind, f, k, t, v, r).vega
+    if vega < 1e-6 * f or p - floor < 1e-9 * f:
         return
     iv = b.implied_vol(kind, p, f, k, t, r)
     assert b.price(kind, f, k, t, iv, r) == pytest.approx(p, rel=1e-8, abs=1e-10 * f)
-    assert iv == pytest.approx(v, rel=1e-4)
+    # the volatility is pinned only as well as the price is: a price error e moves it by e / vega
+    assert abs(iv - v) <= 1e-4 * v + 1e-8 * max(p, 1e-10 * f) / vega
 
 
 @settings(max_examples=100, deadline=None)
