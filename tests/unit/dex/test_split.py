@@ -132,4 +132,5 @@ def test_never_worse_than_the_five_percent_grid(seed: int, n: int, fraction: str
         return
     ours = optimise_split(pools.paths, amount)
     assert sum(ours.amounts_in) == amount
-    assert ours.net_out >= grid.net_out
+    # on a flat optimum the two may differ by integer rounding: at most one base unit per leg
+    assert ours.net_out >= grid.net_out - len(pools.paths)
