@@ -121,8 +121,9 @@ def test_live_smart_order_on_es_slices_through_the_gate_to_ib(
         h.stop()
 
 
-def test_dry_run_twap_on_es_uses_ib_data_and_sends_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("algorithm", sorted(ALGOS))
+def test_dry_run_smart_order_on_es_uses_ib_data_and_sends_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, algorithm: str
 ) -> None:
     # the simulated venue checks expiry against the real clock: trade the real front month
     today = dt.date.today()
@@ -134,7 +135,8 @@ def test_dry_run_twap_on_es_uses_ib_data_and_sends_nothing(
         monkeypatch.setenv("TWS_ACCOUNT", fake.account)
         key = from_ib_contract("FUT", "ES", "CME", front.last_trade_date, "ES")
         iid = InstrumentId.from_str(f"{front.local_symbol}.XCME")
-        path = live_yaml(tmp_path, fake, client_id=32)
+        overrides = {"exec_algorithms": {"overrides": {"VWAP": {"bucket_secs": 1}}}}
+        path = live_yaml(tmp_path, fake, client_id=32, extra=overrides)
         data = yaml.safe_load(path.read_text())
         data.update(
             mode="DRY_RUN",
@@ -152,13 +154,15 @@ def test_dry_run_twap_on_es_uses_ib_data_and_sends_nothing(
             assert safety is not None
             eventually(lambda: not safety.gate.oms.feed_problems(), 10, message="feeds never healthy")
             unified = h.strategy(UnifiedExecutionStrategy)
-            order = _algo_order("dry-twap", "4", "TWAP", {"horizon_secs": "3", "interval_secs": "1"})
-            twap = order.model_copy(update={"instrument_key": key})
-            h.call(lambda: unified.submit_unified(twap))
+            order = _algo_order("dry-algo", "4", algorithm, ALGOS[algorithm])
+            smart = order.model_copy(update={"instrument_key": key})
+            h.call(lambda: unified.submit_unified(smart))
             eventually(
-                lambda: unified.results["dry-twap"].filled_quantity == Decimal(4), 20, message="TWAP unfilled"
+                lambda: unified.results["dry-algo"].filled_quantity == Decimal(4),
+                30,
+                message=lambda: f"{algorithm} unfilled: {unified.results.get('dry-algo')}",
             )
-            assert unified.results["dry-twap"].algorithm_used == "TWAP"
+            assert unified.results["dry-algo"].algorithm_used == algorithm
             assert fake.requests_of(3) == []  # simulated: no placeOrder reached IB
             assert fake.fills == []
         finally:
